@@ -1,0 +1,130 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Now
+
+# The prior of the Bayesian `rating_score`: every song starts as if it already had
+# RATING_PRIOR_WEIGHT votes of RATING_PRIOR_MEAN stars, so one lucky 5 cannot top a
+# thousand 4.8s. rating_score = (PRIOR_WEIGHT * PRIOR_MEAN + sum) / (PRIOR_WEIGHT + count).
+RATING_PRIOR_MEAN = 3.0
+RATING_PRIOR_WEIGHT = 10
+
+
+class Artist(models.Model):
+    spotify_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    name = models.CharField(max_length=500)
+    genres = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Song(models.Model):
+    """A song and its Spotify audio features.
+
+    `average_rating`, `total_ratings` and `rating_score` are denormalized from Rating and
+    written only by the ratings aggregation; loading never touches them. Their database
+    defaults let bulk loads (COPY) insert songs without naming them.
+    """
+
+    spotify_id = models.CharField(max_length=64, unique=True)
+    title = models.CharField(max_length=500)
+    artists = models.ManyToManyField(Artist, through="SongArtist", related_name="songs", blank=True)
+
+    danceability = models.FloatField()
+    energy = models.FloatField()
+    key = models.SmallIntegerField()
+    loudness = models.FloatField()
+    mode = models.SmallIntegerField()
+    acousticness = models.FloatField()
+    instrumentalness = models.FloatField()
+    liveness = models.FloatField()
+    valence = models.FloatField()
+    tempo = models.FloatField()
+    duration_ms = models.IntegerField()
+    time_signature = models.SmallIntegerField()
+    num_bars = models.IntegerField()
+    num_sections = models.IntegerField()
+    num_segments = models.IntegerField()
+
+    average_rating = models.FloatField(default=0.0, db_default=0.0, editable=False)
+    total_ratings = models.IntegerField(default=0, db_default=0, editable=False)
+    rating_score = models.FloatField(default=RATING_PRIOR_MEAN, db_default=RATING_PRIOR_MEAN, editable=False)
+
+    created_at = models.DateTimeField(db_default=Now(), editable=False)
+    updated_at = models.DateTimeField(db_default=Now(), editable=False)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(danceability__gte=0, danceability__lte=1), name="song_danceability_range"
+            ),
+            models.CheckConstraint(condition=Q(energy__gte=0, energy__lte=1), name="song_energy_range"),
+            models.CheckConstraint(condition=Q(key__gte=-1, key__lte=11), name="song_key_range"),
+            models.CheckConstraint(condition=Q(mode__in=[0, 1]), name="song_mode_range"),
+            models.CheckConstraint(
+                condition=Q(acousticness__gte=0, acousticness__lte=1), name="song_acousticness_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(instrumentalness__gte=0, instrumentalness__lte=1),
+                name="song_instrumentalness_range",
+            ),
+            models.CheckConstraint(condition=Q(liveness__gte=0, liveness__lte=1), name="song_liveness_range"),
+            models.CheckConstraint(condition=Q(valence__gte=0, valence__lte=1), name="song_valence_range"),
+            models.CheckConstraint(condition=Q(tempo__gte=0), name="song_tempo_range"),
+            models.CheckConstraint(condition=Q(duration_ms__gt=0), name="song_duration_ms_positive"),
+            models.CheckConstraint(
+                condition=Q(time_signature__gte=0, time_signature__lte=12), name="song_time_signature_range"
+            ),
+            models.CheckConstraint(condition=Q(num_bars__gte=0), name="song_num_bars_range"),
+            models.CheckConstraint(condition=Q(num_sections__gte=0), name="song_num_sections_range"),
+            models.CheckConstraint(condition=Q(num_segments__gte=0), name="song_num_segments_range"),
+            models.CheckConstraint(
+                condition=Q(average_rating__gte=0, average_rating__lte=5), name="song_average_rating_range"
+            ),
+            models.CheckConstraint(condition=Q(total_ratings__gte=0), name="song_total_ratings_range"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class SongArtist(models.Model):
+    """Ordered credit of an artist on a song (position 0 is the main artist)."""
+
+    song = models.ForeignKey(Song, on_delete=models.CASCADE, related_name="credits")
+    artist = models.ForeignKey(Artist, on_delete=models.CASCADE, related_name="credits")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["song", "artist"], name="songartist_unique"),
+        ]
+
+
+class Rating(models.Model):
+    """One user's 1-5 star score of one song; at most one per (user, song)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ratings")
+    song = models.ForeignKey(Song, on_delete=models.CASCADE, related_name="ratings")
+    score = models.PositiveSmallIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "song"], name="rating_user_song_unique"),
+            models.CheckConstraint(condition=Q(score__gte=1, score__lte=5), name="rating_score_range"),
+        ]
+        indexes = [models.Index(fields=["song", "score"], name="rating_song_score_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} rated {self.song_id}: {self.score}"
