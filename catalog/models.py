@@ -108,6 +108,9 @@ class SongArtist(models.Model):
             models.UniqueConstraint(fields=["song", "artist"], name="songartist_unique"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.artist_id} on {self.song_id} (#{self.position})"
+
 
 class Rating(models.Model):
     """One user's 1-5 star score of one song; at most one per (user, song)."""

@@ -1,1 +1,3 @@
-urlpatterns: list = []
+from catalog.views import ratings, songs
+
+urlpatterns = [*songs.urlpatterns, *ratings.urlpatterns]

@@ -1,0 +1,1 @@
+"""Catalog selectors, one module per concern."""

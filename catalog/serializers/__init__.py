@@ -1,0 +1,1 @@
+"""Catalog serializers, one module per concern."""

@@ -1,0 +1,1 @@
+"""Catalog services, one module per concern."""

@@ -1,0 +1,1 @@
+"""Catalog views, one module per concern."""
