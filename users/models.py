@@ -11,7 +11,11 @@ class User(AbstractUser):
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
         constraints = [
-            models.UniqueConstraint(Lower("email"), name="users_user_email_ci_unique"),
+            models.UniqueConstraint(
+                Lower("email"),
+                name="users_user_email_ci_unique",
+                violation_error_message="A user with that email already exists.",
+            ),
         ]
 
 

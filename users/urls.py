@@ -1,1 +1,14 @@
-urlpatterns: list = []
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from users import views
+
+router = SimpleRouter()
+router.register("users", views.UserViewSet, basename="user")
+
+urlpatterns = [
+    path("auth/token/", views.TokenObtainPairView.as_view(), name="token_obtain_pair"),
+    path("auth/token/refresh/", views.TokenRefreshView.as_view(), name="token_refresh"),
+    path("auth/logout/", views.LogoutView.as_view(), name="logout"),
+    *router.urls,
+]

@@ -1,0 +1,134 @@
+"""The Django admin for users: list, search, change page with the profile inline, add page."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from tests.factories import UserFactory
+from users.models import Profile, User
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client_logged_in(client):
+    admin = UserFactory(is_staff=True, is_superuser=True)
+    assert client.login(username=admin.username, password="correct-horse-battery-staple")
+    return client
+
+
+def test_staff_sees_users_changelist_and_searches(admin_client_logged_in):
+    UserFactory(username="needle", email="needle@example.com")
+    UserFactory(username="haystack")
+
+    response = admin_client_logged_in.get(reverse("admin:users_user_changelist"))
+    assert response.status_code == 200
+    assert b"needle@example.com" in response.content
+
+    found = admin_client_logged_in.get(reverse("admin:users_user_changelist"), {"q": "needle"})
+    assert found.status_code == 200
+    assert b"needle" in found.content
+    assert b"haystack" not in found.content
+
+
+def test_change_page_shows_profile_inline(admin_client_logged_in, user):
+    response = admin_client_logged_in.get(reverse("admin:users_user_change", args=[user.pk]))
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert 'name="profile-0-moods"' in content
+    assert 'name="profile-0-favorite_genres"' in content
+    assert "happy" in content
+
+
+def _change_form(user: User, **profile) -> dict:
+    data = {
+        "username": user.username,
+        "email": user.email,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "is_active": "on",
+        "date_joined_0": user.date_joined.strftime("%Y-%m-%d"),
+        "date_joined_1": user.date_joined.strftime("%H:%M:%S"),
+        "profile-TOTAL_FORMS": "1",
+        "profile-INITIAL_FORMS": "1",
+        "profile-MIN_NUM_FORMS": "0",
+        "profile-MAX_NUM_FORMS": "1",
+        "profile-0-id": str(user.profile.pk),
+        "profile-0-user": str(user.pk),
+        "profile-0-favorite_genres": '["pop"]',
+        "profile-0-favorite_artists": "[]",
+        "profile-0-moods": '["happy"]',
+    }
+    data.update({f"profile-0-{key}": value for key, value in profile.items()})
+    return data
+
+
+def test_change_page_saves_normalized_profile(admin_client_logged_in, user):
+    response = admin_client_logged_in.post(
+        reverse("admin:users_user_change", args=[user.pk]),
+        _change_form(user, moods='["Calm", "calm", " "]', favorite_genres='["  jazz ", "Jazz"]'),
+    )
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    user.profile.refresh_from_db()
+    assert user.profile.moods == ["calm"]
+    assert user.profile.favorite_genres == ["jazz"]
+
+
+def test_change_page_refuses_unknown_mood(admin_client_logged_in, user):
+    response = admin_client_logged_in.post(
+        reverse("admin:users_user_change", args=[user.pk]), _change_form(user, moods='["grumpy"]')
+    )
+
+    assert response.status_code == 200
+    assert b"Allowed moods" in response.content
+    user.profile.refresh_from_db()
+    assert user.profile.moods == ["happy"]
+
+
+def test_change_page_refuses_email_taken_in_another_case(admin_client_logged_in, user):
+    UserFactory(email="taken@example.com")
+    data = _change_form(user)
+    data["email"] = "TAKEN@example.com"
+
+    response = admin_client_logged_in.post(reverse("admin:users_user_change", args=[user.pk]), data)
+
+    assert response.status_code == 200
+    assert b"A user with that email already exists." in response.content
+
+
+def test_add_page_creates_user_with_profile(admin_client_logged_in):
+    response = admin_client_logged_in.post(
+        reverse("admin:users_user_add"),
+        {
+            "username": "fromadmin",
+            "email": "fromadmin@Example.COM",
+            "usable_password": "true",
+            "password1": "tangerine-volcano-41",
+            "password2": "tangerine-volcano-41",
+            "profile-TOTAL_FORMS": "1",
+            "profile-INITIAL_FORMS": "0",
+            "profile-MIN_NUM_FORMS": "0",
+            "profile-MAX_NUM_FORMS": "1",
+            "profile-0-favorite_genres": "[]",
+            "profile-0-favorite_artists": "[]",
+            "profile-0-moods": "[]",
+        },
+    )
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    created = User.objects.get(username="fromadmin")
+    assert created.email == "fromadmin@example.com"
+    assert created.check_password("tangerine-volcano-41")
+    assert Profile.objects.filter(user=created).exists()
+
+
+def test_non_staff_cannot_reach_admin(client, user):
+    client.force_login(user)
+
+    response = client.get(reverse("admin:users_user_changelist"))
+
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]

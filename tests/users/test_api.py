@@ -1,0 +1,772 @@
+"""The Users and Auth rows of the HTTP contract, with their failure cases."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.conf import settings
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from tests.factories import UserFactory
+from users.models import Profile, User
+from users.moods import MOODS
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "correct-horse-battery-staple"
+USER_KEYS = {"id", "username", "email", "first_name", "last_name", "profile", "date_joined"}
+
+
+def registration(**overrides) -> dict:
+    body = {
+        "username": "newlistener",
+        "email": "new.listener@Example.COM",
+        "password": "tangerine-volcano-41",
+        "first_name": "New",
+        "last_name": "Listener",
+        "profile": {
+            "favorite_genres": ["indie pop", "  jazz ", "", "Jazz"],
+            "favorite_artists": ["Björk"],
+            "moods": ["Happy", "calm"],
+        },
+    }
+    body.update(overrides)
+    return body
+
+
+def auth_rate() -> int:
+    """How many requests the strict 'auth' scope accepts per period, as configured."""
+    num_requests, _ = ScopedRateThrottle().parse_rate(
+        settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["auth"]
+    )
+    return num_requests
+
+
+def obtain(api_client, username: str, password: str = PASSWORD):
+    return api_client.post("/api/auth/token/", {"username": username, "password": password}, format="json")
+
+
+# ---------------------------------------------------------------------------------------------
+# Registration
+# ---------------------------------------------------------------------------------------------
+def test_register_creates_user_and_profile(api_client):
+    response = api_client.post("/api/users/", registration(), format="json")
+
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert set(body) == USER_KEYS
+    assert "password" not in response.content.decode()
+    # The domain is lower-cased, the local part kept as typed.
+    assert body["email"] == "new.listener@example.com"
+    assert body["profile"] == {
+        "favorite_genres": ["indie pop", "jazz"],
+        "favorite_artists": ["Björk"],
+        "moods": ["happy", "calm"],
+    }
+    user = User.objects.get(pk=body["id"])
+    assert user.check_password("tangerine-volcano-41")
+    assert user.profile.moods == ["happy", "calm"]
+    assert user.profile.favorite_genres == ["indie pop", "jazz"]
+    assert not user.is_staff and not user.is_superuser and user.is_active
+
+
+def test_register_without_profile_gets_an_empty_one(api_client):
+    body = registration()
+    del body["profile"], body["first_name"], body["last_name"]
+
+    response = api_client.post("/api/users/", body, format="json")
+
+    assert response.status_code == 201
+    assert response.json()["profile"] == {"favorite_genres": [], "favorite_artists": [], "moods": []}
+    assert Profile.objects.filter(user_id=response.json()["id"]).exists()
+
+
+def test_registered_user_can_obtain_a_token(api_client):
+    api_client.post("/api/users/", registration(), format="json")
+
+    response = obtain(api_client, "newlistener", "tangerine-volcano-41")
+
+    assert response.status_code == 200
+    assert set(response.json()) == {"access", "refresh"}
+
+
+def test_register_ignores_read_only_fields(api_client):
+    body = registration(
+        id=999, is_staff=True, is_superuser=True, is_active=False, date_joined="2000-01-01T00:00:00Z"
+    )
+
+    response = api_client.post("/api/users/", body, format="json")
+
+    assert response.status_code == 201
+    user = User.objects.get(username="newlistener")
+    assert user.pk != 999
+    assert not user.is_staff and not user.is_superuser and user.is_active
+    assert user.date_joined.year > 2000
+
+
+@pytest.mark.parametrize("field", ["username", "email", "password"])
+def test_register_requires_field(api_client, field):
+    body = registration()
+    del body[field]
+
+    response = api_client.post("/api/users/", body, format="json")
+
+    assert response.status_code == 400
+    assert field in response.json()
+    assert not User.objects.exists()
+
+
+def test_register_duplicate_username(api_client, user):
+    response = api_client.post("/api/users/", registration(username=user.username), format="json")
+
+    assert response.status_code == 400
+    assert "username" in response.json()
+    assert User.objects.count() == 1
+
+
+def test_register_duplicate_email_in_another_case(api_client):
+    UserFactory(email="A@x.com")
+
+    response = api_client.post("/api/users/", registration(email="a@X.com"), format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {"email": ["A user with that email already exists."]}
+    assert User.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        "short1!",  # too short
+        "password123",  # common
+        "81726354918273",  # entirely numeric
+        "newlistener1",  # too similar to the username
+    ],
+)
+def test_register_weak_password(api_client, password):
+    response = api_client.post("/api/users/", registration(password=password), format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["password"]
+    assert not User.objects.exists()
+
+
+def test_register_unknown_mood_lists_the_allowed_ones(api_client):
+    response = api_client.post(
+        "/api/users/", registration(profile={"moods": ["happy", "grumpy"]}), format="json"
+    )
+
+    assert response.status_code == 400
+    message = response.json()["profile"]["moods"][0]
+    assert "grumpy" in message
+    for mood in MOODS:
+        assert mood in message
+    assert not User.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("profile", "path"),
+    [
+        ("happy", ["profile", "non_field_errors"]),
+        ({"moods": "happy"}, ["profile", "moods"]),
+        ({"favorite_genres": [{"name": "pop"}]}, ["profile", "favorite_genres"]),
+        ({"favorite_artists": [None]}, ["profile", "favorite_artists"]),
+        ({"favorite_genres": ["x" * 101]}, ["profile", "favorite_genres"]),
+        ({"favorite_artists": [f"artist {n}" for n in range(51)]}, ["profile", "favorite_artists"]),
+    ],
+)
+def test_register_wrong_profile_types(api_client, profile, path):
+    response = api_client.post("/api/users/", registration(profile=profile), format="json")
+
+    assert response.status_code == 400
+    errors = response.json()
+    for key in path:
+        errors = errors[key]
+    assert errors
+    assert not User.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"username": ["a"], "email": "a@example.com", "password": "tangerine-volcano-41"},
+        {"username": "a", "email": "not-an-email", "password": "tangerine-volcano-41"},
+        {"username": "a b/c", "email": "a@example.com", "password": "tangerine-volcano-41"},
+        {"username": "a" * 151, "email": "a@example.com", "password": "tangerine-volcano-41"},
+        {"username": "a", "email": "a@example.com", "password": 12},
+        {"username": "a", "email": "a@example.com", "password": "x" * 257},
+    ],
+)
+def test_register_invalid_fields(api_client, body):
+    response = api_client.post("/api/users/", body, format="json")
+
+    assert response.status_code == 400
+    assert not User.objects.exists()
+
+
+def test_register_list_body_is_400(api_client):
+    response = api_client.post("/api/users/", [registration()], format="json")
+
+    assert response.status_code == 400
+    assert not User.objects.exists()
+
+
+def test_register_malformed_json(api_client):
+    response = api_client.post("/api/users/", '{"username": "x", ', content_type="application/json")
+
+    assert response.status_code == 400
+    assert "detail" in response.json()
+
+
+def test_register_oversized_body_is_413_json(api_client):
+    padding = "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)
+
+    response = api_client.post(
+        "/api/users/", json.dumps(registration(first_name=padding)), content_type="application/json"
+    )
+
+    assert response.status_code == 413
+    assert response["Content-Type"] == "application/json"
+    assert "detail" in response.json()
+    assert not User.objects.exists()
+
+
+def test_register_is_throttled_with_retry_after(api_client):
+    for n in range(auth_rate()):
+        body = registration(username=f"listener{n}x", email=f"l{n}@example.com")
+        assert api_client.post("/api/users/", body, format="json").status_code == 201
+
+    response = api_client.post("/api/users/", registration(), format="json")
+
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) > 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Tokens
+# ---------------------------------------------------------------------------------------------
+def test_token_ok(api_client, user):
+    response = obtain(api_client, user.username)
+
+    assert response.status_code == 200
+    tokens = response.json()
+    me = api_client.get("/api/users/me/", HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+    assert me.status_code == 200
+    assert me.json()["id"] == user.pk
+
+
+@pytest.mark.parametrize(
+    ("username", "password"), [("listener-who-is-not", PASSWORD), (None, "wrong-password-42")]
+)
+def test_token_wrong_credentials_401(api_client, user, username, password):
+    response = obtain(api_client, username or user.username, password)
+
+    assert response.status_code == 401
+    assert "WWW-Authenticate" in response
+    assert "access" not in response.json()
+
+
+def test_token_inactive_user_401(api_client):
+    inactive = UserFactory(is_active=False)
+
+    assert obtain(api_client, inactive.username).status_code == 401
+
+
+def test_token_missing_fields_400(api_client):
+    response = api_client.post("/api/auth/token/", {"username": "x"}, format="json")
+
+    assert response.status_code == 400
+    assert "password" in response.json()
+
+
+def test_token_brute_force_is_throttled(api_client, user):
+    for _ in range(auth_rate()):
+        assert obtain(api_client, user.username, "not-the-password").status_code == 401
+
+    response = obtain(api_client, user.username)  # even the right password is refused now
+
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) > 0
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["Bearer garbage", "Bearer eyJhbGciOiJIUzI1NiJ9.e30.x", "Bearer", "Token abc"],
+)
+def test_garbage_access_token_401(api_client, user, header):
+    response = api_client.get("/api/users/me/", HTTP_AUTHORIZATION=header)
+
+    assert response.status_code == 401
+    assert response.json()["detail"]
+
+
+def test_refresh_token_is_not_an_access_token(api_client, user):
+    refresh = str(RefreshToken.for_user(user))
+
+    response = api_client.get("/api/users/me/", HTTP_AUTHORIZATION=f"Bearer {refresh}")
+
+    assert response.status_code == 401
+
+
+def test_refresh_rotates_and_reused_token_is_refused(api_client, user):
+    first = obtain(api_client, user.username).json()
+
+    rotated = api_client.post("/api/auth/token/refresh/", {"refresh": first["refresh"]}, format="json")
+
+    assert rotated.status_code == 200
+    second = rotated.json()
+    assert set(second) == {"access", "refresh"}
+    assert second["refresh"] != first["refresh"]
+    assert (
+        api_client.get("/api/users/me/", HTTP_AUTHORIZATION=f"Bearer {second['access']}").status_code == 200
+    )
+
+    reused = api_client.post("/api/auth/token/refresh/", {"refresh": first["refresh"]}, format="json")
+    assert reused.status_code == 401
+
+    again = api_client.post("/api/auth/token/refresh/", {"refresh": second["refresh"]}, format="json")
+    assert again.status_code == 200
+
+
+@pytest.mark.parametrize("refresh", ["garbage", "", "a.b.c", 12])
+def test_refresh_garbage_is_refused(api_client, refresh):
+    response = api_client.post("/api/auth/token/refresh/", {"refresh": refresh}, format="json")
+
+    assert response.status_code in {400, 401}
+
+
+def test_refresh_with_access_token_is_refused(api_client, user):
+    access = obtain(api_client, user.username).json()["access"]
+
+    response = api_client.post("/api/auth/token/refresh/", {"refresh": access}, format="json")
+
+    assert response.status_code == 401
+
+
+def test_refresh_of_a_deleted_account_is_401(api_client):
+    gone = UserFactory()
+    refresh = str(RefreshToken.for_user(gone))
+    # Deleted behind the API's back (no blacklisting), e.g. from a shell.
+    User.objects.filter(pk=gone.pk).delete()
+
+    response = api_client.post("/api/auth/token/refresh/", {"refresh": refresh}, format="json")
+
+    assert response.status_code == 401
+
+
+def test_refresh_of_an_inactive_account_is_401(api_client):
+    sleeper = UserFactory()
+    refresh = str(RefreshToken.for_user(sleeper))
+    User.objects.filter(pk=sleeper.pk).update(is_active=False)
+
+    response = api_client.post("/api/auth/token/refresh/", {"refresh": refresh}, format="json")
+
+    assert response.status_code == 401
+
+
+def test_refresh_is_throttled(api_client):
+    for _ in range(auth_rate()):
+        api_client.post("/api/auth/token/refresh/", {"refresh": "garbage"}, format="json")
+
+    response = api_client.post("/api/auth/token/refresh/", {"refresh": "garbage"}, format="json")
+
+    assert response.status_code == 429
+    assert "Retry-After" in response
+
+
+# ---------------------------------------------------------------------------------------------
+# Logout
+# ---------------------------------------------------------------------------------------------
+def test_logout_revokes_the_refresh_token(api_client, user):
+    tokens = obtain(api_client, user.username).json()
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+
+    response = api_client.post("/api/auth/logout/", {"refresh": tokens["refresh"]}, format="json")
+
+    assert response.status_code == 205
+    assert response.content == b""
+    refused = api_client.post("/api/auth/token/refresh/", {"refresh": tokens["refresh"]}, format="json")
+    assert refused.status_code == 401
+    twice = api_client.post("/api/auth/logout/", {"refresh": tokens["refresh"]}, format="json")
+    assert twice.status_code == 400
+
+
+def test_logout_needs_authentication(api_client, user):
+    refresh = str(RefreshToken.for_user(user))
+
+    response = api_client.post("/api/auth/logout/", {"refresh": refresh}, format="json")
+
+    assert response.status_code == 401
+    assert "WWW-Authenticate" in response
+    still_valid = api_client.post("/api/auth/token/refresh/", {"refresh": refresh}, format="json")
+    assert still_valid.status_code == 200
+
+
+@pytest.mark.parametrize("refresh", ["garbage", "", None, ["x"], {"a": 1}])
+def test_logout_with_garbage_is_400(auth_client, refresh):
+    response = auth_client.post("/api/auth/logout/", {"refresh": refresh}, format="json")
+
+    assert response.status_code == 400
+    assert "refresh" in response.json()
+
+
+def test_logout_with_access_token_is_400(auth_client):
+    access = str(RefreshToken.for_user(auth_client.user).access_token)
+
+    response = auth_client.post("/api/auth/logout/", {"refresh": access}, format="json")
+
+    assert response.status_code == 400
+
+
+def test_logout_with_another_users_token_is_400_and_revokes_nothing(api_client, auth_client):
+    victim = UserFactory()
+    victim_refresh = str(RefreshToken.for_user(victim))
+
+    response = auth_client.post("/api/auth/logout/", {"refresh": victim_refresh}, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {"refresh": ["Token is invalid or expired."]}
+    still_valid = api_client.post("/api/auth/token/refresh/", {"refresh": victim_refresh}, format="json")
+    assert still_valid.status_code == 200
+
+
+# ---------------------------------------------------------------------------------------------
+# /me and detail
+# ---------------------------------------------------------------------------------------------
+def test_me(auth_client, user):
+    response = auth_client.get("/api/users/me/")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == USER_KEYS
+    assert body["id"] == user.pk
+    assert body["username"] == user.username
+    assert body["profile"]["moods"] == ["happy"]
+    assert body["date_joined"].endswith("Z")
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/api/users/me/"),
+        ("get", "/api/users/1/"),
+        ("patch", "/api/users/1/"),
+        ("put", "/api/users/1/"),
+        ("delete", "/api/users/1/"),
+        ("get", "/api/users/"),
+    ],
+)
+def test_anonymous_is_401_with_www_authenticate(api_client, user, method, path):
+    response = getattr(api_client, method)(path, {}, format="json")
+
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Bearer")
+    assert "detail" in response.json()
+
+
+def test_owner_reads_own_detail(auth_client, user):
+    response = auth_client.get(f"/api/users/{user.pk}/")
+
+    assert response.status_code == 200
+    assert response.json()["id"] == user.pk
+
+
+def test_another_users_id_is_404_and_changes_nothing(auth_client):
+    other = UserFactory(first_name="Other")
+    path = f"/api/users/{other.pk}/"
+    missing = f"/api/users/{other.pk + 1000}/"
+
+    for response in (
+        auth_client.get(path),
+        auth_client.patch(path, {"first_name": "Hacked"}, format="json"),
+        auth_client.put(path, {"username": "hacked", "email": "h@example.com"}, format="json"),
+        auth_client.delete(path),
+    ):
+        assert response.status_code == 404
+        # Exactly what a missing id answers: no hint that the account exists.
+        assert response.json() == auth_client.get(missing).json() == {"detail": "Not found."}
+
+    other.refresh_from_db()
+    assert other.first_name == "Other"
+    assert other.username != "hacked"
+
+
+@pytest.mark.parametrize("path", ["/api/users/abc/", "/api/users/99999999999999999999999/", "/api/users/0/"])
+def test_odd_ids_are_404(auth_client, path):
+    response = auth_client.get(path)
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Not found."}
+
+
+def test_staff_reads_and_changes_others(staff_client, user):
+    assert staff_client.get(f"/api/users/{user.pk}/").json()["username"] == user.username
+
+    response = staff_client.patch(f"/api/users/{user.pk}/", {"last_name": "Changed"}, format="json")
+
+    assert response.status_code == 200
+    user.refresh_from_db()
+    assert user.last_name == "Changed"
+
+
+def test_staff_deletes_another_account(staff_client, user):
+    assert staff_client.delete(f"/api/users/{user.pk}/").status_code == 204
+    assert not User.objects.filter(pk=user.pk).exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# PATCH / PUT
+# ---------------------------------------------------------------------------------------------
+def test_patch_ignores_is_staff_and_other_read_only_fields(auth_client, user):
+    joined = user.date_joined
+    response = auth_client.patch(
+        f"/api/users/{user.pk}/",
+        {
+            "is_staff": True,
+            "is_superuser": True,
+            "is_active": False,
+            "id": user.pk + 1,
+            "date_joined": "2000-01-01T00:00:00Z",
+            "last_login": "2000-01-01T00:00:00Z",
+            "first_name": "Changed",
+        },
+        format="json",
+    )
+
+    assert response.status_code == 200
+    assert response.json()["id"] == user.pk
+    user.refresh_from_db()
+    assert user.first_name == "Changed"
+    assert not user.is_staff and not user.is_superuser and user.is_active
+    assert user.date_joined == joined
+    assert auth_client.get("/api/users/").status_code == 403
+
+
+def test_patch_profile_merges_fields_given(auth_client, user):
+    Profile.objects.filter(user=user).update(
+        favorite_genres=["pop"], favorite_artists=["Adele"], moods=["happy"]
+    )
+
+    response = auth_client.patch(
+        f"/api/users/{user.pk}/", {"profile": {"moods": ["calm", "CALM", " focused "]}}, format="json"
+    )
+
+    assert response.status_code == 200
+    assert response.json()["profile"] == {
+        "favorite_genres": ["pop"],
+        "favorite_artists": ["Adele"],
+        "moods": ["calm", "focused"],
+    }
+    user.profile.refresh_from_db()
+    assert user.profile.moods == ["calm", "focused"]
+    assert user.profile.favorite_artists == ["Adele"]
+
+
+def test_put_replaces_profile_lists(auth_client, user):
+    Profile.objects.filter(user=user).update(
+        favorite_genres=["pop"], favorite_artists=["Adele"], moods=["happy"]
+    )
+
+    response = auth_client.put(
+        f"/api/users/{user.pk}/",
+        {"username": "renamed", "email": user.email, "profile": {"favorite_genres": ["rock"]}},
+        format="json",
+    )
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["username"] == "renamed"
+    assert response.json()["profile"] == {"favorite_genres": ["rock"], "favorite_artists": [], "moods": []}
+
+
+def test_put_requires_username_and_email_but_not_password(auth_client, user):
+    response = auth_client.put(f"/api/users/{user.pk}/", {"first_name": "X"}, format="json")
+
+    assert response.status_code == 400
+    assert set(response.json()) == {"username", "email"}
+
+
+def test_patch_unknown_mood_changes_nothing(auth_client, user):
+    response = auth_client.patch(
+        f"/api/users/{user.pk}/", {"first_name": "Changed", "profile": {"moods": ["angry"]}}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert "Allowed moods" in response.json()["profile"]["moods"][0]
+    user.refresh_from_db()
+    assert user.first_name != "Changed"
+    assert user.profile.moods == ["happy"]
+
+
+def test_patch_wrong_types(auth_client, user):
+    for body in ({"profile": "calm"}, {"profile": {"moods": "calm"}}, {"profile": None}, {"email": 5}):
+        response = auth_client.patch(f"/api/users/{user.pk}/", body, format="json")
+        assert response.status_code == 400, body
+    user.profile.refresh_from_db()
+    assert user.profile.moods == ["happy"]
+
+
+def test_patch_email_taken_in_another_case(auth_client, user):
+    UserFactory(email="Taken@Example.com")
+
+    response = auth_client.patch(f"/api/users/{user.pk}/", {"email": "taken@example.COM"}, format="json")
+
+    assert response.status_code == 400
+    assert "email" in response.json()
+
+
+def test_patch_own_email_in_another_case_is_allowed(auth_client, user):
+    local = user.email.split("@")[0]
+
+    response = auth_client.patch(
+        f"/api/users/{user.pk}/", {"email": f"{local.upper()}@EXAMPLE.com"}, format="json"
+    )
+
+    assert response.status_code == 200
+    assert response.json()["email"] == f"{local.upper()}@example.com"
+
+
+def test_patch_username_taken(auth_client, user):
+    other = UserFactory()
+
+    response = auth_client.patch(f"/api/users/{user.pk}/", {"username": other.username}, format="json")
+
+    assert response.status_code == 400
+    assert "username" in response.json()
+
+
+def test_patch_weak_password_is_400(auth_client, user):
+    for password in ("123", "password", "98765432123", user.username + "x"):
+        response = auth_client.patch(f"/api/users/{user.pk}/", {"password": password}, format="json")
+        assert response.status_code == 400, password
+        assert "password" in response.json()
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
+
+
+def test_patch_password_hashes_and_revokes_refresh_tokens(api_client, user):
+    tokens = obtain(api_client, user.username).json()
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+
+    response = api_client.patch(f"/api/users/{user.pk}/", {"password": "a-whole-new-tune-77"}, format="json")
+
+    assert response.status_code == 200
+    assert "password" not in response.json()
+    user.refresh_from_db()
+    assert user.password != "a-whole-new-tune-77"
+    assert user.check_password("a-whole-new-tune-77")
+    api_client.credentials()
+    refused = api_client.post("/api/auth/token/refresh/", {"refresh": tokens["refresh"]}, format="json")
+    assert refused.status_code == 401
+    assert obtain(api_client, user.username, "a-whole-new-tune-77").status_code == 200
+
+
+# ---------------------------------------------------------------------------------------------
+# DELETE
+# ---------------------------------------------------------------------------------------------
+def test_delete_own_account(api_client, user):
+    tokens = obtain(api_client, user.username).json()
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+
+    response = api_client.delete(f"/api/users/{user.pk}/")
+
+    assert response.status_code == 204
+    assert not User.objects.filter(pk=user.pk).exists()
+    assert not Profile.objects.filter(user_id=user.pk).exists()
+    assert api_client.get("/api/users/me/").status_code == 401
+    api_client.credentials()
+    refused = api_client.post("/api/auth/token/refresh/", {"refresh": tokens["refresh"]}, format="json")
+    assert refused.status_code == 401
+
+
+# ---------------------------------------------------------------------------------------------
+# Staff list
+# ---------------------------------------------------------------------------------------------
+def test_non_staff_list_is_403(auth_client):
+    response = auth_client.get("/api/users/")
+
+    assert response.status_code == 403
+    assert "detail" in response.json()
+
+
+def test_staff_list_is_paginated(staff_client):
+    UserFactory.create_batch(4)
+
+    response = staff_client.get("/api/users/", {"page_size": 2})
+
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"count", "next", "previous", "results"}
+    assert body["count"] == 5
+    assert len(body["results"]) == 2
+    assert set(body["results"][0]) == USER_KEYS
+    assert "page=2" in body["next"]
+    second = staff_client.get(body["next"]).json()
+    assert {u["id"] for u in second["results"]}.isdisjoint({u["id"] for u in body["results"]})
+
+
+def test_staff_list_caps_page_size(staff_client):
+    response = staff_client.get("/api/users/", {"page_size": 1000})
+
+    assert response.status_code == 200
+
+
+def test_staff_list_queries_do_not_grow_with_users(staff_client, django_assert_max_num_queries):
+    UserFactory.create_batch(15)
+
+    with django_assert_max_num_queries(4):
+        response = staff_client.get("/api/users/")
+
+    assert len(response.json()["results"]) == 16
+
+
+def test_user_without_profile_row_still_serializes(staff_client):
+    bare = User.objects.create_user(username="bare", email="bare@example.com", password=PASSWORD)
+
+    response = staff_client.get(f"/api/users/{bare.pk}/")
+
+    assert response.status_code == 200
+    assert response.json()["profile"] == {"favorite_genres": [], "favorite_artists": [], "moods": []}
+
+
+def test_patch_profile_of_user_without_profile_row_creates_it(staff_client):
+    bare = User.objects.create_user(username="bare", email="bare@example.com", password=PASSWORD)
+
+    response = staff_client.patch(f"/api/users/{bare.pk}/", {"profile": {"moods": ["sad"]}}, format="json")
+
+    assert response.status_code == 200
+    assert Profile.objects.get(user=bare).moods == ["sad"]
+
+
+def test_schema_documents_users_and_auth(api_client):
+    response = api_client.get("/api/schema/", HTTP_ACCEPT="application/json")
+
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    for path in ("/api/auth/token/", "/api/auth/token/refresh/", "/api/auth/logout/", "/api/users/"):
+        assert path in paths
+    assert "205" in paths["/api/auth/logout/"]["post"]["responses"]
+    assert "201" in paths["/api/users/"]["post"]["responses"]
+    assert "/api/users/me/" in paths
+    assert "/api/users/{id}/" in paths
+
+
+def test_auth_endpoints_answer_with_the_cache_down(api_client, user, settings):
+    """Throttling keeps its counters in the cache; a dead Redis must degrade it, not the API."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
+            "OPTIONS": {
+                "CLIENT_CLASS": "django_redis.client.DefaultClient",
+                "SOCKET_CONNECT_TIMEOUT": 0.2,
+                "SOCKET_TIMEOUT": 0.2,
+                "IGNORE_EXCEPTIONS": True,
+            },
+        }
+    }
+
+    assert obtain(api_client, user.username).status_code == 200
+    assert api_client.post("/api/users/", registration(), format="json").status_code == 201

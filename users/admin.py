@@ -1,0 +1,77 @@
+from django import forms
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm as DjangoAdminUserCreationForm
+from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
+
+from users import services
+from users.models import Profile, User
+
+
+# Django's forms name auth.User in their Meta; these are the same forms on our model, with
+# the email (required here) on the add page.
+class UserCreationForm(DjangoAdminUserCreationForm):
+    class Meta(DjangoAdminUserCreationForm.Meta):
+        model = User
+        fields = ("username", "email")
+
+
+class UserChangeForm(DjangoUserChangeForm):
+    class Meta(DjangoUserChangeForm.Meta):
+        model = User
+
+
+class ProfileForm(forms.ModelForm):
+    """The admin edits the lists as JSON; they get the same normalisation as through the API."""
+
+    class Meta:
+        model = Profile
+        fields = services.PROFILE_FIELDS
+
+    def clean(self):
+        cleaned = super().clean()
+        for field in services.PROFILE_FIELDS:
+            if cleaned.get(field) is None:
+                continue
+            try:
+                if field == "moods":
+                    cleaned[field] = services.moods_normalize(cleaned[field])
+                else:
+                    cleaned[field] = services.profile_list_normalize(cleaned[field], field=field)
+            except forms.ValidationError as error:
+                self.add_error(None, error)
+        return cleaned
+
+
+class ProfileInline(admin.StackedInline):
+    model = Profile
+    form = ProfileForm
+    can_delete = False
+    verbose_name_plural = "profile"
+    fields = ("favorite_genres", "favorite_artists", "moods")
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    form = UserChangeForm
+    add_form = UserCreationForm
+    inlines = (ProfileInline,)
+    list_display = ("username", "email", "first_name", "last_name", "is_staff", "is_active", "date_joined")
+    list_filter = ("is_staff", "is_superuser", "is_active", "date_joined")
+    search_fields = ("username", "email", "first_name", "last_name")
+    ordering = ("-date_joined",)
+    date_hierarchy = "date_joined"
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("username", "email", "usable_password", "password1", "password2"),
+            },
+        ),
+    )
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # An untouched inline saves nothing; every account still gets its profile.
+        Profile.objects.get_or_create(user=form.instance)

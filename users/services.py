@@ -1,0 +1,198 @@
+"""Writes on users and their profiles, and the revocation of their refresh tokens.
+
+Every function here is the single place its write happens: the API, the admin actions and
+management commands all come through them, so the normalisation and the uniqueness rules
+cannot be bypassed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from users.models import Profile, User
+from users.moods import MOODS
+
+# Bounds on the free-text profile lists: enough for any real taste, small enough that a
+# profile stays a few kilobytes and the recommender never iterates a huge list.
+PROFILE_LIST_MAX_ITEMS = 50
+PROFILE_ITEM_MAX_LENGTH = 100
+
+PROFILE_FIELDS = ("favorite_genres", "favorite_artists", "moods")
+
+EMAIL_CONSTRAINT = "users_user_email_ci_unique"
+EMAIL_TAKEN = "A user with that email already exists."
+USERNAME_TAKEN = "A user with that username already exists."
+
+
+def unknown_moods_message(unknown: Iterable[str]) -> str:
+    return f"Unknown mood(s): {', '.join(sorted(set(unknown)))}. Allowed moods: {', '.join(MOODS)}."
+
+
+def profile_list_normalize(values: Iterable[str], *, field: str) -> list[str]:
+    """Strip each entry, drop the blank ones and the repeats (compared case-insensitively,
+    first spelling wins), then enforce the bounds. Raises ValidationError keyed by `field`."""
+    if not isinstance(values, list | tuple):
+        raise ValidationError({field: ["Expected a list of strings."]})
+    cleaned: list[str] = []
+    seen: set[str] = set()
+    for value in values:
+        if not isinstance(value, str):
+            raise ValidationError({field: ["Each entry must be a string."]})
+        value = " ".join(value.split())
+        key = value.casefold()
+        if not value or key in seen:
+            continue
+        if len(value) > PROFILE_ITEM_MAX_LENGTH:
+            raise ValidationError(
+                {field: [f"Each entry must have at most {PROFILE_ITEM_MAX_LENGTH} characters."]}
+            )
+        seen.add(key)
+        cleaned.append(value)
+    if len(cleaned) > PROFILE_LIST_MAX_ITEMS:
+        raise ValidationError({field: [f"At most {PROFILE_LIST_MAX_ITEMS} entries are allowed."]})
+    return cleaned
+
+
+def moods_normalize(values: Iterable[str]) -> list[str]:
+    """Moods are matched case-insensitively against users.moods.MOODS and stored lower-case."""
+    moods = [mood.lower() for mood in profile_list_normalize(values, field="moods")]
+    unknown = [mood for mood in moods if mood not in MOODS]
+    if unknown:
+        raise ValidationError({"moods": [unknown_moods_message(unknown)]})
+    return moods
+
+
+def _profile_values(profile: dict[str, list[str]]) -> dict[str, list[str]]:
+    values: dict[str, list[str]] = {}
+    for field in PROFILE_FIELDS:
+        if field in profile:
+            values[field] = (
+                moods_normalize(profile[field])
+                if field == "moods"
+                else profile_list_normalize(profile[field], field=field)
+            )
+    return values
+
+
+def _integrity_error_as_validation_error(error: IntegrityError) -> ValidationError:
+    """Both uniqueness rules are checked before writing, but two concurrent requests can
+    pass that check together: the database constraint decides, and the loser gets the same
+    400 it would have got a moment later."""
+    # Only the first line: it names the constraint; PostgreSQL's DETAIL line quotes the
+    # conflicting values, which are user input.
+    message = str(error).splitlines()[0].lower() if str(error) else ""
+    if EMAIL_CONSTRAINT in message:
+        return ValidationError({"email": [EMAIL_TAKEN]})
+    if "username" in message:
+        return ValidationError({"username": [USERNAME_TAKEN]})
+    return ValidationError("This change conflicts with another user's data.")
+
+
+def user_register(
+    *,
+    username: str,
+    email: str,
+    password: str,
+    first_name: str = "",
+    last_name: str = "",
+    profile: dict[str, list[str]] | None = None,
+) -> User:
+    """Create a user and their profile together. The password must already have passed
+    the password validators (the caller knows which errors to show and where)."""
+    profile_values = _profile_values(profile or {})
+    user = User(
+        username=username,
+        email=User.objects.normalize_email(email),
+        first_name=first_name,
+        last_name=last_name,
+    )
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+            Profile.objects.create(user=user, **profile_values)
+    except IntegrityError as error:
+        raise _integrity_error_as_validation_error(error) from error
+    return user
+
+
+def user_update(
+    *,
+    user: User,
+    username: str | None = None,
+    email: str | None = None,
+    password: str | None = None,
+    first_name: str | None = None,
+    last_name: str | None = None,
+    profile: dict[str, list[str]] | None = None,
+) -> User:
+    """Change the fields given (None leaves a field as it is). Profile lists given replace
+    the stored ones; lists not given are kept. A new password revokes every refresh token
+    the user holds, so a stolen session ends with the password change."""
+    profile_values = _profile_values(profile or {})
+    changed: list[str] = []
+    for field, value in (("username", username), ("first_name", first_name), ("last_name", last_name)):
+        if value is not None and getattr(user, field) != value:
+            setattr(user, field, value)
+            changed.append(field)
+    if email is not None:
+        email = User.objects.normalize_email(email)
+        if email != user.email:
+            user.email = email
+            changed.append("email")
+    if password is not None:
+        user.set_password(password)
+        changed.append("password")
+    try:
+        with transaction.atomic():
+            if changed:
+                user.save(update_fields=changed)
+            if profile_values:
+                user_profile, _ = Profile.objects.select_for_update().get_or_create(user=user)
+                for field, value in profile_values.items():
+                    setattr(user_profile, field, value)
+                user_profile.save(update_fields=list(profile_values))
+                # Replaces any copy cached by select_related, so the caller sees the new lists.
+                user.profile = user_profile
+            if password is not None:
+                user_tokens_revoke(user=user)
+    except IntegrityError as error:
+        user.refresh_from_db()
+        raise _integrity_error_as_validation_error(error) from error
+    return user
+
+
+def user_delete(*, user: User) -> None:
+    """Delete the account and everything that cascades from it (profile, ratings...).
+    Its refresh tokens are blacklisted first: the token rows outlive the user, and a
+    refresh token of a deleted user must be refused as such."""
+    with transaction.atomic():
+        user_tokens_revoke(user=user)
+        user.delete()
+
+
+def user_tokens_revoke(*, user: User) -> int:
+    """Blacklist every unexpired refresh token issued to the user. Returns how many."""
+    with transaction.atomic():
+        outstanding = OutstandingToken.objects.filter(
+            user=user, expires_at__gt=timezone.now(), blacklistedtoken__isnull=True
+        )
+        created = BlacklistedToken.objects.bulk_create(
+            [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
+        )
+    return len(created)
+
+
+def user_logout(*, user: User, refresh: RefreshToken) -> None:
+    """Blacklist one refresh token. The caller has checked it belongs to `user`."""
+    if str(refresh.payload.get(jwt_settings.USER_ID_CLAIM)) != str(user.pk):
+        raise ValidationError({"refresh": ["Token is invalid or expired."]})
+    with transaction.atomic():
+        refresh.blacklist()

@@ -1,0 +1,185 @@
+"""HTTP in and out for users and auth: validate, call a service or selector, serialize."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import AllowAny, BasePermission, IsAdminUser, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
+from rest_framework.views import APIView
+from rest_framework_simplejwt import views as jwt_views
+
+from users import selectors, services
+from users.models import User
+from users.serializers import (
+    LogoutSerializer,
+    TokenPairSerializer,
+    TokenRefreshSerializer,
+    UserCreateSerializer,
+    UserSerializer,
+    UserUpdateSerializer,
+)
+
+# Sign-up and the token endpoints share this strict rate (settings: DEFAULT_THROTTLE_RATES).
+AUTH_THROTTLE_SCOPE = "auth"
+AUTH_THROTTLE_CLASSES = [*api_settings.DEFAULT_THROTTLE_CLASSES, ScopedRateThrottle]
+
+THROTTLED = OpenApiResponse(description="Too many attempts; `Retry-After` says when to try again.")
+NOT_FOUND = OpenApiResponse(description="No such user, or not yours to see (the two are indistinguishable).")
+USER_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The user's id.")
+
+
+class TokenObtainPairView(jwt_views.TokenObtainPairView):
+    throttle_classes = AUTH_THROTTLE_CLASSES
+    throttle_scope = AUTH_THROTTLE_SCOPE
+
+    @extend_schema(
+        summary="Obtain an access and a refresh token",
+        responses={
+            200: TokenPairSerializer,
+            401: OpenApiResponse(description="Wrong credentials."),
+            429: THROTTLED,
+        },
+    )
+    def post(self, request: Request, *args, **kwargs) -> Response:
+        return super().post(request, *args, **kwargs)
+
+
+class TokenRefreshView(jwt_views.TokenRefreshView):
+    serializer_class = TokenRefreshSerializer
+    throttle_classes = AUTH_THROTTLE_CLASSES
+    throttle_scope = AUTH_THROTTLE_SCOPE
+
+    @extend_schema(
+        summary="Exchange a refresh token for a new pair",
+        description="Refresh tokens rotate: the one sent is blacklisted and a new one is returned.",
+        responses={
+            200: TokenPairSerializer,
+            401: OpenApiResponse(description="Invalid, expired, blacklisted or already used token."),
+            429: THROTTLED,
+        },
+    )
+    def post(self, request: Request, *args, **kwargs) -> Response:
+        return super().post(request, *args, **kwargs)
+
+
+class LogoutView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Revoke a refresh token",
+        request=LogoutSerializer,
+        responses={
+            205: OpenApiResponse(description="The refresh token no longer works."),
+            400: OpenApiResponse(description="Not a valid refresh token of the caller."),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        serializer = LogoutSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        services.user_logout(user=request.user, refresh=serializer.validated_data["refresh"])
+        return Response(status=status.HTTP_205_RESET_CONTENT)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List users (staff only)"),
+    retrieve=extend_schema(
+        summary="A user (owner or staff)",
+        parameters=[USER_ID],
+        responses={200: UserSerializer, 404: NOT_FOUND},
+    ),
+    create=extend_schema(
+        summary="Register",
+        request=UserCreateSerializer,
+        responses={201: UserSerializer, 400: OpenApiResponse(description="Invalid data."), 429: THROTTLED},
+        auth=[],
+    ),
+    update=extend_schema(
+        summary="Replace a user's details (owner or staff)",
+        description="Fields not sent are kept; within `profile`, lists not sent are emptied.",
+        parameters=[USER_ID],
+        request=UserUpdateSerializer,
+        responses={200: UserSerializer, 404: NOT_FOUND},
+    ),
+    partial_update=extend_schema(
+        summary="Change some of a user's details (owner or staff)",
+        description="Within `profile`, only the lists sent are replaced.",
+        parameters=[USER_ID],
+        request=UserUpdateSerializer,
+        responses={200: UserSerializer, 404: NOT_FOUND},
+    ),
+    destroy=extend_schema(
+        summary="Delete an account (owner or staff)",
+        parameters=[USER_ID],
+        responses={204: None, 404: NOT_FOUND},
+    ),
+    me=extend_schema(summary="The authenticated user", responses={200: UserSerializer}),
+)
+class UserViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = UserSerializer
+    lookup_value_regex = r"\d+"
+
+    def get_permissions(self) -> list[BasePermission]:
+        if self.action == "create":
+            return [AllowAny()]
+        if self.action == "list":
+            return [IsAdminUser()]
+        return [IsAuthenticated()]
+
+    def get_throttles(self) -> list[BaseThrottle]:
+        if self.action == "create":
+            self.throttle_scope = AUTH_THROTTLE_SCOPE
+            return [throttle() for throttle in AUTH_THROTTLE_CLASSES]
+        return super().get_throttles()
+
+    def get_queryset(self) -> QuerySet[User]:
+        if getattr(self, "swagger_fake_view", False):
+            return User.objects.none()
+        return selectors.user_list_visible(actor=self.request.user)
+
+    def get_object(self) -> User:
+        try:
+            return super().get_object()
+        except Http404 as error:
+            # The same body as any unknown path: it names no model and hints at nothing.
+            raise NotFound() from error
+
+    def create(self, request: Request) -> Response:
+        serializer = UserCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_register(**serializer.validated_data)
+        return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request: Request, pk: str | None = None) -> Response:
+        return self._update(request, partial=False)
+
+    def partial_update(self, request: Request, pk: str | None = None) -> Response:
+        return self._update(request, partial=True)
+
+    def _update(self, request: Request, *, partial: bool) -> Response:
+        user = self.get_object()
+        serializer = UserUpdateSerializer(user, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_update(user=user, **serializer.validated_data)
+        return Response(UserSerializer(user).data)
+
+    def destroy(self, request: Request, pk: str | None = None) -> Response:
+        services.user_delete(user=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @action(detail=False, methods=["get"])
+    def me(self, request: Request) -> Response:
+        user = selectors.user_list().get(pk=request.user.pk)
+        return Response(UserSerializer(user).data)
