@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from tests.factories import UserFactory
@@ -13,8 +14,17 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def admin_client_logged_in(client):
-    admin = UserFactory(is_staff=True, is_superuser=True)
-    assert client.login(username=admin.username, password="correct-horse-battery-staple")
+    """A staff member (not a superuser) allowed to manage users, logged in through the login form."""
+    staff = UserFactory(is_staff=True)
+    staff.user_permissions.set(
+        Permission.objects.filter(content_type__app_label="users", codename__regex=r"^(add|change|view)_")
+    )
+    response = client.post(
+        reverse("admin:login"),
+        {"username": staff.username, "password": "correct-horse-battery-staple", "next": "/admin/"},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/"
     return client
 
 

@@ -173,6 +173,7 @@ def test_register_unknown_mood_lists_the_allowed_ones(api_client):
         ({"moods": "happy"}, ["profile", "moods"]),
         ({"favorite_genres": [{"name": "pop"}]}, ["profile", "favorite_genres"]),
         ({"favorite_artists": [None]}, ["profile", "favorite_artists"]),
+        ({"favorite_artists": ["nul\x00byte"]}, ["profile", "favorite_artists"]),
         ({"favorite_genres": ["x" * 101]}, ["profile", "favorite_genres"]),
         ({"favorite_artists": [f"artist {n}" for n in range(51)]}, ["profile", "favorite_artists"]),
     ],
@@ -197,6 +198,8 @@ def test_register_wrong_profile_types(api_client, profile, path):
         {"username": "a" * 151, "email": "a@example.com", "password": "tangerine-volcano-41"},
         {"username": "a", "email": "a@example.com", "password": 12},
         {"username": "a", "email": "a@example.com", "password": "x" * 257},
+        {"username": "nul\x00", "email": "a@example.com", "password": "tangerine-volcano-41"},
+        {"username": "a", "email": "a" * 250 + "@example.com", "password": "tangerine-volcano-41"},
     ],
 )
 def test_register_invalid_fields(api_client, body):
@@ -206,8 +209,9 @@ def test_register_invalid_fields(api_client, body):
     assert not User.objects.exists()
 
 
-def test_register_list_body_is_400(api_client):
-    response = api_client.post("/api/users/", [registration()], format="json")
+@pytest.mark.parametrize("raw", [json.dumps([registration()]), "null", '"text"', "12", "{}"])
+def test_register_body_not_an_object_is_400(api_client, raw):
+    response = api_client.post("/api/users/", raw, content_type="application/json")
 
     assert response.status_code == 400
     assert not User.objects.exists()
