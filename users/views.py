@@ -12,6 +12,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny, BasePermission, IsAdminUser, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
@@ -144,6 +145,14 @@ class UserViewSet(
             return [throttle() for throttle in AUTH_THROTTLE_CLASSES]
         return super().get_throttles()
 
+    def get_serializer_class(self) -> type[BaseSerializer]:
+        # Input and output differ: writes accept only the writable fields, answers are UserSerializer.
+        if self.action == "create":
+            return UserCreateSerializer
+        if self.action in {"update", "partial_update"}:
+            return UserUpdateSerializer
+        return UserSerializer
+
     def get_queryset(self) -> QuerySet[User]:
         if getattr(self, "swagger_fake_view", False):
             return User.objects.none()
@@ -157,7 +166,7 @@ class UserViewSet(
             raise NotFound() from error
 
     def create(self, request: Request) -> Response:
-        serializer = UserCreateSerializer(data=request.data)
+        serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = services.user_register(**serializer.validated_data)
         return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
@@ -170,7 +179,7 @@ class UserViewSet(
 
     def _update(self, request: Request, *, partial: bool) -> Response:
         user = self.get_object()
-        serializer = UserUpdateSerializer(user, data=request.data, partial=partial)
+        serializer = self.get_serializer(user, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         user = services.user_update(user=user, **serializer.validated_data)
         return Response(UserSerializer(user).data)
