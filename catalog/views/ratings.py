@@ -1,1 +1,84 @@
-urlpatterns: list = []
+"""Ratings: the caller rates songs, lists and deletes their own ratings."""
+
+from __future__ import annotations
+
+from django.urls import path
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import NotFound
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from catalog.selectors.ratings import rating_list
+from catalog.serializers.ratings import MAX_ID, RatingInputSerializer, RatingSerializer
+from catalog.services.ratings import rating_delete, rating_submit
+
+AGGREGATES_NOTE = (
+    "The song's average_rating, total_ratings and rating_score are updated in the background "
+    "and reflect the change within seconds."
+)
+
+
+class RatingListCreateView(GenericAPIView):
+    permission_classes = [IsAuthenticated]
+    serializer_class = RatingSerializer
+
+    @extend_schema(
+        operation_id="ratings_list",
+        summary="The caller's own ratings, most recently changed first",
+        responses=RatingSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(rating_list(user_id=request.user.pk))
+        return self.get_paginated_response(RatingSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="ratings_submit",
+        summary="Rate a song, or replace the caller's earlier score of it",
+        description=AGGREGATES_NOTE,
+        request=RatingInputSerializer,
+        responses={
+            201: OpenApiResponse(RatingSerializer, description="First rating of this song by the caller."),
+            200: OpenApiResponse(RatingSerializer, description="The caller's earlier score was replaced."),
+            400: OpenApiResponse(description="Invalid score, unknown song, or malformed body."),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        payload = RatingInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        rating, created = rating_submit(
+            user_id=request.user.pk,
+            song_id=payload.validated_data["song"],
+            score=payload.validated_data["score"],
+        )
+        return Response(
+            RatingSerializer(rating).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+
+
+class RatingDestroyView(GenericAPIView):
+    permission_classes = [IsAuthenticated]
+    serializer_class = RatingSerializer
+
+    @extend_schema(
+        operation_id="ratings_destroy",
+        summary="Delete the caller's rating of a song",
+        description=AGGREGATES_NOTE,
+        responses={
+            204: OpenApiResponse(description="The rating is gone."),
+            404: OpenApiResponse(description="The caller has no rating of this song."),
+        },
+    )
+    def delete(self, request: Request, song_id: int) -> Response:
+        # An id past the database's integer range names no song (and must not reach the driver).
+        if song_id > MAX_ID or not rating_delete(user_id=request.user.pk, song_id=song_id):
+            raise NotFound("You have not rated this song.")
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+urlpatterns = [
+    path("ratings/", RatingListCreateView.as_view(), name="rating-list"),
+    path("ratings/<int:song_id>/", RatingDestroyView.as_view(), name="rating-detail"),
+]

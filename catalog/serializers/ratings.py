@@ -1,0 +1,42 @@
+"""Rating input and output shapes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from catalog.models import Rating
+
+# Ids are PostgreSQL bigints: anything larger cannot name a song and must not reach the database.
+MAX_ID = 2**63 - 1
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class StrictIntegerField(serializers.IntegerField):
+    """An integer given as a JSON number: "5", 3.5, 3.0 and true are refused, where DRF's
+    IntegerField would coerce some of them."""
+
+    default_error_messages = {"invalid": _("A whole number (a JSON integer) is required.")}
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class RatingInputSerializer(serializers.Serializer):
+    song = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="Id of the song to rate.")
+    score = StrictIntegerField(min_value=1, max_value=5, help_text="Stars, an integer from 1 to 5.")
+
+
+class RatingSerializer(serializers.ModelSerializer):
+    song = serializers.IntegerField(source="song_id", read_only=True, help_text="Id of the rated song.")
+
+    class Meta:
+        model = Rating
+        fields = ["song", "score", "created_at", "updated_at"]
+        read_only_fields = fields

@@ -1,0 +1,295 @@
+"""Rating services: the upsert, the recompute, the coalescing marks and the reconcile job."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connection
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from catalog.models import RATING_PRIOR_MEAN, RATING_PRIOR_WEIGHT, Rating, Song
+from catalog.selectors.ratings import (
+    expected_aggregates,
+    song_ratings_stored,
+    song_ratings_truth,
+    songs_with_drifted_ratings,
+)
+from catalog.services import ratings as services
+from tests.catalog import ratings_worker
+from tests.catalog.ratings_worker import free_port
+from tests.factories import RatingFactory, SongFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+clean_rating_marks = ratings_worker.clean_rating_marks  # autouse: no Redis state leaks between tests
+
+
+def redis_client():
+    from django_redis import get_redis_connection
+
+    return get_redis_connection("default")
+
+
+# ------------------------------------------------------------------------------
+# Upsert and delete
+# ------------------------------------------------------------------------------
+def test_submit_creates_then_replaces(user):
+    song = SongFactory()
+    rating, created = services.rating_submit(user_id=user.pk, song_id=song.pk, score=2)
+    assert created and rating.pk and rating.score == 2
+
+    again, created = services.rating_submit(user_id=user.pk, song_id=song.pk, score=4)
+    assert not created and again.pk == rating.pk
+    assert again.created_at == rating.created_at and again.updated_at >= rating.updated_at
+    assert Rating.objects.get().score == 4
+
+
+def test_submit_unknown_song_raises_naming_song_and_stores_nothing(user):
+    with pytest.raises(ValidationError) as excinfo:
+        services.rating_submit(user_id=user.pk, song_id=123456, score=3)
+    assert "song" in excinfo.value.message_dict
+    assert not Rating.objects.exists()
+
+
+def test_delete_reports_whether_there_was_a_rating(user):
+    rating = RatingFactory(user=user)
+    assert services.rating_delete(user_id=user.pk, song_id=rating.song_id) is True
+    assert services.rating_delete(user_id=user.pk, song_id=rating.song_id) is False
+
+
+def test_writes_recompute_after_commit_only(user, django_capture_on_commit_callbacks):
+    song = SongFactory()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        services.rating_submit(user_id=user.pk, song_id=song.pk, score=5)
+    # Nothing is recomputed before the commit...
+    assert song_ratings_stored(song_ids=[song.pk])[song.pk][0] == 0
+    assert len(callbacks) == 1
+    callbacks[0]()
+    # ...and the callback brings the song up to date.
+    assert song_ratings_stored(song_ids=[song.pk])[song.pk][:2] == (1, 5.0)
+
+
+# ------------------------------------------------------------------------------
+# Recompute
+# ------------------------------------------------------------------------------
+def test_recompute_writes_absolute_values_and_is_idempotent():
+    song = SongFactory()
+    for score in (5, 5, 2):
+        RatingFactory(song=song, score=score)
+    Song.objects.filter(pk=song.pk).update(total_ratings=99, average_rating=1.0, rating_score=1.0)
+
+    assert services.song_ratings_recompute(song_ids=[song.pk]) == 1
+    expected = (3, 4.0, (RATING_PRIOR_WEIGHT * RATING_PRIOR_MEAN + 12) / (RATING_PRIOR_WEIGHT + 3))
+    assert song_ratings_stored(song_ids=[song.pk])[song.pk] == expected
+    # A second run changes nothing (and, on PostgreSQL, writes no row).
+    changed = services.song_ratings_recompute(song_ids=[song.pk, song.pk])
+    assert song_ratings_stored(song_ids=[song.pk])[song.pk] == expected
+    if connection.vendor == "postgresql":
+        assert changed == 0
+
+
+def test_recompute_of_a_song_without_ratings_resets_to_the_prior():
+    song = SongFactory()
+    Song.objects.filter(pk=song.pk).update(total_ratings=3, average_rating=4.5, rating_score=4.0)
+
+    services.song_ratings_recompute(song_ids=[song.pk, 987654])  # an unknown id is ignored
+
+    assert song_ratings_stored(song_ids=[song.pk])[song.pk] == (0, 0.0, RATING_PRIOR_MEAN)
+
+
+def test_rating_score_lets_many_good_votes_beat_one_lucky_five():
+    lucky, loved = SongFactory(), SongFactory()
+    RatingFactory(song=lucky, score=5)
+    for _ in range(30):
+        RatingFactory(song=loved, score=5)
+    RatingFactory(song=loved, score=4)
+    services.song_ratings_recompute(song_ids=[lucky.pk, loved.pk])
+
+    stored = song_ratings_stored(song_ids=[lucky.pk, loved.pk])
+    assert stored[lucky.pk][1] > stored[loved.pk][1]  # the plain average favours the lucky one
+    assert stored[loved.pk][2] > stored[lucky.pk][2]  # the Bayesian score does not
+
+
+def test_expected_aggregates_formula():
+    assert expected_aggregates(count=0, total=0) == (0, 0.0, RATING_PRIOR_MEAN)
+    count, average, score = expected_aggregates(count=4, total=18)
+    assert (count, average) == (4, 4.5)
+    assert score == pytest.approx((RATING_PRIOR_WEIGHT * RATING_PRIOR_MEAN + 18) / (RATING_PRIOR_WEIGHT + 4))
+
+
+# ------------------------------------------------------------------------------
+# Reconcile
+# ------------------------------------------------------------------------------
+def test_reconcile_finds_and_repairs_every_kind_of_drift():
+    stale, orphaned, unrecorded, fine = SongFactory.create_batch(4)
+    for song in (stale, unrecorded, fine):
+        RatingFactory(song=song, score=4)
+    services.song_ratings_recompute(song_ids=[stale.pk, fine.pk])
+    RatingFactory(song=stale, score=1)  # a rating whose recompute was lost
+    Song.objects.filter(pk=orphaned.pk).update(total_ratings=2, average_rating=3.0, rating_score=3.0)
+    # `unrecorded` has a rating but still shows the defaults: its mark was lost.
+
+    assert songs_with_drifted_ratings() == sorted([stale.pk, orphaned.pk, unrecorded.pk])
+    assert songs_with_drifted_ratings(limit=1) == [min(stale.pk, orphaned.pk, unrecorded.pk)]
+
+    assert services.song_ratings_reconcile() == 3
+
+    assert songs_with_drifted_ratings() == []
+    ids = [stale.pk, orphaned.pk, unrecorded.pk, fine.pk]
+    assert song_ratings_stored(song_ids=ids) == song_ratings_truth(song_ids=ids)
+    assert services.song_ratings_reconcile() == 0
+
+
+def test_reconcile_detects_a_subtly_wrong_average():
+    song = SongFactory()
+    RatingFactory(song=song, score=3)
+    services.song_ratings_recompute(song_ids=[song.pk])
+    Song.objects.filter(pk=song.pk).update(average_rating=3.0000001)
+    assert songs_with_drifted_ratings() == [song.pk]
+
+
+@pytest.mark.postgres
+def test_reconcile_reads_only_rated_songs():
+    """The drift query must not scan the catalog: its plan reaches songs through the partial
+    index of rated songs."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(
+            "EXPLAIN SELECT id FROM catalog_song WHERE total_ratings > 0",
+        )
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "catalog_song_rated_idx" in plan
+
+
+# ------------------------------------------------------------------------------
+# Coalescing marks (Redis)
+# ------------------------------------------------------------------------------
+@pytest.mark.redis
+@pytest.mark.real_celery
+def test_many_marks_of_a_song_leave_one_dirty_entry_and_publish_one_flush():
+    """Tasks are published, not run (no worker here): the broker's queue shows what was sent."""
+    client = redis_client()
+    client.delete("celery")
+    try:
+        for _ in range(50):
+            services.song_ratings_mark_dirty(song_ids=[7])
+        services.song_ratings_mark_dirty(song_ids=[8, 9])
+
+        assert sorted(int(m) for m in client.zrange(services.DIRTY_KEY, 0, -1)) == [7, 8, 9]
+        assert client.llen("celery") == 1  # one flush published for 52 marks
+        assert 0 < client.pttl(services.FLUSH_FLAG_KEY) <= services.FLUSH_FLAG_TTL_MS
+    finally:
+        client.delete("celery")
+
+
+@pytest.mark.redis
+@pytest.mark.real_celery
+def test_a_flush_unmarks_what_it_recomputed_but_not_what_was_marked_again():
+    first, second = SongFactory(), SongFactory()
+    RatingFactory(song=first, score=5)
+    RatingFactory(song=second, score=1)
+    client = redis_client()
+    try:
+        services.song_ratings_mark_dirty(song_ids=[first.pk, second.pk])
+        entries = services.dirty_batch(client)
+        assert sorted(int(member) for member, _ in entries) == [first.pk, second.pk]
+
+        services.song_ratings_mark_dirty(song_ids=[second.pk])  # a vote lands mid-flush
+        assert services.forget_dirty(client, entries) == 1
+
+        assert [int(m) for m in client.zrange(services.DIRTY_KEY, 0, -1)] == [second.pk]
+        assert services.song_ratings_flush() == 1
+        assert client.zcard(services.DIRTY_KEY) == 0
+        assert songs_with_drifted_ratings() == [first.pk]  # only `second` was ever flushed
+    finally:
+        client.delete("celery")
+
+
+@pytest.mark.redis
+def test_flush_drains_the_dirty_set_and_clears_the_flag():
+    songs = SongFactory.create_batch(3)
+    for song in songs:
+        RatingFactory(song=song, score=2)
+    client = redis_client()
+    client.zadd(services.DIRTY_KEY, {str(song.pk): 1 for song in songs})
+    client.set(services.FLUSH_FLAG_KEY, "1")
+
+    assert services.song_ratings_flush() == 3
+
+    assert client.zcard(services.DIRTY_KEY) == 0
+    assert not client.exists(services.FLUSH_FLAG_KEY)
+    assert songs_with_drifted_ratings() == []
+
+
+@pytest.mark.redis
+def test_marking_while_redis_is_unreachable_is_logged_not_raised(settings, caplog):
+    dead = f"redis://127.0.0.1:{free_port()}/0"
+    settings.CACHES = {
+        "default": {**settings.CACHES["default"], "LOCATION": dead},
+    }
+
+    services.song_ratings_mark_dirty(song_ids=[1])
+
+    assert "reconcile will repair" in caplog.text
+
+
+def test_without_redis_the_recompute_runs_in_process(user, django_capture_on_commit_callbacks):
+    """The embedded default: no Redis, Celery eager; the same task runs inside the request."""
+    if settings.REDIS_URL:
+        pytest.skip("runs on the embedded default only")
+    song = SongFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.rating_submit(user_id=user.pk, song_id=song.pk, score=3)
+    assert song_ratings_stored(song_ids=[song.pk])[song.pk][:2] == (1, 3.0)
+
+
+# ------------------------------------------------------------------------------
+# Property: any sequence of upserts and deletes ends with aggregates == truth
+# ------------------------------------------------------------------------------
+operation = st.tuples(
+    st.sampled_from(["rate", "rate", "rate", "delete"]),
+    st.integers(min_value=0, max_value=3),  # which user
+    st.integers(min_value=0, max_value=2),  # which song
+    st.integers(min_value=1, max_value=5),  # score
+)
+
+
+@pytest.fixture
+def cast():
+    return UserFactory.create_batch(4), SongFactory.create_batch(3)
+
+
+@hypothesis_settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(operations=st.lists(operation, max_size=25))
+def test_any_sequence_of_writes_ends_with_aggregates_equal_to_truth(
+    cast, django_capture_on_commit_callbacks, operations
+):
+    users, songs = cast
+    song_ids = [song.pk for song in songs]
+    Rating.objects.all().delete()
+    services.song_ratings_recompute(song_ids=song_ids)
+    model = {}
+
+    for action, user_index, song_index, score in operations:
+        user_id, song_id = users[user_index].pk, song_ids[song_index]
+        with django_capture_on_commit_callbacks(execute=True):
+            if action == "rate":
+                _rating, created = services.rating_submit(user_id=user_id, song_id=song_id, score=score)
+                assert created == ((user_id, song_id) not in model)
+                model[(user_id, song_id)] = score
+            else:
+                deleted = services.rating_delete(user_id=user_id, song_id=song_id)
+                assert deleted == ((user_id, song_id) in model)
+                model.pop((user_id, song_id), None)
+
+    truth = song_ratings_truth(song_ids=song_ids)
+    for song_id in song_ids:
+        scores = [score for (_user, rated), score in model.items() if rated == song_id]
+        assert truth[song_id] == expected_aggregates(count=len(scores), total=sum(scores))
+    assert song_ratings_stored(song_ids=song_ids) == truth
+    assert songs_with_drifted_ratings() == []
