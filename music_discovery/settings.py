@@ -232,7 +232,15 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_step": 0.1,
     "interval_max": 0.2,
 }
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    # Repairs song rating aggregates whose background update was lost (Redis down, worker
+    # killed); one run reads every rating, so raise the period for very large rating tables.
+    "ratings-reconcile": {
+        "task": "catalog.ratings_reconcile",
+        "schedule": env.float("RATINGS_RECONCILE_SECONDS", default=60.0),
+        "options": {"expires": 50},
+    },
+}
 CELERY_BEAT_SCHEDULE_FILENAME = env.str(
     "CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR / "var" / "celerybeat-schedule")
 )
