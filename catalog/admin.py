@@ -1,1 +1,106 @@
-from django.contrib import admin  # noqa: F401
+from django.contrib import admin
+from django.contrib.admin.views.main import ORDER_VAR, ChangeList
+
+from catalog.models import Artist, Song, SongArtist
+from catalog.selectors.search import song_search
+
+
+class SongArtistInline(admin.TabularInline):
+    model = SongArtist
+    extra = 0
+    autocomplete_fields = ["artist"]
+    ordering = ["position", "id"]
+
+
+class SongChangeList(ChangeList):
+    def get_ordering(self, request, queryset):
+        # A search keeps its relevance order unless a column header was clicked; the
+        # default would put the model's `id` ordering first.
+        if self.query and ORDER_VAR not in self.params and queryset.query.order_by:
+            return list(queryset.query.order_by)
+        return super().get_ordering(request, queryset)
+
+
+@admin.register(Song)
+class SongAdmin(admin.ModelAdmin):
+    list_display = ["title", "artist_names", "average_rating", "total_ratings", "rating_score"]
+    list_filter = ["mode", "key"]
+    # The box is served by the catalog's own typo-tolerant search (get_search_results).
+    search_fields = ["title"]
+    search_help_text = "Title or artist; typos are tolerated."
+    readonly_fields = ["average_rating", "total_ratings", "rating_score", "created_at", "updated_at"]
+    inlines = [SongArtistInline]
+    show_full_result_count = False
+    list_per_page = 50
+
+    def get_changelist(self, request, **kwargs):
+        return SongChangeList
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("credits__artist")
+
+    def get_search_results(self, request, queryset, search_term):
+        if not search_term.strip():
+            return queryset, False
+        return song_search(queryset, search_term), False
+
+    @admin.display(description="artists")
+    def artist_names(self, song: Song) -> str:
+        return ", ".join(credit.artist.name for credit in song.credits.all())
+
+
+@admin.register(Artist)
+class ArtistAdmin(admin.ModelAdmin):
+    list_display = ["name", "spotify_id"]
+    search_fields = ["name"]
+    ordering = ["name", "id"]
+
+
+# ------------------------------------------------------------------------------
+# Ratings
+# ------------------------------------------------------------------------------
+from functools import partial  # noqa: E402
+
+from django.db import transaction  # noqa: E402
+
+from catalog.models import Rating  # noqa: E402
+from catalog.services.ratings import song_ratings_mark_dirty  # noqa: E402
+
+
+def _recompute_after_commit(song_ids: list[int]) -> None:
+    transaction.on_commit(partial(song_ratings_mark_dirty, song_ids=song_ids), robust=True)
+
+
+@admin.register(Rating)
+class RatingAdmin(admin.ModelAdmin):
+    """Writes here bypass the API, so each one asks for its song's aggregates to be
+    recomputed after commit, as the rating services do."""
+
+    list_display = ["id", "user", "song", "score", "updated_at"]
+    list_filter = ["score"]
+    list_select_related = ["user", "song"]
+    search_fields = ["user__username"]
+    raw_id_fields = ["user", "song"]
+    readonly_fields = ["created_at", "updated_at"]
+    show_full_result_count = False
+    list_per_page = 50
+
+    def get_readonly_fields(self, request, obj=None):
+        # A rating is one (user, song) pair: another pair is another rating, not an edit.
+        if obj is not None:
+            return [*self.readonly_fields, "user", "song"]
+        return self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        _recompute_after_commit([obj.song_id])
+
+    def delete_model(self, request, obj):
+        song_id = obj.song_id
+        super().delete_model(request, obj)
+        _recompute_after_commit([song_id])
+
+    def delete_queryset(self, request, queryset):
+        song_ids = sorted(set(queryset.values_list("song_id", flat=True)))
+        super().delete_queryset(request, queryset)
+        _recompute_after_commit(song_ids)

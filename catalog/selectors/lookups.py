@@ -1,0 +1,34 @@
+"""SQL pattern lookups that PostgreSQL's trigram and prefix indexes can serve.
+
+Django's `icontains` compiles to `UPPER(col::text) LIKE UPPER(%s)` on PostgreSQL, an
+expression no index on `col` matches. These lookups emit `col ILIKE %s` / `col LIKE %s`
+on exactly the expression the index was built on. Patterns must come escaped
+(`search_text.escape_like`) with the wildcards the caller wants.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Lookup
+
+
+class _PatternLookup(Lookup):
+    prepare_rhs = False
+    postgres_operator = "LIKE"
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        params = [*lhs_params, *rhs_params]
+        if connection.vendor == "postgresql":
+            return f"{lhs} {self.postgres_operator} {rhs}", params
+        # SQLite's LIKE is already case-insensitive (for ASCII) and has no default escape.
+        return f"{lhs} LIKE {rhs} ESCAPE '\\'", params
+
+
+class Like(_PatternLookup):
+    lookup_name = "like_pattern"
+
+
+class ILike(_PatternLookup):
+    lookup_name = "ilike_pattern"
+    postgres_operator = "ILIKE"

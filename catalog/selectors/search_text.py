@@ -1,0 +1,68 @@
+"""Pure text rules of catalog search, shared by the PostgreSQL and SQLite paths.
+
+Words are runs of letters and digits in any script, lowercased: the same rule the
+PostgreSQL triggers apply to titles (`[^[:alnum:]]+` splits), so a query term and an
+indexed word compare equal when they should. Trigram similarity follows pg_trgm's
+definition, so the SQLite path ranks the way PostgreSQL does.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# A search longer than this is cut, not refused: nobody types 200 characters into a
+# search box, and the bound keeps trigram extraction and the SQL small.
+MAX_QUERY_LENGTH = 200
+MAX_TERMS = 8
+MAX_TERM_LENGTH = 50
+# Terms shorter than this have no complete trigram: they are served by prefix matching.
+MIN_TRIGRAM_TERM = 3
+# pg_trgm's default `pg_trgm.similarity_threshold`, used by the `%` operator.
+SIMILARITY_THRESHOLD = 0.3
+
+_WORD = re.compile(r"[^\W_]+")
+_SPACES = re.compile(r"\s+")
+
+
+def normalize_query(raw: str) -> str:
+    """Lowercased, control characters (NUL included) removed, whitespace collapsed, bounded."""
+    cleaned = "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in raw[: MAX_QUERY_LENGTH * 2])
+    return _SPACES.sub(" ", cleaned).strip().lower()[:MAX_QUERY_LENGTH]
+
+
+def query_terms(normalized: str) -> list[str]:
+    """Distinct words of a normalized query, in order, each bounded."""
+    terms: list[str] = []
+    for word in _WORD.findall(normalized):
+        word = word[:MAX_TERM_LENGTH]
+        if word not in terms:
+            terms.append(word)
+        if len(terms) == MAX_TERMS:
+            break
+    return terms
+
+
+def title_words(title: str) -> list[str]:
+    return _WORD.findall(title.lower())
+
+
+def trigrams(text: str) -> set[str]:
+    """pg_trgm's trigrams: each word padded with two spaces before and one after."""
+    grams: set[str] = set()
+    for word in _WORD.findall(text.lower()):
+        padded = f"  {word} "
+        grams.update(padded[i : i + 3] for i in range(len(padded) - 2))
+    return grams
+
+
+def similarity(a: str, b: str) -> float:
+    ga, gb = trigrams(a), trigrams(b)
+    if not ga or not gb:
+        return 0.0
+    return len(ga & gb) / len(ga | gb)
+
+
+def escape_like(value: str) -> str:
+    """Escapes LIKE wildcards with backslash, PostgreSQL's default and our SQLite ESCAPE."""
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

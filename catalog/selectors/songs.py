@@ -1,0 +1,108 @@
+"""Reads of songs: the list every endpoint starts from, lookups, similar songs, counts."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+
+from django.db import connections
+from django.db.models import F, Prefetch, QuerySet
+from django.db.models.functions import Greatest, Least
+from django.shortcuts import get_object_or_404
+
+from catalog.models import Artist, Song, SongArtist
+from catalog.selectors.lookups import ILike
+from catalog.selectors.search_text import escape_like
+
+# Pages report an exact count up to this many matches; past it, counting every row would
+# cost more than the page itself at a million songs, so the planner's estimate is used.
+EXACT_COUNT_LIMIT = 1000
+
+# Audio features compared by /similar/, each mapped to 0..1 so that none dominates.
+SIMILARITY_FEATURES: dict[str, tuple[float, float]] = {
+    "danceability": (0.0, 1.0),
+    "energy": (0.0, 1.0),
+    "acousticness": (0.0, 1.0),
+    "instrumentalness": (0.0, 1.0),
+    "liveness": (0.0, 1.0),
+    "valence": (0.0, 1.0),
+    "loudness": (-60.0, 0.0),
+    "tempo": (0.0, 250.0),
+}
+SIMILAR_DEFAULT_LIMIT = 10
+SIMILAR_MAX_LIMIT = 50
+
+
+def song_list() -> QuerySet[Song]:
+    """All songs with their credited artists prefetched in credit order (no N+1), by id."""
+    credits = (
+        SongArtist.objects.select_related("artist")
+        .only("song_id", "position", "artist__id", "artist__name")
+        .order_by("position", "id")
+    )
+    return Song.objects.prefetch_related(Prefetch("credits", queryset=credits)).order_by("id")
+
+
+def song_get(*, song_id: int) -> Song:
+    """One song, or Http404."""
+    return get_object_or_404(song_list(), pk=song_id)
+
+
+def song_title_contains(queryset: QuerySet[Song], value: str) -> QuerySet[Song]:
+    """Case-insensitive substring of the title: `title ILIKE '%value%'` on the plain column,
+    which the GIN trigram index serves (unlike Django's `UPPER(title) LIKE UPPER(...)`)."""
+    return queryset.filter(ILike(F("title"), f"%{escape_like(value)}%"))
+
+
+def artist_list() -> QuerySet[Artist]:
+    return Artist.objects.order_by("name", "id")
+
+
+def _normalized(field: str) -> Least:
+    low, high = SIMILARITY_FEATURES[field]
+    return Least(Greatest((F(field) - low) / (high - low), 0.0), 1.0)
+
+
+@dataclass(frozen=True)
+class SimilarSong:
+    song: Song
+    score: float
+
+
+def song_similar(*, song: Song, limit: int = SIMILAR_DEFAULT_LIMIT) -> list[SimilarSong]:
+    """The `limit` songs closest to `song` in normalized audio-feature space, never `song`
+    itself. score = 1 - euclidean distance / its maximum, so 1.0 is an identical profile.
+    A full scan of the features: linear in the catalog, with no index to help."""
+    limit = max(1, min(limit, SIMILAR_MAX_LIMIT))
+    distance = None
+    for field, (low, high) in SIMILARITY_FEATURES.items():
+        target = min(max((getattr(song, field) - low) / (high - low), 0.0), 1.0)
+        term = (_normalized(field) - target) * (_normalized(field) - target)
+        distance = term if distance is None else distance + term
+    nearest = (
+        song_list().exclude(pk=song.pk).annotate(distance_sq=distance).order_by("distance_sq", "id")[:limit]
+    )
+    span = math.sqrt(len(SIMILARITY_FEATURES))
+    return [
+        SimilarSong(song=other, score=round(1.0 - math.sqrt(max(other.distance_sq, 0.0)) / span, 6))
+        for other in nearest
+    ]
+
+
+def queryset_count_bounded(queryset: QuerySet) -> tuple[int, bool]:
+    """(count, exact). Exact up to EXACT_COUNT_LIMIT; beyond it on PostgreSQL the planner's
+    row estimate (never less than the limit + 1). Elsewhere always exact."""
+    vendor = connections[queryset.db].vendor
+    if vendor != "postgresql":
+        return queryset.count(), True
+    unordered = queryset.order_by()
+    counted = unordered[: EXACT_COUNT_LIMIT + 1].count()
+    if counted <= EXACT_COUNT_LIMIT:
+        return counted, True
+    try:
+        plan = json.loads(unordered.explain(format="json"))
+        estimate = int(plan[0]["Plan"]["Plan Rows"])
+    except (ValueError, KeyError, IndexError, TypeError):
+        estimate = 0
+    return max(estimate, counted), False

@@ -1,0 +1,97 @@
+"""The Django admin for songs and artists, used by a staff member."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Permission
+
+from catalog.models import Song
+from tests.factories import ArtistFactory, SongArtistFactory, SongFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture
+def staff_browser(client):
+    staff = UserFactory(is_staff=True)
+    staff.user_permissions.set(
+        Permission.objects.filter(
+            codename__in=["view_song", "change_song", "view_artist", "change_artist", "view_songartist"]
+        )
+    )
+    assert client.login(username=staff.username, password=PASSWORD)
+    return client
+
+
+def test_staff_searches_songs_by_title_with_a_typo(staff_browser):
+    believer = SongFactory(title="Believer")
+    SongArtistFactory(song=believer, artist=ArtistFactory(name="Imagine Dragons"))
+    SongFactory(title="Bad Romance")
+
+    response = staff_browser.get("/admin/catalog/song/", {"q": "belever"})
+
+    assert response.status_code == 200
+    listed = list(response.context["cl"].result_list)
+    assert listed == [believer]
+    content = response.content.decode()
+    assert "Imagine Dragons" in content
+    assert "Bad Romance" not in content
+
+
+def test_admin_search_keeps_relevance_order(staff_browser):
+    SongFactory(title="The Bad Touch")
+    SongFactory(title="Bad Romance")
+    SongFactory(title="Bad")
+
+    response = staff_browser.get("/admin/catalog/song/", {"q": "bad"})
+
+    assert [s.title for s in response.context["cl"].result_list] == ["Bad", "Bad Romance", "The Bad Touch"]
+
+
+def test_song_list_columns_and_filters(staff_browser):
+    SongFactory(title="Minor Song", mode=0, key=3)
+    SongFactory(title="Major Song", mode=1, key=5)
+
+    response = staff_browser.get("/admin/catalog/song/", {"mode__exact": "0"})
+
+    assert response.status_code == 200
+    assert [s.title for s in response.context["cl"].result_list] == ["Minor Song"]
+    content = response.content.decode()
+    for column in ("artists", "average rating", "total ratings"):
+        assert column in content.lower()
+    keyed = staff_browser.get("/admin/catalog/song/", {"key": "5"})
+    assert [s.title for s in keyed.context["cl"].result_list] == ["Major Song"]
+
+
+def test_rating_aggregates_are_read_only_and_artists_inline(staff_browser):
+    song = SongFactory(title="Editable")
+    Song.objects.filter(pk=song.pk).update(average_rating=4.5, total_ratings=2)
+
+    response = staff_browser.get(f"/admin/catalog/song/{song.pk}/change/")
+
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    for aggregate in ("average_rating", "total_ratings", "rating_score"):
+        assert aggregate not in form.fields
+    assert "4.5" in response.content.decode()
+    assert any(
+        formset.opts.model.__name__ == "SongArtist" for formset in response.context["inline_admin_formsets"]
+    )
+
+
+def test_staff_searches_artists(staff_browser):
+    ArtistFactory(name="Dua Lipa")
+    ArtistFactory(name="Drake")
+
+    response = staff_browser.get("/admin/catalog/artist/", {"q": "lipa"})
+
+    assert [a.name for a in response.context["cl"].result_list] == ["Dua Lipa"]
+
+
+def test_non_staff_cannot_open_the_admin(client):
+    user = UserFactory()
+    client.login(username=user.username, password=PASSWORD)
+    response = client.get("/admin/catalog/song/")
+    assert response.status_code == 302

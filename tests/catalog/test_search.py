@@ -1,0 +1,206 @@
+"""`search=` ranking and typo tolerance, the same rules on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from catalog.models import Song
+from catalog.selectors.search import RankedSongSearch, song_search, song_search_ranked
+from catalog.selectors.songs import song_list
+from tests.factories import ArtistFactory, SongArtistFactory, SongFactory
+
+pytestmark = pytest.mark.django_db
+
+CATALOG = [
+    "Blank Space",
+    "Believer",
+    "Bad Boy",
+    "Bad Romance",
+    "The Bad Touch",
+    "Badlands",
+    "Bleeding Love",
+    "Love Story",
+    "Lovely Day",
+    "Space Oddity",
+    "Shape of You",
+    "Blinding Lights",
+    "Thinking Out Loud",
+    "Señorita",
+    "東京 Night",
+]
+
+
+@pytest.fixture
+def catalog():
+    return {title: SongFactory(title=title) for title in CATALOG}
+
+
+def search(api_client, query: str, **params) -> list[str]:
+    response = api_client.get("/api/songs/", {"search": query, **params})
+    assert response.status_code == 200, response.json()
+    return [song["title"] for song in response.json()["results"]]
+
+
+def test_typos_find_the_song(api_client, catalog):
+    assert search(api_client, "blnk spce")[0] == "Blank Space"
+    assert search(api_client, "belever")[0] == "Believer"
+    assert search(api_client, "blindng lihgts")[0] == "Blinding Lights"
+    assert search(api_client, "thinkng out loud")[0] == "Thinking Out Loud"
+
+
+def test_exact_then_prefix_before_word_in_the_middle(api_client, catalog):
+    results = search(api_client, "bad")
+    assert results[:3] == ["Bad Boy", "Bad Romance", "Badlands"]
+    assert results.index("The Bad Touch") == 3
+    assert len(results) == 4
+
+
+def test_exact_title_comes_first(api_client, catalog):
+    SongFactory(title="Believer (Remix)")
+    SongFactory(title="The Believer")
+    assert search(api_client, "BELIEVER") == ["Believer", "Believer (Remix)", "The Believer"]
+
+
+def test_word_anywhere_in_the_title_is_found(api_client, catalog):
+    results = search(api_client, "love")
+    assert set(results) == {"Bleeding Love", "Love Story", "Lovely Day"}
+    assert results[-1] == "Bleeding Love"
+
+
+def test_every_term_must_match_when_some_song_has_them_all(api_client, catalog):
+    assert search(api_client, "bad romance") == ["Bad Romance"]
+    assert search(api_client, "romance bad") == ["Bad Romance"]
+
+
+def test_falls_back_to_any_term_when_no_song_has_them_all(api_client, catalog):
+    results = search(api_client, "oddity romance")
+    assert set(results) == {"Space Oddity", "Bad Romance"}
+
+
+def test_artist_names_are_searched_too(api_client, catalog):
+    song = catalog["Shape of You"]
+    SongArtistFactory(song=song, artist=ArtistFactory(name="Ed Sheeran"))
+    assert search(api_client, "sheeran") == ["Shape of You"]
+    assert search(api_client, "SHEER") == ["Shape of You"]
+    assert search(api_client, "shape sheeran") == ["Shape of You"]
+
+
+def test_one_and_two_letter_queries_are_title_prefixes(api_client, catalog):
+    assert search(api_client, "b") == [
+        "Bad Boy",
+        "Bad Romance",
+        "Badlands",
+        "Believer",
+        "Blank Space",
+        "Bleeding Love",
+        "Blinding Lights",
+    ]
+    assert search(api_client, "Sp") == ["Space Oddity"]
+
+
+def test_non_ascii_titles(api_client, catalog):
+    assert search(api_client, "señorita") == ["Señorita"]
+    assert search(api_client, "東京") == ["東京 Night"]
+
+
+def test_search_combines_with_filters(api_client):
+    calm = SongFactory(title="Love Calm", energy=0.1)
+    SongFactory(title="Love Loud", energy=0.9)
+    response = api_client.get("/api/songs/", {"search": "love", "max_energy": 0.5})
+    assert [s["id"] for s in response.json()["results"]] == [calm.id]
+
+
+def test_explicit_ordering_overrides_relevance(api_client, catalog):
+    assert search(api_client, "bad", ordering="-title") == [
+        "The Bad Touch",
+        "Badlands",
+        "Bad Romance",
+        "Bad Boy",
+    ]
+
+
+def test_search_results_paginate_without_overlap(api_client, catalog):
+    pages = [search(api_client, "b", page_size=3, page=page) for page in (1, 2, 3)]
+    assert [t for page in pages for t in page] == search(api_client, "b", page_size=100)
+    response = api_client.get("/api/songs/", {"search": "bad", "page_size": 2})
+    assert response.json()["count"] == 4
+    assert response.json()["next"] is not None
+
+
+def test_paged_relevance_order_equals_the_single_query_order(catalog):
+    """The API pages a relevance search tier by tier (PostgreSQL); the admin and `ordering`
+    use one ranked query. Both must give the same order."""
+    for extra in ("Bad Bad Bad", "Badminton", "Sad Bad", "Bad"):
+        SongFactory(title=extra)
+    for query in ("bad", "bda", "love", "b", "space blank", "oddity romance"):
+        whole = list(song_search(song_list(), query).values_list("title", flat=True))
+        ranked = song_search_ranked(song_list(), query)
+        paged = [s.title for start in range(0, 30, 2) for s in ranked[start : start + 2]]
+        assert paged == whole, query
+
+
+def test_search_input_is_bounded(catalog):
+    long_query = "bad " * 2000
+    assert list(song_search(song_list(), long_query).values_list("title", flat=True))[0] == "Bad Boy"
+
+
+@pytest.mark.postgres
+def test_relevance_search_on_postgresql_is_paged_by_tier(catalog):
+    assert isinstance(song_search_ranked(song_list(), "bad"), RankedSongSearch)
+
+
+def _words() -> dict[str, int]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT word, ndoc FROM catalog_searchword")
+        return dict(cursor.fetchall())
+
+
+@pytest.mark.postgres
+def test_word_list_follows_inserts_updates_and_deletes():
+    first = SongFactory(title="Golden Hour")
+    SongFactory(title="Golden Golden Sky")
+    assert _words() == {"golden": 2, "hour": 1, "sky": 1}
+
+    first.title = "Silver Hour"
+    first.save()
+    assert _words() == {"golden": 1, "silver": 1, "hour": 1, "sky": 1}
+
+    # Rating aggregates change without touching titles: the list stays as it is.
+    Song.objects.update(total_ratings=3)
+    assert _words() == {"golden": 1, "silver": 1, "hour": 1, "sky": 1}
+
+    first.delete()
+    assert _words() == {"golden": 1, "sky": 1}
+
+    Song.objects.bulk_create([SongFactory.build(title="Sky High"), SongFactory.build(title="HIGH")])
+    assert _words() == {"golden": 1, "sky": 2, "high": 2}
+
+
+@pytest.mark.postgres
+def test_a_word_added_in_bulk_is_corrected_to(api_client):
+    Song.objects.bulk_create([SongFactory.build(title="Thunderstruck"), SongFactory.build(title="Other")])
+    assert search(api_client, "thunderstrck") == ["Thunderstruck"]
+
+
+@pytest.mark.postgres
+def test_refresh_rebuild_restores_a_damaged_word_list():
+    from catalog.services.search_index import search_index_refresh
+
+    SongFactory(title="Midnight City")
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE catalog_searchword SET ndoc = 99")
+        cursor.execute("INSERT INTO catalog_searchword VALUES ('stale', 1)")
+
+    search_index_refresh()
+    assert _words()["city"] == 99
+
+    search_index_refresh(rebuild=True)
+    assert _words() == {"midnight": 1, "city": 1}
+
+
+def test_refresh_is_harmless_everywhere(catalog):
+    from catalog.services.search_index import search_index_refresh
+
+    search_index_refresh()
+    assert Song.objects.count() == len(CATALOG)

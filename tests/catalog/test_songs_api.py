@@ -1,0 +1,340 @@
+"""GET /api/songs/, /api/songs/{id}/ and /api/artists/: shape, filters, ordering, pagination, cache."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import override_settings
+
+from catalog.models import Song
+from tests.factories import ArtistFactory, SongArtistFactory, SongFactory
+
+pytestmark = pytest.mark.django_db
+
+SONG_FIELDS = {
+    "id",
+    "spotify_id",
+    "title",
+    "artists",
+    "danceability",
+    "energy",
+    "key",
+    "loudness",
+    "mode",
+    "acousticness",
+    "instrumentalness",
+    "liveness",
+    "valence",
+    "tempo",
+    "duration_ms",
+    "time_signature",
+    "num_bars",
+    "num_sections",
+    "num_segments",
+    "average_rating",
+    "total_ratings",
+    "rating_score",
+}
+
+
+def titles(response) -> list[str]:
+    return [song["title"] for song in response.json()["results"]]
+
+
+def test_song_has_exactly_the_contract_shape_with_artists_in_credit_order(api_client):
+    song = SongFactory(title="Shape of You")
+    second, first = ArtistFactory(name="Second"), ArtistFactory(name="First")
+    SongArtistFactory(song=song, artist=second, position=1)
+    SongArtistFactory(song=song, artist=first, position=0)
+
+    response = api_client.get(f"/api/songs/{song.id}/")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == SONG_FIELDS
+    assert body["artists"] == [{"id": first.id, "name": "First"}, {"id": second.id, "name": "Second"}]
+    assert body["average_rating"] == 0.0
+    assert body["total_ratings"] == 0
+    assert body["rating_score"] == 3.0
+
+
+def test_unknown_or_malformed_song_id_is_json_404(api_client):
+    for path in ("/api/songs/999999/", "/api/songs/abc/", "/api/songs/99999999999999999999999/"):
+        response = api_client.get(path)
+        assert response.status_code == 404, path
+        assert "detail" in response.json()
+
+
+def test_list_prefetches_artists_without_n_plus_one(api_client, django_assert_max_num_queries):
+    for i in range(15):
+        song = SongFactory()
+        for position in range(3):
+            SongArtistFactory(song=song, artist=ArtistFactory(name=f"A{i}-{position}"), position=position)
+
+    # count, page, credits+artists: independent of the number of songs and artists.
+    with django_assert_max_num_queries(4):
+        response = api_client.get("/api/songs/?page_size=15")
+
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert len(results) == 15
+    assert all(len(song["artists"]) == 3 for song in results)
+    assert [a["name"][-1] for a in results[0]["artists"]] == ["0", "1", "2"]
+
+
+def test_list_is_paginated_and_page_size_is_capped_at_100(api_client):
+    SongFactory.create_batch(105)
+
+    default = api_client.get("/api/songs/")
+    big = api_client.get("/api/songs/?page_size=500")
+
+    assert set(default.json()) == {"count", "next", "previous", "results"}
+    assert default.json()["count"] == 105
+    assert len(default.json()["results"]) == 20
+    assert len(big.json()["results"]) == 100
+    assert default["X-Total-Count-Exact"] == "true"
+
+
+def test_range_and_exact_filters(api_client):
+    low = SongFactory(energy=0.1, danceability=0.2, tempo=90, duration_ms=100_000, key=1, mode=0)
+    mid = SongFactory(energy=0.5, danceability=0.5, tempo=120, duration_ms=200_000, key=5, mode=1)
+    high = SongFactory(
+        energy=0.9, danceability=0.9, tempo=170, duration_ms=300_000, key=5, mode=1, time_signature=3
+    )
+
+    def ids(query: str) -> set[int]:
+        response = api_client.get(f"/api/songs/?{query}")
+        assert response.status_code == 200, response.json()
+        return {song["id"] for song in response.json()["results"]}
+
+    assert ids("min_energy=0.5") == {mid.id, high.id}
+    assert ids("max_energy=0.5") == {low.id, mid.id}
+    assert ids("min_energy=0.2&max_energy=0.8") == {mid.id}
+    assert ids("min_tempo=100&max_tempo=150") == {mid.id}
+    assert ids("min_duration_ms=150000") == {mid.id, high.id}
+    assert ids("max_danceability=0.3") == {low.id}
+    assert ids("key=5") == {mid.id, high.id}
+    assert ids("mode=0") == {low.id}
+    assert ids("time_signature=3") == {high.id}
+    assert ids(f"spotify_id={mid.spotify_id}") == {mid.id}
+    assert ids("key=5&min_energy=0.8") == {high.id}
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("min_energy=abc", "min_energy"),
+        ("max_tempo=NaN", "max_tempo"),
+        ("min_loudness=Infinity", "min_loudness"),
+        ("min_duration_ms=1e400", "min_duration_ms"),
+        ("max_duration_ms=99999999999999999999999", "max_duration_ms"),
+        ("min_valence=1e400", "min_valence"),
+        ("key=99", "key"),
+        ("key=1.5", "key"),
+        ("mode=2", "mode"),
+        ("time_signature=-3", "time_signature"),
+        ("ordering=password", "ordering"),
+        ("ordering=-nope,title", "ordering"),
+        ("title=" + "x" * 5000, "title"),
+        ("title=a%00b", "title"),
+        ("spotify_id=a%00b", "spotify_id"),
+    ],
+)
+def test_bad_filter_values_are_400_naming_the_parameter(api_client, query, field):
+    SongFactory()
+    response = api_client.get(f"/api/songs/?{query}")
+    assert response.status_code == 400
+    assert field in response.json()
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        "title",
+        "average_rating",
+        "total_ratings",
+        "rating_score",
+        "tempo",
+        "energy",
+        "danceability",
+        "valence",
+        "duration_ms",
+    ],
+)
+def test_ordering_by_each_field_both_ways_with_id_tie_break(api_client, field):
+    values = {
+        "title": ["b", "a", "b", "c"],
+        "average_rating": [2.0, 1.0, 2.0, 3.0],
+        "total_ratings": [2, 1, 2, 3],
+        "rating_score": [2.0, 1.0, 2.0, 3.0],
+        "tempo": [120.0, 90.0, 120.0, 150.0],
+        "energy": [0.5, 0.1, 0.5, 0.9],
+        "danceability": [0.5, 0.1, 0.5, 0.9],
+        "valence": [0.5, 0.1, 0.5, 0.9],
+        "duration_ms": [2000, 1000, 2000, 3000],
+    }[field]
+    songs = [SongFactory() for _ in values]
+    # Aggregates are not editable through the model's save path in the API: set them directly.
+    for song, value in zip(songs, values, strict=True):
+        Song.objects.filter(pk=song.pk).update(**{field: value})
+    a, b, c, d = (s.id for s in songs)
+
+    ascending = api_client.get(f"/api/songs/?ordering={field}")
+    descending = api_client.get(f"/api/songs/?ordering=-{field}")
+
+    assert [s["id"] for s in ascending.json()["results"]] == [b, a, c, d]
+    assert [s["id"] for s in descending.json()["results"]] == [d, a, c, b]
+
+
+def test_title_filter_is_case_insensitive_substring_with_wildcards_escaped(api_client):
+    SongFactory(title="Bleeding Love")
+    SongFactory(title="100% Pure Love")
+    SongFactory(title="Under_score")
+    SongFactory(title="Back\\slash")
+
+    assert titles(api_client.get("/api/songs/?title=LOVE&ordering=title")) == [
+        "100% Pure Love",
+        "Bleeding Love",
+    ]
+    assert titles(api_client.get("/api/songs/?title=%25")) == ["100% Pure Love"]
+    assert titles(api_client.get("/api/songs/?title=_")) == ["Under_score"]
+    assert titles(api_client.get("/api/songs/?title=%5C")) == ["Back\\slash"]
+
+
+@pytest.mark.parametrize(
+    "search",
+    [
+        "%",
+        "_",
+        "\\",
+        "%%__\\\\",
+        "x" * 5000,
+        "🎵🎶",
+        "!!!...???",
+        "'; DROP TABLE catalog_song; --",
+        "a\x00b",
+        " ",
+    ],
+)
+def test_hostile_search_input_is_never_a_server_error(api_client, search):
+    SongFactory(title="Plain Song")
+    response = api_client.get("/api/songs/", {"search": search})
+    assert response.status_code in (200, 400)
+    assert Song.objects.count() == 1
+
+
+def test_hostile_search_matches_nothing_instead_of_everything(api_client):
+    SongFactory(title="Plain Song")
+    for search in ("%", "_", "!!!"):
+        assert api_client.get("/api/songs/", {"search": search}).json()["count"] == 0
+
+
+def test_unknown_query_parameters_are_ignored(api_client):
+    SongFactory()
+    assert api_client.get("/api/songs/?colour=blue").json()["count"] == 1
+
+
+def test_artists_list_and_search(api_client):
+    ArtistFactory(name="Ed Sheeran")
+    ArtistFactory(name="Sheena Easton")
+    ArtistFactory(name="Sia")
+
+    everyone = api_client.get("/api/artists/")
+    shee = api_client.get("/api/artists/?search=shee")
+    si = api_client.get("/api/artists/?search=si")
+    hostile = api_client.get("/api/artists/", {"search": "%_\\\x00" + "y" * 5000})
+
+    assert everyone.status_code == 200
+    assert set(everyone.json()) == {"count", "next", "previous", "results"}
+    assert everyone.json()["count"] == 3
+    assert set(everyone.json()["results"][0]) == {"id", "spotify_id", "name", "genres"}
+    # The name starting with the query comes before the one containing it.
+    assert [a["name"] for a in shee.json()["results"]] == ["Sheena Easton", "Ed Sheeran"]
+    assert [a["name"] for a in si.json()["results"]] == ["Sia"]
+    assert hostile.status_code == 200
+    assert hostile.json()["count"] == 0
+
+
+def test_anonymous_repeat_is_served_from_cache(api_client):
+    song = SongFactory(title="Cached Song")
+
+    first = api_client.get("/api/songs/?search=cached&page_size=5")
+    Song.objects.filter(pk=song.pk).update(title="Renamed")
+    second = api_client.get("/api/songs/?search=cached&page_size=5")
+    # The same query with its parameters in another order and the search in other case.
+    third = api_client.get("/api/songs/?page_size=5&search=%20CACHED")
+    # A different query is not served from the entry.
+    other = api_client.get("/api/songs/?search=cached&page_size=6")
+
+    assert first.json()["count"] == 1
+    assert "X-Cache" not in first
+    assert second["X-Cache"] == third["X-Cache"] == "hit"
+    assert second.json() == third.json() == first.json()
+    assert "X-Cache" not in other
+    assert other.json()["count"] == 0
+
+
+def test_authenticated_requests_are_never_served_from_the_anonymous_cache(api_client, auth_client):
+    song = SongFactory(title="Cached Song")
+    api_client.get("/api/songs/?search=cached")
+    Song.objects.filter(pk=song.pk).update(title="Renamed")
+
+    response = auth_client.get("/api/songs/?search=cached")
+
+    assert "X-Cache" not in response
+    assert response.json()["count"] == 0
+
+
+def test_error_responses_are_not_cached(api_client):
+    first = api_client.get("/api/songs/?key=99")
+    second = api_client.get("/api/songs/?key=99")
+    assert first.status_code == second.status_code == 400
+    assert "X-Cache" not in second
+
+
+@pytest.mark.redis
+def test_cache_degrades_silently_when_redis_is_down(api_client):
+    SongFactory(title="Still Served")
+    dead = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            # Nothing listens on port 1: every cache call fails at once.
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {
+                "CLIENT_CLASS": "django_redis.client.DefaultClient",
+                "SOCKET_CONNECT_TIMEOUT": 0.2,
+                "SOCKET_TIMEOUT": 0.2,
+                "IGNORE_EXCEPTIONS": True,
+            },
+        }
+    }
+    # Django swaps its cache connections when CACHES changes; the throttle then degrades too.
+    with override_settings(CACHES=dead):
+        first = api_client.get("/api/songs/?search=served")
+        second = api_client.get("/api/songs/?search=served")
+
+    assert first.status_code == second.status_code == 200
+    assert second.json()["count"] == 1
+    assert "X-Cache" not in second
+
+
+def test_schema_documents_the_catalog(api_client):
+    response = api_client.get("/api/schema/?format=json")
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    songs = paths["/api/songs/"]["get"]
+    names = {p["name"] for p in songs["parameters"]}
+    assert {
+        "search",
+        "title",
+        "ordering",
+        "min_energy",
+        "max_duration_ms",
+        "key",
+        "page",
+        "page_size",
+    } <= names
+    assert "/api/songs/{id}/similar/" in paths
+    similar_params = {p["name"] for p in paths["/api/songs/{id}/similar/"]["get"]["parameters"]}
+    assert "limit" in similar_params
+    assert "search" not in similar_params
+    assert "/api/artists/" in paths
