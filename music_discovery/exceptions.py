@@ -1,13 +1,22 @@
-"""One place that turns exceptions into DRF's JSON error shapes."""
+"""One place that turns exceptions into DRF's JSON error shapes.
+
+DRF views answer errors through `api_exception_handler`. Errors raised before or outside
+a DRF view (an unknown URL, a disallowed Host, an unhandled exception) reach Django's
+handler400/404/500 instead: under /api/ those answer the same JSON shape, elsewhere
+(the admin) Django's usual pages.
+"""
 
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import HttpResponse, JsonResponse
-from django.views.defaults import page_not_found
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, status
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler
+
+API_PREFIX = "/api/"
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -21,23 +30,49 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         exc = PayloadTooLarge()
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
-    return exception_handler(exc, context)
+    response = exception_handler(exc, context)
+    if response is not None:
+        _render_as_json(context.get("request"))
+    return response
 
 
-def json_not_found(request, exception=None) -> JsonResponse:
+def _render_as_json(request) -> None:
+    """Errors answer in JSON even from a view whose renderers speak something else (the
+    schema view's YAML), or before negotiation picked one. The browsable API, where
+    enabled, keeps rendering its own errors: a person is reading them."""
+    renderer = getattr(request, "accepted_renderer", None)
+    if request is not None and (renderer is None or renderer.format not in {"json", "api"}):
+        request.accepted_renderer = JSONRenderer()
+        request.accepted_media_type = JSONRenderer.media_type
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
+def json_not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     return JsonResponse({"detail": "Not found."}, status=404)
 
 
-def not_found(request, exception=None) -> HttpResponse:
-    """JSON under /api/, Django's usual page elsewhere (the admin)."""
-    if request.path.startswith("/api/"):
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _is_api(request):
         return json_not_found(request, exception)
-    return page_not_found(request, exception)
+    return defaults.page_not_found(request, exception)
 
 
-def json_server_error(request) -> JsonResponse:
-    return JsonResponse({"detail": "Internal server error."}, status=500)
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _is_api(request):
+        # The exception's text can name internals (a rejected Host header): keep it out.
+        return JsonResponse({"detail": "Bad request."}, status=400)
+    return defaults.bad_request(request, exception)
 
 
-def json_bad_request(request, exception=None) -> JsonResponse:
-    return JsonResponse({"detail": "Bad request."}, status=400)
+def server_error(request: HttpRequest) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse({"detail": "Internal server error."}, status=500)
+    return defaults.server_error(request)
+
+
+# urls.py names these handler400 and handler500; they answer JSON under /api/ only.
+json_bad_request = bad_request
+json_server_error = server_error

@@ -57,7 +57,9 @@ def _development_secret_key() -> str:
 
 
 if IS_PRODUCTION:
-    SECRET_KEY = env.str("SECRET_KEY")  # raises ImproperlyConfigured when missing
+    SECRET_KEY = env.str("SECRET_KEY", default="")
+    if not SECRET_KEY:
+        raise ImproperlyConfigured("SECRET_KEY is required when DJANGO_ENV=production")
 else:
     SECRET_KEY = env.str("SECRET_KEY", default="") or _development_secret_key()
 
@@ -95,6 +97,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "music_discovery.middleware.RequestLogMiddleware",
+    "music_discovery.middleware.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -224,6 +227,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
     "socket_timeout": max(REDIS_SOCKET_TIMEOUT, 5.0),
+    # Celery's default reconnects to the result store for ~20 s before a publish fails.
+    "retry_policy": {"max_retries": 1, "interval_start": 0, "interval_step": 0.1, "interval_max": 0.2},
 }
 CELERY_TASK_PUBLISH_RETRY = True
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
@@ -372,6 +377,9 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
         "django.server": {"level": "WARNING"},
         "celery": {"level": "INFO"},
+        # Our task_postrun line replaces Celery's "received" and "succeeded" lines; failures still show.
+        "celery.app.trace": {"level": "WARNING"},
+        "celery.worker.strategy": {"level": "WARNING"},
     },
 }
 

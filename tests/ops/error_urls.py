@@ -1,0 +1,40 @@
+"""The project's URLs plus two views that provoke errors the real endpoints never should."""
+
+from django.urls import path
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from music_discovery.urls import handler400, handler404, handler500
+from music_discovery.urls import urlpatterns as project_urlpatterns
+
+
+class EchoView(APIView):
+    """Parses the body the way every write endpoint does."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    def post(self, request):
+        return Response({"keys": sorted(request.data)})
+
+
+class CrashView(APIView):
+    permission_classes = [AllowAny]
+
+    def get(self, request):
+        raise RuntimeError("a bug")
+
+
+def crash_outside_api(request):
+    raise RuntimeError("a bug")
+
+
+urlpatterns = [
+    path("api/test-echo/", EchoView.as_view()),
+    path("api/test-crash/", CrashView.as_view()),
+    path("test-crash/", crash_outside_api),
+    *project_urlpatterns,
+]
+
+__all__ = ["handler400", "handler404", "handler500", "urlpatterns"]

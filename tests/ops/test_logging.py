@@ -1,0 +1,135 @@
+"""One log line per request and per task, with its duration; JSON lines when LOG_FORMAT=json."""
+
+import json
+import textwrap
+
+import pytest
+from rest_framework.test import APIClient
+
+from music_discovery.celery import app as celery_app
+
+
+@celery_app.task(name="tests.ops.double")
+def double(value: int) -> int:
+    return value * 2
+
+
+@celery_app.task(name="tests.ops.explode")
+def explode() -> None:
+    raise ValueError("boom")
+
+
+def records_of(caplog, logger: str) -> list:
+    return [record for record in caplog.records if record.name == logger]
+
+
+@pytest.mark.django_db
+def test_one_record_per_request_with_its_fields(api_client, caplog):
+    with caplog.at_level("INFO", logger="music_discovery.requests"):
+        api_client.get("/healthz")
+
+    [record] = records_of(caplog, "music_discovery.requests")
+    assert (record.method, record.path, record.status) == ("GET", "/healthz", 200)
+    assert isinstance(record.duration_ms, float) and record.duration_ms >= 0
+    assert record.levelname == "INFO"
+
+
+@pytest.mark.django_db
+@pytest.mark.urls("tests.ops.error_urls")
+def test_a_failing_request_is_logged_once_at_error_level(caplog):
+    client = APIClient(raise_request_exception=False)
+
+    with caplog.at_level("INFO", logger="music_discovery.requests"):
+        client.get("/api/test-crash/")
+
+    [record] = records_of(caplog, "music_discovery.requests")
+    assert (record.path, record.status, record.levelname) == ("/api/test-crash/", 500, "ERROR")
+
+
+def test_one_record_per_task_with_its_duration(caplog):
+    with caplog.at_level("INFO", logger="music_discovery.tasks"):
+        assert double.delay(21).get() == 42
+
+    [record] = records_of(caplog, "music_discovery.tasks")
+    assert (record.task, record.state, record.levelname) == ("tests.ops.double", "SUCCESS", "INFO")
+    assert isinstance(record.duration_ms, float) and record.duration_ms >= 0
+    assert record.task_id
+
+
+def test_a_failed_task_is_logged_as_a_warning(caplog):
+    with caplog.at_level("INFO", logger="music_discovery.tasks"), pytest.raises(ValueError):
+        explode.delay()
+
+    [record] = records_of(caplog, "music_discovery.tasks")
+    assert (record.task, record.state, record.levelname) == ("tests.ops.explode", "FAILURE", "WARNING")
+
+
+JSON_LOGGING_SCRIPT = textwrap.dedent(
+    """
+    import django
+    django.setup()
+    from django.test import Client
+    from music_discovery.celery import app
+
+    @app.task(name="probe.add")
+    def add(a, b):
+        return a + b
+
+    Client().get("/healthz")
+    add.delay(1, 2)
+    """
+)
+
+
+def json_lines(stderr: str) -> list[dict]:
+    return [json.loads(line) for line in stderr.splitlines() if line.strip()]
+
+
+def test_log_format_json_writes_one_json_object_per_line(run_django):
+    # Python warnings (e.g. WhiteNoise on a missing STATIC_ROOT) are not log records.
+    env = {"LOG_FORMAT": "json", "DJANGO_ENV": "test", "PYTHONWARNINGS": "ignore"}
+    result = run_django("-c", JSON_LOGGING_SCRIPT, env=env)
+
+    assert result.returncode == 0, result.stderr
+    lines = json_lines(result.stderr)  # raises if any line is not JSON
+    [request] = [line for line in lines if line["logger"] == "music_discovery.requests"]
+    assert request["method"] == "GET"
+    assert request["path"] == "/healthz"
+    assert request["status"] == 200
+    assert request["duration_ms"] >= 0
+    assert request["level"] == "INFO"
+    assert request["time"]
+    [task] = [line for line in lines if line["logger"] == "music_discovery.tasks"]
+    assert task["task"] == "probe.add"
+    assert task["state"] == "SUCCESS"
+    assert task["duration_ms"] >= 0
+
+
+def test_log_format_text_is_plain_lines(run_django):
+    result = run_django("-c", JSON_LOGGING_SCRIPT, env={"LOG_FORMAT": "text", "DJANGO_ENV": "test"})
+
+    assert result.returncode == 0, result.stderr
+    [line] = [line for line in result.stderr.splitlines() if "music_discovery.requests" in line]
+    assert "GET /healthz 200" in line
+    assert not line.startswith("{")
+
+
+def test_celery_worker_keeps_the_json_format(run_django):
+    # A worker sets up logging when it starts; without our receiver Celery would replace
+    # the root handler with its own plain-text one.
+    script = textwrap.dedent(
+        """
+        import logging
+        import django
+        django.setup()
+        from music_discovery.celery import app
+        app.log.setup(loglevel="INFO")
+        logging.getLogger("music_discovery.tasks").info("after worker logging setup")
+        """
+    )
+
+    result = run_django("-c", script, env={"LOG_FORMAT": "json", "DJANGO_ENV": "test"})
+
+    assert result.returncode == 0, result.stderr
+    [line] = [line for line in json_lines(result.stderr) if line["logger"] == "music_discovery.tasks"]
+    assert line["message"] == "after worker logging setup"
