@@ -10,8 +10,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# A home of its own: Gunicorn keeps its control socket under ~/.gunicorn.
 RUN groupadd --system --gid 10001 app \
-    && useradd --system --uid 10001 --gid app --home-dir /app --no-create-home --shell /usr/sbin/nologin app
+    && useradd --system --uid 10001 --gid app --create-home --home-dir /home/app --shell /usr/sbin/nologin app
 
 # Dependencies first: this layer is rebuilt only when requirements.txt changes.
 # psycopg's binary wheel bundles libpq, so no compiler or system library is needed.

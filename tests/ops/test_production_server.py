@@ -1,0 +1,178 @@
+"""The image's runtime without Docker: collectstatic as the Dockerfile runs it, then Gunicorn
+with gunicorn.conf.py and production settings, probed the way the containers probe it."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import secrets
+import shlex
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from django.conf import settings
+
+BASE_DIR = Path(settings.BASE_DIR)
+HOST = "music.example.org"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[dict]:
+    """Gunicorn serving production settings on a free loopback port; yields its port, the
+    environment it runs with, and (after the module) nothing else to clean up."""
+    tmp = tmp_path_factory.mktemp("production")
+    port = _free_port()
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k in {"PATH", "LANG", "LC_ALL", "DATABASE_URL", "REDIS_URL", "SYSTEMROOT"}
+    }
+    env.update(
+        {
+            "DJANGO_ENV": "production",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "ALLOWED_HOSTS": HOST,
+            "STATIC_ROOT": str(tmp / "static"),
+            "LOG_FORMAT": "json",
+            "HOST": "127.0.0.1",
+            "PORT": str(port),
+            "WEB_CONCURRENCY": "1",
+            # Gunicorn keeps its control socket under $HOME.
+            "HOME": str(tmp),
+            "PYTHONWARNINGS": "ignore",
+        }
+    )
+    collect = subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert collect.returncode == 0, collect.stderr
+
+    stderr_path = tmp / "gunicorn.stderr"
+    with stderr_path.open("w") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "music_discovery.wsgi"],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if get(port, "/healthz")[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert process.poll() is None, stderr_path.read_text()
+            assert time.monotonic() < deadline, "Gunicorn did not come up"
+            time.sleep(0.2)
+        yield {"port": port, "env": env, "static_root": tmp / "static", "stderr": stderr_path}
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def get(port: int, path: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("GET", path, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+    finally:
+        connection.close()
+
+
+def behind_nginx(**extra: str) -> dict:
+    """The headers nginx.conf sets on every proxied request."""
+    return {"Host": HOST, "X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https", **extra}
+
+
+def test_dockerfile_healthcheck_command_succeeds(server):
+    dockerfile = (BASE_DIR / "Dockerfile").read_text().replace("\\\n", " ")
+    [line] = [line for line in dockerfile.splitlines() if line.startswith("HEALTHCHECK")]
+    command = json.loads(line.split("CMD", 1)[1])
+
+    result = subprocess.run(command, env=server["env"], capture_output=True, text=True, timeout=30)
+
+    assert result.returncode == 0, result.stderr
+
+
+def test_compose_web_healthcheck_command_succeeds(server):
+    compose = yaml.safe_load((BASE_DIR / "docker-compose.yml").read_text())
+    test = compose["services"]["web"]["healthcheck"]["test"]
+    command = test[1:] if test[0] == "CMD" else ["sh", "-c", shlex.join(test[1:])]
+
+    result = subprocess.run(command, env=server["env"], capture_output=True, text=True, timeout=30)
+
+    assert result.returncode == 0, result.stderr
+
+
+def test_readyz_answers_a_probe_by_ip_address(server):
+    status, _, body = get(server["port"], "/readyz", {"Host": f"127.0.0.1:{server['port']}"})
+
+    assert status == 200
+    assert json.loads(body)["status"] == "ok"
+
+
+def test_plain_http_is_redirected_to_https(server):
+    status, headers, _ = get(server["port"], "/api/schema/", {"Host": HOST, "X-Forwarded-Proto": "http"})
+
+    assert status == 301
+    assert headers["location"] == f"https://{HOST}/api/schema/"
+
+
+def test_https_through_the_proxy_is_served_with_hsts(server):
+    status, headers, _ = get(server["port"], "/api/schema/?format=json", behind_nginx())
+
+    assert status == 200
+    assert "max-age=31536000" in headers["strict-transport-security"]
+    assert headers["x-content-type-options"] == "nosniff"
+
+
+def test_unknown_host_is_refused_in_json(server):
+    status, headers, body = get(server["port"], "/api/schema/", behind_nginx(Host="attacker.example"))
+
+    assert status == 400
+    assert headers["content-type"] == "application/json"
+    assert json.loads(body) == {"detail": "Bad request."}
+
+
+def test_static_files_are_served_hashed_compressed_and_cacheable(server):
+    manifest = json.loads((server["static_root"] / "staticfiles.json").read_text())["paths"]
+    hashed = manifest["rest_framework/css/bootstrap.min.css"]
+    assert hashed != "rest_framework/css/bootstrap.min.css"
+
+    status, headers, _ = get(server["port"], f"/static/{hashed}", behind_nginx(**{"Accept-Encoding": "gzip"}))
+
+    assert status == 200
+    assert headers["content-encoding"] == "gzip"
+    assert "immutable" in headers["cache-control"]
+
+
+def test_requests_are_logged_as_json_lines(server):
+    get(server["port"], "/healthz?marker", behind_nginx())
+    time.sleep(0.2)
+
+    records = [json.loads(line) for line in server["stderr"].read_text().splitlines() if line.startswith("{")]
+    assert any(
+        record["logger"] == "music_discovery.requests" and record["path"] == "/healthz" for record in records
+    )
