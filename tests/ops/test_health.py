@@ -107,3 +107,10 @@ def test_readyz_logs_what_is_down(api_client, point_redis_at, dead_port, caplog)
         "cache",
         "broker",
     }
+
+
+def test_probes_accept_head_and_refuse_writes(api_client):
+    # Some load balancers probe with HEAD.
+    assert api_client.head("/healthz").status_code == 200
+    assert api_client.head("/readyz").status_code == 200
+    assert api_client.post("/healthz").status_code == 405
