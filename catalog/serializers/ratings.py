@@ -9,8 +9,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from catalog.models import Rating
-
 # Ids are PostgreSQL bigints: anything larger cannot name a song and must not reach the database.
 MAX_ID = 2**63 - 1
 
@@ -33,10 +31,11 @@ class RatingInputSerializer(serializers.Serializer):
     score = StrictIntegerField(min_value=1, max_value=5, help_text="Stars, an integer from 1 to 5.")
 
 
-class RatingSerializer(serializers.ModelSerializer):
-    song = serializers.IntegerField(source="song_id", read_only=True, help_text="Id of the rated song.")
+class RatingSerializer(serializers.Serializer):
+    """A rating as the API shows it. A plain Serializer: a ModelSerializer would rebuild its
+    fields from the model on every vote."""
 
-    class Meta:
-        model = Rating
-        fields = ["song", "score", "created_at", "updated_at"]
-        read_only_fields = fields
+    song = serializers.IntegerField(source="song_id", read_only=True, help_text="Id of the rated song.")
+    score = serializers.IntegerField(read_only=True, help_text="Stars, 1 to 5.")
+    created_at = serializers.DateTimeField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)

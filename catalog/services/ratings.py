@@ -27,6 +27,7 @@ from collections.abc import Iterable, Sequence
 from functools import partial
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, FloatField, OuterRef, Subquery, Sum, Value
@@ -82,34 +83,52 @@ return removed
 # ------------------------------------------------------------------------------
 # Ratings
 # ------------------------------------------------------------------------------
+class RaterNotActive(Exception):
+    """The rating's user does not exist or is deactivated (its token outlived it)."""
+
+
 def rating_submit(*, user_id: int, song_id: int, score: int) -> tuple[Rating, bool]:
     """Create or replace `user_id`'s rating of `song_id`; returns (rating, created).
 
-    Raises ValidationError naming `song` when the song does not exist, including when it is
-    deleted by a concurrent transaction.
+    Checks that the user exists and is active (in the upsert statement itself on
+    PostgreSQL), so a caller may authenticate from the token alone: raises RaterNotActive
+    otherwise. Raises ValidationError naming `song` when the song does not exist, including
+    when a concurrent transaction deletes it.
     """
+    upsert = _upsert_postgresql if connection.vendor == "postgresql" else _upsert_portable
+    # The PostgreSQL upsert is one statement, atomic by itself: outside a caller's
+    # transaction it runs in autocommit, sparing a vote the BEGIN and COMMIT round trips of
+    # an explicit transaction. Inside one, a savepoint keeps a failure from aborting it.
+    single_statement = upsert is _upsert_postgresql and not connection.in_atomic_block
     try:
-        with transaction.atomic():
-            if connection.vendor == "postgresql":
-                rating, created = _upsert_postgresql(user_id=user_id, song_id=song_id, score=score)
-            else:
-                rating, created = _upsert_portable(user_id=user_id, song_id=song_id, score=score)
-            transaction.on_commit(partial(song_ratings_mark_dirty, song_ids=[song_id]), robust=True)
+        with contextlib.nullcontext() if single_statement else transaction.atomic():
+            rating, created = upsert(user_id=user_id, song_id=song_id, score=score)
     except IntegrityError as exc:
-        # Foreign keys are checked at commit: the song (or, rarer still, the user) vanished
-        # between our statement and the commit. Nothing was stored.
-        if not Song.objects.filter(pk=song_id).exists():
-            raise ValidationError({"song": [SONG_NOT_FOUND.format(song_id=song_id)]}) from exc
+        # Foreign keys are checked at commit: the song or the user vanished between our
+        # statement and the commit. Nothing was stored.
+        _raise_missing_party(user_id=user_id, song_id=song_id)
         raise ValidationError("The rating could not be stored; please retry.") from exc
+    # Runs at once when the write has committed already, else after the caller's commit.
+    transaction.on_commit(partial(song_ratings_mark_dirty, song_ids=[song_id]), robust=True)
     return rating, created
 
 
+def _raise_missing_party(*, user_id: int, song_id: int) -> None:
+    if not get_user_model().objects.filter(pk=user_id, is_active=True).exists():
+        raise RaterNotActive(user_id)
+    if not Song.objects.filter(pk=song_id).exists():
+        raise ValidationError({"song": [SONG_NOT_FOUND.format(song_id=song_id)]})
+
+
 def _upsert_postgresql(*, user_id: int, song_id: int, score: int) -> tuple[Rating, bool]:
-    # One statement: selecting the song makes an unknown id insert nothing (instead of
-    # failing at commit), and xmax = 0 holds only for a row this statement inserted.
-    sql = """
+    # One statement. Selecting the song and the active user makes a missing one insert
+    # nothing (instead of failing at commit), and xmax = 0 holds only for a row this
+    # statement inserted.
+    sql = f"""
         INSERT INTO catalog_rating (user_id, song_id, score, created_at, updated_at)
-        SELECT %(user_id)s, s.id, %(score)s, %(now)s, %(now)s FROM catalog_song s WHERE s.id = %(song_id)s
+        SELECT u.id, s.id, %(score)s, %(now)s, %(now)s
+        FROM catalog_song AS s, {get_user_model()._meta.db_table} AS u
+        WHERE s.id = %(song_id)s AND u.id = %(user_id)s AND u.is_active
         ON CONFLICT (user_id, song_id) DO UPDATE
             SET score = EXCLUDED.score, updated_at = EXCLUDED.updated_at
         RETURNING id, created_at, updated_at, (xmax = 0) AS created
@@ -118,7 +137,8 @@ def _upsert_postgresql(*, user_id: int, song_id: int, score: int) -> tuple[Ratin
         cursor.execute(sql, {"user_id": user_id, "song_id": song_id, "score": score, "now": timezone.now()})
         row = cursor.fetchone()
     if row is None:
-        raise ValidationError({"song": [SONG_NOT_FOUND.format(song_id=song_id)]})
+        _raise_missing_party(user_id=user_id, song_id=song_id)
+        raise ValidationError("The rating could not be stored; please retry.")
     rating_id, created_at, updated_at, created = row
     rating = Rating(
         id=rating_id,
@@ -133,10 +153,9 @@ def _upsert_postgresql(*, user_id: int, song_id: int, score: int) -> tuple[Ratin
 
 def _upsert_portable(*, user_id: int, song_id: int, score: int) -> tuple[Rating, bool]:
     # SQLite runs writing transactions one at a time (IMMEDIATE), so a check-then-write
-    # cannot race here; the song check is explicit because its foreign key is only
-    # verified at the outermost commit.
-    if not Song.objects.filter(pk=song_id).exists():
-        raise ValidationError({"song": [SONG_NOT_FOUND.format(song_id=song_id)]})
+    # cannot race here; the checks are explicit because foreign keys are only verified at
+    # the outermost commit.
+    _raise_missing_party(user_id=user_id, song_id=song_id)
     return Rating.objects.update_or_create(user_id=user_id, song_id=song_id, defaults={"score": score})
 
 

@@ -145,6 +145,28 @@ def test_anonymous_gets_401_everywhere(api_client, song):
     assert not Rating.objects.exists()
 
 
+def test_deactivated_or_deleted_user_with_a_valid_token_gets_401(make_auth_client, song):
+    client = make_auth_client()
+    client.user.is_active = False
+    client.user.save()
+
+    response = post(client, {"song": song.pk, "score": 4})
+    assert response.status_code == 401
+    assert client.get(URL).status_code == 401
+    assert client.delete(f"{URL}{song.pk}/").status_code == 401
+
+    client.user.delete()
+    assert post(client, {"song": song.pk, "score": 4}).status_code == 401
+    assert not Rating.objects.exists()
+
+
+def test_session_login_can_rate_too(client, user, song):
+    client.force_login(user)
+    response = client.post(URL, {"song": song.pk, "score": 4}, content_type="application/json")
+    assert response.status_code == 201
+    assert Rating.objects.get().user_id == user.pk
+
+
 def test_invalid_token_gets_401(api_client, song):
     api_client.credentials(HTTP_AUTHORIZATION="Bearer not-a-token")
     assert api_client.post(URL, {"song": song.pk, "score": 4}, format="json").status_code == 401
