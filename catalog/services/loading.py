@@ -1,0 +1,277 @@
+"""Bulk upsert of songs from a validated song file (`catalog.loading`).
+
+One call is one transaction: either every song of the file is in the catalog afterwards
+(inserted, updated or found unchanged) or none of the file's changes is. Songs are matched
+on `spotify_id`; an unchanged song is not written at all (its `updated_at` keeps its
+value), and the rating aggregates (`average_rating`, `total_ratings`, `rating_score`) are
+never written by a load, so they survive any re-load.
+
+PostgreSQL: COPY into a temporary staging table, one set-based comparison with the catalog,
+then one `INSERT ... ON CONFLICT (spotify_id) DO UPDATE ... WHERE ... IS DISTINCT FROM`
+for the new and changed songs only. When the songs to write are a large share of the table
+(a first load, say), the table's secondary indexes are dropped first and rebuilt after the
+write, inside the same transaction: building an index once is several times cheaper than
+maintaining it row by row. That holds an exclusive lock on the songs table until the load
+commits, so readers wait for a large load instead of seeing part of it.
+
+SQLite: batches of `bulk_create(update_conflicts=True)`, unchanged songs filtered out first.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+
+from catalog.loading import SONG_FIELDS, SongColumns
+from catalog.models import Song
+from catalog.services.search_index import search_index_refresh
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_BATCH_SIZE = 5_000
+# Rebuild secondary indexes instead of maintaining them when at least this many songs are
+# written and they are at least this share of the table after the load.
+INDEX_REBUILD_MIN_ROWS = 50_000
+INDEX_REBUILD_MIN_SHARE = 0.25
+# Memory for rebuilding indexes inside the load (GIN builds are much faster with it).
+INDEX_BUILD_MEMORY = "512MB"
+
+_STAGING = "song_load_staging"
+# Wire types of the loaded columns, which must match the table's exactly for binary COPY.
+_COPY_TYPES = {
+    "CharField": ("text", "text"),
+    "FloatField": ("float8", "double precision"),
+    "SmallIntegerField": ("int2", "smallint"),
+    "IntegerField": ("int4", "integer"),
+}
+
+ProgressCallback = Callable[[int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class SongUpsertResult:
+    total: int
+    created: int
+    updated: int
+
+    @property
+    def unchanged(self) -> int:
+        return self.total - self.created - self.updated
+
+
+def song_upsert_many(
+    *,
+    songs: SongColumns,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    on_progress: ProgressCallback | None = None,
+) -> SongUpsertResult:
+    """Insert new songs, update changed ones, leave unchanged ones alone, all in one
+    transaction. `songs` must come from `catalog.loading` (validated, no duplicate id).
+    `on_progress(n)` is called as each batch of `n` songs has been sent to the database.
+
+    Calls `search_index_refresh()` once, inside the transaction, when anything was written.
+    """
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    progress = on_progress or (lambda n: None)
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            result = _upsert_postgres(songs, batch_size, progress)
+        else:
+            result = _upsert_batched(songs, batch_size, progress)
+        if result.created or result.updated:
+            search_index_refresh()
+    return result
+
+
+# ------------------------------------------------------------------------------
+# PostgreSQL
+# ------------------------------------------------------------------------------
+
+
+class _Timer:
+    """Phase timings at DEBUG level, which bench/load.py reports."""
+
+    def __init__(self) -> None:
+        self.last = time.perf_counter()
+
+    def lap(self, phase: str) -> None:
+        now = time.perf_counter()
+        logger.debug("load phase %s: %.3f s", phase, now - self.last)
+        self.last = now
+
+
+def _quoted(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def _column(field_name: str) -> str:
+    return _quoted(Song._meta.get_field(field_name).column)
+
+
+def _column_list(field_names, template: str = "{}") -> str:
+    return ", ".join(template.format(_column(name)) for name in field_names)
+
+
+def _upsert_postgres(songs: SongColumns, batch_size: int, progress: ProgressCallback) -> SongUpsertResult:
+    total = len(songs)
+    table = _quoted(Song._meta.db_table)
+    columns = _column_list(SONG_FIELDS)
+    timer = _Timer()
+    with connection.cursor() as cursor:
+        # Loads run one after the other (the mode conflicts with itself) and no other
+        # writer can slip a song in between the count and the write; readers go on.
+        cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
+        cursor.execute(f"SELECT count(*) FROM {table}")
+        (existing,) = cursor.fetchone()
+        timer.lap("lock and count")
+
+        if existing == 0:
+            # Nothing to compare with or conflict with: the file goes straight into the
+            # table, which saves writing every song twice.
+            with _indexes_rebuilt_if(cursor, table, written=total, table_rows=total):
+                _copy(cursor, table, songs, batch_size, progress)
+                timer.lap("copy into songs")
+            timer.lap("index rebuild")
+            return SongUpsertResult(total=total, created=total, updated=0)
+
+        # ON COMMIT DROP alone is not enough when the caller's transaction holds several
+        # loads: the previous load's table would still be there.
+        cursor.execute(f"DROP TABLE IF EXISTS {_STAGING}")
+        typed_columns = ", ".join(f"{_column(name)} {_copy_type(name)[1]}" for name in SONG_FIELDS)
+        cursor.execute(f"CREATE TEMPORARY TABLE {_STAGING} ({typed_columns}) ON COMMIT DROP")
+        _copy(cursor, _STAGING, songs, batch_size, progress)
+        timer.lap("copy into staging")
+
+        # Keep only the new and changed songs: one hash join instead of a million index
+        # probes, which is what makes re-loading an unchanged file cheap.
+        compared = SONG_FIELDS[1:]
+        spotify_id = _column("spotify_id")
+        current = _column_list(compared, "t.{}")
+        cursor.execute(f"ANALYZE {_STAGING}")
+        cursor.execute(
+            f"DELETE FROM {_STAGING} s USING {table} t WHERE t.{spotify_id} = s.{spotify_id}"
+            f" AND ({current}) IS NOT DISTINCT FROM ({_column_list(compared, 's.{}')})"
+        )
+        to_write = total - cursor.rowcount
+        timer.lap("compare")
+        if to_write == 0:
+            cursor.execute(f"DROP TABLE {_STAGING}")
+            return SongUpsertResult(total=total, created=0, updated=0)
+
+        with _indexes_rebuilt_if(cursor, table, written=to_write, table_rows=existing + to_write):
+            # The WHERE repeats the comparison so that a song changed by someone else
+            # since is still judged against what it is now.
+            cursor.execute(
+                f"WITH upserted AS ("
+                f" INSERT INTO {table} AS t ({columns}) SELECT {columns} FROM {_STAGING}"
+                f" ON CONFLICT ({spotify_id}) DO UPDATE SET {_column_list(compared, '{0} = EXCLUDED.{0}')},"
+                f" {_column('updated_at')} = statement_timestamp()"
+                f" WHERE ({current}) IS DISTINCT FROM ({_column_list(compared, 'EXCLUDED.{}')})"
+                f" RETURNING (xmax = 0) AS created"
+                f") SELECT count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created) FROM upserted"
+            )
+            created, updated = cursor.fetchone()
+            timer.lap("upsert")
+        timer.lap("index rebuild")
+        cursor.execute(f"DROP TABLE {_STAGING}")
+        return SongUpsertResult(total=total, created=created, updated=updated)
+
+
+def _copy_type(field_name: str) -> tuple[str, str]:
+    return _COPY_TYPES[Song._meta.get_field(field_name).get_internal_type()]
+
+
+def _copy(cursor, table: str, songs: SongColumns, batch_size: int, progress: ProgressCallback) -> None:
+    pg_cursor = cursor.cursor  # psycopg's own cursor, under Django's wrapper
+    with pg_cursor.copy(f"COPY {table} ({_column_list(SONG_FIELDS)}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types([_copy_type(name)[0] for name in SONG_FIELDS])
+        write_row = copy.write_row
+        for start in range(0, len(songs), batch_size):
+            stop = min(start + batch_size, len(songs))
+            for row in songs.rows(start, stop):
+                write_row(row)
+            progress(stop - start)
+
+
+class _indexes_rebuilt_if:
+    """Drops the table's secondary indexes (those not backing a constraint, which the
+    upsert needs) on entry and recreates them on exit, when the write is large enough.
+
+    The indexes are looked up in `pg_indexes` rather than named here, so indexes added by
+    later migrations are handled too."""
+
+    def __init__(self, cursor, table: str, *, written: int, table_rows: int) -> None:
+        self.cursor = cursor
+        self.table = table
+        self.active = written >= INDEX_REBUILD_MIN_ROWS and written >= INDEX_REBUILD_MIN_SHARE * table_rows
+        self.definitions: list[str] = []
+
+    def __enter__(self) -> None:
+        if not self.active:
+            return
+        self.cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes"
+            " WHERE schemaname = current_schema() AND tablename = %s"
+            " AND indexname NOT IN (SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass)",
+            [Song._meta.db_table, self.table],
+        )
+        found = self.cursor.fetchall()
+        self.cursor.execute(f"SET LOCAL maintenance_work_mem = '{INDEX_BUILD_MEMORY}'")
+        for name, definition in found:
+            self.cursor.execute(f"DROP INDEX {_quoted(name)}")
+            self.definitions.append(definition)
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None:
+            return  # the transaction rolls back, and the drops with it
+        for definition in self.definitions:
+            self.cursor.execute(definition)
+
+
+# ------------------------------------------------------------------------------
+# SQLite (and any other backend)
+# ------------------------------------------------------------------------------
+
+# Stay below SQLite's default limit of 999 bound parameters per statement.
+_LOOKUP_CHUNK = 900
+
+
+def _upsert_batched(songs: SongColumns, batch_size: int, progress: ProgressCallback) -> SongUpsertResult:
+    compared = SONG_FIELDS[1:]
+    created = updated = 0
+    for start in range(0, len(songs), batch_size):
+        stop = min(start + batch_size, len(songs))
+        batch = list(songs.rows(start, stop))
+        ids = [row[0] for row in batch]
+        current: dict[str, tuple] = {}
+        for chunk_start in range(0, len(ids), _LOOKUP_CHUNK):
+            chunk = ids[chunk_start : chunk_start + _LOOKUP_CHUNK]
+            for spotify_id, *values in Song.objects.filter(spotify_id__in=chunk).values_list(
+                "spotify_id", *compared
+            ):
+                current[spotify_id] = tuple(values)
+        to_write = []
+        for row in batch:
+            known = current.get(row[0])
+            if known is None:
+                created += 1
+            elif known != row[1:]:
+                updated += 1
+            else:
+                continue
+            to_write.append(Song(**dict(zip(SONG_FIELDS, row, strict=True))))
+        if to_write:
+            Song.objects.bulk_create(
+                to_write,
+                batch_size=batch_size,
+                update_conflicts=True,
+                unique_fields=["spotify_id"],
+                update_fields=[*compared, "updated_at"],
+            )
+        progress(stop - start)
+    return SongUpsertResult(total=len(songs), created=created, updated=updated)

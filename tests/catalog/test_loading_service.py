@@ -1,0 +1,179 @@
+"""song_upsert_many: the write side of load_music, on both databases."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from catalog.loading import songs_from_rows
+from catalog.models import Song
+from catalog.services import loading
+from catalog.services.loading import song_upsert_many
+from tests.catalog.test_loading_files import song_row
+from tests.factories import RatingFactory, SongFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def upsert(rows, **kwargs):
+    return song_upsert_many(songs=songs_from_rows(rows), **kwargs)
+
+
+def stored(spotify_id: str) -> Song:
+    return Song.objects.get(spotify_id=spotify_id)
+
+
+def test_new_songs_are_inserted_with_every_value():
+    rows = [song_row(i) for i in range(3)]
+    result = upsert(rows)
+
+    assert (result.total, result.created, result.updated, result.unchanged) == (3, 3, 0, 0)
+    song = stored(rows[1]["id"])
+    assert song.title == "Song number 1"
+    assert (song.key, song.mode, song.duration_ms, song.tempo) == (1, 1, 200_001, 120.5)
+    assert (song.average_rating, song.total_ratings) == (0.0, 0)
+
+
+def test_reloading_the_same_songs_changes_nothing():
+    rows = [song_row(i) for i in range(3)]
+    upsert(rows)
+    before = {s.spotify_id: s.updated_at for s in Song.objects.all()}
+
+    result = upsert(rows)
+
+    assert (result.created, result.updated, result.unchanged) == (0, 0, 3)
+    assert {s.spotify_id: s.updated_at for s in Song.objects.all()} == before
+
+
+def test_a_changed_value_updates_that_song_only():
+    rows = [song_row(i) for i in range(3)]
+    upsert(rows)
+    untouched = stored(rows[0]["id"]).updated_at
+    changed_before = stored(rows[2]["id"])
+
+    rows[2] = song_row(2, title="Blank Space", tempo=96.0)
+    result = upsert([*rows, song_row(3)])
+
+    assert (result.created, result.updated, result.unchanged) == (1, 1, 2)
+    changed = stored(rows[2]["id"])
+    assert (changed.title, changed.tempo) == ("Blank Space", 96.0)
+    assert changed.created_at == changed_before.created_at
+    assert changed.updated_at >= changed_before.updated_at
+    assert stored(rows[0]["id"]).updated_at == untouched
+    assert Song.objects.count() == 4
+
+
+def test_rating_aggregates_survive_reloads_changed_or_not():
+    rows = [song_row(0), song_row(1)]
+    upsert(rows)
+    Song.objects.filter(spotify_id=rows[0]["id"]).update(
+        average_rating=4.5, total_ratings=12, rating_score=3.9
+    )
+    Song.objects.filter(spotify_id=rows[1]["id"]).update(average_rating=2.0, total_ratings=3)
+
+    result = upsert([rows[0], song_row(1, energy=0.1)])
+
+    assert (result.updated, result.unchanged) == (1, 1)
+    first, second = stored(rows[0]["id"]), stored(rows[1]["id"])
+    assert (first.average_rating, first.total_ratings, first.rating_score) == (4.5, 12, 3.9)
+    assert (second.average_rating, second.total_ratings, second.energy) == (2.0, 3, 0.1)
+
+
+def test_songs_already_in_the_catalog_keep_their_ratings():
+    song = SongFactory(spotify_id=song_row(0)["id"])
+    rating = RatingFactory(song=song, score=5)
+
+    result = upsert([song_row(0), song_row(1)])
+
+    assert (result.created, result.updated) == (1, 1)
+    rating.refresh_from_db()
+    assert rating.song_id == song.id
+    assert stored(song.spotify_id).id == song.id
+
+
+def test_search_index_is_refreshed_once_inside_the_transaction_when_something_was_written(monkeypatch):
+    calls = []
+    monkeypatch.setattr(loading, "search_index_refresh", lambda: calls.append(connection.in_atomic_block))
+    rows = [song_row(i) for i in range(3)]
+
+    upsert(rows, batch_size=1)
+    assert calls == [True]
+
+    upsert(rows)
+    assert calls == [True], "an unchanged file writes nothing and refreshes nothing"
+
+    upsert([song_row(0, title="Believer")])
+    assert calls == [True, True]
+
+
+def test_progress_reports_every_song_in_batches():
+    seen = []
+    upsert([song_row(i) for i in range(7)], batch_size=3, on_progress=seen.append)
+    assert seen == [3, 3, 1]
+
+
+def test_batch_size_must_be_positive():
+    with pytest.raises(ValueError):
+        upsert([song_row(0)], batch_size=0)
+
+
+def test_an_empty_file_writes_nothing():
+    result = upsert([])
+    assert (result.total, result.created) == (0, 0)
+    assert Song.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("preexisting", [False, True], ids=["empty-table", "non-empty-table"])
+def test_a_crash_after_the_first_batch_leaves_nothing(preexisting):
+    if preexisting:
+        SongFactory(spotify_id=song_row(0)["id"], title="Old title")
+    batches = []
+
+    def crash_after_first_batch(n):
+        batches.append(n)
+        raise RuntimeError("worker killed")
+
+    with pytest.raises(RuntimeError):
+        upsert([song_row(i) for i in range(10)], batch_size=4, on_progress=crash_after_first_batch)
+
+    assert batches == [4]
+    assert list(Song.objects.values_list("title", flat=True)) == (["Old title"] if preexisting else [])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_committed_load_is_visible_and_complete():
+    upsert([song_row(i) for i in range(5)])
+    assert Song.objects.count() == 5
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("preexisting", [0, 2], ids=["first-load", "reload"])
+def test_indexes_are_rebuilt_identically_after_a_large_load(monkeypatch, preexisting):
+    monkeypatch.setattr(loading, "INDEX_REBUILD_MIN_ROWS", 1)
+    upsert([song_row(i, title=f"Old {i}") for i in range(preexisting)])
+
+    def indexes():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s ORDER BY indexname",
+                [Song._meta.db_table],
+            )
+            return cursor.fetchall()
+
+    before = indexes()
+    result = upsert([song_row(i) for i in range(6)])
+
+    assert (result.created, result.updated) == (6 - preexisting, preexisting)
+    assert indexes() == before
+    assert len(before) >= 3  # primary key, unique spotify_id, and at least its pattern index
+    assert Song.objects.filter(spotify_id=song_row(5)["id"]).exists()
+
+
+@pytest.mark.postgres
+def test_two_loads_in_one_transaction_reuse_the_staging_table():
+    upsert([song_row(0)])
+    upsert([song_row(0, title="Bad Romance"), song_row(1)])
+    result = upsert([song_row(0, title="Bad Boy"), song_row(1)])
+    assert (result.updated, result.unchanged) == (1, 1)
+    assert stored(song_row(0)["id"]).title == "Bad Boy"
