@@ -384,3 +384,12 @@ def test_a_copied_env_example_leaves_make_run_and_make_test_alone(env_example):
     read_by_settings = set(settings_variables())
 
     assert env_example["active"] & read_by_settings == {"SECRET_KEY", "ALLOWED_HOSTS"}
+
+
+def test_web_gets_time_to_finish_requests_on_stop(services):
+    graceful = int(
+        re.search(r"^graceful_timeout = (\d+)", (BASE_DIR / "gunicorn.conf.py").read_text(), re.M)[1]
+    )
+    grace = services["web"]["stop_grace_period"]
+
+    assert int(grace.rstrip("s")) > graceful
