@@ -86,6 +86,7 @@ def test_migrate_runs_once_then_loads_the_catalog(services):
     assert "manage.py load_music playlist.json" in command
     assert command.index("migrate --noinput") < command.index("load_music")
     assert migrate["restart"] == "no"
+    assert (BASE_DIR / "playlist.json").is_file(), "the image must contain the catalog it loads"
 
 
 def test_web_runs_gunicorn_with_its_config_and_a_liveness_probe(services):
