@@ -81,6 +81,15 @@ def test_body_just_under_the_limit_is_accepted(api_client, settings):
     assert response.status_code == 200
 
 
+def test_too_many_form_fields_is_json_400(api_client, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 10
+    body = "&".join(f"f{i}=1" for i in range(50))
+
+    response = api_client.post("/api/test-echo/", data=body, content_type="application/x-www-form-urlencoded")
+
+    assert assert_json_error(response, 400) == {"detail": "Bad request."}
+
+
 def test_disallowed_host_under_api_is_json_400(api_client):
     response = api_client.get("/api/schema/", HTTP_HOST="attacker.example")
 
