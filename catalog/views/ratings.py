@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from django.urls import path
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import AuthenticationFailed, NotFound
 from rest_framework.generics import GenericAPIView
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -22,6 +23,8 @@ AGGREGATES_NOTE = (
     "The song's average_rating, total_ratings and rating_score are updated in the background "
     "and reflect the change within seconds."
 )
+
+UNAUTHENTICATED = OpenApiResponse(description="No valid token, or the user is deleted or deactivated.")
 
 
 class TokenOnlyOnPostAuthentication(JWTAuthentication):
@@ -43,12 +46,21 @@ class TokenOnlyOnPostAuthentication(JWTAuthentication):
 class RatingListCreateView(GenericAPIView):
     authentication_classes = [TokenOnlyOnPostAuthentication, SessionAuthentication]
     permission_classes = [IsAuthenticated]
+    # JSON only: a score must be a JSON integer, which a form field can never be.
+    parser_classes = [JSONParser]
+    filter_backends: list = []
     serializer_class = RatingSerializer
+
+    def get_authenticators(self):
+        # The schema shows the scheme clients see: SimpleJWT's bearer token (and the session).
+        if getattr(self, "swagger_fake_view", False):
+            return [JWTAuthentication(), SessionAuthentication()]
+        return super().get_authenticators()
 
     @extend_schema(
         operation_id="ratings_list",
         summary="The caller's own ratings, most recently changed first",
-        responses=RatingSerializer(many=True),
+        responses={200: RatingSerializer(many=True), 401: UNAUTHENTICATED},
     )
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(rating_list(user_id=request.user.pk))
@@ -63,6 +75,7 @@ class RatingListCreateView(GenericAPIView):
             201: OpenApiResponse(RatingSerializer, description="First rating of this song by the caller."),
             200: OpenApiResponse(RatingSerializer, description="The caller's earlier score was replaced."),
             400: OpenApiResponse(description="Invalid score, unknown song, or malformed body."),
+            401: UNAUTHENTICATED,
         },
     )
     def post(self, request: Request) -> Response:
@@ -84,14 +97,17 @@ class RatingListCreateView(GenericAPIView):
 
 class RatingDestroyView(GenericAPIView):
     permission_classes = [IsAuthenticated]
+    filter_backends: list = []
     serializer_class = RatingSerializer
 
     @extend_schema(
         operation_id="ratings_destroy",
+        parameters=[OpenApiParameter("song_id", int, OpenApiParameter.PATH, description="Id of the song.")],
         summary="Delete the caller's rating of a song",
         description=AGGREGATES_NOTE,
         responses={
             204: OpenApiResponse(description="The rating is gone."),
+            401: UNAUTHENTICATED,
             404: OpenApiResponse(description="The caller has no rating of this song."),
         },
     )

@@ -138,6 +138,12 @@ def test_malformed_or_non_object_json_is_400(auth_client, song, raw):
     assert not Rating.objects.exists()
 
 
+def test_a_form_body_is_415(auth_client, song):
+    response = auth_client.post(URL, {"song": song.pk, "score": 4})  # multipart
+    assert response.status_code == 415
+    assert not Rating.objects.exists()
+
+
 def test_anonymous_gets_401_everywhere(api_client, song):
     assert api_client.post(URL, {"song": song.pk, "score": 4}, format="json").status_code == 401
     assert api_client.get(URL).status_code == 401

@@ -1,0 +1,446 @@
+"""Rating writes through Gunicorn with a real Celery worker: throughput, latency, aggregate lag
+and drift.
+
+    DATABASE_URL=postgres://... REDIS_URL=redis://... python bench/ratings.py \
+        [--songs 1000000] [--users 1000] [--duration 20] [--clients 8,32]
+
+Fills the database up to --songs songs (with `load_music` on a catalog written by
+bench/make_catalog.py when that command exists, else with one SQL statement) and --users
+users, empties the ratings, then starts Gunicorn (WEB_CONCURRENCY workers, default 3) and one
+`celery worker` (--celery-concurrency, default 2) on this machine, as the Procfile does. For
+each client count it sends POST /api/ratings/ as fast as the clients can for --duration
+seconds (random users; 80% of votes on random songs of the whole catalog, 20% on 50 hot
+songs), and prints:
+
+- POST/s and latency percentiles (each request a new connection: Gunicorn's sync workers do
+  not keep connections alive);
+- probe lag: all along the run a probe thread rates songs nobody else touches and measures
+  how long until the song's stored aggregates equal the ratings table (p50/p95/max);
+- final lag: from the last POST until no song in the catalog drifts;
+- drift after the run (must be 0), and how many flush tasks served how many votes;
+- the duration of one reconcile pass over the whole catalog.
+
+The database and the Redis database are the bench's own: both are emptied of ratings/keys.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import http.client
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "music_discovery.settings")
+# Served as in production (JSON renderer only, DEBUG off), minus the HTTPS redirect: the
+# bench speaks plain HTTP on loopback. Gunicorn, the worker and this process (which mints
+# the tokens) share the key.
+os.environ.setdefault("DJANGO_ENV", "production")
+os.environ.setdefault("SECRET_KEY", "bench-" + os.urandom(16).hex())
+os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+
+HOT_SONGS = 50
+PROBE_SONGS = 40
+PROBE_USERS = 5
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--songs", type=int, default=1_000_000)
+    parser.add_argument("--users", type=int, default=1000)
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds per client count")
+    parser.add_argument("--clients", default="8,32", help="comma-separated concurrent client counts")
+    parser.add_argument("--web-workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "3")))
+    parser.add_argument("--celery-concurrency", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=7)
+    return parser.parse_args()
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# ------------------------------------------------------------------------------
+# Data
+# ------------------------------------------------------------------------------
+def fill_songs(target: int) -> None:
+    from django.core.management import call_command, get_commands
+    from django.db import connection
+
+    from catalog.models import Song
+
+    have = Song.objects.count()
+    if have >= target:
+        print(f"songs: {have} already there")
+        return
+    started = time.perf_counter()
+    make_catalog = BASE_DIR / "bench" / "make_catalog.py"
+    if "load_music" in get_commands() and make_catalog.exists():
+        path = BASE_DIR / "var" / f"catalog-{target}.json"
+        if not path.exists():
+            path.parent.mkdir(exist_ok=True)
+            subprocess.run(
+                [sys.executable, str(make_catalog), str(target), "--out", str(path)], check=True, cwd=BASE_DIR
+            )
+        call_command("load_music", str(path))
+        how = f"load_music {path.name}"
+    else:
+        words = ["love", "night", "heart", "dance", "river", "summer", "gold", "light", "fire", "dream"]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                INSERT INTO catalog_song (spotify_id, title, danceability, energy, key, loudness, mode,
+                    acousticness, instrumentalness, liveness, valence, tempo, duration_ms,
+                    time_signature, num_bars, num_sections, num_segments)
+                SELECT 'benchsong' || g,
+                       initcap(%(words)s[1 + g %% 10] || ' ' || %(words)s[1 + (g / 10) %% 10]),
+                       random(), random(), (g %% 12), -30 * random(), g %% 2, random(), random(),
+                       random(), random(), 60 + 140 * random(), 120000 + g %% 200000, 4, 100, 8, 500
+                FROM generate_series(%(start)s, %(stop)s) AS g
+                ON CONFLICT (spotify_id) DO NOTHING
+                """,
+                {"words": words, "start": have + 1, "stop": target},
+            )
+        how = "SQL"
+    print(f"songs: {have} -> {Song.objects.count()} ({how}, {time.perf_counter() - started:.0f} s)")
+
+
+def fill_users(count: int) -> list:
+    from users.models import User
+
+    names = [f"bench-rater-{i}" for i in range(count)]
+    existing = set(User.objects.filter(username__in=names).values_list("username", flat=True))
+    User.objects.bulk_create(
+        [
+            User(username=name, email=f"{name}@bench.invalid", password="!")
+            for name in names
+            if name not in existing
+        ]
+    )
+    return list(User.objects.filter(username__in=names).order_by("id"))
+
+
+def reset_ratings() -> None:
+    from django.db import connection
+    from django_redis import get_redis_connection
+
+    from catalog.models import RATING_PRIOR_MEAN
+
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE catalog_rating")
+        cursor.execute(
+            "UPDATE catalog_song SET total_ratings = 0, average_rating = 0, rating_score = %s "
+            "WHERE total_ratings <> 0 OR average_rating <> 0 OR rating_score <> %s",
+            [RATING_PRIOR_MEAN, RATING_PRIOR_MEAN],
+        )
+        cursor.execute("VACUUM ANALYZE catalog_rating")
+    get_redis_connection("default").flushdb()
+
+
+# ------------------------------------------------------------------------------
+# Processes
+# ------------------------------------------------------------------------------
+class Services:
+    def __init__(self, args: argparse.Namespace, port: int, logs: Path):
+        self.args, self.port, self.logs = args, port, logs
+        self.processes: list[subprocess.Popen] = []
+
+    def start(self) -> None:
+        env = {
+            **os.environ,
+            "HOST": "127.0.0.1",
+            "PORT": str(self.port),
+            "WEB_CONCURRENCY": str(self.args.web_workers),
+        }
+        bin_dir = Path(sys.executable).parent
+        self._spawn([str(bin_dir / "gunicorn"), "music_discovery.wsgi"], env, "web.log")
+        self._spawn(
+            [
+                str(bin_dir / "celery"),
+                "-A",
+                "music_discovery",
+                "worker",
+                "--loglevel",
+                "INFO",
+                "--concurrency",
+                str(self.args.celery_concurrency),
+                "--without-gossip",
+                "--without-mingle",
+            ],
+            env,
+            "worker.log",
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if " ready." in self.worker_log() and self._web_up():
+                return
+            time.sleep(0.2)
+        raise RuntimeError("gunicorn or the celery worker did not start; see " + str(self.logs))
+
+    def _spawn(self, command: list[str], env: dict, log_name: str) -> None:
+        with (self.logs / log_name).open("w") as log:
+            self.processes.append(
+                subprocess.Popen(
+                    command,
+                    cwd=BASE_DIR,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            )
+
+    def _web_up(self) -> bool:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1)
+            conn.request("GET", "/healthz")
+            return conn.getresponse().status == 200
+        except OSError:
+            return False
+
+    def worker_log(self) -> str:
+        return (self.logs / "worker.log").read_text(errors="replace")
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+
+
+# ------------------------------------------------------------------------------
+# Load
+# ------------------------------------------------------------------------------
+async def post_once(port: int, token: str, body: bytes) -> tuple[int, float]:
+    started = time.perf_counter()
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(
+        b"POST /api/ratings/ HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        b"Authorization: Bearer " + token.encode() + b"\r\nConnection: close\r\n"
+        b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+    )
+    response = await reader.read()
+    writer.close()
+    elapsed = time.perf_counter() - started
+    status = int(response[9:12]) if response.startswith(b"HTTP/1.") else 0
+    return status, elapsed
+
+
+async def run_clients(
+    port: int,
+    clients: int,
+    duration: float,
+    tokens: list[str],
+    song_ids: list[int],
+    hot: list[int],
+    seed: int,
+) -> tuple[list[float], dict[int, int], float]:
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    deadline = time.perf_counter() + duration
+    last_done = 0.0
+
+    async def client(index: int) -> None:
+        nonlocal last_done
+        rng = random.Random(seed * 100 + index)
+        while time.perf_counter() < deadline:
+            song = rng.choice(hot) if rng.random() < 0.2 else rng.choice(song_ids)
+            body = json.dumps({"song": song, "score": rng.randint(1, 5)}).encode()
+            try:
+                status, elapsed = await post_once(port, rng.choice(tokens), body)
+            except OSError:
+                status, elapsed = 0, 0.0
+            statuses[status] = statuses.get(status, 0) + 1
+            if status in (200, 201):
+                latencies.append(elapsed)
+            last_done = time.perf_counter()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client(i) for i in range(clients)))
+    return latencies, statuses, last_done - started
+
+
+class Probe(threading.Thread):
+    """Rates songs nobody else touches, one at a time, and measures how long each takes to be
+    reflected exactly in the song's stored aggregates."""
+
+    def __init__(self, port: int, tokens: list[str], song_ids: list[int], stop: threading.Event):
+        super().__init__(daemon=True)
+        self.port, self.tokens, self.song_ids, self.stop_event = port, tokens, song_ids, stop
+        self.lags: list[float] = []
+        self.timeouts = 0
+
+    def run(self) -> None:
+        from django.db import connection
+
+        from catalog.selectors.ratings import song_ratings_stored, song_ratings_truth
+
+        rng = random.Random(1)
+        try:
+            while not self.stop_event.is_set():
+                song = rng.choice(self.song_ids)
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+                conn.request(
+                    "POST",
+                    "/api/ratings/",
+                    json.dumps({"song": song, "score": rng.randint(1, 5)}),
+                    {
+                        "Content-Type": "application/json",
+                        "Authorization": f"Bearer {rng.choice(self.tokens)}",
+                    },
+                )
+                if conn.getresponse().status not in (200, 201):
+                    continue
+                answered = time.perf_counter()
+                truth = song_ratings_truth(song_ids=[song])
+                while song_ratings_stored(song_ids=[song]) != truth:
+                    if time.perf_counter() - answered > 10:
+                        self.timeouts += 1
+                        break
+                    time.sleep(0.02)
+                else:
+                    self.lags.append(time.perf_counter() - answered)
+                time.sleep(0.1)
+        finally:
+            connection.close()
+
+
+def wait_until_no_drift(timeout: float) -> float | None:
+    from catalog.selectors.ratings import songs_with_drifted_ratings
+
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout:
+        if not songs_with_drifted_ratings(limit=1):
+            return time.perf_counter() - started
+        time.sleep(0.05)
+    return None
+
+
+def main() -> int:
+    args = parse_args()
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres") or not os.environ.get("REDIS_URL"):
+        print("bench/ratings.py needs DATABASE_URL (PostgreSQL) and REDIS_URL", file=sys.stderr)
+        return 2
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    from catalog.models import Rating, Song
+    from catalog.selectors.ratings import songs_with_drifted_ratings
+    from catalog.services.ratings import song_ratings_reconcile
+
+    call_command("migrate", verbosity=0)
+    fill_songs(args.songs)
+    users = fill_users(args.users + PROBE_USERS)
+    reset_ratings()
+    ids = list(Song.objects.order_by("id").values_list("id", flat=True)[: PROBE_SONGS + HOT_SONGS])
+    probe_songs, hot = ids[:PROBE_SONGS], ids[PROBE_SONGS:]
+    load_songs = list(
+        Song.objects.filter(id__gt=ids[-1]).values_list("id", flat=True).iterator(chunk_size=50_000)
+    )
+    tokens = [str(AccessToken.for_user(user)) for user in users[: args.users]]
+    probe_tokens = [str(AccessToken.for_user(user)) for user in users[args.users :]]
+    connection.close()
+
+    logs = Path(tempfile.mkdtemp(prefix="bench-ratings-"))
+    port = free_port()
+    services = Services(args, port, logs)
+    print(
+        f"catalog {Song.objects.count():,} songs, {args.users} users; gunicorn x{args.web_workers}, "
+        f"celery worker concurrency {args.celery_concurrency}; {os.cpu_count()} CPUs; logs in {logs}"
+    )
+    results = []
+    try:
+        services.start()
+        asyncio.run(run_clients(port, 4, 2.0, tokens, load_songs, hot, args.seed))  # warm-up
+        wait_until_no_drift(30)
+        for clients in [int(c) for c in args.clients.split(",")]:
+            flushes_before = services.worker_log().count("catalog.ratings_flush SUCCESS")
+            stop = threading.Event()
+            probe = Probe(port, probe_tokens, probe_songs, stop)
+            probe.start()
+            latencies, statuses, span = asyncio.run(
+                run_clients(port, clients, args.duration, tokens, load_songs, hot, args.seed + clients)
+            )
+            stop.set()
+            probe.join(timeout=15)
+            final_lag = wait_until_no_drift(60)
+            drift = len(songs_with_drifted_ratings())
+            flushes = services.worker_log().count("catalog.ratings_flush SUCCESS") - flushes_before
+            ok = len(latencies)
+            row = {
+                "clients": clients,
+                "posts": ok,
+                "errors": sum(n for status, n in statuses.items() if status not in (200, 201)),
+                "statuses": statuses,
+                "post_per_s": ok / span,
+                "p50_ms": percentile(latencies, 50) * 1000,
+                "p95_ms": percentile(latencies, 95) * 1000,
+                "p99_ms": percentile(latencies, 99) * 1000,
+                "probe_lag_p50_s": percentile(probe.lags, 50),
+                "probe_lag_p95_s": percentile(probe.lags, 95),
+                "probe_lag_max_s": max(probe.lags, default=float("nan")),
+                "probes": len(probe.lags),
+                "probe_timeouts": probe.timeouts,
+                "final_lag_s": final_lag,
+                "drift": drift,
+                "flush_tasks": flushes,
+            }
+            results.append(row)
+            print(
+                f"{clients:>3} clients: {row['post_per_s']:.0f} POST/s ({ok} ok, {row['errors']} errors), "
+                f"p50 {row['p50_ms']:.1f} ms, p95 {row['p95_ms']:.1f} ms, p99 {row['p99_ms']:.1f} ms; "
+                f"lag p50 {row['probe_lag_p50_s']:.2f} s, p95 {row['probe_lag_p95_s']:.2f} s, "
+                f"max {row['probe_lag_max_s']:.2f} s ({row['probes']} probes, {probe.timeouts} timeouts); "
+                f"last POST -> no drift {final_lag if final_lag is None else round(final_lag, 2)} s; "
+                f"drift {drift}; {flushes} flush tasks for {ok} votes"
+            )
+            connection.close()
+    finally:
+        services.stop()
+    started = time.perf_counter()
+    repaired = song_ratings_reconcile()
+    reconcile_s = time.perf_counter() - started
+    print(
+        f"reconcile pass over {Song.objects.count():,} songs / {Rating.objects.count():,} ratings: "
+        f"{reconcile_s * 1000:.0f} ms, repaired {repaired}"
+    )
+    print(
+        json.dumps({"runs": results, "reconcile_ms": reconcile_s * 1000, "repaired": repaired}, default=str)
+    )
+    clean = all(row["drift"] == 0 and row["errors"] == 0 for row in results)
+    return 0 if clean else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
