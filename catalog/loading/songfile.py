@@ -153,6 +153,16 @@ class _Object:
         return len(self.keys)
 
 
+class _RowColumns:
+    """A row-list file turned into one list of values per known column (MISSING where a
+    row lacks the column)."""
+
+    __slots__ = ("values",)
+
+    def __init__(self, values: dict[str, list]) -> None:
+        self.values = values
+
+
 class _Row(tuple):
     """One object of a row-list file: its known columns' values in `COLUMN_NAMES` order."""
 
@@ -224,7 +234,6 @@ def _decode_slow(text: str) -> Any:
 
 
 _RowStruct = msgspec.defstruct("_RowStruct", [(name, Any, msgspec.UNSET) for name in COLUMN_NAMES])
-_row_fields = operator.attrgetter(*COLUMN_NAMES)
 _decode_any = msgspec.json.Decoder().decode
 _decode_int_keyed = msgspec.json.Decoder(dict[int, Any]).decode
 _decode_str_keyed = msgspec.json.Decoder(dict[str, Any]).decode
@@ -239,8 +248,7 @@ def _decode_fast(data: bytes) -> Any:
     start = data.lstrip()[:1]
     try:
         if start == b"[":
-            rows = _decode_rows(data)
-            return [_Row(_unset_to_missing(_row_fields(row))) for row in rows]
+            return _row_columns(_decode_rows(data))
         if start != b"{":
             return None
         raw_columns = _decode_top(data)
@@ -311,8 +319,15 @@ def _checked_type(spec: ColumnSpec) -> Any:
 _decode_checked = {spec.name: msgspec.json.Decoder(dict[int, _checked_type(spec)]).decode for spec in COLUMNS}
 
 
-def _unset_to_missing(values: tuple) -> tuple:
-    return tuple(MISSING if value is msgspec.UNSET else value for value in values)
+def _row_columns(rows: list) -> _RowColumns:
+    """Rows decoded by msgspec, one list of values per column: no tuple per row."""
+    values: dict[str, list] = {}
+    for name in COLUMN_NAMES:
+        column = list(map(operator.attrgetter(name), rows))
+        if column.count(msgspec.UNSET):
+            column = [MISSING if value is msgspec.UNSET else value for value in column]
+        values[name] = column
+    return _RowColumns(values)
 
 
 def read_song_file(path: str | Path) -> SongColumns:
@@ -507,6 +522,8 @@ def _validate_document(document: Any) -> SongColumns:
         return _validate_columnar(document)
     if isinstance(document, list):
         return _validate_rows(document)
+    if isinstance(document, _RowColumns):
+        return _validate_row_columns(document)
     raise SongFileError(
         [Problem(None, None, f"expected an object of columns or a list of rows, got {_describe(document)}")]
     )
@@ -563,26 +580,32 @@ def _validate_columnar(document: _Object) -> SongColumns:
 
 
 def _validate_rows(document: list) -> SongColumns:
+    """A row-list file from the standard library's decoder: rows of `_Row`, or anything
+    else where a row is not an object."""
     problems = _Problems()
     if not all(type(row) is _Row for row in document):
         for position, row in enumerate(document):
             if type(row) is not _Row:
                 problems.add(None, position, str(position), f"expected an object, got {_describe(row)}")
         document = [row if type(row) is _Row else _Row(repeat(_NOT_A_ROW, len(COLUMNS))) for row in document]
-    if not document:
-        problems.raise_if_any()
-        return SongColumns(
-            [], [], {spec.name: array("q" if spec.kind == "int" else "d") for spec in FEATURE_COLUMNS}
-        )
-    transposed = zip(*document, strict=True)
+    if document:
+        values = dict(zip(COLUMN_NAMES, map(list, zip(*document, strict=True)), strict=True))
+    else:
+        values = {name: [] for name in COLUMN_NAMES}
     del document
+    return _validate_row_columns(_RowColumns(values), problems)
+
+
+def _validate_row_columns(document: _RowColumns, problems: _Problems | None = None) -> SongColumns:
+    problems = problems or _Problems()
     columns: dict[str, _Object] = {}
-    for spec, values in zip(COLUMNS, transposed, strict=True):
-        values = list(values)
-        if all(value is MISSING for value in values):
+    for spec in COLUMNS:
+        values = document.values.pop(spec.name)
+        if values and all(value is MISSING for value in values):
             problems.add(spec.name, None, None, "missing required column (in every row)")
             continue
         compact, kind, mask = _compact(values)
+        del values
         columns[spec.name] = _Object([], compact, kind, mask)
         _check_column(spec, columns[spec.name], None, problems)
     if "id" in columns and columns["id"].kind == "str":

@@ -37,8 +37,6 @@ DEFAULT_BATCH_SIZE = 5_000
 # written and they are at least this share of the table after the load.
 INDEX_REBUILD_MIN_ROWS = 50_000
 INDEX_REBUILD_MIN_SHARE = 0.25
-# Memory for rebuilding indexes inside the load (GIN builds are much faster with it).
-INDEX_BUILD_MEMORY = "512MB"
 
 _STAGING = "song_load_staging"
 # Wire types of the loaded columns, which must match the table's exactly for binary COPY.
@@ -221,7 +219,6 @@ class _indexes_rebuilt_if:
             [Song._meta.db_table, self.table],
         )
         found = self.cursor.fetchall()
-        self.cursor.execute(f"SET LOCAL maintenance_work_mem = '{INDEX_BUILD_MEMORY}'")
         for name, definition in found:
             self.cursor.execute(f"DROP INDEX {_quoted(name)}")
             self.definitions.append(definition)

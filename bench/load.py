@@ -1,0 +1,222 @@
+"""Benchmark of `manage.py load_music` on PostgreSQL, against the seed's approach.
+
+    python bench/load.py [--songs 1000000] [--database-url postgres://...] [--seed-songs N]
+
+Runs, on the database of --database-url (default: $BENCH_DATABASE_URL, else the local
+`md_loader_bench`), each step in a fresh process so that its wall time (Python start-up,
+parsing and index builds included) and peak RSS are its own:
+
+1. a fresh load of a synthetic catalog (bench/make_catalog.py) into an empty songs table;
+2. a re-load of the same, unchanged file;
+3. a re-load of a copy in which 1% of the songs changed;
+4. the seed's approach on an empty table: `json.load`, one model object per song and one
+   `bulk_create(ignore_conflicts=True)`, on --seed-songs songs (default: all of them).
+
+The database is migrated first and its songs are deleted between steps. Prints a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/md_loader_bench"
+
+# Runs a command and reports its peak RSS: RUSAGE_CHILDREN of this small wrapper covers
+# exactly the one command it waited for.
+MEASURE = textwrap.dedent(
+    """
+    import resource, subprocess, sys, time
+    started = time.perf_counter()
+    done = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    sys.stdout.write(done.stdout)
+    sys.stderr.write(done.stderr)
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    print(f"@@measure {elapsed:.3f} {peak} {done.returncode}")
+    """
+)
+
+SEED_APPROACH = textwrap.dedent(
+    """
+    import json, sys, time
+    import django
+    django.setup()
+    from catalog.models import Song
+    started = time.perf_counter()
+    with open(sys.argv[1], encoding="utf-8") as f:
+        data = json.load(f)
+    fields = [f for f in data if f not in ("id", "class")]
+    songs = [
+        Song(spotify_id=spotify_id, **{name: data[name][key] for name in fields})
+        for key, spotify_id in data["id"].items()
+    ]
+    Song.objects.bulk_create(songs, ignore_conflicts=True)
+    print(f"seed inserted {len(songs)} songs in {time.perf_counter() - started:.2f} s")
+    """
+)
+
+
+def measure(command: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """(seconds, peak RSS in MB, combined output) of one command."""
+    done = subprocess.run(
+        [sys.executable, "-c", MEASURE, *command], env=env, cwd=BASE_DIR, capture_output=True, text=True
+    )
+    output = done.stdout + done.stderr
+    match = re.search(r"@@measure (\S+) (\d+) (-?\d+)", output)
+    if not match or match.group(3) != "0":
+        raise SystemExit(f"command failed: {' '.join(command)}\n{output}")
+    return float(match.group(1)), int(match.group(2)) / 1024, output
+
+
+def manage(*args: str) -> list[str]:
+    return [sys.executable, str(BASE_DIR / "manage.py"), *args]
+
+
+def psql_url(url: str) -> str:
+    return url.replace("postgres://", "postgresql://", 1)
+
+
+def run_sql(url: str, sql: str) -> str:
+    import psycopg
+
+    with psycopg.connect(psql_url(url), autocommit=True) as conn:
+        cursor = conn.execute(sql)
+        return str(cursor.fetchone()[0]) if cursor.description else ""
+
+
+def empty_songs(url: str) -> None:
+    run_sql(url, "TRUNCATE catalog_song CASCADE")
+
+
+def changed_copy(source: Path, target: Path, share: float) -> int:
+    """A copy of `source` where every 1/share-th song has a new tempo and title."""
+    import msgspec
+
+    document = msgspec.json.decode(source.read_bytes())
+    step = round(1 / share)
+    changed = 0
+    for key in list(document["id"])[::step]:
+        document["tempo"][key] = round(document["tempo"][key] + 1.5, 3)
+        document["title"][key] = document["title"][key] + " (Live)"
+        changed += 1
+    target.write_bytes(msgspec.json.encode(document))
+    return changed
+
+
+def load_figures(output: str) -> tuple[str, str]:
+    summary = next(line for line in output.splitlines() if line.startswith("loaded "))
+    phases = [
+        f"{m.group(1)} {float(m.group(2)):.1f}s"
+        for m in re.finditer(r"(?:load phase )?(parsed and validated|[a-z ]+): (\d+\.\d+) s\n", output)
+        if not m.group(1).startswith("loaded")
+    ]
+    parsed = re.search(r"parsed and validated \d+ songs in (\d+\.\d+) s", output)
+    if parsed:
+        phases = [f"parse+validate {float(parsed.group(1)):.1f}s"] + [
+            p for p in phases if not p.startswith("parsed")
+        ]
+    return summary, ", ".join(phases)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--songs", type=int, default=1_000_000)
+    parser.add_argument("--seed-songs", type=int, help="songs for the seed approach (default: --songs)")
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL))
+    parser.add_argument("--workdir", default=str(BASE_DIR / "var" / "bench"))
+    args = parser.parse_args()
+    seed_songs = args.seed_songs or args.songs
+
+    env = {
+        **os.environ,
+        "DATABASE_URL": args.database_url,
+        "DJANGO_SETTINGS_MODULE": "music_discovery.settings",
+    }
+    env.pop("REDIS_URL", None)
+    workdir = Path(args.workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+
+    subprocess.run(manage("migrate", "--noinput", "-v", "0"), env=env, cwd=BASE_DIR, check=True)
+    catalog = workdir / f"catalog-{args.songs}.json"
+    if not catalog.exists():
+        subprocess.run(
+            [
+                sys.executable,
+                str(BASE_DIR / "bench" / "make_catalog.py"),
+                str(args.songs),
+                "--out",
+                str(catalog),
+            ],
+            check=True,
+        )
+    changed = workdir / f"catalog-{args.songs}-changed.json"
+    n_changed = changed_copy(catalog, changed, 0.01)
+
+    rows = []
+
+    def load_step(label: str, path: Path) -> float:
+        seconds, peak, output = measure(manage("load_music", str(path), "-v", "2"), env)
+        summary, phases = load_figures(output)
+        rate = args.songs / seconds
+        rows.append((label, args.songs, seconds, rate, peak, f"{summary.split(' in ')[0]}; {phases}"))
+        print(
+            f"{label}: {seconds:.1f} s, {rate:,.0f} songs/s, peak RSS {peak:,.0f} MB\n  {summary}\n  {phases}"
+        )
+        return rate
+
+    empty_songs(args.database_url)
+    fresh = load_step("load_music, fresh (empty table)", catalog)
+    load_step("load_music, unchanged re-load", catalog)
+    load_step(f"load_music, re-load with 1% changed ({n_changed} songs)", changed)
+
+    empty_songs(args.database_url)
+    seed_file = catalog
+    if seed_songs != args.songs:
+        seed_file = workdir / f"catalog-{seed_songs}.json"
+        if not seed_file.exists():
+            subprocess.run(
+                [
+                    sys.executable,
+                    str(BASE_DIR / "bench" / "make_catalog.py"),
+                    str(seed_songs),
+                    "--out",
+                    str(seed_file),
+                ],
+                check=True,
+            )
+    seconds, peak, output = measure([sys.executable, "-c", SEED_APPROACH, str(seed_file)], env)
+    count = int(run_sql(args.database_url, "SELECT count(*) FROM catalog_song"))
+    seed_rate = seed_songs / seconds
+    rows.append(
+        (
+            "seed: json.load + bulk_create(ignore_conflicts=True)",
+            seed_songs,
+            seconds,
+            seed_rate,
+            peak,
+            f"{count} rows",
+        )
+    )
+    print(f"seed approach: {seconds:.1f} s, {seed_rate:,.0f} songs/s, peak RSS {peak:,.0f} MB")
+    empty_songs(args.database_url)
+
+    print()
+    print("| step | songs | seconds | songs/s | peak RSS MB | notes |")
+    print("|---|---|---|---|---|---|")
+    for label, n, seconds, rate, peak, notes in rows:
+        print(f"| {label} | {n:,} | {seconds:.1f} | {rate:,.0f} | {peak:,.0f} | {notes} |")
+    print(f"\nfresh load_music vs seed: {fresh / seed_rate:.1f}x")
+    print(json.dumps({"fresh_songs_per_s": round(fresh), "seed_songs_per_s": round(seed_rate)}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
