@@ -31,6 +31,7 @@ import http.client
 import json
 import os
 import random
+import re
 import signal
 import socket
 import subprocess
@@ -224,6 +225,12 @@ class Services:
     def worker_log(self) -> str:
         return (self.logs / "worker.log").read_text(errors="replace")
 
+    def flush_counts(self) -> tuple[int, int]:
+        """(flush tasks run, songs they recomputed) so far, from the worker's log."""
+        log = self.worker_log()
+        recomputed = sum(int(n) for n in re.findall(r"ratings: recomputed (\d+) songs", log))
+        return log.count("catalog.ratings_flush SUCCESS"), recomputed
+
     def stop(self) -> None:
         for process in self.processes:
             if process.poll() is None:
@@ -385,7 +392,7 @@ def main() -> int:
         asyncio.run(run_clients(port, 4, 2.0, tokens, load_songs, hot, args.seed))  # warm-up
         wait_until_no_drift(30)
         for clients in [int(c) for c in args.clients.split(",")]:
-            flushes_before = services.worker_log().count("catalog.ratings_flush SUCCESS")
+            flushes_before, recomputed_before = services.flush_counts()
             stop = threading.Event()
             probe = Probe(port, probe_tokens, probe_songs, stop)
             probe.start()
@@ -396,7 +403,8 @@ def main() -> int:
             probe.join(timeout=15)
             final_lag = wait_until_no_drift(60)
             drift = len(songs_with_drifted_ratings())
-            flushes = services.worker_log().count("catalog.ratings_flush SUCCESS") - flushes_before
+            flushes_after, recomputed_after = services.flush_counts()
+            flushes, recomputed = flushes_after - flushes_before, recomputed_after - recomputed_before
             ok = len(latencies)
             row = {
                 "clients": clients,
@@ -415,6 +423,7 @@ def main() -> int:
                 "final_lag_s": final_lag,
                 "drift": drift,
                 "flush_tasks": flushes,
+                "songs_recomputed": recomputed,
             }
             results.append(row)
             print(
@@ -423,7 +432,7 @@ def main() -> int:
                 f"lag p50 {row['probe_lag_p50_s']:.2f} s, p95 {row['probe_lag_p95_s']:.2f} s, "
                 f"max {row['probe_lag_max_s']:.2f} s ({row['probes']} probes, {probe.timeouts} timeouts); "
                 f"last POST -> no drift {final_lag if final_lag is None else round(final_lag, 2)} s; "
-                f"drift {drift}; {flushes} flush tasks for {ok} votes"
+                f"drift {drift}; {flushes} flush tasks recomputed {recomputed} songs for {ok} votes"
             )
             connection.close()
     finally:

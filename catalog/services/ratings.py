@@ -278,11 +278,17 @@ def song_ratings_flush(*, song_ids: Sequence[int] | None = None) -> int:
     if song_ids:
         song_ratings_recompute(song_ids=song_ids)
         done += len(song_ids)
-    if not settings.REDIS_URL:
-        return done
-    client = _redis()
+    if settings.REDIS_URL:
+        done += _drain_dirty(_redis())
+    if done:
+        logger.info("ratings: recomputed %d songs", done, extra={"recomputed": done})
+    return done
+
+
+def _drain_dirty(client) -> int:
     # Before reading the set: a vote marked after this point schedules a flush of its own.
     client.delete(FLUSH_FLAG_KEY)
+    done = 0
     for _ in range(FLUSH_MAX_BATCHES):
         entries = dirty_batch(client)
         if not entries:
