@@ -1,12 +1,15 @@
 # Search structures on PostgreSQL: pg_trgm, trigram and prefix indexes on song titles and
-# artist names, and `catalog_searchword`, the distinct words of all titles with the number
-# of songs using each. Typos are corrected against that small table (its own trigram index)
-# before titles are searched, which keeps typo tolerance cheap at a million songs.
+# artist names, and `catalog_searchword`, the distinct words of all titles with how often
+# each occurs (occurrences, not songs: counting songs would need a per-song DISTINCT, a
+# sort that doubles the cost of a bulk load). Typos are corrected against that small table
+# (its own trigram index) before titles are searched, which keeps typo tolerance cheap at a
+# million songs.
 #
 # The word table is kept right by statement-level triggers with transition tables, so every
-# write path (bulk loads, the admin, factories, raw SQL) maintains it in one set-based
-# statement per write statement. Nothing here is tracked in Django's model state, and every
-# operation is a no-op on SQLite, which searches by plain substring matching instead.
+# write path (bulk loads, the admin, factories, raw SQL) maintains it with one set-based
+# statement per write statement. JIT is off in them: compiling costs more than it saves.
+# Nothing here is tracked in Django's model state, and every operation is a no-op on
+# SQLite, which searches by plain substring matching instead.
 #
 # GIN rather than GiST for the title index: measured at 1M songs (bench/README.md, "Search").
 from django.contrib.postgres.operations import TrigramExtension
@@ -18,9 +21,10 @@ WORD_SPLIT = "[^[:alnum:]]+"
 
 FORWARD_SQL = [
     # Titles: trigram index for substring / typo search, and a C-collation btree on the
-    # lowercased title that serves prefix matches (1-2 character terms) in index order.
+    # lowercased title (then id, so that the many songs sharing a title stay in index
+    # order) that serves exact and prefix matches in the order results are listed.
     "CREATE INDEX catalog_song_title_trgm ON catalog_song USING gin (title gin_trgm_ops)",
-    'CREATE INDEX catalog_song_title_lower_prefix ON catalog_song ((lower(title) COLLATE "C"))',
+    'CREATE INDEX catalog_song_title_lower_prefix ON catalog_song ((lower(title) COLLATE "C"), id)',
     "CREATE INDEX catalog_artist_name_trgm ON catalog_artist USING gin (name gin_trgm_ops)",
     'CREATE INDEX catalog_artist_name_lower_prefix ON catalog_artist ((lower(name) COLLATE "C"))',
     """
@@ -34,7 +38,7 @@ FORWARD_SQL = [
     # Applies a per-word delta; words are upserted in a fixed order so that two concurrent
     # writers lock them in the same order and cannot deadlock on each other.
     """
-    CREATE FUNCTION catalog_searchword_apply(deltas jsonb) RETURNS void
+    CREATE OR REPLACE FUNCTION catalog_searchword_apply(deltas jsonb) RETURNS void
     LANGUAGE plpgsql AS $$
     DECLARE
         gone text[];
@@ -50,17 +54,16 @@ FORWARD_SQL = [
     END $$
     """,
     f"""
-    CREATE FUNCTION catalog_song_words_insert() RETURNS trigger
-    LANGUAGE plpgsql AS $$
+    CREATE OR REPLACE FUNCTION catalog_song_words_insert() RETURNS trigger
+    LANGUAGE plpgsql SET jit = off AS $$
     DECLARE
         deltas jsonb;
     BEGIN
         SELECT jsonb_object_agg(w, n) INTO deltas FROM (
-            SELECT w, count(*) AS n FROM (
-                SELECT DISTINCT r.id, w
-                FROM new_rows r, regexp_split_to_table(lower(r.title), '{WORD_SPLIT}') AS w
-                WHERE w <> ''
-            ) per_song GROUP BY w
+            SELECT w, count(*) AS n
+            FROM new_rows r, regexp_split_to_table(lower(r.title), '{WORD_SPLIT}') AS w
+            WHERE w <> ''
+            GROUP BY w
         ) counted;
         IF deltas IS NOT NULL THEN
             PERFORM catalog_searchword_apply(deltas);
@@ -69,17 +72,16 @@ FORWARD_SQL = [
     END $$
     """,
     f"""
-    CREATE FUNCTION catalog_song_words_delete() RETURNS trigger
-    LANGUAGE plpgsql AS $$
+    CREATE OR REPLACE FUNCTION catalog_song_words_delete() RETURNS trigger
+    LANGUAGE plpgsql SET jit = off AS $$
     DECLARE
         deltas jsonb;
     BEGIN
         SELECT jsonb_object_agg(w, -n) INTO deltas FROM (
-            SELECT w, count(*) AS n FROM (
-                SELECT DISTINCT r.id, w
-                FROM old_rows r, regexp_split_to_table(lower(r.title), '{WORD_SPLIT}') AS w
-                WHERE w <> ''
-            ) per_song GROUP BY w
+            SELECT w, count(*) AS n
+            FROM old_rows r, regexp_split_to_table(lower(r.title), '{WORD_SPLIT}') AS w
+            WHERE w <> ''
+            GROUP BY w
         ) counted;
         IF deltas IS NOT NULL THEN
             PERFORM catalog_searchword_apply(deltas);
@@ -90,8 +92,8 @@ FORWARD_SQL = [
     # Most updates (rating aggregates) leave titles alone: they cost one join of the
     # transition tables and nothing more.
     f"""
-    CREATE FUNCTION catalog_song_words_update() RETURNS trigger
-    LANGUAGE plpgsql AS $$
+    CREATE OR REPLACE FUNCTION catalog_song_words_update() RETURNS trigger
+    LANGUAGE plpgsql SET jit = off AS $$
     DECLARE
         deltas jsonb;
     BEGIN
@@ -100,17 +102,13 @@ FORWARD_SQL = [
             FROM old_rows o JOIN new_rows n ON n.id = o.id
             WHERE o.title IS DISTINCT FROM n.title
         ), signed AS (
-            SELECT w, -1 AS n FROM (
-                SELECT DISTINCT c.id, w
-                FROM changed c, regexp_split_to_table(lower(c.old_title), '{WORD_SPLIT}') AS w
-                WHERE w <> ''
-            ) removed
+            SELECT w, -1 AS n
+            FROM changed c, regexp_split_to_table(lower(c.old_title), '{WORD_SPLIT}') AS w
+            WHERE w <> ''
             UNION ALL
-            SELECT w, 1 AS n FROM (
-                SELECT DISTINCT c.id, w
-                FROM changed c, regexp_split_to_table(lower(c.new_title), '{WORD_SPLIT}') AS w
-                WHERE w <> ''
-            ) added
+            SELECT w, 1 AS n
+            FROM changed c, regexp_split_to_table(lower(c.new_title), '{WORD_SPLIT}') AS w
+            WHERE w <> ''
         )
         SELECT jsonb_object_agg(w, n) INTO deltas FROM (
             SELECT w, sum(n) AS n FROM signed GROUP BY w HAVING sum(n) <> 0
@@ -122,8 +120,8 @@ FORWARD_SQL = [
     END $$
     """,
     """
-    CREATE FUNCTION catalog_song_words_truncate() RETURNS trigger
-    LANGUAGE plpgsql AS $$
+    CREATE OR REPLACE FUNCTION catalog_song_words_truncate() RETURNS trigger
+    LANGUAGE plpgsql SET jit = off AS $$
     BEGIN
         TRUNCATE catalog_searchword;
         RETURN NULL;
@@ -151,11 +149,10 @@ FORWARD_SQL = [
     # Songs that already exist when the migration runs.
     f"""
     INSERT INTO catalog_searchword (word, ndoc)
-    SELECT w, count(*) FROM (
-        SELECT DISTINCT s.id, w
-        FROM catalog_song s, regexp_split_to_table(lower(s.title), '{WORD_SPLIT}') AS w
-        WHERE w <> ''
-    ) per_song GROUP BY w
+    SELECT w, count(*)
+    FROM catalog_song s, regexp_split_to_table(lower(s.title), '{WORD_SPLIT}') AS w
+    WHERE w <> ''
+    GROUP BY w
     """,
 ]
 

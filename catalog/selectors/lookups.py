@@ -32,3 +32,18 @@ class Like(_PatternLookup):
 class ILike(_PatternLookup):
     lookup_name = "ilike_pattern"
     postgres_operator = "ILIKE"
+
+
+class EqualsAnyOf(Lookup):
+    """`lhs = ANY(ARRAY(subquery))` for an uncorrelated subquery: evaluated once, then
+    usable in a bitmap OR with other indexed conditions, unlike `lhs IN (subquery)`."""
+
+    lookup_name = "equals_any_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        if connection.vendor == "postgresql":
+            return f"{lhs} = ANY(ARRAY{rhs})", [*lhs_params, *rhs_params]
+        return f"{lhs} IN {rhs}", [*lhs_params, *rhs_params]

@@ -19,19 +19,31 @@ not fast.
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
+from functools import reduce
 
 from django.db import connections
-from django.db.models import BooleanField, Case, F, FloatField, IntegerField, Q, QuerySet, Value, When
-from django.db.models.expressions import RawSQL
+from django.db.models import (
+    BooleanField,
+    Case,
+    F,
+    FloatField,
+    IntegerField,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.expressions import Func, RawSQL
 from django.db.models.functions import Collate, Lower
-from django.db.models.lookups import Exact
+from django.db.models.lookups import Exact, Regex
 
 from catalog.models import Artist, Song, SongArtist
-from catalog.selectors.lookups import ILike, Like
+from catalog.selectors.lookups import EqualsAnyOf, ILike, Like
 from catalog.selectors.search_text import (
     MIN_TRIGRAM_TERM,
-    SIMILARITY_THRESHOLD,
     escape_like,
     normalize_query,
     query_terms,
@@ -41,6 +53,17 @@ from catalog.selectors.search_text import (
 from catalog.selectors.songs import queryset_count_bounded
 
 CORRECTIONS_PER_TERM = 3
+# Trigram similarity a word needs to count as a correction of an unknown term. Below
+# pg_trgm's default (0.3) so that one swapped letter in a 6-letter word ("lonley") still
+# finds its word; only the few best corrections are used.
+CORRECTION_THRESHOLD = 0.25
+# Corrections clearly worse than the best one are noise ("blnk": blank 0.38, blue 0.25).
+CORRECTION_MARGIN = 0.1
+# Up to this many estimated matches a search is ranked whole, in one statement that also
+# counts them; above it, without other filters, the estimate is the count.
+SMALL_RESULT = 2000
+# The most matches one ranking statement looks at (see RankedSongSearch._bounded).
+RANK_AT_MOST = 3000
 # The SQLite path ranks in Python and hands back at most this many songs.
 PYTHON_MAX_RESULTS = 1000
 
@@ -51,12 +74,32 @@ class ParsedQuery:
     terms: list[str]
     # Per term of 3+ characters: the term itself, then its corrections when it looks like a typo.
     variants: list[list[str]]
+    # Per term of 3+ characters: occurrences in titles of the words containing a variant
+    # (PostgreSQL's word list), and the planner's song count; zeros when unknown.
+    occurrences: tuple[int, ...] = ()
+    songs: float = 0.0
+    # False when the query has terms of 3+ characters and none of them can match anything.
+    matchable: bool = True
+
+    def estimated_any(self) -> float:
+        """Songs having at least one term: at most the sum of their frequencies."""
+        return min(float(sum(self.occurrences)), self.songs)
+
+    def estimated_matches(self) -> float:
+        """Songs having every term, if terms were independent: songs x product of frequencies."""
+        if not self.occurrences or self.songs <= 0:
+            return 0.0
+        estimate = self.songs
+        for occurrences in self.occurrences:
+            estimate *= min(1.0, occurrences / self.songs)
+        return estimate
 
     @property
     def corrected(self) -> str:
-        """The query with each unknown term replaced by its best correction."""
+        """The query with each unknown term replaced by its best correction, and terms that
+        can match nothing left out."""
         best = {v[0]: v[1] if len(v) > 1 else v[0] for v in self.variants}
-        return " ".join(best.get(t, t) for t in self.terms)
+        return " ".join(best.get(t, t) for t in self.terms if t in best or len(t) < MIN_TRIGRAM_TERM)
 
     @property
     def long_terms(self) -> list[str]:
@@ -104,82 +147,131 @@ def artist_search(queryset: QuerySet[Artist], query: str) -> QuerySet[Artist]:
 # PostgreSQL
 # ---------------------------------------------------------------------------------------
 _CORRECTIONS_SQL = f"""
-SELECT t.term,
-       CASE WHEN EXISTS (
-                SELECT 1 FROM catalog_searchword w WHERE (w.word COLLATE "C") LIKE t.pattern
-            ) THEN ARRAY[]::text[]
-            ELSE ARRAY(
-                SELECT w.word FROM catalog_searchword w
-                WHERE w.word %% t.term
-                ORDER BY similarity(w.word, t.term) DESC, w.ndoc DESC, w.word
-                LIMIT {CORRECTIONS_PER_TERM}
-            )
-       END
-FROM unnest(%s::text[], %s::text[]) AS t(term, pattern)
+WITH t AS (
+    SELECT u.term, u.ord,
+           CASE WHEN EXISTS (
+                    SELECT 1 FROM catalog_searchword w WHERE (w.word COLLATE "C") LIKE u.term || '%%'
+                ) THEN ARRAY[]::text[]
+                ELSE ARRAY(
+                    SELECT c.word FROM (
+                        SELECT w.word, w.ndoc, similarity(w.word, u.term) AS sim,
+                               max(similarity(w.word, u.term)) OVER () AS best
+                        FROM catalog_searchword w
+                        WHERE w.word %% u.term
+                    ) c
+                    WHERE c.sim >= c.best - {CORRECTION_MARGIN}
+                    ORDER BY c.sim DESC, c.ndoc DESC, c.word
+                    LIMIT {CORRECTIONS_PER_TERM}
+                )
+           END AS fixes
+    FROM unnest(%s::text[]) WITH ORDINALITY AS u(term, ord)
+)
+SELECT t.term, t.fixes,
+       (SELECT coalesce(sum(found.n), 0) FROM unnest(t.term || t.fixes) AS v(variant)
+        CROSS JOIN LATERAL (
+            SELECT sum(w.ndoc) AS n FROM catalog_searchword w WHERE w.word LIKE '%%' || v.variant || '%%'
+        ) found),
+       (SELECT reltuples FROM pg_class WHERE oid = 'catalog_song'::regclass),
+       EXISTS (SELECT 1 FROM catalog_artist a WHERE a.name ILIKE '%%' || t.term || '%%')
+FROM t ORDER BY t.ord
 """
-
-_TITLE = '"catalog_song"."title"'
-_ID = '"catalog_song"."id"'
 
 
 def _parse_postgres(using: str, text: str, terms: list[str]) -> ParsedQuery:
+    """Looks the terms up in the word list: typo corrections and frequencies, one round trip.
+
+    Terms are runs of letters and digits, and so are the words: neither can hold a LIKE
+    wildcard, so they are concatenated into patterns unescaped."""
     long_terms = [t for t in terms if len(t) >= MIN_TRIGRAM_TERM]
-    fixes: dict[str, list[str]] = {}
-    if long_terms:
-        with connections[using].cursor() as cursor:
-            cursor.execute(_CORRECTIONS_SQL, [long_terms, [escape_like(t) + "%" for t in long_terms]])
-            fixes = {term: [w for w in words if w != term] for term, words in cursor.fetchall()}
-    return ParsedQuery(text=text, terms=terms, variants=[[t, *fixes.get(t, [])] for t in long_terms])
+    if not long_terms:
+        return ParsedQuery(text=text, terms=terms, variants=[])
+    with connections[using].cursor() as cursor:
+        # Session-wide, for the `%` operator that the word list's trigram index serves.
+        cursor.execute(
+            "SELECT set_config('pg_trgm.similarity_threshold', %s, false)", [str(CORRECTION_THRESHOLD)]
+        )
+        cursor.execute(_CORRECTIONS_SQL, [long_terms])
+        rows = cursor.fetchall()
+    songs = max(float(rows[0][3] or 0.0), 0.0)
+    # A term in no title word and no artist name cannot match: it is left out, so that
+    # "love qwxz" finds love songs instead of nothing (or every song with either term).
+    alive = [row for row in rows if row[2] > 0 or row[4]]
+    return ParsedQuery(
+        text=text,
+        terms=terms,
+        variants=[[term, *(w for w in fixes if w != term)] for term, fixes, _, _, _ in alive],
+        occurrences=tuple(int(occurrences) for _, _, occurrences, _, _ in alive),
+        songs=songs,
+        matchable=bool(alive),
+    )
 
 
-def _term_condition(variants: list[str]) -> tuple[str, list]:
+_ARTIST_SONGS_SQL = (
+    "SELECT sa.song_id FROM catalog_songartist sa JOIN catalog_artist a ON a.id = sa.artist_id WHERE {}"
+)
+
+
+def _term_q(variants: list[str]) -> Q:
     """Title contains a variant, or an artist credited on the song has a name that does.
 
     The artist side is an uncorrelated `id = ANY(ARRAY(...))`, which PostgreSQL evaluates
     once and ORs with the title's trigram bitmap; an `IN (subquery)` would force a scan."""
     patterns = [f"%{escape_like(v)}%" for v in variants]
-    title_sql = " OR ".join(f"{_TITLE} ILIKE %s" for _ in patterns)
-    artist_sql = " OR ".join("a.name ILIKE %s" for _ in patterns)
-    sql = (
-        f"({title_sql} OR {_ID} = ANY(ARRAY("
-        "SELECT sa.song_id FROM catalog_songartist sa "
-        f"JOIN catalog_artist a ON a.id = sa.artist_id WHERE {artist_sql})))"
-    )
-    return sql, [*patterns, *patterns]
+    q = Q()
+    for pattern in patterns:
+        q |= Q(ILike(F("title"), pattern))
+    artist_songs = _ARTIST_SONGS_SQL.format(" OR ".join("a.name ILIKE %s" for _ in patterns))
+    return q | Q(EqualsAnyOf(F("id"), RawSQL(artist_songs, patterns)))
 
 
 def _prefix_key() -> Collate:
     return Collate(Lower("title"), "C")
 
 
-def _candidates(queryset: QuerySet[Song], parsed: ParsedQuery) -> QuerySet[Song]:
+def _every_and_any(
+    queryset: QuerySet[Song], parsed: ParsedQuery
+) -> tuple[QuerySet[Song], QuerySet[Song] | None]:
     """Songs with every long term (or one of its corrections) in the title or an artist's
-    name; songs with any of them when no song has all."""
-    conditions = [_term_condition(v) for v in parsed.variants]
-    params = [p for _, term_params in conditions for p in term_params]
-    every = queryset.filter(
-        RawSQL(" AND ".join(sql for sql, _ in conditions), params, output_field=BooleanField())
-    )
-    if len(conditions) == 1 or every.exists():
+    name, and, for a query of several terms, songs with any of them (None for one term)."""
+    conditions = [_term_q(v) for v in parsed.variants]
+    every = queryset.filter(*conditions)
+    if len(conditions) == 1:
+        return every, None
+    return every, queryset.filter(reduce(operator.or_, conditions))
+
+
+def _candidates(queryset: QuerySet[Song], parsed: ParsedQuery) -> QuerySet[Song]:
+    """Songs with every term; songs with any of them when no song has all."""
+    every, anyone = _every_and_any(queryset, parsed)
+    # When the word frequencies promise plenty of songs with every term, skip the check.
+    if anyone is None or parsed.estimated_matches() >= 100 or every.exists():
         return every
-    return queryset.filter(
-        RawSQL(" OR ".join(sql for sql, _ in conditions), params, output_field=BooleanField())
+    return anyone
+
+
+def _word_starts_q(parsed: ParsedQuery) -> Q:
+    """Every term (or a correction) starts a word of the title. Terms are runs of letters
+    and digits only: nothing in them needs escaping in a regular expression."""
+    return reduce(
+        operator.and_,
+        (Q(Regex(Lower("title"), "(^|[^[:alnum:]])(" + "|".join(v) + ")")) for v in parsed.variants),
     )
 
 
-def _word_start_sql(parsed: ParsedQuery) -> tuple[str, list[str]]:
-    # Terms are runs of letters and digits only: nothing in them needs regex escaping.
-    sql = " AND ".join(f"lower({_TITLE}) ~ %s" for _ in parsed.variants)
-    return sql, ["(^|[^[:alnum:]])(" + "|".join(variants) + ")" for variants in parsed.variants]
+def _word_starts(parsed: ParsedQuery) -> Case:
+    return Case(When(_word_starts_q(parsed), then=True), default=False, output_field=BooleanField())
 
 
-def _similarity(parsed: ParsedQuery) -> RawSQL:
-    return RawSQL(f"similarity(lower({_TITLE}), %s)", [parsed.corrected], output_field=FloatField())
+def _similarity(parsed: ParsedQuery) -> Func:
+    return Func(Lower("title"), Value(parsed.corrected), function="similarity", output_field=FloatField())
 
 
 def _exact_q(parsed: ParsedQuery) -> Q:
     key = _prefix_key()
-    return Q(Exact(key, parsed.text)) | Q(Exact(key, parsed.corrected))
+    q = Q(Exact(key, parsed.text))
+    if parsed.corrected != parsed.text:
+        q |= Q(Exact(key, parsed.corrected))
+    return q
 
 
 def _prefix_q(parsed: ParsedQuery) -> Q:
@@ -192,6 +284,8 @@ def _prefix_q(parsed: ParsedQuery) -> Q:
 
 def _song_search_postgres(queryset: QuerySet[Song], text: str, terms: list[str]) -> QuerySet[Song]:
     parsed = _parse_postgres(queryset.db, text, terms)
+    if not parsed.matchable:
+        return queryset.none()
     if not parsed.variants:
         # Only 1-2 character terms: an index-ordered prefix scan that stops at the page.
         return (
@@ -200,12 +294,17 @@ def _song_search_postgres(queryset: QuerySet[Song], text: str, terms: list[str])
             .annotate(search_rank=Value(1))
             .order_by("search_key", "id")
         )
-    word_sql, word_params = _word_start_sql(parsed)
+    return _ranked(_candidates(queryset, parsed), parsed)
+
+
+def _ranked(candidates: QuerySet[Song], parsed: ParsedQuery) -> QuerySet[Song]:
+    """Candidates in relevance order, in one statement that ranks every one of them."""
     return (
-        _candidates(queryset, parsed)
-        .alias(
+        candidates.alias(
             search_key=_prefix_key(),
-            search_words=RawSQL(word_sql, word_params, output_field=BooleanField()),
+            search_words=Case(
+                When(_word_starts_q(parsed), then=True), default=False, output_field=BooleanField()
+            ),
         )
         .annotate(
             search_rank=Case(
@@ -231,39 +330,75 @@ def _song_search_postgres(queryset: QuerySet[Song], text: str, terms: list[str])
 class RankedSongSearch:
     """A relevance-ranked search that the paginator can slice without ranking every match.
 
-    The tiers are fetched one after the other, each in its own order, and only as far as
-    the requested page needs: titles equal to the query (btree), titles starting with it
-    (btree range in index order, so a common word like "love" costs one short index scan),
-    then the remaining matches ranked by similarity, which only pages past the first two
-    tiers ever pay for. The order is the same as `song_search`'s."""
+    A search the word list expects to match at most SMALL_RESULT songs is ranked whole in
+    one statement, which gives its exact count too. A larger one is fetched tier by tier,
+    each in its own order and only as far as the requested page needs: titles equal to the
+    query (btree), titles starting with it (btree range in index order, so a common word
+    like "love" costs one short index scan), then the remaining matches ranked by
+    similarity, which only pages past the first two tiers pay for. The order is the same as
+    `song_search`'s, with one bound: past the first two tiers, at most RANK_AT_MOST matches
+    (the first the trigram index yields) are ranked, so deep pages of a very common word
+    are not a full ranking of every song containing it."""
 
     ordered = True
 
     def __init__(self, queryset: QuerySet[Song], parsed: ParsedQuery) -> None:
         self.queryset = queryset
         self.parsed = parsed
-        self.candidates = _candidates(queryset, parsed)
+        # A search the word list expects to match few songs is ranked whole in one
+        # statement, which also gives its exact count: ids of every match, in order.
+        self.complete: list[int] | None = None
+        every, anyone = _every_and_any(queryset, parsed)
+        self.candidates, self.estimate = every, parsed.estimated_matches()
+        if self.estimate <= SMALL_RESULT:
+            ids = self._ranked_ids(every)
+            if not ids and anyone is not None:
+                self.candidates, self.estimate = anyone, parsed.estimated_any()
+                ids = self._ranked_ids(anyone) if self.estimate <= SMALL_RESULT else None
+            if ids is not None and len(ids) < RANK_AT_MOST:
+                self.complete = ids
+
+    def _bounded(self, candidates: QuerySet[Song]) -> QuerySet[Song]:
+        """At most RANK_AT_MOST of `candidates`, the first the index finds, so that ranking
+        never costs more than that many rows however common the words are."""
+        return self.queryset.filter(id__in=Subquery(candidates.order_by().values("id")[:RANK_AT_MOST]))
+
+    def _ranked_ids(self, candidates: QuerySet[Song]) -> list[int]:
+        return list(_ranked(self._bounded(candidates), self.parsed).values_list("id", flat=True))
 
     def count(self) -> int:
         return self.count_bounded()[0]
 
     def count_bounded(self) -> tuple[int, bool]:
+        """Counting a common word's matches costs more than the page itself (tens of
+        thousands of rows to recheck): when no other filter narrows the search and the word
+        list estimates more than SMALL_RESULT matches, that estimate is the count."""
+        if self.complete is not None:
+            return len(self.complete), True
+        if self.estimate > SMALL_RESULT and not self.queryset.query.where:
+            return int(self.estimate), False
         return queryset_count_bounded(self.candidates)
 
     def _tiers(self) -> list[QuerySet]:
+        """Each tier as one or more index-ordered range scans. With a corrected query there
+        are two exact values and two prefixes; an OR of them would make PostgreSQL walk the
+        whole index in order, so each gets its own scan, in key order (a prefix that extends
+        another adds nothing to it, and disjoint prefixes are ordered ranges)."""
         key = _prefix_key()
-        word_sql, word_params = _word_start_sql(self.parsed)
-        exact = self.queryset.filter(_exact_q(self.parsed)).alias(search_key=key).order_by("search_key", "id")
-        prefix = (
-            self.queryset.filter(_prefix_q(self.parsed))
+        texts = sorted({self.parsed.text, self.parsed.corrected})
+        exact = [self.queryset.filter(Exact(key, text)).order_by("id") for text in texts]
+        prefixes = [p for p in texts if not any(p != other and p.startswith(other) for other in texts)]
+        prefix = [
+            self.queryset.filter(Like(key, escape_like(p) + "%"))
             .exclude(_exact_q(self.parsed))
             .alias(search_key=key)
             .order_by("search_key", "id")
-        )
+            for p in prefixes
+        ]
         rest = (
-            self.candidates.exclude(_prefix_q(self.parsed))
+            self._bounded(self.candidates.exclude(_prefix_q(self.parsed)))
             .alias(
-                search_words=RawSQL(word_sql, word_params, output_field=BooleanField()),
+                search_words=_word_starts(self.parsed),
                 search_similarity=_similarity(self.parsed),
             )
             .order_by(
@@ -273,7 +408,7 @@ class RankedSongSearch:
                 "id",
             )
         )
-        return [exact, prefix, rest]
+        return [*exact, *prefix, rest]
 
     def __len__(self) -> int:
         return self.count()
@@ -283,12 +418,15 @@ class RankedSongSearch:
             raise TypeError("RankedSongSearch only supports slices")
         start = index.start or 0
         stop = index.stop if index.stop is not None else start + 1000
-        ids: list[int] = []
-        for tier in self._tiers():
-            if len(ids) >= stop:
-                break
-            ids.extend(tier.values_list("id", flat=True)[: stop - len(ids)])
-        ids = ids[start:stop]
+        if self.complete is not None:
+            ids = self.complete[start:stop]
+        else:
+            ids = []
+            for tier in self._tiers():
+                if len(ids) >= stop:
+                    break
+                ids.extend(tier.values_list("id", flat=True)[: stop - len(ids)])
+            ids = ids[start:stop]
         songs = self.queryset.in_bulk(ids)
         return [songs[song_id] for song_id in ids if song_id in songs]
 
@@ -301,6 +439,8 @@ def song_search_ranked(queryset: QuerySet[Song], query: str) -> RankedSongSearch
     if not terms or connections[queryset.db].vendor != "postgresql":
         return song_search(queryset, query)
     parsed = _parse_postgres(queryset.db, text, terms)
+    if not parsed.matchable:
+        return queryset.none()
     if not parsed.variants:
         return _song_search_postgres(queryset, text, terms)
     return RankedSongSearch(queryset, parsed)
@@ -309,19 +449,29 @@ def song_search_ranked(queryset: QuerySet[Song], query: str) -> RankedSongSearch
 # ---------------------------------------------------------------------------------------
 # SQLite and anything else: the same rules in Python
 # ---------------------------------------------------------------------------------------
-def _parse_python(text: str, terms: list[str], vocabulary: set[str]) -> ParsedQuery:
+def _parse_python(text: str, terms: list[str], vocabulary: set[str], artist_names: list[str]) -> ParsedQuery:
+    """The PostgreSQL rules over in-memory words: corrections, and terms in no title word
+    and no artist name left out."""
     variants = []
-    for term in (t for t in terms if len(t) >= MIN_TRIGRAM_TERM):
+    long_terms = [t for t in terms if len(t) >= MIN_TRIGRAM_TERM]
+    for term in long_terms:
         if any(word.startswith(term) for word in vocabulary):
-            variants.append([term])
-            continue
-        scored = sorted(
-            ((similarity(word, term), word) for word in vocabulary),
-            key=lambda pair: (-pair[0], pair[1]),
-        )
-        fixes = [word for score, word in scored[:CORRECTIONS_PER_TERM] if score >= SIMILARITY_THRESHOLD]
-        variants.append([term, *fixes])
-    return ParsedQuery(text=text, terms=terms, variants=variants)
+            fixes = []
+        else:
+            scored = sorted(
+                ((similarity(word, term), word) for word in vocabulary),
+                key=lambda pair: (-pair[0], pair[1]),
+            )
+            best = scored[0][0] if scored else 0.0
+            fixes = [
+                word
+                for score, word in scored[:CORRECTIONS_PER_TERM]
+                if score >= CORRECTION_THRESHOLD and score >= best - CORRECTION_MARGIN
+            ]
+        found = any(v in word for v in [term, *fixes] for word in vocabulary)
+        if found or any(term in name for name in artist_names):
+            variants.append([term, *fixes])
+    return ParsedQuery(text=text, terms=terms, variants=variants, matchable=bool(variants) or not long_terms)
 
 
 def _python_rank(title: str, names: list[str], parsed: ParsedQuery, corrected: str) -> tuple[int, int] | None:
@@ -348,7 +498,10 @@ def _python_rank(title: str, names: list[str], parsed: ParsedQuery, corrected: s
 def _song_search_python(queryset: QuerySet[Song], text: str, terms: list[str]) -> QuerySet[Song]:
     rows = list(queryset.order_by().values_list("id", "title"))
     vocabulary = {w for title in Song.objects.values_list("title", flat=True) for w in title_words(title)}
-    parsed = _parse_python(text, terms, vocabulary)
+    artist_names = [name.lower() for name in Artist.objects.values_list("name", flat=True)]
+    parsed = _parse_python(text, terms, vocabulary, artist_names)
+    if not parsed.matchable:
+        return queryset.none()
     corrected = parsed.corrected
     names: dict[int, list[str]] = {}
     if parsed.variants:

@@ -18,8 +18,6 @@ MAX_TERMS = 8
 MAX_TERM_LENGTH = 50
 # Terms shorter than this have no complete trigram: they are served by prefix matching.
 MIN_TRIGRAM_TERM = 3
-# pg_trgm's default `pg_trgm.similarity_threshold`, used by the `%` operator.
-SIMILARITY_THRESHOLD = 0.3
 
 _WORD = re.compile(r"[^\W_]+")
 _SPACES = re.compile(r"\s+")

@@ -1,7 +1,7 @@
 """Derived search structures that follow the songs table.
 
 On PostgreSQL the only derived structure is `catalog_searchword` (distinct title words and
-how many songs use each), kept exact by statement-level triggers on `catalog_song`
+how often each occurs), kept exact by statement-level triggers on `catalog_song`
 (migration 0003): every insert, update of a title, delete or truncate, one by one or in
 bulk, maintains it in the same transaction. The trigram indexes are maintained by
 PostgreSQL itself. SQLite has nothing derived: it searches the titles directly.
@@ -17,11 +17,10 @@ _REBUILD_SQL = [
     "DELETE FROM catalog_searchword",
     f"""
     INSERT INTO catalog_searchword (word, ndoc)
-    SELECT w, count(*) FROM (
-        SELECT DISTINCT s.id, w
-        FROM catalog_song s, regexp_split_to_table(lower(s.title), '{WORD_SPLIT}') AS w
-        WHERE w <> ''
-    ) per_song GROUP BY w
+    SELECT w, count(*)
+    FROM catalog_song s, regexp_split_to_table(lower(s.title), '{WORD_SPLIT}') AS w
+    WHERE w <> ''
+    GROUP BY w
     """,
 ]
 
