@@ -127,7 +127,8 @@ class SongFilter(_RangeFilterSet):
         return song_title_contains(queryset, value)
 
     def filter_search(self, queryset: QuerySet[Song], name: str, value: str) -> QuerySet[Song]:
-        return song_search(queryset, value)
+        # With an explicit `ordering`, relevance would be computed only to be thrown away.
+        return song_search(queryset, value, ranked=not self.form.cleaned_data.get("ordering"))
 
 
 class ArtistFilter(django_filters.FilterSet):

@@ -106,18 +106,19 @@ class ParsedQuery:
         return [t for t in self.terms if len(t) >= MIN_TRIGRAM_TERM]
 
 
-def song_search(queryset: QuerySet[Song], query: str) -> QuerySet[Song]:
+def song_search(queryset: QuerySet[Song], query: str, *, ranked: bool = True) -> QuerySet[Song]:
     """`queryset` narrowed to songs matching `query`, best match first.
 
     Any string is accepted: it is normalized and bounded first; a query with no letter or
-    digit matches nothing. The result can be re-ordered (`ordering=`) without losing its filter.
+    digit matches nothing. With `ranked=False` the matches come unranked (on PostgreSQL),
+    for a caller that orders them by something else and should not pay for a ranking.
     """
     text = normalize_query(query)
     terms = query_terms(text)
     if not terms:
         return queryset.none()
     if connections[queryset.db].vendor == "postgresql":
-        return _song_search_postgres(queryset, text, terms)
+        return _song_search_postgres(queryset, text, terms, ranked=ranked)
     return _song_search_python(queryset, text, terms)
 
 
@@ -282,7 +283,9 @@ def _prefix_q(parsed: ParsedQuery) -> Q:
     return q
 
 
-def _song_search_postgres(queryset: QuerySet[Song], text: str, terms: list[str]) -> QuerySet[Song]:
+def _song_search_postgres(
+    queryset: QuerySet[Song], text: str, terms: list[str], *, ranked: bool = True
+) -> QuerySet[Song]:
     parsed = _parse_postgres(queryset.db, text, terms)
     if not parsed.matchable:
         return queryset.none()
@@ -294,6 +297,8 @@ def _song_search_postgres(queryset: QuerySet[Song], text: str, terms: list[str])
             .annotate(search_rank=Value(1))
             .order_by("search_key", "id")
         )
+    if not ranked:
+        return _candidates(queryset, parsed)
     return _ranked(_candidates(queryset, parsed), parsed)
 
 
