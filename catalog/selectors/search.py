@@ -362,6 +362,8 @@ class RankedSongSearch:
                 ids = self._ranked_ids(anyone) if self.estimate <= SMALL_RESULT else None
             if ids is not None and len(ids) < RANK_AT_MOST:
                 self.complete = ids
+        elif anyone is not None and not every.exists():
+            self.candidates, self.estimate = anyone, parsed.estimated_any()
 
     def _bounded(self, candidates: QuerySet[Song]) -> QuerySet[Song]:
         """At most RANK_AT_MOST of `candidates`, the first the index finds, so that ranking

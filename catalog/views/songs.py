@@ -71,9 +71,11 @@ class SongPagination(StandardPagination):
     def get_paginated_response_schema(self, schema):
         schema = super().get_paginated_response_schema(schema)
         schema["properties"]["count"]["description"] = (
-            f"Number of matching songs: exact up to {EXACT_COUNT_LIMIT}; above that, on PostgreSQL, "
-            "the query planner's estimate (header X-Total-Count-Exact: false), so that counting never "
-            "costs more than the page. The last pages of an estimated total may be empty (404)."
+            f"Number of matching songs, exact up to {EXACT_COUNT_LIMIT}. Above that, on PostgreSQL, "
+            "it may be an estimate (header X-Total-Count-Exact: false): the query planner's, or for "
+            "a search the title-word frequencies', so that counting never costs more than the page. "
+            "Pages past the real end of an estimated total come back empty. A relevance-ordered "
+            "search ranks at most 3,000 matches beyond the titles equal to or starting with the query."
         )
         return schema
 

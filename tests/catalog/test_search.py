@@ -133,14 +133,19 @@ def test_search_results_paginate_without_overlap(api_client, catalog):
     assert response.json()["next"] is not None
 
 
-def test_paged_relevance_order_equals_the_single_query_order(catalog):
-    """The API pages a relevance search tier by tier (PostgreSQL); the admin and `ordering`
-    use one ranked query. Both must give the same order."""
-    for extra in ("Bad Bad Bad", "Badminton", "Sad Bad", "Bad"):
+@pytest.mark.parametrize("small_result", [2000, -1])
+def test_paged_relevance_order_equals_the_single_query_order(catalog, monkeypatch, small_result):
+    """The API pages a relevance search tier by tier on PostgreSQL when the word list
+    expects many matches (forced here with SMALL_RESULT = -1), or ranks it whole; the admin
+    and `ordering` use one ranked query. All must give the same order."""
+    monkeypatch.setattr("catalog.selectors.search.SMALL_RESULT", small_result)
+    for extra in ("Bad Bad Bad", "Badminton", "Sad Bad", "Bad", "Bad Bad", "Bda"):
         SongFactory(title=extra)
-    for query in ("bad", "bda", "love", "b", "space blank", "oddity romance"):
+    for query in ("bad", "bda", "love", "b", "space blank", "oddity romance", "blnk", "bad qwxzv"):
         whole = list(song_search(song_list(), query).values_list("title", flat=True))
         ranked = song_search_ranked(song_list(), query)
+        if isinstance(ranked, RankedSongSearch) and small_result < 0:
+            assert ranked.complete is None
         paged = [s.title for start in range(0, 30, 2) for s in ranked[start : start + 2]]
         assert paged == whole, query
 
