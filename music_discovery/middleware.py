@@ -1,5 +1,7 @@
 import logging
+import re
 import time
+import uuid
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
@@ -8,12 +10,18 @@ from music_discovery import health
 
 logger = logging.getLogger("music_discovery.requests")
 
+# nginx sets X-Request-ID on every request it proxies; anything else that arrives in that
+# header is client-controlled, so only a short plain token is kept (it ends up in logs).
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
 
 class RequestLogMiddleware:
-    """One log line per request: method, path, status and duration.
+    """One log line per request: method, path, status, duration and request id.
 
     First in MIDDLEWARE, so the duration covers every other middleware and a request that
-    another middleware answers early (a redirect, a 400 for a bad Host) is logged too.
+    another middleware answers early (a redirect, a 400 for a bad Host) is logged too. The
+    request id (nginx's, or a new one) is returned in X-Request-ID, so a client reporting a
+    problem can name the log line.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -21,8 +29,12 @@ class RequestLogMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
+        given = request.headers.get("X-Request-ID", "")
+        request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        request.request_id = request_id
         response = self.get_response(request)
         duration_ms = (time.perf_counter() - started) * 1000
+        response["X-Request-ID"] = request_id
         logger.log(
             logging.ERROR if response.status_code >= 500 else logging.INFO,
             "%s %s %s %.1fms",
@@ -35,6 +47,7 @@ class RequestLogMiddleware:
                 "path": request.path,
                 "status": response.status_code,
                 "duration_ms": round(duration_ms, 2),
+                "request_id": request_id,
             },
         )
         return response

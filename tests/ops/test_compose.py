@@ -284,6 +284,7 @@ def test_nginx_overwrites_forwarded_headers(nginx_conf):
     assert headers["X-Forwarded-For"] == "$remote_addr"
     assert headers["X-Forwarded-Proto"] == "$scheme"
     assert headers["Host"] == "$host"
+    assert headers["X-Request-ID"] == "$request_id"
     # Appending would pass on whatever a client claims to be.
     assert "$proxy_add_x_forwarded_for" not in nginx_conf
     assert "$http_x_forwarded" not in nginx_conf

@@ -1,6 +1,7 @@
 """One log line per request and per task, with its duration; JSON lines when LOG_FORMAT=json."""
 
 import json
+import re
 import textwrap
 
 import pytest
@@ -32,6 +33,36 @@ def test_one_record_per_request_with_its_fields(api_client, caplog):
     assert (record.method, record.path, record.status) == ("GET", "/healthz", 200)
     assert isinstance(record.duration_ms, float) and record.duration_ms >= 0
     assert record.levelname == "INFO"
+
+
+@pytest.mark.django_db
+def test_each_request_gets_an_id_in_the_response_and_the_log(api_client, caplog):
+    with caplog.at_level("INFO", logger="music_discovery.requests"):
+        first = api_client.get("/healthz")
+        second = api_client.get("/api/no-such-thing/")
+
+    ids = [first["X-Request-ID"], second["X-Request-ID"]]
+    assert all(re.fullmatch(r"[0-9a-f]{32}", request_id) for request_id in ids)
+    assert ids[0] != ids[1]
+    assert [record.request_id for record in records_of(caplog, "music_discovery.requests")] == ids
+
+
+@pytest.mark.django_db
+def test_the_proxy_request_id_is_kept(api_client, caplog):
+    with caplog.at_level("INFO", logger="music_discovery.requests"):
+        response = api_client.get("/healthz", HTTP_X_REQUEST_ID="4f9c2d0e8b7a41f6a1c3e5d7b9f0a2c4")
+
+    assert response["X-Request-ID"] == "4f9c2d0e8b7a41f6a1c3e5d7b9f0a2c4"
+    [record] = records_of(caplog, "music_discovery.requests")
+    assert record.request_id == "4f9c2d0e8b7a41f6a1c3e5d7b9f0a2c4"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("given", ["two words", "x" * 65, "id\nforged log line", ""])
+def test_an_unusable_request_id_is_replaced(api_client, given):
+    response = api_client.get("/healthz", HTTP_X_REQUEST_ID=given)
+
+    assert re.fullmatch(r"[0-9a-f]{32}", response["X-Request-ID"])
 
 
 @pytest.mark.django_db
@@ -99,6 +130,7 @@ def test_log_format_json_writes_one_json_object_per_line(run_django):
     assert request["path"] == "/healthz"
     assert request["status"] == 200
     assert request["duration_ms"] >= 0
+    assert request["request_id"]
     assert request["level"] == "INFO"
     assert request["time"]
     [task] = [line for line in lines if line["logger"] == "music_discovery.tasks"]
