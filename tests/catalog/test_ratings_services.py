@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -293,3 +295,14 @@ def test_any_sequence_of_writes_ends_with_aggregates_equal_to_truth(
         assert truth[song_id] == expected_aggregates(count=len(scores), total=sum(scores))
     assert song_ratings_stored(song_ids=song_ids) == truth
     assert songs_with_drifted_ratings() == []
+
+
+def test_the_beat_runs_reconcile_every_minute_by_default():
+    from music_discovery.celery import app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["ratings-reconcile"]
+    assert entry["task"] in app.tasks
+    assert app.tasks[entry["task"]].name == "catalog.ratings_reconcile"
+    assert (
+        0 < entry["options"]["expires"] < entry["schedule"] <= 60 or "RATINGS_RECONCILE_SECONDS" in os.environ
+    )
