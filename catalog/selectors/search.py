@@ -20,6 +20,7 @@ not fast.
 from __future__ import annotations
 
 import operator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import reduce
 
@@ -229,25 +230,25 @@ def _prefix_key() -> Collate:
     return Collate(Lower("title"), "C")
 
 
-def _every_and_any(
-    queryset: QuerySet[Song], parsed: ParsedQuery
-) -> tuple[QuerySet[Song], QuerySet[Song] | None]:
-    """Songs with every long term (or one of its corrections) in the title or an artist's
-    name, and, for a query of several terms, songs with any of them (None for one term)."""
-    conditions = [_term_q(v) for v in parsed.variants]
-    every = queryset.filter(*conditions)
-    if len(conditions) == 1:
-        return every, None
-    return every, queryset.filter(reduce(operator.or_, conditions))
+def _every(queryset: QuerySet[Song], parsed: ParsedQuery) -> QuerySet[Song]:
+    """Songs with every long term (or one of its corrections) in the title or an artist's name."""
+    return queryset.filter(*(_term_q(v) for v in parsed.variants))
+
+
+def _any(queryset: QuerySet[Song], parsed: ParsedQuery) -> QuerySet[Song] | None:
+    """Songs with any of the terms; None for a single term, where it is `_every`."""
+    if len(parsed.variants) < 2:
+        return None
+    return queryset.filter(reduce(operator.or_, (_term_q(v) for v in parsed.variants)))
 
 
 def _candidates(queryset: QuerySet[Song], parsed: ParsedQuery) -> QuerySet[Song]:
     """Songs with every term; songs with any of them when no song has all."""
-    every, anyone = _every_and_any(queryset, parsed)
+    every = _every(queryset, parsed)
     # When the word frequencies promise plenty of songs with every term, skip the check.
-    if anyone is None or parsed.estimated_matches() >= 100 or every.exists():
+    if len(parsed.variants) == 1 or parsed.estimated_matches() >= 100 or every.exists():
         return every
-    return anyone
+    return _any(queryset, parsed)
 
 
 def _word_starts_q(parsed: ParsedQuery) -> Q:
@@ -353,17 +354,18 @@ class RankedSongSearch:
         # A search the word list expects to match few songs is ranked whole in one
         # statement, which also gives its exact count: ids of every match, in order.
         self.complete: list[int] | None = None
-        every, anyone = _every_and_any(queryset, parsed)
+        several = len(parsed.variants) > 1
+        every = _every(queryset, parsed)
         self.candidates, self.estimate = every, parsed.estimated_matches()
         if self.estimate <= SMALL_RESULT:
             ids = self._ranked_ids(every)
-            if not ids and anyone is not None:
-                self.candidates, self.estimate = anyone, parsed.estimated_any()
-                ids = self._ranked_ids(anyone) if self.estimate <= SMALL_RESULT else None
+            if not ids and several:
+                self.candidates, self.estimate = _any(queryset, parsed), parsed.estimated_any()
+                ids = self._ranked_ids(self.candidates) if self.estimate <= SMALL_RESULT else None
             if ids is not None and len(ids) < RANK_AT_MOST:
                 self.complete = ids
-        elif anyone is not None and not every.exists():
-            self.candidates, self.estimate = anyone, parsed.estimated_any()
+        elif several and not every.exists():
+            self.candidates, self.estimate = _any(queryset, parsed), parsed.estimated_any()
 
     def _bounded(self, candidates: QuerySet[Song]) -> QuerySet[Song]:
         """At most RANK_AT_MOST of `candidates`, the first the index finds, so that ranking
@@ -386,23 +388,35 @@ class RankedSongSearch:
             return int(self.estimate), False
         return queryset_count_bounded(self.candidates)
 
-    def _tiers(self) -> list[QuerySet]:
-        """Each tier as one or more index-ordered range scans. With a corrected query there
+    def _tiers(self) -> Iterator[QuerySet]:
+        """Each tier as index-ordered range scans, built only when the page reaches it.
+
+        Without a correction, titles equal to the query and titles starting with it are one
+        scan of the prefix range: the equal ones sort first in it. With a correction there
         are two exact values and two prefixes; an OR of them would make PostgreSQL walk the
         whole index in order, so each gets its own scan, in key order (a prefix that extends
         another adds nothing to it, and disjoint prefixes are ordered ranges)."""
         key = _prefix_key()
         texts = sorted({self.parsed.text, self.parsed.corrected})
-        exact = [self.queryset.filter(Exact(key, text)).order_by("id") for text in texts]
-        prefixes = [p for p in texts if not any(p != other and p.startswith(other) for other in texts)]
-        prefix = [
-            self.queryset.filter(Like(key, escape_like(p) + "%"))
-            .exclude(_exact_q(self.parsed))
-            .alias(search_key=key)
-            .order_by("search_key", "id")
-            for p in prefixes
-        ]
-        rest = (
+        if len(texts) == 1:
+            yield (
+                self.queryset.filter(Like(key, escape_like(texts[0]) + "%"))
+                .alias(search_key=key)
+                .order_by("search_key", "id")
+            )
+        else:
+            for text in texts:
+                yield self.queryset.filter(Exact(key, text)).order_by("id")
+            for prefix in texts:
+                if any(prefix != other and prefix.startswith(other) for other in texts):
+                    continue
+                yield (
+                    self.queryset.filter(Like(key, escape_like(prefix) + "%"))
+                    .exclude(_exact_q(self.parsed))
+                    .alias(search_key=key)
+                    .order_by("search_key", "id")
+                )
+        yield (
             self._bounded(self.candidates.exclude(_prefix_q(self.parsed)))
             .alias(
                 search_words=_word_starts(self.parsed),
@@ -415,7 +429,6 @@ class RankedSongSearch:
                 "id",
             )
         )
-        return [*exact, *prefix, rest]
 
     def __len__(self) -> int:
         return self.count()
@@ -434,7 +447,7 @@ class RankedSongSearch:
                     break
                 ids.extend(tier.values_list("id", flat=True)[: stop - len(ids)])
             ids = ids[start:stop]
-        songs = self.queryset.in_bulk(ids)
+        songs = {song.pk: song for song in self.queryset.filter(pk__in=ids).order_by()}
         return [songs[song_id] for song_id in ids if song_id in songs]
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import connections
-from django.db.models import F, Prefetch, QuerySet
+from django.db.models import F, QuerySet
 from django.db.models.functions import Greatest, Least
 from django.shortcuts import get_object_or_404
 
@@ -35,18 +36,31 @@ SIMILAR_MAX_LIMIT = 50
 
 
 def song_list() -> QuerySet[Song]:
-    """All songs with their credited artists prefetched in credit order (no N+1), by id."""
-    credits = (
-        SongArtist.objects.select_related("artist")
-        .only("song_id", "position", "artist__id", "artist__name")
-        .order_by("position", "id")
+    """All songs, by id. Lists attach their artists with `songs_with_artists`."""
+    return Song.objects.order_by("id")
+
+
+def songs_with_artists(songs: Iterable[Song]) -> list[Song]:
+    """`songs` with `artist_credits` set on each: `[{id, name}]` in credit order, read in
+    one query for all of them (no N+1). Cheaper than `prefetch_related`, which builds a
+    model instance per credit and per artist only to read two fields of them."""
+    songs = list(songs)
+    credits: dict[int, list[dict]] = {song.pk: [] for song in songs}
+    rows = (
+        SongArtist.objects.filter(song_id__in=list(credits))
+        .order_by("song_id", "position", "id")
+        .values_list("song_id", "artist_id", "artist__name")
     )
-    return Song.objects.prefetch_related(Prefetch("credits", queryset=credits)).order_by("id")
+    for song_id, artist_id, name in rows:
+        credits[song_id].append({"id": artist_id, "name": name})
+    for song in songs:
+        song.artist_credits = credits[song.pk]
+    return songs
 
 
 def song_get(*, song_id: int) -> Song:
-    """One song, or Http404."""
-    return get_object_or_404(song_list(), pk=song_id)
+    """One song with its artists, or Http404."""
+    return songs_with_artists([get_object_or_404(song_list(), pk=song_id)])[0]
 
 
 def song_title_contains(queryset: QuerySet[Song], value: str) -> QuerySet[Song]:
@@ -90,7 +104,7 @@ def song_similar(*, song: Song, limit: int = SIMILAR_DEFAULT_LIMIT) -> list[Simi
     span = math.sqrt(len(SIMILARITY_FEATURES))
     return [
         SimilarSong(song=other, score=round(1.0 - math.sqrt(max(other.distance_sq, 0.0)) / span, 6))
-        for other in nearest
+        for other in songs_with_artists(nearest)
     ]
 
 

@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog.models import RATING_PRIOR_MEAN, RATING_PRIOR_WEIGHT, Artist, Song
-from catalog.selectors.songs import SIMILAR_DEFAULT_LIMIT, SIMILAR_MAX_LIMIT
+from catalog.selectors.songs import SIMILAR_DEFAULT_LIMIT, SIMILAR_MAX_LIMIT, songs_with_artists
 
 
 class ArtistBriefSerializer(serializers.ModelSerializer):
@@ -59,8 +59,12 @@ class SongSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(ArtistBriefSerializer(many=True))
     def get_artists(self, song: Song) -> list[dict]:
-        # Reads the prefetched credits (selectors.songs.song_list), already in credit order.
-        return [{"id": credit.artist.id, "name": credit.artist.name} for credit in song.credits.all()]
+        # Lists set this for a whole page at once (selectors.songs.songs_with_artists); a
+        # song that comes without it costs one query here.
+        credits = getattr(song, "artist_credits", None)
+        if credits is None:
+            credits = songs_with_artists([song])[0].artist_credits
+        return credits
 
 
 class SimilarSongSerializer(serializers.Serializer):

@@ -30,6 +30,7 @@ from catalog.selectors.songs import (
     song_get,
     song_list,
     song_similar,
+    songs_with_artists,
 )
 from catalog.serializers.songs import (
     ArtistSerializer,
@@ -150,6 +151,10 @@ class SongViewSet(viewsets.ReadOnlyModelViewSet):
             exact = response.headers.get("X-Total-Count-Exact", "true")
             cache.set(key, (response.content, exact), LIST_CACHE_SECONDS)
         return response
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        page = songs_with_artists(self.paginate_queryset(self.filter_queryset(self.get_queryset())))
+        return self.get_paginated_response(SongSerializer(page, many=True, context={"request": request}).data)
 
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
         return Response(SongSerializer(song_get(song_id=self._song_id()), context={"request": request}).data)
