@@ -159,14 +159,21 @@ def test_indexes_are_rebuilt_identically_after_a_large_load(monkeypatch, preexis
                 "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s ORDER BY indexname",
                 [Song._meta.db_table],
             )
-            return cursor.fetchall()
+            found = cursor.fetchall()
+            cursor.execute(
+                "SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint"
+                " WHERE conrelid = %s::regclass ORDER BY conname",
+                [Song._meta.db_table],
+            )
+            return found, cursor.fetchall()
 
     before = indexes()
     result = upsert([song_row(i) for i in range(6)])
 
     assert (result.created, result.updated) == (6 - preexisting, preexisting)
     assert indexes() == before
-    assert len(before) >= 3  # primary key, unique spotify_id, and at least its pattern index
+    assert len(before[0]) >= 3  # primary key, unique spotify_id, and at least its pattern index
+    assert ("catalog_song_spotify_id_key", "u", "UNIQUE (spotify_id)") in before[1]
     assert Song.objects.filter(spotify_id=song_row(5)["id"]).exists()
 
 
