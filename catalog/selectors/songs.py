@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -67,10 +68,44 @@ def song_title_contains(queryset: QuerySet[Song], value: str) -> QuerySet[Song]:
     """Case-insensitive substring of the title: `title ILIKE '%value%'` on the plain column,
     which the GIN trigram index serves (unlike Django's `UPPER(title) LIKE UPPER(...)`).
 
-    Ordered by `id + 0`, the same order as `id`: with `ORDER BY id LIMIT n` PostgreSQL walks
-    the primary key hoping to meet matches early, which for a rare substring means reading
-    the whole table; an expression it cannot serve from that index keeps the trigram plan."""
-    return queryset.filter(ILike(F("title"), f"%{escape_like(value)}%")).order_by(F("id") + 0)
+    The order is by id either way, but expressed for the plan that suits the substring.
+    With `ORDER BY id LIMIT n` PostgreSQL walks the primary key hoping to meet matches
+    early: right for a substring in many titles, ruinous for a rare one (the whole table
+    read). So unless the title-word list says the substring is common, the order is
+    `id + 0`, which that index cannot serve, and the trigram plan is kept."""
+    matched = queryset.filter(ILike(F("title"), f"%{escape_like(value)}%"))
+    if _title_share(queryset.db, value) > COMMON_SUBSTRING_SHARE:
+        return matched.order_by("id")
+    return matched.order_by(F("id") + 0)
+
+
+# A substring in more than this share of titles is "common" (see song_title_contains).
+COMMON_SUBSTRING_SHARE = 0.01
+_TRIGRAM_RUN = re.compile(r"[^\W_]{3}")
+
+
+def _title_share(using: str, value: str) -> float:
+    """Rough share of titles containing `value`, from the title-word list (PostgreSQL only;
+    0 elsewhere, or when the value spans words and the list cannot tell)."""
+    lowered = value.lower()
+    if connections[using].vendor != "postgresql":
+        return 0.0
+    if not _TRIGRAM_RUN.search(lowered):
+        # No three letters in a row: the trigram index would hand back every row to
+        # recheck. A letter or two is in many titles, so walking ids finds a page early;
+        # bare punctuation is rare, and the index scan is then the cheaper full pass.
+        return 1.0 if any(ch.isalnum() for ch in lowered) else 0.0
+    if not lowered.isalnum():
+        return 0.0
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            "SELECT coalesce(sum(ndoc), 0), "
+            "(SELECT greatest(reltuples, 1) FROM pg_class WHERE oid = 'catalog_song'::regclass) "
+            "FROM catalog_searchword WHERE word LIKE %s",
+            [f"%{escape_like(lowered)}%"],
+        )
+        occurrences, songs = cursor.fetchone()
+    return float(occurrences) / float(songs)
 
 
 def artist_list() -> QuerySet[Artist]:
