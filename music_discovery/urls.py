@@ -23,5 +23,6 @@ urlpatterns = [
 ]
 
 handler400 = "music_discovery.exceptions.json_bad_request"
+handler403 = "music_discovery.exceptions.permission_denied"
 handler404 = "music_discovery.exceptions.not_found"
 handler500 = "music_discovery.exceptions.json_server_error"
