@@ -27,65 +27,42 @@ FORWARD_SQL = [
     'CREATE INDEX catalog_song_title_lower_prefix ON catalog_song ((lower(title) COLLATE "C"), id)',
     "CREATE INDEX catalog_artist_name_trgm ON catalog_artist USING gin (name gin_trgm_ops)",
     'CREATE INDEX catalog_artist_name_lower_prefix ON catalog_artist ((lower(name) COLLATE "C"))',
+    # C collation: its primary key then also serves prefix matches (`word LIKE 'abc%'`).
     """
     CREATE TABLE catalog_searchword (
-        word text PRIMARY KEY,
+        word text COLLATE "C" PRIMARY KEY,
         ndoc integer NOT NULL
     )
     """,
     "CREATE INDEX catalog_searchword_word_trgm ON catalog_searchword USING gin (word gin_trgm_ops)",
-    'CREATE INDEX catalog_searchword_word_prefix ON catalog_searchword ((word COLLATE "C"))',
-    # Applies a per-word delta; words are upserted in a fixed order so that two concurrent
-    # writers lock them in the same order and cannot deadlock on each other.
-    """
-    CREATE OR REPLACE FUNCTION catalog_searchword_apply(deltas jsonb) RETURNS void
-    LANGUAGE plpgsql AS $$
-    DECLARE
-        gone text[];
-    BEGIN
-        INSERT INTO catalog_searchword AS sw (word, ndoc)
-        SELECT d.key, d.value::int FROM jsonb_each_text(deltas) d
-        ORDER BY d.key
-        ON CONFLICT (word) DO UPDATE SET ndoc = sw.ndoc + EXCLUDED.ndoc;
-        SELECT array_agg(d.key) INTO gone FROM jsonb_each_text(deltas) d WHERE d.value::int < 0;
-        IF gone IS NOT NULL THEN
-            DELETE FROM catalog_searchword WHERE word = ANY(gone) AND ndoc <= 0;
-        END IF;
-    END $$
-    """,
+    # Usually empty: finds the words whose last occurrence went away, without a scan.
+    "CREATE INDEX catalog_searchword_unused ON catalog_searchword (word) WHERE ndoc <= 0",
+    # Each trigger adds the per-word change of one statement in one upsert, in word order,
+    # so that two concurrent writers lock shared words in the same order (no deadlock).
     f"""
     CREATE OR REPLACE FUNCTION catalog_song_words_insert() RETURNS trigger
     LANGUAGE plpgsql SET jit = off AS $$
-    DECLARE
-        deltas jsonb;
     BEGIN
-        SELECT jsonb_object_agg(w, n) INTO deltas FROM (
-            SELECT w, count(*) AS n
-            FROM new_rows r, regexp_split_to_table(lower(r.title), '{WORD_SPLIT}') AS w
-            WHERE w <> ''
-            GROUP BY w
-        ) counted;
-        IF deltas IS NOT NULL THEN
-            PERFORM catalog_searchword_apply(deltas);
-        END IF;
+        INSERT INTO catalog_searchword AS sw (word, ndoc)
+        SELECT w, count(*)
+        FROM new_rows r, regexp_split_to_table(lower(r.title), '{WORD_SPLIT}') AS w
+        WHERE w <> ''
+        GROUP BY w ORDER BY w
+        ON CONFLICT (word) DO UPDATE SET ndoc = sw.ndoc + EXCLUDED.ndoc;
         RETURN NULL;
     END $$
     """,
     f"""
     CREATE OR REPLACE FUNCTION catalog_song_words_delete() RETURNS trigger
     LANGUAGE plpgsql SET jit = off AS $$
-    DECLARE
-        deltas jsonb;
     BEGIN
-        SELECT jsonb_object_agg(w, -n) INTO deltas FROM (
-            SELECT w, count(*) AS n
-            FROM old_rows r, regexp_split_to_table(lower(r.title), '{WORD_SPLIT}') AS w
-            WHERE w <> ''
-            GROUP BY w
-        ) counted;
-        IF deltas IS NOT NULL THEN
-            PERFORM catalog_searchword_apply(deltas);
-        END IF;
+        INSERT INTO catalog_searchword AS sw (word, ndoc)
+        SELECT w, -count(*)
+        FROM old_rows r, regexp_split_to_table(lower(r.title), '{WORD_SPLIT}') AS w
+        WHERE w <> ''
+        GROUP BY w ORDER BY w
+        ON CONFLICT (word) DO UPDATE SET ndoc = sw.ndoc + EXCLUDED.ndoc;
+        DELETE FROM catalog_searchword WHERE ndoc <= 0;
         RETURN NULL;
     END $$
     """,
@@ -94,11 +71,14 @@ FORWARD_SQL = [
     f"""
     CREATE OR REPLACE FUNCTION catalog_song_words_update() RETURNS trigger
     LANGUAGE plpgsql SET jit = off AS $$
-    DECLARE
-        deltas jsonb;
     BEGIN
+        IF NOT EXISTS (
+            SELECT 1 FROM old_rows o JOIN new_rows n ON n.id = o.id WHERE o.title IS DISTINCT FROM n.title
+        ) THEN
+            RETURN NULL;
+        END IF;
         WITH changed AS (
-            SELECT o.id, o.title AS old_title, n.title AS new_title
+            SELECT o.title AS old_title, n.title AS new_title
             FROM old_rows o JOIN new_rows n ON n.id = o.id
             WHERE o.title IS DISTINCT FROM n.title
         ), signed AS (
@@ -110,18 +90,16 @@ FORWARD_SQL = [
             FROM changed c, regexp_split_to_table(lower(c.new_title), '{WORD_SPLIT}') AS w
             WHERE w <> ''
         )
-        SELECT jsonb_object_agg(w, n) INTO deltas FROM (
-            SELECT w, sum(n) AS n FROM signed GROUP BY w HAVING sum(n) <> 0
-        ) counted;
-        IF deltas IS NOT NULL THEN
-            PERFORM catalog_searchword_apply(deltas);
-        END IF;
+        INSERT INTO catalog_searchword AS sw (word, ndoc)
+        SELECT w, sum(n) FROM signed GROUP BY w HAVING sum(n) <> 0 ORDER BY w
+        ON CONFLICT (word) DO UPDATE SET ndoc = sw.ndoc + EXCLUDED.ndoc;
+        DELETE FROM catalog_searchword WHERE ndoc <= 0;
         RETURN NULL;
     END $$
     """,
     """
     CREATE OR REPLACE FUNCTION catalog_song_words_truncate() RETURNS trigger
-    LANGUAGE plpgsql SET jit = off AS $$
+    LANGUAGE plpgsql AS $$
     BEGIN
         TRUNCATE catalog_searchword;
         RETURN NULL;
@@ -165,7 +143,6 @@ REVERSE_SQL = [
     "DROP FUNCTION IF EXISTS catalog_song_words_update()",
     "DROP FUNCTION IF EXISTS catalog_song_words_delete()",
     "DROP FUNCTION IF EXISTS catalog_song_words_insert()",
-    "DROP FUNCTION IF EXISTS catalog_searchword_apply(jsonb)",
     "DROP TABLE IF EXISTS catalog_searchword",
     "DROP INDEX IF EXISTS catalog_artist_name_lower_prefix",
     "DROP INDEX IF EXISTS catalog_artist_name_trgm",
