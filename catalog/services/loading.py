@@ -6,13 +6,17 @@ on `spotify_id`; an unchanged song is not written at all (its `updated_at` keeps
 value), and the rating aggregates (`average_rating`, `total_ratings`, `rating_score`) are
 never written by a load, so they survive any re-load.
 
-PostgreSQL: COPY into a temporary staging table, one set-based comparison with the catalog,
-then one `INSERT ... ON CONFLICT (spotify_id) DO UPDATE ... WHERE ... IS DISTINCT FROM`
-for the new and changed songs only. When the songs to write are a large share of the table
-(a first load, say), the table's secondary indexes are dropped first and rebuilt after the
-write, inside the same transaction: building an index once is several times cheaper than
-maintaining it row by row. That holds an exclusive lock on the songs table until the load
-commits, so readers wait for a large load instead of seeing part of it.
+PostgreSQL: the songs table is locked against other writers (SHARE ROW EXCLUSIVE: reads go
+on, concurrent loads and rating updates wait). Into an empty table the file is COPYed
+directly. Otherwise it is COPYed (binary) into a temporary staging table, compared with the
+catalog in one hash join that keeps only the new and changed songs, and those are written by
+one `INSERT ... ON CONFLICT (spotify_id) DO UPDATE ... WHERE ... IS DISTINCT FROM`, whose
+`RETURNING (xmax = 0)` tells inserts from updates. When the songs to write are a large share
+of the table (a first load, say), the secondary indexes (and, into an empty table, the unique
+`spotify_id` constraint) are dropped first and rebuilt after the write, inside the same
+transaction: one build is several times cheaper than row-by-row maintenance. DROP INDEX holds
+an exclusive lock until commit, so readers wait for such a load instead of seeing part of it.
+Figures: bench/README.md, "Loading".
 
 SQLite: batches of `bulk_create(update_conflicts=True)`, unchanged songs filtered out first.
 """
