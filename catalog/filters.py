@@ -117,7 +117,10 @@ class SongFilter(_RangeFilterSet):
     )
     ordering = StableOrderingFilter(
         fields=ORDERING_FIELDS,
-        help_text="Comma-separated fields, `-` prefix for descending; ties are broken by id.",
+        help_text=(
+            "Comma-separated fields, `-` prefix for descending; ties are broken by id. "
+            "An unknown field is a 400. Without it, a search comes by relevance, else by id."
+        ),
     )
 
     class Meta:
