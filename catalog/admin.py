@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 
 from catalog.models import Artist, Song, SongArtist
-from catalog.selectors.search import song_search
+from catalog.selectors.search import song_search_top
 
 
 class SongArtistInline(admin.TabularInline):
@@ -25,7 +25,8 @@ class SongChangeList(ChangeList):
 class SongAdmin(admin.ModelAdmin):
     list_display = ["title", "artist_names", "average_rating", "total_ratings", "rating_score"]
     list_filter = ["mode", "key"]
-    # The box is served by the catalog's own typo-tolerant search (get_search_results).
+    # The box is served by the catalog's own typo-tolerant search (get_search_results):
+    # the best 1,000 matches, in relevance order unless a column is sorted.
     search_fields = ["title"]
     search_help_text = "Title or artist; typos are tolerated."
     readonly_fields = ["average_rating", "total_ratings", "rating_score", "created_at", "updated_at"]
@@ -42,7 +43,7 @@ class SongAdmin(admin.ModelAdmin):
     def get_search_results(self, request, queryset, search_term):
         if not search_term.strip():
             return queryset, False
-        return song_search(queryset, search_term), False
+        return song_search_top(queryset, search_term), False
 
     @admin.display(description="artists")
     def artist_names(self, song: Song) -> str:
