@@ -1,16 +1,19 @@
 """Typo-tolerant song search and artist search.
 
 Ranking, on both databases: the whole title equal to the query (as typed or corrected)
-first, then titles starting with it, then titles where every term starts a word, then
-the rest (substrings, artist-name matches); within a tier, trigram similarity of the title
-to the corrected query, then id.
+first, then titles starting with it (both alphabetically, then by id), then titles where
+every term starts a word, then the rest (substrings, artist-name matches), these two by
+trigram similarity of the title to the corrected query, then id. Every term must match
+(title or artist name); when no song has them all, any term will do. A term that can match
+nothing at all is left out.
 
 PostgreSQL: each term of 3+ characters is looked up in `catalog_searchword` (the distinct
-title words, trigram-indexed, see migration 0003). A term no word starts with is treated
-as a typo and widened to its closest words (`word % term`); then titles are searched for
-the term or its corrections with `ILIKE '%word%'`, which the GIN trigram index on `title`
-serves, and artist names the same way. Only the matching rows are ranked. A query made
-only of 1-2 character terms has no complete trigram: it is a prefix match on
+title words with their frequencies, trigram-indexed, see migration 0003). A term no word
+starts with is treated as a typo and widened to its closest words (`word % term`); titles
+are then searched for the term or its corrections with `ILIKE '%word%'`, which the GIN
+trigram index on `title` serves, and artist names the same way. The word frequencies
+estimate the number of matches, which decides how the API pages them (RankedSongSearch).
+A query made only of 1-2 character terms has no complete trigram: it is a prefix match on
 `lower(title) COLLATE "C"`, served in order by its btree.
 
 SQLite (the embedded default): the same rules in Python over the filtered rows; correct,
