@@ -31,6 +31,7 @@ run: migrate
 	$(BIN)/python manage.py load_music playlist.json
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 ifdef REDIS_URL
+	mkdir -p var
 	$(BIN)/honcho start -f Procfile
 else
 	$(BIN)/gunicorn music_discovery.wsgi
