@@ -42,6 +42,12 @@ DEFAULT_BATCH_SIZE = 5_000
 INDEX_REBUILD_MIN_ROWS = 50_000
 INDEX_REBUILD_MIN_SHARE = 0.25
 
+# Memory for index builds in a load that rebuilds them (per transaction, not per server).
+BULK_MAINTENANCE_WORK_MEM = "1GB"
+# The statement-level trigger of migration 0003 that keeps the search word list in step
+# with inserted titles.
+WORD_LIST_INSERT_TRIGGER = "catalog_song_words_insert"
+
 _STAGING = "song_load_staging"
 _CHANGES = "song_load_changes"
 # Lets the comparison's hash of a million songs (~200 MB) stay in memory.
@@ -85,12 +91,15 @@ def song_upsert_many(
     progress = on_progress or (lambda n: None)
     with transaction.atomic():
         if connection.vendor == "postgresql":
-            result = _upsert_postgres(songs, batch_size, progress)
+            result, words_rebuilt = _upsert_postgres(songs, batch_size, progress)
         else:
-            result = _upsert_batched(songs, batch_size, progress)
+            result, words_rebuilt = _upsert_batched(songs, batch_size, progress), False
         if result.created or result.updated:
             timer = _Timer()
-            search_index_refresh()
+            if words_rebuilt:
+                search_index_refresh(rebuild=True)
+            else:
+                search_index_refresh()
             timer.lap("search index refresh")
     return result
 
@@ -124,7 +133,11 @@ def _column_list(field_names, template: str = "{}") -> str:
     return ", ".join(template.format(_column(name)) for name in field_names)
 
 
-def _upsert_postgres(songs: SongColumns, batch_size: int, progress: ProgressCallback) -> SongUpsertResult:
+def _upsert_postgres(
+    songs: SongColumns, batch_size: int, progress: ProgressCallback
+) -> tuple[SongUpsertResult, bool]:
+    """The result, and whether the search word list must be rebuilt from the titles (its
+    trigger was off during the write)."""
     total = len(songs)
     table = _quoted(Song._meta.db_table)
     columns = _column_list(SONG_FIELDS)
@@ -140,11 +153,17 @@ def _upsert_postgres(songs: SongColumns, batch_size: int, progress: ProgressCall
         if existing == 0:
             # Nothing to compare with or conflict with: the file goes straight into the
             # table, which saves writing every song twice.
-            with _indexes_rebuilt_if(cursor, table, written=total, table_rows=total, unique_constraints=True):
+            rebuild = total >= INDEX_REBUILD_MIN_ROWS
+            if rebuild:
+                _tune_bulk_transaction(cursor)
+            with (
+                _indexes_rebuilt_if(cursor, table, written=total, table_rows=total, unique_constraints=True),
+                _word_trigger_disabled_if(cursor, table, active=rebuild) as words_rebuilt,
+            ):
                 _copy(cursor, table, songs, batch_size, progress)
                 timer.lap("copy into songs")
             timer.lap("index rebuild")
-            return SongUpsertResult(total=total, created=total, updated=0)
+            return SongUpsertResult(total=total, created=total, updated=0), words_rebuilt
 
         # ON COMMIT DROP alone is not enough when the caller's transaction holds several
         # loads: the previous load's table would still be there.
@@ -174,7 +193,7 @@ def _upsert_postgres(songs: SongColumns, batch_size: int, progress: ProgressCall
         timer.lap("compare")
         if to_write == 0:
             cursor.execute(f"DROP TABLE {_CHANGES}")
-            return SongUpsertResult(total=total, created=0, updated=0)
+            return SongUpsertResult(total=total, created=0, updated=0), False
 
         with _indexes_rebuilt_if(cursor, table, written=to_write, table_rows=existing + to_write):
             # The WHERE repeats the comparison so that a song changed by someone else
@@ -192,7 +211,49 @@ def _upsert_postgres(songs: SongColumns, batch_size: int, progress: ProgressCall
             timer.lap("upsert")
         timer.lap("index rebuild")
         cursor.execute(f"DROP TABLE {_CHANGES}")
-        return SongUpsertResult(total=total, created=created, updated=updated)
+        return SongUpsertResult(total=total, created=created, updated=updated), False
+
+
+def _tune_bulk_transaction(cursor) -> None:
+    """Settings for this transaction only, for a write of most of the table: index builds
+    sort in memory instead of merging runs on disk, and the commit does not wait for its
+    WAL flush (a crash can lose the load as a whole, never half of it)."""
+    cursor.execute(f"SET LOCAL maintenance_work_mem = '{BULK_MAINTENANCE_WORK_MEM}'")
+    cursor.execute("SET LOCAL synchronous_commit = off")
+
+
+class _word_trigger_disabled_if:
+    """Turns the search word list's insert trigger off for the write, when `active` and the
+    trigger is there and enabled; entering returns whether it did, and then the caller must
+    rebuild the word list (`search_index_refresh(rebuild=True)`): one GROUP BY over all
+    titles is cheaper than the trigger's per-statement transition table of a million rows.
+    ALTER TABLE ... DISABLE TRIGGER is transactional and its lock is held until commit,
+    so no other session ever writes while the trigger is off."""
+
+    def __init__(self, cursor, table: str, *, active: bool) -> None:
+        self.cursor = cursor
+        self.table = table
+        self.active = active
+        self.disabled = False
+
+    def __enter__(self) -> bool:
+        if not self.active:
+            return False
+        self.cursor.execute(
+            "SELECT 1 FROM pg_trigger WHERE tgrelid = %s::regclass AND tgname = %s AND tgenabled <> 'D'",
+            [self.table, WORD_LIST_INSERT_TRIGGER],
+        )
+        if self.cursor.fetchone() is None:
+            return False
+        self.cursor.execute(f"ALTER TABLE {self.table} DISABLE TRIGGER {_quoted(WORD_LIST_INSERT_TRIGGER)}")
+        self.disabled = True
+        return True
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if self.disabled and exc_type is None:
+            self.cursor.execute(
+                f"ALTER TABLE {self.table} ENABLE TRIGGER {_quoted(WORD_LIST_INSERT_TRIGGER)}"
+            )
 
 
 def _copy_type(field_name: str) -> tuple[str, str]:

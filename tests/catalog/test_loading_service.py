@@ -93,7 +93,9 @@ def test_songs_already_in_the_catalog_keep_their_ratings():
 
 def test_search_index_is_refreshed_once_inside_the_transaction_when_something_was_written(monkeypatch):
     calls = []
-    monkeypatch.setattr(loading, "search_index_refresh", lambda: calls.append(connection.in_atomic_block))
+    monkeypatch.setattr(
+        loading, "search_index_refresh", lambda **kwargs: calls.append(connection.in_atomic_block)
+    )
     rows = [song_row(i) for i in range(3)]
 
     upsert(rows, batch_size=1)
@@ -184,3 +186,61 @@ def test_two_loads_in_one_transaction_reuse_the_staging_table():
     result = upsert([song_row(0, title="Bad Boy"), song_row(1)])
     assert (result.updated, result.unchanged) == (1, 1)
     assert stored(song_row(0)["id"]).title == "Bad Boy"
+
+
+def word_list():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT word, ndoc FROM catalog_searchword ORDER BY word")
+        return cursor.fetchall()
+
+
+def word_triggers():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal"
+            " ORDER BY tgname",
+            [Song._meta.db_table],
+        )
+        return cursor.fetchall()
+
+
+@pytest.mark.postgres
+def test_a_large_first_load_rebuilds_the_word_list_with_its_trigger_off(monkeypatch):
+    monkeypatch.setattr(loading, "INDEX_REBUILD_MIN_ROWS", 1)
+    triggers = word_triggers()
+    assert (loading.WORD_LIST_INSERT_TRIGGER, "O") in triggers
+    rebuilds = []
+    real_refresh = loading.search_index_refresh
+
+    def refresh(**kwargs):
+        rebuilds.append(kwargs.get("rebuild", False))
+        real_refresh(**kwargs)
+
+    monkeypatch.setattr(loading, "search_index_refresh", refresh)
+    upsert([song_row(i, title=f"Bad Romance {i % 2}") for i in range(4)])
+
+    assert rebuilds == [True]
+    assert word_triggers() == triggers, "the trigger is on again after the load"
+    assert word_list() == [("0", 2), ("1", 2), ("bad", 4), ("romance", 4)]
+    # The trigger keeps the list exact again for the next write.
+    upsert([song_row(10, title="Bad Boy")])
+    assert rebuilds == [True, False]
+    assert ("boy", 1) in word_list() and ("bad", 5) in word_list()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_first_load_leaves_the_word_trigger_on(monkeypatch):
+    monkeypatch.setattr(loading, "INDEX_REBUILD_MIN_ROWS", 1)
+    triggers = word_triggers()
+
+    def crash(n):
+        raise RuntimeError("worker killed")
+
+    with pytest.raises(RuntimeError):
+        upsert([song_row(i) for i in range(3)], on_progress=crash)
+
+    assert word_triggers() == triggers
+    assert word_list() == []
+    SongFactory(title="Believer")
+    assert word_list() == [("believer", 1)]
