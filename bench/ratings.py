@@ -6,7 +6,9 @@ and drift.
 
 Fills the database up to --songs songs (with `load_music` on a catalog written by
 bench/make_catalog.py when that command exists, else with one SQL statement) and --users
-users, empties the ratings, then starts Gunicorn (WEB_CONCURRENCY workers, default 3) and one
+users, empties the ratings, then starts Gunicorn (--web-workers sync workers: WEB_CONCURRENCY,
+else Gunicorn's advice of 2 x cores + 1; a vote spends much of its time waiting on PostgreSQL
+and Redis, so more workers than cores keep the CPUs busy) and one
 `celery worker` (--celery-concurrency, default 2) on this machine, as the Procfile does. For
 each client count it sends POST /api/ratings/ as fast as the clients can for --duration
 seconds (random users; 80% of votes on random songs of the whole catalog, 20% on 50 hot
@@ -65,7 +67,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--users", type=int, default=1000)
     parser.add_argument("--duration", type=float, default=20.0, help="seconds per client count")
     parser.add_argument("--clients", default="8,32", help="comma-separated concurrent client counts")
-    parser.add_argument("--web-workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "3")))
+    parser.add_argument(
+        "--web-workers",
+        type=int,
+        default=int(os.environ.get("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1) + 1)),
+        help="Gunicorn sync workers (default: WEB_CONCURRENCY, else Gunicorn's advice of 2 x cores + 1)",
+    )
     parser.add_argument("--celery-concurrency", type=int, default=2)
     parser.add_argument("--seed", type=int, default=7)
     return parser.parse_args()
