@@ -8,8 +8,9 @@ never written by a load, so they survive any re-load.
 
 PostgreSQL: the songs table is locked against other writers (SHARE ROW EXCLUSIVE: reads go
 on, concurrent loads and rating updates wait). Into an empty table the file is COPYed
-directly. Otherwise it is COPYed (binary) into a temporary staging table, compared with the
-catalog in one hash join that keeps only the new and changed songs, and those are written by
+directly. Otherwise it is COPYed (binary) into an unlogged staging table (created and dropped
+inside the transaction), compared with the catalog in one parallel hash join that keeps only
+the new and changed songs, and those are written by
 one `INSERT ... ON CONFLICT (spotify_id) DO UPDATE ... WHERE ... IS DISTINCT FROM`, whose
 `RETURNING (xmax = 0)` tells inserts from updates. When the songs to write are a large share
 of the table (a first load, say), the secondary indexes (and, into an empty table, the unique
@@ -42,13 +43,11 @@ DEFAULT_BATCH_SIZE = 5_000
 INDEX_REBUILD_MIN_ROWS = 50_000
 INDEX_REBUILD_MIN_SHARE = 0.25
 
-# Memory for index builds in a load that rebuilds them (per transaction, not per server).
-BULK_MAINTENANCE_WORK_MEM = "1GB"
 # The statement-level trigger of migration 0003 that keeps the search word list in step
 # with inserted titles.
 WORD_LIST_INSERT_TRIGGER = "catalog_song_words_insert"
 
-_STAGING = "song_load_staging"
+_STAGING = "catalog_song_load_staging"
 _CHANGES = "song_load_changes"
 # Lets the comparison's hash of a million songs (~200 MB) stay in memory.
 COMPARE_WORK_MEM = "256MB"
@@ -154,8 +153,6 @@ def _upsert_postgres(
             # Nothing to compare with or conflict with: the file goes straight into the
             # table, which saves writing every song twice.
             rebuild = total >= INDEX_REBUILD_MIN_ROWS
-            if rebuild:
-                _tune_bulk_transaction(cursor)
             with (
                 _indexes_rebuilt_if(cursor, table, written=total, table_rows=total, unique_constraints=True),
                 _word_trigger_disabled_if(cursor, table, active=rebuild) as words_rebuilt,
@@ -165,11 +162,16 @@ def _upsert_postgres(
             timer.lap("index rebuild")
             return SongUpsertResult(total=total, created=total, updated=0), words_rebuilt
 
-        # ON COMMIT DROP alone is not enough when the caller's transaction holds several
-        # loads: the previous load's table would still be there.
+        # Unlogged rather than temporary: parallel workers can read it (they cannot read a
+        # session's temporary tables), so the comparison below runs as a parallel hash
+        # join, and its pages go through shared buffers instead of the session's small
+        # temp_buffers. Created and dropped inside the transaction, it is never visible to
+        # another session, and a crash rolls its creation back; loads never share it since
+        # each takes the lock above first. The IF EXISTS covers a caller's transaction
+        # that holds several loads.
         cursor.execute(f"DROP TABLE IF EXISTS {_STAGING}")
         typed_columns = ", ".join(f"{_column(name)} {_copy_type(name)[1]}" for name in SONG_FIELDS)
-        cursor.execute(f"CREATE TEMPORARY TABLE {_STAGING} ({typed_columns}) ON COMMIT DROP")
+        cursor.execute(f"CREATE UNLOGGED TABLE {_STAGING} ({typed_columns})")
         _copy(cursor, _STAGING, songs, batch_size, progress)
         timer.lap("copy into staging")
 
@@ -179,14 +181,19 @@ def _upsert_postgres(
         compared = SONG_FIELDS[1:]
         spotify_id = _column("spotify_id")
         current = _column_list(compared, "t.{}")
-        staged = _column_list(compared, "s.{}")
+        # Every column is NOT NULL on both sides, so plain equality says the same as
+        # IS DISTINCT FROM, and is cheaper than comparing two row values.
+        same = " AND ".join(f"t.{_column(name)} = s.{_column(name)}" for name in compared)
         cursor.execute(f"SET LOCAL work_mem = '{COMPARE_WORK_MEM}'")
+        # The planner prices gathering every staged row from the workers, but the join
+        # keeps only the new and changed ones (usually few): without this it stays serial.
+        cursor.execute("SET LOCAL parallel_tuple_cost = 0")
         cursor.execute(f"DROP TABLE IF EXISTS {_CHANGES}")
         cursor.execute(
             f"CREATE TEMPORARY TABLE {_CHANGES} ON COMMIT DROP AS"
             f" SELECT {_column_list(SONG_FIELDS, 's.{}')} FROM {_STAGING} s"
             f" LEFT JOIN {table} t ON t.{spotify_id} = s.{spotify_id}"
-            f" WHERE t.{spotify_id} IS NULL OR ({current}) IS DISTINCT FROM ({staged})"
+            f" WHERE t.{spotify_id} IS NULL OR NOT ({same})"
         )
         to_write = cursor.rowcount
         cursor.execute(f"DROP TABLE {_STAGING}")
@@ -212,14 +219,6 @@ def _upsert_postgres(
         timer.lap("index rebuild")
         cursor.execute(f"DROP TABLE {_CHANGES}")
         return SongUpsertResult(total=total, created=created, updated=updated), False
-
-
-def _tune_bulk_transaction(cursor) -> None:
-    """Settings for this transaction only, for a write of most of the table: index builds
-    sort in memory instead of merging runs on disk, and the commit does not wait for its
-    WAL flush (a crash can lose the load as a whole, never half of it)."""
-    cursor.execute(f"SET LOCAL maintenance_work_mem = '{BULK_MAINTENANCE_WORK_MEM}'")
-    cursor.execute("SET LOCAL synchronous_commit = off")
 
 
 class _word_trigger_disabled_if:

@@ -244,3 +244,24 @@ def test_a_failed_first_load_leaves_the_word_trigger_on(monkeypatch):
     assert word_list() == []
     SongFactory(title="Believer")
     assert word_list() == [("believer", 1)]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("fails", [False, True], ids=["committed", "rolled-back"])
+def test_a_reload_leaves_no_staging_table_behind(fails):
+    upsert([song_row(0)])
+
+    def crash(n):
+        raise RuntimeError("worker killed")
+
+    if fails:
+        with pytest.raises(RuntimeError):
+            upsert([song_row(0), song_row(1)], on_progress=crash)
+    else:
+        upsert([song_row(0, title="Believer"), song_row(1)])
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s)", [loading._STAGING])
+        assert cursor.fetchone() == (None,)
+    assert Song.objects.count() == (1 if fails else 2)
