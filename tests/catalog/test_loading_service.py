@@ -204,28 +204,59 @@ def word_triggers():
         return cursor.fetchall()
 
 
-@pytest.mark.postgres
-def test_a_large_first_load_rebuilds_the_word_list_with_its_trigger_off(monkeypatch):
-    monkeypatch.setattr(loading, "INDEX_REBUILD_MIN_ROWS", 1)
-    triggers = word_triggers()
-    assert (loading.WORD_LIST_INSERT_TRIGGER, "O") in triggers
-    rebuilds = []
+MIXED_TITLES = [
+    "Bad Romance",
+    "bad ROMANCE (Remix) - Live",
+    "Café del Mar",
+    "Ünïcode Ärger İstanbul",
+    "日本語 タイトル",
+    "Don't Stop Me Now!!",
+    "mp3_track #42 / 2024-edit",
+    "Straße & Maße",
+]
+
+
+def with_refresh_spy(monkeypatch):
+    calls = []
     real_refresh = loading.search_index_refresh
 
     def refresh(**kwargs):
-        rebuilds.append(kwargs.get("rebuild", False))
+        calls.append(kwargs.get("rebuild", False))
         real_refresh(**kwargs)
 
     monkeypatch.setattr(loading, "search_index_refresh", refresh)
-    upsert([song_row(i, title=f"Bad Romance {i % 2}") for i in range(4)])
+    return calls
 
-    assert rebuilds == [True]
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_agrees", [True, False], ids=["counted-in-python", "rebuilt-in-sql"])
+def test_a_large_first_load_writes_the_word_list_with_its_trigger_off(monkeypatch, database_agrees):
+    monkeypatch.setattr(loading, "INDEX_REBUILD_MIN_ROWS", 1)
+    if not database_agrees:
+        monkeypatch.setattr(loading, "_ascii_words_agree", lambda cursor: False)
+    triggers = word_triggers()
+    assert (loading.WORD_LIST_INSERT_TRIGGER, "O") in triggers
+    rebuilds = with_refresh_spy(monkeypatch)
+
+    upsert([song_row(i, title=title) for i, title in enumerate(MIXED_TITLES * 2)])
+
+    assert rebuilds == [not database_agrees]
     assert word_triggers() == triggers, "the trigger is on again after the load"
-    assert word_list() == [("0", 2), ("1", 2), ("bad", 4), ("romance", 4)]
+    loaded = word_list()
+    assert ("bad", 4) in loaded and ("romance", 4) in loaded and ("42", 2) in loaded
+    # Exactly what the database's own split of every title gives.
+    loading.search_index_refresh(rebuild=True)
+    assert word_list() == loaded
     # The trigger keeps the list exact again for the next write.
-    upsert([song_row(10, title="Bad Boy")])
-    assert rebuilds == [True, False]
+    upsert([song_row(100, title="Bad Boy")])
+    assert rebuilds[-1] is False
     assert ("boy", 1) in word_list() and ("bad", 5) in word_list()
+
+
+@pytest.mark.postgres
+def test_the_database_splits_ascii_words_as_the_loader_does():
+    with connection.cursor() as cursor:
+        assert loading._ascii_words_agree(cursor)
 
 
 @pytest.mark.postgres
