@@ -346,6 +346,56 @@ class Probe(threading.Thread):
             connection.close()
 
 
+class CpuMeter:
+    """CPU seconds used by each part of the stack (from /proc), and by the whole machine, so a
+    run on a shared machine can tell its own cost from its neighbours' load."""
+
+    def __init__(self, services: Services):
+        self.services = services
+
+    def _pids(self) -> dict[str, list[int]]:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+            postgres = [row[0] for row in cursor.fetchall()]
+        web, worker = self.services.processes
+        return {
+            "web": _children(web.pid),
+            "worker": [worker.pid, *_children(worker.pid)],
+            "postgres": postgres,
+        }
+
+    def sample(self) -> dict[str, float]:
+        tick = os.sysconf("SC_CLK_TCK")
+        sample = {
+            name: sum(_process_ticks(pid) for pid in pids) / tick for name, pids in self._pids().items()
+        }
+        usage = os.times()
+        sample["bench"] = usage.user + usage.system
+        with open("/proc/stat") as stat:
+            fields = [int(value) for value in stat.readline().split()[1:]]
+        sample["machine_busy"] = (sum(fields) - fields[3] - fields[4]) / tick  # all but idle, iowait
+        return sample
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    except OSError:
+        return []
+    return [int(child) for child in out.split()]
+
+
+def _process_ticks(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])
+
+
 def wait_until_no_drift(timeout: float) -> float | None:
     from catalog.selectors.ratings import songs_with_drifted_ratings
 
@@ -394,18 +444,21 @@ def main() -> int:
         f"celery worker concurrency {args.celery_concurrency}; {os.cpu_count()} CPUs; logs in {logs}"
     )
     results = []
+    meter = CpuMeter(services)
     try:
         services.start()
         asyncio.run(run_clients(port, 4, 2.0, tokens, load_songs, hot, args.seed))  # warm-up
         wait_until_no_drift(30)
         for clients in [int(c) for c in args.clients.split(",")]:
             flushes_before, recomputed_before = services.flush_counts()
+            cpu_before = meter.sample()
             stop = threading.Event()
             probe = Probe(port, probe_tokens, probe_songs, stop)
             probe.start()
             latencies, statuses, span = asyncio.run(
                 run_clients(port, clients, args.duration, tokens, load_songs, hot, args.seed + clients)
             )
+            cpu = {name: value - cpu_before[name] for name, value in meter.sample().items()}
             stop.set()
             probe.join(timeout=15)
             final_lag = wait_until_no_drift(60)
@@ -431,6 +484,12 @@ def main() -> int:
                 "drift": drift,
                 "flush_tasks": flushes,
                 "songs_recomputed": recomputed,
+                # CPU milliseconds per vote, by part; the machine's load during the phase.
+                "cpu_ms_per_vote": {
+                    name: cpu[name] * 1000 / max(ok, 1) for name in ("web", "worker", "postgres", "bench")
+                },
+                "machine_busy_cores": cpu["machine_busy"] / span,
+                "ours_cores": sum(cpu[name] for name in ("web", "worker", "postgres", "bench")) / span,
             }
             results.append(row)
             print(
@@ -440,6 +499,13 @@ def main() -> int:
                 f"max {row['probe_lag_max_s']:.2f} s ({row['probes']} probes, {probe.timeouts} timeouts); "
                 f"last POST -> no drift {final_lag if final_lag is None else round(final_lag, 2)} s; "
                 f"drift {drift}; {flushes} flush tasks recomputed {recomputed} songs for {ok} votes"
+            )
+            per_vote = row["cpu_ms_per_vote"]
+            print(
+                "      CPU per vote: "
+                + ", ".join(f"{name} {value:.2f} ms" for name, value in per_vote.items())
+                + f"; machine busy {row['machine_busy_cores']:.2f} of {os.cpu_count()} cores, "
+                f"this bench's processes {row['ours_cores']:.2f}"
             )
             connection.close()
     finally:
