@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import kombu.pools
 import pytest
 from django.conf import settings
 from django.db import connection, transaction
@@ -244,6 +245,9 @@ def broker_at(url: str) -> Iterator[None]:
             app._pool.force_close_all()
         app._pool = None
         app.amqp._producer_pool = None
+        # kombu keeps its own registry of pools keyed by connection: without a reset, the
+        # next .delay() anywhere in this process would acquire from the pool closed above.
+        kombu.pools.reset()
 
     app.conf.broker_url = url
     reset_pools()
