@@ -238,10 +238,9 @@ def test_marking_while_redis_is_unreachable_is_logged_not_raised(settings, caplo
     assert "reconcile will repair" in caplog.text
 
 
-def test_without_redis_the_recompute_runs_in_process(user, django_capture_on_commit_callbacks):
+def test_without_redis_the_recompute_runs_in_process(user, django_capture_on_commit_callbacks, settings):
     """The embedded default: no Redis, Celery eager; the same task runs inside the request."""
-    if settings.REDIS_URL:
-        pytest.skip("runs on the embedded default only")
+    settings.REDIS_URL = ""
     song = SongFactory()
     with django_capture_on_commit_callbacks(execute=True):
         services.rating_submit(user_id=user.pk, song_id=song.pk, score=3)
