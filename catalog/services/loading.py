@@ -8,10 +8,12 @@ never written by a load, so they survive any re-load.
 
 PostgreSQL: the songs table is locked against other writers (SHARE ROW EXCLUSIVE: reads go
 on, concurrent loads and rating updates wait). Into an empty table the file is COPYed
-directly. Otherwise it is COPYed (binary) into an unlogged staging table (created and dropped
-inside the transaction), compared with the catalog in one parallel hash join that keeps only
-the new and changed songs, and those are written by
-one `INSERT ... ON CONFLICT (spotify_id) DO UPDATE ... WHERE ... IS DISTINCT FROM`, whose
+directly; when that is a large load, the search word list's insert trigger is off during
+the COPY and the word list is written once afterwards from the loaded titles. Otherwise the
+file is COPYed (binary) into an unlogged staging table (created and dropped inside the
+transaction), compared with the catalog in one parallel hash join that keeps only the new
+and changed songs, and those are written by one
+`INSERT ... ON CONFLICT (spotify_id) DO UPDATE ... WHERE ... IS DISTINCT FROM`, whose
 `RETURNING (xmax = 0)` tells inserts from updates. When the songs to write are a large share
 of the table (a first load, say), the secondary indexes (and, into an empty table, the unique
 `spotify_id` constraint) are dropped first and rebuilt after the write, inside the same
@@ -29,6 +31,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -156,18 +159,27 @@ def _upsert_postgres(
             # Nothing to compare with or conflict with: the file goes straight into the
             # table, which saves writing every song twice.
             rebuild = total >= INDEX_REBUILD_MIN_ROWS
+            ascii_counts: Future[Counter[str]] | None = None
             with (
+                ThreadPoolExecutor(max_workers=1) as pool,
                 _indexes_rebuilt_if(cursor, table, written=total, table_rows=total, unique_constraints=True),
                 _word_trigger_disabled_if(cursor, table, active=rebuild) as trigger_off,
             ):
                 _copy(cursor, table, songs, batch_size, progress)
                 timer.lap("copy into songs")
+                if trigger_off and _ascii_words_agree(cursor):
+                    # Counted while the database builds the indexes (psycopg lets go of
+                    # the GIL while it waits for them).
+                    ascii_counts = pool.submit(_ascii_word_counts, songs.titles)
             timer.lap("index rebuild")
-            words_rebuilt = False
             if trigger_off:
-                # The table was empty, so the loaded titles are all the titles there are.
-                words_rebuilt = not _word_list_write(cursor, songs.titles)
+                if ascii_counts is not None:
+                    # The table was empty, so the loaded titles are all the titles there are.
+                    _word_list_write(cursor, songs.titles, ascii_counts.result())
+                words_rebuilt = ascii_counts is None
                 timer.lap("word list")
+            else:
+                words_rebuilt = False
             return SongUpsertResult(total=total, created=total, updated=0), words_rebuilt
 
         # Unlogged rather than temporary: parallel workers can read it (they cannot read a
@@ -232,7 +244,7 @@ def _upsert_postgres(
 class _word_trigger_disabled_if:
     """Turns the search word list's insert trigger off for the write, when `active` and the
     trigger is there and enabled; entering returns whether it did, and then the caller must
-    rebuild the word list (`_word_list_write`, else `search_index_refresh(rebuild=True)`):
+    write the word list (`_word_list_write`, else `search_index_refresh(rebuild=True)`):
     counting the words once is cheaper than the trigger's transition table of a million
     rows.
     ALTER TABLE ... DISABLE TRIGGER is transactional and its lock is held until commit,
@@ -281,32 +293,30 @@ def _ascii_words_agree(cursor) -> bool:
     return cursor.fetchone()[0] == _ASCII_WORD.findall(probe.lower())
 
 
-def _word_list_write(cursor, titles: list[str]) -> bool:
-    """Replace the search word list with the words of `titles` (which must be every title
-    in the catalog), counted as the triggers count them; False, writing nothing, when this
-    database splits ASCII differently, and the caller then rebuilds it in SQL.
+def _ascii_word_counts(titles: list[str]) -> Counter[str]:
+    """The words of the ASCII titles, counted as the triggers count them (valid once
+    `_ascii_words_agree`): the titles joined by a space (a separator) into one string for
+    one regular expression pass, ~5x faster than the same split in the database."""
+    return Counter(_ASCII_WORD.findall(" ".join([title for title in titles if title.isascii()]).lower()))
 
-    ASCII titles are counted here, joined by a space (a separator) into one string for one
-    regular expression pass, ~6x faster than the same split in the database; the others
-    are counted by the database itself, so that lower() and [[:alnum:]] are its own for
-    every script."""
-    if not _ascii_words_agree(cursor):
-        return False
-    ascii_titles = [title for title in titles if title.isascii()]
-    counts = Counter(_ASCII_WORD.findall(" ".join(ascii_titles).lower()))
-    if len(ascii_titles) < len(titles):
-        del ascii_titles
+
+def _word_list_write(cursor, titles: list[str], ascii_counts: Counter[str]) -> None:
+    """Replace the search word list with the words of `titles`, which must be every title
+    in the catalog: `ascii_counts` from `_ascii_word_counts`, and the other titles counted
+    by the database itself, so that lower() and [:alnum:] are its own for every script."""
+    counts = Counter(ascii_counts)
+    others = [title for title in titles if not title.isascii()]
+    if others:
         cursor.execute(
             "SELECT w, count(*) FROM unnest(%s::text[]) AS t (title),"
             " regexp_split_to_table(lower(t.title), %s) AS w WHERE w <> '' GROUP BY w",
-            [[title for title in titles if not title.isascii()], WORD_SPLIT],
+            [others, WORD_SPLIT],
         )
         counts.update(dict(cursor.fetchall()))
     cursor.execute(f"DELETE FROM {_WORD_TABLE}")
     with cursor.cursor.copy(f"COPY {_WORD_TABLE} (word, ndoc) FROM STDIN") as copy:
         for word, ndoc in counts.items():
             copy.write_row((word, ndoc))
-    return True
 
 
 def _copy_type(field_name: str) -> tuple[str, str]:
