@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
 from functools import cached_property
-from urllib.parse import parse_qsl, urlencode
 
-from django.conf import settings
-from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.http import HttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
 from django_filters.utils import translate_validation
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -21,8 +16,8 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from catalog.filters import ArtistFilter, SongFilter
+from catalog.list_cache import LIST_CACHE_SECONDS, list_cache_key, list_cache_store
 from catalog.selectors.search import RankedSongSearch
-from catalog.selectors.search_text import normalize_query
 from catalog.selectors.songs import (
     EXACT_COUNT_LIMIT,
     artist_list,
@@ -39,12 +34,6 @@ from catalog.serializers.songs import (
     SongSerializer,
 )
 from music_discovery.pagination import StandardPagination
-
-# Anonymous list responses are cached this many seconds: repeated identical searches
-# (the same popular query from many visitors) cost one cache read. Short, because rating
-# aggregates shown in the list change in the background.
-LIST_CACHE_SECONDS = 15
-LIST_CACHE_PREFIX = "catalog:songs:list:"
 
 
 class BoundedCountPaginator(Paginator):
@@ -81,25 +70,6 @@ class SongPagination(StandardPagination):
         return schema
 
 
-def _list_cache_key(request) -> str | None:
-    """A key for an anonymous JSON GET of the list, or None when it must not be cached.
-    The query string is normalized (sorted parameters, normalized search text) so that
-    equivalent requests share one entry."""
-    if request.method != "GET" or "HTTP_AUTHORIZATION" in request.META:
-        return None
-    if settings.SESSION_COOKIE_NAME in request.COOKIES:
-        return None
-    if "text/html" in request.META.get("HTTP_ACCEPT", ""):
-        return None
-    params = []
-    for name, value in parse_qsl(request.META.get("QUERY_STRING", ""), keep_blank_values=True):
-        if name == "format":
-            return None
-        params.append((name, normalize_query(value) if name == "search" else value))
-    digest = hashlib.sha256(urlencode(sorted(params)).encode()).hexdigest()
-    return LIST_CACHE_PREFIX + digest
-
-
 @extend_schema_view(
     list=extend_schema(
         summary="List and search songs",
@@ -131,25 +101,14 @@ class SongViewSet(viewsets.ReadOnlyModelViewSet):
         return filterset.relevance_results()
 
     def dispatch(self, request, *args, **kwargs):
-        # The cache is read before DRF's authentication, permission and throttle checks:
-        # a hit costs one cache read and no database, which is the point of caching it.
-        # Only anonymous requests are cached, so nothing user-specific is ever shared.
-        key = _list_cache_key(request) if self.action_map.get("get") == "list" else None
-        if key is not None:
-            cached = cache.get(key)
-            if cached is not None:
-                content, exact = cached
-                return HttpResponse(
-                    content,
-                    content_type="application/json",
-                    headers={"X-Cache": "hit", "X-Total-Count-Exact": exact},
-                )
+        # Hits are answered by SongListCacheMiddleware before this view runs; a miss of an
+        # anonymous list request fills the cache here.
+        key = list_cache_key(request) if self.action_map.get("get") == "list" else None
         response = super().dispatch(request, *args, **kwargs)
         is_json = getattr(response, "accepted_media_type", "") == "application/json"
         if key is not None and response.status_code == 200 and is_json:
             response.render()
-            exact = response.headers.get("X-Total-Count-Exact", "true")
-            cache.set(key, (response.content, exact), LIST_CACHE_SECONDS)
+            list_cache_store(key, response)
         return response
 
     def list(self, request: Request, *args, **kwargs) -> Response:

@@ -273,6 +273,29 @@ def test_anonymous_repeat_is_served_from_cache(api_client):
     assert other.json()["count"] == 0
 
 
+def test_a_cache_hit_costs_no_query_and_keeps_the_response_headers(api_client, django_assert_num_queries):
+    SongFactory(title="Cached Song")
+    first = api_client.get("/api/songs/?search=cached")
+
+    with django_assert_num_queries(0):
+        hit = api_client.get("/api/songs/?search=cached")
+
+    assert hit["X-Cache"] == "hit"
+    assert hit.json() == first.json()
+    for header in ("Content-Type", "X-Total-Count-Exact", "X-Frame-Options"):
+        assert hit[header] == first[header]
+
+
+def test_the_cache_is_per_host_because_pagination_links_are_absolute(api_client):
+    SongFactory.create_batch(3, title="Paged Song")
+    api_client.get("/api/songs/?search=paged&page_size=1", HTTP_HOST="localhost")
+
+    other_host = api_client.get("/api/songs/?search=paged&page_size=1", HTTP_HOST="127.0.0.1")
+
+    assert "X-Cache" not in other_host
+    assert other_host.json()["next"].startswith("http://127.0.0.1/")
+
+
 def test_authenticated_requests_are_never_served_from_the_anonymous_cache(api_client, auth_client):
     song = SongFactory(title="Cached Song")
     api_client.get("/api/songs/?search=cached")

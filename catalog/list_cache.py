@@ -1,0 +1,91 @@
+"""A short-lived cache of anonymous song-list responses.
+
+The song list view fills it; `SongListCacheMiddleware` answers hits early in the middleware
+stack (after the security, static-file and CORS middleware, before sessions, CSRF,
+authentication and the view), so a repeated popular search costs one cache read and no
+database. Only anonymous requests are cached, so nothing user-specific is ever shared; a
+Redis outage turns hits into misses (the cache ignores its errors).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from urllib.parse import parse_qsl, urlencode
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import DisallowedHost
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+
+from catalog.selectors.search_text import normalize_query
+
+# Short, because the rating aggregates shown in the list change in the background.
+LIST_CACHE_SECONDS = 15
+LIST_CACHE_PREFIX = "catalog:songs:list:"
+# The headers of the view's response a hit repeats; the rest is the same for every request.
+KEPT_HEADERS = ("Content-Type", "Vary", "Allow", "X-Total-Count-Exact")
+
+
+def list_cache_key(request: HttpRequest) -> str | None:
+    """A key for an anonymous JSON GET of the list, or None when it must not be cached.
+
+    The query string is normalized (sorted parameters, normalized search text) so that
+    equivalent requests share one entry; scheme and host are part of the key because the
+    pagination links in the body are absolute URLs.
+    """
+    if request.method != "GET" or "HTTP_AUTHORIZATION" in request.META:
+        return None
+    if settings.SESSION_COOKIE_NAME in request.COOKIES:
+        return None
+    if "text/html" in request.META.get("HTTP_ACCEPT", ""):
+        return None
+    try:
+        host = request.get_host()
+    except DisallowedHost:
+        return None
+    params = []
+    for name, value in parse_qsl(request.META.get("QUERY_STRING", ""), keep_blank_values=True):
+        if name == "format":
+            return None
+        params.append((name, normalize_query(value) if name == "search" else value))
+    identity = f"{request.scheme}://{host}?{urlencode(sorted(params))}"
+    return LIST_CACHE_PREFIX + hashlib.sha256(identity.encode()).hexdigest()
+
+
+def list_cache_store(key: str, response) -> None:
+    """Keep a rendered 200 JSON response of the list under `key`."""
+    headers = {name: response[name] for name in KEPT_HEADERS if name in response}
+    cache.set(key, (response.content, headers), LIST_CACHE_SECONDS)
+
+
+def list_cache_response(key: str) -> HttpResponse | None:
+    cached = cache.get(key)
+    if cached is None:
+        return None
+    content, headers = cached
+    response = HttpResponse(content, headers=headers)
+    response["X-Cache"] = "hit"
+    # The clickjacking middleware, which the hit skips, would have said the same.
+    response["X-Frame-Options"] = settings.X_FRAME_OPTIONS
+    return response
+
+
+class SongListCacheMiddleware:
+    """Answers a cached anonymous GET of the song list before the rest of the stack runs."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self._list_path: str | None = None
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if self._list_path is None:
+            self._list_path = reverse("song-list")
+        if request.path == self._list_path:
+            key = list_cache_key(request)
+            if key is not None:
+                hit = list_cache_response(key)
+                if hit is not None:
+                    return hit
+        return self.get_response(request)
