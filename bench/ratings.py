@@ -2,7 +2,7 @@
 and drift.
 
     DATABASE_URL=postgres://... REDIS_URL=redis://... python bench/ratings.py \
-        [--songs 1000000] [--users 1000] [--duration 20] [--clients 8,32]
+        [--songs 1000000] [--users 1000] [--duration 20] [--clients 8,32] [--driver wrk|python]
 
 Fills the database up to --songs songs (with `load_music` on a catalog written by
 bench/make_catalog.py when that command exists, else with one SQL statement) and --users
@@ -14,13 +14,24 @@ each client count it sends POST /api/ratings/ as fast as the clients can for --d
 seconds (random users; 80% of votes on random songs of the whole catalog, 20% on 50 hot
 songs), and prints:
 
-- POST/s and latency percentiles (each request a new connection: Gunicorn's sync workers do
-  not keep connections alive);
+- POST/s and latency percentiles (Gunicorn's sync workers close the connection after each
+  response, so every request opens a new one);
 - probe lag: all along the run a probe thread rates songs nobody else touches and measures
   how long until the song's stored aggregates equal the ratings table (p50/p95/max);
 - final lag: from the last POST until no song in the catalog drifts;
 - drift after the run (must be 0), and how many flush tasks served how many votes;
 - the duration of one reconcile pass over the whole catalog.
+
+The load comes from one of two drivers (--driver). `wrk` (the default when `wrk` is on
+PATH; Debian package `wrk`) runs bench/ratings_wrk.lua with the tokens, song ids and hot
+songs written to files; it costs the shared cores much less per vote than `python`, an
+asyncio client in this process (the default otherwise). wrk's latencies start when the
+request is written (after the connect), the Python driver's before the connect.
+
+Each phase also checks the count against the server's request log: the ratings rows added
+must equal the 201 (created) answers it logged, and the clients must have received every 2xx
+it logged but for at most one request per connection that wrk leaves in flight when its time
+is up (the Python driver waits for its last answers).
 
 The database and the Redis database are the bench's own: both are emptied of ratings/keys.
 """
@@ -34,6 +45,7 @@ import json
 import os
 import random
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -41,6 +53,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -57,6 +71,7 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 HOT_SONGS = 50
 PROBE_SONGS = 40
 PROBE_USERS = 5
+WRK_SCRIPT = BASE_DIR / "bench" / "ratings_wrk.lua"
 
 
 def parse_args() -> argparse.Namespace:
@@ -74,6 +89,13 @@ def parse_args() -> argparse.Namespace:
         help="Gunicorn sync workers (default: WEB_CONCURRENCY, else Gunicorn's advice of 2 x cores + 1)",
     )
     parser.add_argument("--celery-concurrency", type=int, default=2)
+    parser.add_argument(
+        "--driver",
+        choices=["wrk", "python"],
+        default="wrk" if shutil.which("wrk") else "python",
+        help="load generator (default: wrk when it is on PATH, else python)",
+    )
+    parser.add_argument("--wrk-threads", type=int, default=1, help="wrk threads (--driver wrk)")
     parser.add_argument("--seed", type=int, default=7)
     return parser.parse_args()
 
@@ -232,6 +254,16 @@ class Services:
     def worker_log(self) -> str:
         return (self.logs / "worker.log").read_text(errors="replace")
 
+    def web_log_size(self) -> int:
+        return (self.logs / "web.log").stat().st_size
+
+    def answered_votes(self, since: int) -> Counter:
+        """Statuses of POST /api/ratings/ in the server's request log after byte `since`."""
+        with (self.logs / "web.log").open("rb") as log:
+            log.seek(since)
+            text = log.read().decode(errors="replace")
+        return Counter(int(status) for status in re.findall(r"POST /api/ratings/ (\d{3}) ", text))
+
     def flush_counts(self) -> tuple[int, int]:
         """(flush tasks run, songs they recomputed) so far, from the worker's log."""
         log = self.worker_log()
@@ -301,6 +333,93 @@ async def run_clients(
     return latencies, statuses, last_done - started
 
 
+@dataclass
+class Load:
+    """What one phase's driver measured: answers by status (0: no answer), the phase's length,
+    latency percentiles of the 2xx answers, and the driver's CPU seconds outside this process."""
+
+    statuses: Counter
+    span: float
+    p50: float
+    p95: float
+    p99: float
+    external_cpu: float = 0.0
+    transport_errors: dict[str, int] = field(default_factory=dict)
+
+
+def run_python(
+    port: int,
+    clients: int,
+    duration: float,
+    tokens: list[str],
+    song_ids: list[int],
+    hot: list[int],
+    seed: int,
+) -> Load:
+    latencies, statuses, span = asyncio.run(run_clients(port, clients, duration, tokens, song_ids, hot, seed))
+    return Load(
+        Counter(statuses),
+        span,
+        percentile(latencies, 50),
+        percentile(latencies, 95),
+        percentile(latencies, 99),
+    )
+
+
+def write_wrk_data(directory: Path, tokens: list[str], song_ids: list[int], hot: list[int]) -> list[str]:
+    """Writes the files bench/ratings_wrk.lua reads; returns them as its arguments."""
+    (directory / "tokens.txt").write_text("\n".join(tokens) + "\n")
+    ranges, ordered = [], sorted(song_ids)
+    first = previous = ordered[0]
+    for song in ordered[1:]:
+        if song != previous + 1:
+            ranges.append(f"{first} {previous}")
+            first = song
+        previous = song
+    ranges.append(f"{first} {previous}")
+    (directory / "songs.txt").write_text("\n".join(ranges) + "\n")
+    (directory / "hot.txt").write_text("\n".join(map(str, hot)) + "\n")
+    return [str(directory / name) for name in ("tokens.txt", "songs.txt", "hot.txt")]
+
+
+def run_wrk(port: int, clients: int, duration: float, threads: int, data: list[str], seed: int) -> Load:
+    command = [
+        "wrk",
+        "--latency",
+        f"--threads={min(threads, clients)}",
+        f"--connections={clients}",
+        f"--duration={max(1, round(duration))}s",
+        "--timeout=10s",
+        f"--script={WRK_SCRIPT}",
+        f"http://127.0.0.1:{port}",
+        "--",
+        *data,
+        str(seed),
+    ]
+    with tempfile.TemporaryFile("w+") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+        # wait4 gives the CPU of this child alone (os.times() would also count the pgrep calls).
+        _, code, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(code)
+        out.seek(0)
+        text = out.read()
+    found = re.search(r"^ratings-wrk (\{.*\})$", text, re.MULTILINE)
+    if process.returncode != 0 or not found:
+        raise RuntimeError(f"wrk failed ({process.returncode}):\n{text}")
+    report = json.loads(found.group(1))
+    errors = report["errors"]
+    transport = {name: errors[name] for name in ("connect", "read", "write", "timeout") if errors[name]}
+    return Load(
+        Counter({int(status): count for status, count in report["statuses"].items()}),
+        report["duration_us"] / 1e6,
+        report["p50_us"] / 1e6,
+        report["p95_us"] / 1e6,
+        report["p99_us"] / 1e6,
+        external_cpu=usage.ru_utime + usage.ru_stime,
+        transport_errors=transport,
+    )
+
+
 class Probe(threading.Thread):
     """Rates songs nobody else touches, one at a time, and measures how long each takes to be
     reflected exactly in the song's stored aggregates."""
@@ -310,6 +429,7 @@ class Probe(threading.Thread):
         self.port, self.tokens, self.song_ids, self.stop_event = port, tokens, song_ids, stop
         self.lags: list[float] = []
         self.timeouts = 0
+        self.statuses: Counter = Counter()
 
     def run(self) -> None:
         from django.db import connection
@@ -330,7 +450,9 @@ class Probe(threading.Thread):
                         "Authorization": f"Bearer {rng.choice(self.tokens)}",
                     },
                 )
-                if conn.getresponse().status not in (200, 201):
+                status = conn.getresponse().status
+                self.statuses[status] += 1
+                if status not in (200, 201):
                     continue
                 answered = time.perf_counter()
                 truth = song_ratings_truth(song_ids=[song])
@@ -439,9 +561,11 @@ def main() -> int:
     logs = Path(tempfile.mkdtemp(prefix="bench-ratings-"))
     port = free_port()
     services = Services(args, port, logs)
+    wrk_data = write_wrk_data(logs, tokens, load_songs, hot) if args.driver == "wrk" else []
     print(
         f"catalog {Song.objects.count():,} songs, {args.users} users; gunicorn x{args.web_workers}, "
-        f"celery worker concurrency {args.celery_concurrency}; {os.cpu_count()} CPUs; logs in {logs}"
+        f"celery worker concurrency {args.celery_concurrency}; driver {args.driver}; "
+        f"{os.cpu_count()} CPUs; logs in {logs}"
     )
     results = []
     meter = CpuMeter(services)
@@ -451,30 +575,60 @@ def main() -> int:
         wait_until_no_drift(30)
         for clients in [int(c) for c in args.clients.split(",")]:
             flushes_before, recomputed_before = services.flush_counts()
+            rows_before, log_offset = Rating.objects.count(), services.web_log_size()
+            connection.close()
             cpu_before = meter.sample()
             stop = threading.Event()
             probe = Probe(port, probe_tokens, probe_songs, stop)
             probe.start()
-            latencies, statuses, span = asyncio.run(
-                run_clients(port, clients, args.duration, tokens, load_songs, hot, args.seed + clients)
-            )
+            seed = args.seed + clients
+            if args.driver == "wrk":
+                load = run_wrk(port, clients, args.duration, args.wrk_threads, wrk_data, seed)
+            else:
+                load = run_python(port, clients, args.duration, tokens, load_songs, hot, seed)
             cpu = {name: value - cpu_before[name] for name, value in meter.sample().items()}
+            cpu["bench"] += load.external_cpu
+            span, statuses = load.span, load.statuses
             stop.set()
             probe.join(timeout=15)
             final_lag = wait_until_no_drift(60)
             drift = len(songs_with_drifted_ratings())
             flushes_after, recomputed_after = services.flush_counts()
             flushes, recomputed = flushes_after - flushes_before, recomputed_after - recomputed_before
-            ok = len(latencies)
+            ok = statuses[200] + statuses[201]
+            # The count check: every rating the server says it created (201 in its request log)
+            # is a row, and the clients received every 2xx the server sent, but for the requests
+            # wrk leaves in flight when its time is up (at most one per connection: the server
+            # answers them to a closed socket). The Python driver waits for its last answers.
+            rows_added = Rating.objects.count() - rows_before
+            created = statuses[201] + probe.statuses[201]
+            server = services.answered_votes(log_offset)
+            server_ok = sum(n for status, n in server.items() if 200 <= status < 300)
+            client_ok = ok + probe.statuses[200] + probe.statuses[201]
+            unread = server_ok - client_ok
+            count_ok = (
+                rows_added == server[201]
+                and server[201] >= created
+                and 0 <= unread <= (clients if args.driver == "wrk" else 0)
+            )
             row = {
                 "clients": clients,
+                "driver": args.driver,
                 "posts": ok,
-                "errors": sum(n for status, n in statuses.items() if status not in (200, 201)),
-                "statuses": statuses,
+                "errors": sum(n for status, n in statuses.items() if status not in (200, 201))
+                + sum(load.transport_errors.values()),
+                "statuses": dict(statuses),
+                "transport_errors": load.transport_errors,
+                "rows_added": rows_added,
+                "created_answers": created,
+                "server_201": server[201],
+                "server_2xx": server_ok,
+                "client_2xx": client_ok,
+                "count_ok": count_ok,
                 "post_per_s": ok / span,
-                "p50_ms": percentile(latencies, 50) * 1000,
-                "p95_ms": percentile(latencies, 95) * 1000,
-                "p99_ms": percentile(latencies, 99) * 1000,
+                "p50_ms": load.p50 * 1000,
+                "p95_ms": load.p95 * 1000,
+                "p99_ms": load.p99 * 1000,
                 "probe_lag_p50_s": percentile(probe.lags, 50),
                 "probe_lag_p95_s": percentile(probe.lags, 95),
                 "probe_lag_max_s": max(probe.lags, default=float("nan")),
@@ -488,6 +642,8 @@ def main() -> int:
                 "cpu_ms_per_vote": {
                     name: cpu[name] * 1000 / max(ok, 1) for name in ("web", "worker", "postgres", "bench")
                 },
+                # Of the load generator's share ("bench": this process, probe included), wrk's.
+                "wrk_cpu_ms_per_vote": load.external_cpu * 1000 / max(ok, 1),
                 "machine_busy_cores": cpu["machine_busy"] / span,
                 "ours_cores": sum(cpu[name] for name in ("web", "worker", "postgres", "bench")) / span,
             }
@@ -500,10 +656,19 @@ def main() -> int:
                 f"last POST -> no drift {final_lag if final_lag is None else round(final_lag, 2)} s; "
                 f"drift {drift}; {flushes} flush tasks recomputed {recomputed} songs for {ok} votes"
             )
+            print(
+                f"      count check {'ok' if count_ok else 'FAILED'}: {rows_added} rows added, server log "
+                f"{server[201]} 201 / {server_ok} 2xx, clients {created} 201 / {client_ok} 2xx, "
+                f"{unread} answered after the client stopped "
+                f"(load {dict(sorted(statuses.items()))}, probe {dict(sorted(probe.statuses.items()))}"
+                + (f", transport errors {load.transport_errors}" if load.transport_errors else "")
+                + ")"
+            )
             per_vote = row["cpu_ms_per_vote"]
             print(
                 "      CPU per vote: "
                 + ", ".join(f"{name} {value:.2f} ms" for name, value in per_vote.items())
+                + (f" (of which wrk {row['wrk_cpu_ms_per_vote']:.2f} ms)" if args.driver == "wrk" else "")
                 + f"; machine busy {row['machine_busy_cores']:.2f} of {os.cpu_count()} cores, "
                 f"this bench's processes {row['ours_cores']:.2f}"
             )
@@ -520,7 +685,7 @@ def main() -> int:
     print(
         json.dumps({"runs": results, "reconcile_ms": reconcile_s * 1000, "repaired": repaired}, default=str)
     )
-    clean = all(row["drift"] == 0 and row["errors"] == 0 for row in results)
+    clean = all(row["drift"] == 0 and row["errors"] == 0 and row["count_ok"] for row in results)
     return 0 if clean else 1
 
 
