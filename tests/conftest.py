@@ -31,15 +31,28 @@ SERVICE_MARKERS = {
 }
 
 
+def _missing_services(item) -> list[str]:
+    return [
+        reason
+        for marker, (available, reason) in SERVICE_MARKERS.items()
+        if item.get_closest_marker(marker) and not available()
+    ]
+
+
 def pytest_collection_modifyitems(config, items):
-    require = os.environ.get("REQUIRE_SERVICES") == "1"
+    if os.environ.get("REQUIRE_SERVICES") == "1":
+        return
     for item in items:
-        for marker, (available, reason) in SERVICE_MARKERS.items():
-            if item.get_closest_marker(marker) and not available():
-                if require:
-                    item.add_marker(pytest.mark.xfail(reason=reason, run=False, strict=True))
-                else:
-                    item.add_marker(pytest.mark.skip(reason=reason))
+        for reason in _missing_services(item):
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def pytest_runtest_setup(item):
+    # With REQUIRE_SERVICES=1 a missing service is a failure, never a silent skip.
+    if os.environ.get("REQUIRE_SERVICES") == "1":
+        missing = _missing_services(item)
+        if missing:
+            pytest.fail("; ".join(missing), pytrace=False)
 
 
 @pytest.fixture(autouse=True)
