@@ -17,6 +17,7 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from catalog.list_cache import list_cache_clear_local
 from music_discovery.celery import app as celery_app
 from tests.factories import UserFactory
 
@@ -57,10 +58,13 @@ def pytest_runtest_setup(item):
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Each test starts with an empty cache, so throttles and cached responses never leak."""
+    """Each test starts with an empty cache (and no process-local copies of cached song
+    lists), so throttles and cached responses never leak."""
     cache.clear()
+    list_cache_clear_local()
     yield
     cache.clear()
+    list_cache_clear_local()
 
 
 @pytest.fixture(autouse=True)

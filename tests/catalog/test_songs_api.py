@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
+from django.core.cache import cache
 from django.test import override_settings
 
+from catalog import list_cache
 from catalog.models import Song
 from tests.factories import ArtistFactory, SongArtistFactory, SongFactory
 
@@ -284,6 +288,21 @@ def test_a_cache_hit_costs_no_query_and_keeps_the_response_headers(api_client, d
     assert hit.json() == first.json()
     for header in ("Content-Type", "X-Total-Count-Exact", "X-Frame-Options"):
         assert hit[header] == first[header]
+
+
+def test_a_process_keeps_its_copy_of_a_hit_until_the_shared_entry_expires(api_client, monkeypatch):
+    SongFactory(title="Cached Song")
+    api_client.get("/api/songs/?search=cached")
+    api_client.get("/api/songs/?search=cached")  # a hit: this process now holds a copy
+    cache.clear()  # the shared entry is gone
+
+    from_memory = api_client.get("/api/songs/?search=cached")
+    started = time.time()
+    monkeypatch.setattr(list_cache, "_now", lambda: started + list_cache.LIST_CACHE_SECONDS + 1)
+    after_expiry = api_client.get("/api/songs/?search=cached")
+
+    assert from_memory["X-Cache"] == "hit"
+    assert "X-Cache" not in after_expiry
 
 
 def test_the_cache_is_per_host_because_pagination_links_are_absolute(api_client):
