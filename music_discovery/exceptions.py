@@ -2,7 +2,7 @@
 
 DRF views answer errors through `api_exception_handler`. Errors raised before or outside
 a DRF view (an unknown URL, a disallowed Host, an unhandled exception) reach Django's
-handler400/404/500 instead: under /api/ those answer the same JSON shape, elsewhere
+handler400/403/404/500 instead: under /api/ those answer the same JSON shape, elsewhere
 (the admin) Django's usual pages.
 """
 
@@ -77,8 +77,3 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if _is_api(request):
         return JsonResponse({"detail": "Internal server error."}, status=500)
     return defaults.server_error(request)
-
-
-# urls.py names these handler400 and handler500; they answer JSON under /api/ only.
-json_bad_request = bad_request
-json_server_error = server_error

@@ -22,7 +22,7 @@ urlpatterns = [
     path("api/", include(api_patterns)),
 ]
 
-handler400 = "music_discovery.exceptions.json_bad_request"
+handler400 = "music_discovery.exceptions.bad_request"
 handler403 = "music_discovery.exceptions.permission_denied"
 handler404 = "music_discovery.exceptions.not_found"
-handler500 = "music_discovery.exceptions.json_server_error"
+handler500 = "music_discovery.exceptions.server_error"
