@@ -8,6 +8,7 @@ cannot be bypassed.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -16,6 +17,8 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from catalog.models import Rating
+from catalog.services.ratings import song_ratings_mark_dirty
 from users.models import Profile, User
 from users.moods import MOODS
 
@@ -172,10 +175,13 @@ def user_update(
 def user_delete(*, user: User) -> None:
     """Delete the account and everything that cascades from it (profile, ratings...).
     Its refresh tokens are blacklisted first: the token rows outlive the user, and a
-    refresh token of a deleted user must be refused as such."""
+    refresh token of a deleted user must be refused as such. The songs it had rated get
+    their aggregates recomputed after the commit, as for any other removed rating."""
     with transaction.atomic():
+        rated_song_ids = list(Rating.objects.filter(user=user).values_list("song_id", flat=True))
         user_tokens_revoke(user=user)
         user.delete()
+        transaction.on_commit(partial(song_ratings_mark_dirty, song_ids=rated_song_ids), robust=True)
 
 
 def user_tokens_revoke(*, user: User) -> int:

@@ -11,7 +11,8 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from tests.factories import UserFactory
+from catalog.services.ratings import rating_submit
+from tests.factories import SongFactory, UserFactory
 from users import selectors, services
 from users.models import Profile, User
 
@@ -172,6 +173,21 @@ def test_user_delete_cascades_and_blacklists(user):
     token = OutstandingToken.objects.get()
     assert token.user is None
     assert BlacklistedToken.objects.filter(token=token).exists()
+
+
+def test_user_delete_recomputes_the_songs_it_had_rated(user, django_capture_on_commit_callbacks):
+    song = SongFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        rating_submit(user_id=user.pk, song_id=song.pk, score=5)
+        rating_submit(user_id=UserFactory().pk, song_id=song.pk, score=1)
+    song.refresh_from_db()
+    assert (song.total_ratings, song.average_rating) == (2, 3.0)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.user_delete(user=user)
+
+    song.refresh_from_db()
+    assert (song.total_ratings, song.average_rating) == (1, 1.0)
 
 
 def test_user_logout_refuses_someone_elses_token(user):
