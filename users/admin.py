@@ -34,10 +34,7 @@ class ProfileForm(forms.ModelForm):
             if cleaned.get(field) is None:
                 continue
             try:
-                if field == "moods":
-                    cleaned[field] = services.moods_normalize(cleaned[field])
-                else:
-                    cleaned[field] = services.profile_list_normalize(cleaned[field], field=field)
+                cleaned[field] = services.profile_field_normalize(field, cleaned[field])
             except forms.ValidationError as error:
                 self.add_error(None, error)
         return cleaned
@@ -70,6 +67,14 @@ class UserAdmin(DjangoUserAdmin):
             },
         ),
     )
+
+    def delete_model(self, request, obj: User) -> None:
+        # Through the service, like the API: tokens revoked, rated songs recomputed.
+        services.user_delete(user=obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for user in queryset:
+            services.user_delete(user=user)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

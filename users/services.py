@@ -72,16 +72,17 @@ def moods_normalize(values: Iterable[str]) -> list[str]:
     return moods
 
 
+def profile_field_normalize(field: str, values: Iterable[str]) -> list[str]:
+    """One profile list, normalized by its field's rules (moods: the fixed vocabulary)."""
+    if field == "moods":
+        return moods_normalize(values)
+    return profile_list_normalize(values, field=field)
+
+
 def _profile_values(profile: dict[str, list[str]]) -> dict[str, list[str]]:
-    values: dict[str, list[str]] = {}
-    for field in PROFILE_FIELDS:
-        if field in profile:
-            values[field] = (
-                moods_normalize(profile[field])
-                if field == "moods"
-                else profile_list_normalize(profile[field], field=field)
-            )
-    return values
+    return {
+        field: profile_field_normalize(field, profile[field]) for field in PROFILE_FIELDS if field in profile
+    }
 
 
 def _integrity_error_as_validation_error(error: IntegrityError) -> ValidationError:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
+from rest_framework_simplejwt.tokens import RefreshToken
 
-from tests.factories import UserFactory
+from catalog.services.ratings import rating_submit
+from tests.factories import SongFactory, UserFactory
 from users.models import Profile, User
 
 pytestmark = pytest.mark.django_db
@@ -142,3 +145,23 @@ def test_non_staff_cannot_reach_admin(client, user):
 
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_deleting_a_user_in_the_admin_goes_through_the_service(
+    client, user, django_capture_on_commit_callbacks
+):
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    song = SongFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        rating_submit(user_id=user.pk, song_id=song.pk, score=4)
+    token = RefreshToken.for_user(user)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("admin:users_user_delete", args=[user.pk]), {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not User.objects.filter(pk=user.pk).exists()
+    song.refresh_from_db()
+    assert song.total_ratings == 0
+    assert BlacklistedToken.objects.filter(token__jti=token["jti"]).exists()
