@@ -32,6 +32,7 @@ PROFILE_FIELDS = ("favorite_genres", "favorite_artists", "moods")
 EMAIL_CONSTRAINT = "users_user_email_ci_unique"
 EMAIL_TAKEN = "A user with that email already exists."
 USERNAME_TAKEN = "A user with that username already exists."
+TOKEN_INVALID = "Token is invalid or expired."
 
 
 def unknown_moods_message(unknown: Iterable[str]) -> str:
@@ -198,8 +199,9 @@ def user_tokens_revoke(*, user: User) -> int:
 
 
 def user_logout(*, user: User, refresh: RefreshToken) -> None:
-    """Blacklist one refresh token. The caller has checked it belongs to `user`."""
+    """Blacklist one refresh token of `user`. Someone else's token gets the same answer as
+    an invalid one: no hint that it is valid."""
     if str(refresh.payload.get(jwt_settings.USER_ID_CLAIM)) != str(user.pk):
-        raise ValidationError({"refresh": ["Token is invalid or expired."]})
+        raise ValidationError({"refresh": [TOKEN_INVALID]})
     with transaction.atomic():
         refresh.blacklist()

@@ -84,7 +84,7 @@ class LogoutView(APIView):
         },
     )
     def post(self, request: Request) -> Response:
-        serializer = LogoutSerializer(data=request.data, context={"request": request})
+        serializer = LogoutSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.user_logout(user=request.user, refresh=serializer.validated_data["refresh"])
         return Response(status=status.HTTP_205_RESET_CONTENT)
