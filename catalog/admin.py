@@ -1,8 +1,9 @@
 from django.contrib import admin
 from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 
-from catalog.models import Artist, Song, SongArtist
+from catalog.models import Artist, Rating, Song, SongArtist
 from catalog.selectors.search import song_search_top
+from catalog.services.ratings import song_ratings_mark_dirty_on_commit
 
 
 class SongArtistInline(admin.TabularInline):
@@ -60,18 +61,6 @@ class ArtistAdmin(admin.ModelAdmin):
 # ------------------------------------------------------------------------------
 # Ratings
 # ------------------------------------------------------------------------------
-from functools import partial  # noqa: E402
-
-from django.db import transaction  # noqa: E402
-
-from catalog.models import Rating  # noqa: E402
-from catalog.services.ratings import song_ratings_mark_dirty  # noqa: E402
-
-
-def _recompute_after_commit(song_ids: list[int]) -> None:
-    transaction.on_commit(partial(song_ratings_mark_dirty, song_ids=song_ids), robust=True)
-
-
 @admin.register(Rating)
 class RatingAdmin(admin.ModelAdmin):
     """Writes here bypass the API, so each one asks for its song's aggregates to be
@@ -94,14 +83,14 @@ class RatingAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        _recompute_after_commit([obj.song_id])
+        song_ratings_mark_dirty_on_commit(song_ids=[obj.song_id])
 
     def delete_model(self, request, obj):
         song_id = obj.song_id
         super().delete_model(request, obj)
-        _recompute_after_commit([song_id])
+        song_ratings_mark_dirty_on_commit(song_ids=[song_id])
 
     def delete_queryset(self, request, queryset):
         song_ids = sorted(set(queryset.values_list("song_id", flat=True)))
         super().delete_queryset(request, queryset)
-        _recompute_after_commit(song_ids)
+        song_ratings_mark_dirty_on_commit(song_ids=song_ids)

@@ -8,7 +8,6 @@ cannot be bypassed.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -18,7 +17,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from catalog.models import Rating
-from catalog.services.ratings import song_ratings_mark_dirty
+from catalog.services.ratings import song_ratings_mark_dirty_on_commit
 from users.models import Profile, User
 from users.moods import MOODS
 
@@ -183,7 +182,7 @@ def user_delete(*, user: User) -> None:
         rated_song_ids = list(Rating.objects.filter(user=user).values_list("song_id", flat=True))
         user_tokens_revoke(user=user)
         user.delete()
-        transaction.on_commit(partial(song_ratings_mark_dirty, song_ids=rated_song_ids), robust=True)
+        song_ratings_mark_dirty_on_commit(song_ids=rated_song_ids)
 
 
 def user_tokens_revoke(*, user: User) -> int:

@@ -108,8 +108,7 @@ def rating_submit(*, user_id: int, song_id: int, score: int) -> tuple[Rating, bo
         # statement and the commit. Nothing was stored.
         _raise_missing_party(user_id=user_id, song_id=song_id)
         raise ValidationError("The rating could not be stored; please retry.") from exc
-    # Runs at once when the write has committed already, else after the caller's commit.
-    transaction.on_commit(partial(song_ratings_mark_dirty, song_ids=[song_id]), robust=True)
+    song_ratings_mark_dirty_on_commit(song_ids=[song_id])
     return rating, created
 
 
@@ -164,13 +163,19 @@ def rating_delete(*, user_id: int, song_id: int) -> bool:
     with transaction.atomic():
         deleted, _ = Rating.objects.filter(user_id=user_id, song_id=song_id).delete()
         if deleted:
-            transaction.on_commit(partial(song_ratings_mark_dirty, song_ids=[song_id]), robust=True)
+            song_ratings_mark_dirty_on_commit(song_ids=[song_id])
     return bool(deleted)
 
 
 # ------------------------------------------------------------------------------
 # Aggregates
 # ------------------------------------------------------------------------------
+def song_ratings_mark_dirty_on_commit(*, song_ids: Sequence[int]) -> None:
+    """Mark these songs dirty once the current transaction commits (at once outside one).
+    For every write that adds, changes or removes ratings, whichever path it takes."""
+    transaction.on_commit(partial(song_ratings_mark_dirty, song_ids=list(song_ids)), robust=True)
+
+
 def song_ratings_mark_dirty(*, song_ids: Sequence[int]) -> None:
     """Ask for these songs' aggregates to be recomputed soon. Call after commit.
 
