@@ -91,6 +91,13 @@ def test_artist_names_are_searched_too(api_client, catalog):
     assert search(api_client, "shape sheeran") == ["Shape of You"]
 
 
+def test_a_corrected_term_matches_artist_names_too(api_client, catalog):
+    # "belever" is corrected to "believer", which only a title and an artist's name hold.
+    SongArtistFactory(song=catalog["Space Oddity"], artist=ArtistFactory(name="The Believers"))
+    assert search(api_client, "belever") == ["Believer", "Space Oddity"]
+    assert search(api_client, "belever oddity") == ["Space Oddity"]
+
+
 def test_one_and_two_letter_queries_are_title_prefixes(api_client, catalog):
     assert search(api_client, "b") == [
         "Bad Boy",
