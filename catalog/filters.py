@@ -69,15 +69,34 @@ class StableOrderingFilter(django_filters.OrderingFilter):
 
 
 class CachedFormFilterSet(django_filters.FilterSet):
-    """Builds its form class once per class instead of once per request: the fields depend
-    on nothing but the declarations, and building them costs more than the search itself."""
+    """Builds its form class once per class (per set of filters) instead of once per
+    request: the fields depend on nothing but the declarations.
+
+    With `only_given=True` it copies, validates and applies only the filters whose
+    parameters `data` has (a filter whose parameter is absent does nothing anyway): copying
+    every filter and form field per request cost ~1.5 ms for the songs' thirty filters,
+    more than most searches. The browsable API's filter form, which must show every field,
+    builds the filter set without it."""
+
+    # Distinct filter sets whose form class is kept per class; past that, built per request.
+    FORM_CLASSES_KEPT = 256
+
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None, only_given: bool = False):
+        if only_given and data is not None and prefix is None:
+            self.base_filters = {name: f for name, f in type(self).base_filters.items() if name in data}
+        super().__init__(data, queryset, request=request, prefix=prefix)
 
     def get_form_class(self):
         cls = type(self)
-        form_class = cls.__dict__.get("_form_class")
+        form_classes = cls.__dict__.get("_form_classes")
+        if form_classes is None:
+            form_classes = cls._form_classes = {}
+        names = tuple(self.filters)
+        form_class = form_classes.get(names)
         if form_class is None:
             form_class = super().get_form_class()
-            cls._form_class = form_class
+            if len(form_classes) < self.FORM_CLASSES_KEPT:
+                form_classes[names] = form_class
         return form_class
 
 

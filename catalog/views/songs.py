@@ -95,7 +95,9 @@ class SongViewSet(viewsets.ReadOnlyModelViewSet):
     def filter_queryset(self, queryset):
         if self.action != "list":
             return queryset
-        filterset = SongFilter(self.request.query_params, queryset=queryset, request=self.request)
+        filterset = SongFilter(
+            self.request.query_params, queryset=queryset, request=self.request, only_given=True
+        )
         if not filterset.is_valid():
             raise translate_validation(filterset.errors)
         return filterset.relevance_results()
