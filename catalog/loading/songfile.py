@@ -14,6 +14,10 @@ Memory stays compact for a million songs: the JSON decoder hands every object to
 `object_pairs_hook` as soon as it is parsed, and the hook turns a column into a typed
 `array` (or a list of strings) on the spot, so neither per-row dicts nor million-key dicts
 outlive their own parsing.
+
+A large columnar file has about half of its numeric columns decoded by a forked child
+process while this one decodes the others (`_ChildDecode`); validation and its messages do
+not depend on which process decoded a column.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from __future__ import annotations
 import codecs
 import json
 import math
+import mmap
+import multiprocessing
 import operator
 from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -34,6 +40,10 @@ import msgspec
 from catalog.loading.columns import COLUMN_NAMES, COLUMNS, FEATURE_COLUMNS, ColumnSpec
 
 MAX_REPORTED_PROBLEMS = 20
+# Columnar files at least this large (in bytes) have their columns decoded by two processes.
+# msgspec holds the GIL while it decodes, so threads would not help; a fork shares the file's
+# bytes for free and costs a few milliseconds, worth it from a few thousand songs up.
+PARALLEL_DECODE_MIN_BYTES = 4_000_000
 
 _first = operator.itemgetter(0)
 _second = operator.itemgetter(1)
@@ -129,9 +139,11 @@ class _Object:
 
     `kind` says how `values` is stored: "str" (list of str), "int" (array 'q'), "float"
     (array 'd'; `float_mask` marks which were floats when ints were mixed in), "empty",
-    or "raw" (list of whatever the file held, kept only when something is wrong or odd)."""
+    or "raw" (list of whatever the file held, kept only when something is wrong or odd).
+    `valid` and `distinct` are the answers of `_all_valid` and of the duplicate check when
+    they were worked out ahead of validation (else None)."""
 
-    __slots__ = ("keys", "values", "kind", "float_mask", "checked")
+    __slots__ = ("keys", "values", "kind", "float_mask", "checked", "valid", "distinct")
 
     def __init__(
         self,
@@ -148,6 +160,8 @@ class _Object:
         self.float_mask = float_mask
         # True when msgspec already enforced the column's type and range.
         self.checked = checked
+        self.valid: bool | None = None
+        self.distinct: bool | None = None
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -254,12 +268,41 @@ def _decode_fast(data: bytes) -> Any:
         raw_columns = _decode_top(data)
     except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError):
         return None
+    child = _ChildDecode.start(raw_columns) if len(data) >= PARALLEL_DECODE_MIN_BYTES else None
+    try:
+        return _decode_columns(raw_columns, child)
+    finally:
+        if child is not None:
+            child.close()
+
+
+def _decode_columns(raw_columns: dict[str, msgspec.Raw], child: _ChildDecode | None) -> _Object | None:
     names: list[str] = []
     values: list[Any] = []
     reference: list | None = None
+    reference_is_range: bool | None = None
     for spec in COLUMNS:
         raw = raw_columns.pop(spec.name, None)
         if raw is None:
+            continue
+        decoded = child.result(spec.name) if child is not None else None
+        if decoded is not None:
+            # Decoded and checked by the child, exactly as below.
+            keys, compact = decoded
+            if keys is None:
+                # The child found the keys to be 0..n-1 and did not send them.
+                if reference is not None and len(reference) == len(compact):
+                    if reference_is_range is None:
+                        reference_is_range = reference == list(range(len(reference)))
+                    keys = reference if reference_is_range else None
+                if keys is None:
+                    keys = list(range(len(compact)))
+            if reference is None:
+                reference = keys
+            elif keys is not reference and keys == reference:
+                keys = reference
+            names.append(spec.name)
+            values.append(_Object(keys, compact, spec.kind, None, checked=True))
             continue
         try:
             column = _decode_checked[spec.name](raw)
@@ -290,17 +333,143 @@ def _decode_fast(data: bytes) -> Any:
             # Every column then shares one key list instead of a million ints each.
             keys = reference
         if checked:
-            compact: Any = list(column.values())
-            kind = "str" if spec.kind == "str" else spec.kind
-            if spec.kind != "str":
-                compact = array("q" if spec.kind == "int" else "d", compact)
+            compact: Any = _checked_values(spec, column)
+            kind = spec.kind
             mask = None
         else:
             compact, kind, mask = _compact(list(column.values()))
         del column
+        decoded_column = _Object(keys, compact, kind, mask, checked=checked)
+        if child is not None and checked and kind == "str":
+            # The string checks validation makes first, done while the child still decodes.
+            decoded_column.valid = _all_valid(spec, decoded_column)
+            if spec.name == "id":
+                decoded_column.distinct = len(set(compact)) == len(compact)
         names.append(spec.name)
-        values.append(_Object(keys, compact, kind, mask, checked=checked))
+        values.append(decoded_column)
     return _Object(names, values, "raw")
+
+
+def _checked_values(spec: ColumnSpec, column: dict[int, Any]) -> list[str] | array:
+    values: Any = list(column.values())
+    if spec.kind != "str":
+        values = array("q" if spec.kind == "int" else "d", values)
+    return values
+
+
+class _ChildDecode:
+    """A forked child process that decodes and checks the numeric columns at the end of
+    `COLUMNS` (about half of the file's bytes) with the same checked decoders, while the
+    parent decodes the others.
+
+    The child writes the values of each column that passed the checked decoder into a
+    shared anonymous mapping (pickling them through a pipe costs several times more) and
+    sends where they are, with the keys, or None when they are exactly 0..n-1. A column it
+    could not decode that way is left out, so the parent decodes it again on its usual path
+    and reports its problems as it always does. Should the fork or the child fail, every
+    column is decoded by the parent."""
+
+    def __init__(self, process: Any, connection: Any, shared: mmap.mmap, names: frozenset[str]) -> None:
+        self.process = process
+        self.connection = connection
+        self.shared = shared
+        self.names = names
+        self.results: dict[str, tuple[list | None, array]] | None = None
+
+    @classmethod
+    def start(cls, raw_columns: dict[str, msgspec.Raw]) -> _ChildDecode | None:
+        specs = _child_share(raw_columns)
+        if not specs:
+            return None
+        try:
+            context = multiprocessing.get_context("fork")
+        except ValueError:
+            return None  # no fork on this platform
+        columns = {spec.name: raw_columns[spec.name] for spec in specs}
+        try:
+            # Room for every value at 8 bytes; pages are only allocated as they are written.
+            shared = mmap.mmap(-1, sum(_max_values(raw) for raw in columns.values()) * 8)
+        except OSError:
+            return None
+        receiver, sender = context.Pipe(duplex=False)
+        process = context.Process(target=_decode_in_child, args=(columns, shared, sender), daemon=True)
+        try:
+            process.start()
+        except OSError:
+            receiver.close()
+            sender.close()
+            shared.close()
+            return None
+        # Only the child writes: the parent's end must close for a dead child to read as EOF.
+        sender.close()
+        return cls(process, receiver, shared, frozenset(columns))
+
+    def result(self, name: str) -> tuple[list | None, array] | None:
+        """The child's keys and values of column `name`, or None if the parent must decode it."""
+        if name not in self.names:
+            return None
+        if self.results is None:
+            self.results = {}
+            try:
+                placed = self.connection.recv()
+            except (EOFError, OSError):
+                placed = {}
+            with memoryview(self.shared) as view:
+                for column, (keys, typecode, start, stop) in placed.items():
+                    values = array(typecode)
+                    values.frombytes(view[start:stop])
+                    self.results[column] = (keys, values)
+            self.close()
+        return self.results.pop(name, None)
+
+    def close(self) -> None:
+        if self.process.is_alive() and self.results is None:
+            self.process.kill()
+        self.process.join()
+        self.connection.close()
+        self.shared.close()
+
+
+def _max_values(raw: msgspec.Raw) -> int:
+    # Each member of a JSON object takes at least 6 bytes: `"k":0,`.
+    return len(raw) // 6 + 1
+
+
+def _child_share(raw_columns: dict[str, msgspec.Raw]) -> list[ColumnSpec]:
+    """The trailing numeric columns that hold no more than half the known columns' bytes."""
+    present = [spec for spec in COLUMNS if spec.name in raw_columns]
+    half = sum(len(raw_columns[spec.name]) for spec in present) / 2
+    share: list[ColumnSpec] = []
+    size = 0
+    for spec in reversed(present):
+        size += len(raw_columns[spec.name])
+        if spec.kind == "str" or size > half:
+            break
+        share.append(spec)
+    return share
+
+
+def _decode_in_child(columns: dict[str, msgspec.Raw], shared: mmap.mmap, connection: Any) -> None:
+    placed: dict[str, tuple[list | None, str, int, int]] = {}
+    count_keys: list[int] = []
+    start = 0
+    for name, raw in columns.items():
+        spec = COLUMNS[COLUMN_NAMES.index(name)]
+        try:
+            column = _decode_checked[name](raw)
+        except Exception:
+            continue  # the parent decodes it again and says what is wrong
+        keys = list(column)
+        if len(count_keys) != len(keys):
+            count_keys = list(range(len(keys)))
+        values = _checked_values(spec, column)
+        del column
+        stop = start + len(values) * values.itemsize
+        shared[start:stop] = values
+        placed[name] = (None if keys == count_keys else keys, values.typecode, start, stop)
+        start = stop
+    connection.send(placed)
+    connection.close()
 
 
 def _checked_type(spec: ColumnSpec) -> Any:
@@ -481,7 +650,7 @@ def _original_values(column: _Object) -> Iterable[Any]:
 def _check_column(
     spec: ColumnSpec, column: _Object, labels: Sequence[str] | None, problems: _Problems
 ) -> None:
-    if _all_valid(spec, column):
+    if column.valid if column.valid is not None else _all_valid(spec, column):
         return
     for position, value in enumerate(_original_values(column)):
         message = _value_problem(spec, value)
@@ -502,8 +671,10 @@ def _typed(spec: ColumnSpec, column: _Object) -> Any:
     return array(typecode, column.values)
 
 
-def _check_duplicates(ids: list[str], labels: Sequence[str] | None, problems: _Problems) -> None:
-    if len(set(ids)) == len(ids):
+def _check_duplicates(
+    ids: list[str], labels: Sequence[str] | None, problems: _Problems, *, distinct: bool | None = None
+) -> None:
+    if distinct if distinct is not None else len(set(ids)) == len(ids):
         return
     first_seen: dict[str, int] = {}
     for position, spotify_id in enumerate(ids):
@@ -574,7 +745,7 @@ def _validate_columnar(document: _Object) -> SongColumns:
         if spec.name in columns:
             _check_column(spec, columns[spec.name], columns[spec.name].keys, problems)
     if "id" in columns and columns["id"].kind == "str":
-        _check_duplicates(columns["id"].values, labels, problems)
+        _check_duplicates(columns["id"].values, labels, problems, distinct=columns["id"].distinct)
     problems.raise_if_any()
     return _build(columns)
 
