@@ -379,7 +379,8 @@ class _ChildDecode:
     @classmethod
     def start(cls, raw_columns: dict[str, msgspec.Raw]) -> _ChildDecode | None:
         specs = _child_share(raw_columns)
-        if not specs:
+        # A daemonic process may not start children (multiprocessing refuses).
+        if not specs or multiprocessing.current_process().daemon:
             return None
         try:
             context = multiprocessing.get_context("fork")
