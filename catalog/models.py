@@ -32,6 +32,7 @@ class Song(models.Model):
     defaults let bulk loads (COPY) insert songs without naming them.
     """
 
+    # COLLATE "C" on PostgreSQL (migration 0006): keep it if this field is ever altered.
     spotify_id = models.CharField(max_length=64, unique=True)
     title = models.CharField(max_length=500)
     artists = models.ManyToManyField(Artist, through="SongArtist", related_name="songs", blank=True)
