@@ -34,7 +34,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 
 from catalog.loading import SONG_FIELDS, SongColumns
 from catalog.models import Song
@@ -162,8 +162,9 @@ def _upsert_postgres(
             # table, which saves writing every song twice.
             rebuild = total >= INDEX_REBUILD_MIN_ROWS
             ascii_counts: Future[Counter[str]] | None = None
+            other_counts: Future[Counter[str]] | None = None
             with (
-                ThreadPoolExecutor(max_workers=1) as pool,
+                ThreadPoolExecutor(max_workers=2) as pool,
                 _indexes_rebuilt_if(cursor, table, written=total, table_rows=total, unique_constraints=True),
                 _word_trigger_disabled_if(cursor, table, active=rebuild) as trigger_off,
             ):
@@ -173,11 +174,12 @@ def _upsert_postgres(
                     # Counted while the database builds the indexes (psycopg lets go of
                     # the GIL while it waits for them).
                     ascii_counts = pool.submit(_ascii_word_counts, songs.titles)
+                    other_counts = pool.submit(_other_word_counts, songs.titles, connection.alias)
             timer.lap("index rebuild")
             if trigger_off:
-                if ascii_counts is not None:
+                if ascii_counts is not None and other_counts is not None:
                     # The table was empty, so the loaded titles are all the titles there are.
-                    _word_list_write(cursor, songs.titles, ascii_counts.result())
+                    _word_list_write(cursor, ascii_counts.result() + other_counts.result())
                 words_rebuilt = ascii_counts is None
                 timer.lap("word list")
             else:
@@ -307,19 +309,30 @@ def _ascii_word_counts(titles: list[str]) -> Counter[str]:
     return Counter(_ASCII_WORD.findall(" ".join([title for title in titles if title.isascii()]).lower()))
 
 
-def _word_list_write(cursor, titles: list[str], ascii_counts: Counter[str]) -> None:
-    """Replace the search word list with the words of `titles`, which must be every title
-    in the catalog: `ascii_counts` from `_ascii_word_counts`, and the other titles counted
-    by the database itself, so that lower() and [:alnum:] are its own for every script."""
-    counts = Counter(ascii_counts)
+def _other_word_counts(titles: list[str], alias: str) -> Counter[str]:
+    """The words of the titles that are not ASCII, counted by the database itself, so that
+    lower() and [:alnum:] are its own for every script. On a connection of its own: the
+    statement reads no table, and it runs while the load's connection builds the indexes
+    instead of after them (~0.7 s for 85k such titles)."""
     others = [title for title in titles if not title.isascii()]
-    if others:
-        cursor.execute(
-            "SELECT w, count(*) FROM unnest(%s::text[]) AS t (title),"
-            " regexp_split_to_table(lower(t.title), %s) AS w WHERE w <> '' GROUP BY w",
-            [others, WORD_SPLIT],
-        )
-        counts.update(dict(cursor.fetchall()))
+    if not others:
+        return Counter()
+    own_connection = connections.create_connection(alias)
+    try:
+        with own_connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT w, count(*) FROM unnest(%s::text[]) AS t (title),"
+                " regexp_split_to_table(lower(t.title), %s) AS w WHERE w <> '' GROUP BY w",
+                [others, WORD_SPLIT],
+            )
+            return Counter(dict(cursor.fetchall()))
+    finally:
+        own_connection.close()
+
+
+def _word_list_write(cursor, counts: Counter[str]) -> None:
+    """Replace the search word list with `counts`, which must count the words of every title
+    in the catalog (`_ascii_word_counts` plus `_other_word_counts`)."""
     cursor.execute(f"DELETE FROM {_WORD_TABLE}")
     with cursor.cursor.copy(f"COPY {_WORD_TABLE} (word, ndoc) FROM STDIN") as copy:
         for word, ndoc in counts.items():
