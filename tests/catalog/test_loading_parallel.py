@@ -160,24 +160,24 @@ def test_a_failing_child_leaves_the_work_to_the_parent(both_ways, monkeypatch):
     assert parallel == serial
 
 
-def test_a_daemonic_process_decodes_alone(monkeypatch):
+def _daemonic(monkeypatch):
+    # multiprocessing lets a daemonic process start no child.
     class Daemon:
         daemon = True
 
     monkeypatch.setattr(songfile.multiprocessing, "current_process", Daemon)
-    data = json.dumps(columnar(_rows(10))).encode()
-    monkeypatch.setattr(songfile, "PARALLEL_DECODE_MIN_BYTES", len(data) + 1)
-    expected = parse_song_json(data)
-    monkeypatch.setattr(songfile, "PARALLEL_DECODE_MIN_BYTES", 0)
-    assert songfile._ChildDecode.start(songfile._decode_top(data)) is None
-    assert parse_song_json(data) == expected
 
 
-def test_without_fork_the_file_is_decoded_in_one_process(monkeypatch):
+def _without_fork(monkeypatch):
     def no_fork(method=None):
         raise ValueError("cannot find context for 'fork'")
 
     monkeypatch.setattr(songfile.multiprocessing, "get_context", no_fork)
+
+
+@pytest.mark.parametrize("unforkable", [_daemonic, _without_fork], ids=["daemonic-process", "no-fork"])
+def test_where_no_child_can_start_the_file_is_decoded_in_one_process(monkeypatch, unforkable):
+    unforkable(monkeypatch)
     data = json.dumps(columnar(_rows(10))).encode()
     monkeypatch.setattr(songfile, "PARALLEL_DECODE_MIN_BYTES", len(data) + 1)
     expected = parse_song_json(data)
