@@ -365,6 +365,10 @@ def _ranked_ids(candidates: QuerySet[Song], parsed: ParsedQuery, limit: int | No
         return [song_id for (song_id,) in cursor.fetchall()]
 
 
+def _first_ids(scan: QuerySet[Song]) -> Callable[[int], list[int]]:
+    return lambda count: list(scan.values_list("id", flat=True)[:count])
+
+
 class RankedSongSearch:
     """A relevance-ranked search that the paginator can slice without ranking every match.
 
@@ -424,26 +428,24 @@ class RankedSongSearch:
         ranked by `_ranked_ids`."""
         key = _prefix_key()
         texts = sorted({self.parsed.text, self.parsed.corrected})
-        scans: list[QuerySet] = []
         if len(texts) == 1:
-            scans.append(
+            yield _first_ids(
                 self.queryset.filter(Like(key, escape_like(texts[0]) + "%"))
                 .alias(search_key=key)
                 .order_by("search_key", "id")
             )
         else:
-            scans.extend(self.queryset.filter(Exact(key, text)).order_by("id") for text in texts)
+            for text in texts:
+                yield _first_ids(self.queryset.filter(Exact(key, text)).order_by("id"))
             for prefix in texts:
                 if any(prefix != other and prefix.startswith(other) for other in texts):
                     continue
-                scans.append(
+                yield _first_ids(
                     self.queryset.filter(Like(key, escape_like(prefix) + "%"))
                     .exclude(_exact_q(self.parsed))
                     .alias(search_key=key)
                     .order_by("search_key", "id")
                 )
-        for scan in scans:
-            yield lambda count, scan=scan: list(scan.values_list("id", flat=True)[:count])
         rest = self.candidates.exclude(_prefix_q(self.parsed))
         yield lambda count: _ranked_ids(rest, self.parsed, limit=count)
 
