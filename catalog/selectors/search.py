@@ -8,10 +8,11 @@ trigram similarity of the title to the corrected query, then id. Every term must
 nothing at all is left out.
 
 PostgreSQL: each term of 3+ characters is looked up in `catalog_searchword` (the distinct
-title words with their frequencies, trigram-indexed, see migration 0003). A term no word
-starts with is treated as a typo and widened to its closest words (`word % term`); titles
-are then searched for the term or its corrections with `ILIKE '%word%'`, which the GIN
-trigram index on `title` serves, and artist names the same way. The word frequencies
+title words with their frequencies, trigram-indexed, see migration 0003) and
+`catalog_artistword` (the same for artist names, 0007). A term no word of either starts
+with is treated as a typo and widened to its closest words of either (`word % term`);
+titles are then searched for the term or its corrections with `ILIKE '%word%'`, which the
+GIN trigram index on `title` serves, and artist names the same way. The word frequencies
 estimate the number of matches, which decides how the API pages them (RankedSongSearch).
 A query made only of 1-2 character terms has no complete trigram: it is a prefix match on
 `lower(title) COLLATE "C"`, served in order by its btree.
@@ -152,66 +153,100 @@ def artist_search(queryset: QuerySet[Artist], query: str) -> QuerySet[Artist]:
 # ---------------------------------------------------------------------------------------
 # PostgreSQL
 # ---------------------------------------------------------------------------------------
-_CORRECTIONS_SQL = f"""
-WITH t AS (
-    SELECT u.term, u.ord,
-           CASE WHEN EXISTS (
-                    SELECT 1 FROM catalog_searchword w WHERE (w.word COLLATE "C") LIKE u.term || '%%'
-                ) THEN ARRAY[]::text[]
-                ELSE ARRAY(
-                    SELECT c.word FROM (
-                        SELECT w.word, w.ndoc, similarity(w.word, u.term) AS sim,
-                               max(similarity(w.word, u.term)) OVER () AS best
-                        FROM catalog_searchword w
-                        WHERE w.word %% u.term
-                    ) c
-                    WHERE c.sim >= c.best - {CORRECTION_MARGIN}
-                    ORDER BY c.sim DESC, c.ndoc DESC, c.word
-                    LIMIT {CORRECTIONS_PER_TERM}
-                )
-           END AS fixes
-    FROM unnest(%s::text[]) WITH ORDINALITY AS u(term, ord)
-)
-SELECT t.term, t.fixes,
-       (SELECT coalesce(sum(found.n), 0) FROM unnest(t.term || t.fixes) AS v(variant)
-        CROSS JOIN LATERAL (
-            SELECT sum(w.ndoc) AS n FROM catalog_searchword w WHERE w.word LIKE '%%' || v.variant || '%%'
-        ) found),
-       (SELECT reltuples FROM pg_class WHERE oid = 'catalog_song'::regclass),
-       EXISTS (SELECT 1 FROM catalog_artist a WHERE a.name ILIKE '%%' || t.term || '%%'),
-       EXISTS (SELECT 1 FROM catalog_artist a, unnest(t.fixes) AS f(fix)
-               WHERE a.name ILIKE '%%' || f.fix || '%%')
-FROM t ORDER BY t.ord
+# Lookups per term and per variant, each with its own parameters, so that the planner sees
+# the patterns and serves every lookup from an index: the word lists' C-collation primary
+# keys for `word LIKE 'abc%'`, their trigram indexes for `word LIKE '%abc%'` and
+# `word % 'abc'`. Patterns computed inside the statement (from an unnest of the terms) were
+# left to sequential scans, which a vocabulary of 100k words makes cost ~10 ms each.
+_TERM_SQL = f"""
+SELECT {{i}} AS ord,
+       CASE WHEN EXISTS (SELECT 1 FROM catalog_searchword WHERE word LIKE %(prefix{{i}})s)
+              OR EXISTS (SELECT 1 FROM catalog_artistword WHERE word LIKE %(prefix{{i}})s)
+            THEN ARRAY[]::text[]
+            ELSE ARRAY(
+                SELECT c.word FROM (
+                    SELECT found.word, max(found.ndoc) AS ndoc, max(found.sim) AS sim,
+                           max(max(found.sim)) OVER () AS best
+                    FROM (
+                        SELECT word, ndoc, similarity(word, %(term{{i}})s) AS sim
+                        FROM catalog_searchword WHERE word %% %(term{{i}})s
+                        UNION ALL
+                        SELECT word, 0, similarity(word, %(term{{i}})s)
+                        FROM catalog_artistword WHERE word %% %(term{{i}})s
+                    ) found
+                    GROUP BY found.word
+                ) c
+                WHERE c.sim >= c.best - {CORRECTION_MARGIN}
+                ORDER BY c.sim DESC, c.ndoc DESC, c.word
+                LIMIT {CORRECTIONS_PER_TERM}
+            )
+       END
+"""
+# Per variant (a term or a correction): its occurrences in title words, whether an artist's
+# name holds it, and the planner's song count. A sum rather than EXISTS for the names: the
+# planner expects EXISTS to stop at an early row of a sequential scan, and for a variant no
+# name holds that reads the whole list.
+_VARIANT_SQL = """
+SELECT {i} AS ord,
+       (SELECT coalesce(sum(ndoc), 0) FROM catalog_searchword WHERE word LIKE %(inside{i})s),
+       (SELECT coalesce(sum(nnames), 0) FROM catalog_artistword WHERE word LIKE %(inside{i})s) > 0,
+       (SELECT reltuples FROM pg_class WHERE oid = 'catalog_song'::regclass)
 """
 
 
+def _each(template: str, count: int) -> str:
+    """`template` for items 0 to count - 1, as one statement whose rows come in that order."""
+    branches = " UNION ALL ".join(f"({template.format(i=i)})" for i in range(count))
+    return f"SELECT * FROM ({branches}) AS each ORDER BY ord"
+
+
 def _parse_postgres(using: str, text: str, terms: list[str]) -> ParsedQuery:
-    """Looks the terms up in the word list: typo corrections and frequencies, one round trip.
+    """Looks the terms up in the word lists: typo corrections in one round trip, then in
+    another the frequencies in titles of the terms and their corrections, and whether
+    artist names hold them.
 
     Terms are runs of letters and digits, and so are the words: neither can hold a LIKE
-    wildcard, so they are concatenated into patterns unescaped."""
+    wildcard, so they are put into patterns unescaped."""
     long_terms = [t for t in terms if len(t) >= MIN_TRIGRAM_TERM]
     if not long_terms:
         return ParsedQuery(text=text, terms=terms, variants=[])
     with connections[using].cursor() as cursor:
-        # Session-wide, for the `%` operator that the word list's trigram index serves.
+        # Session-wide, for the `%` operator that the word lists' trigram indexes serve.
         cursor.execute(
             "SELECT set_config('pg_trgm.similarity_threshold', %s, false)", [str(CORRECTION_THRESHOLD)]
         )
-        cursor.execute(_CORRECTIONS_SQL, [long_terms])
-        rows = cursor.fetchall()
-    songs = max(float(rows[0][3] or 0.0), 0.0)
-    # A term in no title word and no artist name cannot match: it is left out, so that
-    # "love qwxz" finds love songs instead of nothing (or every song with either term).
-    alive = [row for row in rows if row[2] > 0 or row[4]]
+        params = {}
+        for i, term in enumerate(long_terms):
+            params[f"prefix{i}"], params[f"term{i}"] = f"{term}%", term
+        cursor.execute(_each(_TERM_SQL, len(long_terms)), params)
+        term_variants = [
+            [term, *(word for word in fixes if word != term)]
+            for term, (_, fixes) in zip(long_terms, cursor.fetchall(), strict=True)
+        ]
+        flat = [variant for variants in term_variants for variant in variants]
+        cursor.execute(_each(_VARIANT_SQL, len(flat)), {f"inside{i}": f"%{v}%" for i, v in enumerate(flat)})
+        looked_up = iter(cursor.fetchall())
+    # Per term: (occurrences of its variants in title words, whether a name holds one).
+    found = []
+    songs = 0.0
+    for variants in term_variants:
+        rows = [next(looked_up) for _ in variants]
+        found.append((sum(int(occurrences) for _, occurrences, _, _ in rows), any(row[2] for row in rows)))
+        songs = max(float(rows[0][3] or 0.0), 0.0)
+    # A term that neither it nor its corrections find in a title word or an artist name
+    # cannot match: it is left out, so that "love qwxz" finds love songs instead of nothing
+    # (or every song with either term).
+    alive = [
+        (variants, *counts) for variants, counts in zip(term_variants, found, strict=True) if any(counts)
+    ]
     return ParsedQuery(
         text=text,
         terms=terms,
-        variants=[[term, *(w for w in fixes if w != term)] for term, fixes, *_ in alive],
-        occurrences=tuple(int(occurrences) for _, _, occurrences, *_ in alive),
+        variants=[variants for variants, _, _ in alive],
+        occurrences=tuple(occurrences for _, occurrences, _ in alive),
         songs=songs,
         matchable=bool(alive),
-        in_artist_names=tuple(term_in_names or fix_in_names for *_, term_in_names, fix_in_names in alive),
+        in_artist_names=tuple(in_names for _, _, in_names in alive),
     )
 
 
@@ -492,16 +527,18 @@ def song_search_ranked(queryset: QuerySet[Song], query: str) -> RankedSongSearch
 # SQLite and anything else: the same rules in Python
 # ---------------------------------------------------------------------------------------
 def _parse_python(text: str, terms: list[str], vocabulary: set[str], artist_names: list[str]) -> ParsedQuery:
-    """The PostgreSQL rules over in-memory words: corrections, and terms in no title word
-    and no artist name left out."""
+    """The PostgreSQL rules over in-memory words: corrections against the title words and
+    the words of artist names, and terms that can match nothing left out."""
     variants = []
     long_terms = [t for t in terms if len(t) >= MIN_TRIGRAM_TERM]
+    artist_words = {word for name in artist_names for word in title_words(name)}
+    known = vocabulary | artist_words
     for term in long_terms:
-        if any(word.startswith(term) for word in vocabulary):
+        if any(word.startswith(term) for word in known):
             fixes = []
         else:
             scored = sorted(
-                ((similarity(word, term), word) for word in vocabulary),
+                ((similarity(word, term), word) for word in known),
                 key=lambda pair: (-pair[0], pair[1]),
             )
             best = scored[0][0] if scored else 0.0
@@ -510,8 +547,7 @@ def _parse_python(text: str, terms: list[str], vocabulary: set[str], artist_name
                 for score, word in scored[:CORRECTIONS_PER_TERM]
                 if score >= CORRECTION_THRESHOLD and score >= best - CORRECTION_MARGIN
             ]
-        found = any(v in word for v in [term, *fixes] for word in vocabulary)
-        if found or any(term in name for name in artist_names):
+        if any(v in word for v in [term, *fixes] for word in known):
             variants.append([term, *fixes])
     return ParsedQuery(text=text, terms=terms, variants=variants, matchable=bool(variants) or not long_terms)
 

@@ -19,6 +19,9 @@ MAX_TERM_LENGTH = 50
 # Terms shorter than this have no complete trigram: they are served by prefix matching.
 MIN_TRIGRAM_TERM = 3
 
+# The database's split of a title into words (`regexp_split_to_table(lower(title), WORD_SPLIT)`),
+# which `_WORD` mirrors in Python.
+WORD_SPLIT = "[^[:alnum:]]+"
 _WORD = re.compile(r"[^\W_]+")
 _SPACES = re.compile(r"\s+")
 

@@ -38,7 +38,8 @@ from django.db import connection, connections, transaction
 
 from catalog.loading import SONG_FIELDS, SongColumns
 from catalog.models import Song
-from catalog.services.search_index import WORD_SPLIT, search_index_refresh
+from catalog.selectors.search_text import WORD_SPLIT
+from catalog.services.search_index import search_index_refresh
 
 logger = logging.getLogger(__name__)
 

@@ -1,27 +1,24 @@
-"""Derived search structures that follow the songs table.
+"""Derived search structures that follow the songs and artists tables.
 
-On PostgreSQL the only derived structure is `catalog_searchword` (distinct title words and
-how often each occurs), kept exact by statement-level triggers on `catalog_song`
-(migration 0003): every insert, update of a title, delete or truncate, one by one or in
-bulk, maintains it in the same transaction. The trigram indexes are maintained by
-PostgreSQL itself. SQLite has nothing derived: it searches the titles directly.
+On PostgreSQL the derived structures are the word lists `catalog_searchword` (distinct
+title words and how often each occurs) and `catalog_artistword` (the same for artist
+names), kept exact by statement-level triggers on `catalog_song` (migration 0003) and
+`catalog_artist` (0007): every insert, update of a title or name, delete or truncate, one
+by one or in bulk, maintains them in the same transaction. The trigram indexes are
+maintained by PostgreSQL itself. SQLite has nothing derived: it searches the titles and
+names directly.
 """
 
 from __future__ import annotations
 
 from django.db import connections, transaction
 
-WORD_SPLIT = "[^[:alnum:]]+"
+from catalog.selectors.search_text import WORD_SPLIT
 
-_REBUILD_SQL = [
-    "DELETE FROM catalog_searchword",
-    f"""
-    INSERT INTO catalog_searchword (word, ndoc)
-    SELECT w, count(*)
-    FROM catalog_song s, regexp_split_to_table(lower(s.title), '{WORD_SPLIT}') AS w
-    WHERE w <> ''
-    GROUP BY w
-    """,
+# (word list, its count column, table, text column)
+_WORD_LISTS = [
+    ("catalog_searchword", "ndoc", "catalog_song", "title"),
+    ("catalog_artistword", "nnames", "catalog_artist", "name"),
 ]
 
 
@@ -32,15 +29,21 @@ def search_index_refresh(*, rebuild: bool = False, using: str = "default") -> No
     already kept the word list exact, so by default this only refreshes the planner's
     statistics of the word list and the songs table, which a load of many rows makes stale
     (a stale estimate can turn an index scan into a sequential one). `rebuild=True`
-    recomputes the word list from the titles, for a database whose triggers were disabled
-    (e.g. restored with `session_replication_role = replica`).
+    recomputes both word lists from the titles and artist names, for a database whose
+    triggers were disabled (e.g. restored with `session_replication_role = replica`).
     """
     connection = connections[using]
     if connection.vendor != "postgresql":
         return
     with transaction.atomic(using=using), connection.cursor() as cursor:
         if rebuild:
-            for sql in _REBUILD_SQL:
-                cursor.execute(sql)
+            for words, count, table, column in _WORD_LISTS:
+                cursor.execute(f"DELETE FROM {words}")
+                cursor.execute(
+                    f"INSERT INTO {words} (word, {count})"
+                    f" SELECT w, count(*) FROM {table} s, regexp_split_to_table(lower(s.{column}), %s) AS w"
+                    " WHERE w <> '' GROUP BY w",
+                    [WORD_SPLIT],
+                )
         cursor.execute("ANALYZE catalog_searchword")
         cursor.execute("ANALYZE catalog_song")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from catalog.models import Song
+from catalog.models import Artist, Song
 from catalog.selectors.search import RankedSongSearch, song_search, song_search_ranked
 from catalog.selectors.songs import song_list
 from tests.factories import ArtistFactory, SongArtistFactory, SongFactory
@@ -91,6 +91,16 @@ def test_artist_names_are_searched_too(api_client, catalog):
     assert search(api_client, "shape sheeran") == ["Shape of You"]
 
 
+def test_typos_in_artist_names_are_corrected_too(api_client, catalog):
+    SongArtistFactory(song=catalog["Shape of You"], artist=ArtistFactory(name="Ed Sheeran"))
+    SongArtistFactory(song=catalog["Believer"], artist=ArtistFactory(name="Imagine Dragons"))
+    assert search(api_client, "sheran") == ["Shape of You"]
+    assert search(api_client, "shape sheeren") == ["Shape of You"]
+    assert search(api_client, "imagin dragns") == ["Believer"]
+    # A word that is in neither titles nor artist names still matches nothing.
+    assert search(api_client, "qwxzv") == []
+
+
 def test_a_corrected_term_matches_artist_names_too(api_client, catalog):
     # "belever" is corrected to "believer", which only a title and an artist's name hold.
     SongArtistFactory(song=catalog["Space Oddity"], artist=ArtistFactory(name="The Believers"))
@@ -167,9 +177,9 @@ def test_relevance_search_on_postgresql_is_paged_by_tier(catalog):
     assert isinstance(song_search_ranked(song_list(), "bad"), RankedSongSearch)
 
 
-def _words() -> dict[str, int]:
+def _words(table: str = "catalog_searchword") -> dict[str, int]:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT word, ndoc FROM catalog_searchword")
+        cursor.execute(f"SELECT * FROM {table}")
         return dict(cursor.fetchall())
 
 
@@ -195,6 +205,23 @@ def test_word_list_follows_inserts_updates_and_deletes():
 
 
 @pytest.mark.postgres
+def test_artist_word_list_follows_inserts_updates_and_deletes():
+    ed = ArtistFactory(name="Ed Sheeran")
+    ArtistFactory(name="Sheeran-Sheeran Band")
+    assert _words("catalog_artistword") == {"ed": 1, "sheeran": 3, "band": 1}
+
+    ed.name = "Ed Sullivan"
+    ed.save()
+    assert _words("catalog_artistword") == {"ed": 1, "sullivan": 1, "sheeran": 2, "band": 1}
+
+    Artist.objects.update(genres=["pop"])
+    assert _words("catalog_artistword") == {"ed": 1, "sullivan": 1, "sheeran": 2, "band": 1}
+
+    ed.delete()
+    assert _words("catalog_artistword") == {"sheeran": 2, "band": 1}
+
+
+@pytest.mark.postgres
 def test_a_word_added_in_bulk_is_corrected_to(api_client):
     Song.objects.bulk_create([SongFactory.build(title="Thunderstruck"), SongFactory.build(title="Other")])
     assert search(api_client, "thunderstrck") == ["Thunderstruck"]
@@ -205,15 +232,18 @@ def test_refresh_rebuild_restores_a_damaged_word_list():
     from catalog.services.search_index import search_index_refresh
 
     SongFactory(title="Midnight City")
+    ArtistFactory(name="M83")
     with connection.cursor() as cursor:
         cursor.execute("UPDATE catalog_searchword SET ndoc = 99")
         cursor.execute("INSERT INTO catalog_searchword VALUES ('stale', 1)")
+        cursor.execute("DELETE FROM catalog_artistword")
 
     search_index_refresh()
     assert _words()["city"] == 99
 
     search_index_refresh(rebuild=True)
     assert _words() == {"midnight": 1, "city": 1}
+    assert _words("catalog_artistword") == {"m83": 1}
 
 
 def test_refresh_is_harmless_everywhere(catalog):
