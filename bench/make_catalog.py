@@ -76,27 +76,6 @@ SUFFIXES = [" (Remix)", " - Live", " (Acoustic)", " - Radio Edit", " (Live)", " 
 
 _BASE64_TO_62 = bytes.maketrans(b"+/", b"xQ")
 
-COLUMNS = (
-    "id",
-    "title",
-    "danceability",
-    "energy",
-    "key",
-    "loudness",
-    "mode",
-    "acousticness",
-    "instrumentalness",
-    "liveness",
-    "valence",
-    "tempo",
-    "duration_ms",
-    "time_signature",
-    "num_bars",
-    "num_sections",
-    "num_segments",
-    "class",
-)
-
 
 def _vocabulary() -> tuple[list[str], list[float]]:
     """Words with Zipf-like cumulative weights: the first common words dominate."""
@@ -148,7 +127,8 @@ def _decimals(low: int, high: int, scale: int) -> list[str]:
 
 
 def make_columns(n: int, seed: int) -> dict[str, list[str]]:
-    """Each column as a list of JSON value texts."""
+    """Each column as a list of JSON value texts, in the order the file lists them (the
+    playlist's own, `class` last)."""
     rng = random.Random(seed)
     r = rng.random
     gauss = rng.gauss
@@ -205,9 +185,9 @@ def write_catalog(columns: dict[str, list[str]], out) -> None:
     n = len(columns["id"])
     keys = [f'"{i}":' for i in range(n)]
     out.write("{")
-    for position, name in enumerate(COLUMNS):
+    for position, (name, values) in enumerate(columns.items()):
         out.write(f'{"," if position else ""}"{name}":{{')
-        out.write(",".join(map(operator.add, keys, columns[name])))
+        out.write(",".join(map(operator.add, keys, values)))
         out.write("}")
     out.write("}")
 
