@@ -162,8 +162,9 @@ def _upsert_postgres(
             # Nothing to compare with or conflict with: the file goes straight into the
             # table, which saves writing every song twice.
             rebuild = total >= INDEX_REBUILD_MIN_ROWS
-            ascii_counts: Future[Counter[str]] | None = None
-            other_counts: Future[Counter[str]] | None = None
+            # The word list's counts, when the loader counts them itself: the ASCII titles
+            # in Python, the others by the database.
+            word_counts: list[Future[Counter[str]]] = []
             with (
                 ThreadPoolExecutor(max_workers=2) as pool,
                 _indexes_rebuilt_if(cursor, table, written=total, table_rows=total, unique_constraints=True),
@@ -174,14 +175,16 @@ def _upsert_postgres(
                 if trigger_off and _ascii_words_agree(cursor):
                     # Counted while the database builds the indexes (psycopg lets go of
                     # the GIL while it waits for them).
-                    ascii_counts = pool.submit(_ascii_word_counts, songs.titles)
-                    other_counts = pool.submit(_other_word_counts, songs.titles, connection.alias)
+                    word_counts = [
+                        pool.submit(_ascii_word_counts, songs.titles),
+                        pool.submit(_other_word_counts, songs.titles, connection.alias),
+                    ]
             timer.lap("index rebuild")
             if trigger_off:
-                if ascii_counts is not None and other_counts is not None:
+                if word_counts:
                     # The table was empty, so the loaded titles are all the titles there are.
-                    _word_list_write(cursor, ascii_counts.result() + other_counts.result())
-                words_rebuilt = ascii_counts is None
+                    _word_list_write(cursor, sum((counts.result() for counts in word_counts), Counter()))
+                words_rebuilt = not word_counts
                 timer.lap("word list")
             else:
                 words_rebuilt = False
