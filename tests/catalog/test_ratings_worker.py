@@ -135,7 +135,7 @@ def test_ratings_survive_a_redis_outage(worker_factory, make_auth_client, settin
 
 
 def run_outage(worker_factory, make_auth_client, redis: PrivateRedis) -> None:
-    worker_factory(redis_url=redis.url)
+    worker = worker_factory(redis_url=redis.url)
     songs = SongFactory.create_batch(3)
     clients = [make_auth_client() for _ in range(6)]
 
@@ -159,11 +159,23 @@ def run_outage(worker_factory, make_auth_client, redis: PrivateRedis) -> None:
     assert slowest < 2.0, slowest
     assert songs_with_drifted_ratings()
 
+    connections_before = worker.count(WORKER_CONNECTED)
     redis.start()
-    # The producer reconnects on its own; the first publish may still meet a dead socket.
+    # The restarted Redis is empty: until the worker reconnects and declares its queue again,
+    # a published task has no queue to land in and is dropped (in production the next beat
+    # runs reconcile again). The producer reconnects on its own; the first publish may
+    # still meet a dead socket.
+    wait_for(
+        lambda: worker.count(WORKER_CONNECTED) > connections_before,
+        timeout=30,
+        message="the worker to reconnect",
+    )
     wait_for(lambda: _published(ratings_reconcile), timeout=15, message="the broker to accept a task")
     wait_for(drained, timeout=45, message="reconcile after Redis came back")
     assert_no_drift(songs)
+
+
+WORKER_CONNECTED = "celery.worker.consumer.connection Connected to"
 
 
 def _published(task) -> bool:
