@@ -589,6 +589,8 @@ def _value_problem(spec: ColumnSpec, value: Any) -> str | None:
             return f"is {len(value)} characters long, longer than {spec.max_length}"
         if "\x00" in value:
             return "contains a NUL character"
+        if not _encodable([value]):
+            return "contains an unpaired surrogate (\\ud800-\\udfff), which is not text"
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         expected = "an integer" if spec.kind == "int" else "a number"
@@ -612,6 +614,16 @@ def _value_problem(spec: ColumnSpec, value: Any) -> str | None:
     return None
 
 
+def _encodable(values: list[str]) -> bool:
+    """Whether every string encodes as UTF-8, as the database needs: the standard library's
+    decoder (the slow path) accepts an escaped lone surrogate such as "\\ud800"."""
+    try:
+        "\n".join(values).encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _all_valid(spec: ColumnSpec, column: _Object) -> bool:
     """C-speed checks of a whole column; False means look at every value."""
     values = column.values
@@ -625,6 +637,7 @@ def _all_valid(spec: ColumnSpec, column: _Object) -> bool:
             and max(map(len, values)) <= spec.max_length
             and not any(map(str.isspace, values))
             and not any(map(operator.contains, values, repeat("\x00")))
+            and _encodable(values)
         )
     if spec.kind == "int" and column.kind != "int":
         return False

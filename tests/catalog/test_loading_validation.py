@@ -178,6 +178,12 @@ def test_out_of_range(column, value, expected_range):
         ("title", "   ", "is empty"),
         ("title", "x" * 501, "is 501 characters long, longer than 500"),
         ("title", "nul\x00inside", "contains a NUL character"),
+        (
+            "title",
+            "half \ud83d of an emoji",
+            "contains an unpaired surrogate (\\ud800-\\udfff), which is not text",
+        ),
+        ("id", "\udfff", "contains an unpaired surrogate (\\ud800-\\udfff), which is not text"),
         ("id", "", "is empty"),
         ("id", "i" * 65, "is 65 characters long, longer than 64"),
     ],
