@@ -162,10 +162,11 @@ def test_indexes_are_rebuilt_identically_after_a_large_load(monkeypatch, preexis
                 [Song._meta.db_table],
             )
             found = cursor.fetchall()
+            # The table's constraints, and the foreign keys that reference it.
             cursor.execute(
                 "SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint"
-                " WHERE conrelid = %s::regclass ORDER BY conname",
-                [Song._meta.db_table],
+                " WHERE conrelid = %s::regclass OR confrelid = %s::regclass ORDER BY conname",
+                [Song._meta.db_table, Song._meta.db_table],
             )
             return found, cursor.fetchall()
 
@@ -176,6 +177,7 @@ def test_indexes_are_rebuilt_identically_after_a_large_load(monkeypatch, preexis
     assert indexes() == before
     assert len(before[0]) >= 3  # primary key, unique spotify_id, and at least its pattern index
     assert ("catalog_song_spotify_id_key", "u", "UNIQUE (spotify_id)") in before[1]
+    assert any(kind == "f" and "REFERENCES catalog_song(id)" in text for _name, kind, text in before[1])
     assert Song.objects.filter(spotify_id=song_row(5)["id"]).exists()
 
 

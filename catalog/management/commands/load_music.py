@@ -91,7 +91,7 @@ class Command(BaseCommand):
         if verbosity < 2:
             yield
             return
-        logger = logging.getLogger("catalog.services.loading")
+        logger = logging.getLogger("catalog.services")
         handler = logging.StreamHandler(self.stderr._out)
         previous = logger.level, logger.propagate
         logger.addHandler(handler)
