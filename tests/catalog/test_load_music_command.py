@@ -219,3 +219,20 @@ def test_exit_status_and_message_from_the_shell(tmp_path):
     assert process.returncode == 1
     assert 'column "key", row 1: expected an integer, got a string ("C#")' in process.stderr
     assert process.stdout == ""
+
+
+def test_a_run_from_the_shell_ends_with_everything_said(tmp_path):
+    # The command ends its process itself once done (see run_from_argv): its output must
+    # still all reach a pipe. A dry run, so that the process leaves every database alone.
+    path = write_json(tmp_path / "songs.json", columnar([song_row(i) for i in range(3)]))
+    process = subprocess.run(
+        [sys.executable, "manage.py", "load_music", str(path), "--dry-run", "-v", "2"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "music_discovery.settings"},
+        timeout=120,
+    )
+    assert process.returncode == 0, process.stderr
+    assert process.stdout == f"dry run: 3 valid songs in {path}, nothing written\n"
+    assert process.stderr.startswith("parsed and validated 3 songs in ")
