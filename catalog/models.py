@@ -132,3 +132,27 @@ class Rating(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} rated {self.song_id}: {self.score}"
+
+
+class SongFileLoad(models.Model):
+    """One `load_music` run that reached the database: what it loaded and what it changed.
+
+    On PostgreSQL, `songs_generation` is the value of the `catalog_song_generation` sequence
+    after the load, which a statement trigger advances on every write to the songs table
+    (migration 0008). When the latest load has the same content hash and the sequence has
+    not moved since, the catalog still holds exactly that file: a re-load of it writes and
+    compares nothing.
+    """
+
+    content_hash = models.CharField(max_length=64)
+    songs = models.PositiveIntegerField()
+    created = models.PositiveIntegerField()
+    updated = models.PositiveIntegerField()
+    songs_generation = models.BigIntegerField(null=True, blank=True)
+    loaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.songs} songs ({self.created} new, {self.updated} updated)"

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 
 from catalog.loading import SONG_FIELDS, SongColumns
-from catalog.models import Song
+from catalog.models import Song, SongFileLoad
 from catalog.selectors.search_text import WORD_SPLIT
 from catalog.services.search_index import search_index_refresh
 from catalog.services.table_swap import TableSwap, own_connection
@@ -69,6 +69,7 @@ _COPY_TYPES = {
     "FloatField": ("float8", "double precision"),
     "SmallIntegerField": ("int2", "smallint"),
     "IntegerField": ("int4", "integer"),
+    "BigAutoField": ("int8", "bigint"),
 }
 
 ProgressCallback = Callable[[int], None]
@@ -95,7 +96,10 @@ def song_upsert_many(
     transaction. `songs` must come from `catalog.loading` (validated, no duplicate id).
     `on_progress(n)` is called as each batch of `n` songs has been sent to the database.
 
-    Calls `search_index_refresh()` once, inside the transaction, when anything was written.
+    Calls `search_index_refresh()` once, inside the transaction, when anything was written,
+    and records the load (`SongFileLoad`). On PostgreSQL, a file whose songs are those of the
+    last recorded load, with nothing written to the songs table since, is found unchanged
+    without being compared.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
@@ -104,11 +108,13 @@ def song_upsert_many(
     own_transaction = not connection.in_atomic_block and connection.get_autocommit()
     with transaction.atomic():
         if connection.vendor == "postgresql":
-            result, words_rebuilt = _upsert_postgres(
-                songs, batch_size, progress, own_transaction=own_transaction
-            )
+            with _ContentHash(songs) as content_hash:
+                result, words_rebuilt = _upsert_postgres(
+                    songs, batch_size, progress, own_transaction=own_transaction, content_hash=content_hash
+                )
         else:
             result, words_rebuilt = _upsert_batched(songs, batch_size, progress), False
+            _load_record(None, songs.content_hash(), result)
         if result.created or result.updated:
             timer = _Timer()
             if words_rebuilt:
@@ -149,13 +155,17 @@ def _column_list(field_names, template: str = "{}") -> str:
 
 
 def _upsert_postgres(
-    songs: SongColumns, batch_size: int, progress: ProgressCallback, *, own_transaction: bool
+    songs: SongColumns,
+    batch_size: int,
+    progress: ProgressCallback,
+    *,
+    own_transaction: bool,
+    content_hash: _ContentHash,
 ) -> tuple[SongUpsertResult, bool]:
     """The result, and whether the search word list must be rebuilt from the titles (its
-    trigger was off during the write)."""
-    total = len(songs)
+    trigger was off during the write). Records the load (`SongFileLoad`) unless the catalog
+    already held the file."""
     table = _quoted(Song._meta.db_table)
-    columns = _column_list(SONG_FIELDS)
     timer = _Timer()
     with connection.cursor() as cursor:
         # Loads run one after the other (the mode conflicts with itself) and no other
@@ -167,106 +177,201 @@ def _upsert_postgres(
         (any_existing,) = cursor.fetchone()
         timer.lap("lock")
 
-        if not any_existing:
-            # Nothing to compare with or conflict with: the file goes straight into the
-            # table, which saves writing every song twice.
-            rebuild = total >= INDEX_REBUILD_MIN_ROWS
-            if rebuild and own_transaction and TableSwap.possible(cursor, Song._meta.db_table):
-                return _load_by_swap(cursor, songs, batch_size, progress, timer)
-            # The word list's counts, when the loader counts them itself: the ASCII titles
-            # in Python, the others by the database.
-            word_counts: list[Future[Counter[str]]] = []
-            with (
-                ThreadPoolExecutor(max_workers=2) as pool,
-                _indexes_rebuilt_if(cursor, table, written=total, table_rows=total, unique_constraints=True),
-                _word_trigger_disabled_if(cursor, table, active=rebuild) as trigger_off,
-            ):
-                _copy(cursor, table, songs, batch_size, progress)
-                timer.lap("copy into songs")
-                if trigger_off and _ascii_words_agree(cursor):
-                    # Counted while the database builds the indexes (psycopg lets go of
-                    # the GIL while it waits for them).
-                    word_counts = [
-                        pool.submit(_ascii_word_counts, songs.titles),
-                        pool.submit(_other_word_counts, songs.titles, connection.alias),
-                    ]
-            timer.lap("index rebuild")
-            if trigger_off:
-                if word_counts:
-                    # The table was empty, so the loaded titles are all the titles there are.
-                    _word_list_write(cursor, sum((counts.result() for counts in word_counts), Counter()))
-                words_rebuilt = not word_counts
-                timer.lap("word list")
-            else:
-                words_rebuilt = False
-            return SongUpsertResult(total=total, created=total, updated=0), words_rebuilt
-
-        # Unlogged rather than temporary: parallel workers can read it (they cannot read a
-        # session's temporary tables), so the comparison below runs as a parallel hash
-        # join, and its pages go through shared buffers instead of the session's small
-        # temp_buffers. Created and dropped inside the transaction, it is never visible to
-        # another session, and a crash rolls its creation back; loads never share it since
-        # each takes the lock above first. The IF EXISTS covers a caller's transaction
-        # that holds several loads.
-        cursor.execute(f"DROP TABLE IF EXISTS {_STAGING}")
-        typed_columns = ", ".join(f"{_column(name)} {_copy_type(name)[1]}" for name in SONG_FIELDS)
-        cursor.execute(f"CREATE UNLOGGED TABLE {_STAGING} ({typed_columns})")
-        _copy(cursor, _STAGING, songs, batch_size, progress)
-        timer.lap("copy into staging")
-
-        # Keep only the new and changed songs: one hash join instead of a million index
-        # probes (an ON CONFLICT that finds every row unchanged is ~6x slower), and only
-        # the songs to write are copied again, so re-loading an unchanged file is cheap.
-        compared = SONG_FIELDS[1:]
-        spotify_id = _column("spotify_id")
-        current = _column_list(compared, "t.{}")
-        # Every column is NOT NULL on both sides, so plain equality says the same as
-        # IS DISTINCT FROM, and is cheaper than comparing two row values.
-        same = " AND ".join(f"t.{_column(name)} = s.{_column(name)}" for name in compared)
-        cursor.execute(f"SET LOCAL work_mem = '{COMPARE_WORK_MEM}'")
-        # The planner prices gathering every staged row from the workers, but the join
-        # keeps only the new and changed ones (usually few): without this it stays serial.
-        cursor.execute("SET LOCAL parallel_tuple_cost = 0")
-        cursor.execute(f"DROP TABLE IF EXISTS {_CHANGES}")
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE {_CHANGES} ON COMMIT DROP AS"
-            f" SELECT {_column_list(SONG_FIELDS, 's.{}')} FROM {_STAGING} s"
-            f" LEFT JOIN {table} t ON t.{spotify_id} = s.{spotify_id}"
-            f" WHERE t.{spotify_id} IS NULL OR NOT ({same})"
-        )
-        to_write = cursor.rowcount
-        cursor.execute(f"DROP TABLE {_STAGING}")
-        timer.lap("compare")
-        if to_write == 0:
-            cursor.execute(f"DROP TABLE {_CHANGES}")
-            return SongUpsertResult(total=total, created=0, updated=0), False
-
-        if to_write >= INDEX_REBUILD_MIN_ROWS:
-            cursor.execute(f"SELECT count(*) FROM {table}")
-            (existing,) = cursor.fetchone()
+        if any_existing and _holds_last_load(cursor, content_hash.result(), len(songs)):
+            timer.lap("unchanged since the last load of this file")
+            return SongUpsertResult(total=len(songs), created=0, updated=0), False
+        if any_existing:
+            result, words_rebuilt = _write_changes(cursor, songs, batch_size, progress, timer)
+        elif (
+            len(songs) >= INDEX_REBUILD_MIN_ROWS
+            and own_transaction
+            and TableSwap.possible(cursor, Song._meta.db_table)
+        ):
+            result, words_rebuilt = _load_by_swap(cursor, songs, batch_size, progress, timer, content_hash)
         else:
-            existing = 0  # too few songs to write for a rebuild, whatever the table holds
-        with _indexes_rebuilt_if(cursor, table, written=to_write, table_rows=existing + to_write):
-            # The WHERE repeats the comparison so that a song changed by someone else
-            # since is still judged against what it is now.
-            cursor.execute(
-                f"WITH upserted AS ("
-                f" INSERT INTO {table} AS t ({columns}) SELECT {columns} FROM {_CHANGES}"
-                f" ON CONFLICT ({spotify_id}) DO UPDATE SET {_column_list(compared, '{0} = EXCLUDED.{0}')},"
-                f" {_column('updated_at')} = statement_timestamp()"
-                f" WHERE ({current}) IS DISTINCT FROM ({_column_list(compared, 'EXCLUDED.{}')})"
-                f" RETURNING (xmax = 0) AS created"
-                f") SELECT count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created) FROM upserted"
-            )
-            created, updated = cursor.fetchone()
-            timer.lap("upsert")
-        timer.lap("index rebuild")
+            result, words_rebuilt = _load_into_empty(cursor, songs, batch_size, progress, timer, content_hash)
+        _load_record(cursor, content_hash.result(), result)
+        return result, words_rebuilt
+
+
+class _ContentHash:
+    """`songs.content_hash()` (~0.2 s of CPU for a million songs), computed by a thread from
+    `start()` on: a first load starts it while the database builds indexes, when a core is
+    free; a re-load needs it at once."""
+
+    def __init__(self, songs: SongColumns) -> None:
+        self.songs = songs
+        self.pool = ThreadPoolExecutor(max_workers=1)
+        self.future: Future[str] | None = None
+
+    def start(self) -> None:
+        if self.future is None:
+            self.future = self.pool.submit(self.songs.content_hash)
+
+    def result(self) -> str:
+        self.start()
+        return self.future.result()
+
+    def __enter__(self) -> _ContentHash:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.pool.shutdown()
+
+
+def _songs_generation(cursor) -> int:
+    """Where the sequence that every write to the songs table moves on stands (0: never
+    moved); migration 0008."""
+    cursor.execute("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM catalog_song_generation")
+    return cursor.fetchone()[0]
+
+
+def _holds_last_load(cursor, content_hash: str, total: int) -> bool:
+    """Whether these songs are those of the last recorded load and nothing has written the
+    songs table since: then every one of them is in the catalog exactly as in the file.
+    The caller holds the lock that keeps other writers out."""
+    last = SongFileLoad.objects.first()
+    return (
+        last is not None
+        and last.content_hash == content_hash
+        and last.songs == total
+        and last.songs_generation == _songs_generation(cursor)
+    )
+
+
+def _load_record(cursor, content_hash: str, result: SongUpsertResult) -> None:
+    """Record the load; on PostgreSQL (a `cursor`), with where the songs' write sequence
+    stands after it."""
+    SongFileLoad.objects.create(
+        content_hash=content_hash,
+        songs=result.total,
+        created=result.created,
+        updated=result.updated,
+        songs_generation=_songs_generation(cursor) if cursor is not None else None,
+    )
+
+
+def _load_into_empty(
+    cursor,
+    songs: SongColumns,
+    batch_size: int,
+    progress: ProgressCallback,
+    timer: _Timer,
+    content_hash: _ContentHash,
+) -> tuple[SongUpsertResult, bool]:
+    """Nothing to compare with or conflict with: the file goes straight into the table,
+    which saves writing every song twice."""
+    total = len(songs)
+    table = _quoted(Song._meta.db_table)
+    rebuild = total >= INDEX_REBUILD_MIN_ROWS
+    # The word list's counts, when the loader counts them itself: the ASCII titles
+    # in Python, the others by the database.
+    word_counts: list[Future[Counter[str]]] = []
+    with (
+        ThreadPoolExecutor(max_workers=2) as pool,
+        _indexes_rebuilt_if(cursor, table, written=total, table_rows=total, unique_constraints=True),
+        _word_trigger_disabled_if(cursor, table, active=rebuild) as trigger_off,
+    ):
+        _copy(cursor, table, songs, batch_size, progress)
+        timer.lap("copy into songs")
+        content_hash.start()
+        if trigger_off and _ascii_words_agree(cursor):
+            # Counted while the database builds the indexes (psycopg lets go of
+            # the GIL while it waits for them).
+            word_counts = [
+                pool.submit(_ascii_word_counts, songs.titles),
+                pool.submit(_other_word_counts, songs.titles, connection.alias),
+            ]
+    timer.lap("index rebuild")
+    if trigger_off:
+        if word_counts:
+            # The table was empty, so the loaded titles are all the titles there are.
+            _word_list_write(cursor, sum((counts.result() for counts in word_counts), Counter()))
+        words_rebuilt = not word_counts
+        timer.lap("word list")
+    else:
+        words_rebuilt = False
+    return SongUpsertResult(total=total, created=total, updated=0), words_rebuilt
+
+
+def _write_changes(
+    cursor, songs: SongColumns, batch_size: int, progress: ProgressCallback, timer: _Timer
+) -> tuple[SongUpsertResult, bool]:
+    """Into a table that holds songs: only the new and changed songs are written."""
+    total = len(songs)
+    table = _quoted(Song._meta.db_table)
+    columns = _column_list(SONG_FIELDS)
+    # Unlogged rather than temporary: parallel workers can read it (they cannot read a
+    # session's temporary tables), so the comparison below runs as a parallel hash
+    # join, and its pages go through shared buffers instead of the session's small
+    # temp_buffers. Created and dropped inside the transaction, it is never visible to
+    # another session, and a crash rolls its creation back; loads never share it since
+    # each takes the lock of `_upsert_postgres` first. The IF EXISTS covers a caller's transaction
+    # that holds several loads.
+    cursor.execute(f"DROP TABLE IF EXISTS {_STAGING}")
+    typed_columns = ", ".join(f"{_column(name)} {_copy_type(name)[1]}" for name in SONG_FIELDS)
+    cursor.execute(f"CREATE UNLOGGED TABLE {_STAGING} ({typed_columns})")
+    _copy(cursor, _STAGING, songs, batch_size, progress)
+    timer.lap("copy into staging")
+
+    # Keep only the new and changed songs: one hash join instead of a million index
+    # probes (an ON CONFLICT that finds every row unchanged is ~6x slower), and only
+    # the songs to write are copied again, so re-loading an unchanged file is cheap.
+    compared = SONG_FIELDS[1:]
+    spotify_id = _column("spotify_id")
+    current = _column_list(compared, "t.{}")
+    # Every column is NOT NULL on both sides, so plain equality says the same as
+    # IS DISTINCT FROM, and is cheaper than comparing two row values.
+    same = " AND ".join(f"t.{_column(name)} = s.{_column(name)}" for name in compared)
+    cursor.execute(f"SET LOCAL work_mem = '{COMPARE_WORK_MEM}'")
+    # The planner prices gathering every staged row from the workers, but the join
+    # keeps only the new and changed ones (usually few): without this it stays serial.
+    cursor.execute("SET LOCAL parallel_tuple_cost = 0")
+    cursor.execute(f"DROP TABLE IF EXISTS {_CHANGES}")
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE {_CHANGES} ON COMMIT DROP AS"
+        f" SELECT {_column_list(SONG_FIELDS, 's.{}')} FROM {_STAGING} s"
+        f" LEFT JOIN {table} t ON t.{spotify_id} = s.{spotify_id}"
+        f" WHERE t.{spotify_id} IS NULL OR NOT ({same})"
+    )
+    to_write = cursor.rowcount
+    cursor.execute(f"DROP TABLE {_STAGING}")
+    timer.lap("compare")
+    if to_write == 0:
         cursor.execute(f"DROP TABLE {_CHANGES}")
-        return SongUpsertResult(total=total, created=created, updated=updated), False
+        return SongUpsertResult(total=total, created=0, updated=0), False
+
+    if to_write >= INDEX_REBUILD_MIN_ROWS:
+        cursor.execute(f"SELECT count(*) FROM {table}")
+        (existing,) = cursor.fetchone()
+    else:
+        existing = 0  # too few songs to write for a rebuild, whatever the table holds
+    with _indexes_rebuilt_if(cursor, table, written=to_write, table_rows=existing + to_write):
+        # The WHERE repeats the comparison so that a song changed by someone else
+        # since is still judged against what it is now.
+        cursor.execute(
+            f"WITH upserted AS ("
+            f" INSERT INTO {table} AS t ({columns}) SELECT {columns} FROM {_CHANGES}"
+            f" ON CONFLICT ({spotify_id}) DO UPDATE SET {_column_list(compared, '{0} = EXCLUDED.{0}')},"
+            f" {_column('updated_at')} = statement_timestamp()"
+            f" WHERE ({current}) IS DISTINCT FROM ({_column_list(compared, 'EXCLUDED.{}')})"
+            f" RETURNING (xmax = 0) AS created"
+            f") SELECT count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created) FROM upserted"
+        )
+        created, updated = cursor.fetchone()
+        timer.lap("upsert")
+    timer.lap("index rebuild")
+    cursor.execute(f"DROP TABLE {_CHANGES}")
+    return SongUpsertResult(total=total, created=created, updated=updated), False
 
 
 def _load_by_swap(
-    cursor, songs: SongColumns, batch_size: int, progress: ProgressCallback, timer: _Timer
+    cursor,
+    songs: SongColumns,
+    batch_size: int,
+    progress: ProgressCallback,
+    timer: _Timer,
+    content_hash: _ContentHash,
 ) -> tuple[SongUpsertResult, bool]:
     """A large first load: the songs are COPYed into a committed copy of the empty table,
     whose indexes are then built on two connections at once, and which is swapped in for
@@ -274,8 +379,20 @@ def _load_by_swap(
     list is written here from the titles."""
     swap = TableSwap.begin(cursor, Song._meta.db_table, connection.alias)
     try:
-        with swap.connection.cursor() as copy_cursor:
-            _copy(copy_cursor, _quoted(swap.new_table), songs, batch_size, progress)
+        # Two COPYs of half the songs each, on two connections: PostgreSQL then writes the
+        # rows on both cores. The ids are handed out here, which also spares a nextval()
+        # per row.
+        first_id = swap.reserve_ids(Song._meta.pk.column, len(songs))
+        middle = len(songs) // 2
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            halves = [
+                pool.submit(_copy_on_own_connection, swap, songs, batch_size, progress, 0, middle, first_id),
+                pool.submit(
+                    _copy_on_own_connection, swap, songs, batch_size, progress, middle, len(songs), first_id
+                ),
+            ]
+            for half in halves:
+                half.result()
         timer.lap("copy into songs")
         with ThreadPoolExecutor(max_workers=2) as pool:
             word_counts: list[Future[Counter[str]]] = []
@@ -285,6 +402,7 @@ def _load_by_swap(
                     pool.submit(_ascii_word_counts, songs.titles),
                     pool.submit(_other_word_counts, songs.titles, connection.alias),
                 ]
+            content_hash.start()
             swap.build_indexes()
             timer.lap("index rebuild")
             swap.swap_in(cursor)
@@ -297,6 +415,32 @@ def _load_by_swap(
         swap.discard()
         raise
     return SongUpsertResult(total=len(songs), created=len(songs), updated=0), not word_counts
+
+
+def _copy_on_own_connection(
+    swap: TableSwap,
+    songs: SongColumns,
+    batch_size: int,
+    progress: ProgressCallback,
+    start: int,
+    stop: int,
+    first_id: int,
+) -> None:
+    own = own_connection(connection.alias)
+    try:
+        with own.cursor() as cursor:
+            _copy(
+                cursor,
+                _quoted(swap.new_table),
+                songs,
+                batch_size,
+                progress,
+                start=start,
+                stop=stop,
+                first_id=first_id,
+            )
+    finally:
+        own.close()
 
 
 class _word_trigger_disabled_if:
@@ -337,6 +481,11 @@ class _word_trigger_disabled_if:
 # ASCII words as the word-list triggers split them, checked against the database's own
 # lower() and [[:alnum:]] by `_ascii_words_agree` before it is relied on.
 _ASCII_WORD = re.compile("[a-z0-9]+")
+# The same split without a regular expression, twice as fast: every ASCII character that is
+# not a lowercase letter or a digit becomes a space.
+_ASCII_SEPARATORS = str.maketrans(
+    {chr(code): " " for code in range(128) if not _ASCII_WORD.fullmatch(chr(code))}
+)
 _WORD_COUNT_CHUNK = 20_000
 
 
@@ -355,20 +504,22 @@ def _ascii_words_agree(cursor) -> bool:
 def _ascii_word_counts(titles: list[str]) -> Counter[str]:
     """The words of the ASCII titles, counted as the triggers count them (valid once
     `_ascii_words_agree`): the titles joined by a space (a separator) into one string per
-    chunk for one regular expression pass, ~5x faster than the same split in the database.
-    In chunks, so that the thread lets go of the GIL between them."""
+    chunk, lowercased, its separators made spaces and split: ~10x faster than the same
+    split in the database. In chunks, so that the thread lets go of the GIL between them."""
     counts: Counter[str] = Counter()
     for start in range(0, len(titles), _WORD_COUNT_CHUNK):
-        chunk = titles[start : start + _WORD_COUNT_CHUNK]
-        counts.update(_ASCII_WORD.findall(" ".join([title for title in chunk if title.isascii()]).lower()))
+        chunk = " ".join([title for title in titles[start : start + _WORD_COUNT_CHUNK] if title.isascii()])
+        counts.update(chunk.lower().translate(_ASCII_SEPARATORS).split())
     return counts
 
 
 def _other_word_counts(titles: list[str], alias: str) -> Counter[str]:
     """The words of the titles that are not ASCII, counted by the database itself, so that
-    lower() and [:alnum:] are its own for every script. On a connection of its own: the
-    statement reads no table, and it runs while the load's connection builds the indexes
-    instead of after them (~0.7 s for 85k such titles)."""
+    lower() and [:alnum:] are its own for every script. The titles go as one string, joined
+    by a line break (a separator): one lower() and one split instead of one of each per
+    title, 3x faster. On a connection of its own: the statement reads no table, and it runs
+    while the load's connection builds the indexes instead of after them (~0.2 s for 85k
+    such titles)."""
     others = [title for title in titles if not title.isascii()]
     if not others:
         return Counter()
@@ -376,9 +527,8 @@ def _other_word_counts(titles: list[str], alias: str) -> Counter[str]:
     try:
         with connection_of_its_own.cursor() as cursor:
             cursor.execute(
-                "SELECT w, count(*) FROM unnest(%s::text[]) AS t (title),"
-                " regexp_split_to_table(lower(t.title), %s) AS w WHERE w <> '' GROUP BY w",
-                [others, WORD_SPLIT],
+                "SELECT w, count(*) FROM regexp_split_to_table(lower(%s), %s) AS w WHERE w <> '' GROUP BY w",
+                ["\n".join(others), WORD_SPLIT],
             )
             return Counter(dict(cursor.fetchall()))
     finally:
@@ -398,16 +548,41 @@ def _copy_type(field_name: str) -> tuple[str, str]:
     return _COPY_TYPES[Song._meta.get_field(field_name).get_internal_type()]
 
 
-def _copy(cursor, table: str, songs: SongColumns, batch_size: int, progress: ProgressCallback) -> None:
+def _copy(
+    cursor,
+    table: str,
+    songs: SongColumns,
+    batch_size: int,
+    progress: ProgressCallback,
+    *,
+    start: int = 0,
+    stop: int | None = None,
+    first_id: int | None = None,
+) -> None:
+    """COPY songs `start` to `stop` into `table`; with `first_id`, their primary keys are
+    given, counting from `first_id` for song 0, instead of drawn from the sequence."""
+    stop = len(songs) if stop is None else stop
+    fields = list(SONG_FIELDS)
+    types = [_copy_type(name)[0] for name in fields]
+    if first_id is not None:
+        fields.insert(0, Song._meta.pk.name)
+        types.insert(0, _copy_type(Song._meta.pk.name)[0])
     pg_cursor = cursor.cursor  # psycopg's own cursor, under Django's wrapper
-    with pg_cursor.copy(f"COPY {table} ({_column_list(SONG_FIELDS)}) FROM STDIN (FORMAT BINARY)") as copy:
-        copy.set_types([_copy_type(name)[0] for name in SONG_FIELDS])
+    with pg_cursor.copy(f"COPY {table} ({_column_list(fields)}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(types)
         write_row = copy.write_row
-        for start in range(0, len(songs), batch_size):
-            stop = min(start + batch_size, len(songs))
-            for row in songs.rows(start, stop):
-                write_row(row)
-            progress(stop - start)
+        for batch_start in range(start, stop, batch_size):
+            batch_stop = min(batch_start + batch_size, stop)
+            rows = songs.rows(batch_start, batch_stop)
+            if first_id is None:
+                for row in rows:
+                    write_row(row)
+            else:
+                for song_id, row in zip(
+                    range(first_id + batch_start, first_id + batch_stop), rows, strict=True
+                ):
+                    write_row((song_id, *row))
+            progress(batch_stop - batch_start)
 
 
 class _indexes_rebuilt_if:

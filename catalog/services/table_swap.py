@@ -135,6 +135,17 @@ class TableSwap:
                     [quote(self.new_table), column],
                 )
 
+    def reserve_ids(self, column: str, count: int) -> int:
+        """The first of `count` consecutive values of the identity `column`, which the
+        copy's sequence will not hand out again."""
+        with self.connection.cursor() as own:
+            own.execute("SELECT pg_get_serial_sequence(%s, %s)", [self._quote(self.new_table), column])
+            (sequence,) = own.fetchone()
+            own.execute("SELECT nextval(%s)", [sequence])
+            (first,) = own.fetchone()
+            own.execute("SELECT setval(%s, %s)", [sequence, first + count - 1])
+        return first
+
     def _quote(self, name: str) -> str:
         return self.connection.ops.quote_name(name)
 

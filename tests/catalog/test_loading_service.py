@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 
 from catalog.loading import songs_from_rows
-from catalog.models import Song
+from catalog.models import Song, SongFileLoad
 from catalog.services import loading
 from catalog.services.loading import song_upsert_many
 from tests.catalog.test_loading_files import song_row
@@ -298,3 +298,100 @@ def test_a_reload_leaves_no_staging_table_behind(fails):
         cursor.execute("SELECT to_regclass(%s)", [loading._STAGING])
         assert cursor.fetchone() == (None,)
     assert Song.objects.count() == (1 if fails else 2)
+
+
+# ------------------------------------------------------------------------------
+# The record of loads, and re-loading a file the catalog already holds
+# ------------------------------------------------------------------------------
+
+
+def loads():
+    return list(SongFileLoad.objects.order_by("id").values_list("songs", "created", "updated"))
+
+
+@pytest.fixture
+def compared(monkeypatch):
+    """How many loads compared their songs with the catalog (PostgreSQL)."""
+    calls = []
+    real = loading._write_changes
+
+    def write_changes(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(loading, "_write_changes", write_changes)
+    return calls
+
+
+def test_every_load_that_reaches_the_database_is_recorded():
+    upsert([song_row(i) for i in range(3)])
+    upsert([song_row(0, title="Bad Romance"), song_row(1), song_row(3)])
+    assert loads() == [(3, 3, 0), (3, 1, 1)]
+
+
+@pytest.mark.postgres
+def test_reloading_the_last_file_with_nothing_written_since_compares_nothing(compared):
+    rows = [song_row(i) for i in range(3)]
+    upsert(rows)
+
+    result = upsert(rows)
+
+    assert (result.total, result.created, result.updated, result.unchanged) == (3, 0, 0, 3)
+    assert compared == []
+    assert loads() == [(3, 3, 0)], "a load that found the file already there is not recorded"
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    ("write", "written_back"),
+    [
+        (lambda: Song.objects.filter(spotify_id=song_row(1)["id"]).update(title="Edited"), 1),
+        (lambda: Song.objects.filter(spotify_id=song_row(1)["id"]).delete(), 1),
+        (lambda: SongFactory(), 0),
+    ],
+    ids=["update", "delete", "insert"],
+)
+def test_any_write_to_the_songs_since_makes_the_reload_compare(compared, write, written_back):
+    rows = [song_row(i) for i in range(3)]
+    upsert(rows)
+    write()
+
+    result = upsert(rows)
+
+    assert compared == [1]
+    assert result.created + result.updated == written_back
+    assert stored(song_row(1)["id"]).title == rows[1]["title"]
+
+
+@pytest.mark.postgres
+def test_a_rating_aggregate_written_since_makes_the_reload_compare(compared):
+    rows = [song_row(i) for i in range(3)]
+    upsert(rows)
+    song = stored(song_row(0)["id"])
+    RatingFactory(song=song, score=5)
+    Song.objects.filter(pk=song.pk).update(total_ratings=1, average_rating=5)
+
+    assert upsert(rows).unchanged == 3
+    assert compared == [1]
+    assert stored(song_row(0)["id"]).total_ratings == 1
+
+
+@pytest.mark.postgres
+def test_another_file_is_compared_even_with_nothing_written_since(compared):
+    upsert([song_row(i) for i in range(3)])
+    result = upsert([song_row(0), song_row(1, title="Changed"), song_row(2)])
+    assert (compared, result.updated) == ([1], 1)
+    # and a file of the same songs in another order too: its hash differs
+    assert upsert([song_row(2), song_row(1, title="Changed"), song_row(0)]).unchanged == 3
+    assert compared == [1, 1]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_load_is_not_recorded():
+    def crash(n):
+        raise RuntimeError("worker killed")
+
+    with pytest.raises(RuntimeError):
+        upsert([song_row(i) for i in range(3)], on_progress=crash)
+    assert loads() == []

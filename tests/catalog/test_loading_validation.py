@@ -333,3 +333,43 @@ def test_column_rules_mirror_the_model_constraints():
         if f.editable and not f.primary_key and f.name not in {"average_rating", "total_ratings"}
     }
     assert {spec.field for spec in COLUMNS} == model_fields
+
+
+# ------------------------------------------------------------------------------
+# Content hash
+# ------------------------------------------------------------------------------
+
+
+def test_the_content_hash_is_that_of_the_songs_whatever_the_layout():
+    rows = [song_row(i) for i in range(3)]
+    columnar_hash = parse(columnar(rows)).content_hash()
+    assert parse(rows).content_hash() == columnar_hash
+    assert parse(columnar(rows)).content_hash() == columnar_hash
+    assert len(columnar_hash) == 64
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"title": "Song number 1 "},
+        {"id": "0000000000000000000009"},
+        {"danceability": 0.5000001},
+        {"key": 2},
+        {"duration_ms": 200_002},
+    ],
+    ids=lambda change: next(iter(change)),
+)
+def test_any_changed_value_changes_the_content_hash(change):
+    rows = [song_row(i) for i in range(3)]
+    changed = [*rows[:1], song_row(1, **change), *rows[2:]]
+    assert parse(changed).content_hash() != parse(rows).content_hash()
+
+
+def test_the_content_hash_follows_the_order_and_the_boundaries_of_values():
+    rows = [song_row(i) for i in range(3)]
+    assert parse(rows[::-1]).content_hash() != parse(rows).content_hash()
+    # Text moved from one title to the next is a different file.
+    split = [song_row(0, title="ab"), song_row(1, title="c")]
+    assert (
+        parse(split).content_hash() != parse([song_row(0, title="a"), song_row(1, title="bc")]).content_hash()
+    )
