@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 
-from catalog.models import Artist, Rating, Song, SongArtist
+from catalog.models import Artist, Rating, Song, SongArtist, SongFileLoad
 from catalog.selectors.search import song_search_top
 from catalog.services.ratings import song_ratings_mark_dirty_on_commit
 
@@ -94,3 +94,24 @@ class RatingAdmin(admin.ModelAdmin):
         song_ids = sorted(set(queryset.values_list("song_id", flat=True)))
         super().delete_queryset(request, queryset)
         song_ratings_mark_dirty_on_commit(song_ids=song_ids)
+
+
+# ------------------------------------------------------------------------------
+# Loads
+# ------------------------------------------------------------------------------
+@admin.register(SongFileLoad)
+class SongFileLoadAdmin(admin.ModelAdmin):
+    """What `load_music` did, for reading only: a record changed by hand could make a
+    re-load take a changed catalog for the file it last loaded."""
+
+    list_display = ["loaded_at", "songs", "created", "updated", "content_hash"]
+    date_hierarchy = "loaded_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import Permission
 
-from catalog.models import Song
+from catalog.loading import songs_from_rows
+from catalog.models import Song, SongFileLoad
+from catalog.services.loading import song_upsert_many
+from tests.catalog.test_loading_files import song_row
 from tests.factories import ArtistFactory, SongArtistFactory, SongFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -95,3 +98,20 @@ def test_non_staff_cannot_open_the_admin(client):
     client.login(username=user.username, password=PASSWORD)
     response = client.get("/admin/catalog/song/")
     assert response.status_code == 302
+
+
+def test_song_file_loads_are_listed_and_cannot_be_edited(client):
+    song_upsert_many(songs=songs_from_rows([song_row(i) for i in range(3)]))
+    load = SongFileLoad.objects.get()
+    superuser = UserFactory(is_staff=True, is_superuser=True)
+    assert client.login(username=superuser.username, password=PASSWORD)
+
+    listed = client.get("/admin/catalog/songfileload/")
+    assert listed.status_code == 200
+    assert [(row.songs, row.created) for row in listed.context["cl"].result_list] == [(3, 3)]
+    assert (
+        client.get(f"/admin/catalog/songfileload/{load.pk}/change/").context["has_change_permission"] is False
+    )
+    assert client.post(f"/admin/catalog/songfileload/{load.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert client.get("/admin/catalog/songfileload/add/").status_code == 403
+    assert SongFileLoad.objects.count() == 1
