@@ -180,16 +180,17 @@ def _upsert_postgres(
         if any_existing and _holds_last_load(cursor, content_hash.result(), len(songs)):
             timer.lap("unchanged since the last load of this file")
             return SongUpsertResult(total=len(songs), created=0, updated=0), False
+        load = _Load(songs, batch_size, progress, timer, content_hash)
         if any_existing:
-            result, words_rebuilt = _write_changes(cursor, songs, batch_size, progress, timer)
+            result, words_rebuilt = _write_changes(cursor, load)
         elif (
             len(songs) >= INDEX_REBUILD_MIN_ROWS
             and own_transaction
             and TableSwap.possible(cursor, Song._meta.db_table)
         ):
-            result, words_rebuilt = _load_by_swap(cursor, songs, batch_size, progress, timer, content_hash)
+            result, words_rebuilt = _load_by_swap(cursor, load)
         else:
-            result, words_rebuilt = _load_into_empty(cursor, songs, batch_size, progress, timer, content_hash)
+            result, words_rebuilt = _load_into_empty(cursor, load)
         _load_record(cursor, content_hash.result(), result)
         return result, words_rebuilt
 
@@ -217,6 +218,41 @@ class _ContentHash:
 
     def __exit__(self, *exc_info) -> None:
         self.pool.shutdown()
+
+
+@dataclass(frozen=True, slots=True)
+class _Load:
+    """One file's load: what each way of writing it needs."""
+
+    songs: SongColumns
+    batch_size: int
+    progress: ProgressCallback
+    timer: _Timer
+    content_hash: _ContentHash
+
+
+class _TitleWordCounts:
+    """The search word list's counts of the loaded titles, counted by the loader itself in
+    `pool` (the ASCII titles in Python, the others by the database) while the database
+    builds indexes: psycopg lets go of the GIL while it waits for them. Counting once is
+    cheaper than the insert trigger's transition table of a million rows. They are the
+    whole word list only when the table held no other titles."""
+
+    def __init__(self, cursor, titles: list[str], pool: ThreadPoolExecutor) -> None:
+        self.futures: list[Future[Counter[str]]] = []
+        if _ascii_words_agree(cursor):
+            self.futures = [
+                pool.submit(_ascii_word_counts, titles),
+                pool.submit(_other_word_counts, titles, connection.alias),
+            ]
+
+    def write(self, cursor) -> bool:
+        """Write them as the word list; False when they could not be counted here, and the
+        word list must be rebuilt from the table (`search_index_refresh(rebuild=True)`)."""
+        if not self.futures:
+            return False
+        _word_list_write(cursor, sum((counts.result() for counts in self.futures), Counter()))
+        return True
 
 
 def _songs_generation(cursor) -> int:
@@ -251,53 +287,31 @@ def _load_record(cursor, content_hash: str, result: SongUpsertResult) -> None:
     )
 
 
-def _load_into_empty(
-    cursor,
-    songs: SongColumns,
-    batch_size: int,
-    progress: ProgressCallback,
-    timer: _Timer,
-    content_hash: _ContentHash,
-) -> tuple[SongUpsertResult, bool]:
+def _load_into_empty(cursor, load: _Load) -> tuple[SongUpsertResult, bool]:
     """Nothing to compare with or conflict with: the file goes straight into the table,
     which saves writing every song twice."""
-    total = len(songs)
+    total = len(load.songs)
     table = _quoted(Song._meta.db_table)
-    rebuild = total >= INDEX_REBUILD_MIN_ROWS
-    # The word list's counts, when the loader counts them itself: the ASCII titles
-    # in Python, the others by the database.
-    word_counts: list[Future[Counter[str]]] = []
     with (
         ThreadPoolExecutor(max_workers=2) as pool,
         _indexes_rebuilt_if(cursor, table, written=total, table_rows=total, unique_constraints=True),
-        _word_trigger_disabled_if(cursor, table, active=rebuild) as trigger_off,
+        _word_trigger_disabled_if(cursor, table, active=total >= INDEX_REBUILD_MIN_ROWS) as trigger_off,
     ):
-        _copy(cursor, table, songs, batch_size, progress)
-        timer.lap("copy into songs")
-        content_hash.start()
-        if trigger_off and _ascii_words_agree(cursor):
-            # Counted while the database builds the indexes (psycopg lets go of
-            # the GIL while it waits for them).
-            word_counts = [
-                pool.submit(_ascii_word_counts, songs.titles),
-                pool.submit(_other_word_counts, songs.titles, connection.alias),
-            ]
-    timer.lap("index rebuild")
-    if trigger_off:
-        if word_counts:
-            # The table was empty, so the loaded titles are all the titles there are.
-            _word_list_write(cursor, sum((counts.result() for counts in word_counts), Counter()))
-        words_rebuilt = not word_counts
-        timer.lap("word list")
-    else:
-        words_rebuilt = False
+        _copy(cursor, table, load.songs, load.batch_size, load.progress)
+        load.timer.lap("copy into songs")
+        load.content_hash.start()
+        word_counts = _TitleWordCounts(cursor, load.songs.titles, pool) if trigger_off else None
+    load.timer.lap("index rebuild")
+    words_rebuilt = False
+    if word_counts is not None:
+        words_rebuilt = not word_counts.write(cursor)
+        load.timer.lap("word list")
     return SongUpsertResult(total=total, created=total, updated=0), words_rebuilt
 
 
-def _write_changes(
-    cursor, songs: SongColumns, batch_size: int, progress: ProgressCallback, timer: _Timer
-) -> tuple[SongUpsertResult, bool]:
+def _write_changes(cursor, load: _Load) -> tuple[SongUpsertResult, bool]:
     """Into a table that holds songs: only the new and changed songs are written."""
+    songs, timer = load.songs, load.timer
     total = len(songs)
     table = _quoted(Song._meta.db_table)
     columns = _column_list(SONG_FIELDS)
@@ -311,7 +325,7 @@ def _write_changes(
     cursor.execute(f"DROP TABLE IF EXISTS {_STAGING}")
     typed_columns = ", ".join(f"{_column(name)} {_copy_type(name)[1]}" for name in SONG_FIELDS)
     cursor.execute(f"CREATE UNLOGGED TABLE {_STAGING} ({typed_columns})")
-    _copy(cursor, _STAGING, songs, batch_size, progress)
+    _copy(cursor, _STAGING, songs, load.batch_size, load.progress)
     timer.lap("copy into staging")
 
     # Keep only the new and changed songs: one hash join instead of a million index
@@ -365,18 +379,12 @@ def _write_changes(
     return SongUpsertResult(total=total, created=created, updated=updated), False
 
 
-def _load_by_swap(
-    cursor,
-    songs: SongColumns,
-    batch_size: int,
-    progress: ProgressCallback,
-    timer: _Timer,
-    content_hash: _ContentHash,
-) -> tuple[SongUpsertResult, bool]:
+def _load_by_swap(cursor, load: _Load) -> tuple[SongUpsertResult, bool]:
     """A large first load: the songs are COPYed into a committed copy of the empty table,
     whose indexes are then built on two connections at once, and which is swapped in for
     the table inside this transaction (`TableSwap`). The copy has no triggers, so the word
     list is written here from the titles."""
+    songs, timer = load.songs, load.timer
     swap = TableSwap.begin(cursor, Song._meta.db_table, connection.alias)
     try:
         # Two COPYs of half the songs each, on two connections: PostgreSQL then writes the
@@ -386,55 +394,37 @@ def _load_by_swap(
         middle = len(songs) // 2
         with ThreadPoolExecutor(max_workers=2) as pool:
             halves = [
-                pool.submit(_copy_on_own_connection, swap, songs, batch_size, progress, 0, middle, first_id),
-                pool.submit(
-                    _copy_on_own_connection, swap, songs, batch_size, progress, middle, len(songs), first_id
-                ),
+                pool.submit(_copy_on_own_connection, swap.new_table, load, start, stop, first_id)
+                for start, stop in ((0, middle), (middle, len(songs)))
             ]
             for half in halves:
                 half.result()
         timer.lap("copy into songs")
         with ThreadPoolExecutor(max_workers=2) as pool:
-            word_counts: list[Future[Counter[str]]] = []
-            if _ascii_words_agree(cursor):
-                # Counted while the indexes are built (psycopg lets go of the GIL meanwhile).
-                word_counts = [
-                    pool.submit(_ascii_word_counts, songs.titles),
-                    pool.submit(_other_word_counts, songs.titles, connection.alias),
-                ]
-            content_hash.start()
+            word_counts = _TitleWordCounts(cursor, songs.titles, pool)
+            load.content_hash.start()
             swap.build_indexes()
             timer.lap("index rebuild")
             swap.swap_in(cursor)
             timer.lap("swap")
-            if word_counts:
-                # The table was empty, so the loaded titles are all the titles there are.
-                _word_list_write(cursor, sum((counts.result() for counts in word_counts), Counter()))
-                timer.lap("word list")
+            words_written = word_counts.write(cursor)
+            timer.lap("word list")
     except BaseException:
         swap.discard()
         raise
-    return SongUpsertResult(total=len(songs), created=len(songs), updated=0), not word_counts
+    return SongUpsertResult(total=len(songs), created=len(songs), updated=0), not words_written
 
 
-def _copy_on_own_connection(
-    swap: TableSwap,
-    songs: SongColumns,
-    batch_size: int,
-    progress: ProgressCallback,
-    start: int,
-    stop: int,
-    first_id: int,
-) -> None:
+def _copy_on_own_connection(table: str, load: _Load, start: int, stop: int, first_id: int) -> None:
     own = own_connection(connection.alias)
     try:
         with own.cursor() as cursor:
             _copy(
                 cursor,
-                _quoted(swap.new_table),
-                songs,
-                batch_size,
-                progress,
+                _quoted(table),
+                load.songs,
+                load.batch_size,
+                load.progress,
                 start=start,
                 stop=stop,
                 first_id=first_id,
