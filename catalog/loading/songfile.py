@@ -647,12 +647,18 @@ def _all_valid(spec: ColumnSpec, column: _Object) -> bool:
     if spec.kind == "str":
         if column.kind != "str":
             return False
+        # msgspec has enforced a checked column's lengths, and refuses lone surrogates.
         return (
-            min(map(len, values)) >= 1
-            and max(map(len, values)) <= spec.max_length
+            (
+                column.checked
+                or (
+                    min(map(len, values)) >= 1
+                    and max(map(len, values)) <= spec.max_length
+                    and _encodable(values)
+                )
+            )
             and not any(map(str.isspace, values))
             and not any(map(operator.contains, values, repeat("\x00")))
-            and _encodable(values)
         )
     if spec.kind == "int" and column.kind != "int":
         return False
