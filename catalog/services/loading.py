@@ -186,6 +186,7 @@ def _upsert_postgres(
         elif (
             len(songs) >= INDEX_REBUILD_MIN_ROWS
             and own_transaction
+            and _reads_what_others_commit(cursor)
             and TableSwap.possible(cursor, Song._meta.db_table)
         ):
             result, words_rebuilt = _load_by_swap(cursor, load)
@@ -193,6 +194,14 @@ def _upsert_postgres(
             result, words_rebuilt = _load_into_empty(cursor, load)
         _load_record(cursor, content_hash.result(), result)
         return result, words_rebuilt
+
+
+def _reads_what_others_commit(cursor) -> bool:
+    """Whether each statement of this transaction sees what other sessions have committed
+    before it (READ COMMITTED, Django's default): a swap's songs are committed by other
+    connections after this transaction has begun."""
+    cursor.execute("SELECT current_setting('transaction_isolation') = 'read committed'")
+    return cursor.fetchone()[0]
 
 
 class _ContentHash:

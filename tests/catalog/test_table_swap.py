@@ -160,6 +160,18 @@ def test_inside_a_callers_transaction_the_load_stays_in_place(swaps):
     assert Song.objects.count() == 3
 
 
+def test_a_transaction_that_would_not_see_the_copys_songs_loads_in_place(swaps):
+    with connection.cursor() as cursor:
+        cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+    try:
+        assert upsert([song_row(i, title=f"Song {i}") for i in range(3)]).created == 3
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL READ COMMITTED")
+    assert swaps == []
+    assert ("song", 3) in word_list()
+
+
 def test_a_table_with_a_view_on_it_is_loaded_in_place(swaps):
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE VIEW song_titles AS SELECT title FROM {TABLE}")
