@@ -7,7 +7,9 @@ connections at once. `TableSwap` does that for a table that is empty:
 
 1. `TableSwap.begin()` creates the copy (`<table>_swap`: the same columns, defaults,
    identity, checks, storage and comments, no indexes) on a connection of its own and
-   commits it; the caller fills it through `connection`, which commits as it goes.
+   commits it; the caller fills it on connections of its own, which commit as they go
+   (`reserve_ids()` hands out identity values for the rows, so that they need no
+   `nextval()` each).
 2. `build_indexes()` builds the table's indexes, those of its primary key and unique
    constraints included, on the copy, on two connections at once.
 3. `swap_in()`, on the caller's connection, inside the caller's transaction (which holds
@@ -46,7 +48,10 @@ SELECT c.relkind = 'r' AND NOT c.relispartition AND c.relacl IS NULL AND c.relop
    AND c.relnamespace = current_schema()::regnamespace
    AND pg_has_role(c.relowner, 'USAGE')
    AND NOT EXISTS (SELECT FROM pg_inherits WHERE inhparent = c.oid OR inhrelid = c.oid)
-   AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.refobjid = c.oid AND d.classid = 'pg_rewrite'::regclass)
+   AND NOT EXISTS (
+       SELECT FROM pg_depend d
+       WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid = c.oid AND d.classid = 'pg_rewrite'::regclass
+   )
    AND NOT EXISTS (SELECT FROM pg_policy WHERE polrelid = c.oid)
    AND NOT EXISTS (SELECT FROM pg_publication_rel WHERE prrelid = c.oid)
    AND NOT EXISTS (SELECT FROM pg_constraint WHERE conrelid = c.oid AND contype = 'x')
@@ -86,7 +91,7 @@ class TableSwap:
     alias: str
     table: str  # unquoted
     new_table: str  # unquoted
-    connection: BaseDatabaseWrapper  # the connection that created the copy, for filling it
+    connection: BaseDatabaseWrapper  # the connection that created the copy and hands out its ids
     indexes: list[_Index] = field(default_factory=list)
     references: list[tuple[str, str, str]] = field(default_factory=list)  # table, name, definition
     own_foreign_keys: list[tuple[str, str]] = field(default_factory=list)  # name, definition
