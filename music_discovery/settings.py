@@ -134,9 +134,17 @@ TEMPLATES = [
 # ------------------------------------------------------------------------------
 # Database
 # ------------------------------------------------------------------------------
+# An empty DATABASE_URL stands for a missing one (the embedded SQLite), as every empty
+# setting here does; a URL whose scheme names no database Django knows is refused.
 DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+    "default": env.db_url_config(
+        env.str("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+    ),
 }
+if not DATABASES["default"].get("ENGINE", "").startswith("django."):
+    raise ImproperlyConfigured(
+        "DATABASE_URL must be a postgres:// (or sqlite://) URL, e.g. postgres://user@host:5432/name"
+    )
 IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 if IS_POSTGRES:
     # An unreachable database host fails a request (and /readyz) in seconds, not minutes.

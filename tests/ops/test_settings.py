@@ -61,6 +61,27 @@ def test_production_refuses_to_start_half_configured(run_django, overrides, mess
     assert result.stderr.strip().splitlines()[-1] == f"django.core.exceptions.ImproperlyConfigured: {message}"
 
 
+def test_an_empty_database_url_means_the_embedded_database(run_django):
+    result = run_django(
+        "-c",
+        "import django; django.setup(); from django.conf import settings;"
+        " print(settings.DATABASES['default']['ENGINE'])",
+        env={"DATABASE_URL": ""},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "django.db.backends.sqlite3"
+
+
+def test_a_database_url_django_cannot_use_is_refused_clearly(run_django):
+    result = run_django("manage.py", "check", env={"DATABASE_URL": "postgress://user@db:5432/music"})
+
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines()[-1] == (
+        "django.core.exceptions.ImproperlyConfigured: DATABASE_URL must be a postgres:// (or sqlite://)"
+        " URL, e.g. postgres://user@host:5432/name"
+    )
+
+
 def test_development_secret_key_is_generated_once_and_reused(tmp_path, monkeypatch):
     monkeypatch.setattr(settings_module, "BASE_DIR", tmp_path)
 
