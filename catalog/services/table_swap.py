@@ -24,8 +24,8 @@ dropped by the next `begin()` (or at once by `discard()`).
 
 Only a table that nothing else is attached to qualifies (`possible()`): no views, rules,
 policies, grants, inheritance, publications, serial defaults, exclusion constraints,
-storage options or per-column statistics targets, all of which a swap would have to
-carry over.
+extended statistics, storage options or per-column statistics targets, all of which a swap
+would have to carry over.
 """
 
 from __future__ import annotations
@@ -43,7 +43,8 @@ logger = logging.getLogger(__name__)
 
 # Each of these, on the table, would have to be carried over by the swap.
 _SWAP_POSSIBLE = """
-SELECT c.relkind = 'r' AND NOT c.relispartition AND c.relacl IS NULL AND c.reloptions IS NULL
+SELECT c.relkind = 'r' AND NOT c.relispartition AND c.reloptions IS NULL
+   AND (c.relacl IS NULL OR c.relacl = acldefault('r', c.relowner))
    AND NOT c.relhasrules AND NOT c.relrowsecurity AND c.relreplident = 'd'
    AND c.relnamespace = current_schema()::regnamespace
    AND pg_has_role(c.relowner, 'USAGE')
@@ -55,6 +56,7 @@ SELECT c.relkind = 'r' AND NOT c.relispartition AND c.relacl IS NULL AND c.relop
    AND NOT EXISTS (SELECT FROM pg_policy WHERE polrelid = c.oid)
    AND NOT EXISTS (SELECT FROM pg_publication_rel WHERE prrelid = c.oid)
    AND NOT EXISTS (SELECT FROM pg_constraint WHERE conrelid = c.oid AND contype = 'x')
+   AND NOT EXISTS (SELECT FROM pg_statistic_ext WHERE stxrelid = c.oid)
    AND NOT EXISTS (
        SELECT FROM pg_trigger WHERE tgrelid = c.oid AND NOT tgisinternal AND tgenabled NOT IN ('O', 'D')
    )
