@@ -84,7 +84,7 @@ class _Index:
     name: str  # quoted, as pg_get_indexdef writes it
     definition: str
     constraint: str | None  # the primary key or unique constraint it backs, if any
-    constraint_kind: str  # "PRIMARY KEY" or "UNIQUE"
+    constraint_kind: str  # "PRIMARY KEY" or "UNIQUE" for a constraint's index
     constraint_attributes: str  # DEFERRABLE / INITIALLY DEFERRED
 
 
@@ -98,7 +98,8 @@ class TableSwap:
     references: list[tuple[str, str, str]] = field(default_factory=list)  # table, name, definition
     own_foreign_keys: list[tuple[str, str]] = field(default_factory=list)  # name, definition
     triggers: list[tuple[str, str, bool]] = field(default_factory=list)  # name, definition, enabled
-    identity: list[tuple[str, str]] = field(default_factory=list)  # column, sequence (qualified)
+    # column, its sequence (qualified), the sequence's own name
+    identity: list[tuple[str, str, str]] = field(default_factory=list)
     comment: str | None = None
 
     @staticmethod
@@ -135,7 +136,7 @@ class TableSwap:
                 f"CREATE TABLE {quote(self.new_table)} (LIKE {quote(self.table)}"
                 " INCLUDING ALL EXCLUDING INDEXES) WITH (autovacuum_enabled = false)"
             )
-            for column, sequence in self.identity:
+            for column, sequence, _name in self.identity:
                 # Ids go on from where the table's own sequence was.
                 own.execute(
                     "SELECT setval(pg_get_serial_sequence(%s, %s), last_value, is_called) FROM " + sequence,
@@ -169,7 +170,13 @@ class TableSwap:
         for name, definition, constraint, kind, deferrable, deferred in cursor.fetchall():
             attributes = (" DEFERRABLE" if deferrable else "") + (" INITIALLY DEFERRED" if deferred else "")
             self.indexes.append(
-                _Index(name, definition, constraint, "PRIMARY KEY" if kind == "p" else "UNIQUE", attributes)
+                _Index(
+                    name,
+                    definition,
+                    constraint,
+                    {"p": "PRIMARY KEY", "u": "UNIQUE"}.get(kind, ""),
+                    attributes,
+                )
             )
         cursor.execute(
             "SELECT conrelid::regclass::text, quote_ident(conname), pg_get_constraintdef(oid)"
@@ -191,8 +198,9 @@ class TableSwap:
         )
         self.triggers = cursor.fetchall()
         cursor.execute(
-            "SELECT attname, pg_get_serial_sequence(%s, attname) FROM pg_attribute"
-            " WHERE attrelid = %s::regclass AND attidentity <> '' AND NOT attisdropped",
+            "SELECT a.attname, sequence, (SELECT relname FROM pg_class WHERE oid = sequence::regclass)"
+            " FROM pg_attribute a, pg_get_serial_sequence(%s, a.attname) AS sequence"
+            " WHERE a.attrelid = %s::regclass AND a.attidentity <> '' AND NOT a.attisdropped",
             [self._quote(self.table), self.table],
         )
         self.identity = cursor.fetchall()
@@ -205,15 +213,14 @@ class TableSwap:
     def build_indexes(self) -> None:
         """Build the table's indexes on the copy, on two connections at once, the costliest
         (GIN and GiST) first. Raises the first failure, after both connections stop."""
-        cursor = self.connection.cursor()
-        cursor.execute(
-            "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_class c"
-            " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid IN (%s::regclass, %s::regclass)"
-            " ORDER BY c.oid = %s::regclass DESC",
-            [self._quote(self.table), self._quote(self.new_table), self._quote(self.table)],
-        )
-        (qualified_table,), (qualified_new,) = cursor.fetchall()
-        cursor.close()
+        # As pg_get_indexdef names them (both tables are in the current schema).
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT quote_ident(current_schema()) || '.' || quote_ident(%s),"
+                " quote_ident(current_schema()) || '.' || quote_ident(%s)",
+                [self.table, self.new_table],
+            )
+            qualified_table, qualified_new = cursor.fetchone()
         statements = []
         for position, index in enumerate(self.indexes):
             head = f" INDEX {index.name} ON {qualified_table} "
@@ -261,17 +268,13 @@ class TableSwap:
         table = quote(self.table)
         for referencing, name, _definition in self.references:
             cursor.execute(f"ALTER TABLE {referencing} DROP CONSTRAINT {name}")
-        old_sequences = []
-        for _column, sequence in self.identity:
-            cursor.execute("SELECT relname FROM pg_class WHERE oid = %s::regclass", [sequence])
-            old_sequences.append(cursor.fetchone()[0])
         cursor.execute(f"DROP TABLE {table}")
         cursor.execute(f"ALTER TABLE {quote(self.new_table)} RENAME TO {table}")
         cursor.execute(f"ALTER TABLE {table} RESET (autovacuum_enabled)")
-        for (column, _sequence), old_name in zip(self.identity, old_sequences, strict=True):
+        for column, _sequence, name in self.identity:
             cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [table, column])
             (new_sequence,) = cursor.fetchone()
-            cursor.execute(f"ALTER SEQUENCE {new_sequence} RENAME TO {quote(old_name)}")
+            cursor.execute(f"ALTER SEQUENCE {new_sequence} RENAME TO {quote(name)}")
         for position, index in enumerate(self.indexes):
             if index.constraint is None:
                 cursor.execute(f"ALTER INDEX {self._temporary_name(position)} RENAME TO {index.name}")
