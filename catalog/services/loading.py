@@ -573,14 +573,11 @@ def _copy(
         for batch_start in range(start, stop, batch_size):
             batch_stop = min(batch_start + batch_size, stop)
             rows = songs.rows(batch_start, batch_stop)
-            if first_id is None:
-                for row in rows:
-                    write_row(row)
-            else:
-                for song_id, row in zip(
-                    range(first_id + batch_start, first_id + batch_stop), rows, strict=True
-                ):
-                    write_row((song_id, *row))
+            if first_id is not None:
+                ids = range(first_id + batch_start, first_id + batch_stop)
+                rows = ((song_id, *row) for song_id, row in zip(ids, rows, strict=True))
+            for row in rows:
+                write_row(row)
             progress(batch_stop - batch_start)
 
 
