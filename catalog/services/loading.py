@@ -44,7 +44,7 @@ from catalog.loading import SONG_FIELDS, SongColumns
 from catalog.models import Song, SongFileLoad
 from catalog.selectors.search_text import WORD_SPLIT
 from catalog.services.search_index import search_index_refresh
-from catalog.services.table_swap import TableSwap, own_connection
+from catalog.services.table_swap import TableSwap, own_cursor
 
 logger = logging.getLogger(__name__)
 
@@ -425,21 +425,17 @@ def _load_by_swap(cursor, load: _Load) -> tuple[SongUpsertResult, bool]:
 
 
 def _copy_on_own_connection(table: str, load: _Load, start: int, stop: int, first_id: int) -> None:
-    own = own_connection(connection.alias)
-    try:
-        with own.cursor() as cursor:
-            _copy(
-                cursor,
-                _quoted(table),
-                load.songs,
-                load.batch_size,
-                load.progress,
-                start=start,
-                stop=stop,
-                first_id=first_id,
-            )
-    finally:
-        own.close()
+    with own_cursor(connection.alias) as cursor:
+        _copy(
+            cursor,
+            _quoted(table),
+            load.songs,
+            load.batch_size,
+            load.progress,
+            start=start,
+            stop=stop,
+            first_id=first_id,
+        )
 
 
 class _word_trigger_disabled_if:
@@ -522,16 +518,12 @@ def _other_word_counts(titles: list[str], alias: str) -> Counter[str]:
     others = [title for title in titles if not title.isascii()]
     if not others:
         return Counter()
-    connection_of_its_own = own_connection(alias)
-    try:
-        with connection_of_its_own.cursor() as cursor:
-            cursor.execute(
-                "SELECT w, count(*) FROM regexp_split_to_table(lower(%s), %s) AS w WHERE w <> '' GROUP BY w",
-                ["\n".join(others), WORD_SPLIT],
-            )
-            return Counter(dict(cursor.fetchall()))
-    finally:
-        connection_of_its_own.close()
+    with own_cursor(alias) as cursor:
+        cursor.execute(
+            "SELECT w, count(*) FROM regexp_split_to_table(lower(%s), %s) AS w WHERE w <> '' GROUP BY w",
+            ["\n".join(others), WORD_SPLIT],
+        )
+        return Counter(dict(cursor.fetchall()))
 
 
 def _word_list_write(cursor, counts: Counter[str]) -> None:

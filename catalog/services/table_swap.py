@@ -33,11 +33,14 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.utils import CursorWrapper
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +80,17 @@ def own_connection(alias: str) -> BaseDatabaseWrapper:
     options = {name: value for name, value in wrapper.settings_dict["OPTIONS"].items() if name != "pool"}
     wrapper.settings_dict = {**wrapper.settings_dict, "OPTIONS": options}
     return wrapper
+
+
+@contextmanager
+def own_cursor(alias: str) -> Iterator[CursorWrapper]:
+    """A cursor on a connection of its own (`own_connection`), closed with it."""
+    own = own_connection(alias)
+    try:
+        with own.cursor() as cursor:
+            yield cursor
+    finally:
+        own.close()
 
 
 @dataclass
@@ -236,9 +250,8 @@ class TableSwap:
         pending = deque(statements)
 
         def build() -> None:
-            own = own_connection(self.alias)
             try:
-                with own.cursor() as cursor:
+                with own_cursor(self.alias) as cursor:
                     # The two connections already keep both cores busy: parallel workers
                     # for a B-tree would only take time from the other build.
                     cursor.execute("SET max_parallel_maintenance_workers = 0")
@@ -253,8 +266,6 @@ class TableSwap:
             except BaseException:
                 pending.clear()  # the other connection stops after its current build
                 raise
-            finally:
-                own.close()
 
         with ThreadPoolExecutor(max_workers=2) as pool:
             builders = [pool.submit(build) for _ in range(2)]
