@@ -114,7 +114,7 @@ def song_upsert_many(
                 )
         else:
             result, words_rebuilt = _upsert_batched(songs, batch_size, progress), False
-            _load_record(None, songs.content_hash(), result)
+            _load_record(songs.content_hash(), result, songs_generation=None)
         if result.created or result.updated:
             timer = _Timer()
             if words_rebuilt:
@@ -192,7 +192,7 @@ def _upsert_postgres(
             result, words_rebuilt = _load_by_swap(cursor, load)
         else:
             result, words_rebuilt = _load_into_empty(cursor, load)
-        _load_record(cursor, content_hash.result(), result)
+        _load_record(content_hash.result(), result, songs_generation=_songs_generation(cursor))
         return result, words_rebuilt
 
 
@@ -284,15 +284,15 @@ def _holds_last_load(cursor, content_hash: str, total: int) -> bool:
     )
 
 
-def _load_record(cursor, content_hash: str, result: SongUpsertResult) -> None:
-    """Record the load; on PostgreSQL (a `cursor`), with where the songs' write sequence
-    stands after it."""
+def _load_record(content_hash: str, result: SongUpsertResult, *, songs_generation: int | None) -> None:
+    """Record the load, with where the songs' write sequence stands after it (PostgreSQL;
+    None elsewhere)."""
     SongFileLoad.objects.create(
         content_hash=content_hash,
         songs=result.total,
         created=result.created,
         updated=result.updated,
-        songs_generation=_songs_generation(cursor) if cursor is not None else None,
+        songs_generation=songs_generation,
     )
 
 
