@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from catalog.models import Song
-from tests.catalog.test_loading_files import columnar, song_row, write_json
+from tests.catalog.builders import columnar, song_row, write_json
 
 pytestmark = pytest.mark.django_db
 
