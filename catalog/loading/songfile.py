@@ -325,17 +325,21 @@ def _number_problem(spec: ColumnSpec, value: Any) -> str | None:
     return None
 
 
-def _names_problem(spec: ColumnSpec, value: Any) -> str | None:
+def parse_names(spec: ColumnSpec, value: Any) -> tuple[tuple[str, ...], str | None]:
+    """A names cell as its distinct names (the first spelling of each normalised name), and
+    what is wrong with it, if anything."""
     names = split_names(value)
     if names is None:
-        return f"expected a list of names or a string of names separated by ';', got {describe(value)}"
+        return (), f"expected a list of names or a string of names separated by ';', got {describe(value)}"
     if len(names) > MAX_NAMES:
-        return f"has {len(names)} names, more than {MAX_NAMES}"
+        return (), f"has {len(names)} names, more than {MAX_NAMES}"
+    distinct: dict[str, str] = {}
     for name in names:
         problem = _text_problem(name, spec.max_length)
         if problem is not None:
-            return f"name {describe(name)} {problem}"
-    return None
+            return (), f"name {describe(name)} {problem}"
+        distinct.setdefault(name_key(name), name)
+    return tuple(distinct.values()), None
 
 
 def value_problem(spec: ColumnSpec, value: Any) -> str | None:
@@ -355,7 +359,7 @@ def value_problem(spec: ColumnSpec, value: Any) -> str | None:
     if spec.kind == "bool":
         return None if isinstance(value, bool) else f"expected true or false, got {describe(value)}"
     if spec.kind == "names":
-        return _names_problem(spec, value)
+        return parse_names(spec, value)[1]
     return _number_problem(spec, value)
 
 
@@ -371,6 +375,8 @@ def split_names(value: Any) -> list[str] | None:
     if value is None or value is MISSING:
         return []
     if isinstance(value, str):
+        if ";" not in value:
+            return [value.strip()] if value.strip() else []
         parts: list[Any] = value.split(";")
     elif isinstance(value, list):
         parts = value
@@ -379,14 +385,6 @@ def split_names(value: Any) -> list[str] | None:
     if not all(isinstance(part, str) for part in parts):
         return None
     return [part.strip() for part in parts if part.strip()]
-
-
-def _distinct_names(value: Any) -> tuple[str, ...]:
-    """The names of a valid cell, the first spelling of each normalised name kept."""
-    seen: dict[str, str] = {}
-    for name in split_names(value) or ():
-        seen.setdefault(name_key(name), name)
-    return tuple(seen.values())
 
 
 def validate(table: RawTable, *, skip_invalid: bool = False) -> SongFile:
@@ -469,12 +467,13 @@ def _names_column(
     """A names column checked, and turned into one tuple of distinct names per row."""
     parsed: list[tuple[str, ...]] = []
     for position, value in enumerate(values):
-        message = value_problem(spec, value)
+        if value is MISSING or value is None or value is NOT_A_ROW:
+            parsed.append(())
+            continue
+        names, message = parse_names(spec, value)
         if message is not None:
             problems.add(spec.name, position, table.label(position), message)
-            parsed.append(())
-        else:
-            parsed.append(_distinct_names(value))
+        parsed.append(names)
     return parsed
 
 
