@@ -72,7 +72,10 @@ class TokenObtainPairView(AuthThrottled, jwt_views.TokenObtainPairView):
 @extend_schema_view(
     post=extend_schema(
         summary="Exchange a refresh token for a new pair",
-        description="Refresh tokens rotate: the one sent is blacklisted and a new one is returned.",
+        description=(
+            "Refresh tokens rotate: the one sent is spent (blacklisted) and a new pair returned; "
+            "of concurrent refreshes of one token exactly one succeeds."
+        ),
         responses={
             200: TokenPairSerializer,
             401: OpenApiResponse(description="Invalid, expired, blacklisted or already used token."),
