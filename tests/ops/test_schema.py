@@ -49,7 +49,10 @@ USERS_AND_AUTH_ERRORS = {
 }
 
 
-@pytest.mark.parametrize(("method", "path"), USERS_AND_AUTH_ERRORS, ids="{0[0]} {0[1]}".format)
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [pytest.param(*operation, id=" ".join(operation)) for operation in USERS_AND_AUTH_ERRORS],
+)
 def test_users_and_auth_operations_list_only_the_errors_they_can_give(schema, method, path):
     responses = set(schema["paths"][path][method]["responses"])
 
