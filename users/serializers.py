@@ -92,30 +92,44 @@ class UserWriteSerializer(serializers.ModelSerializer):
         extra_kwargs = {"email": {"required": True, "allow_blank": False}}
 
     def validate_email(self, value: str) -> str:
-        email = User.objects.normalize_email(value)
+        return User.objects.normalize_email(value)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # Whether the caller may change credentials comes first: an answer about the email
+        # (taken or free) is given only to someone allowed to change it.
+        self.check_credential_change(attrs)
+        self._check_email_free(attrs.get("email"))
+        self._check_password(attrs)
+        return attrs
+
+    def check_credential_change(self, attrs: dict[str, Any]) -> None:
+        """Raise a ValidationError if the caller may not change what `attrs` changes."""
+
+    def _check_email_free(self, email: str | None) -> None:
+        if email is None:
+            return
         # The database constraint compares lower(email); this friendly check does the same.
         others = User.objects.filter(email__iexact=email)
         if self.instance is not None:
             others = others.exclude(pk=self.instance.pk)
         if others.exists():
-            raise serializers.ValidationError(services.EMAIL_TAKEN)
-        return email
+            raise serializers.ValidationError({"email": [services.EMAIL_TAKEN]})
 
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+    def _check_password(self, attrs: dict[str, Any]) -> None:
         password = attrs.get("password")
-        if password is not None:
-            # The similarity validator compares with the account as it will be after this write.
-            candidate = User(
-                **{
-                    field: attrs.get(field, getattr(self.instance, field, ""))
-                    for field in ("username", "email", "first_name", "last_name")
-                }
-            )
-            try:
-                password_validation.validate_password(password, user=candidate)
-            except DjangoValidationError as error:
-                raise serializers.ValidationError({"password": list(error.messages)}) from error
-        return attrs
+        if password is None:
+            return
+        # The similarity validator compares with the account as it will be after this write.
+        candidate = User(
+            **{
+                field: attrs.get(field, getattr(self.instance, field, ""))
+                for field in ("username", "email", "first_name", "last_name")
+            }
+        )
+        try:
+            password_validation.validate_password(password, user=candidate)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError({"password": list(error.messages)}) from error
 
 
 CURRENT_PASSWORD_REQUIRED = "Your current password is required to change the password or the email."
@@ -165,13 +179,17 @@ class UserUpdateSerializer(UserWriteSerializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = super().validate(attrs)
-        current_password = attrs.pop("current_password", None)
-        if self._changes_credentials(attrs) and self._needs_current_password():
-            if current_password is None:
-                raise serializers.ValidationError({"current_password": [CURRENT_PASSWORD_REQUIRED]})
-            if not self.instance.check_password(current_password):
-                raise serializers.ValidationError({"current_password": [CURRENT_PASSWORD_WRONG]})
+        attrs.pop("current_password", None)
         return attrs
+
+    def check_credential_change(self, attrs: dict[str, Any]) -> None:
+        if not (self._changes_credentials(attrs) and self._needs_current_password()):
+            return
+        current_password = attrs.get("current_password")
+        if current_password is None:
+            raise serializers.ValidationError({"current_password": [CURRENT_PASSWORD_REQUIRED]})
+        if not self.instance.check_password(current_password):
+            raise serializers.ValidationError({"current_password": [CURRENT_PASSWORD_WRONG]})
 
     def _changes_credentials(self, attrs: dict[str, Any]) -> bool:
         email = attrs.get("email")

@@ -8,6 +8,7 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from tests.factories import UserFactory
 from tests.users.builders import PASSWORD, auth_rate, obtain
+from users.serializers import CURRENT_PASSWORD_REQUIRED
 
 pytestmark = pytest.mark.django_db
 
@@ -168,3 +169,23 @@ def test_users_endpoints_answer_429_past_the_user_rate(make_auth_client, monkeyp
     assert response.status_code == 429
     assert int(response["Retry-After"]) > 0
     assert response.json()["detail"]
+
+
+def test_without_the_current_password_nothing_says_whether_an_email_is_taken(auth_client, user):
+    taken = UserFactory().email
+
+    response = auth_client.patch(detail_url(user), {"email": taken}, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {"current_password": [CURRENT_PASSWORD_REQUIRED]}
+
+
+def test_with_the_current_password_a_taken_email_is_400(auth_client, user):
+    taken = UserFactory().email
+
+    response = auth_client.patch(
+        detail_url(user), {"email": taken.upper(), "current_password": PASSWORD}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {"email": ["A user with that email already exists."]}

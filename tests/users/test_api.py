@@ -562,7 +562,8 @@ def test_patch_wrong_types(auth_client, user):
 def test_patch_email_taken_in_another_case(auth_client, user):
     UserFactory(email="Taken@Example.com")
 
-    response = auth_client.patch(f"/api/users/{user.pk}/", {"email": "taken@example.COM"}, format="json")
+    body = {"email": "taken@example.COM", "current_password": PASSWORD}
+    response = auth_client.patch(f"/api/users/{user.pk}/", body, format="json")
 
     assert response.status_code == 400
     assert "email" in response.json()
