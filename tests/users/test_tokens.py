@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
-from tests.factories import UserFactory
+from tests.factories import SongFactory, UserFactory
 from tests.users.builders import PASSWORD, obtain, registration
 
 pytestmark = pytest.mark.django_db
@@ -113,6 +113,19 @@ def test_an_access_token_with_an_odd_user_id_is_401(api_client, user, value):
 
     assert response.status_code == 401
     assert response.json()["detail"]
+
+
+@pytest.mark.parametrize("value", ["abc", None, 1.5], ids=repr)
+def test_rating_with_an_access_token_with_an_odd_user_id_is_401(api_client, user, value):
+    # The ratings endpoint reads the token without loading the user: the claim is checked all the same.
+    access = _with_user_id(AccessToken.for_user(user), value)
+    song = SongFactory()
+
+    response = api_client.post(
+        "/api/ratings/", {"song": song.pk, "score": 4}, format="json", HTTP_AUTHORIZATION=f"Bearer {access}"
+    )
+
+    assert response.status_code == 401
 
 
 def test_an_access_token_without_a_user_id_is_401(api_client, user):
