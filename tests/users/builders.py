@@ -7,6 +7,9 @@ from rest_framework.response import Response
 from rest_framework.test import APIClient
 from rest_framework.throttling import ScopedRateThrottle
 
+# What the API shows of a user: never the password or the permission flags.
+USER_KEYS = {"id", "username", "email", "first_name", "last_name", "profile", "date_joined"}
+
 # The password tests.factories.UserFactory gives every user.
 PASSWORD = "correct-horse-battery-staple"
 
