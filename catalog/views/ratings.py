@@ -8,7 +8,6 @@ from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import AuthenticationFailed, NotFound
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -18,6 +17,7 @@ from rest_framework_simplejwt.models import TokenUser
 from catalog.selectors.ratings import rating_list
 from catalog.serializers.ratings import MAX_ID, RatingInputSerializer, RatingSerializer
 from catalog.services.ratings import RaterNotActive, rating_delete, rating_submit
+from music_discovery.parsers import JSONParser
 
 AGGREGATES_NOTE = (
     "The song's average_rating, total_ratings and rating_score are updated in the background "
