@@ -364,3 +364,32 @@ def test_every_service_has_memory_and_cpu_limits(services):
         assert size_in_bytes(limits.get("memory", "0")) > 0, name
         # Docker refuses a limit above the host's CPU count: `up` must work on one CPU.
         assert 0 < float(limits.get("cpus", 0)) <= 1.0, name
+
+
+# --- the README's recipe ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def production_section() -> str:
+    readme = (BASE_DIR / "README.md").read_text()
+    return re.search(r"^## Production.*?(?=^## )", readme, re.M | re.S)[0]
+
+
+def test_the_recipe_uses_compose_v2_and_execs_into_the_running_web(production_section):
+    recipe = re.search(r"```sh\n(.*?)```", production_section, re.S)[1]
+    commands = [line for line in recipe.splitlines() if line and not line.startswith("#")]
+
+    assert commands == [
+        "cp .env.example .env",
+        "docker compose up -d --build",
+        "docker compose exec web python manage.py createsuperuser",
+    ]
+    # The v1 command; docker-compose.yml, the file's name, is fine.
+    assert not re.search(r"docker-compose(?!\.yml)", production_section)
+
+
+def test_the_recipe_names_every_value_up_requires(production_section, compose_text):
+    required = set(re.findall(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*):\?", compose_text))
+    recipe = re.search(r"```sh\n(.*?)```", production_section, re.S)[1]
+
+    assert required and all(name in recipe for name in required)

@@ -10,7 +10,6 @@ from django.conf import settings
 BASE_DIR = Path(settings.BASE_DIR)
 
 
-
 @pytest.fixture(scope="module")
 def dockerfile() -> list[tuple[str, str]]:
     """(instruction, arguments) pairs, continuation lines joined, comments dropped."""

@@ -19,6 +19,8 @@ import pytest
 import yaml
 from django.conf import settings
 
+from tests.ops import stack
+
 BASE_DIR = Path(settings.BASE_DIR)
 HOST = "music.example.org"
 
@@ -50,7 +52,7 @@ def server(tmp_path_factory) -> Iterator[dict]:
             "HOST": "127.0.0.1",
             "PORT": str(port),
             "WEB_CONCURRENCY": "1",
-            # Gunicorn keeps its control socket under $HOME.
+            # A home of its own: nothing (Gunicorn's control socket included) may land in the real one.
             "HOME": str(tmp),
             "PYTHONWARNINGS": "ignore",
         }
@@ -85,7 +87,7 @@ def server(tmp_path_factory) -> Iterator[dict]:
             assert process.poll() is None, stderr_path.read_text()
             assert time.monotonic() < deadline, "Gunicorn did not come up"
             time.sleep(0.2)
-        yield {"port": port, "env": env, "static_root": tmp / "static", "stderr": stderr_path}
+        yield {"port": port, "env": env, "static_root": tmp / "static", "stderr": stderr_path, "home": tmp}
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -176,3 +178,29 @@ def test_requests_are_logged_as_json_lines(server):
     assert any(
         record["logger"] == "music_discovery.requests" and record["path"] == "/healthz" for record in records
     )
+
+
+def test_requests_gunicorn_refuses_are_answered_in_json(server):
+    port = server["port"]
+
+    long_line = stack.request(port, "/api/songs/?search=" + "a" * 9000, headers=behind_nginx())
+    many_headers = stack.request(
+        port, "/api/songs/", headers=behind_nginx(**{f"X-Field-{i}": "1" for i in range(120)})
+    )
+    garbage = stack.raw_request(port, b"NOT HTTP AT ALL\r\n\r\n")
+
+    for response, status, detail in (
+        (long_line, 414, "Request line too long."),
+        (many_headers, 431, "Request header too large."),
+        (garbage, 400, "Bad request."),
+    ):
+        assert response.status == status
+        assert response.headers["content-type"] == "application/json"
+        assert json.loads(response.body) == {"detail": detail}
+
+
+def test_the_control_socket_is_in_the_project_not_in_home(server):
+    socket_path = BASE_DIR / "var" / f"gunicorn-{server['port']}.ctl"
+
+    assert socket_path.is_socket()
+    assert not (server["home"] / ".gunicorn").exists()
