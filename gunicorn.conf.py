@@ -45,7 +45,8 @@ def write_json_error(sock, status_int: int, reason: str, mesg: str) -> None:
     """Gunicorn's answer to a request it refuses before Django sees it (a request line or
     header over its limits, a malformed request), as JSON in the API's error shape instead
     of an HTML page. Replaces gunicorn.util.write_error, which every worker calls with this
-    signature; tests/ops/test_production_server.py holds it to that."""
+    signature; tests/ops/test_production_server.py holds it to that. `mesg`, which may
+    quote the client's bytes, stays out of the body (Gunicorn logs it)."""
     body = json.dumps({"detail": ERROR_DETAILS.get(status_int, f"{reason}.")}).encode()
     head = (
         f"HTTP/1.1 {status_int} {reason}\r\n"
