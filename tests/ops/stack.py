@@ -1,7 +1,8 @@
 """The production stack's pieces run on this machine without Docker: docker-compose.yml's
 environment as Compose interpolates it from a .env, the image's commands, Gunicorn with
 gunicorn.conf.py, and the repository's nginx.conf in a real nginx (Debian's), with a small
-DNS server standing in for Docker's. Used by test_production_server.py and test_nginx.py."""
+DNS server standing in for Docker's. Used by test_compose.py, test_production_server.py and
+test_nginx.py."""
 
 from __future__ import annotations
 

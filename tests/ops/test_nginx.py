@@ -25,6 +25,8 @@ from tests.ops import stack
 
 FRONT_PROXY = "127.0.0.3"  # the address an operator lists in nginx.conf's $from_front_proxy
 ADMIN_PASSWORD = secrets.token_urlsafe(16)
+# The README's three values, filled in once for every process of the site.
+FILLED_IN = {"SECRET_KEY": secrets.token_urlsafe(50), "POSTGRES_PASSWORD": secrets.token_hex(24)}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -41,8 +43,7 @@ def site_environment(tmp: Path, **dotenv_changes: str) -> dict[str, str]:
     filled in, moved onto this machine: a SQLite file instead of the db service, the
     embedded cache and in-process tasks instead of the two Redis services, a free port."""
     dotenv = stack.read_dotenv((stack.BASE_DIR / ".env.example").read_text())
-    dotenv.update(SECRET_KEY=secrets.token_urlsafe(50), POSTGRES_PASSWORD=secrets.token_hex(24))
-    dotenv.update(dotenv_changes)
+    dotenv.update(FILLED_IN, **dotenv_changes)
     environment = stack.service_environment("web", dotenv)
     environment.pop("REDIS_URL")
     environment.pop("REDIS_CACHE_URL")
@@ -98,7 +99,8 @@ def site(tmp: Path, name: str, **dotenv_changes: str) -> Iterator[dict]:
 
 @pytest.fixture(scope="module")
 def first_run(prepared) -> Iterator[dict]:
-    """The stack exactly as the recipe leaves it (HTTPS unset)."""
+    """The stack as the recipe leaves it (HTTPS unset). nginx.conf lists FRONT_PROXY, which
+    changes nothing for requests from any other address."""
     with site(prepared, "first-run") as running:
         yield running
 
