@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -204,10 +205,16 @@ def main() -> int:
 
     def load(label: str, path: Path, songs: int, *extra: str) -> float:
         checkpoint(url)
-        seconds, peak, output = measure(manage("load_music", str(path), *extra), env)
+        seconds, peak, output = measure(manage("load_music", str(path), "-v", "2", *extra), env)
         summary = next(line for line in output.splitlines() if line.startswith("loaded "))
-        rows.append((label, songs, seconds, f"{summary.split(' in ')[0]}; peak RSS {peak:,.0f} MB"))
-        print(f"{label}: {seconds:.1f} s ({songs / seconds:,.0f} songs/s)  {summary}", flush=True)
+        phases = ", ".join(
+            f"{m.group(1)} {float(m.group(2)):.1f}s"
+            for m in re.finditer(
+                r"(?:load phase |)(parsed and validated|[a-z ]+)(?: \d+ songs in|:) (\d+\.\d+) s", output
+            )
+        )
+        rows.append((label, songs, seconds, f"{summary.split(' in ')[0]}; {phases}; peak RSS {peak:,.0f} MB"))
+        print(f"{label}: {seconds:.1f} s ({songs / seconds:,.0f} songs/s)  {summary}\n  {phases}", flush=True)
         return seconds
 
     empty_catalog(url)

@@ -14,6 +14,8 @@ Figures and what each step buys: bench/README.md, "Loading".
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +25,8 @@ from catalog.loading import SongColumns
 from catalog.models import Song, SongFileLoad
 from catalog.naming import name_key
 from catalog.services.loading import SongUpsertResult, song_file_load_record
+
+logger = logging.getLogger(__name__)
 
 _STAGING = "song_load_staging"
 _CHANGES = "song_load_changes"
@@ -42,18 +46,33 @@ def song_upsert_many(
     *, songs: SongColumns, batch_size: int, progress: Callable[[int], None]
 ) -> SongUpsertResult:
     """Call inside a transaction (the caller's `transaction.atomic`)."""
+    timer = _Timer()
     content_hash = songs.content_hash()
     with connection.cursor() as cursor:
         cursor.execute(f"LOCK TABLE {Song._meta.db_table} IN SHARE ROW EXCLUSIVE MODE")
         if _holds_last_load(cursor, content_hash, len(songs)):
             progress(len(songs))
+            timer.lap("unchanged since the last load of this file")
             return SongUpsertResult(total=len(songs), created=0, updated=0)
         _stage(cursor, songs, batch_size, progress)
-        result = _write_changes(cursor, songs)
+        timer.lap("copy into staging")
+        result = _write_changes(cursor, songs, timer)
         song_file_load_record(
             content_hash=content_hash, result=result, songs_generation=_songs_generation(cursor)
         )
     return result
+
+
+class _Timer:
+    """Phase timings at DEBUG level (`load_music -v 2`), which bench/load.py reports."""
+
+    def __init__(self) -> None:
+        self.last = time.perf_counter()
+
+    def lap(self, phase: str) -> None:
+        now = time.perf_counter()
+        logger.debug("load phase %s: %.3f s", phase, now - self.last)
+        self.last = now
 
 
 def _songs_generation(cursor) -> int:
@@ -141,7 +160,7 @@ def _current_keys(column: str) -> str:
     )
 
 
-def _write_changes(cursor, songs: SongColumns) -> SongUpsertResult:
+def _write_changes(cursor, songs: SongColumns, timer: _Timer) -> SongUpsertResult:
     fields = songs.fields
     compared = fields[1:]
     names = list(songs.names)
@@ -166,6 +185,7 @@ def _write_changes(cursor, songs: SongColumns) -> SongUpsertResult:
         f" WHERE t.id IS NULL OR {' OR '.join(differs)}"
         f" ORDER BY s.ord"
     )
+    timer.lap("compare")
     if cursor.rowcount == 0:
         return SongUpsertResult(total=len(songs), created=0, updated=0)
     cursor.execute(
@@ -173,14 +193,17 @@ def _write_changes(cursor, songs: SongColumns) -> SongUpsertResult:
         f" SELECT song_id, {_columns(fields)} FROM {_CHANGES} WHERE is_new ORDER BY ord"
     )
     created = cursor.rowcount
+    timer.lap("insert new songs")
     assignments = _columns(compared, "{0} = c.{0}")
     cursor.execute(
         f"UPDATE {table} t SET {assignments}, {_column('updated_at')} = statement_timestamp()"
         f" FROM {_CHANGES} c WHERE t.id = c.song_id AND NOT c.is_new"
     )
     updated = cursor.rowcount
+    timer.lap("update changed songs")
     for column in names:
         _relink(cursor, column)
+        timer.lap(f"link {column}")
     return SongUpsertResult(total=len(songs), created=created, updated=updated)
 
 
