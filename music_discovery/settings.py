@@ -179,6 +179,9 @@ else:
 # Cache and Celery
 # ------------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+# With REDIS_URL, the cache may live in a Redis of its own (docker-compose.yml does so), so
+# that clearing the cache (FLUSHDB) or evicting from it never touches queued tasks.
+REDIS_CACHE_URL = env.str("REDIS_CACHE_URL", default="") or REDIS_URL
 # Seconds a Redis call may take before the cache gives up (and degrades) or a
 # publish fails: an API request must never hang on a dead Redis.
 REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=0.5)
@@ -187,7 +190,7 @@ if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": REDIS_URL,
+            "LOCATION": REDIS_CACHE_URL,
             "KEY_PREFIX": "md",
             "OPTIONS": {
                 "CLIENT_CLASS": "django_redis.client.DefaultClient",
