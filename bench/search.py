@@ -312,6 +312,13 @@ def concurrent(
     return len(latencies) / (time.perf_counter() - started), latencies
 
 
+def _wrk_value(pattern: str, output: str) -> str:
+    match = re.search(pattern, output)
+    if match is None:
+        raise RuntimeError(f"wrk's output has no {pattern!r}:\n{output}")
+    return match.group(1)
+
+
 def cached_repeats(port: int, duration: float) -> str:
     path = "/api/songs/?search=love"
     timed_get(port, path)  # fills the cache
@@ -334,15 +341,15 @@ def cached_repeats(port: int, duration: float) -> str:
                 text=True,
                 check=True,
             ).stdout
-            rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
-            p50 = re.search(r"50%\s+([\d.]+\w+)", output).group(1)
-            p99 = re.search(r"99%\s+([\d.]+\w+)", output).group(1)
-            status = "ERRORS" if "non-2xx" in output else "ok"
-            rows.append(f"| {label} | {rps:,.0f} | {p50} / {p99} | {status} |")
+            rps = float(_wrk_value(r"Requests/sec:\s+([\d.]+)", output))
+            p50 = _wrk_value(r"50%\s+([\d.]+\w+)", output)
+            p99 = _wrk_value(r"99%\s+([\d.]+\w+)", output)
+            verdict = "ERRORS" if "non-2xx" in output else "ok"
+            rows.append(f"| {label} | {rps:,.0f} | {p50} / {p99} | {verdict} |")
         return "\n".join(rows)
     rps, latencies = concurrent(port, [{"search": "love"}], 8, duration)
-    p50, p99 = pct(latencies, 50), pct(latencies, 99)
-    return f"| cached repeat, 8 Python clients | {rps:,.0f} | {p50:.1f} / {p99:.1f} ms | ok |"
+    median, slowest = pct(latencies, 50), pct(latencies, 99)
+    return f"| cached repeat, 8 Python clients | {rps:,.0f} | {median:.1f} / {slowest:.1f} ms | ok |"
 
 
 def main() -> int:
@@ -394,8 +401,8 @@ def main() -> int:
         print(f"| API search SQL, {kind} ({len(values)}) | {summary(values)} |")
     print(f"| of which the count statement | {summary(counts)} |")
     print(f"| plain `term <% title` word-similarity, LIMIT 20 | {summary(baseline)} |")
-    statements = [len(s) for s in captured.values()]
-    print(f"\nstatements per search request: {min(statements)}-{max(statements)}")
+    per_request = [len(s) for s in captured.values()]
+    print(f"\nstatements per search request: {min(per_request)}-{max(per_request)}")
 
     port = free_port()
     server = start_gunicorn(port)

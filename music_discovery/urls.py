@@ -1,11 +1,11 @@
 from django.contrib import admin
-from django.urls import include, path, re_path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from music_discovery import exceptions, health, throttling
 
-api_patterns = [
+api_patterns: list[URLPattern | URLResolver] = [
     path("", include("users.urls")),
     path("", include("catalog.urls")),
     path("", include("recommendations.urls")),

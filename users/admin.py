@@ -51,7 +51,8 @@ class ProfileForm(forms.ModelForm):
         fields = services.PROFILE_FIELDS
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         for field in services.PROFILE_FIELDS:
             if cleaned.get(field) is None:
                 continue

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -88,7 +88,7 @@ class UserWriteSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = User
-        fields = ("username", "email", "password", "first_name", "last_name", "profile")
+        fields: tuple[str, ...] = ("username", "email", "password", "first_name", "last_name", "profile")
         extra_kwargs = {"email": {"required": True, "allow_blank": False}}
 
     def validate_email(self, value: str) -> str:
@@ -188,17 +188,21 @@ class UserUpdateSerializer(UserWriteSerializer):
         current_password = attrs.get("current_password")
         if current_password is None:
             raise serializers.ValidationError({"current_password": [CURRENT_PASSWORD_REQUIRED]})
-        if not self.instance.check_password(current_password):
+        if not self._account().check_password(current_password):
             raise serializers.ValidationError({"current_password": [CURRENT_PASSWORD_WRONG]})
 
     def _changes_credentials(self, attrs: dict[str, Any]) -> bool:
         email = attrs.get("email")
-        new_email = email is not None and email.casefold() != self.instance.email.casefold()
+        new_email = email is not None and email.casefold() != self._account().email.casefold()
         return "password" in attrs or new_email
 
     def _needs_current_password(self) -> bool:
         actor = self.context["request"].user
-        return actor.pk == self.instance.pk or not actor.is_staff
+        return actor.pk == self._account().pk or not actor.is_staff
+
+    def _account(self) -> User:
+        # An update is always built on the account it changes (the view's get_object).
+        return cast(User, self.instance)
 
 
 class LogoutSerializer(serializers.Serializer):
@@ -206,7 +210,8 @@ class LogoutSerializer(serializers.Serializer):
 
     def validate_refresh(self, value: str) -> RefreshToken:
         try:
-            return RefreshToken(value)
+            # SimpleJWT annotates the encoded token as a Token; it is the string sent.
+            return RefreshToken(value)  # type: ignore[arg-type]
         except TokenError as error:
             raise serializers.ValidationError(services.TOKEN_INVALID) from error
 

@@ -164,8 +164,8 @@ def user_update(
                 user.save(update_fields=changed)
             if profile_values:
                 user_profile, _ = Profile.objects.select_for_update().get_or_create(user=user)
-                for field, value in profile_values.items():
-                    setattr(user_profile, field, value)
+                for field, values in profile_values.items():
+                    setattr(user_profile, field, values)
                 user_profile.save(update_fields=list(profile_values))
                 # Replaces any copy cached by select_related, so the caller sees the new lists.
                 user.profile = user_profile

@@ -39,5 +39,7 @@ class AccessToken(_UserIdChecked, tokens.AccessToken):
     pass
 
 
-class RefreshToken(_UserIdChecked, tokens.RefreshToken):
+# SimpleJWT's own annotations type BlacklistMixin.for_user and Token.for_user differently
+# (both return the class they are called on at run time), which mypy flags in any subclass.
+class RefreshToken(_UserIdChecked, tokens.RefreshToken):  # type: ignore[misc]
     pass

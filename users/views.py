@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
 
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
@@ -16,7 +16,6 @@ from rest_framework.permissions import AllowAny, BasePermission, IsAdminUser, Is
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
-from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt import views as jwt_views
@@ -35,7 +34,8 @@ from users.serializers import (
     UserUpdateSerializer,
 )
 
-AUTH_THROTTLE_CLASSES = [*api_settings.DEFAULT_THROTTLE_CLASSES, ScopedRateThrottle]
+# APIView's default is DEFAULT_THROTTLE_CLASSES, imported (the setting itself holds dotted paths).
+AUTH_THROTTLE_CLASSES: list[type[BaseThrottle]] = [*APIView.throttle_classes, ScopedRateThrottle]
 
 THROTTLED = OpenApiResponse(description="Too many attempts; `Retry-After` says when to try again.")
 NOT_FOUND = OpenApiResponse(description="No such user, or not yours to see (the two are indistinguishable).")
@@ -51,7 +51,7 @@ USER_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, descri
 # credentials or mint tokens (against brute force). A comment, not a docstring: the schema
 # would take a docstring for the views' description.
 class AuthThrottled:
-    throttle_classes = AUTH_THROTTLE_CLASSES
+    throttle_classes: Sequence[type[BaseThrottle]] = AUTH_THROTTLE_CLASSES
     throttle_scope = AUTH_THROTTLE_SCOPE
 
 
@@ -192,11 +192,15 @@ class UserViewSet(
     def get_queryset(self) -> QuerySet[User]:
         if getattr(self, "swagger_fake_view", False):
             return User.objects.none()
-        return selectors.user_list_visible(actor=self.request.user)
+        return selectors.user_list_visible(actor=self._caller())
+
+    def _caller(self) -> User:
+        # Only actions behind IsAuthenticated or IsAdminUser (get_permissions) read the caller.
+        return cast(User, self.request.user)
 
     def get_object(self) -> User:
         if self.action == "me":
-            return selectors.user_list().get(pk=self.request.user.pk)
+            return selectors.user_list().get(pk=self._caller().pk)
         try:
             return super().get_object()
         except Http404 as error:

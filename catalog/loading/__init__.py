@@ -3,6 +3,7 @@
 from catalog.loading.columns import COLUMNS, FEATURE_COLUMNS, NAMES_COLUMNS, ColumnSpec
 from catalog.loading.songfile import (
     MAX_REPORTED_PROBLEMS,
+    Format,
     Problem,
     SkippedRow,
     SongColumns,
@@ -17,6 +18,7 @@ from catalog.loading.songfile import (
 __all__ = [
     "COLUMNS",
     "FEATURE_COLUMNS",
+    "Format",
     "MAX_REPORTED_PROBLEMS",
     "NAMES_COLUMNS",
     "ColumnSpec",

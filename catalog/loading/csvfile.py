@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from typing import Any
 
 from catalog.loading.columns import COLUMNS_BY_NAME, ColumnSpec
@@ -49,10 +50,9 @@ def decode(data: bytes) -> RawTable:
     transposed = list(zip(*(row for _line, row in rows), strict=True)) or [() for _ in header]
     cells = {name: transposed[index] for name, index in positions.items()}
     columns = {name: _convert(COLUMNS_BY_NAME[name], values) for name, values in cells.items()}
-    table = RawTable(columns=columns, labels=labels, problems=problems, ids_merged=True)
     if "id" in columns:
-        _merge_repeated_tracks(table)
-    return table
+        columns, labels = _merge_repeated_tracks(columns, labels)
+    return RawTable(columns={**columns}, labels=labels, problems=problems, ids_merged=True)
 
 
 def _header_positions(header: list[str]) -> dict[str, int]:
@@ -71,7 +71,8 @@ def _header_positions(header: list[str]) -> dict[str, int]:
 def _convert(spec: ColumnSpec, cells: tuple[str, ...]) -> list[Any]:
     if spec.kind in ("str", "names"):
         return [cell if cell else MISSING for cell in cells]
-    convert = {"int": int, "float": float, "bool": _bool}[spec.kind]
+    converters: dict[str, Callable[[str], Any]] = {"int": int, "float": float, "bool": _bool}
+    convert = converters[spec.kind]
     try:
         return list(map(convert, cells))
     except ValueError:
@@ -94,8 +95,11 @@ def _convert_one(convert: Any, cell: str) -> Any:
         return cell
 
 
-def _merge_repeated_tracks(table: RawTable) -> None:
-    columns = table.columns
+def _merge_repeated_tracks(
+    columns: dict[str, list[Any]], labels: list[int]
+) -> tuple[dict[str, list[Any]], list[int]]:
+    """Rows repeating a track id folded into its first row (genres joined, the highest
+    popularity kept): the columns and labels without the repeats."""
     first: dict[Any, int] = {}
     keep: list[int] = []
     genres = columns.get("genres")
@@ -115,7 +119,5 @@ def _merge_repeated_tracks(table: RawTable) -> None:
             if not isinstance(known, int) or popularity[position] > known:
                 popularity[earlier] = popularity[position]
     if len(keep) == len(columns["id"]):
-        return
-    table.columns = {name: [values[i] for i in keep] for name, values in columns.items()}
-    assert table.labels is not None
-    table.labels = [table.labels[i] for i in keep]
+        return columns, labels
+    return {name: [values[i] for i in keep] for name, values in columns.items()}, [labels[i] for i in keep]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from array import array
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 import msgspec
@@ -148,7 +149,7 @@ def table_from_rows(rows: list) -> RawTable:
                 problems.add(key, position, str(position), "given more than once in the row")
         for name in names:
             columns[name].append(row.get(name, MISSING))
-    present = {
+    present: dict[str, Sequence[Any]] = {
         name: values
         for name, values in columns.items()
         if COLUMNS_BY_NAME[name].required or any(value is not MISSING for value in values)
@@ -167,7 +168,7 @@ def _checked_type(spec: ColumnSpec) -> Any:
     elif spec.kind == "bool":
         value = bool
     else:
-        bounds: dict[str, float] = {}
+        bounds: dict[str, Any] = {}
         if spec.minimum is not None:
             bounds["gt" if spec.minimum_exclusive else "ge"] = spec.minimum
         if spec.maximum is not None:
@@ -177,9 +178,10 @@ def _checked_type(spec: ColumnSpec) -> Any:
 
 
 # Row keys are decoded as integers where they are (twice as fast as strings), else as
-# strings. Names columns are always checked in Python (a list or a `;` string).
+# strings. Names columns are always checked in Python (a list or a `;` string). The value
+# types are built from the column specs at import time, which mypy cannot follow.
 _checked = {
-    spec.name: msgspec.json.Decoder(dict[int, _checked_type(spec)]).decode  # type: ignore[valid-type]
+    spec.name: msgspec.json.Decoder(dict[int, _checked_type(spec)]).decode  # type: ignore[misc]
     for spec in COLUMNS
     if spec.kind != "names"
 }

@@ -509,7 +509,7 @@ def _typed(spec: ColumnSpec, values: Sequence[Any]) -> Sequence[Any]:
     return [None if value is MISSING else value for value in values]
 
 
-def _build(table: RawTable) -> SongFile | Any:
+def _build(table: RawTable) -> SongColumns:
     columns = table.columns
     return SongColumns(
         spotify_ids=list(columns["id"]),

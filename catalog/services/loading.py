@@ -28,7 +28,8 @@ from catalog.naming import name_key
 from catalog.services.search_index import search_index_refresh
 
 DEFAULT_BATCH_SIZE = 5_000
-ProgressCallback = Callable[[int], None]
+# What the callback returns is ignored (tqdm's update returns a flag).
+ProgressCallback = Callable[[int], object]
 # Stay below SQLite's default limit of 999 bound parameters per statement.
 _LOOKUP_CHUNK = 900
 
@@ -217,10 +218,11 @@ def _ensure(model: type[Artist] | type[Genre], key_field: str, wanted: dict[str,
     missing = [key for key in wanted if key not in ids]
     if missing:
         if model is Artist:
-            rows = [Artist(name=wanted[key], name_key=key) for key in missing]
+            Artist.objects.bulk_create(
+                [Artist(name=wanted[key], name_key=key) for key in missing], ignore_conflicts=True
+            )
         else:
-            rows = [Genre(name=key) for key in missing]
-        model.objects.bulk_create(rows, ignore_conflicts=True)
+            Genre.objects.bulk_create([Genre(name=key) for key in missing], ignore_conflicts=True)
         for chunk in _chunks(missing):
             ids.update(model.objects.filter(**{f"{key_field}__in": chunk}).values_list(key_field, "id"))
     return ids

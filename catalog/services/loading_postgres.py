@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from typing import Any
 
 from django.db import connection
+from django.db.models import Field
 
 from catalog.loading import SongColumns
 from catalog.models import Song, SongFileLoad
 from catalog.naming import name_key
-from catalog.services.loading import SongUpsertResult, song_file_load_record
+from catalog.services.loading import ProgressCallback, SongUpsertResult, song_file_load_record
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ _COPY_TYPES = {
 
 
 def song_upsert_many(
-    *, songs: SongColumns, batch_size: int, progress: Callable[[int], None]
+    *, songs: SongColumns, batch_size: int, progress: ProgressCallback
 ) -> SongUpsertResult:
     """Call inside a transaction (the caller's `transaction.atomic`)."""
     timer = _Timer()
@@ -95,14 +95,17 @@ def _holds_last_load(cursor, content_hash: str, total: int) -> bool:
 
 
 def _column(field_name: str) -> str:
-    return connection.ops.quote_name(Song._meta.get_field(field_name).column)
+    field = Song._meta.get_field(field_name)
+    # Only the songs table's own columns are named here, never a relation without one.
+    assert isinstance(field, Field) and field.column is not None
+    return connection.ops.quote_name(field.column)
 
 
 def _columns(fields: list[str], template: str = "{}") -> str:
     return ", ".join(template.format(_column(name)) for name in fields)
 
 
-def _stage(cursor, songs: SongColumns, batch_size: int, progress: Callable[[int], None]) -> None:
+def _stage(cursor, songs: SongColumns, batch_size: int, progress: ProgressCallback) -> None:
     """COPY the file into `_STAGING`: its song columns, its row number, and for the names
     columns it has, the names and their keys (credits in order, genres sorted)."""
     fields = songs.fields

@@ -7,11 +7,12 @@ import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TextIO, cast
 
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from catalog.loading import SongFileError, read_song_file
+from catalog.loading import Format, SongFileError, read_song_file
 from catalog.services.loading import DEFAULT_BATCH_SIZE, song_upsert_many
 
 
@@ -67,7 +68,7 @@ class Command(BaseCommand):
         self,
         *args,
         file: str,
-        format: str | None,
+        format: Format | None,  # one of the parser's choices
         skip_invalid: bool,
         batch_size: int,
         dry_run: bool,
@@ -92,8 +93,8 @@ class Command(BaseCommand):
             self.stderr.write(f"parsed and validated {len(songs)} songs in {parsed - started:.2f} s")
 
         if dry_run:
-            skipped = f" ({len(read.skipped)} invalid rows would be skipped)" if read.skipped else ""
-            self.stdout.write(f"dry run: {len(songs)} valid songs in {file}{skipped}, nothing written")
+            left_out = f" ({len(read.skipped)} invalid rows would be skipped)" if read.skipped else ""
+            self.stdout.write(f"dry run: {len(songs)} valid songs in {file}{left_out}, nothing written")
             return
 
         with (
@@ -102,7 +103,7 @@ class Command(BaseCommand):
                 unit="song",
                 unit_scale=True,
                 desc="loading",
-                file=self.stderr._out,
+                file=self._stderr_stream(),
                 disable=not self.stderr.isatty(),
             ) as bar,
             self._phase_timings(verbosity),
@@ -111,11 +112,16 @@ class Command(BaseCommand):
 
         elapsed = time.perf_counter() - started
         rate = result.total / elapsed if elapsed > 0 else 0.0
-        skipped = f", {len(read.skipped)} invalid rows skipped" if read.skipped else ""
+        left_out = f", {len(read.skipped)} invalid rows skipped" if read.skipped else ""
         self.stdout.write(
             f"loaded {result.total} songs: {result.created} new, {result.updated} updated, "
-            f"{result.unchanged} unchanged{skipped} in {elapsed:.2f} s ({rate:.0f} songs/s)"
+            f"{result.unchanged} unchanged{left_out} in {elapsed:.2f} s ({rate:.0f} songs/s)"
         )
+
+    def _stderr_stream(self) -> TextIO:
+        # The stream under Django's OutputWrapper (a private attribute its stubs leave out):
+        # the progress bar and the log handler end their own lines.
+        return cast(TextIO, self.stderr._out)
 
     @contextmanager
     def _phase_timings(self, verbosity: int) -> Iterator[None]:
@@ -124,7 +130,7 @@ class Command(BaseCommand):
             yield
             return
         logger = logging.getLogger("catalog.services")
-        handler = logging.StreamHandler(self.stderr._out)
+        handler = logging.StreamHandler(self._stderr_stream())
         previous = logger.level, logger.propagate
         logger.addHandler(handler)
         logger.setLevel(logging.DEBUG)
