@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from catalog.loading.columns import COLUMNS_BY_NAME, ColumnSpec
-from catalog.loading.songfile import MISSING, Problems, RawTable, file_error
+from catalog.loading.problems import MISSING, Problems, RawTable, file_error
 
 HEADER_ALIASES = {"track_id": "id", "track_name": "title", "album_name": "album", "track_genre": "genres"}
 _TRUE = {"true": True, "1": True, "false": False, "0": False}

@@ -19,7 +19,7 @@ from typing import Annotated, Any
 import msgspec
 
 from catalog.loading.columns import COLUMNS, COLUMNS_BY_NAME, ColumnSpec
-from catalog.loading.songfile import MISSING, NOT_A_ROW, Problems, RawTable, describe, file_error
+from catalog.loading.problems import MISSING, NOT_A_ROW, Problems, RawTable, describe, file_error
 
 
 def decode(data: bytes) -> RawTable:
