@@ -125,6 +125,23 @@ def split_names(value: Any) -> list[str] | None:
 
 def validate(table: RawTable, *, skip_invalid: bool = False) -> SongFile:
     problems = table.problems
+    _check_columns(table, problems)
+    ids = table.columns.get("id")
+    if ids is not None and not table.ids_merged:
+        _check_duplicate_ids(ids, table, problems)
+    if problems.total and (problems.of_file or not skip_invalid):
+        raise problems.error()
+    skipped = [SkippedRow(table.label(position), found) for position, found in sorted(problems.rows.items())]
+    songs = _build(table)
+    if skipped:
+        bad = set(problems.rows)
+        songs = songs.take(i for i in range(len(songs)) if i not in bad)
+    return SongFile(songs=songs, skipped=skipped)
+
+
+def _check_columns(table: RawTable, problems: Problems) -> None:
+    """Each known column's values checked against its spec (names columns split into
+    their names in place); what is wrong goes to `problems`."""
     for spec in COLUMNS:
         values = table.columns.get(spec.name)
         if values is None:
@@ -143,17 +160,6 @@ def validate(table: RawTable, *, skip_invalid: bool = False) -> SongFile:
                 message = value_problem(spec, value)
                 if message is not None:
                     problems.add(spec.name, position, table.label(position), message)
-    ids = table.columns.get("id")
-    if ids is not None and not table.ids_merged:
-        _check_duplicate_ids(ids, table, problems)
-    if problems.total and (problems.of_file or not skip_invalid):
-        raise problems.error()
-    skipped = [SkippedRow(table.label(position), found) for position, found in sorted(problems.rows.items())]
-    songs = _build(table)
-    if skipped:
-        bad = set(problems.rows)
-        songs = songs.take(i for i in range(len(songs)) if i not in bad)
-    return SongFile(songs=songs, skipped=skipped)
 
 
 _NO_VALUE = (type(None), _Missing)

@@ -44,9 +44,7 @@ _COPY_TYPES = {
 }
 
 
-def song_upsert_many(
-    *, songs: SongColumns, batch_size: int, progress: ProgressCallback
-) -> SongUpsertResult:
+def song_upsert_many(*, songs: SongColumns, batch_size: int, progress: ProgressCallback) -> SongUpsertResult:
     """Call inside a transaction (the caller's `transaction.atomic`)."""
     timer = _Timer()
     content_hash = songs.content_hash()
@@ -193,9 +191,7 @@ def _write_changes(cursor, songs: SongColumns, timer: _Timer) -> SongUpsertResul
     timer.lap("compare")
     if cursor.rowcount == 0:
         return SongUpsertResult(total=len(songs), created=0, updated=0)
-    with _indexes_built_after(
-        cursor, table, active=cursor.rowcount >= REBUILD_MIN_ROWS and _is_empty(cursor)
-    ):
+    with _IndexesBuiltAfter(cursor, table, active=cursor.rowcount >= REBUILD_MIN_ROWS and _is_empty(cursor)):
         cursor.execute(
             f"INSERT INTO {table} (id, {_columns(fields)})"
             f" SELECT song_id, {_columns(fields)} FROM {_CHANGES} WHERE is_new ORDER BY ord"
@@ -221,7 +217,7 @@ def _is_empty(cursor) -> bool:
     return cursor.fetchone()[0]
 
 
-class _indexes_built_after:
+class _IndexesBuiltAfter:
     """Into an empty songs table, a large insert goes in without the secondary indexes and
     unique constraints (that no foreign key depends on), which are built again afterwards
     in the same transaction: building an index once is several times cheaper than

@@ -83,7 +83,7 @@ return removed
 # ------------------------------------------------------------------------------
 # Ratings
 # ------------------------------------------------------------------------------
-class RaterNotActive(Exception):
+class RaterNotActiveError(Exception):
     """The rating's user does not exist or is deactivated (its token outlived it)."""
 
 
@@ -91,7 +91,7 @@ def rating_submit(*, user_id: int, song_id: int, score: int) -> tuple[Rating, bo
     """Create or replace `user_id`'s rating of `song_id`; returns (rating, created).
 
     Checks that the user exists and is active (in the upsert statement itself on
-    PostgreSQL), so a caller may authenticate from the token alone: raises RaterNotActive
+    PostgreSQL), so a caller may authenticate from the token alone: raises RaterNotActiveError
     otherwise. Raises ValidationError naming `song` when the song does not exist, including
     when a concurrent transaction deletes it.
     """
@@ -114,7 +114,7 @@ def rating_submit(*, user_id: int, song_id: int, score: int) -> tuple[Rating, bo
 
 def _raise_missing_party(*, user_id: int, song_id: int) -> None:
     if not get_user_model().objects.filter(pk=user_id, is_active=True).exists():
-        raise RaterNotActive(user_id)
+        raise RaterNotActiveError(user_id)
     if not Song.objects.filter(pk=song_id).exists():
         raise ValidationError({"song": [SONG_NOT_FOUND.format(song_id=song_id)]})
 

@@ -16,7 +16,7 @@ from rest_framework_simplejwt.models import TokenUser
 
 from catalog.selectors.ratings import rating_list
 from catalog.serializers.ratings import MAX_ID, RatingInputSerializer, RatingSerializer
-from catalog.services.ratings import RaterNotActive, rating_delete, rating_submit
+from catalog.services.ratings import RaterNotActiveError, rating_delete, rating_submit
 from music_discovery.parsers import JSONParser
 
 AGGREGATES_NOTE = (
@@ -87,7 +87,7 @@ class RatingListCreateView(GenericAPIView):
                 song_id=payload.validated_data["song"],
                 score=payload.validated_data["score"],
             )
-        except RaterNotActive as exc:
+        except RaterNotActiveError as exc:
             # What SimpleJWT answers when it loads a deleted or deactivated user itself.
             raise AuthenticationFailed("User not found or inactive.", code="user_not_found") from exc
         return Response(

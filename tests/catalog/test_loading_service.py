@@ -339,14 +339,14 @@ def _definitions():
 @pytest.mark.parametrize("preexisting", [0, 2], ids=["first-load", "reload"])
 def test_a_large_load_leaves_the_indexes_and_constraints_as_they_were(monkeypatch, preexisting):
     built_after = []
-    real = loading_postgres._indexes_built_after
+    real = loading_postgres._IndexesBuiltAfter
 
     def spy(cursor, table, *, active):
         built_after.append(active)
         return real(cursor, table, active=active)
 
     monkeypatch.setattr(loading_postgres, "REBUILD_MIN_ROWS", 1)
-    monkeypatch.setattr(loading_postgres, "_indexes_built_after", spy)
+    monkeypatch.setattr(loading_postgres, "_IndexesBuiltAfter", spy)
     upsert([song_row(i, title=f"Old {i}") for i in range(preexisting)])
     before = _definitions()
 

@@ -108,7 +108,7 @@ def read_dotenv(text: str) -> dict[str, str]:
     return values
 
 
-class MissingVariable(Exception):
+class MissingVariableError(Exception):
     """A `${NAME:?message}` whose variable is unset or empty: Compose stops with `message`."""
 
 
@@ -121,7 +121,7 @@ def interpolate(value: str, variables: Mapping[str, str]) -> str:
         name, operator, argument = match["name"], match["op"], match["arg"]
         current = variables.get(name, "")
         if operator == ":?" and not current:
-            raise MissingVariable(argument)
+            raise MissingVariableError(argument)
         if operator == ":-" and not current:
             return argument
         return current

@@ -312,7 +312,7 @@ def test_up_stops_with_a_message_until_the_secrets_are_set():
     for missing in ("SECRET_KEY", "POSTGRES_PASSWORD"):
         filled = {**copied, "SECRET_KEY": "k", "POSTGRES_PASSWORD": "p", missing: ""}
         for name in APP_SERVICES:
-            with pytest.raises(stack.MissingVariable, match=f"set {missing} in .env"):
+            with pytest.raises(stack.MissingVariableError, match=f"set {missing} in .env"):
                 stack.service_environment(name, filled)
 
 
