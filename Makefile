@@ -40,9 +40,13 @@ endif
 test: venv-dev
 	DJANGO_ENV=test $(BIN)/pytest $(PYTEST_ARGS)
 
+# ruff (lint and format), mypy (types, with the Django and DRF stubs) and the import
+# contracts between apps (import-linter); all three configured in pyproject.toml.
 lint: venv-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	DJANGO_ENV=test $(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: venv-dev
 	$(BIN)/python bench/run_all.py

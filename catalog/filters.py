@@ -6,6 +6,9 @@ numeric bounds keep absurd values (1e400, 10**30) away from the database drivers
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from typing import TYPE_CHECKING, ClassVar
+
 import django_filters
 from django import forms
 from django.db.models import QuerySet
@@ -54,7 +57,8 @@ class SearchFilter(django_filters.CharFilter):
 
 
 class IntegerFilter(django_filters.NumberFilter):
-    field_class = forms.IntegerField
+    # The stubs pin NumberFilter's field to DecimalField; any number field works.
+    field_class = forms.IntegerField  # type: ignore[assignment]
 
 
 class StableOrderingFilter(django_filters.OrderingFilter):
@@ -80,10 +84,15 @@ class CachedFormFilterSet(django_filters.FilterSet):
 
     # Distinct filter sets whose form class is kept per class; past that, built per request.
     FORM_CLASSES_KEPT = 256
+    # Set on each subclass by get_form_class (declared here, not set: a subclass must not
+    # find its parent's).
+    _form_classes: ClassVar[dict[tuple[str, ...], type[forms.Form]]]
 
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None, only_given: bool = False):
         if only_given and data is not None and prefix is None:
-            self.base_filters = {name: f for name, f in type(self).base_filters.items() if name in data}
+            self.base_filters = OrderedDict(
+                (name, f) for name, f in type(self).base_filters.items() if name in data
+            )
         super().__init__(data, queryset, request=request, prefix=prefix)
 
     def get_form_class(self):
@@ -112,7 +121,11 @@ def _range_filters() -> dict[str, django_filters.NumberFilter]:
 
 
 # min_<feature> / max_<feature>, generated: one pair per numeric audio feature.
-_RangeFilterSet = type("_RangeFilterSet", (CachedFormFilterSet,), _range_filters())
+# (mypy cannot follow a class built by type(): it checks SongFilter against the base.)
+if TYPE_CHECKING:
+    _RangeFilterSet = CachedFormFilterSet
+else:
+    _RangeFilterSet = type("_RangeFilterSet", (CachedFormFilterSet,), _range_filters())
 
 
 class SongFilter(_RangeFilterSet):
@@ -152,6 +165,8 @@ class SongFilter(_RangeFilterSet):
         data = self.form.cleaned_data
         if not data.get("search") or data.get("ordering"):
             return self.qs
+        # Built by the view, always with a queryset.
+        assert self.queryset is not None
         queryset = self.queryset.all()
         for name, value in data.items():
             if name not in ("search", "ordering"):

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -61,6 +63,9 @@ class Song(models.Model):
     written only by the ratings aggregation; loading never touches them. Their database
     defaults let bulk loads (COPY) insert songs without naming them.
     """
+
+    # Not columns: what the read selectors set on the songs they return.
+    artist_credits: list[dict[str, Any]]  # selectors.songs.songs_with_artists
 
     # COLLATE "C" on PostgreSQL (migration 0006): keep it if this field is ever altered.
     spotify_id = models.CharField(max_length=64, unique=True)

@@ -18,7 +18,7 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
-from catalog.models import Rating
+from catalog.selectors.ratings import rating_list
 from catalog.services.ratings import song_ratings_mark_dirty_on_commit
 from users.models import Profile, User
 from users.moods import MOODS
@@ -183,7 +183,7 @@ def user_delete(*, user: User) -> None:
     refresh token of a deleted user must be refused as such. The songs it had rated get
     their aggregates recomputed after the commit, as for any other removed rating."""
     with transaction.atomic():
-        rated_song_ids = list(Rating.objects.filter(user=user).values_list("song_id", flat=True))
+        rated_song_ids = list(rating_list(user_id=user.pk).values_list("song_id", flat=True))
         user_tokens_revoke(user=user)
         user.delete()
         song_ratings_mark_dirty_on_commit(song_ids=rated_song_ids)

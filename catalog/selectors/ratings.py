@@ -84,7 +84,7 @@ def songs_with_drifted_ratings(*, limit: int | None = None) -> list[int]:
                                  / (%(prior_weight)s + t.n)
         ORDER BY 1
     """
-    params: dict[str, object] = {"prior_weight": RATING_PRIOR_WEIGHT, "prior_mean": float(RATING_PRIOR_MEAN)}
+    params: dict[str, float] = {"prior_weight": RATING_PRIOR_WEIGHT, "prior_mean": float(RATING_PRIOR_MEAN)}
     if limit is not None:
         sql += " LIMIT %(limit)s"
         params["limit"] = limit

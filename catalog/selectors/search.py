@@ -287,10 +287,8 @@ def _every(queryset: QuerySet[Song], parsed: ParsedQuery) -> QuerySet[Song]:
     return queryset.filter(*_term_qs(parsed))
 
 
-def _any(queryset: QuerySet[Song], parsed: ParsedQuery) -> QuerySet[Song] | None:
-    """Songs with any of the terms; None for a single term, where it is `_every`."""
-    if len(parsed.variants) < 2:
-        return None
+def _any(queryset: QuerySet[Song], parsed: ParsedQuery) -> QuerySet[Song]:
+    """Songs with any of the terms (callers ask only with two or more: for one it is `_every`)."""
     return queryset.filter(reduce(operator.or_, _term_qs(parsed)))
 
 
@@ -429,7 +427,7 @@ class RankedSongSearch:
         every = _every(queryset, parsed)
         self.candidates, self.estimate = every, parsed.estimated_matches()
         if self.estimate <= SMALL_RESULT:
-            ids = _ranked_ids(every, parsed)
+            ids: list[int] | None = _ranked_ids(every, parsed)
             if not ids and several:
                 self.candidates, self.estimate = _any(queryset, parsed), parsed.estimated_any()
                 ids = _ranked_ids(self.candidates, parsed) if self.estimate <= SMALL_RESULT else None

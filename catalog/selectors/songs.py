@@ -133,12 +133,13 @@ def song_similar(*, song: Song, limit: int = SIMILAR_DEFAULT_LIMIT) -> list[Simi
         target = min(max((getattr(song, field) - low) / (high - low), 0.0), 1.0)
         term = (_normalized(field) - target) * (_normalized(field) - target)
         distance = term if distance is None else distance + term
-    nearest = (
+    nearest = list(
         song_list().exclude(pk=song.pk).annotate(distance_sq=distance).order_by("distance_sq", "id")[:limit]
     )
+    distances = {other.pk: other.distance_sq for other in nearest}
     span = math.sqrt(len(SIMILARITY_FEATURES))
     return [
-        SimilarSong(song=other, score=round(1.0 - math.sqrt(max(other.distance_sq, 0.0)) / span, 6))
+        SimilarSong(song=other, score=round(1.0 - math.sqrt(max(distances[other.pk], 0.0)) / span, 6))
         for other in songs_with_artists(nearest)
     ]
 

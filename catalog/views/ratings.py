@@ -6,7 +6,7 @@ from django.urls import path
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.exceptions import AuthenticationFailed, NotFound
+from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated, NotFound
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -23,6 +23,16 @@ AGGREGATES_NOTE = (
     "The song's average_rating, total_ratings and rating_score are updated in the background "
     "and reflect the change within seconds."
 )
+
+
+def _caller_id(request: Request) -> int:
+    """The caller's user id, from a database user or a token's claim. Only views behind
+    IsAuthenticated call it, so the caller is never anonymous here."""
+    user_id = request.user.pk
+    if user_id is None:
+        raise NotAuthenticated()
+    return int(user_id)
+
 
 UNAUTHENTICATED = OpenApiResponse(description="No valid token, or the user is deleted or deactivated.")
 
@@ -63,7 +73,7 @@ class RatingListCreateView(GenericAPIView):
         responses={200: RatingSerializer(many=True), 401: UNAUTHENTICATED},
     )
     def get(self, request: Request) -> Response:
-        page = self.paginate_queryset(rating_list(user_id=request.user.pk))
+        page = self.paginate_queryset(rating_list(user_id=_caller_id(request)))
         return self.get_paginated_response(RatingSerializer(page, many=True).data)
 
     @extend_schema(
@@ -83,7 +93,7 @@ class RatingListCreateView(GenericAPIView):
         payload.is_valid(raise_exception=True)
         try:
             rating, created = rating_submit(
-                user_id=int(request.user.pk),
+                user_id=_caller_id(request),
                 song_id=payload.validated_data["song"],
                 score=payload.validated_data["score"],
             )
@@ -113,7 +123,7 @@ class RatingDestroyView(GenericAPIView):
     )
     def delete(self, request: Request, song_id: int) -> Response:
         # An id past the database's integer range names no song (and must not reach the driver).
-        if song_id > MAX_ID or not rating_delete(user_id=request.user.pk, song_id=song_id):
+        if song_id > MAX_ID or not rating_delete(user_id=_caller_id(request), song_id=song_id):
             raise NotFound("You have not rated this song.")
         return Response(status=status.HTTP_204_NO_CONTENT)
 

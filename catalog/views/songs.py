@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from functools import cached_property
+from typing import cast
 
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
 from django_filters.utils import translate_validation
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -42,7 +44,8 @@ class BoundedCountPaginator(Paginator):
         if isinstance(self.object_list, RankedSongSearch):
             count, exact = self.object_list.count_bounded()
         else:
-            count, exact = queryset_count_bounded(self.object_list)
+            # The songs list paginates a ranked search or a queryset, nothing else.
+            count, exact = queryset_count_bounded(cast(QuerySet, self.object_list))
         self.count_is_exact = exact
         return count
 
@@ -54,6 +57,7 @@ class SongPagination(StandardPagination):
 
     def get_paginated_response(self, data):
         response = super().get_paginated_response(data)
+        assert self.page is not None  # paginate_queryset ran first
         exact = getattr(self.page.paginator, "count_is_exact", True)
         response["X-Total-Count-Exact"] = "true" if exact else "false"
         return response
@@ -99,7 +103,8 @@ class SongViewSet(viewsets.ReadOnlyModelViewSet):
             self.request.query_params, queryset=queryset, request=self.request, only_given=True
         )
         if not filterset.is_valid():
-            raise translate_validation(filterset.errors)
+            # It returns DRF's ValidationError; its stubs say a dict.
+            raise translate_validation(filterset.errors)  # type: ignore[misc]
         return filterset.relevance_results()
 
     def dispatch(self, request, *args, **kwargs):
@@ -107,14 +112,18 @@ class SongViewSet(viewsets.ReadOnlyModelViewSet):
         # anonymous list request fills the cache here.
         key = list_cache_key(request) if self.action_map.get("get") == "list" else None
         response = super().dispatch(request, *args, **kwargs)
-        is_json = getattr(response, "accepted_media_type", "") == "application/json"
-        if key is not None and response.status_code == 200 and is_json:
+        if (
+            key is not None
+            and response.status_code == 200
+            and isinstance(response, Response)
+            and response.accepted_media_type == "application/json"
+        ):
             response.render()
             list_cache_store(key, response)
         return response
 
     def list(self, request: Request, *args, **kwargs) -> Response:
-        page = songs_with_artists(self.paginate_queryset(self.filter_queryset(self.get_queryset())))
+        page = songs_with_artists(self.paginate_queryset(self.filter_queryset(self.get_queryset())) or [])
         return self.get_paginated_response(SongSerializer(page, many=True, context={"request": request}).data)
 
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
