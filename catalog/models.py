@@ -25,6 +25,8 @@ class Artist(models.Model):
 
     class Meta:
         ordering = ["name", "id"]
+        # The artist list's order (migration 0010).
+        indexes = [models.Index(fields=["name", "id"], name="artist_name_id_idx")]
 
     def __str__(self) -> str:
         return self.name

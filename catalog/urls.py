@@ -1,3 +1,16 @@
-from catalog.views import ratings, songs
+"""Every catalog route. Ids are plain decimal integers: anything else is a JSON 404."""
 
-urlpatterns = [*songs.urlpatterns, *ratings.urlpatterns]
+from django.urls import path
+
+from catalog.list_cache import anonymous_list_cache
+from catalog.views import artists, ratings, songs
+
+urlpatterns = [
+    path("songs/", anonymous_list_cache(songs.SongListView.as_view()), name="song-list"),
+    path("songs/<int:id>/", songs.SongDetailView.as_view(), name="song-detail"),
+    path("songs/<int:id>/similar/", songs.SongSimilarView.as_view(), name="song-similar"),
+    path("artists/", artists.ArtistListView.as_view(), name="artist-list"),
+    path("artists/<int:id>/", artists.ArtistDetailView.as_view(), name="artist-detail"),
+    path("genres/", artists.GenreListView.as_view(), name="genre-list"),
+    *ratings.urlpatterns,
+]

@@ -20,6 +20,19 @@ ERROR_RESPONSES = {
     "429": "Throttled: retry after the number of seconds in the Retry-After header.",
 }
 UNSAFE_METHODS = {"post", "put", "patch", "delete"}
+# Query parameters that can never make a request invalid: a bad page is a 404, a bad
+# page_size falls back to the default.
+PAGINATION_PARAMETERS = {"page", "page_size"}
+
+
+def _takes_input(operation: dict) -> bool:
+    """Whether the operation reads a body or query parameters that it may refuse (400)."""
+    if "requestBody" in operation:
+        return True
+    return any(
+        p.get("in") == "query" and p.get("name") not in PAGINATION_PARAMETERS
+        for p in operation.get("parameters", [])
+    )
 
 
 def add_error_responses(result: dict, generator, request, public) -> dict:
@@ -31,7 +44,9 @@ def add_error_responses(result: dict, generator, request, public) -> dict:
         for method, operation in operations.items():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
-            codes = ["400", "401", "404", "429"]
+            codes = ["401", "404", "429"]
+            if _takes_input(operation):
+                codes.append("400")
             if method in UNSAFE_METHODS or path == "/api/users/":
                 codes.append("403")
             for code in codes:
