@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404
 
 from catalog.models import Artist, Song, SongArtist
 from catalog.naming import name_key
+from catalog.selectors.lookups import EqualsAnyOf
 from catalog.selectors.search import artist_search
 from catalog.selectors.search_text import normalize_query, similarity, title_words
 from catalog.selectors.songs import queryset_count_bounded, song_list, songs_attach
@@ -71,7 +72,9 @@ def artist_results(
         in_genre = SongArtist.objects.filter(
             song_id__in=Song.genres.through.objects.filter(genre__name=name_key(genre)).values("song_id")
         ).values("artist_id")
-        artists = artists.filter(id__in=in_genre)
+        # `id = ANY(ARRAY(...))`: the genre's artists are looked up by primary key, where
+        # `id IN (...)` let the planner read every artist to join them.
+        artists = artists.filter(EqualsAnyOf(F("id"), in_genre))
     if search:
         artists = artist_search_tolerant(artists, search)
     return ArtistResults(artists)
@@ -91,7 +94,8 @@ def artist_search_tolerant(artists: QuerySet[Artist], query: str) -> QuerySet[Ar
         with connections[artists.db].cursor() as cursor:
             # Session-wide, for the `%>` operator that the trigram index on names serves.
             cursor.execute(
-                "SELECT set_config('pg_trgm.word_similarity_threshold', %s, false)", [str(CORRECTION_SIMILARITY)]
+                "SELECT set_config('pg_trgm.word_similarity_threshold', %s, false)",
+                [str(CORRECTION_SIMILARITY)],
             )
         ids = list(
             artists.filter(name__trigram_word_similar=text)
