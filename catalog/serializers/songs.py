@@ -50,10 +50,13 @@ _PLAIN_FIELDS = (
 # directly: DRF's per-field machinery (`get_attribute`, `to_representation`, the None
 # check) costs several times more than the attribute read for a page of a hundred songs
 # with thirty fields (bench/search.py renders pages). Any other field (nested, method,
-# dotted source) takes DRF's path. (A comment, not a docstring: the schema would show it.)
+# dotted source) takes DRF's path. The readers are built once per class, from the fields
+# of its first instance: a field here must not depend on the serializer's context.
+# (A comment, not a docstring: the schema would show it.)
 class AttributeSerializer(serializers.Serializer):
     def _readers(self) -> list[tuple[str, Callable[[Any], Any]]]:
-        readers = self.__dict__.get("_field_readers")
+        cls = type(self)
+        readers = cls.__dict__.get("_field_readers")
         if readers is None:
             readers = []
             for field in self._readable_fields:
@@ -61,7 +64,7 @@ class AttributeSerializer(serializers.Serializer):
                     readers.append((field.field_name, attrgetter(field.source)))
                 else:
                     readers.append((field.field_name, _drf_reader(field)))
-            self.__dict__["_field_readers"] = readers
+            cls._field_readers = readers
         return readers
 
     def to_representation(self, instance: Any) -> dict:
@@ -171,7 +174,6 @@ class SimilarQuerySerializer(serializers.Serializer):
         required=False,
         default=SIMILAR_DEFAULT_LIMIT,
         min_value=1,
-        max_value=2**31 - 1,
         help_text=f"How many songs, default {SIMILAR_DEFAULT_LIMIT}; above {SIMILAR_MAX_LIMIT} is capped.",
     )
 

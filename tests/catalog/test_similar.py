@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import SongFactory
+from catalog.selectors.similar import SIMILARITY_FEATURES, similarity_score, similarity_vector
+from tests.factories import ArtistFactory, RatingFactory, SongArtistFactory, SongFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -59,7 +60,7 @@ def test_limit_defaults_to_10_and_is_capped_at_50(api_client):
 
     default = api_client.get(f"/api/songs/{seed.id}/similar/")
     three = api_client.get(f"/api/songs/{seed.id}/similar/?limit=3")
-    huge = api_client.get(f"/api/songs/{seed.id}/similar/?limit=100000")
+    huge = api_client.get(f"/api/songs/{seed.id}/similar/?limit=100000000000000000000000000")
 
     assert len(default.json()["results"]) == 10
     assert len(three.json()["results"]) == 3
@@ -82,3 +83,38 @@ def test_unknown_song_is_404(api_client):
 def test_a_lone_song_has_no_similar_songs(api_client):
     seed = SongFactory()
     assert api_client.get(f"/api/songs/{seed.id}/similar/").json() == {"results": []}
+
+
+def test_similar_songs_carry_artists_genres_and_the_callers_rating(make_auth_client):
+    seed = SongFactory(**PROFILE)
+    twin = SongFactory(**PROFILE, genres=["pop"])
+    SongArtistFactory(song=twin, artist=ArtistFactory(name="Twin Artist"))
+    client = make_auth_client()
+    RatingFactory(user=client.user, song=twin, score=5)
+
+    result = client.get(f"/api/songs/{seed.id}/similar/?limit=1").json()["results"][0]
+
+    assert result["song"]["id"] == twin.id
+    assert result["song"]["artists"] == [{"id": twin.credits.get().artist_id, "name": "Twin Artist"}]
+    assert result["song"]["genres"] == ["pop"]
+    assert result["song"]["my_rating"] == 5
+
+
+def test_equally_near_songs_come_by_id(api_client):
+    seed = SongFactory(**PROFILE)
+    twins = [SongFactory(**shifted(energy=0.6)) for _ in range(5)]
+
+    results = api_client.get(f"/api/songs/{seed.id}/similar/?limit=3").json()["results"]
+
+    assert [r["song"]["id"] for r in results] == [t.id for t in twins[:3]]
+
+
+def test_the_definition_maps_each_feature_onto_the_unit_interval():
+    song = SongFactory.build(**shifted(loudness=-70.0, tempo=125.0))
+    vector = dict(zip(SIMILARITY_FEATURES, similarity_vector(song), strict=True))
+
+    # Out of range is clamped; tempo 125 is half of its 0-250 range.
+    assert vector["loudness"] == 0.0
+    assert vector["tempo"] == 0.5
+    assert similarity_score(0.0) == 1.0
+    assert similarity_score(float(len(SIMILARITY_FEATURES))) == 0.0
