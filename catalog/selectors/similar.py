@@ -1,73 +1,27 @@
-"""What "similar songs" means, once for the whole project.
-
-Two songs are similar when their audio features are close. Each feature of
-SIMILARITY_FEATURES is mapped onto 0..1 by its range (values outside it are clamped), so
-that tempo in BPM weighs no more than energy; a song is then a point in that 8-dimensional
-unit cube, and its similar songs are its nearest points by euclidean distance. The score
-is `1 - distance / sqrt(8)`: 1.0 for an identical profile, 0.0 for opposite corners.
-Popularity, genres and ratings play no part: recommendations that want them combine this
-distance with their own signals (`similarity_vector` and `song_similar` are their entry
-points).
-
-Cost: on PostgreSQL the nearest songs come from a GiST index over that very vector (the
-`cube` extension, migration 0010): a k-nearest-neighbour index scan reads a few pages
-whatever the catalog's size. Its expression is `SIMILARITY_VECTOR_SQL`, which the index
-definition repeats verbatim (tests/catalog/test_explain_read.py checks that the planner
-uses it). Elsewhere (the embedded SQLite default, for small catalogs) the same distance is
-computed for every song by the ORM.
-"""
+"""Similar songs (`catalog.similarity` says what that means): a bounded read whatever the
+catalog's size."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
-from django.db import connections
-from django.db.models import F, FloatField, QuerySet
-from django.db.models.expressions import RawSQL
-from django.db.models.functions import Greatest, Least
+from django.db.models import QuerySet
 
 from catalog.models import Song
 from catalog.selectors.songs import song_list, songs_attach
+from catalog.similarity import (
+    NEIGHBOURHOOD_CANDIDATES,
+    SIMILARITY_FEATURES,
+    adjacent_keys,
+    features_of,
+    neighbourhood_key,
+    neighbourhood_key_expression,
+    similarity_score,
+    similarity_vector,
+)
 
-# feature: (value mapped to 0, value mapped to 1).
-SIMILARITY_FEATURES: dict[str, tuple[float, float]] = {
-    "danceability": (0.0, 1.0),
-    "energy": (0.0, 1.0),
-    "acousticness": (0.0, 1.0),
-    "instrumentalness": (0.0, 1.0),
-    "liveness": (0.0, 1.0),
-    "valence": (0.0, 1.0),
-    "loudness": (-60.0, 0.0),
-    "tempo": (0.0, 250.0),
-}
 SIMILAR_DEFAULT_LIMIT = 10
 SIMILAR_MAX_LIMIT = 50
-# The KNN scan's order is by distance alone (a tie-break would defeat the index): a few
-# more songs than asked are read so that ties at the cut are settled by id.
-_TIE_MARGIN = 10
-
-
-def _clamped_sql(field: str) -> str:
-    low, high = SIMILARITY_FEATURES[field]
-    return f"least(greatest(({field} - ({low})::float8) / ({high - low})::float8, 0::float8), 1::float8)"
-
-
-# The song's point in the unit cube, as SQL over catalog_song's columns. Migration 0010's
-# index is built on exactly this text: change both together.
-SIMILARITY_VECTOR_SQL = "cube(ARRAY[" + ", ".join(_clamped_sql(f) for f in SIMILARITY_FEATURES) + "])"
-
-
-def similarity_vector(song: Song) -> list[float]:
-    """The song's point in the unit cube (see the module docstring)."""
-    return [
-        min(max((getattr(song, field) - low) / (high - low), 0.0), 1.0)
-        for field, (low, high) in SIMILARITY_FEATURES.items()
-    ]
-
-
-def similarity_score(distance: float) -> float:
-    return round(1.0 - math.sqrt(max(distance, 0.0)) / math.sqrt(len(SIMILARITY_FEATURES)), 6)
 
 
 @dataclass(frozen=True)
@@ -79,39 +33,38 @@ class SimilarSong:
 def song_similar(
     *, song: Song, limit: int = SIMILAR_DEFAULT_LIMIT, viewer_id: int | None = None
 ) -> list[SimilarSong]:
-    """The `limit` songs nearest to `song` (at most SIMILAR_MAX_LIMIT), best first, ties by
-    id, never `song` itself; with what `songs_attach` adds."""
+    """The `limit` songs (at most SIMILAR_MAX_LIMIT) most similar to `song` in its
+    neighbourhood, best first, ties by id, never `song` itself; with what `songs_attach`
+    adds. At most NEIGHBOURHOOD_CANDIDATES songs are read, through the neighbourhood index
+    (the last, complementary query stops after as many rows as it still needs): at most
+    five queries, the same at any catalog size."""
     limit = max(1, min(limit, SIMILAR_MAX_LIMIT))
-    others = song_list().exclude(pk=song.pk)
-    if connections[others.db].vendor == "postgresql":
-        nearest = _nearest_indexed(others, song, limit)
-    else:
-        nearest = _nearest_scanned(others, song, limit)
-    attached = songs_attach([other for other, _ in nearest], viewer_id=viewer_id)
-    return [
-        SimilarSong(song=other, score=similarity_score(d))
-        for other, (_, d) in zip(attached, nearest, strict=True)
-    ]
+    others = song_list().exclude(pk=song.pk).order_by().alias(neighbourhood=neighbourhood_key_expression())
+    features = features_of(song)
+    key = neighbourhood_key(features)
+    near = [key, *adjacent_keys(key)]
+    # The cell, then the adjacent cells, then any other songs, until the bound is reached.
+    candidates: list[tuple[int, list[float]]] = []
+    for songs in (
+        others.filter(neighbourhood=key),
+        others.filter(neighbourhood__in=near[1:]),
+        others.exclude(neighbourhood__in=near),
+    ):
+        if len(candidates) >= NEIGHBOURHOOD_CANDIDATES:
+            break
+        candidates += _features(songs, NEIGHBOURHOOD_CANDIDATES - len(candidates))
+    target = similarity_vector(features)
+    scored = sorted(
+        ((similarity_score(target, vector), song_id) for song_id, vector in candidates),
+        key=lambda pair: (-pair[0], pair[1]),
+    )[:limit]
+    songs = {
+        s.pk: s for s in songs_attach(song_list().filter(pk__in=[i for _, i in scored]), viewer_id=viewer_id)
+    }
+    return [SimilarSong(song=songs[song_id], score=score) for score, song_id in scored if song_id in songs]
 
 
-def _nearest_indexed(others: QuerySet[Song], song: Song, limit: int) -> list[tuple[Song, float]]:
-    """KNN over the GiST index: ORDER BY the distance operator alone, LIMIT k."""
-    distance = RawSQL(
-        f"{SIMILARITY_VECTOR_SQL} <-> cube(%s::float8[])", [similarity_vector(song)], FloatField()
-    )
-    rows = list(others.annotate(distance=distance).order_by("distance")[: limit + _TIE_MARGIN])
-    rows.sort(key=lambda other: (round(other.distance, 9), other.pk))
-    # The index gives the euclidean distance; scores are computed from its square.
-    return [(other, other.distance**2) for other in rows[:limit]]
-
-
-def _nearest_scanned(others: QuerySet[Song], song: Song, limit: int) -> list[tuple[Song, float]]:
-    """The squared distance of every song, computed by the database: linear in the catalog."""
-    target = similarity_vector(song)
-    distance = None
-    for (field, (low, high)), point in zip(SIMILARITY_FEATURES.items(), target, strict=True):
-        clamped = Least(Greatest((F(field) - low) / (high - low), 0.0), 1.0)
-        term = (clamped - point) * (clamped - point)
-        distance = term if distance is None else distance + term
-    rows = others.annotate(distance_sq=distance).order_by("distance_sq", "id")[:limit]
-    return [(other, other.distance_sq) for other in rows]
+def _features(songs: QuerySet[Song], at_most: int) -> list[tuple[int, list[float]]]:
+    """(id, point) of at most `at_most` of `songs`, reading only their features."""
+    rows = songs.values("id", *SIMILARITY_FEATURES)[:at_most]
+    return [(row["id"], similarity_vector(row)) for row in rows]

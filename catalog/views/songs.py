@@ -78,8 +78,10 @@ class SongSimilarView(GenericAPIView):
         description=(
             "The nearest songs by audio features (danceability, energy, acousticness, "
             "instrumentalness, liveness, valence, loudness, tempo, each mapped onto 0..1), best "
-            "first, never the song itself. score = 1 - distance / sqrt(8). Served by an index on "
-            "PostgreSQL: the cost does not grow with the catalog."
+            "first, never the song itself; score = 1 - distance / sqrt(8). They are looked for "
+            "among at most 1,000 songs of the song's neighbourhood (similar energy, danceability, "
+            "valence and acousticness, through an index), so the cost does not grow with the "
+            "catalog; a catalog of fewer songs is ranked whole."
         ),
         parameters=[SimilarQuerySerializer],
         responses={200: SimilarSongsSerializer, 404: NO_SUCH_SONG},

@@ -238,13 +238,13 @@ def test_most_popular_first_is_read_from_the_popularity_index(api_client, big_ca
     assert any("catalog_song_popularity_desc" in plan for plan in plans)
 
 
-def test_similar_songs_come_from_the_feature_index(api_client, big_catalog):
+def test_similar_songs_come_from_the_neighbourhood_index(api_client, big_catalog):
     seed = connection.cursor().execute("SELECT min(id) FROM catalog_song").fetchone()[0]
 
     plans, response = plans_of(api_client, f"/api/songs/{seed}/similar/", {"limit": 50})
 
     assert len(response.json()["results"]) == 50
-    assert any("catalog_song_similarity_gist" in plan for plan in plans)
+    assert any("song_neighbourhood_idx" in plan for plan in plans)
 
 
 def test_exact_spotify_id_lookup_uses_the_unique_index(api_client, big_catalog):

@@ -1,14 +1,10 @@
 """Index definitions that a migration must leave in place. Whether the planner uses them
 for the API's queries, on a catalog large enough to matter, is tests/catalog/test_explain.py."""
 
-import importlib
-
 import pytest
 from django.db import connection
 
-from catalog.selectors.similar import SIMILARITY_VECTOR_SQL
-
-pytestmark = [pytest.mark.django_db]
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
 
 def song_indexes() -> dict[str, str]:
@@ -17,14 +13,7 @@ def song_indexes() -> dict[str, str]:
         return dict(cursor.fetchall())
 
 
-@pytest.mark.postgres
 def test_spotify_id_has_its_unique_index_and_no_pattern_index():
     definitions = list(song_indexes().values())
     assert any("UNIQUE" in d and "(spotify_id)" in d for d in definitions)
     assert not any("varchar_pattern_ops" in d for d in definitions)
-
-
-def test_the_similarity_index_is_built_on_the_selectors_expression():
-    # The planner uses the index only for the expression it was built on.
-    migration = importlib.import_module("catalog.migrations.0010_read_indexes")
-    assert migration.SIMILARITY_VECTOR_SQL == SIMILARITY_VECTOR_SQL

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from catalog.selectors.similar import SIMILARITY_FEATURES, similarity_score, similarity_vector
+from catalog.similarity import (
+    NEIGHBOURHOOD_LEVELS,
+    SIMILARITY_FEATURES,
+    adjacent_keys,
+    neighbourhood_key,
+    similarity_score,
+    similarity_vector,
+)
 from tests.factories import ArtistFactory, RatingFactory, SongArtistFactory, SongFactory
 
 pytestmark = pytest.mark.django_db
@@ -110,11 +117,46 @@ def test_equally_near_songs_come_by_id(api_client):
 
 
 def test_the_definition_maps_each_feature_onto_the_unit_interval():
-    song = SongFactory.build(**shifted(loudness=-70.0, tempo=125.0))
-    vector = dict(zip(SIMILARITY_FEATURES, similarity_vector(song), strict=True))
+    vector = dict(
+        zip(SIMILARITY_FEATURES, similarity_vector(shifted(loudness=-70.0, tempo=125.0)), strict=True)
+    )
 
     # Out of range is clamped; tempo 125 is half of its 0-250 range.
     assert vector["loudness"] == 0.0
     assert vector["tempo"] == 0.5
-    assert similarity_score(0.0) == 1.0
-    assert similarity_score(float(len(SIMILARITY_FEATURES))) == 0.0
+    assert similarity_score([0.0] * 8, [0.0] * 8) == 1.0
+    assert similarity_score([0.0] * 8, [1.0] * 8) == 0.0
+
+
+def test_neighbourhoods_are_cells_of_a_grid_with_their_adjacent_cells():
+    corner = neighbourhood_key(shifted(energy=0.0, danceability=0.0, valence=0.0, acousticness=0.0))
+    top = neighbourhood_key(shifted(energy=1.0, danceability=1.0, valence=1.0, acousticness=1.0))
+
+    assert (corner, top) == (0, NEIGHBOURHOOD_LEVELS**4 - 1)
+    # A corner cell has 2**4 - 1 neighbours, an inner one 3**4 - 1, the nearest first.
+    assert len(adjacent_keys(corner)) == 15
+    inner = neighbourhood_key(shifted(energy=0.5, danceability=0.5, valence=0.5, acousticness=0.5))
+    assert len(adjacent_keys(inner)) == 80
+    assert all(abs(k - inner) in (1, 8, 64, 512) for k in adjacent_keys(inner)[:8])
+
+
+def test_other_neighbourhoods_are_read_only_when_the_cell_is_short(api_client, monkeypatch):
+    from catalog.selectors import similar
+
+    seed = SongFactory(**PROFILE)
+    same_cell = SongFactory(title="Same cell", **shifted(liveness=0.9, tempo=200.0))
+    next_cell = SongFactory(title="Next cell", **shifted(energy=PROFILE["energy"] - 0.125))
+    far_cell = SongFactory(title="Far cell", **shifted(energy=0.0, valence=0.0))
+
+    found = api_client.get(f"/api/songs/{seed.id}/similar/").json()["results"]
+    monkeypatch.setattr(similar, "NEIGHBOURHOOD_CANDIDATES", 2)
+    two = api_client.get(f"/api/songs/{seed.id}/similar/").json()["results"]
+    monkeypatch.setattr(similar, "NEIGHBOURHOOD_CANDIDATES", 1)
+    one = api_client.get(f"/api/songs/{seed.id}/similar/").json()["results"]
+
+    # Fewer songs than the bound: all are ranked. The adjacent cell's song is nearer than
+    # the one sharing the cell, but read only while the bound is not reached.
+    assert [r["song"]["title"] for r in found] == ["Next cell", "Same cell", "Far cell"]
+    assert [r["song"]["id"] for r in two] == [next_cell.id, same_cell.id]
+    assert [r["song"]["id"] for r in one] == [same_cell.id]
+    assert far_cell.id not in {r["song"]["id"] for r in two}
