@@ -48,19 +48,20 @@ def exact_nearest(song, limit: int) -> list[tuple[float, int]]:
     from catalog.models import Song
     from catalog.similarity import SIMILARITY_FEATURES, features_of, similarity_score, similarity_vector
 
-    target = similarity_vector(features_of(song))
-    distance = None
-    for (field, (low, high)), point in zip(SIMILARITY_FEATURES.items(), target, strict=True):
+    distance_sq = None
+    for (field, (low, high)), point in zip(
+        SIMILARITY_FEATURES.items(), similarity_vector(features_of(song)), strict=True
+    ):
         clamped = Least(Greatest((F(field) - low) / (high - low), 0.0), 1.0)
         term = (clamped - point) * (clamped - point)
-        distance = term if distance is None else distance + term
+        distance_sq = term if distance_sq is None else distance_sq + term
     rows = (
         Song.objects.exclude(pk=song.pk)
-        .annotate(distance_sq=distance)
+        .annotate(distance_sq=distance_sq)
         .order_by("distance_sq", "id")
-        .values("id", *SIMILARITY_FEATURES)[:limit]
+        .values_list("distance_sq", "id")[:limit]
     )
-    return [(similarity_score(target, similarity_vector(row)), row["id"]) for row in rows]
+    return [(similarity_score(d), song_id) for d, song_id in rows]
 
 
 def main() -> int:

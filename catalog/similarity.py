@@ -59,10 +59,23 @@ def similarity_vector(features: Mapping[str, float]) -> list[float]:
     ]
 
 
-def similarity_score(a: Sequence[float], b: Sequence[float]) -> float:
-    """1 - distance / sqrt(8) of two points, rounded to six places."""
-    distance = math.sqrt(sum((x - y) ** 2 for x, y in zip(a, b, strict=True)))
-    return round(1.0 - distance / math.sqrt(len(SIMILARITY_FEATURES)), 6)
+_RANGES = [(low, high - low) for low, high in SIMILARITY_FEATURES.values()]
+
+
+def distance_sq(target: Sequence[float], values: Sequence[float]) -> float:
+    """The squared distance of a song's point (`values`: its features in
+    SIMILARITY_FEATURES order, as read from the database) to the point `target`."""
+    total = 0.0
+    for value, (low, span), point in zip(values, _RANGES, target, strict=True):
+        x = (value - low) / span
+        x = 0.0 if x < 0.0 else 1.0 if x > 1.0 else x
+        total += (x - point) * (x - point)
+    return total
+
+
+def similarity_score(distance_sq: float) -> float:
+    """1 - distance / sqrt(8), from the squared distance, rounded to six places."""
+    return round(1.0 - math.sqrt(max(distance_sq, 0.0)) / math.sqrt(len(SIMILARITY_FEATURES)), 6)
 
 
 def _level(value: float) -> int:

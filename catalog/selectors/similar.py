@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
-
 from catalog.models import Song
 from catalog.selectors.songs import song_list, songs_attach
 from catalog.similarity import (
     NEIGHBOURHOOD_CANDIDATES,
     SIMILARITY_FEATURES,
     adjacent_keys,
+    distance_sq,
     features_of,
     neighbourhood_key,
     neighbourhood_key_expression,
@@ -43,8 +42,9 @@ def song_similar(
     features = features_of(song)
     key = neighbourhood_key(features)
     near = [key, *adjacent_keys(key)]
+    target = similarity_vector(features)
     # The cell, then the adjacent cells, then any other songs, until the bound is reached.
-    candidates: list[tuple[int, list[float]]] = []
+    candidates: list[tuple[float, int]] = []
     for songs in (
         others.filter(neighbourhood=key),
         others.filter(neighbourhood__in=near[1:]),
@@ -52,19 +52,11 @@ def song_similar(
     ):
         if len(candidates) >= NEIGHBOURHOOD_CANDIDATES:
             break
-        candidates += _features(songs, NEIGHBOURHOOD_CANDIDATES - len(candidates))
-    target = similarity_vector(features)
-    scored = sorted(
-        ((similarity_score(target, vector), song_id) for song_id, vector in candidates),
-        key=lambda pair: (-pair[0], pair[1]),
-    )[:limit]
+        remaining = NEIGHBOURHOOD_CANDIDATES - len(candidates)
+        rows = songs.values_list("id", *SIMILARITY_FEATURES)[:remaining]
+        candidates += [(distance_sq(target, values), song_id) for song_id, *values in rows]
+    nearest = sorted(candidates)[:limit]
     songs = {
-        s.pk: s for s in songs_attach(song_list().filter(pk__in=[i for _, i in scored]), viewer_id=viewer_id)
+        s.pk: s for s in songs_attach(song_list().filter(pk__in=[i for _, i in nearest]), viewer_id=viewer_id)
     }
-    return [SimilarSong(song=songs[song_id], score=score) for score, song_id in scored if song_id in songs]
-
-
-def _features(songs: QuerySet[Song], at_most: int) -> list[tuple[int, list[float]]]:
-    """(id, point) of at most `at_most` of `songs`, reading only their features."""
-    rows = songs.values("id", *SIMILARITY_FEATURES)[:at_most]
-    return [(row["id"], similarity_vector(row)) for row in rows]
+    return [SimilarSong(song=songs[i], score=similarity_score(d)) for d, i in nearest if i in songs]

@@ -124,8 +124,8 @@ def test_the_definition_maps_each_feature_onto_the_unit_interval():
     # Out of range is clamped; tempo 125 is half of its 0-250 range.
     assert vector["loudness"] == 0.0
     assert vector["tempo"] == 0.5
-    assert similarity_score([0.0] * 8, [0.0] * 8) == 1.0
-    assert similarity_score([0.0] * 8, [1.0] * 8) == 0.0
+    assert similarity_score(0.0) == 1.0
+    assert similarity_score(8.0) == 0.0
 
 
 def test_neighbourhoods_are_cells_of_a_grid_with_their_adjacent_cells():
