@@ -1,11 +1,14 @@
 """Reading and validating song files: pure code, no database (see `songfile`)."""
 
-from catalog.loading.columns import COLUMNS, FEATURE_COLUMNS, SONG_FIELDS, ColumnSpec
+from catalog.loading.columns import COLUMNS, FEATURE_COLUMNS, NAMES_COLUMNS, ColumnSpec
 from catalog.loading.songfile import (
     MAX_REPORTED_PROBLEMS,
     Problem,
+    SkippedRow,
     SongColumns,
+    SongFile,
     SongFileError,
+    parse_song_file,
     parse_song_json,
     read_song_file,
     songs_from_rows,
@@ -15,11 +18,14 @@ __all__ = [
     "COLUMNS",
     "FEATURE_COLUMNS",
     "MAX_REPORTED_PROBLEMS",
-    "SONG_FIELDS",
+    "NAMES_COLUMNS",
     "ColumnSpec",
     "Problem",
+    "SkippedRow",
     "SongColumns",
+    "SongFile",
     "SongFileError",
+    "parse_song_file",
     "parse_song_json",
     "read_song_file",
     "songs_from_rows",
