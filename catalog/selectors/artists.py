@@ -25,9 +25,9 @@ from catalog.selectors.songs import queryset_count_bounded, song_list, songs_att
 TOP_SONGS = 10
 # The most artists a typo-corrected search returns (the closest names first).
 CORRECTED_AT_MOST = 100
-# The trigram similarity a word of a name needs to count as a correction of the query:
-# below pg_trgm's default (0.6), so that one doubled letter in a short name ("lippa" for
-# "Lipa", 0.57) still finds it.
+# The trigram similarity a word of a name needs to count as a correction of the query
+# (pg_trgm's default for strict word similarity): one doubled letter in a short name
+# ("lippa" for "Lipa", 0.57) still finds it.
 CORRECTION_SIMILARITY = 0.5
 
 
@@ -81,26 +81,31 @@ def artist_results(
 
 
 def artist_search_tolerant(artists: QuerySet[Artist], query: str) -> QuerySet[Artist]:
-    """`artist_search` (substring), or when no name contains the query, the names with a
-    word closest to it: on PostgreSQL pg_trgm's word similarity (`name %> query`, served
-    by the trigram index on names), elsewhere the same idea in Python over every name."""
+    """`artist_search` (substring), or when no name contains the query, the names whose
+    words come closest to it (best first, then the closer whole name: `Drake` before
+    `Nick Drake`): on PostgreSQL pg_trgm's strict word similarity (`name %>> query`,
+    served by the trigram index on names), elsewhere the same idea in Python over every
+    name."""
     matched = artist_search(artists, query)
     text = normalize_query(query)
     if not title_words(text) or matched.exists():
         return matched
     if connections[artists.db].vendor == "postgresql":
-        from django.contrib.postgres.search import TrigramWordSimilarity
+        from django.contrib.postgres.search import TrigramSimilarity, TrigramStrictWordSimilarity
 
         with connections[artists.db].cursor() as cursor:
-            # Session-wide, for the `%>` operator that the trigram index on names serves.
+            # Session-wide, for the `%>>` operator that the trigram index on names serves.
             cursor.execute(
-                "SELECT set_config('pg_trgm.word_similarity_threshold', %s, false)",
+                "SELECT set_config('pg_trgm.strict_word_similarity_threshold', %s, false)",
                 [str(CORRECTION_SIMILARITY)],
             )
         ids = list(
-            artists.filter(name__trigram_word_similar=text)
-            .annotate(search_similarity=TrigramWordSimilarity(text, "name"))
-            .order_by("-search_similarity", "name", "id")
+            artists.filter(name__trigram_strict_word_similar=text)
+            .annotate(
+                word_similarity=TrigramStrictWordSimilarity(text, "name"),
+                name_similarity=TrigramSimilarity("name", text),
+            )
+            .order_by("-word_similarity", "-name_similarity", "name", "id")
             .values_list("id", flat=True)[:CORRECTED_AT_MOST]
         )
     else:
@@ -114,11 +119,11 @@ def artist_search_tolerant(artists: QuerySet[Artist], query: str) -> QuerySet[Ar
 def _closest_names_python(artists: QuerySet[Artist], text: str) -> list[int]:
     scored = []
     for artist_id, name in artists.values_list("id", "name"):
-        words = title_words(name)
-        score = max([similarity(text, name), *(similarity(text, word) for word in words)])
+        whole = similarity(text, name)
+        score = max([whole, *(similarity(text, word) for word in title_words(name))])
         if score >= CORRECTION_SIMILARITY:
-            scored.append((-score, name, artist_id))
-    return [artist_id for _, _, artist_id in sorted(scored)[:CORRECTED_AT_MOST]]
+            scored.append((-score, -whole, name, artist_id))
+    return [artist_id for *_, artist_id in sorted(scored)[:CORRECTED_AT_MOST]]
 
 
 def artists_attach(artists: Iterable[Artist]) -> list[Artist]:
