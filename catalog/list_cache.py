@@ -1,17 +1,20 @@
 """A short-lived cache of anonymous song-list responses, read and stored in one place:
-`anonymous_list_cache`, which wraps the list view in `catalog/urls.py`.
+`SongListCacheMiddleware`.
 
-A hit is answered before DRF runs: no authentication, no throttle, no database. So a
-repeated anonymous list costs one cache read (usually not even that: each process keeps
-the entries it served) and does not count against the anonymous throttle, which protects
-the database and is spent only by requests that reach it. Only anonymous requests are
-cached (no Authorization header, no session cookie), so nothing user-specific (`my_rating`)
-is ever shared; a Redis outage turns hits into misses (the cache ignores its errors).
+It sits early in the middleware stack (after the security, static-file and CORS
+middleware, before sessions, CSRF, authentication, URL resolution and DRF), so a hit costs
+one cache read and nothing else: measured through the WSGI handler, answering hits from
+the view instead cost ~100 us more each (sessions, CSRF, auth, messages, URL resolution),
+a quarter of a hit's cost. A hit therefore does not count against the anonymous throttle,
+which protects the database and is spent only by requests that reach it. A miss goes
+through the stack, and the middleware keeps its rendered 200 JSON response on the way
+out. Only anonymous requests are cached (no Authorization header, no session cookie), so
+nothing user-specific (`my_rating`) is ever shared; a Redis outage turns hits into misses
+(the cache ignores its errors).
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import threading
 import time
@@ -23,6 +26,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 
 from catalog.selectors.search_text import normalize_query
 
@@ -109,25 +113,29 @@ def list_cache_response(key: str) -> HttpResponse | None:
     content, headers, _expires_at = entry
     response = HttpResponse(content, headers=headers)
     response["X-Cache"] = "hit"
+    # The clickjacking middleware, which the hit skips, would have said the same.
+    response["X-Frame-Options"] = settings.X_FRAME_OPTIONS
     return response
 
 
-def anonymous_list_cache(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """`view` (a list view) answering anonymous repeats from the cache, and filling it with
-    its rendered 200 JSON responses to anonymous requests."""
+class SongListCacheMiddleware:
+    """Answers a cached anonymous GET of the song list before the rest of the stack runs,
+    and keeps the list's rendered 200 JSON responses to such requests."""
 
-    @functools.wraps(view)
-    def cached(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        key = list_cache_key(request)
-        if key is not None:
-            hit = list_cache_response(key)
-            if hit is not None:
-                return hit
-        response = view(request, *args, **kwargs)
-        is_json = getattr(response, "accepted_media_type", "") == "application/json"
-        if key is not None and response.status_code == 200 and is_json:
-            response.render()
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self._list_path: str | None = None
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if self._list_path is None:
+            self._list_path = reverse("song-list")
+        key = list_cache_key(request) if request.path == self._list_path else None
+        if key is None:
+            return self.get_response(request)
+        hit = list_cache_response(key)
+        if hit is not None:
+            return hit
+        response = self.get_response(request)
+        if response.status_code == 200 and getattr(response, "accepted_media_type", "") == "application/json":
             list_cache_store(key, response)
         return response
-
-    return cached

@@ -2,7 +2,7 @@
 
 Each view validates its input, calls one selector and serializes what it returns. The
 list's filters are DRF's filter backend (`catalog.filters`), which hands the narrowed songs
-to `song_results`; anonymous lists are cached around the view (`catalog.list_cache`).
+to `song_results`; anonymous lists are cached in front of it (`catalog.list_cache`).
 """
 
 from __future__ import annotations
