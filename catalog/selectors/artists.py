@@ -7,7 +7,7 @@ first (`artists_attach`), so they can never disagree with the catalog.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.db import connections
@@ -38,16 +38,27 @@ def artist_list() -> QuerySet[Artist]:
 
 class ArtistResults:
     """Artists as a paginator wants them: `count()` (exact up to EXACT_COUNT_LIMIT, see
-    `count_is_exact`) and slices of artists with `genre_names` and `song_count` attached."""
+    `count_is_exact`) and slices of artists with `genre_names` and `song_count` attached.
+
+    With `otherwise`, the artists it gives are listed instead when there are none: counted
+    first, as a paginator does before it slices (a separate existence check would be
+    planned as a sequential scan stopping at the first match, which for a query no name
+    contains reads every artist)."""
 
     ordered = True
 
-    def __init__(self, artists: QuerySet[Artist]) -> None:
+    def __init__(
+        self, artists: QuerySet[Artist], *, otherwise: Callable[[], QuerySet[Artist]] | None = None
+    ) -> None:
         self._artists = artists
+        self._otherwise = otherwise
         self.count_is_exact = True
 
     def count(self) -> int:
         total, self.count_is_exact = queryset_count_bounded(self._artists)
+        if total == 0 and self._otherwise is not None:
+            self._artists, self._otherwise = self._otherwise(), None
+            total, self.count_is_exact = queryset_count_bounded(self._artists)
         return total
 
     def __len__(self) -> int:
@@ -63,9 +74,9 @@ def artist_results(
     *, artists: QuerySet[Artist] | None = None, search: str = "", genre: str = ""
 ) -> ArtistResults:
     """`artists` (all of them by default) credited on a song of `genre` (any spelling of
-    its name that normalises to it) and matching `search`: names containing it first
-    (exact, then prefix, then the rest), and when no name contains it, the names closest
-    to it (typo tolerance)."""
+    its name that normalises to it) and matching `search`: names containing it (exact,
+    then prefix, then the rest: `artist_search`), and when no name contains it, the names
+    closest to it (typo tolerance: `artist_search_corrected`)."""
     if artists is None:
         artists = artist_list()
     if genre:
@@ -75,21 +86,22 @@ def artist_results(
         # `id = ANY(ARRAY(...))`: the genre's artists are looked up by primary key, where
         # `id IN (...)` let the planner read every artist to join them.
         artists = artists.filter(EqualsAnyOf(F("id"), in_genre))
-    if search:
-        artists = artist_search_tolerant(artists, search)
-    return ArtistResults(artists)
+    if not search:
+        return ArtistResults(artists)
+    text = normalize_query(search)
+    if not title_words(text):
+        return ArtistResults(artists.none())
+    return ArtistResults(
+        artist_search(artists, text), otherwise=lambda: artist_search_corrected(artists, text)
+    )
 
 
-def artist_search_tolerant(artists: QuerySet[Artist], query: str) -> QuerySet[Artist]:
-    """`artist_search` (substring), or when no name contains the query, the names whose
-    words come closest to it (best first, then the closer whole name: `Drake` before
-    `Nick Drake`): on PostgreSQL pg_trgm's strict word similarity (`name %>> query`,
+def artist_search_corrected(artists: QuerySet[Artist], text: str) -> QuerySet[Artist]:
+    """For a normalized query that no name contains: the names whose words come closest
+    to it (best first, then the closer whole name: `Drake` before `Nick Drake`), at most
+    CORRECTED_AT_MOST. On PostgreSQL pg_trgm's strict word similarity (`name %>> query`,
     served by the trigram index on names), elsewhere the same idea in Python over every
     name."""
-    matched = artist_search(artists, query)
-    text = normalize_query(query)
-    if not title_words(text) or matched.exists():
-        return matched
     if connections[artists.db].vendor == "postgresql":
         from django.contrib.postgres.search import TrigramSimilarity, TrigramStrictWordSimilarity
 
