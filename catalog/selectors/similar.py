@@ -45,7 +45,7 @@ def song_similar(
     target = similarity_vector(features)
     # The cell, then the adjacent cells, then any other songs, until the bound is reached.
     candidates: list[tuple[float, int]] = []
-    for songs in (
+    for area in (
         others.filter(neighbourhood=key),
         others.filter(neighbourhood__in=near[1:]),
         others.exclude(neighbourhood__in=near),
@@ -53,10 +53,9 @@ def song_similar(
         if len(candidates) >= NEIGHBOURHOOD_CANDIDATES:
             break
         remaining = NEIGHBOURHOOD_CANDIDATES - len(candidates)
-        rows = songs.values_list("id", *SIMILARITY_FEATURES)[:remaining]
+        rows = area.values_list("id", *SIMILARITY_FEATURES)[:remaining]
         candidates += [(distance_sq(target, values), song_id) for song_id, *values in rows]
     nearest = sorted(candidates)[:limit]
-    songs = {
-        s.pk: s for s in songs_attach(song_list().filter(pk__in=[i for _, i in nearest]), viewer_id=viewer_id)
-    }
-    return [SimilarSong(song=songs[i], score=similarity_score(d)) for d, i in nearest if i in songs]
+    loaded = songs_attach(song_list().filter(pk__in=[i for _, i in nearest]), viewer_id=viewer_id)
+    by_id = {other.pk: other for other in loaded}
+    return [SimilarSong(song=by_id[i], score=similarity_score(d)) for d, i in nearest if i in by_id]
