@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.db.models.functions import Now
 
 from catalog.naming import name_key
+from catalog.similarity import SIMILARITY_FEATURES, neighbourhood_key_expression
 
 # The prior of the Bayesian `rating_score`: every song starts as if it already had
 # RATING_PRIOR_WEIGHT votes of RATING_PRIOR_MEAN stars, so one lucky 5 cannot top a
@@ -19,6 +20,10 @@ class Artist(models.Model):
     `name_key` is derived from `name` on every save, and bulk writers set it themselves.
     An artist's genres are those of its songs (`catalog.selectors.catalog`)."""
 
+    # Not columns: what selectors.artists.artists_attach sets on the artists it returns.
+    song_count: int
+    genre_names: list[str]
+
     spotify_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
     name = models.CharField(max_length=500)
     name_key = models.TextField(unique=True, editable=False)
@@ -27,6 +32,8 @@ class Artist(models.Model):
 
     class Meta:
         ordering = ["name", "id"]
+        # The artist list's order (migration 0010).
+        indexes = [models.Index(fields=["name", "id"], name="artist_name_id_idx")]
 
     def __str__(self) -> str:
         return self.name
@@ -44,6 +51,8 @@ class Genre(models.Model):
     are one genre."""
 
     name = models.CharField(max_length=100, unique=True)
+    # Not a column: the admin's genre list annotates it.
+    song_total: int
 
     class Meta:
         ordering = ["name"]
@@ -64,8 +73,10 @@ class Song(models.Model):
     defaults let bulk loads (COPY) insert songs without naming them.
     """
 
-    # Not columns: what the read selectors set on the songs they return.
-    artist_credits: list[dict[str, Any]]  # selectors.songs.songs_with_artists
+    # Not columns: what the read selectors set on the songs they return (songs_attach).
+    artist_credits: list[dict[str, Any]]
+    genre_names: list[str]
+    my_rating: int | None
 
     # COLLATE "C" on PostgreSQL (migration 0006): keep it if this field is ever altered.
     spotify_id = models.CharField(max_length=64, unique=True)
@@ -105,6 +116,15 @@ class Song(models.Model):
 
     class Meta:
         ordering = ["id"]
+        # Similar songs are looked up by their neighbourhood (catalog.similarity; migration
+        # 0010), reading their features from the index alone on PostgreSQL (ignored elsewhere).
+        indexes = [
+            models.Index(
+                neighbourhood_key_expression(),
+                name="song_neighbourhood_idx",
+                include=["id", *SIMILARITY_FEATURES],
+            )
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(danceability__gte=0, danceability__lte=1), name="song_danceability_range"

@@ -186,7 +186,6 @@ def _write_changes(cursor, songs: SongColumns, timer: _Timer) -> SongUpsertResul
         f" coalesce(t.id, nextval(pg_get_serial_sequence('{table}', 'id'))) AS song_id{flags}"
         f" FROM {_STAGING} s LEFT JOIN {table} t ON t.{spotify_id} = s.{spotify_id}{''.join(joins)}"
         f" WHERE t.id IS NULL OR {' OR '.join(differs)}"
-        f" ORDER BY s.ord"
     )
     timer.lap("compare")
     if cursor.rowcount == 0:
@@ -194,7 +193,7 @@ def _write_changes(cursor, songs: SongColumns, timer: _Timer) -> SongUpsertResul
     with _IndexesBuiltAfter(cursor, table, active=cursor.rowcount >= REBUILD_MIN_ROWS and _is_empty(cursor)):
         cursor.execute(
             f"INSERT INTO {table} (id, {_columns(fields)})"
-            f" SELECT song_id, {_columns(fields)} FROM {_CHANGES} WHERE is_new ORDER BY ord"
+            f" SELECT song_id, {_columns(fields)} FROM {_CHANGES} WHERE is_new"
         )
         created = cursor.rowcount
         timer.lap("insert new songs")
