@@ -52,4 +52,4 @@ bench: venv-dev
 	$(BIN)/python bench/run_all.py
 
 clean:
-	rm -rf $(VENV) staticfiles var .pytest_cache
+	rm -rf $(VENV) staticfiles var .pytest_cache .mypy_cache .import_linter_cache .grimp_cache
