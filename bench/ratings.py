@@ -434,7 +434,7 @@ class Probe(threading.Thread):
     def run(self) -> None:
         from django.db import connection
 
-        from catalog.selectors.ratings import song_ratings_stored, song_ratings_truth
+        from catalog.ratings.selectors import song_ratings_stored, song_ratings_truth
 
         rng = random.Random(1)
         try:
@@ -519,7 +519,7 @@ def _process_ticks(pid: int) -> int:
 
 
 def wait_until_no_drift(timeout: float) -> float | None:
-    from catalog.selectors.ratings import songs_with_drifted_ratings
+    from catalog.ratings.selectors import songs_with_drifted_ratings
 
     started = time.perf_counter()
     while time.perf_counter() - started < timeout:
@@ -542,8 +542,8 @@ def main() -> int:
     from rest_framework_simplejwt.tokens import AccessToken
 
     from catalog.models import Rating, Song
-    from catalog.selectors.ratings import songs_with_drifted_ratings
-    from catalog.services.ratings import song_ratings_reconcile
+    from catalog.ratings.selectors import songs_with_drifted_ratings
+    from catalog.ratings.services import song_ratings_reconcile
 
     call_command("migrate", verbosity=0)
     fill_songs(args.songs)

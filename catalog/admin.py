@@ -2,8 +2,8 @@ from django.contrib import admin
 from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 
 from catalog.models import Artist, Rating, Song, SongArtist, SongFileLoad
+from catalog.ratings.services import song_ratings_mark_dirty_on_commit
 from catalog.selectors.search import song_search_top
-from catalog.services.ratings import song_ratings_mark_dirty_on_commit
 
 
 class SongArtistInline(admin.TabularInline):

@@ -17,7 +17,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from catalog.models import Rating
-from catalog.services.ratings import song_ratings_mark_dirty_on_commit
+from catalog.ratings.services import song_ratings_mark_dirty_on_commit
 from users.models import Profile, User
 from users.moods import MOODS
 

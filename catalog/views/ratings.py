@@ -15,9 +15,9 @@ from rest_framework.response import Response
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.models import TokenUser
 
-from catalog.selectors.ratings import rating_list
+from catalog.ratings.selectors import rating_list
+from catalog.ratings.services import RaterNotActive, rating_delete, rating_submit
 from catalog.serializers.ratings import MAX_ID, RatingInputSerializer, RatingSerializer
-from catalog.services.ratings import RaterNotActive, rating_delete, rating_submit
 
 AGGREGATES_NOTE = (
     "The song's average_rating, total_ratings and rating_score are updated in the background "

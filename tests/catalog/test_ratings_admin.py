@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 
 from catalog.models import Rating
-from catalog.selectors.ratings import song_ratings_stored, songs_with_drifted_ratings
-from catalog.services.ratings import song_ratings_recompute
+from catalog.ratings.aggregates import song_ratings_recompute
+from catalog.ratings.selectors import song_ratings_stored, songs_with_drifted_ratings
 from tests.catalog import ratings_worker
 from tests.factories import RatingFactory, UserFactory
 

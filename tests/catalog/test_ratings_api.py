@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 
 from catalog.models import RATING_PRIOR_MEAN, Rating, Song
-from catalog.selectors.ratings import song_ratings_stored, song_ratings_truth, songs_with_drifted_ratings
+from catalog.ratings.selectors import song_ratings_stored, song_ratings_truth, songs_with_drifted_ratings
 from tests.catalog import ratings_worker
 from tests.factories import RatingFactory, SongFactory
 

@@ -13,13 +13,9 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from catalog.models import RATING_PRIOR_MEAN, RATING_PRIOR_WEIGHT, Rating, Song
-from catalog.selectors.ratings import (
-    expected_aggregates,
-    song_ratings_stored,
-    song_ratings_truth,
-    songs_with_drifted_ratings,
-)
-from catalog.services import ratings as services
+from catalog.ratings import dirty_queue, services
+from catalog.ratings.aggregates import song_ratings_recompute
+from catalog.ratings.selectors import song_ratings_stored, song_ratings_truth, songs_with_drifted_ratings
 from tests.catalog import ratings_worker
 from tests.catalog.ratings_worker import free_port
 from tests.factories import RatingFactory, SongFactory, UserFactory
@@ -30,9 +26,17 @@ clean_rating_marks = ratings_worker.clean_rating_marks  # autouse: no Redis stat
 
 
 def redis_client():
-    from django_redis import get_redis_connection
+    return dirty_queue.client()
 
-    return get_redis_connection("default")
+
+def expected_aggregates(*, count: int, total: int) -> tuple[int, float, float]:
+    """The formula, written out independently of the code under test (its oracle)."""
+    average = total / count if count else 0.0
+    return count, average, (RATING_PRIOR_WEIGHT * RATING_PRIOR_MEAN + total) / (RATING_PRIOR_WEIGHT + count)
+
+
+def approx(aggregates):
+    return pytest.approx(aggregates, rel=1e-12)
 
 
 # ------------------------------------------------------------------------------
@@ -83,21 +87,19 @@ def test_recompute_writes_absolute_values_and_is_idempotent():
         RatingFactory(song=song, score=score)
     Song.objects.filter(pk=song.pk).update(total_ratings=99, average_rating=1.0, rating_score=1.0)
 
-    assert services.song_ratings_recompute(song_ids=[song.pk]) == 1
-    expected = (3, 4.0, (RATING_PRIOR_WEIGHT * RATING_PRIOR_MEAN + 12) / (RATING_PRIOR_WEIGHT + 3))
+    assert song_ratings_recompute(song_ids=[song.pk]) == 1
+    expected = approx(expected_aggregates(count=3, total=12))
     assert song_ratings_stored(song_ids=[song.pk])[song.pk] == expected
-    # A second run changes nothing (and, on PostgreSQL, writes no row).
-    changed = services.song_ratings_recompute(song_ids=[song.pk, song.pk])
+    # A second run changes nothing and writes no row.
+    assert song_ratings_recompute(song_ids=[song.pk, song.pk]) == 0
     assert song_ratings_stored(song_ids=[song.pk])[song.pk] == expected
-    if connection.vendor == "postgresql":
-        assert changed == 0
 
 
 def test_recompute_of_a_song_without_ratings_resets_to_the_prior():
     song = SongFactory()
     Song.objects.filter(pk=song.pk).update(total_ratings=3, average_rating=4.5, rating_score=4.0)
 
-    services.song_ratings_recompute(song_ids=[song.pk, 987654])  # an unknown id is ignored
+    song_ratings_recompute(song_ids=[song.pk, 987654])  # an unknown id is ignored
 
     assert song_ratings_stored(song_ids=[song.pk])[song.pk] == (0, 0.0, RATING_PRIOR_MEAN)
 
@@ -108,18 +110,21 @@ def test_rating_score_lets_many_good_votes_beat_one_lucky_five():
     for _ in range(30):
         RatingFactory(song=loved, score=5)
     RatingFactory(song=loved, score=4)
-    services.song_ratings_recompute(song_ids=[lucky.pk, loved.pk])
+    song_ratings_recompute(song_ids=[lucky.pk, loved.pk])
 
     stored = song_ratings_stored(song_ids=[lucky.pk, loved.pk])
     assert stored[lucky.pk][1] > stored[loved.pk][1]  # the plain average favours the lucky one
     assert stored[loved.pk][2] > stored[lucky.pk][2]  # the Bayesian score does not
 
 
-def test_expected_aggregates_formula():
-    assert expected_aggregates(count=0, total=0) == (0, 0.0, RATING_PRIOR_MEAN)
-    count, average, score = expected_aggregates(count=4, total=18)
-    assert (count, average) == (4, 4.5)
-    assert score == pytest.approx((RATING_PRIOR_WEIGHT * RATING_PRIOR_MEAN + 18) / (RATING_PRIOR_WEIGHT + 4))
+def test_the_formula_as_the_database_computes_it():
+    unrated, rated = SongFactory(), SongFactory()
+    for score in (4, 5, 4, 5):
+        RatingFactory(song=rated, score=score)
+    truth = song_ratings_truth(song_ids=[unrated.pk, rated.pk])
+    assert truth[unrated.pk] == (0, 0.0, RATING_PRIOR_MEAN)
+    assert truth[rated.pk] == approx(expected_aggregates(count=4, total=18))
+    assert truth[rated.pk][:2] == (4, 4.5)
 
 
 # ------------------------------------------------------------------------------
@@ -129,7 +134,7 @@ def test_reconcile_finds_and_repairs_every_kind_of_drift():
     stale, orphaned, unrecorded, fine = SongFactory.create_batch(4)
     for song in (stale, unrecorded, fine):
         RatingFactory(song=song, score=4)
-    services.song_ratings_recompute(song_ids=[stale.pk, fine.pk])
+    song_ratings_recompute(song_ids=[stale.pk, fine.pk])
     RatingFactory(song=stale, score=1)  # a rating whose recompute was lost
     Song.objects.filter(pk=orphaned.pk).update(total_ratings=2, average_rating=3.0, rating_score=3.0)
     # `unrecorded` has a rating but still shows the defaults: its mark was lost.
@@ -148,7 +153,7 @@ def test_reconcile_finds_and_repairs_every_kind_of_drift():
 def test_reconcile_detects_a_subtly_wrong_average():
     song = SongFactory()
     RatingFactory(song=song, score=3)
-    services.song_ratings_recompute(song_ids=[song.pk])
+    song_ratings_recompute(song_ids=[song.pk])
     Song.objects.filter(pk=song.pk).update(average_rating=3.0000001)
     assert songs_with_drifted_ratings() == [song.pk]
 
@@ -180,9 +185,9 @@ def test_many_marks_of_a_song_leave_one_dirty_entry_and_publish_one_flush():
             services.song_ratings_mark_dirty(song_ids=[7])
         services.song_ratings_mark_dirty(song_ids=[8, 9])
 
-        assert sorted(int(m) for m in client.zrange(services.DIRTY_KEY, 0, -1)) == [7, 8, 9]
+        assert sorted(int(m) for m in client.zrange(dirty_queue.DIRTY_KEY, 0, -1)) == [7, 8, 9]
         assert client.llen("celery") == 1  # one flush published for 52 marks
-        assert 0 < client.pttl(services.FLUSH_FLAG_KEY) <= services.FLUSH_FLAG_TTL_MS
+        assert 0 < client.pttl(dirty_queue.FLUSH_FLAG_KEY) <= dirty_queue.FLUSH_FLAG_TTL_MS
     finally:
         client.delete("celery")
 
@@ -196,15 +201,15 @@ def test_a_flush_unmarks_what_it_recomputed_but_not_what_was_marked_again():
     client = redis_client()
     try:
         services.song_ratings_mark_dirty(song_ids=[first.pk, second.pk])
-        entries = services.dirty_batch(client)
+        entries = dirty_queue.batch(client)
         assert sorted(int(member) for member, _ in entries) == [first.pk, second.pk]
 
         services.song_ratings_mark_dirty(song_ids=[second.pk])  # a vote lands mid-flush
-        assert services.forget_dirty(client, entries) == 1
+        assert dirty_queue.forget(client, entries) == 1
 
-        assert [int(m) for m in client.zrange(services.DIRTY_KEY, 0, -1)] == [second.pk]
+        assert [int(m) for m in client.zrange(dirty_queue.DIRTY_KEY, 0, -1)] == [second.pk]
         assert services.song_ratings_flush() == 1
-        assert client.zcard(services.DIRTY_KEY) == 0
+        assert client.zcard(dirty_queue.DIRTY_KEY) == 0
         assert songs_with_drifted_ratings() == [first.pk]  # only `second` was ever flushed
     finally:
         client.delete("celery")
@@ -216,13 +221,13 @@ def test_flush_drains_the_dirty_set_and_clears_the_flag():
     for song in songs:
         RatingFactory(song=song, score=2)
     client = redis_client()
-    client.zadd(services.DIRTY_KEY, {str(song.pk): 1 for song in songs})
-    client.set(services.FLUSH_FLAG_KEY, "1")
+    client.zadd(dirty_queue.DIRTY_KEY, {str(song.pk): 1 for song in songs})
+    client.set(dirty_queue.FLUSH_FLAG_KEY, "1")
 
     assert services.song_ratings_flush() == 3
 
-    assert client.zcard(services.DIRTY_KEY) == 0
-    assert not client.exists(services.FLUSH_FLAG_KEY)
+    assert client.zcard(dirty_queue.DIRTY_KEY) == 0
+    assert not client.exists(dirty_queue.FLUSH_FLAG_KEY)
     assert songs_with_drifted_ratings() == []
 
 
@@ -273,7 +278,7 @@ def test_any_sequence_of_writes_ends_with_aggregates_equal_to_truth(
     users, songs = cast
     song_ids = [song.pk for song in songs]
     Rating.objects.all().delete()
-    services.song_ratings_recompute(song_ids=song_ids)
+    song_ratings_recompute(song_ids=song_ids)
     model = {}
 
     for action, user_index, song_index, score in operations:
@@ -291,7 +296,7 @@ def test_any_sequence_of_writes_ends_with_aggregates_equal_to_truth(
     truth = song_ratings_truth(song_ids=song_ids)
     for song_id in song_ids:
         scores = [score for (_user, rated), score in model.items() if rated == song_id]
-        assert truth[song_id] == expected_aggregates(count=len(scores), total=sum(scores))
+        assert truth[song_id] == approx(expected_aggregates(count=len(scores), total=sum(scores)))
     assert song_ratings_stored(song_ids=song_ids) == truth
     assert songs_with_drifted_ratings() == []
 
@@ -299,6 +304,8 @@ def test_any_sequence_of_writes_ends_with_aggregates_equal_to_truth(
 def test_the_beat_runs_reconcile_every_minute_by_default():
     from music_discovery.celery import app
 
+    # What a worker and beat do at startup: import every app's tasks module (autodiscovery).
+    app.loader.import_default_modules()
     entry = settings.CELERY_BEAT_SCHEDULE["ratings-reconcile"]
     assert entry["task"] in app.tasks
     assert app.tasks[entry["task"]].name == "catalog.ratings_reconcile"
