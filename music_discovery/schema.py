@@ -31,9 +31,11 @@ def add_error_responses(result: dict, generator, request, public) -> dict:
         for method, operation in operations.items():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
-            codes = ["400", "401", "404", "429"]
-            if method in UNSAFE_METHODS or path == "/api/users/":
-                codes.append("403")
+            # An operation may say which of them it can give (extension `x-error-responses`).
+            declared = operation.pop("x-error-responses", None)
+            codes = declared or ["400", "401", "404", "429"]
+            if declared is None and (method in UNSAFE_METHODS or path == "/api/users/"):
+                codes = [*codes, "403"]
             for code in codes:
                 operation["responses"].setdefault(
                     code, {"description": ERROR_RESPONSES[code], "content": reference}

@@ -75,6 +75,22 @@ def agrees_with_ratings() -> Q:
     return Q(**{name: F(f"true_{name}") for name in AGGREGATE_FIELDS})
 
 
+def ratings_by_song() -> QuerySet[Rating]:
+    """The ratings grouped by song, each group with its song's stored aggregates, and
+    `agrees` (a filter) holding for the groups whose song's aggregates are their truth."""
+    return (
+        Rating.objects.order_by()
+        .values("song_id", *(f"song__{name}" for name in AGGREGATE_FIELDS))
+        .annotate(count=Count("*"), total=Sum("score"))
+    )
+
+
+def group_agrees_with_its_song() -> Q:
+    """Holds for a group of `ratings_by_song` whose song's stored aggregates are its truth."""
+    values = aggregate_values(count=F("count"), total=F("total"))
+    return Q(**{f"song__{name}": expression for name, expression in values.items()})
+
+
 def song_ratings_recompute(*, song_ids: Iterable[int]) -> int:
     """Recompute the aggregates of these songs from the ratings table; returns how many rows
     changed (a song already right is not written). Idempotent; unknown ids are ignored."""

@@ -7,7 +7,12 @@ from collections.abc import Iterable
 from django.db.models import Exists, OuterRef, QuerySet
 
 from catalog.models import Rating, Song
-from catalog.ratings.aggregates import AGGREGATE_FIELDS, agrees_with_ratings, with_true_aggregates
+from catalog.ratings.aggregates import (
+    AGGREGATE_FIELDS,
+    group_agrees_with_its_song,
+    ratings_by_song,
+    with_true_aggregates,
+)
 
 Aggregates = tuple[int, float, float]
 
@@ -37,15 +42,25 @@ def song_ratings_stored(*, song_ids: Iterable[int]) -> dict[int, Aggregates]:
 def songs_with_drifted_ratings(*, limit: int | None = None) -> list[int]:
     """Ids of songs whose stored aggregates disagree with their ratings, in id order.
 
-    Looks at the songs with total_ratings > 0 (a partial index holds exactly those) and the
-    songs that have ratings, so its cost follows the number of ratings, not the size of the
-    catalog. A song with neither a rating nor a count is not looked at: only the recompute
-    writes the aggregates, and it writes all three together.
+    Reads the ratings and the songs with total_ratings > 0 (a partial index holds exactly
+    those), so its cost follows the number of ratings, not the size of the catalog. A song
+    with neither a rating nor a count is not looked at: only the recompute writes the
+    aggregates, and it writes all three together.
     """
-    recorded = with_true_aggregates(Song.objects.filter(total_ratings__gt=0)).exclude(agrees_with_ratings())
-    unrecorded = Song.objects.filter(Exists(Rating.objects.filter(song_id=OuterRef("pk"))), total_ratings=0)
-    drifted = sorted({*_ids(recorded, limit), *_ids(unrecorded, limit)})
+    drifted = sorted({song_id for songs in drifted_songs() for song_id in _ids(songs, limit)})
     return drifted[:limit] if limit is not None else drifted
+
+
+def drifted_songs() -> tuple[QuerySet[Song], QuerySet[Song]]:
+    """The two queries of `songs_with_drifted_ratings`: songs with ratings whose aggregates
+    disagree with them (one pass over the ratings, grouped by song), and songs counted as
+    rated that have no rating left (through the partial index of rated songs)."""
+    rated = ratings_by_song().exclude(group_agrees_with_its_song()).values("song_id")
+    disagreeing = Song.objects.filter(pk__in=rated)
+    emptied = Song.objects.filter(total_ratings__gt=0).exclude(
+        Exists(Rating.objects.filter(song_id=OuterRef("pk")))
+    )
+    return disagreeing, emptied
 
 
 def _ids(songs: QuerySet[Song], limit: int | None) -> list[int]:

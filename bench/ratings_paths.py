@@ -1,0 +1,273 @@
+"""The ratings package's portable ORM code against PostgreSQL-only candidates, in-process.
+
+    DATABASE_URL=postgres://... REDIS_URL=redis://... python bench/ratings_paths.py \
+        [--songs 1000000] [--users 1000] [--ratings 200000] [--votes 1500] [--rounds 5]
+
+A PostgreSQL-only fast path is kept only where it buys >= 20% on the line it serves
+(bench/README.md, "Ratings"). For each concern this times both versions in alternating
+rounds on the same data (A, B, A, B, ...; the medians are printed):
+
+- vote: POST /api/ratings/ through the whole Django stack (Django's test client, production
+  settings: throttle, request log, JSON renderer), a random user rating a random song of the
+  catalog, with the portable upsert (`upsert_portable`: checks, then update_or_create) and with
+  the one-statement `upsert_postgresql`; and the upsert alone (rating_submit, no HTTP);
+- recompute: a flush's batch of 500 rated songs whose aggregates are stale, with the portable
+  `song_ratings_recompute` and with the UPDATE ... FROM (unnest ... GROUP BY) it replaced;
+- drift: `songs_with_drifted_ratings()` over the whole catalog, portable, and the FULL JOIN of
+  aggregated ratings with rated songs it replaced.
+
+The two replaced statements live here, not in the package, as the candidates they now are.
+Fills the database as bench/ratings.py does (same catalog), then adds --ratings ratings of
+random (user, song) pairs; no Gunicorn or worker runs (the flush tasks votes publish wait in
+the bench's Redis database, which is emptied at the start and the end).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from ratings import fill_songs, fill_users, reset_ratings  # noqa: E402  (bench/ratings.py)
+
+BATCH = 500
+
+RECOMPUTE_SQL = """
+    UPDATE catalog_song AS s
+    SET total_ratings = agg.n, average_rating = agg.average, rating_score = agg.score
+    FROM (
+        SELECT ids.id,
+               count(r.score)::integer AS n,
+               coalesce(sum(r.score)::float8 / nullif(count(r.score), 0), 0) AS average,
+               (%(prior_weight)s * %(prior_mean)s + coalesce(sum(r.score), 0))::float8
+                   / (%(prior_weight)s + count(r.score)) AS score
+        FROM unnest(%(ids)s::bigint[]) AS ids (id)
+        LEFT JOIN catalog_rating AS r ON r.song_id = ids.id
+        GROUP BY ids.id
+    ) AS agg
+    WHERE s.id = agg.id
+      AND (s.total_ratings, s.average_rating, s.rating_score)
+          IS DISTINCT FROM (agg.n, agg.average, agg.score)
+"""
+
+DRIFT_SQL = """
+    SELECT coalesce(s.id, t.song_id) AS id
+    FROM (
+        SELECT id, total_ratings, average_rating, rating_score
+        FROM catalog_song WHERE total_ratings > 0
+    ) AS s
+    FULL JOIN (
+        SELECT song_id, count(*)::integer AS n, sum(score) AS total
+        FROM catalog_rating GROUP BY song_id
+    ) AS t ON t.song_id = s.id
+    WHERE s.id IS NULL OR t.song_id IS NULL
+       OR s.total_ratings <> t.n
+       OR s.average_rating <> t.total::float8 / t.n
+       OR s.rating_score <> (%(prior_weight)s * %(prior_mean)s + t.total)::float8 / (%(prior_weight)s + t.n)
+    ORDER BY 1
+"""
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--songs", type=int, default=1_000_000)
+    parser.add_argument("--users", type=int, default=1000)
+    parser.add_argument("--ratings", type=int, default=200_000)
+    parser.add_argument("--votes", type=int, default=1500, help="POSTs per version and round")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=7)
+    return parser.parse_args()
+
+
+def prior() -> dict[str, float]:
+    from catalog.models import RATING_PRIOR_MEAN, RATING_PRIOR_WEIGHT
+
+    return {"prior_weight": RATING_PRIOR_WEIGHT, "prior_mean": float(RATING_PRIOR_MEAN)}
+
+
+def recompute_postgresql(song_ids: list[int]) -> int:
+    from django.db import connection, transaction
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id FROM catalog_song WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE", [song_ids]
+        )
+        cursor.execute(RECOMPUTE_SQL, {"ids": song_ids, **prior()})
+        return cursor.rowcount
+
+
+def drift_postgresql() -> list[int]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(DRIFT_SQL, prior())
+        return [row[0] for row in cursor.fetchall()]
+
+
+def add_ratings(count: int, users: list, seed: int) -> None:
+    """`count` ratings of random (user, song) pairs, then every song recomputed (no drift)."""
+    from django.db import connection
+
+    from catalog.models import Rating, Song
+    from catalog.ratings.selectors import songs_with_drifted_ratings
+
+    started = time.perf_counter()
+    rng = random.Random(seed)
+    song_ids = list(Song.objects.values_list("id", flat=True).iterator(chunk_size=100_000))
+    ratings = [
+        Rating(user_id=rng.choice(users).pk, song_id=rng.choice(song_ids), score=rng.randint(1, 5))
+        for _ in range(count)
+    ]
+    Rating.objects.bulk_create(ratings, batch_size=10_000, ignore_conflicts=True)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE catalog_rating")
+    drifted = drift_postgresql()
+    for start in range(0, len(drifted), 5000):
+        recompute_postgresql(drifted[start : start + 5000])
+    assert not songs_with_drifted_ratings()
+    print(
+        f"ratings: {count:,} added, {len(drifted):,} songs recomputed ({time.perf_counter() - started:.0f} s)"
+    )
+
+
+def alternate(rounds: int, versions: dict[str, Callable[[], float]]) -> dict[str, list[float]]:
+    """Run each version once per round, in alternating order; returns its timings."""
+    timings: dict[str, list[float]] = {name: [] for name in versions}
+    names = list(versions)
+    for index in range(rounds):
+        for name in names if index % 2 == 0 else reversed(names):
+            timings[name].append(versions[name]())
+    return timings
+
+
+def report(line: str, timings: dict[str, list[float]]) -> None:
+    """The medians, and what the PostgreSQL version saves against the portable one."""
+    postgresql, portable = statistics.median(timings["postgresql"]), statistics.median(timings["portable"])
+    spread = "; ".join(
+        f"{name} " + " / ".join(f"{v:.3g}" for v in values) for name, values in timings.items()
+    )
+    saved = (portable - postgresql) / portable * 100
+    print(f"{line}: postgresql {postgresql:.3g}, portable {portable:.3g} ({saved:.0f}% saved)  [{spread}]")
+
+
+def main() -> int:
+    args = parse_args()
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres") or not os.environ.get("REDIS_URL"):
+        print("bench/ratings_paths.py needs DATABASE_URL (PostgreSQL) and REDIS_URL", file=sys.stderr)
+        return 2
+    os.environ["ALLOWED_HOSTS"] = "localhost"
+    import django
+
+    django.setup()
+    from django.core.exceptions import ValidationError
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django_redis import get_redis_connection
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    from catalog.models import Rating, Song
+    from catalog.ratings import aggregates, services, upsert
+    from catalog.ratings.selectors import songs_with_drifted_ratings
+
+    call_command("migrate", verbosity=0)
+    fill_songs(args.songs)
+    users = fill_users(args.users)
+    reset_ratings()
+    add_ratings(args.ratings, users, args.seed)
+    rng = random.Random(args.seed)
+    max_id = Song.objects.order_by("-id").values_list("id", flat=True).first()
+    headers = [{"HTTP_AUTHORIZATION": f"Bearer {AccessToken.for_user(user)}"} for user in users]
+    client = Client(HTTP_HOST="localhost")
+    print(
+        f"catalog {Song.objects.count():,} songs, {Rating.objects.count():,} ratings, {len(users)} users; "
+        f"{os.cpu_count()} CPUs; {args.rounds} rounds"
+    )
+
+    def with_upsert(chosen: upsert.Upsert, action: Callable[[], object]) -> Callable[[], float]:
+        def run() -> float:
+            services.rating_upsert = lambda: chosen
+            started = time.perf_counter()
+            for _ in range(args.votes):
+                action()
+            elapsed = time.perf_counter() - started
+            services.rating_upsert = upsert.rating_upsert
+            return elapsed / args.votes * 1000
+
+        return run
+
+    def post() -> None:
+        response = client.post(
+            "/api/ratings/",
+            {"song": rng.randint(1, max_id), "score": rng.randint(1, 5)},
+            content_type="application/json",
+            **rng.choice(headers),
+        )
+        assert response.status_code in (200, 201, 400), response.content
+
+    def submit() -> None:
+        with contextlib.suppress(ValidationError):  # a hole in the ids
+            services.rating_submit(user_id=rng.choice(users).pk, song_id=rng.randint(1, max_id), score=3)
+
+    for line, action in (
+        ("vote, POST /api/ratings/ (ms per request)", post),
+        ("vote, rating_submit", submit),
+    ):
+        post() if action is post else submit()  # warm-up
+        versions = {
+            "postgresql": with_upsert(upsert.upsert_postgresql, action),
+            "portable": with_upsert(upsert.upsert_portable, action),
+        }
+        report(line, alternate(args.rounds, versions))
+
+    # The votes left their songs' aggregates behind (no worker runs): bring them up to date.
+    aggregates.song_ratings_recompute(song_ids=songs_with_drifted_ratings())
+    rated = list(Song.objects.filter(total_ratings__gt=0).values_list("id", flat=True))
+
+    def recompute_with(function: Callable[[list[int]], object]) -> Callable[[], float]:
+        def run() -> float:
+            batch = rng.sample(rated, BATCH)
+            Song.objects.filter(pk__in=batch).update(total_ratings=1, average_rating=1.0, rating_score=1.0)
+            started = time.perf_counter()
+            function(batch)
+            return (time.perf_counter() - started) * 1000
+
+        return run
+
+    versions = {
+        "postgresql": recompute_with(recompute_postgresql),
+        "portable": recompute_with(lambda ids: aggregates.song_ratings_recompute(song_ids=ids)),
+    }
+    report(
+        f"recompute, a flush batch of {BATCH} stale songs (ms)", "ms", alternate(args.rounds * 4, versions)
+    )
+    assert not songs_with_drifted_ratings()
+
+    def timed(function: Callable[[], list[int]]) -> Callable[[], float]:
+        def run() -> float:
+            started = time.perf_counter()
+            assert function() == [], "drift where none is expected"
+            return (time.perf_counter() - started) * 1000
+
+        return run
+
+    versions = {"postgresql": timed(drift_postgresql), "portable": timed(songs_with_drifted_ratings)}
+    report(
+        f"drift check over {Rating.objects.count():,} ratings (ms)", "ms", alternate(args.rounds, versions)
+    )
+    connection.close()
+    get_redis_connection("default").flushdb()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
