@@ -1,4 +1,4 @@
-"""The ratings package's portable ORM code against PostgreSQL-only candidates, in-process.
+"""The ratings package's portable ORM code against its PostgreSQL-only paths, in-process.
 
     DATABASE_URL=postgres://... REDIS_URL=redis://... python bench/ratings_paths.py \
         [--songs 1000000] [--users 1000] [--ratings 200000] [--votes 1500] [--rounds 5]
@@ -12,11 +12,12 @@ rounds on the same data (A, B, A, B, ...; the medians are printed):
   catalog, with the portable upsert (`upsert_portable`: checks, then update_or_create) and with
   the one-statement `upsert_postgresql`; and the upsert alone (rating_submit, no HTTP);
 - recompute: a flush's batch of 500 rated songs whose aggregates are stale, with the portable
-  `song_ratings_recompute` and with the UPDATE ... FROM (unnest ... GROUP BY) it replaced;
-- drift: `songs_with_drifted_ratings()` over the whole catalog, portable, and the FULL JOIN of
-  aggregated ratings with rated songs it replaced.
+  UPDATE (correlated subqueries) and with the PostgreSQL UPDATE ... FROM (unnest ... GROUP BY)
+  of `catalog.ratings.aggregates`;
+- drift: reconcile's check over the whole catalog, the portable queries (ratings grouped by
+  song, joined to their songs) and the PostgreSQL FULL JOIN of grouped ratings with the rated
+  songs, of `catalog.ratings.drift`.
 
-The two replaced statements live here, not in the package, as the candidates they now are.
 Fills the database as bench/ratings.py does (same catalog), then adds --ratings ratings of
 random (user, song) pairs; no Gunicorn or worker runs (the flush tasks votes publish wait in
 the bench's Redis database, which is emptied at the start and the end).
@@ -39,41 +40,6 @@ from ratings import fill_songs, fill_users, reset_ratings  # noqa: E402  (bench/
 
 BATCH = 500
 
-RECOMPUTE_SQL = """
-    UPDATE catalog_song AS s
-    SET total_ratings = agg.n, average_rating = agg.average, rating_score = agg.score
-    FROM (
-        SELECT ids.id,
-               count(r.score)::integer AS n,
-               coalesce(sum(r.score)::float8 / nullif(count(r.score), 0), 0) AS average,
-               (%(prior_weight)s * %(prior_mean)s + coalesce(sum(r.score), 0))::float8
-                   / (%(prior_weight)s + count(r.score)) AS score
-        FROM unnest(%(ids)s::bigint[]) AS ids (id)
-        LEFT JOIN catalog_rating AS r ON r.song_id = ids.id
-        GROUP BY ids.id
-    ) AS agg
-    WHERE s.id = agg.id
-      AND (s.total_ratings, s.average_rating, s.rating_score)
-          IS DISTINCT FROM (agg.n, agg.average, agg.score)
-"""
-
-DRIFT_SQL = """
-    SELECT coalesce(s.id, t.song_id) AS id
-    FROM (
-        SELECT id, total_ratings, average_rating, rating_score
-        FROM catalog_song WHERE total_ratings > 0
-    ) AS s
-    FULL JOIN (
-        SELECT song_id, count(*)::integer AS n, sum(score) AS total
-        FROM catalog_rating GROUP BY song_id
-    ) AS t ON t.song_id = s.id
-    WHERE s.id IS NULL OR t.song_id IS NULL
-       OR s.total_ratings <> t.n
-       OR s.average_rating <> t.total::float8 / t.n
-       OR s.rating_score <> (%(prior_weight)s * %(prior_mean)s + t.total)::float8 / (%(prior_weight)s + t.n)
-    ORDER BY 1
-"""
-
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
@@ -81,43 +47,36 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--songs", type=int, default=1_000_000)
     parser.add_argument("--users", type=int, default=1000)
-    parser.add_argument("--ratings", type=int, default=200_000)
+    parser.add_argument(
+        "--ratings", type=int, default=200_000, help="ratings to start from (0: keep the ones there)"
+    )
     parser.add_argument("--votes", type=int, default=1500, help="POSTs per version and round")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--parts", default="vote,recompute,drift", help="comma-separated parts to time")
     return parser.parse_args()
 
 
-def prior() -> dict[str, float]:
-    from catalog.models import RATING_PRIOR_MEAN, RATING_PRIOR_WEIGHT
+def recompute_with(function: Callable[[list[int]], int]) -> Callable[[list[int]], int]:
+    """One of the recompute's two statements, run as the recompute runs it (songs locked)."""
+    from django.db import transaction
 
-    return {"prior_weight": RATING_PRIOR_WEIGHT, "prior_mean": float(RATING_PRIOR_MEAN)}
+    from catalog.models import Song
 
+    def recompute(song_ids: list[int]) -> int:
+        with transaction.atomic():
+            locked = Song.objects.filter(pk__in=song_ids).order_by("pk").select_for_update(no_key=True)
+            return function(list(locked.values_list("pk", flat=True)))
 
-def recompute_postgresql(song_ids: list[int]) -> int:
-    from django.db import connection, transaction
-
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT id FROM catalog_song WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE", [song_ids]
-        )
-        cursor.execute(RECOMPUTE_SQL, {"ids": song_ids, **prior()})
-        return cursor.rowcount
-
-
-def drift_postgresql() -> list[int]:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(DRIFT_SQL, prior())
-        return [row[0] for row in cursor.fetchall()]
+    return recompute
 
 
 def add_ratings(count: int, users: list, seed: int) -> None:
     """`count` ratings of random (user, song) pairs, then every song recomputed (no drift)."""
-    from django.db import connection
+    from django.db import connection, transaction
 
     from catalog.models import Rating, Song
+    from catalog.ratings.aggregates import song_ratings_recompute
     from catalog.ratings.selectors import songs_with_drifted_ratings
 
     started = time.perf_counter()
@@ -130,9 +89,12 @@ def add_ratings(count: int, users: list, seed: int) -> None:
     Rating.objects.bulk_create(ratings, batch_size=10_000, ignore_conflicts=True)
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE catalog_rating")
-    drifted = drift_postgresql()
-    for start in range(0, len(drifted), 5000):
-        recompute_postgresql(drifted[start : start + 5000])
+    drifted = songs_with_drifted_ratings()
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Setup only, without the songs' triggers (see reset_ratings): no title changes.
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        for start in range(0, len(drifted), 5000):
+            song_ratings_recompute(song_ids=drifted[start : start + 5000])
     assert not songs_with_drifted_ratings()
     print(
         f"ratings: {count:,} added, {len(drifted):,} songs recomputed ({time.perf_counter() - started:.0f} s)"
@@ -176,14 +138,15 @@ def main() -> int:
     from rest_framework_simplejwt.tokens import AccessToken
 
     from catalog.models import Rating, Song
-    from catalog.ratings import aggregates, services, upsert
+    from catalog.ratings import aggregates, drift, services, upsert
     from catalog.ratings.selectors import songs_with_drifted_ratings
 
     call_command("migrate", verbosity=0)
     fill_songs(args.songs)
     users = fill_users(args.users)
-    reset_ratings()
-    add_ratings(args.ratings, users, args.seed)
+    if args.ratings or not Rating.objects.exists():
+        reset_ratings()
+        add_ratings(args.ratings, users, args.seed)
     rng = random.Random(args.seed)
     max_id = Song.objects.order_by("-id").values_list("id", flat=True).first()
     headers = [{"HTTP_AUTHORIZATION": f"Bearer {AccessToken.for_user(user)}"} for user in users]
@@ -218,10 +181,13 @@ def main() -> int:
         with contextlib.suppress(ValidationError):  # a hole in the ids
             services.rating_submit(user_id=rng.choice(users).pk, song_id=rng.randint(1, max_id), score=3)
 
+    parts = set(args.parts.split(","))
     for line, action in (
         ("vote, POST /api/ratings/ (ms per request)", post),
         ("vote, rating_submit", submit),
     ):
+        if "vote" not in parts:
+            break
         post() if action is post else submit()  # warm-up
         versions = {
             "postgresql": with_upsert(upsert.upsert_postgresql, action),
@@ -230,26 +196,29 @@ def main() -> int:
         report(line, alternate(args.rounds, versions))
 
     # The votes left their songs' aggregates behind (no worker runs): bring them up to date.
-    aggregates.song_ratings_recompute(song_ids=songs_with_drifted_ratings())
+    drifted = songs_with_drifted_ratings()
+    for start in range(0, len(drifted), BATCH):
+        aggregates.song_ratings_recompute(song_ids=drifted[start : start + BATCH])
     rated = list(Song.objects.filter(total_ratings__gt=0).values_list("id", flat=True))
 
-    def recompute_with(function: Callable[[list[int]], object]) -> Callable[[], float]:
+    def stale_batch(function: Callable[[list[int]], int]) -> Callable[[], float]:
+        recompute = recompute_with(function)
+
         def run() -> float:
             batch = rng.sample(rated, BATCH)
             Song.objects.filter(pk__in=batch).update(total_ratings=1, average_rating=1.0, rating_score=1.0)
             started = time.perf_counter()
-            function(batch)
+            assert recompute(batch) == BATCH
             return (time.perf_counter() - started) * 1000
 
         return run
 
-    versions = {
-        "postgresql": recompute_with(recompute_postgresql),
-        "portable": recompute_with(lambda ids: aggregates.song_ratings_recompute(song_ids=ids)),
-    }
-    report(
-        f"recompute, a flush batch of {BATCH} stale songs (ms)", "ms", alternate(args.rounds * 4, versions)
-    )
+    if "recompute" in parts:
+        versions = {
+            "postgresql": stale_batch(aggregates._recompute_postgresql),
+            "portable": stale_batch(aggregates._recompute_portable),
+        }
+        report(f"recompute, a flush batch of {BATCH} stale songs (ms)", alternate(args.rounds * 4, versions))
     assert not songs_with_drifted_ratings()
 
     def timed(function: Callable[[], list[int]]) -> Callable[[], float]:
@@ -260,10 +229,12 @@ def main() -> int:
 
         return run
 
-    versions = {"postgresql": timed(drift_postgresql), "portable": timed(songs_with_drifted_ratings)}
-    report(
-        f"drift check over {Rating.objects.count():,} ratings (ms)", "ms", alternate(args.rounds, versions)
-    )
+    if "drift" in parts:
+        versions = {
+            "postgresql": timed(lambda: drift._drifted_postgresql(None)),
+            "portable": timed(lambda: drift._drifted_portable(None)),
+        }
+        report(f"drift check over {Rating.objects.count():,} ratings (ms)", alternate(args.rounds, versions))
     connection.close()
     get_redis_connection("default").flushdb()
     return 0

@@ -20,7 +20,10 @@ Without Redis (the embedded default) there is no set to coalesce in: the recompu
 called with the song id and Celery runs it in-process.
 
 Modules: `services` (writes: submit, delete, flush, reconcile), `upsert` (storing one vote),
-`aggregates` (the rating formula, once, and the recompute), `dirty_queue` (the Redis set),
-`selectors` (reads). The Rating model is `catalog.models.Rating`; the prior of the formula is
-RATING_PRIOR_MEAN / RATING_PRIOR_WEIGHT next to it.
+`formula` (the rating formula, defined once), `aggregates` (the recompute), `drift`
+(reconcile's check), `dirty_queue` (the Redis set) and `selectors` (reads). `upsert`,
+`aggregates` and `drift` each hold a portable version and the PostgreSQL-only path that
+bench/README.md ("Ratings", "PostgreSQL-only paths") justifies. The Rating model is
+`catalog.models.Rating`; the formula's prior is RATING_PRIOR_MEAN / RATING_PRIOR_WEIGHT next
+to it.
 """

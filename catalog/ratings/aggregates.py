@@ -1,57 +1,20 @@
-"""The song aggregates derived from its ratings: the formula, defined once, and the recompute.
+"""Recomputing songs' aggregates from their ratings.
 
-The formula is a database expression of a song's rating count and score sum. The recompute
-stores it and the drift check (`selectors.songs_with_drifted_ratings`) compares with it, both
-evaluated by the same database, so a stored value equals its truth exactly (no tolerance).
+`song_ratings_recompute` is portable ORM code; on PostgreSQL it is one UPDATE ... FROM
+(SELECT ... GROUP BY) per batch instead, which bench/README.md ("Ratings", "PostgreSQL-only
+paths") measured against it. Both write only the songs whose aggregates change.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db import transaction
-from django.db.models import (
-    Count,
-    Expression,
-    F,
-    FloatField,
-    IntegerField,
-    OuterRef,
-    Q,
-    QuerySet,
-    Subquery,
-    Sum,
-    Value,
-)
-from django.db.models.functions import Cast, Coalesce, NullIf
+from django.db import connection, transaction
+from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 
-from catalog.models import RATING_PRIOR_MEAN, RATING_PRIOR_WEIGHT, Rating, Song
-
-AGGREGATE_FIELDS = ("total_ratings", "average_rating", "rating_score")
-
-
-def _as_float(expression: Expression | F) -> Cast:
-    return Cast(expression, output_field=FloatField())
-
-
-def aggregate_values(*, count: Expression | F, total: Expression | F) -> dict[str, Expression]:
-    """The aggregates of a song whose ratings number `count` and sum to `total` (both never
-    NULL), as expressions keyed by Song field:
-
-    - total_ratings = count
-    - average_rating = total / count, 0 without ratings
-    - rating_score = (PRIOR_WEIGHT * PRIOR_MEAN + total) / (PRIOR_WEIGHT + count): the Bayesian
-      score, as if every song already had PRIOR_WEIGHT votes of PRIOR_MEAN stars.
-    """
-    prior_sum = Value(RATING_PRIOR_WEIGHT * float(RATING_PRIOR_MEAN), output_field=FloatField())
-    prior_weight = Value(float(RATING_PRIOR_WEIGHT), output_field=FloatField())
-    return {
-        "total_ratings": count,
-        "average_rating": Coalesce(
-            _as_float(total) / NullIf(_as_float(count), Value(0.0)), Value(0.0), output_field=FloatField()
-        ),
-        "rating_score": (prior_sum + _as_float(total)) / (prior_weight + _as_float(count)),
-    }
+from catalog.models import Rating, Song
+from catalog.ratings.formula import AGGREGATE_FIELDS, aggregate_sql, aggregate_values
 
 
 def _ratings_of_outer_song(aggregate: Count | Sum) -> Coalesce:
@@ -70,27 +33,6 @@ def with_true_aggregates(songs: QuerySet[Song]) -> QuerySet[Song]:
     ).annotate(**{f"true_{name}": expression for name, expression in values.items()})
 
 
-def agrees_with_ratings() -> Q:
-    """Holds for a song of `with_true_aggregates` whose stored aggregates are its truth."""
-    return Q(**{name: F(f"true_{name}") for name in AGGREGATE_FIELDS})
-
-
-def ratings_by_song() -> QuerySet[Rating]:
-    """The ratings grouped by song, each group with its song's stored aggregates, and
-    `agrees` (a filter) holding for the groups whose song's aggregates are their truth."""
-    return (
-        Rating.objects.order_by()
-        .values("song_id", *(f"song__{name}" for name in AGGREGATE_FIELDS))
-        .annotate(count=Count("*"), total=Sum("score"))
-    )
-
-
-def group_agrees_with_its_song() -> Q:
-    """Holds for a group of `ratings_by_song` whose song's stored aggregates are its truth."""
-    values = aggregate_values(count=F("count"), total=F("total"))
-    return Q(**{f"song__{name}": expression for name, expression in values.items()})
-
-
 def song_ratings_recompute(*, song_ids: Iterable[int]) -> int:
     """Recompute the aggregates of these songs from the ratings table; returns how many rows
     changed (a song already right is not written). Idempotent; unknown ids are ignored."""
@@ -103,14 +45,37 @@ def song_ratings_recompute(*, song_ids: Iterable[int]) -> int:
         # concurrent recompute of the same songs, and the last writer is never stale.
         # NO KEY UPDATE does not block the key-share locks that rating inserts take. SQLite
         # runs writing transactions one at a time and ignores the clause.
-        locked = list(
-            Song.objects.filter(pk__in=ids)
-            .order_by("pk")
-            .select_for_update(no_key=True)
-            .values_list("pk", flat=True)
-        )
-        stale = with_true_aggregates(Song.objects.filter(pk__in=locked)).exclude(agrees_with_ratings())
-        count, total = _ratings_of_outer_song(Count("*")), _ratings_of_outer_song(Sum("score"))
-        return Song.objects.filter(pk__in=stale.values("pk")).update(
-            **aggregate_values(count=count, total=total)
-        )
+        locked = Song.objects.filter(pk__in=ids).order_by("pk").select_for_update(no_key=True)
+        ids = list(locked.values_list("pk", flat=True))
+        if connection.vendor == "postgresql":
+            return _recompute_postgresql(ids)
+        return _recompute_portable(ids)
+
+
+def _recompute_portable(ids: list[int]) -> int:
+    stale = with_true_aggregates(Song.objects.filter(pk__in=ids)).exclude(
+        **{name: F(f"true_{name}") for name in AGGREGATE_FIELDS}
+    )
+    count, total = _ratings_of_outer_song(Count("*")), _ratings_of_outer_song(Sum("score"))
+    return Song.objects.filter(pk__in=stale.values("pk")).update(**aggregate_values(count=count, total=total))
+
+
+def _recompute_postgresql(ids: list[int]) -> int:
+    formula, params = aggregate_sql(count="agg.n", total="agg.total")
+    columns = ", ".join(AGGREGATE_FIELDS)
+    values = ", ".join(formula[name] for name in AGGREGATE_FIELDS)
+    # The formula appears twice (SET and the IS DISTINCT FROM that skips unchanged songs).
+    sql = f"""
+        UPDATE {Song._meta.db_table} AS s
+        SET ({columns}) = ({values})
+        FROM (
+            SELECT ids.id, count(r.score)::integer AS n, coalesce(sum(r.score), 0)::integer AS total
+            FROM unnest(%s::bigint[]) AS ids (id)
+            LEFT JOIN {Rating._meta.db_table} AS r ON r.song_id = ids.id
+            GROUP BY ids.id
+        ) AS agg
+        WHERE s.id = agg.id AND (s.{", s.".join(AGGREGATE_FIELDS)}) IS DISTINCT FROM ({values})
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, ids, *params])
+        return cursor.rowcount

@@ -1,18 +1,16 @@
-"""Rating reads: a user's own ratings, and the truth the song aggregates must match."""
+"""Rating reads: a user's own ratings, the truth the song aggregates must match, and the
+songs whose aggregates drift from it."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import QuerySet
 
 from catalog.models import Rating, Song
-from catalog.ratings.aggregates import (
-    AGGREGATE_FIELDS,
-    group_agrees_with_its_song,
-    ratings_by_song,
-    with_true_aggregates,
-)
+from catalog.ratings.aggregates import with_true_aggregates
+from catalog.ratings.drift import songs_with_drifted_ratings
+from catalog.ratings.formula import AGGREGATE_FIELDS
 
 Aggregates = tuple[int, float, float]
 
@@ -39,30 +37,4 @@ def song_ratings_stored(*, song_ids: Iterable[int]) -> dict[int, Aggregates]:
     return {song_id: (count, average, score) for song_id, count, average, score in rows}
 
 
-def songs_with_drifted_ratings(*, limit: int | None = None) -> list[int]:
-    """Ids of songs whose stored aggregates disagree with their ratings, in id order.
-
-    Reads the ratings and the songs with total_ratings > 0 (a partial index holds exactly
-    those), so its cost follows the number of ratings, not the size of the catalog. A song
-    with neither a rating nor a count is not looked at: only the recompute writes the
-    aggregates, and it writes all three together.
-    """
-    drifted = sorted({song_id for songs in drifted_songs() for song_id in _ids(songs, limit)})
-    return drifted[:limit] if limit is not None else drifted
-
-
-def drifted_songs() -> tuple[QuerySet[Song], QuerySet[Song]]:
-    """The two queries of `songs_with_drifted_ratings`: songs with ratings whose aggregates
-    disagree with them (one pass over the ratings, grouped by song), and songs counted as
-    rated that have no rating left (through the partial index of rated songs)."""
-    rated = ratings_by_song().exclude(group_agrees_with_its_song()).values("song_id")
-    disagreeing = Song.objects.filter(pk__in=rated)
-    emptied = Song.objects.filter(total_ratings__gt=0).exclude(
-        Exists(Rating.objects.filter(song_id=OuterRef("pk")))
-    )
-    return disagreeing, emptied
-
-
-def _ids(songs: QuerySet[Song], limit: int | None) -> list[int]:
-    ids = songs.order_by("pk").values_list("pk", flat=True)
-    return list(ids[:limit] if limit is not None else ids)
+__all__ = ["rating_list", "song_ratings_stored", "song_ratings_truth", "songs_with_drifted_ratings"]

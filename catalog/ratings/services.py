@@ -19,7 +19,7 @@ from redis.exceptions import RedisError
 from catalog.models import Rating
 from catalog.ratings import dirty_queue
 from catalog.ratings.aggregates import song_ratings_recompute
-from catalog.ratings.selectors import songs_with_drifted_ratings
+from catalog.ratings.drift import songs_with_drifted_ratings
 from catalog.ratings.upsert import (
     NOT_STORED,
     RaterNotActive,

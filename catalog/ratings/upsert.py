@@ -1,8 +1,9 @@
 """Storing one vote: create or replace a user's rating of a song.
 
-`rating_upsert` is the portable ORM version; on PostgreSQL it is `_upsert_postgresql`, one
-statement, which bench/README.md ("Ratings", "The PostgreSQL vote upsert") measured against
-it. Both raise RaterNotActive or ValidationError (naming `song`) when a party is missing.
+`upsert_portable` is portable ORM code; on PostgreSQL `rating_upsert` gives
+`upsert_postgresql` instead, one statement, which bench/README.md ("Ratings",
+"PostgreSQL-only paths") measured against it. Both raise RaterNotActive, or ValidationError
+naming `song`, when a party is missing.
 """
 
 from __future__ import annotations

@@ -21,7 +21,10 @@ def test_every_operation_documents_the_errors_drf_can_send(schema):
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():
             documented = set(operation["responses"])
-            assert {"400", "401", "404", "429"} <= documented, (method, path, documented)
+            assert {"401", "429"} <= documented, (method, path, documented)
+            if path.startswith("/api/ratings/"):
+                continue  # they list only the errors they can give (tests/catalog/test_ratings_api.py)
+            assert {"400", "404"} <= documented, (method, path, documented)
             if method in {"post", "put", "patch", "delete"}:
                 assert "403" in documented, (method, path)
 
