@@ -3,6 +3,8 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
 
+from catalog.naming import name_key
+
 # The prior of the Bayesian `rating_score`: every song starts as if it already had
 # RATING_PRIOR_WEIGHT votes of RATING_PRIOR_MEAN stars, so one lucky 5 cannot top a
 # thousand 4.8s. rating_score = (PRIOR_WEIGHT * PRIOR_MEAN + sum) / (PRIOR_WEIGHT + count).
@@ -11,17 +13,45 @@ RATING_PRIOR_WEIGHT = 10
 
 
 class Artist(models.Model):
+    """A credited artist. Artists are one row per normalised name (`catalog.naming`):
+    `name_key` is derived from `name` on every save, and bulk writers set it themselves.
+    An artist's genres are those of its songs (`catalog.selectors.catalog`)."""
+
     spotify_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
     name = models.CharField(max_length=500)
-    genres = models.JSONField(default=list, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    name_key = models.TextField(unique=True, editable=False)
+    created_at = models.DateTimeField(db_default=Now(), editable=False)
+    updated_at = models.DateTimeField(db_default=Now(), editable=False)
 
     class Meta:
         ordering = ["name", "id"]
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        self.name_key = name_key(self.name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_key"}
+        super().save(*args, **kwargs)
+
+
+class Genre(models.Model):
+    """A genre, named by its normalised name (`catalog.naming.name_key`): `Pop` and `pop`
+    are one genre."""
+
+    name = models.CharField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        self.name = name_key(self.name)
+        super().save(*args, **kwargs)
 
 
 class Song(models.Model):
@@ -34,8 +64,16 @@ class Song(models.Model):
 
     # COLLATE "C" on PostgreSQL (migration 0006): keep it if this field is ever altered.
     spotify_id = models.CharField(max_length=64, unique=True)
-    title = models.CharField(max_length=500)
+    # Real titles run past 500 characters (the Spotify tracks dataset has one of 511).
+    title = models.CharField(max_length=1000)
     artists = models.ManyToManyField(Artist, through="SongArtist", related_name="songs", blank=True)
+    genres = models.ManyToManyField(Genre, related_name="songs", blank=True)
+    # What a source may not give (the playlist format has none of these four, the Spotify
+    # tracks CSV none of the num_* counts) is null.
+    album = models.CharField(max_length=500, null=True, blank=True)
+    popularity = models.SmallIntegerField(null=True, blank=True)
+    explicit = models.BooleanField(null=True, blank=True)
+    speechiness = models.FloatField(null=True, blank=True)
 
     danceability = models.FloatField()
     energy = models.FloatField()
@@ -49,9 +87,9 @@ class Song(models.Model):
     tempo = models.FloatField()
     duration_ms = models.IntegerField()
     time_signature = models.SmallIntegerField()
-    num_bars = models.IntegerField()
-    num_sections = models.IntegerField()
-    num_segments = models.IntegerField()
+    num_bars = models.IntegerField(null=True, blank=True)
+    num_sections = models.IntegerField(null=True, blank=True)
+    num_segments = models.IntegerField(null=True, blank=True)
 
     average_rating = models.FloatField(default=0.0, db_default=0.0, editable=False)
     total_ratings = models.IntegerField(default=0, db_default=0, editable=False)
@@ -82,6 +120,12 @@ class Song(models.Model):
             models.CheckConstraint(condition=Q(duration_ms__gt=0), name="song_duration_ms_positive"),
             models.CheckConstraint(
                 condition=Q(time_signature__gte=0, time_signature__lte=12), name="song_time_signature_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(popularity__gte=0, popularity__lte=100), name="song_popularity_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(speechiness__gte=0, speechiness__lte=1), name="song_speechiness_range"
             ),
             models.CheckConstraint(condition=Q(num_bars__gte=0), name="song_num_bars_range"),
             models.CheckConstraint(condition=Q(num_sections__gte=0), name="song_num_sections_range"),

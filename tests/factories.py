@@ -3,7 +3,7 @@
 import factory
 from factory.django import DjangoModelFactory
 
-from catalog.models import Artist, Rating, Song, SongArtist
+from catalog.models import Artist, Genre, Rating, Song, SongArtist
 from users.models import Profile, User
 
 
@@ -37,7 +37,14 @@ class ArtistFactory(DjangoModelFactory):
 
     spotify_id = factory.Sequence(lambda n: f"artist{n:018d}")
     name = factory.Faker("name")
-    genres = factory.LazyFunction(lambda: ["pop"])
+
+
+class GenreFactory(DjangoModelFactory):
+    class Meta:
+        model = Genre
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"genre {n}")
 
 
 class SongFactory(DjangoModelFactory):
@@ -61,6 +68,16 @@ class SongFactory(DjangoModelFactory):
     num_bars = factory.Faker("pyint", min_value=20, max_value=200)
     num_sections = factory.Faker("pyint", min_value=1, max_value=15)
     num_segments = factory.Faker("pyint", min_value=100, max_value=1500)
+    album = factory.Faker("sentence", nb_words=2)
+    popularity = factory.Faker("pyint", min_value=0, max_value=100)
+    explicit = False
+    speechiness = factory.Faker("pyfloat", min_value=0, max_value=1)
+
+    @factory.post_generation
+    def genres(self, create, extracted, **kwargs):
+        """`SongFactory(genres=["pop", "rock"])`: genre names, created as needed."""
+        if create and extracted:
+            self.genres.set([GenreFactory(name=name) for name in extracted])
 
 
 class SongArtistFactory(DjangoModelFactory):

@@ -16,7 +16,7 @@ class ArtistBriefSerializer(serializers.ModelSerializer):
 class ArtistSerializer(serializers.ModelSerializer):
     class Meta:
         model = Artist
-        fields = ["id", "spotify_id", "name", "genres"]
+        fields = ["id", "spotify_id", "name"]
 
 
 class SongSerializer(serializers.ModelSerializer):
