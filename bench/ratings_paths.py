@@ -121,40 +121,18 @@ def report(line: str, timings: dict[str, list[float]]) -> None:
     print(f"{line}: postgresql {postgresql:.3g}, portable {portable:.3g} ({saved:.0f}% saved)  [{spread}]")
 
 
-def main() -> int:
-    args = parse_args()
-    if not os.environ.get("DATABASE_URL", "").startswith("postgres") or not os.environ.get("REDIS_URL"):
-        print("bench/ratings_paths.py needs DATABASE_URL (PostgreSQL) and REDIS_URL", file=sys.stderr)
-        return 2
-    os.environ["ALLOWED_HOSTS"] = "localhost"
-    import django
-
-    django.setup()
+def time_votes(args: argparse.Namespace, users: list, rng: random.Random) -> None:
+    """The vote, through Django and alone, with each upsert."""
     from django.core.exceptions import ValidationError
-    from django.core.management import call_command
-    from django.db import connection
     from django.test import Client
-    from django_redis import get_redis_connection
     from rest_framework_simplejwt.tokens import AccessToken
 
-    from catalog.models import Rating, Song
-    from catalog.ratings import aggregates, drift, services, upsert
-    from catalog.ratings.selectors import songs_with_drifted_ratings
+    from catalog.models import Song
+    from catalog.ratings import services, upsert
 
-    call_command("migrate", verbosity=0)
-    fill_songs(args.songs)
-    users = fill_users(args.users)
-    if args.ratings or not Rating.objects.exists():
-        reset_ratings()
-        add_ratings(args.ratings, users, args.seed)
-    rng = random.Random(args.seed)
     max_id = Song.objects.order_by("-id").values_list("id", flat=True).first()
     headers = [{"HTTP_AUTHORIZATION": f"Bearer {AccessToken.for_user(user)}"} for user in users]
     client = Client(HTTP_HOST="localhost")
-    print(
-        f"catalog {Song.objects.count():,} songs, {Rating.objects.count():,} ratings, {len(users)} users; "
-        f"{os.cpu_count()} CPUs; {args.rounds} rounds"
-    )
 
     def with_upsert(chosen: upsert.Upsert, action: Callable[[], object]) -> Callable[[], float]:
         def run() -> float:
@@ -181,24 +159,23 @@ def main() -> int:
         with contextlib.suppress(ValidationError):  # a hole in the ids
             services.rating_submit(user_id=rng.choice(users).pk, song_id=rng.randint(1, max_id), score=3)
 
-    parts = set(args.parts.split(","))
     for line, action in (
         ("vote, POST /api/ratings/ (ms per request)", post),
         ("vote, rating_submit", submit),
     ):
-        if "vote" not in parts:
-            break
-        post() if action is post else submit()  # warm-up
+        action()  # warm-up
         versions = {
             "postgresql": with_upsert(upsert.upsert_postgresql, action),
             "portable": with_upsert(upsert.upsert_portable, action),
         }
         report(line, alternate(args.rounds, versions))
 
-    # The votes left their songs' aggregates behind (no worker runs): bring them up to date.
-    drifted = songs_with_drifted_ratings()
-    for start in range(0, len(drifted), BATCH):
-        aggregates.song_ratings_recompute(song_ids=drifted[start : start + BATCH])
+
+def time_recompute(args: argparse.Namespace, rng: random.Random) -> None:
+    """A flush's batch of stale songs, with each recompute statement."""
+    from catalog.models import Song
+    from catalog.ratings import aggregates
+
     rated = list(Song.objects.filter(total_ratings__gt=0).values_list("id", flat=True))
 
     def stale_batch(function: Callable[[list[int]], int]) -> Callable[[], float]:
@@ -213,13 +190,17 @@ def main() -> int:
 
         return run
 
-    if "recompute" in parts:
-        versions = {
-            "postgresql": stale_batch(aggregates._recompute_postgresql),
-            "portable": stale_batch(aggregates._recompute_portable),
-        }
-        report(f"recompute, a flush batch of {BATCH} stale songs (ms)", alternate(args.rounds * 4, versions))
-    assert not songs_with_drifted_ratings()
+    versions = {
+        "postgresql": stale_batch(aggregates._recompute_postgresql),
+        "portable": stale_batch(aggregates._recompute_portable),
+    }
+    report(f"recompute, a flush batch of {BATCH} stale songs (ms)", alternate(args.rounds * 4, versions))
+
+
+def time_drift(args: argparse.Namespace) -> None:
+    """Reconcile's drift check over every rating, with each version."""
+    from catalog.models import Rating
+    from catalog.ratings import drift
 
     def timed(function: Callable[[], list[int]]) -> Callable[[], float]:
         def run() -> float:
@@ -229,12 +210,53 @@ def main() -> int:
 
         return run
 
+    versions = {
+        "postgresql": timed(lambda: drift._drifted_postgresql(None)),
+        "portable": timed(lambda: drift._drifted_portable(None)),
+    }
+    report(f"drift check over {Rating.objects.count():,} ratings (ms)", alternate(args.rounds, versions))
+
+
+def main() -> int:
+    args = parse_args()
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres") or not os.environ.get("REDIS_URL"):
+        print("bench/ratings_paths.py needs DATABASE_URL (PostgreSQL) and REDIS_URL", file=sys.stderr)
+        return 2
+    os.environ["ALLOWED_HOSTS"] = "localhost"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django_redis import get_redis_connection
+
+    from catalog.models import Rating, Song
+    from catalog.ratings import aggregates
+    from catalog.ratings.selectors import songs_with_drifted_ratings
+
+    call_command("migrate", verbosity=0)
+    fill_songs(args.songs)
+    users = fill_users(args.users)
+    if args.ratings or not Rating.objects.exists():
+        reset_ratings()
+        add_ratings(args.ratings, users, args.seed)
+    rng = random.Random(args.seed)
+    print(
+        f"catalog {Song.objects.count():,} songs, {Rating.objects.count():,} ratings, {len(users)} users; "
+        f"{os.cpu_count()} CPUs; {args.rounds} rounds"
+    )
+    parts = set(args.parts.split(","))
+    if "vote" in parts:
+        time_votes(args, users, rng)
+    # The votes left their songs' aggregates behind (no worker runs): bring them up to date.
+    drifted = songs_with_drifted_ratings()
+    for start in range(0, len(drifted), BATCH):
+        aggregates.song_ratings_recompute(song_ids=drifted[start : start + BATCH])
+    if "recompute" in parts:
+        time_recompute(args, rng)
+    assert not songs_with_drifted_ratings()
     if "drift" in parts:
-        versions = {
-            "postgresql": timed(lambda: drift._drifted_postgresql(None)),
-            "portable": timed(lambda: drift._drifted_portable(None)),
-        }
-        report(f"drift check over {Rating.objects.count():,} ratings (ms)", alternate(args.rounds, versions))
+        time_drift(args)
     connection.close()
     get_redis_connection("default").flushdb()
     return 0

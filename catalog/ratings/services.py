@@ -22,14 +22,14 @@ from catalog.ratings.aggregates import song_ratings_recompute
 from catalog.ratings.drift import songs_with_drifted_ratings
 from catalog.ratings.upsert import (
     NOT_STORED,
-    RaterNotActive,
+    RaterNotActiveError,
     raise_missing_party,
     rating_upsert,
     upsert_postgresql,
 )
 
 __all__ = [
-    "RaterNotActive",
+    "RaterNotActiveError",
     "rating_delete",
     "rating_submit",
     "song_ratings_flush",
@@ -54,7 +54,7 @@ def rating_submit(*, user_id: int, song_id: int, score: int) -> tuple[Rating, bo
     """Create or replace `user_id`'s rating of `song_id`; returns (rating, created).
 
     Checks that the user exists and is active, so a caller may authenticate from the token
-    alone: raises RaterNotActive otherwise. Raises ValidationError naming `song` when the
+    alone: raises RaterNotActiveError otherwise. Raises ValidationError naming `song` when the
     song does not exist, including when a concurrent transaction deletes it.
     """
     upsert = rating_upsert()

@@ -2,7 +2,7 @@
 
 `upsert_portable` is portable ORM code; on PostgreSQL `rating_upsert` gives
 `upsert_postgresql` instead, one statement, which bench/README.md ("Ratings",
-"PostgreSQL-only paths") measured against it. Both raise RaterNotActive, or ValidationError
+"PostgreSQL-only paths") measured against it. Both raise RaterNotActiveError, or ValidationError
 naming `song`, when a party is missing.
 """
 
@@ -23,14 +23,14 @@ NOT_STORED = "The rating could not be stored; please retry."
 Upsert = Callable[..., tuple[Rating, bool]]
 
 
-class RaterNotActive(Exception):
+class RaterNotActiveError(Exception):
     """The rating's user does not exist or is deactivated (its token outlived it)."""
 
 
 def raise_missing_party(*, user_id: int, song_id: int) -> None:
-    """Raise RaterNotActive or a ValidationError naming `song` if either is missing."""
+    """Raise RaterNotActiveError or a ValidationError naming `song` if either is missing."""
     if not get_user_model().objects.filter(pk=user_id, is_active=True).exists():
-        raise RaterNotActive(user_id)
+        raise RaterNotActiveError(user_id)
     if not Song.objects.filter(pk=song_id).exists():
         raise ValidationError({"song": [SONG_NOT_FOUND.format(song_id=song_id)]})
 

@@ -17,7 +17,7 @@ from rest_framework_simplejwt.models import TokenUser
 
 from catalog.models import Rating
 from catalog.ratings.selectors import rating_list
-from catalog.ratings.services import RaterNotActive, rating_delete, rating_submit
+from catalog.ratings.services import RaterNotActiveError, rating_delete, rating_submit
 from catalog.serializers.ratings import (
     MAX_ID,
     RatingInputSerializer,
@@ -118,7 +118,7 @@ class RatingListCreateView(GenericAPIView):
                 song_id=payload.validated_data["song"],
                 score=payload.validated_data["score"],
             )
-        except RaterNotActive as exc:
+        except RaterNotActiveError as exc:
             # What SimpleJWT answers when it loads a deleted or deactivated user itself.
             raise AuthenticationFailed("User not found or inactive.", code="user_not_found") from exc
         if not created:
