@@ -8,7 +8,6 @@ from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import AuthenticationFailed, NotFound
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -24,6 +23,7 @@ from catalog.serializers.ratings import (
     RatingListQuerySerializer,
     RatingSerializer,
 )
+from music_discovery.parsers import JSONParser
 
 AGGREGATES_NOTE = (
     "The song's average_rating, total_ratings and rating_score are updated in the background "
@@ -40,12 +40,6 @@ LOCATION = OpenApiParameter(
     response=[201],
     description="URL of the new rating (GET or DELETE it there).",
 )
-
-
-def error_responses(*codes: str) -> dict[str, list[str]]:
-    """The only error statuses an operation can answer (the schema's post-processing would
-    otherwise list every one): 403 only where a session request may lack its CSRF token."""
-    return {"x-error-responses": list(codes)}
 
 
 class TokenOnlyOnPostAuthentication(JWTAuthentication):
@@ -83,7 +77,6 @@ class RatingListCreateView(GenericAPIView):
         summary="The caller's own ratings, most recently changed first",
         parameters=[RatingListQuerySerializer],
         responses={200: RatingSerializer(many=True), 401: UNAUTHENTICATED},
-        extensions=error_responses("400", "401", "404", "429"),
     )
     def get(self, request: Request) -> Response:
         query = RatingListQuerySerializer(data=request.query_params)
@@ -107,7 +100,6 @@ class RatingListCreateView(GenericAPIView):
             400: OpenApiResponse(description="Invalid score, unknown song, or malformed body."),
             401: UNAUTHENTICATED,
         },
-        extensions=error_responses("400", "401", "403", "429"),
     )
     def post(self, request: Request) -> Response:
         payload = RatingInputSerializer(data=request.data)
@@ -146,7 +138,6 @@ class RatingDetailView(GenericAPIView):
         parameters=[SONG_ID],
         summary="The caller's rating of a song",
         responses={200: RatingSerializer, 401: UNAUTHENTICATED, 404: NOT_RATED},
-        extensions=error_responses("401", "404", "429"),
     )
     def get(self, request: Request, song_id: int) -> Response:
         return Response(RatingSerializer(self.own_rating(request, song_id)).data)
@@ -161,7 +152,6 @@ class RatingDetailView(GenericAPIView):
             401: UNAUTHENTICATED,
             404: NOT_RATED,
         },
-        extensions=error_responses("401", "403", "404", "429"),
     )
     def delete(self, request: Request, song_id: int) -> Response:
         if song_id > MAX_ID or not rating_delete(user_id=request.user.pk, song_id=song_id):
