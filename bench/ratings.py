@@ -97,6 +97,7 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--wrk-threads", type=int, default=1, help="wrk threads (--driver wrk)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--port", type=int, default=0, help="Gunicorn's port (default: a free one)")
     return parser.parse_args()
 
 
@@ -564,7 +565,7 @@ def main() -> int:
     connection.close()
 
     logs = Path(tempfile.mkdtemp(prefix="bench-ratings-"))
-    port = free_port()
+    port = args.port or free_port()
     services = Services(args, port, logs)
     wrk_data = write_wrk_data(logs, tokens, load_songs, hot) if args.driver == "wrk" else []
     print(
