@@ -18,8 +18,8 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
-from catalog.selectors.ratings import rating_list
-from catalog.services.ratings import song_ratings_mark_dirty_on_commit
+from catalog.ratings.selectors import rating_list
+from catalog.ratings.services import song_ratings_mark_dirty_on_commit
 from users.models import Profile, User
 from users.moods import MOODS
 from users.tokens import RefreshToken, token_user_id
