@@ -5,8 +5,8 @@ from django.db.models import Count
 
 from catalog.audio import KEY_CHOICES, MODE_CHOICES, key_name, mode_name
 from catalog.models import Artist, Genre, Rating, Song, SongArtist, SongFileLoad
+from catalog.ratings.services import song_ratings_mark_dirty_on_commit
 from catalog.selectors.search import song_search_top
-from catalog.services.ratings import song_ratings_mark_dirty_on_commit
 
 # Song fields shown and edited as words instead of Spotify's numbers.
 WORD_CHOICES = {"key": KEY_CHOICES, "mode": MODE_CHOICES}

@@ -227,6 +227,8 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# Celery's consumer, made to survive a broker restart while it holds an unacknowledged task.
+CELERY_WORKER_CONSUMER = "music_discovery.worker_consumer:Consumer"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Time limits stay well below the visibility timeout, so Redis never hands a task that is
 # still running to a second worker.

@@ -19,7 +19,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from catalog.models import Rating
-from catalog.services.ratings import song_ratings_mark_dirty_on_commit
+from catalog.ratings.services import song_ratings_mark_dirty_on_commit
 from users.models import Profile, User
 from users.moods import MOODS
 from users.tokens import RefreshToken, token_user_id

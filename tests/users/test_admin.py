@@ -8,7 +8,7 @@ from django.urls import reverse
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from catalog.services.ratings import rating_submit
+from catalog.ratings.services import rating_submit
 from tests.factories import SongFactory, UserFactory
 from users.models import Profile, User
 from users.moods import MOODS

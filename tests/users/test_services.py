@@ -12,7 +12,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from catalog.services.ratings import rating_submit
+from catalog.ratings.services import rating_submit
 from tests.factories import SongFactory, UserFactory
 from users import selectors, services
 from users.models import Profile, User
