@@ -155,7 +155,7 @@ def test_paged_relevance_order_equals_the_single_query_order(catalog, monkeypatc
     """The API pages a relevance search tier by tier on PostgreSQL when the word list
     expects many matches (forced here with SMALL_RESULT = -1), or ranks it whole; the admin
     and `ordering` use one ranked query. All must give the same order."""
-    monkeypatch.setattr("catalog.selectors.search.SMALL_RESULT", small_result)
+    monkeypatch.setattr("catalog.selectors.search_postgres.SMALL_RESULT", small_result)
     for extra in ("Bad Bad Bad", "Badminton", "Sad Bad", "Bad", "Bad Bad", "Bda"):
         SongFactory(title=extra)
     for query in ("bad", "bda", "love", "b", "space blank", "oddity romance", "blnk", "bad qwxzv"):

@@ -1,0 +1,390 @@
+"""Song search on PostgreSQL: the match conditions, the relevance order, and the bounded
+ranking that pages a search without ranking every match.
+
+Relevance (the same as the SQLite path's): the whole title equal to the query (as typed or
+corrected) first, then titles starting with it (both alphabetically, then by id), then titles
+where every term starts a word, then the rest (substrings, artist-name matches), these two by
+trigram similarity of the title to the corrected query, then the title, then id.
+
+A match has every term (or one of its corrections) in its title or in the name of an artist
+credited on it. Titles are searched with `ILIKE '%word%'`, which the GIN trigram index on
+`title` serves; artist names the same way through `catalog_artist`'s own trigram index.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Iterator
+from functools import reduce
+
+from django.db import connections
+from django.db.models import F, FloatField, Q, QuerySet
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Collate, Lower
+from django.db.models.lookups import Exact
+
+from catalog.models import Song
+from catalog.selectors.lookups import EqualsAnyOf, ILike, Like
+from catalog.selectors.search_text import escape_like
+from catalog.selectors.search_words import ParsedQuery
+
+# Up to this many estimated matches a search is ranked whole, in one statement that also
+# counts them; above it, without other filters, the estimate is the count.
+SMALL_RESULT = 300
+# Each way of finding matches (below) looks at this many songs at most, so that a page of
+# a search costs the same however many songs match it (ranking one costs ~10 us, most of it
+# the trigram similarity: bench/README.md, "Search").
+RANK_AT_MOST = 300
+# Songs of at most this many artists whose name holds the rarest name term are looked at.
+ARTISTS_AT_MOST = 200
+
+_ARTIST_SONGS_SQL = (
+    "SELECT sa.song_id FROM catalog_songartist sa JOIN catalog_artist a ON a.id = sa.artist_id WHERE {}"
+)
+
+
+def prefix_key() -> Collate:
+    return Collate(Lower("title"), "C")
+
+
+def _term_q(variants: list[str], in_artist_names: bool = True) -> Q:
+    """Title contains a variant, or (when some artist's name has one) an artist credited on
+    the song has a name that does.
+
+    The artist side is an uncorrelated `id = ANY(ARRAY(...))`, which PostgreSQL evaluates
+    once and ORs with the title's trigram bitmap; an `IN (subquery)` would force a scan."""
+    patterns = [f"%{escape_like(v)}%" for v in variants]
+    q = reduce(operator.or_, (Q(ILike(F("title"), pattern)) for pattern in patterns))
+    if not in_artist_names:
+        return q
+    artist_songs = _ARTIST_SONGS_SQL.format(" OR ".join("a.name ILIKE %s" for _ in patterns))
+    return q | Q(EqualsAnyOf(F("id"), RawSQL(artist_songs, patterns)))
+
+
+def _term_qs(parsed: ParsedQuery) -> list[Q]:
+    return [_term_q(v, in_names) for v, in_names in zip(parsed.variants, parsed.in_artist_names, strict=True)]
+
+
+def every(queryset: QuerySet[Song], parsed: ParsedQuery) -> QuerySet[Song]:
+    """Songs with every long term (or one of its corrections) in the title or an artist's name."""
+    return queryset.filter(*_term_qs(parsed))
+
+
+def any_term(queryset: QuerySet[Song], parsed: ParsedQuery) -> QuerySet[Song] | None:
+    """Songs with any of the terms; None for a single term, where it is `every`."""
+    if len(parsed.variants) < 2:
+        return None
+    return queryset.filter(reduce(operator.or_, _term_qs(parsed)))
+
+
+def candidates(queryset: QuerySet[Song], parsed: ParsedQuery) -> QuerySet[Song]:
+    """Songs with every term; songs with any of them when no song has all."""
+    matched = every(queryset, parsed)
+    # When the word frequencies promise plenty of songs with every term, skip the check.
+    if len(parsed.variants) == 1 or parsed.estimated_matches() >= 100 or matched.exists():
+        return matched
+    return any_term(queryset, parsed)
+
+
+def relevance_sql(parsed: ParsedQuery, title: str) -> tuple[str, list[str]]:
+    """The relevance tiers as one sort key over the SQL expression `title`, with its
+    parameters: 0 when the whole title equals the query (as typed or corrected), 1 when it
+    starts with it, then 3 - s when every term (or a correction) starts a word of the
+    title and 5 - s for the rest, s being the title's trigram similarity (0 to 1) to the
+    corrected query, so that the closer title comes first within its tier. Callers break
+    ties by the lowercased title, then id.
+
+    Terms and corrections are runs of letters and digits only: nothing in them needs
+    escaping in the word-start regular expressions."""
+    lowered = f"lower({title})"
+    key = f'{lowered} COLLATE "C"'
+    texts = [parsed.text] if parsed.corrected == parsed.text else [parsed.text, parsed.corrected]
+    word_starts = ["(^|[^[:alnum:]])(" + "|".join(v) + ")" for v in parsed.variants]
+    similarity = f"similarity({lowered}, %s)::float8"
+    sql = (
+        f"CASE WHEN {' OR '.join(f'{key} = %s' for _ in texts)} THEN 0"
+        f" WHEN {' OR '.join(f'{key} LIKE %s' for _ in texts)} THEN 1"
+        f" WHEN {' AND '.join(f'{lowered} ~ %s' for _ in word_starts)} THEN 3 - {similarity}"
+        f" ELSE 5 - {similarity} END"
+    )
+    params = [
+        *texts,
+        *(escape_like(t) + "%" for t in texts),
+        *word_starts,
+        parsed.corrected,
+        parsed.corrected,
+    ]
+    return sql, params
+
+
+def exact_q(parsed: ParsedQuery) -> Q:
+    key = prefix_key()
+    q = Q(Exact(key, parsed.text))
+    if parsed.corrected != parsed.text:
+        q |= Q(Exact(key, parsed.corrected))
+    return q
+
+
+def prefix_q(parsed: ParsedQuery) -> Q:
+    key = prefix_key()
+    q = Q(Like(key, escape_like(parsed.text) + "%"))
+    if parsed.corrected != parsed.text:
+        q |= Q(Like(key, escape_like(parsed.corrected) + "%"))
+    return q
+
+
+def ranked(matches: QuerySet[Song], parsed: ParsedQuery) -> QuerySet[Song]:
+    """Matches in relevance order, in one statement that ranks every one of them."""
+    quote = connections[matches.db].ops.quote_name
+    relevance, params = relevance_sql(parsed, f"{quote(Song._meta.db_table)}.{quote('title')}")
+    return (
+        matches.annotate(search_rank=RawSQL(relevance, params, output_field=FloatField()))
+        .alias(search_key=prefix_key())
+        .order_by("search_rank", "search_key", "id")
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Bounded ranking
+# ---------------------------------------------------------------------------------------
+def _title_sql(variants: list[str], title: str) -> tuple[str, list[str]]:
+    patterns = [f"%{escape_like(v)}%" for v in variants]
+    return "(" + " OR ".join(f"{title} ILIKE %s" for _ in patterns) + ")", patterns
+
+
+def _check_sql(parsed: ParsedQuery, terms: list[int], row: str) -> tuple[str, list[str]]:
+    """SQL true when the song `row` (an alias with `id` and `title`) has each of `terms`
+    (indexes into parsed.variants) in its title or an artist's name; evaluated per row."""
+    parts, params = [], []
+    for index in terms:
+        title, patterns = _title_sql(parsed.variants[index], f"{row}.title")
+        if parsed.in_artist_names[index]:
+            names = " OR ".join("a.name ILIKE %s" for _ in patterns)
+            title = (
+                f"({title} OR EXISTS (SELECT 1 FROM catalog_songartist sa JOIN catalog_artist a"
+                f" ON a.id = sa.artist_id WHERE sa.song_id = {row}.id AND ({names})))"
+            )
+            patterns = patterns * 2
+        parts.append(title)
+        params.extend(patterns)
+    return " AND ".join(parts) or "true", params
+
+
+def _ways(
+    queryset: QuerySet[Song], parsed: ParsedQuery, terms: list[int]
+) -> list[tuple[str, list, str, list]]:
+    """The ways of finding songs that have every term of `terms`, each as (SQL of at most
+    RANK_AT_MOST songs `id, title` that an index finds, its parameters, the SQL that checks
+    the rest of the terms on each, its parameters):
+    - titles holding every term: one trigram index scan reads only such rows;
+    - when some term is in artist names: the songs of the artists whose name holds the
+      rarest such term, and, for several terms, the titles holding the rarest term (the
+      others may be in names), each checked for every term."""
+    base = queryset.order_by().values_list("id", "title")
+    ways = []
+    titled = base.filter(
+        *(
+            reduce(operator.or_, (Q(ILike(F("title"), f"%{escape_like(v)}%")) for v in parsed.variants[i]))
+            for i in terms
+        )
+    )
+    sql, params = titled[:RANK_AT_MOST].query.sql_with_params()
+    ways.append((sql, list(params), "true", []))
+    named = [i for i in terms if parsed.in_artist_names[i]]
+    if not named:
+        return ways
+    rarest_name = min(named, key=lambda i: parsed.name_occurrences[i] if parsed.name_occurrences else 0)
+    names, patterns = _title_sql(parsed.variants[rarest_name], "a.name")
+    artists = f"SELECT a.id FROM catalog_artist a WHERE {names} LIMIT {ARTISTS_AT_MOST}"
+    songs = (
+        "SELECT sa.song_id FROM catalog_songartist sa"
+        f" WHERE sa.artist_id = ANY(ARRAY({artists})) LIMIT {RANK_AT_MOST}"
+    )
+    sql, params = base.filter(EqualsAnyOf(F("id"), RawSQL(songs, patterns)))[
+        :RANK_AT_MOST
+    ].query.sql_with_params()
+    check, check_params = _check_sql(parsed, [i for i in terms if i != rarest_name], "x")
+    ways.append((sql, list(params), check, check_params))
+    if len(terms) > 1:
+        occurrences = parsed.occurrences or (0,) * len(parsed.variants)
+        rarest_title = min(terms, key=lambda i: occurrences[i])
+        driven = base.filter(
+            reduce(
+                operator.or_,
+                (Q(ILike(F("title"), f"%{escape_like(v)}%")) for v in parsed.variants[rarest_title]),
+            )
+        )
+        sql, params = driven[:RANK_AT_MOST].query.sql_with_params()
+        check, check_params = _check_sql(parsed, [i for i in terms if i != rarest_title], "x")
+        ways.append((sql, list(params), check, check_params))
+    return ways
+
+
+def ranked_page(
+    queryset: QuerySet[Song],
+    parsed: ParsedQuery,
+    *,
+    any_term: bool = False,
+    exclude_prefixes: bool = False,
+    limit: int | None = None,
+) -> tuple[list[int], int, bool]:
+    """(ids in relevance order, at most `limit` of them; how many matches were ranked;
+    whether every match was) for the songs with every term (any term with `any_term`),
+    without the titles starting with the query with `exclude_prefixes`.
+
+    One statement: each way of finding matches (`_ways`) reads at most RANK_AT_MOST songs
+    through an index, and only those are checked and ranked, so a common word costs no
+    more than a rare one. When a way read as many songs as it may, there may be matches it
+    did not reach: the ranking is then of the matches found, not of all."""
+    groups = [[i] for i in range(len(parsed.variants))] if any_term else [list(range(len(parsed.variants)))]
+    branches, params = [], []
+    for terms in groups:
+        for sql, way_params, check, check_params in _ways(queryset, parsed, terms):
+            branches.append(
+                f"SELECT x.id, x.title, x.cut, {check} AS ok"
+                f" FROM (SELECT y.id, y.title, count(*) OVER () >= {RANK_AT_MOST} AS cut"
+                f" FROM ({sql}) AS y) AS x"
+            )
+            # The check comes first in the text: it is in the SELECT list.
+            params.extend([*check_params, *way_params])
+    relevance, relevance_params = relevance_sql(parsed, "c.title")
+    prefix_filter, prefix_params = "true", []
+    if exclude_prefixes:
+        texts = sorted({parsed.text, parsed.corrected})
+        prefix_filter = " AND ".join('lower(c.title) COLLATE "C" NOT LIKE %s' for _ in texts)
+        prefix_params = [escape_like(t) + "%" for t in texts]
+    sql = (
+        "SELECT c.id, c.ok, count(*) FILTER (WHERE c.ok) OVER (), bool_or(c.cut) OVER () FROM ("
+        "SELECT u.id, u.title, bool_or(u.cut) AS cut, bool_or(u.ok) AS ok FROM ("
+        + " UNION ALL ".join(branches)
+        + f") AS u GROUP BY u.id, u.title) AS c WHERE {prefix_filter}"
+        + f' ORDER BY c.ok DESC, CASE WHEN c.ok THEN {relevance} END, lower(c.title) COLLATE "C", c.id'
+    )
+    params.extend(prefix_params)
+    params.extend(relevance_params)
+    if limit is not None:
+        sql += " LIMIT %s"
+        params.append(max(limit, 1))
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if not rows:
+        return [], 0, True
+    ids = [song_id for song_id, ok, _, _ in rows if ok]
+    return ids[:limit] if limit is not None else ids, int(rows[0][2]), not rows[0][3]
+
+
+def has_match(queryset: QuerySet[Song], parsed: ParsedQuery) -> bool:
+    """Whether one of `_ways` finds a song with every term: the first one found ends it."""
+    branches, params = [], []
+    for sql, way_params, check, check_params in _ways(queryset, parsed, list(range(len(parsed.variants)))):
+        branches.append(f"SELECT 1 FROM ({sql}) AS x WHERE {check}")
+        params.extend([*way_params, *check_params])
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(f"SELECT EXISTS ({' UNION ALL '.join(branches)})", params)
+        return bool(cursor.fetchone()[0])
+
+
+def _first_ids(scan: QuerySet[Song]) -> Callable[[int], list[int]]:
+    return lambda count: list(scan.values_list("id", flat=True)[:count])
+
+
+class RankedSongSearch:
+    """A relevance-ranked search that the paginator can slice without ranking every match.
+
+    A search the word list expects to match at most SMALL_RESULT songs is ranked in one
+    statement, which gives its exact count too when every match was reached. A larger one
+    is fetched tier by tier, each in its own order and only as far as the requested page
+    needs: titles equal to the query (btree), titles starting with it (btree range in index
+    order, so a common word like "love" costs one short index scan), then the remaining
+    matches ranked by `ranked_page`, which only pages past the first two tiers pay for.
+    The order is the same as `song_search`'s, with one bound: past the first two tiers, only
+    the matches that `ranked_page`'s bounded scans reach are ranked."""
+
+    ordered = True
+
+    def __init__(self, queryset: QuerySet[Song], parsed: ParsedQuery) -> None:
+        self.queryset = queryset
+        self.parsed = parsed
+        # Ids of every match in order, when one statement ranked them all.
+        self.complete: list[int] | None = None
+        self.any_term = False
+        self.estimate = parsed.estimated_matches()
+        self.ranked_count: int | None = None
+        several = len(parsed.variants) > 1
+        if self.estimate <= SMALL_RESULT:
+            ids, self.ranked_count, whole = ranked_page(queryset, parsed)
+            if not ids and several:
+                self.any_term, self.estimate = True, parsed.estimated_any()
+                ids, self.ranked_count, whole = ranked_page(queryset, parsed, any_term=True)
+            if whole:
+                self.complete = ids
+        elif several and not has_match(queryset, parsed):
+            self.any_term, self.estimate = True, parsed.estimated_any()
+
+    def count(self) -> int:
+        return self.count_bounded()[0]
+
+    def count_bounded(self) -> tuple[int, bool]:
+        """Counting a common word's matches costs more than the page itself (tens of
+        thousands of rows to recheck): the word list's estimate is the count unless one
+        statement ranked every match."""
+        if self.complete is not None:
+            return len(self.complete), True
+        return max(int(self.estimate), self.ranked_count or 0), False
+
+    def _tiers(self) -> Iterator[Callable[[int], list[int]]]:
+        """Each tier as a function of how many ids it should give at most, built only when
+        the page reaches it.
+
+        Without a correction, titles equal to the query and titles starting with it are one
+        scan of the prefix range: the equal ones sort first in it. With a correction there
+        are two exact values and two prefixes; an OR of them would make PostgreSQL walk the
+        whole index in order, so each gets its own scan, in key order (a prefix that extends
+        another adds nothing to it, and disjoint prefixes are ordered ranges)."""
+        key = prefix_key()
+        texts = sorted({self.parsed.text, self.parsed.corrected})
+        if len(texts) == 1:
+            yield _first_ids(
+                self.queryset.filter(Like(key, escape_like(texts[0]) + "%"))
+                .alias(search_key=key)
+                .order_by("search_key", "id")
+            )
+        else:
+            for text in texts:
+                yield _first_ids(self.queryset.filter(Exact(key, text)).order_by("id"))
+            for prefix in texts:
+                if any(prefix != other and prefix.startswith(other) for other in texts):
+                    continue
+                yield _first_ids(
+                    self.queryset.filter(Like(key, escape_like(prefix) + "%"))
+                    .exclude(exact_q(self.parsed))
+                    .alias(search_key=key)
+                    .order_by("search_key", "id")
+                )
+        yield lambda count: ranked_page(
+            self.queryset, self.parsed, any_term=self.any_term, exclude_prefixes=True, limit=count
+        )[0]
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def ranked_ids(self, start: int, stop: int) -> list[int]:
+        """Ids of the matches from `start` to `stop` in relevance order."""
+        if self.complete is not None:
+            return self.complete[start:stop]
+        ids: list[int] = []
+        for tier in self._tiers():
+            if len(ids) >= stop:
+                break
+            ids.extend(tier(stop - len(ids)))
+        return ids[start:stop]
+
+    def __getitem__(self, index: slice) -> list[Song]:
+        if not isinstance(index, slice):
+            raise TypeError("RankedSongSearch only supports slices")
+        start = index.start or 0
+        stop = index.stop if index.stop is not None else start + RANK_AT_MOST
+        ids = self.ranked_ids(start, stop)
+        songs = {song.pk: song for song in self.queryset.filter(pk__in=ids).order_by()}
+        return [songs[song_id] for song_id in ids if song_id in songs]
