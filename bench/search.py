@@ -441,15 +441,21 @@ def main() -> int:
         search_params = [{"search": term} for _, term in terms]
         for params in search_params[:20]:  # warm-up
             timed_get(port, unique_path(params))
-        runs = [
-            [timed_get(port, unique_path(params)) for params in search_params] for _ in range(args.repeat)
-        ]
         print("\n## search= through Gunicorn (3 sync workers), 1 client, uncached\n")
-        for number, single in enumerate(runs, 1):
-            print(f"Run {number} of {len(runs)}:\n")
+        for number in range(1, args.repeat + 1):
+            single = [timed_get(port, unique_path(params)) for params in search_params]
+            # The floor of the same minutes: a request that does no work, and a song list
+            # page without a search (Django, DRF, serializer, two queries).
+            health = [timed_get(port, "/healthz") for _ in range(args.per_kind)]
+            plain = [timed_get(port, unique_path({"page": 1 + i % 50})) for i in range(args.per_kind)]
+            load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+            print(f"Run {number} of {args.repeat} (load average {load}):\n")
             print("| query kind | p50 ms | p95 ms | slowest ms |")
             print("|---|---|---|---|")
             print("\n".join(per_kind_table(terms, single)))
+            for label, values in (("/healthz", health), ("songs page, no search", plain)):
+                spread = f"{pct(values, 50):.1f} | {pct(values, 95):.1f} | {max(values):.1f}"
+                print(f"| {label} ({len(values)}) | {spread} |")
             print()
         print("load average after the sequential runs: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from functools import reduce
 
 from django.db import connections
@@ -35,7 +36,10 @@ SMALL_RESULT = 300
 # a search costs the same however many songs match it (ranking one costs ~10 us, most of it
 # the trigram similarity: bench/README.md, "Search").
 RANK_AT_MOST = 300
-# Songs of at most this many artists whose name holds the rarest name term are looked at.
+# The mixed ways (terms split between a title and artist names) read at most this many
+# songs each: they check every song term by term.
+MIXED_AT_MOST = 100
+# Songs of at most this many artists whose name holds the terms are looked at.
 ARTISTS_AT_MOST = 200
 
 _ARTIST_SONGS_SQL = (
@@ -152,17 +156,23 @@ def _title_sql(variants: list[str], title: str) -> tuple[str, list[str]]:
     return "(" + " OR ".join(f"{title} ILIKE %s" for _ in patterns) + ")", patterns
 
 
-def _check_sql(parsed: ParsedQuery, terms: list[int], row: str) -> tuple[str, list[str]]:
+def _check_sql(
+    parsed: ParsedQuery, terms: list[int], row: str, *, names: bool = True
+) -> tuple[str, list[str]]:
     """SQL true when the song `row` (an alias with `id` and `title`) has each of `terms`
-    (indexes into parsed.variants) in its title or an artist's name; evaluated per row."""
+    (indexes into parsed.variants) in its title, or (with `names`) in a credited artist's
+    name; evaluated per row."""
     parts, params = [], []
     for index in terms:
         title, patterns = _title_sql(parsed.variants[index], f"{row}.title")
-        if parsed.in_artist_names[index]:
-            names = " OR ".join("a.name ILIKE %s" for _ in patterns)
+        if names and parsed.in_artist_names[index]:
+            # OFFSET 0 keeps the check per row: PostgreSQL would otherwise be free to
+            # compute the songs of every artist whose name holds the word (thousands for a
+            # common one) once and hash them, on an estimate of a few dozen.
+            name_sql = " OR ".join("a.name ILIKE %s" for _ in patterns)
             title = (
                 f"({title} OR EXISTS (SELECT 1 FROM catalog_songartist sa JOIN catalog_artist a"
-                f" ON a.id = sa.artist_id WHERE sa.song_id = {row}.id AND ({names})))"
+                f" ON a.id = sa.artist_id WHERE sa.song_id = {row}.id AND ({name_sql}) OFFSET 0))"
             )
             patterns = patterns * 2
         parts.append(title)
@@ -170,54 +180,80 @@ def _check_sql(parsed: ParsedQuery, terms: list[int], row: str) -> tuple[str, li
     return " AND ".join(parts) or "true", params
 
 
-def _ways(
-    queryset: QuerySet[Song], parsed: ParsedQuery, terms: list[int]
-) -> list[tuple[str, list, str, list]]:
+def _title_any_q(variants: list[str]) -> Q:
+    return reduce(operator.or_, (Q(ILike(F("title"), f"%{escape_like(v)}%")) for v in variants))
+
+
+def _songs_of_artists(base: QuerySet, parsed: ParsedQuery, terms: list[int], bound: int) -> tuple[str, list]:
+    """SQL of at most `bound` songs credited to (at most ARTISTS_AT_MOST) artists whose
+    name holds every term of `terms`: one trigram scan of the names, then the credits'
+    artist index and the songs' primary key."""
+    conditions, patterns = [], []
+    for i in terms:
+        sql, term_patterns = _title_sql(parsed.variants[i], "a.name")
+        conditions.append(sql)
+        patterns.extend(term_patterns)
+    artists = f"SELECT a.id FROM catalog_artist a WHERE {' AND '.join(conditions)} LIMIT {ARTISTS_AT_MOST}"
+    credits = "SELECT sa.song_id FROM catalog_songartist sa"
+    songs = f"{credits} WHERE sa.artist_id = ANY(ARRAY({artists})) LIMIT {bound}"
+    sql, params = base.filter(EqualsAnyOf(F("id"), RawSQL(songs, patterns)))[:bound].query.sql_with_params()
+    return sql, list(params)
+
+
+Way = tuple[str, list, str, list, int]
+
+
+def _ways(queryset: QuerySet[Song], parsed: ParsedQuery, terms: list[int]) -> list[Way]:
     """The ways of finding songs that have every term of `terms`, each as (SQL of at most
-    RANK_AT_MOST songs `id, title` that an index finds, its parameters, the SQL that checks
-    the rest of the terms on each, its parameters):
+    `bound` songs `id, title` that indexes find, its parameters, the SQL that checks the
+    rest of the terms on each of them, its parameters, `bound`):
     - titles holding every term: one trigram index scan reads only such rows;
-    - when some term is in artist names: the songs of the artists whose name holds the
-      rarest such term, and, for several terms, the titles holding the rarest term (the
-      others may be in names), each checked for every term."""
+    - when some terms are in artist names: the songs of the artists whose name holds all
+      of those, whose titles must hold the others (an artist's name typed, or a title's
+      words and an artist's name);
+    - for several terms of which some are in names, the mixed cases, at most
+      MIXED_AT_MOST songs each, checked term by term (title or a credited artist's name):
+      the songs of the artists whose name holds the rarest name term, and the titles
+      holding the rarest title term."""
     base = queryset.order_by().values_list("id", "title")
-    ways = []
-    titled = base.filter(
-        *(
-            reduce(operator.or_, (Q(ILike(F("title"), f"%{escape_like(v)}%")) for v in parsed.variants[i]))
-            for i in terms
-        )
-    )
+    titled = base.filter(*(_title_any_q(parsed.variants[i]) for i in terms))
     sql, params = titled[:RANK_AT_MOST].query.sql_with_params()
-    ways.append((sql, list(params), "true", []))
+    ways: list[Way] = [(sql, list(params), "true", [], RANK_AT_MOST)]
     named = [i for i in terms if parsed.in_artist_names[i]]
     if not named:
         return ways
-    rarest_name = min(named, key=lambda i: parsed.name_occurrences[i] if parsed.name_occurrences else 0)
-    names, patterns = _title_sql(parsed.variants[rarest_name], "a.name")
-    artists = f"SELECT a.id FROM catalog_artist a WHERE {names} LIMIT {ARTISTS_AT_MOST}"
-    songs = (
-        "SELECT sa.song_id FROM catalog_songartist sa"
-        f" WHERE sa.artist_id = ANY(ARRAY({artists})) LIMIT {RANK_AT_MOST}"
-    )
-    sql, params = base.filter(EqualsAnyOf(F("id"), RawSQL(songs, patterns)))[
-        :RANK_AT_MOST
-    ].query.sql_with_params()
-    check, check_params = _check_sql(parsed, [i for i in terms if i != rarest_name], "x")
-    ways.append((sql, list(params), check, check_params))
-    if len(terms) > 1:
-        occurrences = parsed.occurrences or (0,) * len(parsed.variants)
-        rarest_title = min(terms, key=lambda i: occurrences[i])
-        driven = base.filter(
-            reduce(
-                operator.or_,
-                (Q(ILike(F("title"), f"%{escape_like(v)}%")) for v in parsed.variants[rarest_title]),
-            )
-        )
-        sql, params = driven[:RANK_AT_MOST].query.sql_with_params()
+    others = [i for i in terms if i not in named]
+    sql, params = _songs_of_artists(base, parsed, named, RANK_AT_MOST)
+    check, check_params = _check_sql(parsed, others, "x", names=False)
+    ways.append((sql, params, check, check_params, RANK_AT_MOST))
+    if len(terms) < 2:
+        return ways
+    name_counts = parsed.name_occurrences or (1,) * len(parsed.variants)
+    rarest_name = min(named, key=lambda i: name_counts[i])
+    if len(named) > 1:
+        sql, params = _songs_of_artists(base, parsed, [rarest_name], MIXED_AT_MOST)
+        check, check_params = _check_sql(parsed, [i for i in terms if i != rarest_name], "x")
+        ways.append((sql, params, check, check_params, MIXED_AT_MOST))
+    title_counts = parsed.occurrences or (1,) * len(parsed.variants)
+    in_titles = [i for i in terms if title_counts[i] > 0]
+    if in_titles:
+        rarest_title = min(in_titles, key=lambda i: title_counts[i])
+        sql, params = base.filter(_title_any_q(parsed.variants[rarest_title]))[
+            :MIXED_AT_MOST
+        ].query.sql_with_params()
         check, check_params = _check_sql(parsed, [i for i in terms if i != rarest_title], "x")
-        ways.append((sql, list(params), check, check_params))
+        ways.append((sql, list(params), check, check_params, MIXED_AT_MOST))
     return ways
+
+
+@dataclass(frozen=True)
+class Ranking:
+    # Matches in relevance order, and those of them past the exact and prefix tiers.
+    ids: list[int]
+    past_prefixes: list[int]
+    # How many matches were ranked, and whether they are every match there is.
+    ranked: int
+    whole: bool
 
 
 def ranked_page(
@@ -227,41 +263,39 @@ def ranked_page(
     any_term: bool = False,
     exclude_prefixes: bool = False,
     limit: int | None = None,
-) -> tuple[list[int], int, bool]:
-    """(ids in relevance order, at most `limit` of them; how many matches were ranked;
-    whether every match was) for the songs with every term (any term with `any_term`),
-    without the titles starting with the query with `exclude_prefixes`.
+) -> Ranking:
+    """The songs with every term (any term with `any_term`) in relevance order, at most
+    `limit` of them, without the titles starting with the query with `exclude_prefixes`.
 
     One statement: each way of finding matches (`_ways`) reads at most RANK_AT_MOST songs
     through an index, and only those are checked and ranked, so a common word costs no
     more than a rare one. When a way read as many songs as it may, there may be matches it
     did not reach: the ranking is then of the matches found, not of all."""
     groups = [[i] for i in range(len(parsed.variants))] if any_term else [list(range(len(parsed.variants)))]
+    if exclude_prefixes:
+        # Before the bounds: the songs read are then all past the prefix tiers.
+        queryset = queryset.exclude(prefix_q(parsed))
     branches, params = [], []
     for terms in groups:
-        for sql, way_params, check, check_params in _ways(queryset, parsed, terms):
+        for sql, way_params, check, check_params, bound in _ways(queryset, parsed, terms):
             branches.append(
                 f"SELECT x.id, x.title, x.cut, {check} AS ok"
-                f" FROM (SELECT y.id, y.title, count(*) OVER () >= {RANK_AT_MOST} AS cut"
+                f" FROM (SELECT y.id, y.title, count(*) OVER () >= {bound} AS cut"
                 f" FROM ({sql}) AS y) AS x"
             )
             # The check comes first in the text: it is in the SELECT list.
             params.extend([*check_params, *way_params])
     relevance, relevance_params = relevance_sql(parsed, "c.title")
-    prefix_filter, prefix_params = "true", []
-    if exclude_prefixes:
-        texts = sorted({parsed.text, parsed.corrected})
-        prefix_filter = " AND ".join('lower(c.title) COLLATE "C" NOT LIKE %s' for _ in texts)
-        prefix_params = [escape_like(t) + "%" for t in texts]
     sql = (
-        "SELECT c.id, c.ok, count(*) FILTER (WHERE c.ok) OVER (), bool_or(c.cut) OVER () FROM ("
+        "SELECT c.id, c.ok, count(*) FILTER (WHERE c.ok) OVER (), bool_or(c.cut) OVER (),"
+        f" CASE WHEN c.ok THEN {relevance} END AS relevance FROM ("
         "SELECT u.id, u.title, bool_or(u.cut) AS cut, bool_or(u.ok) AS ok FROM ("
         + " UNION ALL ".join(branches)
-        + f") AS u GROUP BY u.id, u.title) AS c WHERE {prefix_filter}"
-        + f' ORDER BY c.ok DESC, CASE WHEN c.ok THEN {relevance} END, lower(c.title) COLLATE "C", c.id'
+        + ") AS u GROUP BY u.id, u.title) AS c"
+        + ' ORDER BY c.ok DESC, relevance, lower(c.title) COLLATE "C", c.id'
     )
-    params.extend(prefix_params)
-    params.extend(relevance_params)
+    # The relevance comes first in the text.
+    params = [*relevance_params, *params]
     if limit is not None:
         sql += " LIMIT %s"
         params.append(max(limit, 1))
@@ -269,15 +303,20 @@ def ranked_page(
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     if not rows:
-        return [], 0, True
-    ids = [song_id for song_id, ok, _, _ in rows if ok]
-    return ids[:limit] if limit is not None else ids, int(rows[0][2]), not rows[0][3]
+        return Ranking([], [], 0, True)
+    matches = [(song_id, relevance) for song_id, ok, _, _, relevance in rows if ok]
+    return Ranking(
+        ids=[song_id for song_id, _ in matches],
+        past_prefixes=[song_id for song_id, relevance in matches if relevance >= 2],
+        ranked=int(rows[0][2]),
+        whole=not rows[0][3],
+    )
 
 
 def has_match(queryset: QuerySet[Song], parsed: ParsedQuery) -> bool:
     """Whether one of `_ways` finds a song with every term: the first one found ends it."""
     branches, params = [], []
-    for sql, way_params, check, check_params in _ways(queryset, parsed, list(range(len(parsed.variants)))):
+    for sql, way_params, check, check_params, _ in _ways(queryset, parsed, list(range(len(parsed.variants)))):
         branches.append(f"SELECT 1 FROM ({sql}) AS x WHERE {check}")
         params.extend([*way_params, *check_params])
     with connections[queryset.db].cursor() as cursor:
@@ -308,17 +347,24 @@ class RankedSongSearch:
         self.parsed = parsed
         # Ids of every match in order, when one statement ranked them all.
         self.complete: list[int] | None = None
+        # Past the prefix tiers, the bounded ranking, once made.
+        self.rest: list[int] | None = None
         self.any_term = False
         self.estimate = parsed.estimated_matches()
-        self.ranked_count: int | None = None
+        self.ranked_count = 0
         several = len(parsed.variants) > 1
         if self.estimate <= SMALL_RESULT:
-            ids, self.ranked_count, whole = ranked_page(queryset, parsed)
-            if not ids and several:
+            ranking = ranked_page(queryset, parsed)
+            if not ranking.ids and several:
                 self.any_term, self.estimate = True, parsed.estimated_any()
-                ids, self.ranked_count, whole = ranked_page(queryset, parsed, any_term=True)
-            if whole:
-                self.complete = ids
+                ranking = ranked_page(queryset, parsed, any_term=True)
+            self.ranked_count = ranking.ranked
+            if ranking.whole:
+                self.complete = ranking.ids
+            else:
+                # More matches than the bounded ways read: the prefix tiers come from their
+                # own index scans, the rest from this ranking.
+                self.rest = ranking.past_prefixes
         elif several and not has_match(queryset, parsed):
             self.any_term, self.estimate = True, parsed.estimated_any()
 
@@ -331,7 +377,7 @@ class RankedSongSearch:
         statement ranked every match."""
         if self.complete is not None:
             return len(self.complete), True
-        return max(int(self.estimate), self.ranked_count or 0), False
+        return max(int(self.estimate), self.ranked_count), False
 
     def _tiers(self) -> Iterator[Callable[[int], list[int]]]:
         """Each tier as a function of how many ids it should give at most, built only when
@@ -362,9 +408,16 @@ class RankedSongSearch:
                     .alias(search_key=key)
                     .order_by("search_key", "id")
                 )
-        yield lambda count: ranked_page(
-            self.queryset, self.parsed, any_term=self.any_term, exclude_prefixes=True, limit=count
-        )[0]
+        if self.rest is not None:
+            yield lambda count: self.rest[:count]
+        else:
+            yield (
+                lambda count: (
+                    ranked_page(
+                        self.queryset, self.parsed, any_term=self.any_term, exclude_prefixes=True, limit=count
+                    ).ids
+                )
+            )
 
     def __len__(self) -> int:
         return self.count()

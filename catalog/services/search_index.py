@@ -58,7 +58,7 @@ def search_index_refresh(*, rebuild: bool = False, using: str = "default") -> No
                 )
         for index in _TRIGRAM_INDEXES:
             cursor.execute(
-                "SELECT gin_clean_pending_list(c.oid) FROM pg_class c WHERE c.relname = %s AND c.relkind = 'i'",
+                "SELECT gin_clean_pending_list(oid) FROM pg_class WHERE relname = %s AND relkind = 'i'",
                 [index],
             )
         for table in ("catalog_searchword", "catalog_artistword", "catalog_song", "catalog_artist"):

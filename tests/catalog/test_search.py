@@ -251,3 +251,60 @@ def test_refresh_is_harmless_everywhere(catalog):
 
     search_index_refresh()
     assert Song.objects.count() == len(CATALOG)
+
+
+def test_a_typo_is_corrected_to_the_words_one_edit_away(api_client, catalog):
+    SongFactory(title="Lights Out")
+    # "lihgts": two letters swapped; "lights" is one edit away, "blinding" is not.
+    assert search(api_client, "lihgts") == ["Lights Out", "Blinding Lights"]
+
+
+def test_a_fragment_inside_words_still_finds_them(api_client, catalog):
+    for title in ("Struggling", "Juggling Act", "Going Home"):
+        SongFactory(title=title)
+    # No word starts with "ggling": it is kept as typed, and words holding it match.
+    assert set(search(api_client, "ggling")) >= {"Struggling", "Juggling Act"}
+
+
+def test_corrections_are_never_words_under_three_letters(catalog):
+    from catalog.selectors.search_text import one_edit
+
+    assert "lights" in one_edit("lihgts")
+    assert all(len(edit) >= 3 for edit in one_edit("abc"))
+    assert one_edit("x" * 30) == []
+
+
+def test_an_artist_typo_in_a_two_word_name(api_client, catalog):
+    SongArtistFactory(song=catalog["Believer"], artist=ArtistFactory(name="Imagine Dragons"))
+    SongArtistFactory(song=catalog["Bad Boy"], artist=ArtistFactory(name="Dragon Force"))
+    assert search(api_client, "imagine dragns") == ["Believer"]
+    assert search(api_client, "dragons")[0] == "Believer"
+
+
+def test_title_and_artist_terms_together_with_a_common_name_word(api_client, catalog):
+    # "the" is in many names; "oddity" only in a title: the song with both comes first.
+    for name in ("The Band", "The Others", "Them"):
+        SongArtistFactory(song=SongFactory(title=f"Song by {name}"), artist=ArtistFactory(name=name))
+    SongArtistFactory(song=catalog["Space Oddity"], artist=ArtistFactory(name="The Spiders"))
+    assert search(api_client, "oddity the") == ["Space Oddity"]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("small_result", [-1, 300])
+def test_many_matches_are_not_all_ranked_and_the_best_still_come_first(catalog, monkeypatch, small_result):
+    """With every way of finding matches bounded to 2 songs, the exact and prefix titles
+    still come first (their own btree scans), and the rest is ranked from what was read:
+    read past the prefix titles (-1: more matches expected than are ranked at once), or
+    among the first ones read (300: the one ranking made found more than it could read)."""
+    monkeypatch.setattr("catalog.selectors.search_postgres.RANK_AT_MOST", 2)
+    monkeypatch.setattr("catalog.selectors.search_postgres.SMALL_RESULT", small_result)
+    for title in ("My Love", "Your Love", "Our Love", "Their Love", "Love", "Love Me"):
+        SongFactory(title=title)
+    ranked = song_search_ranked(song_list(), "love")
+    assert isinstance(ranked, RankedSongSearch) and ranked.complete is None
+    page = [song.title for song in ranked[0:4]]
+    assert page[:4] == ["Love", "Love Me", "Love Story", "Lovely Day"]
+    # 4 titles start with "love", 5 hold it further on: at most 2 of those are ranked.
+    rest = ranked[0:20][4:]
+    assert len(rest) == 2 if small_result < 0 else len(rest) <= 2
+    assert all("love" in song.title.lower() for song in rest)
