@@ -7,8 +7,10 @@ where every term starts a word, then the rest (substrings, artist-name matches),
 trigram similarity of the title to the corrected query, then the title, then id.
 
 A match has every term (or one of its corrections) in its title or in the name of an artist
-credited on it. Titles are searched with `ILIKE '%word%'`, which the GIN trigram index on
-`title` serves; artist names the same way through `catalog_artist`'s own trigram index.
+credited on it: all in the title, or those in names all in one artist's name and the rest in
+the title, or, only when no song matches either way, split between the title and several
+names. Titles are searched with `ILIKE '%word%'`, which the GIN trigram index on `title`
+serves; artist names the same way through `catalog_artist`'s own trigram index.
 """
 
 from __future__ import annotations
@@ -203,7 +205,9 @@ def _songs_of_artists(base: QuerySet, parsed: ParsedQuery, terms: list[int], bou
 Way = tuple[str, list, str, list, int]
 
 
-def _ways(queryset: QuerySet[Song], parsed: ParsedQuery, terms: list[int]) -> list[Way]:
+def _ways(
+    queryset: QuerySet[Song], parsed: ParsedQuery, terms: list[int], *, mixed: bool = False
+) -> list[Way]:
     """The ways of finding songs that have every term of `terms`, each as (SQL of at most
     `bound` songs `id, title` that indexes find, its parameters, the SQL that checks the
     rest of the terms on each of them, its parameters, `bound`):
@@ -211,25 +215,29 @@ def _ways(queryset: QuerySet[Song], parsed: ParsedQuery, terms: list[int]) -> li
     - when some terms are in artist names: the songs of the artists whose name holds all
       of those, whose titles must hold the others (an artist's name typed, or a title's
       words and an artist's name);
-    - for several terms of which some are in names, the mixed cases, at most
-      MIXED_AT_MOST songs each, checked term by term (title or a credited artist's name):
-      the songs of the artists whose name holds the rarest name term, and the titles
-      holding the rarest title term."""
+    - with `mixed`, for several terms of which some are in names, the songs whose terms
+      are split between the title and the names otherwise, at most MIXED_AT_MOST songs
+      each, checked term by term (title or a credited artist's name): the songs of the
+      artists whose name holds the rarest name term, and the titles holding the rarest
+      title term. Without `mixed`, none: `[]` when there would be no mixed way."""
     base = queryset.order_by().values_list("id", "title")
     titled = base.filter(*(_title_any_q(parsed.variants[i]) for i in terms))
     sql, params = titled[:RANK_AT_MOST].query.sql_with_params()
     ways: list[Way] = [(sql, list(params), "true", [], RANK_AT_MOST)]
     named = [i for i in terms if parsed.in_artist_names[i]]
     if not named:
-        return ways
+        return [] if mixed else ways
     others = [i for i in terms if i not in named]
     sql, params = _songs_of_artists(base, parsed, named, RANK_AT_MOST)
     check, check_params = _check_sql(parsed, others, "x", names=False)
     ways.append((sql, params, check, check_params, RANK_AT_MOST))
     if len(terms) < 2:
+        return [] if mixed else ways
+    if not mixed:
         return ways
     name_counts = parsed.name_occurrences or (1,) * len(parsed.variants)
     rarest_name = min(named, key=lambda i: name_counts[i])
+    ways = []
     if len(named) > 1:
         sql, params = _songs_of_artists(base, parsed, [rarest_name], MIXED_AT_MOST)
         check, check_params = _check_sql(parsed, [i for i in terms if i != rarest_name], "x")
@@ -275,16 +283,30 @@ def ranked_page(
     if exclude_prefixes:
         # Before the bounds: the songs read are then all past the prefix tiers.
         queryset = queryset.exclude(prefix_q(parsed))
+    ranking = _rank(
+        queryset, parsed, [way for terms in groups for way in _ways(queryset, parsed, terms)], limit
+    )
+    if ranking.ids:
+        return ranking
+    # Terms split between a title and artist names are looked for only when no song has
+    # them all in its title or in one artist's name.
+    mixed = [way for terms in groups for way in _ways(queryset, parsed, terms, mixed=True)]
+    if not mixed:
+        return ranking
+    found = _rank(queryset, parsed, mixed, limit)
+    return Ranking(found.ids, found.past_prefixes, found.ranked, found.whole and ranking.whole)
+
+
+def _rank(queryset: QuerySet[Song], parsed: ParsedQuery, ways: list[Way], limit: int | None) -> Ranking:
     branches, params = [], []
-    for terms in groups:
-        for sql, way_params, check, check_params, bound in _ways(queryset, parsed, terms):
-            branches.append(
-                f"SELECT x.id, x.title, x.cut, {check} AS ok"
-                f" FROM (SELECT y.id, y.title, count(*) OVER () >= {bound} AS cut"
-                f" FROM ({sql}) AS y) AS x"
-            )
-            # The check comes first in the text: it is in the SELECT list.
-            params.extend([*check_params, *way_params])
+    for sql, way_params, check, check_params, bound in ways:
+        branches.append(
+            f"SELECT x.id, x.title, x.cut, {check} AS ok"
+            f" FROM (SELECT y.id, y.title, count(*) OVER () >= {bound} AS cut"
+            f" FROM ({sql}) AS y) AS x"
+        )
+        # The check comes first in the text: it is in the SELECT list.
+        params.extend([*check_params, *way_params])
     relevance, relevance_params = relevance_sql(parsed, "c.title")
     sql = (
         "SELECT c.id, c.ok, count(*) FILTER (WHERE c.ok) OVER (), bool_or(c.cut) OVER (),"
@@ -316,7 +338,11 @@ def ranked_page(
 def has_match(queryset: QuerySet[Song], parsed: ParsedQuery) -> bool:
     """Whether one of `_ways` finds a song with every term: the first one found ends it."""
     branches, params = [], []
-    for sql, way_params, check, check_params, _ in _ways(queryset, parsed, list(range(len(parsed.variants)))):
+    terms = list(range(len(parsed.variants)))
+    for sql, way_params, check, check_params, _ in [
+        *_ways(queryset, parsed, terms),
+        *_ways(queryset, parsed, terms, mixed=True),
+    ]:
         branches.append(f"SELECT 1 FROM ({sql}) AS x WHERE {check}")
         params.extend([*way_params, *check_params])
     with connections[queryset.db].cursor() as cursor:

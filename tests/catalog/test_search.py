@@ -305,6 +305,16 @@ def test_many_matches_are_not_all_ranked_and_the_best_still_come_first(catalog, 
     page = [song.title for song in ranked[0:4]]
     assert page[:4] == ["Love", "Love Me", "Love Story", "Lovely Day"]
     # 4 titles start with "love", 5 hold it further on: at most 2 of those are ranked.
-    rest = ranked[0:20][4:]
+    whole_page = ranked[0:20]
+    assert len({song.pk for song in whole_page}) == len(whole_page)
+    rest = whole_page[4:]
     assert len(rest) == 2 if small_result < 0 else len(rest) <= 2
     assert all("love" in song.title.lower() for song in rest)
+
+
+def test_terms_split_between_a_title_and_artist_names_that_hold_both(api_client, catalog):
+    # "shape" is in a title and a name, "sheeran" in names only, and no name holds both.
+    SongArtistFactory(song=catalog["Shape of You"], artist=ArtistFactory(name="Ed Sheeran"))
+    SongArtistFactory(song=catalog["Bad Boy"], artist=ArtistFactory(name="Shape Shifters"))
+    assert search(api_client, "shape sheeran") == ["Shape of You"]
+    assert search(api_client, "sheeran shape") == ["Shape of You"]
