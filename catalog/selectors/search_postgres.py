@@ -16,7 +16,6 @@ serves; artist names the same way through `catalog_artist`'s own trigram index.
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import reduce
 
@@ -350,10 +349,6 @@ def has_match(queryset: QuerySet[Song], parsed: ParsedQuery) -> bool:
         return bool(cursor.fetchone()[0])
 
 
-def _first_ids(scan: QuerySet[Song]) -> Callable[[int], list[int]]:
-    return lambda count: list(scan.values_list("id", flat=True)[:count])
-
-
 class RankedSongSearch:
     """A relevance-ranked search that the paginator can slice without ranking every match.
 
@@ -405,9 +400,8 @@ class RankedSongSearch:
             return len(self.complete), True
         return max(int(self.estimate), self.ranked_count), False
 
-    def _tiers(self) -> Iterator[Callable[[int], list[int]]]:
-        """Each tier as a function of how many ids it should give at most, built only when
-        the page reaches it.
+    def _prefix_scans(self) -> list[QuerySet[Song]]:
+        """The exact and prefix tiers, each an index-ordered scan of song ids.
 
         Without a correction, titles equal to the query and titles starting with it are one
         scan of the prefix range: the equal ones sort first in it. With a correction there
@@ -417,33 +411,39 @@ class RankedSongSearch:
         key = prefix_key()
         texts = sorted({self.parsed.text, self.parsed.corrected})
         if len(texts) == 1:
-            yield _first_ids(
-                self.queryset.filter(Like(key, escape_like(texts[0]) + "%"))
+            scans = [self.queryset.filter(Like(key, escape_like(texts[0]) + "%")).alias(search_key=key)]
+            return [scans[0].order_by("search_key", "id")]
+        scans = [self.queryset.filter(Exact(key, text)).order_by("id") for text in texts]
+        for prefix in texts:
+            if any(prefix != other and prefix.startswith(other) for other in texts):
+                continue
+            scans.append(
+                self.queryset.filter(Like(key, escape_like(prefix) + "%"))
+                .exclude(exact_q(self.parsed))
                 .alias(search_key=key)
                 .order_by("search_key", "id")
             )
-        else:
-            for text in texts:
-                yield _first_ids(self.queryset.filter(Exact(key, text)).order_by("id"))
-            for prefix in texts:
-                if any(prefix != other and prefix.startswith(other) for other in texts):
-                    continue
-                yield _first_ids(
-                    self.queryset.filter(Like(key, escape_like(prefix) + "%"))
-                    .exclude(exact_q(self.parsed))
-                    .alias(search_key=key)
-                    .order_by("search_key", "id")
-                )
+        return scans
+
+    def _prefix_ids(self, count: int) -> list[int]:
+        """The first `count` ids of the exact and prefix tiers, in one round trip: each
+        scan as an array, which keeps the scan's order."""
+        parts, params = [], []
+        for scan in self._prefix_scans():
+            sql, scan_params = scan.values_list("id", flat=True)[:count].query.sql_with_params()
+            parts.append(f"ARRAY({sql})")
+            params.extend(scan_params)
+        with connections[self.queryset.db].cursor() as cursor:
+            cursor.execute(f"SELECT {', '.join(parts)}", params)
+            return [song_id for tier in cursor.fetchone() for song_id in tier][:count]
+
+    def _rest_ids(self, count: int) -> list[int]:
+        """The matches past the prefix tiers, best first."""
         if self.rest is not None:
-            yield lambda count: self.rest[:count]
-        else:
-            yield (
-                lambda count: (
-                    ranked_page(
-                        self.queryset, self.parsed, any_term=self.any_term, exclude_prefixes=True, limit=count
-                    ).ids
-                )
-            )
+            return self.rest[:count]
+        return ranked_page(
+            self.queryset, self.parsed, any_term=self.any_term, exclude_prefixes=True, limit=count
+        ).ids
 
     def __len__(self) -> int:
         return self.count()
@@ -452,11 +452,9 @@ class RankedSongSearch:
         """Ids of the matches from `start` to `stop` in relevance order."""
         if self.complete is not None:
             return self.complete[start:stop]
-        ids: list[int] = []
-        for tier in self._tiers():
-            if len(ids) >= stop:
-                break
-            ids.extend(tier(stop - len(ids)))
+        ids = self._prefix_ids(stop)
+        if len(ids) < stop:
+            ids.extend(self._rest_ids(stop - len(ids)))
         return ids[start:stop]
 
     def __getitem__(self, index: slice) -> list[Song]:
