@@ -64,7 +64,8 @@ class Song(models.Model):
 
     # COLLATE "C" on PostgreSQL (migration 0006): keep it if this field is ever altered.
     spotify_id = models.CharField(max_length=64, unique=True)
-    title = models.CharField(max_length=500)
+    # Real titles run past 500 characters (the Spotify tracks dataset has one of 511).
+    title = models.CharField(max_length=1000)
     artists = models.ManyToManyField(Artist, through="SongArtist", related_name="songs", blank=True)
     genres = models.ManyToManyField(Genre, related_name="songs", blank=True)
     # What a source may not give (the playlist format has none of these four, the Spotify

@@ -64,6 +64,11 @@ class Migration(migrations.Migration):
             name='name_key',
             field=models.TextField(editable=False, unique=True),
         ),
+        migrations.AlterField(
+            model_name='song',
+            name='title',
+            field=models.CharField(max_length=1000),
+        ),
         migrations.AddField(
             model_name='song',
             name='album',

@@ -8,7 +8,7 @@ from django.contrib.auth.models import Permission
 from catalog.loading import songs_from_rows
 from catalog.models import Song, SongFileLoad
 from catalog.services.loading import song_upsert_many
-from tests.catalog.test_loading_files import song_row
+from tests.catalog.builders import song_row
 from tests.factories import ArtistFactory, SongArtistFactory, SongFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 
 from catalog.loading import songs_from_rows
 from catalog.models import Song, SongFileLoad
-from catalog.services import loading
+from catalog.services import loading, loading_postgres
 from catalog.services.loading import song_upsert_many
-from tests.catalog.test_loading_files import song_row
+from tests.catalog.builders import song_row
 from tests.factories import RatingFactory, SongFactory
 
 pytestmark = pytest.mark.django_db
@@ -150,38 +150,6 @@ def test_a_committed_load_is_visible_and_complete():
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize("preexisting", [0, 2], ids=["first-load", "reload"])
-def test_indexes_are_rebuilt_identically_after_a_large_load(monkeypatch, preexisting):
-    monkeypatch.setattr(loading, "INDEX_REBUILD_MIN_ROWS", 1)
-    upsert([song_row(i, title=f"Old {i}") for i in range(preexisting)])
-
-    def indexes():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s ORDER BY indexname",
-                [Song._meta.db_table],
-            )
-            found = cursor.fetchall()
-            # The table's constraints, and the foreign keys that reference it.
-            cursor.execute(
-                "SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint"
-                " WHERE conrelid = %s::regclass OR confrelid = %s::regclass ORDER BY conname",
-                [Song._meta.db_table, Song._meta.db_table],
-            )
-            return found, cursor.fetchall()
-
-    before = indexes()
-    result = upsert([song_row(i) for i in range(6)])
-
-    assert (result.created, result.updated) == (6 - preexisting, preexisting)
-    assert indexes() == before
-    assert len(before[0]) >= 3  # primary key, unique spotify_id, and at least its pattern index
-    assert ("catalog_song_spotify_id_key", "u", "UNIQUE (spotify_id)") in before[1]
-    assert any(kind == "f" and "REFERENCES catalog_song(id)" in text for _name, kind, text in before[1])
-    assert Song.objects.filter(spotify_id=song_row(5)["id"]).exists()
-
-
-@pytest.mark.postgres
 def test_two_loads_in_one_transaction_reuse_the_staging_table():
     upsert([song_row(0)])
     upsert([song_row(0, title="Bad Romance"), song_row(1)])
@@ -193,16 +161,6 @@ def test_two_loads_in_one_transaction_reuse_the_staging_table():
 def word_list():
     with connection.cursor() as cursor:
         cursor.execute("SELECT word, ndoc FROM catalog_searchword ORDER BY word")
-        return cursor.fetchall()
-
-
-def word_triggers():
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal"
-            " ORDER BY tgname",
-            [Song._meta.db_table],
-        )
         return cursor.fetchall()
 
 
@@ -218,65 +176,18 @@ MIXED_TITLES = [
 ]
 
 
-def with_refresh_spy(monkeypatch):
-    calls = []
-    real_refresh = loading.search_index_refresh
-
-    def refresh(**kwargs):
-        calls.append(kwargs.get("rebuild", False))
-        real_refresh(**kwargs)
-
-    monkeypatch.setattr(loading, "search_index_refresh", refresh)
-    return calls
-
-
 @pytest.mark.postgres
-@pytest.mark.parametrize("database_agrees", [True, False], ids=["counted-in-python", "rebuilt-in-sql"])
-def test_a_large_first_load_writes_the_word_list_with_its_trigger_off(monkeypatch, database_agrees):
-    monkeypatch.setattr(loading, "INDEX_REBUILD_MIN_ROWS", 1)
-    if not database_agrees:
-        monkeypatch.setattr(loading, "_ascii_words_agree", lambda cursor: False)
-    triggers = word_triggers()
-    assert (loading.WORD_LIST_INSERT_TRIGGER, "O") in triggers
-    rebuilds = with_refresh_spy(monkeypatch)
-
+def test_the_word_list_follows_a_load_exactly():
     upsert([song_row(i, title=title) for i, title in enumerate(MIXED_TITLES * 2)])
-
-    assert rebuilds == [not database_agrees]
-    assert word_triggers() == triggers, "the trigger is on again after the load"
     loaded = word_list()
     assert ("bad", 4) in loaded and ("romance", 4) in loaded and ("42", 2) in loaded
     # Exactly what the database's own split of every title gives.
     loading.search_index_refresh(rebuild=True)
     assert word_list() == loaded
-    # The trigger keeps the list exact again for the next write.
-    upsert([song_row(100, title="Bad Boy")])
-    assert rebuilds[-1] is False
-    assert ("boy", 1) in word_list() and ("bad", 5) in word_list()
-
-
-@pytest.mark.postgres
-def test_the_database_splits_ascii_words_as_the_loader_does():
-    with connection.cursor() as cursor:
-        assert loading._ascii_words_agree(cursor)
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_a_failed_first_load_leaves_the_word_trigger_on(monkeypatch):
-    monkeypatch.setattr(loading, "INDEX_REBUILD_MIN_ROWS", 1)
-    triggers = word_triggers()
-
-    def crash(n):
-        raise RuntimeError("worker killed")
-
-    with pytest.raises(RuntimeError):
-        upsert([song_row(i) for i in range(3)], on_progress=crash)
-
-    assert word_triggers() == triggers
-    assert word_list() == []
-    SongFactory(title="Believer")
-    assert word_list() == [("believer", 1)]
+    upsert([song_row(0, title="Bad Boy"), song_row(100, title="Bad Boy")])
+    assert ("boy", 2) in word_list()
+    loading.search_index_refresh(rebuild=True)
+    assert ("boy", 2) in word_list()
 
 
 @pytest.mark.postgres
@@ -295,7 +206,7 @@ def test_a_reload_leaves_no_staging_table_behind(fails):
         upsert([song_row(0, title="Believer"), song_row(1)])
 
     with connection.cursor() as cursor:
-        cursor.execute("SELECT to_regclass(%s)", [loading._STAGING])
+        cursor.execute("SELECT to_regclass(%s)", [loading_postgres._STAGING])
         assert cursor.fetchone() == (None,)
     assert Song.objects.count() == (1 if fails else 2)
 
@@ -311,15 +222,16 @@ def loads():
 
 @pytest.fixture
 def compared(monkeypatch):
-    """How many loads compared their songs with the catalog (PostgreSQL)."""
+    """How many loads compared their songs with the catalog (PostgreSQL); a first load
+    compares too."""
     calls = []
-    real = loading._write_changes
+    real = loading_postgres._write_changes
 
     def write_changes(*args, **kwargs):
         calls.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(loading, "_write_changes", write_changes)
+    monkeypatch.setattr(loading_postgres, "_write_changes", write_changes)
     return calls
 
 
@@ -337,7 +249,7 @@ def test_reloading_the_last_file_with_nothing_written_since_compares_nothing(com
     result = upsert(rows)
 
     assert (result.total, result.created, result.updated, result.unchanged) == (3, 0, 0, 3)
-    assert compared == []
+    assert compared == [1]
     assert loads() == [(3, 3, 0)], "a load that found the file already there is not recorded"
 
 
@@ -358,7 +270,7 @@ def test_any_write_to_the_songs_since_makes_the_reload_compare(compared, write, 
 
     result = upsert(rows)
 
-    assert compared == [1]
+    assert compared == [1, 1]
     assert result.created + result.updated == written_back
     assert stored(song_row(1)["id"]).title == rows[1]["title"]
 
@@ -372,7 +284,7 @@ def test_a_rating_aggregate_written_since_makes_the_reload_compare(compared):
     Song.objects.filter(pk=song.pk).update(total_ratings=1, average_rating=5)
 
     assert upsert(rows).unchanged == 3
-    assert compared == [1]
+    assert compared == [1, 1]
     assert stored(song_row(0)["id"]).total_ratings == 1
 
 
@@ -380,10 +292,10 @@ def test_a_rating_aggregate_written_since_makes_the_reload_compare(compared):
 def test_another_file_is_compared_even_with_nothing_written_since(compared):
     upsert([song_row(i) for i in range(3)])
     result = upsert([song_row(0), song_row(1, title="Changed"), song_row(2)])
-    assert (compared, result.updated) == ([1], 1)
+    assert (compared, result.updated) == ([1, 1], 1)
     # and a file of the same songs in another order too: its hash differs
     assert upsert([song_row(2), song_row(1, title="Changed"), song_row(0)]).unchanged == 3
-    assert compared == [1, 1]
+    assert compared == [1, 1, 1]
 
 
 @pytest.mark.postgres
@@ -405,4 +317,47 @@ def test_a_write_that_changes_no_row_still_makes_the_reload_compare(compared):
     with connection.cursor() as cursor:
         cursor.execute("UPDATE catalog_song SET title = title WHERE false")
     upsert(rows)
-    assert compared == [1]
+    assert compared == [1, 1]
+
+
+def _definitions():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s ORDER BY indexname",
+            [Song._meta.db_table],
+        )
+        indexes = cursor.fetchall()
+        cursor.execute(
+            "SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint"
+            " WHERE conrelid = %s::regclass OR confrelid = %s::regclass ORDER BY conname",
+            [Song._meta.db_table, Song._meta.db_table],
+        )
+        return indexes, cursor.fetchall()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("preexisting", [0, 2], ids=["first-load", "reload"])
+def test_a_large_load_leaves_the_indexes_and_constraints_as_they_were(monkeypatch, preexisting):
+    built_after = []
+    real = loading_postgres._indexes_built_after
+
+    def spy(cursor, table, *, active):
+        built_after.append(active)
+        return real(cursor, table, active=active)
+
+    monkeypatch.setattr(loading_postgres, "REBUILD_MIN_ROWS", 1)
+    monkeypatch.setattr(loading_postgres, "_indexes_built_after", spy)
+    upsert([song_row(i, title=f"Old {i}") for i in range(preexisting)])
+    before = _definitions()
+
+    result = upsert([song_row(i) for i in range(6)])
+
+    assert built_after[-1] is (preexisting == 0), (
+        "indexes are built after the insert only into an empty table"
+    )
+    assert (result.created, result.updated) == (6 - preexisting, preexisting)
+    assert _definitions() == before
+    assert ("catalog_song_spotify_id_key", "u", "UNIQUE (spotify_id)") in before[1]
+    assert len(before[0]) >= 4
+    with pytest.raises(IntegrityError), transaction.atomic():
+        SongFactory(spotify_id=song_row(0)["id"])

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,26 +27,30 @@ def _positive_int(value: str) -> int:
 
 class Command(BaseCommand):
     help = (
-        "Load songs from a JSON file, columnar ({column: {row: value}}) or a list of row objects. "
-        "Every value is validated first; an invalid file changes nothing. Songs are matched on "
-        "their Spotify id: new ones are inserted, changed ones updated, unchanged ones left alone."
+        "Load songs from a JSON file (columnar {column: {row: value}}, or a list of row objects) "
+        "or a CSV file with a header (the Spotify tracks dataset's columns). Every value is "
+        "validated first; an invalid file changes nothing (with --skip-invalid, invalid rows are "
+        "left out and reported). Songs are matched on their Spotify id: new ones are inserted, "
+        "changed ones updated, unchanged ones left alone."
     )
     # The system checks import every URLconf, view and admin module (a fifth of a second)
     # and check nothing a load depends on; `manage.py check` and the server still run them.
     requires_system_checks: list[str] = []
 
-    def run_from_argv(self, argv: list[str]) -> None:
-        """`manage.py load_music`: the process ends as soon as the command is done. The
-        interpreter would otherwise free a large file's songs object by object on its way
-        out (a quarter of a second for a million); everything has been written, committed
-        and said by then. `call_command` does not come through here."""
-        super().run_from_argv(argv)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(0)
-
     def add_arguments(self, parser) -> None:
-        parser.add_argument("file", help="path of the JSON file")
+        parser.add_argument("file", help="path of the JSON or CSV file")
+        parser.add_argument(
+            "--format",
+            choices=["json", "csv"],
+            default=None,
+            help="the file's format (default: told from its first character, { or [ for JSON)",
+        )
+        parser.add_argument(
+            "--skip-invalid",
+            action="store_true",
+            help="leave out the rows with invalid values, report each of them, and load the rest "
+            "(a problem of the file as a whole still refuses it)",
+        )
         parser.add_argument(
             "--batch-size",
             type=_positive_int,
@@ -61,20 +63,37 @@ class Command(BaseCommand):
             help="validate the file and report, without touching the database",
         )
 
-    def handle(self, *args, file: str, batch_size: int, dry_run: bool, verbosity: int, **options) -> None:
+    def handle(
+        self,
+        *args,
+        file: str,
+        format: str | None,
+        skip_invalid: bool,
+        batch_size: int,
+        dry_run: bool,
+        verbosity: int,
+        **options,
+    ) -> None:
         started = time.perf_counter()
         try:
-            songs = read_song_file(file)
+            read = read_song_file(file, format=format, skip_invalid=skip_invalid)
         except OSError as exc:
             raise CommandError(f"{file}: cannot read the file: {exc.strerror or exc}") from None
         except SongFileError as exc:
             raise CommandError(f"{file}: nothing was loaded, {exc.report()}") from None
+        songs = read.songs
+        for skipped in read.skipped:
+            problems = "; ".join(
+                f"{p.column}: {p.message}" if p.column else p.message for p in skipped.problems
+            )
+            self.stderr.write(f"skipped row {skipped.row}: {problems}")
         parsed = time.perf_counter()
         if verbosity >= 2:
             self.stderr.write(f"parsed and validated {len(songs)} songs in {parsed - started:.2f} s")
 
         if dry_run:
-            self.stdout.write(f"dry run: {len(songs)} valid songs in {file}, nothing written")
+            skipped = f" ({len(read.skipped)} invalid rows would be skipped)" if read.skipped else ""
+            self.stdout.write(f"dry run: {len(songs)} valid songs in {file}{skipped}, nothing written")
             return
 
         with (
@@ -92,9 +111,10 @@ class Command(BaseCommand):
 
         elapsed = time.perf_counter() - started
         rate = result.total / elapsed if elapsed > 0 else 0.0
+        skipped = f", {len(read.skipped)} invalid rows skipped" if read.skipped else ""
         self.stdout.write(
             f"loaded {result.total} songs: {result.created} new, {result.updated} updated, "
-            f"{result.unchanged} unchanged in {elapsed:.2f} s ({rate:.0f} songs/s)"
+            f"{result.unchanged} unchanged{skipped} in {elapsed:.2f} s ({rate:.0f} songs/s)"
         )
 
     @contextmanager

@@ -1,0 +1,121 @@
+"""CSV song files, as the Spotify tracks dataset writes them, decoded into a `RawTable`.
+
+The header names the columns. The dataset's names are mapped onto the loader's
+(`track_id` -> id, `track_name` -> title, `album_name` -> album, `track_genre` -> genres);
+the loader's own names work too, and unknown columns (such as a leading index) are
+ignored. Cells are text: numbers, `True`/`False` and `;`-separated names are converted
+here, and a cell that does not convert is kept as text for validation to report. An empty
+cell is no value. Rows are labelled by their line in the file.
+
+The dataset lists a track once per genre it is filed under: rows that share an id are one
+song, with the genres of all of them (in order of first appearance) and the highest
+popularity among them; every other value comes from the first of them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from catalog.loading.columns import COLUMNS_BY_NAME, ColumnSpec
+from catalog.loading.problems import MISSING, Problems, RawTable, file_error
+
+HEADER_ALIASES = {"track_id": "id", "track_name": "title", "album_name": "album", "track_genre": "genres"}
+_TRUE = {"true": True, "1": True, "false": False, "0": False}
+
+
+def decode(data: bytes) -> RawTable:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise file_error(f"not UTF-8 text (byte {exc.start}: {exc.reason})") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, None)
+        if header is None:
+            raise file_error("empty file: expected a header row naming the columns")
+        positions = _header_positions(header)
+        problems = Problems()
+        rows = [(reader.line_num, row) for row in reader if row]
+    except csv.Error as exc:
+        raise file_error(f"not valid CSV: {exc} (line {reader.line_num})") from None
+    width = len(header)
+    for line, row in rows:
+        if len(row) != width:
+            problems.add(None, None, None, f"line {line}: {len(row)} fields, the header has {width}")
+    rows = [(line, row) for line, row in rows if len(row) == width] if problems.total else rows
+    labels = [line for line, _row in rows]
+    transposed = list(zip(*(row for _line, row in rows), strict=True)) or [() for _ in header]
+    cells = {name: transposed[index] for name, index in positions.items()}
+    columns = {name: _convert(COLUMNS_BY_NAME[name], values) for name, values in cells.items()}
+    table = RawTable(columns=columns, labels=labels, problems=problems, ids_merged=True)
+    if "id" in columns:
+        _merge_repeated_tracks(table)
+    return table
+
+
+def _header_positions(header: list[str]) -> dict[str, int]:
+    positions: dict[str, int] = {}
+    for index, raw in enumerate(header):
+        name = HEADER_ALIASES.get(raw.strip(), raw.strip())
+        if name in COLUMNS_BY_NAME:
+            if name in positions:
+                raise file_error(f'column "{name}" given more than once in the header')
+            positions[name] = index
+    if not positions:
+        raise file_error("no known column in the header: is this a song file?")
+    return positions
+
+
+def _convert(spec: ColumnSpec, cells: tuple[str, ...]) -> list[Any]:
+    if spec.kind in ("str", "names"):
+        return [cell if cell else MISSING for cell in cells]
+    convert = {"int": int, "float": float, "bool": _bool}[spec.kind]
+    try:
+        return list(map(convert, cells))
+    except ValueError:
+        return [_convert_one(convert, cell) for cell in cells]
+
+
+def _bool(cell: str) -> bool:
+    try:
+        return _TRUE[cell.strip().lower()]
+    except KeyError:
+        raise ValueError(cell) from None
+
+
+def _convert_one(convert: Any, cell: str) -> Any:
+    if not cell.strip():
+        return MISSING
+    try:
+        return convert(cell)
+    except ValueError:
+        return cell
+
+
+def _merge_repeated_tracks(table: RawTable) -> None:
+    columns = table.columns
+    first: dict[Any, int] = {}
+    keep: list[int] = []
+    genres = columns.get("genres")
+    popularity = columns.get("popularity")
+    for position, track in enumerate(columns["id"]):
+        earlier = first.setdefault(track, position)
+        if earlier == position:
+            keep.append(position)
+            continue
+        if genres is not None and isinstance(genres[position], str):
+            known = genres[earlier]
+            genres[earlier] = (
+                genres[position] if not isinstance(known, str) else f"{known};{genres[position]}"
+            )
+        if popularity is not None and isinstance(popularity[position], int):
+            known = popularity[earlier]
+            if not isinstance(known, int) or popularity[position] > known:
+                popularity[earlier] = popularity[position]
+    if len(keep) == len(columns["id"]):
+        return
+    table.columns = {name: [values[i] for i in keep] for name, values in columns.items()}
+    assert table.labels is not None
+    table.labels = [table.labels[i] for i in keep]

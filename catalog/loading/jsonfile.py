@@ -1,0 +1,248 @@
+"""JSON song files (columnar or a list of rows) decoded into a `RawTable`.
+
+A columnar file goes through msgspec, column by column, with a decoder per column that
+checks types and ranges in C while it parses (`_checked`): on a valid file, validation is
+then left with the checks msgspec cannot express. A column that fails its checked decode is
+decoded untyped, and validation names every bad value by row. Anything msgspec refuses
+(invalid JSON, NaN, a repeated key, another layout) goes through the standard library's
+decoder, which phrases syntax errors with a line and a column, accepts NaN so that it can
+be reported by column and row, and reports repeated keys.
+"""
+
+from __future__ import annotations
+
+import json
+from array import array
+from typing import Annotated, Any
+
+import msgspec
+
+from catalog.loading.columns import COLUMNS, COLUMNS_BY_NAME, ColumnSpec
+from catalog.loading.problems import MISSING, NOT_A_ROW, Problems, RawTable, describe, file_error
+
+
+def decode(data: bytes) -> RawTable:
+    if data.lstrip()[:1] == b"{":
+        table = _columnar_fast(data)
+        if table is not None:
+            return table
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise file_error(f"not UTF-8 text (byte {exc.start}: {exc.reason})") from None
+    try:
+        document = json.loads(text, object_pairs_hook=_Object.from_pairs)
+    except json.JSONDecodeError as exc:
+        raise file_error(f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+    except RecursionError:
+        raise file_error("not valid JSON: nested too deeply") from None
+    if isinstance(document, _Object):
+        return _table_from_columns(document)
+    if isinstance(document, list):
+        return table_from_rows(document)
+    raise file_error(f"expected an object of columns or a list of rows, got {describe(document)}")
+
+
+class _Object(dict):
+    """A JSON object from the standard library's decoder, with the keys it gave twice."""
+
+    duplicates: list[str]
+
+    @classmethod
+    def from_pairs(cls, pairs: list[tuple[str, Any]]) -> _Object:
+        obj = cls(pairs)
+        obj.duplicates = []
+        if len(obj) != len(pairs):
+            seen: set[str] = set()
+            for key, _value in pairs:
+                if key in seen:
+                    obj.duplicates.append(key)
+                seen.add(key)
+        return obj
+
+
+def _table_from_columns(document: _Object) -> RawTable:
+    problems = Problems()
+    for name in document.duplicates:
+        if name in COLUMNS_BY_NAME:
+            problems.add(name, None, None, "column given more than once")
+    columns: dict[str, Any] = {}
+    unusable: set[str] = set()
+    for spec in COLUMNS:
+        column = document.get(spec.name)
+        if column is None and spec.name not in document:
+            continue
+        if not isinstance(column, dict):
+            problems.add(
+                spec.name,
+                None,
+                None,
+                f"expected an object mapping row keys to values, got {describe(column)}",
+            )
+            unusable.add(spec.name)
+            continue
+        for key in getattr(column, "duplicates", ()):
+            problems.add(spec.name, None, key, "row key given more than once")
+        columns[spec.name] = column
+    table = _aligned(columns, problems, checked=set())
+    table.unusable |= unusable
+    return table
+
+
+def _aligned(columns: dict[str, dict], problems: Problems, *, checked: set[str]) -> RawTable:
+    """Columns keyed by row, turned into value lists in the reference column's row order
+    (the id column's, if present); a column whose keys differ is reported, not used."""
+    if not columns:
+        return RawTable(columns={}, problems=problems)
+    unusable: set[str] = set()
+    reference_name = "id" if "id" in columns else next(iter(columns))
+    labels = list(columns[reference_name])
+    values: dict[str, Any] = {}
+    for name, column in columns.items():
+        keys = list(column)
+        if len(keys) != len(labels):
+            problems.add(
+                name,
+                None,
+                None,
+                f'has {len(keys)} rows but "{reference_name}" has {len(labels)}: columns must line up',
+            )
+            unusable.add(name)
+            continue
+        if keys != labels:
+            position = next(i for i, (a, b) in enumerate(zip(keys, labels, strict=True)) if a != b)
+            problems.add(
+                name,
+                position,
+                str(keys[position]),
+                f'row keys do not line up with column "{reference_name}": '
+                f"key {keys[position]} where it has {labels[position]}",
+            )
+            unusable.add(name)
+            continue
+        values[name] = column_values(COLUMNS_BY_NAME[name], column, checked=name in checked)
+    return RawTable(
+        columns=values, labels=labels, checked=checked & set(values), problems=problems, unusable=unusable
+    )
+
+
+def column_values(spec: ColumnSpec, column: dict, *, checked: bool) -> Any:
+    """A column's values; a checked required numeric column straight into a typed array."""
+    values = list(column.values())
+    if checked and spec.required and spec.kind in ("int", "float"):
+        return array("q" if spec.kind == "int" else "d", values)
+    return values
+
+
+def table_from_rows(rows: list) -> RawTable:
+    """A list of row objects as columns (MISSING where a row lacks a column)."""
+    problems = Problems()
+    names = [spec.name for spec in COLUMNS]
+    columns: dict[str, list] = {name: [] for name in names}
+    for position, row in enumerate(rows):
+        if not isinstance(row, dict):
+            problems.add(None, position, str(position), f"expected an object, got {describe(row)}")
+            row = dict.fromkeys(names, NOT_A_ROW)
+        for key in getattr(row, "duplicates", ()):
+            if key in COLUMNS_BY_NAME:
+                problems.add(key, position, str(position), "given more than once in the row")
+        for name in names:
+            columns[name].append(row.get(name, MISSING))
+    present = {
+        name: values
+        for name, values in columns.items()
+        if COLUMNS_BY_NAME[name].required or any(value is not MISSING for value in values)
+    }
+    return RawTable(columns=present, problems=problems)
+
+
+# ------------------------------------------------------------------------------
+# The msgspec path for columnar files
+# ------------------------------------------------------------------------------
+
+
+def _checked_type(spec: ColumnSpec) -> Any:
+    if spec.kind == "str":
+        value: Any = Annotated[str, msgspec.Meta(min_length=1, max_length=spec.max_length)]
+    elif spec.kind == "bool":
+        value = bool
+    else:
+        bounds: dict[str, float] = {}
+        if spec.minimum is not None:
+            bounds["gt" if spec.minimum_exclusive else "ge"] = spec.minimum
+        if spec.maximum is not None:
+            bounds["le"] = spec.maximum
+        value = Annotated[int if spec.kind == "int" else float, msgspec.Meta(**bounds)]
+    return value if spec.required else value | None
+
+
+# Row keys are decoded as integers where they are (twice as fast as strings), else as
+# strings. Names columns are always checked in Python (a list or a `;` string).
+_checked = {
+    spec.name: msgspec.json.Decoder(dict[int, _checked_type(spec)]).decode  # type: ignore[valid-type]
+    for spec in COLUMNS
+    if spec.kind != "names"
+}
+_decode_top = msgspec.json.Decoder(dict[str, msgspec.Raw]).decode
+_decode_int_keyed = msgspec.json.Decoder(dict[int, Any]).decode
+_decode_str_keyed = msgspec.json.Decoder(dict[str, Any]).decode
+_MSGSPEC_REFUSED = (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError, RecursionError)
+
+
+def _columnar_fast(data: bytes) -> RawTable | None:
+    """None when the standard library's decoder must have the file: msgspec refused it, or
+    a key may be repeated (msgspec keeps the last one silently)."""
+    try:
+        top = _decode_top(data)
+    except _MSGSPEC_REFUSED:
+        return None
+    # Every column object's key is followed by `":{` (or `": {`), and nothing else in a
+    # valid file is: as many of them as distinct column objects means no name came twice.
+    objects = sum(1 for raw in top.values() if memoryview(raw)[:1] == b"{")
+    if data.count(b'":{') + data.count(b'": {') != objects:
+        return None
+    columns: dict[str, dict] = {}
+    checked: set[str] = set()
+    for spec in COLUMNS:
+        raw = top.pop(spec.name, None)
+        if raw is None:
+            continue
+        column = _decode_column(spec, raw)
+        if column is None:
+            return None
+        if column[1]:
+            checked.add(spec.name)
+        if _may_repeat_keys(raw, len(column[0])):
+            return None
+        columns[spec.name] = column[0]
+    return _aligned(columns, Problems(), checked=checked)
+
+
+def _decode_column(spec: ColumnSpec, raw: msgspec.Raw) -> tuple[dict, bool] | None:
+    """The column, and whether its values were checked while decoding; None when msgspec
+    cannot decode it as an object (the slow path then says why)."""
+    if spec.name in _checked:
+        try:
+            return _checked[spec.name](raw), True
+        except msgspec.ValidationError:
+            pass  # a bad value, or keys that are not integers: decoded untyped below
+        except _MSGSPEC_REFUSED:
+            return None
+    for decode in (_decode_int_keyed, _decode_str_keyed):
+        try:
+            return decode(raw), False
+        except msgspec.ValidationError:
+            continue
+        except _MSGSPEC_REFUSED:
+            return None
+    return None
+
+
+def _may_repeat_keys(raw: msgspec.Raw, decoded: int) -> bool:
+    """Whether the column object may have a repeated row key (or keys that decode to the
+    same integer, such as "1" and "01"). Where no `\\":` stands in it, each `":` is a quote
+    that closes a key (a value cannot hold a bare quote, and one is followed by a colon only
+    where a value starts with one), so as many of them as members decoded means none came
+    twice; otherwise the standard library's decoder reads the file."""
+    raw_bytes = bytes(raw)
+    return raw_bytes.count(b'":') != decoded or b'\\":' in raw_bytes

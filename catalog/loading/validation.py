@@ -1,0 +1,257 @@
+"""Validation of a decoded song file: every value of every known column against
+`catalog.loading.columns`, then the typed `SongColumns`."""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections.abc import Sequence
+from typing import Any
+
+from catalog.loading.columns import (
+    COLUMNS,
+    FEATURE_COLUMNS,
+    MAX_NAMES,
+    NAMES_COLUMNS,
+    ColumnSpec,
+)
+from catalog.loading.problems import MISSING, NOT_A_ROW, Problems, RawTable, _Missing, describe
+from catalog.loading.songfile import SkippedRow, SongColumns, SongFile
+from catalog.naming import name_key
+
+# ------------------------------------------------------------------------------
+# Validation
+# ------------------------------------------------------------------------------
+
+
+def _text_problem(value: str, max_length: int | None) -> str | None:
+    if not value or value.isspace():
+        return "is empty"
+    if max_length is not None and len(value) > max_length:
+        return f"is {len(value)} characters long, longer than {max_length}"
+    if "\x00" in value:
+        return "contains a NUL character"
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return "contains an unpaired surrogate (\\ud800-\\udfff), which is not text"
+    return None
+
+
+def _number_problem(spec: ColumnSpec, value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        expected = "an integer" if spec.kind == "int" else "a number"
+        return f"expected {expected}, got {describe(value)}"
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return f"{value} is not a finite number"
+        if spec.kind == "int":
+            return f"expected an integer, got {value!r}"
+    elif spec.kind == "float":
+        try:
+            float(value)
+        except OverflowError:
+            return f"{value} is too large"
+    too_low = spec.minimum is not None and (
+        value <= spec.minimum if spec.minimum_exclusive else value < spec.minimum
+    )
+    too_high = spec.maximum is not None and value > spec.maximum
+    if too_low or too_high:
+        return f"{value!r} is out of range (must be {spec.describe_range()})"
+    return None
+
+
+def parse_names(spec: ColumnSpec, value: Any) -> tuple[tuple[str, ...], str | None]:
+    """A names cell as its distinct names (the first spelling of each normalised name), and
+    what is wrong with it, if anything."""
+    names = split_names(value)
+    if names is None:
+        return (), f"expected a list of names or a string of names separated by ';', got {describe(value)}"
+    if len(names) > MAX_NAMES:
+        return (), f"has {len(names)} names, more than {MAX_NAMES}"
+    distinct: dict[str, str] = {}
+    for name in names:
+        problem = _text_problem(name, spec.max_length)
+        if problem is not None:
+            return (), f"name {describe(name)} {problem}"
+        distinct.setdefault(name_key(name), name)
+    return tuple(distinct.values()), None
+
+
+def value_problem(spec: ColumnSpec, value: Any) -> str | None:
+    """What is wrong with `value` in column `spec`, or None."""
+    if value is NOT_A_ROW:
+        return None
+    if value is MISSING or value is None:
+        if not spec.required:
+            return None
+        return "missing value" if value is MISSING else f"expected {_expected(spec)}, got null"
+    if spec.kind == "str":
+        if not isinstance(value, str):
+            return f"expected a string, got {describe(value)}"
+        if not spec.required and value == "":
+            return None  # an empty optional text is no value
+        return _text_problem(value, spec.max_length)
+    if spec.kind == "bool":
+        return None if isinstance(value, bool) else f"expected true or false, got {describe(value)}"
+    if spec.kind == "names":
+        return parse_names(spec, value)[1]
+    return _number_problem(spec, value)
+
+
+def _expected(spec: ColumnSpec) -> str:
+    return {"str": "a string", "int": "an integer", "float": "a number", "bool": "true or false"}.get(
+        spec.kind, "names"
+    )
+
+
+def split_names(value: Any) -> list[str] | None:
+    """A names cell as a list of names: a list of strings as it is, a string split on `;`,
+    each name trimmed and empty ones dropped; None when it is neither."""
+    if value is None or value is MISSING:
+        return []
+    if isinstance(value, str):
+        if ";" not in value:
+            return [value.strip()] if value.strip() else []
+        parts: list[Any] = value.split(";")
+    elif isinstance(value, list):
+        parts = value
+    else:
+        return None
+    if not all(isinstance(part, str) for part in parts):
+        return None
+    return [part.strip() for part in parts if part.strip()]
+
+
+def validate(table: RawTable, *, skip_invalid: bool = False) -> SongFile:
+    problems = table.problems
+    for spec in COLUMNS:
+        values = table.columns.get(spec.name)
+        if values is None:
+            if spec.required and spec.name not in table.unusable:
+                problems.add(spec.name, None, None, "missing required column")
+            continue
+        if spec.name in table.checked and spec.kind != "str":
+            continue  # typed, and in range: msgspec checked it while decoding
+        if spec.required and len(values) and all(value is MISSING for value in values):
+            problems.add(spec.name, None, None, "missing required column (in every row)")
+            continue
+        if spec.kind == "names":
+            table.columns[spec.name] = _names_column(spec, values, table, problems)
+        elif not _column_valid(spec, values):
+            for position, value in enumerate(values):
+                message = value_problem(spec, value)
+                if message is not None:
+                    problems.add(spec.name, position, table.label(position), message)
+    ids = table.columns.get("id")
+    if ids is not None and not table.ids_merged:
+        _check_duplicate_ids(ids, table, problems)
+    if problems.total and (problems.of_file or not skip_invalid):
+        raise problems.error()
+    skipped = [SkippedRow(table.label(position), found) for position, found in sorted(problems.rows.items())]
+    songs = _build(table)
+    if skipped:
+        bad = set(problems.rows)
+        songs = songs.take(i for i in range(len(songs)) if i not in bad)
+    return SongFile(songs=songs, skipped=skipped)
+
+
+_NO_VALUE = (type(None), _Missing)
+_TYPES: dict[str, set[type]] = {"str": {str}, "int": {int}, "float": {int, float}, "bool": {bool}}
+
+
+def _column_valid(spec: ColumnSpec, values: Sequence[Any]) -> bool:
+    """C-speed checks of a whole column; False means look at every value."""
+    if isinstance(values, array):
+        values = values.tolist()
+    types = set(map(type, values))
+    if not spec.required:
+        types.difference_update(_NO_VALUE)
+        values = [value for value in values if value is not None and value is not MISSING]
+    if not values or not types <= _TYPES[spec.kind]:
+        return not values
+    if spec.kind == "bool":
+        return True
+    if spec.kind == "str":
+        if min(map(len, values)) < 1 or max(map(len, values)) > (spec.max_length or 0):
+            return False
+        if any(map(str.isspace, values)):
+            return False
+        joined = "\n".join(values)
+        return "\x00" not in joined and (joined.isascii() or _encodable(joined))
+    # A sum is finite only if every term is; it can overflow on huge finite values, which
+    # the per-value pass then sorts out.
+    if float in types and not math.isfinite(sum(values)):
+        return False
+    low, high = min(values), max(values)
+    if spec.minimum is not None and (low <= spec.minimum if spec.minimum_exclusive else low < spec.minimum):
+        return False
+    return not (spec.maximum is not None and high > spec.maximum)
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _names_column(
+    spec: ColumnSpec, values: Sequence[Any], table: RawTable, problems: Problems
+) -> list[tuple[str, ...]]:
+    """A names column checked, and turned into one tuple of distinct names per row."""
+    parsed: list[tuple[str, ...]] = []
+    for position, value in enumerate(values):
+        if value is MISSING or value is None or value is NOT_A_ROW:
+            parsed.append(())
+            continue
+        names, message = parse_names(spec, value)
+        if message is not None:
+            problems.add(spec.name, position, table.label(position), message)
+        parsed.append(names)
+    return parsed
+
+
+def _check_duplicate_ids(ids: Sequence[Any], table: RawTable, problems: Problems) -> None:
+    if len(set(map(str, ids))) == len(ids):
+        return
+    first_seen: dict[Any, int] = {}
+    for position, spotify_id in enumerate(ids):
+        if not isinstance(spotify_id, str):
+            continue
+        earlier = first_seen.setdefault(spotify_id, position)
+        if earlier != position:
+            problems.add(
+                "id",
+                position,
+                table.label(position),
+                f"duplicate id {spotify_id!r}, first seen at row {table.label(earlier)}",
+            )
+
+
+def _typed(spec: ColumnSpec, values: Sequence[Any]) -> Sequence[Any]:
+    """A column's valid values: required numbers in a typed array, the rest in a list with
+    None for no value."""
+    if spec.kind == "str":
+        if spec.required:
+            return values if isinstance(values, list) else list(values)
+        return [None if value is MISSING or value == "" else value for value in values]
+    if spec.required:
+        typecode = "q" if spec.kind == "int" else "d"
+        if isinstance(values, array) and values.typecode == typecode:
+            return values
+        return array(typecode, values)
+    return [None if value is MISSING else value for value in values]
+
+
+def _build(table: RawTable) -> SongFile | Any:
+    columns = table.columns
+    return SongColumns(
+        spotify_ids=list(columns["id"]),
+        titles=list(columns["title"]),
+        features={
+            spec.name: _typed(spec, columns[spec.name]) for spec in FEATURE_COLUMNS if spec.name in columns
+        },
+        names={spec.name: list(columns[spec.name]) for spec in NAMES_COLUMNS if spec.name in columns},
+    )

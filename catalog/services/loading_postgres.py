@@ -1,0 +1,298 @@
+"""The PostgreSQL path of `catalog.services.loading.song_upsert_many`.
+
+The songs table is locked against other writers (SHARE ROW EXCLUSIVE: reads go on,
+concurrent loads and rating updates wait). A file whose songs are those of the last
+recorded load, with nothing written since to the songs, their credits, their genres or the
+artists (a sequence that statement triggers move on, migrations 0008 and 0009), is found
+unchanged without being compared. Otherwise the file is COPYed (binary) into a temporary
+staging table and compared with the catalog in one statement that keeps only the new and
+changed songs (values, credits or genres), and those are written set-wise: one INSERT of
+the new songs, one UPDATE of the changed ones, and their credits and genres replaced. The
+search word lists follow through their statement-level triggers, in one statement each.
+Figures and what each step buys: bench/README.md, "Loading".
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.db import connection
+
+from catalog.loading import SongColumns
+from catalog.models import Song, SongFileLoad
+from catalog.naming import name_key
+from catalog.services.loading import SongUpsertResult, song_file_load_record
+
+logger = logging.getLogger(__name__)
+
+_STAGING = "song_load_staging"
+_CHANGES = "song_load_changes"
+# A first load of at least this many songs builds the songs' indexes after inserting them.
+REBUILD_MIN_ROWS = 50_000
+# Lets the comparison's hash of a million songs stay in memory.
+_COMPARE_WORK_MEM = "256MB"
+# Wire types of the loaded columns, which must match the staging table's for binary COPY.
+_COPY_TYPES = {
+    "CharField": "text",
+    "FloatField": "float8",
+    "SmallIntegerField": "int2",
+    "IntegerField": "int4",
+    "BooleanField": "bool",
+}
+
+
+def song_upsert_many(
+    *, songs: SongColumns, batch_size: int, progress: Callable[[int], None]
+) -> SongUpsertResult:
+    """Call inside a transaction (the caller's `transaction.atomic`)."""
+    timer = _Timer()
+    content_hash = songs.content_hash()
+    with connection.cursor() as cursor:
+        cursor.execute(f"LOCK TABLE {Song._meta.db_table} IN SHARE ROW EXCLUSIVE MODE")
+        if _holds_last_load(cursor, content_hash, len(songs)):
+            progress(len(songs))
+            timer.lap("unchanged since the last load of this file")
+            return SongUpsertResult(total=len(songs), created=0, updated=0)
+        _stage(cursor, songs, batch_size, progress)
+        timer.lap("copy into staging")
+        result = _write_changes(cursor, songs, timer)
+        song_file_load_record(
+            content_hash=content_hash, result=result, songs_generation=_songs_generation(cursor)
+        )
+    return result
+
+
+class _Timer:
+    """Phase timings at DEBUG level (`load_music -v 2`), which bench/load.py reports."""
+
+    def __init__(self) -> None:
+        self.last = time.perf_counter()
+
+    def lap(self, phase: str) -> None:
+        now = time.perf_counter()
+        logger.debug("load phase %s: %.3f s", phase, now - self.last)
+        self.last = now
+
+
+def _songs_generation(cursor) -> int:
+    cursor.execute("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM catalog_song_generation")
+    return cursor.fetchone()[0]
+
+
+def _holds_last_load(cursor, content_hash: str, total: int) -> bool:
+    """Whether these songs are those of the last recorded load and nothing has written what a
+    load writes since. The caller holds the lock that keeps other writers out."""
+    last = SongFileLoad.objects.first()
+    return (
+        last is not None
+        and last.content_hash == content_hash
+        and last.songs == total
+        and last.songs_generation == _songs_generation(cursor)
+    )
+
+
+def _column(field_name: str) -> str:
+    return connection.ops.quote_name(Song._meta.get_field(field_name).column)
+
+
+def _columns(fields: list[str], template: str = "{}") -> str:
+    return ", ".join(template.format(_column(name)) for name in fields)
+
+
+def _stage(cursor, songs: SongColumns, batch_size: int, progress: Callable[[int], None]) -> None:
+    """COPY the file into `_STAGING`: its song columns, its row number, and for the names
+    columns it has, the names and their keys (credits in order, genres sorted)."""
+    fields = songs.fields
+    types = [_COPY_TYPES[Song._meta.get_field(name).get_internal_type()] for name in fields]
+    names = list(songs.names)
+    extra = [f"{column}_names" for column in names] + [f"{column}_keys" for column in names]
+    cursor.execute(f"DROP TABLE IF EXISTS {_STAGING}")
+    definitions = ", ".join(
+        [f"{_column(name)} {kind}" for name, kind in zip(fields, types, strict=True)]
+        + [f"{name} text[]" for name in extra]
+        + ["ord int"]
+    )
+    cursor.execute(f"CREATE TEMPORARY TABLE {_STAGING} ({definitions}) ON COMMIT DROP")
+    copied = ", ".join([_columns(fields), *extra, "ord"])
+    with cursor.cursor.copy(f"COPY {_STAGING} ({copied}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(types + ["text[]"] * len(extra) + ["int4"])
+        write_row = copy.write_row
+        for start in range(0, len(songs), batch_size):
+            stop = min(start + batch_size, len(songs))
+            if names:
+                name_lists = [songs.names[column][start:stop] for column in names]
+                for position, row in enumerate(songs.rows(start, stop)):
+                    write_row((*row, *_names_cells(names, name_lists, position), start + position))
+            else:
+                for position, row in enumerate(songs.rows(start, stop), start):
+                    write_row((*row, position))
+            progress(stop - start)
+    cursor.execute(f"ANALYZE {_STAGING}")
+
+
+def _names_cells(columns: list[str], name_lists: list[list[tuple[str, ...]]], position: int) -> list[Any]:
+    shown = [list(values[position]) for values in name_lists]
+    keys = [
+        [name_key(name) for name in names]
+        if column == "artists"
+        else sorted(name_key(name) for name in names)
+        for column, names in zip(columns, shown, strict=True)
+    ]
+    return shown + keys
+
+
+# What each names column links: (link table, its column to the named table, named table,
+# the named table's key column, whether the link has a position).
+_LINKS = {
+    "artists": ("catalog_songartist", "artist_id", "catalog_artist", "name_key", True),
+    "genres": ("catalog_song_genres", "genre_id", "catalog_genre", "name", False),
+}
+
+
+def _current_keys(column: str) -> str:
+    """A subquery: each song's current names of `column` as `_names_cells` stages them."""
+    link, link_column, named, key, positioned = _LINKS[column]
+    order = "l.position" if positioned else f"n.{key}"
+    return (
+        f"SELECT l.song_id, array_agg(n.{key}::text ORDER BY {order}) AS keys"
+        f" FROM {link} l JOIN {named} n ON n.id = l.{link_column} GROUP BY l.song_id"
+    )
+
+
+def _write_changes(cursor, songs: SongColumns, timer: _Timer) -> SongUpsertResult:
+    fields = songs.fields
+    compared = fields[1:]
+    names = list(songs.names)
+    table = Song._meta.db_table
+    spotify_id = _column("spotify_id")
+    differs = [f"({_columns(compared, 't.{}')}) IS DISTINCT FROM ({_columns(compared, 's.{}')})"]
+    joins = []
+    for column in names:
+        joins.append(f" LEFT JOIN ({_current_keys(column)}) AS cur_{column} ON cur_{column}.song_id = t.id")
+        differs.append(f"coalesce(cur_{column}.keys, '{{}}') IS DISTINCT FROM s.{column}_keys")
+    flags = "".join(
+        f", ({differ}) AS {column}_changed" for column, differ in zip(names, differs[1:], strict=True)
+    )
+    cursor.execute(f"SET LOCAL work_mem = '{_COMPARE_WORK_MEM}'")
+    cursor.execute(f"DROP TABLE IF EXISTS {_CHANGES}")
+    # A new song draws its id here: nextval() runs only for the rows that COALESCE reaches.
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE {_CHANGES} ON COMMIT DROP AS"
+        f" SELECT s.*, t.id IS NULL AS is_new,"
+        f" coalesce(t.id, nextval(pg_get_serial_sequence('{table}', 'id'))) AS song_id{flags}"
+        f" FROM {_STAGING} s LEFT JOIN {table} t ON t.{spotify_id} = s.{spotify_id}{''.join(joins)}"
+        f" WHERE t.id IS NULL OR {' OR '.join(differs)}"
+        f" ORDER BY s.ord"
+    )
+    timer.lap("compare")
+    if cursor.rowcount == 0:
+        return SongUpsertResult(total=len(songs), created=0, updated=0)
+    with _indexes_built_after(
+        cursor, table, active=cursor.rowcount >= REBUILD_MIN_ROWS and _is_empty(cursor)
+    ):
+        cursor.execute(
+            f"INSERT INTO {table} (id, {_columns(fields)})"
+            f" SELECT song_id, {_columns(fields)} FROM {_CHANGES} WHERE is_new ORDER BY ord"
+        )
+        created = cursor.rowcount
+        timer.lap("insert new songs")
+    timer.lap("index builds")
+    assignments = _columns(compared, "{0} = c.{0}")
+    cursor.execute(
+        f"UPDATE {table} t SET {assignments}, {_column('updated_at')} = statement_timestamp()"
+        f" FROM {_CHANGES} c WHERE t.id = c.song_id AND NOT c.is_new"
+    )
+    updated = cursor.rowcount
+    timer.lap("update changed songs")
+    for column in names:
+        _relink(cursor, column)
+        timer.lap(f"link {column}")
+    return SongUpsertResult(total=len(songs), created=created, updated=updated)
+
+
+def _is_empty(cursor) -> bool:
+    cursor.execute(f"SELECT NOT EXISTS (SELECT FROM {Song._meta.db_table})")
+    return cursor.fetchone()[0]
+
+
+class _indexes_built_after:
+    """Into an empty songs table, a large insert goes in without the secondary indexes and
+    unique constraints (that no foreign key depends on), which are built again afterwards
+    in the same transaction: building an index once is several times cheaper than
+    inserting every row into it (bench/README.md, "Loading"). DROP INDEX holds an exclusive
+    lock until commit, so readers of the (empty) catalog wait for such a load; into a
+    catalog that has songs, indexes are kept and readers are served throughout. Names and
+    definitions come from the catalogs, so indexes added by later migrations are handled."""
+
+    def __init__(self, cursor, table: str, *, active: bool) -> None:
+        self.cursor = cursor
+        self.table = table
+        self.active = active
+        self.constraints: list[tuple[str, str]] = []
+        self.indexes: list[str] = []
+
+    def __enter__(self) -> None:
+        if not self.active:
+            return
+        self.cursor.execute(
+            "SELECT c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c"
+            " WHERE c.conrelid = %s::regclass AND c.contype = 'u' AND NOT EXISTS ("
+            "  SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = c.conindid)",
+            [self.table],
+        )
+        self.constraints = self.cursor.fetchall()
+        self.cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes"
+            " WHERE schemaname = current_schema() AND tablename = %s"
+            " AND indexname NOT IN (SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass)",
+            [self.table, self.table],
+        )
+        found = self.cursor.fetchall()
+        quote = connection.ops.quote_name
+        for name, _definition in self.constraints:
+            self.cursor.execute(f"ALTER TABLE {self.table} DROP CONSTRAINT {quote(name)}")
+        for name, definition in found:
+            self.cursor.execute(f"DROP INDEX {quote(name)}")
+            self.indexes.append(definition)
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None:
+            return  # the transaction rolls back, and the drops with it
+        quote = connection.ops.quote_name
+        for name, definition in self.constraints:
+            self.cursor.execute(f"ALTER TABLE {self.table} ADD CONSTRAINT {quote(name)} {definition}")
+        for definition in self.indexes:
+            self.cursor.execute(definition)
+
+
+def _relink(cursor, column: str) -> None:
+    """Replace the `column` links of the changed songs whose names changed (every new song's)
+    with the staged ones, creating the named rows that do not exist yet."""
+    link, link_column, named, key, positioned = _LINKS[column]
+    changed = f"(c.is_new OR c.{column}_changed)"
+    if named == "catalog_artist":
+        cursor.execute(
+            f"INSERT INTO {named} (name, {key}) SELECT DISTINCT ON (k) n, k"
+            f" FROM {_CHANGES} c, unnest(c.{column}_names, c.{column}_keys) WITH ORDINALITY AS u (n, k, i)"
+            f" WHERE {changed} ORDER BY k, c.ord, u.i ON CONFLICT ({key}) DO NOTHING"
+        )
+    else:
+        cursor.execute(
+            f"INSERT INTO {named} ({key}) SELECT DISTINCT k FROM {_CHANGES} c, unnest(c.{column}_keys) AS k"
+            f" WHERE {changed} ON CONFLICT ({key}) DO NOTHING"
+        )
+    cursor.execute(
+        f"DELETE FROM {link} WHERE song_id IN"
+        f" (SELECT c.song_id FROM {_CHANGES} c WHERE NOT c.is_new AND {changed})"
+    )
+    position = ", position" if positioned else ""
+    position_value = ", u.i - 1" if positioned else ""
+    cursor.execute(
+        f"INSERT INTO {link} (song_id, {link_column}{position})"
+        f" SELECT c.song_id, n.id{position_value} FROM {_CHANGES} c,"
+        f" unnest(c.{column}_keys) WITH ORDINALITY AS u (k, i) JOIN {named} n ON n.{key} = u.k"
+        f" WHERE {changed}"
+    )

@@ -1,0 +1,279 @@
+"""Loading what the real catalog carries: artists, genres, album, popularity, explicit,
+speechiness; the Spotify tracks CSV format; --skip-invalid; repeated JSON keys."""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from catalog.loading import SongFileError, parse_song_file, read_song_file, songs_from_rows
+from catalog.models import Artist, Genre, Song, SongArtist
+from catalog.services.loading import song_upsert_many
+from tests.catalog.builders import columnar, csv_line, song_row, write_csv, write_json
+
+pytestmark = pytest.mark.django_db
+
+SHARED_CSV = Path(__file__).resolve().parents[3] / "shared" / "data" / "spotify-tracks-114k.csv"
+
+
+def upsert(rows):
+    return song_upsert_many(songs=songs_from_rows(rows))
+
+
+def credits(spotify_id: str) -> list[str]:
+    return list(
+        SongArtist.objects.filter(song__spotify_id=spotify_id)
+        .order_by("position")
+        .values_list("artist__name", flat=True)
+    )
+
+
+def genres(spotify_id: str) -> list[str]:
+    return sorted(Song.objects.get(spotify_id=spotify_id).genres.values_list("name", flat=True))
+
+
+def test_artists_and_genres_are_created_once_by_normalised_name():
+    upsert(
+        [
+            song_row(0, artists=["Ed Sheeran", "Beyoncé"], genres=["Pop", "acoustic"]),
+            song_row(1, artists="ed  SHEERAN;Taylor Swift", genres="pop"),
+        ]
+    )
+    assert credits(song_row(0)["id"]) == ["Ed Sheeran", "Beyoncé"]
+    assert credits(song_row(1)["id"]) == ["Ed Sheeran", "Taylor Swift"]
+    assert Artist.objects.count() == 3
+    assert sorted(Genre.objects.values_list("name", flat=True)) == ["acoustic", "pop"]
+    assert genres(song_row(0)["id"]) == ["acoustic", "pop"]
+
+
+def test_changed_credits_or_genres_update_the_song_and_unchanged_ones_do_not():
+    upsert([song_row(0, artists=["A", "B"], genres=["pop"]), song_row(1, artists=["A"])])
+    before = Song.objects.get(spotify_id=song_row(1)["id"]).updated_at
+
+    result = upsert([song_row(0, artists=["B", "A"], genres=["rock"]), song_row(1, artists=["a"])])
+
+    assert (result.updated, result.unchanged) == (1, 1)
+    assert credits(song_row(0)["id"]) == ["B", "A"], "the order of credits is part of the song"
+    assert genres(song_row(0)["id"]) == ["rock"]
+    assert Song.objects.get(spotify_id=song_row(1)["id"]).updated_at == before
+
+
+def test_a_column_the_file_does_not_have_is_left_alone():
+    upsert(
+        [song_row(0, artists=["A"], genres=["pop"], popularity=70, album="X", explicit=True, speechiness=0.5)]
+    )
+
+    result = upsert([song_row(0, title="New title")])
+
+    song = Song.objects.get(spotify_id=song_row(0)["id"])
+    assert result.updated == 1
+    assert (song.title, song.popularity, song.album, song.explicit, song.speechiness) == (
+        "New title",
+        70,
+        "X",
+        True,
+        0.5,
+    )
+    assert credits(song.spotify_id) == ["A"] and genres(song.spotify_id) == ["pop"]
+
+
+def test_a_new_song_without_the_optional_columns_has_nulls():
+    upsert([{key: value for key, value in song_row(0).items() if key != "num_bars"}])
+    song = Song.objects.get()
+    assert (song.num_bars, song.popularity, song.album, song.explicit, song.speechiness) == (None,) * 5
+    assert song.artists.count() == 0
+
+
+def test_null_in_an_optional_column_is_no_value_and_empty_names_are_no_credit():
+    upsert([song_row(0, popularity=None, album="", artists="", genres=[])])
+    song = Song.objects.get()
+    assert (song.popularity, song.album) == (None, None)
+    assert song.artists.count() == 0 and song.genres.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        ("popularity", 101, "101 is out of range (must be >= 0 and <= 100)"),
+        ("explicit", "yes", 'expected true or false, got a string ("yes")'),
+        ("speechiness", 1.5, "1.5 is out of range (must be >= 0 and <= 1)"),
+        ("artists", [1], "expected a list of names or a string of names separated by ';', got a list"),
+        ("artists", ["x" * 501], "is 501 characters long, longer than 500"),
+        ("genres", 7, "expected a list of names or a string of names separated by ';', got 7"),
+    ],
+)
+def test_optional_columns_are_validated(column, value, message):
+    rows = [song_row(0, **{column: None}), song_row(1, **{column: value})]
+    for document in (rows, columnar(rows)):
+        with pytest.raises(SongFileError) as caught:
+            parse_song_file(json.dumps(document).encode())
+        assert caught.value.total == 1
+        assert str(caught.value.problems[0]).startswith(f'column "{column}", row 1: ')
+        assert message in str(caught.value.problems[0])
+
+
+# ------------------------------------------------------------------------------
+# The Spotify tracks CSV
+# ------------------------------------------------------------------------------
+
+
+def test_csv_is_detected_and_read_with_the_datasets_column_names(tmp_path):
+    path = write_csv(
+        tmp_path / "tracks.csv", [csv_line(0, artists="Ed Sheeran;Beyoncé", explicit="True"), csv_line(1)]
+    )
+    songs = read_song_file(path).songs
+    assert songs.titles == ["Song number 0", "Song number 1"]
+    assert songs.names["artists"] == [("Ed Sheeran", "Beyoncé"), ("Ed Sheeran",)]
+    assert songs.features["explicit"] == [True, False]
+    assert songs.features["popularity"] == [73, 73]
+    assert songs.features["album"] == ["Divide", "Divide"]
+
+
+def test_a_track_listed_under_several_genres_is_one_song_with_all_of_them(tmp_path):
+    path = write_csv(
+        tmp_path / "tracks.csv",
+        [
+            csv_line(0, track_genre="pop", popularity=50),
+            csv_line(1),
+            csv_line(0, track_genre="dance", popularity=60),
+        ],
+    )
+    songs = read_song_file(path).songs
+    assert songs.spotify_ids == [csv_line(0).split(",")[0], csv_line(1).split(",")[0]]
+    assert songs.names["genres"][0] == ("pop", "dance")
+    assert songs.features["popularity"][0] == 60, "the highest popularity of its rows"
+
+
+def test_csv_problems_name_column_and_line(tmp_path):
+    path = write_csv(tmp_path / "tracks.csv", [csv_line(0), csv_line(1, tempo="fast", explicit="maybe")])
+    with pytest.raises(SongFileError) as caught:
+        read_song_file(path)
+    assert [str(problem) for problem in caught.value.problems] == [
+        'column "tempo", row 3: expected a number, got a string ("fast")',
+        'column "explicit", row 3: expected true or false, got a string ("maybe")',
+    ]
+
+
+def test_a_csv_row_with_the_wrong_number_of_fields_is_refused(tmp_path):
+    path = write_csv(tmp_path / "tracks.csv", [csv_line(0), "a,b,c"])
+    with pytest.raises(SongFileError, match="line 3: 3 fields, the header has 20"):
+        read_song_file(path)
+
+
+def test_format_can_be_named(tmp_path):
+    path = write_csv(tmp_path / "tracks.txt", [csv_line(0)])
+    assert len(read_song_file(path, format="csv").songs) == 1
+    with pytest.raises(SongFileError, match="not valid JSON"):
+        read_song_file(path, format="json")
+
+
+# ------------------------------------------------------------------------------
+# --skip-invalid
+# ------------------------------------------------------------------------------
+
+
+def test_skip_invalid_loads_the_rest_and_reports_each_skipped_row(tmp_path):
+    path = write_csv(
+        tmp_path / "tracks.csv",
+        [
+            csv_line(0),
+            csv_line(1, track_name="", duration_ms=0, artists=""),
+            csv_line(2),
+            csv_line(3, tempo="-1"),
+        ],
+    )
+    out, err = StringIO(), StringIO()
+    with pytest.raises(CommandError):
+        call_command("load_music", str(path), stdout=out, stderr=err)
+    assert Song.objects.count() == 0, "without the flag an invalid row refuses the file"
+
+    call_command("load_music", str(path), "--skip-invalid", stdout=out, stderr=err)
+
+    assert Song.objects.count() == 2
+    assert err.getvalue().splitlines() == [
+        "skipped row 3: title: missing value;"
+        " duration_ms: 0 is out of range (must be > 0 and <= 2.14748e+09)",
+        "skipped row 5: tempo: -1.0 is out of range (must be >= 0)",
+    ]
+    assert "2 new" in out.getvalue() and "2 invalid rows skipped" in out.getvalue()
+
+
+def test_skip_invalid_does_not_load_a_file_that_is_broken_as_a_whole(tmp_path):
+    path = write_json(tmp_path / "songs.json", {"id": {"0": "x"}})
+    with pytest.raises(CommandError, match="missing required column"):
+        call_command("load_music", str(path), "--skip-invalid", stdout=StringIO(), stderr=StringIO())
+
+
+# ------------------------------------------------------------------------------
+# Malformed JSON the standard library and msgspec would both let through
+# ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('{{"id": {{"0": "a"}}, "id": {{"0": "b"}}, {rest}}}', 'column "id": column given more than once'),
+        ('{{"id": {{"0": "a", "0": "b"}}, {rest}}}', 'column "id", row 0: row key given more than once'),
+    ],
+    ids=["column", "row-key"],
+)
+def test_repeated_json_keys_are_refused(text, expected):
+    rest = json.dumps(columnar([song_row(0)]))[1:-1].split(', "title"', 1)[1]
+    document = text.format(rest='"title"' + rest)
+    with pytest.raises(SongFileError) as caught:
+        parse_song_file(document.encode())
+    assert expected in [str(problem) for problem in caught.value.problems]
+
+
+def test_a_repeated_key_in_a_row_object_is_refused():
+    row = json.dumps(song_row(0))[:-1] + ', "title": "again"}'
+    with pytest.raises(SongFileError, match='column "title", row 0: given more than once in the row'):
+        parse_song_file(f"[{row}]".encode())
+
+
+@pytest.mark.parametrize("where", ["top", "column", "value"])
+def test_json_nested_too_deeply_is_a_clear_error(where):
+    deep = "[" * 100_000
+    document = {
+        "top": deep,
+        "column": '{"id": ' + deep + "}",
+        "value": '{"id": {"0": ' + deep + "}}",
+    }[where]
+    with pytest.raises(SongFileError, match="not valid JSON"):
+        parse_song_file(document.encode())
+
+
+# ------------------------------------------------------------------------------
+# The real file
+# ------------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not SHARED_CSV.exists(), reason=f"needs the shared Spotify tracks CSV at {SHARED_CSV}")
+def test_the_real_spotify_tracks_file_reads_with_one_row_skipped():
+    read = read_song_file(SHARED_CSV, skip_invalid=True)
+    assert len(read.songs) == 89_740
+    assert [row.row for row in read.skipped] == ["65902"], "the row with empty names and a duration of 0"
+    with pytest.raises(SongFileError, match="1 problem|2 problems"):
+        read_song_file(SHARED_CSV)
+    position = read.songs.spotify_ids.index("5SuOikwiRyPMVoIQDJUgSV")
+    assert read.songs.names["artists"][position] == ("Gen Hoshino",)
+    assert set(read.songs.names["genres"][position]) >= {"acoustic", "j-pop"}
+    assert sum(1 for value in read.songs.features["time_signature"] if value == 0) > 0
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not SHARED_CSV.exists(), reason=f"needs the shared Spotify tracks CSV at {SHARED_CSV}")
+def test_the_real_spotify_tracks_file_loads_and_reloads_unchanged():
+    out = StringIO()
+    call_command("load_music", str(SHARED_CSV), "--skip-invalid", stdout=out, stderr=StringIO())
+    assert "89740 new" in out.getvalue()
+    call_command("load_music", str(SHARED_CSV), "--skip-invalid", stdout=out, stderr=StringIO())
+    assert "89740 unchanged" in out.getvalue()
+    assert Genre.objects.count() == 114
+    ed = Artist.objects.get(name="Ed Sheeran")
+    assert ed.songs.count() > 10
