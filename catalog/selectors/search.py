@@ -19,7 +19,8 @@ from django.db.models.functions import Collate, Lower
 
 from catalog.models import Artist, Song, SongArtist
 from catalog.selectors.lookups import ILike, Like
-from catalog.selectors.search_postgres import RankedSongSearch, candidates, prefix_key, ranked
+from catalog.selectors.search_postgres import candidates, prefix_key, ranked
+from catalog.selectors.search_ranking import RankedSongSearch
 from catalog.selectors.search_text import (
     MIN_TRIGRAM_TERM,
     escape_like,
@@ -111,6 +112,21 @@ def song_search_ranked(queryset: QuerySet[Song], query: str) -> RankedSongSearch
 # ---------------------------------------------------------------------------------------
 # SQLite and anything else: the same rules in Python
 # ---------------------------------------------------------------------------------------
+def _in_one_place(lowered: str, names: list[str], parsed: ParsedQuery) -> bool:
+    """Whether the title holds every term, or one artist's name every term that some name
+    holds and the title the others (PostgreSQL's ways other than the mixed ones)."""
+    in_title = [any(v in lowered for v in variants) for variants in parsed.variants]
+    if all(in_title):
+        return True
+    return any(
+        all(
+            any(v in name for v in variants) if named else held
+            for variants, named, held in zip(parsed.variants, parsed.in_artist_names, in_title, strict=True)
+        )
+        for name in names
+    )
+
+
 def _python_rank(title: str, names: list[str], parsed: ParsedQuery, corrected: str) -> tuple[int, int] | None:
     """(tier, number of terms matched), or None when the song does not match at all."""
     lowered = title.lower()
@@ -158,8 +174,14 @@ def _song_search_python(queryset: QuerySet[Song], text: str, terms: list[str]) -
         return queryset.none()
     best_coverage = max(rank[1] for rank, _, _ in ranked)
     if parsed.variants and best_coverage == len(parsed.variants):
-        # Same as PostgreSQL: when some songs have every term, only they are results.
+        # Same as PostgreSQL: when some songs have every term, only they are results, and
+        # of those, the ones with the terms split between the title and several artist
+        # names only when no song has them in one place.
         ranked = [item for item in ranked if item[0][1] == best_coverage]
+        in_one_place = [
+            item for item in ranked if _in_one_place(item[1].lower(), names.get(item[2], []), parsed)
+        ]
+        ranked = in_one_place or ranked
 
     def order(item: tuple[tuple[int, int], str, int]) -> tuple:
         (tier, _), title, song_id = item

@@ -213,6 +213,7 @@ def parse_python(text: str, terms: list[str], title_counts: Counter, artist_name
     for word in name_words:
         known[word] += 0
     variants = []
+    name_occurrences: list[int] = []
     for term in (t for t in terms if len(t) >= MIN_TRIGRAM_TERM):
         fixes: list[str] = []
         if not any(word.startswith(term) for word in known):
@@ -224,5 +225,14 @@ def parse_python(text: str, terms: list[str], title_counts: Counter, artist_name
         term_variants = [term, *(w for w in fixes if w != term)]
         if any(v in word for v in term_variants for word in known):
             variants.append(term_variants)
+            name_occurrences.append(
+                sum(c for w, c in name_words.items() if any(v in w for v in term_variants))
+            )
     long_terms = [t for t in terms if len(t) >= MIN_TRIGRAM_TERM]
-    return ParsedQuery(text=text, terms=terms, variants=variants, matchable=bool(variants) or not long_terms)
+    return ParsedQuery(
+        text=text,
+        terms=terms,
+        variants=variants,
+        matchable=bool(variants) or not long_terms,
+        name_occurrences=tuple(name_occurrences),
+    )

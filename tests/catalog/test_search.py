@@ -155,7 +155,7 @@ def test_paged_relevance_order_equals_the_single_query_order(catalog, monkeypatc
     """The API pages a relevance search tier by tier on PostgreSQL when the word list
     expects many matches (forced here with SMALL_RESULT = -1), or ranks it whole; the admin
     and `ordering` use one ranked query. All must give the same order."""
-    monkeypatch.setattr("catalog.selectors.search_postgres.SMALL_RESULT", small_result)
+    monkeypatch.setattr("catalog.selectors.search_ranking.SMALL_RESULT", small_result)
     for extra in ("Bad Bad Bad", "Badminton", "Sad Bad", "Bad", "Bad Bad", "Bda"):
         SongFactory(title=extra)
     for query in ("bad", "bda", "love", "b", "space blank", "oddity romance", "blnk", "bad qwxzv"):
@@ -296,8 +296,8 @@ def test_many_matches_are_not_all_ranked_and_the_best_still_come_first(catalog, 
     still come first (their own btree scans), and the rest is ranked from what was read:
     read past the prefix titles (-1: more matches expected than are ranked at once), or
     among the first ones read (300: the one ranking made found more than it could read)."""
-    monkeypatch.setattr("catalog.selectors.search_postgres.RANK_AT_MOST", 2)
-    monkeypatch.setattr("catalog.selectors.search_postgres.SMALL_RESULT", small_result)
+    monkeypatch.setattr("catalog.selectors.search_ranking.RANK_AT_MOST", 2)
+    monkeypatch.setattr("catalog.selectors.search_ranking.SMALL_RESULT", small_result)
     for title in ("My Love", "Your Love", "Our Love", "Their Love", "Love", "Love Me"):
         SongFactory(title=title)
     ranked = song_search_ranked(song_list(), "love")
@@ -318,3 +318,14 @@ def test_terms_split_between_a_title_and_artist_names_that_hold_both(api_client,
     SongArtistFactory(song=catalog["Bad Boy"], artist=ArtistFactory(name="Shape Shifters"))
     assert search(api_client, "shape sheeran") == ["Shape of You"]
     assert search(api_client, "sheeran shape") == ["Shape of You"]
+
+
+def test_terms_in_one_place_come_before_terms_split_across_title_and_names(api_client, catalog):
+    # Both words are in artist names, never in one: "Cool Song" by The Band has them split
+    # between its title and a name, "Cool The Gang" in its title. Only the second is a
+    # result while there is one.
+    SongArtistFactory(song=catalog["Bad Boy"], artist=ArtistFactory(name="Cool Kids"))
+    SongArtistFactory(song=SongFactory(title="Cool Song"), artist=ArtistFactory(name="The Band"))
+    assert search(api_client, "cool the") == ["Cool Song"]
+    SongFactory(title="Cool The Gang")
+    assert search(api_client, "the cool") == ["Cool The Gang"]  # another query: not cached
