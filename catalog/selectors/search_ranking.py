@@ -36,7 +36,6 @@ MIXED_AT_MOST = 100
 ARTISTS_AT_MOST = 200
 
 
-# ---------------------------------------------------------------------------------------
 def _title_sql(variants: list[str], title: str) -> tuple[str, list[str]]:
     patterns = [f"%{escape_like(v)}%" for v in variants]
     return "(" + " OR ".join(f"{title} ILIKE %s" for _ in patterns) + ")", patterns
