@@ -5,8 +5,9 @@ The rules, the same on both databases:
 - A term of 3+ characters that some word (of a title or an artist's name) starts with is
   taken as typed.
 - Any other term may be a typo: its corrections are the words one edit away (a letter
-  dropped, swapped, replaced or inserted), the closest by trigram similarity first, among
-  the words most similar to it by trigrams (pg_trgm's `%`, at CORRECTION_THRESHOLD). When
+  dropped, swapped, replaced or inserted), those keeping every typed letter first, then the
+  most frequent, among the words most similar to it by trigrams (pg_trgm's `%`, at
+  CORRECTION_THRESHOLD). When
   no word is one edit away and no word even contains the term, the most similar words are
   its corrections instead. The term stays one of its own variants: titles holding it match.
 - A term that neither it nor its corrections find in a title word or an artist name cannot
@@ -90,7 +91,7 @@ class ParsedQuery:
 # PostgreSQL
 # ---------------------------------------------------------------------------------------
 # Candidate corrections: the words of either list most similar to the term by trigrams
-# (`%`, which their trigram indexes serve), as [word, occurrences in titles, similarity];
+# (`%`, which their trigram indexes serve), as [word, occurrences, similarity];
 # the caller prefers those one edit away (`_pick`).
 _SIMILAR_SQL = f"""(
     SELECT coalesce(
@@ -100,7 +101,7 @@ _SIMILAR_SQL = f"""(
         SELECT f.word, max(f.ndoc) AS ndoc, max(similarity(f.word, %(term{{i}})s)) AS sim FROM (
             SELECT word, ndoc FROM catalog_searchword WHERE word %% %(term{{i}})s AND length(word) >= 3
             UNION ALL
-            SELECT word, 0 FROM catalog_artistword WHERE word %% %(term{{i}})s AND length(word) >= 3
+            SELECT word, nnames FROM catalog_artistword WHERE word %% %(term{{i}})s AND length(word) >= 3
         ) AS f
         GROUP BY f.word ORDER BY 3 DESC, 2 DESC, 1 LIMIT {SIMILAR_CANDIDATES}
     ) AS g
@@ -127,17 +128,31 @@ SELECT {i} AS ord,
 """
 
 
+def _edit_kind(term: str, word: str) -> int:
+    """How a word one edit away from `term` differs from it: 0 when it keeps every typed
+    letter (one was left out, or two swapped: the commonest slips), 1 for a letter replaced,
+    2 for a letter typed too many."""
+    if len(word) > len(term) or sorted(word) == sorted(term):
+        return 0
+    return 1 if len(word) == len(term) else 2
+
+
 def _pick(term: str, similar: list[tuple[str, int, float]], contained: bool) -> list[str]:
-    """The corrections of `term` among `similar` (word, occurrences, similarity; the most
-    similar first): the words one edit away, else, when no word even contains the term,
-    the most similar words; at most CORRECTIONS_PER_TERM, none clearly worse than the best."""
+    """The corrections of `term` among `similar` (word, occurrences in titles or names,
+    similarity): the words one edit away, those keeping every typed letter first, then the
+    most frequent ("blnk" is "blank" before "bank", "spce" "space" before "spc"); else,
+    when no word even contains the term, the most similar words, none clearly worse than
+    the best. At most CORRECTIONS_PER_TERM."""
     edits = set(one_edit(term))
-    chosen = [row for row in similar if row[0] in edits]
-    if not chosen and not contained:
-        chosen = similar
-    chosen = sorted(chosen, key=lambda row: (-row[2], -row[1], row[0]))
-    if not chosen:
+    near = sorted(
+        (row for row in similar if row[0] in edits),
+        key=lambda row: (_edit_kind(term, row[0]), -row[1], -row[2], row[0]),
+    )
+    if near:
+        return [word for word, _, _ in near[:CORRECTIONS_PER_TERM]]
+    if contained or not similar:
         return []
+    chosen = sorted(similar, key=lambda row: (-row[2], -row[1], row[0]))
     best = chosen[0][2]
     return [word for word, _, sim in chosen[:CORRECTIONS_PER_TERM] if sim >= best - CORRECTION_MARGIN]
 
@@ -209,9 +224,11 @@ def parse_python(text: str, terms: list[str], title_counts: Counter, artist_name
     """The PostgreSQL rules over in-memory words: `title_counts` are the title words with
     their occurrences, `artist_names` the lowercased names."""
     name_words = Counter(word for name in artist_names for word in title_words(name))
+    # Each word with its occurrences in titles or in names, whichever is larger (as the
+    # PostgreSQL statement's max over both lists).
     known: Counter = Counter(title_counts)
-    for word in name_words:
-        known[word] += 0
+    for word, count in name_words.items():
+        known[word] = max(known[word], count)
     variants = []
     name_occurrences: list[int] = []
     for term in (t for t in terms if len(t) >= MIN_TRIGRAM_TERM):
