@@ -10,7 +10,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# A home of its own: Gunicorn keeps its control socket under ~/.gunicorn.
+# The app's own user; what it writes at runtime goes to /app/var (Gunicorn's control socket,
+# beat's schedule), the only directory it owns.
 RUN groupadd --system --gid 10001 app \
     && useradd --system --uid 10001 --gid app --create-home --home-dir /home/app --shell /usr/sbin/nologin app
 

@@ -1,8 +1,13 @@
 """Gunicorn settings, read from the environment like everything else."""
 
+import json
 import os
+from pathlib import Path
 
-bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"
+from gunicorn import util
+
+PORT = os.environ.get("PORT", "8000")
+bind = f"{os.environ.get('HOST', '0.0.0.0')}:{PORT}"
 if os.environ.get("REDIS_URL"):
     workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
 else:
@@ -13,13 +18,46 @@ else:
     threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 # A query string of a few thousand characters (a pasted search) reaches Django, which bounds
-# it and answers JSON, instead of Gunicorn's HTML 414 at its default of 4094 bytes.
+# it and answers JSON; 8190 is Gunicorn's largest bounded value (its default is 4094).
 limit_request_line = 8190
 graceful_timeout = 20
 # Requests are logged by our middleware, one line each, with their duration.
 accesslog = None
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+# The control socket (for `gunicornc`) stays in this checkout, one per bound port: Gunicorn's
+# default, ~/.gunicorn/gunicorn.ctl, is shared by every instance the user runs, and each one
+# starting removes the socket of the one before.
+control_socket = str(Path(__file__).resolve().parent / "var" / f"gunicorn-{PORT}.ctl")
+
+
+# The same words as Django's and nginx's JSON errors for the same statuses.
+ERROR_DETAILS = {
+    400: "Bad request.",
+    414: "Request line too long.",
+    431: "Request header too large.",
+    500: "Internal server error.",
+}
+
+
+def write_json_error(sock, status_int: int, reason: str, mesg: str) -> None:
+    """Gunicorn's answer to a request it refuses before Django sees it (a request line or
+    header over its limits, a malformed request), as JSON in the API's error shape instead
+    of an HTML page. Replaces gunicorn.util.write_error, which every worker calls with this
+    signature; tests/ops/test_production_server.py holds it to that. `mesg`, which may
+    quote the client's bytes, stays out of the body (Gunicorn logs it)."""
+    body = json.dumps({"detail": ERROR_DETAILS.get(status_int, f"{reason}.")}).encode()
+    head = (
+        f"HTTP/1.1 {status_int} {reason}\r\n"
+        "Connection: close\r\n"
+        "Content-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode("latin-1")
+    util.write_nonblock(sock, head + body)
+
+
+util.write_error = write_json_error
 
 if os.environ.get("LOG_FORMAT") == "json":
     # Gunicorn's own lines (boot, worker timeouts) in the same JSON shape as the app's.

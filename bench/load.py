@@ -15,7 +15,10 @@ time (Python start-up, parsing, writing, committing) and peak RSS are its own:
 6. the common case of a live catalog: --songs new songs added to a catalog of --base-songs,
    while a reader runs a title search every 50 ms on its own connection (its slowest query
    and any error are reported);
-7. the Spotify tracks CSV of ../shared/data (when present): first load and unchanged re-load.
+7. the Spotify tracks CSV of ../shared/data (when present): first load and unchanged re-load;
+8. with --ablations, what each kept mechanism buys: the same loads with it switched off
+   (the index builds after a first insert; the PostgreSQL path against the ORM path on
+   --ablation-songs songs; msgspec's typed decoders against the standard library's).
 
 Prints a table for bench/README.md.
 """
@@ -27,6 +30,7 @@ import os
 import re
 import subprocess
 import sys
+import textwrap
 import threading
 import time
 from pathlib import Path
@@ -108,6 +112,36 @@ def changed_copy(source: Path, target: Path, share: float) -> int:
         document["title"][key] = document["title"][key] + " (Live)"
     target.write_bytes(msgspec.json.encode(document))
     return len(keys)
+
+
+# Runs `load_music` in-process with one mechanism switched off (argv: what, path).
+ABLATION = textwrap.dedent(
+    """
+    import sys, time
+    import django
+    django.setup()
+    from django.core.management import call_command
+    from catalog.loading import jsonfile, read_song_file
+    from catalog.services import loading, loading_postgres
+    what, path = sys.argv[1], sys.argv[2]
+    if what == "no-index-builds":
+        loading_postgres.REBUILD_MIN_ROWS = 10**12
+    elif what == "orm-path":  # the path every database but PostgreSQL takes
+        real = loading.connection
+        class _NotPostgres:
+            vendor = "orm"
+            def __getattr__(self, name):
+                return getattr(real, name)
+        loading.connection = _NotPostgres()
+    elif what == "stdlib-decoder":
+        jsonfile._columnar_fast = lambda data: None
+        started = time.perf_counter()
+        read_song_file(path)
+        print(f"loaded parse only in {time.perf_counter() - started:.2f} s")
+        sys.exit(0)
+    call_command("load_music", path, verbosity=2)
+    """
+)
 
 
 def floor(url: str, path: Path) -> tuple[float, str]:
@@ -193,6 +227,10 @@ def main() -> int:
     parser.add_argument("--base-songs", type=int, default=100_000, help="the live catalog's size in step 6")
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL))
     parser.add_argument("--workdir", default=str(BASE_DIR / "var" / "bench"))
+    parser.add_argument("--ablations", action="store_true", help="also measure each mechanism switched off")
+    parser.add_argument(
+        "--ablation-songs", type=int, default=100_000, help="songs for the ORM path comparison"
+    )
     args = parser.parse_args()
     url = args.database_url
     env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "music_discovery.settings"}
@@ -203,9 +241,13 @@ def main() -> int:
     catalog = make_catalog(workdir, args.songs, seed=42)
     rows: list[tuple[str, int, float, str]] = []
 
-    def load(label: str, path: Path, songs: int, *extra: str) -> float:
+    def load(label: str, path: Path, songs: int, *extra: str, ablation: str | None = None) -> float:
         checkpoint(url)
-        seconds, peak, output = measure(manage("load_music", str(path), "-v", "2", *extra), env)
+        if ablation:
+            command = [sys.executable, "-c", ABLATION, ablation, str(path)]
+        else:
+            command = manage("load_music", str(path), "-v", "2", *extra)
+        seconds, peak, output = measure(command, env)
         summary = next(line for line in output.splitlines() if line.startswith("loaded "))
         phases = ", ".join(
             f"{m.group(1)} {float(m.group(2)):.1f}s"
@@ -243,6 +285,32 @@ def main() -> int:
     reader.join()
     rows[-1] = (*rows[-1][:3], rows[-1][3] + "; " + reader.summary())
     print(reader.summary())
+
+    if args.ablations:
+        empty_catalog(url)
+        load(
+            "ablation: fresh load without the index builds after the insert",
+            catalog,
+            args.songs,
+            ablation="no-index-builds",
+        )
+        empty_catalog(url)
+        load(
+            "ablation: msgspec's typed decoders off (the standard library's), parse only",
+            catalog,
+            args.songs,
+            ablation="stdlib-decoder",
+        )
+        small = make_catalog(workdir, args.ablation_songs, seed=11)
+        empty_catalog(url)
+        load(f"PostgreSQL path, fresh, {args.ablation_songs:,} songs", small, args.ablation_songs)
+        empty_catalog(url)
+        load(
+            f"ablation: ORM path on PostgreSQL, fresh, {args.ablation_songs:,} songs",
+            small,
+            args.ablation_songs,
+            ablation="orm-path",
+        )
 
     if SHARED_CSV.exists():
         empty_catalog(url)

@@ -1,9 +1,15 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.admin.views.main import ORDER_VAR, ChangeList
+from django.db.models import Count
 
-from catalog.models import Artist, Rating, Song, SongArtist, SongFileLoad
+from catalog.audio import KEY_CHOICES, MODE_CHOICES, key_name, mode_name
+from catalog.models import Artist, Genre, Rating, Song, SongArtist, SongFileLoad
+from catalog.ratings.services import song_ratings_mark_dirty_on_commit
 from catalog.selectors.search import song_search_top
-from catalog.services.ratings import song_ratings_mark_dirty_on_commit
+
+# Song fields shown and edited as words instead of Spotify's numbers.
+WORD_CHOICES = {"key": KEY_CHOICES, "mode": MODE_CHOICES}
 
 
 class SongArtistInline(admin.TabularInline):
@@ -22,15 +28,57 @@ class SongChangeList(ChangeList):
         return super().get_ordering(request, queryset)
 
 
+class WordChoiceFilter(admin.SimpleListFilter):
+    """Filters a numeric audio feature by its words (`?key=5` still works)."""
+
+    words: list[tuple[int, str]] = []
+
+    def lookups(self, request, model_admin):
+        return [(str(value), label) for value, label in self.words]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is None:
+            return queryset
+        try:
+            return queryset.filter(**{self.parameter_name: int(value)})
+        except ValueError:
+            return queryset.none()
+
+
+class KeyFilter(WordChoiceFilter):
+    title = "key"
+    parameter_name = "key"
+    words = KEY_CHOICES
+
+
+class ModeFilter(WordChoiceFilter):
+    title = "mode"
+    parameter_name = "mode"
+    words = MODE_CHOICES
+
+
 @admin.register(Song)
 class SongAdmin(admin.ModelAdmin):
-    list_display = ["title", "artist_names", "average_rating", "total_ratings", "rating_score"]
-    list_filter = ["mode", "key"]
+    list_display = [
+        "title",
+        "artist_names",
+        "genre_names",
+        "popularity",
+        "explicit",
+        "key_word",
+        "mode_word",
+        "average_rating",
+        "total_ratings",
+        "rating_score_rounded",
+    ]
+    list_filter = ["genres", "explicit", ModeFilter, KeyFilter]
     # The box is served by the catalog's own typo-tolerant search (get_search_results):
     # the best 1,000 matches, in relevance order unless a column is sorted.
     search_fields = ["title"]
     search_help_text = "Title or artist; typos are tolerated."
     readonly_fields = ["average_rating", "total_ratings", "rating_score", "created_at", "updated_at"]
+    autocomplete_fields = ["genres"]
     inlines = [SongArtistInline]
     show_full_result_count = False
     list_per_page = 50
@@ -39,23 +87,64 @@ class SongAdmin(admin.ModelAdmin):
         return SongChangeList
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("credits__artist")
+        return super().get_queryset(request).prefetch_related("credits__artist", "genres")
 
     def get_search_results(self, request, queryset, search_term):
         if not search_term.strip():
             return queryset, False
         return song_search_top(queryset, search_term), False
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name in WORD_CHOICES:
+            return forms.TypedChoiceField(
+                choices=WORD_CHOICES[db_field.name], coerce=int, label=db_field.verbose_name.capitalize()
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
     @admin.display(description="artists")
     def artist_names(self, song: Song) -> str:
         return ", ".join(credit.artist.name for credit in song.credits.all())
+
+    @admin.display(description="genres")
+    def genre_names(self, song: Song) -> str:
+        return ", ".join(sorted(genre.name for genre in song.genres.all()))
+
+    @admin.display(description="key", ordering="key")
+    def key_word(self, song: Song) -> str:
+        return key_name(song.key)
+
+    @admin.display(description="mode", ordering="mode")
+    def mode_word(self, song: Song) -> str:
+        return mode_name(song.mode)
+
+    @admin.display(description="rating score", ordering="rating_score")
+    def rating_score_rounded(self, song: Song) -> str:
+        return f"{song.rating_score:.2f}"
 
 
 @admin.register(Artist)
 class ArtistAdmin(admin.ModelAdmin):
     list_display = ["name", "spotify_id"]
     search_fields = ["name"]
+    readonly_fields = ["name_key"]
     ordering = ["name", "id"]
+
+
+@admin.register(Genre)
+class GenreAdmin(admin.ModelAdmin):
+    """Genres are named by their normalised name (`Genre.save`). The song counts are
+    counted for the page shown: a few hundred genres."""
+
+    list_display = ["name", "song_count"]
+    search_fields = ["name"]
+    ordering = ["name"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(song_total=Count("songs"))
+
+    @admin.display(description="songs", ordering="song_total")
+    def song_count(self, genre: Genre) -> int:
+        return genre.song_total
 
 
 # ------------------------------------------------------------------------------

@@ -1,44 +1,50 @@
-"""Query parameters of /api/songs/ and /api/artists/.
+"""Query parameters of /api/songs/ and /api/artists/: their names, types, bounds and help.
 
 Every value is validated by a form field: a bad value is a 400 naming the parameter, and
-numeric bounds keep absurd values (1e400, 10**30) away from the database drivers.
+numeric bounds keep absurd values (1e400, 10**30) away from the database drivers. The
+filter sets apply the plain narrowing filters the django-filter way, then hand the
+narrowed songs, with the search text and ordering, to the one read selector
+(`catalog.selectors.songs.song_results`): DRF's filter backend returns what it returns.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_filters
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.template import loader
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from catalog.models import Artist, Song
-from catalog.selectors.search import RankedSongSearch, artist_search, song_search, song_search_ranked
+from catalog.naming import name_key
+from catalog.selectors.artists import ArtistResults, artist_results
 from catalog.selectors.search_text import MAX_QUERY_LENGTH, normalize_query
-from catalog.selectors.songs import song_title_contains
+from catalog.selectors.songs import ORDERING_FIELDS, SongResults, song_results, song_title_contains
+
+MAX_ID = 2**63 - 1
 
 # (field, lowest accepted bound, highest accepted bound) of each range filter.
 RANGE_FIELDS: list[tuple[str, float, float]] = [
     ("danceability", -1e6, 1e6),
     ("energy", -1e6, 1e6),
     ("loudness", -1e6, 1e6),
+    ("speechiness", -1e6, 1e6),
     ("acousticness", -1e6, 1e6),
     ("instrumentalness", -1e6, 1e6),
     ("liveness", -1e6, 1e6),
     ("valence", -1e6, 1e6),
     ("tempo", -1e6, 1e6),
     ("duration_ms", -(2**31), 2**31 - 1),
+    ("popularity", -(2**15), 2**15 - 1),
 ]
-
-ORDERING_FIELDS = [
-    "title",
-    "average_rating",
-    "total_ratings",
-    "rating_score",
-    "tempo",
-    "energy",
-    "danceability",
-    "valence",
-    "duration_ms",
-]
+_INTEGER_FIELDS = {"duration_ms", "popularity"}
+# Parameters the selector applies itself rather than as a narrowing filter.
+_SELECTOR_PARAMETERS = ("search", "ordering")
 
 
 class SearchField(forms.CharField):
@@ -57,15 +63,22 @@ class IntegerFilter(django_filters.NumberFilter):
     field_class = forms.IntegerField
 
 
-class StableOrderingFilter(django_filters.OrderingFilter):
-    """`ordering=a,-b`: any listed field, `-` for descending; unknown fields are a 400.
-    The id is always the last key, so pages never overlap or skip rows on ties."""
+class StrictBooleanField(forms.Field):
+    """`true`/`false` (or `1`/`0`), any case; anything else is refused rather than ignored."""
 
-    def filter(self, qs: QuerySet, value):
-        if not value:
-            return qs
-        ordering = [self.get_ordering_value(param) for param in value]
-        return qs.order_by(*ordering, "id")
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        lowered = str(value).strip().lower()
+        if lowered in ("true", "1"):
+            return True
+        if lowered in ("false", "0"):
+            return False
+        raise ValidationError("Expected true or false.", code="invalid")
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
 
 
 class CachedFormFilterSet(django_filters.FilterSet):
@@ -74,9 +87,9 @@ class CachedFormFilterSet(django_filters.FilterSet):
 
     With `only_given=True` it copies, validates and applies only the filters whose
     parameters `data` has (a filter whose parameter is absent does nothing anyway): copying
-    every filter and form field per request cost ~1.5 ms for the songs' thirty filters,
-    more than most searches. The browsable API's filter form, which must show every field,
-    builds the filter set without it."""
+    every filter and form field per request cost more than most searches (bench/README.md).
+    The browsable API's filter form, which must show every field, builds the filter set
+    without it."""
 
     # Distinct filter sets whose form class is kept per class; past that, built per request.
     FORM_CLASSES_KEPT = 256
@@ -99,14 +112,27 @@ class CachedFormFilterSet(django_filters.FilterSet):
                 form_classes[names] = form_class
         return form_class
 
+    def parameter(self, name: str, default: Any = "") -> Any:
+        """A validated parameter's value, `default` when absent or empty."""
+        value = self.form.cleaned_data.get(name)
+        return default if value in (None, "", [], ()) else value
+
+    def viewer_id(self) -> int | None:
+        user = getattr(self.request, "user", None)
+        return user.pk if user is not None and user.is_authenticated else None
+
 
 def _range_filters() -> dict[str, django_filters.NumberFilter]:
     filters = {}
     for field, low, high in RANGE_FIELDS:
-        kind = IntegerFilter if field == "duration_ms" else django_filters.NumberFilter
+        kind = IntegerFilter if field in _INTEGER_FIELDS else django_filters.NumberFilter
         for prefix, lookup, words in (("min", "gte", "at least"), ("max", "lte", "at most")):
             filters[f"{prefix}_{field}"] = kind(
-                field_name=field, lookup_expr=lookup, min_value=low, max_value=high, label=f"{field} {words}"
+                field_name=field,
+                lookup_expr=lookup,
+                min_value=low,
+                max_value=high,
+                label=f"{field} {words} (songs where it is unknown never match)",
             )
     return filters
 
@@ -120,25 +146,33 @@ class SongFilter(_RangeFilterSet):
     mode = IntegerFilter(min_value=0, max_value=1, help_text="0 minor, 1 major.")
     time_signature = IntegerFilter(min_value=0, max_value=12)
     spotify_id = django_filters.CharFilter(max_length=64)
+    artist = extend_schema_field(OpenApiTypes.INT)(
+        IntegerFilter(field_name="credits__artist_id", min_value=1, max_value=MAX_ID, help_text="Artist id.")
+    )
+    genre = django_filters.CharFilter(
+        method="filter_genre",
+        max_length=100,
+        help_text="Genre name, in any case and spacing (`Hip Hop` is `hip hop`).",
+    )
+    explicit = StrictBooleanFilter(help_text="`true` or `false`; songs whose source did not say never match.")
     title = django_filters.CharFilter(
         method="filter_title",
         max_length=MAX_QUERY_LENGTH,
         help_text="Case-insensitive substring of the title (index-served on PostgreSQL).",
     )
-    # Declared after the plain filters: the search ranks what they left.
     search = SearchFilter(
-        method="filter_search",
         help_text=(
             "Typo-tolerant search of titles and artist names, best match first unless "
             f"`ordering` is given. Cut to {MAX_QUERY_LENGTH} characters; a query with no "
             "letter or digit matches nothing."
         ),
     )
-    ordering = StableOrderingFilter(
+    ordering = django_filters.OrderingFilter(
         fields=ORDERING_FIELDS,
         help_text=(
-            "Comma-separated fields, `-` prefix for descending; ties are broken by id. "
-            "An unknown field is a 400. Without it, a search comes by relevance, else by id."
+            "Comma-separated fields, `-` prefix for descending; ties are broken by id, and "
+            "songs whose popularity is unknown come last either way. An unknown field is a 400. "
+            "Without it, a search comes by relevance, else by id."
         ),
     )
 
@@ -146,35 +180,56 @@ class SongFilter(_RangeFilterSet):
         model = Song
         fields: list[str] = []
 
-    def relevance_results(self) -> RankedSongSearch | QuerySet[Song]:
-        """The filtered songs for a paginated list. A search without `ordering` comes in
-        relevance order, ranked (on PostgreSQL) only as far as the requested page needs."""
-        data = self.form.cleaned_data
-        if not data.get("search") or data.get("ordering"):
-            return self.qs
-        queryset = self.queryset.all()
-        for name, value in data.items():
-            if name not in ("search", "ordering"):
-                queryset = self.filters[name].filter(queryset, value)
-        return song_search_ranked(queryset, data["search"])
+    def filter_queryset(self, queryset: QuerySet[Song]) -> SongResults:  # type: ignore[override]
+        narrowed = queryset
+        for name, value in self.form.cleaned_data.items():
+            if name not in _SELECTOR_PARAMETERS:
+                narrowed = self.filters[name].filter(narrowed, value)
+        return song_results(
+            songs=narrowed,
+            search=self.parameter("search"),
+            ordering=self.parameter("ordering", ()),
+            viewer_id=self.viewer_id(),
+        )
 
     def filter_title(self, queryset: QuerySet[Song], name: str, value: str) -> QuerySet[Song]:
         return song_title_contains(queryset, value)
 
-    def filter_search(self, queryset: QuerySet[Song], name: str, value: str) -> QuerySet[Song]:
-        # With an explicit `ordering`, relevance would be computed only to be thrown away.
-        return song_search(queryset, value, ranked=not self.form.cleaned_data.get("ordering"))
+    def filter_genre(self, queryset: QuerySet[Song], name: str, value: str) -> QuerySet[Song]:
+        return queryset.filter(genres__name=name_key(value))
 
 
 class ArtistFilter(CachedFormFilterSet):
     search = SearchFilter(
-        method="filter_search",
-        help_text="Substring of the name, case-insensitive; exact and prefix matches first.",
+        help_text=(
+            "Part of the name, any case: the exact name first, then names starting with it, "
+            "then the rest; when no name contains it, the names closest to it (typos)."
+        ),
+    )
+    genre = django_filters.CharFilter(
+        max_length=100, help_text="Artists with at least one song of this genre (any case and spacing)."
     )
 
     class Meta:
         model = Artist
         fields: list[str] = []
 
-    def filter_search(self, queryset: QuerySet[Artist], name: str, value: str) -> QuerySet[Artist]:
-        return artist_search(queryset, value)
+    def filter_queryset(self, queryset: QuerySet[Artist]) -> ArtistResults:  # type: ignore[override]
+        return artist_results(
+            artists=queryset, search=self.parameter("search"), genre=self.parameter("genre")
+        )
+
+
+class FilterBackend(DjangoFilterBackend):
+    """django-filter's backend, with filter sets that copy only the filters a request
+    names (`CachedFormFilterSet`); the browsable API's form still shows every filter."""
+
+    def get_filterset_kwargs(self, request, queryset, view):
+        return {**super().get_filterset_kwargs(request, queryset, view), "only_given": True}
+
+    def to_html(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is None:
+            return None
+        filterset = filterset_class(**super().get_filterset_kwargs(request, queryset, view))
+        return loader.get_template(self.template).render({"filter": filterset}, request)

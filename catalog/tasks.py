@@ -10,7 +10,7 @@ from celery import shared_task
 from django.db import DatabaseError
 from redis.exceptions import RedisError
 
-from catalog.services import ratings as rating_services
+from catalog.ratings import services as rating_services
 
 
 @shared_task(

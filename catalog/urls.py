@@ -1,3 +1,17 @@
-from catalog.views import ratings, songs
+"""Every catalog route. Ids are plain decimal integers: anything else is a JSON 404."""
 
-urlpatterns = [*songs.urlpatterns, *ratings.urlpatterns]
+from django.urls import path
+
+from catalog.views import artists, ratings, songs
+
+urlpatterns = [
+    # Anonymous repeats are answered from the cache before they reach this route
+    # (catalog.list_cache.SongListCacheMiddleware).
+    path("songs/", songs.SongListView.as_view(), name="song-list"),
+    path("songs/<int:id>/", songs.SongDetailView.as_view(), name="song-detail"),
+    path("songs/<int:id>/similar/", songs.SongSimilarView.as_view(), name="song-similar"),
+    path("artists/", artists.ArtistListView.as_view(), name="artist-list"),
+    path("artists/<int:id>/", artists.ArtistDetailView.as_view(), name="artist-detail"),
+    path("genres/", artists.GenreListView.as_view(), name="genre-list"),
+    *ratings.urlpatterns,
+]

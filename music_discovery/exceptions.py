@@ -6,10 +6,13 @@ handler400/403/404/500 instead: under /api/ those answer the same JSON shape, el
 (the admin) Django's usual pages.
 """
 
+from typing import Any
+
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.views import defaults
+from django.views import csrf, defaults
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -25,7 +28,7 @@ class PayloadTooLarge(exceptions.APIException):
     default_code = "payload_too_large"
 
 
-def api_exception_handler(exc: Exception, context: dict) -> Response | None:
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()
     elif isinstance(exc, DjangoValidationError):
@@ -36,7 +39,7 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     return response
 
 
-def _render_as_json(request) -> None:
+def _render_as_json(request: Any) -> None:
     """Errors answer in JSON even from a view whose renderers speak something else (the
     schema view's YAML), or before negotiation picked one. The browsable API, where
     enabled, keeps rendering its own errors: a person is reading them."""
@@ -50,8 +53,26 @@ def _is_api(request: HttpRequest) -> bool:
     return request.path.startswith(API_PREFIX)
 
 
+# Exempt: an unsafe method on an unrouted path is a 404 whatever the CSRF token says (the
+# CSRF check would otherwise answer first, with a 403 that suggests the path exists).
+@csrf_exempt
 def json_not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     return JsonResponse({"detail": "Not found."}, status=404)
+
+
+def payload_too_large(request: HttpRequest) -> HttpResponse:
+    """413 for a body over DATA_UPLOAD_MAX_MEMORY_SIZE: JSON under /api/, plain text elsewhere."""
+    if _is_api(request):
+        return JsonResponse({"detail": PayloadTooLarge.default_detail}, status=413)
+    return HttpResponse(PayloadTooLarge.default_detail, status=413, content_type="text/plain; charset=utf-8")
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: under /api/ a JSON 403 like DRF's own CSRF refusal; elsewhere (the
+    admin) Django's page."""
+    if _is_api(request):
+        return JsonResponse({"detail": f"CSRF Failed: {reason}"}, status=403)
+    return csrf.csrf_failure(request, reason)
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -4,9 +4,10 @@ import time
 import uuid
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from music_discovery import health
+from music_discovery import exceptions, health
 
 logger = logging.getLogger("music_discovery.requests")
 
@@ -51,6 +52,31 @@ class RequestLogMiddleware:
             },
         )
         return response
+
+
+class BodySizeLimitMiddleware:
+    """Refuses a request whose declared body is over DATA_UPLOAD_MAX_MEMORY_SIZE with a 413,
+    before anything reads it.
+
+    Django applies that limit to JSON and form bodies as they are read, but not to the files
+    of a multipart body, which it streams to disk whatever their size: this makes the limit
+    one for every body, whatever its encoding, and answers before any of it is read. A body
+    sent without a Content-Length (chunked) is limited by the front proxy.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            # Django reads a malformed Content-Length as no body at all.
+            length = 0
+        if limit is not None and length > limit:
+            return exceptions.payload_too_large(request)
+        return self.get_response(request)
 
 
 class ProbeMiddleware:

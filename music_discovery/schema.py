@@ -1,6 +1,20 @@
-"""OpenAPI post-processing: the error responses every endpoint can give, documented once."""
+"""OpenAPI generation: the error responses each operation can give, documented once.
+
+Every operation gets the generic error responses it can actually send, unless it documents
+them itself: 400 (a refused body, parameter or Host) always; 401 where the view reads a
+credential (a bad bearer token is refused even where none is needed); 403 where its
+permissions can refuse an authenticated caller, or where a session caller's unsafe request
+is checked for its CSRF token; 404 on paths with an id and on paginated lists (a page past
+the end); 429 where the view is throttled.
+"""
 
 from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular import openapi
+from drf_spectacular.plumbing import ComponentRegistry
+from rest_framework import permissions
 
 ERROR_COMPONENT = {
     "type": "object",
@@ -11,6 +25,7 @@ ERROR_COMPONENT = {
     "properties": {"detail": {"type": "string"}},
     "additionalProperties": {"type": "array", "items": {"type": "string"}},
 }
+ERROR_REFERENCE = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
 
 ERROR_RESPONSES = {
     "400": "Invalid input: the body or a query parameter was refused; nothing changed.",
@@ -19,23 +34,45 @@ ERROR_RESPONSES = {
     "404": "Not found: an unknown id, another user's resource, or a page past the end of a list.",
     "429": "Throttled: retry after the number of seconds in the Retry-After header.",
 }
-UNSAFE_METHODS = {"post", "put", "patch", "delete"}
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# Permissions that refuse only the anonymous caller (a 401), never an authenticated one.
+_NEVER_FORBID = (permissions.AllowAny, permissions.IsAuthenticated, permissions.IsAuthenticatedOrReadOnly)
+SESSION_SCHEME = "cookieAuth"
 
 
-def add_error_responses(result: dict, generator, request, public) -> dict:
-    """Give every operation the error responses DRF can send for it, unless it documents them."""
-    components = result.setdefault("components", {}).setdefault("schemas", {})
-    components.setdefault("Error", ERROR_COMPONENT)
-    reference = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
-    for path, operations in result.get("paths", {}).items():
-        for method, operation in operations.items():
-            if not isinstance(operation, dict) or "responses" not in operation:
-                continue
-            codes = ["400", "401", "404", "429"]
-            if method in UNSAFE_METHODS or path == "/api/users/":
-                codes.append("403")
-            for code in codes:
+class AutoSchema(openapi.AutoSchema):
+    def get_operation(
+        self, path: str, path_regex: str, path_prefix: str, method: str, registry: ComponentRegistry
+    ) -> dict[str, Any] | None:
+        operation = super().get_operation(path, path_regex, path_prefix, method, registry)
+        if operation is not None:
+            for code in self._error_codes(operation):
                 operation["responses"].setdefault(
-                    code, {"description": ERROR_RESPONSES[code], "content": reference}
+                    code, {"description": ERROR_RESPONSES[code], "content": ERROR_REFERENCE}
                 )
+        return operation
+
+    def _error_codes(self, operation: dict[str, Any]) -> list[str]:
+        schemes = {name for requirement in operation.get("security", []) for name in requirement}
+        parameters = {parameter["name"] for parameter in operation.get("parameters", [])}
+        codes = ["400"]
+        if schemes:
+            codes.append("401")
+        if self._can_forbid(schemes):
+            codes.append("403")
+        if "{" in self.path or "page" in parameters:
+            codes.append("404")
+        if self.view.throttle_classes:
+            codes.append("429")
+        return codes
+
+    def _can_forbid(self, schemes: set[str]) -> bool:
+        if self.method in UNSAFE_METHODS and SESSION_SCHEME in schemes:
+            return True
+        return bool(schemes) and any(not isinstance(p, _NEVER_FORBID) for p in self.view.get_permissions())
+
+
+def add_error_component(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """The Error schema the error responses refer to."""
+    result.setdefault("components", {}).setdefault("schemas", {}).setdefault("Error", ERROR_COMPONENT)
     return result

@@ -98,6 +98,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "music_discovery.middleware.RequestLogMiddleware",
     "music_discovery.middleware.ProbeMiddleware",
+    # 413 for any body over DATA_UPLOAD_MAX_MEMORY_SIZE, multipart files included, unread.
+    "music_discovery.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -177,6 +179,9 @@ else:
 # Cache and Celery
 # ------------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+# With REDIS_URL, the cache may live in a Redis of its own (docker-compose.yml does so), so
+# that clearing the cache (FLUSHDB) or evicting from it never touches queued tasks.
+REDIS_CACHE_URL = env.str("REDIS_CACHE_URL", default="") or REDIS_URL
 # Seconds a Redis call may take before the cache gives up (and degrades) or a
 # publish fails: an API request must never hang on a dead Redis.
 REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=0.5)
@@ -185,7 +190,7 @@ if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": REDIS_URL,
+            "LOCATION": REDIS_CACHE_URL,
             "KEY_PREFIX": "md",
             "OPTIONS": {
                 "CLIENT_CLASS": "django_redis.client.DefaultClient",
@@ -222,6 +227,8 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# Celery's consumer, made to survive a broker restart while it holds an unacknowledged task.
+CELERY_WORKER_CONSUMER = "music_discovery.worker_consumer:Consumer"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Time limits stay well below the visibility timeout, so Redis never hands a task that is
 # still running to a second worker.
@@ -272,6 +279,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "users.validators.NotOnlyWhitespaceValidator"},
 ]
 if DJANGO_ENV == "test":
     # Hashing dominates a test suite that creates hundreds of users.
@@ -284,6 +292,8 @@ SIMPLE_JWT = {
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": True,
     "AUTH_HEADER_TYPES": ("Bearer",),
+    # Ours refuse a token whose user claim is not a user id (a 401, not a 500).
+    "AUTH_TOKEN_CLASSES": ("users.tokens.AccessToken",),
 }
 
 REST_FRAMEWORK = {
@@ -294,8 +304,14 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "music_discovery.pagination.StandardPagination",
     "PAGE_SIZE": 20,
+    # JSON nested deeper than music_discovery.parsers.MAX_JSON_DEPTH is a 400.
+    "DEFAULT_PARSER_CLASSES": [
+        "music_discovery.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "music_discovery.schema.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + ([] if IS_PRODUCTION else ["rest_framework.renderers.BrowsableAPIRenderer"]),
     "EXCEPTION_HANDLER": "music_discovery.exceptions.api_exception_handler",
@@ -324,14 +340,15 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "music_discovery.schema.add_error_responses",
+        "music_discovery.schema.add_error_component",
     ],
 }
 
 # ------------------------------------------------------------------------------
 # Requests, static files, i18n
 # ------------------------------------------------------------------------------
-# A body over this size is refused with 413 before it is parsed.
+# Any body over this size (JSON, form or multipart, files included) is refused with 413
+# before it is read: music_discovery.middleware.BodySizeLimitMiddleware.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 
@@ -366,6 +383,8 @@ SECURE_HSTS_PRELOAD = IS_PRODUCTION
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# A CSRF refusal under /api/ answers JSON, like every other error there.
+CSRF_FAILURE_VIEW = "music_discovery.exceptions.csrf_failure"
 
 # ------------------------------------------------------------------------------
 # Logging: one line per request and per task, JSON lines when LOG_FORMAT=json
@@ -376,7 +395,11 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        # Control characters in a message (a path's %0a) are escaped: one record, one line.
+        "text": {
+            "()": "music_discovery.logs.TextFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        },
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
             "format": "%(asctime)s %(levelname)s %(name)s %(message)s",

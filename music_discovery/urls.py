@@ -1,8 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from music_discovery import exceptions, health
+from music_discovery import exceptions, health, throttling
 
 api_patterns = [
     path("", include("users.urls")),
@@ -16,8 +17,12 @@ api_patterns = [
 ]
 
 urlpatterns = [
+    # The site root (where the admin's "View site" leads) is the API's documentation.
+    path("", RedirectView.as_view(url="/api/docs/"), name="root"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    # Before admin.site.urls, which answers the same path unthrottled.
+    path("admin/login/", throttling.admin_login),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
 ]

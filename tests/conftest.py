@@ -1,8 +1,9 @@
 """Shared fixtures for the whole suite.
 
 Tests run against whatever DATABASE_URL / REDIS_URL say (the embedded default when unset).
-Tests marked `postgres` or `redis` skip on the embedded default, saying why; with
-REQUIRE_SERVICES=1 (as .ci/run sets on PostgreSQL + Redis) a missing service fails instead.
+Tests marked `postgres` or `redis` skip on the embedded default, saying why. With
+REQUIRE_SERVICES=1 (as .ci/run sets on PostgreSQL + Redis) nothing may skip: a missing
+service, tool or file fails the test (or the module) that needed it, saying why.
 """
 
 from __future__ import annotations
@@ -40,8 +41,32 @@ def _missing_services(item) -> list[str]:
     ]
 
 
+def _services_required() -> bool:
+    return os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def _skip_as_failure(report: pytest.CollectReport | pytest.TestReport) -> None:
+    # An expected failure is reported as skipped too; it stays what it is.
+    if _services_required() and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped, but REQUIRE_SERVICES=1 allows no skip: {reason}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    _skip_as_failure(outcome.get_result())
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector):
+    outcome = yield
+    _skip_as_failure(outcome.get_result())
+
+
 def pytest_collection_modifyitems(config, items):
-    if os.environ.get("REQUIRE_SERVICES") == "1":
+    if _services_required():
         return
     for item in items:
         for reason in _missing_services(item):
@@ -50,7 +75,7 @@ def pytest_collection_modifyitems(config, items):
 
 def pytest_runtest_setup(item):
     # With REQUIRE_SERVICES=1 a missing service is a failure, never a silent skip.
-    if os.environ.get("REQUIRE_SERVICES") == "1":
+    if _services_required():
         missing = _missing_services(item)
         if missing:
             pytest.fail("; ".join(missing), pytrace=False)

@@ -2,9 +2,12 @@
 
 import factory
 from factory.django import DjangoModelFactory
+from faker import Faker
 
 from catalog.models import Artist, Genre, Rating, Song, SongArtist
 from users.models import Profile, User
+
+_fake = Faker()
 
 
 class UserFactory(DjangoModelFactory):
@@ -36,7 +39,8 @@ class ArtistFactory(DjangoModelFactory):
         model = Artist
 
     spotify_id = factory.Sequence(lambda n: f"artist{n:018d}")
-    name = factory.Faker("name")
+    # Artists are one row per normalised name: a made-up name, told apart by a number.
+    name = factory.LazyAttributeSequence(lambda _, n: f"{_fake.name()} {n}")
 
 
 class GenreFactory(DjangoModelFactory):
@@ -50,6 +54,7 @@ class GenreFactory(DjangoModelFactory):
 class SongFactory(DjangoModelFactory):
     class Meta:
         model = Song
+        skip_postgeneration_save = True
 
     spotify_id = factory.Sequence(lambda n: f"song{n:018d}")
     title = factory.Faker("sentence", nb_words=3)

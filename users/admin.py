@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -6,6 +8,7 @@ from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
 
 from users import services
 from users.models import Profile, User
+from users.moods import MOODS
 
 
 # Django's forms name auth.User in their Meta; these are the same forms on our model, with
@@ -21,14 +24,33 @@ class UserChangeForm(DjangoUserChangeForm):
         model = User
 
 
+class LinesField(forms.CharField):
+    """A list of free-text entries edited as one entry per line (names can hold commas)."""
+
+    widget = forms.Textarea(attrs={"rows": 4, "cols": 60})
+
+    def prepare_value(self, value: object) -> object:
+        return "\n".join(value) if isinstance(value, list | tuple) else value
+
+    def to_python(self, value: object) -> list[str]:  # type: ignore[override]
+        return str(super().to_python(value)).splitlines()
+
+
 class ProfileForm(forms.ModelForm):
-    """The admin edits the lists as JSON; they get the same normalisation as through the API."""
+    """The profile lists as people edit them: genres and artists one per line, moods as
+    checkboxes of the fixed vocabulary; they get the same normalisation as through the API."""
+
+    favorite_genres = LinesField(required=False, help_text="One genre per line.")
+    favorite_artists = LinesField(required=False, help_text="One artist per line.")
+    moods = forms.MultipleChoiceField(
+        required=False, choices=[(mood, mood) for mood in MOODS], widget=forms.CheckboxSelectMultiple
+    )
 
     class Meta:
         model = Profile
         fields = services.PROFILE_FIELDS
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         for field in services.PROFILE_FIELDS:
             if cleaned.get(field) is None:

@@ -7,14 +7,13 @@ from typing import Any
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
-from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt import serializers as jwt_serializers
 from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from users import services
 from users.models import Profile, User
 from users.moods import MOODS
+from users.tokens import RefreshToken
 
 
 def _profile_list(help_text: str) -> serializers.ListField:
@@ -93,54 +92,119 @@ class UserWriteSerializer(serializers.ModelSerializer):
         extra_kwargs = {"email": {"required": True, "allow_blank": False}}
 
     def validate_email(self, value: str) -> str:
-        email = User.objects.normalize_email(value)
+        return User.objects.normalize_email(value)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # Whether the caller may change credentials comes first: an answer about the email
+        # (taken or free) is given only to someone allowed to change it.
+        self.check_credential_change(attrs)
+        self._check_email_free(attrs.get("email"))
+        self._check_password(attrs)
+        return attrs
+
+    def check_credential_change(self, attrs: dict[str, Any]) -> None:
+        """Raise a ValidationError if the caller may not change what `attrs` changes."""
+
+    def _check_email_free(self, email: str | None) -> None:
+        if email is None:
+            return
         # The database constraint compares lower(email); this friendly check does the same.
         others = User.objects.filter(email__iexact=email)
         if self.instance is not None:
             others = others.exclude(pk=self.instance.pk)
         if others.exists():
-            raise serializers.ValidationError(services.EMAIL_TAKEN)
-        return email
+            raise serializers.ValidationError({"email": [services.EMAIL_TAKEN]})
 
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+    def _check_password(self, attrs: dict[str, Any]) -> None:
         password = attrs.get("password")
-        if password is not None:
-            # The similarity validator compares with the account as it will be after this write.
-            candidate = User(
-                **{
-                    field: attrs.get(field, getattr(self.instance, field, ""))
-                    for field in ("username", "email", "first_name", "last_name")
-                }
-            )
-            try:
-                password_validation.validate_password(password, user=candidate)
-            except DjangoValidationError as error:
-                raise serializers.ValidationError({"password": list(error.messages)}) from error
-        return attrs
+        if password is None:
+            return
+        # The similarity validator compares with the account as it will be after this write.
+        candidate = User(
+            **{
+                field: attrs.get(field, getattr(self.instance, field, ""))
+                for field in ("username", "email", "first_name", "last_name")
+            }
+        )
+        try:
+            password_validation.validate_password(password, user=candidate)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError({"password": list(error.messages)}) from error
+
+
+CURRENT_PASSWORD_REQUIRED = "Your current password is required to change the password or the email."
+CURRENT_PASSWORD_WRONG = "Your current password is not correct."
+
+# Fields whose presence in a change puts the request under the strict `auth` throttle:
+# each answer tells whether an email is taken or a password is right.
+CREDENTIAL_FIELDS = frozenset({"email", "password", "current_password"})
 
 
 class UserCreateSerializer(UserWriteSerializer):
     """Registration: username, email and password are required."""
 
 
-class UserUpdateSerializer(UserWriteSerializer):
-    """PUT and PATCH: the password is optional; sending one changes it."""
-
-    password = serializers.CharField(
+def _password_field(help_text: str, *, required: bool = True) -> serializers.CharField:
+    # Never trimmed: a password is kept exactly as typed everywhere (users.validators).
+    return serializers.CharField(
         write_only=True,
-        required=False,
+        required=required,
         trim_whitespace=False,
         max_length=256,
         style={"input_type": "password"},
-        help_text="A new password, checked by the password validators; omit to keep the current one.",
+        help_text=help_text,
     )
 
 
+class UserUpdateSerializer(UserWriteSerializer):
+    """PUT and PATCH: the password is optional; sending one changes it.
+
+    A new password or a new email needs the account's current password in the same body,
+    so that a stolen access token cannot take the account over. Staff changing another
+    user's account (a reset) do not need it; the serializer's context must hold the request.
+    """
+
+    password = _password_field(
+        "A new password, checked by the password validators; omit to keep the current one.",
+        required=False,
+    )
+    current_password = _password_field(
+        "The account's current password: required with a new `password` or `email` "
+        "(except for staff changing another user's account).",
+        required=False,
+    )
+
+    class Meta(UserWriteSerializer.Meta):
+        fields = (*UserWriteSerializer.Meta.fields, "current_password")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        attrs.pop("current_password", None)
+        return attrs
+
+    def check_credential_change(self, attrs: dict[str, Any]) -> None:
+        if not (self._changes_credentials(attrs) and self._needs_current_password()):
+            return
+        current_password = attrs.get("current_password")
+        if current_password is None:
+            raise serializers.ValidationError({"current_password": [CURRENT_PASSWORD_REQUIRED]})
+        if not self.instance.check_password(current_password):
+            raise serializers.ValidationError({"current_password": [CURRENT_PASSWORD_WRONG]})
+
+    def _changes_credentials(self, attrs: dict[str, Any]) -> bool:
+        email = attrs.get("email")
+        new_email = email is not None and email.casefold() != self.instance.email.casefold()
+        return "password" in attrs or new_email
+
+    def _needs_current_password(self) -> bool:
+        actor = self.context["request"].user
+        return actor.pk == self.instance.pk or not actor.is_staff
+
+
 class LogoutSerializer(serializers.Serializer):
-    refresh = serializers.CharField(help_text="The refresh token to revoke; it must be the caller's own.")
+    refresh = serializers.CharField(help_text="The refresh token to revoke.")
 
     def validate_refresh(self, value: str) -> RefreshToken:
-        # Whose token it is, services.user_logout checks (with the same answer as here).
         try:
             return RefreshToken(value)
         except TokenError as error:
@@ -154,13 +218,21 @@ class TokenPairSerializer(serializers.Serializer):
     refresh = serializers.CharField(read_only=True)
 
 
+class TokenObtainPairSerializer(jwt_serializers.TokenObtainPairSerializer):
+    """SimpleJWT's login, with the password compared exactly as typed (SimpleJWT trims it;
+    registration and changes keep it untrimmed)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["password"] = jwt_serializers.PasswordField(trim_whitespace=False)
+
+
 class TokenRefreshSerializer(jwt_serializers.TokenRefreshSerializer):
-    """SimpleJWT's refresh, except that a token of a deleted account is a 401, not a 500."""
+    """SimpleJWT's refresh, through users.services.token_refresh: the token is spent
+    atomically (one winner among concurrent uses), and a deleted account is a 401."""
+
+    token_class = RefreshToken
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
-        try:
-            return super().validate(attrs)
-        except User.DoesNotExist as error:
-            raise AuthenticationFailed(
-                self.error_messages["no_active_account"], "no_active_account"
-            ) from error
+        # A TokenError (invalid, expired, spent) becomes SimpleJWT's 401 in its view.
+        return services.token_refresh(refresh=self.token_class(attrs["refresh"]))

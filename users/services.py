@@ -12,14 +12,17 @@ from collections.abc import Iterable
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
-from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from catalog.models import Rating
-from catalog.services.ratings import song_ratings_mark_dirty_on_commit
+from catalog.ratings.services import song_ratings_mark_dirty_on_commit
 from users.models import Profile, User
 from users.moods import MOODS
+from users.tokens import RefreshToken, token_user_id
 
 # Bounds on the free-text profile lists: enough for any real taste, small enough that a
 # profile stays a few kilobytes and the recommender never iterates a huge list.
@@ -32,6 +35,7 @@ EMAIL_CONSTRAINT = "users_user_email_ci_unique"
 EMAIL_TAKEN = "A user with that email already exists."
 USERNAME_TAKEN = "A user with that username already exists."
 TOKEN_INVALID = "Token is invalid or expired."
+NO_ACTIVE_ACCOUNT = "No active account found for the given token."
 
 
 def unknown_moods_message(unknown: Iterable[str]) -> str:
@@ -197,10 +201,45 @@ def user_tokens_revoke(*, user: User) -> int:
     return len(created)
 
 
-def user_logout(*, user: User, refresh: RefreshToken) -> None:
-    """Blacklist one refresh token of `user`. Someone else's token gets the same answer as
-    an invalid one: no hint that it is valid."""
-    if str(refresh.payload.get(jwt_settings.USER_ID_CLAIM)) != str(user.pk):
-        raise ValidationError({"refresh": [TOKEN_INVALID]})
+def refresh_token_claim(*, refresh: RefreshToken) -> None:
+    """Blacklist a refresh token that is being used, or raise TokenError if another request
+    already did. The blacklist row is the claim: its unique token column lets exactly one of
+    any number of concurrent requests insert it, so a token is spent once. Call inside the
+    transaction that issues whatever the token is exchanged for."""
+    payload = refresh.payload
+    outstanding, _ = OutstandingToken.objects.get_or_create(
+        jti=payload[jwt_settings.JTI_CLAIM],
+        defaults={
+            "user": User.objects.filter(pk=token_user_id(payload)).first(),
+            "token": str(refresh),
+            "created_at": refresh.current_time,
+            "expires_at": datetime_from_epoch(payload["exp"]),
+        },
+    )
+    _, claimed = BlacklistedToken.objects.get_or_create(token=outstanding)
+    if not claimed:
+        raise TokenError(TOKEN_INVALID)
+
+
+def token_refresh(*, refresh: RefreshToken) -> dict[str, str]:
+    """Exchange a valid refresh token for a new access and refresh token pair; the one given
+    is spent (refresh_token_claim), so of concurrent exchanges of one token exactly one
+    succeeds. Raises TokenError for a spent token, AuthenticationFailed for an account that
+    is gone or inactive."""
     with transaction.atomic():
-        refresh.blacklist()
+        user = User.objects.filter(pk=token_user_id(refresh.payload)).first()
+        if user is None or not jwt_settings.USER_AUTHENTICATION_RULE(user):
+            raise AuthenticationFailed(NO_ACTIVE_ACCOUNT, "no_active_account")
+        refresh_token_claim(refresh=refresh)
+        rotated = RefreshToken.for_user(user)
+    return {"access": str(rotated.access_token), "refresh": str(rotated)}
+
+
+def user_logout(*, refresh: RefreshToken) -> None:
+    """Blacklist a refresh token. Holding the token is the proof of who logs out, so no
+    access token is needed (an expired one must not stop a client from logging out)."""
+    try:
+        with transaction.atomic():
+            refresh_token_claim(refresh=refresh)
+    except TokenError as error:
+        raise ValidationError({"refresh": [TOKEN_INVALID]}) from error

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from django.db.models import QuerySet
-from django.http import Http404
+from django.http import Http404, HttpRequest
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -18,10 +22,13 @@ from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt import views as jwt_views
 
+from music_discovery.throttling import AUTH_THROTTLE_SCOPE
 from users import selectors, services
 from users.models import User
 from users.serializers import (
+    CREDENTIAL_FIELDS,
     LogoutSerializer,
+    TokenObtainPairSerializer,
     TokenPairSerializer,
     TokenRefreshSerializer,
     UserCreateSerializer,
@@ -29,12 +36,15 @@ from users.serializers import (
     UserUpdateSerializer,
 )
 
-# Sign-up and the token endpoints share this strict rate (settings: DEFAULT_THROTTLE_RATES).
-AUTH_THROTTLE_SCOPE = "auth"
 AUTH_THROTTLE_CLASSES = [*api_settings.DEFAULT_THROTTLE_CLASSES, ScopedRateThrottle]
 
 THROTTLED = OpenApiResponse(description="Too many attempts; `Retry-After` says when to try again.")
 NOT_FOUND = OpenApiResponse(description="No such user, or not yours to see (the two are indistinguishable).")
+CREDENTIALS_NOTE = (
+    "A new `password` or `email` needs `current_password` (400 naming it otherwise), except for staff "
+    "changing another user's account; a body carrying any of these is throttled like a login."
+)
+PATCH_DESCRIPTION = "Within `profile`, only the lists sent are replaced. " + CREDENTIALS_NOTE
 USER_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The user's id.")
 
 
@@ -57,13 +67,16 @@ class AuthThrottled:
     )
 )
 class TokenObtainPairView(AuthThrottled, jwt_views.TokenObtainPairView):
-    pass
+    serializer_class = TokenObtainPairSerializer
 
 
 @extend_schema_view(
     post=extend_schema(
         summary="Exchange a refresh token for a new pair",
-        description="Refresh tokens rotate: the one sent is blacklisted and a new one is returned.",
+        description=(
+            "Refresh tokens rotate: the one sent is spent (blacklisted) and a new pair returned; "
+            "of concurrent refreshes of one token exactly one succeeds."
+        ),
         responses={
             200: TokenPairSerializer,
             401: OpenApiResponse(description="Invalid, expired, blacklisted or already used token."),
@@ -75,21 +88,27 @@ class TokenRefreshView(AuthThrottled, jwt_views.TokenRefreshView):
     serializer_class = TokenRefreshSerializer
 
 
-class LogoutView(APIView):
-    permission_classes = [IsAuthenticated]
+class LogoutView(AuthThrottled, APIView):
+    # The refresh token is the credential: no access token is needed, and an expired one
+    # sent along is ignored rather than refused (no authentication classes, hence no CSRF).
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
 
     @extend_schema(
         summary="Revoke a refresh token",
+        description="Needs only the refresh token itself: an access token is neither needed nor checked.",
         request=LogoutSerializer,
         responses={
             205: OpenApiResponse(description="The refresh token no longer works."),
-            400: OpenApiResponse(description="Not a valid refresh token of the caller."),
+            400: OpenApiResponse(description="Not a valid, unrevoked refresh token."),
+            429: THROTTLED,
         },
+        auth=[],
     )
     def post(self, request: Request) -> Response:
         serializer = LogoutSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.user_logout(user=request.user, refresh=serializer.validated_data["refresh"])
+        services.user_logout(refresh=serializer.validated_data["refresh"])
         return Response(status=status.HTTP_205_RESET_CONTENT)
 
 
@@ -104,18 +123,28 @@ class LogoutView(APIView):
         summary="Register",
         request=UserCreateSerializer,
         responses={201: UserSerializer, 400: OpenApiResponse(description="Invalid data."), 429: THROTTLED},
+        parameters=[
+            OpenApiParameter(
+                "Location",
+                str,
+                OpenApiParameter.HEADER,
+                response=[201],
+                description="URL of the new account (GET, PATCH or DELETE it there with its token).",
+            )
+        ],
         auth=[],
     ),
     update=extend_schema(
         summary="Replace a user's details (owner or staff)",
-        description="Fields not sent are kept; within `profile`, lists not sent are emptied.",
+        description="Fields not sent are kept; within `profile`, lists not sent are emptied. "
+        + CREDENTIALS_NOTE,
         parameters=[USER_ID],
         request=UserUpdateSerializer,
         responses={200: UserSerializer, 404: NOT_FOUND},
     ),
     partial_update=extend_schema(
         summary="Change some of a user's details (owner or staff)",
-        description="Within `profile`, only the lists sent are replaced.",
+        description=PATCH_DESCRIPTION,
         parameters=[USER_ID],
         request=UserUpdateSerializer,
         responses={200: UserSerializer, 404: NOT_FOUND},
@@ -125,7 +154,6 @@ class LogoutView(APIView):
         parameters=[USER_ID],
         responses={204: None, 404: NOT_FOUND},
     ),
-    me=extend_schema(summary="The authenticated user", responses={200: UserSerializer}),
 )
 class UserViewSet(
     mixins.ListModelMixin,
@@ -135,6 +163,14 @@ class UserViewSet(
     serializer_class = UserSerializer
     lookup_value_regex = r"\d+"
 
+    def initialize_request(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Request:
+        drf_request = super().initialize_request(request, *args, **kwargs)
+        if self.action == "create":
+            # Registration needs no caller: a stale token or session a client sends along
+            # must not refuse it (with a 401, or a 403 for a missing CSRF token).
+            drf_request.authenticators = ()
+        return drf_request
+
     def get_permissions(self) -> list[BasePermission]:
         if self.action == "create":
             return [AllowAny()]
@@ -143,16 +179,23 @@ class UserViewSet(
         return [IsAuthenticated()]
 
     def get_throttles(self) -> list[BaseThrottle]:
-        if self.action == "create":
+        if self.action == "create" or self._changes_credentials():
+            # Each answer here tells whether an email is taken or a password is right.
             self.throttle_scope = AUTH_THROTTLE_SCOPE
             return [throttle() for throttle in AUTH_THROTTLE_CLASSES]
         return super().get_throttles()
+
+    def _changes_credentials(self) -> bool:
+        if self.request.method not in {"PUT", "PATCH"}:
+            return False
+        data = self.request.data
+        return isinstance(data, Mapping) and any(field in data for field in CREDENTIAL_FIELDS)
 
     def get_serializer_class(self) -> type[BaseSerializer]:
         # Input and output differ: writes accept only the writable fields, answers are UserSerializer.
         if self.action == "create":
             return UserCreateSerializer
-        if self.action in {"update", "partial_update"}:
+        if self.request is not None and self.request.method in {"PUT", "PATCH"}:
             return UserUpdateSerializer
         return UserSerializer
 
@@ -162,6 +205,8 @@ class UserViewSet(
         return selectors.user_list_visible(actor=self.request.user)
 
     def get_object(self) -> User:
+        if self.action == "me":
+            return selectors.user_list().get(pk=self.request.user.pk)
         try:
             return super().get_object()
         except Http404 as error:
@@ -172,7 +217,10 @@ class UserViewSet(
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = services.user_register(**serializer.validated_data)
-        return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
+        location = request.build_absolute_uri(reverse("user-detail", args=[user.pk]))
+        return Response(
+            UserSerializer(user).data, status=status.HTTP_201_CREATED, headers={"Location": location}
+        )
 
     def update(self, request: Request, pk: str | None = None) -> Response:
         return self._update(request, partial=False)
@@ -191,7 +239,16 @@ class UserViewSet(
         services.user_delete(user=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @action(detail=False, methods=["get"])
+    @extend_schema(methods=["GET"], summary="The authenticated user", responses={200: UserSerializer})
+    @extend_schema(
+        methods=["PATCH"],
+        summary="Change some of the authenticated user's details",
+        description=PATCH_DESCRIPTION,
+        request=UserUpdateSerializer,
+        responses={200: UserSerializer},
+    )
+    @action(detail=False, methods=["get", "patch"])
     def me(self, request: Request) -> Response:
-        user = selectors.user_list().get(pk=request.user.pk)
-        return Response(UserSerializer(user).data)
+        if request.method == "PATCH":
+            return self._update(request, partial=True)
+        return Response(UserSerializer(self.get_object()).data)

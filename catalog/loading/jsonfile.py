@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from array import array
+from collections.abc import Iterable, Iterator
 from typing import Annotated, Any
 
 import msgspec
@@ -84,22 +85,25 @@ def _table_from_columns(document: _Object) -> RawTable:
         for key in getattr(column, "duplicates", ()):
             problems.add(spec.name, None, key, "row key given more than once")
         columns[spec.name] = column
-    table = _aligned(columns, problems, checked=set())
+    table = _aligned(((name, column, False) for name, column in columns.items()), problems)
     table.unusable |= unusable
     return table
 
 
-def _aligned(columns: dict[str, dict], problems: Problems, *, checked: set[str]) -> RawTable:
-    """Columns keyed by row, turned into value lists in the reference column's row order
-    (the id column's, if present); a column whose keys differ is reported, not used."""
-    if not columns:
-        return RawTable(columns={}, problems=problems)
+def _aligned(columns: Iterable[tuple[str, dict, bool]], problems: Problems) -> RawTable:
+    """Columns keyed by row (name, column, whether its values were checked while decoding),
+    turned into value lists one at a time, so that only one column is held as a dict at
+    once. The first column's row keys (the id column's, when present) are the reference; a
+    column whose keys differ is reported, not used."""
+    reference_name: str | None = None
+    labels: list[Any] = []
     unusable: set[str] = set()
-    reference_name = "id" if "id" in columns else next(iter(columns))
-    labels = list(columns[reference_name])
+    checked: set[str] = set()
     values: dict[str, Any] = {}
-    for name, column in columns.items():
+    for name, column, column_checked in columns:
         keys = list(column)
+        if reference_name is None:
+            reference_name, labels = name, keys
         if len(keys) != len(labels):
             problems.add(
                 name,
@@ -120,10 +124,12 @@ def _aligned(columns: dict[str, dict], problems: Problems, *, checked: set[str])
             )
             unusable.add(name)
             continue
-        values[name] = column_values(COLUMNS_BY_NAME[name], column, checked=name in checked)
-    return RawTable(
-        columns=values, labels=labels, checked=checked & set(values), problems=problems, unusable=unusable
-    )
+        values[name] = column_values(COLUMNS_BY_NAME[name], column, checked=column_checked)
+        if column_checked:
+            checked.add(name)
+    if reference_name is None:
+        return RawTable(columns={}, problems=problems)
+    return RawTable(columns=values, labels=labels, checked=checked, problems=problems, unusable=unusable)
 
 
 def column_values(spec: ColumnSpec, column: dict, *, checked: bool) -> Any:
@@ -201,21 +207,26 @@ def _columnar_fast(data: bytes) -> RawTable | None:
     objects = sum(1 for raw in top.values() if memoryview(raw)[:1] == b"{")
     if data.count(b'":{') + data.count(b'": {') != objects:
         return None
-    columns: dict[str, dict] = {}
-    checked: set[str] = set()
+    try:
+        return _aligned(_decoded_columns(top), Problems())
+    except _NeedsStandardLibrary:
+        return None
+
+
+class _NeedsStandardLibrary(Exception):
+    pass
+
+
+def _decoded_columns(top: dict[str, msgspec.Raw]) -> Iterator[tuple[str, dict, bool]]:
     for spec in COLUMNS:
         raw = top.pop(spec.name, None)
         if raw is None:
             continue
-        column = _decode_column(spec, raw)
-        if column is None:
-            return None
-        if column[1]:
-            checked.add(spec.name)
-        if _may_repeat_keys(raw, len(column[0])):
-            return None
-        columns[spec.name] = column[0]
-    return _aligned(columns, Problems(), checked=checked)
+        decoded = _decode_column(spec, raw)
+        if decoded is None or _may_repeat_keys(raw, len(decoded[0])):
+            raise _NeedsStandardLibrary
+        del raw
+        yield spec.name, *decoded
 
 
 def _decode_column(spec: ColumnSpec, raw: msgspec.Raw) -> tuple[dict, bool] | None:

@@ -1,19 +1,24 @@
-"""Reads of songs: the list every endpoint starts from, lookups, similar songs, counts."""
+"""Reads of songs: the list every song endpoint starts from, the list a request asks for
+(`song_results`), one song, and what a page of songs carries besides its own columns.
+
+A song leaves the catalog's read side with `artist_credits`, `genre_names` and `my_rating`
+attached (`songs_attach`), in a fixed number of queries per page whatever its size:
+`catalog.serializers.songs.SongSerializer` reads those attributes and nothing else that
+would cost a query.
+"""
 
 from __future__ import annotations
 
 import json
-import math
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from django.db import connections
-from django.db.models import F, QuerySet
-from django.db.models.functions import Greatest, Least
+from django.db.models import F, OrderBy, QuerySet
 from django.shortcuts import get_object_or_404
 
-from catalog.models import Artist, Song, SongArtist
+from catalog.models import Rating, Song, SongArtist
 from catalog.selectors.lookups import ILike
 from catalog.selectors.search_text import escape_like
 
@@ -21,47 +26,137 @@ from catalog.selectors.search_text import escape_like
 # cost more than the page itself at a million songs, so the planner's estimate is used.
 EXACT_COUNT_LIMIT = 1000
 
-# Audio features compared by /similar/, each mapped to 0..1 so that none dominates.
-SIMILARITY_FEATURES: dict[str, tuple[float, float]] = {
-    "danceability": (0.0, 1.0),
-    "energy": (0.0, 1.0),
-    "acousticness": (0.0, 1.0),
-    "instrumentalness": (0.0, 1.0),
-    "liveness": (0.0, 1.0),
-    "valence": (0.0, 1.0),
-    "loudness": (-60.0, 0.0),
-    "tempo": (0.0, 250.0),
-}
-SIMILAR_DEFAULT_LIMIT = 10
-SIMILAR_MAX_LIMIT = 50
+# Fields a song list may be ordered by (`ordering=`, `-` for descending). The nullable
+# ones (a source may not give them) list their unknown values last in both directions.
+ORDERING_FIELDS = [
+    "title",
+    "popularity",
+    "average_rating",
+    "total_ratings",
+    "rating_score",
+    "tempo",
+    "energy",
+    "danceability",
+    "valence",
+    "loudness",
+    "duration_ms",
+]
+_NULLABLE_ORDERING = {"popularity"}
 
 
 def song_list() -> QuerySet[Song]:
-    """All songs, by id. Lists attach their artists with `songs_with_artists`."""
+    """All songs, by id: what every song read narrows."""
     return Song.objects.order_by("id")
 
 
-def songs_with_artists(songs: Iterable[Song]) -> list[Song]:
-    """`songs` with `artist_credits` set on each: `[{id, name}]` in credit order, read in
-    one query for all of them (no N+1). Cheaper than `prefetch_related`, which builds a
-    model instance per credit and per artist only to read two fields of them."""
+def song_ordering(ordering: Sequence[str]) -> list[OrderBy]:
+    """`ordering=` values (`name` or `-name`, from ORDERING_FIELDS) as ORDER BY terms,
+    with id as the last key so that pages never overlap or skip rows on ties. Unknown
+    values sort last: `-popularity` is served by the index of migration 0010."""
+    terms = []
+    for value in ordering:
+        name = value.removeprefix("-")
+        nulls_last = True if name in _NULLABLE_ORDERING else None
+        expression = F(name)
+        terms.append(
+            expression.desc(nulls_last=nulls_last)
+            if value.startswith("-")
+            else expression.asc(nulls_last=nulls_last)
+        )
+    return [*terms, F("id").asc()]
+
+
+class SongResults:
+    """A list of songs as a paginator wants it: `count()` and slices, nothing else.
+
+    The count is exact up to EXACT_COUNT_LIMIT and may be an estimate above it
+    (`count_is_exact` says which, once counted); a slice is a list of songs with their
+    artists, genres and the viewer's rating attached (`songs_attach`)."""
+
+    ordered = True
+
+    def __init__(self, source: Any, *, count: Callable[[], tuple[int, bool]], viewer_id: int | None) -> None:
+        self._source = source
+        self._count = count
+        self._viewer_id = viewer_id
+        self.count_is_exact = True
+
+    def count(self) -> int:
+        total, self.count_is_exact = self._count()
+        return total
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index: slice) -> list[Song]:
+        if not isinstance(index, slice):
+            raise TypeError("SongResults supports slices only")
+        return songs_attach(self._source[index], viewer_id=self._viewer_id)
+
+
+def song_results(
+    *,
+    songs: QuerySet[Song],
+    search: str = "",
+    ordering: Sequence[str] = (),
+    viewer_id: int | None = None,
+) -> SongResults:
+    """The songs of a list request: `songs` (already narrowed by the request's filters),
+    searched and ordered. With `search` and no `ordering` they come by relevance
+    (`catalog.selectors.search`, ranked only as far as the requested page needs); with
+    `ordering` by those fields; otherwise in the order `songs` has."""
+    # Imported here: the search module reads this one's count and title helpers.
+    from catalog.selectors.search import song_search, song_search_ranked
+
+    if search and not ordering:
+        ranked = song_search_ranked(songs, search)
+        count = getattr(ranked, "count_bounded", None) or (lambda: queryset_count_bounded(ranked))
+        return SongResults(ranked, count=count, viewer_id=viewer_id)
+    if search:
+        songs = song_search(songs, search, ranked=False)
+    if ordering:
+        songs = songs.order_by(*song_ordering(ordering))
+    return SongResults(songs, count=lambda: queryset_count_bounded(songs), viewer_id=viewer_id)
+
+
+def songs_attach(songs: Iterable[Song], *, viewer_id: int | None = None) -> list[Song]:
+    """`songs` as a list, each with `artist_credits` (`[{id, name}]` in credit order),
+    `genre_names` (sorted) and `my_rating` (the viewer's score, None when the viewer is
+    anonymous or has not rated the song): three queries at most for any number of songs.
+    Cheaper than `prefetch_related`, which builds a model instance per credit, artist and
+    genre only to read a field or two of each."""
     songs = list(songs)
-    credits: dict[int, list[dict]] = {song.pk: [] for song in songs}
-    rows = (
-        SongArtist.objects.filter(song_id__in=list(credits))
-        .order_by("song_id", "position", "id")
-        .values_list("song_id", "artist_id", "artist__name")
-    )
-    for song_id, artist_id, name in rows:
-        credits[song_id].append({"id": artist_id, "name": name})
+    ids = [song.pk for song in songs]
+    credits: dict[int, list[dict]] = {song_id: [] for song_id in ids}
+    genres: dict[int, list[str]] = {song_id: [] for song_id in ids}
+    ratings: dict[int, int] = {}
+    if ids:
+        for song_id, artist_id, name in (
+            SongArtist.objects.filter(song_id__in=ids)
+            .order_by("song_id", "position", "id")
+            .values_list("song_id", "artist_id", "artist__name")
+        ):
+            credits[song_id].append({"id": artist_id, "name": name})
+        for song_id, genre in (
+            Song.genres.through.objects.filter(song_id__in=ids)
+            .order_by("song_id", "genre__name")
+            .values_list("song_id", "genre__name")
+        ):
+            genres[song_id].append(genre)
+        if viewer_id is not None:
+            ratings = dict(
+                Rating.objects.filter(user_id=viewer_id, song_id__in=ids).values_list("song_id", "score")
+            )
     for song in songs:
         song.artist_credits = credits[song.pk]
+        song.genre_names = genres[song.pk]
+        song.my_rating = ratings.get(song.pk)
     return songs
 
 
-def song_get(*, song_id: int) -> Song:
-    """One song with its artists, or Http404."""
-    return songs_with_artists([get_object_or_404(song_list(), pk=song_id)])[0]
+def song_get(*, song_id: int, viewer_id: int | None = None) -> Song:
+    """One song with what `songs_attach` adds, or Http404."""
+    return songs_attach([get_object_or_404(song_list(), pk=song_id)], viewer_id=viewer_id)[0]
 
 
 def song_title_contains(queryset: QuerySet[Song], value: str) -> QuerySet[Song]:
@@ -106,41 +201,6 @@ def _title_share(using: str, value: str) -> float:
         )
         occurrences, songs = cursor.fetchone()
     return float(occurrences) / float(songs)
-
-
-def artist_list() -> QuerySet[Artist]:
-    return Artist.objects.order_by("name", "id")
-
-
-def _normalized(field: str) -> Least:
-    low, high = SIMILARITY_FEATURES[field]
-    return Least(Greatest((F(field) - low) / (high - low), 0.0), 1.0)
-
-
-@dataclass(frozen=True)
-class SimilarSong:
-    song: Song
-    score: float
-
-
-def song_similar(*, song: Song, limit: int = SIMILAR_DEFAULT_LIMIT) -> list[SimilarSong]:
-    """The `limit` songs closest to `song` in normalized audio-feature space, never `song`
-    itself. score = 1 - euclidean distance / its maximum, so 1.0 is an identical profile.
-    A full scan of the features: linear in the catalog, with no index to help."""
-    limit = max(1, min(limit, SIMILAR_MAX_LIMIT))
-    distance = None
-    for field, (low, high) in SIMILARITY_FEATURES.items():
-        target = min(max((getattr(song, field) - low) / (high - low), 0.0), 1.0)
-        term = (_normalized(field) - target) * (_normalized(field) - target)
-        distance = term if distance is None else distance + term
-    nearest = (
-        song_list().exclude(pk=song.pk).annotate(distance_sq=distance).order_by("distance_sq", "id")[:limit]
-    )
-    span = math.sqrt(len(SIMILARITY_FEATURES))
-    return [
-        SimilarSong(song=other, score=round(1.0 - math.sqrt(max(other.distance_sq, 0.0)) / span, 6))
-        for other in songs_with_artists(nearest)
-    ]
 
 
 def queryset_count_bounded(queryset: QuerySet) -> tuple[int, bool]:

@@ -185,7 +185,6 @@ def _write_changes(cursor, songs: SongColumns, timer: _Timer) -> SongUpsertResul
         f" coalesce(t.id, nextval(pg_get_serial_sequence('{table}', 'id'))) AS song_id{flags}"
         f" FROM {_STAGING} s LEFT JOIN {table} t ON t.{spotify_id} = s.{spotify_id}{''.join(joins)}"
         f" WHERE t.id IS NULL OR {' OR '.join(differs)}"
-        f" ORDER BY s.ord"
     )
     timer.lap("compare")
     if cursor.rowcount == 0:
@@ -195,7 +194,7 @@ def _write_changes(cursor, songs: SongColumns, timer: _Timer) -> SongUpsertResul
     ):
         cursor.execute(
             f"INSERT INTO {table} (id, {_columns(fields)})"
-            f" SELECT song_id, {_columns(fields)} FROM {_CHANGES} WHERE is_new ORDER BY ord"
+            f" SELECT song_id, {_columns(fields)} FROM {_CHANGES} WHERE is_new"
         )
         created = cursor.rowcount
         timer.lap("insert new songs")

@@ -1,23 +1,29 @@
-"""Ratings: the caller rates songs, lists and deletes their own ratings."""
+"""Ratings: the caller rates songs, lists, reads and deletes their own ratings."""
 
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import path, reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import AuthenticationFailed, NotFound
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.models import TokenUser
 
-from catalog.selectors.ratings import rating_list
-from catalog.serializers.ratings import MAX_ID, RatingInputSerializer, RatingSerializer
-from catalog.services.ratings import RaterNotActive, rating_delete, rating_submit
+from catalog.models import Rating
+from catalog.ratings.selectors import rating_list
+from catalog.ratings.services import RaterNotActiveError, rating_delete, rating_submit
+from catalog.serializers.ratings import (
+    MAX_ID,
+    RatingInputSerializer,
+    RatingListQuerySerializer,
+    RatingSerializer,
+)
+from music_discovery.parsers import JSONParser
 
 AGGREGATES_NOTE = (
     "The song's average_rating, total_ratings and rating_score are updated in the background "
@@ -25,11 +31,20 @@ AGGREGATES_NOTE = (
 )
 
 UNAUTHENTICATED = OpenApiResponse(description="No valid token, or the user is deleted or deactivated.")
+NOT_RATED = OpenApiResponse(description="The caller has no rating of this song.")
+SONG_ID = OpenApiParameter("song_id", int, OpenApiParameter.PATH, description="Id of the song.")
+LOCATION = OpenApiParameter(
+    "Location",
+    str,
+    OpenApiParameter.HEADER,
+    response=[201],
+    description="URL of the new rating (GET or DELETE it there).",
+)
 
 
 class TokenOnlyOnPostAuthentication(JWTAuthentication):
-    """SimpleJWT's authentication without loading the user on POST: the rating upsert checks,
-    in its own statement, that the user exists and is active, which saves a query per vote.
+    """SimpleJWT's authentication without loading the user on POST: the rating upsert checks
+    that the user exists and is active, which saves a query per vote.
     Other methods load the user as usual."""
 
     def authenticate(self, request: Request):
@@ -60,10 +75,14 @@ class RatingListCreateView(GenericAPIView):
     @extend_schema(
         operation_id="ratings_list",
         summary="The caller's own ratings, most recently changed first",
+        parameters=[RatingListQuerySerializer],
         responses={200: RatingSerializer(many=True), 401: UNAUTHENTICATED},
     )
     def get(self, request: Request) -> Response:
-        page = self.paginate_queryset(rating_list(user_id=request.user.pk))
+        query = RatingListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        ratings = rating_list(user_id=request.user.pk, song_id=query.validated_data.get("song"))
+        page = self.paginate_queryset(ratings)
         return self.get_paginated_response(RatingSerializer(page, many=True).data)
 
     @extend_schema(
@@ -71,8 +90,12 @@ class RatingListCreateView(GenericAPIView):
         summary="Rate a song, or replace the caller's earlier score of it",
         description=AGGREGATES_NOTE,
         request=RatingInputSerializer,
+        parameters=[LOCATION],
         responses={
-            201: OpenApiResponse(RatingSerializer, description="First rating of this song by the caller."),
+            201: OpenApiResponse(
+                RatingSerializer,
+                description="First rating of this song by the caller.",
+            ),
             200: OpenApiResponse(RatingSerializer, description="The caller's earlier score was replaced."),
             400: OpenApiResponse(description="Invalid score, unknown song, or malformed body."),
             401: UNAUTHENTICATED,
@@ -87,32 +110,50 @@ class RatingListCreateView(GenericAPIView):
                 song_id=payload.validated_data["song"],
                 score=payload.validated_data["score"],
             )
-        except RaterNotActive as exc:
+        except RaterNotActiveError as exc:
             # What SimpleJWT answers when it loads a deleted or deactivated user itself.
             raise AuthenticationFailed("User not found or inactive.", code="user_not_found") from exc
+        if not created:
+            return Response(RatingSerializer(rating).data, status=status.HTTP_200_OK)
+        location = request.build_absolute_uri(reverse("rating-detail", args=[rating.song_id]))
         return Response(
-            RatingSerializer(rating).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+            RatingSerializer(rating).data, status=status.HTTP_201_CREATED, headers={"Location": location}
         )
 
 
-class RatingDestroyView(GenericAPIView):
+class RatingDetailView(GenericAPIView):
     permission_classes = [IsAuthenticated]
     filter_backends: list = []
     serializer_class = RatingSerializer
 
+    def own_rating(self, request: Request, song_id: int) -> Rating:
+        # An id past the database's integer range names no song (and must not reach the driver).
+        rating = rating_list(user_id=request.user.pk, song_id=song_id).first() if song_id <= MAX_ID else None
+        if rating is None:
+            raise NotFound("You have not rated this song.")
+        return rating
+
+    @extend_schema(
+        operation_id="ratings_retrieve",
+        parameters=[SONG_ID],
+        summary="The caller's rating of a song",
+        responses={200: RatingSerializer, 401: UNAUTHENTICATED, 404: NOT_RATED},
+    )
+    def get(self, request: Request, song_id: int) -> Response:
+        return Response(RatingSerializer(self.own_rating(request, song_id)).data)
+
     @extend_schema(
         operation_id="ratings_destroy",
-        parameters=[OpenApiParameter("song_id", int, OpenApiParameter.PATH, description="Id of the song.")],
+        parameters=[SONG_ID],
         summary="Delete the caller's rating of a song",
         description=AGGREGATES_NOTE,
         responses={
             204: OpenApiResponse(description="The rating is gone."),
             401: UNAUTHENTICATED,
-            404: OpenApiResponse(description="The caller has no rating of this song."),
+            404: NOT_RATED,
         },
     )
     def delete(self, request: Request, song_id: int) -> Response:
-        # An id past the database's integer range names no song (and must not reach the driver).
         if song_id > MAX_ID or not rating_delete(user_id=request.user.pk, song_id=song_id):
             raise NotFound("You have not rated this song.")
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -120,5 +161,5 @@ class RatingDestroyView(GenericAPIView):
 
 urlpatterns = [
     path("ratings/", RatingListCreateView.as_view(), name="rating-list"),
-    path("ratings/<int:song_id>/", RatingDestroyView.as_view(), name="rating-detail"),
+    path("ratings/<int:song_id>/", RatingDetailView.as_view(), name="rating-detail"),
 ]

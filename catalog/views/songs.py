@@ -1,165 +1,95 @@
-"""Catalog read endpoints: /api/songs/, /api/songs/{id}/, /api/songs/{id}/similar/, /api/artists/."""
+"""Songs: GET /api/songs/, /api/songs/{id}/ and /api/songs/{id}/similar/.
+
+Each view validates its input, calls one selector and serializes what it returns. The
+list's filters are DRF's filter backend (`catalog.filters`), which hands the narrowed songs
+to `song_results`; anonymous lists are cached in front of it (`catalog.list_cache`).
+"""
 
 from __future__ import annotations
 
-from functools import cached_property
-
-from django.core.paginator import Paginator
-from django_filters.rest_framework import DjangoFilterBackend
-from django_filters.utils import translate_validation
-from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, viewsets
-from rest_framework.decorators import action
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.routers import SimpleRouter
 
-from catalog.filters import ArtistFilter, SongFilter
-from catalog.list_cache import LIST_CACHE_SECONDS, list_cache_key, list_cache_store
-from catalog.selectors.search import RankedSongSearch
-from catalog.selectors.songs import (
-    EXACT_COUNT_LIMIT,
-    artist_list,
-    queryset_count_bounded,
-    song_get,
-    song_list,
-    song_similar,
-    songs_with_artists,
-)
-from catalog.serializers.songs import (
-    ArtistSerializer,
-    SimilarQuerySerializer,
-    SimilarSongsSerializer,
-    SongSerializer,
-)
-from music_discovery.pagination import StandardPagination
+from catalog.filters import FilterBackend, SongFilter
+from catalog.list_cache import LIST_CACHE_SECONDS
+from catalog.selectors.similar import song_similar
+from catalog.selectors.songs import song_get, song_list
+from catalog.serializers.songs import SimilarQuerySerializer, SimilarSongsSerializer, SongSerializer
+from catalog.views.pagination import BoundedCountPagination
+
+NO_SUCH_SONG = OpenApiResponse(description="No song has this id.")
 
 
-class BoundedCountPaginator(Paginator):
-    @cached_property
-    def count(self) -> int:
-        if isinstance(self.object_list, RankedSongSearch):
-            count, exact = self.object_list.count_bounded()
-        else:
-            count, exact = queryset_count_bounded(self.object_list)
-        self.count_is_exact = exact
-        return count
+def viewer_id(request: Request) -> int | None:
+    """The caller's user id, None when anonymous."""
+    return request.user.pk if request.user.is_authenticated else None
 
 
-class SongPagination(StandardPagination):
-    """The project's page-number pagination, with a count that stays cheap at 1M songs."""
-
-    django_paginator_class = BoundedCountPaginator
-
-    def get_paginated_response(self, data):
-        response = super().get_paginated_response(data)
-        exact = getattr(self.page.paginator, "count_is_exact", True)
-        response["X-Total-Count-Exact"] = "true" if exact else "false"
-        return response
-
-    def get_paginated_response_schema(self, schema):
-        schema = super().get_paginated_response_schema(schema)
-        schema["properties"]["count"]["description"] = (
-            f"Number of matching songs, exact up to {EXACT_COUNT_LIMIT}. Above that, on PostgreSQL, "
-            "it may be an estimate (header X-Total-Count-Exact: false): the query planner's, or for "
-            "a search the title-word frequencies', so that counting never costs more than the page. "
-            "Pages past the real end of an estimated total come back empty. A relevance-ordered "
-            "search ranks at most 300 matches per way of finding them (titles, artist names) beyond "
-            "the titles equal to or starting with the query."
-        )
-        return schema
-
-
-@extend_schema_view(
-    list=extend_schema(
-        summary="List and search songs",
-        description=(
-            "Anyone may read. With `search` and no `ordering`, results come by relevance: the exact "
-            "title, then titles starting with the query, then titles where every term starts a word, "
-            "then the rest. Anonymous responses are cached for "
-            f"{LIST_CACHE_SECONDS} s, so rating aggregates in them may lag by that much."
-        ),
-    ),
-    retrieve=extend_schema(summary="One song"),
-)
-class SongViewSet(viewsets.ReadOnlyModelViewSet):
+class SongListView(ListAPIView):
     serializer_class = SongSerializer
     permission_classes = [AllowAny]
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [FilterBackend]
     filterset_class = SongFilter
-    pagination_class = SongPagination
+    pagination_class = BoundedCountPagination
 
     def get_queryset(self):
         return song_list()
 
-    def filter_queryset(self, queryset):
-        if self.action != "list":
-            return queryset
-        filterset = SongFilter(
-            self.request.query_params, queryset=queryset, request=self.request, only_given=True
-        )
-        if not filterset.is_valid():
-            raise translate_validation(filterset.errors)
-        return filterset.relevance_results()
+    @extend_schema(
+        operation_id="songs_list",
+        summary="List and search songs",
+        description=(
+            "Anyone may read. With `search` and no `ordering`, results come by relevance: the exact "
+            "title, then titles starting with the query, then titles where every term starts a word, "
+            "then the rest. Filters on a feature a song's source did not give (null) never match it.\n\n"
+            f"Anonymous responses are cached for {LIST_CACHE_SECONDS} s (header `X-Cache: hit` on a "
+            "repeat), so rating aggregates in them may lag by that much. A repeat answered from the "
+            "cache costs no database query and does not count against the anonymous throttle; only "
+            "requests that reach the database do. Authenticated requests are never cached: they carry "
+            "the caller's `my_rating`."
+        ),
+    )
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
 
-    def dispatch(self, request, *args, **kwargs):
-        # Hits are answered by SongListCacheMiddleware before this view runs; a miss of an
-        # anonymous list request fills the cache here.
-        key = list_cache_key(request) if self.action_map.get("get") == "list" else None
-        response = super().dispatch(request, *args, **kwargs)
-        is_json = getattr(response, "accepted_media_type", "") == "application/json"
-        if key is not None and response.status_code == 200 and is_json:
-            response.render()
-            list_cache_store(key, response)
-        return response
 
-    def list(self, request: Request, *args, **kwargs) -> Response:
-        page = songs_with_artists(self.paginate_queryset(self.filter_queryset(self.get_queryset())))
-        return self.get_paginated_response(SongSerializer(page, many=True, context={"request": request}).data)
-
-    def retrieve(self, request: Request, *args, **kwargs) -> Response:
-        return Response(SongSerializer(song_get(song_id=self._song_id()), context={"request": request}).data)
+class SongDetailView(GenericAPIView):
+    serializer_class = SongSerializer
+    permission_classes = [AllowAny]
 
     @extend_schema(
+        operation_id="songs_retrieve", summary="One song", responses={200: SongSerializer, 404: NO_SUCH_SONG}
+    )
+    def get(self, request: Request, id: int) -> Response:
+        song = song_get(song_id=id, viewer_id=viewer_id(request))
+        return Response(SongSerializer(song).data)
+
+
+class SongSimilarView(GenericAPIView):
+    serializer_class = SimilarSongsSerializer
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="songs_similar",
         summary="Songs that sound alike",
         description=(
-            "The nearest songs by normalized audio features (danceability, energy, acousticness, "
-            "instrumentalness, liveness, valence, loudness, tempo), best first, never the song itself."
+            "The nearest songs by audio features (danceability, energy, acousticness, "
+            "instrumentalness, liveness, valence, loudness, tempo, each mapped onto 0..1), best "
+            "first, never the song itself; score = 1 - distance / sqrt(8). They are looked for "
+            "among at most 1,000 songs of the song's neighbourhood (similar energy, danceability, "
+            "valence and acousticness, through an index), so the cost does not grow with the "
+            "catalog; a catalog of fewer songs is ranked whole."
         ),
         parameters=[SimilarQuerySerializer],
-        responses=SimilarSongsSerializer,
-        filters=False,
+        responses={200: SimilarSongsSerializer, 404: NO_SUCH_SONG},
     )
-    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
-    def similar(self, request: Request, *args, **kwargs) -> Response:
+    def get(self, request: Request, id: int) -> Response:
         query = SimilarQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        song = song_get(song_id=self._song_id())
-        nearest = song_similar(song=song, limit=query.validated_data["limit"])
-        return Response(SimilarSongsSerializer({"results": nearest}, context={"request": request}).data)
-
-    def _song_id(self) -> int:
-        # The router accepts any path segment; anything but a plain integer is a 404.
-        raw = self.kwargs[self.lookup_field]
-        if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
-            return 0
-        return int(raw)
-
-
-@extend_schema_view(list=extend_schema(summary="List and search artists"))
-class ArtistViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    serializer_class = ArtistSerializer
-    permission_classes = [AllowAny]
-    filter_backends = [DjangoFilterBackend]
-    filterset_class = ArtistFilter
-
-    def get_queryset(self):
-        return artist_list()
-
-
-router = SimpleRouter()
-router.register("songs", SongViewSet, basename="song")
-router.register("artists", ArtistViewSet, basename="artist")
-
-urlpatterns = router.urls
+        viewer = viewer_id(request)
+        song = song_get(song_id=id, viewer_id=viewer)
+        nearest = song_similar(song=song, limit=query.validated_data["limit"], viewer_id=viewer)
+        return Response(SimilarSongsSerializer({"results": nearest}).data)

@@ -35,9 +35,9 @@ __all__ = ["app"]
 
 
 def _install_stall_hook(marker: Path) -> None:
-    from catalog.services import ratings
+    from catalog.ratings import services
 
-    recompute = ratings.song_ratings_recompute
+    recompute = services.song_ratings_recompute
 
     def stalled_recompute(*, song_ids):
         with transaction.atomic():
@@ -46,7 +46,7 @@ def _install_stall_hook(marker: Path) -> None:
             time.sleep(60)
         return changed
 
-    ratings.song_ratings_recompute = stalled_recompute
+    services.song_ratings_recompute = stalled_recompute
 
 
 if os.environ.get(STALL_ENV):
@@ -220,15 +220,11 @@ def worker_factory(transactional_db, tmp_path) -> Iterator:
 def clean_rating_marks():
     """No dirty set or flush flag leaks between tests (a leftover flag would silence the
     next test's flush). Autouse in every module that imports it."""
-    from catalog.services import ratings
+    from catalog.ratings import dirty_queue
 
     def clean():
         if settings.REDIS_URL:
-            from django_redis import get_redis_connection
-
-            get_redis_connection("default").delete(
-                ratings.DIRTY_KEY, ratings.SEQUENCE_KEY, ratings.FLUSH_FLAG_KEY
-            )
+            dirty_queue.client().delete(*dirty_queue.KEYS)
 
     clean()
     yield

@@ -5,11 +5,8 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import Permission
 
-from catalog.loading import songs_from_rows
-from catalog.models import Song, SongFileLoad
-from catalog.services.loading import song_upsert_many
-from tests.catalog.builders import song_row
-from tests.factories import ArtistFactory, SongArtistFactory, SongFactory, UserFactory
+from catalog.models import Genre, Song, SongFileLoad
+from tests.factories import ArtistFactory, GenreFactory, SongArtistFactory, SongFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +18,16 @@ def staff_browser(client):
     staff = UserFactory(is_staff=True)
     staff.user_permissions.set(
         Permission.objects.filter(
-            codename__in=["view_song", "change_song", "view_artist", "change_artist", "view_songartist"]
+            codename__in=[
+                "view_song",
+                "change_song",
+                "view_artist",
+                "change_artist",
+                "view_songartist",
+                "view_genre",
+                "change_genre",
+                "add_genre",
+            ]
         )
     )
     assert client.login(username=staff.username, password=PASSWORD)
@@ -54,18 +60,82 @@ def test_admin_search_keeps_relevance_order(staff_browser):
 
 
 def test_song_list_columns_and_filters(staff_browser):
-    SongFactory(title="Minor Song", mode=0, key=3)
-    SongFactory(title="Major Song", mode=1, key=5)
+    minor = SongFactory(
+        title="Minor Song", mode=0, key=3, popularity=71, genres=["pop", "dance"], explicit=True
+    )
+    SongArtistFactory(song=minor, artist=ArtistFactory(name="Minor Artist"))
+    SongFactory(title="Major Song", mode=1, key=5, popularity=12, genres=["rock"], explicit=False)
+    Song.objects.filter(title="Minor Song").update(rating_score=3.456789)
 
-    response = staff_browser.get("/admin/catalog/song/", {"mode__exact": "0"})
+    response = staff_browser.get("/admin/catalog/song/", {"mode": "0"})
 
     assert response.status_code == 200
     assert [s.title for s in response.context["cl"].result_list] == ["Minor Song"]
     content = response.content.decode()
-    for column in ("artists", "average rating", "total ratings"):
-        assert column in content.lower()
-    keyed = staff_browser.get("/admin/catalog/song/", {"key": "5"})
-    assert [s.title for s in keyed.context["cl"].result_list] == ["Major Song"]
+    for column in ("artists", "genres", "popularity", "average rating", "total ratings", "rating score"):
+        assert column in content.lower(), column
+    assert "Minor Artist" in content
+    assert "dance, pop" in content
+    # Key and mode as words, the rating score rounded.
+    assert ">D♯/E♭<" in content
+    assert ">minor<" in content
+    assert "3.46" in content and "3.456789" not in content
+    # The filters offer words too.
+    assert "?mode=1" in content and ">major<" in content
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"key": "5"}, ["Major Song"]),
+        ({"explicit__exact": "1"}, ["Minor Song"]),
+        ({"explicit__exact": "0"}, ["Major Song"]),
+        ({"explicit__isnull": "True"}, ["Unknown Song"]),
+        ({"mode": "1", "key": "3"}, []),
+        ({"key": "x"}, []),
+    ],
+)
+def test_song_list_filters_by_key_mode_and_explicit(staff_browser, params, expected):
+    SongFactory(title="Minor Song", mode=0, key=3, explicit=True)
+    SongFactory(title="Major Song", mode=1, key=5, explicit=False)
+    SongFactory(title="Unknown Song", mode=1, key=7, explicit=None)
+
+    response = staff_browser.get("/admin/catalog/song/", params)
+
+    assert response.status_code == 200
+    assert sorted(s.title for s in response.context["cl"].result_list) == expected
+
+
+def test_song_list_filters_by_genre(staff_browser):
+    SongFactory(title="Pop Song", genres=["pop"])
+    SongFactory(title="Both", genres=["pop", "rock"])
+    SongFactory(title="Rock Song", genres=["rock"])
+    pop = Genre.objects.get(name="pop")
+
+    response = staff_browser.get("/admin/catalog/song/", {"genres__id__exact": pop.pk})
+
+    assert sorted(s.title for s in response.context["cl"].result_list) == ["Both", "Pop Song"]
+
+
+def test_song_form_edits_key_and_mode_as_words(staff_browser):
+    song = SongFactory(key=11, mode=1)
+
+    form = staff_browser.get(f"/admin/catalog/song/{song.pk}/change/").context["adminform"].form
+
+    assert dict(form.fields["key"].choices)[11] == "B"
+    assert dict(form.fields["mode"].choices) == {0: "minor", 1: "major"}
+
+
+def test_genre_admin_lists_song_counts_and_normalises_names(staff_browser):
+    SongFactory.create_batch(2, genres=["pop"])
+    GenreFactory(name="Jazz")
+
+    listed = staff_browser.get("/admin/catalog/genre/", {"o": "-1"})
+    added = staff_browser.post("/admin/catalog/genre/add/", {"name": "  Hip   HOP "})
+
+    assert [(g.name, g.song_total) for g in listed.context["cl"].result_list] == [("pop", 2), ("jazz", 0)]
+    assert added.status_code == 302
+    assert Genre.objects.filter(name="hip hop").exists()
 
 
 def test_rating_aggregates_are_read_only_and_artists_inline(staff_browser):
@@ -101,8 +171,7 @@ def test_non_staff_cannot_open_the_admin(client):
 
 
 def test_song_file_loads_are_listed_and_cannot_be_edited(client):
-    song_upsert_many(songs=songs_from_rows([song_row(i) for i in range(3)]))
-    load = SongFileLoad.objects.get()
+    load = SongFileLoad.objects.create(content_hash="0" * 64, songs=3, created=3, updated=0)
     superuser = UserFactory(is_staff=True, is_superuser=True)
     assert client.login(username=superuser.username, password=PASSWORD)
 

@@ -361,3 +361,25 @@ def test_a_large_load_leaves_the_indexes_and_constraints_as_they_were(monkeypatc
     assert len(before[0]) >= 4
     with pytest.raises(IntegrityError), transaction.atomic():
         SongFactory(spotify_id=song_row(0)["id"])
+
+
+@pytest.mark.postgres
+def test_a_large_update_of_titles_keeps_the_word_list_exact_with_a_hashed_join():
+    upsert([song_row(i, title=f"Old words {i}") for i in range(3000)])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT proname, proconfig FROM pg_proc WHERE proname IN"
+            " ('catalog_song_words_update', 'catalog_artist_words_update') ORDER BY proname"
+        )
+        assert [("enable_nestloop=off" in (config or [])) for _name, config in cursor.fetchall()] == [
+            True,
+            True,
+        ]
+
+    result = upsert([song_row(i, title=f"New words {i}") for i in range(3000)])
+
+    assert result.updated == 3000
+    assert ("new", 3000) in word_list() and ("old", 3000) not in word_list()
+    loaded = word_list()
+    loading.search_index_refresh(rebuild=True)
+    assert word_list() == loaded

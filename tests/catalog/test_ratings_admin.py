@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 
 from catalog.models import Rating
-from catalog.selectors.ratings import song_ratings_stored, songs_with_drifted_ratings
-from catalog.services.ratings import song_ratings_recompute
+from catalog.ratings.aggregates import song_ratings_recompute
+from catalog.ratings.selectors import song_ratings_stored, songs_with_drifted_ratings
 from tests.catalog import ratings_worker
 from tests.factories import RatingFactory, UserFactory
 
@@ -88,3 +88,26 @@ def test_adding_a_duplicate_is_refused_by_the_form(admin, rating):
     assert response.status_code == 200
     assert response.context["adminform"].form.errors
     assert Rating.objects.count() == 1
+
+
+# ------------------------------------------------------------------------------
+# manage.py ratings_reconcile
+# ------------------------------------------------------------------------------
+def test_the_reconcile_command_repairs_drift_in_process():
+    """The README's manual reconcile: it runs in this process whatever the configuration (no
+    worker needed), where `celery call` only publishes a task nobody may consume."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    drifted = RatingFactory(score=5)  # stored, never aggregated
+    out = StringIO()
+
+    call_command("ratings_reconcile", stdout=out)
+
+    assert out.getvalue() == "1 song(s) repaired.\n"
+    assert songs_with_drifted_ratings() == []
+    assert song_ratings_stored(song_ids=[drifted.song_id])[drifted.song_id][:2] == (1, 5.0)
+    out = StringIO()
+    call_command("ratings_reconcile", stdout=out)
+    assert out.getvalue() == "No song drifted.\n"

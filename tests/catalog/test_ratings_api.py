@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 
 from catalog.models import RATING_PRIOR_MEAN, Rating, Song
-from catalog.selectors.ratings import song_ratings_stored, song_ratings_truth, songs_with_drifted_ratings
+from catalog.ratings.selectors import song_ratings_stored, song_ratings_truth, songs_with_drifted_ratings
 from tests.catalog import ratings_worker
 from tests.factories import RatingFactory, SongFactory
 
@@ -52,6 +52,25 @@ def test_first_rating_is_created_and_aggregated(auth_client, song, django_captur
     rating = Rating.objects.get(user=auth_client.user, song=song)
     assert rating.score == 4
     assert aggregates(song.pk) == (1, 4.0, (10 * RATING_PRIOR_MEAN + 4) / 11)
+
+
+def test_a_first_rating_answers_its_location_which_shows_it(auth_client, song):
+    response = post(auth_client, {"song": song.pk, "score": 4})
+
+    assert response.status_code == 201
+    assert response["Location"] == f"http://testserver{URL}{song.pk}/"
+    shown = auth_client.get(response["Location"])
+    assert shown.status_code == 200
+    assert shown.json() == response.json()
+    assert not post(auth_client, {"song": song.pk, "score": 5}).has_header("Location")  # a 200
+
+
+def test_reading_a_rating_the_caller_does_not_have_is_404(auth_client, song):
+    RatingFactory(song=song, score=2)  # someone else's
+    for path in (f"{song.pk}/", "99999999999999999999999/"):
+        response = auth_client.get(f"{URL}{path}")
+        assert response.status_code == 404
+        assert response.json() == {"detail": "You have not rated this song."}
 
 
 def test_rating_again_replaces_the_score_with_200(auth_client, song, django_capture_on_commit_callbacks):
@@ -211,6 +230,26 @@ def test_empty_list(auth_client):
     assert auth_client.get(URL).json() == {"count": 0, "next": None, "previous": None, "results": []}
 
 
+def test_song_narrows_the_list_to_the_callers_rating_of_that_song(auth_client, song):
+    mine = RatingFactory(user=auth_client.user, song=song, score=4)
+    RatingFactory(user=auth_client.user, score=2)  # another song
+    RatingFactory(song=song, score=1)  # someone else's rating of the same song
+
+    body = auth_client.get(URL, {"song": song.pk}).json()
+    assert body["count"] == 1
+    assert [(r["song"], r["score"]) for r in body["results"]] == [(mine.song_id, 4)]
+    assert auth_client.get(URL, {"song": SongFactory().pk}).json()["count"] == 0
+    assert auth_client.get(URL, {"song": 987654321}).json()["count"] == 0
+    assert auth_client.get(URL, {"song": ""}).json()["count"] == 2  # empty: no filter
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-1", "1.5", "99999999999999999999999", "1e3"])
+def test_song_filter_with_a_bad_value_is_400_naming_it(auth_client, value):
+    response = auth_client.get(URL, {"song": value})
+    assert response.status_code == 400
+    assert set(response.json()) == {"song"}
+
+
 # ------------------------------------------------------------------------------
 # DELETE
 # ------------------------------------------------------------------------------
@@ -248,7 +287,8 @@ def test_delete_with_an_impossible_id_is_404(auth_client, path):
 
 def test_other_methods_are_405(auth_client, song):
     assert auth_client.put(URL, {"song": song.pk, "score": 3}, format="json").status_code == 405
-    assert auth_client.get(f"{URL}{song.pk}/").status_code == 405
+    assert auth_client.put(f"{URL}{song.pk}/", {"score": 3}, format="json").status_code == 405
+    assert auth_client.patch(f"{URL}{song.pk}/", {"score": 3}, format="json").status_code == 405
 
 
 # ------------------------------------------------------------------------------
@@ -262,6 +302,30 @@ def test_schema_documents_the_ratings_endpoints(api_client):
     request_schema = post_op["requestBody"]["content"]["application/json"]["schema"]["$ref"].split("/")[-1]
     score = schema["components"]["schemas"][request_schema]["properties"]["score"]
     assert score["type"] == "integer" and score["minimum"] == 1 and score["maximum"] == 5
+
+
+def test_schema_describes_ratings_for_clients_and_lists_only_possible_errors(api_client):
+    schema = api_client.get("/api/schema/", {"format": "json"}).json()
+    assert schema["components"]["schemas"]["Rating"]["description"] == "The caller's rating of a song."
+    operations = {
+        **schema["paths"]["/api/ratings/"],
+        **{
+            f"{method} detail": operation
+            for method, operation in schema["paths"]["/api/ratings/{song_id}/"].items()
+        },
+    }
+    errors = {name: {code for code in op["responses"] if code >= "400"} for name, op in operations.items()}
+    # 403: a session request without its CSRF token (unsafe methods only); 404: an unknown
+    # rating or a page past the end, never a vote; 400 on any request (a refused Host).
+    assert errors == {
+        "get": {"400", "401", "404", "429"},
+        "post": {"400", "401", "403", "429"},
+        "get detail": {"400", "401", "404", "429"},
+        "delete detail": {"400", "401", "403", "404", "429"},
+    }
+    list_song = next(p for p in operations["get"]["parameters"] if p["name"] == "song")
+    assert list_song["in"] == "query" and list_song["schema"]["type"] == "integer"
+    assert "Location" in operations["post"]["responses"]["201"]["headers"]
 
 
 # ------------------------------------------------------------------------------

@@ -11,9 +11,10 @@ import time
 import pytest
 from django.db import connection
 from django_redis import get_redis_connection
+from redis import Redis
 
-from catalog.selectors.ratings import song_ratings_stored, song_ratings_truth, songs_with_drifted_ratings
-from catalog.services import ratings as services
+from catalog.ratings import dirty_queue
+from catalog.ratings.selectors import song_ratings_stored, song_ratings_truth, songs_with_drifted_ratings
 from catalog.tasks import ratings_reconcile
 from tests.catalog import ratings_worker
 from tests.catalog.ratings_worker import PrivateRedis, broker_at, wait_for
@@ -38,7 +39,7 @@ def _empty_broker():
 
 
 def drained() -> bool:
-    return not songs_with_drifted_ratings() and not get_redis_connection("default").zcard(services.DIRTY_KEY)
+    return not songs_with_drifted_ratings() and not dirty_queue.pending(dirty_queue.client())
 
 
 def assert_no_drift(songs) -> None:
@@ -98,40 +99,82 @@ def test_concurrent_ratings_leave_exact_aggregates_and_are_coalesced(worker_fact
 def test_worker_sigkilled_mid_flush_then_reconcile_leaves_no_drift(
     worker_factory, make_auth_client, tmp_path
 ):
-    stalled = tmp_path / "stalled"
-    worker = worker_factory(RATINGS_TEST_STALL_FILE=str(stalled))
+    """Every vote is in before any worker runs, so one flush holds all the songs in one batch
+    when it is killed: what it leaves behind does not depend on timing."""
     songs = SongFactory.create_batch(4)
     clients = [make_auth_client() for _ in range(5)]
-
+    rng = random.Random(4)
     for client in clients:
         for song in songs:
-            response = client.post(URL, {"song": song.pk, "score": random.randint(1, 5)}, format="json")
+            response = client.post(URL, {"song": song.pk, "score": rng.randint(1, 5)}, format="json")
             assert response.status_code == 201
+    ids = {song.pk for song in songs}
+    assert dirty_queue.marked_ids(dirty_queue.client()) == ids
 
-    # The flush has run its UPDATE and sleeps before committing it: kill the worker there.
+    # The flush runs its UPDATE and sleeps before committing it: kill the worker there.
+    stalled = tmp_path / "stalled"
+    worker = worker_factory(RATINGS_TEST_STALL_FILE=str(stalled))
     wait_for(stalled.exists, timeout=20, message="the worker to be mid-flush")
+    assert {int(song_id) for song_id in stalled.read_text().split(",")} == ids
     worker.kill()
 
-    # The killed transaction rolled back: the songs drift, and their marks are still there.
-    wait_for(lambda: bool(songs_with_drifted_ratings()), timeout=10, message="the rollback")
-    dirty = {int(m) for m in get_redis_connection("default").zrange(services.DIRTY_KEY, 0, -1)}
-    assert {song.pk for song in songs} <= dirty
+    # The killed transaction rolled back, and a flush unmarks only what it committed: every
+    # song still drifts, and is still marked for the next flush.
+    assert set(songs_with_drifted_ratings()) == ids
+    assert dirty_queue.marked_ids(dirty_queue.client()) == ids
 
+    # The marks are lost as well (Redis restarted without its data): only reconcile's repair,
+    # which compares the songs with the ratings table, can find these songs now.
+    dirty_queue.client().delete(*dirty_queue.KEYS)
     worker_factory()
     ratings_reconcile.delay()
-    wait_for(drained, timeout=30, message="reconcile to repair the songs")
+    wait_for(lambda: not songs_with_drifted_ratings(), timeout=30, message="reconcile to repair the songs")
     assert_no_drift(songs)
 
 
-def test_ratings_survive_a_redis_outage(worker_factory, make_auth_client, settings):
+@pytest.fixture
+def private_redis(settings):
+    """A redis-server of this test's own, which it may stop and start again: this process's
+    cache, rating marks and Celery producer point at it for the test."""
     redis = PrivateRedis().start()
+    settings.REDIS_URL = redis.url
+    settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": redis.url}}
     try:
-        settings.REDIS_URL = redis.url
-        settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": redis.url}}
         with broker_at(redis.url):
-            run_outage(worker_factory, make_auth_client, redis)
+            yield redis
     finally:
         redis.stop()
+
+
+def test_a_worker_holding_an_unacknowledged_task_rides_out_a_redis_restart(worker_factory, private_redis):
+    worker = worker_factory(redis_url=private_redis.url)
+    # Reserved until its countdown, unacknowledged: what a worker holds when Redis drops.
+    ratings_reconcile.apply_async(countdown=600)
+    broker = Redis.from_url(private_redis.url)
+    # kombu keeps a message it delivered and that is not acknowledged yet in this hash.
+    wait_for(lambda: broker.hlen("unacked") == 1, timeout=15, message="the worker to reserve the task")
+    connections_before = worker.count(WORKER_CONNECTED)
+
+    private_redis.stop()
+    private_redis.start()
+    wait_for(
+        lambda: worker.count(WORKER_CONNECTED) > connections_before or worker.process.poll() is not None,
+        timeout=30,
+        message="the worker to reconnect",
+    )
+    assert worker.process.poll() is None, worker.log()[-3000:]
+    wait_for(lambda: _published(ratings_reconcile), timeout=15, message="the broker to accept a task")
+    wait_for(
+        lambda: worker.count("catalog.ratings_reconcile SUCCESS") >= 1,
+        timeout=30,
+        message="the worker to run a task after the restart",
+    )
+    assert worker.process.poll() is None
+    assert "Unrecoverable error" not in worker.log()
+
+
+def test_ratings_survive_a_redis_outage(worker_factory, make_auth_client, private_redis):
+    run_outage(worker_factory, make_auth_client, private_redis)
 
 
 def run_outage(worker_factory, make_auth_client, redis: PrivateRedis) -> None:

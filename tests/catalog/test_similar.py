@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import SongFactory
+from catalog.similarity import (
+    NEIGHBOURHOOD_LEVELS,
+    SIMILARITY_FEATURES,
+    adjacent_keys,
+    neighbourhood_key,
+    similarity_score,
+    similarity_vector,
+)
+from tests.factories import ArtistFactory, RatingFactory, SongArtistFactory, SongFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -59,7 +67,7 @@ def test_limit_defaults_to_10_and_is_capped_at_50(api_client):
 
     default = api_client.get(f"/api/songs/{seed.id}/similar/")
     three = api_client.get(f"/api/songs/{seed.id}/similar/?limit=3")
-    huge = api_client.get(f"/api/songs/{seed.id}/similar/?limit=100000")
+    huge = api_client.get(f"/api/songs/{seed.id}/similar/?limit=100000000000000000000000000")
 
     assert len(default.json()["results"]) == 10
     assert len(three.json()["results"]) == 3
@@ -82,3 +90,73 @@ def test_unknown_song_is_404(api_client):
 def test_a_lone_song_has_no_similar_songs(api_client):
     seed = SongFactory()
     assert api_client.get(f"/api/songs/{seed.id}/similar/").json() == {"results": []}
+
+
+def test_similar_songs_carry_artists_genres_and_the_callers_rating(make_auth_client):
+    seed = SongFactory(**PROFILE)
+    twin = SongFactory(**PROFILE, genres=["pop"])
+    SongArtistFactory(song=twin, artist=ArtistFactory(name="Twin Artist"))
+    client = make_auth_client()
+    RatingFactory(user=client.user, song=twin, score=5)
+
+    result = client.get(f"/api/songs/{seed.id}/similar/?limit=1").json()["results"][0]
+
+    assert result["song"]["id"] == twin.id
+    assert result["song"]["artists"] == [{"id": twin.credits.get().artist_id, "name": "Twin Artist"}]
+    assert result["song"]["genres"] == ["pop"]
+    assert result["song"]["my_rating"] == 5
+
+
+def test_equally_near_songs_come_by_id(api_client):
+    seed = SongFactory(**PROFILE)
+    twins = [SongFactory(**shifted(energy=0.6)) for _ in range(5)]
+
+    results = api_client.get(f"/api/songs/{seed.id}/similar/?limit=3").json()["results"]
+
+    assert [r["song"]["id"] for r in results] == [t.id for t in twins[:3]]
+
+
+def test_the_definition_maps_each_feature_onto_the_unit_interval():
+    vector = dict(
+        zip(SIMILARITY_FEATURES, similarity_vector(shifted(loudness=-70.0, tempo=125.0)), strict=True)
+    )
+
+    # Out of range is clamped; tempo 125 is half of its 0-250 range.
+    assert vector["loudness"] == 0.0
+    assert vector["tempo"] == 0.5
+    assert similarity_score(0.0) == 1.0
+    assert similarity_score(8.0) == 0.0
+
+
+def test_neighbourhoods_are_cells_of_a_grid_with_their_adjacent_cells():
+    corner = neighbourhood_key(shifted(energy=0.0, danceability=0.0, valence=0.0, acousticness=0.0))
+    top = neighbourhood_key(shifted(energy=1.0, danceability=1.0, valence=1.0, acousticness=1.0))
+
+    assert (corner, top) == (0, NEIGHBOURHOOD_LEVELS**4 - 1)
+    # A corner cell has 2**4 - 1 neighbours, an inner one 3**4 - 1, the nearest first.
+    assert len(adjacent_keys(corner)) == 15
+    inner = neighbourhood_key(shifted(energy=0.5, danceability=0.5, valence=0.5, acousticness=0.5))
+    assert len(adjacent_keys(inner)) == 80
+    assert all(abs(k - inner) in (1, 8, 64, 512) for k in adjacent_keys(inner)[:8])
+
+
+def test_other_neighbourhoods_are_read_only_when_the_cell_is_short(api_client, monkeypatch):
+    from catalog.selectors import similar
+
+    seed = SongFactory(**PROFILE)
+    same_cell = SongFactory(title="Same cell", **shifted(liveness=0.9, tempo=200.0))
+    next_cell = SongFactory(title="Next cell", **shifted(energy=PROFILE["energy"] - 0.125))
+    far_cell = SongFactory(title="Far cell", **shifted(energy=0.0, valence=0.0))
+
+    found = api_client.get(f"/api/songs/{seed.id}/similar/").json()["results"]
+    monkeypatch.setattr(similar, "NEIGHBOURHOOD_CANDIDATES", 2)
+    two = api_client.get(f"/api/songs/{seed.id}/similar/").json()["results"]
+    monkeypatch.setattr(similar, "NEIGHBOURHOOD_CANDIDATES", 1)
+    one = api_client.get(f"/api/songs/{seed.id}/similar/").json()["results"]
+
+    # Fewer songs than the bound: all are ranked. The adjacent cell's song is nearer than
+    # the one sharing the cell, but read only while the bound is not reached.
+    assert [r["song"]["title"] for r in found] == ["Next cell", "Same cell", "Far cell"]
+    assert [r["song"]["id"] for r in two] == [next_cell.id, same_cell.id]
+    assert [r["song"]["id"] for r in one] == [same_cell.id]
+    assert far_cell.id not in {r["song"]["id"] for r in two}

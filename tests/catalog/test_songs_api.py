@@ -1,4 +1,4 @@
-"""GET /api/songs/, /api/songs/{id}/ and /api/artists/: shape, filters, ordering, pagination, cache."""
+"""GET /api/songs/ and /api/songs/{id}/: shape, filters, ordering, pagination, cache, throttle."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ import time
 import pytest
 from django.core.cache import cache
 from django.test import override_settings
+from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
 from catalog import list_cache
 from catalog.models import Song
-from tests.factories import ArtistFactory, SongArtistFactory, SongFactory
+from tests.factories import ArtistFactory, RatingFactory, SongArtistFactory, SongFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -19,6 +20,12 @@ SONG_FIELDS = {
     "spotify_id",
     "title",
     "artists",
+    "album",
+    "genres",
+    "popularity",
+    "explicit",
+    "speechiness",
+    "my_rating",
     "danceability",
     "energy",
     "key",
@@ -61,6 +68,59 @@ def test_song_has_exactly_the_contract_shape_with_artists_in_credit_order(api_cl
     assert body["rating_score"] == 3.0
 
 
+def test_song_carries_album_genres_popularity_explicit_and_speechiness(api_client):
+    song = SongFactory(
+        title="Blank Space",
+        album="1989",
+        popularity=82,
+        explicit=False,
+        speechiness=0.05,
+        genres=["Pop", "country"],
+    )
+
+    body = api_client.get(f"/api/songs/{song.id}/").json()
+
+    assert (body["album"], body["popularity"], body["explicit"], body["speechiness"]) == (
+        "1989",
+        82,
+        False,
+        0.05,
+    )
+    # Genres are stored by their normalised name, and listed in name order.
+    assert body["genres"] == ["country", "pop"]
+    assert body["my_rating"] is None
+
+
+def test_what_the_source_did_not_give_is_null(api_client):
+    song = SongFactory(
+        album=None, popularity=None, explicit=None, speechiness=None, num_bars=None, num_sections=None
+    )
+
+    body = api_client.get(f"/api/songs/{song.id}/").json()
+
+    for field in ("album", "popularity", "explicit", "speechiness", "num_bars", "num_sections"):
+        assert body[field] is None, field
+    assert body["genres"] == [] and body["artists"] == []
+
+
+def test_my_rating_is_the_callers_own_score(api_client, make_auth_client):
+    rated, unrated = SongFactory(title="Rated"), SongFactory(title="Unrated")
+    me, someone = UserFactory(), UserFactory()
+    RatingFactory(user=me, song=rated, score=4)
+    RatingFactory(user=someone, song=rated, score=1)
+    RatingFactory(user=someone, song=unrated, score=2)
+    client = make_auth_client(me)
+
+    listed = {s["title"]: s["my_rating"] for s in client.get("/api/songs/").json()["results"]}
+    detail = client.get(f"/api/songs/{rated.id}/").json()
+    anonymous = {s["title"]: s["my_rating"] for s in api_client.get("/api/songs/").json()["results"]}
+    others = {s["title"]: s["my_rating"] for s in make_auth_client().get("/api/songs/").json()["results"]}
+
+    assert listed == {"Rated": 4, "Unrated": None}
+    assert detail["my_rating"] == 4
+    assert anonymous == others == {"Rated": None, "Unrated": None}
+
+
 def test_unknown_or_malformed_song_id_is_json_404(api_client):
     for path in ("/api/songs/999999/", "/api/songs/abc/", "/api/songs/99999999999999999999999/"):
         response = api_client.get(path)
@@ -68,20 +128,27 @@ def test_unknown_or_malformed_song_id_is_json_404(api_client):
         assert "detail" in response.json()
 
 
-def test_list_prefetches_artists_without_n_plus_one(api_client, django_assert_max_num_queries):
-    for i in range(15):
-        song = SongFactory()
+@pytest.mark.parametrize("songs", [3, 15])
+def test_list_reads_a_fixed_number_of_queries_whatever_the_page(
+    make_auth_client, django_assert_num_queries, songs
+):
+    user = UserFactory()
+    for i in range(songs):
+        song = SongFactory(genres=["pop", f"genre {i}"])
+        RatingFactory(user=user, song=song, score=3)
         for position in range(3):
             SongArtistFactory(song=song, artist=ArtistFactory(name=f"A{i}-{position}"), position=position)
+    client = make_auth_client(user)
 
-    # count, page, credits+artists: independent of the number of songs and artists.
-    with django_assert_max_num_queries(4):
-        response = api_client.get("/api/songs/?page_size=15")
+    # The user, the count, the page, then credits, genres and the caller's ratings.
+    with django_assert_num_queries(6):
+        response = client.get("/api/songs/?page_size=20")
 
     assert response.status_code == 200
     results = response.json()["results"]
-    assert len(results) == 15
-    assert all(len(song["artists"]) == 3 for song in results)
+    assert len(results) == songs
+    assert all(len(song["artists"]) == 3 and len(song["genres"]) == 2 for song in results)
+    assert all(song["my_rating"] == 3 for song in results)
     assert [a["name"][-1] for a in results[0]["artists"]] == ["0", "1", "2"]
 
 
@@ -123,6 +190,60 @@ def test_range_and_exact_filters(api_client):
     assert ids("key=5&min_energy=0.8") == {high.id}
 
 
+def test_artist_genre_and_explicit_filters(api_client):
+    singer, other = ArtistFactory(name="Singer"), ArtistFactory(name="Other")
+    duet = SongFactory(title="Duet", explicit=True, genres=["hip hop", "pop"])
+    solo = SongFactory(title="Solo", explicit=False, genres=["pop"])
+    unsaid = SongFactory(title="Unsaid", explicit=None, genres=["rock"])
+    SongArtistFactory(song=duet, artist=singer, position=0)
+    SongArtistFactory(song=duet, artist=other, position=1)
+    SongArtistFactory(song=solo, artist=singer)
+    SongArtistFactory(song=unsaid, artist=other)
+
+    def found(**params) -> list[str]:
+        response = api_client.get("/api/songs/", {**params, "ordering": "title"})
+        assert response.status_code == 200, response.json()
+        return titles(response)
+
+    assert found(artist=singer.id) == ["Duet", "Solo"]
+    assert found(artist=other.id) == ["Duet", "Unsaid"]
+    # Any spelling of a genre's name finds it: the one normalisation rule (name_key).
+    assert found(genre="pop") == ["Duet", "Solo"]
+    assert found(genre="  Hip   HOP ") == ["Duet"]
+    assert found(genre="jazz") == []
+    assert found(genre="pop", artist=other.id) == ["Duet"]
+    # A song whose source did not say whether it is explicit matches neither value.
+    assert found(explicit="true") == ["Duet"]
+    assert found(explicit="false") == ["Solo"]
+    assert found(explicit="FALSE", genre="pop") == ["Solo"]
+    assert found(artist=999_999) == []
+
+
+def test_unknown_features_never_match_a_feature_filter(api_client):
+    SongFactory(title="Known", popularity=50, speechiness=0.5)
+    SongFactory(title="Unknown", popularity=None, speechiness=None)
+
+    for query in (
+        "min_popularity=0",
+        "max_popularity=100",
+        "min_popularity=0&max_popularity=100",
+        "min_speechiness=0",
+        "max_speechiness=1",
+    ):
+        assert titles(api_client.get(f"/api/songs/?{query}")) == ["Known"], query
+    assert titles(api_client.get("/api/songs/?min_popularity=51")) == []
+    assert titles(api_client.get("/api/songs/?max_speechiness=0.4")) == []
+
+
+def test_unknown_popularity_comes_last_in_both_directions(api_client):
+    SongFactory(title="Unknown", popularity=None)
+    SongFactory(title="Hit", popularity=90)
+    SongFactory(title="Flop", popularity=5)
+
+    assert titles(api_client.get("/api/songs/?ordering=-popularity")) == ["Hit", "Flop", "Unknown"]
+    assert titles(api_client.get("/api/songs/?ordering=popularity")) == ["Flop", "Hit", "Unknown"]
+
+
 def test_browsable_api_filter_form_lists_every_filter_whatever_the_request_names(api_client):
     # The list view applies only the filters a request names; the filter form must not.
     response = api_client.get("/api/songs/", {"min_energy": "0.5"}, HTTP_ACCEPT="text/html")
@@ -150,6 +271,16 @@ def test_browsable_api_filter_form_lists_every_filter_whatever_the_request_names
         ("title=" + "x" * 5000, "title"),
         ("title=a%00b", "title"),
         ("spotify_id=a%00b", "spotify_id"),
+        ("explicit=maybe", "explicit"),
+        ("explicit=yes", "explicit"),
+        ("artist=abc", "artist"),
+        ("artist=0", "artist"),
+        ("artist=99999999999999999999999", "artist"),
+        ("min_popularity=50.5", "min_popularity"),
+        ("max_popularity=1e9", "max_popularity"),
+        ("min_speechiness=NaN", "min_speechiness"),
+        ("genre=" + "g" * 101, "genre"),
+        ("genre=a%00b", "genre"),
     ],
 )
 def test_bad_filter_values_are_400_naming_the_parameter(api_client, query, field):
@@ -171,6 +302,8 @@ def test_bad_filter_values_are_400_naming_the_parameter(api_client, query, field
         "danceability",
         "valence",
         "duration_ms",
+        "popularity",
+        "loudness",
     ],
 )
 def test_ordering_by_each_field_both_ways_with_id_tie_break(api_client, field):
@@ -184,6 +317,8 @@ def test_ordering_by_each_field_both_ways_with_id_tie_break(api_client, field):
         "danceability": [0.5, 0.1, 0.5, 0.9],
         "valence": [0.5, 0.1, 0.5, 0.9],
         "duration_ms": [2000, 1000, 2000, 3000],
+        "popularity": [50, 10, 50, 90],
+        "loudness": [-8.0, -20.0, -8.0, -3.0],
     }[field]
     songs = [SongFactory() for _ in values]
     # Aggregates are not editable through the model's save path in the API: set them directly.
@@ -244,27 +379,6 @@ def test_hostile_search_matches_nothing_instead_of_everything(api_client):
 def test_unknown_query_parameters_are_ignored(api_client):
     SongFactory()
     assert api_client.get("/api/songs/?colour=blue").json()["count"] == 1
-
-
-def test_artists_list_and_search(api_client):
-    ArtistFactory(name="Ed Sheeran")
-    ArtistFactory(name="Sheena Easton")
-    ArtistFactory(name="Sia")
-
-    everyone = api_client.get("/api/artists/")
-    shee = api_client.get("/api/artists/?search=shee")
-    si = api_client.get("/api/artists/?search=si")
-    hostile = api_client.get("/api/artists/", {"search": "%_\\\x00" + "y" * 5000})
-
-    assert everyone.status_code == 200
-    assert set(everyone.json()) == {"count", "next", "previous", "results"}
-    assert everyone.json()["count"] == 3
-    assert set(everyone.json()["results"][0]) == {"id", "spotify_id", "name"}
-    # The name starting with the query comes before the one containing it.
-    assert [a["name"] for a in shee.json()["results"]] == ["Sheena Easton", "Ed Sheeran"]
-    assert [a["name"] for a in si.json()["results"]] == ["Sia"]
-    assert hostile.status_code == 200
-    assert hostile.json()["count"] == 0
 
 
 def test_anonymous_repeat_is_served_from_cache(api_client):
@@ -335,6 +449,35 @@ def test_authenticated_requests_are_never_served_from_the_anonymous_cache(api_cl
     assert response.json()["count"] == 0
 
 
+def test_cached_repeats_do_not_count_against_the_anonymous_throttle(api_client, monkeypatch):
+    """A repeat answered from the cache costs no database query, so it does not spend the
+    throttle, which protects the database: only requests that reach the view do."""
+    monkeypatch.setattr(AnonRateThrottle, "get_rate", lambda self: "3/min")
+    SongFactory(title="Popular Song")
+
+    repeats = [api_client.get("/api/songs/?search=popular") for _ in range(10)]
+    # Three distinct lists reach the view: the first (above) and two more.
+    distinct = [api_client.get("/api/songs/", {"search": "popular", "page_size": n}) for n in (5, 6)]
+    refused = api_client.get("/api/songs/?search=popular&page_size=7")
+    still_cached = api_client.get("/api/songs/?search=popular")
+
+    assert [r.status_code for r in repeats] == [200] * 10
+    assert all(r["X-Cache"] == "hit" for r in repeats[1:])
+    assert [r.status_code for r in distinct] == [200, 200]
+    assert refused.status_code == 429
+    assert "Retry-After" in refused
+    assert still_cached.status_code == 200 and still_cached["X-Cache"] == "hit"
+
+
+def test_authenticated_lists_are_never_cached_so_each_counts(auth_client, monkeypatch):
+    monkeypatch.setattr(UserRateThrottle, "get_rate", lambda self: "2/min")
+    SongFactory(title="Popular Song")
+
+    statuses = [auth_client.get("/api/songs/?search=popular").status_code for _ in range(3)]
+
+    assert statuses == [200, 200, 429]
+
+
 def test_error_responses_are_not_cached(api_client):
     first = api_client.get("/api/songs/?key=99")
     second = api_client.get("/api/songs/?key=99")
@@ -384,8 +527,17 @@ def test_schema_documents_the_catalog(api_client):
         "page",
         "page_size",
     } <= names
+    assert {"artist", "genre", "explicit", "min_popularity", "max_popularity", "min_speechiness"} <= names
+    ordering = next(p for p in songs["parameters"] if p["name"] == "ordering")
+    assert {"popularity", "-popularity", "loudness"} <= set(ordering["schema"]["items"]["enum"])
     assert "/api/songs/{id}/similar/" in paths
     similar_params = {p["name"] for p in paths["/api/songs/{id}/similar/"]["get"]["parameters"]}
     assert "limit" in similar_params
     assert "search" not in similar_params
-    assert "/api/artists/" in paths
+    song = response.json()["components"]["schemas"]["Song"]["properties"]
+    assert song["genres"] == {"type": "array", "items": {"type": "string"}, "readOnly": True}
+    assert song["popularity"]["nullable"] is True
+    assert song["my_rating"]["nullable"] is True
+    # Anyone may read the catalog: no permission can refuse an authenticated caller.
+    assert "403" not in paths["/api/songs/"]["get"]["responses"]
+    assert "403" not in paths["/api/songs/{id}/"]["get"]["responses"]

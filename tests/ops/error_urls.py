@@ -1,5 +1,6 @@
 """The project's URLs plus two views that provoke errors the real endpoints never should."""
 
+from django.http import HttpResponse
 from django.urls import path
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -30,10 +31,16 @@ def crash_outside_api(request):
     raise RuntimeError("a bug")
 
 
+def plain_form(request):
+    """A plain Django view (not DRF): CsrfViewMiddleware guards it like the admin's forms."""
+    return HttpResponse("ok")
+
+
 urlpatterns = [
     path("api/test-echo/", EchoView.as_view()),
     path("api/test-crash/", CrashView.as_view()),
     path("test-crash/", crash_outside_api),
+    path("api/test-form/", plain_form),
     *project_urlpatterns,
 ]
 

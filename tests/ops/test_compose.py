@@ -1,5 +1,6 @@
-"""The production stack, checked without Docker: docker-compose.yml, nginx.conf, the
-Dockerfile and .env.example must agree with each other and with settings.py."""
+"""The production stack, checked without Docker: docker-compose.yml and .env.example must
+agree with each other, with settings.py and with the README's recipe (nginx.conf and the
+Dockerfile: test_nginx_conf.py, test_dockerfile.py; the recipe run for real: test_nginx.py)."""
 
 import re
 from pathlib import Path
@@ -7,6 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 from django.conf import settings
+
+from tests.ops import stack
 
 BASE_DIR = Path(settings.BASE_DIR)
 APP_SERVICES = ("migrate", "web", "worker", "beat")
@@ -54,7 +57,7 @@ def command_of(service: dict) -> str:
 
 
 def test_the_stack_has_every_service(services):
-    assert set(services) == {"db", "redis", "migrate", "web", "worker", "beat", "nginx"}
+    assert set(services) == {"db", "redis", "cache", "migrate", "web", "worker", "beat", "nginx"}
 
 
 def test_db_is_postgres_16_with_a_tcp_readiness_probe(services, compose):
@@ -70,12 +73,44 @@ def test_db_is_postgres_16_with_a_tcp_readiness_probe(services, compose):
     assert volume in compose["volumes"], "postgres data must live in a named volume"
 
 
-def test_redis_is_probed_and_never_evicts(services):
+def redis_option(service: dict, option: str) -> str | None:
+    command = service["command"]
+    return command[command.index(option) + 1] if option in command else None
+
+
+def size_in_bytes(size: str) -> int:
+    number, unit = re.fullmatch(r"(\d+)\s*([kmg]?)b?", size.lower()).groups()
+    return int(number) * 1024 ** " kmg".index(unit or " ")
+
+
+def test_the_task_queue_is_bounded_and_never_evicts(services):
     redis = services["redis"]
 
     assert "redis-cli ping" in healthcheck_command(redis)
-    command = command_of(redis)
-    assert "--maxmemory-policy noeviction" in command
+    assert redis_option(redis, "--maxmemory-policy") == "noeviction"
+    assert redis_option(redis, "--appendonly") == "yes"
+    assert redis["volumes"][0].endswith(":/data")
+
+
+def test_the_cache_is_a_bounded_redis_of_its_own_that_evicts(services):
+    cache = services["cache"]
+
+    assert cache["image"] == services["redis"]["image"]
+    assert "redis-cli ping" in healthcheck_command(cache)
+    # Evicts entries with a TTL (every cache entry), never the ratings' dirty set (none).
+    assert redis_option(cache, "--maxmemory-policy") == "volatile-lru"
+    assert redis_option(cache, "--appendonly") == "no"
+    assert "volumes" not in cache
+
+
+@pytest.mark.parametrize("name", ["redis", "cache"])
+def test_redis_memory_is_bounded_below_its_container_limit(services, name):
+    service = services[name]
+    maxmemory = size_in_bytes(redis_option(service, "--maxmemory"))
+    limit = size_in_bytes(service["deploy"]["resources"]["limits"]["memory"])
+
+    # Room for the server itself and, for the queue, the fork of an AOF rewrite.
+    assert 0 < maxmemory <= limit * 2 // 3
 
 
 def test_migrate_runs_once_then_loads_the_catalog(services):
@@ -119,14 +154,11 @@ def test_nginx_mounts_its_config_and_publishes_http(services):
 # --- startup order -----------------------------------------------------------------------
 
 
+SERVERS = {"db": "service_healthy", "redis": "service_healthy", "cache": "service_healthy"}
 EXPECTED_DEPENDENCIES = {
-    "migrate": {"db": "service_healthy", "redis": "service_healthy"},
-    "web": {"db": "service_healthy", "redis": "service_healthy", "migrate": "service_completed_successfully"},
-    "worker": {
-        "db": "service_healthy",
-        "redis": "service_healthy",
-        "migrate": "service_completed_successfully",
-    },
+    "migrate": SERVERS,
+    "web": {**SERVERS, "migrate": "service_completed_successfully"},
+    "worker": {**SERVERS, "migrate": "service_completed_successfully"},
     "beat": {"redis": "service_healthy", "migrate": "service_completed_successfully"},
     "nginx": {"web": "service_healthy"},
 }
@@ -169,7 +201,21 @@ def test_app_services_share_one_configuration_from_env_file(services):
         assert service["env_file"] == ".env"
         assert service["environment"]["DJANGO_ENV"] == "production"
         assert service["environment"]["REDIS_URL"] == "redis://redis:6379/0"
+        assert service["environment"]["REDIS_CACHE_URL"] == "redis://cache:6379/0"
         assert "@db:5432/" in service["environment"]["DATABASE_URL"]
+
+
+def test_settings_put_the_queue_and_the_cache_where_compose_says(services, run_django):
+    environment = stack.service_environment("web", {"SECRET_KEY": "x", "POSTGRES_PASSWORD": "x"})
+    script = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.CELERY_BROKER_URL, s.CELERY_RESULT_BACKEND, s.CACHES['default']['LOCATION'])"
+    )
+
+    result = run_django("-c", script, env={**environment, "ALLOWED_HOSTS": "localhost"})
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["redis://redis:6379/0", "redis://redis:6379/0", "redis://cache:6379/0"]
 
 
 def test_no_secret_is_written_in_the_compose_file(services):
@@ -203,7 +249,7 @@ def test_every_compose_variable_is_in_env_example(compose_text, env_example):
 
     assert used >= {"POSTGRES_PASSWORD", "POSTGRES_USER", "POSTGRES_DB", "HTTP_PORT"}
     assert used - env_example["documented"] == set()
-    assert required == {"POSTGRES_PASSWORD"}
+    assert required == {"POSTGRES_PASSWORD", "SECRET_KEY"}
     assert required - env_example["active"] == set()
 
 
@@ -250,134 +296,36 @@ def test_env_example_ships_no_secret_value():
     for line in (BASE_DIR / ".env.example").read_text().splitlines():
         name, _, value = line.partition("=")
         if not line.startswith("#") and SECRET_NAME.search(name):
-            assert value == "", f"{name} must be left for the operator to fill in"
+            assert value == "''", f"{name} must be left for the operator to fill in"
 
 
-# --- nginx.conf ------------------------------------------------------------------------------
+def test_env_example_values_are_single_quoted():
+    # Compose expands `$NAME` in unquoted and double-quoted values, never in single quotes.
+    for line in (BASE_DIR / ".env.example").read_text().splitlines():
+        if not line.startswith("#") and "=" in line:
+            assert re.fullmatch(r"[A-Z][A-Z0-9_]*='[^']*'", line), line
 
 
-@pytest.fixture(scope="module")
-def nginx_conf() -> str:
-    text = (BASE_DIR / "nginx.conf").read_text()
-    return "\n".join(line.split("#", 1)[0] for line in text.splitlines())
+def test_up_stops_with_a_message_until_the_secrets_are_set():
+    copied = stack.read_dotenv((BASE_DIR / ".env.example").read_text())
+
+    for missing in ("SECRET_KEY", "POSTGRES_PASSWORD"):
+        filled = {**copied, "SECRET_KEY": "k", "POSTGRES_PASSWORD": "p", missing: ""}
+        for name in APP_SERVICES:
+            with pytest.raises(stack.MissingVariable, match=f"set {missing} in .env"):
+                stack.service_environment(name, filled)
 
 
-def directives(conf: str, name: str) -> list[str]:
-    return [value.strip() for value in re.findall(rf"^\s*{name}\s+([^;{{\n]+);", conf, re.M)]
+def test_a_first_run_serves_plain_http_until_https_is_switched_on():
+    copied = stack.read_dotenv((BASE_DIR / ".env.example").read_text())
+    filled = {**copied, "SECRET_KEY": "k", "POSTGRES_PASSWORD": "p"}
+    switches = ("SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE")
 
-
-def test_nginx_caps_request_bodies_and_answers_json(nginx_conf):
-    [limit] = directives(nginx_conf, "client_max_body_size")
-    assert re.fullmatch(r"\d+[kKmM]?", limit)
-    assert "error_page 413" in nginx_conf
-    assert '{"detail": "Request body too large."}' in nginx_conf
-
-
-def test_nginx_proxies_to_web(nginx_conf):
-    assert directives(nginx_conf, "server") == ["web:8000"]
-    assert "proxy_pass http://web;" in nginx_conf
-
-
-def test_nginx_overwrites_forwarded_headers(nginx_conf):
-    headers = dict(value.split(None, 1) for value in directives(nginx_conf, "proxy_set_header"))
-
-    assert headers["X-Forwarded-For"] == "$remote_addr"
-    assert headers["X-Forwarded-Proto"] == "$scheme"
-    assert headers["Host"] == "$host"
-    assert headers["X-Request-ID"] == "$request_id"
-    # Appending would pass on whatever a client claims to be.
-    assert "$proxy_add_x_forwarded_for" not in nginx_conf
-    assert "$http_x_forwarded" not in nginx_conf
-
-
-def test_nginx_has_timeouts_gzip_and_static(nginx_conf):
-    for timeout in ("proxy_connect_timeout", "proxy_read_timeout", "client_body_timeout"):
-        assert directives(nginx_conf, timeout), timeout
-    assert directives(nginx_conf, "gzip") == ["on"]
-    assert "location /static/" in nginx_conf
-
-
-def test_nginx_waits_longer_than_gunicorn():
-    gunicorn_timeout = int(
-        re.search(r"GUNICORN_TIMEOUT\", \"(\d+)\"", (BASE_DIR / "gunicorn.conf.py").read_text())[1]
-    )
-    conf = (BASE_DIR / "nginx.conf").read_text()
-    [read_timeout] = directives(conf, "proxy_read_timeout")
-
-    assert int(read_timeout.rstrip("s")) > gunicorn_timeout
-
-
-def test_nginx_healthcheck_path_exists(services, nginx_conf):
-    path = re.search(r"http://127\.0\.0\.1(/\S*)", healthcheck_command(services["nginx"]))[1]
-
-    assert f"location = {path} " in nginx_conf
-
-
-# --- Dockerfile ------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def dockerfile() -> list[tuple[str, str]]:
-    """(instruction, arguments) pairs, continuation lines joined, comments dropped."""
-    text = (BASE_DIR / "Dockerfile").read_text()
-    text = re.sub(r"\\\n", " ", text)
-    instructions = []
-    for line in text.splitlines():
-        line = line.strip()
-        if line and not line.startswith("#"):
-            instruction, _, arguments = line.partition(" ")
-            instructions.append((instruction.upper(), arguments.strip()))
-    return instructions
-
-
-def test_dockerfile_builds_from_python_3_11_slim(dockerfile):
-    froms = [arguments for instruction, arguments in dockerfile if instruction == "FROM"]
-
-    assert froms == ["python:3.11-slim"]
-
-
-def test_dockerfile_runs_as_a_non_root_user(dockerfile):
-    users = [arguments for instruction, arguments in dockerfile if instruction == "USER"]
-
-    assert users, "no USER: the container would run as root"
-    assert users[-1].split(":")[0] not in {"root", "0"}
-    last_user = max(i for i, (instruction, _) in enumerate(dockerfile) if instruction == "USER")
-    assert all(instruction != "RUN" for instruction, _ in dockerfile[last_user:]), "RUN after USER"
-
-
-def test_dockerfile_installs_the_pinned_requirements(dockerfile):
-    runs = [arguments for instruction, arguments in dockerfile if instruction == "RUN"]
-
-    assert any(re.search(r"pip install .*-r requirements\.txt", run) for run in runs)
-    for line in (BASE_DIR / "requirements.txt").read_text().splitlines():
-        line = line.split("#", 1)[0].strip()
-        if line:
-            assert re.fullmatch(r"[A-Za-z0-9_.\-\[\],]+==[\w.]+", line), f"not pinned: {line}"
-
-
-def test_dockerfile_collects_static_with_a_build_only_secret(dockerfile):
-    [collect] = [arguments for instruction, arguments in dockerfile if "collectstatic" in arguments]
-
-    assert "DJANGO_ENV=production" in collect
-    assert re.search(r"\bSECRET_KEY=\S+", collect)
-    # A key in ENV or ARG would be baked into the image's metadata.
-    for instruction, arguments in dockerfile:
-        if instruction in {"ENV", "ARG"}:
-            assert "SECRET_KEY" not in arguments
-
-
-def test_dockerfile_probes_healthz_and_serves_with_gunicorn(dockerfile):
-    [healthcheck] = [arguments for instruction, arguments in dockerfile if instruction == "HEALTHCHECK"]
-    [command] = [arguments for instruction, arguments in dockerfile if instruction == "CMD"]
-
-    assert "/healthz" in healthcheck
-    assert "gunicorn" in command and "gunicorn.conf.py" in command
-
-
-def test_dockerignore_keeps_local_state_and_secrets_out():
-    ignored = set((BASE_DIR / ".dockerignore").read_text().split())
-
-    assert {".env", ".secret_key", ".venv", "db.sqlite3*", ".git"} <= ignored
+    for name in APP_SERVICES:
+        first_run = stack.service_environment(name, filled)
+        with_tls = stack.service_environment(name, {**filled, "HTTPS": "true"})
+        assert [first_run[switch] for switch in switches] == ["false"] * 3
+        assert [with_tls[switch] for switch in switches] == ["true"] * 3
 
 
 def test_a_copied_env_example_leaves_make_run_and_make_test_alone(env_example):
@@ -394,4 +342,54 @@ def test_web_gets_time_to_finish_requests_on_stop(services):
     )
     grace = services["web"]["stop_grace_period"]
 
-    assert int(grace.rstrip("s")) > graceful
+    assert seconds(grace) > graceful
+
+
+def seconds(duration: str) -> int:
+    """A Compose duration such as 30s, 2m or 5m30s, in seconds."""
+    parts = re.fullmatch(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?", duration)
+    assert parts and duration, duration
+    hours, minutes, secs = (int(part or 0) for part in parts.groups())
+    return hours * 3600 + minutes * 60 + secs
+
+
+def test_a_stopping_worker_gets_longer_than_a_task_may_run(services):
+    # Warm shutdown waits for running tasks, each bounded by its hard time limit.
+    assert seconds(services["worker"]["stop_grace_period"]) > settings.CELERY_TASK_TIME_LIMIT
+
+
+def test_every_service_has_memory_and_cpu_limits(services):
+    for name, service in services.items():
+        limits = service.get("deploy", {}).get("resources", {}).get("limits", {})
+        assert size_in_bytes(limits.get("memory", "0")) > 0, name
+        # Docker refuses a limit above the host's CPU count: `up` must work on one CPU.
+        assert 0 < float(limits.get("cpus", 0)) <= 1.0, name
+
+
+# --- the README's recipe ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def production_section() -> str:
+    readme = (BASE_DIR / "README.md").read_text()
+    return re.search(r"^## Production.*?(?=^## )", readme, re.M | re.S)[0]
+
+
+def test_the_recipe_uses_compose_v2_and_execs_into_the_running_web(production_section):
+    recipe = re.search(r"```sh\n(.*?)```", production_section, re.S)[1]
+    commands = [line for line in recipe.splitlines() if line and not line.startswith("#")]
+
+    assert commands == [
+        "cp .env.example .env",
+        "docker compose up -d --build",
+        "docker compose exec web python manage.py createsuperuser",
+    ]
+    # The v1 command; docker-compose.yml, the file's name, is fine.
+    assert not re.search(r"docker-compose(?!\.yml)", production_section)
+
+
+def test_the_recipe_names_every_value_up_requires(production_section, compose_text):
+    required = set(re.findall(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*):\?", compose_text))
+    recipe = re.search(r"```sh\n(.*?)```", production_section, re.S)[1]
+
+    assert required and all(name in recipe for name in required)

@@ -3,6 +3,7 @@
 import json
 import re
 import textwrap
+import uuid
 
 import pytest
 from rest_framework.test import APIClient
@@ -167,3 +168,54 @@ def test_celery_worker_keeps_the_json_format(run_django):
     assert result.returncode == 0, result.stderr
     [line] = [line for line in json_lines(result.stderr) if line["logger"] == "music_discovery.tasks"]
     assert line["message"] == "after worker logging setup"
+
+
+FORGING_SCRIPT = textwrap.dedent(
+    """
+    import django
+    django.setup()
+    from django.test import Client
+    Client().get("/api/x%0a2026-01-01 00:00:00,000 INFO music_discovery.requests GET /forged 200%0d%0a")
+    """
+)
+
+
+def test_text_log_lines_cannot_be_forged_through_the_path(run_django):
+    result = run_django("-c", FORGING_SCRIPT, env={"LOG_FORMAT": "text", "DJANGO_ENV": "test"})
+
+    assert result.returncode == 0, result.stderr
+    request_lines = [line for line in result.stderr.splitlines() if "music_discovery.requests" in line]
+    [line] = request_lines
+    assert "GET /api/x\\n2026-01-01" in line
+    assert "/forged 200\\r\\n" in line
+    assert not any(line.startswith("2026-01-01 00:00:00,000") for line in result.stderr.splitlines())
+
+
+PRODUCTION_LOGGING_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    import django
+    django.setup()
+    from django.test import Client
+    Client().get("/api/" + sys.argv[1] + "/", secure=True)
+    """
+)
+
+
+def test_production_logs_each_request_as_a_json_line(run_django):
+    marker = f"marker-{uuid.uuid4().hex}"
+    env = {
+        "DJANGO_ENV": "production",
+        "SECRET_KEY": "x" * 50,
+        "ALLOWED_HOSTS": "testserver",
+        "LOG_FORMAT": "json",
+        "PYTHONWARNINGS": "ignore",
+    }
+
+    result = run_django("-c", PRODUCTION_LOGGING_SCRIPT, marker, env=env)
+
+    assert result.returncode == 0, result.stderr
+    [request] = [line for line in json_lines(result.stderr) if line["logger"] == "music_discovery.requests"]
+    assert request["path"] == f"/api/{marker}/"
+    assert request["status"] == 404
+    assert request["level"] == "INFO"

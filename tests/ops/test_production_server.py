@@ -8,7 +8,6 @@ import json
 import os
 import secrets
 import shlex
-import socket
 import subprocess
 import sys
 import time
@@ -19,76 +18,35 @@ import pytest
 import yaml
 from django.conf import settings
 
+from tests.ops import stack
+
 BASE_DIR = Path(settings.BASE_DIR)
 HOST = "music.example.org"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[dict]:
-    """Gunicorn serving production settings on a free loopback port; yields its port, the
-    environment it runs with, and (after the module) nothing else to clean up."""
+    """Gunicorn serving production settings on a free loopback port, on this run's database
+    and Redis; yields its port and the environment it runs with."""
     tmp = tmp_path_factory.mktemp("production")
-    port = _free_port()
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k in {"PATH", "LANG", "LC_ALL", "DATABASE_URL", "REDIS_URL", "SYSTEMROOT"}
-    }
-    env.update(
-        {
-            "DJANGO_ENV": "production",
-            "SECRET_KEY": secrets.token_urlsafe(50),
-            "ALLOWED_HOSTS": HOST,
-            "STATIC_ROOT": str(tmp / "static"),
-            "LOG_FORMAT": "json",
-            "HOST": "127.0.0.1",
-            "PORT": str(port),
-            "WEB_CONCURRENCY": "1",
-            # Gunicorn keeps its control socket under $HOME.
-            "HOME": str(tmp),
-            "PYTHONWARNINGS": "ignore",
-        }
+    port = stack.free_port()
+    env = stack.process_environment(
+        **{k: v for k, v in os.environ.items() if k in {"DATABASE_URL", "REDIS_URL"}},
+        DJANGO_ENV="production",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS=HOST,
+        STATIC_ROOT=str(tmp / "static"),
+        LOG_FORMAT="json",
+        HOST="127.0.0.1",
+        PORT=str(port),
+        WEB_CONCURRENCY="1",
+        # A home of its own: nothing (Gunicorn's control socket included) may land in the real one.
+        HOME=str(tmp),
     )
-    collect = subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
-        cwd=BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert collect.returncode == 0, collect.stderr
-
+    stack.run([sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"], env)
     stderr_path = tmp / "gunicorn.stderr"
-    with stderr_path.open("w") as stderr:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "music_discovery.wsgi"],
-            cwd=BASE_DIR,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-        )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if get(port, "/healthz")[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert process.poll() is None, stderr_path.read_text()
-            assert time.monotonic() < deadline, "Gunicorn did not come up"
-            time.sleep(0.2)
-        yield {"port": port, "env": env, "static_root": tmp / "static", "stderr": stderr_path}
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with stack.gunicorn(env, stderr_path):
+        yield {"port": port, "env": env, "static_root": tmp / "static", "stderr": stderr_path, "home": tmp}
 
 
 def get(port: int, path: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
@@ -176,3 +134,29 @@ def test_requests_are_logged_as_json_lines(server):
     assert any(
         record["logger"] == "music_discovery.requests" and record["path"] == "/healthz" for record in records
     )
+
+
+def test_requests_gunicorn_refuses_are_answered_in_json(server):
+    port = server["port"]
+
+    long_line = stack.request(port, "/api/songs/?search=" + "a" * 9000, headers=behind_nginx())
+    many_headers = stack.request(
+        port, "/api/songs/", headers=behind_nginx(**{f"X-Field-{i}": "1" for i in range(120)})
+    )
+    garbage = stack.raw_request(port, b"NOT HTTP AT ALL\r\n\r\n")
+
+    for response, status, detail in (
+        (long_line, 414, "Request line too long."),
+        (many_headers, 431, "Request header too large."),
+        (garbage, 400, "Bad request."),
+    ):
+        assert response.status == status
+        assert response.headers["content-type"] == "application/json"
+        assert json.loads(response.body) == {"detail": detail}
+
+
+def test_the_control_socket_is_in_the_project_not_in_home(server):
+    socket_path = BASE_DIR / "var" / f"gunicorn-{server['port']}.ctl"
+
+    assert socket_path.is_socket()
+    assert not (server["home"] / ".gunicorn").exists()

@@ -17,18 +17,63 @@ def test_schema_generates_without_warnings(tmp_path):
     assert (tmp_path / "schema.yaml").stat().st_size > 0
 
 
-def test_every_operation_documents_the_errors_drf_can_send(schema):
+def test_every_operation_documents_400_and_429(schema):
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():
-            documented = set(operation["responses"])
-            assert {"400", "401", "404", "429"} <= documented, (method, path, documented)
-            if method in {"post", "put", "patch", "delete"}:
-                assert "403" in documented, (method, path)
+            assert {"400", "429"} <= set(operation["responses"]), (method, path)
+
+
+def test_operations_that_read_credentials_document_401_and_csrf_403(schema):
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            schemes = {name for requirement in operation.get("security", []) for name in requirement}
+            if schemes:
+                assert "401" in operation["responses"], (method, path)
+            if "cookieAuth" in schemes and method in {"post", "put", "patch", "delete"}:
+                assert "403" in operation["responses"], (method, path)
+
+
+# What each users and auth operation can answer besides its successes, 400 and 429.
+USERS_AND_AUTH_ERRORS = {
+    ("post", "/api/users/"): set(),
+    ("get", "/api/users/"): {"401", "403", "404"},
+    ("get", "/api/users/me/"): {"401"},
+    ("patch", "/api/users/me/"): {"401", "403"},
+    ("get", "/api/users/{id}/"): {"401", "404"},
+    ("put", "/api/users/{id}/"): {"401", "403", "404"},
+    ("patch", "/api/users/{id}/"): {"401", "403", "404"},
+    ("delete", "/api/users/{id}/"): {"401", "403", "404"},
+    ("post", "/api/auth/token/"): {"401"},
+    ("post", "/api/auth/token/refresh/"): {"401"},
+    ("post", "/api/auth/logout/"): set(),
+}
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [pytest.param(*operation, id=" ".join(operation)) for operation in USERS_AND_AUTH_ERRORS],
+)
+def test_users_and_auth_operations_list_only_the_errors_they_can_give(schema, method, path):
+    responses = set(schema["paths"][path][method]["responses"])
+
+    assert responses & {"401", "403", "404"} == USERS_AND_AUTH_ERRORS[(method, path)]
+
+
+def test_credential_changes_document_current_password(schema):
+    for path in ("/api/users/{id}/", "/api/users/me/"):
+        body = schema["paths"][path]["patch"]["requestBody"]["content"]["application/json"]["schema"]
+        component = schema["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
+        assert "current_password" in component["properties"], path
+        assert "current_password" in schema["paths"][path]["patch"]["description"]
+
+
+def test_logout_needs_no_access_token(schema):
+    assert schema["paths"]["/api/auth/logout/"]["post"].get("security", []) == []
 
 
 def test_an_endpoints_own_error_documentation_is_kept(schema):
     # Logout documents its own 400; the generic one must not replace it.
     responses = schema["paths"]["/api/auth/logout/"]["post"]["responses"]
-    assert responses["400"]["description"] == "Not a valid refresh token of the caller."
-    assert responses["429"]["description"].startswith("Throttled")
+    assert responses["400"]["description"] == "Not a valid, unrevoked refresh token."
+    assert responses["429"]["description"].startswith("Too many attempts")
     assert schema["components"]["schemas"]["Error"]["properties"]["detail"]["type"] == "string"

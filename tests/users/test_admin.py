@@ -8,9 +8,10 @@ from django.urls import reverse
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from catalog.services.ratings import rating_submit
+from catalog.ratings.services import rating_submit
 from tests.factories import SongFactory, UserFactory
 from users.models import Profile, User
+from users.moods import MOODS
 
 pytestmark = pytest.mark.django_db
 
@@ -70,9 +71,9 @@ def _change_form(user: User, **profile) -> dict:
         "profile-MAX_NUM_FORMS": "1",
         "profile-0-id": str(user.profile.pk),
         "profile-0-user": str(user.pk),
-        "profile-0-favorite_genres": '["pop"]',
-        "profile-0-favorite_artists": "[]",
-        "profile-0-moods": '["happy"]',
+        "profile-0-favorite_genres": "pop",
+        "profile-0-favorite_artists": "",
+        "profile-0-moods": ["happy"],
     }
     data.update({f"profile-0-{key}": value for key, value in profile.items()})
     return data
@@ -81,22 +82,43 @@ def _change_form(user: User, **profile) -> dict:
 def test_change_page_saves_normalized_profile(admin_client_logged_in, user):
     response = admin_client_logged_in.post(
         reverse("admin:users_user_change", args=[user.pk]),
-        _change_form(user, moods='["Calm", "calm", " "]', favorite_genres='["  jazz ", "Jazz"]'),
+        _change_form(
+            user,
+            moods=["calm", "party"],
+            favorite_genres="  jazz \r\nJazz\n\nindie pop",
+            favorite_artists="Crosby, Stills, Nash & Young\nBjörk",
+        ),
     )
 
     assert response.status_code == 302, response.content.decode()[:2000]
     user.profile.refresh_from_db()
-    assert user.profile.moods == ["calm"]
-    assert user.profile.favorite_genres == ["jazz"]
+    assert user.profile.moods == ["calm", "party"]
+    assert user.profile.favorite_genres == ["jazz", "indie pop"]
+    assert user.profile.favorite_artists == ["Crosby, Stills, Nash & Young", "Björk"]
+
+
+def test_change_page_shows_the_lists_as_lines_and_moods_as_checkboxes(admin_client_logged_in):
+    listener = UserFactory()
+    Profile.objects.filter(user=listener).update(
+        favorite_genres=["indie pop", "jazz"], favorite_artists=["Björk"], moods=["calm"]
+    )
+
+    response = admin_client_logged_in.get(reverse("admin:users_user_change", args=[listener.pk]))
+
+    content = response.content.decode()
+    assert "indie pop\njazz</textarea>" in content
+    assert "[&quot;" not in content  # no JSON text anywhere in the inline
+    assert 'type="checkbox" name="profile-0-moods" value="calm"' in content
+    assert content.count('name="profile-0-moods"') == len(MOODS)
 
 
 def test_change_page_refuses_unknown_mood(admin_client_logged_in, user):
     response = admin_client_logged_in.post(
-        reverse("admin:users_user_change", args=[user.pk]), _change_form(user, moods='["grumpy"]')
+        reverse("admin:users_user_change", args=[user.pk]), _change_form(user, moods=["grumpy"])
     )
 
     assert response.status_code == 200
-    assert b"Allowed moods" in response.content
+    assert b"grumpy is not one of the available choices" in response.content
     user.profile.refresh_from_db()
     assert user.profile.moods == ["happy"]
 
@@ -125,9 +147,8 @@ def test_add_page_creates_user_with_profile(admin_client_logged_in):
             "profile-INITIAL_FORMS": "0",
             "profile-MIN_NUM_FORMS": "0",
             "profile-MAX_NUM_FORMS": "1",
-            "profile-0-favorite_genres": "[]",
-            "profile-0-favorite_artists": "[]",
-            "profile-0-moods": "[]",
+            "profile-0-favorite_genres": "",
+            "profile-0-favorite_artists": "",
         },
     )
 

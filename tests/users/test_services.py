@@ -8,10 +8,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from rest_framework.test import APIClient
+from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from catalog.services.ratings import rating_submit
+from catalog.ratings.services import rating_submit
 from tests.factories import SongFactory, UserFactory
 from users import selectors, services
 from users.models import Profile, User
@@ -190,21 +191,33 @@ def test_user_delete_recomputes_the_songs_it_had_rated(user, django_capture_on_c
     assert (song.total_ratings, song.average_rating) == (1, 1.0)
 
 
-def test_user_logout_refuses_someone_elses_token(user):
-    other_token = RefreshToken.for_user(UserFactory())
-
-    with pytest.raises(ValidationError):
-        services.user_logout(user=user, refresh=other_token)
-
-    assert not BlacklistedToken.objects.exists()
-
-
 def test_user_logout_blacklists(user):
     token = RefreshToken.for_user(user)
 
-    services.user_logout(user=user, refresh=token)
+    services.user_logout(refresh=token)
 
     assert BlacklistedToken.objects.filter(token__jti=token["jti"]).exists()
+
+
+def test_user_logout_of_a_spent_token_is_a_validation_error(user):
+    token = RefreshToken.for_user(user)
+    services.user_logout(refresh=token)
+
+    with pytest.raises(ValidationError):
+        services.user_logout(refresh=token)
+
+    assert BlacklistedToken.objects.count() == 1
+
+
+def test_token_refresh_spends_the_token_once(user):
+    token = RefreshToken.for_user(user)
+
+    pair = services.token_refresh(refresh=token)
+
+    assert set(pair) == {"access", "refresh"}
+    assert BlacklistedToken.objects.filter(token__jti=token["jti"]).exists()
+    with pytest.raises(TokenError):
+        services.refresh_token_claim(refresh=token)
 
 
 def test_visibility_selector(user, staff_user):

@@ -1,0 +1,196 @@
+"""Reads of artists: the list (searched, narrowed to a genre), one artist with its genres
+and top songs.
+
+An artist's genres are not stored: they are the genres of its songs, most of its songs
+first (`artists_attach`), so they can never disagree with the catalog.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from django.db import connections
+from django.db.models import Case, Count, F, IntegerField, QuerySet, When
+from django.shortcuts import get_object_or_404
+
+from catalog.models import Artist, Song, SongArtist
+from catalog.naming import name_key
+from catalog.selectors.lookups import EqualsAnyOf
+from catalog.selectors.search import artist_search
+from catalog.selectors.search_text import normalize_query, similarity, title_words
+from catalog.selectors.songs import queryset_count_bounded, song_list, songs_attach
+
+# How many of an artist's songs its detail shows.
+TOP_SONGS = 10
+# The most artists a typo-corrected search returns (the closest names first).
+CORRECTED_AT_MOST = 100
+# The trigram similarity a word of a name needs to count as a correction of the query
+# (pg_trgm's default for strict word similarity): one doubled letter in a short name
+# ("lippa" for "Lipa", 0.57) still finds it.
+CORRECTION_SIMILARITY = 0.5
+
+
+def artist_list() -> QuerySet[Artist]:
+    """All artists, by name (index of migration 0010), then id."""
+    return Artist.objects.order_by("name", "id")
+
+
+class ArtistResults:
+    """Artists as a paginator wants them: `count()` (exact up to EXACT_COUNT_LIMIT, see
+    `count_is_exact`) and slices of artists with `genre_names` and `song_count` attached.
+
+    With `otherwise`, the artists it gives are listed instead when there are none: counted
+    first, as a paginator does before it slices (a separate existence check would be
+    planned as a sequential scan stopping at the first match, which for a query no name
+    contains reads every artist)."""
+
+    ordered = True
+
+    def __init__(
+        self, artists: QuerySet[Artist], *, otherwise: Callable[[], QuerySet[Artist]] | None = None
+    ) -> None:
+        self._artists = artists
+        self._otherwise = otherwise
+        self.count_is_exact = True
+
+    def count(self) -> int:
+        total, self.count_is_exact = queryset_count_bounded(self._artists)
+        if total == 0 and self._otherwise is not None:
+            self._artists, self._otherwise = self._otherwise(), None
+            total, self.count_is_exact = queryset_count_bounded(self._artists)
+        return total
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index: slice) -> list[Artist]:
+        if not isinstance(index, slice):
+            raise TypeError("ArtistResults supports slices only")
+        return artists_attach(self._artists[index])
+
+
+def artist_results(
+    *, artists: QuerySet[Artist] | None = None, search: str = "", genre: str = ""
+) -> ArtistResults:
+    """`artists` (all of them by default) credited on a song of `genre` (any spelling of
+    its name that normalises to it) and matching `search`: names containing it (exact,
+    then prefix, then the rest: `artist_search`), and when no name contains it, the names
+    closest to it (typo tolerance: `artist_search_corrected`)."""
+    if artists is None:
+        artists = artist_list()
+    if genre:
+        in_genre = SongArtist.objects.filter(
+            song_id__in=Song.genres.through.objects.filter(genre__name=name_key(genre)).values("song_id")
+        ).values("artist_id")
+        # `id = ANY(ARRAY(...))`: the genre's artists are looked up by primary key, where
+        # `id IN (...)` let the planner read every artist to join them.
+        artists = artists.filter(EqualsAnyOf(F("id"), in_genre))
+    if not search:
+        return ArtistResults(artists)
+    text = normalize_query(search)
+    if not title_words(text):
+        return ArtistResults(artists.none())
+    return ArtistResults(
+        artist_search(artists, text), otherwise=lambda: artist_search_corrected(artists, text)
+    )
+
+
+def artist_search_corrected(artists: QuerySet[Artist], text: str) -> QuerySet[Artist]:
+    """For a normalized query that no name contains: the names whose words come closest
+    to it (best first, then the closer whole name: `Drake` before `Nick Drake`), at most
+    CORRECTED_AT_MOST. On PostgreSQL pg_trgm's strict word similarity (`name %>> query`,
+    served by the trigram index on names), elsewhere the same idea in Python over every
+    name."""
+    if connections[artists.db].vendor == "postgresql":
+        from django.contrib.postgres.search import TrigramSimilarity, TrigramStrictWordSimilarity
+
+        with connections[artists.db].cursor() as cursor:
+            # Session-wide, for the `%>>` operator that the trigram index on names serves.
+            cursor.execute(
+                "SELECT set_config('pg_trgm.strict_word_similarity_threshold', %s, false)",
+                [str(CORRECTION_SIMILARITY)],
+            )
+        ids = list(
+            artists.filter(name__trigram_strict_word_similar=text)
+            .annotate(
+                word_similarity=TrigramStrictWordSimilarity(text, "name"),
+                name_similarity=TrigramSimilarity("name", text),
+            )
+            .order_by("-word_similarity", "-name_similarity", "name", "id")
+            .values_list("id", flat=True)[:CORRECTED_AT_MOST]
+        )
+    else:
+        ids = _closest_names_python(artists, text)
+    if not ids:
+        return artists.none()
+    order = Case(*(When(pk=pk, then=i) for i, pk in enumerate(ids)), output_field=IntegerField())
+    return artists.filter(pk__in=ids).annotate(search_rank=order).order_by("search_rank")
+
+
+def _closest_names_python(artists: QuerySet[Artist], text: str) -> list[int]:
+    scored = []
+    for artist_id, name in artists.values_list("id", "name"):
+        whole = similarity(text, name)
+        score = max([whole, *(similarity(text, word) for word in title_words(name))])
+        if score >= CORRECTION_SIMILARITY:
+            scored.append((-score, -whole, name, artist_id))
+    return [artist_id for *_, artist_id in sorted(scored)[:CORRECTED_AT_MOST]]
+
+
+def artists_attach(artists: Iterable[Artist]) -> list[Artist]:
+    """`artists` as a list, each with `song_count` and `genre_names` (the genres of its
+    songs, most songs first, then by name): two queries for any number of artists, each
+    reading only those artists' credits."""
+    artists = list(artists)
+    ids = [artist.pk for artist in artists]
+    counts: dict[int, int] = {}
+    genres: dict[int, list[str]] = {artist_id: [] for artist_id in ids}
+    if ids:
+        counts = dict(
+            SongArtist.objects.filter(artist_id__in=ids)
+            .order_by()
+            .values("artist_id")
+            .annotate(n=Count("id"))
+            .values_list("artist_id", "n")
+        )
+        rows = (
+            Song.genres.through.objects.filter(song__credits__artist_id__in=ids)
+            .values("song__credits__artist_id", "genre__name")
+            .annotate(n=Count("id"))
+            .order_by("song__credits__artist_id", "-n", "genre__name")
+            .values_list("song__credits__artist_id", "genre__name")
+        )
+        for artist_id, genre in rows:
+            genres[artist_id].append(genre)
+    for artist in artists:
+        artist.song_count = counts.get(artist.pk, 0)
+        artist.genre_names = genres[artist.pk]
+    return artists
+
+
+@dataclass(frozen=True)
+class ArtistDetail:
+    id: int
+    name: str
+    genres: list[str]
+    song_count: int
+    top_songs: list[Song]
+
+
+def artist_get(*, artist_id: int, viewer_id: int | None = None) -> ArtistDetail:
+    """One artist with its genres, song count and top TOP_SONGS songs (most popular first,
+    songs of unknown popularity last, then by rating score, then id), or Http404."""
+    artist = artists_attach([get_object_or_404(Artist, pk=artist_id)])[0]
+    top = (
+        song_list()
+        .filter(credits__artist_id=artist.pk)
+        .order_by(F("popularity").desc(nulls_last=True), F("rating_score").desc(), "id")[:TOP_SONGS]
+    )
+    return ArtistDetail(
+        id=artist.pk,
+        name=artist.name,
+        genres=artist.genre_names,
+        song_count=artist.song_count,
+        top_songs=songs_attach(top, viewer_id=viewer_id),
+    )

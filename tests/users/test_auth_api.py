@@ -1,0 +1,177 @@
+"""The Auth rows of the HTTP contract: tokens, refresh and logout, with their failure cases."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from tests.factories import UserFactory
+from tests.users.builders import PASSWORD, auth_rate, obtain
+from users.models import User
+
+pytestmark = pytest.mark.django_db
+
+
+# ---------------------------------------------------------------------------------------------
+# Tokens
+# ---------------------------------------------------------------------------------------------
+def test_token_ok(api_client, user):
+    response = obtain(api_client, user.username)
+
+    assert response.status_code == 200
+    tokens = response.json()
+    me = api_client.get("/api/users/me/", HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+    assert me.status_code == 200
+    assert me.json()["id"] == user.pk
+
+
+@pytest.mark.parametrize(
+    ("username", "password"), [("listener-who-is-not", PASSWORD), (None, "wrong-password-42")]
+)
+def test_token_wrong_credentials_401(api_client, user, username, password):
+    response = obtain(api_client, username or user.username, password)
+
+    assert response.status_code == 401
+    assert "WWW-Authenticate" in response
+    assert "access" not in response.json()
+
+
+def test_token_inactive_user_401(api_client):
+    inactive = UserFactory(is_active=False)
+
+    assert obtain(api_client, inactive.username).status_code == 401
+
+
+def test_token_missing_fields_400(api_client):
+    response = api_client.post("/api/auth/token/", {"username": "x"}, format="json")
+
+    assert response.status_code == 400
+    assert "password" in response.json()
+
+
+def test_token_brute_force_is_throttled(api_client, user):
+    for _ in range(auth_rate()):
+        assert obtain(api_client, user.username, "not-the-password").status_code == 401
+
+    response = obtain(api_client, user.username)  # even the right password is refused now
+
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) > 0
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["Bearer garbage", "Bearer eyJhbGciOiJIUzI1NiJ9.e30.x", "Bearer", "Token abc"],
+)
+def test_garbage_access_token_401(api_client, user, header):
+    response = api_client.get("/api/users/me/", HTTP_AUTHORIZATION=header)
+
+    assert response.status_code == 401
+    assert response.json()["detail"]
+
+
+def test_refresh_token_is_not_an_access_token(api_client, user):
+    refresh = str(RefreshToken.for_user(user))
+
+    response = api_client.get("/api/users/me/", HTTP_AUTHORIZATION=f"Bearer {refresh}")
+
+    assert response.status_code == 401
+
+
+def test_refresh_rotates_and_reused_token_is_refused(api_client, user):
+    first = obtain(api_client, user.username).json()
+
+    rotated = api_client.post("/api/auth/token/refresh/", {"refresh": first["refresh"]}, format="json")
+
+    assert rotated.status_code == 200
+    second = rotated.json()
+    assert set(second) == {"access", "refresh"}
+    assert second["refresh"] != first["refresh"]
+    assert (
+        api_client.get("/api/users/me/", HTTP_AUTHORIZATION=f"Bearer {second['access']}").status_code == 200
+    )
+
+    reused = api_client.post("/api/auth/token/refresh/", {"refresh": first["refresh"]}, format="json")
+    assert reused.status_code == 401
+
+    again = api_client.post("/api/auth/token/refresh/", {"refresh": second["refresh"]}, format="json")
+    assert again.status_code == 200
+
+
+@pytest.mark.parametrize("refresh", ["garbage", "", "a.b.c", 12])
+def test_refresh_garbage_is_refused(api_client, refresh):
+    response = api_client.post("/api/auth/token/refresh/", {"refresh": refresh}, format="json")
+
+    assert response.status_code in {400, 401}
+
+
+def test_refresh_with_access_token_is_refused(api_client, user):
+    access = obtain(api_client, user.username).json()["access"]
+
+    response = api_client.post("/api/auth/token/refresh/", {"refresh": access}, format="json")
+
+    assert response.status_code == 401
+
+
+def test_refresh_of_a_deleted_account_is_401(api_client):
+    gone = UserFactory()
+    refresh = str(RefreshToken.for_user(gone))
+    # Deleted behind the API's back (no blacklisting), e.g. from a shell.
+    User.objects.filter(pk=gone.pk).delete()
+
+    response = api_client.post("/api/auth/token/refresh/", {"refresh": refresh}, format="json")
+
+    assert response.status_code == 401
+
+
+def test_refresh_of_an_inactive_account_is_401(api_client):
+    sleeper = UserFactory()
+    refresh = str(RefreshToken.for_user(sleeper))
+    User.objects.filter(pk=sleeper.pk).update(is_active=False)
+
+    response = api_client.post("/api/auth/token/refresh/", {"refresh": refresh}, format="json")
+
+    assert response.status_code == 401
+
+
+def test_refresh_is_throttled(api_client):
+    for _ in range(auth_rate()):
+        api_client.post("/api/auth/token/refresh/", {"refresh": "garbage"}, format="json")
+
+    response = api_client.post("/api/auth/token/refresh/", {"refresh": "garbage"}, format="json")
+
+    assert response.status_code == 429
+    assert "Retry-After" in response
+
+
+# ---------------------------------------------------------------------------------------------
+# Logout
+# ---------------------------------------------------------------------------------------------
+def test_logout_revokes_the_refresh_token(api_client, user):
+    tokens = obtain(api_client, user.username).json()
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+
+    response = api_client.post("/api/auth/logout/", {"refresh": tokens["refresh"]}, format="json")
+
+    assert response.status_code == 205
+    assert response.content == b""
+    refused = api_client.post("/api/auth/token/refresh/", {"refresh": tokens["refresh"]}, format="json")
+    assert refused.status_code == 401
+    twice = api_client.post("/api/auth/logout/", {"refresh": tokens["refresh"]}, format="json")
+    assert twice.status_code == 400
+
+
+@pytest.mark.parametrize("refresh", ["garbage", "", None, ["x"], {"a": 1}])
+def test_logout_with_garbage_is_400(auth_client, refresh):
+    response = auth_client.post("/api/auth/logout/", {"refresh": refresh}, format="json")
+
+    assert response.status_code == 400
+    assert "refresh" in response.json()
+
+
+def test_logout_with_access_token_is_400(auth_client):
+    access = str(RefreshToken.for_user(auth_client.user).access_token)
+
+    response = auth_client.post("/api/auth/logout/", {"refresh": access}, format="json")
+
+    assert response.status_code == 400

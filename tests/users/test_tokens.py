@@ -1,0 +1,188 @@
+"""Tokens and passwords at their edges: one whitespace rule for passwords, one winner among
+concurrent refreshes of a token, odd user claims, and logging out with the refresh token alone."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+from rest_framework.throttling import SimpleRateThrottle
+from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
+
+from tests.factories import SongFactory, UserFactory
+from tests.users.builders import PASSWORD, obtain, registration
+
+pytestmark = pytest.mark.django_db
+
+SPACED = "  tangerine volcano 41  "
+
+
+# ---------------------------------------------------------------------------------------------
+# Passwords and whitespace: kept as typed everywhere, never only whitespace
+# ---------------------------------------------------------------------------------------------
+def test_a_password_with_outer_spaces_logs_in_as_registered(api_client):
+    assert api_client.post("/api/users/", registration(password=SPACED), format="json").status_code == 201
+
+    assert obtain(api_client, "newlistener", SPACED).status_code == 200
+    assert obtain(api_client, "newlistener", SPACED.strip()).status_code == 401
+
+
+def test_a_password_changed_to_one_with_outer_spaces_logs_in(auth_client, user, api_client):
+    response = auth_client.patch(
+        "/api/users/me/", {"password": SPACED, "current_password": PASSWORD}, format="json"
+    )
+
+    assert response.status_code == 200, response.content
+    assert obtain(api_client, user.username, SPACED).status_code == 200
+
+
+def test_the_current_password_is_compared_as_typed(auth_client, user):
+    response = auth_client.patch(
+        "/api/users/me/", {"password": SPACED, "current_password": f" {PASSWORD} "}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert "current_password" in response.json()
+
+
+@pytest.mark.parametrize("password", [" " * 12, "\t" * 10, " \u00a0 " * 5])
+def test_a_password_of_only_whitespace_is_refused(api_client, auth_client, password):
+    registered = api_client.post("/api/users/", registration(password=password), format="json")
+    changed = auth_client.patch(
+        "/api/users/me/", {"password": password, "current_password": PASSWORD}, format="json"
+    )
+
+    assert registered.status_code == 400
+    assert "password" in registered.json()
+    assert changed.status_code == 400
+    assert "password" in changed.json()
+
+
+# ---------------------------------------------------------------------------------------------
+# Refresh rotation under concurrency: exactly one winner
+# ---------------------------------------------------------------------------------------------
+ROUNDS = 3
+CONCURRENT_REFRESHES = 30
+
+
+def _refresh_together(token: str) -> list[int]:
+    barrier = threading.Barrier(CONCURRENT_REFRESHES)
+
+    def refresh(_: int) -> int:
+        client = APIClient()
+        barrier.wait()
+        try:
+            return client.post("/api/auth/token/refresh/", {"refresh": token}, format="json").status_code
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(CONCURRENT_REFRESHES) as pool:
+        return list(pool.map(refresh, range(CONCURRENT_REFRESHES)))
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_refreshes_of_one_token_have_exactly_one_winner(monkeypatch):
+    monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "auth", "10000/min")
+    user = UserFactory()
+    for _ in range(ROUNDS):
+        statuses = _refresh_together(str(RefreshToken.for_user(user)))
+
+        assert sorted(statuses) == [200] + [401] * (CONCURRENT_REFRESHES - 1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Signed tokens whose user claim is not a user id
+# ---------------------------------------------------------------------------------------------
+ODD_USER_IDS = ["abc", "1.5", "", " 1", 1.5, True, None, [1], {"id": 1}, "99999999999999999999999"]
+
+
+def _with_user_id(token, value):
+    token["user_id"] = value
+    return str(token)
+
+
+@pytest.mark.parametrize("value", ODD_USER_IDS, ids=repr)
+def test_an_access_token_with_an_odd_user_id_is_401(api_client, user, value):
+    access = _with_user_id(AccessToken.for_user(user), value)
+
+    response = api_client.get("/api/users/me/", HTTP_AUTHORIZATION=f"Bearer {access}")
+
+    assert response.status_code == 401
+    assert response.json()["detail"]
+
+
+@pytest.mark.parametrize("value", ["abc", None, 1.5], ids=repr)
+def test_rating_with_an_access_token_with_an_odd_user_id_is_401(api_client, user, value):
+    # The ratings endpoint reads the token without loading the user: the claim is checked all the same.
+    access = _with_user_id(AccessToken.for_user(user), value)
+    song = SongFactory()
+
+    response = api_client.post(
+        "/api/ratings/", {"song": song.pk, "score": 4}, format="json", HTTP_AUTHORIZATION=f"Bearer {access}"
+    )
+
+    assert response.status_code == 401
+
+
+def test_an_access_token_without_a_user_id_is_401(api_client, user):
+    access = AccessToken.for_user(user)
+    del access["user_id"]
+
+    response = api_client.get("/api/users/me/", HTTP_AUTHORIZATION=f"Bearer {access}")
+
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize("value", ODD_USER_IDS, ids=repr)
+def test_a_refresh_token_with_an_odd_user_id_is_401(api_client, user, value):
+    refresh = _with_user_id(RefreshToken.for_user(user), value)
+
+    response = api_client.post("/api/auth/token/refresh/", {"refresh": refresh}, format="json")
+
+    assert response.status_code == 401
+
+
+def test_a_refresh_token_without_a_user_id_is_401(api_client, user):
+    refresh = RefreshToken.for_user(user)
+    del refresh["user_id"]
+
+    response = api_client.post("/api/auth/token/refresh/", {"refresh": str(refresh)}, format="json")
+
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize("value", ["abc", None], ids=repr)
+def test_logging_out_a_token_with_an_odd_user_id_is_400(api_client, user, value):
+    refresh = _with_user_id(RefreshToken.for_user(user), value)
+
+    response = api_client.post("/api/auth/logout/", {"refresh": refresh}, format="json")
+
+    assert response.status_code == 400
+
+
+# ---------------------------------------------------------------------------------------------
+# Logout with the refresh token alone
+# ---------------------------------------------------------------------------------------------
+def test_logout_with_the_refresh_token_alone(api_client, user):
+    refresh = obtain(api_client, user.username).json()["refresh"]
+
+    response = api_client.post("/api/auth/logout/", {"refresh": refresh}, format="json")
+
+    assert response.status_code == 205
+    refused = api_client.post("/api/auth/token/refresh/", {"refresh": refresh}, format="json")
+    assert refused.status_code == 401
+
+
+def test_logout_ignores_an_expired_access_token_beside_the_refresh_token(api_client, user):
+    refresh = obtain(api_client, user.username).json()["refresh"]
+    expired = AccessToken.for_user(user)
+    expired.set_exp(lifetime=-AccessToken.lifetime)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {expired}")
+
+    response = api_client.post("/api/auth/logout/", {"refresh": refresh}, format="json")
+
+    assert response.status_code == 205
