@@ -1,107 +1,166 @@
 """Write a deterministic synthetic catalog of N songs in the columnar playlist format.
 
-    python bench/make_catalog.py 1000000 --out var/catalog-1m.json [--seed 42]
+    python bench/make_catalog.py 1000000 --out var/catalog-1m.json [--seed 42] [--no-artists]
 
-The same N and seed always give the same bytes. Titles look like real ones: 1-6 words drawn
-with a Zipf-like bias (so common words repeat a lot), some accented and a few non-Latin words,
-and about 10% carry a "(Remix)" / "- Live" / "(feat. X)" style suffix. Audio features follow
-plausible distributions inside the model's ranges; ids are unique 22-character base62 strings.
+The same N, seed and source file always give the same bytes. Titles and artist names take
+their words, and how often each occurs, from the real Spotify tracks file beside the project
+(`../shared/data/spotify-tracks-114k.csv`, read at run time, never copied): about 49,000
+distinct title words, a few hundred of them common and tens of thousands rare, 18% of them in
+non-Latin scripts. Each title has as many words as a real title drawn at random, each word
+drawn by its frequency in the real titles (with its most common capitalisation). Each song
+credits 1-n artists (n as in the real file) drawn by their number of real songs: the ~30,000
+real names, plus, for catalogs larger than the real one, synthetic names made of two words of
+real names, so that artists keep about as many songs each as in the real file. The
+`artists` column is a list of names per row. Audio features follow plausible distributions
+inside the model's ranges; ids are unique 22-character base62 strings.
+
+Without the source file the script stops with a message saying so (exit status 2).
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import csv
+import json
 import operator
 import random
+import re
 import sys
 import time
+from collections import Counter
+from dataclasses import dataclass
 from itertools import accumulate
 from json.encoder import encode_basestring
 from pathlib import Path
 
-
-def _words(text: str) -> list[str]:
-    return text.split()
-
-
-COMMON_WORDS = _words(
-    """
-love you me my heart night baby time girl boy life world dance feel way home day light
-like little dream fire know go all one back want need good tonight sky tell rain
-never forever say come rock roll summer blue gold down run free wild young sweet
-stay alive real hold break up out money crazy lonely side star road city river shadow
-water ocean moon sun kiss bad better lose last first again alone thunder midnight
-fall rise high low slow fast hot cold burn shine paradise heaven angel devil ghost
-memory story song music radio party body soul mind eyes hands lips fever storm wave
-summertime golden silver diamond broken empty lost found hurt heal magic secret
-blank space believer romance bleeding shape blinding lights thinking out loud
-"""
-)
-
-RARE_WORDS = _words(
-    """
-aurora velvet neon saturday monday sunset sunrise highway satellite electric cherry
-wonder echo horizon kingdom crystal thunderstruck avalanche lullaby serenade anthem
-carousel marigold lavender hurricane tornado volcano desert canyon island harbor
-caravan lantern mirror window garden meadow orchard prairie valley glacier comet
-"""
-)
-
-ACCENTED_WORDS = _words(
-    """
-corazón café mañana niño señorita déjà vu über fiancée adiós canción vida amor
-noël garçon façade naïve jalapeño años coração saudade björk zürich straße
-"""
-)
-
-NON_LATIN_WORDS = ["愛", "東京", "夜", "Любовь", "Москва", "사랑", "서울", "Αγάπη", "الحب", "नमस्ते"]
-
-FEATURED = [
-    "Drake",
-    "Rihanna",
-    "Beyoncé",
-    "Kendrick Lamar",
-    "Ed Sheeran",
-    "Dua Lipa",
-    "Bad Bunny",
-    "Rosalía",
-    "The Weeknd",
-    "Sia",
-    "Pitbull",
-    "Shakira",
-]
-
-SUFFIXES = [" (Remix)", " - Live", " (Acoustic)", " - Radio Edit", " (Live)", " - Remastered"]
-
+# The project's root is bench/..; the shared data sits beside it.
+SPOTIFY_CSV = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "spotify-tracks-114k.csv"
+# Words are runs of letters and digits in any script: search's own rule (search_text._WORD).
+_WORD = re.compile(r"[^\W_]+")
 _BASE64_TO_62 = bytes.maketrans(b"+/", b"xQ")
+# Songs per artist in the real file (89,741 tracks, 29,858 artists): a larger catalog gets
+# synthetic artists so that this stays about the same.
+SONGS_PER_ARTIST = 3
 
 
-def _vocabulary() -> tuple[list[str], list[float]]:
-    """Words with Zipf-like cumulative weights: the first common words dominate."""
-    words = COMMON_WORDS + RARE_WORDS + ACCENTED_WORDS + NON_LATIN_WORDS
-    weights = [1.0 / (rank + 1) ** 0.9 for rank in range(len(COMMON_WORDS) + len(RARE_WORDS))]
-    # Accented words appear in about 3% of word draws, non-Latin in well under 1%.
-    weights += [0.01] * len(ACCENTED_WORDS) + [0.002] * len(NON_LATIN_WORDS)
-    return words, list(accumulate(weights))
+class MissingSourceError(Exception):
+    """The real tracks file the vocabulary comes from is not there."""
 
 
-def make_titles(rng: random.Random, n: int) -> list[str]:
-    words, cum_weights = _vocabulary()
-    capitalized = {w: w[:1].upper() + w[1:] for w in words}
-    lengths = rng.choices(range(1, 7), weights=[18, 30, 24, 15, 8, 5], k=n)
-    drawn = iter(rng.choices(words, cum_weights=cum_weights, k=sum(lengths)))
-    suffix_roll = rng.random
-    titles = []
-    for length in lengths:
-        title = " ".join([capitalized[next(drawn)] for _ in range(length)])
-        roll = suffix_roll()
-        if roll < 0.04:
-            title += f" (feat. {rng.choice(FEATURED)})"
-        elif roll < 0.10:
-            title += rng.choice(SUFFIXES)
-        titles.append(title)
-    return titles
+@dataclass(frozen=True)
+class Vocabulary:
+    """Words and names with cumulative weights, for `random.choices`."""
+
+    words: list[str]
+    word_weights: list[int]
+    title_lengths: list[int]
+    length_weights: list[int]
+    names: list[str]
+    name_weights: list[int]
+    name_words: list[str]
+    name_word_weights: list[int]
+    credits: list[int]
+    credit_weights: list[int]
+
+
+def _cumulative(counter: Counter) -> tuple[list, list[int]]:
+    """Items by decreasing count (ties by item, so the order never depends on the file's),
+    with their cumulative counts."""
+    items = sorted(counter.items(), key=lambda pair: (-pair[1], pair[0]))
+    return [item for item, _ in items], list(accumulate(count for _, count in items))
+
+
+def read_vocabulary(path: Path = SPOTIFY_CSV) -> Vocabulary:
+    """Word, name, title-length and credit-count frequencies of the real tracks (each
+    track id once: the file lists a track under each of its genres)."""
+    if not path.is_file():
+        raise MissingSourceError(
+            f"{path} is absent: the benchmark catalog takes its vocabulary from the real "
+            "Spotify tracks file (../shared/data/spotify-tracks-114k.csv beside the project)"
+        )
+    words: Counter = Counter()
+    spellings: dict[str, Counter] = {}
+    lengths: Counter = Counter()
+    names: Counter = Counter()
+    name_words: Counter = Counter()
+    credits: Counter = Counter()
+    seen: set[str] = set()
+    with path.open(newline="", encoding="utf-8") as source:
+        for row in csv.DictReader(source):
+            if row["track_id"] in seen:
+                continue
+            seen.add(row["track_id"])
+            title_words = _WORD.findall(row["track_name"])
+            if not title_words:
+                continue
+            lengths[len(title_words)] += 1
+            for word in title_words:
+                key = word.lower()
+                words[key] += 1
+                spellings.setdefault(key, Counter())[word] += 1
+            credited = [name for name in row["artists"].split(";") if name.strip()]
+            credits[len(credited)] += 1
+            names.update(credited)
+            for name in credited:
+                name_words.update(_WORD.findall(name))
+    ordered_words, word_weights = _cumulative(words)
+    # Each word with its most common spelling (ties: the first in code point order).
+    spelled = [min(spellings[w].items(), key=lambda pair: (-pair[1], pair[0]))[0] for w in ordered_words]
+    title_lengths, length_weights = _cumulative(lengths)
+    ordered_names, name_weights = _cumulative(names)
+    ordered_name_words, name_word_weights = _cumulative(name_words)
+    credit_counts, credit_weights = _cumulative(credits)
+    return Vocabulary(
+        spelled,
+        word_weights,
+        title_lengths,
+        length_weights,
+        ordered_names,
+        name_weights,
+        ordered_name_words,
+        name_word_weights,
+        credit_counts,
+        credit_weights,
+    )
+
+
+def make_titles(rng: random.Random, n: int, vocabulary: Vocabulary) -> list[str]:
+    lengths = rng.choices(vocabulary.title_lengths, cum_weights=vocabulary.length_weights, k=n)
+    drawn = iter(rng.choices(vocabulary.words, cum_weights=vocabulary.word_weights, k=sum(lengths)))
+    return [" ".join([next(drawn) for _ in range(length)]) for length in lengths]
+
+
+def make_artists(rng: random.Random, n: int, vocabulary: Vocabulary) -> list[list[str]]:
+    """Credited names per song: the real names by their song counts, plus synthetic
+    two-word names (one song each on average in the weights) for a catalog larger than the
+    real file."""
+    names = list(vocabulary.names)
+    weights = [b - a for a, b in zip([0, *vocabulary.name_weights], vocabulary.name_weights, strict=False)]
+    extra = max(0, n // SONGS_PER_ARTIST - len(names))
+    if extra:
+        known = set(names)
+        parts = rng.choices(vocabulary.name_words, cum_weights=vocabulary.name_word_weights, k=4 * extra)
+        for first, second in zip(parts[::2], parts[1::2], strict=True):
+            name = f"{first} {second}"
+            if name not in known and first != second:
+                known.add(name)
+                names.append(name)
+                weights.append(SONGS_PER_ARTIST)
+                if len(names) == len(vocabulary.names) + extra:
+                    break
+    cumulative = list(accumulate(weights))
+    counts = rng.choices(vocabulary.credits, cum_weights=vocabulary.credit_weights, k=n)
+    drawn = iter(rng.choices(names, cum_weights=cumulative, k=sum(counts)))
+    songs = []
+    for count in counts:
+        credited: list[str] = []
+        for _ in range(count):
+            name = next(drawn)
+            if name not in credited:
+                credited.append(name)
+        songs.append(credited)
+    return songs
 
 
 def make_ids(rng: random.Random, n: int) -> list[str]:
@@ -126,9 +185,12 @@ def _decimals(low: int, high: int, scale: int) -> list[str]:
     return [repr(k / scale) for k in range(low, high + 1)]
 
 
-def make_columns(n: int, seed: int) -> dict[str, list[str]]:
+def make_columns(
+    n: int, seed: int, vocabulary: Vocabulary | None = None, *, artists: bool = True
+) -> dict[str, list[str]]:
     """Each column as a list of JSON value texts, in the order the file lists them (the
-    playlist's own, `class` last)."""
+    playlist's own, `class`, then `artists`)."""
+    vocabulary = vocabulary or read_vocabulary()
     rng = random.Random(seed)
     r = rng.random
     gauss = rng.gauss
@@ -153,9 +215,9 @@ def make_columns(n: int, seed: int) -> dict[str, list[str]]:
     key_text = [str(k) for k in range(-1, 12)]
     # Bars follow from duration and tempo (4 beats a bar), as in real analyses.
     bars = [d * t // 240_000_000 for d, t in zip(duration, tempo_milli, strict=True)]
-    return {
+    columns = {
         "id": list(map(encode_basestring, make_ids(rng, n))),
-        "title": list(map(encode_basestring, make_titles(rng, n))),
+        "title": list(map(encode_basestring, make_titles(rng, n, vocabulary))),
         "danceability": unit(0.62, 0.35),
         "energy": unit(0.65, 0.4),
         "key": [key_text[int(r() * 13)] for _ in range(n)],
@@ -175,6 +237,11 @@ def make_columns(n: int, seed: int) -> dict[str, list[str]]:
         "num_segments": [str(max(1, int(d * (3 + 2 * r()) / 1000))) for d in duration],
         "class": [small[int(r() * 2)] for _ in range(n)],
     }
+    if artists:
+        # Drawn last, so that the other columns are the same with or without them.
+        credited = make_artists(rng, n, vocabulary)
+        columns["artists"] = [json.dumps(names, ensure_ascii=False) for names in credited]
+    return columns
 
 
 def write_catalog(columns: dict[str, list[str]], out) -> None:
@@ -197,12 +264,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("n", type=int, help="number of songs")
     parser.add_argument("--out", help="output file (default: standard output)")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--no-artists", action="store_true", help="leave out the artists column")
     args = parser.parse_args(argv)
     if args.n < 0:
         parser.error("n must be >= 0")
 
     started = time.perf_counter()
-    columns = make_columns(args.n, args.seed)
+    try:
+        columns = make_columns(args.n, args.seed, artists=not args.no_artists)
+    except MissingSourceError as missing:
+        print(f"make_catalog.py: {missing}", file=sys.stderr)
+        return 2
     if args.out:
         path = Path(args.out)
         path.parent.mkdir(parents=True, exist_ok=True)

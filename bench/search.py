@@ -1,23 +1,26 @@
-"""Catalog search at scale: `search=`, `title=` and filter-only lists of /api/songs/.
+"""Catalog search at scale, per kind of query: `search=` of /api/songs/ through Gunicorn.
 
     DATABASE_URL=postgres://.../md_search_bench REDIS_URL=redis://127.0.0.1:6379/4 \\
-        python bench/search.py [--songs 1000000] [--duration 10] [--reuse] [--skip-indexes]
+        python bench/search.py [--songs 1000000] [--per-kind 40] [--reuse] [--port 8000]
 
-1. Fills the database with --songs synthetic songs: bench/make_catalog.py writes the catalog
-   and `manage.py load_music` loads it (with --reuse, a database that already holds exactly
-   --songs songs is kept).
-2. GIN vs GiST for the title trigram index: build time, size, the API's own SQL for every
-   term with each index, and the cost of inserting 20,000 songs with each.
-3. ~200 realistic terms (whole words, prefixes, one-typo words, two-word queries, 1-2
-   letter prefixes, non-ASCII words) drawn from the catalog's vocabulary:
-   - raw SQL: the exact statements one API request runs (captured in-process), replayed
-     on a plain psycopg connection; the count statement's share; and, for comparison, the
-     plain `term <% title ORDER BY word_similarity` query;
-   - through Gunicorn (3 sync workers, as `make run`): one client in sequence and 8
-     concurrent clients, every request unique so that none is a cache hit;
-   - `title=` substrings and filter-only lists, one client;
-   - cached repeats of one anonymous search: `wrk` (8 connections) when installed, else
-     8 Python clients.
+1. Fills the database with --songs songs: bench/make_catalog.py writes the catalog (titles
+   and artist names with the words and word frequencies of the real Spotify tracks file,
+   ../shared/data/spotify-tracks-114k.csv; without it the benchmark is skipped, saying why)
+   and `manage.py load_music` loads it. When the loader leaves the file's `artists` column
+   out, the artists and credits are written here (COPY). With --reuse, a database that
+   already holds exactly --songs songs is kept.
+2. --per-kind queries of each kind, drawn from the loaded catalog's own titles and artist
+   names (a random song each, so common words come up as often as they occur): a 3-8 letter
+   fragment from inside a word, a word with one letter dropped, the first two words of a
+   title, one whole word, a 3-letter word prefix, an artist's name, an artist's name word
+   with one letter dropped.
+   - through Gunicorn (3 sync workers, as `make run`), one client in sequence, every
+     request unique so that none is a cache hit: p50 / p95 / slowest per kind;
+   - raw SQL: the statements one API request runs (captured in-process), replayed on a plain
+     psycopg connection, per kind; and the plain `term <% title ORDER BY word_similarity`
+     query for comparison;
+   - 8 concurrent clients over all the queries, and cached repeats of one anonymous search
+     (`wrk`, 8 connections, when installed) against `/healthz` in the same run.
 Prints Markdown tables. The database and the Redis database are the bench's own.
 """
 
@@ -48,9 +51,7 @@ import make_catalog  # noqa: E402
 WORD_SIMILARITY_SQL = (
     "SELECT id FROM catalog_song WHERE %s <%% title ORDER BY word_similarity(%s, title) DESC, id LIMIT 20"
 )
-GIN_SQL = "CREATE INDEX catalog_song_title_trgm ON catalog_song USING gin (title gin_trgm_ops)"
-GIST_SQL = "CREATE INDEX catalog_song_title_trgm ON catalog_song USING gist (title gist_trgm_ops)"
-WRITE_ROWS = 20_000
+KINDS = ("fragment", "typo", "two words", "word", "prefix", "artist", "artist typo")
 
 
 def parse_args() -> argparse.Namespace:
@@ -58,10 +59,12 @@ def parse_args() -> argparse.Namespace:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--songs", type=int, default=1_000_000)
-    parser.add_argument("--terms", type=int, default=200)
+    parser.add_argument("--per-kind", type=int, default=40, help="queries of each kind")
+    parser.add_argument("--repeat", type=int, default=2, help="sequential runs over every query")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds of each concurrent run")
+    parser.add_argument("--no-concurrency", dest="concurrency", action="store_false")
     parser.add_argument("--reuse", action="store_true", help="keep a database that already has --songs songs")
-    parser.add_argument("--skip-indexes", action="store_true", help="skip the GIN vs GiST comparison")
+    parser.add_argument("--port", type=int, default=0, help="Gunicorn's port (default: a free one)")
     parser.add_argument("--seed", type=int, default=7)
     return parser.parse_args()
 
@@ -80,42 +83,73 @@ def summary(values_ms: list[float]) -> str:
 # ---------------------------------------------------------------------------------------
 # Terms
 # ---------------------------------------------------------------------------------------
-def make_terms(count: int, seed: int) -> list[tuple[str, str]]:
-    """(kind, term) pairs, deterministic for a seed."""
+_WORD = re.compile(r"[^\W_]+")
+
+
+def _drop_letter(rng: random.Random, word: str) -> str:
+    """The word with one letter dropped, never the first (people get that one right)."""
+    i = rng.randrange(1, len(word))
+    return word[:i] + word[i + 1 :]
+
+
+def _term(kind: str, rng: random.Random, title: str, names: list[str]) -> str | None:
+    """A query of `kind` made from one song's title and artist names; None when the song
+    has nothing to make it from."""
+    words = _WORD.findall(title)
+    long_words = [w for w in words if len(w) >= 5]
+    if kind == "fragment" and long_words:
+        word = rng.choice(long_words)
+        size = rng.randint(3, min(8, len(word) - 1))
+        start = rng.randrange(0, len(word) - size + 1)
+        return word[start : start + size]
+    if kind == "typo" and long_words:
+        return _drop_letter(rng, rng.choice(long_words))
+    if kind == "two words" and len(words) >= 2:
+        return " ".join(words[:2])
+    if kind == "word" and any(len(w) >= 3 for w in words):
+        return rng.choice([w for w in words if len(w) >= 3])
+    if kind == "prefix" and any(len(w) >= 4 for w in words):
+        return rng.choice([w for w in words if len(w) >= 4])[:3]
+    if kind == "artist" and names:
+        return rng.choice(names)
+    name_words = [w for name in names for w in _WORD.findall(name) if len(w) >= 5]
+    if kind == "artist typo" and name_words:
+        return _drop_letter(rng, rng.choice(name_words))
+    return None
+
+
+def make_terms(per_kind: int, seed: int) -> list[tuple[str, str]]:
+    """(kind, query) pairs, per_kind of each kind, deterministic for a seed and a catalog:
+    each made from a random song of the catalog (its id drawn uniformly)."""
+    from django.db import connection
+
     rng = random.Random(seed)
-    common = make_catalog.COMMON_WORDS
-    rare = make_catalog.RARE_WORDS
-    words = [w for w in common + rare if len(w) >= 5]
-    letters = "abcdefghijklmnopqrstuvwxyz"
-
-    def typo(word: str) -> str:
-        i = rng.randrange(1, len(word) - 1)
-        kind = rng.choice(["drop", "swap_letter", "double"])
-        if kind == "drop":
-            return word[:i] + word[i + 1 :]
-        if kind == "swap_letter":
-            return word[:i] + rng.choice(letters) + word[i + 1 :]
-        return word[:i] + word[i] + word[i:]
-
-    share = {"word": 0.25, "prefix": 0.2, "typo": 0.25, "two words": 0.15, "short": 0.05, "non-ascii": 0.1}
-    terms: list[tuple[str, str]] = []
-    for kind, fraction in share.items():
-        for _ in range(max(1, int(count * fraction))):
-            if kind == "word":
-                term = rng.choice(common + rare)
-            elif kind == "prefix":
-                word = rng.choice(words)
-                term = word[: rng.randint(3, len(word) - 1)]
-            elif kind == "typo":
-                term = typo(rng.choice(words))
-            elif kind == "two words":
-                term = f"{rng.choice(common)} {rng.choice(common + rare)}"
-            elif kind == "short":
-                term = rng.choice(letters) + rng.choice(["", rng.choice(letters)])
-            else:
-                term = rng.choice(make_catalog.ACCENTED_WORDS + make_catalog.NON_LATIN_WORDS)
-            terms.append((kind, term))
-    return terms[:count]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT min(id), max(id) FROM catalog_song")
+        low, high = cursor.fetchone()
+        terms: list[tuple[str, str]] = []
+        for kind in KINDS:
+            made: list[str] = []
+            while len(made) < per_kind:
+                ids = [rng.randint(low, high) for _ in range(4 * per_kind)]
+                cursor.execute(
+                    "SELECT s.id, s.title, coalesce(array_agg(a.name ORDER BY sa.position) "
+                    "FILTER (WHERE a.id IS NOT NULL), '{}') FROM catalog_song s "
+                    "LEFT JOIN catalog_songartist sa ON sa.song_id = s.id "
+                    "LEFT JOIN catalog_artist a ON a.id = sa.artist_id "
+                    "WHERE s.id = ANY(%s) GROUP BY s.id",
+                    [ids],
+                )
+                songs = {song_id: (title, names) for song_id, title, names in cursor.fetchall()}
+                for song_id in ids:
+                    if song_id in songs and len(made) < per_kind:
+                        term = _term(kind, rng, *songs[song_id])
+                        if term and term not in made:
+                            made.append(term)
+                if not songs:
+                    break
+            terms.extend((kind, term) for term in made)
+    return terms
 
 
 # ---------------------------------------------------------------------------------------
@@ -132,11 +166,11 @@ def prepare_database(songs: int, reuse: bool) -> str:
     from catalog.models import Song
 
     existing = Song.objects.count()
-    if reuse and existing == songs:
-        return f"reused {existing} songs"
-    with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE catalog_song CASCADE")
     path = BASE_DIR / "var" / "bench" / f"search-catalog-{songs}.json"
+    if reuse and existing == songs:
+        return f"reused {existing} songs" + (attach_artists(path) if path.exists() else "")
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE catalog_song, catalog_artist CASCADE")
     if not path.exists():
         subprocess.run(
             [sys.executable, str(BASE_DIR / "bench" / "make_catalog.py"), str(songs), "--out", str(path)],
@@ -144,7 +178,54 @@ def prepare_database(songs: int, reuse: bool) -> str:
         )
     started = time.perf_counter()
     subprocess.run([sys.executable, str(BASE_DIR / "manage.py"), "load_music", str(path)], check=True)
-    return f"loaded {songs} songs with load_music in {time.perf_counter() - started:.1f} s"
+    loaded = f"loaded {songs} songs with load_music in {time.perf_counter() - started:.1f} s"
+    return loaded + attach_artists(path)
+
+
+def attach_artists(path: Path) -> str:
+    """Writes the file's `artists` column (names per row) as artists and ordered credits,
+    unless the catalog already has credits (a loader that reads the column)."""
+    import msgspec
+    from django.db import connection, transaction
+
+    from catalog.naming import name_key
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT EXISTS (SELECT 1 FROM catalog_songartist)")
+        if cursor.fetchone()[0]:
+            return "; artists loaded by load_music"
+
+    class Credits(msgspec.Struct):
+        id: dict[str, str]
+        artists: dict[str, list[str]]
+
+    started = time.perf_counter()
+    credits = msgspec.json.decode(path.read_bytes(), type=Credits)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT spotify_id, id FROM catalog_song")
+        song_ids = dict(cursor.fetchall())
+        keys: dict[str, str] = {}
+        for names in credits.artists.values():
+            for name in names:
+                keys.setdefault(name_key(name), name)
+        raw = cursor.connection.cursor()
+        with raw.copy("COPY catalog_artist (name, name_key) FROM STDIN") as copy:
+            for key, name in keys.items():
+                copy.write_row((name, key))
+        cursor.execute("SELECT name_key, id FROM catalog_artist")
+        artist_ids = dict(cursor.fetchall())
+        with raw.copy("COPY catalog_songartist (song_id, artist_id, position) FROM STDIN") as copy:
+            for row, spotify_id in credits.id.items():
+                seen: set[int] = set()
+                for name in credits.artists.get(row, []):
+                    artist_id = artist_ids[name_key(name)]
+                    if artist_id not in seen:
+                        copy.write_row((song_ids[spotify_id], artist_id, len(seen)))
+                        seen.add(artist_id)
+        cursor.execute("ANALYZE catalog_artist")
+        cursor.execute("ANALYZE catalog_songartist")
+        cursor.execute("ANALYZE catalog_artistword")
+    return f"; {len(keys):,} artists and their credits written in {time.perf_counter() - started:.1f} s"
 
 
 def timed_sql(cursor, sql: str, params=None) -> float:
@@ -178,42 +259,6 @@ def replay(cursor, statements: list[str]) -> tuple[float, float]:
         if sql.startswith("SELECT COUNT(*)"):
             count += elapsed
     return total, count
-
-
-def compare_indexes(psql, captured: dict[str, list[str]]) -> list[str]:
-    rows = []
-    with psql.cursor() as cursor:
-        for name, create in (("GIN", GIN_SQL), ("GiST", GIST_SQL)):
-            cursor.execute("DROP INDEX IF EXISTS catalog_song_title_trgm")
-            psql.commit()
-            build = timed_sql(cursor, create) / 1000
-            psql.commit()
-            cursor.execute("SELECT pg_relation_size('catalog_song_title_trgm')")
-            size_mb = cursor.fetchone()[0] / 1e6
-            cursor.execute("ANALYZE catalog_song")
-            psql.commit()
-            for statements in captured.values():  # warm-up
-                replay(cursor, statements)
-            totals = [replay(cursor, statements)[0] for statements in captured.values()]
-            psql.commit()
-            write = timed_sql(
-                cursor,
-                "INSERT INTO catalog_song (spotify_id, title, danceability, energy, key, loudness, mode, "
-                "acousticness, instrumentalness, liveness, valence, tempo, duration_ms, time_signature, "
-                "num_bars, num_sections, num_segments) SELECT 'bench-write-' || i, "
-                "'Bench Write ' || md5(i::text) || ' Love Night', 0.5, 0.5, 1, -5, 1, 0.1, 0, 0.1, 0.5, "
-                "120, 200000, 4, 100, 8, 500 FROM generate_series(1, %s) AS i",
-                [WRITE_ROWS],
-            )
-            psql.rollback()
-            write_rate = WRITE_ROWS / (write / 1000)
-            rows.append(f"| {name} | {build:.1f} | {size_mb:.0f} | {summary(totals)} | {write_rate:,.0f} |")
-        # Leave the index the migration creates.
-        cursor.execute("DROP INDEX IF EXISTS catalog_song_title_trgm")
-        cursor.execute(GIN_SQL)
-        cursor.execute("ANALYZE catalog_song")
-        psql.commit()
-    return rows
 
 
 # ---------------------------------------------------------------------------------------
@@ -352,10 +397,28 @@ def cached_repeats(port: int, duration: float) -> str:
     return f"| cached repeat, 8 Python clients | {rps:,.0f} | {median:.1f} / {slowest:.1f} ms | ok |"
 
 
+def per_kind_table(terms: list[tuple[str, str]], values: list[float], slowest: bool = True) -> list[str]:
+    by_kind: dict[str, list[tuple[float, str]]] = {}
+    for (kind, term), value in zip(terms, values, strict=True):
+        by_kind.setdefault(kind, []).append((value, term))
+    rows = []
+    for kind, pairs in by_kind.items():
+        ms = [value for value, _ in pairs]
+        worst, term = max(pairs)
+        tail = f" | {worst:.1f} (`{term}`)" if slowest else ""
+        rows.append(f"| {kind} ({len(ms)}) | {pct(ms, 50):.1f} | {pct(ms, 95):.1f}{tail} |")
+    overall = f"{pct(values, 50):.1f} | {pct(values, 95):.1f} | {max(values):.1f}"
+    rows.append(f"| all ({len(values)}) | {overall} |")
+    return rows
+
+
 def main() -> int:
     args = parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         sys.exit("DATABASE_URL must point at a PostgreSQL database of the bench's own")
+    if not make_catalog.SPOTIFY_CSV.is_file():
+        print(f"search benchmark skipped: {make_catalog.SPOTIFY_CSV} is absent (the catalog's vocabulary)")
+        return 0
     print(f"# Search benchmark, {args.songs:,} songs")
     print(prepare_database(args.songs, args.reuse))
 
@@ -365,89 +428,67 @@ def main() -> int:
     from catalog.services.search_index import search_index_refresh
 
     search_index_refresh()
-    terms = make_terms(args.terms, args.seed)
+    terms = make_terms(args.per_kind, args.seed)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM catalog_searchword")
-        print(f"{len(terms)} terms; {cursor.fetchone()[0]:,} distinct title words")
+        cursor.execute(
+            "SELECT (SELECT count(*) FROM catalog_searchword), (SELECT count(*) FROM catalog_artistword), "
+            "(SELECT count(*) FROM catalog_artist)"
+        )
+        words, name_words, artists = cursor.fetchone()
+    print(f"{len(terms)} queries; {words:,} title words; {artists:,} artists, {name_words:,} name words")
+    print("load average at start: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
 
     captured = {term: capture_request_sql(term) for _, term in terms}
     connection.close()
     psql = psycopg.connect(os.environ["DATABASE_URL"].replace("postgres://", "postgresql://", 1))
 
-    if not args.skip_indexes:
-        print("\n## GIN vs GiST (title trigram index)\n")
-        print("| index | build s | size MB | API SQL per search p50 / p95 / p99 ms | insert rows/s |")
-        print("|---|---|---|---|---|")
-        for row in compare_indexes(psql, captured):
-            print(row)
-
-    print("\n## Raw SQL (the statements of one API request, replayed; GIN)\n")
-    with psql.cursor() as cursor:
-        for statements in captured.values():
-            replay(cursor, statements)
-        by_kind: dict[str, list[float]] = {}
-        totals, counts = [], []
-        for kind, term in terms:
-            total, count = replay(cursor, captured[term])
-            totals.append(total)
-            counts.append(count)
-            by_kind.setdefault(kind, []).append(total)
-        baseline = [timed_sql(cursor, WORD_SIMILARITY_SQL, [term, term]) for _, term in terms]
-        psql.rollback()
-    print("| query | p50 ms | p95 ms | p99 ms |")
-    print("|---|---|---|---|")
-    print(f"| API search SQL, all terms | {summary(totals)} |")
-    for kind, values in by_kind.items():
-        print(f"| API search SQL, {kind} ({len(values)}) | {summary(values)} |")
-    print(f"| of which the count statement | {summary(counts)} |")
-    print(f"| plain `term <% title` word-similarity, LIMIT 20 | {summary(baseline)} |")
-    per_request = [len(s) for s in captured.values()]
-    print(f"\nstatements per search request: {min(per_request)}-{max(per_request)}")
-
-    port = free_port()
+    port = args.port or free_port()
     server = start_gunicorn(port)
     try:
-        print("\n## Through Gunicorn (3 sync workers), uncached\n")
-        print("| requests | clients | req/s | p50 ms | p95 ms | p99 ms |")
-        print("|---|---|---|---|---|---|")
         search_params = [{"search": term} for _, term in terms]
-        started = time.perf_counter()
-        single = sequential(port, search_params)
-        rate = len(single) / (time.perf_counter() - started)
-        print(f"| search= | 1 | {rate:.0f} | {summary(single)} |")
-        rps, latencies = concurrent(port, search_params, 8, args.duration)
-        print(f"| search= | 8 | {rps:.0f} | {summary(latencies)} |")
+        for params in search_params[:20]:  # warm-up
+            timed_get(port, unique_path(params))
+        print("\n## search= through Gunicorn (3 sync workers), 1 client, uncached\n")
+        for number in range(1, args.repeat + 1):
+            single = [timed_get(port, unique_path(params)) for params in search_params]
+            # The floor of the same minutes: a request that does no work, and a song list
+            # page without a search (Django, DRF, serializer, two queries).
+            health = [timed_get(port, "/healthz") for _ in range(args.per_kind)]
+            plain = [timed_get(port, unique_path({"page": 1 + i % 50})) for i in range(args.per_kind)]
+            load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+            print(f"Run {number} of {args.repeat} (load average {load}):\n")
+            print("| query kind | p50 ms | p95 ms | slowest ms |")
+            print("|---|---|---|---|")
+            print("\n".join(per_kind_table(terms, single)))
+            for label, values in (("/healthz", health), ("songs page, no search", plain)):
+                spread = f"{pct(values, 50):.1f} | {pct(values, 95):.1f} | {max(values):.1f}"
+                print(f"| {label} ({len(values)}) | {spread} |")
+            print()
+        print("load average after the sequential runs: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
 
-        rng = random.Random(args.seed)
-        fragments = []
-        for _ in range(60):
-            word = rng.choice([w for w in make_catalog.COMMON_WORDS + make_catalog.RARE_WORDS if len(w) >= 4])
-            start = rng.randrange(0, len(word) - 3)
-            fragments.append({"title": word[start : start + rng.randint(3, len(word) - start)]})
-        started = time.perf_counter()
-        title = sequential(port, fragments)
-        print(f"| title= | 1 | {len(title) / (time.perf_counter() - started):.0f} | {summary(title)} |")
-        filters = [
-            {"min_energy": "0.8"},
-            {"min_energy": "0.5", "max_tempo": "100", "key": "5"},
-            {"mode": "1", "min_danceability": "0.7", "ordering": "-rating_score"},
-            {"min_valence": "0.9", "max_valence": "0.95"},
-            {"ordering": "-tempo"},
-        ] * 12
-        started = time.perf_counter()
-        filtered = sequential(port, filters)
-        rate = len(filtered) / (time.perf_counter() - started)
-        print(f"| filters only | 1 | {rate:.0f} | {summary(filtered)} |")
+        print("\n## Raw SQL (the statements of one API request, replayed) and plain `<%`\n")
+        with psql.cursor() as cursor:
+            for statements in captured.values():
+                replay(cursor, statements)
+            totals = [replay(cursor, captured[term])[0] for _, term in terms]
+            baseline = [timed_sql(cursor, WORD_SIMILARITY_SQL, [term, term]) for _, term in terms]
+            psql.rollback()
+        print("| query kind | API SQL p50 ms | p95 ms | slowest ms | `<%` p50 ms | p95 ms | slowest ms |")
+        print("|---|---|---|---|---|---|---|")
+        plain_rows = per_kind_table(terms, baseline)
+        for api_row, plain_row in zip(per_kind_table(terms, totals), plain_rows, strict=True):
+            print(api_row + plain_row.split("|", 2)[2])
+        per_request = [len(s) for s in captured.values()]
+        print(f"\nstatements per search request: {min(per_request)}-{max(per_request)}")
 
-        single_p50 = pct(single, 50)
-        raw_p50 = pct(totals, 50)
-        ratio = single_p50 / raw_p50
-        print(f"\nAPI / raw SQL, search p50: {single_p50:.1f} / {raw_p50:.1f} ms = {ratio:.1f}x")
-
-        print("\n## Cached repeats\n")
-        print("| run | req/s | p50 / p99 | status |")
-        print("|---|---|---|---|")
-        print(cached_repeats(port, args.duration))
+        if args.concurrency:
+            rps, latencies = concurrent(port, search_params, 8, args.duration)
+            print("\n## search=, 8 concurrent clients\n")
+            print(f"{rps:.0f} req/s, p50 / p95 / p99 {summary(latencies)} ms")
+            print("\n## Cached repeats\n")
+            print("| run | req/s | p50 / p99 | status |")
+            print("|---|---|---|---|")
+            print(cached_repeats(port, args.duration))
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)

@@ -7,6 +7,7 @@ from typing import Any, cast
 
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -122,6 +123,15 @@ class LogoutView(AuthThrottled, APIView):
         summary="Register",
         request=UserCreateSerializer,
         responses={201: UserSerializer, 400: OpenApiResponse(description="Invalid data."), 429: THROTTLED},
+        parameters=[
+            OpenApiParameter(
+                "Location",
+                str,
+                OpenApiParameter.HEADER,
+                response=[201],
+                description="URL of the new account (GET, PATCH or DELETE it there with its token).",
+            )
+        ],
         auth=[],
     ),
     update=extend_schema(
@@ -211,7 +221,10 @@ class UserViewSet(
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = services.user_register(**serializer.validated_data)
-        return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
+        location = request.build_absolute_uri(reverse("user-detail", args=[user.pk]))
+        return Response(
+            UserSerializer(user).data, status=status.HTTP_201_CREATED, headers={"Location": location}
+        )
 
     def update(self, request: Request, pk: str | None = None) -> Response:
         return self._update(request, partial=False)

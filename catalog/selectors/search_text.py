@@ -67,3 +67,28 @@ def similarity(a: str, b: str) -> float:
 def escape_like(value: str) -> str:
     """Escapes LIKE wildcards with backslash, PostgreSQL's default and our SQLite ESCAPE."""
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+# Letters a one-letter insertion or replacement may bring in besides the term's own: the
+# ASCII letters and digits (other scripts' typos are found by trigram similarity instead).
+_EDIT_LETTERS = "abcdefghijklmnopqrstuvwxyz0123456789"
+# Longer terms are corrected by trigram similarity only: their edits would number thousands.
+MAX_EDITED_TERM = 20
+
+
+def one_edit(term: str) -> list[str]:
+    """Every string one edit away from `term` (a letter dropped, two neighbours swapped, a
+    letter replaced or inserted), at least MIN_TRIGRAM_TERM characters long, in a fixed
+    order; none for a term longer than MAX_EDITED_TERM."""
+    if len(term) > MAX_EDITED_TERM:
+        return []
+    letters = sorted(set(_EDIT_LETTERS) | set(term))
+    splits = [(term[:i], term[i:]) for i in range(len(term) + 1)]
+    edits = dict.fromkeys(
+        [a + b[1:] for a, b in splits if b]
+        + [a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1]
+        + [a + c + b[1:] for a, b in splits if b for c in letters]
+        + [a + c + b for a, b in splits for c in letters]
+    )
+    edits.pop(term, None)
+    return [edit for edit in edits if len(edit) >= MIN_TRIGRAM_TERM]

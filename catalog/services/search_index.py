@@ -15,6 +15,16 @@ from django.db import connections, transaction
 
 from catalog.selectors.search_text import WORD_SPLIT
 
+# The trigram (GIN) indexes of search. A bulk write leaves its new entries in a GIN index's
+# pending list, which every scan of the index then reads whole: for a freshly written word
+# list the planner prefers a sequential scan, and typo correction costs ~50-90 ms instead of
+# ~1 ms (bench/README.md, "Search"). Until a VACUUM merges it, search_index_refresh does.
+_TRIGRAM_INDEXES = (
+    "catalog_searchword_word_trgm",
+    "catalog_artistword_word_trgm",
+    "catalog_song_title_trgm",
+    "catalog_artist_name_trgm",
+)
 # (word list, its count column, table, text column)
 _WORD_LISTS = [
     ("catalog_searchword", "ndoc", "catalog_song", "title"),
@@ -27,8 +37,9 @@ def search_index_refresh(*, rebuild: bool = False, using: str = "default") -> No
 
     Bulk loads call it inside their transaction, after their writes. The triggers have
     already kept the word list exact, so by default this only refreshes the planner's
-    statistics of the word list and the songs table, which a load of many rows makes stale
-    (a stale estimate can turn an index scan into a sequential one). `rebuild=True`
+    statistics of the word lists, the songs and the artists, which a load of many rows makes
+    stale (a stale estimate can turn an index scan into a sequential one), and merges the
+    pending entries of the trigram indexes into them. `rebuild=True`
     recomputes both word lists from the titles and artist names, for a database whose
     triggers were disabled (e.g. restored with `session_replication_role = replica`).
     """
@@ -45,5 +56,10 @@ def search_index_refresh(*, rebuild: bool = False, using: str = "default") -> No
                     " WHERE w <> '' GROUP BY w",
                     [WORD_SPLIT],
                 )
-        cursor.execute("ANALYZE catalog_searchword")
-        cursor.execute("ANALYZE catalog_song")
+        for index in _TRIGRAM_INDEXES:
+            cursor.execute(
+                "SELECT gin_clean_pending_list(oid) FROM pg_class WHERE relname = %s AND relkind = 'i'",
+                [index],
+            )
+        for table in ("catalog_searchword", "catalog_artistword", "catalog_song", "catalog_artist"):
+            cursor.execute(f"ANALYZE {table}")

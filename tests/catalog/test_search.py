@@ -155,7 +155,7 @@ def test_paged_relevance_order_equals_the_single_query_order(catalog, monkeypatc
     """The API pages a relevance search tier by tier on PostgreSQL when the word list
     expects many matches (forced here with SMALL_RESULT = -1), or ranks it whole; the admin
     and `ordering` use one ranked query. All must give the same order."""
-    monkeypatch.setattr("catalog.selectors.search.SMALL_RESULT", small_result)
+    monkeypatch.setattr("catalog.selectors.search_ranking.SMALL_RESULT", small_result)
     for extra in ("Bad Bad Bad", "Badminton", "Sad Bad", "Bad", "Bad Bad", "Bda"):
         SongFactory(title=extra)
     for query in ("bad", "bda", "love", "b", "space blank", "oddity romance", "blnk", "bad qwxzv"):
@@ -251,3 +251,89 @@ def test_refresh_is_harmless_everywhere(catalog):
 
     search_index_refresh()
     assert Song.objects.count() == len(CATALOG)
+
+
+def test_a_typo_is_corrected_to_the_words_one_edit_away(api_client, catalog):
+    SongFactory(title="Lights Out")
+    # "lihgts": two letters swapped; "lights" is one edit away, "blinding" is not.
+    assert search(api_client, "lihgts") == ["Lights Out", "Blinding Lights"]
+
+
+def test_a_fragment_inside_words_still_finds_them(api_client, catalog):
+    for title in ("Struggling", "Juggling Act", "Going Home"):
+        SongFactory(title=title)
+    # No word starts with "ggling": it is kept as typed, and words holding it match.
+    assert set(search(api_client, "ggling")) >= {"Struggling", "Juggling Act"}
+
+
+def test_corrections_are_never_words_under_three_letters(catalog):
+    from catalog.selectors.search_text import one_edit
+
+    assert "lights" in one_edit("lihgts")
+    assert all(len(edit) >= 3 for edit in one_edit("abc"))
+    assert one_edit("x" * 30) == []
+
+
+def test_an_artist_typo_in_a_two_word_name(api_client, catalog):
+    SongArtistFactory(song=catalog["Believer"], artist=ArtistFactory(name="Imagine Dragons"))
+    SongArtistFactory(song=catalog["Bad Boy"], artist=ArtistFactory(name="Dragon Force"))
+    assert search(api_client, "imagine dragns") == ["Believer"]
+    assert search(api_client, "dragons")[0] == "Believer"
+
+
+def test_title_and_artist_terms_together_with_a_common_name_word(api_client, catalog):
+    # "the" is in many names; "oddity" only in a title: the song with both comes first.
+    for name in ("The Band", "The Others", "Them"):
+        SongArtistFactory(song=SongFactory(title=f"Song by {name}"), artist=ArtistFactory(name=name))
+    SongArtistFactory(song=catalog["Space Oddity"], artist=ArtistFactory(name="The Spiders"))
+    assert search(api_client, "oddity the") == ["Space Oddity"]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("small_result", [-1, 300])
+def test_many_matches_are_not_all_ranked_and_the_best_still_come_first(catalog, monkeypatch, small_result):
+    """With every way of finding matches bounded to 2 songs, the exact and prefix titles
+    still come first (their own btree scans), and the rest is ranked from what was read:
+    read past the prefix titles (-1: more matches expected than are ranked at once), or
+    among the first ones read (300: the one ranking made found more than it could read)."""
+    monkeypatch.setattr("catalog.selectors.search_ranking.RANK_AT_MOST", 2)
+    monkeypatch.setattr("catalog.selectors.search_ranking.SMALL_RESULT", small_result)
+    for title in ("My Love", "Your Love", "Our Love", "Their Love", "Love", "Love Me"):
+        SongFactory(title=title)
+    ranked = song_search_ranked(song_list(), "love")
+    assert isinstance(ranked, RankedSongSearch) and ranked.complete is None
+    page = [song.title for song in ranked[0:4]]
+    assert page[:4] == ["Love", "Love Me", "Love Story", "Lovely Day"]
+    # 4 titles start with "love", 5 hold it further on: at most 2 of those are ranked.
+    whole_page = ranked[0:20]
+    assert len({song.pk for song in whole_page}) == len(whole_page)
+    rest = whole_page[4:]
+    assert len(rest) == 2 if small_result < 0 else len(rest) <= 2
+    assert all("love" in song.title.lower() for song in rest)
+
+
+def test_terms_split_between_a_title_and_artist_names_that_hold_both(api_client, catalog):
+    # "shape" is in a title and a name, "sheeran" in names only, and no name holds both.
+    SongArtistFactory(song=catalog["Shape of You"], artist=ArtistFactory(name="Ed Sheeran"))
+    SongArtistFactory(song=catalog["Bad Boy"], artist=ArtistFactory(name="Shape Shifters"))
+    assert search(api_client, "shape sheeran") == ["Shape of You"]
+    assert search(api_client, "sheeran shape") == ["Shape of You"]
+
+
+def test_terms_in_one_place_come_before_terms_split_across_title_and_names(api_client, catalog):
+    # Both words are in artist names, never in one: "Cool Song" by The Band has them split
+    # between its title and a name, "Cool The Gang" in its title. Only the second is a
+    # result while there is one.
+    SongArtistFactory(song=catalog["Bad Boy"], artist=ArtistFactory(name="Cool Kids"))
+    SongArtistFactory(song=SongFactory(title="Cool Song"), artist=ArtistFactory(name="The Band"))
+    assert search(api_client, "cool the") == ["Cool Song"]
+    SongFactory(title="Cool The Gang")
+    assert search(api_client, "the cool") == ["Cool The Gang"]  # another query: not cached
+
+
+def test_a_correction_keeps_the_letters_typed_before_it_is_frequent(api_client, catalog):
+    # "bank" (a letter replaced) is more frequent than "blank" (the letter left out), and
+    # "spc" (a letter typed too many) is one edit from "spce" too.
+    for title in ("Bank Holiday", "Bank Job", "Bank Space Station", "SPC Radio"):
+        SongFactory(title=title)
+    assert search(api_client, "blnk spce") == ["Blank Space", "Bank Space Station"]

@@ -23,6 +23,7 @@ def test_register_creates_user_and_profile(api_client):
 
     assert response.status_code == 201, response.json()
     body = response.json()
+    assert response["Location"] == f"http://testserver/api/users/{body['id']}/"
     assert set(body) == USER_KEYS
     assert "password" not in response.content.decode()
     # The domain is lower-cased, the local part kept as typed.

@@ -1,0 +1,255 @@
+"""A search query's terms resolved against the words of titles and artist names: which
+terms can match, their typo corrections, and how often they occur.
+
+The rules, the same on both databases:
+- A term of 3+ characters that some word (of a title or an artist's name) starts with is
+  taken as typed.
+- Any other term may be a typo: its corrections are the words one edit away (a letter
+  dropped, swapped, replaced or inserted), those keeping every typed letter first, then the
+  most frequent, among the words most similar to it by trigrams (pg_trgm's `%`, at
+  CORRECTION_THRESHOLD). When
+  no word is one edit away and no word even contains the term, the most similar words are
+  its corrections instead. The term stays one of its own variants: titles holding it match.
+- A term that neither it nor its corrections find in a title word or an artist name cannot
+  match: it is left out, so that "love qwxz" finds love songs instead of nothing.
+
+PostgreSQL looks the words up in `catalog_searchword` and `catalog_artistword` (migrations
+0003 and 0007), every lookup with its own parameters so that an index serves it: the
+primary keys (C collation) for `word LIKE 'abc%'` and `word = ANY(edits)`, the trigram
+indexes for `word LIKE '%abc%'` and `word % 'abc'`. The SQLite path applies the same rules
+to the words of every title and name, in Python.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from django.db import connections
+
+from catalog.selectors.search_text import MIN_TRIGRAM_TERM, one_edit, similarity, title_words
+
+CORRECTIONS_PER_TERM = 3
+# Trigram similarity a word needs to count as a correction when no word is one edit away.
+# Below pg_trgm's default (0.3) so that a word with two letters wrong can still be found.
+CORRECTION_THRESHOLD = 0.25
+# Corrections clearly worse than the best one are noise ("blnk": blank 0.38, blue 0.25).
+CORRECTION_MARGIN = 0.1
+# The most similar words looked at for a term (those one edit away are among them: one edit
+# leaves a word of 3+ letters at least CORRECTION_THRESHOLD similar).
+SIMILAR_CANDIDATES = 30
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    text: str
+    terms: list[str]
+    # Per term of 3+ characters that can match: the term itself, then its corrections.
+    variants: list[list[str]]
+    # Per such term: occurrences in titles of the words containing a variant (PostgreSQL's
+    # word list), and the planner's song count; zeros when unknown.
+    occurrences: tuple[int, ...] = ()
+    songs: float = 0.0
+    # False when the query has terms of 3+ characters and none of them can match anything.
+    matchable: bool = True
+    # Per such term: how many artist-name words contain a variant (0: the term is looked
+    # for in titles only).
+    name_occurrences: tuple[int, ...] = ()
+
+    @property
+    def in_artist_names(self) -> tuple[bool, ...]:
+        if not self.name_occurrences:
+            return (True,) * len(self.variants)
+        return tuple(count > 0 for count in self.name_occurrences)
+
+    def estimated_any(self) -> float:
+        """Songs having at least one term: at most the sum of their frequencies."""
+        return min(float(sum(self.occurrences)), self.songs)
+
+    def estimated_matches(self) -> float:
+        """Songs having every term, if terms were independent: songs x product of frequencies."""
+        if not self.occurrences or self.songs <= 0:
+            return 0.0
+        estimate = self.songs
+        for occurrences in self.occurrences:
+            estimate *= min(1.0, occurrences / self.songs)
+        return estimate
+
+    @property
+    def corrected(self) -> str:
+        """The query with each unknown term replaced by its best correction, and terms that
+        can match nothing left out."""
+        best = {v[0]: v[1] if len(v) > 1 else v[0] for v in self.variants}
+        return " ".join(best.get(t, t) for t in self.terms if t in best or len(t) < MIN_TRIGRAM_TERM)
+
+    @property
+    def long_terms(self) -> list[str]:
+        return [t for t in self.terms if len(t) >= MIN_TRIGRAM_TERM]
+
+
+# ---------------------------------------------------------------------------------------
+# PostgreSQL
+# ---------------------------------------------------------------------------------------
+# Candidate corrections: the words of either list most similar to the term by trigrams
+# (`%`, which their trigram indexes serve), as [word, occurrences, similarity];
+# the caller prefers those one edit away (`_pick`).
+_SIMILAR_SQL = f"""(
+    SELECT coalesce(
+        json_agg(json_build_array(g.word, g.ndoc, g.sim) ORDER BY g.sim DESC, g.ndoc DESC, g.word), '[]'
+    )
+    FROM (
+        SELECT f.word, max(f.ndoc) AS ndoc, max(similarity(f.word, %(term{{i}})s)) AS sim FROM (
+            SELECT word, ndoc FROM catalog_searchword WHERE word %% %(term{{i}})s AND length(word) >= 3
+            UNION ALL
+            SELECT word, nnames FROM catalog_artistword WHERE word %% %(term{{i}})s AND length(word) >= 3
+        ) AS f
+        GROUP BY f.word ORDER BY 3 DESC, 2 DESC, 1 LIMIT {SIMILAR_CANDIDATES}
+    ) AS g
+)"""
+# Per term: whether a word starts with it, the occurrences of the words containing it (in
+# titles, in names), and its candidate corrections when no word starts with it (a CASE
+# evaluates its subqueries only when reached: a known term costs three index probes).
+_TERM_SQL = f"""
+SELECT {{i}} AS ord, t.inside, t.named, CASE WHEN t.known THEN '[]'::json ELSE {_SIMILAR_SQL} END
+FROM (SELECT
+        EXISTS (SELECT 1 FROM catalog_searchword WHERE word LIKE %(prefix{{i}})s)
+            OR EXISTS (SELECT 1 FROM catalog_artistword WHERE word LIKE %(prefix{{i}})s) AS known,
+        (SELECT coalesce(sum(ndoc), 0) FROM catalog_searchword WHERE word LIKE %(inside{{i}})s) AS inside,
+        (SELECT coalesce(sum(nnames), 0) FROM catalog_artistword WHERE word LIKE %(inside{{i}})s) AS named
+     ) AS t
+"""
+# Per correction: its occurrences in title words and in artist-name words. A sum rather
+# than EXISTS for the names: the planner expects EXISTS to stop at an early row of a
+# sequential scan, and for a word no name holds that reads the whole list.
+_VARIANT_SQL = """
+SELECT {i} AS ord,
+       (SELECT coalesce(sum(ndoc), 0) FROM catalog_searchword WHERE word LIKE %(inside{i})s),
+       (SELECT coalesce(sum(nnames), 0) FROM catalog_artistword WHERE word LIKE %(inside{i})s)
+"""
+
+
+def _edit_kind(term: str, word: str) -> int:
+    """How a word one edit away from `term` differs from it: 0 when it keeps every typed
+    letter (one was left out, or two swapped: the commonest slips), 1 for a letter replaced,
+    2 for a letter typed too many."""
+    if len(word) > len(term) or sorted(word) == sorted(term):
+        return 0
+    return 1 if len(word) == len(term) else 2
+
+
+def _pick(term: str, similar: list[tuple[str, int, float]], contained: bool) -> list[str]:
+    """The corrections of `term` among `similar` (word, occurrences in titles or names,
+    similarity): the words one edit away, those keeping every typed letter first, then the
+    most frequent ("blnk" is "blank" before "bank", "spce" "space" before "spc"); else,
+    when no word even contains the term, the most similar words, none clearly worse than
+    the best. At most CORRECTIONS_PER_TERM."""
+    edits = set(one_edit(term))
+    near = sorted(
+        (row for row in similar if row[0] in edits),
+        key=lambda row: (_edit_kind(term, row[0]), -row[1], -row[2], row[0]),
+    )
+    if near:
+        return [word for word, _, _ in near[:CORRECTIONS_PER_TERM]]
+    if contained or not similar:
+        return []
+    chosen = sorted(similar, key=lambda row: (-row[2], -row[1], row[0]))
+    best = chosen[0][2]
+    return [word for word, _, sim in chosen[:CORRECTIONS_PER_TERM] if sim >= best - CORRECTION_MARGIN]
+
+
+def _each(template: str, count: int) -> str:
+    """`template` for items 0 to count - 1, as one statement whose rows come in that order."""
+    branches = " UNION ALL ".join(f"({template.format(i=i)})" for i in range(count))
+    return f"SELECT * FROM ({branches}) AS each ORDER BY ord"
+
+
+def parse_postgres(using: str, text: str, terms: list[str]) -> ParsedQuery:
+    """The terms looked up in the word lists: in one round trip, whether each is known, its
+    occurrences and its corrections; in a second one, only when there are corrections, the
+    corrections' occurrences.
+
+    Terms are runs of letters and digits, and so are the words: neither can hold a LIKE
+    wildcard, so they are put into patterns unescaped."""
+    long_terms = [t for t in terms if len(t) >= MIN_TRIGRAM_TERM]
+    if not long_terms:
+        return ParsedQuery(text=text, terms=terms, variants=[])
+    with connections[using].cursor() as cursor:
+        # Session-wide, for the `%` operator that the word lists' trigram indexes serve.
+        cursor.execute(
+            "SELECT set_config('pg_trgm.similarity_threshold', %s, false),"
+            " (SELECT reltuples FROM pg_class WHERE oid = 'catalog_song'::regclass)",
+            [str(CORRECTION_THRESHOLD)],
+        )
+        songs = max(float(cursor.fetchone()[1] or 0.0), 0.0)
+        params: dict[str, str] = {}
+        for i, term in enumerate(long_terms):
+            params[f"prefix{i}"], params[f"inside{i}"], params[f"term{i}"] = f"{term}%", f"%{term}%", term
+        cursor.execute(_each(_TERM_SQL, len(long_terms)), params)
+        rows = [
+            (inside, named, _pick(term, [tuple(row) for row in similar], bool(inside or named)))
+            for term, (_, inside, named, similar) in zip(long_terms, cursor.fetchall(), strict=True)
+        ]
+        fixes = [word for _, _, words in rows for word in words]
+        counted: dict[str, tuple[int, int]] = {}
+        if fixes:
+            cursor.execute(
+                _each(_VARIANT_SQL, len(fixes)), {f"inside{i}": f"%{w}%" for i, w in enumerate(fixes)}
+            )
+            counted = {
+                word: (int(inside), int(named))
+                for word, (_, inside, named) in zip(fixes, cursor.fetchall(), strict=True)
+            }
+    alive = []
+    for term, (inside, named, words) in zip(long_terms, rows, strict=True):
+        variants = [term, *(w for w in words if w != term)]
+        title_count = int(inside) + sum(counted[w][0] for w in variants[1:])
+        name_count = int(named) + sum(counted[w][1] for w in variants[1:])
+        if title_count or name_count:
+            alive.append((variants, title_count, name_count))
+    return ParsedQuery(
+        text=text,
+        terms=terms,
+        variants=[variants for variants, _, _ in alive],
+        occurrences=tuple(count for _, count, _ in alive),
+        songs=songs,
+        matchable=bool(alive),
+        name_occurrences=tuple(count for _, _, count in alive),
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# SQLite and anything else: the same rules in Python
+# ---------------------------------------------------------------------------------------
+def parse_python(text: str, terms: list[str], title_counts: Counter, artist_names: list[str]) -> ParsedQuery:
+    """The PostgreSQL rules over in-memory words: `title_counts` are the title words with
+    their occurrences, `artist_names` the lowercased names."""
+    name_words = Counter(word for name in artist_names for word in title_words(name))
+    # Each word with its occurrences in titles or in names, whichever is larger (as the
+    # PostgreSQL statement's max over both lists).
+    known: Counter = Counter(title_counts)
+    for word, count in name_words.items():
+        known[word] = max(known[word], count)
+    variants = []
+    name_occurrences: list[int] = []
+    for term in (t for t in terms if len(t) >= MIN_TRIGRAM_TERM):
+        fixes: list[str] = []
+        if not any(word.startswith(term) for word in known):
+            scored = ((w, c, similarity(w, term)) for w, c in known.items() if len(w) >= MIN_TRIGRAM_TERM)
+            similar = sorted(
+                (row for row in scored if row[2] >= CORRECTION_THRESHOLD), key=lambda r: (-r[2], -r[1], r[0])
+            )
+            fixes = _pick(term, similar[:SIMILAR_CANDIDATES], any(term in word for word in known))
+        term_variants = [term, *(w for w in fixes if w != term)]
+        if any(v in word for v in term_variants for word in known):
+            variants.append(term_variants)
+            name_occurrences.append(
+                sum(c for w, c in name_words.items() if any(v in w for v in term_variants))
+            )
+    long_terms = [t for t in terms if len(t) >= MIN_TRIGRAM_TERM]
+    return ParsedQuery(
+        text=text,
+        terms=terms,
+        variants=variants,
+        matchable=bool(variants) or not long_terms,
+        name_occurrences=tuple(name_occurrences),
+    )
