@@ -17,8 +17,8 @@ time (Python start-up, parsing, writing, committing) and peak RSS are its own:
    and any error are reported);
 7. the Spotify tracks CSV of ../shared/data (when present): first load and unchanged re-load;
 8. with --ablations, what each kept mechanism buys: the same loads with it switched off
-   (the index builds after a first insert; the PostgreSQL path against the ORM path on
-   --ablation-songs songs; msgspec's typed decoders against the standard library's).
+   (the PostgreSQL path against the ORM path on --ablation-songs songs; msgspec's typed
+   decoders against the standard library's).
 
 Prints a table for bench/README.md.
 """
@@ -122,11 +122,9 @@ ABLATION = textwrap.dedent(
     django.setup()
     from django.core.management import call_command
     from catalog.loading import jsonfile, read_song_file
-    from catalog.services import loading, loading_postgres
+    from catalog.services import loading
     what, path = sys.argv[1], sys.argv[2]
-    if what == "no-index-builds":
-        loading_postgres.REBUILD_MIN_ROWS = 10**12
-    elif what == "orm-path":  # the path every database but PostgreSQL takes
+    if what == "orm-path":  # the path every database but PostgreSQL takes
         real = loading.connection
         class _NotPostgres:
             vendor = "orm"
@@ -287,13 +285,6 @@ def main() -> int:
     print(reader.summary())
 
     if args.ablations:
-        empty_catalog(url)
-        load(
-            "ablation: fresh load without the index builds after the insert",
-            catalog,
-            args.songs,
-            ablation="no-index-builds",
-        )
         empty_catalog(url)
         load(
             "ablation: msgspec's typed decoders off (the standard library's), parse only",

@@ -9,7 +9,9 @@ staging table and compared with the catalog in one statement that keeps only the
 changed songs (values, credits or genres), and those are written set-wise: one INSERT of
 the new songs, one UPDATE of the changed ones, and their credits and genres replaced. The
 search word lists follow through their statement-level triggers, in one statement each.
-Figures and what each step buys: bench/README.md, "Loading".
+Every index is maintained as the rows go in, so readers are never blocked (dropping the
+indexes and building them after a first load's insert bought too little end to end to keep:
+bench/README.md, "Loading", which has the figures of each step).
 """
 
 from __future__ import annotations
@@ -30,8 +32,6 @@ logger = logging.getLogger(__name__)
 
 _STAGING = "song_load_staging"
 _CHANGES = "song_load_changes"
-# A first load of at least this many songs builds the songs' indexes after inserting them.
-REBUILD_MIN_ROWS = 50_000
 # Lets the comparison's hash of a million songs stay in memory.
 _COMPARE_WORK_MEM = "256MB"
 # Wire types of the loaded columns, which must match the staging table's for binary COPY.
@@ -190,14 +190,12 @@ def _write_changes(cursor, songs: SongColumns, timer: _Timer) -> SongUpsertResul
     timer.lap("compare")
     if cursor.rowcount == 0:
         return SongUpsertResult(total=len(songs), created=0, updated=0)
-    with _IndexesBuiltAfter(cursor, table, active=cursor.rowcount >= REBUILD_MIN_ROWS and _is_empty(cursor)):
-        cursor.execute(
-            f"INSERT INTO {table} (id, {_columns(fields)})"
-            f" SELECT song_id, {_columns(fields)} FROM {_CHANGES} WHERE is_new"
-        )
-        created = cursor.rowcount
-        timer.lap("insert new songs")
-    timer.lap("index builds")
+    cursor.execute(
+        f"INSERT INTO {table} (id, {_columns(fields)})"
+        f" SELECT song_id, {_columns(fields)} FROM {_CHANGES} WHERE is_new"
+    )
+    created = cursor.rowcount
+    timer.lap("insert new songs")
     assignments = _columns(compared, "{0} = c.{0}")
     cursor.execute(
         f"UPDATE {table} t SET {assignments}, {_column('updated_at')} = statement_timestamp()"
@@ -209,61 +207,6 @@ def _write_changes(cursor, songs: SongColumns, timer: _Timer) -> SongUpsertResul
         _relink(cursor, column)
         timer.lap(f"link {column}")
     return SongUpsertResult(total=len(songs), created=created, updated=updated)
-
-
-def _is_empty(cursor) -> bool:
-    cursor.execute(f"SELECT NOT EXISTS (SELECT FROM {Song._meta.db_table})")
-    return cursor.fetchone()[0]
-
-
-class _IndexesBuiltAfter:
-    """Into an empty songs table, a large insert goes in without the secondary indexes and
-    unique constraints (that no foreign key depends on), which are built again afterwards
-    in the same transaction: building an index once is several times cheaper than
-    inserting every row into it (bench/README.md, "Loading"). DROP INDEX holds an exclusive
-    lock until commit, so readers of the (empty) catalog wait for such a load; into a
-    catalog that has songs, indexes are kept and readers are served throughout. Names and
-    definitions come from the catalogs, so indexes added by later migrations are handled."""
-
-    def __init__(self, cursor, table: str, *, active: bool) -> None:
-        self.cursor = cursor
-        self.table = table
-        self.active = active
-        self.constraints: list[tuple[str, str]] = []
-        self.indexes: list[str] = []
-
-    def __enter__(self) -> None:
-        if not self.active:
-            return
-        self.cursor.execute(
-            "SELECT c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c"
-            " WHERE c.conrelid = %s::regclass AND c.contype = 'u' AND NOT EXISTS ("
-            "  SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = c.conindid)",
-            [self.table],
-        )
-        self.constraints = self.cursor.fetchall()
-        self.cursor.execute(
-            "SELECT indexname, indexdef FROM pg_indexes"
-            " WHERE schemaname = current_schema() AND tablename = %s"
-            " AND indexname NOT IN (SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass)",
-            [self.table, self.table],
-        )
-        found = self.cursor.fetchall()
-        quote = connection.ops.quote_name
-        for name, _definition in self.constraints:
-            self.cursor.execute(f"ALTER TABLE {self.table} DROP CONSTRAINT {quote(name)}")
-        for name, definition in found:
-            self.cursor.execute(f"DROP INDEX {quote(name)}")
-            self.indexes.append(definition)
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is not None:
-            return  # the transaction rolls back, and the drops with it
-        quote = connection.ops.quote_name
-        for name, definition in self.constraints:
-            self.cursor.execute(f"ALTER TABLE {self.table} ADD CONSTRAINT {quote(name)} {definition}")
-        for definition in self.indexes:
-            self.cursor.execute(definition)
 
 
 def _relink(cursor, column: str) -> None:

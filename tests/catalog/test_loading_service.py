@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import connection
 
 from catalog.loading import songs_from_rows
 from catalog.models import Song, SongFileLoad
@@ -318,49 +318,6 @@ def test_a_write_that_changes_no_row_still_makes_the_reload_compare(compared):
         cursor.execute("UPDATE catalog_song SET title = title WHERE false")
     upsert(rows)
     assert compared == [1, 1]
-
-
-def _definitions():
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s ORDER BY indexname",
-            [Song._meta.db_table],
-        )
-        indexes = cursor.fetchall()
-        cursor.execute(
-            "SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint"
-            " WHERE conrelid = %s::regclass OR confrelid = %s::regclass ORDER BY conname",
-            [Song._meta.db_table, Song._meta.db_table],
-        )
-        return indexes, cursor.fetchall()
-
-
-@pytest.mark.postgres
-@pytest.mark.parametrize("preexisting", [0, 2], ids=["first-load", "reload"])
-def test_a_large_load_leaves_the_indexes_and_constraints_as_they_were(monkeypatch, preexisting):
-    built_after = []
-    real = loading_postgres._IndexesBuiltAfter
-
-    def spy(cursor, table, *, active):
-        built_after.append(active)
-        return real(cursor, table, active=active)
-
-    monkeypatch.setattr(loading_postgres, "REBUILD_MIN_ROWS", 1)
-    monkeypatch.setattr(loading_postgres, "_IndexesBuiltAfter", spy)
-    upsert([song_row(i, title=f"Old {i}") for i in range(preexisting)])
-    before = _definitions()
-
-    result = upsert([song_row(i) for i in range(6)])
-
-    assert built_after[-1] is (preexisting == 0), (
-        "indexes are built after the insert only into an empty table"
-    )
-    assert (result.created, result.updated) == (6 - preexisting, preexisting)
-    assert _definitions() == before
-    assert ("catalog_song_spotify_id_key", "u", "UNIQUE (spotify_id)") in before[1]
-    assert len(before[0]) >= 4
-    with pytest.raises(IntegrityError), transaction.atomic():
-        SongFactory(spotify_id=song_row(0)["id"])
 
 
 @pytest.mark.postgres
