@@ -17,8 +17,8 @@ from catalog.selectors.search_text import WORD_SPLIT
 
 # The trigram (GIN) indexes of search. A bulk write leaves its new entries in a GIN index's
 # pending list, which every scan of the index then reads whole: for a freshly written word
-# list the planner prefers a sequential scan, and typo correction costs ~50-90 ms instead of
-# ~1 ms (bench/README.md, "Search"). Until a VACUUM merges it, search_index_refresh does.
+# list the planner prefers a sequential scan, and typo correction costs many times more
+# (figures: bench/README.md, "Search"). Until a VACUUM merges it, search_index_refresh does.
 _TRIGRAM_INDEXES = (
     "catalog_searchword_word_trgm",
     "catalog_artistword_word_trgm",
