@@ -301,12 +301,19 @@ class _DNSHandler(socketserver.BaseRequestHandler):
 
 
 @contextmanager
-def fake_dns(records: dict[str, str]) -> Iterator[FakeDNS]:
-    server = FakeDNS(records)
+def serving(server: socketserver.BaseServer) -> Iterator[None]:
+    """Serves `server` from a thread until the block ends, then closes it."""
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
-        yield server
+        yield
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def fake_dns(records: dict[str, str]) -> Iterator[FakeDNS]:
+    server = FakeDNS(records)
+    with serving(server):
+        yield server

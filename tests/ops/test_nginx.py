@@ -12,7 +12,6 @@ import json
 import os
 import re
 import secrets
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -309,13 +308,8 @@ class _Named(http.server.BaseHTTPRequestHandler):
 def backend(address: str, port: int, name: str) -> Iterator[http.server.ThreadingHTTPServer]:
     server = http.server.ThreadingHTTPServer((address, port), _Named)
     server.name = name
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
+    with stack.serving(server):
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_nginx_follows_web_to_its_new_address_without_a_restart(tmp_path):
