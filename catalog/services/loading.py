@@ -143,10 +143,15 @@ def _upsert_batched(songs: SongColumns, batch_size: int, progress: ProgressCallb
     return SongUpsertResult(total=len(songs), created=created, updated=updated)
 
 
+def compared_keys(column: str, keys: Iterable[str]) -> tuple[str, ...]:
+    """How a song's names in `column` compare, given their normalised names: credits in
+    their order, genres as a sorted set. (The PostgreSQL path aggregates the current ones in
+    the same order in SQL.)"""
+    return tuple(keys) if column == "artists" else tuple(sorted(keys))
+
+
 def _keys(column: str, names: tuple[str, ...]) -> tuple[str, ...]:
-    """How a song's names compare: credits in order, genres as a sorted set."""
-    keys = tuple(name_key(name) for name in names)
-    return keys if column == "artists" else tuple(sorted(keys))
+    return compared_keys(column, map(name_key, names))
 
 
 def _current_names(
@@ -169,7 +174,7 @@ def _current_names(
             ):
                 found["genres"].setdefault(by_id[song_id], []).append(genre)
     return {
-        column: {sid: tuple(keys if column == "artists" else sorted(keys)) for sid, keys in values.items()}
+        column: {sid: compared_keys(column, keys) for sid, keys in values.items()}
         for column, values in found.items()
     }
 

@@ -26,7 +26,7 @@ from django.db.models import Field
 from catalog.loading import SongColumns
 from catalog.models import Song, SongFileLoad
 from catalog.naming import name_key
-from catalog.services.loading import ProgressCallback, SongUpsertResult, song_file_load_record
+from catalog.services.loading import ProgressCallback, SongUpsertResult, compared_keys, song_file_load_record
 
 logger = logging.getLogger(__name__)
 
@@ -137,9 +137,7 @@ def _stage(cursor, songs: SongColumns, batch_size: int, progress: ProgressCallba
 def _names_cells(columns: list[str], name_lists: list[list[tuple[str, ...]]], position: int) -> list[Any]:
     shown = [list(values[position]) for values in name_lists]
     keys = [
-        [name_key(name) for name in names]
-        if column == "artists"
-        else sorted(name_key(name) for name in names)
+        list(compared_keys(column, map(name_key, names)))
         for column, names in zip(columns, shown, strict=True)
     ]
     return shown + keys
