@@ -1,0 +1,186 @@
+"""Listening events and the rollups every analytics read is served from.
+
+Events (`Activity`) are the record; nothing reads them wholesale. On PostgreSQL the table is
+partitioned by month of `occurred_at` (created by migration 0001's own DDL, see
+`analytics.partitions`), a plain table elsewhere; the model is the same on both.
+
+Why the model keeps a single-column primary key: on PostgreSQL the table's real key is
+(id, occurred_at), because a partitioned table's unique keys must include the partition key.
+`id` comes from one identity sequence, so it is unique on its own and Django (the admin, the
+ORM's deletes) can keep treating it as the key; nothing references an event by foreign key.
+
+Why the per-user `event_id` dedupe lives in its own table (`ActivityKey`): a unique index on
+the partitioned table would have to include `occurred_at`, and a client retrying a batch
+without `occurred_at` gets a new server time on each try, so (user, event_id, occurred_at)
+would not catch the retry. `ActivityKey` is small (user, event_id), unpartitioned, and written
+in the same transaction as the events, so a key is stored exactly when its event is.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class Action(models.IntegerChoices):
+    """What a listener did. Stored as a small integer: the table grows to billions of rows."""
+
+    PLAY = 1, "play"
+    LIKE = 2, "like"
+    SKIP = 3, "skip"
+    SHARE = 4, "share"
+
+
+# The API's words for actions, both ways; the one vocabulary.
+ACTION_BY_NAME: dict[str, Action] = {str(a.label): a for a in Action}
+ACTION_NAMES: tuple[str, ...] = tuple(ACTION_BY_NAME)
+
+
+class Activity(models.Model):
+    id = models.BigAutoField(primary_key=True)
+    # Indexed by activity_user_time below, which leads with it.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    # Indexed: deleting a song (its events cascade) must not scan every event.
+    song = models.ForeignKey("catalog.Song", on_delete=models.CASCADE, related_name="+")
+    action = models.PositiveSmallIntegerField(choices=Action.choices)
+    # The client's time of the event; the partition key on PostgreSQL.
+    occurred_at = models.DateTimeField()
+    received_at = models.DateTimeField(default=timezone.now)
+    context = models.JSONField(default=dict, blank=True)
+    event_id = models.CharField(max_length=64, null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "activities"
+        indexes = [
+            # A user's history, newest first: statistics' recent activity, export.
+            models.Index(fields=["user", "-occurred_at"], name="activity_user_time"),
+            # Rebuilding a day's rollups, retention on SQLite.
+            models.Index(fields=["occurred_at"], name="activity_time"),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.user_id} {self.get_action_display()} {self.song_id} at {self.occurred_at:%Y-%m-%d %H:%M}"
+        )
+
+
+class ActivityKey(models.Model):
+    """A client's `event_id`, once per user: a retried batch is stored once."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    event_id = models.CharField(max_length=64)
+    # Lets retention forget keys together with their events.
+    occurred_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "event_id"], name="activity_key_unique"),
+        ]
+        indexes = [models.Index(fields=["occurred_at"], name="activity_key_time")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.event_id}"
+
+
+class PendingRollup(models.Model):
+    """Counts written with their events, not yet added to the rollups.
+
+    Ingest writes one row per (day, song, action) of each stored batch, in the batch's own
+    transaction; the rollup job removes exactly the rows it read and adds them to the
+    rollups in one transaction. So every committed event is counted once, however late its
+    `occurred_at` and whatever order the id sequence and the commits came in.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    day = models.DateField()
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    song = models.ForeignKey("catalog.Song", on_delete=models.CASCADE, related_name="+")
+    action = models.PositiveSmallIntegerField(choices=Action.choices)
+    count = models.PositiveIntegerField()
+    # Sum of the played songs' durations: listening time.
+    listen_ms = models.BigIntegerField(default=0)
+    # The newest event of the row, for a user's "last played" and the trend windows.
+    last_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.user_id} {self.get_action_display()} {self.song_id} x{self.count}"
+
+
+class ActionCounts(models.Model):
+    """The per-action counters every rollup row carries."""
+
+    plays = models.PositiveIntegerField(default=0)
+    likes = models.PositiveIntegerField(default=0)
+    skips = models.PositiveIntegerField(default=0)
+    shares = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class SongDay(ActionCounts):
+    """Per day and song: trends (songs, and through credits and genres, artists and genres)."""
+
+    day = models.DateField()
+    song = models.ForeignKey("catalog.Song", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "song"], name="song_day_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.day} song {self.song_id}"
+
+
+class UserDay(ActionCounts):
+    """Per day and user: a user's totals, listening time, streak; platform totals."""
+
+    day = models.DateField()
+    # Indexed by the unique constraint, which leads with it.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    listen_ms = models.BigIntegerField(default=0)
+    # The newest event of the day: with the day, exactly who was active in the last 24 hours.
+    last_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "day"], name="user_day_unique")]
+        indexes = [models.Index(fields=["day"], name="user_day_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} user {self.user_id}"
+
+
+class UserSong(ActionCounts):
+    """Per user and song, all time: a user's top songs, artists and genres."""
+
+    # Indexed by the unique constraint, which leads with it.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    song = models.ForeignKey("catalog.Song", on_delete=models.CASCADE, related_name="+")
+    last_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "song"], name="user_song_unique")]
+
+    def __str__(self) -> str:
+        return f"user {self.user_id} song {self.song_id}"
+
+
+class FillState(models.Model):
+    """How far a rollup job got (after Zulip's analytics.FillState): one row per job."""
+
+    name = models.CharField(max_length=40, unique=True)
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    # Pending rows applied by the last run, and in all.
+    last_applied = models.BigIntegerField(default=0)
+    total_applied = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return self.name
