@@ -108,10 +108,8 @@ class Migration(migrations.Migration):
                 },
             ),
             ],
-            database_operations=[
-                migrations.RunPython(create_activity_table, drop_activity_table, elidable=False),
-            ],
         ),
+        migrations.RunPython(create_activity_table, drop_activity_table, elidable=False),
         migrations.CreateModel(
             name='ActivityKey',
             fields=[

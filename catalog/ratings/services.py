@@ -27,6 +27,7 @@ from catalog.ratings.upsert import (
     rating_upsert,
     upsert_postgresql,
 )
+from music_discovery.signals import signals_changed
 
 __all__ = [
     "RaterNotActiveError",
@@ -71,6 +72,7 @@ def rating_submit(*, user_id: int, song_id: int, score: int) -> tuple[Rating, bo
         raise_missing_party(user_id=user_id, song_id=song_id)
         raise ValidationError(NOT_STORED) from exc
     song_ratings_mark_dirty_on_commit(song_ids=[song_id])
+    signals_changed(user_id=user_id)
     return rating, created
 
 
@@ -80,6 +82,7 @@ def rating_delete(*, user_id: int, song_id: int) -> bool:
         deleted, _ = Rating.objects.filter(user_id=user_id, song_id=song_id).delete()
         if deleted:
             song_ratings_mark_dirty_on_commit(song_ids=[song_id])
+            signals_changed(user_id=user_id)
     return bool(deleted)
 
 

@@ -1,0 +1,1 @@
+"""Analytics reads, one module per concern. Other apps import from here only."""

@@ -1,0 +1,119 @@
+"""Recording listening events: stored in the database before anyone is told they are.
+
+A batch is one user's, written in one transaction: the events, their client keys, and the
+pending counts the rollup job will add (`PendingRollup`). Nothing goes through a queue first,
+so a Redis outage loses nothing; the only thing sent after commit is "this user's signals
+changed", and a receiver failing cannot undo the write.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from analytics import partitions
+from analytics.models import Action, Activity, ActivityKey, PendingRollup
+from catalog.selectors.refs import song_refs
+from music_discovery.signals import signals_changed
+
+# A concurrent retry of the same batch can take a key between our check and our insert;
+# the next attempt then sees it as a duplicate.
+KEY_RACE_ATTEMPTS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class EventIn:
+    """One validated event. `song_id` must name an existing song (callers resolve names)."""
+
+    song_id: int
+    action: Action
+    occurred_at: dt.datetime
+    event_id: str | None = None
+    context: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    stored: int
+    duplicates: int
+
+
+def activity_record(*, user_id: int, events: Sequence[EventIn]) -> Recorded:
+    """Store `user_id`'s `events`, each `event_id` at most once per user (a repeat, in this
+    batch or an earlier one, is counted as a duplicate and not stored)."""
+    partitions.ensure_for(event.occurred_at for event in events)
+    for attempt in range(KEY_RACE_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                recorded = _record(user_id=user_id, events=events, received_at=timezone.now())
+            break
+        except IntegrityError:
+            if attempt == KEY_RACE_ATTEMPTS - 1:
+                raise
+    if recorded.stored:
+        signals_changed(user_id=user_id)
+    return recorded
+
+
+def _record(*, user_id: int, events: Sequence[EventIn], received_at: dt.datetime) -> Recorded:
+    fresh = _fresh_events(user_id=user_id, events=events)
+    ActivityKey.objects.bulk_create(
+        ActivityKey(user_id=user_id, event_id=e.event_id, occurred_at=e.occurred_at)
+        for e in fresh
+        if e.event_id is not None
+    )
+    Activity.objects.bulk_create(
+        Activity(
+            user_id=user_id,
+            song_id=e.song_id,
+            action=e.action,
+            occurred_at=e.occurred_at,
+            received_at=received_at,
+            context=dict(e.context),
+            event_id=e.event_id,
+        )
+        for e in fresh
+    )
+    PendingRollup.objects.bulk_create(_pending(user_id=user_id, events=fresh))
+    return Recorded(stored=len(fresh), duplicates=len(events) - len(fresh))
+
+
+def _fresh_events(*, user_id: int, events: Sequence[EventIn]) -> list[EventIn]:
+    keys = {e.event_id for e in events if e.event_id is not None}
+    seen = set(
+        ActivityKey.objects.filter(user_id=user_id, event_id__in=keys).values_list("event_id", flat=True)
+        if keys
+        else ()
+    )
+    fresh = []
+    for event in events:
+        if event.event_id is not None:
+            if event.event_id in seen:
+                continue
+            seen.add(event.event_id)
+        fresh.append(event)
+    return fresh
+
+
+def _pending(*, user_id: int, events: Sequence[EventIn]) -> list[PendingRollup]:
+    """One pending row per (day, song, action) of the batch. Listening time is the played
+    song's duration: what a play is worth when clients do not say how long they listened."""
+    durations = {ref.id: ref.duration_ms for ref in song_refs(ids={e.song_id for e in events})}
+    rows: dict[tuple[dt.date, int, int], PendingRollup] = {}
+    for e in events:
+        day = e.occurred_at.astimezone(dt.UTC).date()
+        row = rows.get((day, e.song_id, e.action))
+        if row is None:
+            row = rows[(day, e.song_id, e.action)] = PendingRollup(
+                day=day, user_id=user_id, song_id=e.song_id, action=e.action, count=0, last_at=e.occurred_at
+            )
+        row.count += 1
+        row.last_at = max(row.last_at, e.occurred_at)
+        if e.action == Action.PLAY:
+            row.listen_ms += durations.get(e.song_id, 0)
+    return list(rows.values())
