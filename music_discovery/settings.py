@@ -266,6 +266,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": env.float("RATINGS_RECONCILE_SECONDS", default=60.0),
         "options": {"expires": 50},
     },
+    # Creates the coming months' event partitions and applies ANALYTICS_RETENTION_MONTHS.
+    "analytics-partitions": {
+        "task": "analytics.partitions_maintain",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = env.str(
     "CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR / "var" / "celerybeat-schedule")
@@ -343,6 +349,17 @@ SPECTACULAR_SETTINGS = {
         "music_discovery.schema.add_error_component",
     ],
 }
+
+# ------------------------------------------------------------------------------
+# Analytics
+# ------------------------------------------------------------------------------
+# An event's `context`, as JSON, at most this many bytes (500 of them fit a request body).
+ANALYTICS_CONTEXT_MAX_BYTES = env.int("ANALYTICS_CONTEXT_MAX_BYTES", default=1024)
+# Events older than this many whole months are dropped (a month's partition at a time on
+# PostgreSQL); 0 keeps them forever. The rollups (trends, statistics) are kept.
+ANALYTICS_RETENTION_MONTHS = env.int("ANALYTICS_RETENTION_MONTHS", default=0)
+# Months of event partitions kept created ahead of now.
+ANALYTICS_PARTITIONS_AHEAD = 2
 
 # ------------------------------------------------------------------------------
 # Requests, static files, i18n

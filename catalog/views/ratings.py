@@ -6,7 +6,7 @@ from django.urls import path, reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated, NotFound
+from rest_framework.exceptions import AuthenticationFailed, NotFound
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -23,21 +23,13 @@ from catalog.serializers.ratings import (
     RatingListQuerySerializer,
     RatingSerializer,
 )
+from music_discovery.caller import caller_id
 from music_discovery.parsers import JSONParser
 
 AGGREGATES_NOTE = (
     "The song's average_rating, total_ratings and rating_score are updated in the background "
     "and reflect the change within seconds."
 )
-
-
-def _caller_id(request: Request) -> int:
-    """The caller's user id, from a database user or a token's claim. Only views behind
-    IsAuthenticated call it, so the caller is never anonymous here."""
-    user_id = request.user.pk
-    if user_id is None:
-        raise NotAuthenticated()
-    return int(user_id)
 
 
 UNAUTHENTICATED = OpenApiResponse(description="No valid token, or the user is deleted or deactivated.")
@@ -91,7 +83,7 @@ class RatingListCreateView(GenericAPIView):
     def get(self, request: Request) -> Response:
         query = RatingListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        ratings = rating_list(user_id=_caller_id(request), song_id=query.validated_data.get("song"))
+        ratings = rating_list(user_id=caller_id(request), song_id=query.validated_data.get("song"))
         page = self.paginate_queryset(ratings)
         return self.get_paginated_response(RatingSerializer(page, many=True).data)
 
@@ -116,7 +108,7 @@ class RatingListCreateView(GenericAPIView):
         payload.is_valid(raise_exception=True)
         try:
             rating, created = rating_submit(
-                user_id=_caller_id(request),
+                user_id=caller_id(request),
                 song_id=payload.validated_data["song"],
                 score=payload.validated_data["score"],
             )
@@ -139,7 +131,7 @@ class RatingDetailView(GenericAPIView):
     def own_rating(self, request: Request, song_id: int) -> Rating:
         # An id past the database's integer range names no song (and must not reach the driver).
         rating = (
-            rating_list(user_id=_caller_id(request), song_id=song_id).first() if song_id <= MAX_ID else None
+            rating_list(user_id=caller_id(request), song_id=song_id).first() if song_id <= MAX_ID else None
         )
         if rating is None:
             raise NotFound("You have not rated this song.")
@@ -166,7 +158,7 @@ class RatingDetailView(GenericAPIView):
         },
     )
     def delete(self, request: Request, song_id: int) -> Response:
-        if song_id > MAX_ID or not rating_delete(user_id=_caller_id(request), song_id=song_id):
+        if song_id > MAX_ID or not rating_delete(user_id=caller_id(request), song_id=song_id):
             raise NotFound("You have not rated this song.")
         return Response(status=status.HTTP_204_NO_CONTENT)
 

@@ -1,0 +1,182 @@
+"""The shape of an event a client posts, and its validation: the whole batch or nothing.
+
+Validated by msgspec rather than a DRF serializer: a batch is up to 500 events, and a
+per-field serializer costs more than storing them (bench/README.md, "Analytics"). The
+OpenAPI schema is generated from the same definition (`EVENT_SCHEMA`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+import msgspec
+from django.conf import settings
+from django.utils import timezone
+
+from analytics.models import ACTION_BY_NAME
+from analytics.services import EventIn
+from catalog.selectors.refs import SongRef, song_refs
+
+MAX_BATCH = 500
+# Ids are PostgreSQL bigints.
+MAX_ID = 2**63 - 1
+FUTURE_TOLERANCE = dt.timedelta(minutes=5)
+MAX_AGE = dt.timedelta(days=30)
+
+Id = Annotated[int, msgspec.Meta(ge=1, le=MAX_ID, description="Id of the song.")]
+SpotifyId = Annotated[str, msgspec.Meta(min_length=1, max_length=64, description="Spotify id of the song.")]
+EventKey = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=64,
+        description="The client's id for the event, unique per user: an event whose id is already "
+        "stored for the caller is counted as a duplicate and not stored again.",
+    ),
+]
+Moment = Annotated[
+    dt.datetime,
+    msgspec.Meta(
+        tz=True,
+        description="When it happened (RFC 3339 with a timezone); at most 5 minutes ahead, at most "
+        "30 days ago. Default: when it is received.",
+    ),
+]
+
+
+class EventPayload(msgspec.Struct, forbid_unknown_fields=True):
+    """One listening event. Name the song by `song` or by `spotify_id`, not both."""
+
+    action: Literal["play", "like", "skip", "share"]
+    song: Id | None = None
+    spotify_id: SpotifyId | None = None
+    occurred_at: Moment | None = None
+    event_id: EventKey | None = None
+    context: Annotated[
+        dict[str, Any], msgspec.Meta(description="Free-form client context (bounded size), stored as given.")
+    ] = {}
+
+
+def _openapi_30(schema: dict[str, Any]) -> dict[str, Any]:
+    """msgspec writes JSON Schema (`anyOf: [T, {type: null}]`); OpenAPI 3.0 says `nullable`."""
+    properties = {}
+    for name, prop in schema["properties"].items():
+        options = [o for o in prop.get("anyOf", []) if o != {"type": "null"}]
+        if len(options) == 1 and len(prop["anyOf"]) == 2:
+            prop = {**options[0], "nullable": True, **{k: v for k, v in prop.items() if k != "anyOf"}}
+        properties[name] = prop
+    return {**schema, "properties": properties}
+
+
+def _openapi_schema() -> dict[str, Any]:
+    event = _openapi_30(msgspec.json.schema(EventPayload)["$defs"]["EventPayload"])
+    return {
+        "oneOf": [
+            event,
+            {"type": "array", "items": event, "minItems": 1, "maxItems": MAX_BATCH},
+        ]
+    }
+
+
+EVENT_SCHEMA = _openapi_schema()
+
+
+@dataclass(frozen=True)
+class BatchError(Exception):
+    """What is wrong with a batch: the first bad event's index (None for a single event)
+    and field, and why."""
+
+    index: int | None
+    field: str | None
+    message: str
+
+    def as_json(self) -> dict[str, Any]:
+        where = f"Event {self.index}" if self.index is not None else "Event"
+        detail = f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        body: dict[str, Any] = {"detail": detail, "field": self.field}
+        if self.index is not None:
+            body["index"] = self.index
+        return body
+
+
+_PATH = re.compile(r" - at `\$(?:\[(\d+)\])?(?:\.(\w+))?`$")
+_UNKNOWN = re.compile(r"unknown field `([^`]*)`")
+
+
+def _from_msgspec(error: msgspec.ValidationError, *, single: bool) -> BatchError:
+    text = str(error)
+    match = _PATH.search(text)
+    message = text[: match.start()] if match else text
+    index = int(match.group(1)) if match and match.group(1) is not None else None
+    field = match.group(2) if match else None
+    unknown = _UNKNOWN.search(message)
+    if unknown and field is None:
+        field = unknown.group(1)
+    return BatchError(index=None if single else index, field=field, message=message)
+
+
+def parse_batch(data: Any, *, now: dt.datetime | None = None) -> list[EventIn]:
+    """The events of a request body (one event object or a list of 1..500), all valid and
+    naming existing songs, or BatchError for the first that is not."""
+    single = isinstance(data, dict)
+    if not single and not isinstance(data, list):
+        raise BatchError(None, None, "Expected one event (an object) or a list of events.")
+    items = [data] if single else data
+    if not items:
+        raise BatchError(None, None, "The list is empty: send at least one event.")
+    if len(items) > MAX_BATCH:
+        raise BatchError(None, None, f"At most {MAX_BATCH} events a request; got {len(items)}.")
+    try:
+        payloads = msgspec.convert(items, list[EventPayload])
+    except msgspec.ValidationError as error:
+        raise _from_msgspec(error, single=single) from None
+    now = now or timezone.now()
+    for index, payload in enumerate(payloads):
+        _check(payload, index=None if single else index, now=now)
+    songs = _resolve(payloads, single=single)
+    return [
+        EventIn(
+            song_id=songs[i],
+            action=ACTION_BY_NAME[p.action],
+            occurred_at=p.occurred_at or now,
+            event_id=p.event_id,
+            context=p.context,
+        )
+        for i, p in enumerate(payloads)
+    ]
+
+
+def _check(payload: EventPayload, *, index: int | None, now: dt.datetime) -> None:
+    if (payload.song is None) == (payload.spotify_id is None):
+        raise BatchError(index, "song", "Name the song by `song` (id) or `spotify_id`, exactly one of them.")
+    if payload.occurred_at is not None:
+        if payload.occurred_at > now + FUTURE_TOLERANCE:
+            raise BatchError(index, "occurred_at", "In the future (more than 5 minutes ahead).")
+        if payload.occurred_at < now - MAX_AGE:
+            raise BatchError(index, "occurred_at", "Older than 30 days.")
+    if payload.context and len(msgspec.json.encode(payload.context)) > settings.ANALYTICS_CONTEXT_MAX_BYTES:
+        raise BatchError(
+            index, "context", f"Larger than {settings.ANALYTICS_CONTEXT_MAX_BYTES} bytes as JSON."
+        )
+
+
+def _resolve(payloads: Sequence[EventPayload], *, single: bool) -> list[int]:
+    """Each event's song id, in order; BatchError for the first that names no song."""
+    refs = song_refs(
+        ids={p.song for p in payloads if p.song is not None},
+        spotify_ids={p.spotify_id for p in payloads if p.spotify_id is not None},
+    )
+    by_id: dict[int, SongRef] = {ref.id: ref for ref in refs}
+    by_spotify: dict[str, SongRef] = {ref.spotify_id: ref for ref in refs}
+    ids = []
+    for index, p in enumerate(payloads):
+        ref = by_id.get(p.song) if p.song is not None else by_spotify.get(p.spotify_id or "")
+        if ref is None:
+            field = "song" if p.song is not None else "spotify_id"
+            raise BatchError(None if single else index, field, "No song with this id.")
+        ids.append(ref.id)
+    return ids
