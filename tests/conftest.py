@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+from collections.abc import Callable
 
 import pytest
 from django.conf import settings
@@ -164,3 +165,40 @@ def staff_user(db):
 def staff_client(make_auth_client, staff_user) -> APIClient:
     """An API client authenticated as `staff_user`."""
     return make_auth_client(staff_user)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def dead_port() -> int:
+    """A loopback TCP port nothing listens on: connections to it are refused at once."""
+    return _free_port()
+
+
+@pytest.fixture
+def point_redis_at(settings) -> Callable[[str], None]:
+    """Returns a function that points the cache and the Celery broker at a Redis URL for
+    the rest of the test, as REDIS_URL would (the cache keeps IGNORE_EXCEPTIONS)."""
+
+    def point(url: str) -> None:
+        settings.REDIS_URL = url
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django_redis.cache.RedisCache",
+                "LOCATION": url,
+                "OPTIONS": {
+                    "CLIENT_CLASS": "django_redis.client.DefaultClient",
+                    "SOCKET_CONNECT_TIMEOUT": 0.5,
+                    "SOCKET_TIMEOUT": 0.5,
+                    "IGNORE_EXCEPTIONS": True,
+                },
+            }
+        }
+        settings.CELERY_BROKER_URL = url
+        settings.CELERY_TASK_ALWAYS_EAGER = False
+
+    return point

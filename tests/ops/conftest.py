@@ -44,12 +44,6 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def dead_port() -> int:
-    """A loopback TCP port nothing listens on: connections to it are refused at once."""
-    return _free_port()
-
-
-@pytest.fixture
 def run_django() -> Callable[..., CompletedProcess]:
     """Runs `python <args>` in a fresh process from the project directory, with settings
     loaded from scratch: `env` is added to a clean environment (PATH and the like, none of
@@ -112,28 +106,3 @@ def private_redis() -> Iterator[dict]:
         yield {"url": url, "stop": stop}
     finally:
         stop()
-
-
-@pytest.fixture
-def point_redis_at(settings) -> Callable[[str], None]:
-    """Returns a function that points the cache and the Celery broker at a Redis URL for
-    the rest of the test, as REDIS_URL would (the cache keeps IGNORE_EXCEPTIONS)."""
-
-    def point(url: str) -> None:
-        settings.REDIS_URL = url
-        settings.CACHES = {
-            "default": {
-                "BACKEND": "django_redis.cache.RedisCache",
-                "LOCATION": url,
-                "OPTIONS": {
-                    "CLIENT_CLASS": "django_redis.client.DefaultClient",
-                    "SOCKET_CONNECT_TIMEOUT": 0.5,
-                    "SOCKET_TIMEOUT": 0.5,
-                    "IGNORE_EXCEPTIONS": True,
-                },
-            }
-        }
-        settings.CELERY_BROKER_URL = url
-        settings.CELERY_TASK_ALWAYS_EAGER = False
-
-    return point
