@@ -17,7 +17,7 @@ import msgspec
 from django.conf import settings
 from django.utils import timezone
 
-from analytics.models import ACTION_BY_NAME
+from analytics.models import ACTION_BY_NAME, ACTION_NAMES
 from analytics.services import EventIn
 from catalog.selectors.refs import SongRef, song_refs
 
@@ -113,6 +113,8 @@ def _from_msgspec(error: msgspec.ValidationError, *, single: bool) -> BatchError
     message = text[: match.start()] if match else text
     index = int(match.group(1)) if match and match.group(1) is not None else None
     field = match.group(2) if match else None
+    if field == "action" and message.startswith("Invalid enum value"):
+        message = f"{message}: must be one of {', '.join(ACTION_NAMES)}."
     unknown = _UNKNOWN.search(message)
     if unknown and field is None:
         field = unknown.group(1)
