@@ -13,11 +13,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from analytics import partitions
 from analytics.models import Action, Activity, ActivityKey, PendingRollup
+from analytics.services.ingest_postgres import write_postgres
 from catalog.selectors.refs import song_refs
 from music_discovery.signals import signals_changed
 
@@ -62,9 +63,22 @@ def activity_record(*, user_id: int, events: Sequence[EventIn]) -> Recorded:
 
 def _record(*, user_id: int, events: Sequence[EventIn], received_at: dt.datetime) -> Recorded:
     fresh = _fresh_events(user_id=user_id, events=events)
+    write = write_postgres if connection.vendor == "postgresql" else _write_orm
+    write(
+        user_id=user_id,
+        events=fresh,
+        pending=_pending(events=fresh),
+        received_at=received_at,
+    )
+    return Recorded(stored=len(fresh), duplicates=len(events) - len(fresh))
+
+
+def _write_orm(
+    *, user_id: int, events: Sequence[EventIn], pending: Sequence[PendingCount], received_at: dt.datetime
+) -> None:
     ActivityKey.objects.bulk_create(
         ActivityKey(user_id=user_id, event_id=e.event_id, occurred_at=e.occurred_at)
-        for e in fresh
+        for e in events
         if e.event_id is not None
     )
     Activity.objects.bulk_create(
@@ -77,10 +91,20 @@ def _record(*, user_id: int, events: Sequence[EventIn], received_at: dt.datetime
             context=dict(e.context),
             event_id=e.event_id,
         )
-        for e in fresh
+        for e in events
     )
-    PendingRollup.objects.bulk_create(_pending(user_id=user_id, events=fresh))
-    return Recorded(stored=len(fresh), duplicates=len(events) - len(fresh))
+    PendingRollup.objects.bulk_create(
+        PendingRollup(
+            day=p.day,
+            user_id=user_id,
+            song_id=p.song_id,
+            action=p.action,
+            count=p.count,
+            listen_ms=p.listen_ms,
+            last_at=p.last_at,
+        )
+        for p in pending
+    )
 
 
 def _fresh_events(*, user_id: int, events: Sequence[EventIn]) -> list[EventIn]:
@@ -100,18 +124,28 @@ def _fresh_events(*, user_id: int, events: Sequence[EventIn]) -> list[EventIn]:
     return fresh
 
 
-def _pending(*, user_id: int, events: Sequence[EventIn]) -> list[PendingRollup]:
+@dataclass(slots=True)
+class PendingCount:
+    """A batch's count for one (day, song, action): a PendingRollup row to be."""
+
+    day: dt.date
+    song_id: int
+    action: Action
+    last_at: dt.datetime
+    count: int = 0
+    listen_ms: int = 0
+
+
+def _pending(*, events: Sequence[EventIn]) -> list[PendingCount]:
     """One pending row per (day, song, action) of the batch. Listening time is the played
     song's duration: what a play is worth when clients do not say how long they listened."""
     durations = {ref.id: ref.duration_ms for ref in song_refs(ids={e.song_id for e in events})}
-    rows: dict[tuple[dt.date, int, int], PendingRollup] = {}
+    rows: dict[tuple[dt.date, int, int], PendingCount] = {}
     for e in events:
         day = e.occurred_at.astimezone(dt.UTC).date()
         row = rows.get((day, e.song_id, e.action))
         if row is None:
-            row = rows[(day, e.song_id, e.action)] = PendingRollup(
-                day=day, user_id=user_id, song_id=e.song_id, action=e.action, count=0, last_at=e.occurred_at
-            )
+            row = rows[(day, e.song_id, e.action)] = PendingCount(day, e.song_id, e.action, e.occurred_at)
         row.count += 1
         row.last_at = max(row.last_at, e.occurred_at)
         if e.action == Action.PLAY:
