@@ -137,12 +137,14 @@ def parse_batch(data: Any, *, now: dt.datetime | None = None) -> list[EventIn]:
     except msgspec.ValidationError as error:
         raise _from_msgspec(error, single=single) from None
     now = now or timezone.now()
+    context_limit = settings.ANALYTICS_CONTEXT_MAX_BYTES
     for index, payload in enumerate(payloads):
-        _check(payload, index=None if single else index, now=now)
+        _check(payload, index=None if single else index, now=now, context_limit=context_limit)
     songs = _resolve(payloads, single=single)
     return [
         EventIn(
-            song_id=songs[i],
+            song_id=songs[i].id,
+            duration_ms=songs[i].duration_ms,
             action=ACTION_BY_NAME[p.action],
             occurred_at=p.occurred_at or now,
             event_id=p.event_id,
@@ -152,7 +154,7 @@ def parse_batch(data: Any, *, now: dt.datetime | None = None) -> list[EventIn]:
     ]
 
 
-def _check(payload: EventPayload, *, index: int | None, now: dt.datetime) -> None:
+def _check(payload: EventPayload, *, index: int | None, now: dt.datetime, context_limit: int) -> None:
     if (payload.song is None) == (payload.spotify_id is None):
         raise BatchError(index, "song", "Name the song by `song` (id) or `spotify_id`, exactly one of them.")
     if payload.occurred_at is not None:
@@ -160,25 +162,23 @@ def _check(payload: EventPayload, *, index: int | None, now: dt.datetime) -> Non
             raise BatchError(index, "occurred_at", "In the future (more than 5 minutes ahead).")
         if payload.occurred_at < now - MAX_AGE:
             raise BatchError(index, "occurred_at", "Older than 30 days.")
-    if payload.context and len(msgspec.json.encode(payload.context)) > settings.ANALYTICS_CONTEXT_MAX_BYTES:
-        raise BatchError(
-            index, "context", f"Larger than {settings.ANALYTICS_CONTEXT_MAX_BYTES} bytes as JSON."
-        )
+    if payload.context and len(msgspec.json.encode(payload.context)) > context_limit:
+        raise BatchError(index, "context", f"Larger than {context_limit} bytes as JSON.")
 
 
-def _resolve(payloads: Sequence[EventPayload], *, single: bool) -> list[int]:
-    """Each event's song id, in order; BatchError for the first that names no song."""
+def _resolve(payloads: Sequence[EventPayload], *, single: bool) -> list[SongRef]:
+    """Each event's song, in order; BatchError for the first that names no song."""
     refs = song_refs(
         ids={p.song for p in payloads if p.song is not None},
         spotify_ids={p.spotify_id for p in payloads if p.spotify_id is not None},
     )
     by_id: dict[int, SongRef] = {ref.id: ref for ref in refs}
     by_spotify: dict[str, SongRef] = {ref.spotify_id: ref for ref in refs}
-    ids = []
+    songs = []
     for index, p in enumerate(payloads):
         ref = by_id.get(p.song) if p.song is not None else by_spotify.get(p.spotify_id or "")
         if ref is None:
             field = "song" if p.song is not None else "spotify_id"
             raise BatchError(None if single else index, field, "No song with this id.")
-        ids.append(ref.id)
-    return ids
+        songs.append(ref)
+    return songs

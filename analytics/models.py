@@ -39,12 +39,20 @@ ACTION_NAMES: tuple[str, ...] = tuple(ACTION_BY_NAME)
 
 class Activity(models.Model):
     id = models.BigAutoField(primary_key=True)
+    # No foreign-key constraints in the database: ingest checks the song and the user in
+    # the request, and checking each of billions of rows again at commit would cost a third
+    # of the write (bench/README.md, "Analytics"); Django still cascades deletes. A song or
+    # user deleted while a batch naming it commits can leave orphans, which reads join away.
     # Indexed by activity_user_time below, which leads with it.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     # Indexed: deleting a song (its events cascade) must not scan every event.
-    song = models.ForeignKey("catalog.Song", on_delete=models.CASCADE, related_name="+")
+    song = models.ForeignKey("catalog.Song", on_delete=models.CASCADE, related_name="+", db_constraint=False)
     action = models.PositiveSmallIntegerField(choices=Action.choices)
     # The client's time of the event; the partition key on PostgreSQL.
     occurred_at = models.DateTimeField()
@@ -70,8 +78,14 @@ class Activity(models.Model):
 class ActivityKey(models.Model):
     """A client's `event_id`, once per user: a retried batch is stored once."""
 
+    # Indexed by the unique constraint; no database constraint: the key is written with its
+    # event, whose own foreign key checks the user.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     event_id = models.CharField(max_length=64)
     # Lets retention forget keys together with their events.
@@ -98,8 +112,19 @@ class PendingRollup(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     day = models.DateField()
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    song = models.ForeignKey("catalog.Song", on_delete=models.CASCADE, related_name="+")
+    # No database constraints or indexes: rows live seconds, their ids were checked in the
+    # batch's request, and each check would cost more than the row (the job skips rows whose
+    # song or user was deleted meanwhile; Django still cascades deletes).
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
+    song = models.ForeignKey(
+        "catalog.Song", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
     action = models.PositiveSmallIntegerField(choices=Action.choices)
     count = models.PositiveIntegerField()
     # Sum of the played songs' durations: listening time.

@@ -82,9 +82,6 @@ def drop_before(month: tuple[int, int]) -> list[str]:
     """Drop every partition wholly before `month`; returns the dropped tables' names."""
     dropped = []
     with connection.cursor() as cursor:
-        # A table with deferred foreign-key checks pending in this transaction cannot be
-        # dropped: run them now (only a transaction that also wrote events has any).
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         for old in existing_months():
             if old < month:
                 cursor.execute(f"DROP TABLE IF EXISTS {partition_name(old)}")

@@ -20,8 +20,8 @@ POSTGRES_DDL = [
         received_at timestamp with time zone NOT NULL,
         context jsonb NOT NULL,
         event_id varchar(64) NULL,
-        song_id bigint NOT NULL REFERENCES catalog_song (id) DEFERRABLE INITIALLY DEFERRED,
-        user_id bigint NOT NULL REFERENCES users_user (id) DEFERRABLE INITIALLY DEFERRED,
+        song_id bigint NOT NULL,
+        user_id bigint NOT NULL,
         PRIMARY KEY (id, occurred_at)
     ) PARTITION BY RANGE (occurred_at)""",
     "CREATE INDEX activity_user_time ON analytics_activity (user_id, occurred_at DESC)",
@@ -82,8 +82,8 @@ class Migration(migrations.Migration):
                 ('count', models.PositiveIntegerField()),
                 ('listen_ms', models.BigIntegerField(default=0)),
                 ('last_at', models.DateTimeField()),
-                ('song', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='catalog.song')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('song', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='catalog.song')),
+                ('user', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
         ),
         # On PostgreSQL the events table is partitioned by month, which Django cannot
@@ -99,8 +99,8 @@ class Migration(migrations.Migration):
                     ('received_at', models.DateTimeField(default=django.utils.timezone.now)),
                     ('context', models.JSONField(blank=True, default=dict)),
                     ('event_id', models.CharField(blank=True, max_length=64, null=True)),
-                    ('song', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='catalog.song')),
-                    ('user', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                    ('song', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='catalog.song')),
+                    ('user', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
                 ],
                 options={
                     'verbose_name_plural': 'activities',
@@ -116,7 +116,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('event_id', models.CharField(max_length=64)),
                 ('occurred_at', models.DateTimeField()),
-                ('user', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('user', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
                 'indexes': [models.Index(fields=['occurred_at'], name='activity_key_time')],

@@ -9,39 +9,21 @@ changed", and a receiver failing cannot undo the write.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Sequence
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from analytics import partitions
 from analytics.models import Action, Activity, ActivityKey, PendingRollup
-from analytics.services.ingest_postgres import write_postgres
+from analytics.services.events import EventIn, PendingCount, Recorded, first_of_each_key
+from analytics.services.ingest_postgres import claim_keys_postgres, write_postgres
 from catalog.selectors.refs import song_refs
 from music_discovery.signals import signals_changed
 
 # A concurrent retry of the same batch can take a key between our check and our insert;
 # the next attempt then sees it as a duplicate.
 KEY_RACE_ATTEMPTS = 3
-
-
-@dataclass(frozen=True, slots=True)
-class EventIn:
-    """One validated event. `song_id` must name an existing song (callers resolve names)."""
-
-    song_id: int
-    action: Action
-    occurred_at: dt.datetime
-    event_id: str | None = None
-    context: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class Recorded:
-    stored: int
-    duplicates: int
 
 
 def activity_record(*, user_id: int, events: Sequence[EventIn]) -> Recorded:
@@ -62,25 +44,18 @@ def activity_record(*, user_id: int, events: Sequence[EventIn]) -> Recorded:
 
 
 def _record(*, user_id: int, events: Sequence[EventIn], received_at: dt.datetime) -> Recorded:
-    fresh = _fresh_events(user_id=user_id, events=events)
-    write = write_postgres if connection.vendor == "postgresql" else _write_orm
-    write(
-        user_id=user_id,
-        events=fresh,
-        pending=_pending(events=fresh),
-        received_at=received_at,
-    )
+    if connection.vendor == "postgresql":
+        fresh = claim_keys_postgres(user_id=user_id, events=events)
+        write_postgres(user_id=user_id, events=fresh, pending=_pending(events=fresh), received_at=received_at)
+    else:
+        fresh = _claim_keys_orm(user_id=user_id, events=events)
+        _write_orm(user_id=user_id, events=fresh, pending=_pending(events=fresh), received_at=received_at)
     return Recorded(stored=len(fresh), duplicates=len(events) - len(fresh))
 
 
 def _write_orm(
     *, user_id: int, events: Sequence[EventIn], pending: Sequence[PendingCount], received_at: dt.datetime
 ) -> None:
-    ActivityKey.objects.bulk_create(
-        ActivityKey(user_id=user_id, event_id=e.event_id, occurred_at=e.occurred_at)
-        for e in events
-        if e.event_id is not None
-    )
     Activity.objects.bulk_create(
         Activity(
             user_id=user_id,
@@ -107,39 +82,30 @@ def _write_orm(
     )
 
 
-def _fresh_events(*, user_id: int, events: Sequence[EventIn]) -> list[EventIn]:
+def _claim_keys_orm(*, user_id: int, events: Sequence[EventIn]) -> list[EventIn]:
+    """Store the keys of `events` not stored yet; returns the events to store (those without
+    a key, and the first event of each new key). A concurrent claim of the same key makes
+    the insert fail with IntegrityError, which activity_record retries."""
     keys = {e.event_id for e in events if e.event_id is not None}
-    seen = set(
+    stored = set(
         ActivityKey.objects.filter(user_id=user_id, event_id__in=keys).values_list("event_id", flat=True)
         if keys
         else ()
     )
-    fresh = []
-    for event in events:
-        if event.event_id is not None:
-            if event.event_id in seen:
-                continue
-            seen.add(event.event_id)
-        fresh.append(event)
+    fresh = first_of_each_key(events, claimed=keys - stored)
+    ActivityKey.objects.bulk_create(
+        ActivityKey(user_id=user_id, event_id=e.event_id, occurred_at=e.occurred_at)
+        for e in fresh
+        if e.event_id is not None
+    )
     return fresh
-
-
-@dataclass(slots=True)
-class PendingCount:
-    """A batch's count for one (day, song, action): a PendingRollup row to be."""
-
-    day: dt.date
-    song_id: int
-    action: Action
-    last_at: dt.datetime
-    count: int = 0
-    listen_ms: int = 0
 
 
 def _pending(*, events: Sequence[EventIn]) -> list[PendingCount]:
     """One pending row per (day, song, action) of the batch. Listening time is the played
     song's duration: what a play is worth when clients do not say how long they listened."""
-    durations = {ref.id: ref.duration_ms for ref in song_refs(ids={e.song_id for e in events})}
+    unknown = {e.song_id for e in events if e.duration_ms is None and e.action == Action.PLAY}
+    durations = {ref.id: ref.duration_ms for ref in song_refs(ids=unknown)} if unknown else {}
     rows: dict[tuple[dt.date, int, int], PendingCount] = {}
     for e in events:
         day = e.occurred_at.astimezone(dt.UTC).date()
@@ -149,5 +115,5 @@ def _pending(*, events: Sequence[EventIn]) -> list[PendingCount]:
         row.count += 1
         row.last_at = max(row.last_at, e.occurred_at)
         if e.action == Action.PLAY:
-            row.listen_ms += durations.get(e.song_id, 0)
+            row.listen_ms += e.duration_ms if e.duration_ms is not None else durations.get(e.song_id, 0)
     return list(rows.values())

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import F, Q
 
 from catalog.models import Song
+from catalog.selectors.lookups import InList
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +23,7 @@ def song_refs(*, ids: Collection[int] = (), spotify_ids: Collection[str] = ()) -
     simply not in the answer."""
     if not ids and not spotify_ids:
         return []
-    rows = Song.objects.filter(Q(id__in=list(ids)) | Q(spotify_id__in=list(spotify_ids))).values_list(
-        "id", "spotify_id", "duration_ms"
-    )
+    rows = Song.objects.filter(
+        Q(InList(F("id"), list(ids))) | Q(InList(F("spotify_id"), list(spotify_ids)))
+    ).values_list("id", "spotify_id", "duration_ms")
     return [SongRef(*row) for row in rows]
