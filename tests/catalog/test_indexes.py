@@ -7,9 +7,9 @@ from django.db import connection
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
 
-def song_indexes() -> dict[str, str]:
+def song_indexes(table: str = "catalog_song") -> dict[str, str]:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'catalog_song'")
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s", [table])
         return dict(cursor.fetchall())
 
 
@@ -17,3 +17,9 @@ def test_spotify_id_has_its_unique_index_and_no_pattern_index():
     definitions = list(song_indexes().values())
     assert any("UNIQUE" in d and "(spotify_id)" in d for d in definitions)
     assert not any("varchar_pattern_ops" in d for d in definitions)
+
+
+def test_artist_name_key_has_its_unique_index_and_no_pattern_index():
+    definitions = list(song_indexes("catalog_artist").values())
+    assert any("UNIQUE" in d and "(name_key)" in d for d in definitions)
+    assert not any("text_pattern_ops" in d for d in definitions)
