@@ -109,6 +109,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Lets the API's public reads go to replicas when DATABASE_REPLICA_URLS names any.
+    "music_discovery.db_router.ReplicaReadsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -164,6 +166,20 @@ if IS_POSTGRES:
     else:
         DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
         DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Read replicas of the primary (music_discovery/db_router.py): comma-separated URLs.
+    for _index, _url in enumerate(env.list("DATABASE_REPLICA_URLS", default=[])):
+        DATABASES[f"replica{_index}"] = {
+            **DATABASES["default"],
+            **{
+                k: v
+                for k, v in env.db_url_config(_url).items()
+                if k in {"NAME", "USER", "PASSWORD", "HOST", "PORT"}
+            },
+            # Tests read the primary's test database through the replica's alias.
+            "TEST": {"MIRROR": "default"},
+        }
+    if len(DATABASES) > 1:
+        DATABASE_ROUTERS = ["music_discovery.db_router.ReplicaRouter"]
 else:
     # WAL lets readers run beside a writer; IMMEDIATE makes a writing transaction take
     # the write lock up front instead of failing with "database is locked" half way.

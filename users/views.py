@@ -162,6 +162,9 @@ class UserViewSet(
 ):
     serializer_class = UserSerializer
     lookup_value_regex = r"\d+"
+    # Accounts and profiles are read where they are written: the primary
+    # (music_discovery/db_router.py).
+    reads_own_writes = True
 
     def initialize_request(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Request:
         drf_request = super().initialize_request(request, *args, **kwargs)

@@ -61,6 +61,8 @@ class TokenOnlyOnPostAuthentication(JWTAuthentication):
 
 
 class RatingListCreateView(GenericAPIView):
+    # The caller's own ratings: read from the primary (music_discovery/db_router.py).
+    reads_own_writes = True
     authentication_classes = [TokenOnlyOnPostAuthentication, SessionAuthentication]
     permission_classes = [IsAuthenticated]
     # JSON only: a score must be a JSON integer, which a form field can never be.
@@ -124,6 +126,8 @@ class RatingListCreateView(GenericAPIView):
 
 
 class RatingDetailView(GenericAPIView):
+    # The caller's own ratings: read from the primary (music_discovery/db_router.py).
+    reads_own_writes = True
     permission_classes = [IsAuthenticated]
     filter_backends: list = []
     serializer_class = RatingSerializer
