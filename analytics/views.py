@@ -29,7 +29,9 @@ BATCH_ERROR = inline_serializer(
     {
         "detail": serializers.CharField(),
         "index": serializers.IntegerField(required=False, help_text="Position of the bad event in the list."),
-        "field": serializers.CharField(allow_null=True, help_text="The bad field, when one is to blame."),
+        "field": serializers.CharField(
+            required=False, allow_null=True, help_text="The bad field, when one is to blame."
+        ),
     },
 )
 

@@ -1,9 +1,40 @@
+from typing import Any
+
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
 
 
 class StandardPagination(PageNumberPagination):
-    """`?page=` and `?page_size=` (default 20); a larger page_size is capped at 100, not refused."""
+    """`?page=` and `?page_size=` (default 20); a larger page_size is capped at 100, not
+    refused, but one that is not a positive whole number (empty included) is a 400 naming
+    it; a page that is not one (empty included) is a 404, as a page past the end is."""
 
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
+
+    def get_page_size(self, request: Request) -> int:
+        value = request.query_params.get(self.page_size_query_param)
+        if value is None:
+            return self.page_size
+        if not value.isascii() or not value.isdigit() or int(value) < 1:
+            raise ValidationError({self.page_size_query_param: ["A positive whole number is required."]})
+        return min(int(value), self.max_page_size)
+
+    def get_page_number(self, request: Request, paginator: Any) -> Any:
+        # DRF reads an empty ?page= as the first page; it is no page number.
+        if request.query_params.get(self.page_query_param) == "":
+            raise NotFound(
+                self.invalid_page_message.format(page_number="", message="That page contains no results")
+            )
+        return super().get_page_number(request, paginator)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1}
+            if parameter["name"] == self.page_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1}
+        return parameters

@@ -20,10 +20,11 @@ ERROR_COMPONENT = {
     "type": "object",
     "description": (
         'DRF\'s error shapes: `{"detail": "..."}` for request-level errors, or '
-        '`{"<field>": ["message", ...]}` for invalid fields.'
+        '`{"<field>": ["message", ...]}` for invalid fields, nested as the body is '
+        '(`{"profile": {"moods": {"3": ["..."]}}}`: the fourth mood of the profile).'
     ),
     "properties": {"detail": {"type": "string"}},
-    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+    "additionalProperties": {"oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "object"}]},
 }
 ERROR_REFERENCE = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
 
