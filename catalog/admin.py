@@ -111,12 +111,12 @@ class SongAdmin(admin.ModelAdmin):
         return ", ".join(sorted(genre.name for genre in song.genres.all()))
 
     @admin.display(description="key", ordering="key")
-    def key_word(self, song: Song) -> str:
-        return key_name(song.key)
+    def key_word(self, song: Song) -> str | None:
+        return None if song.key is None else key_name(song.key)
 
     @admin.display(description="mode", ordering="mode")
-    def mode_word(self, song: Song) -> str:
-        return mode_name(song.mode)
+    def mode_word(self, song: Song) -> str | None:
+        return None if song.mode is None else mode_name(song.mode)
 
     @admin.display(description="rating score", ordering="rating_score")
     def rating_score_rounded(self, song: Song) -> str:

@@ -14,6 +14,31 @@ from catalog.similarity import SIMILARITY_FEATURES, neighbourhood_key_expression
 RATING_PRIOR_MEAN = 3.0
 RATING_PRIOR_WEIGHT = 10
 
+# The audio features of a song: what a song file always gives and what Spotify no longer
+# gives new apps (its audio-features endpoint is closed to them), so a song brought from a
+# Spotify search has none of them. They are null together: a feature filter or ordering
+# leaves such songs out (or last), and similarity compares only songs that have them.
+AUDIO_FEATURE_FIELDS = (
+    "danceability",
+    "energy",
+    "key",
+    "loudness",
+    "mode",
+    "acousticness",
+    "instrumentalness",
+    "liveness",
+    "valence",
+    "tempo",
+    "time_signature",
+)
+
+
+class SongSource(models.TextChoices):
+    """Where a song entered the catalog."""
+
+    FILE = "file", "song file (load_music)"
+    SPOTIFY = "spotify", "Spotify search"
+
 
 class Artist(models.Model):
     """A credited artist. Artists are one row per normalised name (`catalog.naming`):
@@ -66,7 +91,8 @@ class Genre(models.Model):
 
 
 class Song(models.Model):
-    """A song and its Spotify audio features.
+    """A song and its Spotify audio features (null for a song brought from a Spotify
+    search: AUDIO_FEATURE_FIELDS).
 
     `average_rating`, `total_ratings` and `rating_score` are denormalized from Rating and
     written only by the ratings aggregation; loading never touches them. Their database
@@ -91,21 +117,32 @@ class Song(models.Model):
     explicit = models.BooleanField(null=True, blank=True)
     speechiness = models.FloatField(null=True, blank=True)
 
-    danceability = models.FloatField()
-    energy = models.FloatField()
-    key = models.SmallIntegerField()
-    loudness = models.FloatField()
-    mode = models.SmallIntegerField()
-    acousticness = models.FloatField()
-    instrumentalness = models.FloatField()
-    liveness = models.FloatField()
-    valence = models.FloatField()
-    tempo = models.FloatField()
+    danceability = models.FloatField(null=True, blank=True)
+    energy = models.FloatField(null=True, blank=True)
+    key = models.SmallIntegerField(null=True, blank=True)
+    loudness = models.FloatField(null=True, blank=True)
+    mode = models.SmallIntegerField(null=True, blank=True)
+    acousticness = models.FloatField(null=True, blank=True)
+    instrumentalness = models.FloatField(null=True, blank=True)
+    liveness = models.FloatField(null=True, blank=True)
+    valence = models.FloatField(null=True, blank=True)
+    tempo = models.FloatField(null=True, blank=True)
     duration_ms = models.IntegerField()
-    time_signature = models.SmallIntegerField()
+    time_signature = models.SmallIntegerField(null=True, blank=True)
     num_bars = models.IntegerField(null=True, blank=True)
     num_sections = models.IntegerField(null=True, blank=True)
     num_segments = models.IntegerField(null=True, blank=True)
+    # Kept when a song file later brings the features of a song first found on Spotify.
+    source = models.CharField(
+        max_length=16,
+        choices=SongSource.choices,
+        default=SongSource.FILE,
+        db_default=SongSource.FILE,
+        editable=False,
+    )
+    # When Spotify was last asked for this song's details (recommendations.spotify.enrich),
+    # so that an id Spotify does not know is not asked about again on every run.
+    spotify_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     average_rating = models.FloatField(default=0.0, db_default=0.0, editable=False)
     total_ratings = models.IntegerField(default=0, db_default=0, editable=False)

@@ -36,9 +36,18 @@ def song_similar(
     neighbourhood, best first, ties by id, never `song` itself; with what `songs_attach`
     adds. At most NEIGHBOURHOOD_CANDIDATES songs are read, through the neighbourhood index
     (the last, complementary query stops after as many rows as it still needs): at most
-    five queries, the same at any catalog size."""
+    five queries, the same at any catalog size. Songs without audio features (brought from
+    Spotify) are never similar to anything: none when `song` is one of them."""
     limit = max(1, min(limit, SIMILAR_MAX_LIMIT))
-    others = song_list().exclude(pk=song.pk).order_by().alias(neighbourhood=neighbourhood_key_expression())
+    if any(getattr(song, field) is None for field in SIMILARITY_FEATURES):
+        return []
+    others = (
+        song_list()
+        .exclude(pk=song.pk)
+        .filter(**{f"{field}__isnull": False for field in SIMILARITY_FEATURES})
+        .order_by()
+        .alias(neighbourhood=neighbourhood_key_expression())
+    )
     features = features_of(song)
     key = neighbourhood_key(features)
     near = [key, *adjacent_keys(key)]

@@ -27,7 +27,8 @@ from catalog.selectors.search_text import escape_like
 EXACT_COUNT_LIMIT = 1000
 
 # Fields a song list may be ordered by (`ordering=`, `-` for descending). The nullable
-# ones (a source may not give them) list their unknown values last in both directions.
+# ones (a source may not give them: popularity, or the audio features of a song brought
+# from Spotify) list their unknown values last in both directions.
 ORDERING_FIELDS = [
     "title",
     "popularity",
@@ -41,7 +42,7 @@ ORDERING_FIELDS = [
     "loudness",
     "duration_ms",
 ]
-_NULLABLE_ORDERING = {"popularity"}
+_NULLABLE_ORDERING = {"popularity", "tempo", "energy", "danceability", "valence", "loudness"}
 
 
 def song_list() -> QuerySet[Song]:
