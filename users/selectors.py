@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from users.models import User
+from users.models import Profile, User
 
 
 def user_list() -> QuerySet[User]:
@@ -19,3 +19,8 @@ def user_list_visible(*, actor: User) -> QuerySet[User]:
     if actor.is_staff:
         return users
     return users.filter(pk=actor.pk)
+
+
+def profile_get(*, user_id: int) -> Profile | None:
+    """The music profile of user `user_id`; None when there is no such user or profile."""
+    return Profile.objects.filter(user_id=user_id).first()
