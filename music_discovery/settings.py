@@ -462,3 +462,13 @@ LOGGING = {
 # ------------------------------------------------------------------------------
 SPOTIFY_CLIENT_ID = env.str("SPOTIFY_CLIENT_ID", default="")
 SPOTIFY_CLIENT_SECRET = env.str("SPOTIFY_CLIENT_SECRET", default="")
+if bool(SPOTIFY_CLIENT_ID) != bool(SPOTIFY_CLIENT_SECRET):
+    # Half a configuration would silently leave Spotify off.
+    raise ImproperlyConfigured("SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET go together: set both or neither")
+# Seconds one Spotify request may take (a worker never hangs on it).
+SPOTIFY_REQUEST_TIMEOUT = env.float("SPOTIFY_REQUEST_TIMEOUT", default=5.0)
+# The longest a task waits before retrying after a 429: Spotify's Retry-After, capped.
+SPOTIFY_RETRY_AFTER_MAX = env.int("SPOTIFY_RETRY_AFTER_MAX", default=900)
+# The Spotify tasks live below the recommendations app, where autodiscovery (which imports
+# `<app>.tasks` only) does not look.
+CELERY_IMPORTS = ["recommendations.spotify.tasks"]
