@@ -454,6 +454,9 @@ LOGGING = {
         # Our task_postrun line replaces Celery's "received" and "succeeded" lines; failures still show.
         "celery.app.trace": {"level": "WARNING"},
         "celery.worker.strategy": {"level": "WARNING"},
+        # spotipy logs every 4xx and 5xx as an ERROR, a 404 for an id Spotify does not know
+        # included; the Spotify tasks log or report what each one means (retry, unknown, refused).
+        "spotipy": {"level": "CRITICAL"},
     },
 }
 

@@ -180,7 +180,12 @@ def test_the_worker_registers_the_spotify_tasks():
 
 @pytest.mark.parametrize("present", ["SPOTIFY_CLIENT_ID", "SPOTIFY_CLIENT_SECRET"])
 def test_half_the_credentials_is_refused_at_startup(present):
-    env = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "music_discovery.settings", present: "x"}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DJANGO_SETTINGS_MODULE": "music_discovery.settings",
+        "DJANGO_ENV": "test",
+        present: "x",
+    }
     result = subprocess.run(
         [sys.executable, "-c", "import django; django.setup()"],
         cwd=django_settings.BASE_DIR,
@@ -191,6 +196,6 @@ def test_half_the_credentials_is_refused_at_startup(present):
     )
     assert result.returncode != 0
     assert result.stderr.strip().splitlines()[-1] == (
-        "django.core.exceptions.ImproperlyConfigured: SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET go together:"
-        " set both or neither"
+        "django.core.exceptions.ImproperlyConfigured:"
+        " SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET go together: set both or neither"
     )
