@@ -274,6 +274,7 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_step": 0.1,
     "interval_max": 0.2,
 }
+ANALYTICS_ROLLUP_SECONDS = env.float("ANALYTICS_ROLLUP_SECONDS", default=10.0)
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # Repairs song rating aggregates whose background update was lost (Redis down, worker
     # killed); one run reads every rating, so raise the period for very large rating tables.
@@ -281,6 +282,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "catalog.ratings_reconcile",
         "schedule": env.float("RATINGS_RECONCILE_SECONDS", default=60.0),
         "options": {"expires": 50},
+    },
+    # Adds the events' pending counts into the rollups trends and statistics read, then
+    # recomputes the cached trends and summary (analytics/services/rollups.py).
+    "analytics-rollups": {
+        "task": "analytics.rollups_refresh",
+        "schedule": ANALYTICS_ROLLUP_SECONDS,
+        "options": {"expires": max(ANALYTICS_ROLLUP_SECONDS - 1, 1.0)},
     },
     # Creates the coming months' event partitions and applies ANALYTICS_RETENTION_MONTHS.
     "analytics-partitions": {
@@ -376,6 +384,9 @@ ANALYTICS_CONTEXT_MAX_BYTES = env.int("ANALYTICS_CONTEXT_MAX_BYTES", default=102
 ANALYTICS_RETENTION_MONTHS = env.int("ANALYTICS_RETENTION_MONTHS", default=0)
 # Months of event partitions kept created ahead of now.
 ANALYTICS_PARTITIONS_AHEAD = 2
+# Trends and summary are served from a cached snapshot, recomputed after each rollup refresh
+# that applied events; this long at most (time moves the windows even without events).
+ANALYTICS_SNAPSHOT_SECONDS = env.int("ANALYTICS_SNAPSHOT_SECONDS", default=300)
 
 # ------------------------------------------------------------------------------
 # Requests, static files, i18n

@@ -24,3 +24,8 @@ def user_list_visible(*, actor: User) -> QuerySet[User]:
 def profile_get(*, user_id: int) -> Profile | None:
     """The music profile of user `user_id`; None when there is no such user or profile."""
     return Profile.objects.filter(user_id=user_id).first()
+
+
+def user_count() -> int:
+    """How many accounts exist (exact: platform totals are cached by their readers)."""
+    return User.objects.count()

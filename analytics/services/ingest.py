@@ -18,6 +18,7 @@ from analytics import partitions
 from analytics.models import Action, Activity, ActivityKey, PendingRollup
 from analytics.services.events import EventIn, PendingCount, Recorded, first_of_each_key
 from analytics.services.ingest_postgres import claim_keys_postgres, write_postgres
+from analytics.services.rollups import rollups_catch_up_in_process
 from catalog.selectors.refs import song_refs
 from music_discovery.signals import signals_changed
 
@@ -40,6 +41,8 @@ def activity_record(*, user_id: int, events: Sequence[EventIn]) -> Recorded:
                 raise
     if recorded.stored:
         signals_changed(user_id=user_id)
+        # The embedded default has no beat: the rollups catch up after each committed batch.
+        transaction.on_commit(rollups_catch_up_in_process, robust=True)
     return recorded
 
 

@@ -24,6 +24,11 @@ def rating_list(*, user_id: int, song_id: int | None = None) -> QuerySet[Rating]
     return ratings.only("song_id", "score", "created_at", "updated_at").order_by("-updated_at", "-id")
 
 
+def rating_count() -> int:
+    """How many ratings exist, every user's (exact: platform totals are cached by their readers)."""
+    return Rating.objects.count()
+
+
 def song_ratings_truth(*, song_ids: Iterable[int]) -> dict[int, Aggregates]:
     """The aggregates each existing song must have according to the ratings table."""
     fields = [f"true_{name}" for name in AGGREGATE_FIELDS]
@@ -37,4 +42,10 @@ def song_ratings_stored(*, song_ids: Iterable[int]) -> dict[int, Aggregates]:
     return {song_id: (count, average, score) for song_id, count, average, score in rows}
 
 
-__all__ = ["rating_list", "song_ratings_stored", "song_ratings_truth", "songs_with_drifted_ratings"]
+__all__ = [
+    "rating_count",
+    "rating_list",
+    "song_ratings_stored",
+    "song_ratings_truth",
+    "songs_with_drifted_ratings",
+]

@@ -50,6 +50,11 @@ def song_list() -> QuerySet[Song]:
     return Song.objects.order_by("id")
 
 
+def song_count() -> int:
+    """How many songs the catalog holds (exact: platform totals are cached by their readers)."""
+    return Song.objects.count()
+
+
 def song_ordering(ordering: Sequence[str]) -> list[OrderBy]:
     """`ordering=` values (`name` or `-name`, from ORDERING_FIELDS) as ORDER BY terms,
     with id as the last key so that pages never overlap or skip rows on ties. Unknown

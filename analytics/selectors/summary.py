@@ -1,0 +1,43 @@
+"""Platform totals: accounts, songs, ratings, events by action, active users. Counts only,
+never anyone's name or address.
+
+Events are counted from the rollups (UserDay), so they include events whose rows retention
+has dropped and exclude those the rollup job has not applied yet (seconds old).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Sum
+from django.utils import timezone
+
+from analytics.models import UserDay
+from analytics.scoring import COUNT_FIELDS
+from catalog.ratings.selectors import rating_count
+from catalog.selectors.songs import song_count
+from users.selectors import user_count
+
+
+def active_users(*, since: dt.datetime) -> int:
+    """Users with an event at or after `since`: a UserDay row's `last_at` is its newest."""
+    rows = UserDay.objects.filter(day__gte=since.astimezone(dt.UTC).date(), last_at__gte=since)
+    return rows.values("user_id").distinct().count()
+
+
+def summary_compute(*, now: dt.datetime | None = None) -> dict[str, Any]:
+    now = now or timezone.now()
+    sums = UserDay.objects.aggregate(
+        **{action: Sum(field, default=0) for action, field in COUNT_FIELDS.items()}
+    )
+    return {
+        "users": user_count(),
+        "songs": song_count(),
+        "ratings": rating_count(),
+        "activities": sum(sums.values()),
+        "activities_by_action": sums,
+        "active_users_24h": active_users(since=now - dt.timedelta(hours=24)),
+        "active_users_7d": active_users(since=now - dt.timedelta(days=7)),
+        "as_of": now.isoformat(),
+    }

@@ -1,0 +1,151 @@
+"""Adding pending counts into the rollups, portably (the ORM on any database).
+
+Precondition for everything here: the caller holds the "rollups" FillState row lock, inside
+the transaction that also deletes the pending rows it passes. Only that lock's holder writes
+the rollup tables, so reading a rollup row and writing back its new total cannot race.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Model, Q
+
+from analytics.models import Action, PendingRollup, SongDay, UserDay, UserSong
+from analytics.scoring import COUNT_FIELDS
+
+COUNTERS = ("plays", "likes", "skips", "shares")
+# The rollup counter each action adds to.
+FIELD_OF: dict[int, str] = {int(action): COUNT_FIELDS[str(action.label)] for action in Action}
+# Parameters per query: well under SQLite's limit on bound variables.
+QUERY_PARAMS = 900
+
+# (day, user_id, song_id, action, count, listen_ms, last_at): a pending row as read.
+PendingRow = tuple[dt.date, int, int, int, int, int, dt.datetime]
+PENDING_COLUMNS = ("day", "user_id", "song_id", "action", "count", "listen_ms", "last_at")
+
+
+@dataclass(slots=True)
+class Totals:
+    plays: int = 0
+    likes: int = 0
+    skips: int = 0
+    shares: int = 0
+    listen_ms: int = 0
+    last_at: dt.datetime | None = None
+
+    def add(self, field: str, count: int, listen_ms: int, last_at: dt.datetime) -> None:
+        setattr(self, field, getattr(self, field) + count)
+        self.listen_ms += listen_ms
+        self.last_at = last_at if self.last_at is None else max(self.last_at, last_at)
+
+    def add_stored(self, row: Any) -> None:
+        """Adds a stored rollup row's values (the fields it has) to these."""
+        for field in COUNTERS:
+            setattr(self, field, getattr(self, field) + getattr(row, field))
+        self.listen_ms += getattr(row, "listen_ms", 0)
+        stored_last = getattr(row, "last_at", None)
+        if stored_last is not None and self.last_at is not None:
+            self.last_at = max(self.last_at, stored_last)
+
+
+@dataclass(frozen=True)
+class Target:
+    """A rollup table: its model, its key (attribute names, then field names) and the
+    columns besides the counters."""
+
+    model: type[Model]
+    key: tuple[str, str]
+    key_fields: tuple[str, str]
+    extra: tuple[str, ...]
+
+
+SONG_DAY = Target(SongDay, ("day", "song_id"), ("day", "song"), ())
+USER_DAY = Target(UserDay, ("user_id", "day"), ("user", "day"), ("listen_ms", "last_at"))
+USER_SONG = Target(UserSong, ("user_id", "song_id"), ("user", "song"), ("last_at",))
+
+
+def pending_read(*, cap: int | None, before: dt.date | None = None) -> list[tuple[int, PendingRow]]:
+    """Up to `cap` pending rows, oldest first (those of days before `before` only, if given),
+    with their ids: one statement, so the rows read are exactly the rows then committed."""
+    rows = PendingRollup.objects.order_by("id")
+    if before is not None:
+        rows = rows.filter(day__lt=before)
+    picked = rows.values_list("id", *PENDING_COLUMNS)
+    return [(row[0], row[1:]) for row in (picked if cap is None else picked[:cap])]
+
+
+def pending_delete(ids: Sequence[int]) -> None:
+    """Deletes exactly the pending rows `ids` (never a range: a row with a smaller id may
+    have committed after they were read, and must stay for the next run)."""
+    for start in range(0, len(ids), QUERY_PARAMS):
+        # Nothing references a pending row: Django deletes them in one statement.
+        PendingRollup.objects.filter(id__in=ids[start : start + QUERY_PARAMS]).delete()
+
+
+def rollups_add(rows: Iterable[PendingRow]) -> None:
+    """Adds the pending `rows`' counts into SongDay, UserDay and UserSong."""
+    song_days: defaultdict[tuple, Totals] = defaultdict(Totals)
+    user_days: defaultdict[tuple, Totals] = defaultdict(Totals)
+    user_songs: defaultdict[tuple, Totals] = defaultdict(Totals)
+    for day, user_id, song_id, action, count, listen_ms, last_at in rows:
+        field = FIELD_OF[action]
+        song_days[(day, song_id)].add(field, count, 0, last_at)
+        user_days[(user_id, day)].add(field, count, listen_ms, last_at)
+        user_songs[(user_id, song_id)].add(field, count, 0, last_at)
+    for target, totals in ((SONG_DAY, song_days), (USER_DAY, user_days), (USER_SONG, user_songs)):
+        _merge(target, totals)
+
+
+def _merge(target: Target, totals: dict[tuple, Totals]) -> None:
+    for key, stored in _stored(target, list(totals)).items():
+        totals[key].add_stored(stored)
+    rows = [
+        target.model(
+            **dict(zip(target.key, key, strict=True)),
+            **{field: getattr(total, field) for field in COUNTERS + target.extra},
+        )
+        for key, total in totals.items()
+    ]
+    target.model._default_manager.bulk_create(
+        rows,
+        batch_size=QUERY_PARAMS // (len(COUNTERS) + len(target.extra) + 2),
+        update_conflicts=True,
+        unique_fields=list(target.key_fields),
+        update_fields=list(COUNTERS + target.extra),
+    )
+
+
+def _stored(target: Target, keys: list[tuple]) -> dict[tuple, Model]:
+    """The stored rows of `keys`, in queries of at most QUERY_PARAMS parameters."""
+    first, second = target.key
+    groups: defaultdict[Any, list] = defaultdict(list)
+    for a, b in keys:
+        groups[a].append(b)
+    found: dict[tuple, Model] = {}
+    for chunk in _chunks(groups):
+        condition = Q()
+        for a, bs in chunk:
+            condition |= Q(**{first: a, f"{second}__in": bs})
+        for row in target.model._default_manager.filter(condition):
+            found[(getattr(row, first), getattr(row, second))] = row
+    return found
+
+
+def _chunks(groups: dict[Any, list]) -> Iterable[list[tuple[Any, list]]]:
+    chunk: list[tuple[Any, list]] = []
+    size = 0
+    for a, bs in groups.items():
+        for start in range(0, len(bs), QUERY_PARAMS):
+            part = bs[start : start + QUERY_PARAMS]
+            if size + len(part) + 1 > QUERY_PARAMS and chunk:
+                yield chunk
+                chunk, size = [], 0
+            chunk.append((a, part))
+            size += len(part) + 1
+    if chunk:
+        yield chunk

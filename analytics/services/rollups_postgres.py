@@ -1,0 +1,58 @@
+"""PostgreSQL's way of applying pending counts: one statement instead of rows through Python.
+
+Kept because it makes a refresh several times cheaper (bench/README.md, "Analytics", rollup
+refresh paths); `rollups_merge` does the same portably. One statement means one snapshot:
+the DELETE ... RETURNING takes exactly the rows the three upserts add, so a pending row
+committed meanwhile is neither counted nor deleted, and waits for the next run.
+
+Precondition: the caller holds the "rollups" FillState row lock (only its holder writes the
+rollup tables), inside the transaction that records the run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import connection
+
+from analytics.models import Action
+from analytics.services.rollups_merge import FIELD_OF
+
+_SUMS = ", ".join(
+    f"coalesce(sum(count) FILTER (WHERE action = {int(action)}), 0) AS {FIELD_OF[int(action)]}"
+    for action in Action
+)
+_COUNTERS = [FIELD_OF[int(action)] for action in Action]
+_ADD = ", ".join(f"{field} = t.{field} + excluded.{field}" for field in _COUNTERS)
+_COLUMNS = ", ".join(_COUNTERS)
+
+APPLY_SQL = f"""
+WITH picked AS (
+    DELETE FROM analytics_pendingrollup
+    WHERE id IN (SELECT id FROM analytics_pendingrollup {{where}} ORDER BY id LIMIT %(cap)s)
+    RETURNING day, user_id, song_id, action, count, listen_ms, last_at
+), song_days AS (
+    INSERT INTO analytics_songday AS t (day, song_id, {_COLUMNS})
+    SELECT day, song_id, {_SUMS} FROM picked GROUP BY day, song_id
+    ON CONFLICT (day, song_id) DO UPDATE SET {_ADD}
+), user_days AS (
+    INSERT INTO analytics_userday AS t (user_id, day, {_COLUMNS}, listen_ms, last_at)
+    SELECT user_id, day, {_SUMS}, sum(listen_ms), max(last_at) FROM picked GROUP BY user_id, day
+    ON CONFLICT (user_id, day) DO UPDATE SET {_ADD},
+        listen_ms = t.listen_ms + excluded.listen_ms, last_at = greatest(t.last_at, excluded.last_at)
+), user_songs AS (
+    INSERT INTO analytics_usersong AS t (user_id, song_id, {_COLUMNS}, last_at)
+    SELECT user_id, song_id, {_SUMS}, max(last_at) FROM picked GROUP BY user_id, song_id
+    ON CONFLICT (user_id, song_id) DO UPDATE SET {_ADD}, last_at = greatest(t.last_at, excluded.last_at)
+)
+SELECT count(*) FROM picked
+"""
+
+
+def pending_apply_postgres(*, cap: int | None, before: dt.date | None = None) -> int:
+    """Moves up to `cap` pending rows (all if None; only days before `before` if given) into
+    the rollups; returns how many it moved."""
+    where = "" if before is None else "WHERE day < %(before)s"
+    with connection.cursor() as cursor:
+        cursor.execute(APPLY_SQL.format(where=where), {"cap": cap, "before": before})
+        return int(cursor.fetchone()[0])

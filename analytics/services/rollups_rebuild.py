@@ -1,0 +1,141 @@
+"""Rebuilding the rollups from the events, for repair: whole day buckets from a day on.
+
+In one transaction holding the "rollups" FillState lock (no refresh runs meanwhile) and, on
+PostgreSQL, an EXCLUSIVE lock on the pending table (ingest's batches wait at their pending
+write until the rebuild commits; reads go on), so the events the rebuild reads and the
+pending rows it removes are the same committed batches:
+1. pending rows of days before `since` are applied as a refresh would (their days are not
+   rebuilt, but their users' UserSong rows may be);
+2. pending rows of days from `since` on are deleted: the events behind them are read below;
+3. SongDay and UserDay from `since` on are replaced by counts of the events;
+4. UserSong is all time: it is replaced, from all the events still kept, for every user
+   with events or day rows from `since` on.
+Without `since`, the rebuild starts at the oldest event kept, so days whose events retention
+dropped keep their rollups; UserSong then counts the kept events only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Count, Max, Min, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
+
+from analytics.models import Action, Activity, PendingRollup, SongDay, UserDay, UserSong
+from analytics.services.rollups import fill_state_lock, fill_state_record, pending_apply
+from analytics.services.rollups_merge import FIELD_OF
+
+# Rows written per INSERT, and users whose UserSong rows are rebuilt per query.
+CHUNK = 2000
+
+
+@dataclass(frozen=True)
+class Rebuilt:
+    since: dt.date | None
+    applied: int
+    song_days: int
+    user_days: int
+    user_songs: int
+
+
+def _counters() -> dict[str, Count]:
+    return {FIELD_OF[int(a)]: Count("id", filter=Q(action=a)) for a in Action}
+
+
+def _from(since: dt.date) -> dt.datetime:
+    return dt.datetime.combine(since, dt.time.min, tzinfo=dt.UTC)
+
+
+def rollups_rebuild(*, since: dt.date | None = None) -> Rebuilt:
+    """Replaces the rollups of days from `since` on (from the oldest event if None) with
+    counts of the events, and the UserSong rows of the users concerned."""
+    with transaction.atomic():
+        state = fill_state_lock(wait=True)
+        assert state is not None  # waited for it
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("LOCK TABLE analytics_pendingrollup IN EXCLUSIVE MODE")
+        if since is None:
+            oldest = Activity.objects.aggregate(oldest=Min("occurred_at"))["oldest"]
+            since = oldest.astimezone(dt.UTC).date() if oldest is not None else None
+        if since is None:  # no events at all: only the pending counts to apply
+            applied = pending_apply(cap=None)
+            fill_state_record(state, applied=applied)
+            return Rebuilt(None, applied, 0, 0, 0)
+        applied = pending_apply(cap=None, before=since)
+        PendingRollup.objects.filter(day__gte=since).delete()
+        users = _users_from(since)
+        SongDay.objects.filter(day__gte=since).delete()
+        UserDay.objects.filter(day__gte=since).delete()
+        song_days = _insert(SongDay, _song_days(since))
+        user_days = _insert(UserDay, _user_days(since))
+        user_songs = 0
+        for start in range(0, len(users), CHUNK):
+            chunk = users[start : start + CHUNK]
+            UserSong.objects.filter(user_id__in=chunk).delete()
+            user_songs += _insert(UserSong, _user_songs(chunk))
+        fill_state_record(state, applied=applied)
+    return Rebuilt(since, applied, song_days, user_days, user_songs)
+
+
+def _users_from(since: dt.date) -> list[int]:
+    with_events = Activity.objects.filter(occurred_at__gte=_from(since)).values_list("user_id", flat=True)
+    with_days = UserDay.objects.filter(day__gte=since).values_list("user_id", flat=True)
+    return sorted(set(with_events.distinct()) | set(with_days.distinct()))
+
+
+def _by_day(since: dt.date) -> QuerySet[Any, Any]:
+    # Typed loosely: the stubs cannot follow the annotated `day` into values().
+    return Activity.objects.filter(occurred_at__gte=_from(since)).annotate(
+        day=TruncDate("occurred_at", tzinfo=dt.UTC)
+    )
+
+
+def _song_days(since: dt.date) -> Iterator[SongDay]:
+    rows = _by_day(since).values("day", "song_id").annotate(**_counters()).order_by()
+    for row in rows.iterator(chunk_size=CHUNK):
+        yield SongDay(**row)
+
+
+def _user_days(since: dt.date) -> Iterator[UserDay]:
+    # Listening time as ingest counts it: the played song's duration.
+    rows = (
+        _by_day(since)
+        .values("day", "user_id")
+        .annotate(
+            **_counters(),
+            listen_ms=Sum("song__duration_ms", filter=Q(action=Action.PLAY), default=0),
+            last_at=Max("occurred_at"),
+        )
+        .order_by()
+    )
+    for row in rows.iterator(chunk_size=CHUNK):
+        yield UserDay(**row)
+
+
+def _user_songs(users: list[int]) -> Iterator[UserSong]:
+    rows = (
+        Activity.objects.filter(user_id__in=users)
+        .values("user_id", "song_id")
+        .annotate(**_counters(), last_at=Max("occurred_at"))
+        .order_by()
+    )
+    for row in rows.iterator(chunk_size=CHUNK):
+        yield UserSong(**row)
+
+
+def _insert(model: type[SongDay] | type[UserDay] | type[UserSong], rows: Iterable) -> int:
+    written = 0
+    batch: list = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == CHUNK:
+            written += len(model.objects.bulk_create(batch))
+            batch = []
+    if batch:
+        written += len(model.objects.bulk_create(batch))
+    return written

@@ -1,0 +1,27 @@
+"""Builders for analytics tests: events go through the real ingest path (`activity_record`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import pytest
+
+from analytics.models import ACTION_BY_NAME
+from analytics.services import EventIn, activity_record
+from tests.analytics.builders import today_at
+
+
+@pytest.fixture
+def record(db) -> Callable[..., None]:
+    """Returns record(user, song, action="play", times=1, at=None): stores `times` events of
+    `user` on `song` through `activity_record`, at `at` (default: today 00:00:01 UTC)."""
+
+    def make(user, song, action: str = "play", times: int = 1, at: dt.datetime | None = None) -> None:
+        moment = at or today_at()
+        activity_record(
+            user_id=user.id,
+            events=[EventIn(song_id=song.id, action=ACTION_BY_NAME[action], occurred_at=moment)] * times,
+        )
+
+    return make

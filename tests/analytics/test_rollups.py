@@ -1,0 +1,260 @@
+"""The rollup job: every committed event counted exactly once, whatever its day and however
+runs overlap; a rebuild from the events gives what the incremental job gave."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection, transaction
+
+from analytics.models import Action, FillState, PendingRollup, SongDay, UserDay, UserSong
+from analytics.services import rollups as rollups_service
+from analytics.services import rollups_merge
+from analytics.services.rollups import (
+    fill_state_get_or_create,
+    fill_state_lock,
+    rollups_catch_up,
+    rollups_refresh,
+)
+from analytics.services.rollups_rebuild import rollups_rebuild
+from analytics.tasks import rollups_refresh_task
+from tests.analytics.builders import rollups, today_at
+from tests.factories import SongFactory, UserFactory
+
+
+@pytest.fixture(params=["portable", "sql"])
+def apply_path(request, monkeypatch):
+    """Runs a test with each way of applying pending rows (the SQL one on PostgreSQL only)."""
+    if request.param == "sql" and connection.vendor != "postgresql":
+        pytest.skip("the single-statement path is PostgreSQL's")
+    monkeypatch.setattr(rollups_service, "use_sql", lambda: request.param == "sql")
+    return request.param
+
+
+@pytest.fixture
+def people(db):
+    return UserFactory.create_batch(2), SongFactory.create_batch(3)
+
+
+def _history(record, people) -> None:
+    """Events over several days, users, songs and actions, some of them late."""
+    (ann, bob), (one, two, three) = people
+    record(ann, one, "play", times=3)
+    record(ann, one, "like")
+    record(ann, two, "skip", at=today_at(days_ago=1))
+    record(bob, one, "share", at=today_at(hour=5, days_ago=1))
+    record(bob, three, "play", times=2, at=today_at(days_ago=20))
+    record(bob, three, "play", at=today_at(hour=7, days_ago=20))
+
+
+def test_refresh_adds_each_event_once(record, people, apply_path):
+    (ann, bob), (one, two, three) = people
+    _history(record, people)
+
+    done = rollups_refresh()
+
+    assert (done.applied, done.more, done.skipped) == (6, False, False)
+    assert not PendingRollup.objects.exists()
+    today = today_at().date()
+    assert SongDay.objects.get(day=today, song=one).plays == 3
+    assert SongDay.objects.get(day=today, song=one).likes == 1
+    assert SongDay.objects.get(day=today - dt.timedelta(days=20), song=three).plays == 3
+    bob_old = UserDay.objects.get(user=bob, day=today - dt.timedelta(days=20))
+    assert (bob_old.plays, bob_old.listen_ms, bob_old.last_at) == (
+        3,
+        3 * three.duration_ms,
+        today_at(hour=7, days_ago=20),
+    )
+    ann_one = UserSong.objects.get(user=ann, song=one)
+    assert (ann_one.plays, ann_one.likes, ann_one.skips, ann_one.shares) == (3, 1, 0, 0)
+    assert UserSong.objects.get(user=ann, song=two).skips == 1
+    state = FillState.objects.get(name="rollups")
+    assert (state.last_applied, state.total_applied) == (6, 6)
+
+    before = rollups()
+    again = rollups_refresh()
+
+    assert again.applied == 0
+    assert rollups() == before
+    assert FillState.objects.get(name="rollups").total_applied == 6
+
+
+def test_a_late_event_adds_to_its_own_day(record, people, apply_path):
+    (ann, _), (one, _, _) = people
+    record(ann, one, "play", at=today_at(days_ago=12))
+    rollups_refresh()
+
+    record(ann, one, "play", times=2, at=today_at(hour=3, days_ago=12))
+    record(ann, one, "like")
+    rollups_refresh()
+
+    old_day = today_at(days_ago=12).date()
+    assert SongDay.objects.get(day=old_day, song=one).plays == 3
+    assert SongDay.objects.get(day=today_at().date(), song=one).plays == 0
+    assert UserDay.objects.get(user=ann, day=old_day).last_at == today_at(hour=3, days_ago=12)
+    together = UserSong.objects.get(user=ann, song=one)
+    assert (together.plays, together.likes, together.last_at) == (3, 1, today_at())
+
+
+def test_a_capped_run_says_more_remain_and_the_next_takes_them(record, people, apply_path):
+    (ann, _), songs = people
+    for song in songs:
+        record(ann, song, "play")
+
+    first = rollups_refresh(cap=2)
+    second = rollups_refresh(cap=2)
+
+    assert (first.applied, first.more) == (2, True)
+    assert (second.applied, second.more) == (1, False)
+    assert sum(SongDay.objects.values_list("plays", flat=True)) == 3
+
+
+def test_a_row_committed_during_a_portable_run_waits_for_the_next(record, people, monkeypatch):
+    """The portable path deletes exactly the rows it read: one arriving after the read stays."""
+    (ann, bob), (one, two, _) = people
+    monkeypatch.setattr(rollups_service, "use_sql", lambda: False)
+    record(ann, one, "play")
+    real_add = rollups_merge.rollups_add
+
+    def add_then_a_batch_arrives(rows):
+        real_add(rows)
+        record(bob, two, "share")
+
+    monkeypatch.setattr(rollups_service, "rollups_add", add_then_a_batch_arrives)
+    assert rollups_refresh().applied == 1
+    monkeypatch.setattr(rollups_service, "rollups_add", real_add)
+
+    assert PendingRollup.objects.get().song_id == two.id
+    assert rollups_refresh().applied == 1
+    assert SongDay.objects.get(song=two).shares == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_overlapping_runs_count_once(record):
+    """A run that finds another under way skips at once; runs started together never
+    count a pending row twice."""
+    users, songs = UserFactory.create_batch(3), SongFactory.create_batch(5)
+    for user in users:
+        for song in songs:
+            record(user, song, "play", times=2)
+    fill_state_get_or_create()  # as after a first run: the row exists, committed
+    held, release = threading.Event(), threading.Event()
+    results: list = []
+
+    def hold_the_lock():
+        with transaction.atomic():
+            fill_state_lock(wait=True)
+            held.set()
+            release.wait(10)
+        connection.close()
+
+    holder = threading.Thread(target=hold_the_lock)
+    holder.start()
+    held.wait(10)
+    try:
+        assert rollups_refresh().skipped
+    finally:
+        release.set()
+        holder.join()
+
+    def run():
+        try:
+            results.append(rollups_refresh(cap=4))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    while rollups_refresh(cap=4).more:
+        pass
+
+    assert sum(SongDay.objects.values_list("plays", flat=True)) == 30
+    assert sum(UserSong.objects.values_list("plays", flat=True)) == 30
+    assert not PendingRollup.objects.exists()
+
+
+def test_rebuild_gives_what_the_refresh_gave(record, people, apply_path):
+    _history(record, people)
+    rollups_refresh()
+    incremental = rollups()
+
+    done = rollups_rebuild()
+
+    assert done.since == today_at(days_ago=20).date()
+    assert rollups() == incremental
+
+
+def test_rebuild_since_a_day_repairs_it_and_counts_pending_rows_once(record, people, apply_path):
+    (ann, bob), (one, _, three) = people
+    _history(record, people)
+    rollups_refresh()
+    # Damage the rollups of recent days, then leave new events pending on both sides of `since`.
+    SongDay.objects.filter(day=today_at().date()).update(plays=99)
+    UserSong.objects.filter(user=ann).update(likes=42)
+    record(ann, three, "share", at=today_at(days_ago=10))
+    record(bob, one, "play")
+
+    rollups_rebuild(since=today_at(days_ago=1).date())
+    expected_after = rollups()
+
+    # What a clean incremental history gives: rebuild everything from the events.
+    rollups_rebuild()
+    assert rollups() == expected_after
+    assert not PendingRollup.objects.exists()
+    assert SongDay.objects.get(day=today_at().date(), song=one).plays == 4
+    assert UserSong.objects.get(user=ann, song=one).likes == 1
+    assert SongDay.objects.get(day=today_at(days_ago=10).date(), song=three).shares == 1
+
+
+def test_rebuild_command(record, people, capsys):
+    (ann, _), (one, _, _) = people
+    record(ann, one, "like", times=2)
+
+    call_command("analytics_rebuild", "--since", today_at().date().isoformat())
+
+    assert SongDay.objects.get(song=one).likes == 2
+    assert "1 song-days" in capsys.readouterr().out
+    with pytest.raises(CommandError, match="YYYY-MM-DD"):
+        call_command("analytics_rebuild", "--since", "last week")
+
+
+def test_the_task_applies_pending_counts(record, people):
+    (ann, _), (one, _, _) = people
+    record(ann, one, "share")
+
+    assert rollups_refresh_task.delay().get() == 1
+    assert SongDay.objects.get(song=one).shares == 1
+
+
+def test_on_the_embedded_default_ingest_refreshes_after_commit(
+    record, people, settings, django_capture_on_commit_callbacks
+):
+    (ann, _), (one, _, _) = people
+    settings.REDIS_URL = ""
+
+    with django_capture_on_commit_callbacks(execute=True):
+        record(ann, one, "play", times=2)
+
+    assert not PendingRollup.objects.exists()
+    assert SongDay.objects.get(song=one).plays == 2
+
+
+def test_with_redis_ingest_leaves_the_work_to_beat(
+    record, people, settings, django_capture_on_commit_callbacks
+):
+    (ann, _), (one, _, _) = people
+    settings.REDIS_URL = "redis://127.0.0.1:6379/3"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        record(ann, one, "play")
+
+    assert PendingRollup.objects.get().action == Action.PLAY
+    assert not SongDay.objects.exists()
+    assert rollups_catch_up() == 1
