@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connection
 from django.db.models import Model, Q
 
 from analytics.models import Action, PendingRollup, SongDay, UserDay, UserSong
@@ -21,8 +22,14 @@ from analytics.scoring import COUNT_FIELDS
 COUNTERS = ("plays", "likes", "skips", "shares")
 # The rollup counter each action adds to.
 FIELD_OF: dict[int, str] = {int(action): COUNT_FIELDS[str(action.label)] for action in Action}
-# Parameters per query: well under SQLite's limit on bound variables.
-QUERY_PARAMS = 900
+# Parameters per query: well under SQLite's limit on bound variables (999 in old builds);
+# elsewhere, enough to keep the statements few.
+SQLITE_PARAMS = 900
+OTHER_PARAMS = 20_000
+
+
+def _params() -> int:
+    return SQLITE_PARAMS if connection.vendor == "sqlite" else OTHER_PARAMS
 
 # (day, user_id, song_id, action, count, listen_ms, last_at): a pending row as read.
 PendingRow = tuple[dt.date, int, int, int, int, int, dt.datetime]
@@ -82,9 +89,10 @@ def pending_read(*, cap: int | None, before: dt.date | None = None) -> list[tupl
 def pending_delete(ids: Sequence[int]) -> None:
     """Deletes exactly the pending rows `ids` (never a range: a row with a smaller id may
     have committed after they were read, and must stay for the next run)."""
-    for start in range(0, len(ids), QUERY_PARAMS):
+    step = _params()
+    for start in range(0, len(ids), step):
         # Nothing references a pending row: Django deletes them in one statement.
-        PendingRollup.objects.filter(id__in=ids[start : start + QUERY_PARAMS]).delete()
+        PendingRollup.objects.filter(id__in=ids[start : start + step]).delete()
 
 
 def rollups_add(rows: Iterable[PendingRow]) -> None:
@@ -111,9 +119,9 @@ def _merge(target: Target, totals: dict[tuple, Totals]) -> None:
         )
         for key, total in totals.items()
     ]
+    # Django sizes the INSERTs to the database's limit on parameters.
     target.model._default_manager.bulk_create(
         rows,
-        batch_size=QUERY_PARAMS // (len(COUNTERS) + len(target.extra) + 2),
         update_conflicts=True,
         unique_fields=list(target.key_fields),
         update_fields=list(COUNTERS + target.extra),
@@ -121,13 +129,13 @@ def _merge(target: Target, totals: dict[tuple, Totals]) -> None:
 
 
 def _stored(target: Target, keys: list[tuple]) -> dict[tuple, Model]:
-    """The stored rows of `keys`, in queries of at most QUERY_PARAMS parameters."""
+    """The stored rows of `keys`, a bounded number of parameters per query."""
     first, second = target.key
     groups: defaultdict[Any, list] = defaultdict(list)
     for a, b in keys:
         groups[a].append(b)
     found: dict[tuple, Model] = {}
-    for chunk in _chunks(groups):
+    for chunk in _chunks(groups, _params()):
         condition = Q()
         for a, bs in chunk:
             condition |= Q(**{first: a, f"{second}__in": bs})
@@ -136,13 +144,13 @@ def _stored(target: Target, keys: list[tuple]) -> dict[tuple, Model]:
     return found
 
 
-def _chunks(groups: dict[Any, list]) -> Iterable[list[tuple[Any, list]]]:
+def _chunks(groups: dict[Any, list], limit: int) -> Iterable[list[tuple[Any, list]]]:
     chunk: list[tuple[Any, list]] = []
     size = 0
     for a, bs in groups.items():
-        for start in range(0, len(bs), QUERY_PARAMS):
-            part = bs[start : start + QUERY_PARAMS]
-            if size + len(part) + 1 > QUERY_PARAMS and chunk:
+        for start in range(0, len(bs), limit):
+            part = bs[start : start + limit]
+            if size + len(part) + 1 > limit and chunk:
                 yield chunk
                 chunk, size = [], 0
             chunk.append((a, part))

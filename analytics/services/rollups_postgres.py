@@ -28,31 +28,45 @@ _COLUMNS = ", ".join(_COUNTERS)
 
 APPLY_SQL = f"""
 WITH picked AS (
-    DELETE FROM analytics_pendingrollup
-    WHERE id IN (SELECT id FROM analytics_pendingrollup {{where}} ORDER BY id LIMIT %(cap)s)
+    DELETE FROM analytics_pendingrollup WHERE {{where}}
     RETURNING day, user_id, song_id, action, count, listen_ms, last_at
 ), song_days AS (
     INSERT INTO analytics_songday AS t (day, song_id, {_COLUMNS})
-    SELECT day, song_id, {_SUMS} FROM picked GROUP BY day, song_id
+    SELECT day, song_id, {_SUMS} FROM picked GROUP BY day, song_id ORDER BY day, song_id
     ON CONFLICT (day, song_id) DO UPDATE SET {_ADD}
 ), user_days AS (
     INSERT INTO analytics_userday AS t (user_id, day, {_COLUMNS}, listen_ms, last_at)
-    SELECT user_id, day, {_SUMS}, sum(listen_ms), max(last_at) FROM picked GROUP BY user_id, day
+    SELECT user_id, day, {_SUMS}, sum(listen_ms), max(last_at) FROM picked
+    GROUP BY user_id, day ORDER BY user_id, day
     ON CONFLICT (user_id, day) DO UPDATE SET {_ADD},
         listen_ms = t.listen_ms + excluded.listen_ms, last_at = greatest(t.last_at, excluded.last_at)
 ), user_songs AS (
     INSERT INTO analytics_usersong AS t (user_id, song_id, {_COLUMNS}, last_at)
-    SELECT user_id, song_id, {_SUMS}, max(last_at) FROM picked GROUP BY user_id, song_id
+    SELECT user_id, song_id, {_SUMS}, max(last_at) FROM picked
+    GROUP BY user_id, song_id ORDER BY user_id, song_id
     ON CONFLICT (user_id, song_id) DO UPDATE SET {_ADD}, last_at = greatest(t.last_at, excluded.last_at)
 )
 SELECT count(*) FROM picked
 """
 
 
+# The first `cap` pending rows are those up to the cap-th id. A range, not a list of ids:
+# the statement's snapshot fixes which rows it sees, so a row of a smaller id committed
+# meanwhile is neither deleted nor counted.
+CAPPED = (
+    "id <= coalesce((SELECT id FROM analytics_pendingrollup ORDER BY id OFFSET %(cap)s - 1 LIMIT 1), "
+    "9223372036854775807)"
+)
+
+
 def pending_apply_postgres(*, cap: int | None, before: dt.date | None = None) -> int:
     """Moves up to `cap` pending rows (all if None; only days before `before` if given) into
     the rollups; returns how many it moved."""
-    where = "" if before is None else "WHERE day < %(before)s"
+    if before is not None:
+        assert cap is None, "a rebuild applies every pending row of the earlier days"
+        where = "day < %(before)s"
+    else:
+        where = "true" if cap is None else CAPPED
     with connection.cursor() as cursor:
         cursor.execute(APPLY_SQL.format(where=where), {"cap": cap, "before": before})
         return int(cursor.fetchone()[0])
