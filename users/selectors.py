@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from django.db.models import QuerySet
 
 from users.models import Profile, User
@@ -24,6 +26,11 @@ def user_list_visible(*, actor: User) -> QuerySet[User]:
 def profile_get(*, user_id: int) -> Profile | None:
     """The music profile of user `user_id`; None when there is no such user or profile."""
     return Profile.objects.filter(user_id=user_id).first()
+
+
+def user_ids_existing(*, ids: Collection[int]) -> set[int]:
+    """The ids among `ids` that name an account, in one query."""
+    return set(User.objects.filter(id__in=list(ids)).values_list("id", flat=True)) if ids else set()
 
 
 def user_count() -> int:

@@ -22,7 +22,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from analytics.models import FillState, PendingRollup
-from analytics.services.rollups_merge import pending_delete, pending_read, rollups_add
+from analytics.services.rollups_merge import pending_delete, pending_of_existing, pending_read, rollups_add
 from analytics.services.rollups_postgres import pending_apply_postgres
 from analytics.services.snapshots import snapshots_refresh
 
@@ -74,7 +74,7 @@ def pending_apply(*, cap: int | None, before: dt.date | None = None) -> int:
     if use_sql():
         return pending_apply_postgres(cap=cap, before=before)
     picked = pending_read(cap=cap, before=before)
-    rollups_add(row for _, row in picked)
+    rollups_add(pending_of_existing([row for _, row in picked]))
     pending_delete([pending_id for pending_id, _ in picked])
     return len(picked)
 

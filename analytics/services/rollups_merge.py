@@ -18,6 +18,8 @@ from django.db.models import Model, Q
 
 from analytics.models import Action, PendingRollup, SongDay, UserDay, UserSong
 from analytics.scoring import COUNT_FIELDS
+from catalog.selectors.refs import song_refs
+from users.selectors import user_ids_existing
 
 COUNTERS = ("plays", "likes", "skips", "shares")
 # The rollup counter each action adds to.
@@ -30,6 +32,7 @@ OTHER_PARAMS = 20_000
 
 def _params() -> int:
     return SQLITE_PARAMS if connection.vendor == "sqlite" else OTHER_PARAMS
+
 
 # (day, user_id, song_id, action, count, listen_ms, last_at): a pending row as read.
 PendingRow = tuple[dt.date, int, int, int, int, int, dt.datetime]
@@ -84,6 +87,15 @@ def pending_read(*, cap: int | None, before: dt.date | None = None) -> list[tupl
         rows = rows.filter(day__lt=before)
     picked = rows.values_list("id", *PENDING_COLUMNS)
     return [(row[0], row[1:]) for row in (picked if cap is None else picked[:cap])]
+
+
+def pending_of_existing(rows: list[PendingRow]) -> list[PendingRow]:
+    """The rows whose song and user still exist. Pending rows carry no foreign-key
+    constraints: those of a song or user deleted since are consumed without being counted
+    (the rollups' own keys would refuse them)."""
+    songs = {ref.id for ref in song_refs(ids={row[2] for row in rows})}
+    users = user_ids_existing(ids={row[1] for row in rows})
+    return [row for row in rows if row[2] in songs and row[1] in users]
 
 
 def pending_delete(ids: Sequence[int]) -> None:

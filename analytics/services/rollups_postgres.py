@@ -30,19 +30,25 @@ APPLY_SQL = f"""
 WITH picked AS (
     DELETE FROM analytics_pendingrollup WHERE {{where}}
     RETURNING day, user_id, song_id, action, count, listen_ms, last_at
+), kept AS (
+    -- Pending rows carry no foreign-key constraints: those of a song or user deleted since
+    -- are consumed without being counted (the rollups' own keys would refuse them).
+    SELECT * FROM picked
+    WHERE EXISTS (SELECT 1 FROM catalog_song s WHERE s.id = picked.song_id)
+      AND EXISTS (SELECT 1 FROM users_user u WHERE u.id = picked.user_id)
 ), song_days AS (
     INSERT INTO analytics_songday AS t (day, song_id, {_COLUMNS})
-    SELECT day, song_id, {_SUMS} FROM picked GROUP BY day, song_id ORDER BY day, song_id
+    SELECT day, song_id, {_SUMS} FROM kept GROUP BY day, song_id ORDER BY day, song_id
     ON CONFLICT (day, song_id) DO UPDATE SET {_ADD}
 ), user_days AS (
     INSERT INTO analytics_userday AS t (user_id, day, {_COLUMNS}, listen_ms, last_at)
-    SELECT user_id, day, {_SUMS}, sum(listen_ms), max(last_at) FROM picked
+    SELECT user_id, day, {_SUMS}, sum(listen_ms), max(last_at) FROM kept
     GROUP BY user_id, day ORDER BY user_id, day
     ON CONFLICT (user_id, day) DO UPDATE SET {_ADD},
         listen_ms = t.listen_ms + excluded.listen_ms, last_at = greatest(t.last_at, excluded.last_at)
 ), user_songs AS (
     INSERT INTO analytics_usersong AS t (user_id, song_id, {_COLUMNS}, last_at)
-    SELECT user_id, song_id, {_SUMS}, max(last_at) FROM picked
+    SELECT user_id, song_id, {_SUMS}, max(last_at) FROM kept
     GROUP BY user_id, song_id ORDER BY user_id, song_id
     ON CONFLICT (user_id, song_id) DO UPDATE SET {_ADD}, last_at = greatest(t.last_at, excluded.last_at)
 )

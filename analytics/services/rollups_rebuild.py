@@ -28,6 +28,8 @@ from django.db.models.functions import TruncDate
 from analytics.models import Action, Activity, PendingRollup, SongDay, UserDay, UserSong
 from analytics.services.rollups import fill_state_lock, fill_state_record, pending_apply
 from analytics.services.rollups_merge import FIELD_OF
+from catalog.selectors.songs import song_list
+from users.selectors import user_list
 
 # Rows written per INSERT, and users whose UserSong rows are rebuilt per query.
 CHUNK = 2000
@@ -88,10 +90,16 @@ def _users_from(since: dt.date) -> list[int]:
     return sorted(set(with_events.distinct()) | set(with_days.distinct()))
 
 
+def _counted() -> QuerySet[Activity]:
+    """Events of songs and users that exist: events carry no foreign-key constraints, and
+    an orphan left by a deletion racing its batch is not counted (as the refresh does)."""
+    return Activity.objects.filter(song_id__in=song_list().values("id"), user_id__in=user_list().values("id"))
+
+
 def _by_day(since: dt.date) -> QuerySet[Any, Any]:
     # Typed loosely: the stubs cannot follow the annotated `day` into values().
-    return Activity.objects.filter(occurred_at__gte=_from(since)).annotate(
-        day=TruncDate("occurred_at", tzinfo=dt.UTC)
+    return (
+        _counted().filter(occurred_at__gte=_from(since)).annotate(day=TruncDate("occurred_at", tzinfo=dt.UTC))
     )
 
 
@@ -119,7 +127,8 @@ def _user_days(since: dt.date) -> Iterator[UserDay]:
 
 def _user_songs(users: list[int]) -> Iterator[UserSong]:
     rows = (
-        Activity.objects.filter(user_id__in=users)
+        _counted()
+        .filter(user_id__in=users)
         .values("user_id", "song_id")
         .annotate(**_counters(), last_at=Max("occurred_at"))
         .order_by()

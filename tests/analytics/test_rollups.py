@@ -132,6 +132,22 @@ def test_a_row_committed_during_a_portable_run_waits_for_the_next(record, people
     assert SongDay.objects.get(song=two).shares == 1
 
 
+def test_pending_rows_of_a_deleted_song_or_user_are_consumed_uncounted(record, people, apply_path):
+    """Pending rows have no foreign-key constraints: a song or user deleted while its batch
+    committed leaves rows the rollups' keys would refuse."""
+    (ann, _), (one, _, _) = people
+    record(ann, one, "play")
+    gone = {"day": today_at().date(), "action": Action.PLAY, "count": 1, "last_at": today_at()}
+    PendingRollup.objects.create(user=ann, song_id=10**9, **gone)
+    PendingRollup.objects.create(user_id=10**9, song=one, **gone)
+
+    assert rollups_refresh().applied == 3
+
+    assert not PendingRollup.objects.exists()
+    assert SongDay.objects.get().plays == 1
+    assert UserSong.objects.get().plays == 1
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_overlapping_runs_count_once(record):
