@@ -50,7 +50,8 @@ class TrendsView(APIView):
         responses={200: TrendsSerializer},
     )
     def get(self, request: Request) -> Response:
-        query = TrendsQuerySerializer(data=request.query_params)
+        # A plain dict: DRF would read an empty `?window=` from a QueryDict as absent.
+        query = TrendsQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         trends = trends_get(window=query.validated_data["window"], limit=query.validated_data["limit"])
         return Response(TrendsSerializer(trends).data)

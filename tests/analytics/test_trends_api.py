@@ -105,6 +105,9 @@ def test_limit(auth_client, record, catalog):
     ("params", "field"),
     [
         ({"window": "year"}, "window"),
+        ({"window": ""}, "window"),
+        ({"window": "WEEK"}, "window"),
+        ({"limit": ""}, "limit"),
         ({"limit": "0"}, "limit"),
         ({"limit": "51"}, "limit"),
         ({"limit": "ten"}, "limit"),
