@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 WIDTH, HEIGHT = 760, 280
-LEFT, RIGHT, TOP, BOTTOM = 56, 16, 16, 40
+LEFT, RIGHT, TOP, BOTTOM = 56, 28, 16, 40
 COLOURS = {"play": "#2b6cb0", "like": "#2f855a", "skip": "#c53030", "share": "#b7791f"}
 
 
