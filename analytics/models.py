@@ -149,10 +149,15 @@ class ActionCounts(models.Model):
 
 
 class SongDay(ActionCounts):
-    """Per day and song: trends (songs, and through credits and genres, artists and genres)."""
+    """Per day and song: trends (songs, and through credits and genres, artists and genres).
+
+    The rollups, like the events they come from, carry no foreign-key constraints in the
+    database: the refresh adds only rows whose song and user exist, checking each upserted
+    row again would cost a third of a refresh, and Django still cascades deletes.
+    """
 
     day = models.DateField()
-    song = models.ForeignKey("catalog.Song", on_delete=models.CASCADE, related_name="+")
+    song = models.ForeignKey("catalog.Song", on_delete=models.CASCADE, related_name="+", db_constraint=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["day", "song"], name="song_day_unique")]
@@ -167,7 +172,11 @@ class UserDay(ActionCounts):
     day = models.DateField()
     # Indexed by the unique constraint, which leads with it.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     listen_ms = models.BigIntegerField(default=0)
     # The newest event of the day: with the day, exactly who was active in the last 24 hours.
@@ -186,9 +195,13 @@ class UserSong(ActionCounts):
 
     # Indexed by the unique constraint, which leads with it.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
-    song = models.ForeignKey("catalog.Song", on_delete=models.CASCADE, related_name="+")
+    song = models.ForeignKey("catalog.Song", on_delete=models.CASCADE, related_name="+", db_constraint=False)
     last_at = models.DateTimeField()
 
     class Meta:

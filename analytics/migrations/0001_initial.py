@@ -132,7 +132,7 @@ class Migration(migrations.Migration):
                 ('skips', models.PositiveIntegerField(default=0)),
                 ('shares', models.PositiveIntegerField(default=0)),
                 ('day', models.DateField()),
-                ('song', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='catalog.song')),
+                ('song', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='catalog.song')),
             ],
             options={
                 'constraints': [models.UniqueConstraint(fields=('day', 'song'), name='song_day_unique')],
@@ -149,7 +149,7 @@ class Migration(migrations.Migration):
                 ('day', models.DateField()),
                 ('listen_ms', models.BigIntegerField(default=0)),
                 ('last_at', models.DateTimeField()),
-                ('user', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('user', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
                 'indexes': [models.Index(fields=['day'], name='user_day_day')],
@@ -165,8 +165,8 @@ class Migration(migrations.Migration):
                 ('skips', models.PositiveIntegerField(default=0)),
                 ('shares', models.PositiveIntegerField(default=0)),
                 ('last_at', models.DateTimeField()),
-                ('song', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='catalog.song')),
-                ('user', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('song', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='catalog.song')),
+                ('user', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
                 'constraints': [models.UniqueConstraint(fields=('user', 'song'), name='user_song_unique')],
