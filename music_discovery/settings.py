@@ -376,6 +376,9 @@ ANALYTICS_CONTEXT_MAX_BYTES = env.int("ANALYTICS_CONTEXT_MAX_BYTES", default=102
 ANALYTICS_RETENTION_MONTHS = env.int("ANALYTICS_RETENTION_MONTHS", default=0)
 # Months of event partitions kept created ahead of now.
 ANALYTICS_PARTITIONS_AHEAD = 2
+# The largest listening history POST /api/analytics/import/ takes (bigger ones: the
+# import_listens command, which has no limit).
+ANALYTICS_IMPORT_MAX_BYTES = env.int("ANALYTICS_IMPORT_MAX_BYTES", default=16 * 1024 * 1024)
 
 # ------------------------------------------------------------------------------
 # Requests, static files, i18n
@@ -384,6 +387,8 @@ ANALYTICS_PARTITIONS_AHEAD = 2
 # before it is read: music_discovery.middleware.BodySizeLimitMiddleware.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
+# Paths whose bodies may be larger than DATA_UPLOAD_MAX_MEMORY_SIZE, with their own limit.
+BODY_SIZE_LIMITS_BY_PATH = {"/api/analytics/import/": ANALYTICS_IMPORT_MAX_BYTES}
 
 STATIC_URL = "static/"
 STATIC_ROOT = env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
