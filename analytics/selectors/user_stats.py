@@ -15,11 +15,11 @@ import datetime as dt
 from dataclasses import asdict
 from typing import Any
 
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from analytics.models import Action, Activity, UserDay, UserSong
-from analytics.scoring import COUNT_FIELDS, score_expression
+from analytics.scoring import ACTION_WEIGHTS, COUNT_FIELDS, score_expression
 from catalog.selectors.credits import artists_ranked, genres_ranked, song_titles
 from users.selectors import user_list_visible
 
@@ -42,16 +42,26 @@ def user_stats(*, user_id: int, today: dt.date | None = None) -> dict[str, Any]:
     listening_ms = totals.pop("listening_ms")
     plays, skips = totals["play"], totals["skip"]
     songs = UserSong.objects.filter(user_id=user_id)
+    top = _top_songs(user_id)
+    recent = _recent(user_id)
+    # One lookup of titles and credits for both lists.
+    titles = song_titles(ids={row["id"] for row in top} | {event["song"] for event in recent})
+    for row in top:
+        song = titles.get(row["id"])
+        row["title"], row["artists"] = (song.title, list(song.artists)) if song else ("", [])
+    for event in recent:
+        song = titles.get(event["song"])
+        event["title"] = song.title if song else ""
     return {
         "user_id": user_id,
         "totals": totals,
         "listening_ms": listening_ms,
         "skip_rate": round(skips / (plays + skips), 4) if plays + skips else None,
         "streak_days": streak_days(user_id=user_id, today=today),
-        "top_songs": _top_songs(user_id),
+        "top_songs": top,
         "top_artists": [asdict(r) for r in artists_ranked(songs, score=score_expression(), limit=TOP)],
         "top_genres": [asdict(r) for r in genres_ranked(songs, score=score_expression(), limit=TOP)],
-        "recent": _recent(user_id),
+        "recent": recent,
     }
 
 
@@ -62,46 +72,34 @@ def _totals(user_id: int) -> dict[str, int]:
     return {name: value or 0 for name, value in sums.items()}
 
 
+def _row_score() -> Any:
+    """One UserSong row's score under ACTION_WEIGHTS: sorted by with no grouping."""
+    terms = [F(COUNT_FIELDS[action]) * weight for action, weight in ACTION_WEIGHTS.items()]
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total
+
+
 def _top_songs(user_id: int) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = [
-        dict(row)
-        for row in UserSong.objects.filter(user_id=user_id)
-        .values("song_id", "plays", "likes", "skips", "shares", "last_at")
-        .annotate(score=score_expression())
+    rows = (
+        UserSong.objects.filter(user_id=user_id)
+        .annotate(score=_row_score())
         .filter(score__gt=0)
-        .order_by("-score", "-last_at", "song_id")[:TOP]
-    ]
-    titles = song_titles(ids=[row["song_id"] for row in rows])
-    top = []
-    for row in rows:
-        song = titles.get(row["song_id"])
-        top.append(
-            {
-                "id": row["song_id"],
-                "title": song.title if song else "",
-                "artists": list(song.artists) if song else [],
-                "score": row["score"],
-                **{field: row[field] for field in COUNT_FIELDS.values()},
-                "last_at": row["last_at"],
-            }
-        )
-    return top
+        .order_by("-score", "-last_at", "song_id")
+        .values("song_id", "score", *COUNT_FIELDS.values(), "last_at")[:TOP]
+    )
+    return [{"id": row.pop("song_id"), **row} for row in rows]
 
 
 def _recent(user_id: int) -> list[dict[str, Any]]:
-    events = list(
+    events = (
         Activity.objects.filter(user_id=user_id)
         .order_by("-occurred_at", "-id")
         .values("song_id", "action", "occurred_at")[:RECENT]
     )
-    titles = song_titles(ids={e["song_id"] for e in events})
     return [
-        {
-            "song": e["song_id"],
-            "title": titles[e["song_id"]].title if e["song_id"] in titles else "",
-            "action": Action(e["action"]).label,
-            "occurred_at": e["occurred_at"],
-        }
+        {"song": e["song_id"], "action": Action(e["action"]).label, "occurred_at": e["occurred_at"]}
         for e in events
     ]
 
