@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.http import StreamingHttpResponse
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import parsers, renderers
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
@@ -94,6 +94,8 @@ class UserExportView(APIView):
             "(`song` and `spotify_id` both given: keep one to post it again) and `received_at`. "
             "Owner only: another user's id is a 404, for staff too."
         ),
+        # The renderers are only there for Accept: the lines are the same whatever it says.
+        parameters=[OpenApiParameter("format", exclude=True)],
         responses={
             (200, NDJSON): OpenApiResponse(s.ExportLineSerializer, description="One such object a line."),
             401: OpenApiResponse(description="No valid token."),
