@@ -79,6 +79,10 @@ class ImportedSerializer(serializers.Serializer):
         help_text="Matched listens already stored for the caller (an earlier import of them)."
     )
     stored = serializers.IntegerField(help_text="Plays stored by this request: matched - duplicates.")
+    too_old = serializers.IntegerField(
+        help_text="Listens older than the events' retention (ANALYTICS_RETENTION_MONTHS): not stored, "
+        "counted in no other field."
+    )
 
 
 class ImportErrorSerializer(serializers.Serializer):

@@ -15,9 +15,12 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.utils import timezone
+
 from analytics.models import Action
 from analytics.services.events import EventIn
 from analytics.services.ingest import activity_record
+from analytics.services.retention import retention_cutoff
 from catalog.selectors.match import song_name_key, songs_match
 
 BATCH = 500
@@ -46,6 +49,10 @@ class Imported:
     unmatched: int
     # Matched listens already stored for this user (an earlier import, or twice in the file).
     duplicates: int
+    # Listens from before the retention's cutoff (ANALYTICS_RETENTION_MONTHS): not stored,
+    # as retention would drop them with their event ids while the rollups kept their counts,
+    # and importing them again would count them twice.
+    too_old: int = 0
 
     @property
     def stored(self) -> int:
@@ -62,6 +69,10 @@ def listen_event_id(listen: Listen) -> str:
 
 def listens_import(*, user_id: int, listens: Sequence[Listen]) -> Imported:
     """Store `listens` as `user_id`'s plays (see the module); returns the counts."""
+    cutoff = retention_cutoff(now=timezone.now())
+    kept = [listen for listen in listens if cutoff is None or listen.moment >= cutoff]
+    too_old = len(listens) - len(kept)
+    listens = kept
     matches = songs_match({(listen.artist, listen.title) for listen in listens})
     events = []
     for listen in listens:
@@ -83,4 +94,6 @@ def listens_import(*, user_id: int, listens: Sequence[Listen]) -> Imported:
     duplicates = 0
     for start in range(0, len(events), BATCH):
         duplicates += activity_record(user_id=user_id, events=events[start : start + BATCH]).duplicates
-    return Imported(matched=len(events), unmatched=len(listens) - len(events), duplicates=duplicates)
+    return Imported(
+        matched=len(events), unmatched=len(listens) - len(events), duplicates=duplicates, too_old=too_old
+    )

@@ -79,7 +79,7 @@ def test_listens_become_plays_of_matched_songs(auth_client, catalog, history):
     response = _post_json(auth_client, history)
 
     assert response.status_code == 200, response.content
-    assert response.json() == {"matched": 3, "unmatched": 2, "duplicates": 0, "stored": 3}
+    assert response.json() == {"matched": 3, "unmatched": 2, "duplicates": 0, "stored": 3, "too_old": 0}
     plays = list(
         Activity.objects.order_by("occurred_at").values_list("user_id", "song_id", "action", "occurred_at")
     )
@@ -107,7 +107,7 @@ def test_importing_again_counts_duplicates_and_stores_nothing(auth_client, catal
     again = auth_client.post(URL, _ndjson(history), content_type="application/x-ndjson")
 
     assert again.status_code == 200
-    assert again.json() == {"matched": 3, "unmatched": 2, "duplicates": 3, "stored": 0}
+    assert again.json() == {"matched": 3, "unmatched": 2, "duplicates": 3, "stored": 0, "too_old": 0}
     assert Activity.objects.count() == 3
     assert ActivityKey.objects.count() == 3
 
@@ -120,6 +120,7 @@ def test_the_same_listen_spelt_differently_is_one_play(auth_client, catalog):
         "unmatched": 0,
         "duplicates": 1,
         "stored": 1,
+        "too_old": 0,
     }
 
 
@@ -138,7 +139,7 @@ def test_json_lines_and_a_multipart_file_are_accepted(auth_client, catalog, hist
     response = auth_client.post(URL, {"file": upload}, format="multipart")
 
     assert response.status_code == 200
-    assert response.json() == {"matched": 3, "unmatched": 2, "duplicates": 2, "stored": 1}
+    assert response.json() == {"matched": 3, "unmatched": 2, "duplicates": 2, "stored": 1, "too_old": 0}
 
 
 def test_an_import_then_an_export_shows_the_plays(auth_client, catalog, history):
@@ -210,6 +211,19 @@ def test_an_odd_recording_msid_is_left_out_not_refused(auth_client, catalog):
 
     assert _post_json(auth_client, listens).json()["stored"] == 2
     assert [event.context for event in Activity.objects.all()] == [{"source": "listenbrainz"}] * 2
+
+
+def test_listens_older_than_the_retention_are_not_stored(auth_client, catalog, settings):
+    """Retention would drop them and their event ids while the rollups keep their counts:
+    importing them again would count them twice."""
+    settings.ANALYTICS_RETENTION_MONTHS = 3
+    recent = int((NOW - dt.timedelta(days=1)).timestamp())
+    listens = [_listen("The Beatles", "Hey Jude", T0), _listen("The Beatles", "Hey Jude", recent)]
+
+    response = _post_json(auth_client, listens)
+
+    assert response.json() == {"matched": 1, "unmatched": 0, "duplicates": 0, "stored": 1, "too_old": 1}
+    assert Activity.objects.get().occurred_at == dt.datetime.fromtimestamp(recent, dt.UTC)
 
 
 def test_a_bad_json_line_is_named_by_its_line(auth_client, catalog):

@@ -38,5 +38,5 @@ class Command(BaseCommand):
         imported = listens_import(user_id=user_id, listens=listens)
         self.stdout.write(
             f"matched {imported.matched} (stored {imported.stored}, duplicates {imported.duplicates}), "
-            f"unmatched {imported.unmatched}"
+            f"unmatched {imported.unmatched}" + (f", too old {imported.too_old}" if imported.too_old else "")
         )
