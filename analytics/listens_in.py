@@ -18,6 +18,7 @@ import msgspec
 from django.utils import timezone
 
 from analytics.services.listens import Listen
+from music_discovery.parsers import MAX_JSON_DEPTH, json_depth_exceeds
 
 # ListenBrainz refuses listens before this (Last.fm's start, 2002-10-01); it also bounds how
 # many monthly partitions one file can make the import create.
@@ -82,6 +83,9 @@ def _field(text: str) -> tuple[str, str | None]:
 
 
 def _listen(item: Any, *, index: int, line: int | None, now: dt.datetime) -> Listen:
+    # The API's bound on nesting (a listen is a few levels deep; the file's array is one more).
+    if json_depth_exceeds(item, MAX_JSON_DEPTH - 1):
+        raise ListensError(f"Nested more than {MAX_JSON_DEPTH} levels deep.", index, line)
     try:
         payload = msgspec.convert(item, ListenPayload)
     except msgspec.ValidationError as error:

@@ -47,7 +47,12 @@ class RawBodyParser(parsers.BaseParser):
 
 
 class RawJSONParser(RawBodyParser):
+    """Not a JSONParser: DRF reads a JSONParser's body through `request.body`, which holds
+    it to DATA_UPLOAD_MAX_MEMORY_SIZE, and a history may be up to ANALYTICS_IMPORT_MAX_BYTES.
+    `parse_listens` decodes it and applies the API's depth bound (MAX_JSON_DEPTH) itself."""
+
     media_type = "application/json"
+    bounds_json_depth = True
 
 
 class RawNDJSONParser(RawBodyParser):

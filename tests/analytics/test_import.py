@@ -164,6 +164,7 @@ def test_an_import_then_an_export_shows_the_plays(auth_client, catalog, history)
         ("[{not json", None, None, "Not JSON"),
         ("[" * 100_000, None, None, "Not JSON"),
         ("{" * 100_000, 0, None, "Not JSON"),
+        ("[" + "[" * 40 + "]" * 40 + "]", 0, None, "Nested more than 32"),
         ("", None, None, "Send"),
         ("[]", None, None, "empty"),
         ('[{"listened_at": 1}]', 0, "track_metadata", "missing required field"),
@@ -259,9 +260,14 @@ def test_the_import_may_be_larger_than_other_bodies(auth_client, catalog, settin
     listens = [_listen("The Beatles", "Hey Jude", T0 + i) for i in range(20)]
 
     response = _post_json(auth_client, listens)
+    lines = auth_client.post(URL, _ndjson(listens), content_type="application/x-ndjson")
+    upload = SimpleUploadedFile("listens.json", json.dumps(listens).encode())
+    multipart = auth_client.post(URL, {"file": upload}, format="multipart")
 
     assert response.status_code == 200
     assert response.json()["stored"] == 20
+    assert lines.status_code == multipart.status_code == 200
+    assert lines.json()["duplicates"] == multipart.json()["duplicates"] == 20
 
 
 def test_anonymous_is_401(api_client, catalog, history):
