@@ -60,14 +60,15 @@ class BodySizeLimitMiddleware:
     Django applies that limit to JSON and form bodies as they are read, but not to the files
     of a multipart body, which it streams to disk whatever their size: this makes the limit
     one for every body, whatever its encoding, and answers before any of it is read. A body
-    sent without a Content-Length (chunked) is limited by the front proxy.
+    sent without a Content-Length (chunked) is limited by the front proxy. A path in
+    BODY_SIZE_LIMITS_BY_PATH (an upload of a listening history) has its own limit instead.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        limit = settings.BODY_SIZE_LIMITS_BY_PATH.get(request.path_info, settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:

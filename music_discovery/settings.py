@@ -387,6 +387,9 @@ ANALYTICS_PARTITIONS_AHEAD = 2
 # Trends and summary are served from a cached snapshot, recomputed after each rollup refresh
 # that applied events; this long at most (time moves the windows even without events).
 ANALYTICS_SNAPSHOT_SECONDS = env.int("ANALYTICS_SNAPSHOT_SECONDS", default=300)
+# The largest listening history POST /api/analytics/import/ takes (bigger ones: the
+# import_listens command, which has no limit).
+ANALYTICS_IMPORT_MAX_BYTES = env.int("ANALYTICS_IMPORT_MAX_BYTES", default=16 * 1024 * 1024)
 
 # ------------------------------------------------------------------------------
 # Requests, static files, i18n
@@ -395,6 +398,8 @@ ANALYTICS_SNAPSHOT_SECONDS = env.int("ANALYTICS_SNAPSHOT_SECONDS", default=300)
 # before it is read: music_discovery.middleware.BodySizeLimitMiddleware.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
+# Paths whose bodies may be larger than DATA_UPLOAD_MAX_MEMORY_SIZE, with their own limit.
+BODY_SIZE_LIMITS_BY_PATH = {"/api/analytics/import/": ANALYTICS_IMPORT_MAX_BYTES}
 
 STATIC_URL = "static/"
 STATIC_ROOT = env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))

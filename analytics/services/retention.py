@@ -21,6 +21,16 @@ class Maintained:
     deleted_keys: int
 
 
+def retention_cutoff(*, now: dt.datetime) -> dt.datetime | None:
+    """The first moment ANALYTICS_RETENTION_MONTHS keeps events of at `now` (the first of a
+    month, UTC); None when they are kept forever."""
+    months = settings.ANALYTICS_RETENTION_MONTHS
+    if months <= 0:
+        return None
+    first_kept = partitions.add_months(partitions.month_of(now), -months)
+    return dt.datetime(first_kept[0], first_kept[1], 1, tzinfo=dt.UTC)
+
+
 def partitions_maintain(*, now: dt.datetime | None = None) -> Maintained:
     """Create the event partitions from last month to ANALYTICS_PARTITIONS_AHEAD months ahead,
     then forget events (and their client keys) from before the retention's first month.
@@ -31,11 +41,10 @@ def partitions_maintain(*, now: dt.datetime | None = None) -> Maintained:
     partitions.ensure_months(
         partitions.add_months(this_month, k) for k in range(-1, settings.ANALYTICS_PARTITIONS_AHEAD + 1)
     )
-    months = settings.ANALYTICS_RETENTION_MONTHS
-    if months <= 0:
+    cutoff = retention_cutoff(now=now)
+    if cutoff is None:
         return Maintained(created_through=ahead, cutoff=None, dropped=[], deleted_keys=0)
-    first_kept = partitions.add_months(this_month, -months)
-    cutoff = dt.datetime(first_kept[0], first_kept[1], 1, tzinfo=dt.UTC)
+    first_kept = partitions.month_of(cutoff)
     with transaction.atomic():
         if connection.vendor == "postgresql":
             dropped = partitions.drop_before(first_kept)

@@ -37,8 +37,13 @@ def gunicorn_setting(name: str) -> str:
 
 
 def test_nginx_caps_request_bodies_and_answers_json(nginx_conf):
-    [limit] = directives(nginx_conf, "client_max_body_size")
-    assert re.fullmatch(r"\d+[kKmM]?", limit)
+    # One limit for the server, and the listening-history import's own.
+    limits = directives(nginx_conf, "client_max_body_size")
+    assert len(limits) == 2
+    assert all(re.fullmatch(r"\d+[kKmM]?", limit) for limit in limits)
+    import_location = block(nginx_conf, "location = /api/analytics/import/")
+    assert directives(import_location, "client_max_body_size") == ["16m"]
+    assert settings.BODY_SIZE_LIMITS_BY_PATH["/api/analytics/import/"] == 16 * 1024 * 1024
     assert "error_page 413" in nginx_conf
     assert '{"detail": "Request body too large."}' in nginx_conf
 

@@ -1,0 +1,134 @@
+"""One user's statistics: totals by action, top songs, artists and genres, recent activity,
+listening time, streak and skip rate.
+
+Every read is bounded by the user through an index that leads with them: UserDay and
+UserSong by their (user, ...) unique keys, the events by (user, -occurred_at) for the last
+RECENT only. Totals, tops, time and streak come from the rollups, so they trail the events
+by the rollup job's lag; recent activity reads the events and is current.
+
+Days are UTC days, as the rollups count them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict
+from typing import Any
+
+from django.db.models import F, Sum
+from django.utils import timezone
+
+from analytics.models import Action, Activity, UserDay, UserSong
+from analytics.scoring import ACTION_WEIGHTS, COUNT_FIELDS, score_expression
+from catalog.selectors.credits import artists_ranked, genres_ranked, song_titles
+from users.selectors import user_list_visible
+
+TOP = 10
+RECENT = 20
+# Days of a streak read at a time (a streak longer than this reads the next chunk).
+STREAK_CHUNK = 400
+
+
+def user_stats_visible(*, actor: Any, user_id: int) -> bool:
+    """Whether `actor` may read `user_id`'s statistics: their own, or any existing user's
+    for staff. Anything else must look like a missing id (404)."""
+    return user_list_visible(actor=actor).filter(pk=user_id).exists()
+
+
+def user_stats(*, user_id: int, today: dt.date | None = None) -> dict[str, Any]:
+    """`user_id`'s statistics, JSON-ready (see the module)."""
+    today = today or timezone.now().date()
+    totals = _totals(user_id)
+    listening_ms = totals.pop("listening_ms")
+    plays, skips = totals["play"], totals["skip"]
+    songs = UserSong.objects.filter(user_id=user_id)
+    top = _top_songs(user_id)
+    recent = _recent(user_id)
+    # One lookup of titles and credits for both lists.
+    titles = song_titles(ids={row["id"] for row in top} | {event["song"] for event in recent})
+    for row in top:
+        song = titles.get(row["id"])
+        row["title"], row["artists"] = (song.title, list(song.artists)) if song else ("", [])
+    for event in recent:
+        song = titles.get(event["song"])
+        event["title"] = song.title if song else ""
+    return {
+        "user_id": user_id,
+        "totals": totals,
+        "listening_ms": listening_ms,
+        "skip_rate": round(skips / (plays + skips), 4) if plays + skips else None,
+        "streak_days": streak_days(user_id=user_id, today=today),
+        "top_songs": top,
+        "top_artists": [asdict(r) for r in artists_ranked(songs, score=score_expression(), limit=TOP)],
+        "top_genres": [asdict(r) for r in genres_ranked(songs, score=score_expression(), limit=TOP)],
+        "recent": recent,
+    }
+
+
+def _totals(user_id: int) -> dict[str, int]:
+    sums = UserDay.objects.filter(user_id=user_id).aggregate(
+        listening_ms=Sum("listen_ms"), **{action: Sum(field) for action, field in COUNT_FIELDS.items()}
+    )
+    return {name: value or 0 for name, value in sums.items()}
+
+
+def _row_score() -> Any:
+    """One UserSong row's score under ACTION_WEIGHTS: sorted by with no grouping."""
+    terms = [F(COUNT_FIELDS[action]) * weight for action, weight in ACTION_WEIGHTS.items()]
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total
+
+
+def _top_songs(user_id: int) -> list[dict[str, Any]]:
+    rows = (
+        UserSong.objects.filter(user_id=user_id)
+        .annotate(score=_row_score())
+        .filter(score__gt=0)
+        .order_by("-score", "-last_at", "song_id")
+        .values("song_id", "score", *COUNT_FIELDS.values(), "last_at")[:TOP]
+    )
+    return [{"id": row.pop("song_id"), **row} for row in rows]
+
+
+def _recent(user_id: int) -> list[dict[str, Any]]:
+    events = (
+        Activity.objects.filter(user_id=user_id)
+        .order_by("-occurred_at", "-id")
+        .values("song_id", "action", "occurred_at")[:RECENT]
+    )
+    return [
+        {"song": e["song_id"], "action": Action(e["action"]).label, "occurred_at": e["occurred_at"]}
+        for e in events
+    ]
+
+
+def streak_days(*, user_id: int, today: dt.date) -> int:
+    """Consecutive days with any activity (any action), ending today or yesterday: a streak
+    still counts on a day with no activity yet, and is 0 once a whole day passes without.
+    A day "after today" (a client clock a few minutes ahead at midnight) neither starts nor
+    breaks it."""
+    expected: dt.date | None = None
+    streak = 0
+    before = today + dt.timedelta(days=1)
+    while True:
+        days = list(
+            UserDay.objects.filter(user_id=user_id, day__lt=before)
+            .order_by("-day")
+            .values_list("day", flat=True)[:STREAK_CHUNK]
+        )
+        for day in days:
+            if expected is None:
+                if day < today - dt.timedelta(days=1):
+                    return 0
+            elif day != expected:
+                return streak
+            streak += 1
+            expected = day - dt.timedelta(days=1)
+        if len(days) < STREAK_CHUNK:
+            return streak
+        before = days[-1]
+
+
+__all__ = ["user_stats", "user_stats_visible", "streak_days"]
