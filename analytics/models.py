@@ -9,6 +9,12 @@ Why the model keeps a single-column primary key: on PostgreSQL the table's real 
 `id` comes from one identity sequence, so it is unique on its own and Django (the admin, the
 ORM's deletes) can keep treating it as the key; nothing references an event by foreign key.
 
+No table here has foreign-key constraints in the database: ingest checks the song and the
+user in the request, the rollup job adds only rows of existing songs and users, and checking
+every one of billions of rows again costs a third of a write (bench/README.md, "Analytics").
+Django still cascades deletes; a song or user deleted while a batch naming it commits can
+leave orphan rows, which every read joins away.
+
 Why the per-user `event_id` dedupe lives in its own table (`ActivityKey`): a unique index on
 the partitioned table would have to include `occurred_at`, and a client retrying a batch
 without `occurred_at` gets a new server time on each try, so (user, event_id, occurred_at)
@@ -37,22 +43,31 @@ ACTION_BY_NAME: dict[str, Action] = {str(a.label): a for a in Action}
 ACTION_NAMES: tuple[str, ...] = tuple(ACTION_BY_NAME)
 
 
-class Activity(models.Model):
-    id = models.BigAutoField(primary_key=True)
-    # No foreign-key constraints in the database: ingest checks the song and the user in
-    # the request, and checking each of billions of rows again at commit would cost a third
-    # of the write (bench/README.md, "Analytics"); Django still cascades deletes. A song or
-    # user deleted while a batch naming it commits can leave orphans, which reads join away.
-    # Indexed by activity_user_time below, which leads with it.
-    user = models.ForeignKey(
+def _user_key() -> models.ForeignKey:
+    """A reference to a user without a database constraint (see the module's docstring),
+    indexed by whatever key of its table leads with it."""
+    return models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         related_name="+",
         db_index=False,
         db_constraint=False,
     )
+
+
+def _song_key(*, db_index: bool = True) -> models.ForeignKey:
+    """A reference to a song without a database constraint (see the module's docstring)."""
+    return models.ForeignKey(
+        "catalog.Song", on_delete=models.CASCADE, related_name="+", db_index=db_index, db_constraint=False
+    )
+
+
+class Activity(models.Model):
+    id = models.BigAutoField(primary_key=True)
+    # Indexed by activity_user_time below, which leads with it.
+    user = _user_key()
     # Indexed: deleting a song (its events cascade) must not scan every event.
-    song = models.ForeignKey("catalog.Song", on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    song = _song_key()
     action = models.PositiveSmallIntegerField(choices=Action.choices)
     # The client's time of the event; the partition key on PostgreSQL.
     occurred_at = models.DateTimeField()
@@ -78,15 +93,8 @@ class Activity(models.Model):
 class ActivityKey(models.Model):
     """A client's `event_id`, once per user: a retried batch is stored once."""
 
-    # Indexed by the unique constraint; no database constraint: the key is written with its
-    # event, whose own foreign key checks the user.
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
+    # Indexed by the unique constraint, which leads with it.
+    user = _user_key()
     event_id = models.CharField(max_length=64)
     # Lets retention forget keys together with their events.
     occurred_at = models.DateTimeField()
@@ -112,19 +120,9 @@ class PendingRollup(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     day = models.DateField()
-    # No database constraints or indexes: rows live seconds, their ids were checked in the
-    # batch's request, and each check would cost more than the row (the job skips rows whose
-    # song or user was deleted meanwhile; Django still cascades deletes).
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,
-    )
-    song = models.ForeignKey(
-        "catalog.Song", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
-    )
+    # No indexes but the key: rows live seconds, read and deleted by id.
+    user = _user_key()
+    song = _song_key(db_index=False)
     action = models.PositiveSmallIntegerField(choices=Action.choices)
     count = models.PositiveIntegerField()
     # Sum of the played songs' durations: listening time.
@@ -149,15 +147,10 @@ class ActionCounts(models.Model):
 
 
 class SongDay(ActionCounts):
-    """Per day and song: trends (songs, and through credits and genres, artists and genres).
-
-    The rollups, like the events they come from, carry no foreign-key constraints in the
-    database: the refresh adds only rows whose song and user exist, checking each upserted
-    row again would cost a third of a refresh, and Django still cascades deletes.
-    """
+    """Per day and song: trends (songs, and through credits and genres, artists and genres)."""
 
     day = models.DateField()
-    song = models.ForeignKey("catalog.Song", on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    song = _song_key()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["day", "song"], name="song_day_unique")]
@@ -171,13 +164,7 @@ class UserDay(ActionCounts):
 
     day = models.DateField()
     # Indexed by the unique constraint, which leads with it.
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
+    user = _user_key()
     listen_ms = models.BigIntegerField(default=0)
     # The newest event of the day: with the day, exactly who was active in the last 24 hours.
     last_at = models.DateTimeField()
@@ -194,14 +181,8 @@ class UserSong(ActionCounts):
     """Per user and song, all time: a user's top songs, artists and genres."""
 
     # Indexed by the unique constraint, which leads with it.
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
-    song = models.ForeignKey("catalog.Song", on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    user = _user_key()
+    song = _song_key()
     last_at = models.DateTimeField()
 
     class Meta:

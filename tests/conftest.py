@@ -202,3 +202,18 @@ def point_redis_at(settings) -> Callable[[str], None]:
         settings.CELERY_TASK_ALWAYS_EAGER = False
 
     return point
+
+
+@pytest.fixture
+def signals_received():
+    """The user ids "this user's signals changed" is sent for during the test, in order."""
+    from music_discovery.signals import user_signals_changed
+
+    received: list[int] = []
+
+    def receiver(sender, user_id, **kwargs):
+        received.append(user_id)
+
+    user_signals_changed.connect(receiver)
+    yield received
+    user_signals_changed.disconnect(receiver)

@@ -8,7 +8,6 @@ import pytest
 from django.utils import timezone
 
 from analytics.models import Action, Activity, ActivityKey, PendingRollup
-from music_discovery.signals import user_signals_changed
 from tests.factories import SongFactory, UserFactory
 
 URL = "/api/analytics/activity/"
@@ -206,23 +205,16 @@ def test_event_ids_are_per_user(make_auth_client, songs):
     assert Activity.objects.count() == 2
 
 
-def test_signals_changed_is_sent_once_after_commit(auth_client, songs, django_capture_on_commit_callbacks):
-    received = []
+def test_signals_changed_is_sent_once_after_commit(
+    auth_client, songs, django_capture_on_commit_callbacks, signals_received
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        _post(auth_client, [{"song": songs[0].id, "action": "skip", "event_id": "s"}] * 2)
+    with django_capture_on_commit_callbacks(execute=True):
+        # All duplicates: nothing changed, nothing sent.
+        _post(auth_client, {"song": songs[0].id, "action": "skip", "event_id": "s"})
 
-    def receiver(sender, user_id, **kwargs):
-        received.append(user_id)
-
-    user_signals_changed.connect(receiver)
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            _post(auth_client, [{"song": songs[0].id, "action": "skip", "event_id": "s"}] * 2)
-        with django_capture_on_commit_callbacks(execute=True):
-            # All duplicates: nothing changed, nothing sent.
-            _post(auth_client, {"song": songs[0].id, "action": "skip", "event_id": "s"})
-    finally:
-        user_signals_changed.disconnect(receiver)
-
-    assert received == [auth_client.user.id]
+    assert signals_received == [auth_client.user.id]
 
 
 def test_events_are_stored_while_redis_is_down(

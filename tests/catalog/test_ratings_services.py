@@ -360,25 +360,17 @@ def test_the_beat_runs_reconcile_every_minute_by_default():
 
 
 @pytest.mark.django_db
-def test_rating_writes_tell_that_the_users_signals_changed(django_capture_on_commit_callbacks):
-    from music_discovery.signals import user_signals_changed
-
+def test_rating_writes_tell_that_the_users_signals_changed(
+    django_capture_on_commit_callbacks, signals_received
+):
     user, song = UserFactory(), SongFactory()
-    received = []
 
-    def receiver(sender, user_id, **kwargs):
-        received.append(user_id)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.rating_submit(user_id=user.id, song_id=song.id, score=2)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.rating_delete(user_id=user.id, song_id=song.id)
+    with django_capture_on_commit_callbacks(execute=True):
+        # Nothing to delete: nothing changed.
+        services.rating_delete(user_id=user.id, song_id=song.id)
 
-    user_signals_changed.connect(receiver)
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            services.rating_submit(user_id=user.id, song_id=song.id, score=2)
-        with django_capture_on_commit_callbacks(execute=True):
-            services.rating_delete(user_id=user.id, song_id=song.id)
-        with django_capture_on_commit_callbacks(execute=True):
-            # Nothing to delete: nothing changed.
-            services.rating_delete(user_id=user.id, song_id=song.id)
-    finally:
-        user_signals_changed.disconnect(receiver)
-
-    assert received == [user.id, user.id]
+    assert signals_received == [user.id, user.id]
