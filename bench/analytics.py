@@ -1,0 +1,398 @@
+"""Analytics at volume on PostgreSQL: batch ingest through the API, the rollup refresh, and
+the reads, over the real catalog, 100k listeners and N listening events.
+
+    DATABASE_URL=postgres://.../md_analytics_bench REDIS_URL=redis://127.0.0.1:6379/6 \\
+        python bench/analytics.py [--events 200000] [--keep] [--port 8103] [--workdir DIR]
+
+The issue's sizes are --events 1000000 and --events 10000000; the default is a quick run.
+
+Setup (bench/analytics_data.py says how the events are drawn): the Spotify tracks file of
+../shared/data loaded with `manage.py load_music --skip-invalid` (the benchmark is skipped,
+saying why, when it is absent), --users listeners written by COPY, --events events over the
+last --days days written straight into analytics_activity by COPY, then the rollups built
+from them by `rollups_rebuild()`. With --keep, a database that already holds the catalog,
+the listeners and exactly --events generated events is reused as it is (the events sent by
+earlier runs stay, and are counted in the sizes printed).
+
+Measured (Gunicorn, production settings, --web-workers sync workers; every figure printed
+with the machine's load average, which on this shared 2-core machine includes other work):
+a. batch ingest: --clients threads POST batches of --batch events (each batch a different
+   listener's, each event with an event_id and a small context) for --ingest-seconds:
+   events/s stored, p50/p95 per batch; then every stored event is counted in the table;
+b. `rollups_refresh()` after --refresh-events new events recorded with `activity_record`
+   (so that their pending counts exist), --refresh-rounds times;
+c. reads, one client in sequence, --reads requests each after --warmup: summary, trends per
+   window, a user's statistics for random listeners and for the heaviest ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib
+import json
+import os
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "music_discovery.settings")
+# Served as in production (JSON renderer, DEBUG off), minus the HTTPS redirect: plain HTTP on
+# loopback. Gunicorn and this process (which mints the tokens) share the key.
+os.environ.setdefault("DJANGO_ENV", "production")
+os.environ.setdefault("SECRET_KEY", "bench-" + os.urandom(16).hex())
+os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+
+import analytics_data as data  # noqa: E402
+from analytics_http import Batch, Server, percentile, run_ingest, timed_reads  # noqa: E402
+
+ACTION_NAMES = {1: "play", 2: "like", 3: "skip", 4: "share"}
+WINDOWS = ("day", "week", "month", "all")
+HEAVIEST = 10
+# Enough prepared batches for this many events/s over --ingest-seconds.
+MAX_INGEST_RATE = 40_000
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--users", type=int, default=100_000)
+    parser.add_argument("--days", type=int, default=60)
+    parser.add_argument("--keep", action="store_true", help="reuse a database already built for --events")
+    parser.add_argument("--workdir", default=str(BASE_DIR / "var" / "bench" / "analytics"))
+    parser.add_argument("--port", type=int, default=8103)
+    parser.add_argument("--web-workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--ingest-seconds", type=float, default=25.0)
+    parser.add_argument("--refresh-events", type=int, default=100_000)
+    parser.add_argument("--refresh-rounds", type=int, default=3)
+    parser.add_argument("--reads", type=int, default=200)
+    parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--only", default="ingest,refresh,reads", help="comma-separated parts to measure")
+    parser.add_argument("--seed", type=int, default=7)
+    return parser.parse_args()
+
+
+def load() -> str:
+    return "/".join(f"{value:.1f}" for value in os.getloadavg())
+
+
+def rollup_functions():
+    """(rollups_refresh, rollups_rebuild), None for each that does not exist yet."""
+    try:
+        # Imported by name: the module is being written on another branch.
+        rollups = importlib.import_module("analytics.services.rollups")
+    except ImportError:
+        return None, None
+    return getattr(rollups, "rollups_refresh", None), getattr(rollups, "rollups_rebuild", None)
+
+
+# ------------------------------------------------------------------------------------------
+# Setup
+# ------------------------------------------------------------------------------------------
+def setup(args: argparse.Namespace) -> data.Population:
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    print(data.load_catalog(args.keep), flush=True)
+    print(data.fill_users(args.users), flush=True)
+    population = data.Population.build(data.listener_ids(), data.song_ids(), args.seed)
+    have = data.generated_events() if args.keep else -1
+    if have == args.events:
+        print(f"events kept: {have:,} generated (--keep)")
+        return population
+    data.reset_analytics()
+    print(data.generate_events(population, args.events, args.days, args.seed), flush=True)
+    _, rebuild = rollup_functions()
+    if rebuild is None:
+        print("rollups: analytics.services.rollups.rollups_rebuild does not exist yet; not built")
+    else:
+        started = time.perf_counter()
+        outcome = rebuild()
+        print(f"rollups: rollups_rebuild() in {time.perf_counter() - started:.1f} s ({outcome!r})")
+    return population
+
+
+def event_dicts(population: data.Population, rng: random.Random, n: int, now: dt.datetime, within_s: float):
+    """n events of one listener as the API takes them (dicts), songs and actions drawn as the
+    generator draws them, each `within_s` seconds before `now` at most."""
+    _, songs, actions = population.draw(rng, n)
+    return [
+        {
+            "song": song,
+            "action": ACTION_NAMES[action],
+            "occurred_at": (now - dt.timedelta(seconds=rng.random() * within_s)).isoformat(),
+            "event_id": f"{rng.getrandbits(64):016x}",
+            "context": {"device": rng.choice(("phone", "desktop", "speaker"))},
+        }
+        for song, action in zip(songs, actions, strict=True)
+    ]
+
+
+def tokens_for(user_ids: list[int]) -> dict[int, str]:
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    from users.models import User
+
+    users = User.objects.in_bulk(user_ids)
+    return {user_id: str(AccessToken.for_user(users[user_id])) for user_id in user_ids}
+
+
+def count_events() -> int:
+    with data.connect() as conn:
+        return conn.execute("SELECT count(*) FROM analytics_activity").fetchone()[0]
+
+
+# ------------------------------------------------------------------------------------------
+# a. Batch ingest
+# ------------------------------------------------------------------------------------------
+def measure_ingest(args: argparse.Namespace, population: data.Population, rng: random.Random) -> dict:
+    count = int(MAX_INGEST_RATE * args.ingest_seconds / args.batch) + 1
+    users = rng.sample(population.active_users, min(count, len(population.active_users)))
+    tokens = tokens_for(users)
+    now = dt.datetime.now(dt.UTC)
+    batches = [
+        Batch(
+            tokens[user],
+            json.dumps(event_dicts(population, rng, args.batch, now, 6 * 3600)).encode(),
+            args.batch,
+        )
+        for user in users
+    ]
+    before = count_events()
+    server = Server(args.port, args.web_workers, Path(args.workdir) / "web-ingest.log")
+    server.start()
+    try:
+        # Warm-up: the workers' imports and database connections.
+        warm = run_ingest(args.port, batches[:8], args.clients, 60).stored
+        result = run_ingest(args.port, batches[8:], args.clients, args.ingest_seconds)
+    finally:
+        server.stop()
+    after = count_events()
+    stored_rows = after - before - warm
+    row = {
+        "events_per_s": result.stored / result.span,
+        "batches": len(result.latencies),
+        "p50_ms": percentile(result.latencies, 50) * 1000,
+        "p95_ms": percentile(result.latencies, 95) * 1000,
+        "stored": result.stored,
+        "duplicates": result.duplicates,
+        "rows_added": stored_rows,
+        "count_ok": stored_rows == result.stored and result.duplicates == 0,
+        "statuses": dict(result.statuses),
+        "ran_out": result.ran_out,
+        "load": load(),
+    }
+    print(
+        f"ingest: {row['events_per_s']:,.0f} events/s ({result.stored:,} stored in {result.span:.1f} s, "
+        f"{args.clients} clients, batches of {args.batch}), per batch p50 {row['p50_ms']:.0f} ms, "
+        f"p95 {row['p95_ms']:.0f} ms; statuses {row['statuses']}; load {row['load']}"
+    )
+    print(
+        f"        count check {'ok' if row['count_ok'] else 'FAILED'}: {stored_rows:,} rows added for "
+        f"{result.stored:,} stored answered ({result.duplicates} duplicates)"
+        + (" [ran out of prepared batches: raise MAX_INGEST_RATE]" if result.ran_out else "")
+        + (f"; errors {result.errors}" if result.errors else "")
+    )
+    return row
+
+
+# ------------------------------------------------------------------------------------------
+# b. Rollup refresh
+# ------------------------------------------------------------------------------------------
+def pending_rows() -> int:
+    with data.connect() as conn:
+        return conn.execute("SELECT count(*) FROM analytics_pendingrollup").fetchone()[0]
+
+
+def timed_refresh(refresh) -> tuple[float, object]:
+    started = time.perf_counter()
+    outcome = refresh()
+    return time.perf_counter() - started, outcome
+
+
+def record_events(population: data.Population, rng: random.Random, total: int, batch: int) -> float:
+    """Records `total` recent events through `activity_record`, one distinct listener per
+    batch; returns the seconds it took."""
+    from analytics.models import Action
+    from analytics.services import EventIn, activity_record
+
+    started = time.perf_counter()
+    now = dt.datetime.now(dt.UTC)
+    users = rng.sample(population.active_users, total // batch)
+    for user in users:
+        _, songs, actions = population.draw(rng, batch)
+        events = [
+            EventIn(
+                song_id=song,
+                action=Action(action),
+                # Mostly today's, some up to two days late: clients send late.
+                occurred_at=now - dt.timedelta(seconds=rng.expovariate(1 / 14_400) % 172_800),
+                event_id=f"{rng.getrandbits(64):016x}",
+            )
+            for song, action in zip(songs, actions, strict=True)
+        ]
+        activity_record(user_id=user, events=events)
+    return time.perf_counter() - started
+
+
+def measure_refresh(args: argparse.Namespace, population: data.Population, rng: random.Random) -> dict | None:
+    refresh, _ = rollup_functions()
+    if refresh is None:
+        print("refresh: analytics.services.rollups.rollups_refresh does not exist yet; not measured")
+        return None
+    drained_rows = pending_rows()
+    drain_s, _ = timed_refresh(refresh)
+    print(f"refresh: draining what was pending ({drained_rows:,} pending rows) took {drain_s:.2f} s")
+    rounds, times = [], []
+    for _ in range(args.refresh_rounds):
+        record_s = record_events(population, rng, args.refresh_events, args.batch)
+        pending = pending_rows()
+        seconds, outcome = timed_refresh(refresh)
+        times.append(seconds)
+        rounds.append({"seconds": seconds, "pending_rows": pending, "record_s": record_s, "load": load()})
+        print(
+            f"refresh after {args.refresh_events:,} new events ({pending:,} pending rows; recorded "
+            f"in-process in {record_s:.1f} s, {args.refresh_events / record_s:,.0f} events/s): "
+            f"{seconds:.2f} s ({outcome!r}); load {load()}"
+        )
+    return {
+        "median_s": statistics.median(times),
+        "max_s": max(times),
+        "rounds": rounds,
+        "load": load(),
+    }
+
+
+# ------------------------------------------------------------------------------------------
+# c. Reads
+# ------------------------------------------------------------------------------------------
+def read_plan(args: argparse.Namespace, population: data.Population, rng: random.Random) -> dict[str, list]:
+    reader = rng.choice(population.active_users)
+    heavy = [user for user, _ in data.heaviest_users(HEAVIEST)]
+    random_users = rng.sample(population.active_users, args.reads)
+    tokens = tokens_for([reader, *heavy, *random_users])
+    plan: dict[str, list] = {
+        "/api/analytics/summary/": [("/api/analytics/summary/", tokens[reader])] * args.reads
+    }
+    for window in WINDOWS:
+        path = f"/api/analytics/trends/?window={window}"
+        plan[path] = [(path, tokens[reader])] * args.reads
+    plan["/api/analytics/user/{id}/, random listeners"] = [
+        (f"/api/analytics/user/{user}/", tokens[user]) for user in random_users
+    ]
+    per_heavy = max(1, args.reads // len(heavy))
+    plan[f"/api/analytics/user/{{id}}/, the {len(heavy)} heaviest"] = [
+        (f"/api/analytics/user/{user}/", tokens[user]) for user in heavy for _ in range(per_heavy)
+    ]
+    return plan
+
+
+def measure_reads(args: argparse.Namespace, population: data.Population, rng: random.Random) -> list[dict]:
+    from django.urls import resolve
+
+    plan = read_plan(args, population, rng)
+    server = Server(args.port, args.web_workers, Path(args.workdir) / "web-reads.log")
+    server.start()
+    rows = []
+    try:
+        for label, calls in plan.items():
+            # The API's catch-all answers an unknown path with a JSON 404 (no url_name).
+            if not resolve(calls[0][0].split("?")[0]).url_name:
+                print(f"read {label}: no such route yet; not measured")
+                continue
+            values = timed_reads(args.port, calls, args.warmup, rng)
+            row = {
+                "read": label,
+                "requests": len(values),
+                "p50_ms": percentile(values, 50),
+                "p95_ms": percentile(values, 95),
+                "max_ms": max(values),
+                "load": load(),
+            }
+            rows.append(row)
+            print(
+                f"read {label}: p50 {row['p50_ms']:.1f} ms, p95 {row['p95_ms']:.1f} ms, "
+                f"max {row['max_ms']:.1f} ms ({len(values)} requests); load {row['load']}",
+                flush=True,
+            )
+    finally:
+        server.stop()
+    return rows
+
+
+# ------------------------------------------------------------------------------------------
+def report(
+    args: argparse.Namespace, events: int, ingest: dict | None, refresh: dict | None, reads: list
+) -> None:
+    print(
+        f"\n{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, {events:,} events in the table, "
+        f"{args.users:,} users; load average now {load()} (1/5/15 min) on {os.cpu_count()} CPUs\n"
+    )
+    print("| measure | target | figure | load 1/5/15 | |")
+    print("|---|---|---|---|---|")
+    if ingest:
+        met = "met" if ingest["events_per_s"] >= 20_000 else "not met"
+        print(
+            f"| ingest, {args.clients} clients x batches of {args.batch} | >= 20,000 events/s | "
+            f"{ingest['events_per_s']:,.0f} events/s, per batch p50 {ingest['p50_ms']:.0f} / p95 "
+            f"{ingest['p95_ms']:.0f} ms; count check {'ok' if ingest['count_ok'] else 'FAILED'} | "
+            f"{ingest['load']} | {met} |"
+        )
+    if refresh:
+        met = "met" if refresh["max_s"] <= 2 else "not met"
+        each = " / ".join(f"{r['seconds']:.2f}" for r in refresh["rounds"])
+        print(
+            f"| rollups_refresh() after {args.refresh_events:,} new events | <= 2 s | median "
+            f"{refresh['median_s']:.2f} s ({each}) | {refresh['load']} | {met} |"
+        )
+    for row in reads:
+        met = "met" if row["p95_ms"] <= 20 else "not met"
+        print(
+            f"| {row['read']} | p95 <= 20 ms | p50 {row['p50_ms']:.1f} / p95 {row['p95_ms']:.1f} ms "
+            f"({row['requests']} requests) | {row['load']} | {met} |"
+        )
+    print(json.dumps({"events": events, "ingest": ingest, "refresh": refresh, "reads": reads}, default=str))
+
+
+def main() -> int:
+    args = parse_args()
+    if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+        print(
+            "bench/analytics.py needs DATABASE_URL pointing at PostgreSQL: the events table is "
+            "partitioned by month there, and that is what this measures",
+            file=sys.stderr,
+        )
+        return 2
+    if not os.environ.get("REDIS_URL"):
+        print("bench/analytics.py needs REDIS_URL: Gunicorn serves with production settings", file=sys.stderr)
+        return 2
+    if not data.SPOTIFY_CSV.exists():
+        print(f"analytics benchmark skipped: {data.SPOTIFY_CSV} (the real catalog) is absent")
+        return 0
+    import django
+
+    django.setup()
+    Path(args.workdir).mkdir(parents=True, exist_ok=True)
+    print(f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, load {load()}, {os.cpu_count()} CPUs", flush=True)
+    population = setup(args)
+    print(data.table_sizes(), flush=True)
+    rng = random.Random(args.seed + int(time.time()))
+    parts = set(args.only.split(","))
+    ingest = measure_ingest(args, population, rng) if "ingest" in parts else None
+    refresh = measure_refresh(args, population, rng) if "refresh" in parts else None
+    reads = measure_reads(args, population, rng) if "reads" in parts else []
+    report(args, count_events(), ingest, refresh, reads)
+    return 0 if ingest is None or ingest["count_ok"] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

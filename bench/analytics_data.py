@@ -1,0 +1,269 @@
+"""The data of bench/analytics.py: the real catalog, 100k listeners and N listening events
+written straight into the events table, then the rollups built from them.
+
+Events are drawn so that the tables take a realistic shape:
+- songs by a Zipf-Mandelbrot popularity (weight 1 / (rank + 10) ** 0.9 over a seeded
+  shuffle of the catalog: the top song takes ~0.7% of events, the top 100 ~18%), and 30% of
+  a listener's events go to one of their 25 favourites among the 5,000 most popular songs
+  (people replay songs, which is what a user x song rollup folds);
+- listeners by a log-normal activity (sigma 1.3; 15% of accounts never listen): at 10M
+  events the heaviest account has ~10k events, the median active one ~60;
+- actions 80% plays, 12% skips, 6% likes, 2% shares;
+- `occurred_at` uniform over the last --days days up to now (24-hour chunks, each sorted, so
+  ids grow with time as they would at ingest), received a second or two later; no
+  `event_id` (which marks the events later sent by the benchmark itself) and an empty context.
+
+The rows go in through binary COPY packed with `struct`, one transaction per day, with the
+foreign-key triggers off (`session_replication_role = replica`): every user and song id is
+drawn from the tables themselves, and the deferred checks would double the load's time and
+queue two trigger events per row until commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import os
+import random
+import struct
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+SPOTIFY_CSV = BASE_DIR.parent / "shared" / "data" / "spotify-tracks-114k.csv"
+USER_PREFIX = "bench-listener-"
+ACTIONS = (1, 2, 3, 4)  # play, like, skip, share: analytics.models.Action
+ACTION_CUM_WEIGHTS = (80, 86, 98, 100)  # play 80%, like 6%, skip 12%, share 2%
+FAVOURITES = 25
+FAVOURITE_SHARE = 0.3
+FAVOURITE_POOL = 5_000
+INACTIVE_SHARE = 0.15
+
+# Binary COPY: a header, then per row the field count and each field as (length, value);
+# the fields are user_id, song_id, action, occurred_at, received_at, context (jsonb: version
+# byte + text), event_id (NULL: length -1). Timestamps are microseconds since 2000-01-01 UTC.
+COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
+COPY_TRAILER = struct.pack(">h", -1)
+ROW = struct.Struct(">h iq iq ih iq iq i3s i")
+EMPTY_JSONB = b"\x01{}"
+PG_EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+COPY_SQL = (
+    "COPY analytics_activity (user_id, song_id, action, occurred_at, received_at, context, event_id) "
+    "FROM STDIN (FORMAT BINARY)"
+)
+
+
+def database_url() -> str:
+    return os.environ["DATABASE_URL"].replace("postgres://", "postgresql://", 1)
+
+
+def connect(autocommit: bool = True):
+    import psycopg
+
+    return psycopg.connect(database_url(), autocommit=autocommit)
+
+
+# ------------------------------------------------------------------------------------------
+# Catalog and users
+# ------------------------------------------------------------------------------------------
+def load_catalog(keep: bool) -> str:
+    """The real catalog, loaded by `manage.py load_music --skip-invalid` (bench/load.py's way)."""
+    with connect() as conn:
+        songs = conn.execute("SELECT count(*) FROM catalog_song").fetchone()[0]
+    if keep and songs:
+        return f"catalog kept: {songs:,} songs"
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, str(BASE_DIR / "manage.py"), "load_music", str(SPOTIFY_CSV), "--skip-invalid"],
+        check=True,
+        cwd=BASE_DIR,
+        stdout=subprocess.DEVNULL,
+    )
+    with connect() as conn:
+        songs = conn.execute("SELECT count(*) FROM catalog_song").fetchone()[0]
+    seconds = time.perf_counter() - started
+    return f"catalog: load_music --skip-invalid {SPOTIFY_CSV.name}: {songs:,} songs in {seconds:.1f} s"
+
+
+def fill_users(count: int) -> str:
+    """`count` listeners named bench-listener-N, written by COPY with one password hash
+    computed once (hashing 100k passwords would take the hasher's ~100k x 0.1 s)."""
+    from django.contrib.auth.hashers import make_password
+
+    with connect() as conn:
+        have = conn.execute(
+            "SELECT count(*) FROM users_user WHERE username LIKE %s", [USER_PREFIX + "%"]
+        ).fetchone()[0]
+        if have >= count:
+            return f"users kept: {have:,}"
+        started = time.perf_counter()
+        password = make_password("bench-listener-password")
+        joined = dt.datetime.now(dt.UTC) - dt.timedelta(days=400)
+        with conn.transaction(), conn.cursor() as cursor:
+            with cursor.copy(
+                "COPY users_user (password, is_superuser, username, first_name, last_name, email, "
+                "is_staff, is_active, date_joined) FROM STDIN"
+            ) as copy:
+                for i in range(have, count):
+                    name = f"{USER_PREFIX}{i}"
+                    copy.write_row(
+                        (password, False, name, "", "", f"{name}@bench.invalid", False, True, joined)
+                    )
+            cursor.execute("ANALYZE users_user")
+    return f"users: {count - have:,} added by COPY in {time.perf_counter() - started:.1f} s"
+
+
+def listener_ids() -> list[int]:
+    with connect() as conn:
+        rows = conn.execute(
+            "SELECT id FROM users_user WHERE username LIKE %s ORDER BY id", [USER_PREFIX + "%"]
+        ).fetchall()
+    return [row[0] for row in rows]
+
+
+def song_ids() -> list[int]:
+    with connect() as conn:
+        return [row[0] for row in conn.execute("SELECT id FROM catalog_song ORDER BY id").fetchall()]
+
+
+# ------------------------------------------------------------------------------------------
+# Events
+# ------------------------------------------------------------------------------------------
+@dataclass
+class Population:
+    """Who listens to what, how often: the draws of the generator and of the clients."""
+
+    songs_by_rank: list[int]
+    song_cum: list[float]
+    users: list[int]
+    user_cum: list[float]
+    active_users: list[int]
+
+    @classmethod
+    def build(cls, users: list[int], songs: list[int], seed: int) -> Population:
+        rng = random.Random(seed)
+        by_rank = songs[:]
+        rng.shuffle(by_rank)
+        song_cum = list(itertools.accumulate(1 / (rank + 10) ** 0.9 for rank in range(len(by_rank))))
+        weights = [0.0 if rng.random() < INACTIVE_SHARE else rng.lognormvariate(0, 1.3) for _ in users]
+        return cls(
+            songs_by_rank=by_rank,
+            song_cum=song_cum,
+            users=users,
+            user_cum=list(itertools.accumulate(weights)),
+            active_users=[u for u, w in zip(users, weights, strict=True) if w > 0],
+        )
+
+    def draw(self, rng: random.Random, n: int) -> tuple[list[int], list[int], list[int]]:
+        """(users, songs, actions) of n events."""
+        users = rng.choices(self.users, cum_weights=self.user_cum, k=n)
+        songs = rng.choices(self.songs_by_rank, cum_weights=self.song_cum, k=n)
+        pool = min(FAVOURITE_POOL, len(self.songs_by_rank))
+        for i in range(n):
+            if rng.random() < FAVOURITE_SHARE:
+                # One of the user's favourites: a fixed function of (user, k), k < FAVOURITES.
+                rank = (users[i] * 2654435761 + rng.randrange(FAVOURITES) * 40503) % pool
+                songs[i] = self.songs_by_rank[rank]
+        actions = rng.choices(ACTIONS, cum_weights=ACTION_CUM_WEIGHTS, k=n)
+        return users, songs, actions
+
+
+def _micros(moment: dt.datetime) -> int:
+    return (moment - PG_EPOCH) // dt.timedelta(microseconds=1)
+
+
+def _day_rows(population: Population, rng: random.Random, n: int, start: dt.datetime, span_s: float) -> bytes:
+    users, songs, actions = population.draw(rng, n)
+    base = _micros(start)
+    offsets = sorted(int(rng.random() * span_s * 1e6) for _ in range(n))
+    pack = ROW.pack
+    return b"".join(
+        pack(7, 8, u, 8, s, 2, a, 8, base + o, 8, base + o + 1_000_000 + o % 1_000_000, 3, EMPTY_JSONB, -1)
+        for u, s, a, o in zip(users, songs, actions, offsets, strict=True)
+    )
+
+
+def ensure_partitions(start: dt.datetime, end: dt.datetime) -> None:
+    from analytics.partitions import ensure_months, month_of
+
+    months, month = [], month_of(start)
+    while month <= month_of(end):
+        months.append(month)
+        month = (month[0] + 1, 1) if month[1] == 12 else (month[0], month[1] + 1)
+    ensure_months(months)
+
+
+def generate_events(population: Population, total: int, days: int, seed: int) -> str:
+    """`total` events over the last `days` days, one COPY and one transaction per day."""
+    now = dt.datetime.now(dt.UTC)
+    first = now - dt.timedelta(days=days)
+    ensure_partitions(first, now)
+    rng = random.Random(seed)
+    started = time.perf_counter()
+    written = 0
+    with connect(autocommit=False) as conn:
+        conn.execute("SET session_replication_role = replica")
+        for day in range(days):
+            n = total // days + (total % days if day == days - 1 else 0)
+            data = _day_rows(population, rng, n, first + dt.timedelta(days=day), 86_400)
+            with conn.cursor() as cursor, cursor.copy(COPY_SQL) as copy:
+                copy.write(COPY_HEADER)
+                copy.write(data)
+                copy.write(COPY_TRAILER)
+            conn.commit()
+            written += n
+            if day % 10 == 9:
+                print(
+                    f"  events: {written:,} of {total:,} ({time.perf_counter() - started:.0f} s)", flush=True
+                )
+    copied = time.perf_counter() - started
+    with connect() as conn:
+        conn.execute("VACUUM ANALYZE analytics_activity")
+    return (
+        f"events: {total:,} over {days} days by COPY in {copied:.1f} s ({total / copied:,.0f}/s), "
+        f"VACUUM ANALYZE {time.perf_counter() - started - copied:.1f} s"
+    )
+
+
+def generated_events() -> int:
+    """Events written by the generator (no event_id; the benchmark's own sends carry one)."""
+    with connect() as conn:
+        return conn.execute("SELECT count(*) FROM analytics_activity WHERE event_id IS NULL").fetchone()[0]
+
+
+def reset_analytics() -> None:
+    """Empty every analytics table but FillState's definitions (a new data set)."""
+    with connect() as conn:
+        tables = conn.execute(
+            "SELECT tablename FROM pg_tables WHERE tablename LIKE 'analytics\\_%' "
+            "AND tablename NOT LIKE 'analytics\\_activity\\_%'"
+        ).fetchall()
+        names = ", ".join(name for (name,) in tables)
+        conn.execute(f"TRUNCATE {names}")
+
+
+def heaviest_users(limit: int) -> list[tuple[int, int]]:
+    with connect() as conn:
+        return conn.execute(
+            "SELECT user_id, count(*) FROM analytics_activity GROUP BY user_id ORDER BY 2 DESC LIMIT %s",
+            [limit],
+        ).fetchall()
+
+
+def table_sizes() -> str:
+    with connect() as conn:
+        rows = conn.execute(
+            "SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c "
+            "WHERE c.relname IN ('analytics_songday', 'analytics_userday', 'analytics_usersong', "
+            "'analytics_pendingrollup', 'analytics_activitykey')"
+        ).fetchall()
+        events = conn.execute(
+            "SELECT coalesce(sum(pg_total_relation_size(inhrelid)), 0) FROM pg_inherits "
+            "WHERE inhparent = 'analytics_activity'::regclass"
+        ).fetchone()[0]
+    parts = [f"analytics_activity {events / 2**20:,.0f} MB"]
+    parts += [f"{name} {size / 2**20:,.0f} MB" for name, size in sorted(rows)]
+    return ", ".join(parts)
