@@ -2,7 +2,7 @@
 the reads, over the real catalog, 100k listeners and N listening events.
 
     DATABASE_URL=postgres://.../md_analytics_bench REDIS_URL=redis://127.0.0.1:6379/6 \\
-        python bench/analytics.py [--events 200000] [--keep] [--port 8103] [--workdir DIR]
+        python bench/analytics.py [--events 200000] [--keep] [--port N] [--workdir DIR]
 
 The issue's sizes are --events 1000000 and --events 10000000; the default is a quick run.
 
@@ -49,7 +49,7 @@ os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 
 import analytics_data as data  # noqa: E402
-from analytics_http import Batch, Server, percentile, run_ingest, timed_reads  # noqa: E402
+from analytics_http import Batch, Server, cpu_sample, free_port, percentile, run_ingest, timed_reads  # noqa: E402
 
 ACTION_NAMES = {1: "play", 2: "like", 3: "skip", 4: "share"}
 WINDOWS = ("day", "week", "month", "all")
@@ -67,7 +67,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--days", type=int, default=60)
     parser.add_argument("--keep", action="store_true", help="reuse a database already built for --events")
     parser.add_argument("--workdir", default=str(BASE_DIR / "var" / "bench" / "analytics"))
-    parser.add_argument("--port", type=int, default=8103)
+    parser.add_argument("--port", type=int, default=0, help="Gunicorn's port (default: a free one)")
     parser.add_argument("--web-workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--batch", type=int, default=500)
@@ -101,16 +101,25 @@ def rollup_functions():
 def setup(args: argparse.Namespace) -> data.Population:
     from django.core.management import call_command
 
-    call_command("migrate", verbosity=0)
+    have = -1
+    if args.keep:
+        call_command("migrate", verbosity=0)
+        have = data.generated_events()
+    else:
+        # The analytics tables as the current migrations make them (a migration edited in
+        # place while the app is young would otherwise leave this database behind), empty.
+        call_command("migrate", "analytics", "zero", verbosity=0)
+        call_command("migrate", verbosity=0)
     print(data.load_catalog(args.keep), flush=True)
     print(data.fill_users(args.users), flush=True)
     population = data.Population.build(data.listener_ids(), data.song_ids(), args.seed)
-    have = data.generated_events() if args.keep else -1
     if have == args.events:
         print(f"events kept: {have:,} generated (--keep)")
-        return population
-    data.reset_analytics()
-    print(data.generate_events(population, args.events, args.days, args.seed), flush=True)
+        if data.rollups_built():
+            return population
+    else:
+        data.reset_analytics()
+        print(data.generate_events(population, args.events, args.days, args.seed), flush=True)
     _, rebuild = rollup_functions()
     if rebuild is None:
         print("rollups: analytics.services.rollups.rollups_rebuild does not exist yet; not built")
@@ -173,11 +182,25 @@ def measure_ingest(args: argparse.Namespace, population: data.Population, rng: r
     try:
         # Warm-up: the workers' imports and database connections.
         warm = run_ingest(args.port, batches[:8], args.clients, 60).stored
+        with data.connect() as conn:
+            # The workers' backends (Django keeps its connections: CONN_MAX_AGE).
+            backends = [
+                pid
+                for (pid,) in conn.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND pid <> pg_backend_pid()"
+                ).fetchall()
+            ]
+        cpu_before = cpu_sample(server, backends)
         result = run_ingest(args.port, batches[8:], args.clients, args.ingest_seconds)
+        cpu_after = cpu_sample(server, backends)
     finally:
         server.stop()
+    cpu = {name: cpu_after[name] - cpu_before[name] for name in cpu_before}
     after = count_events()
     stored_rows = after - before - warm
+    # CPU microseconds per stored event, by part; the machine's busy cores during the run.
+    per_event = {name: cpu[name] * 1e6 / max(result.stored, 1) for name in ("web", "postgres", "clients")}
     row = {
         "events_per_s": result.stored / result.span,
         "batches": len(result.latencies),
@@ -189,6 +212,8 @@ def measure_ingest(args: argparse.Namespace, population: data.Population, rng: r
         "count_ok": stored_rows == result.stored and result.duplicates == 0,
         "statuses": dict(result.statuses),
         "ran_out": result.ran_out,
+        "cpu_us_per_event": per_event,
+        "machine_busy_cores": cpu["machine"] / result.span,
         "load": load(),
     }
     print(
@@ -201,6 +226,11 @@ def measure_ingest(args: argparse.Namespace, population: data.Population, rng: r
         f"{result.stored:,} stored answered ({result.duplicates} duplicates)"
         + (" [ran out of prepared batches: raise MAX_INGEST_RATE]" if result.ran_out else "")
         + (f"; errors {result.errors}" if result.errors else "")
+    )
+    print(
+        "        CPU per event: "
+        + ", ".join(f"{name} {value:.0f} us" for name, value in per_event.items())
+        + f"; machine busy {row['machine_busy_cores']:.2f} of {os.cpu_count()} cores"
     )
     return row
 
@@ -382,6 +412,7 @@ def main() -> int:
 
     django.setup()
     Path(args.workdir).mkdir(parents=True, exist_ok=True)
+    args.port = args.port or free_port()
     print(f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, load {load()}, {os.cpu_count()} CPUs", flush=True)
     population = setup(args)
     print(data.table_sizes(), flush=True)

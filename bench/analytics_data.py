@@ -234,8 +234,13 @@ def generated_events() -> int:
         return conn.execute("SELECT count(*) FROM analytics_activity WHERE event_id IS NULL").fetchone()[0]
 
 
+def rollups_built() -> bool:
+    with connect() as conn:
+        return conn.execute("SELECT EXISTS (SELECT 1 FROM analytics_songday)").fetchone()[0]
+
+
 def reset_analytics() -> None:
-    """Empty every analytics table but FillState's definitions (a new data set)."""
+    """Empty every analytics table (a new data set)."""
     with connect() as conn:
         tables = conn.execute(
             "SELECT tablename FROM pg_tables WHERE tablename LIKE 'analytics\\_%' "

@@ -8,6 +8,7 @@ import json
 import os
 import random
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -17,6 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -183,3 +190,31 @@ def timed_reads(port: int, calls: list[tuple[str, str]], warmup: int, rng: rando
         if status != 200:
             raise RuntimeError(f"GET {path}: {status} {body[:300]!r}")
     return latencies
+
+
+# ------------------------------------------------------------------------------------------
+# CPU accounting
+# ------------------------------------------------------------------------------------------
+def _ticks(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])
+
+
+def cpu_sample(server: Server, postgres_pids: list[int]) -> dict[str, float]:
+    """CPU seconds so far of the web workers, of the database's backends, of this process (the
+    clients) and of the whole machine (all but idle and iowait), so a run on a shared machine
+    can tell its own cost from its neighbours'."""
+    tick = os.sysconf("SC_CLK_TCK")
+    usage = os.times()
+    with open("/proc/stat") as stat:
+        machine = [int(value) for value in stat.readline().split()[1:]]
+    return {
+        "web": sum(_ticks(pid) for pid in server.worker_pids()) / tick,
+        "postgres": sum(_ticks(pid) for pid in postgres_pids) / tick,
+        "clients": usage.user + usage.system,
+        "machine": (sum(machine) - machine[3] - machine[4]) / tick,
+    }
