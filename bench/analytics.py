@@ -75,6 +75,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--ingest-seconds", type=float, default=25.0)
+    parser.add_argument(
+        "--event-ids",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="whether the ingest's events carry an event_id (the per-user dedupe's cost)",
+    )
     parser.add_argument("--refresh-events", type=int, default=100_000)
     parser.add_argument("--refresh-rounds", type=int, default=3)
     parser.add_argument("--reads", type=int, default=200)
@@ -146,20 +152,30 @@ def setup(args: argparse.Namespace) -> data.Population:
     return population
 
 
-def event_dicts(population: data.Population, rng: random.Random, n: int, now: dt.datetime, within_s: float):
+def event_dicts(
+    population: data.Population,
+    rng: random.Random,
+    n: int,
+    now: dt.datetime,
+    within_s: float,
+    event_ids: bool = True,
+) -> list[dict[str, Any]]:
     """n events of one listener as the API takes them (dicts), songs and actions drawn as the
     generator draws them, each `within_s` seconds before `now` at most."""
     _, songs, actions = population.draw(rng, n)
-    return [
+    events: list[dict[str, Any]] = [
         {
             "song": song,
             "action": ACTION_NAMES[action],
             "occurred_at": (now - dt.timedelta(seconds=rng.random() * within_s)).isoformat(),
-            "event_id": f"{rng.getrandbits(64):016x}",
             "context": {"device": rng.choice(("phone", "desktop", "speaker"))},
         }
         for song, action in zip(songs, actions, strict=True)
     ]
+    if event_ids:
+        for event in events:
+            event["event_id"] = f"{rng.getrandbits(64):016x}"
+    return events
 
 
 def tokens_for(user_ids: list[int]) -> dict[int, str]:
@@ -187,7 +203,7 @@ def measure_ingest(args: argparse.Namespace, population: data.Population, rng: r
     batches = [
         Batch(
             tokens[user],
-            json.dumps(event_dicts(population, rng, args.batch, now, 6 * 3600)).encode(),
+            json.dumps(event_dicts(population, rng, args.batch, now, 6 * 3600, args.event_ids)).encode(),
             args.batch,
         )
         for user in users
@@ -234,7 +250,8 @@ def measure_ingest(args: argparse.Namespace, population: data.Population, rng: r
     }
     print(
         f"ingest: {row['events_per_s']:,.0f} events/s ({result.stored:,} stored in {result.span:.1f} s, "
-        f"{args.clients} clients, batches of {args.batch}), per batch p50 {row['p50_ms']:.0f} ms, "
+        f"{args.clients} clients, batches of {args.batch}{'' if args.event_ids else ', no event_id'}), "
+        f"per batch p50 {row['p50_ms']:.0f} ms, "
         f"p95 {row['p95_ms']:.0f} ms; statuses {row['statuses']}; load {row['load']}"
     )
     print(
@@ -430,7 +447,8 @@ def report(
     if ingest:
         met = "met" if ingest["events_per_s"] >= 20_000 else "not met"
         print(
-            f"| ingest, {args.clients} clients x batches of {args.batch} | >= 20,000 events/s | "
+            f"| ingest, {args.clients} clients x batches of {args.batch}"
+            f"{'' if args.event_ids else ' without event_id'} | >= 20,000 events/s | "
             f"{ingest['events_per_s']:,.0f} events/s, per batch p50 {ingest['p50_ms']:.0f} / p95 "
             f"{ingest['p95_ms']:.0f} ms; count check {'ok' if ingest['count_ok'] else 'FAILED'} | "
             f"{ingest['load']} | {met} |"
