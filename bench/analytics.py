@@ -10,7 +10,10 @@ Setup (bench/analytics_data.py says how the events are drawn): the Spotify track
 ../shared/data loaded with `manage.py load_music --skip-invalid` (the benchmark is skipped,
 saying why, when it is absent), --users listeners written by COPY, --events events over the
 last --days days written straight into analytics_activity by COPY, then the rollups built
-from them by `rollups_rebuild()`. With --keep, a database that already holds the catalog,
+from them: by default the pending counts ingest would have written with them are written by
+one INSERT ... SELECT and the project's refresh job (`rollups_refresh()`) applies them;
+`--rollups rebuild` uses `rollups_rebuild()` instead (row by row through the ORM: minutes
+at 1M events, see bench/README.md). With --keep, a database that already holds the catalog,
 the listeners and exactly --events generated events is reused as it is (the events sent by
 earlier runs stay, and are counted in the sizes printed).
 
@@ -69,6 +72,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--users", type=int, default=100_000)
     parser.add_argument("--days", type=int, default=60)
     parser.add_argument("--keep", action="store_true", help="reuse a database already built for --events")
+    parser.add_argument(
+        "--rollups",
+        choices=["refresh", "rebuild"],
+        default="refresh",
+        help="build the rollups with the refresh job from pending counts written by SQL (default), "
+        "or with rollups_rebuild() (ORM, row by row: minutes at 1M events)",
+    )
     parser.add_argument("--workdir", default=str(BASE_DIR / "var" / "bench" / "analytics"))
     parser.add_argument("--port", type=int, default=0, help="Gunicorn's port (default: a free one)")
     parser.add_argument("--web-workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
@@ -142,14 +152,24 @@ def setup(args: argparse.Namespace) -> data.Population:
     else:
         data.reset_analytics()
         print(data.generate_events(population, args.events, args.days, args.seed), flush=True)
-    _, rebuild = rollup_functions()
-    if rebuild is None:
-        print("rollups: analytics.services.rollups.rollups_rebuild does not exist yet; not built")
-    else:
-        started = time.perf_counter()
+    build_rollups(args.rollups)
+    return population
+
+
+def build_rollups(how: str) -> None:
+    refresh, rebuild = rollup_functions()
+    started = time.perf_counter()
+    if how == "rebuild" and rebuild is not None:
         outcome = rebuild()
         print(f"rollups: rollups_rebuild() in {time.perf_counter() - started:.1f} s ({outcome!r})")
-    return population
+    elif how == "refresh" and refresh is not None:
+        print(data.pending_from_events(), flush=True)
+        runs = 0
+        while getattr(refresh(), "more", False):
+            runs += 1
+        print(f"rollups: rollups_refresh() x {runs + 1} in {time.perf_counter() - started:.1f} s")
+    else:
+        print(f"rollups: analytics.services has no rollups_{how}() yet; not built")
 
 
 def event_dicts(

@@ -228,6 +228,26 @@ def generate_events(population: Population, total: int, days: int, seed: int) ->
     )
 
 
+def pending_from_events() -> str:
+    """The pending counts ingest would have written with these events (one row per day, user,
+    song and action; listening time the played song's duration), by one INSERT ... SELECT,
+    so that the project's own refresh builds the rollups from them."""
+    started = time.perf_counter()
+    with connect() as conn:
+        written = conn.execute(
+            """
+            INSERT INTO analytics_pendingrollup (day, user_id, song_id, action, count, listen_ms, last_at)
+            SELECT (a.occurred_at AT TIME ZONE 'UTC')::date, a.user_id, a.song_id, a.action, count(*),
+                   coalesce(sum(s.duration_ms) FILTER (WHERE a.action = 1), 0), max(a.occurred_at)
+            FROM analytics_activity a JOIN catalog_song s ON s.id = a.song_id
+            GROUP BY 1, 2, 3, 4
+            """
+        ).rowcount
+        conn.execute("ANALYZE analytics_pendingrollup")
+    seconds = time.perf_counter() - started
+    return f"pending counts: {written:,} rows written from the events in {seconds:.1f} s"
+
+
 def generated_events() -> int:
     """Events written by the generator (no event_id; the benchmark's own sends carry one)."""
     with connect() as conn:
