@@ -10,12 +10,12 @@ Setup (bench/analytics_data.py says how the events are drawn): the Spotify track
 ../shared/data loaded with `manage.py load_music --skip-invalid` (the benchmark is skipped,
 saying why, when it is absent), --users listeners written by COPY, --events events over the
 last --days days written straight into analytics_activity by COPY, then the rollups built
-from them: by default the pending counts ingest would have written with them are written by
-one INSERT ... SELECT and the project's refresh job (`rollups_refresh()`) applies them;
-`--rollups rebuild` uses `rollups_rebuild()` instead (row by row through the ORM: minutes
-at 1M events, see bench/README.md). With --keep, a database that already holds the catalog,
-the listeners and exactly --events generated events is reused as it is (the events sent by
-earlier runs stay, and are counted in the sizes printed).
+from them: by default by one INSERT ... SELECT per rollup table (`--rollups sql`); with
+`--rollups refresh` the pending counts ingest would have written are written by SQL and the
+project's refresh job applies them; with `--rollups rebuild`, `rollups_rebuild()` (row by
+row through the ORM: 12 minutes at 1M events, see bench/README.md). With --keep, a database
+that already holds the catalog, the listeners and exactly --events generated events is
+reused as it is (the events sent by earlier runs stay, and are counted in the sizes printed).
 
 Measured (Gunicorn, production settings, --web-workers sync workers; every figure printed
 with the machine's load average, which on this shared 2-core machine includes other work):
@@ -74,10 +74,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--keep", action="store_true", help="reuse a database already built for --events")
     parser.add_argument(
         "--rollups",
-        choices=["refresh", "rebuild"],
-        default="refresh",
-        help="build the rollups with the refresh job from pending counts written by SQL (default), "
-        "or with rollups_rebuild() (ORM, row by row: minutes at 1M events)",
+        choices=["sql", "refresh", "rebuild"],
+        default="sql",
+        help="build the rollups by SQL from the events (default), with the refresh job from "
+        "pending counts written by SQL, or with rollups_rebuild() (ORM, row by row: minutes at 1M)",
     )
     parser.add_argument("--workdir", default=str(BASE_DIR / "var" / "bench" / "analytics"))
     parser.add_argument("--port", type=int, default=0, help="Gunicorn's port (default: a free one)")
@@ -162,6 +162,8 @@ def build_rollups(how: str) -> None:
     if how == "rebuild" and rebuild is not None:
         outcome = rebuild()
         print(f"rollups: rollups_rebuild() in {time.perf_counter() - started:.1f} s ({outcome!r})")
+    elif how == "sql":
+        print(data.rollups_by_sql(), flush=True)
     elif how == "refresh" and refresh is not None:
         print(data.pending_from_events(), flush=True)
         runs = 0
