@@ -177,7 +177,9 @@ def run_ingest(port: int, batches: list[Batch], clients: int, duration: float) -
 # ------------------------------------------------------------------------------------------
 # Reads
 # ------------------------------------------------------------------------------------------
-def timed_reads(port: int, calls: list[tuple[str, str]], warmup: int, rng: random.Random) -> list[float]:
+def timed_reads(
+    port: int, calls: list[tuple[str, str | None]], warmup: int, rng: random.Random
+) -> list[float]:
     """Milliseconds of each (path, token) call, one at a time, after `warmup` calls drawn from
     the same list that are not counted. Any answer but 200 stops the run."""
     for path, token in rng.sample(calls, min(warmup, len(calls))):
