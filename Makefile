@@ -46,6 +46,7 @@ lint: venv-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	DJANGO_ENV=test $(BIN)/mypy
+	DJANGO_ENV=test $(BIN)/mypy bench/analytics.py
 	$(BIN)/lint-imports
 
 bench: venv-dev
