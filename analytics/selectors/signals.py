@@ -1,0 +1,64 @@
+"""What each user's activity says about each song, for the recommendation model.
+
+Counts come from the all-time rollup (`UserSong`) plus the counts not yet rolled up
+(`PendingRollup`), read in one statement (UNION ALL): the rollup job moves rows from the one
+to the other in one transaction, so a single snapshot counts every committed event exactly
+once, whether or not the job has run; and it never scans the raw events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from django.db.models import Case, F, IntegerField, QuerySet, Value, When
+
+from analytics.models import Action, PendingRollup, UserSong
+from analytics.scoring import ACTION_WEIGHTS, COUNT_FIELDS
+
+CHUNK = 20_000
+
+
+@dataclass(frozen=True)
+class SongSignals:
+    """One entry per (user, song) with any event: the weighted score of its counts
+    (analytics.scoring's weights: share 4, like 3, play 1, skip -2) and its skip count."""
+
+    user_ids: npt.NDArray[np.int64]
+    song_ids: npt.NDArray[np.int64]
+    score: npt.NDArray[np.float64]
+    skips: npt.NDArray[np.int64]
+
+
+def _pending_counts() -> QuerySet:
+    counters = {
+        field: Case(
+            When(action=Action[action.upper()], then=F("count")),
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+        for action, field in COUNT_FIELDS.items()
+    }
+    return PendingRollup.objects.order_by().annotate(**counters)
+
+
+def user_song_signals(*, user_id: int | None = None) -> SongSignals:
+    """Every user's signals (or `user_id`'s), summed per (user, song), ordered by user then song."""
+    fields = ["user_id", "song_id", *COUNT_FIELDS.values()]
+    settled = UserSong.objects.order_by()
+    pending = _pending_counts()
+    if user_id is not None:
+        settled = settled.filter(user_id=user_id)
+        pending = pending.filter(user_id=user_id)
+    rows = settled.values_list(*fields).union(pending.values_list(*fields), all=True)
+    # One user's rows are few: a server-side cursor's extra round trips would cost more.
+    table = np.array(list(rows.iterator(CHUNK) if user_id is None else rows), dtype=np.int64).reshape(
+        -1, len(fields)
+    )
+    pairs, where = np.unique(table[:, :2], axis=0, return_inverse=True)
+    counts = np.zeros((len(pairs), len(COUNT_FIELDS)), np.int64)
+    np.add.at(counts, where.ravel(), table[:, 2:])
+    weights = np.array([ACTION_WEIGHTS[action] for action in COUNT_FIELDS], np.float64)
+    skips = counts[:, list(COUNT_FIELDS).index("skip")]
+    return SongSignals(user_ids=pairs[:, 0], song_ids=pairs[:, 1], score=counts @ weights, skips=skips)
