@@ -1,0 +1,142 @@
+"""What the engine is given: the catalog and one listener, as arrays indexed by position.
+
+A song, artist or genre is known here by its position in the catalog's arrays, never by a
+database id: the service maps both ways (`CatalogArrays.song_ids`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+FloatArray = npt.NDArray[np.float32]
+IntArray = npt.NDArray[np.int64]
+
+# The audio features a song's sound is described by, in the columns' order of
+# `CatalogArrays.features`. Nullable ones (speechiness) arrive filled with the catalog mean.
+FEATURES: tuple[str, ...] = (
+    "danceability",
+    "energy",
+    "acousticness",
+    "instrumentalness",
+    "liveness",
+    "valence",
+    "speechiness",
+    "loudness",
+    "tempo",
+)
+
+
+def _standardise(features: FloatArray) -> FloatArray:
+    """Each column to mean 0 and standard deviation 1, so that tempo in BPM weighs no more
+    than energy; a constant column becomes 0."""
+    if len(features) == 0:
+        return features.astype(np.float32)
+    mean = features.mean(axis=0)
+    std = features.std(axis=0)
+    std[std == 0] = 1.0
+    return ((features - mean) / std).astype(np.float32)
+
+
+@dataclass(frozen=True, eq=False)
+class CatalogArrays:
+    """The songs the engine may recommend.
+
+    `song_artists` (songs x artists) holds 1.0 for every credit; `main_artist` the position of
+    each song's first-credited artist (-1 when it has none). `prior` is the popularity prior in
+    0..1 the service derives (catalog popularity, ratings). `features` are raw values in
+    FEATURES order; `standardised` is derived from them.
+    """
+
+    song_ids: IntArray
+    features: FloatArray
+    prior: FloatArray
+    song_artists: sp.csr_matrix
+    song_genres: sp.csr_matrix
+    main_artist: IntArray
+    artist_names: tuple[str, ...]
+    genre_names: tuple[str, ...]
+    # False for songs without audio features (their `features` are stand-ins): no sound or
+    # mood signal for them. All True when not given.
+    has_features: npt.NDArray[np.bool_] | None = None
+    standardised: FloatArray = field(init=False)
+    directions: FloatArray = field(init=False)  # `standardised` rows scaled to length 1
+    artist_songs: sp.csr_matrix = field(init=False)
+
+    def __post_init__(self) -> None:
+        if self.has_features is None:
+            object.__setattr__(self, "has_features", np.ones(len(self.song_ids), bool))
+        standardised = _standardise(self.features)
+        standardised[~self.sound_known] = 0.0
+        lengths = np.linalg.norm(standardised, axis=1, keepdims=True)
+        lengths[lengths == 0] = 1.0
+        object.__setattr__(self, "standardised", standardised)
+        object.__setattr__(self, "directions", (standardised / lengths).astype(np.float32))
+        object.__setattr__(self, "artist_songs", self.song_artists.T.tocsr())
+
+    @property
+    def sound_known(self) -> npt.NDArray[np.bool_]:
+        """Which songs have audio features."""
+        return self.has_features if self.has_features is not None else np.ones(len(self.song_ids), bool)
+
+    @property
+    def size(self) -> int:
+        return len(self.song_ids)
+
+
+@dataclass(frozen=True)
+class Listener:
+    """One listener's evidence, as the service read it.
+
+    `song_index`/`interest`: the songs the listener acted on and a signed interest in each
+    (the analytics action weights and ratings summed: positive for plays, likes, shares and
+    ratings of 4-5, negative for skips and ratings of 1-2). `exclude`: songs never to
+    recommend (rated, skipped, already heard). `genres`/`artists`: positions named by the
+    profile or the request's seeds; `seed_songs` count as liked. `moods`: names from the mood
+    table.
+    """
+
+    song_index: IntArray = field(default_factory=lambda: np.zeros(0, np.int64))
+    interest: FloatArray = field(default_factory=lambda: np.zeros(0, np.float32))
+    exclude: IntArray = field(default_factory=lambda: np.zeros(0, np.int64))
+    genres: IntArray = field(default_factory=lambda: np.zeros(0, np.int64))
+    artists: IntArray = field(default_factory=lambda: np.zeros(0, np.int64))
+    seed_songs: IntArray = field(default_factory=lambda: np.zeros(0, np.int64))
+    moods: tuple[str, ...] = ()
+
+
+# How much a seed song counts, in the units of analytics' action weights (a like).
+SEED_SONG_INTEREST = 3.0
+
+
+def song_interest(catalog: CatalogArrays, listener: Listener) -> FloatArray:
+    """The listener's damped, signed interest in every song (0 where none): sign(w)·log(1+|w|),
+    so that the hundredth play of a song adds little; seed songs count as liked."""
+    interest = np.zeros(catalog.size, np.float32)
+    np.add.at(interest, listener.song_index, listener.interest)
+    interest[listener.seed_songs] += SEED_SONG_INTEREST
+    return (np.sign(interest) * np.log1p(np.abs(interest))).astype(np.float32)
+
+
+# Above this interest an artist counts as known to the listener: no discovery. (Weighing
+# featured credits at half and calling an artist heard only as a guest unknown lost 0.1 of
+# hit@10: bench/README.md, "Recommendations".)
+KNOWN_INTEREST = 0.0
+
+
+def artist_interest(catalog: CatalogArrays, listener: Listener, songs: FloatArray) -> FloatArray:
+    """Signed interest per artist: the sum over the artist's songs, plus one for each artist the
+    profile or the seeds name."""
+    artists = np.asarray(catalog.artist_songs @ songs, dtype=np.float32).ravel()
+    np.add.at(artists, listener.artists, 1.0)
+    return artists
+
+
+def genre_interest(catalog: CatalogArrays, listener: Listener, songs: FloatArray) -> FloatArray:
+    """Signed interest per genre, as for artists."""
+    genres = np.asarray(catalog.song_genres.T @ songs, dtype=np.float32).ravel()
+    np.add.at(genres, listener.genres, 1.0)
+    return genres

@@ -1,0 +1,166 @@
+"""The blend of the signals, the re-rank for diversity, and the reasons.
+
+Blend: a song's score is the weighted sum of its normalised signals (`Weights`; BLEND is the
+default, its figures in bench/README.md, "Recommendations"). Each signal is 0 where it has
+no evidence, so a listener with only a profile is ranked by genres, artists and moods, and
+one with nothing by popularity; the popularity prior also orders songs the other signals
+tie on (an artist's songs share their collaborative score).
+
+Re-rank: songs are taken best first, skipping any in `Listener.exclude` and any whose
+credited artists already have `artist_cap` songs in the list; so a list of n songs names at
+least n / artist_cap artists. The list never holds a song twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from recommendations.engine.arrays import CatalogArrays, FloatArray, IntArray, Listener
+from recommendations.engine.collaborative import CollaborativeModel
+from recommendations.engine.signals import SIGNALS, Evidence, best_item, evidence
+
+
+@dataclass(frozen=True)
+class Weights:
+    collaborative: float = 1.0
+    artist: float = 0.0
+    genre: float = 0.0
+    content: float = 0.0
+    mood: float = 0.0
+    popularity: float = 0.0
+
+    def of(self, signal: str) -> float:
+        return float(getattr(self, signal))
+
+
+# The default blend; every weight is justified by bench/reco_eval.py's ablations.
+BLEND = Weights(collaborative=1.0, artist=0.05, genre=0.05, content=0.05, mood=0.6, popularity=0.05)
+# A tie-break only: orders songs the weighted signals leave equal, most popular first.
+TIE_BREAK = 1e-4
+ARTIST_CAP = 2
+# Candidates read past `limit` before the re-rank, for excluded and capped songs.
+CANDIDATE_FACTOR = 20
+# A signal is named in the reasons when it adds at least this share of the song's strongest one.
+REASON_SHARE = 0.35
+MAX_REASONS = 3
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    song: int  # position in the catalog arrays
+    score: float
+    reasons: tuple[str, ...]
+
+
+def blend(found: Evidence, weights: Weights, prior: FloatArray) -> FloatArray:
+    total = TIE_BREAK * prior.astype(np.float32)
+    for signal in SIGNALS:
+        if weights.of(signal):
+            total = total + weights.of(signal) * found.scores[signal]
+    return total
+
+
+def _ranked(scores: npt.NDArray[np.float64], count: int) -> IntArray:
+    """The `count` best songs by score (ties by position), best first; -inf ones left out."""
+    count = min(count, len(scores))
+    top = np.argpartition(-scores, count - 1)[:count] if count < len(scores) else np.arange(len(scores))
+    top = top[np.isfinite(scores[top])]
+    return top[np.lexsort((top, -scores[top]))]
+
+
+def rerank(
+    catalog: CatalogArrays, total: FloatArray, exclude: IntArray, limit: int, artist_cap: int
+) -> IntArray:
+    """The best `limit` songs, none in `exclude`, none of an artist already `artist_cap`
+    times in the list, no song twice. The best limit x CANDIDATE_FACTOR songs are read first;
+    only when the caps leave the list short is the whole catalog ranked."""
+    scores = total.astype(np.float64)
+    scores[exclude] = -np.inf
+    chosen: list[int] = []
+    per_artist: dict[int, int] = {}
+    indptr, indices = catalog.song_artists.indptr, catalog.song_artists.indices
+    for count in (limit * CANDIDATE_FACTOR, len(scores)):
+        for song in _ranked(scores, count):
+            artists = indices[indptr[song] : indptr[song + 1]].tolist()
+            if any(per_artist.get(a, 0) >= artist_cap for a in artists):
+                continue
+            chosen.append(int(song))
+            scores[song] = -np.inf
+            for a in artists:
+                per_artist[a] = per_artist.get(a, 0) + 1
+            if len(chosen) == limit:
+                return np.asarray(chosen, np.int64)
+    return np.asarray(chosen, np.int64)
+
+
+def _reason(
+    catalog: CatalogArrays, found: Evidence, listener: Listener, signal: str, song: int
+) -> str | None:
+    if signal == "collaborative":
+        artist = best_item(catalog.song_artists, found.collaborative_values, song)
+        source = found.collaborative_source[artist] if artist >= 0 else -1
+        if source < 0:
+            return "liked by listeners who like what you like"
+        return f"liked by listeners who like {catalog.artist_names[source]}"
+    if signal == "artist":
+        artist = best_item(catalog.song_artists, found.artist_values, song)
+        return f"by {catalog.artist_names[artist]}, an artist you like" if artist >= 0 else None
+    if signal == "genre":
+        genre = best_item(catalog.song_genres, found.genre_values, song)
+        return f"{catalog.genre_names[genre]}, a genre you like" if genre >= 0 else None
+    if signal == "content":
+        return "sounds like the songs you like"
+    if signal == "mood":
+        mood = listener.moods[int(found.mood_index[song])]
+        return f"{mood}, like your '{mood}' mood"
+    return "popular in the catalog"
+
+
+def reasons_for(
+    catalog: CatalogArrays, found: Evidence, listener: Listener, weights: Weights, song: int
+) -> tuple[str, ...]:
+    """Sentences naming the signals that put `song` in the list, strongest first; popularity
+    when nothing else adds anything."""
+    added = sorted(
+        ((weights.of(signal) * float(found.scores[signal][song]), signal) for signal in SIGNALS),
+        reverse=True,
+    )
+    strongest = added[0][0]
+    reasons: list[str] = []
+    for amount, signal in added:
+        if amount <= 0 or amount < REASON_SHARE * strongest or len(reasons) == MAX_REASONS:
+            break
+        sentence = _reason(catalog, found, listener, signal, song)
+        if sentence and sentence not in reasons:
+            reasons.append(sentence)
+    return tuple(reasons) or ("popular in the catalog",)
+
+
+def recommend(
+    *,
+    catalog: CatalogArrays,
+    listener: Listener,
+    model: CollaborativeModel | None,
+    limit: int,
+    weights: Weights = BLEND,
+    artist_cap: int = ARTIST_CAP,
+) -> list[Recommendation]:
+    """At most `limit` songs for `listener`, best first, each with its score and reasons."""
+    if limit < 1 or catalog.size == 0:
+        return []
+    found = evidence(catalog, listener, model)
+    total = blend(found, weights, catalog.prior)
+    # A seed song is where the listener starts from, not something to hand back.
+    exclude = np.concatenate([listener.exclude, listener.seed_songs]).astype(np.int64)
+    chosen = rerank(catalog, total, exclude, limit, artist_cap)
+    return [
+        Recommendation(
+            song=int(song),
+            score=round(float(total[song]), 6),
+            reasons=reasons_for(catalog, found, listener, weights, int(song)),
+        )
+        for song in chosen
+    ]
