@@ -1,0 +1,195 @@
+"""Reads that turn the database into the engine's arrays: the catalog, every listener's
+signals (for the collaborative model), and one listener's evidence (for their list)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+from analytics.selectors import user_song_signals
+from catalog.selectors.arrays import (
+    artist_name_rows,
+    genre_name_rows,
+    rating_rows,
+    song_credit_rows,
+    song_feature_rows,
+    song_genre_rows,
+)
+from recommendations.engine import FEATURES, CatalogArrays, Listener
+
+# A rating's interest, in the units of analytics' action weights (a like is 3, a skip -2):
+# 4-5 stars count as positives, 1-2 as negatives, 3 as nothing.
+RATING_INTEREST: dict[int, float] = {1: -4.0, 2: -2.0, 3: 0.0, 4: 2.0, 5: 4.0}
+# The popularity prior: catalog popularity, nudged by the Bayesian rating score.
+PRIOR_POPULARITY_SHARE = 0.8
+
+
+@dataclass(frozen=True, eq=False)
+class CatalogIndex:
+    """Database ids and names to the arrays' positions."""
+
+    song_ids: npt.NDArray[np.int64]  # sorted: a song's position is its rank
+    artist_ids: npt.NDArray[np.int64]  # sorted, likewise
+    artist_by_key: dict[str, int]
+    genre_by_name: dict[str, int]
+
+    def song_positions(self, ids: npt.ArrayLike) -> npt.NDArray[np.int64]:
+        """Positions of the `ids` in the catalog; -1 for ids it does not hold."""
+        return _positions(self.song_ids, np.asarray(ids, np.int64))
+
+
+def _positions(sorted_ids: npt.NDArray[np.int64], ids: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    at = np.searchsorted(sorted_ids, ids)
+    at = np.minimum(at, max(len(sorted_ids) - 1, 0))
+    found = (len(sorted_ids) > 0) & (sorted_ids[at] == ids) if len(sorted_ids) else np.zeros(len(ids), bool)
+    return np.where(found, at, -1).astype(np.int64)
+
+
+def _membership(
+    rows: list[tuple[int, int]],
+    songs: CatalogIndex,
+    item_ids: npt.NDArray[np.int64],
+    weights: npt.NDArray[np.float32] | None = None,
+) -> sp.csr_matrix:
+    pairs = np.array(rows, np.int64).reshape(-1, 2)
+    song_at = songs.song_positions(pairs[:, 0])
+    item_at = _positions(item_ids, pairs[:, 1])
+    keep = (song_at >= 0) & (item_at >= 0)
+    shape = (len(songs.song_ids), len(item_ids))
+    values = np.ones(len(pairs), np.float32) if weights is None else weights
+    matrix = sp.csr_matrix((values[keep], (song_at[keep], item_at[keep])), shape=shape)
+    matrix.sum_duplicates()
+    matrix.data = np.minimum(matrix.data, 1.0)  # a repeated pair counts once
+    return matrix
+
+
+def _features(
+    rows: list[tuple],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    """Ids, features (a missing value: the catalog's mean of that feature) and the prior."""
+    table = np.array(rows, dtype=np.float64).reshape(-1, 3 + len(FEATURES))
+    ids = table[:, 0].astype(np.int64)
+    popularity = np.nan_to_num(table[:, 1], nan=0.0) / 100.0
+    rating = (np.nan_to_num(table[:, 2], nan=3.0) - 1.0) / 4.0
+    prior = PRIOR_POPULARITY_SHARE * popularity + (1 - PRIOR_POPULARITY_SHARE) * rating
+    features = table[:, 3:]
+    present = ~np.isnan(features)
+    means = np.divide(
+        np.nansum(features, axis=0),
+        present.sum(axis=0),
+        out=np.zeros(len(FEATURES)),
+        where=present.any(axis=0),
+    )
+    features = np.where(np.isnan(features), np.nan_to_num(means)[None, :], features)
+    return ids, features.astype(np.float32), prior.astype(np.float32)
+
+
+def catalog_arrays() -> tuple[CatalogArrays, CatalogIndex]:
+    """The whole catalog as the engine's arrays, and the index from ids and names into them."""
+    rows = [tuple(np.nan if v is None else v for v in row) for row in song_feature_rows(FEATURES)]
+    # Songs from outside sources may have no audio features (all null together).
+    has_features = np.array([row[3] == row[3] for row in rows], bool)
+    ids, features, prior = _features(rows)
+    artists = list(artist_name_rows())
+    artist_ids = np.array([a[0] for a in artists], np.int64)
+    genres = genre_name_rows()
+    genre_ids = np.array([g[0] for g in genres], np.int64)
+    index = CatalogIndex(
+        song_ids=ids,
+        artist_ids=artist_ids,
+        artist_by_key={key: at for at, (_, _, key) in enumerate(artists)},
+        genre_by_name={name: at for at, (_, name) in enumerate(genres)},
+    )
+    credits = list(song_credit_rows())
+    main = np.full(len(ids), -1, np.int64)
+    firsts = np.array([(s, a) for s, a, position in credits if position == 0], np.int64).reshape(-1, 2)
+    song_at, artist_at = index.song_positions(firsts[:, 0]), _positions(artist_ids, firsts[:, 1])
+    ok = (song_at >= 0) & (artist_at >= 0)
+    main[song_at[ok]] = artist_at[ok]
+    catalog = CatalogArrays(
+        song_ids=ids,
+        features=features,
+        prior=prior,
+        has_features=has_features,
+        song_artists=_membership([(s, a) for s, a, _ in credits], index, artist_ids),
+        song_genres=_membership(list(song_genre_rows()), index, genre_ids),
+        main_artist=main,
+        artist_names=tuple(name for _, name, _ in artists),
+        genre_names=tuple(name for _, name in genres),
+    )
+    return catalog, index
+
+
+@dataclass(frozen=True)
+class Interest:
+    """Signed interest per (user, song), activity and ratings summed, ordered by user then song."""
+
+    user_ids: npt.NDArray[np.int64]
+    song_ids: npt.NDArray[np.int64]
+    interest: npt.NDArray[np.float32]
+
+
+def interest_rows(*, user_id: int | None = None) -> Interest:
+    """Every user's (or `user_id`'s) signed interest in every song they acted on or rated."""
+    activity = user_song_signals(user_id=user_id)
+    ratings = np.array(list(rating_rows(user_id=user_id)), np.int64).reshape(-1, 3)
+    rating_interest = np.array([RATING_INTEREST[int(s)] for s in ratings[:, 2]], np.float64)
+    users = np.concatenate([activity.user_ids, ratings[:, 0]])
+    songs = np.concatenate([activity.song_ids, ratings[:, 1]])
+    values = np.concatenate([activity.score, rating_interest])
+    pairs, where = np.unique(np.stack([users, songs], axis=1), axis=0, return_inverse=True)
+    summed = np.zeros(len(pairs), np.float64)
+    np.add.at(summed, where.ravel(), values)
+    return Interest(user_ids=pairs[:, 0], song_ids=pairs[:, 1], interest=summed.astype(np.float32))
+
+
+def user_song_matrix(
+    catalog: CatalogArrays, index: CatalogIndex
+) -> tuple[npt.NDArray[np.int64], sp.csr_matrix]:
+    """Every user with any signal (their ids) and their signed interest per catalog song."""
+    rows = interest_rows()
+    users, user_at = np.unique(rows.user_ids, return_inverse=True)
+    song_at = index.song_positions(rows.song_ids)
+    keep = song_at >= 0
+    user_songs = sp.csr_matrix(
+        (rows.interest[keep], (user_at.ravel()[keep], song_at[keep])), shape=(len(users), catalog.size)
+    )
+    return users, user_songs
+
+
+def listener_for(
+    *,
+    user_id: int,
+    index: CatalogIndex,
+    genres: list[int],
+    artists: list[int],
+    seed_songs: list[int],
+    moods: tuple[str, ...],
+) -> Listener:
+    """`user_id`'s evidence; `genres`, `artists` and `seed_songs` are positions already
+    resolved by the caller (profile and seeds)."""
+    rows = interest_rows(user_id=user_id)
+    at = index.song_positions(rows.song_ids)
+    known = at >= 0
+    return Listener(
+        song_index=at[known],
+        interest=rows.interest[known],
+        # Everything the user rated, skipped, played, liked or shared: a list is for discovery.
+        exclude=at[known],
+        genres=np.array(genres, np.int64),
+        artists=np.array(artists, np.int64),
+        seed_songs=np.array(seed_songs, np.int64),
+        moods=moods,
+    )
+
+
+__all__ = [
+    "CatalogIndex",
+    "catalog_arrays",
+    "interest_rows",
+    "listener_for",
+    "user_song_matrix",
+]
