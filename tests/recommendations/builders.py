@@ -1,0 +1,63 @@
+"""Small catalogs and listeners as the engine's arrays, for the engine's unit tests."""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from recommendations.engine import FEATURES, CatalogArrays, Listener
+
+
+def catalog_of(
+    *,
+    artists: list[int],
+    genres: list[int] | None = None,
+    prior: list[float] | None = None,
+    features: np.ndarray | None = None,
+    seed: int = 0,
+) -> CatalogArrays:
+    """One song per entry of `artists` (its only artist's position); genres likewise (all
+    genre 0 by default); random features unless given; prior falling with position unless
+    given (song 0 most popular)."""
+    size = len(artists)
+    genres = genres if genres is not None else [0] * size
+    rng = np.random.default_rng(seed)
+    if features is None:
+        features = rng.random((size, len(FEATURES))).astype(np.float32)
+        features[:, FEATURES.index("tempo")] *= 200
+        features[:, FEATURES.index("loudness")] = -30 * features[:, FEATURES.index("loudness")]
+    artist_count, genre_count = max(artists) + 1, max(genres) + 1
+    ones = np.ones(size, np.float32)
+    return CatalogArrays(
+        song_ids=np.arange(size, dtype=np.int64) + 1000,
+        features=features.astype(np.float32),
+        prior=np.asarray(prior if prior is not None else np.linspace(1, 0, size), np.float32),
+        song_artists=sp.csr_matrix((ones, (np.arange(size), artists)), shape=(size, artist_count)),
+        song_genres=sp.csr_matrix((ones, (np.arange(size), genres)), shape=(size, genre_count)),
+        main_artist=np.asarray(artists, np.int64),
+        artist_names=tuple(f"Artist {i}" for i in range(artist_count)),
+        genre_names=tuple(f"genre {i}" for i in range(genre_count)),
+    )
+
+
+def listener_of(
+    *, liked: dict[int, float] | None = None, exclude: list[int] | None = None, **kwargs
+) -> Listener:
+    """A listener with signed interest in songs (`liked`: position -> interest)."""
+    liked = liked or {}
+    return Listener(
+        song_index=np.array(list(liked), np.int64),
+        interest=np.array(list(liked.values()), np.float32),
+        exclude=np.array(exclude if exclude is not None else list(liked), np.int64),
+        **{
+            key: np.array(value, np.int64) if key != "moods" else tuple(value)
+            for key, value in kwargs.items()
+        },
+    )
+
+
+def user_songs(rows: list[list[int]], song_count: int) -> sp.csr_matrix:
+    """Users x songs, 1 for each song a user's row names."""
+    data = [(u, s) for u, row in enumerate(rows) for s in row]
+    users, songs = zip(*data, strict=True)
+    return sp.csr_matrix((np.ones(len(data), np.float32), (users, songs)), shape=(len(rows), song_count))

@@ -1,0 +1,177 @@
+"""The engine alone, on small arrays: what a list may and must contain, and what each signal does."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from recommendations.engine import (
+    ARTIST_CAP,
+    BLEND,
+    FEATURES,
+    MOOD_TARGETS,
+    Weights,
+    build_collaborative,
+    recommend,
+)
+from tests.recommendations.builders import catalog_of, listener_of, user_songs
+from users.moods import MOODS
+
+# 6 artists x 5 songs: song s is by artist s // 5.
+ARTISTS = [s // 5 for s in range(30)]
+# Listeners of artists 0 and 1 also listen to 2; listeners of 3 to 4 and 5 (each user's row:
+# the first song of each of their artists).
+BACKGROUND = [[0, 5, 10]] * 6 + [[0, 10]] * 3 + [[15, 20, 25]] * 5 + [[5]]
+
+
+CATALOG = catalog_of(artists=ARTISTS)
+
+
+def _model(kind: str = "ease"):
+    return build_collaborative(
+        user_ids=np.arange(len(BACKGROUND)),
+        user_songs=user_songs(BACKGROUND, 30),
+        song_artists=CATALOG.song_artists,
+        kind=kind,
+    )
+
+
+def _songs(items) -> list[int]:
+    return [item.song for item in items]
+
+
+def test_the_mood_table_covers_exactly_the_profile_vocabulary():
+    assert set(MOOD_TARGETS) == set(MOODS)
+    for targets in MOOD_TARGETS.values():
+        assert set(targets) <= set(FEATURES)
+        assert all(low < high for low, high in targets.values())
+
+
+@pytest.mark.parametrize("kind", ["ease", "knn"])
+def test_listeners_who_like_the_same_artists_lead_the_list_and_say_so(kind):
+    catalog = catalog_of(artists=ARTISTS)
+    # Likes artist 0's first song; song 25 (artist 5) is the most popular left at the end.
+    listener = listener_of(liked={0: 3.0})
+
+    items = recommend(catalog=catalog, listener=listener, model=_model(kind), limit=4, weights=BLEND)
+
+    top_artists = {ARTISTS[s] for s in _songs(items[:2])}
+    assert 2 in top_artists
+    by_two = next(item for item in items if ARTISTS[item.song] == 2)
+    assert "liked by listeners who like Artist 0" in by_two.reasons
+
+
+def test_never_an_excluded_song_never_a_song_twice_and_a_reason_on_every_item():
+    catalog = catalog_of(artists=ARTISTS)
+    excluded = [0, 1, 10, 11, 12, 25]
+    listener = listener_of(liked={0: 3.0, 1: 1.0, 10: -2.0}, exclude=excluded, genres=[0], moods=["happy"])
+
+    items = recommend(catalog=catalog, listener=listener, model=_model(), limit=30, artist_cap=5)
+
+    songs = _songs(items)
+    assert not set(songs) & set(excluded)
+    assert len(songs) == len(set(songs)) == 30 - len(excluded)
+    assert all(item.reasons and all(isinstance(r, str) and r for r in item.reasons) for item in items)
+    assert [item.score for item in items] == sorted((item.score for item in items), reverse=True)
+
+
+def test_an_artist_appears_at_most_artist_cap_times():
+    catalog = catalog_of(artists=ARTISTS)
+
+    items = recommend(catalog=catalog, listener=listener_of(liked={0: 3.0}), model=_model(), limit=12)
+
+    per_artist = np.bincount([ARTISTS[s] for s in _songs(items)])
+    assert per_artist.max() == ARTIST_CAP
+    assert len(items) == 12
+
+
+def test_a_skip_pushes_the_skipped_artists_songs_down():
+    catalog = catalog_of(artists=ARTISTS)
+    weights = Weights(collaborative=1.0, artist=0.5, popularity=0.2)
+    liked = {0: 3.0, 5: 3.0}  # artists 0 and 1
+
+    def artist_two(extra: dict[int, float]) -> tuple[int, float]:
+        """(rank, score) of artist 2's first song in the list."""
+        listener = listener_of(liked={**liked, **extra})
+        items = recommend(catalog=catalog, listener=listener, model=_model(), limit=20, weights=weights)
+        return next((i, item.score) for i, item in enumerate(items) if ARTISTS[item.song] == 2)
+
+    skipped, unskipped = artist_two({10: -2.0}), artist_two({})
+    assert skipped[1] < unskipped[1] - 0.3
+    assert skipped[0] >= unskipped[0]
+
+
+@pytest.mark.parametrize(
+    ("mood", "feature", "higher"), [("energetic", "energy", True), ("calm", "energy", False)]
+)
+def test_a_mood_moves_the_list_toward_its_features(mood, feature, higher):
+    catalog = catalog_of(artists=list(range(200)), seed=3)
+    column = catalog.features[:, FEATURES.index(feature)]
+
+    items = recommend(catalog=catalog, listener=listener_of(moods=[mood]), model=None, limit=20)
+
+    mean = float(np.mean(column[_songs(items)]))
+    assert (mean > column.mean() + 0.2) if higher else (mean < column.mean() - 0.2)
+    assert all(f"{mood}, like your '{mood}' mood" in item.reasons for item in items)
+
+
+def test_with_nothing_known_the_list_is_the_most_popular_songs():
+    catalog = catalog_of(artists=list(range(10)), prior=[0.1, 0.9, 0.5, 0.3, 0.7, 0.2, 0.0, 0.4, 0.6, 0.8])
+
+    items = recommend(catalog=catalog, listener=listener_of(), model=None, limit=3)
+
+    assert _songs(items) == [1, 9, 4]
+    assert all(item.reasons == ("popular in the catalog",) for item in items)
+
+
+def test_a_profile_alone_gives_a_personal_list():
+    catalog = catalog_of(artists=ARTISTS, genres=[s % 3 for s in range(30)])
+
+    items = recommend(catalog=catalog, listener=listener_of(genres=[2], artists=[4]), model=_model(), limit=5)
+
+    assert all(ARTISTS[s] in (3, 4, 5) or s % 3 == 2 for s in _songs(items))
+    assert any("genre 2, a genre you like" in item.reasons for item in items)
+    assert any("by Artist 4, an artist you like" in item.reasons for item in items)
+
+
+def test_a_seed_song_is_not_recommended_back():
+    catalog = catalog_of(artists=ARTISTS)
+
+    items = recommend(
+        catalog=catalog, listener=listener_of(seed_songs=[0]), model=_model(), limit=29, artist_cap=5
+    )
+
+    assert 0 not in _songs(items)
+
+
+@pytest.mark.parametrize("kind", ["ease", "knn"])
+def test_leaving_a_user_out_equals_a_model_built_without_them(kind):
+    catalog = catalog_of(artists=ARTISTS)
+    without = BACKGROUND[:7] + BACKGROUND[8:]
+    rebuilt = build_collaborative(
+        user_ids=np.arange(len(without)),
+        user_songs=user_songs(without, 30),
+        song_artists=CATALOG.song_artists,
+        kind=kind,
+    )
+    listener = listener_of(liked={0: 3.0, 15: 1.0, 20: -2.0})
+    # Popularity too: its listener counts must not count the left-out user either.
+    weights = Weights(collaborative=1.0, popularity=0.3)
+
+    left_out = recommend(
+        catalog=catalog, listener=listener, model=_model(kind).excluding(7), limit=10, weights=weights
+    )
+    expected = recommend(catalog=catalog, listener=listener, model=rebuilt, limit=10, weights=weights)
+
+    assert _songs(left_out) == _songs(expected)
+    assert [item.score for item in left_out] == pytest.approx([item.score for item in expected], abs=1e-4)
+
+
+def test_an_unknown_collaborative_kind_is_refused():
+    with pytest.raises(ValueError, match="unknown collaborative model"):
+        build_collaborative(
+            user_ids=np.arange(1),
+            user_songs=user_songs([[0]], 30),
+            song_artists=CATALOG.song_artists,
+            kind="bpr",
+        )
