@@ -51,7 +51,7 @@ os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 
 import analytics_data as data  # noqa: E402
-from analytics_http import Batch, Server, cpu_sample, free_port, percentile, run_ingest  # noqa: E402
+from analytics_http import Batch, Server, cpu_sample, percentile, run_ingest  # noqa: E402
 from analytics_phases import (  # noqa: E402
     count_events,
     load,
@@ -61,6 +61,7 @@ from analytics_phases import (  # noqa: E402
     rollup_functions,
     tokens_for,
 )
+from fixtures import free_port  # noqa: E402
 
 ACTION_NAMES = {1: "play", 2: "like", 3: "skip", 4: "share"}
 # Enough prepared batches for this many events/s over --ingest-seconds.

@@ -37,7 +37,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ratings import fill_songs, fill_users, reset_ratings  # noqa: E402  (bench/ratings.py)
+from fixtures import fill_songs, fill_users, reset_ratings  # noqa: E402  (bench/fixtures.py)
 
 BATCH = 500
 

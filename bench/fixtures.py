@@ -1,0 +1,100 @@
+"""Filling a benchmark's database: songs, users, an empty ratings table; and a free port.
+Shared by the bench scripts (they run from bench/ with it on sys.path)."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def fill_songs(target: int) -> None:
+    from django.core.management import call_command, get_commands
+    from django.db import connection
+
+    from catalog.models import Song
+
+    have = Song.objects.count()
+    if have >= target:
+        print(f"songs: {have} already there")
+        return
+    started = time.perf_counter()
+    make_catalog = BASE_DIR / "bench" / "make_catalog.py"
+    if "load_music" in get_commands() and make_catalog.exists():
+        path = BASE_DIR / "var" / f"catalog-{target}.json"
+        if not path.exists():
+            path.parent.mkdir(exist_ok=True)
+            subprocess.run(
+                [sys.executable, str(make_catalog), str(target), "--out", str(path)], check=True, cwd=BASE_DIR
+            )
+        call_command("load_music", str(path))
+        how = f"load_music {path.name}"
+    else:
+        words = ["love", "night", "heart", "dance", "river", "summer", "gold", "light", "fire", "dream"]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                INSERT INTO catalog_song (spotify_id, title, danceability, energy, key, loudness, mode,
+                    acousticness, instrumentalness, liveness, valence, tempo, duration_ms,
+                    time_signature, num_bars, num_sections, num_segments)
+                SELECT 'benchsong' || g,
+                       initcap(%(words)s[1 + g %% 10] || ' ' || %(words)s[1 + (g / 10) %% 10]),
+                       random(), random(), (g %% 12), -30 * random(), g %% 2, random(), random(),
+                       random(), random(), 60 + 140 * random(), 120000 + g %% 200000, 4, 100, 8, 500
+                FROM generate_series(%(start)s, %(stop)s) AS g
+                ON CONFLICT (spotify_id) DO NOTHING
+                """,
+                {"words": words, "start": have + 1, "stop": target},
+            )
+        how = "SQL"
+    print(f"songs: {have} -> {Song.objects.count()} ({how}, {time.perf_counter() - started:.0f} s)")
+
+
+def fill_users(count: int) -> list:
+    from users.models import User
+
+    names = [f"bench-rater-{i}" for i in range(count)]
+    existing = set(User.objects.filter(username__in=names).values_list("username", flat=True))
+    User.objects.bulk_create(
+        [
+            User(username=name, email=f"{name}@bench.invalid", password="!")
+            for name in names
+            if name not in existing
+        ]
+    )
+    return list(User.objects.filter(username__in=names).order_by("id"))
+
+
+def reset_ratings() -> None:
+    from django.db import connection, transaction
+    from django_redis import get_redis_connection
+
+    from catalog.models import RATING_PRIOR_MEAN
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("TRUNCATE catalog_rating")
+        # Without the songs' triggers: they follow title changes (search words) and writes
+        # (the load record), and this changes no title. The search-word trigger joins its
+        # transition tables, which costs minutes on a few hundred thousand rows.
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        cursor.execute(
+            "UPDATE catalog_song SET total_ratings = 0, average_rating = 0, rating_score = %s "
+            "WHERE total_ratings <> 0 OR average_rating <> 0 OR rating_score <> %s",
+            [RATING_PRIOR_MEAN, RATING_PRIOR_MEAN],
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE catalog_rating")
+    get_redis_connection("default").flushdb()
+
+
+# ------------------------------------------------------------------------------
