@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from analytics.models import SongDay
 from analytics.scoring import score_expression
-from catalog.selectors.refs import song_labels
+from catalog.selectors.credits import song_titles
 
 # Days in each window, ending today (UTC); "all" is every day and has no previous window.
 WINDOW_DAYS: dict[str, int | None] = {"day": 1, "week": 7, "month": 30, "all": None}
@@ -70,11 +70,11 @@ def trends_compute(*, window: str, limit: int = MAX_LIMIT, today: dt.date | None
     """The trends of `window`, `limit` of each kind: a JSON-ready dict."""
     current, previous = window_spans(window, today or timezone.now().date())
     songs = _ranked(SONGS, current, previous, limit)
-    labels = song_labels(ids=[item["id"] for item in songs])
+    labels = song_titles(ids=[item["id"] for item in songs])
     for item in songs:
         label = labels.get(item["id"])
         item["title"] = label.title if label else ""
-        item["artists"] = list(label.artist_names) if label else []
+        item["artists"] = list(label.artists) if label else []
     return {
         "window": window,
         "songs": songs,
