@@ -4,12 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-
-class ActionTotalsSerializer(serializers.Serializer):
-    play = serializers.IntegerField()
-    like = serializers.IntegerField()
-    skip = serializers.IntegerField()
-    share = serializers.IntegerField()
+from analytics.platform_serializers import ActionCountsSerializer
 
 
 class TopSongSerializer(serializers.Serializer):
@@ -39,7 +34,7 @@ class RecentEventSerializer(serializers.Serializer):
 
 class UserStatsSerializer(serializers.Serializer):
     user_id = serializers.IntegerField()
-    totals = ActionTotalsSerializer(help_text="Events by action, all time.")
+    totals = ActionCountsSerializer(help_text="Events by action, all time.")
     listening_ms = serializers.IntegerField(help_text="Sum of the durations of the songs played.")
     skip_rate = serializers.FloatField(
         allow_null=True, help_text="skips / (plays + skips); null when there are neither."
