@@ -275,6 +275,16 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 0.2,
 }
 ANALYTICS_ROLLUP_SECONDS = env.float("ANALYTICS_ROLLUP_SECONDS", default=10.0)
+# Recommendations (recommendations/lists.py): how long a listener's list is served from the
+# cache, how often the model is rebuilt and active listeners' lists refreshed, the catalog
+# size up to which a web process builds the model itself rather than queue the work (a
+# build reads every song: ~0.6 s at 90k songs, bench/README.md), how long generations are kept.
+RECOMMENDATIONS_CACHE_SECONDS = env.int("RECOMMENDATIONS_CACHE_SECONDS", default=3600)
+RECOMMENDATIONS_BUILD_SECONDS = env.float("RECOMMENDATIONS_BUILD_SECONDS", default=6 * 3600.0)
+RECOMMENDATIONS_REFRESH_SECONDS = env.float("RECOMMENDATIONS_REFRESH_SECONDS", default=3600.0)
+RECOMMENDATIONS_REFRESH_MAX_USERS = env.int("RECOMMENDATIONS_REFRESH_MAX_USERS", default=2000)
+RECOMMENDATIONS_SYNC_BUILD_MAX_SONGS = env.int("RECOMMENDATIONS_SYNC_BUILD_MAX_SONGS", default=20_000)
+RECOMMENDATIONS_KEEP_DAYS = env.int("RECOMMENDATIONS_KEEP_DAYS", default=7)
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # Repairs song rating aggregates whose background update was lost (Redis down, worker
     # killed); one run reads every rating, so raise the period for very large rating tables.
@@ -289,6 +299,19 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "analytics.rollups_refresh",
         "schedule": ANALYTICS_ROLLUP_SECONDS,
         "options": {"expires": max(ANALYTICS_ROLLUP_SECONDS - 1, 1.0)},
+    },
+    # Rebuilds the recommendation model from every listener's signals and drops the cached
+    # lists it makes stale (recommendations/lists.py).
+    "recommendations-build": {
+        "task": "recommendations.build",
+        "schedule": RECOMMENDATIONS_BUILD_SECONDS,
+        "options": {"expires": RECOMMENDATIONS_BUILD_SECONDS / 2},
+    },
+    # Queues fresh lists for the users active in the last period, spread over the period.
+    "recommendations-refresh-active": {
+        "task": "recommendations.refresh_active",
+        "schedule": RECOMMENDATIONS_REFRESH_SECONDS,
+        "options": {"expires": RECOMMENDATIONS_REFRESH_SECONDS / 2},
     },
     # Creates the coming months' event partitions and applies ANALYTICS_RETENTION_MONTHS.
     "analytics-partitions": {
@@ -354,6 +377,8 @@ REST_FRAMEWORK = {
         "user": env.str("THROTTLE_USER", default="1200/min"),
         # Registration and token endpoints: strict, against brute force and sign-up spam.
         "auth": env.str("THROTTLE_AUTH", default="10/min"),
+        # A refresh queues a computation of the whole catalog's scores.
+        "recommendations_refresh": env.str("THROTTLE_RECOMMENDATIONS_REFRESH", default="30/min"),
     },
     # Nginx sits in front in production: trust exactly one X-Forwarded-For hop.
     "NUM_PROXIES": env.int("NUM_PROXIES", default=1 if IS_PRODUCTION else 0),

@@ -3,6 +3,7 @@ signals (for the collaborative model), and one listener's evidence (for their li
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +20,7 @@ from catalog.selectors.arrays import (
     song_genre_rows,
 )
 from recommendations.engine import FEATURES, CatalogArrays, Listener
+from recommendations.models import Generation
 
 # A rating's interest, in the units of analytics' action weights (a like is 3, a skip -2):
 # 4-5 stars count as positives, 1-2 as negatives, 3 as nothing.
@@ -186,8 +188,14 @@ def listener_for(
     )
 
 
+def generation_of(*, task_id: uuid.UUID, user_id: int) -> Generation | None:
+    """The generation `task_id`, when `user_id` asked for it."""
+    return Generation.objects.filter(task_id=task_id, user_id=user_id).first()
+
+
 __all__ = [
     "CatalogIndex",
+    "generation_of",
     "catalog_arrays",
     "interest_rows",
     "listener_for",

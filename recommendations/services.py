@@ -15,7 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.cache import cache
+
 from catalog.selectors.arrays import name_key
+from catalog.selectors.refs import artist_keys_known, genre_names_known, song_refs
 from catalog.selectors.songs import song_list, songs_attach
 from recommendations.engine import (
     ARTIST_CAP,
@@ -42,7 +45,12 @@ MAX_LIMIT = 100
 
 
 class RecommendationInputError(ValueError):
-    """A request names a mood, seed song, artist or genre that does not exist."""
+    """A request names a mood, seed song, artist or genre that does not exist, or a limit out
+    of range; `field` is the request's field at fault."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True, eq=False)
@@ -68,6 +76,9 @@ class Model:
 
 _lock = threading.Lock()
 _current: Model | None = None
+# When the newest model was built, in any process: a process whose own model is older
+# builds again (a worker after `build_recommendations`), or hands the work to one that will.
+MODEL_BUILT_KEY = "reco:model-built"
 
 
 def build_model(*, kind: str = COLLABORATIVE_KIND) -> Model:
@@ -93,13 +104,29 @@ def build_model(*, kind: str = COLLABORATIVE_KIND) -> Model:
     )
     with _lock:
         _current = model
+    cache.set(MODEL_BUILT_KEY, model.built_at, None)
     return model
 
 
-def model_current() -> Model:
-    """The model of this process, built now if there is none yet."""
+def _model_if_fresh() -> Model | None:
     with _lock:
         model = _current
+    if model is None:
+        return None
+    newest = cache.get(MODEL_BUILT_KEY)
+    return model if newest is None or newest <= model.built_at else None
+
+
+def model_ready() -> bool:
+    """Whether this process holds a model as new as the newest build (a list then costs
+    milliseconds; otherwise building the model comes first)."""
+    return _model_if_fresh() is not None
+
+
+def model_current() -> Model:
+    """The model of this process, built now if there is none yet or a newer one was built
+    elsewhere (a worker after `build_recommendations`)."""
+    model = _model_if_fresh()
     return model if model is not None else build_model()
 
 
@@ -110,20 +137,47 @@ def model_forget() -> None:
         _current = None
 
 
-def _resolve_names(names: Sequence[str], table: dict[str, int], what: str) -> list[int]:
-    keys = [name_key(name) for name in names]
-    unknown = [name for name, key in zip(names, keys, strict=True) if key not in table]
+def _refuse_unknown(field: str, asked: Sequence[object], unknown: Sequence[object]) -> None:
     if unknown:
-        raise RecommendationInputError(f"Unknown {what}: {', '.join(unknown)}.")
+        what = {"seed_songs": "song", "seed_artists": "artist", "seed_genres": "genre", "moods": "mood"}[
+            field
+        ]
+        names = ", ".join(str(name) for name in dict.fromkeys(unknown))
+        raise RecommendationInputError(field, f"Unknown {what}(s): {names}.")
+
+
+def _resolve_names(field: str, names: Sequence[str], table: dict[str, int]) -> list[int]:
+    keys = [name_key(name) for name in names]
+    _refuse_unknown(field, names, [name for name, key in zip(names, keys, strict=True) if key not in table])
     return [table[key] for key in keys]
 
 
 def _resolve_songs(song_ids: Sequence[int], index: CatalogIndex) -> list[int]:
     positions = index.song_positions(list(song_ids))
-    unknown = [str(song_id) for song_id, at in zip(song_ids, positions, strict=True) if at < 0]
-    if unknown:
-        raise RecommendationInputError(f"Unknown seed song(s): {', '.join(unknown)}.")
+    _refuse_unknown("seed_songs", song_ids, [s for s, at in zip(song_ids, positions, strict=True) if at < 0])
     return [int(at) for at in positions]
+
+
+def request_check(
+    *,
+    limit: int,
+    seed_genres: Sequence[str] = (),
+    seed_artists: Sequence[str] = (),
+    seed_songs: Sequence[int] = (),
+    moods: Sequence[str] = (),
+) -> None:
+    """Refuse (RecommendationInputError) what `recommend` would refuse, from the database
+    rather than the model: a request is checked before it is queued, in a process that may
+    hold no model."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise RecommendationInputError("limit", f"limit must be between 1 and {MAX_LIMIT}.")
+    _refuse_unknown("moods", moods, [mood for mood in moods if mood not in MOOD_TARGETS])
+    known_songs = {ref.id for ref in song_refs(ids=seed_songs)}
+    _refuse_unknown("seed_songs", seed_songs, [s for s in seed_songs if s not in known_songs])
+    artists = artist_keys_known([name_key(name) for name in seed_artists])
+    _refuse_unknown("seed_artists", seed_artists, [a for a in seed_artists if name_key(a) not in artists])
+    genres = genre_names_known([name_key(name) for name in seed_genres])
+    _refuse_unknown("seed_genres", seed_genres, [g for g in seed_genres if name_key(g) not in genres])
 
 
 def _known_only(names: Sequence[str], table: dict[str, int]) -> list[int]:
@@ -149,10 +203,8 @@ def recommend(
     RecommendationInputError for an unknown mood, seed song, artist or genre. `weights` and
     `model` are for the evaluation (bench/reco_eval.py); clients use the defaults."""
     if not 1 <= limit <= MAX_LIMIT:
-        raise RecommendationInputError(f"limit must be between 1 and {MAX_LIMIT}.")
-    unknown_moods = [mood for mood in moods if mood not in MOOD_TARGETS]
-    if unknown_moods:
-        raise RecommendationInputError(f"Unknown mood(s): {', '.join(unknown_moods)}.")
+        raise RecommendationInputError("limit", f"limit must be between 1 and {MAX_LIMIT}.")
+    _refuse_unknown("moods", moods, [mood for mood in moods if mood not in MOOD_TARGETS])
     model = model or model_current()
     index = model.index
     profile = profile_get(user_id=user_id)
@@ -164,9 +216,9 @@ def recommend(
         user_id=user_id,
         index=index,
         genres=_known_only(favourite_genres, index.genre_by_name)
-        + _resolve_names(seed_genres, index.genre_by_name, "genre(s)"),
+        + _resolve_names("seed_genres", seed_genres, index.genre_by_name),
         artists=_known_only(favourite_artists, index.artist_by_key)
-        + _resolve_names(seed_artists, index.artist_by_key, "artist(s)"),
+        + _resolve_names("seed_artists", seed_artists, index.artist_by_key),
         seed_songs=seeds,
         moods=tuple(moods) or tuple(m for m in profile_moods if m in MOOD_TARGETS),
     )

@@ -1,1 +1,19 @@
-urlpatterns: list = []
+"""Every recommendations route."""
+
+from django.urls import path
+
+from recommendations import views
+
+urlpatterns = [
+    path(
+        "recommendations/user/<int:user_id>/",
+        views.UserRecommendationsView.as_view(),
+        name="recommendations-user",
+    ),
+    path(
+        "recommendations/user/<int:user_id>/refresh/",
+        views.RefreshView.as_view(),
+        name="recommendations-refresh",
+    ),
+    path("recommendations/tasks/<uuid:task_id>/", views.TaskView.as_view(), name="recommendations-task"),
+]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Sum
+from django.db.models import Max, Sum
 from django.utils import timezone
 
 from analytics.models import UserDay
@@ -24,6 +24,13 @@ def active_users(*, since: dt.datetime) -> int:
     """Users with an event at or after `since`: a UserDay row's `last_at` is its newest."""
     rows = UserDay.objects.filter(day__gte=since.astimezone(dt.UTC).date(), last_at__gte=since)
     return rows.values("user_id").distinct().count()
+
+
+def users_active_since(*, since: dt.datetime, limit: int) -> list[int]:
+    """Up to `limit` users with an event at or after `since`, most recently active first."""
+    rows = UserDay.objects.filter(day__gte=since.astimezone(dt.UTC).date(), last_at__gte=since)
+    newest = rows.values("user_id").annotate(newest=Max("last_at")).order_by("-newest", "user_id")
+    return [row["user_id"] for row in newest[:limit]]
 
 
 def summary_compute(*, now: dt.datetime | None = None) -> dict[str, Any]:

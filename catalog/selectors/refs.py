@@ -1,4 +1,5 @@
-"""Resolving songs named by id or Spotify id, for apps that record what users did with them."""
+"""Resolving songs named by id or Spotify id, and artists and genres named by name, for apps
+that record or ask about them."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from dataclasses import dataclass
 
 from django.db.models import F, Q
 
-from catalog.models import Song
+from catalog.models import Artist, Genre, Song
 from catalog.selectors.lookups import InList
 
 
@@ -27,3 +28,17 @@ def song_refs(*, ids: Collection[int] = (), spotify_ids: Collection[str] = ()) -
         Q(InList(F("id"), list(ids))) | Q(InList(F("spotify_id"), list(spotify_ids)))
     ).values_list("id", "spotify_id", "duration_ms")
     return [SongRef(*row) for row in rows]
+
+
+def artist_keys_known(keys: Collection[str]) -> set[str]:
+    """Those of the normalised names `keys` (`catalog.naming.name_key`) that name an artist."""
+    return (
+        set(Artist.objects.filter(name_key__in=list(keys)).values_list("name_key", flat=True))
+        if keys
+        else set()
+    )
+
+
+def genre_names_known(names: Collection[str]) -> set[str]:
+    """Those of the normalised genre names `names` that the catalog has."""
+    return set(Genre.objects.filter(name__in=list(names)).values_list("name", flat=True)) if names else set()

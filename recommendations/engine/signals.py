@@ -72,8 +72,11 @@ def mean_per_song(
     counted = ~ignore[song_items.indices]
     values = np.where(counted, item_values[song_items.indices], 0.0)
     rows = np.repeat(np.arange(song_items.shape[0]), np.diff(song_items.indptr))
-    sums = np.bincount(rows, weights=values, minlength=song_items.shape[0])
-    counts = np.bincount(rows, weights=counted.astype(np.float64), minlength=song_items.shape[0])
+    # float64 even for a catalog without credits, where bincount gives integers.
+    sums = np.bincount(rows, weights=values, minlength=song_items.shape[0]).astype(np.float64)
+    counts = np.bincount(rows, weights=counted.astype(np.float64), minlength=song_items.shape[0]).astype(
+        np.float64
+    )
     return np.divide(sums, counts, out=np.zeros_like(sums), where=counts > 0).astype(np.float32)
 
 

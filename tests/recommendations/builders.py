@@ -1,11 +1,17 @@
-"""Small catalogs and listeners as the engine's arrays, for the engine's unit tests."""
+"""Small catalogs and listeners as the engine's arrays, for the engine's unit tests; and
+songs and listening in the database, for the tests that go through it."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import scipy.sparse as sp
+from django.utils import timezone
 
+from analytics.services import EventIn, activity_record
 from recommendations.engine import FEATURES, CatalogArrays, Listener
+from tests.factories import SongArtistFactory, SongFactory
 
 
 def catalog_of(
@@ -61,3 +67,22 @@ def user_songs(rows: list[list[int]], song_count: int) -> sp.csr_matrix:
     data = [(u, s) for u, row in enumerate(rows) for s in row]
     users, songs = zip(*data, strict=True)
     return sp.csr_matrix((np.ones(len(data), np.float32), (users, songs)), shape=(len(rows), song_count))
+
+
+def song_by(artist, *, popularity: int, genres=("pop",), **features):
+    """A song credited to `artist` first."""
+    song = SongFactory(popularity=popularity, genres=list(genres), **features)
+    SongArtistFactory(song=song, artist=artist, position=0)
+    return song
+
+
+def listened(user, *pairs):
+    """`user`'s events, one per (song, action), a minute apart, newest first."""
+    now = timezone.now()
+    activity_record(
+        user_id=user.pk,
+        events=[
+            EventIn(song_id=song.pk, action=action, occurred_at=now - dt.timedelta(minutes=i))
+            for i, (song, action) in enumerate(pairs)
+        ],
+    )

@@ -3,59 +3,13 @@ listener did, rated and said in their profile shapes the list; exclusions and re
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
-from django.utils import timezone
 
 from analytics.models import Action
-from analytics.services import EventIn, activity_record
 from catalog.models import AUDIO_FEATURE_FIELDS
-from recommendations.services import RecommendationInputError, build_model, model_forget, recommend
+from recommendations.services import RecommendationInputError, build_model, recommend, request_check
 from tests.factories import ArtistFactory, RatingFactory, SongArtistFactory, SongFactory, UserFactory
-
-
-@pytest.fixture(autouse=True)
-def _no_model_between_tests():
-    """The model lives in the process: each test builds its own from its own rows."""
-    model_forget()
-    yield
-    model_forget()
-
-
-def _song(artist, *, popularity: int, genres=("pop",), **features):
-    song = SongFactory(popularity=popularity, genres=list(genres), **features)
-    SongArtistFactory(song=song, artist=artist, position=0)
-    return song
-
-
-def _events(user, *pairs):
-    now = timezone.now()
-    activity_record(
-        user_id=user.pk,
-        events=[
-            EventIn(song_id=song.pk, action=action, occurred_at=now - dt.timedelta(minutes=i))
-            for i, (song, action) in enumerate(pairs)
-        ],
-    )
-
-
-@pytest.fixture
-def world(db):
-    """Artists "Alpha", "Beta", "Gamma", "Delta", three songs each (popularity falling);
-    eight listeners who like Alpha and Beta, four who like Gamma and Delta."""
-    artists = {name: ArtistFactory(name=name) for name in ("Alpha", "Beta", "Gamma", "Delta")}
-    songs = {
-        name: [
-            _song(artist, popularity=90 - 10 * i, genres=("rock" if name in ("Alpha", "Beta") else "jazz",))
-            for i in range(3)
-        ]
-        for name, artist in artists.items()
-    }
-    for pair, count in ((("Alpha", "Beta"), 8), (("Gamma", "Delta"), 4)):
-        for _ in range(count):
-            _events(UserFactory(), *[(songs[name][0], Action.LIKE) for name in pair])
-    return songs
+from tests.recommendations.builders import listened, song_by
 
 
 def _titles(items):
@@ -64,7 +18,7 @@ def _titles(items):
 
 def test_a_listener_gets_what_others_with_their_taste_like_never_what_they_rated_or_skipped(world):
     listener = UserFactory()
-    _events(listener, (world["Alpha"][0], Action.PLAY), (world["Alpha"][1], Action.SKIP))
+    listened(listener, (world["Alpha"][0], Action.PLAY), (world["Alpha"][1], Action.SKIP))
     RatingFactory(user=listener, song=world["Alpha"][2], score=5)
     build_model()
 
@@ -114,8 +68,8 @@ def test_with_nothing_known_the_most_popular_songs_come_first(world):
 
 def test_moods_and_seeds_shape_the_list(db):
     artist = ArtistFactory(name="Quiet")
-    calm = _song(artist, popularity=10, energy=0.1, acousticness=0.9, tempo=80.0)
-    _song(ArtistFactory(), popularity=90, energy=0.95, acousticness=0.05, tempo=170.0)
+    calm = song_by(artist, popularity=10, energy=0.1, acousticness=0.9, tempo=80.0)
+    song_by(ArtistFactory(), popularity=90, energy=0.95, acousticness=0.05, tempo=170.0)
     listener = UserFactory(profile__favorite_genres=[], profile__moods=[])
 
     items = recommend(user_id=listener.pk, limit=1, moods=["calm"])
@@ -127,21 +81,35 @@ def test_moods_and_seeds_shape_the_list(db):
 
 
 @pytest.mark.parametrize(
-    ("arguments", "message"),
+    ("arguments", "field", "message"),
     [
-        ({"moods": ["grumpy"]}, "Unknown mood"),
-        ({"seed_songs": [987654]}, "Unknown seed song"),
-        ({"seed_artists": ["Nobody"]}, "Unknown artist"),
-        ({"seed_genres": ["polka"]}, "Unknown genre"),
-        ({"limit": 0}, "limit"),
-        ({"limit": 101}, "limit"),
+        ({"moods": ["grumpy"]}, "moods", "Unknown mood"),
+        ({"seed_songs": [987654]}, "seed_songs", "Unknown song"),
+        ({"seed_artists": ["Nobody"]}, "seed_artists", "Unknown artist"),
+        ({"seed_genres": ["polka"]}, "seed_genres", "Unknown genre"),
+        ({"limit": 0}, "limit", "limit"),
+        ({"limit": 101}, "limit", "limit"),
     ],
 )
-def test_unknown_seeds_moods_and_bad_limits_are_refused(world, arguments, message):
+@pytest.mark.parametrize("check", ["recommend", "request_check"])
+def test_unknown_seeds_moods_and_bad_limits_are_refused(world, arguments, field, message, check):
+    """The model's refusal (`recommend`) and the database's, before a request is queued
+    (`request_check`), are the same."""
     listener = UserFactory()
 
-    with pytest.raises(RecommendationInputError, match=message):
-        recommend(user_id=listener.pk, **{"limit": 5, **arguments})
+    with pytest.raises(RecommendationInputError, match=message) as refused:
+        if check == "recommend":
+            recommend(user_id=listener.pk, **{"limit": 5, **arguments})
+        else:
+            request_check(**{"limit": 5, **arguments})
+
+    assert refused.value.field == field
+
+
+def test_known_seeds_pass_the_check_whatever_their_case(world):
+    request_check(
+        limit=5, seed_artists=["ALPHA", " beta "], seed_genres=["Rock"], seed_songs=[world["Alpha"][0].pk]
+    )
 
 
 def test_a_song_without_audio_features_comes_by_its_artist_never_by_a_mood(db):
@@ -150,7 +118,7 @@ def test_a_song_without_audio_features_comes_by_its_artist_never_by_a_mood(db):
     artist = ArtistFactory(name="Outside")
     featureless = SongFactory(**dict.fromkeys(AUDIO_FEATURE_FIELDS), speechiness=None, popularity=100)
     SongArtistFactory(song=featureless, artist=artist, position=0)
-    calm = _song(ArtistFactory(), popularity=0, energy=0.1, acousticness=0.9, tempo=80.0)
+    calm = song_by(ArtistFactory(), popularity=0, energy=0.1, acousticness=0.9, tempo=80.0)
     listener = UserFactory(profile__favorite_genres=[], profile__moods=[])
 
     by_mood = recommend(user_id=listener.pk, limit=1, moods=["calm"])

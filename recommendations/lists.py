@@ -1,0 +1,288 @@
+"""A listener's list: computed by a generation (recorded), kept in the cache for
+RECOMMENDATIONS_CACHE_SECONDS, dropped when their signals change or a new model is built.
+
+The flow of `GET /api/recommendations/user/{id}/` (`list_for`):
+1. a fresh cached list with at least `limit` items: served (the songs read anew, so their
+   rating aggregates are current);
+2. otherwise, when this process can compute one in milliseconds (it holds the newest model,
+   or the catalog is small enough to build one at once): computed now, recorded, cached;
+3. otherwise: a generation is queued and its task id returned (202); the worker computes it.
+
+A cached entry holds song ids, scores and reasons, stamped with the build epoch and the time
+its computation began. It is stale when the epoch moved on (`lists_drop_all`, after a build)
+or when the listener's signals changed after that time (`lists_mark_stale`): a like that
+lands while a list is being computed still makes that list stale.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from catalog.selectors.songs import song_count, song_list, songs_attach
+from recommendations.models import Generation, GenerationState
+from recommendations.services import (
+    RecommendationInputError,
+    build_model,
+    model_ready,
+    recommend,
+    request_check,
+)
+from recommendations.spotify.client import spotify_enabled
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_LIMIT = 20
+EPOCH_KEY = "reco:lists-epoch"
+# `source` of a list: every song from the catalog files a deployer loaded, or some brought
+# from Spotify searches (catalog.models.SongSource).
+SOURCE_CATALOG = "catalog"
+SOURCE_WITH_SPOTIFY = "catalog+spotify"
+
+
+def _list_key(user_id: int) -> str:
+    return f"reco:list:{user_id}"
+
+
+def _stale_key(user_id: int) -> str:
+    return f"reco:stale:{user_id}"
+
+
+@dataclass(frozen=True)
+class RecommendationList:
+    user_id: int
+    generated_at: datetime
+    source: str
+    results: list[dict[str, Any]]  # {"song": Song with songs_attach's extras, "score", "reasons"}
+
+
+def _materialise(
+    user_id: int, generated_at: datetime, source: str, items: Sequence[dict]
+) -> RecommendationList:
+    """The items with their songs read now; a song deleted since is left out."""
+    ids = [item["song"] for item in items]
+    songs = {song.pk: song for song in songs_attach(song_list().filter(pk__in=ids), viewer_id=user_id)}
+    results = [
+        {"song": songs[item["song"]], "score": item["score"], "reasons": item["reasons"]}
+        for item in items
+        if item["song"] in songs
+    ]
+    return RecommendationList(user_id=user_id, generated_at=generated_at, source=source, results=results)
+
+
+def _fresh_entry(user_id: int, limit: int) -> dict[str, Any] | None:
+    key = _list_key(user_id)
+    found = cache.get_many([key, EPOCH_KEY, _stale_key(user_id)])
+    entry = found.get(key)
+    if (
+        entry is None
+        or entry["limit"] < limit
+        or entry["epoch"] != found.get(EPOCH_KEY)
+        or entry["began"] <= found.get(_stale_key(user_id), 0.0)
+    ):
+        return None
+    return entry
+
+
+def list_is_fresh(*, user_id: int) -> bool:
+    return _fresh_entry(user_id, 1) is not None
+
+
+def list_cached(*, user_id: int, limit: int) -> RecommendationList | None:
+    """`user_id`'s cached list cut to `limit`, or None when there is none fresh with as many
+    items (one cache round trip)."""
+    entry = _fresh_entry(user_id, limit)
+    if entry is None:
+        return None
+    generated_at = datetime.fromisoformat(entry["generated_at"])
+    return _materialise(user_id, generated_at, entry["source"], entry["items"][:limit])
+
+
+def lists_mark_stale(*, user_id: int) -> None:
+    """`user_id`'s signals changed: their cached list (and any being computed) is stale."""
+    cache.set(_stale_key(user_id), time.time(), settings.RECOMMENDATIONS_CACHE_SECONDS)
+    cache.delete(_list_key(user_id))
+
+
+def lists_drop_all() -> None:
+    """Every cached list is stale (a new model was built)."""
+    cache.set(EPOCH_KEY, uuid.uuid4().hex, None)
+
+
+def _cache_list(generation: Generation, began: float) -> None:
+    assert generation.finished_at is not None
+    entry = {
+        "epoch": cache.get(EPOCH_KEY),
+        "began": began,
+        "limit": generation.request["limit"],
+        "generated_at": generation.finished_at.isoformat(),
+        "source": generation.source,
+        "items": generation.items,
+    }
+    cache.set(_list_key(generation.user_id), entry, settings.RECOMMENDATIONS_CACHE_SECONDS)
+
+
+def generation_run(*, generation_id: int) -> Generation | None:
+    """Compute the list a generation asks for, record it and cache it. Idempotent: a
+    generation already finished (or deleted) is returned as it is. Errors other than the
+    request's own (an unknown seed, the catalog having changed since it was checked) propagate,
+    for the task to retry; `generation_fail` records the last one."""
+    generation = Generation.objects.filter(pk=generation_id).first()
+    if generation is None or generation.finished:
+        return generation
+    Generation.objects.filter(pk=generation_id).update(state=GenerationState.STARTED)
+    began, started = time.time(), time.perf_counter()
+    try:
+        items = recommend(user_id=generation.user_id, **generation.request)
+    except RecommendationInputError as error:
+        return generation_fail(generation_id=generation_id, error=str(error))
+    generation.items = [
+        {"song": item["song"].pk, "score": round(float(item["score"]), 6), "reasons": item["reasons"]}
+        for item in items
+    ]
+    from_spotify = any(item["song"].source != "file" for item in items)
+    generation.source = SOURCE_WITH_SPOTIFY if from_spotify else SOURCE_CATALOG
+    generation.state = GenerationState.SUCCESS
+    generation.finished_at = timezone.now()
+    generation.duration_ms = round((time.perf_counter() - started) * 1000)
+    generation.save(update_fields=["items", "source", "state", "finished_at", "duration_ms"])
+    _cache_list(generation, began)
+    return generation
+
+
+def generation_fail(*, generation_id: int, error: str) -> Generation | None:
+    """Record that a generation failed for good (shown to the client who polls it)."""
+    Generation.objects.filter(pk=generation_id).exclude(state=GenerationState.SUCCESS).update(
+        state=GenerationState.FAILURE, error=error[:2000], finished_at=timezone.now()
+    )
+    return Generation.objects.filter(pk=generation_id).first()
+
+
+def _enqueue(generation_id: int, countdown: float) -> None:
+    # Imported here: the task module imports this one.
+    from recommendations.tasks import generate_task
+
+    try:
+        generate_task.apply_async((generation_id,), countdown=countdown)
+    except Exception as error:  # a dead broker: the client must not poll forever
+        logger.warning("could not queue generation %s: %s", generation_id, error)
+        generation_fail(generation_id=generation_id, error="The background queue is unavailable; try again.")
+
+
+def _discover(user_id: int) -> None:
+    from recommendations.spotify.tasks import spotify_discover
+
+    try:
+        spotify_discover.delay(user_id)
+    except Exception as error:  # the list does not depend on it
+        logger.warning("could not queue a Spotify search for user %s: %s", user_id, error)
+
+
+def generation_start(
+    *,
+    user_id: int,
+    limit: int = DEFAULT_LIMIT,
+    seed_genres: Sequence[str] = (),
+    seed_artists: Sequence[str] = (),
+    seed_songs: Sequence[int] = (),
+    moods: Sequence[str] = (),
+    discover: bool = False,
+    countdown: float = 0.0,
+) -> Generation:
+    """Check a request (RecommendationInputError names the field at fault), record it and
+    queue its computation once the record is committed. Returns the generation as it stands
+    after that (already finished where tasks run in-process). With `discover` and Spotify on,
+    also queue a search of Spotify on the listener's favourites: the songs it brings into the
+    catalog count from the next list on (this one is not held up by Spotify). `countdown`:
+    seconds the computation waits in the queue (the beat's refresh spreads its work)."""
+    asked: dict[str, Any] = {
+        "limit": limit,
+        "seed_genres": list(seed_genres),
+        "seed_artists": list(seed_artists),
+        "seed_songs": list(seed_songs),
+        "moods": list(moods),
+    }
+    request_check(**asked)
+    with transaction.atomic():
+        generation = Generation.objects.create(user_id=user_id, request=asked)
+        transaction.on_commit(lambda: _enqueue(generation.pk, countdown), robust=True)
+        if discover and spotify_enabled():
+            transaction.on_commit(lambda: _discover(user_id), robust=True)
+    generation.refresh_from_db()
+    return generation
+
+
+def _computes_fast() -> bool:
+    return model_ready() or song_count() <= settings.RECOMMENDATIONS_SYNC_BUILD_MAX_SONGS
+
+
+def list_for(*, user_id: int, limit: int) -> RecommendationList | Generation:
+    """`user_id`'s list of `limit` songs (see the module's docstring), or the generation
+    queued to compute it."""
+    cached = list_cached(user_id=user_id, limit=limit)
+    if cached is not None:
+        return cached
+    size = max(limit, DEFAULT_LIMIT)
+    if _computes_fast():
+        request_check(limit=size)
+        generation = Generation.objects.create(user_id=user_id, request={"limit": size})
+        generation = generation_run(generation_id=generation.pk) or generation
+    else:
+        generation = generation_start(user_id=user_id, limit=size)
+    if generation.state != GenerationState.SUCCESS:
+        return generation
+    return generation_list(generation, limit=limit)
+
+
+def generation_list(generation: Generation, *, limit: int | None = None) -> RecommendationList:
+    """A successful generation's list (its songs read now)."""
+    assert generation.finished_at is not None
+    items = generation.items if limit is None else generation.items[:limit]
+    return _materialise(generation.user_id, generation.finished_at, generation.source, items)
+
+
+def generations_prune(*, now: datetime | None = None) -> int:
+    """Delete generations older than RECOMMENDATIONS_KEEP_DAYS; returns how many."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.RECOMMENDATIONS_KEEP_DAYS)
+    deleted, _ = Generation.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
+
+
+@dataclass(frozen=True)
+class Build:
+    songs: int
+    listeners: int
+    seconds: float
+    pruned: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "songs": self.songs,
+            "listeners": self.listeners,
+            "seconds": self.seconds,
+            "pruned": self.pruned,
+        }
+
+
+def recommendations_build() -> Build:
+    """Rebuild the model from the catalog and every listener's signals, make every cached
+    list stale (the next one comes from the new model), and prune old generations."""
+    model = build_model()
+    lists_drop_all()
+    listeners = 0 if model.collaborative is None else len(model.collaborative.user_ids)
+    return Build(
+        songs=model.catalog.size,
+        listeners=listeners,
+        seconds=round(model.build_seconds, 3),
+        pruned=generations_prune(),
+    )

@@ -1,0 +1,49 @@
+"""Generations: each computation of a listener's list, kept as a record (what was asked,
+what came out and why, from which source, how long it took, what went wrong) and as the
+state a client polls through `GET /api/recommendations/tasks/{task_id}/`.
+
+The list itself is served from the cache (`recommendations.lists`); a generation keeps its
+items compactly (song ids, scores, reasons), enough to show in the admin and to answer a
+poll, and old ones are deleted by the build job after RECOMMENDATIONS_KEEP_DAYS.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class GenerationState(models.TextChoices):
+    PENDING = "pending"
+    STARTED = "started"
+    SUCCESS = "success"
+    FAILURE = "failure"
+
+
+class Generation(models.Model):
+    # The id a client polls; a UUID so that one user cannot guess another's.
+    task_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    state = models.CharField(max_length=8, choices=GenerationState.choices, default=GenerationState.PENDING)
+    # What was asked: limit, seed_genres, seed_artists, seed_songs, moods.
+    request = models.JSONField(default=dict, blank=True)
+    # What came out, best first: [{"song": id, "score": float, "reasons": [str]}].
+    items = models.JSONField(default=list, blank=True)
+    source = models.CharField(max_length=32, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="reco_generation_user_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.task_id} ({self.state})"
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (GenerationState.SUCCESS, GenerationState.FAILURE)

@@ -1,0 +1,72 @@
+"""The recommendation endpoints' requests and answers (`../shared/API.md`, Recommendations)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from catalog.serializers.songs import SongSerializer
+from recommendations.engine import MOOD_TARGETS
+from recommendations.services import MAX_LIMIT
+
+DEFAULT_LIMIT = 20
+# Seeds a request may name, per kind: enough to steer a list, few enough to check at once.
+MAX_SEEDS = 20
+
+
+class ListQuerySerializer(serializers.Serializer):
+    limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, default=DEFAULT_LIMIT)
+
+
+class RefreshSerializer(serializers.Serializer):
+    limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, default=DEFAULT_LIMIT)
+    seed_genres = serializers.ListField(
+        child=serializers.CharField(max_length=100), max_length=MAX_SEEDS, default=list
+    )
+    seed_artists = serializers.ListField(
+        child=serializers.CharField(max_length=500), max_length=MAX_SEEDS, default=list
+    )
+    seed_songs = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), max_length=MAX_SEEDS, default=list
+    )
+    moods = serializers.ListField(
+        child=serializers.ChoiceField(choices=sorted(MOOD_TARGETS)),
+        max_length=len(MOOD_TARGETS),
+        default=list,
+    )
+
+
+class ItemSerializer(serializers.Serializer):
+    song = SongSerializer()
+    score = serializers.FloatField(
+        help_text="The blend's score: higher is a better fit; comparable within one list."
+    )
+    reasons = serializers.ListField(
+        child=serializers.CharField(), help_text="Why the song is there, in words; never empty."
+    )
+
+
+class ListSerializer(serializers.Serializer):
+    user_id = serializers.IntegerField()
+    generated_at = serializers.DateTimeField()
+    source = serializers.CharField(  # type: ignore[assignment]  # a field, popped by the metaclass
+        help_text='"catalog": every song from the loaded catalog; "catalog+spotify": some from Spotify.'
+    )
+    results = ItemSerializer(many=True)
+
+
+class TaskAcceptedSerializer(serializers.Serializer):
+    task_id = serializers.UUIDField()
+    status_url = serializers.CharField(help_text="Where to poll the task: GET it until `state` is final.")
+
+
+class TaskStatusSerializer(serializers.Serializer):
+    task_id = serializers.UUIDField()
+    state = serializers.ChoiceField(choices=["pending", "started", "success", "failure"])
+    result = ListSerializer(required=False, help_text="The list, once `state` is success.")
+    error = serializers.CharField(required=False, help_text="What went wrong, once `state` is failure.")
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        return {key: value for key, value in data.items() if value is not None}

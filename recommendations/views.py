@@ -1,0 +1,125 @@
+"""GET a listener's list, POST for a new one, poll its task (`../shared/API.md`,
+Recommendations). Only the listener may see or ask for their list: anyone else gets a 404."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from music_discovery.caller import caller_id
+from recommendations import serializers as s
+from recommendations.lists import RecommendationList, generation_list, generation_start, list_for
+from recommendations.models import Generation, GenerationState
+from recommendations.selectors import generation_of
+from recommendations.services import RecommendationInputError
+
+NOT_YOURS = OpenApiResponse(description="Another user's id, or no such user: only the owner sees a list.")
+ACCEPTED = OpenApiResponse(s.TaskAcceptedSerializer, description="Being computed: poll `status_url`.")
+
+
+def _owner(request: Request, user_id: int) -> int:
+    caller = caller_id(request)
+    if caller != user_id:
+        raise NotFound()
+    return caller
+
+
+def _accepted(request: Request, generation: Generation) -> Response:
+    url = request.build_absolute_uri(reverse("recommendations-task", args=[generation.task_id]))
+    body = s.TaskAcceptedSerializer({"task_id": generation.task_id, "status_url": url}).data
+    return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": url})
+
+
+def _list_body(found: RecommendationList) -> dict:
+    return dict(s.ListSerializer(found).data)
+
+
+class UserRecommendationsView(APIView):
+    permission_classes = [IsAuthenticated]
+    # A listener's new rating must show in their next list: never read from a lagging replica.
+    reads_own_writes = True
+
+    @extend_schema(
+        operation_id="recommendations_user",
+        summary="A listener's recommendations",
+        description=(
+            "The owner's list, best first, each song with its score and the reasons it is there. "
+            "Served from the cache while fresh (1 h; a new rating, like, skip or play makes it "
+            "stale, as does a new model build); otherwise computed at once when that takes "
+            "milliseconds, else queued: 202 with the task to poll. Never a song the listener "
+            "rated, skipped, played, liked or shared, nor a song twice."
+        ),
+        parameters=[s.ListQuerySerializer],
+        responses={200: s.ListSerializer, 202: ACCEPTED, 404: NOT_YOURS},
+    )
+    def get(self, request: Request, user_id: int) -> Response:
+        owner = _owner(request, user_id)
+        query = s.ListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        found = list_for(user_id=owner, limit=query.validated_data["limit"])
+        if isinstance(found, Generation):
+            return _accepted(request, found)
+        return Response(_list_body(found))
+
+
+class RefreshView(APIView):
+    permission_classes = [IsAuthenticated]
+    throttle_classes = [*APIView.throttle_classes, ScopedRateThrottle]
+    throttle_scope = "recommendations_refresh"
+
+    @extend_schema(
+        operation_id="recommendations_refresh",
+        summary="Compute a new list",
+        description=(
+            "Queues a new list for the owner, optionally steered by seed genres, artists and "
+            "songs and by moods (which replace the profile's for this list); answers at once "
+            "with the task to poll. The new list becomes the one GET serves. Unknown seeds or "
+            "moods are refused (400, nothing queued). With Spotify credentials set, a search of "
+            "Spotify on the listener's favourites is queued too: its songs join later lists."
+        ),
+        request=s.RefreshSerializer,
+        responses={202: ACCEPTED, 404: NOT_YOURS},
+    )
+    def post(self, request: Request, user_id: int) -> Response:
+        owner = _owner(request, user_id)
+        body = s.RefreshSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            generation = generation_start(user_id=owner, discover=True, **body.validated_data)
+        except RecommendationInputError as error:
+            raise ValidationError({error.field: [str(error)]}) from error
+        return _accepted(request, generation)
+
+
+class TaskView(APIView):
+    permission_classes = [IsAuthenticated]
+    reads_own_writes = True
+
+    @extend_schema(
+        operation_id="recommendations_task",
+        summary="A recommendation task's state",
+        description=(
+            "pending (queued), started, success (with the list as `result`) or failure (with "
+            "`error`). Only the user who asked sees it; anyone else gets a 404."
+        ),
+        responses={200: s.TaskStatusSerializer, 404: OpenApiResponse(description="No such task of yours.")},
+    )
+    def get(self, request: Request, task_id: uuid.UUID) -> Response:
+        generation = generation_of(task_id=task_id, user_id=caller_id(request))
+        if generation is None:
+            raise NotFound()
+        body: dict = {"task_id": generation.task_id, "state": generation.state}
+        if generation.state == GenerationState.SUCCESS:
+            body["result"] = generation_list(generation)
+        elif generation.state == GenerationState.FAILURE:
+            body["error"] = generation.error or "The list could not be computed."
+        return Response(s.TaskStatusSerializer(body).data)

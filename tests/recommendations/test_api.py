@@ -1,0 +1,297 @@
+"""The Recommendations rows of the contract through HTTP: the owner's list, the cache and
+what makes it stale, the 202 flow and the task's state, refreshes with seeds and moods,
+refusals."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+
+from analytics.models import Action
+from recommendations.lists import lists_drop_all
+from recommendations.models import Generation, GenerationState
+from recommendations.services import model_forget
+from tests.factories import RatingFactory, UserFactory
+from tests.recommendations.builders import listened
+
+
+def url(user_id: int) -> str:
+    return f"/api/recommendations/user/{user_id}/"
+
+
+def refresh_url(user_id: int) -> str:
+    return f"/api/recommendations/user/{user_id}/refresh/"
+
+
+@pytest.fixture
+def listener(world):
+    """A listener who played an Alpha song, skipped another and rated a third."""
+    user = UserFactory(profile__favorite_genres=[], profile__moods=[])
+    listened(user, (world["Alpha"][0], Action.PLAY), (world["Alpha"][1], Action.SKIP))
+    RatingFactory(user=user, song=world["Alpha"][2], score=5)
+    return user
+
+
+@pytest.fixture
+def client_of(make_auth_client):
+    return make_auth_client
+
+
+def _song_ids(body: dict) -> list[int]:
+    return [item["song"]["id"] for item in body["results"]]
+
+
+def test_the_owner_gets_an_explained_list_without_what_they_rated_skipped_or_played(
+    client_of, listener, world
+):
+    response = client_of(listener).get(url(listener.pk), {"limit": 6})
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["user_id"] == listener.pk
+    assert body["source"] == "catalog"
+    assert body["generated_at"]
+    ids = _song_ids(body)
+    assert len(ids) == 6
+    assert len(set(ids)) == 6
+    assert not {song.pk for song in world["Alpha"]} & set(ids)
+    assert all(
+        item["reasons"] and all(isinstance(r, str) and r for r in item["reasons"]) for item in body["results"]
+    )
+    assert body["results"][0]["song"]["artists"][0]["name"] == "Beta"
+    assert "liked by listeners who like Alpha" in body["results"][0]["reasons"]
+    scores = [item["score"] for item in body["results"]]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_a_new_listener_with_only_a_profile_gets_a_personal_list(client_of, world):
+    newcomer = UserFactory(profile__favorite_genres=["jazz"], profile__favorite_artists=[], profile__moods=[])
+
+    body = client_of(newcomer).get(url(newcomer.pk), {"limit": 4}).json()
+
+    assert {item["song"]["artists"][0]["name"] for item in body["results"]} <= {"Gamma", "Delta"}
+    assert all(item["reasons"] for item in body["results"])
+
+
+def test_only_the_owner_sees_a_list(client_of, api_client, listener):
+    stranger = UserFactory()
+
+    assert client_of(stranger).get(url(listener.pk)).status_code == 404
+    assert client_of(stranger).post(refresh_url(listener.pk), {}, format="json").status_code == 404
+    assert client_of(listener).get(url(987654)).status_code == 404
+    assert api_client.get(url(listener.pk)).status_code == 401
+    assert api_client.post(refresh_url(listener.pk), {}, format="json").status_code == 401
+    assert not Generation.objects.exists()
+
+
+@pytest.mark.parametrize("limit", ["0", "101", "abc", "-1", "1.5"])
+def test_a_bad_limit_is_refused(client_of, listener, limit):
+    response = client_of(listener).get(url(listener.pk), {"limit": limit})
+
+    assert response.status_code == 400
+    assert "limit" in response.json()
+    assert not Generation.objects.exists()
+
+
+def test_a_fresh_list_is_served_from_the_cache_cut_to_the_limit(client_of, listener):
+    client = client_of(listener)
+    first = client.get(url(listener.pk)).json()
+
+    again = client.get(url(listener.pk), {"limit": 5}).json()
+
+    assert Generation.objects.count() == 1
+    assert _song_ids(again) == _song_ids(first)[:5]
+    assert again["generated_at"] == first["generated_at"]
+
+
+def test_a_longer_list_than_the_cached_one_is_computed(client_of, listener):
+    client = client_of(listener)
+    client.get(url(listener.pk), {"limit": 3})
+
+    longer = client.get(url(listener.pk), {"limit": 30}).json()
+
+    assert Generation.objects.count() == 2
+    assert len(longer["results"]) > 3
+
+
+@pytest.mark.parametrize("change", ["rating", "skip", "like"])
+def test_a_new_rating_like_or_skip_makes_the_list_stale(
+    client_of, listener, change, django_capture_on_commit_callbacks
+):
+    client = client_of(listener)
+    top = client.get(url(listener.pk)).json()["results"][0]["song"]["id"]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        if change == "rating":
+            response = client.post("/api/ratings/", {"song": top, "score": 2}, format="json")
+        else:
+            response = client.post("/api/analytics/activity/", {"song": top, "action": change}, format="json")
+    assert response.status_code == 201
+    after = client.get(url(listener.pk)).json()
+
+    assert Generation.objects.count() == 2
+    assert top not in _song_ids(after)
+
+
+def test_a_new_model_build_makes_every_list_stale(client_of, listener):
+    client = client_of(listener)
+    client.get(url(listener.pk))
+
+    lists_drop_all()
+    client.get(url(listener.pk))
+
+    assert Generation.objects.count() == 2
+
+
+@pytest.fixture
+def queued(settings):
+    """A web process that holds no model and may not build one: lists are computed by the
+    task (in-process here, run when the request's transaction commits)."""
+    settings.RECOMMENDATIONS_SYNC_BUILD_MAX_SONGS = 0
+    model_forget()
+
+
+def test_without_a_model_at_hand_the_list_is_queued_and_its_task_polled(
+    client_of, listener, queued, django_capture_on_commit_callbacks
+):
+    client = client_of(listener)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client.get(url(listener.pk), {"limit": 4})
+
+    assert response.status_code == 202
+    task_id, status_url = response.json()["task_id"], response.json()["status_url"]
+    assert status_url.endswith(f"/api/recommendations/tasks/{task_id}/")
+    assert response["Location"] == status_url
+    pending = client.get(status_url).json()
+    assert pending == {"task_id": task_id, "state": "pending"}
+
+    for callback in callbacks:
+        callback()
+    done = client.get(status_url).json()
+
+    assert done["state"] == "success"
+    assert len(done["result"]["results"]) > 4  # computed at the default length, served cut
+    served = client.get(url(listener.pk), {"limit": 4})
+    assert served.status_code == 200
+    assert _song_ids(served.json()) == _song_ids(done["result"])[:4]
+
+
+def test_a_task_is_seen_only_by_the_user_who_asked(client_of, listener, queued):
+    response = client_of(listener).post(refresh_url(listener.pk), {}, format="json")
+    status_url = response.json()["status_url"]
+
+    assert client_of(UserFactory()).get(status_url).status_code == 404
+    assert client_of(listener).get(status_url).status_code == 200
+    assert (
+        client_of(listener)
+        .get("/api/recommendations/tasks/0f0f0f0f-0000-4000-8000-000000000000/")
+        .status_code
+        == 404
+    )
+    assert client_of(listener).get("/api/recommendations/tasks/not-a-task/").status_code == 404
+
+
+def test_a_refresh_steered_by_moods_and_seeds_becomes_the_served_list(
+    client_of, world, django_capture_on_commit_callbacks
+):
+    listener = UserFactory(profile__favorite_genres=[], profile__moods=[])
+    client = client_of(listener)
+    body = {"limit": 3, "seed_artists": ["gamma"], "seed_genres": ["Jazz"], "moods": ["calm"]}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(refresh_url(listener.pk), body, format="json")
+
+    assert response.status_code == 202
+    status = client.get(response.json()["status_url"]).json()
+    assert status["state"] == "success"
+    result = status["result"]
+    assert len(result["results"]) == 3
+    assert result["results"][0]["song"]["artists"][0]["name"] in {"Gamma", "Delta"}
+    generation = Generation.objects.get()
+    assert generation.request["moods"] == ["calm"]
+    assert generation.duration_ms is not None
+    assert _song_ids(client.get(url(listener.pk), {"limit": 3}).json()) == _song_ids(result)
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"moods": ["grumpy"]}, "moods"),
+        ({"seed_songs": [987654]}, "seed_songs"),
+        ({"seed_songs": ["one"]}, "seed_songs"),
+        ({"seed_artists": ["Nobody At All"]}, "seed_artists"),
+        ({"seed_genres": ["polka"]}, "seed_genres"),
+        ({"seed_genres": "jazz"}, "seed_genres"),
+        ({"limit": 0}, "limit"),
+        ({"limit": 101}, "limit"),
+        ({"limit": "many"}, "limit"),
+        ({"seed_artists": ["x"] * 21}, "seed_artists"),
+    ],
+)
+def test_a_refresh_with_unknown_seeds_or_bad_values_is_refused_and_queues_nothing(
+    client_of, listener, body, field
+):
+    response = client_of(listener).post(refresh_url(listener.pk), body, format="json")
+
+    assert response.status_code == 400
+    assert field in response.json()
+    assert not Generation.objects.exists()
+
+
+def test_a_refresh_body_that_is_not_an_object_is_refused(client_of, listener):
+    response = client_of(listener).post(refresh_url(listener.pk), [1, 2], format="json")
+
+    assert response.status_code == 400
+    assert not Generation.objects.exists()
+
+
+def test_a_generation_that_fails_says_so_to_the_poller(
+    client_of, listener, monkeypatch, django_capture_on_commit_callbacks
+):
+    from recommendations import lists
+
+    def broken(**kwargs):
+        raise RuntimeError("the model is broken")
+
+    monkeypatch.setattr(lists, "recommend", broken)
+    monkeypatch.setattr("celery.app.task.Task.apply_async", _eager_without_propagation)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_of(listener).post(refresh_url(listener.pk), {}, format="json")
+
+    status = client_of(listener).get(response.json()["status_url"]).json()
+
+    assert status["state"] == "failure"
+    assert "the model is broken" in status["error"]
+    assert "result" not in status
+    assert Generation.objects.get().state == GenerationState.FAILURE
+
+
+def _eager_without_propagation(self, args=None, kwargs=None, **options):
+    return self.apply(args, kwargs, throw=False)
+
+
+def test_a_refresh_the_queue_cannot_take_fails_at_once_rather_than_hang(
+    client_of, listener, monkeypatch, django_capture_on_commit_callbacks
+):
+    def refuse(*args, **kwargs):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr("celery.app.task.Task.apply_async", refuse)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_of(listener).post(refresh_url(listener.pk), {}, format="json")
+
+    assert response.status_code == 202
+    status = client_of(listener).get(response.json()["status_url"]).json()
+    assert status["state"] == "failure"
+    assert "unavailable" in status["error"]
+
+
+def test_the_cache_holding_nothing_still_gives_a_list(client_of, listener, monkeypatch):
+    """Redis down reads as misses (IGNORE_EXCEPTIONS): the list is computed each time."""
+    client = client_of(listener)
+    client.get(url(listener.pk))
+    cache.clear()
+
+    response = client.get(url(listener.pk))
+
+    assert response.status_code == 200
+    assert Generation.objects.count() == 2

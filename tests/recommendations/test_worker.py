@@ -1,0 +1,48 @@
+"""Lists computed by a real Celery worker over real PostgreSQL and Redis: the web process
+queues, the worker builds its own model and computes, the web serves the list it cached."""
+
+from __future__ import annotations
+
+import pytest
+from django_redis import get_redis_connection
+
+from recommendations.models import Generation
+from tests.catalog import ratings_worker
+from tests.catalog.ratings_worker import wait_for
+from tests.factories import UserFactory
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.real_celery]
+
+worker_factory = ratings_worker.worker_factory
+
+
+@pytest.fixture(autouse=True)
+def _empty_broker():
+    get_redis_connection("default").flushdb()
+    yield
+    get_redis_connection("default").flushdb()
+
+
+def test_a_queued_list_is_computed_by_the_worker_and_then_served_from_the_cache(
+    worker_factory, make_auth_client, world, settings
+):
+    settings.RECOMMENDATIONS_SYNC_BUILD_MAX_SONGS = 0  # this process may not build a model
+    worker_factory()
+    listener = UserFactory(profile__favorite_genres=["jazz"], profile__moods=[])
+    client = make_auth_client(listener)
+
+    queued = client.get(f"/api/recommendations/user/{listener.pk}/", {"limit": 5})
+    assert queued.status_code == 202
+    status_url = queued.json()["status_url"]
+    wait_for(
+        lambda: client.get(status_url).json()["state"] == "success", timeout=60, message="the worker's list"
+    )
+    result = client.get(status_url).json()["result"]
+    served = client.get(f"/api/recommendations/user/{listener.pk}/", {"limit": 5})
+
+    assert served.status_code == 200
+    assert [i["song"]["id"] for i in served.json()["results"]] == [
+        i["song"]["id"] for i in result["results"]
+    ][:5]
+    assert {i["song"]["artists"][0]["name"] for i in result["results"][:4]} <= {"Gamma", "Delta"}
+    assert Generation.objects.count() == 1
