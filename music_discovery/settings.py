@@ -276,13 +276,15 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 }
 ANALYTICS_ROLLUP_SECONDS = env.float("ANALYTICS_ROLLUP_SECONDS", default=10.0)
 # Recommendations (recommendations/lists.py): how long a listener's list is served from the
-# cache, how often the model is rebuilt and active listeners' lists refreshed, the catalog
-# size up to which a web process builds the model itself rather than queue the work (a
-# build reads every song: ~0.6 s at 90k songs, bench/README.md), how long generations are kept.
+# cache, how often the model is rebuilt and active listeners' lists refreshed, when a web
+# process that holds no model builds one itself rather than queue the work (the last build
+# took at most SYNC_BUILD_SECONDS; before any build, the catalog holds at most
+# SYNC_BUILD_MAX_SONGS), how long generations are kept.
 RECOMMENDATIONS_CACHE_SECONDS = env.int("RECOMMENDATIONS_CACHE_SECONDS", default=3600)
 RECOMMENDATIONS_BUILD_SECONDS = env.float("RECOMMENDATIONS_BUILD_SECONDS", default=6 * 3600.0)
 RECOMMENDATIONS_REFRESH_SECONDS = env.float("RECOMMENDATIONS_REFRESH_SECONDS", default=3600.0)
 RECOMMENDATIONS_REFRESH_MAX_USERS = env.int("RECOMMENDATIONS_REFRESH_MAX_USERS", default=2000)
+RECOMMENDATIONS_SYNC_BUILD_SECONDS = env.float("RECOMMENDATIONS_SYNC_BUILD_SECONDS", default=1.0)
 RECOMMENDATIONS_SYNC_BUILD_MAX_SONGS = env.int("RECOMMENDATIONS_SYNC_BUILD_MAX_SONGS", default=20_000)
 RECOMMENDATIONS_KEEP_DAYS = env.int("RECOMMENDATIONS_KEEP_DAYS", default=7)
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {

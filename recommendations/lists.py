@@ -4,8 +4,8 @@ RECOMMENDATIONS_CACHE_SECONDS, dropped when their signals change or a new model 
 The flow of `GET /api/recommendations/user/{id}/` (`list_for`):
 1. a fresh cached list with at least `limit` items: served (the songs read anew, so their
    rating aggregates are current);
-2. otherwise, when this process can compute one in milliseconds (it holds the newest model,
-   or the catalog is small enough to build one at once): computed now, recorded, cached;
+2. otherwise, when this process can compute one at once (it holds the newest model, or
+   building one is quick): computed now, recorded, cached;
 3. otherwise: a generation is queued and its task id returned (202); the worker computes it.
 
 A cached entry holds song ids, scores and reasons, stamped with the build epoch and the time
@@ -34,6 +34,7 @@ from recommendations.models import Generation, GenerationState
 from recommendations.services import (
     RecommendationInputError,
     build_model,
+    model_build_seconds,
     model_ready,
     recommend,
     request_check,
@@ -223,7 +224,15 @@ def generation_start(
 
 
 def _computes_fast() -> bool:
-    return model_ready() or song_count() <= settings.RECOMMENDATIONS_SYNC_BUILD_MAX_SONGS
+    """Whether this process can answer in the request: it holds the newest model, or the last
+    build was quick (the collaborative fit grows with the cube of the artists listened to, so
+    the catalog's size alone does not say), or, before any build, the catalog is small."""
+    if model_ready():
+        return True
+    seconds = model_build_seconds()
+    if seconds is not None:
+        return seconds <= settings.RECOMMENDATIONS_SYNC_BUILD_SECONDS
+    return song_count() <= settings.RECOMMENDATIONS_SYNC_BUILD_MAX_SONGS
 
 
 def list_for(*, user_id: int, limit: int) -> RecommendationList | Generation:

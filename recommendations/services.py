@@ -79,6 +79,8 @@ _current: Model | None = None
 # When the newest model was built, in any process: a process whose own model is older
 # builds again (a worker after `build_recommendations`), or hands the work to one that will.
 MODEL_BUILT_KEY = "reco:model-built"
+# How long the newest build took, in any process: whether a web process may build one itself.
+MODEL_SECONDS_KEY = "reco:model-seconds"
 
 
 def build_model(*, kind: str = COLLABORATIVE_KIND) -> Model:
@@ -104,8 +106,13 @@ def build_model(*, kind: str = COLLABORATIVE_KIND) -> Model:
     )
     with _lock:
         _current = model
-    cache.set(MODEL_BUILT_KEY, model.built_at, None)
+    cache.set_many({MODEL_BUILT_KEY: model.built_at, MODEL_SECONDS_KEY: model.build_seconds}, None)
     return model
+
+
+def model_build_seconds() -> float | None:
+    """How long the newest build took (None before any, or when the cache lost it)."""
+    return cache.get(MODEL_SECONDS_KEY)
 
 
 def _model_if_fresh() -> Model | None:

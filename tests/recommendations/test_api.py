@@ -295,3 +295,26 @@ def test_the_cache_holding_nothing_still_gives_a_list(client_of, listener, monke
 
     assert response.status_code == 200
     assert Generation.objects.count() == 2
+
+
+def test_after_a_slow_build_a_process_without_a_model_queues_rather_than_builds(client_of, listener):
+    """The catalog is tiny, but the last build took long (many artists listened to): a GET
+    must not hold a web worker for it."""
+    from recommendations.services import MODEL_SECONDS_KEY
+
+    cache.set(MODEL_SECONDS_KEY, 30.0)
+
+    response = client_of(listener).get(url(listener.pk))
+
+    assert response.status_code == 202
+
+
+def test_after_a_quick_build_a_process_without_a_model_builds_one_and_answers(client_of, listener, settings):
+    from recommendations.services import MODEL_SECONDS_KEY
+
+    settings.RECOMMENDATIONS_SYNC_BUILD_MAX_SONGS = 0
+    cache.set(MODEL_SECONDS_KEY, 0.2)
+
+    response = client_of(listener).get(url(listener.pk))
+
+    assert response.status_code == 200
