@@ -6,7 +6,6 @@ from django.db.models import Q
 from django.db.models.functions import Now
 
 from catalog.naming import name_key
-from catalog.similarity import SIMILARITY_FEATURES, neighbourhood_key_expression
 
 # The prior of the Bayesian `rating_score`: every song starts as if it already had
 # RATING_PRIOR_WEIGHT votes of RATING_PRIOR_MEAN stars, so one lucky 5 cannot top a
@@ -153,15 +152,6 @@ class Song(models.Model):
 
     class Meta:
         ordering = ["id"]
-        # Similar songs are looked up by their neighbourhood (catalog.similarity; migration
-        # 0010), reading their features from the index alone on PostgreSQL (ignored elsewhere).
-        indexes = [
-            models.Index(
-                neighbourhood_key_expression(),
-                name="song_neighbourhood_idx",
-                include=["id", *SIMILARITY_FEATURES],
-            )
-        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(danceability__gte=0, danceability__lte=1), name="song_danceability_range"

@@ -9,7 +9,6 @@ urlpatterns = [
     # (catalog.list_cache.SongListCacheMiddleware).
     path("songs/", songs.SongListView.as_view(), name="song-list"),
     path("songs/<int:id>/", songs.SongDetailView.as_view(), name="song-detail"),
-    path("songs/<int:id>/similar/", songs.SongSimilarView.as_view(), name="song-similar"),
     path("artists/", artists.ArtistListView.as_view(), name="artist-list"),
     path("artists/<int:id>/", artists.ArtistDetailView.as_view(), name="artist-detail"),
     path("genres/", artists.GenreListView.as_view(), name="genre-list"),

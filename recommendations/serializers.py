@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from catalog.serializers.songs import SongSerializer
 from recommendations.engine import MOOD_TARGETS
-from recommendations.services import MAX_LIMIT
+from recommendations.services import MAX_LIMIT, SIMILAR_DEFAULT_LIMIT, SIMILAR_MAX_LIMIT
 
 DEFAULT_LIMIT = 20
 # Seeds a request may name, per kind: enough to steer a list, few enough to check at once.
@@ -70,3 +70,26 @@ class TaskStatusSerializer(serializers.Serializer):
     def to_representation(self, instance: Any) -> dict[str, Any]:
         data = super().to_representation(instance)
         return {key: value for key, value in data.items() if value is not None}
+
+
+class SimilarSongSerializer(serializers.Serializer):
+    song = SongSerializer()
+    score = serializers.FloatField(
+        help_text="1.0: the same sound; 0.5: a standard deviation away on every feature on average."
+    )
+
+
+class SimilarSongsSerializer(serializers.Serializer):
+    results = SimilarSongSerializer(many=True)
+
+
+class SimilarQuerySerializer(serializers.Serializer):
+    limit = serializers.IntegerField(
+        required=False,
+        default=SIMILAR_DEFAULT_LIMIT,
+        min_value=1,
+        help_text=f"How many songs, default {SIMILAR_DEFAULT_LIMIT}; above {SIMILAR_MAX_LIMIT} is capped.",
+    )
+
+    def validate_limit(self, value: int) -> int:
+        return min(value, SIMILAR_MAX_LIMIT)

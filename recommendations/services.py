@@ -19,7 +19,7 @@ from django.core.cache import cache
 
 from catalog.selectors.arrays import name_key
 from catalog.selectors.refs import artist_keys_known, genre_names_known, song_refs
-from catalog.selectors.songs import song_list, songs_attach
+from catalog.selectors.songs import song_get, song_list, songs_attach
 from recommendations.engine import (
     ARTIST_CAP,
     BLEND,
@@ -28,6 +28,7 @@ from recommendations.engine import (
     CollaborativeModel,
     Weights,
     build_collaborative,
+    similar_songs,
 )
 from recommendations.engine import recommend as engine_recommend
 from recommendations.selectors import (
@@ -74,8 +75,21 @@ class Model:
         )
 
 
+@dataclass(frozen=True, eq=False)
+class _Catalog:
+    catalog: CatalogArrays
+    index: CatalogIndex
+    read_at: float
+
+
 _lock = threading.Lock()
 _current: Model | None = None
+# The catalog read for `similar_to` by a process that holds no model (it needs none).
+_catalog_only: _Catalog | None = None
+# A song loaded after this process read the catalog makes it read the catalog again, at most
+# this often (a client asking about songs it does not hold must not make it re-read a million
+# songs on every request).
+CATALOG_REREAD_SECONDS = 60.0
 # When the newest model was built, in any process: a process whose own model is older
 # builds again (a worker after `build_recommendations`), or hands the work to one that will.
 MODEL_BUILT_KEY = "reco:model-built"
@@ -86,7 +100,7 @@ MODEL_SECONDS_KEY = "reco:model-seconds"
 def build_model(*, kind: str = COLLABORATIVE_KIND) -> Model:
     """Read the catalog and every listener's signals, build the model, and make it the one
     `recommend` uses in this process. Returns it."""
-    global _current
+    global _current, _catalog_only
     started = time.perf_counter()
     catalog, index = catalog_arrays()
     user_ids, user_songs = user_song_matrix(catalog, index)
@@ -106,6 +120,7 @@ def build_model(*, kind: str = COLLABORATIVE_KIND) -> Model:
     )
     with _lock:
         _current = model
+        _catalog_only = None
     cache.set_many({MODEL_BUILT_KEY: model.built_at, MODEL_SECONDS_KEY: model.build_seconds}, None)
     return model
 
@@ -138,10 +153,62 @@ def model_current() -> Model:
 
 
 def model_forget() -> None:
-    """Drop this process's model (the next `recommend` rebuilds it)."""
-    global _current
+    """Drop this process's model and catalog (the next use reads them again)."""
+    global _current, _catalog_only
     with _lock:
         _current = None
+        _catalog_only = None
+
+
+def _still_serves(held: _Catalog, song_id: int) -> bool:
+    newest = cache.get(MODEL_BUILT_KEY)
+    if newest is not None and newest > held.read_at:
+        return False
+    return held.index.song_positions([song_id])[0] >= 0 or time.time() - held.read_at < CATALOG_REREAD_SECONDS
+
+
+def _catalog_current(song_id: int) -> tuple[CatalogArrays, CatalogIndex]:
+    """The catalog arrays of this process's model, or of a catalog read for `similar_to` alone
+    (which needs no collaborative model), read again after a newer build or when `song_id` is
+    newer than them."""
+    global _catalog_only
+    model = _model_if_fresh()
+    if model is not None and model.index.song_positions([song_id])[0] >= 0:
+        return model.catalog, model.index
+    with _lock:
+        held = _catalog_only
+    if held is not None and _still_serves(held, song_id):
+        return held.catalog, held.index
+    catalog, index = catalog_arrays()
+    with _lock:
+        _catalog_only = _Catalog(catalog=catalog, index=index, read_at=time.time())
+    return catalog, index
+
+
+SIMILAR_DEFAULT_LIMIT = 10
+SIMILAR_MAX_LIMIT = 50
+
+
+def similar_to(
+    *, song_id: int, limit: int = SIMILAR_DEFAULT_LIMIT, viewer_id: int | None = None
+) -> list[dict]:
+    """The `limit` songs (at most SIMILAR_MAX_LIMIT) that sound most like `song_id`
+    (`recommendations.engine.sound_similarity`), best first: `{song, score}` with `song` as
+    `songs_attach` returns it. Raises Http404 for an unknown song; none for a song without
+    audio features."""
+    song_get(song_id=song_id)  # Http404 for an unknown id
+    catalog, index = _catalog_current(song_id)
+    position = int(index.song_positions([song_id])[0])
+    if position < 0:
+        return []
+    nearest = similar_songs(catalog, position, max(1, min(limit, SIMILAR_MAX_LIMIT)))
+    ids = [int(catalog.song_ids[at]) for at, _ in nearest]
+    songs = {song.pk: song for song in songs_attach(song_list().filter(pk__in=ids), viewer_id=viewer_id)}
+    return [
+        {"song": songs[song_id], "score": round(score, 6)}
+        for song_id, (_, score) in zip(ids, nearest, strict=True)
+        if song_id in songs
+    ]
 
 
 def _refuse_unknown(field: str, asked: Sequence[object], unknown: Sequence[object]) -> None:

@@ -5,6 +5,7 @@ from django.urls import path
 from recommendations import views
 
 urlpatterns = [
+    path("songs/<int:id>/similar/", views.SongSimilarView.as_view(), name="song-similar"),
     path(
         "recommendations/user/<int:user_id>/",
         views.UserRecommendationsView.as_view(),

@@ -1,5 +1,6 @@
 """GET a listener's list, POST for a new one, poll its task (`../shared/API.md`,
-Recommendations). Only the listener may see or ask for their list: anyone else gets a 404."""
+Recommendations). Only the listener may see or ask for their list: anyone else gets a 404.
+And similar songs, which are the engine's too: "sounds alike" is defined once."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -20,7 +21,7 @@ from recommendations import serializers as s
 from recommendations.lists import RecommendationList, generation_list, generation_start, list_for
 from recommendations.models import Generation, GenerationState
 from recommendations.selectors import generation_of
-from recommendations.services import RecommendationInputError
+from recommendations.services import RecommendationInputError, similar_to
 
 NOT_YOURS = OpenApiResponse(description="Another user's id, or no such user: only the owner sees a list.")
 ACCEPTED = OpenApiResponse(s.TaskAcceptedSerializer, description="Being computed: poll `status_url`.")
@@ -123,3 +124,28 @@ class TaskView(APIView):
         elif generation.state == GenerationState.FAILURE:
             body["error"] = generation.error or "The list could not be computed."
         return Response(s.TaskStatusSerializer(body).data)
+
+
+class SongSimilarView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="songs_similar",
+        summary="Songs that sound alike",
+        description=(
+            "The songs that sound most like this one, best first, never the song itself: "
+            "closeness of the audio features (danceability, energy, acousticness, "
+            "instrumentalness, liveness, valence, speechiness, loudness, tempo), each "
+            "standardised over the catalog so that tempo in BPM weighs no more than energy; "
+            "score = 1 / (1 + RMS distance). The same measure the recommendations' sound "
+            "signal uses. Songs without audio features are similar to nothing."
+        ),
+        parameters=[s.SimilarQuerySerializer],
+        responses={200: s.SimilarSongsSerializer, 404: OpenApiResponse(description="No song has this id.")},
+    )
+    def get(self, request: Request, id: int) -> Response:
+        query = s.SimilarQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        viewer = request.user.pk if request.user.is_authenticated else None
+        nearest = similar_to(song_id=id, limit=query.validated_data["limit"], viewer_id=viewer)
+        return Response(s.SimilarSongsSerializer({"results": nearest}).data)

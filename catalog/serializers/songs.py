@@ -15,7 +15,6 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog.models import RATING_PRIOR_MEAN, RATING_PRIOR_WEIGHT, Song
-from catalog.selectors.similar import SIMILAR_DEFAULT_LIMIT, SIMILAR_MAX_LIMIT
 
 
 class ArtistBriefSerializer(serializers.Serializer):
@@ -162,24 +161,3 @@ class GenreSerializer(AttributeSerializer):
 
     name = serializers.CharField(read_only=True, help_text="Normalised name: lowercase, single spaces.")
     song_count = serializers.IntegerField(read_only=True)
-
-
-class SimilarSongSerializer(serializers.Serializer):
-    song = SongSerializer()
-    score = serializers.FloatField(help_text="1.0: identical audio-feature profile, less when further.")
-
-
-class SimilarSongsSerializer(serializers.Serializer):
-    results = SimilarSongSerializer(many=True)
-
-
-class SimilarQuerySerializer(serializers.Serializer):
-    limit = serializers.IntegerField(
-        required=False,
-        default=SIMILAR_DEFAULT_LIMIT,
-        min_value=1,
-        help_text=f"How many songs, default {SIMILAR_DEFAULT_LIMIT}; above {SIMILAR_MAX_LIMIT} is capped.",
-    )
-
-    def validate_limit(self, value: int) -> int:
-        return min(value, SIMILAR_MAX_LIMIT)

@@ -1,4 +1,4 @@
-"""Songs: GET /api/songs/, /api/songs/{id}/ and /api/songs/{id}/similar/.
+"""Songs: GET /api/songs/ and /api/songs/{id}/ (similar songs: recommendations.views).
 
 Each view validates its input, calls one selector and serializes what it returns. The
 list's filters are DRF's filter backend (`catalog.filters`), which hands the narrowed songs
@@ -15,9 +15,8 @@ from rest_framework.response import Response
 
 from catalog.filters import FilterBackend, SongFilter
 from catalog.list_cache import LIST_CACHE_SECONDS
-from catalog.selectors.similar import song_similar
 from catalog.selectors.songs import song_get, song_list
-from catalog.serializers.songs import SimilarQuerySerializer, SimilarSongsSerializer, SongSerializer
+from catalog.serializers.songs import SongSerializer
 from catalog.views.pagination import BoundedCountPagination
 
 NO_SUCH_SONG = OpenApiResponse(description="No song has this id.")
@@ -66,30 +65,3 @@ class SongDetailView(GenericAPIView):
     def get(self, request: Request, id: int) -> Response:
         song = song_get(song_id=id, viewer_id=viewer_id(request))
         return Response(SongSerializer(song).data)
-
-
-class SongSimilarView(GenericAPIView):
-    serializer_class = SimilarSongsSerializer
-    permission_classes = [AllowAny]
-
-    @extend_schema(
-        operation_id="songs_similar",
-        summary="Songs that sound alike",
-        description=(
-            "The nearest songs by audio features (danceability, energy, acousticness, "
-            "instrumentalness, liveness, valence, loudness, tempo, each mapped onto 0..1), best "
-            "first, never the song itself; score = 1 - distance / sqrt(8). They are looked for "
-            "among at most 1,000 songs of the song's neighbourhood (similar energy, danceability, "
-            "valence and acousticness, through an index), so the cost does not grow with the "
-            "catalog; a catalog of fewer songs is ranked whole."
-        ),
-        parameters=[SimilarQuerySerializer],
-        responses={200: SimilarSongsSerializer, 404: NO_SUCH_SONG},
-    )
-    def get(self, request: Request, id: int) -> Response:
-        query = SimilarQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        viewer = viewer_id(request)
-        song = song_get(song_id=id, viewer_id=viewer)
-        nearest = song_similar(song=song, limit=query.validated_data["limit"], viewer_id=viewer)
-        return Response(SimilarSongsSerializer({"results": nearest}).data)

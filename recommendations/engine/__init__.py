@@ -8,14 +8,16 @@ in this app's selectors and services.
 
 Modules: `arrays` (the catalog and a listener as arrays), `collaborative` (the artist-level
 item-item model), `moods` (the mood table), `signals` (each signal's score for every song),
-`ranking` (the blend, the re-rank for diversity, the reasons).
+`ranking` (the blend, the re-rank for diversity, the reasons), `similar` (songs that sound
+alike).
 """
 
-from recommendations.engine.arrays import FEATURES, CatalogArrays, Listener
+from recommendations.engine.arrays import FEATURES, CatalogArrays, Listener, sound_similarity
 from recommendations.engine.collaborative import CollaborativeModel, build_collaborative
 from recommendations.engine.moods import MOOD_TARGETS, mood_fit
 from recommendations.engine.ranking import ARTIST_CAP, BLEND, Recommendation, Weights, recommend
 from recommendations.engine.signals import SIGNALS
+from recommendations.engine.similar import similar_songs
 
 __all__ = [
     "ARTIST_CAP",
@@ -31,4 +33,6 @@ __all__ = [
     "build_collaborative",
     "mood_fit",
     "recommend",
+    "similar_songs",
+    "sound_similarity",
 ]

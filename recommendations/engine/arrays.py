@@ -63,7 +63,6 @@ class CatalogArrays:
     # mood signal for them. All True when not given.
     has_features: npt.NDArray[np.bool_] | None = None
     standardised: FloatArray = field(init=False)
-    directions: FloatArray = field(init=False)  # `standardised` rows scaled to length 1
     artist_songs: sp.csr_matrix = field(init=False)
 
     def __post_init__(self) -> None:
@@ -71,10 +70,7 @@ class CatalogArrays:
             object.__setattr__(self, "has_features", np.ones(len(self.song_ids), bool))
         standardised = _standardise(self.features)
         standardised[~self.sound_known] = 0.0
-        lengths = np.linalg.norm(standardised, axis=1, keepdims=True)
-        lengths[lengths == 0] = 1.0
         object.__setattr__(self, "standardised", standardised)
-        object.__setattr__(self, "directions", (standardised / lengths).astype(np.float32))
         object.__setattr__(self, "artist_songs", self.song_artists.T.tocsr())
 
     @property
@@ -85,6 +81,16 @@ class CatalogArrays:
     @property
     def size(self) -> int:
         return len(self.song_ids)
+
+
+def sound_similarity(catalog: CatalogArrays, point: FloatArray) -> FloatArray:
+    """What "sounds alike" means, everywhere (similar songs, the content signal): how close
+    every song's standardised features are to `point`, 1 / (1 + RMS distance), so 1.0 for the
+    same sound and 0.5 a standard deviation away on every feature on average. Songs without
+    audio features are alike to nothing: 0."""
+    distance = np.sqrt(((catalog.standardised - point[None, :]) ** 2).mean(axis=1))
+    similarity = 1.0 / (1.0 + distance)
+    return np.where(catalog.sound_known, similarity, 0.0).astype(np.float32)
 
 
 @dataclass(frozen=True)

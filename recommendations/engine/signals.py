@@ -19,6 +19,7 @@ from recommendations.engine.arrays import (
     artist_interest,
     genre_interest,
     song_interest,
+    sound_similarity,
 )
 from recommendations.engine.collaborative import CollaborativeModel, collaborative_scores
 from recommendations.engine.moods import mood_scores
@@ -91,17 +92,16 @@ def best_item(song_items: sp.csr_matrix, item_values: FloatArray, song: int) -> 
 
 
 def _content(catalog: CatalogArrays, songs: FloatArray) -> FloatArray:
-    """Cosine between each song's standardised features and the listener's taste: the mean of
-    the songs they acted on, weighted by their signed interest."""
+    """How alike each song sounds (`sound_similarity`) to the listener's taste: the mean sound
+    of the songs with audio features they acted on, weighted by their signed interest (a
+    skipped song pulls the taste away from its sound)."""
     acted = np.flatnonzero(songs)
+    acted = acted[catalog.sound_known[acted]]
     if len(acted) == 0:
         return np.zeros(catalog.size, np.float32)
     weights = songs[acted]
     taste = (weights[:, None] * catalog.standardised[acted]).sum(axis=0) / np.abs(weights).sum()
-    norm = float(np.linalg.norm(taste))
-    if norm == 0:
-        return np.zeros(catalog.size, np.float32)
-    return (catalog.directions @ (taste / norm).astype(np.float32)).astype(np.float32)
+    return sound_similarity(catalog, taste.astype(np.float32))
 
 
 # The popularity prior's share that comes from this service's own listeners (how many liked,

@@ -1,6 +1,7 @@
 """The SQL the API emits is served by indexes at scale: `search=` and `title=` by the
-trigram index, and every other catalog read (filters, popularity order, similar songs,
-artists, genres) without reading a whole table.
+trigram index, and every other catalog read (filters, popularity order, artists, genres)
+without reading a whole table. (Similar songs are the recommendation engine's, over the
+catalog's arrays a process reads once: bench/similar.py.)
 
 100k songs, 10k artists and 100 genres are inserted in a few statements, the search
 structures refreshed and the tables analyzed; then every query the API runs for a request
@@ -236,15 +237,6 @@ def test_most_popular_first_is_read_from_the_popularity_index(api_client, big_ca
 
     assert [s["popularity"] for s in response.json()["results"]] == [100] * 20
     assert any("catalog_song_popularity_desc" in plan for plan in plans)
-
-
-def test_similar_songs_come_from_the_neighbourhood_index(api_client, big_catalog):
-    seed = connection.cursor().execute("SELECT min(id) FROM catalog_song").fetchone()[0]
-
-    plans, response = plans_of(api_client, f"/api/songs/{seed}/similar/", {"limit": 50})
-
-    assert len(response.json()["results"]) == 50
-    assert any("song_neighbourhood_idx" in plan for plan in plans)
 
 
 def test_exact_spotify_id_lookup_uses_the_unique_index(api_client, big_catalog):
