@@ -90,7 +90,7 @@ def test_a_rate_limited_spotify_never_fails_or_delays_the_list(
     user, client = folk_fan
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         add_token(mock)
-        mock.get(
+        limited = mock.get(
             SEARCH_URL,
             status=429,
             json=error_body(429, "API rate limit exceeded"),
