@@ -91,7 +91,8 @@ def fill_signals(listeners: list[int], events: int) -> int:
                    CASE WHEN a >= 0.98 THEN n ELSE 0 END,
                    now() - random() * interval '90 days'
             FROM generate_series(1, %(rows)s) AS g,
-                 LATERAL (SELECT random() AS a, 1 + floor(random() * 3)::int AS n) AS draw,
+                 -- g in the subquery: drawn per row, not once for the statement
+                 LATERAL (SELECT random() + 0 * g AS a, 1 + floor(random() * 3 + 0 * g)::int AS n) AS draw,
                  (SELECT %(listeners)s::bigint[] AS ids) AS u
             ON CONFLICT DO NOTHING
             """,
