@@ -14,7 +14,7 @@ def _styled(page) -> None:
 def test_staff_find_a_song_by_a_typo_and_read_its_credits_and_ratings(expect, admin_page):
     page = admin_page
     _styled(page)
-    page.get_by_role("link", name="Songs").click()
+    page.get_by_role("link", name="Songs", exact=True).click()
     page.fill("#searchbar", "blnk spce")
     page.press("#searchbar", "Enter")
 
@@ -47,7 +47,7 @@ def test_a_song_with_two_credits_lists_both_in_order(expect, admin_page, catalog
 
 def test_staff_see_a_listeners_ratings_and_listening_events(expect, admin_page, catalog):
     page = admin_page
-    page.get_by_role("link", name="Ratings").click()
+    page.get_by_role("link", name="Ratings", exact=True).click()
     page.fill("#searchbar", catalog.listener.username)
     page.press("#searchbar", "Enter")
 
@@ -56,8 +56,8 @@ def test_staff_see_a_listeners_ratings_and_listening_events(expect, admin_page, 
     expect(rows.filter(has_text="Blank Space")).to_contain_text("5")
     expect(rows.filter(has_text="Believer")).to_contain_text("2")
 
-    page.get_by_role("link", name="Home").click()
-    page.get_by_role("link", name="Activities").click()
+    page.get_by_role("link", name="Home", exact=True).click()
+    page.get_by_role("link", name="Activities", exact=True).click()
     page.fill("#searchbar", catalog.listener.username)
     page.press("#searchbar", "Enter")
 
@@ -70,8 +70,8 @@ def test_staff_see_a_listeners_ratings_and_listening_events(expect, admin_page, 
 
 def test_the_dashboard_draws_its_chart(expect, admin_page):
     page = admin_page
-    page.get_by_role("link", name="Activities").click()
-    page.get_by_role("link", name="Dashboard").click()
+    page.get_by_role("link", name="Activities", exact=True).click()
+    page.get_by_role("link", name="Dashboard", exact=True).click()
 
     chart = page.get_by_role("img", name="Events per day by action")
     expect(chart).to_be_visible()
