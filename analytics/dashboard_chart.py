@@ -60,20 +60,22 @@ class Chart:
         return self.height - self.bottom + 18
 
 
-def _nice_top(peak: int) -> int:
-    """The smallest of 1, 2, 5 x 10^n at or above `peak` (at least 1)."""
-    step = 1
+def _gridline_step(peak: int) -> int:
+    """The smallest round step (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, ...) of which four
+    reach `peak`: the four gridlines above zero then fall on whole, evenly spaced numbers."""
+    scale = 1
     while True:
-        for factor in (1, 2, 5):
-            if step * factor >= peak:
-                return step * factor
-        step *= 10
+        for factor in (1, 2, 2.5, 5):
+            step = scale * factor
+            if step == int(step) and 4 * step >= peak:
+                return int(step)
+        scale *= 10
 
 
 def chart_build(days: list[tuple[dt.date, dict[str, int]]]) -> Chart:
     """One line per action over `days` (oldest first), on a shared scale from zero."""
-    # At least 5, so that the four gridlines fall on whole numbers.
-    top = _nice_top(max(max((max(counts.values()) for _, counts in days), default=0), 4))
+    step_y = _gridline_step(max((max(counts.values()) for _, counts in days), default=0))
+    top = 4 * step_y
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     step = plot_w / max(len(days) - 1, 1)
 
@@ -94,6 +96,6 @@ def chart_build(days: list[tuple[dt.date, dict[str, int]]]) -> Chart:
         )
         for action, colour in COLOURS.items()
     ]
-    y_ticks = [Tick(y(top * k // 4), f"{top * k // 4:,}") for k in range(5)]
+    y_ticks = [Tick(y(step_y * k), f"{step_y * k:,}") for k in range(5)]
     x_ticks = [Tick(x(i), f"{day:%b %d}") for i, (day, _) in enumerate(days) if (len(days) - 1 - i) % 7 == 0]
     return Chart(WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM, series, y_ticks, x_ticks)

@@ -18,6 +18,10 @@ class SongArtistInline(admin.TabularInline):
     autocomplete_fields = ["artist"]
     ordering = ["position", "id"]
 
+    def get_queryset(self, request):
+        # Each credit is labelled with its artist's and song's names.
+        return super().get_queryset(request).select_related("artist", "song")
+
 
 class SongChangeList(ChangeList):
     def get_ordering(self, request, queryset):

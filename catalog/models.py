@@ -206,7 +206,9 @@ class SongArtist(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.artist_id} on {self.song_id} (#{self.position})"
+        # Read by people (the song page's credits, the admin's history): names, not ids.
+        # Listing many credits? select_related("artist", "song").
+        return f"{self.artist.name} on {self.song.title}"
 
 
 class Rating(models.Model):

@@ -91,6 +91,22 @@ def test_events_are_listed_read_only(superuser, record):
     assert client.get("/admin/analytics/activity/add/").status_code == 403
 
 
+def test_events_are_searched_by_a_listeners_full_username(superuser, record):
+    song = SongFactory()
+    record(UserFactory(username="night_owl"), song, "like", times=2)
+    record(UserFactory(username="night_owl_2"), song, "skip")
+    client = _client(superuser)
+
+    def listed(term: str) -> list[str]:
+        response = client.get("/admin/analytics/activity/", {"q": term})
+        assert response.status_code == 200
+        return [event.get_action_display() for event in response.context["cl"].result_list]
+
+    assert listed("Night_Owl") == ["like", "like"]
+    assert listed("night") == []
+    assert sorted(listed("")) == ["like", "like", "skip"]
+
+
 def test_the_fill_state_is_listed(superuser, record):
     record(UserFactory(), SongFactory(), "play")
     rollups_catch_up()
