@@ -277,3 +277,23 @@ def test_the_real_spotify_tracks_file_loads_and_reloads_unchanged():
     assert Genre.objects.count() == 114
     ed = Artist.objects.get(name="Ed Sheeran")
     assert ed.songs.count() > 10
+
+
+@pytest.mark.postgres
+def test_a_load_leaves_credits_and_genres_with_planner_statistics():
+    """Without them a page of twenty songs reads every credit in the catalog to attach theirs."""
+    from django.db import connection
+
+    upsert(
+        [
+            song_row(1, artists=["Solo Artist"], genres=["pop"]),
+            song_row(2, artists=["Duo", "Guest"], genres=["rock"]),
+        ]
+    )
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, reltuples FROM pg_class WHERE relname IN ('catalog_songartist', 'catalog_song_genres')"
+        )
+        analyzed = dict(cursor.fetchall())
+    assert analyzed == {"catalog_songartist": 3, "catalog_song_genres": 2}
