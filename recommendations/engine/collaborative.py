@@ -24,7 +24,7 @@ Size: the model is dense over its artists (an n x n float32 matrix), so it keeps
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -56,6 +56,9 @@ class CollaborativeModel:
     song_rows: sp.csr_matrix
     left_out: FloatArray | None = None
     left_out_songs: FloatArray | None = None
+    # What is the same for every listener of this model (the popularity prior), computed on
+    # first use; not carried over by `excluding`, whose model counts listeners differently.
+    memo: dict = field(init=False, repr=False, default_factory=dict)
 
     def excluding(self, user_id: int) -> CollaborativeModel:
         """The model as if `user_id` had not been in the data it was built from."""

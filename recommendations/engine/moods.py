@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from recommendations.engine.arrays import FEATURES, FloatArray
+from recommendations.engine.arrays import FEATURES, CatalogArrays, FloatArray
 
 MOOD_TARGETS: dict[str, dict[str, tuple[float, float]]] = {
     # Bright and upbeat: positive valence, some energy, danceable.
@@ -48,9 +48,22 @@ def mood_fit(features: FloatArray, mood: str) -> FloatArray:
     return np.mean(fits, axis=0).astype(np.float32)
 
 
-def mood_scores(features: FloatArray, moods: tuple[str, ...]) -> tuple[FloatArray, FloatArray]:
+def _fit_of(catalog: CatalogArrays, mood: str) -> FloatArray:
+    """`mood_fit` over the catalog, 0 for songs without audio features: the same for every
+    listener, so computed once per catalog."""
+    key = f"mood:{mood}"
+    if key not in catalog.memo:
+        catalog.memo[key] = np.where(catalog.sound_known, mood_fit(catalog.features, mood), 0.0).astype(
+            np.float32
+        )
+    return catalog.memo[key]
+
+
+def mood_scores(catalog: CatalogArrays, moods: tuple[str, ...]) -> tuple[FloatArray, FloatArray]:
     """Every song's best fit over `moods` and which mood (index into `moods`) gave it."""
     if not moods:
-        return np.zeros(len(features), np.float32), np.zeros(len(features), np.float32)
-    fits = np.stack([mood_fit(features, mood) for mood in moods])
+        return np.zeros(catalog.size, np.float32), np.zeros(catalog.size, np.float32)
+    if len(moods) == 1:
+        return _fit_of(catalog, moods[0]), np.zeros(catalog.size, np.float32)
+    fits = np.stack([_fit_of(catalog, mood) for mood in moods])
     return fits.max(axis=0), fits.argmax(axis=0).astype(np.float32)

@@ -16,11 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
-from recommendations.engine.arrays import CatalogArrays, FloatArray, IntArray, Listener
+from recommendations.engine.arrays import SOUND_APPROXIMATION, CatalogArrays, FloatArray, IntArray, Listener
 from recommendations.engine.collaborative import CollaborativeModel
-from recommendations.engine.signals import SIGNALS, Evidence, best_item, evidence
+from recommendations.engine.signals import SIGNALS, Evidence, best_item, content_at, evidence
 
 
 @dataclass(frozen=True)
@@ -55,35 +54,75 @@ class Recommendation:
     reasons: tuple[str, ...]
 
 
-def blend(found: Evidence, weights: Weights, prior: FloatArray) -> FloatArray:
-    total = TIE_BREAK * prior.astype(np.float32)
+def _base(catalog: CatalogArrays, found: Evidence, weights: Weights) -> FloatArray:
+    """The tie-break and the popularity prior, the same for every listener of a model: kept."""
+    key = ("base", weights)
+    if key not in found.memo:
+        popularity = found.scores["popularity"]
+        found.memo[key] = (TIE_BREAK * catalog.prior + weights.popularity * popularity).astype(np.float32)
+    return found.memo[key].copy()
+
+
+@dataclass(frozen=True)
+class Blended:
+    total: FloatArray  # every song's score; -inf for the excluded
+    # The songs the best `count` are among, when known (content was added to these only).
+    candidates: IntArray | None
+
+
+def blend(
+    catalog: CatalogArrays, found: Evidence, weights: Weights, count: int, exclude: IntArray
+) -> Blended:
+    """Every song's weighted sum of its signals, the excluded at -inf; exact for the best
+    `count` songs. The content signal (0..1) is added only to the songs it could lift among
+    them: those within its weight of the count-th best without it; no other song can pass them."""
+    total = _base(catalog, found, weights)
     for signal in SIGNALS:
-        if weights.of(signal):
-            total = total + weights.of(signal) * found.scores[signal]
-    return total
+        weight = weights.of(signal)
+        support = found.supports.get(signal)
+        if signal in ("popularity", "content") or not weight or (support is not None and len(support) == 0):
+            continue
+        if support is None:
+            total += weight * found.scores[signal]
+        else:  # zero elsewhere: add where it is not
+            total[support] += weight * found.scores[signal][support]
+    total[exclude] = -np.inf
+    if not weights.content or found.taste is None:
+        return Blended(total=total, candidates=None)
+    count = min(count, len(total))
+    cut = -np.partition(-total, count - 1)[count - 1]
+    reachable = np.flatnonzero(total >= cut - weights.content * (1 + SOUND_APPROXIMATION))
+    total[reachable] += weights.content * content_at(catalog, found, reachable)
+    return Blended(total=total, candidates=reachable)
 
 
-def _ranked(scores: npt.NDArray[np.float64], count: int) -> IntArray:
-    """The `count` best songs by score (ties by position), best first; -inf ones left out."""
+def _ranked(scores: FloatArray, count: int, among: IntArray | None = None) -> IntArray:
+    """The `count` best songs by score (ties by position, also at the cut), best first; -inf
+    ones left out. `among`: the songs they are known to be among."""
+    if among is not None:
+        top = among[np.isfinite(scores[among])]
+        return top[np.lexsort((top, -scores[top]))][:count]
     count = min(count, len(scores))
-    top = np.argpartition(-scores, count - 1)[:count] if count < len(scores) else np.arange(len(scores))
+    if count < len(scores):
+        cut = -np.partition(-scores, count - 1)[count - 1]
+        top = np.flatnonzero(scores >= cut)
+    else:
+        top = np.arange(len(scores))
     top = top[np.isfinite(scores[top])]
-    return top[np.lexsort((top, -scores[top]))]
+    return top[np.lexsort((top, -scores[top]))][:count]
 
 
-def rerank(
-    catalog: CatalogArrays, total: FloatArray, exclude: IntArray, limit: int, artist_cap: int
-) -> IntArray:
-    """The best `limit` songs, none in `exclude`, none of an artist already `artist_cap`
-    times in the list, no song twice. The best limit x CANDIDATE_FACTOR songs are read first;
-    only when the caps leave the list short is the whole catalog ranked."""
-    scores = total.astype(np.float64)
-    scores[exclude] = -np.inf
+def rerank(catalog: CatalogArrays, blended: Blended, limit: int, artist_cap: int) -> IntArray:
+    """The best `limit` songs, none of an artist already `artist_cap` times in the list, no
+    song twice. The best limit x CANDIDATE_FACTOR songs are read first; only when the caps
+    leave the list short is the whole catalog ranked (without the content signal outside the
+    candidates: a rare list, ranked a little less finely)."""
+    scores = blended.total.copy()
     chosen: list[int] = []
     per_artist: dict[int, int] = {}
     indptr, indices = catalog.song_artists.indptr, catalog.song_artists.indices
-    for count in (limit * CANDIDATE_FACTOR, len(scores)):
-        for song in _ranked(scores, count):
+    for count, among in ((limit * CANDIDATE_FACTOR, blended.candidates), (len(scores), None)):
+        for song in _ranked(scores, count, among):
             artists = indices[indptr[song] : indptr[song + 1]].tolist()
             if any(per_artist.get(a, 0) >= artist_cap for a in artists):
                 continue
@@ -124,10 +163,13 @@ def reasons_for(
 ) -> tuple[str, ...]:
     """Sentences naming the signals that put `song` in the list, strongest first; popularity
     when nothing else adds anything."""
-    added = sorted(
-        ((weights.of(signal) * float(found.scores[signal][song]), signal) for signal in SIGNALS),
-        reverse=True,
-    )
+
+    def score(signal: str) -> float:
+        if signal == "content":
+            return float(content_at(catalog, found, np.array([song]))[0])
+        return float(found.scores[signal][song])
+
+    added = sorted(((weights.of(signal) * score(signal), signal) for signal in SIGNALS), reverse=True)
     strongest = added[0][0]
     reasons: list[str] = []
     for amount, signal in added:
@@ -152,10 +194,11 @@ def recommend(
     if limit < 1 or catalog.size == 0:
         return []
     found = evidence(catalog, listener, model)
-    total = blend(found, weights, catalog.prior)
     # A seed song is where the listener starts from, not something to hand back.
     exclude = np.concatenate([listener.exclude, listener.seed_songs]).astype(np.int64)
-    chosen = rerank(catalog, total, exclude, limit, artist_cap)
+    blended = blend(catalog, found, weights, limit * CANDIDATE_FACTOR, exclude)
+    total = blended.total
+    chosen = rerank(catalog, blended, limit, artist_cap)
     return [
         Recommendation(
             song=int(song),

@@ -1,10 +1,15 @@
 """Each signal's score for every song of the catalog, normalised so that its largest
 magnitude is 1 (a signal with no evidence is all zeros), with what a reason needs to name it.
+
+What depends on the listener's evidence (collaborative, artist, genre) is computed only on the
+songs of the artists and genres that evidence reaches; what is the same for every listener
+(popularity, each mood's fit) once per catalog and model: a list over a million songs costs
+a few passes over the catalog (bench/README.md, "Recommendations").
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -16,9 +21,9 @@ from recommendations.engine.arrays import (
     FloatArray,
     IntArray,
     Listener,
+    acted_interest,
     artist_interest,
     genre_interest,
-    song_interest,
     sound_similarity,
 )
 from recommendations.engine.collaborative import CollaborativeModel, collaborative_scores
@@ -29,18 +34,25 @@ SIGNALS: tuple[str, ...] = ("collaborative", "artist", "genre", "content", "mood
 
 @dataclass(frozen=True)
 class Evidence:
-    """Per signal, every song's normalised score (`scores[signal]`); and for the reasons
+    """Per signal but content, every song's normalised score (`scores[signal]`); and for the reasons
     (`best_item` finds a song's artist or genre from them): the listener's interest per
     artist and genre, the collaborative score per artist and the listener's artist each came
     from, per song the mood that fitted best."""
 
     scores: dict[str, FloatArray]
+    # The songs outside which a signal is 0, where the signal knows them (others: anywhere).
+    supports: dict[str, IntArray]
     artist_values: FloatArray
     genre_values: FloatArray
     collaborative_values: FloatArray
     collaborative_source: IntArray
     mood_index: FloatArray
     has_history: bool
+    # The listener's taste in sound, for the content signal (None: no song with features
+    # acted on), which `content_at` computes for the songs asked about only.
+    taste: FloatArray | None = None
+    # Where what is the same for every listener of this catalog and model is kept.
+    memo: dict = field(default_factory=dict, repr=False)
 
 
 def normalised(values: FloatArray) -> FloatArray:
@@ -48,36 +60,61 @@ def normalised(values: FloatArray) -> FloatArray:
     return (values / peak).astype(np.float32) if peak > 0 else np.zeros_like(values, dtype=np.float32)
 
 
-def best_per_song(song_items: sp.csr_matrix, item_values: FloatArray) -> FloatArray:
-    """For each song, the value of its best item (artist or genre); a song with no positive
-    item takes its most negative one, so that a disliked artist pushes its songs down."""
-    values = item_values[song_items.indices]
-    filled = np.diff(song_items.indptr) > 0
-    starts = song_items.indptr[:-1][filled]
-    best = np.zeros(song_items.shape[0], np.float32)
-    if len(values) == 0:
-        return best
+def songs_of(catalog: CatalogArrays, item_songs: sp.csr_matrix, items: IntArray) -> IntArray:
+    """The songs credited to (or tagged with) any of `items` (`item_songs`: items x songs), in
+    order."""
+    if len(items) == 0:
+        return np.zeros(0, np.int64)
+    marked = np.zeros(catalog.size, bool)
+    marked[item_songs[items].indices] = True
+    return np.flatnonzero(marked)
+
+
+def _scattered(catalog: CatalogArrays, songs: IntArray, values: FloatArray) -> FloatArray:
+    if len(songs) == 0:
+        return none(catalog)
+    dense = np.zeros(catalog.size, np.float32)
+    dense[songs] = values
+    return dense
+
+
+def none(catalog: CatalogArrays) -> FloatArray:
+    """A signal with no evidence: zeros, shared (read only) rather than allocated each time."""
+    if "zeros" not in catalog.memo:
+        zeros = np.zeros(catalog.size, np.float32)
+        zeros.flags.writeable = False
+        catalog.memo["zeros"] = zeros
+    return catalog.memo["zeros"]
+
+
+def best_per_song(song_items: sp.csr_matrix, item_values: FloatArray, songs: IntArray) -> FloatArray:
+    """For each of `songs` (which must each have an item), the value of its best item (artist
+    or genre); a song with no positive item takes its most negative one, so that a disliked
+    artist pushes its songs down. Every other song: 0 (its items have no value)."""
+    if len(songs) == 0:
+        return np.zeros(0, np.float32)
+    rows = song_items[songs]
+    values = item_values[rows.indices]
+    starts = rows.indptr[:-1]
     high = np.maximum.reduceat(values, starts)
     low = np.minimum.reduceat(values, starts)
-    best[filled] = np.where(high > 0, high, np.minimum(low, 0.0))
-    return best
+    return np.where(high > 0, high, np.minimum(low, 0.0)).astype(np.float32)
 
 
 def mean_per_song(
-    song_items: sp.csr_matrix, item_values: FloatArray, ignore: npt.NDArray[np.bool_]
+    song_items: sp.csr_matrix, item_values: FloatArray, ignore: npt.NDArray[np.bool_], songs: IntArray
 ) -> FloatArray:
-    """For each song, the mean value of its items outside `ignore` (0 when all are ignored).
-    The collaborative score of a song is its new artists' mean: a song that credits a
-    well-liked artist and one nobody listens to is half as likely a find as the first
+    """For each of `songs`, the mean value of its items outside `ignore` (0 when all are
+    ignored). The collaborative score of a song is its new artists' mean: a song that credits
+    a well-liked artist and one nobody listens to is half as likely a find as the first
     artist's own songs (and would bring the second artist along)."""
-    counted = ~ignore[song_items.indices]
-    values = np.where(counted, item_values[song_items.indices], 0.0)
-    rows = np.repeat(np.arange(song_items.shape[0]), np.diff(song_items.indptr))
-    # float64 even for a catalog without credits, where bincount gives integers.
-    sums = np.bincount(rows, weights=values, minlength=song_items.shape[0]).astype(np.float64)
-    counts = np.bincount(rows, weights=counted.astype(np.float64), minlength=song_items.shape[0]).astype(
-        np.float64
-    )
+    rows = song_items[songs]
+    counted = ~ignore[rows.indices]
+    values = np.where(counted, item_values[rows.indices], 0.0)
+    at = np.repeat(np.arange(len(songs)), np.diff(rows.indptr))
+    # float64 even when no song has an item, where bincount gives integers.
+    sums = np.bincount(at, weights=values, minlength=len(songs)).astype(np.float64)
+    counts = np.bincount(at, weights=counted.astype(np.float64), minlength=len(songs)).astype(np.float64)
     return np.divide(sums, counts, out=np.zeros_like(sums), where=counts > 0).astype(np.float32)
 
 
@@ -91,17 +128,26 @@ def best_item(song_items: sp.csr_matrix, item_values: FloatArray, song: int) -> 
     return int(items[at]) if values[at] != 0 else -1
 
 
-def _content(catalog: CatalogArrays, songs: FloatArray) -> FloatArray:
-    """How alike each song sounds (`sound_similarity`) to the listener's taste: the mean sound
-    of the songs with audio features they acted on, weighted by their signed interest (a
-    skipped song pulls the taste away from its sound)."""
-    acted = np.flatnonzero(songs)
-    acted = acted[catalog.sound_known[acted]]
+def _taste(catalog: CatalogArrays, acted: IntArray, interest: FloatArray) -> FloatArray | None:
+    """The mean sound of the songs with audio features the listener acted on, weighted by
+    their signed interest (a skipped song pulls the taste away from its sound)."""
+    known = catalog.sound_known[acted]
+    acted, weights = acted[known], interest[known]
     if len(acted) == 0:
-        return np.zeros(catalog.size, np.float32)
-    weights = songs[acted]
-    taste = (weights[:, None] * catalog.standardised[acted]).sum(axis=0) / np.abs(weights).sum()
-    return sound_similarity(catalog, taste.astype(np.float32))
+        return None
+    return ((weights[:, None] * catalog.standardised[acted]).sum(axis=0) / np.abs(weights).sum()).astype(
+        np.float32
+    )
+
+
+def content_at(catalog: CatalogArrays, found: Evidence, songs: IntArray) -> FloatArray:
+    """The content signal of `songs`: how alike each sounds (`sound_similarity`, 0..1) to the
+    listener's taste. Computed for the songs asked about only (ranking asks for those that
+    could reach the list): the one signal that is neither the same for every listener nor
+    limited to the songs of their artists and genres."""
+    if found.taste is None:
+        return np.zeros(len(songs), np.float32)
+    return sound_similarity(catalog, found.taste, songs)
 
 
 # The popularity prior's share that comes from this service's own listeners (how many liked,
@@ -110,38 +156,60 @@ LISTENER_SHARE = 0.9
 
 
 def popularity(catalog: CatalogArrays, model: CollaborativeModel | None) -> FloatArray:
-    """The popularity prior, 0..1: the catalog's figure, and once the model has listeners,
-    mostly how many of them each song has (log-scaled)."""
-    if model is None or not model.song_listeners.any():
-        return catalog.prior.astype(np.float32)
-    listened = np.log1p(np.maximum(model.listeners(), 0.0))
-    listened = listened / max(float(listened.max()), 1e-9)
-    return (LISTENER_SHARE * listened + (1 - LISTENER_SHARE) * catalog.prior).astype(np.float32)
+    """The popularity prior, 0..1, normalised: the catalog's figure, and once the model has
+    listeners, mostly how many of them each song has (log-scaled). The same for every
+    listener: computed once per catalog and model."""
+    memo = catalog.memo if model is None else model.memo
+    if "popularity" not in memo:
+        if model is None or not model.song_listeners.any():
+            values = catalog.prior.astype(np.float32)
+        else:
+            listened = np.log1p(np.maximum(model.listeners(), 0.0))
+            listened = listened / max(float(listened.max()), 1e-9)
+            values = (LISTENER_SHARE * listened + (1 - LISTENER_SHARE) * catalog.prior).astype(np.float32)
+        memo["popularity"] = normalised(values)
+    return memo["popularity"]
 
 
 def evidence(catalog: CatalogArrays, listener: Listener, model: CollaborativeModel | None) -> Evidence:
-    songs = song_interest(catalog, listener)
-    artists = artist_interest(catalog, listener, songs)
-    genres = genre_interest(catalog, listener, songs)
-    scores: dict[str, FloatArray] = {}
+    acted, interest = acted_interest(listener)
+    artists = artist_interest(catalog, listener, acted, interest)
+    genres = genre_interest(catalog, listener, acted, interest)
     sources = np.full(len(catalog.artist_names), -1, np.int64)
     by_artist = np.zeros(len(catalog.artist_names), np.float32)
     if model is not None:
         by_artist, sources = collaborative_scores(model, artists)
         by_artist = normalised(by_artist)
-    scores["collaborative"] = mean_per_song(catalog.song_artists, by_artist, ignore=artists > KNOWN_INTEREST)
-    scores["artist"] = best_per_song(catalog.song_artists, normalised(artists))
-    scores["genre"] = best_per_song(catalog.song_genres, normalised(genres))
-    scores["content"] = _content(catalog, songs)
-    mood, mood_index = mood_scores(catalog.features, listener.moods)
-    scores["mood"] = np.where(catalog.sound_known, mood, 0.0).astype(np.float32)
+    artist_values, genre_values = normalised(artists), normalised(genres)
+    mood, mood_index = (
+        mood_scores(catalog, listener.moods) if listener.moods else (none(catalog), none(catalog))
+    )
+    supports = {
+        "collaborative": songs_of(catalog, catalog.artist_songs, np.flatnonzero(by_artist)),
+        "artist": songs_of(catalog, catalog.artist_songs, np.flatnonzero(artist_values)),
+        "genre": songs_of(catalog, catalog.genre_songs, np.flatnonzero(genre_values)),
+    }
+    on_support = {
+        "collaborative": mean_per_song(
+            catalog.song_artists, by_artist, artists > KNOWN_INTEREST, supports["collaborative"]
+        ),
+        "artist": best_per_song(catalog.song_artists, artist_values, supports["artist"]),
+        "genre": best_per_song(catalog.song_genres, genre_values, supports["genre"]),
+    }
+    scores = {
+        signal: _scattered(catalog, supports[signal], normalised(v)) for signal, v in on_support.items()
+    }
+    scores["mood"] = normalised(mood) if listener.moods else none(catalog)
     scores["popularity"] = popularity(catalog, model)
     return Evidence(
-        scores={name: normalised(values) for name, values in scores.items()},
-        artist_values=normalised(artists),
-        genre_values=normalised(genres),
+        scores=scores,
+        supports=supports,
+        artist_values=artist_values,
+        genre_values=genre_values,
         collaborative_values=by_artist,
         collaborative_source=sources,
         mood_index=mood_index,
-        has_history=bool(np.any(songs)),
+        has_history=len(acted) > 0,
+        taste=_taste(catalog, acted, interest),
+        memo=catalog.memo if model is None else model.memo,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from recommendations.engine.arrays import CatalogArrays, sound_similarity
+from recommendations.engine.arrays import SOUND_APPROXIMATION, CatalogArrays, sound_similarity
 
 
 def similar_songs(catalog: CatalogArrays, song: int, limit: int) -> list[tuple[int, float]]:
@@ -13,15 +13,18 @@ def similar_songs(catalog: CatalogArrays, song: int, limit: int) -> list[tuple[i
     `song` itself nor a song without audio features; none for a song without them."""
     if limit <= 0 or not catalog.sound_known[song]:
         return []
-    scores = sound_similarity(catalog, catalog.standardised[song]).astype(np.float64)
-    scores[~catalog.sound_known] = -np.inf
-    scores[song] = -np.inf
-    candidates = int(np.count_nonzero(np.isfinite(scores)))
+    point = catalog.standardised[song]
+    rough = sound_similarity(catalog, point).astype(np.float64)
+    rough[~catalog.sound_known] = -np.inf
+    rough[song] = -np.inf
+    candidates = int(np.count_nonzero(np.isfinite(rough)))
     take = min(limit, candidates)
     if take == 0:
         return []
-    # Every song scoring at least the take-th best, so that ties at the cut go by position.
-    cut = -np.partition(-scores, take - 1)[take - 1]
-    top = np.flatnonzero(scores >= cut)
-    ordered = top[np.lexsort((top, -scores[top]))][:take]
-    return [(int(position), float(scores[position])) for position in ordered]
+    # Every song that may be among the best once scored exactly, then scored exactly; ties at
+    # the cut go by position.
+    cut = -np.partition(-rough, take - 1)[take - 1]
+    near = np.flatnonzero(rough >= cut - 2 * SOUND_APPROXIMATION)
+    exact = sound_similarity(catalog, point, near).astype(np.float64)
+    ordered = np.lexsort((near, -exact))[:take]
+    return [(int(near[at]), float(exact[at])) for at in ordered]

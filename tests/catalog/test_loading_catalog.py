@@ -293,7 +293,8 @@ def test_a_load_leaves_credits_and_genres_with_planner_statistics():
 
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT relname, reltuples FROM pg_class WHERE relname IN ('catalog_songartist', 'catalog_song_genres')"
+            "SELECT relname, reltuples FROM pg_class"
+            " WHERE relname IN ('catalog_songartist', 'catalog_song_genres')"
         )
         analyzed = dict(cursor.fetchall())
     assert analyzed == {"catalog_songartist": 3, "catalog_song_genres": 2}

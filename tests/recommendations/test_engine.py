@@ -175,3 +175,42 @@ def test_an_unknown_collaborative_kind_is_refused():
             song_artists=CATALOG.song_artists,
             kind="bpr",
         )
+
+
+def test_the_list_is_the_exact_best_of_the_whole_blend():
+    """Content is added only to the songs it could lift into the list: the list must be the
+    same as from every signal computed for every song."""
+    from recommendations.engine.ranking import TIE_BREAK
+    from recommendations.engine.signals import SIGNALS, content_at, evidence
+
+    rng = np.random.default_rng(7)
+    size = 3000
+    artists = list(rng.integers(0, 300, size))
+    catalog = catalog_of(
+        artists=artists, genres=list(rng.integers(0, 12, size)), prior=list(rng.random(size))
+    )
+    rows = [list(rng.choice(size, 15, replace=False)) for _ in range(200)]
+    model = build_collaborative(
+        user_ids=np.arange(200), user_songs=user_songs(rows, size), song_artists=catalog.song_artists
+    )
+    liked = {
+        int(s): float(w)
+        for s, w in zip(rng.choice(size, 12, replace=False), rng.uniform(-2, 4, 12), strict=True)
+    }
+    listener = listener_of(liked=liked, genres=[3], moods=["calm"])
+    weights = Weights(collaborative=1.0, artist=0.2, genre=0.2, content=0.5, mood=0.3, popularity=0.1)
+
+    items = recommend(
+        catalog=catalog, listener=listener, model=model, limit=25, weights=weights, artist_cap=size
+    )
+
+    found = evidence(catalog, listener, model)
+    exact = TIE_BREAK * catalog.prior + sum(
+        weights.of(signal)
+        * (content_at(catalog, found, np.arange(size)) if signal == "content" else found.scores[signal])
+        for signal in SIGNALS
+    )
+    exact[list(liked)] = -np.inf
+    best = sorted(range(size), key=lambda song: (-exact[song], song))[:25]
+    assert [item.song for item in items] == best
+    np.testing.assert_allclose([item.score for item in items], exact[best], rtol=1e-4)
