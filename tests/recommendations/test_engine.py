@@ -198,7 +198,7 @@ def test_the_list_is_the_exact_best_of_the_whole_blend():
         for s, w in zip(rng.choice(size, 12, replace=False), rng.uniform(-2, 4, 12), strict=True)
     }
     listener = listener_of(liked=liked, genres=[3], moods=["calm"])
-    weights = Weights(collaborative=1.0, artist=0.2, genre=0.2, content=0.5, mood=0.3, popularity=0.1)
+    weights = Weights(collaborative=0.5, artist=0.2, genre=0.2, content=2.0, mood=0.3, popularity=0.1)
 
     items = recommend(
         catalog=catalog, listener=listener, model=model, limit=25, weights=weights, artist_cap=size
