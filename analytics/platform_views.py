@@ -15,6 +15,7 @@ from analytics.platform_serializers import (
     TrendsSerializer,
 )
 from analytics.selectors.snapshots import summary_get, trends_get
+from music_discovery.caller import caller_id
 
 
 class SummaryView(APIView):
@@ -53,5 +54,9 @@ class TrendsView(APIView):
         # A plain dict: DRF would read an empty `?window=` from a QueryDict as absent.
         query = TrendsQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
-        trends = trends_get(window=query.validated_data["window"], limit=query.validated_data["limit"])
+        trends = trends_get(
+            window=query.validated_data["window"],
+            limit=query.validated_data["limit"],
+            viewer_id=caller_id(request),
+        )
         return Response(TrendsSerializer(trends).data)

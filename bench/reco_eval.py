@@ -336,7 +336,10 @@ def main() -> None:
     import django
 
     django.setup()
+    from django.core.management import call_command
     from reco_reference import reference_scores
+
+    call_command("migrate", verbosity=0)
 
     from recommendations.services import build_model
 

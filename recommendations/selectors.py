@@ -4,7 +4,7 @@ signals (for the collaborative model), and one listener's evidence (for their li
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -21,6 +21,7 @@ from catalog.selectors.arrays import (
 )
 from recommendations.engine import FEATURES, CatalogArrays, Listener
 from recommendations.models import Generation
+from users.selectors import BlockSet
 
 # A rating's interest, in the units of analytics' action weights (a like is 3, a skip -2):
 # 4-5 stars count as positives, 1-2 as negatives, 3 as nothing.
@@ -37,6 +38,7 @@ class CatalogIndex:
     artist_ids: npt.NDArray[np.int64]  # sorted, likewise
     artist_by_key: dict[str, int]
     genre_by_name: dict[str, int]
+    genre_ids: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))  # sorted
 
     def song_positions(self, ids: npt.ArrayLike) -> npt.NDArray[np.int64]:
         """Positions of the `ids` in the catalog; -1 for ids it does not hold."""
@@ -104,6 +106,7 @@ def catalog_arrays() -> tuple[CatalogArrays, CatalogIndex]:
         artist_ids=artist_ids,
         artist_by_key={key: at for at, (_, _, key) in enumerate(artists)},
         genre_by_name={name: at for at, (_, name) in enumerate(genres)},
+        genre_ids=genre_ids,
     )
     credits = list(song_credit_rows())
     main = np.full(len(ids), -1, np.int64)
@@ -170,21 +173,46 @@ def listener_for(
     artists: list[int],
     seed_songs: list[int],
     moods: tuple[str, ...],
+    blocks: BlockSet | None = None,
 ) -> Listener:
     """`user_id`'s evidence; `genres`, `artists` and `seed_songs` are positions already
-    resolved by the caller (profile and seeds)."""
+    resolved by the caller (profile and seeds); `blocks` what they blocked (ids)."""
     rows = interest_rows(user_id=user_id)
     at = index.song_positions(rows.song_ids)
     known = at >= 0
+    blocked = blocked_positions(index, blocks or BlockSet())
     return Listener(
         song_index=at[known],
         interest=rows.interest[known],
         # Everything the user rated, skipped, played, liked or shared: a list is for discovery.
-        exclude=at[known],
+        exclude=np.concatenate([at[known], blocked.songs]),
         genres=np.array(genres, np.int64),
         artists=np.array(artists, np.int64),
         seed_songs=np.array(seed_songs, np.int64),
         moods=moods,
+        blocked_artists=blocked.artists,
+        blocked_genres=blocked.genres,
+    )
+
+
+@dataclass(frozen=True)
+class Blocked:
+    """A listener's blocks as positions in the catalog's arrays (those the arrays hold)."""
+
+    songs: npt.NDArray[np.int64]
+    artists: npt.NDArray[np.int64]
+    genres: npt.NDArray[np.int64]
+
+
+def blocked_positions(index: CatalogIndex, blocks: BlockSet) -> Blocked:
+    def found(sorted_ids: npt.NDArray[np.int64], ids: frozenset[int]) -> npt.NDArray[np.int64]:
+        positions = _positions(sorted_ids, np.array(sorted(ids), np.int64))
+        return positions[positions >= 0]
+
+    return Blocked(
+        songs=found(index.song_ids, blocks.song_ids),
+        artists=found(index.artist_ids, blocks.artist_ids),
+        genres=found(index.genre_ids, blocks.genre_ids),
     )
 
 
@@ -194,7 +222,9 @@ def generation_of(*, task_id: uuid.UUID, user_id: int) -> Generation | None:
 
 
 __all__ = [
+    "Blocked",
     "CatalogIndex",
+    "blocked_positions",
     "generation_of",
     "catalog_arrays",
     "interest_rows",

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from django.core.cache import cache
 
 from catalog.selectors.arrays import name_key
@@ -31,13 +33,15 @@ from recommendations.engine import (
     similar_songs,
 )
 from recommendations.engine import recommend as engine_recommend
+from recommendations.engine.signals import songs_blocked
 from recommendations.selectors import (
     CatalogIndex,
+    blocked_positions,
     catalog_arrays,
     listener_for,
     user_song_matrix,
 )
-from users.selectors import profile_get
+from users.selectors import blocks_active, profile_get
 
 # The collaborative model the service uses: EASE, the better of the two on the Last.fm
 # evaluation (bench/README.md, "Recommendations").
@@ -185,6 +189,17 @@ def _catalog_current(song_id: int) -> tuple[CatalogArrays, CatalogIndex]:
     return catalog, index
 
 
+def _blocked_positions(
+    catalog: CatalogArrays, index: CatalogIndex, viewer_id: int | None
+) -> npt.NDArray[np.int64]:
+    """The songs `viewer_id` has blocked, by song, artist or genre, as positions."""
+    blocks = blocks_active(user_id=viewer_id)
+    if not blocks:
+        return np.zeros(0, np.int64)
+    blocked = blocked_positions(index, blocks)
+    return songs_blocked(catalog, blocked.songs, blocked.artists, blocked.genres)
+
+
 SIMILAR_DEFAULT_LIMIT = 10
 SIMILAR_MAX_LIMIT = 50
 
@@ -201,7 +216,12 @@ def similar_to(
     position = int(index.song_positions([song_id])[0])
     if position < 0:
         return []
-    nearest = similar_songs(catalog, position, max(1, min(limit, SIMILAR_MAX_LIMIT)))
+    nearest = similar_songs(
+        catalog,
+        position,
+        max(1, min(limit, SIMILAR_MAX_LIMIT)),
+        exclude=_blocked_positions(catalog, index, viewer_id),
+    )
     ids = [int(catalog.song_ids[at]) for at, _ in nearest]
     songs = {song.pk: song for song in songs_attach(song_list().filter(pk__in=ids), viewer_id=viewer_id)}
     return [
@@ -295,6 +315,7 @@ def recommend(
         + _resolve_names("seed_artists", seed_artists, index.artist_by_key),
         seed_songs=seeds,
         moods=tuple(moods) or tuple(m for m in profile_moods if m in MOOD_TARGETS),
+        blocks=blocks_active(user_id=user_id),
     )
     items = engine_recommend(
         catalog=model.catalog,

@@ -241,3 +241,28 @@ class TokenRefreshSerializer(jwt_serializers.TokenRefreshSerializer):
     def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
         # A TokenError (invalid, expired, spent) becomes SimpleJWT's 401 in its view.
         return services.token_refresh(refresh=self.token_class(attrs["refresh"]))
+
+
+class BlockInputSerializer(serializers.Serializer):
+    artist = serializers.IntegerField(
+        min_value=1, max_value=2**63 - 1, required=False, help_text="An artist's id."
+    )
+    song = serializers.IntegerField(
+        min_value=1, max_value=2**63 - 1, required=False, help_text="A song's id."
+    )
+    genre = serializers.CharField(max_length=100, required=False, help_text="A genre's name (any case).")
+    until = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="When the block ends (ISO 8601, in the future); omitted or null: for good.",
+    )
+
+
+class BlockSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    kind = serializers.ChoiceField(choices=["artist", "song", "genre"], read_only=True)
+    target = serializers.IntegerField(read_only=True, help_text="The artist's, song's or genre's id.")
+    name = serializers.CharField(read_only=True, help_text="The artist's or genre's name, the song's title.")
+    until = serializers.DateTimeField(read_only=True, allow_null=True)
+    active = serializers.BooleanField(read_only=True, help_text="False once `until` has passed.")
+    created_at = serializers.DateTimeField(read_only=True)

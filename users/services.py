@@ -7,7 +7,9 @@ cannot be bypassed.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -20,7 +22,10 @@ from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from catalog.ratings.selectors import rating_list
 from catalog.ratings.services import song_ratings_mark_dirty_on_commit
-from users.models import Profile, User
+from catalog.selectors.arrays import name_key
+from catalog.selectors.refs import genre_ids_by_name, labels_of, song_refs
+from music_discovery.signals import signals_changed
+from users.models import Block, Profile, User
 from users.moods import MOODS
 from users.tokens import RefreshToken, token_user_id
 
@@ -243,3 +248,56 @@ def user_logout(*, refresh: RefreshToken) -> None:
             refresh_token_claim(refresh=refresh)
     except TokenError as error:
         raise ValidationError({"refresh": [TOKEN_INVALID]}) from error
+
+
+def _block_target(*, artist_id: int | None, song_id: int | None, genre: str | None) -> dict[str, Any]:
+    """The block's one target as model fields, checked to exist; ValidationError otherwise."""
+    named = [
+        name
+        for name, value in (("artist", artist_id), ("song", song_id), ("genre", genre))
+        if value is not None
+    ]
+    if len(named) != 1:
+        raise ValidationError({"non_field_errors": ["Name exactly one of artist, song or genre."]})
+    if artist_id is not None:
+        if artist_id not in labels_of(artist_ids=[artist_id]).artists:
+            raise ValidationError({"artist": [f"No artist has id {artist_id}."]})
+        return {"artist_id": artist_id}
+    if song_id is not None:
+        if not song_refs(ids=[song_id]):
+            raise ValidationError({"song": [f"No song has id {song_id}."]})
+        return {"song_id": song_id}
+    assert genre is not None
+    found = genre_ids_by_name([name_key(genre)])
+    if not found:
+        raise ValidationError({"genre": [f"No genre is named {genre!r}."]})
+    return {"genre_id": next(iter(found.values()))}
+
+
+def block_set(
+    *,
+    user_id: int,
+    artist_id: int | None = None,
+    song_id: int | None = None,
+    genre: str | None = None,
+    until: dt.datetime | None = None,
+) -> tuple[Block, bool]:
+    """Block one artist, song or genre for `user_id`, until `until` (for good: None); a
+    block of the same target is replaced. Returns (block, created). Their recommendations
+    no longer hold it from the next request on."""
+    if until is not None and until <= timezone.now():
+        raise ValidationError({"until": ["Must be in the future."]})
+    target = _block_target(artist_id=artist_id, song_id=song_id, genre=genre)
+    with transaction.atomic():
+        block, created = Block.objects.update_or_create(defaults={"until": until}, user_id=user_id, **target)
+        signals_changed(user_id=user_id)
+    return block, created
+
+
+def block_remove(*, user_id: int, block_id: int) -> bool:
+    """Lift one of `user_id`'s blocks; False when they have no such block."""
+    with transaction.atomic():
+        deleted, _ = Block.objects.filter(user_id=user_id, pk=block_id).delete()
+        if deleted:
+            signals_changed(user_id=user_id)
+    return bool(deleted)

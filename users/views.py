@@ -27,6 +27,8 @@ from users import selectors, services
 from users.models import User
 from users.serializers import (
     CREDENTIAL_FIELDS,
+    BlockInputSerializer,
+    BlockSerializer,
     LogoutSerializer,
     TokenObtainPairSerializer,
     TokenPairSerializer,
@@ -262,3 +264,72 @@ class UserViewSet(
         if request.method == "PATCH":
             return self._update(request, partial=True)
         return Response(UserSerializer(self.get_object()).data)
+
+
+def _own(request: Request, user_id: int) -> int:
+    """The caller's id when it is `user_id`; anyone else, staff included, gets a 404: a
+    listener's blocks are theirs alone."""
+    if request.user.pk != user_id:
+        raise NotFound()
+    return user_id
+
+
+class BlockListView(APIView):
+    permission_classes = [IsAuthenticated]
+    # A listener's own controls: never from a replica that lags their last change.
+    reads_own_writes = True
+
+    @extend_schema(
+        operation_id="users_blocks_list",
+        summary="A listener's blocks",
+        description="Every block, newest first; expired ones stay listed with `active: false`.",
+        responses={200: BlockSerializer(many=True), 404: NOT_FOUND},
+    )
+    def get(self, request: Request, user_id: int) -> Response:
+        owner = _own(request, user_id)
+        return Response(
+            BlockSerializer(
+                selectors.blocks_described(list(selectors.blocks_of(user_id=owner))), many=True
+            ).data
+        )
+
+    @extend_schema(
+        operation_id="users_blocks_create",
+        summary="Block an artist, a song or a genre",
+        description=(
+            "Exactly one of `artist` (id), `song` (id) or `genre` (name), optionally `until` a "
+            "moment in the future. A blocked artist blocks every song that credits it, featured "
+            "credits too. Applied from the next request on to the listener's recommendations, "
+            "similar songs and trends. Blocking the same thing again replaces its `until` (200)."
+        ),
+        request=BlockInputSerializer,
+        responses={201: BlockSerializer, 200: BlockSerializer, 404: NOT_FOUND},
+    )
+    def post(self, request: Request, user_id: int) -> Response:
+        owner = _own(request, user_id)
+        body = BlockInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        block, created = services.block_set(
+            user_id=owner,
+            artist_id=data.get("artist"),
+            song_id=data.get("song"),
+            genre=data.get("genre"),
+            until=data.get("until"),
+        )
+        shown = BlockSerializer(selectors.blocks_described([block])[0]).data
+        return Response(shown, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class BlockDetailView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="users_blocks_delete",
+        summary="Lift a block",
+        responses={204: None, 404: OpenApiResponse(description="No such block of yours.")},
+    )
+    def delete(self, request: Request, user_id: int, block_id: int) -> Response:
+        if not services.block_remove(user_id=_own(request, user_id), block_id=block_id):
+            raise NotFound()
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -12,6 +12,8 @@ from django.core.cache import cache
 
 from analytics.selectors.summary import summary_compute
 from analytics.selectors.trends import MAX_LIMIT, trends_compute
+from catalog.selectors.refs import songs_touching
+from users.selectors import BlockSet, blocks_active
 
 SUMMARY_KEY = "analytics:summary"
 
@@ -20,14 +22,31 @@ def trends_key(window: str) -> str:
     return f"analytics:trends:{window}"
 
 
-def trends_get(*, window: str, limit: int) -> dict[str, Any]:
+def trends_get(*, window: str, limit: int, viewer_id: int | None = None) -> dict[str, Any]:
+    """The window's trends, cut to `limit`; without what `viewer_id` has blocked (a song
+    crediting a blocked artist or in a blocked genre included)."""
     snapshot = cache.get(trends_key(window))
     if snapshot is None:
         snapshot = trends_compute(window=window, limit=MAX_LIMIT)
         cache.set(trends_key(window), snapshot, settings.ANALYTICS_SNAPSHOT_SECONDS)
+    shown = _unblocked(snapshot, blocks_active(user_id=viewer_id))
     return {
         "window": snapshot["window"],
-        **{kind: snapshot[kind][:limit] for kind in ("songs", "artists", "genres")},
+        **{kind: shown[kind][:limit] for kind in ("songs", "artists", "genres")},
+    }
+
+
+def _unblocked(snapshot: dict[str, Any], blocks: BlockSet) -> dict[str, list[dict[str, Any]]]:
+    if not blocks:
+        return snapshot
+    songs = [item["id"] for item in snapshot["songs"]]
+    hidden = blocks.song_ids | songs_touching(
+        song_ids=songs, artist_ids=blocks.artist_ids, genre_ids=blocks.genre_ids
+    )
+    return {
+        "songs": [item for item in snapshot["songs"] if item["id"] not in hidden],
+        "artists": [item for item in snapshot["artists"] if item["id"] not in blocks.artist_ids],
+        "genres": [item for item in snapshot["genres"] if item["id"] not in blocks.genre_ids],
     }
 
 

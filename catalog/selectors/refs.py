@@ -42,3 +42,43 @@ def artist_keys_known(keys: Collection[str]) -> set[str]:
 def genre_names_known(names: Collection[str]) -> set[str]:
     """Those of the normalised genre names `names` that the catalog has."""
     return set(Genre.objects.filter(name__in=list(names)).values_list("name", flat=True)) if names else set()
+
+
+@dataclass(frozen=True)
+class Labels:
+    """Names to show for ids: artists' names, songs' titles, genres' names."""
+
+    artists: dict[int, str]
+    songs: dict[int, str]
+    genres: dict[int, str]
+
+
+def labels_of(
+    *, artist_ids: Collection[int] = (), song_ids: Collection[int] = (), genre_ids: Collection[int] = ()
+) -> Labels:
+    """The names of the artists, songs and genres named by id that exist (three queries at most)."""
+    return Labels(
+        artists=dict(Artist.objects.filter(pk__in=list(artist_ids)).values_list("id", "name"))
+        if artist_ids
+        else {},
+        songs=dict(Song.objects.filter(pk__in=list(song_ids)).values_list("id", "title")) if song_ids else {},
+        genres=dict(Genre.objects.filter(pk__in=list(genre_ids)).values_list("id", "name"))
+        if genre_ids
+        else {},
+    )
+
+
+def genre_ids_by_name(names: Collection[str]) -> dict[str, int]:
+    """Normalised genre name -> id, for those of `names` (normalised) the catalog has."""
+    return dict(Genre.objects.filter(name__in=list(names)).values_list("name", "id")) if names else {}
+
+
+def songs_touching(
+    *, song_ids: Collection[int], artist_ids: Collection[int], genre_ids: Collection[int]
+) -> set[int]:
+    """Those of `song_ids` that credit any of `artist_ids` (in any position) or are in any of
+    `genre_ids`."""
+    if not song_ids or not (artist_ids or genre_ids):
+        return set()
+    touching = Q(credits__artist_id__in=list(artist_ids)) | Q(genres__id__in=list(genre_ids))
+    return set(Song.objects.filter(touching, pk__in=list(song_ids)).values_list("id", flat=True).distinct())

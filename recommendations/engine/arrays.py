@@ -130,7 +130,7 @@ class Listener:
     ratings of 4-5, negative for skips and ratings of 1-2). `exclude`: songs never to
     recommend (rated, skipped, already heard). `genres`/`artists`: positions named by the
     profile or the request's seeds; `seed_songs` count as liked. `moods`: names from the mood
-    table.
+    table. `blocked_artists`/`blocked_genres`: what the listener never wants to see.
     """
 
     song_index: IntArray = field(default_factory=lambda: np.zeros(0, np.int64))
@@ -140,6 +140,9 @@ class Listener:
     artists: IntArray = field(default_factory=lambda: np.zeros(0, np.int64))
     seed_songs: IntArray = field(default_factory=lambda: np.zeros(0, np.int64))
     moods: tuple[str, ...] = ()
+    # Never a song crediting one of these artists (in any position) or in one of these genres.
+    blocked_artists: IntArray = field(default_factory=lambda: np.zeros(0, np.int64))
+    blocked_genres: IntArray = field(default_factory=lambda: np.zeros(0, np.int64))
 
 
 # How much a seed song counts, in the units of analytics' action weights (a like).

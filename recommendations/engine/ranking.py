@@ -19,7 +19,7 @@ import numpy as np
 
 from recommendations.engine.arrays import SOUND_APPROXIMATION, CatalogArrays, FloatArray, IntArray, Listener
 from recommendations.engine.collaborative import CollaborativeModel
-from recommendations.engine.signals import SIGNALS, Evidence, best_item, content_at, evidence
+from recommendations.engine.signals import SIGNALS, Evidence, best_item, content_at, evidence, songs_blocked
 
 
 @dataclass(frozen=True)
@@ -195,7 +195,15 @@ def recommend(
         return []
     found = evidence(catalog, listener, model)
     # A seed song is where the listener starts from, not something to hand back.
-    exclude = np.concatenate([listener.exclude, listener.seed_songs]).astype(np.int64)
+    exclude = np.concatenate(
+        [
+            listener.exclude,
+            listener.seed_songs,
+            songs_blocked(
+                catalog, listener.seed_songs[:0], listener.blocked_artists, listener.blocked_genres
+            ),
+        ]
+    ).astype(np.int64)
     blended = blend(catalog, found, weights, limit * CANDIDATE_FACTOR, exclude)
     total = blended.total
     chosen = rerank(catalog, blended, limit, artist_cap)

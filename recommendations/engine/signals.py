@@ -70,6 +70,18 @@ def songs_of(catalog: CatalogArrays, item_songs: sp.csr_matrix, items: IntArray)
     return np.flatnonzero(marked)
 
 
+def songs_blocked(catalog: CatalogArrays, songs: IntArray, artists: IntArray, genres: IntArray) -> IntArray:
+    """`songs`, and every song crediting one of `artists` (in any position: featured credits
+    too) or in one of `genres`: what a listener who blocked them must never be shown."""
+    return np.concatenate(
+        [
+            songs,
+            songs_of(catalog, catalog.artist_songs, artists),
+            songs_of(catalog, catalog.genre_songs, genres),
+        ]
+    ).astype(np.int64)
+
+
 def _scattered(catalog: CatalogArrays, songs: IntArray, values: FloatArray) -> FloatArray:
     if len(songs) == 0:
         return none(catalog)

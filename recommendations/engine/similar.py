@@ -5,18 +5,23 @@ from __future__ import annotations
 
 import numpy as np
 
-from recommendations.engine.arrays import SOUND_APPROXIMATION, CatalogArrays, sound_similarity
+from recommendations.engine.arrays import SOUND_APPROXIMATION, CatalogArrays, IntArray, sound_similarity
 
 
-def similar_songs(catalog: CatalogArrays, song: int, limit: int) -> list[tuple[int, float]]:
+def similar_songs(
+    catalog: CatalogArrays, song: int, limit: int, exclude: IntArray | None = None
+) -> list[tuple[int, float]]:
     """Up to `limit` (position, similarity) pairs, most alike first (ties by position), never
-    `song` itself nor a song without audio features; none for a song without them."""
+    `song` itself, one of `exclude` nor a song without audio features; none for a song
+    without them."""
     if limit <= 0 or not catalog.sound_known[song]:
         return []
     point = catalog.standardised[song]
     rough = sound_similarity(catalog, point).astype(np.float64)
     rough[~catalog.sound_known] = -np.inf
     rough[song] = -np.inf
+    if exclude is not None:
+        rough[exclude] = -np.inf
     candidates = int(np.count_nonzero(np.isfinite(rough)))
     take = min(limit, candidates)
     if take == 0:
