@@ -93,3 +93,15 @@ class SimilarQuerySerializer(serializers.Serializer):
 
     def validate_limit(self, value: int) -> int:
         return min(value, SIMILAR_MAX_LIMIT)
+
+
+class WhyNotSerializer(serializers.Serializer):
+    song = serializers.IntegerField()
+    in_list = serializers.BooleanField(help_text="Whether the song is in the list as computed now.")
+    reasons = serializers.ListField(child=serializers.CharField(), help_text="Why, in words; never empty.")
+    rank = serializers.IntegerField(
+        allow_null=True,
+        help_text="Its place among the songs a list may hold (1 = best); null when it may not.",
+    )
+    score = serializers.FloatField(allow_null=True, help_text="Its blended score.")
+    cut = serializers.FloatField(allow_null=True, help_text="The score of the list's last song.")

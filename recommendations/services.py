@@ -28,6 +28,7 @@ from recommendations.engine import (
     MOOD_TARGETS,
     CatalogArrays,
     CollaborativeModel,
+    Listener,
     Weights,
     build_collaborative,
     similar_songs,
@@ -279,6 +280,35 @@ def _known_only(names: Sequence[str], table: dict[str, int]) -> list[int]:
     return [table[key] for key in (name_key(name) for name in names) if key in table]
 
 
+def listener_of(
+    *,
+    user_id: int,
+    model: Model,
+    seed_genres: Sequence[str] = (),
+    seed_artists: Sequence[str] = (),
+    seed_songs: Sequence[int] = (),
+    moods: Sequence[str] = (),
+) -> Listener:
+    """`user_id`'s evidence for `model`: their signals, profile, seeds, moods and blocks.
+    Raises RecommendationInputError for an unknown seed."""
+    index = model.index
+    profile = profile_get(user_id=user_id)
+    favourite_genres = profile.favorite_genres if profile else []
+    favourite_artists = profile.favorite_artists if profile else []
+    profile_moods = profile.moods if profile else []
+    return listener_for(
+        user_id=user_id,
+        index=index,
+        genres=_known_only(favourite_genres, index.genre_by_name)
+        + _resolve_names("seed_genres", seed_genres, index.genre_by_name),
+        artists=_known_only(favourite_artists, index.artist_by_key)
+        + _resolve_names("seed_artists", seed_artists, index.artist_by_key),
+        seed_songs=_resolve_songs(seed_songs, index),
+        moods=tuple(moods) or tuple(m for m in profile_moods if m in MOOD_TARGETS),
+        blocks=blocks_active(user_id=user_id),
+    )
+
+
 def recommend(
     *,
     user_id: int,
@@ -300,22 +330,13 @@ def recommend(
         raise RecommendationInputError("limit", f"limit must be between 1 and {MAX_LIMIT}.")
     _refuse_unknown("moods", moods, [mood for mood in moods if mood not in MOOD_TARGETS])
     model = model or model_current()
-    index = model.index
-    profile = profile_get(user_id=user_id)
-    favourite_genres = profile.favorite_genres if profile else []
-    favourite_artists = profile.favorite_artists if profile else []
-    profile_moods = profile.moods if profile else []
-    seeds = _resolve_songs(seed_songs, index)
-    listener = listener_for(
+    listener = listener_of(
         user_id=user_id,
-        index=index,
-        genres=_known_only(favourite_genres, index.genre_by_name)
-        + _resolve_names("seed_genres", seed_genres, index.genre_by_name),
-        artists=_known_only(favourite_artists, index.artist_by_key)
-        + _resolve_names("seed_artists", seed_artists, index.artist_by_key),
-        seed_songs=seeds,
-        moods=tuple(moods) or tuple(m for m in profile_moods if m in MOOD_TARGETS),
-        blocks=blocks_active(user_id=user_id),
+        model=model,
+        seed_genres=seed_genres,
+        seed_artists=seed_artists,
+        seed_songs=seed_songs,
+        moods=moods,
     )
     items = engine_recommend(
         catalog=model.catalog,

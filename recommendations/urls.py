@@ -16,5 +16,10 @@ urlpatterns = [
         views.RefreshView.as_view(),
         name="recommendations-refresh",
     ),
+    path(
+        "recommendations/user/<int:user_id>/why-not/<int:song_id>/",
+        views.WhyNotView.as_view(),
+        name="recommendations-why-not",
+    ),
     path("recommendations/tasks/<uuid:task_id>/", views.TaskView.as_view(), name="recommendations-task"),
 ]

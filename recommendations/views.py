@@ -22,6 +22,7 @@ from recommendations.lists import RecommendationList, generation_list, generatio
 from recommendations.models import Generation, GenerationState
 from recommendations.selectors import generation_of
 from recommendations.services import RecommendationInputError, similar_to
+from recommendations.why_not import why_not
 
 NOT_YOURS = OpenApiResponse(description="Another user's id, or no such user: only the owner sees a list.")
 ACCEPTED = OpenApiResponse(s.TaskAcceptedSerializer, description="Being computed: poll `status_url`.")
@@ -149,3 +150,33 @@ class SongSimilarView(APIView):
         viewer = request.user.pk if request.user.is_authenticated else None
         nearest = similar_to(song_id=id, limit=query.validated_data["limit"], viewer_id=viewer)
         return Response(s.SimilarSongsSerializer({"results": nearest}).data)
+
+
+class WhyNotView(APIView):
+    permission_classes = [IsAuthenticated]
+    reads_own_writes = True
+
+    @extend_schema(
+        operation_id="recommendations_why_not",
+        summary="Why a song is not in my list",
+        description=(
+            "Blocked (by song, artist or genre), already in the listener's history (rated, "
+            "played, liked, shared or skipped), new since the model was built, held back by the "
+            "artist cap, or ranked below the list's cut: then its rank, its score against the "
+            "last song's and what each signal gave it. `limit`: the list's length (default 20)."
+        ),
+        parameters=[s.ListQuerySerializer],
+        responses={
+            200: s.WhyNotSerializer,
+            404: OpenApiResponse(description="Not your id, or no such song."),
+        },
+    )
+    def get(self, request: Request, user_id: int, song_id: int) -> Response:
+        owner = _owner(request, user_id)
+        query = s.ListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return Response(
+            s.WhyNotSerializer(
+                why_not(user_id=owner, song_id=song_id, limit=query.validated_data["limit"])
+            ).data
+        )

@@ -181,6 +181,15 @@ def reasons_for(
     return tuple(reasons) or ("popular in the catalog",)
 
 
+def excluded(catalog: CatalogArrays, listener: Listener) -> IntArray:
+    """The songs a list may not hold: the listener's history, their seeds (where they start
+    from, not something to hand back) and what they blocked."""
+    blocked = songs_blocked(
+        catalog, listener.seed_songs[:0], listener.blocked_artists, listener.blocked_genres
+    )
+    return np.concatenate([listener.exclude, listener.seed_songs, blocked]).astype(np.int64)
+
+
 def recommend(
     *,
     catalog: CatalogArrays,
@@ -194,17 +203,7 @@ def recommend(
     if limit < 1 or catalog.size == 0:
         return []
     found = evidence(catalog, listener, model)
-    # A seed song is where the listener starts from, not something to hand back.
-    exclude = np.concatenate(
-        [
-            listener.exclude,
-            listener.seed_songs,
-            songs_blocked(
-                catalog, listener.seed_songs[:0], listener.blocked_artists, listener.blocked_genres
-            ),
-        ]
-    ).astype(np.int64)
-    blended = blend(catalog, found, weights, limit * CANDIDATE_FACTOR, exclude)
+    blended = blend(catalog, found, weights, limit * CANDIDATE_FACTOR, excluded(catalog, listener))
     total = blended.total
     chosen = rerank(catalog, blended, limit, artist_cap)
     return [

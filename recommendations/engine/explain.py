@@ -1,0 +1,66 @@
+"""Why a song is not in a listener's list: where the blend puts it, and what each signal gave."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from recommendations.engine.arrays import CatalogArrays, Listener
+from recommendations.engine.collaborative import CollaborativeModel
+from recommendations.engine.ranking import BLEND, CANDIDATE_FACTOR, TIE_BREAK, Weights, blend, excluded
+from recommendations.engine.signals import SIGNALS, content_at, evidence
+
+
+@dataclass(frozen=True)
+class Placement:
+    """A song's place in the blend: excluded from any list (the listener's history, seeds or
+    blocks), or its score and rank (1 = best) among the songs a list may hold, with each
+    signal's weighted part of the score and the score of the list's last song."""
+
+    excluded: bool
+    score: float
+    rank: int
+    parts: dict[str, float]
+    cut: float
+
+
+def placement(
+    *,
+    catalog: CatalogArrays,
+    listener: Listener,
+    model: CollaborativeModel | None,
+    song: int,
+    limit: int,
+    weights: Weights = BLEND,
+) -> Placement:
+    """Where `song` stands for `listener` in a list of `limit` songs. The rank counts the
+    songs scored above it (the content signal counted near the top of the list only, as the
+    list itself does), so far down the catalog it is approximate."""
+    found = evidence(catalog, listener, model)
+    skip = excluded(catalog, listener)
+    blended = blend(catalog, found, weights, limit * CANDIDATE_FACTOR, skip)
+    parts = {
+        signal: weights.of(signal)
+        * float(
+            content_at(catalog, found, np.array([song]))[0]
+            if signal == "content"
+            else found.scores[signal][song]
+        )
+        for signal in SIGNALS
+    }
+    score = float(TIE_BREAK * catalog.prior[song]) + sum(parts.values())
+    total = blended.total
+    allowed = total[np.isfinite(total)]
+    cut = (
+        float(-np.partition(-allowed, min(limit, len(allowed)) - 1)[min(limit, len(allowed)) - 1])
+        if len(allowed)
+        else 0.0
+    )
+    return Placement(
+        excluded=bool(np.isin(song, skip)),
+        score=score,
+        rank=int(np.count_nonzero(allowed > score)) + 1,
+        parts=parts,
+        cut=cut,
+    )

@@ -1,0 +1,91 @@
+"""Why a song is not in a listener's list, in words: blocked, already in their history,
+unknown to the model yet, held back by the artist cap, or ranked below the list's cut (with
+its rank, its score against the cut, and what each signal gave it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from analytics.selectors import user_song_signals
+from catalog.selectors.arrays import rating_rows
+from catalog.selectors.refs import labels_of
+from catalog.selectors.songs import song_get
+from recommendations.engine import ARTIST_CAP, BLEND
+from recommendations.engine import recommend as engine_recommend
+from recommendations.engine.explain import placement
+from recommendations.services import listener_of, model_current
+from users.selectors import blocks_active
+
+# How each signal is named when saying what a song got from it.
+SIGNAL_WORDS = {
+    "collaborative": "listeners who like what you like",
+    "artist": "artists you like",
+    "genre": "genres you like",
+    "content": "the sound of the songs you like",
+    "mood": "your moods",
+    "popularity": "popularity",
+}
+
+
+def _blocked(user_id: int, song: Any) -> list[str]:
+    blocks = blocks_active(user_id=user_id)
+    reasons = ["you blocked this song"] if song.pk in blocks.song_ids else []
+    reasons += [f"you blocked {a['name']}" for a in song.artist_credits if a["id"] in blocks.artist_ids]
+    genres = labels_of(genre_ids=blocks.genre_ids).genres.values()
+    reasons += [f"you blocked the genre {name}" for name in song.genre_names if name in genres]
+    return reasons
+
+
+def _history(user_id: int, song_id: int) -> list[str]:
+    reasons = [
+        f"you rated it {score} stars" for _, rated, score in rating_rows(user_id=user_id) if rated == song_id
+    ]
+    signals = user_song_signals(user_id=user_id)
+    mine = signals.song_ids == song_id
+    if signals.skips[mine].sum():
+        reasons.append("you skipped it")
+    elif mine.any():
+        reasons.append("it is in your listening history (a list is for discovery)")
+    return reasons
+
+
+def why_not(*, user_id: int, song_id: int, limit: int) -> dict[str, Any]:
+    """`{song, in_list, reasons, rank, score, cut}` for `song_id` in `user_id`'s list of
+    `limit` songs: rank, score and cut are null when the song cannot be in any list.
+    Raises Http404 for an unknown song."""
+    song = song_get(song_id=song_id)
+    answer: dict[str, Any] = {"song": song_id, "in_list": False, "rank": None, "score": None, "cut": None}
+    reasons = _blocked(user_id, song) + _history(user_id, song_id)
+    model = model_current()
+    position = int(model.index.song_positions([song_id])[0])
+    if not reasons and position < 0:
+        reasons = ["it came into the catalog after the model was last built"]
+    if reasons:
+        return {**answer, "reasons": reasons}
+    listener = listener_of(user_id=user_id, model=model)
+    catalog, collaborative = model.catalog, model.collaborative
+    chosen = engine_recommend(catalog=catalog, listener=listener, model=collaborative, limit=limit)
+    listed = [item.song for item in chosen]
+    placed = placement(
+        catalog=catalog, listener=listener, model=collaborative, song=position, limit=limit, weights=BLEND
+    )
+    answer.update(rank=placed.rank, score=round(placed.score, 6), cut=round(placed.cut, 6))
+    if position in listed:
+        return {
+            **answer,
+            "in_list": True,
+            "reasons": [f"it is in your list, at #{listed.index(position) + 1}"],
+        }
+    if placed.rank <= limit:
+        reasons = [f"its artist already has {ARTIST_CAP} songs in your list"]
+    else:
+        last = f"your list's last song scored {placed.cut:.4f}"
+        reasons = [f"ranked #{placed.rank}: scored {placed.score:.4f} where {last}"]
+    given = sorted(((part, signal) for signal, part in placed.parts.items() if part > 0), reverse=True)
+    if given:
+        reasons.append("it got most from " + ", ".join(f"{SIGNAL_WORDS[s]} ({p:.4f})" for p, s in given[:3]))
+    else:
+        reasons.append("nothing you did, like or asked for points to it")
+    if listener.moods and placed.parts["mood"] <= 0:
+        reasons.append(f"it does not fit your moods ({', '.join(listener.moods)})")
+    return {**answer, "reasons": reasons}

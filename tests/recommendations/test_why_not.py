@@ -1,0 +1,98 @@
+"""GET /api/recommendations/user/{id}/why-not/{song_id}/: why a song is not in the list, in words."""
+
+from __future__ import annotations
+
+import pytest
+
+from analytics.models import Action
+from tests.factories import RatingFactory, UserFactory
+from tests.recommendations.builders import listened
+from users.models import Block
+
+
+@pytest.fixture
+def listener(world):
+    user = UserFactory(profile__favorite_genres=[], profile__moods=[])
+    listened(user, (world["Alpha"][0], Action.LIKE), (world["Alpha"][1], Action.SKIP))
+    RatingFactory(user=user, song=world["Alpha"][2], score=2)
+    return user
+
+
+@pytest.fixture
+def fan(world):
+    """Likes one Alpha song: listeners like them like Beta."""
+    user = UserFactory(profile__favorite_genres=[], profile__moods=[])
+    listened(user, (world["Alpha"][0], Action.LIKE))
+    return user
+
+
+def why(client, user, song, **params):
+    return client.get(f"/api/recommendations/user/{user.pk}/why-not/{song.pk}/", params)
+
+
+def test_history_and_blocks_are_named(make_auth_client, listener, world):
+    client = make_auth_client(listener)
+    Block.objects.create(user=listener, artist=world["Delta"][0].credits.get().artist)
+
+    skipped = why(client, listener, world["Alpha"][1]).json()
+    rated = why(client, listener, world["Alpha"][2]).json()
+    blocked = why(client, listener, world["Delta"][1]).json()
+
+    assert skipped["reasons"] == ["you skipped it"]
+    assert rated["reasons"] == ["you rated it 2 stars"]
+    assert blocked["reasons"] == ["you blocked Delta"]
+    assert blocked["rank"] is None and blocked["in_list"] is False
+
+
+def test_a_song_in_the_list_says_where_and_one_below_the_cut_says_by_how_much(make_auth_client, fan, world):
+    client = make_auth_client(fan)
+    top = client.get(f"/api/recommendations/user/{fan.pk}/", {"limit": 2}).json()["results"]
+
+    inside = why(client, fan, world["Beta"][0], limit=2).json()
+    below = why(client, fan, world["Gamma"][2], limit=2).json()
+
+    assert top[0]["song"]["id"] == world["Beta"][0].pk
+    assert inside["in_list"] is True
+    assert inside["reasons"] == ["it is in your list, at #1"]
+    assert below["in_list"] is False
+    assert below["rank"] > 2
+    assert below["score"] < below["cut"]
+    assert below["reasons"][0].startswith(f"ranked #{below['rank']}: scored")
+    assert below["reasons"][1].startswith("it got most from ")
+
+
+def test_a_song_that_fits_none_of_the_moods_says_so(make_auth_client, world):
+    user = UserFactory(profile__favorite_genres=[], profile__moods=["calm"])
+    loud = world["Gamma"][2]
+    loud.energy, loud.acousticness, loud.tempo = 0.99, 0.0, 190.0
+    loud.save()
+
+    answer = why(make_auth_client(user), user, loud, limit=1).json()
+
+    assert "it does not fit your moods (calm)" in answer["reasons"]
+
+
+def test_the_artist_cap_is_named(make_auth_client, fan, world):
+    client = make_auth_client(fan)
+
+    capped = why(client, fan, world["Beta"][2], limit=5).json()
+
+    assert capped["in_list"] is False
+    assert capped["rank"] <= 5
+    assert capped["reasons"][0] == "its artist already has 2 songs in your list"
+
+
+def test_only_the_owner_asks_and_unknown_songs_are_404(make_auth_client, api_client, listener, world):
+    song = world["Beta"][0]
+    assert (
+        make_auth_client(UserFactory())
+        .get(f"/api/recommendations/user/{listener.pk}/why-not/{song.pk}/")
+        .status_code
+        == 404
+    )
+    assert api_client.get(f"/api/recommendations/user/{listener.pk}/why-not/{song.pk}/").status_code == 401
+    assert (
+        make_auth_client(listener).get(f"/api/recommendations/user/{listener.pk}/why-not/987654/").status_code
+        == 404
+    )
+    assert why(make_auth_client(listener), listener, song, limit=0).status_code == 400
