@@ -29,8 +29,10 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
+from catalog.selectors.refs import song_refs
 from catalog.selectors.songs import song_count, song_list, songs_attach
-from recommendations.models import Generation, GenerationState
+from music_discovery.signals import signals_changed
+from recommendations.models import Feedback, Generation, GenerationState
 from recommendations.services import (
     RecommendationInputError,
     build_model,
@@ -295,3 +297,16 @@ def recommendations_build() -> Build:
         seconds=round(model.build_seconds, 3),
         pruned=generations_prune(),
     )
+
+
+def feedback_give(*, user_id: int, song_id: int, kind: str) -> Feedback:
+    """Record `user_id`'s word on a song (replacing an earlier one); their next list takes it
+    into account and no longer holds the song."""
+    if not song_refs(ids=[song_id]):
+        raise RecommendationInputError("song", f"No song has id {song_id}.")
+    with transaction.atomic():
+        feedback, _ = Feedback.objects.update_or_create(
+            user_id=user_id, song_id=song_id, defaults={"kind": kind}
+        )
+        signals_changed(user_id=user_id)
+    return feedback

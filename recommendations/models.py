@@ -47,3 +47,24 @@ class Generation(models.Model):
     @property
     def finished(self) -> bool:
         return self.state in (GenerationState.SUCCESS, GenerationState.FAILURE)
+
+
+class FeedbackKind(models.TextChoices):
+    MORE_LIKE_THIS = "more_like_this"
+    NOT_FOR_ME = "not_for_me"
+
+
+class Feedback(models.Model):
+    """A listener's word on a recommended song; the latest per song counts. Used by every
+    later list and model build as a signal (`recommendations.selectors.FEEDBACK_INTEREST`)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    song = models.ForeignKey("catalog.Song", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=16, choices=FeedbackKind.choices)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "song"], name="reco_feedback_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} on song {self.song_id}: {self.kind}"

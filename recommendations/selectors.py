@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from analytics.selectors import user_song_signals
+from analytics.selectors import ACTION_WEIGHTS, user_song_signals
 from catalog.selectors.arrays import (
     artist_name_rows,
     genre_name_rows,
@@ -20,12 +20,18 @@ from catalog.selectors.arrays import (
     song_genre_rows,
 )
 from recommendations.engine import FEATURES, CatalogArrays, Listener
-from recommendations.models import Generation
+from recommendations.models import Feedback, FeedbackKind, Generation
 from users.selectors import BlockSet
 
 # A rating's interest, in the units of analytics' action weights (a like is 3, a skip -2):
 # 4-5 stars count as positives, 1-2 as negatives, 3 as nothing.
 RATING_INTEREST: dict[int, float] = {1: -4.0, 2: -2.0, 3: 0.0, 4: 2.0, 5: 4.0}
+# Feedback on a recommended song, in the same units: "more like this" counts as a like,
+# "not for me" as a skip.
+FEEDBACK_INTEREST: dict[str, float] = {
+    FeedbackKind.MORE_LIKE_THIS: ACTION_WEIGHTS["like"],
+    FeedbackKind.NOT_FOR_ME: ACTION_WEIGHTS["skip"],
+}
 # The popularity prior: catalog popularity, nudged by the Bayesian rating score.
 PRIOR_POPULARITY_SHARE = 0.8
 
@@ -137,14 +143,27 @@ class Interest:
     interest: npt.NDArray[np.float32]
 
 
+def _feedback_rows(user_id: int | None) -> npt.NDArray[np.int64]:
+    rows = Feedback.objects.order_by()
+    if user_id is not None:
+        rows = rows.filter(user_id=user_id)
+    kinds = {kind: at for at, kind in enumerate(FEEDBACK_INTEREST)}
+    return np.array(
+        [(u, s, kinds[k]) for u, s, k in rows.values_list("user_id", "song_id", "kind")], np.int64
+    ).reshape(-1, 3)
+
+
 def interest_rows(*, user_id: int | None = None) -> Interest:
-    """Every user's (or `user_id`'s) signed interest in every song they acted on or rated."""
+    """Every user's (or `user_id`'s) signed interest in every song they acted on, rated or
+    gave feedback on."""
     activity = user_song_signals(user_id=user_id)
     ratings = np.array(list(rating_rows(user_id=user_id)), np.int64).reshape(-1, 3)
     rating_interest = np.array([RATING_INTEREST[int(s)] for s in ratings[:, 2]], np.float64)
-    users = np.concatenate([activity.user_ids, ratings[:, 0]])
-    songs = np.concatenate([activity.song_ids, ratings[:, 1]])
-    values = np.concatenate([activity.score, rating_interest])
+    feedback = _feedback_rows(user_id)
+    feedback_interest = np.array(list(FEEDBACK_INTEREST.values()), np.float64)[feedback[:, 2]]
+    users = np.concatenate([activity.user_ids, ratings[:, 0], feedback[:, 0]])
+    songs = np.concatenate([activity.song_ids, ratings[:, 1], feedback[:, 1]])
+    values = np.concatenate([activity.score, rating_interest, feedback_interest])
     pairs, where = np.unique(np.stack([users, songs], axis=1), axis=0, return_inverse=True)
     summed = np.zeros(len(pairs), np.float64)
     np.add.at(summed, where.ravel(), values)

@@ -105,3 +105,16 @@ class WhyNotSerializer(serializers.Serializer):
     )
     score = serializers.FloatField(allow_null=True, help_text="Its blended score.")
     cut = serializers.FloatField(allow_null=True, help_text="The score of the list's last song.")
+
+
+class FeedbackSerializer(serializers.Serializer):
+    song = serializers.IntegerField(min_value=1, max_value=2**63 - 1, help_text="A song's id.")
+    feedback = serializers.ChoiceField(
+        choices=["more_like_this", "not_for_me"],
+        help_text="more_like_this counts as a like, not_for_me as a skip; the latest per song counts.",
+    )
+
+
+class SnoozeSerializer(serializers.Serializer):
+    song = serializers.IntegerField(min_value=1, max_value=2**63 - 1, help_text="A song's id.")
+    days = serializers.IntegerField(min_value=1, max_value=365, help_text="For how many days, 1 to 365.")

@@ -21,5 +21,15 @@ urlpatterns = [
         views.WhyNotView.as_view(),
         name="recommendations-why-not",
     ),
+    path(
+        "recommendations/user/<int:user_id>/feedback/",
+        views.FeedbackView.as_view(),
+        name="recommendations-feedback",
+    ),
+    path(
+        "recommendations/user/<int:user_id>/snooze/",
+        views.SnoozeView.as_view(),
+        name="recommendations-snooze",
+    ),
     path("recommendations/tasks/<uuid:task_id>/", views.TaskView.as_view(), name="recommendations-task"),
 ]

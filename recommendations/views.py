@@ -4,9 +4,11 @@ And similar songs, which are the engine's too: "sounds alike" is defined once.""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
@@ -18,11 +20,18 @@ from rest_framework.views import APIView
 
 from music_discovery.caller import caller_id
 from recommendations import serializers as s
-from recommendations.lists import RecommendationList, generation_list, generation_start, list_for
+from recommendations.lists import (
+    RecommendationList,
+    feedback_give,
+    generation_list,
+    generation_start,
+    list_for,
+)
 from recommendations.models import Generation, GenerationState
 from recommendations.selectors import generation_of
 from recommendations.services import RecommendationInputError, similar_to
 from recommendations.why_not import why_not
+from users.services import song_snooze
 
 NOT_YOURS = OpenApiResponse(description="Another user's id, or no such user: only the owner sees a list.")
 ACCEPTED = OpenApiResponse(s.TaskAcceptedSerializer, description="Being computed: poll `status_url`.")
@@ -180,3 +189,55 @@ class WhyNotView(APIView):
                 why_not(user_id=owner, song_id=song_id, limit=query.validated_data["limit"])
             ).data
         )
+
+
+class FeedbackView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="recommendations_feedback",
+        summary="Say more like this, or not for me",
+        description=(
+            "Stored (the latest per song counts) and used by every later list: more_like_this "
+            "counts as a like, not_for_me as a skip; either way the song leaves the list, which "
+            "is made stale at once."
+        ),
+        request=s.FeedbackSerializer,
+        responses={201: s.FeedbackSerializer, 404: NOT_YOURS},
+    )
+    def post(self, request: Request, user_id: int) -> Response:
+        owner = _owner(request, user_id)
+        body = s.FeedbackSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            feedback_give(
+                user_id=owner, song_id=body.validated_data["song"], kind=body.validated_data["feedback"]
+            )
+        except RecommendationInputError as error:
+            raise ValidationError({error.field: [str(error)]}) from error
+        return Response(body.validated_data, status=status.HTTP_201_CREATED)
+
+
+class SnoozeView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="recommendations_snooze",
+        summary="Snooze a song for some days",
+        description=(
+            "The song leaves the listener's lists, similar songs and trends for `days` days: a "
+            "block of that song until then (listed and lifted with /api/users/{id}/blocks/)."
+        ),
+        request=s.SnoozeSerializer,
+        responses={
+            201: OpenApiResponse(description="The block, as /api/users/{id}/blocks/ shows it."),
+            404: NOT_YOURS,
+        },
+    )
+    def post(self, request: Request, user_id: int) -> Response:
+        owner = _owner(request, user_id)
+        body = s.SnoozeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        until = timezone.now() + dt.timedelta(days=body.validated_data["days"])
+        block = song_snooze(user_id=owner, song_id=body.validated_data["song"], until=until)
+        return Response(block, status=status.HTTP_201_CREATED)

@@ -27,6 +27,7 @@ from catalog.selectors.refs import genre_ids_by_name, labels_of, song_refs
 from music_discovery.signals import signals_changed
 from users.models import Block, Profile, User
 from users.moods import MOODS
+from users.selectors import blocks_described
 from users.tokens import RefreshToken, token_user_id
 
 # Bounds on the free-text profile lists: enough for any real taste, small enough that a
@@ -301,3 +302,10 @@ def block_remove(*, user_id: int, block_id: int) -> bool:
         if deleted:
             signals_changed(user_id=user_id)
     return bool(deleted)
+
+
+def song_snooze(*, user_id: int, song_id: int, until: dt.datetime) -> dict[str, Any]:
+    """Block a song for `user_id` until `until` (a recommended song snoozed); the block as
+    `users.selectors.blocks_described` shows it."""
+    block, _ = block_set(user_id=user_id, song_id=song_id, until=until)
+    return blocks_described([block])[0]
