@@ -315,6 +315,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": RECOMMENDATIONS_REFRESH_SECONDS,
         "options": {"expires": RECOMMENDATIONS_REFRESH_SECONDS / 2},
     },
+    # Each active listener's daily mix, and weekly discovery when due (recommendations/playlists.py).
+    "recommendations-playlists": {
+        "task": "recommendations.playlists_refresh",
+        "schedule": 24 * 3600.0,
+        "options": {"expires": 12 * 3600},
+    },
     # Creates the coming months' event partitions and applies ANALYTICS_RETENTION_MONTHS.
     "analytics-partitions": {
         "task": "analytics.partitions_maintain",

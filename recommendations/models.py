@@ -68,3 +68,26 @@ class Feedback(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} on song {self.song_id}: {self.kind}"
+
+
+class PlaylistKind(models.TextChoices):
+    DAILY_MIX = "daily_mix"
+    WEEKLY_DISCOVERY = "weekly_discovery"
+
+
+class Playlist(models.Model):
+    """A listener's current playlist of a kind, replaced when it is generated again and
+    deleted once it expires (`recommendations.playlists`)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=PlaylistKind.choices)
+    # [{"song": id, "reasons": [str]}], in play order.
+    items = models.JSONField(default=list)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="reco_playlist_one_per_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of {self.user_id} ({self.created_at:%Y-%m-%d})"

@@ -9,6 +9,7 @@
   drop the cached lists it makes stale, prune old generations.
 - `recommendations.refresh_active` (beat): queue a list for users active lately, spread over
   the period so that the worker is never flooded.
+- `recommendations.playlists_refresh` (beat, daily): the discovery playlists.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from recommendations.lists import (
     list_is_fresh,
     recommendations_build,
 )
+from recommendations.playlists import playlists_refresh
 
 logger = logging.getLogger(__name__)
 
@@ -78,3 +80,17 @@ def refresh_active_task() -> int:
     for at, user_id in enumerate(stale):
         generation_start(user_id=user_id, countdown=period * at / len(stale))
     return len(stale)
+
+
+@shared_task(
+    name="recommendations.playlists_refresh",
+    autoretry_for=(DatabaseError,),
+    retry_backoff=5,
+    max_retries=2,
+    soft_time_limit=3000,
+    time_limit=3300,
+)
+def playlists_refresh_task() -> int:
+    """Each active listener's daily mix (and weekly discovery when due); expired ones deleted.
+    Idempotent: a second run the same day draws the same mix."""
+    return playlists_refresh()

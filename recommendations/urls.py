@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from recommendations import views
+from recommendations import playlist_views, views
 
 urlpatterns = [
     path("songs/<int:id>/similar/", views.SongSimilarView.as_view(), name="song-similar"),
@@ -30,6 +30,11 @@ urlpatterns = [
         "recommendations/user/<int:user_id>/snooze/",
         views.SnoozeView.as_view(),
         name="recommendations-snooze",
+    ),
+    path(
+        "recommendations/user/<int:user_id>/playlists/<str:kind>/",
+        playlist_views.PlaylistView.as_view(),
+        name="recommendations-playlist",
     ),
     path("recommendations/tasks/<uuid:task_id>/", views.TaskView.as_view(), name="recommendations-task"),
 ]

@@ -8,6 +8,7 @@ once, whether or not the job has run; and it never scans the raw events.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,3 +63,13 @@ def user_song_signals(*, user_id: int | None = None) -> SongSignals:
     weights = np.array([ACTION_WEIGHTS[action] for action in COUNT_FIELDS], np.float64)
     skips = counts[:, list(COUNT_FIELDS).index("skip")]
     return SongSignals(user_ids=pairs[:, 0], song_ids=pairs[:, 1], score=counts @ weights, skips=skips)
+
+
+def songs_heard_since(*, user_id: int, since: dt.datetime) -> set[int]:
+    """The songs `user_id` played, liked, shared or skipped at or after `since` (rolled up or
+    still pending)."""
+    settled = UserSong.objects.filter(user_id=user_id, last_at__gte=since).values_list("song_id", flat=True)
+    pending = PendingRollup.objects.filter(user_id=user_id, last_at__gte=since).values_list(
+        "song_id", flat=True
+    )
+    return set(settled) | set(pending)
