@@ -55,6 +55,7 @@ class Metrics:
     users: int = 0
     artists: set[str] = field(default_factory=set)
     seconds: float = 0.0
+    violations: int = 0
 
     def add(self, top: list[str], held_out: set[str]) -> None:
         found = [rank for rank, artist in enumerate(top) if artist in held_out]
@@ -258,6 +259,8 @@ def _evaluate_users(evaluated: list[int]) -> dict[str, Metrics]:
             listed = recommend(user_id=eval_id, limit=LIMIT, weights=weights, model=model)
             results[name].seconds += time.perf_counter() - began
             results[name].add(roll_up(listed, set(kept)), held_out)
+        if _SHARED.get("controls"):
+            _control(results, eval_id, kept, held_out, models["ease"].excluding(background[user]))
         if n % 100 == 0:
             print(
                 f"  worker {os.getpid()}: {n}/{len(evaluated)} ({time.perf_counter() - started:.0f} s)",
@@ -266,7 +269,41 @@ def _evaluate_users(evaluated: list[int]) -> dict[str, Metrics]:
     return results
 
 
-def evaluate(users, tracks, background, models, chosen: dict, now: dt.datetime, limit_users, jobs: int):
+CONTROL = "blend, the user's top known artist blocked"
+
+
+def _control(
+    results: dict[str, Metrics], eval_id: int, kept: dict[str, int], held_out: set[str], model
+) -> None:
+    """Issue 14's check of blocks under this protocol: block the user's most played kept
+    artist, list again; no item may credit it (counted in `Metrics.violations`)."""
+    from catalog.models import Artist
+    from recommendations.engine import BLEND
+    from recommendations.services import recommend
+    from users.models import Block
+
+    top_known = max(kept, key=lambda key: kept[key])
+    artist = Artist.objects.get(name_key=top_known).pk
+    Block.objects.update_or_create(user_id=eval_id, artist_id=artist)
+    listed = recommend(user_id=eval_id, limit=LIMIT, weights=BLEND, model=model)
+    metrics = results.setdefault(CONTROL, Metrics())
+    metrics.violations += sum(
+        1 for item in listed if any(credit["id"] == artist for credit in item["song"].artist_credits)
+    )
+    metrics.add(roll_up(listed, set(kept)), held_out)
+
+
+def evaluate(
+    users,
+    tracks,
+    background,
+    models,
+    chosen: dict,
+    now: dt.datetime,
+    limit_users,
+    jobs: int,
+    controls: bool = False,
+):
     """Every user once (or the first `limit_users`), split over `jobs` forked workers that
     share the built models; the metrics are summed."""
     import multiprocessing
@@ -274,6 +311,7 @@ def evaluate(users, tracks, background, models, chosen: dict, now: dt.datetime, 
     from django.db import connections
 
     _SHARED.update(users=users, tracks=tracks, background=background, models=models, chosen=chosen, now=now)
+    _SHARED["controls"] = controls
     evaluated = sorted(users)[:limit_users] if limit_users else sorted(users)
     shards = [evaluated[i::jobs] for i in range(jobs)]
     connections.close_all()  # each worker opens its own
@@ -281,6 +319,8 @@ def evaluate(users, tracks, background, models, chosen: dict, now: dt.datetime, 
         parts = pool.map(_evaluate_users, shards)
     results = {name: Metrics() for name in chosen}
     for part in parts:
+        for name in part:
+            results.setdefault(name, Metrics())
         for name, metrics in part.items():
             total = results[name]
             total.hits += metrics.hits
@@ -289,6 +329,7 @@ def evaluate(users, tracks, background, models, chosen: dict, now: dt.datetime, 
             total.users += metrics.users
             total.seconds += metrics.seconds
             total.artists |= metrics.artists
+            total.violations += metrics.violations
     return results
 
 
@@ -329,6 +370,11 @@ def main() -> None:
         default=[],
         help="an extra blend to measure, as [knn:]signal=weight,... (e.g. collaborative=1,genre=0.2)",
     )
+    parser.add_argument(
+        "--controls",
+        action="store_true",
+        help="also list for every user with their top known artist blocked (issue 14's check)",
+    )
     args = parser.parse_args()
     if not (DATA / "spotify-tracks-114k.csv").exists() or not (DATA / "lastfm-2k").exists():
         print(f"skipped: the evaluation data is not at {DATA} (see EVAL.md)")
@@ -362,11 +408,14 @@ def main() -> None:
         for top, held_out in lists:
             metrics.add(top, held_out)
         print(metrics.row(method, matched).rsplit(" | ", 1)[0] + " |")
-    results = evaluate(users, tracks, background, models, chosen, now, args.users, args.jobs)
+    results = evaluate(users, tracks, background, models, chosen, now, args.users, args.jobs, args.controls)
     print("\n| configuration | hit@10 | recall@10 | NDCG@10 | coverage | ms per list |")
     print("|---|---|---|---|---|---|")
     for name, metrics in results.items():
         print(metrics.row(name, matched))
+    if CONTROL in results:
+        control = results[CONTROL]
+        print(f"\nitems crediting the blocked artist, over {control.users} lists: {control.violations}")
     print()
     print("\n".join(mood_table(models["ease"])))
 
