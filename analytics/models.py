@@ -177,7 +177,19 @@ class UserDay(ActionCounts):
         return f"{self.day} user {self.user_id}"
 
 
-class UserSong(ActionCounts):
+class Scored(ActionCounts):
+    """Counters with their weighted score (`analytics.scoring.score`), stored so that a
+    user's best rows are the first of an index on (user, -score): a read takes the top rows
+    only, however long the history. Every writer (both refresh paths, the rebuild) sets it
+    with the counters."""
+
+    score = models.BigIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class UserSong(Scored):
     """Per user and song, all time: a user's top songs, artists and genres."""
 
     # Indexed by the unique constraint, which leads with it.
@@ -187,6 +199,7 @@ class UserSong(ActionCounts):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "song"], name="user_song_unique")]
+        indexes = [models.Index(fields=["user", "-score"], name="user_song_top")]
 
     def __str__(self) -> str:
         return f"user {self.user_id} song {self.song_id}"

@@ -2,9 +2,10 @@
 listening time, streak and skip rate.
 
 Every read is bounded by the user through an index that leads with them: UserDay and
-UserSong by their (user, ...) unique keys, the events by (user, -occurred_at) for the last
-RECENT only. Totals, tops, time and streak come from the rollups, so they trail the events
-by the rollup job's lag; recent activity reads the events and is current.
+UserSong by their (user, ...) unique keys (top songs by UserSong's (user, -score) index, its
+first rows only), the events by (user, -occurred_at) for the last RECENT only. Totals, tops,
+time and streak come from the rollups, so they trail the events by the rollup job's lag;
+recent activity reads the events and is current.
 
 Days are UTC days, as the rollups count them.
 """
@@ -15,11 +16,11 @@ import datetime as dt
 from dataclasses import asdict
 from typing import Any
 
-from django.db.models import F, Sum
+from django.db.models import Sum
 from django.utils import timezone
 
 from analytics.models import Action, Activity, UserDay, UserSong
-from analytics.scoring import ACTION_WEIGHTS, COUNT_FIELDS, score_expression
+from analytics.scoring import COUNT_FIELDS, score_expression
 from catalog.selectors.credits import artists_ranked, genres_ranked, song_titles
 from users.selectors import user_list_visible
 
@@ -72,20 +73,9 @@ def _totals(user_id: int) -> dict[str, int]:
     return {name: value or 0 for name, value in sums.items()}
 
 
-def _row_score() -> Any:
-    """One UserSong row's score under ACTION_WEIGHTS: sorted by with no grouping."""
-    terms = [F(COUNT_FIELDS[action]) * weight for action, weight in ACTION_WEIGHTS.items()]
-    total = terms[0]
-    for term in terms[1:]:
-        total = total + term
-    return total
-
-
 def _top_songs(user_id: int) -> list[dict[str, Any]]:
     rows = (
-        UserSong.objects.filter(user_id=user_id)
-        .annotate(score=_row_score())
-        .filter(score__gt=0)
+        UserSong.objects.filter(user_id=user_id, score__gt=0)
         .order_by("-score", "-last_at", "song_id")
         .values("song_id", "score", *COUNT_FIELDS.values(), "last_at")[:TOP]
     )

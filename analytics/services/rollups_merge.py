@@ -17,7 +17,7 @@ from django.db import connection
 from django.db.models import Model, Q
 
 from analytics.models import Action, PendingRollup, SongDay, UserDay, UserSong
-from analytics.scoring import COUNT_FIELDS
+from analytics.scoring import COUNT_FIELDS, score
 from catalog.selectors.refs import song_refs
 from users.selectors import user_ids_existing
 
@@ -65,18 +65,19 @@ class Totals:
 
 @dataclass(frozen=True)
 class Target:
-    """A rollup table: its model, its key (attribute names, then field names) and the
-    columns besides the counters."""
+    """A rollup table: its model, its key (attribute names, then field names), the columns
+    besides the counters, and whether it stores the counters' score."""
 
     model: type[Model]
     key: tuple[str, str]
     key_fields: tuple[str, str]
     extra: tuple[str, ...]
+    scored: bool = False
 
 
 SONG_DAY = Target(SongDay, ("day", "song_id"), ("day", "song"), ())
 USER_DAY = Target(UserDay, ("user_id", "day"), ("user", "day"), ("listen_ms", "last_at"))
-USER_SONG = Target(UserSong, ("user_id", "song_id"), ("user", "song"), ("last_at",))
+USER_SONG = Target(UserSong, ("user_id", "song_id"), ("user", "song"), ("last_at",), scored=True)
 
 
 def pending_read(*, cap: int | None, before: dt.date | None = None) -> list[tuple[int, PendingRow]]:
@@ -118,25 +119,26 @@ def rollups_add(rows: Iterable[PendingRow]) -> None:
         user_days[(user_id, day)].add(field, count, listen_ms, last_at)
         user_songs[(user_id, song_id)].add(field, count, 0, last_at)
     for target, totals in ((SONG_DAY, song_days), (USER_DAY, user_days), (USER_SONG, user_songs)):
-        _merge(target, totals)
+        merge(target, totals)
 
 
-def _merge(target: Target, totals: dict[tuple, Totals]) -> None:
+def merge(target: Target, totals: dict[tuple, Totals]) -> None:
+    """Adds `totals` into `target`'s stored rows (new rows for keys it has not)."""
     for key, stored in _stored(target, list(totals)).items():
         totals[key].add_stored(stored)
-    rows = [
-        target.model(
-            **dict(zip(target.key, key, strict=True)),
-            **{field: getattr(total, field) for field in COUNTERS + target.extra},
-        )
-        for key, total in totals.items()
-    ]
+    fields = COUNTERS + target.extra + (("score",) if target.scored else ())
+    rows = []
+    for key, total in totals.items():
+        values = {field: getattr(total, field) for field in COUNTERS + target.extra}
+        if target.scored:
+            values["score"] = score(**{field: values[field] for field in COUNTERS})
+        rows.append(target.model(**dict(zip(target.key, key, strict=True)), **values))
     # Django sizes the INSERTs to the database's limit on parameters.
     target.model._default_manager.bulk_create(
         rows,
         update_conflicts=True,
         unique_fields=list(target.key_fields),
-        update_fields=list(COUNTERS + target.extra),
+        update_fields=list(fields),
     )
 
 

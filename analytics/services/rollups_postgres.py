@@ -16,6 +16,7 @@ import datetime as dt
 from django.db import connection
 
 from analytics.models import Action
+from analytics.scoring import score_sql
 from analytics.services.rollups_merge import FIELD_OF
 
 _SUMS = ", ".join(
@@ -25,6 +26,11 @@ _SUMS = ", ".join(
 _COUNTERS = [FIELD_OF[int(action)] for action in Action]
 _ADD = ", ".join(f"{field} = t.{field} + excluded.{field}" for field in _COUNTERS)
 _COLUMNS = ", ".join(_COUNTERS)
+# The score of the summed counts; a stored score adds the new rows' score, as the counters
+# add their counts (a weighted sum of sums).
+_SCORE = score_sql(
+    {str(action.label): f"coalesce(sum(count) FILTER (WHERE action = {int(action)}), 0)" for action in Action}
+)
 
 APPLY_SQL = f"""
 WITH picked AS (
@@ -47,10 +53,11 @@ WITH picked AS (
     ON CONFLICT (user_id, day) DO UPDATE SET {_ADD},
         listen_ms = t.listen_ms + excluded.listen_ms, last_at = greatest(t.last_at, excluded.last_at)
 ), user_songs AS (
-    INSERT INTO analytics_usersong AS t (user_id, song_id, {_COLUMNS}, last_at)
-    SELECT user_id, song_id, {_SUMS}, max(last_at) FROM kept
+    INSERT INTO analytics_usersong AS t (user_id, song_id, {_COLUMNS}, last_at, score)
+    SELECT user_id, song_id, {_SUMS}, max(last_at), {_SCORE} FROM kept
     GROUP BY user_id, song_id ORDER BY user_id, song_id
-    ON CONFLICT (user_id, song_id) DO UPDATE SET {_ADD}, last_at = greatest(t.last_at, excluded.last_at)
+    ON CONFLICT (user_id, song_id) DO UPDATE SET {_ADD}, last_at = greatest(t.last_at, excluded.last_at),
+        score = t.score + excluded.score
 )
 SELECT count(*) FROM picked
 """

@@ -26,8 +26,9 @@ from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 
 from analytics.models import Action, Activity, PendingRollup, SongDay, UserDay, UserSong
+from analytics.scoring import score
 from analytics.services.rollups import fill_state_lock, fill_state_record, pending_apply
-from analytics.services.rollups_merge import FIELD_OF
+from analytics.services.rollups_merge import COUNTERS, FIELD_OF
 from catalog.selectors.songs import song_list
 from users.selectors import user_list
 
@@ -134,7 +135,7 @@ def _user_songs(users: list[int]) -> Iterator[UserSong]:
         .order_by()
     )
     for row in rows.iterator(chunk_size=CHUNK):
-        yield UserSong(**row)
+        yield UserSong(**row, score=score(**{field: row[field] for field in COUNTERS}))
 
 
 def _insert(model: type[SongDay] | type[UserDay] | type[UserSong], rows: Iterable) -> int:

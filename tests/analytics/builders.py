@@ -7,6 +7,7 @@ import datetime as dt
 from django.utils import timezone
 
 from analytics.models import SongDay, UserDay, UserSong
+from analytics.scoring import score
 
 COUNTERS = ("plays", "likes", "skips", "shares")
 
@@ -23,5 +24,14 @@ def rollups() -> dict[str, set[tuple]]:
     return {
         "song_days": set(SongDay.objects.values_list("day", "song_id", *COUNTERS)),
         "user_days": set(UserDay.objects.values_list("user_id", "day", *COUNTERS, "listen_ms", "last_at")),
-        "user_songs": set(UserSong.objects.values_list("user_id", "song_id", *COUNTERS, "last_at")),
+        "user_songs": set(UserSong.objects.values_list("user_id", "song_id", *COUNTERS, "last_at", "score")),
     }
+
+
+def scores_kept() -> bool:
+    """Whether every stored score is its row's counters' score."""
+    return all(
+        stored == score(**dict(zip(COUNTERS, counts, strict=True)))
+        for model in (UserSong,)
+        for stored, *counts in model.objects.values_list("score", *COUNTERS)
+    )

@@ -21,7 +21,7 @@ from analytics.services.rollups import (
 )
 from analytics.services.rollups_rebuild import rollups_rebuild
 from analytics.tasks import rollups_refresh_task
-from tests.analytics.builders import rollups, today_at
+from tests.analytics.builders import rollups, scores_kept, today_at
 from tests.factories import SongFactory, UserFactory
 
 
@@ -80,6 +80,23 @@ def test_refresh_adds_each_event_once(record, people, apply_path):
     assert again.applied == 0
     assert rollups() == before
     assert FillState.objects.get(name="rollups").total_applied == 6
+
+
+def test_refresh_keeps_each_user_songs_score(record, people, apply_path):
+    (ann, bob), (one, two, three) = people
+    _history(record, people)
+    rollups_refresh()
+    # Onto rows that exist (updates) and new ones (inserts).
+    record(ann, two, "share", times=2)
+    record(ann, three, "like")
+    record(bob, two, "skip", times=3)
+    rollups_refresh()
+
+    assert scores_kept()
+    # Ann: one 3 plays + 1 like, two 1 skip + 2 shares, three 1 like; Bob two 3 skips.
+    scores = dict(UserSong.objects.filter(user=ann).values_list("song_id", "score"))
+    assert scores == {one.id: 6, two.id: 6, three.id: 3}
+    assert UserSong.objects.get(user=bob, song=two).score == -6
 
 
 def test_a_late_event_adds_to_its_own_day(record, people, apply_path):
@@ -205,6 +222,7 @@ def test_rebuild_gives_what_the_refresh_gave(record, people, apply_path):
 
     assert done.since == today_at(days_ago=20).date()
     assert rollups() == incremental
+    assert scores_kept()
 
 
 def test_rebuild_since_a_day_repairs_it_and_counts_pending_rows_once(record, people, apply_path):
