@@ -256,7 +256,8 @@ _COUNTS = (
 _SCORE = "{score}"
 _CODES = {"play": 1, "like": 2, "skip": 3, "share": 4}
 ROLLUPS_SQL = [
-    "TRUNCATE analytics_pendingrollup, analytics_songday, analytics_userday, analytics_usersong",
+    "TRUNCATE analytics_pendingrollup, analytics_songday, analytics_userday, analytics_usersong, "
+    "analytics_userartist, analytics_usergenre",
     f"""INSERT INTO analytics_songday (day, song_id, plays, likes, skips, shares)
         SELECT (a.occurred_at AT TIME ZONE 'UTC')::date, a.song_id, {_COUNTS}
         FROM analytics_activity a GROUP BY 1, 2""",
@@ -267,9 +268,18 @@ ROLLUPS_SQL = [
     f"""INSERT INTO analytics_usersong (user_id, song_id, plays, likes, skips, shares, last_at, score)
         SELECT a.user_id, a.song_id, {_COUNTS}, max(a.occurred_at), {_SCORE}
         FROM analytics_activity a GROUP BY 1, 2""",
+    *(
+        f"""INSERT INTO analytics_user{kind} (user_id, {kind}_id, plays, likes, skips, shares, score)
+            SELECT us.user_id, x.{kind}_id, sum(us.plays), sum(us.likes), sum(us.skips), sum(us.shares),
+                   sum(us.score)
+            FROM analytics_usersong us JOIN {through} x ON x.song_id = us.song_id GROUP BY 1, 2"""
+        for kind, through in (("artist", "catalog_songartist"), ("genre", "catalog_song_genres"))
+    ),
     "VACUUM ANALYZE analytics_songday",
     "VACUUM ANALYZE analytics_userday",
     "VACUUM ANALYZE analytics_usersong",
+    "VACUUM ANALYZE analytics_userartist",
+    "VACUUM ANALYZE analytics_usergenre",
 ]
 
 
@@ -337,6 +347,7 @@ def table_sizes() -> str:
         rows = conn.execute(
             "SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c "
             "WHERE c.relname IN ('analytics_songday', 'analytics_userday', 'analytics_usersong', "
+            "'analytics_userartist', 'analytics_usergenre', "
             "'analytics_pendingrollup', 'analytics_activitykey')"
         ).fetchall()
         events = conn.execute(

@@ -1,11 +1,11 @@
 """One user's statistics: totals by action, top songs, artists and genres, recent activity,
 listening time, streak and skip rate.
 
-Every read is bounded by the user through an index that leads with them: UserDay and
-UserSong by their (user, ...) unique keys (top songs by UserSong's (user, -score) index, its
-first rows only), the events by (user, -occurred_at) for the last RECENT only. Totals, tops,
-time and streak come from the rollups, so they trail the events by the rollup job's lag;
-recent activity reads the events and is current.
+Every read is bounded by the user through an index that leads with them: UserDay by its
+(user, day) key; UserSong, UserArtist and UserGenre by their (user, -score) indexes, of which
+a top list reads its first rows only; the events by (user, -occurred_at) for the last RECENT
+only. Totals, tops, time and streak come from the rollups, so they trail the events
+by the rollup job's lag; recent activity reads the events and is current.
 
 Days are UTC days, as the rollups count them.
 """
@@ -13,15 +13,14 @@ Days are UTC days, as the rollups count them.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict
 from typing import Any
 
 from django.db.models import Sum
 from django.utils import timezone
 
-from analytics.models import Action, Activity, UserDay, UserSong
-from analytics.scoring import COUNT_FIELDS, score_expression
-from catalog.selectors.credits import artists_ranked, genres_ranked, song_titles
+from analytics.models import Action, Activity, UserArtist, UserDay, UserGenre, UserSong
+from analytics.scoring import COUNT_FIELDS
+from catalog.selectors.credits import song_titles
 from users.selectors import user_list_visible
 
 TOP = 10
@@ -42,7 +41,6 @@ def user_stats(*, user_id: int, today: dt.date | None = None) -> dict[str, Any]:
     totals = _totals(user_id)
     listening_ms = totals.pop("listening_ms")
     plays, skips = totals["play"], totals["skip"]
-    songs = UserSong.objects.filter(user_id=user_id)
     top = _top_songs(user_id)
     recent = _recent(user_id)
     # One lookup of titles and credits for both lists.
@@ -60,8 +58,8 @@ def user_stats(*, user_id: int, today: dt.date | None = None) -> dict[str, Any]:
         "skip_rate": round(skips / (plays + skips), 4) if plays + skips else None,
         "streak_days": streak_days(user_id=user_id, today=today),
         "top_songs": top,
-        "top_artists": [asdict(r) for r in artists_ranked(songs, score=score_expression(), limit=TOP)],
-        "top_genres": [asdict(r) for r in genres_ranked(songs, score=score_expression(), limit=TOP)],
+        "top_artists": _top_named(UserArtist, "artist", user_id),
+        "top_genres": _top_named(UserGenre, "genre", user_id),
         "recent": recent,
     }
 
@@ -80,6 +78,17 @@ def _top_songs(user_id: int) -> list[dict[str, Any]]:
         .values("song_id", "score", *COUNT_FIELDS.values(), "last_at")[:TOP]
     )
     return [{"id": row.pop("song_id"), **row} for row in rows]
+
+
+def _top_named(model: type[UserArtist] | type[UserGenre], key: str, user_id: int) -> list[dict[str, Any]]:
+    """The user's best artists or genres (`key`), ties by name: the first rows of the
+    (user, -score) index, each joined to its name."""
+    rows = (
+        model.objects.filter(user_id=user_id, score__gt=0)
+        .order_by("-score", f"{key}__name", f"{key}_id")
+        .values_list(f"{key}_id", f"{key}__name", "score")[:TOP]
+    )
+    return [{"id": key_id, "name": name, "score": score} for key_id, name, score in rows]
 
 
 def _recent(user_id: int) -> list[dict[str, Any]]:
