@@ -13,9 +13,9 @@ Days are UTC days, as the rollups count them.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from django.db.models import Sum
 from django.utils import timezone
 
 from analytics.models import Action, Activity, UserArtist, UserDay, UserGenre, UserSong
@@ -31,15 +31,23 @@ STREAK_CHUNK = 400
 
 def user_stats_visible(*, actor: Any, user_id: int) -> bool:
     """Whether `actor` may read `user_id`'s statistics: their own, or any existing user's
-    for staff. Anything else must look like a missing id (404)."""
+    for staff. Anything else must look like a missing id (404). The actor's own id asks the
+    database nothing: authentication has just read their row."""
+    if actor.pk == user_id:
+        return True
     return user_list_visible(actor=actor).filter(pk=user_id).exists()
 
 
 def user_stats(*, user_id: int, today: dt.date | None = None) -> dict[str, Any]:
     """`user_id`'s statistics, JSON-ready (see the module)."""
     today = today or timezone.now().date()
-    totals = _totals(user_id)
-    listening_ms = totals.pop("listening_ms")
+    # One read of the user's day rows gives the totals, the listening time and the streak.
+    days = list(
+        UserDay.objects.filter(user_id=user_id)
+        .order_by("-day")
+        .values_list("day", "listen_ms", *COUNT_FIELDS.values())
+    )
+    totals = {action: sum(row[2 + n] for row in days) for n, action in enumerate(COUNT_FIELDS)}
     plays, skips = totals["play"], totals["skip"]
     top = _top_songs(user_id)
     recent = _recent(user_id)
@@ -54,21 +62,14 @@ def user_stats(*, user_id: int, today: dt.date | None = None) -> dict[str, Any]:
     return {
         "user_id": user_id,
         "totals": totals,
-        "listening_ms": listening_ms,
+        "listening_ms": sum(row[1] for row in days),
         "skip_rate": round(skips / (plays + skips), 4) if plays + skips else None,
-        "streak_days": streak_days(user_id=user_id, today=today),
+        "streak_days": _streak((row[0] for row in days), today=today),
         "top_songs": top,
         "top_artists": _top_named(UserArtist, "artist", user_id),
         "top_genres": _top_named(UserGenre, "genre", user_id),
         "recent": recent,
     }
-
-
-def _totals(user_id: int) -> dict[str, int]:
-    sums = UserDay.objects.filter(user_id=user_id).aggregate(
-        listening_ms=Sum("listen_ms"), **{action: Sum(field) for action, field in COUNT_FIELDS.items()}
-    )
-    return {name: value or 0 for name, value in sums.items()}
 
 
 def _top_songs(user_id: int) -> list[dict[str, Any]]:
@@ -107,9 +108,11 @@ def streak_days(*, user_id: int, today: dt.date) -> int:
     """Consecutive days with any activity (any action), ending today or yesterday: a streak
     still counts on a day with no activity yet, and is 0 once a whole day passes without.
     A day "after today" (a client clock a few minutes ahead at midnight) neither starts nor
-    breaks it."""
-    expected: dt.date | None = None
-    streak = 0
+    breaks it. Reads STREAK_CHUNK days at a time, as far back as the streak goes."""
+    return _streak(_days_newest_first(user_id, today), today=today)
+
+
+def _days_newest_first(user_id: int, today: dt.date) -> Iterator[dt.date]:
     before = today + dt.timedelta(days=1)
     while True:
         days = list(
@@ -117,17 +120,27 @@ def streak_days(*, user_id: int, today: dt.date) -> int:
             .order_by("-day")
             .values_list("day", flat=True)[:STREAK_CHUNK]
         )
-        for day in days:
-            if expected is None:
-                if day < today - dt.timedelta(days=1):
-                    return 0
-            elif day != expected:
-                return streak
-            streak += 1
-            expected = day - dt.timedelta(days=1)
+        yield from days
         if len(days) < STREAK_CHUNK:
-            return streak
+            return
         before = days[-1]
+
+
+def _streak(days: Iterable[dt.date], *, today: dt.date) -> int:
+    """The streak (see `streak_days`) of `days`, the user's active days newest first."""
+    expected: dt.date | None = None
+    streak = 0
+    for day in days:
+        if day > today:
+            continue
+        if expected is None:
+            if day < today - dt.timedelta(days=1):
+                return 0
+        elif day != expected:
+            return streak
+        streak += 1
+        expected = day - dt.timedelta(days=1)
+    return streak
 
 
 __all__ = ["user_stats", "user_stats_visible", "streak_days"]
