@@ -168,7 +168,9 @@ def _user_songs(users: list[int]) -> Iterator[UserSong]:
         .order_by()
     )
     for row in rows.iterator(chunk_size=CHUNK):
-        yield UserSong(**row, score=score(**{field: row[field] for field in COUNTERS}))
+        song = UserSong(**row)
+        song.score = score(plays=song.plays, likes=song.likes, skips=song.skips, shares=song.shares)
+        yield song
 
 
 def _insert(model: type[SongDay] | type[UserDay] | type[UserSong], rows: Iterable) -> int:
