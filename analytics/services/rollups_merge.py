@@ -127,6 +127,7 @@ def rollups_add(rows: Iterable[PendingRow]) -> None:
         song_days[(day, song_id)].add(field, count, 0, last_at)
         user_days[(user_id, day)].add(field, count, listen_ms, last_at)
         user_songs[(user_id, song_id)].add(field, count, 0, last_at)
+    # From the new counts only: merging UserSong adds its stored totals into `user_songs`.
     user_artists, user_genres = user_tops(user_songs)
     for target, totals in (
         (SONG_DAY, song_days),
