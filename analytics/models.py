@@ -177,8 +177,20 @@ class UserDay(ActionCounts):
         return f"{self.day} user {self.user_id}"
 
 
-class UserSong(ActionCounts):
-    """Per user and song, all time: a user's top songs, artists and genres."""
+class Scored(ActionCounts):
+    """Counters with their weighted score (`analytics.scoring.score`), stored so that a
+    user's best rows are the first of an index on (user, -score): a read takes the top rows
+    only, however long the history. Every writer (both refresh paths, the rebuild) sets it
+    with the counters."""
+
+    score = models.BigIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class UserSong(Scored):
+    """Per user and song, all time: a user's top songs."""
 
     # Indexed by the unique constraint, which leads with it.
     user = _user_key()
@@ -187,9 +199,49 @@ class UserSong(ActionCounts):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "song"], name="user_song_unique")]
+        indexes = [models.Index(fields=["user", "-score"], name="user_song_top")]
 
     def __str__(self) -> str:
         return f"user {self.user_id} song {self.song_id}"
+
+
+class UserArtist(Scored):
+    """Per user and artist, all time: the counts of the user's events on every song that
+    credits the artist (at any position), added by the refresh from the same pending rows as
+    UserSong: a user's top artists without grouping all of their songs' credits per read.
+    Credits as they were when the events were applied; a rebuild counts today's."""
+
+    # Indexed by the unique constraint, which leads with it.
+    user = _user_key()
+    # Indexed: deleting an artist (its rows cascade) must not scan the table.
+    artist = models.ForeignKey(
+        "catalog.Artist", on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "artist"], name="user_artist_unique")]
+        indexes = [models.Index(fields=["user", "-score"], name="user_artist_top")]
+
+    def __str__(self) -> str:
+        return f"user {self.user_id} artist {self.artist_id}"
+
+
+class UserGenre(Scored):
+    """Per user and genre, all time: as UserArtist, for the genres of the user's songs."""
+
+    # Indexed by the unique constraint, which leads with it.
+    user = _user_key()
+    # Indexed: deleting a genre (its rows cascade) must not scan the table.
+    genre = models.ForeignKey(
+        "catalog.Genre", on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "genre"], name="user_genre_unique")]
+        indexes = [models.Index(fields=["user", "-score"], name="user_genre_top")]
+
+    def __str__(self) -> str:
+        return f"user {self.user_id} genre {self.genre_id}"
 
 
 class FillState(models.Model):

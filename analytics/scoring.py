@@ -21,6 +21,12 @@ def score(*, plays: int = 0, likes: int = 0, skips: int = 0, shares: int = 0) ->
     return sum(weight * counts[COUNT_FIELDS[action]] for action, weight in ACTION_WEIGHTS.items())
 
 
+def score_sql(count_of: dict[str, str]) -> str:
+    """The score as SQL, given each action's count as an SQL expression (keyed by action
+    name), for statements written in SQL (the refresh's on PostgreSQL)."""
+    return " + ".join(f"({count_of[action]}) * ({weight})" for action, weight in ACTION_WEIGHTS.items())
+
+
 def score_expression(prefix: str = "") -> CombinedExpression:
     """The weighted score of rollup rows' counters as one SQL expression summed over rows
     (`prefix` reaches the counters through a relation, e.g. "songday__")."""

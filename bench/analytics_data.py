@@ -252,8 +252,12 @@ _COUNTS = (
     "count(*) FILTER (WHERE a.action = 1), count(*) FILTER (WHERE a.action = 2), "
     "count(*) FILTER (WHERE a.action = 3), count(*) FILTER (WHERE a.action = 4)"
 )
+# A user-song's score, the weights being analytics.scoring's (imported once Django is set up).
+_SCORE = "{score}"
+_CODES = {"play": 1, "like": 2, "skip": 3, "share": 4}
 ROLLUPS_SQL = [
-    "TRUNCATE analytics_pendingrollup, analytics_songday, analytics_userday, analytics_usersong",
+    "TRUNCATE analytics_pendingrollup, analytics_songday, analytics_userday, analytics_usersong, "
+    "analytics_userartist, analytics_usergenre",
     f"""INSERT INTO analytics_songday (day, song_id, plays, likes, skips, shares)
         SELECT (a.occurred_at AT TIME ZONE 'UTC')::date, a.song_id, {_COUNTS}
         FROM analytics_activity a GROUP BY 1, 2""",
@@ -261,12 +265,21 @@ ROLLUPS_SQL = [
         SELECT (a.occurred_at AT TIME ZONE 'UTC')::date, a.user_id, {_COUNTS},
                coalesce(sum(s.duration_ms) FILTER (WHERE a.action = 1), 0), max(a.occurred_at)
         FROM analytics_activity a JOIN catalog_song s ON s.id = a.song_id GROUP BY 1, 2""",
-    f"""INSERT INTO analytics_usersong (user_id, song_id, plays, likes, skips, shares, last_at)
-        SELECT a.user_id, a.song_id, {_COUNTS}, max(a.occurred_at)
+    f"""INSERT INTO analytics_usersong (user_id, song_id, plays, likes, skips, shares, last_at, score)
+        SELECT a.user_id, a.song_id, {_COUNTS}, max(a.occurred_at), {_SCORE}
         FROM analytics_activity a GROUP BY 1, 2""",
+    *(
+        f"""INSERT INTO analytics_user{kind} (user_id, {kind}_id, plays, likes, skips, shares, score)
+            SELECT us.user_id, x.{kind}_id, sum(us.plays), sum(us.likes), sum(us.skips), sum(us.shares),
+                   sum(us.score)
+            FROM analytics_usersong us JOIN {through} x ON x.song_id = us.song_id GROUP BY 1, 2"""
+        for kind, through in (("artist", "catalog_songartist"), ("genre", "catalog_song_genres"))
+    ),
     "VACUUM ANALYZE analytics_songday",
     "VACUUM ANALYZE analytics_userday",
     "VACUUM ANALYZE analytics_usersong",
+    "VACUUM ANALYZE analytics_userartist",
+    "VACUUM ANALYZE analytics_usergenre",
 ]
 
 
@@ -276,11 +289,16 @@ def rollups_by_sql() -> str:
     `rollups_rebuild()` goes row by row through the ORM (12 minutes at 1M events here), and
     the refresh job applying 10M events' pending counts would take longer still."""
     started = time.perf_counter()
+    from analytics.scoring import score_sql
+
+    score = score_sql(
+        {action: f"count(*) FILTER (WHERE a.action = {code})" for action, code in _CODES.items()}
+    )
     with connect() as conn:
         conn.execute("SET session_replication_role = replica")
         conn.execute("SET work_mem = '256MB'")
         for statement in ROLLUPS_SQL:
-            conn.execute(statement)
+            conn.execute(statement.replace(_SCORE, score))
     return f"rollups: built by SQL from the events in {time.perf_counter() - started:.1f} s"
 
 
@@ -329,6 +347,7 @@ def table_sizes() -> str:
         rows = conn.execute(
             "SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c "
             "WHERE c.relname IN ('analytics_songday', 'analytics_userday', 'analytics_usersong', "
+            "'analytics_userartist', 'analytics_usergenre', "
             "'analytics_pendingrollup', 'analytics_activitykey')"
         ).fetchall()
         events = conn.execute(

@@ -1,9 +1,10 @@
 """One user's statistics: totals by action, top songs, artists and genres, recent activity,
 listening time, streak and skip rate.
 
-Every read is bounded by the user through an index that leads with them: UserDay and
-UserSong by their (user, ...) unique keys, the events by (user, -occurred_at) for the last
-RECENT only. Totals, tops, time and streak come from the rollups, so they trail the events
+Every read is bounded by the user through an index that leads with them: UserDay by its
+(user, day) key; UserSong, UserArtist and UserGenre by their (user, -score) indexes, of which
+a top list reads its first rows only; the events by (user, -occurred_at) for the last RECENT
+only. Totals, tops, time and streak come from the rollups, so they trail the events
 by the rollup job's lag; recent activity reads the events and is current.
 
 Days are UTC days, as the rollups count them.
@@ -12,15 +13,14 @@ Days are UTC days, as the rollups count them.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from django.db.models import F, Sum
 from django.utils import timezone
 
-from analytics.models import Action, Activity, UserDay, UserSong
-from analytics.scoring import ACTION_WEIGHTS, COUNT_FIELDS, score_expression
-from catalog.selectors.credits import artists_ranked, genres_ranked, song_titles
+from analytics.models import Action, Activity, UserArtist, UserDay, UserGenre, UserSong
+from analytics.scoring import COUNT_FIELDS
+from catalog.selectors.credits import song_titles
 from users.selectors import user_list_visible
 
 TOP = 10
@@ -31,17 +31,24 @@ STREAK_CHUNK = 400
 
 def user_stats_visible(*, actor: Any, user_id: int) -> bool:
     """Whether `actor` may read `user_id`'s statistics: their own, or any existing user's
-    for staff. Anything else must look like a missing id (404)."""
+    for staff. Anything else must look like a missing id (404). The actor's own id asks the
+    database nothing: authentication has just read their row."""
+    if actor.pk == user_id:
+        return True
     return user_list_visible(actor=actor).filter(pk=user_id).exists()
 
 
 def user_stats(*, user_id: int, today: dt.date | None = None) -> dict[str, Any]:
     """`user_id`'s statistics, JSON-ready (see the module)."""
     today = today or timezone.now().date()
-    totals = _totals(user_id)
-    listening_ms = totals.pop("listening_ms")
+    # One read of the user's day rows gives the totals, the listening time and the streak.
+    days = list(
+        UserDay.objects.filter(user_id=user_id)
+        .order_by("-day")
+        .values_list("day", "listen_ms", *COUNT_FIELDS.values())
+    )
+    totals = {action: sum(row[2 + n] for row in days) for n, action in enumerate(COUNT_FIELDS)}
     plays, skips = totals["play"], totals["skip"]
-    songs = UserSong.objects.filter(user_id=user_id)
     top = _top_songs(user_id)
     recent = _recent(user_id)
     # One lookup of titles and credits for both lists.
@@ -55,41 +62,34 @@ def user_stats(*, user_id: int, today: dt.date | None = None) -> dict[str, Any]:
     return {
         "user_id": user_id,
         "totals": totals,
-        "listening_ms": listening_ms,
+        "listening_ms": sum(row[1] for row in days),
         "skip_rate": round(skips / (plays + skips), 4) if plays + skips else None,
-        "streak_days": streak_days(user_id=user_id, today=today),
+        "streak_days": _streak((row[0] for row in days), today=today),
         "top_songs": top,
-        "top_artists": [asdict(r) for r in artists_ranked(songs, score=score_expression(), limit=TOP)],
-        "top_genres": [asdict(r) for r in genres_ranked(songs, score=score_expression(), limit=TOP)],
+        "top_artists": _top_named(UserArtist, "artist", user_id),
+        "top_genres": _top_named(UserGenre, "genre", user_id),
         "recent": recent,
     }
 
 
-def _totals(user_id: int) -> dict[str, int]:
-    sums = UserDay.objects.filter(user_id=user_id).aggregate(
-        listening_ms=Sum("listen_ms"), **{action: Sum(field) for action, field in COUNT_FIELDS.items()}
-    )
-    return {name: value or 0 for name, value in sums.items()}
-
-
-def _row_score() -> Any:
-    """One UserSong row's score under ACTION_WEIGHTS: sorted by with no grouping."""
-    terms = [F(COUNT_FIELDS[action]) * weight for action, weight in ACTION_WEIGHTS.items()]
-    total = terms[0]
-    for term in terms[1:]:
-        total = total + term
-    return total
-
-
 def _top_songs(user_id: int) -> list[dict[str, Any]]:
     rows = (
-        UserSong.objects.filter(user_id=user_id)
-        .annotate(score=_row_score())
-        .filter(score__gt=0)
+        UserSong.objects.filter(user_id=user_id, score__gt=0)
         .order_by("-score", "-last_at", "song_id")
         .values("song_id", "score", *COUNT_FIELDS.values(), "last_at")[:TOP]
     )
     return [{"id": row.pop("song_id"), **row} for row in rows]
+
+
+def _top_named(model: type[UserArtist] | type[UserGenre], key: str, user_id: int) -> list[dict[str, Any]]:
+    """The user's best artists or genres (`key`), ties by name: the first rows of the
+    (user, -score) index, each joined to its name."""
+    rows = (
+        model.objects.filter(user_id=user_id, score__gt=0)
+        .order_by("-score", f"{key}__name", f"{key}_id")
+        .values_list(f"{key}_id", f"{key}__name", "score")[:TOP]
+    )
+    return [{"id": key_id, "name": name, "score": score} for key_id, name, score in rows]
 
 
 def _recent(user_id: int) -> list[dict[str, Any]]:
@@ -108,9 +108,11 @@ def streak_days(*, user_id: int, today: dt.date) -> int:
     """Consecutive days with any activity (any action), ending today or yesterday: a streak
     still counts on a day with no activity yet, and is 0 once a whole day passes without.
     A day "after today" (a client clock a few minutes ahead at midnight) neither starts nor
-    breaks it."""
-    expected: dt.date | None = None
-    streak = 0
+    breaks it. Reads STREAK_CHUNK days at a time, as far back as the streak goes."""
+    return _streak(_days_newest_first(user_id, today), today=today)
+
+
+def _days_newest_first(user_id: int, today: dt.date) -> Iterator[dt.date]:
     before = today + dt.timedelta(days=1)
     while True:
         days = list(
@@ -118,17 +120,27 @@ def streak_days(*, user_id: int, today: dt.date) -> int:
             .order_by("-day")
             .values_list("day", flat=True)[:STREAK_CHUNK]
         )
-        for day in days:
-            if expected is None:
-                if day < today - dt.timedelta(days=1):
-                    return 0
-            elif day != expected:
-                return streak
-            streak += 1
-            expected = day - dt.timedelta(days=1)
+        yield from days
         if len(days) < STREAK_CHUNK:
-            return streak
+            return
         before = days[-1]
+
+
+def _streak(days: Iterable[dt.date], *, today: dt.date) -> int:
+    """The streak (see `streak_days`) of `days`, the user's active days newest first."""
+    expected: dt.date | None = None
+    streak = 0
+    for day in days:
+        if day > today:
+            continue
+        if expected is None:
+            if day < today - dt.timedelta(days=1):
+                return 0
+        elif day != expected:
+            return streak
+        streak += 1
+        expected = day - dt.timedelta(days=1)
+    return streak
 
 
 __all__ = ["user_stats", "user_stats_visible", "streak_days"]

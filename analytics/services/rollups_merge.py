@@ -16,8 +16,9 @@ from typing import Any
 from django.db import connection
 from django.db.models import Model, Q
 
-from analytics.models import Action, PendingRollup, SongDay, UserDay, UserSong
-from analytics.scoring import COUNT_FIELDS
+from analytics.models import Action, PendingRollup, SongDay, UserArtist, UserDay, UserGenre, UserSong
+from analytics.scoring import COUNT_FIELDS, score
+from catalog.selectors.credits import song_artist_ids, song_genre_ids
 from catalog.selectors.refs import song_refs
 from users.selectors import user_ids_existing
 
@@ -53,6 +54,11 @@ class Totals:
         self.listen_ms += listen_ms
         self.last_at = last_at if self.last_at is None else max(self.last_at, last_at)
 
+    def add_totals(self, other: Totals) -> None:
+        """Adds another key's counters (a song's, into each of its artists and genres)."""
+        for field in COUNTERS:
+            setattr(self, field, getattr(self, field) + getattr(other, field))
+
     def add_stored(self, row: Any) -> None:
         """Adds a stored rollup row's values (the fields it has) to these."""
         for field in COUNTERS:
@@ -65,18 +71,21 @@ class Totals:
 
 @dataclass(frozen=True)
 class Target:
-    """A rollup table: its model, its key (attribute names, then field names) and the
-    columns besides the counters."""
+    """A rollup table: its model, its key (attribute names, then field names), the columns
+    besides the counters, and whether it stores the counters' score."""
 
     model: type[Model]
     key: tuple[str, str]
     key_fields: tuple[str, str]
     extra: tuple[str, ...]
+    scored: bool = False
 
 
 SONG_DAY = Target(SongDay, ("day", "song_id"), ("day", "song"), ())
 USER_DAY = Target(UserDay, ("user_id", "day"), ("user", "day"), ("listen_ms", "last_at"))
-USER_SONG = Target(UserSong, ("user_id", "song_id"), ("user", "song"), ("last_at",))
+USER_SONG = Target(UserSong, ("user_id", "song_id"), ("user", "song"), ("last_at",), scored=True)
+USER_ARTIST = Target(UserArtist, ("user_id", "artist_id"), ("user", "artist"), (), scored=True)
+USER_GENRE = Target(UserGenre, ("user_id", "genre_id"), ("user", "genre"), (), scored=True)
 
 
 def pending_read(*, cap: int | None, before: dt.date | None = None) -> list[tuple[int, PendingRow]]:
@@ -108,7 +117,8 @@ def pending_delete(ids: Sequence[int]) -> None:
 
 
 def rollups_add(rows: Iterable[PendingRow]) -> None:
-    """Adds the pending `rows`' counts into SongDay, UserDay and UserSong."""
+    """Adds the pending `rows`' counts into SongDay, UserDay, UserSong, and through the
+    songs' credits and genres into UserArtist and UserGenre."""
     song_days: defaultdict[tuple, Totals] = defaultdict(Totals)
     user_days: defaultdict[tuple, Totals] = defaultdict(Totals)
     user_songs: defaultdict[tuple, Totals] = defaultdict(Totals)
@@ -117,26 +127,56 @@ def rollups_add(rows: Iterable[PendingRow]) -> None:
         song_days[(day, song_id)].add(field, count, 0, last_at)
         user_days[(user_id, day)].add(field, count, listen_ms, last_at)
         user_songs[(user_id, song_id)].add(field, count, 0, last_at)
-    for target, totals in ((SONG_DAY, song_days), (USER_DAY, user_days), (USER_SONG, user_songs)):
-        _merge(target, totals)
+    # From the new counts only: merging UserSong adds its stored totals into `user_songs`.
+    user_artists, user_genres = user_tops(user_songs)
+    for target, totals in (
+        (SONG_DAY, song_days),
+        (USER_DAY, user_days),
+        (USER_SONG, user_songs),
+        (USER_ARTIST, user_artists),
+        (USER_GENRE, user_genres),
+    ):
+        merge(target, totals)
 
 
-def _merge(target: Target, totals: dict[tuple, Totals]) -> None:
+def user_tops(user_songs: dict[tuple, Totals]) -> tuple[dict[tuple, Totals], dict[tuple, Totals]]:
+    """Per (user, artist) and (user, genre), the sums of the (user, song) counters of
+    `user_songs` over the songs crediting that artist or of that genre."""
+    songs = list({song_id for _, song_id in user_songs})
+    artists_of: dict[int, list[int]] = {}
+    genres_of: dict[int, list[int]] = {}
+    step = _params()
+    for start in range(0, len(songs), step):
+        chunk = songs[start : start + step]
+        artists_of |= song_artist_ids(ids=chunk)
+        genres_of |= song_genre_ids(ids=chunk)
+    user_artists: defaultdict[tuple, Totals] = defaultdict(Totals)
+    user_genres: defaultdict[tuple, Totals] = defaultdict(Totals)
+    for (user_id, song_id), totals in user_songs.items():
+        for artist_id in artists_of.get(song_id, ()):
+            user_artists[(user_id, artist_id)].add_totals(totals)
+        for genre_id in genres_of.get(song_id, ()):
+            user_genres[(user_id, genre_id)].add_totals(totals)
+    return user_artists, user_genres
+
+
+def merge(target: Target, totals: dict[tuple, Totals]) -> None:
+    """Adds `totals` into `target`'s stored rows (new rows for keys it has not)."""
     for key, stored in _stored(target, list(totals)).items():
         totals[key].add_stored(stored)
-    rows = [
-        target.model(
-            **dict(zip(target.key, key, strict=True)),
-            **{field: getattr(total, field) for field in COUNTERS + target.extra},
-        )
-        for key, total in totals.items()
-    ]
+    fields = COUNTERS + target.extra + (("score",) if target.scored else ())
+    rows = []
+    for key, total in totals.items():
+        values = {field: getattr(total, field) for field in COUNTERS + target.extra}
+        if target.scored:
+            values["score"] = score(**{field: values[field] for field in COUNTERS})
+        rows.append(target.model(**dict(zip(target.key, key, strict=True)), **values))
     # Django sizes the INSERTs to the database's limit on parameters.
     target.model._default_manager.bulk_create(
         rows,
         update_conflicts=True,
         unique_fields=list(target.key_fields),
-        update_fields=list(COUNTERS + target.extra),
+        update_fields=list(fields),
     )
 
 

@@ -2,7 +2,7 @@
 
 Kept because it makes a refresh several times cheaper (bench/README.md, "Analytics", rollup
 refresh paths); `rollups_merge` does the same portably. One statement means one snapshot:
-the DELETE ... RETURNING takes exactly the rows the three upserts add, so a pending row
+the DELETE ... RETURNING takes exactly the rows the five upserts add, so a pending row
 committed meanwhile is neither counted nor deleted, and waits for the next run.
 
 Precondition: the caller holds the "rollups" FillState row lock (only its holder writes the
@@ -16,6 +16,7 @@ import datetime as dt
 from django.db import connection
 
 from analytics.models import Action
+from analytics.scoring import score_sql
 from analytics.services.rollups_merge import FIELD_OF
 
 _SUMS = ", ".join(
@@ -25,6 +26,24 @@ _SUMS = ", ".join(
 _COUNTERS = [FIELD_OF[int(action)] for action in Action]
 _ADD = ", ".join(f"{field} = t.{field} + excluded.{field}" for field in _COUNTERS)
 _COLUMNS = ", ".join(_COUNTERS)
+# The score of the summed counts; a stored score adds the new rows' score, as the counters
+# add their counts (a weighted sum of sums).
+_SCORE = score_sql(
+    {str(action.label): f"coalesce(sum(count) FILTER (WHERE action = {int(action)}), 0)" for action in Action}
+)
+# The counts of the user's songs, added into each artist credited on them and each genre of
+# them (UserArtist, UserGenre).
+_TOPS = """
+), user_{kind}s AS (
+    INSERT INTO analytics_user{kind} AS t (user_id, {kind}_id, {columns}, score)
+    SELECT kept.user_id, x.{kind}_id, {sums}, {score}
+    FROM kept JOIN {through} x ON x.song_id = kept.song_id
+    GROUP BY kept.user_id, x.{kind}_id ORDER BY kept.user_id, x.{kind}_id
+    ON CONFLICT (user_id, {kind}_id) DO UPDATE SET {add}, score = t.score + excluded.score"""
+_USER_TOPS = "".join(
+    _TOPS.format(kind=kind, through=through, columns=_COLUMNS, sums=_SUMS, score=_SCORE, add=_ADD)
+    for kind, through in (("artist", "catalog_songartist"), ("genre", "catalog_song_genres"))
+)
 
 APPLY_SQL = f"""
 WITH picked AS (
@@ -47,10 +66,11 @@ WITH picked AS (
     ON CONFLICT (user_id, day) DO UPDATE SET {_ADD},
         listen_ms = t.listen_ms + excluded.listen_ms, last_at = greatest(t.last_at, excluded.last_at)
 ), user_songs AS (
-    INSERT INTO analytics_usersong AS t (user_id, song_id, {_COLUMNS}, last_at)
-    SELECT user_id, song_id, {_SUMS}, max(last_at) FROM kept
+    INSERT INTO analytics_usersong AS t (user_id, song_id, {_COLUMNS}, last_at, score)
+    SELECT user_id, song_id, {_SUMS}, max(last_at), {_SCORE} FROM kept
     GROUP BY user_id, song_id ORDER BY user_id, song_id
-    ON CONFLICT (user_id, song_id) DO UPDATE SET {_ADD}, last_at = greatest(t.last_at, excluded.last_at)
+    ON CONFLICT (user_id, song_id) DO UPDATE SET {_ADD}, last_at = greatest(t.last_at, excluded.last_at),
+        score = t.score + excluded.score{_USER_TOPS}
 )
 SELECT count(*) FROM picked
 """

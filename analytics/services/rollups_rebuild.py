@@ -9,7 +9,8 @@ pending rows it removes are the same committed batches:
 2. pending rows of days from `since` on are deleted: the events behind them are read below;
 3. SongDay and UserDay from `since` on are replaced by counts of the events;
 4. UserSong is all time: it is replaced, from all the events still kept, for every user
-   with events or day rows from `since` on.
+   with events or day rows from `since` on; so are those users' UserArtist and UserGenre,
+   from their new UserSong rows and the songs' credits and genres of today.
 Without `since`, the rebuild starts at the oldest event kept, so days whose events retention
 dropped keep their rollups; UserSong then counts the kept events only.
 """
@@ -25,9 +26,27 @@ from django.db import connection, transaction
 from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 
-from analytics.models import Action, Activity, PendingRollup, SongDay, UserDay, UserSong
+from analytics.models import (
+    Action,
+    Activity,
+    PendingRollup,
+    SongDay,
+    UserArtist,
+    UserDay,
+    UserGenre,
+    UserSong,
+)
+from analytics.scoring import score
 from analytics.services.rollups import fill_state_lock, fill_state_record, pending_apply
-from analytics.services.rollups_merge import FIELD_OF
+from analytics.services.rollups_merge import (
+    COUNTERS,
+    FIELD_OF,
+    USER_ARTIST,
+    USER_GENRE,
+    Totals,
+    merge,
+    user_tops,
+)
 from catalog.selectors.songs import song_list
 from users.selectors import user_list
 
@@ -77,9 +96,7 @@ def rollups_rebuild(*, since: dt.date | None = None) -> Rebuilt:
         user_days = _insert(UserDay, _user_days(since))
         user_songs = 0
         for start in range(0, len(users), CHUNK):
-            chunk = users[start : start + CHUNK]
-            UserSong.objects.filter(user_id__in=chunk).delete()
-            user_songs += _insert(UserSong, _user_songs(chunk))
+            user_songs += _user_all_time(users[start : start + CHUNK])
         fill_state_record(state, applied=applied)
     return Rebuilt(since, applied, song_days, user_days, user_songs)
 
@@ -125,6 +142,23 @@ def _user_days(since: dt.date) -> Iterator[UserDay]:
         yield UserDay(**row)
 
 
+def _user_all_time(users: list[int]) -> int:
+    """Replaces the UserSong, UserArtist and UserGenre rows of `users`; returns the UserSong
+    rows written."""
+    for model in (UserSong, UserArtist, UserGenre):
+        model.objects.filter(user_id__in=users).delete()
+    songs = list(_user_songs(users))
+    written = _insert(UserSong, songs)
+    totals = {
+        (row.user_id, row.song_id): Totals(**{field: getattr(row, field) for field in COUNTERS})
+        for row in songs
+    }
+    user_artists, user_genres = user_tops(totals)
+    merge(USER_ARTIST, user_artists)
+    merge(USER_GENRE, user_genres)
+    return written
+
+
 def _user_songs(users: list[int]) -> Iterator[UserSong]:
     rows = (
         _counted()
@@ -134,7 +168,9 @@ def _user_songs(users: list[int]) -> Iterator[UserSong]:
         .order_by()
     )
     for row in rows.iterator(chunk_size=CHUNK):
-        yield UserSong(**row)
+        song = UserSong(**row)
+        song.score = score(plays=song.plays, likes=song.likes, skips=song.skips, shares=song.shares)
+        yield song
 
 
 def _insert(model: type[SongDay] | type[UserDay] | type[UserSong], rows: Iterable) -> int:

@@ -1,8 +1,9 @@
 """Songs as other apps show and group them: titles with their credited artists in order,
-and rankings of the artists and genres of any rows that name songs.
+and the artists and genres of songs as ids.
 
-Other apps keep rows per song (a user's play counts, a day's counts); they group those rows
-by artist or genre through here, so the shape of credits and genres stays catalog's own.
+Other apps keep rows per song (a user's play counts, a day's counts); they learn which
+artists and genres a song counts for through here, so the shape of credits and genres stays
+catalog's own.
 """
 
 from __future__ import annotations
@@ -10,8 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from django.db.models import Aggregate, F, Model, QuerySet
-from django.db.models.expressions import CombinedExpression
+from django.db.models import F
 
 from catalog.models import Song, SongArtist
 from catalog.selectors.lookups import InList
@@ -24,13 +24,6 @@ class SongTitle:
     spotify_id: str
     # Names of the credited artists, main artist first.
     artists: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Ranked:
-    id: int
-    name: str
-    score: int
 
 
 def song_titles(*, ids: Collection[int]) -> dict[int, SongTitle]:
@@ -54,31 +47,23 @@ def song_titles(*, ids: Collection[int]) -> dict[int, SongTitle]:
     }
 
 
-def _ranked(
-    rows: QuerySet[Model], *, key: str, name: str, score: Aggregate | CombinedExpression, limit: int
-) -> list[Ranked]:
-    ranked = (
-        rows.filter(**{f"{key}__isnull": False})
-        .values(key_id=F(key), key_name=F(name))
-        .annotate(total=score)
-        .filter(total__gt=0)
-        .order_by("-total", "key_name", "key_id")[:limit]
-    )
-    return [Ranked(row["key_id"], row["key_name"], row["total"]) for row in ranked]
+def song_artist_ids(*, ids: Collection[int]) -> dict[int, list[int]]:
+    """The artists credited (at any position, each once) on the songs among `ids` that have
+    any: one query. What per-artist rollups of other apps add a song's counts to."""
+    found: dict[int, list[int]] = {}
+    if ids:
+        rows = SongArtist.objects.filter(InList(F("song_id"), list(ids))).values_list("song_id", "artist_id")
+        for song_id, artist_id in rows:
+            found.setdefault(song_id, []).append(artist_id)
+    return found
 
 
-def artists_ranked(
-    rows: QuerySet[Model], *, score: Aggregate | CombinedExpression, limit: int, song: str = "song"
-) -> list[Ranked]:
-    """The artists credited (at any position) on the songs of `rows` (`song` is the path to
-    the song), ranked by `score` aggregated over each artist's rows, best first; only
-    positive scores. One query, bounded by `rows`."""
-    key, name = f"{song}__credits__artist_id", f"{song}__credits__artist__name"
-    return _ranked(rows, key=key, name=name, score=score, limit=limit)
-
-
-def genres_ranked(
-    rows: QuerySet[Model], *, score: Aggregate | CombinedExpression, limit: int, song: str = "song"
-) -> list[Ranked]:
-    """The genres of the songs of `rows`, ranked as `artists_ranked` ranks artists."""
-    return _ranked(rows, key=f"{song}__genres__id", name=f"{song}__genres__name", score=score, limit=limit)
+def song_genre_ids(*, ids: Collection[int]) -> dict[int, list[int]]:
+    """The genres of the songs among `ids` that have any: one query."""
+    found: dict[int, list[int]] = {}
+    if ids:
+        through = Song.genres.through
+        rows = through.objects.filter(InList(F("song_id"), list(ids))).values_list("song_id", "genre_id")
+        for song_id, genre_id in rows:
+            found.setdefault(song_id, []).append(genre_id)
+    return found

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 
 from django.utils import timezone
 
-from analytics.models import SongDay, UserDay, UserSong
+from analytics.models import SongDay, UserArtist, UserDay, UserGenre, UserSong
+from analytics.scoring import score
+from catalog.models import Song, SongArtist
 
 COUNTERS = ("plays", "likes", "skips", "shares")
 
@@ -23,5 +26,42 @@ def rollups() -> dict[str, set[tuple]]:
     return {
         "song_days": set(SongDay.objects.values_list("day", "song_id", *COUNTERS)),
         "user_days": set(UserDay.objects.values_list("user_id", "day", *COUNTERS, "listen_ms", "last_at")),
-        "user_songs": set(UserSong.objects.values_list("user_id", "song_id", *COUNTERS, "last_at")),
+        "user_songs": set(UserSong.objects.values_list("user_id", "song_id", *COUNTERS, "last_at", "score")),
+        "user_artists": set(UserArtist.objects.values_list("user_id", "artist_id", *COUNTERS, "score")),
+        "user_genres": set(UserGenre.objects.values_list("user_id", "genre_id", *COUNTERS, "score")),
     }
+
+
+def tops_recounted() -> dict[str, set[tuple]]:
+    """UserArtist and UserGenre as they should be: each user's UserSong counters summed over
+    the songs crediting each artist (at any position) and of each genre, scored anew."""
+    artists = defaultdict(list)
+    for song_id, artist_id in SongArtist.objects.values_list("song_id", "artist_id"):
+        artists[song_id].append(artist_id)
+    genres = defaultdict(list)
+    for song_id, genre_id in Song.genres.through.objects.values_list("song_id", "genre_id"):
+        genres[song_id].append(genre_id)
+    sums: dict[str, defaultdict[tuple, list[int]]] = {
+        "user_artists": defaultdict(lambda: [0, 0, 0, 0]),
+        "user_genres": defaultdict(lambda: [0, 0, 0, 0]),
+    }
+    for user_id, song_id, *counts in UserSong.objects.values_list("user_id", "song_id", *COUNTERS):
+        for name, keys in (("user_artists", artists[song_id]), ("user_genres", genres[song_id])):
+            for key in keys:
+                total = sums[name][(user_id, key)]
+                total[:] = [a + b for a, b in zip(total, counts, strict=True)]
+    return {
+        name: {
+            (*key, *counts, score(**dict(zip(COUNTERS, counts, strict=True)))) for key, counts in rows.items()
+        }
+        for name, rows in sums.items()
+    }
+
+
+def scores_kept() -> bool:
+    """Whether every stored score is its row's counters' score."""
+    return all(
+        stored == score(**dict(zip(COUNTERS, counts, strict=True)))
+        for model in (UserSong, UserArtist, UserGenre)
+        for stored, *counts in model.objects.values_list("score", *COUNTERS)
+    )

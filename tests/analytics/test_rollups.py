@@ -10,7 +10,16 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 
-from analytics.models import Action, FillState, PendingRollup, SongDay, UserDay, UserSong
+from analytics.models import (
+    Action,
+    FillState,
+    PendingRollup,
+    SongDay,
+    UserArtist,
+    UserDay,
+    UserGenre,
+    UserSong,
+)
 from analytics.services import rollups as rollups_service
 from analytics.services import rollups_merge
 from analytics.services.rollups import (
@@ -21,8 +30,8 @@ from analytics.services.rollups import (
 )
 from analytics.services.rollups_rebuild import rollups_rebuild
 from analytics.tasks import rollups_refresh_task
-from tests.analytics.builders import rollups, today_at
-from tests.factories import SongFactory, UserFactory
+from tests.analytics.builders import rollups, scores_kept, today_at, tops_recounted
+from tests.factories import ArtistFactory, GenreFactory, SongArtistFactory, SongFactory, UserFactory
 
 
 @pytest.fixture(params=["portable", "sql"])
@@ -36,7 +45,16 @@ def apply_path(request, monkeypatch):
 
 @pytest.fixture
 def people(db):
-    return UserFactory.create_batch(2), SongFactory.create_batch(3)
+    """Two users, three songs: X is credited on one and two, Y on two and three; one is
+    rock, two rock and pop, three has no genre."""
+    songs = one, two, three = SongFactory.create_batch(3)
+    x, y = ArtistFactory(), ArtistFactory()
+    for position, (song, artist) in enumerate(((one, x), (two, x), (two, y), (three, y))):
+        SongArtistFactory(song=song, artist=artist, position=position)
+    rock, pop = GenreFactory(name="rock"), GenreFactory(name="pop")
+    one.genres.set([rock])
+    two.genres.set([rock, pop])
+    return UserFactory.create_batch(2), songs
 
 
 def _history(record, people) -> None:
@@ -80,6 +98,33 @@ def test_refresh_adds_each_event_once(record, people, apply_path):
     assert again.applied == 0
     assert rollups() == before
     assert FillState.objects.get(name="rollups").total_applied == 6
+
+
+def test_refresh_keeps_scores_and_each_users_artists_and_genres_exact(record, people, apply_path):
+    (ann, bob), (one, two, three) = people
+    _history(record, people)
+    rollups_refresh()
+    # Onto rows that exist (updates) and new ones (inserts).
+    record(ann, two, "share", times=2)
+    record(ann, three, "like")
+    record(bob, two, "skip", times=3)
+    rollups_refresh()
+
+    assert scores_kept()
+    tops = rollups()
+    assert {name: tops[name] for name in ("user_artists", "user_genres")} == tops_recounted()
+    # Ann: one 3 plays + 1 like (6), two 1 skip + 2 shares (6), three 1 like (3).
+    scores = dict(UserSong.objects.filter(user=ann).values_list("song_id", "score"))
+    assert scores == {one.id: 6, two.id: 6, three.id: 3}
+    x, y = (credit.artist for credit in two.credits.order_by("position"))
+    ann_x = UserArtist.objects.get(user=ann, artist=x)
+    assert (ann_x.plays, ann_x.likes, ann_x.skips, ann_x.shares, ann_x.score) == (3, 1, 1, 2, 12)
+    assert UserArtist.objects.get(user=ann, artist=y).score == 9
+    assert UserGenre.objects.get(user=ann, genre__name="rock").score == 12
+    assert UserGenre.objects.get(user=ann, genre__name="pop").score == 6
+    assert UserSong.objects.get(user=bob, song=two).score == -6
+    # Bob: one shared (4), two skipped three times (-6): a negative total is kept as such.
+    assert UserGenre.objects.get(user=bob, genre__name="rock").score == -2
 
 
 def test_a_late_event_adds_to_its_own_day(record, people, apply_path):
@@ -205,6 +250,7 @@ def test_rebuild_gives_what_the_refresh_gave(record, people, apply_path):
 
     assert done.since == today_at(days_ago=20).date()
     assert rollups() == incremental
+    assert scores_kept()
 
 
 def test_rebuild_since_a_day_repairs_it_and_counts_pending_rows_once(record, people, apply_path):
@@ -219,6 +265,7 @@ def test_rebuild_since_a_day_repairs_it_and_counts_pending_rows_once(record, peo
 
     rollups_rebuild(since=today_at(days_ago=1).date())
     expected_after = rollups()
+    assert {name: expected_after[name] for name in ("user_artists", "user_genres")} == tops_recounted()
 
     # What a clean incremental history gives: rebuild everything from the events.
     rollups_rebuild()

@@ -1,17 +1,16 @@
-"""Builders for a user's statistics: rollup rows written directly (what the rollup job
-would write), and catalog songs with credited artists."""
+"""Builders for a user's statistics: counts added to the rollups by the rollup job, and
+catalog songs with credited artists."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import F
 from django.utils import timezone
 
-from analytics.models import UserDay, UserSong
+from analytics.models import ACTION_BY_NAME, PendingRollup
+from analytics.scoring import COUNT_FIELDS
+from analytics.services.rollups import rollups_refresh
 from tests.factories import ArtistFactory, SongArtistFactory, SongFactory
-
-COUNTERS = ("plays", "likes", "skips", "shares")
 
 
 def utc_today() -> dt.date:
@@ -20,22 +19,23 @@ def utc_today() -> dt.date:
 
 def rolled_up(user, song, *, day: dt.date | None = None, listen_ms: int = 0, **counts: int) -> None:
     """Adds `counts` (plays=, likes=, skips=, shares=) of `user` on `song` on `day` (default
-    today, UTC) to UserDay and UserSong, as the rollup job would."""
+    today, UTC) to the rollups through the rollup job itself (`listen_ms` with the first
+    count given), as if ingest had written them."""
     day = day or utc_today()
     at = dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC)
-    values = {name: counts.get(name, 0) for name in COUNTERS}
-    user_day, created = UserDay.objects.get_or_create(
-        user=user, day=day, defaults={**values, "listen_ms": listen_ms, "last_at": at}
-    )
-    if not created:
-        UserDay.objects.filter(pk=user_day.pk).update(
-            listen_ms=F("listen_ms") + listen_ms, **{name: F(name) + v for name, v in values.items()}
-        )
-    user_song, created = UserSong.objects.get_or_create(
-        user=user, song=song, defaults={**values, "last_at": at}
-    )
-    if not created:
-        UserSong.objects.filter(pk=user_song.pk).update(**{name: F(name) + v for name, v in values.items()})
+    for action, field in COUNT_FIELDS.items():
+        if counts.get(field):
+            PendingRollup.objects.create(
+                day=day,
+                user=user,
+                song=song,
+                action=ACTION_BY_NAME[action],
+                count=counts[field],
+                listen_ms=listen_ms,
+                last_at=at,
+            )
+            listen_ms = 0
+    rollups_refresh()
 
 
 def song_by(*artists, title: str | None = None, genres: list[str] | None = None):
