@@ -71,6 +71,8 @@ def fill_signals(listeners: list[int], events: int) -> int:
     """UserSong rows adding up to about `events` events; returns the events they hold."""
     from django.db import connection
 
+    from analytics.scoring import ACTION_WEIGHTS, COUNT_FIELDS
+
     with connection.cursor() as cursor:
         cursor.execute("SELECT coalesce(sum(plays + likes + skips + shares), 0) FROM analytics_usersong")
         have = int(cursor.fetchone()[0])
@@ -79,21 +81,23 @@ def fill_signals(listeners: list[int], events: int) -> int:
         cursor.execute("SELECT min(id), max(id) FROM catalog_song")
         low, high = cursor.fetchone()
         rows = int((events - have) / 2)  # a row holds two events on average
+        # The stored score, by analytics' one definition of the weights.
+        score = " + ".join(f"{COUNT_FIELDS[action]} * {weight}" for action, weight in ACTION_WEIGHTS.items())
         started = time.perf_counter()
         cursor.execute(
-            """
-            INSERT INTO analytics_usersong (user_id, song_id, plays, likes, skips, shares, last_at)
-            SELECT u.ids[1 + (g %% cardinality(u.ids))],
-                   %(low)s + floor((%(high)s - %(low)s) * power(random(), 4))::bigint,
-                   CASE WHEN a < 0.80 THEN n ELSE 0 END,
-                   CASE WHEN a >= 0.80 AND a < 0.86 THEN n ELSE 0 END,
-                   CASE WHEN a >= 0.86 AND a < 0.98 THEN n ELSE 0 END,
-                   CASE WHEN a >= 0.98 THEN n ELSE 0 END,
-                   now() - random() * interval '90 days'
+            f"""
+            INSERT INTO analytics_usersong (user_id, song_id, plays, likes, skips, shares, last_at, score)
+            SELECT *, {score} FROM (SELECT u.ids[1 + (g %% cardinality(u.ids))] AS user_id,
+                   %(low)s + floor((%(high)s - %(low)s) * power(random(), 4))::bigint AS song_id,
+                   CASE WHEN a < 0.80 THEN n ELSE 0 END AS plays,
+                   CASE WHEN a >= 0.80 AND a < 0.86 THEN n ELSE 0 END AS likes,
+                   CASE WHEN a >= 0.86 AND a < 0.98 THEN n ELSE 0 END AS skips,
+                   CASE WHEN a >= 0.98 THEN n ELSE 0 END AS shares,
+                   now() - random() * interval '90 days' AS last_at
             FROM generate_series(1, %(rows)s) AS g,
                  -- g in the subquery: drawn per row, not once for the statement
                  LATERAL (SELECT random() + 0 * g AS a, 1 + floor(random() * 3 + 0 * g)::int AS n) AS draw,
-                 (SELECT %(listeners)s::bigint[] AS ids) AS u
+                 (SELECT %(listeners)s::bigint[] AS ids) AS u) AS rows
             ON CONFLICT DO NOTHING
             """,
             {"low": low, "high": high, "rows": rows, "listeners": listeners},
