@@ -17,9 +17,24 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from recommendations.engine.arrays import SOUND_APPROXIMATION, CatalogArrays, FloatArray, IntArray, Listener
+from recommendations.engine.arrays import (
+    SOUND_APPROXIMATION,
+    CatalogArrays,
+    FloatArray,
+    IntArray,
+    Listener,
+    sound_similarity,
+)
 from recommendations.engine.collaborative import CollaborativeModel
-from recommendations.engine.signals import SIGNALS, Evidence, best_item, content_at, evidence, songs_blocked
+from recommendations.engine.signals import (
+    SIGNALS,
+    Evidence,
+    best_item,
+    content_at,
+    evidence,
+    none,
+    songs_blocked,
+)
 
 
 @dataclass(frozen=True)
@@ -45,6 +60,12 @@ CANDIDATE_FACTOR = 20
 # A signal is named in the reasons when it adds at least this share of the song's strongest one.
 REASON_SHARE = 0.35
 MAX_REASONS = 3
+# Above this many songs within the content signal's reach, it is computed over the catalog
+# at once (approximately) rather than exactly song by song.
+CONTENT_EXACT_MAX = 50_000
+# How many of the highest base scores (tie-break and popularity) are kept per model, to find
+# a list's cut among them and the listener's signals instead of the whole catalog.
+POOL_TOP = 2_000
 
 
 @dataclass(frozen=True)
@@ -61,6 +82,42 @@ def _base(catalog: CatalogArrays, found: Evidence, weights: Weights) -> FloatArr
         popularity = found.scores["popularity"]
         found.memo[key] = (TIE_BREAK * catalog.prior + weights.popularity * popularity).astype(np.float32)
     return found.memo[key].copy()
+
+
+def _base_top(found: Evidence, weights: Weights) -> tuple[IntArray, float]:
+    """The POOL_TOP songs of highest base score and the lowest of their scores: kept."""
+    key = ("base-top", weights)
+    if key not in found.memo:
+        base = found.memo[("base", weights)]
+        k = min(POOL_TOP, len(base))
+        top = np.argpartition(-base, k - 1)[:k]
+        found.memo[key] = (top, float(base[top].min()))
+    return found.memo[key]
+
+
+def _within_reach(
+    catalog: CatalogArrays, found: Evidence, weights: Weights, total: FloatArray, count: int
+) -> IntArray:
+    """The songs the content signal could lift among the best `count`: within its weight of
+    the count-th best `total`. Without a mood, a song's total is its base score unless a
+    signal with a support reaches it, so the count-th best is found among those supports and
+    the highest base scores, when every other song's base is too low to matter; else over
+    the whole catalog."""
+    margin = weights.content * (1 + SOUND_APPROXIMATION)
+    if not weights.mood or found.scores["mood"] is none(catalog):
+        top, floor = _base_top(found, weights)
+        marked = np.zeros(len(total), bool)
+        marked[top] = True
+        for signal, support in found.supports.items():
+            if weights.of(signal):
+                marked[support] = True
+        pool = np.flatnonzero(marked)
+        if len(pool) >= count:
+            cut = -np.partition(-total[pool], count - 1)[count - 1]
+            if floor < cut - margin:
+                return pool[total[pool] >= cut - margin]
+    cut = -np.partition(-total, count - 1)[count - 1]
+    return np.flatnonzero(total >= cut - margin)
 
 
 @dataclass(frozen=True)
@@ -89,9 +146,12 @@ def blend(
     total[exclude] = -np.inf
     if not weights.content or found.taste is None:
         return Blended(total=total, candidates=None)
-    count = min(count, len(total))
-    cut = -np.partition(-total, count - 1)[count - 1]
-    reachable = np.flatnonzero(total >= cut - weights.content * (1 + SOUND_APPROXIMATION))
+    reachable = _within_reach(catalog, found, weights, total, min(count, len(total)))
+    if len(reachable) > CONTENT_EXACT_MAX:
+        # Most of the catalog is within reach (a listener whose other signals are faint): one
+        # pass over the catalog, within SOUND_APPROXIMATION, and no candidates to sort apart.
+        total += weights.content * sound_similarity(catalog, found.taste)
+        return Blended(total=total, candidates=None)
     total[reachable] += weights.content * content_at(catalog, found, reachable)
     return Blended(total=total, candidates=reachable)
 

@@ -177,9 +177,26 @@ def test_an_unknown_collaborative_kind_is_refused():
         )
 
 
-def test_the_list_is_the_exact_best_of_the_whole_blend():
-    """Content is added only to the songs it could lift into the list: the list must be the
-    same as from every signal computed for every song."""
+@pytest.mark.parametrize(
+    ("content", "moods", "pool_top", "with_model", "limit", "artist"),
+    [
+        (2.0, ["calm"], 2000, True, 25, 0.2),
+        (0.05, [], 50, False, 20, 0.2),
+        (0.05, [], 3, False, 20, 0.02),
+        (0.3, [], 100, True, 25, 0.2),
+    ],
+)
+def test_the_list_is_the_exact_best_of_the_whole_blend(
+    content, moods, pool_top, with_model, limit, artist, monkeypatch
+):
+    """Content is added only to the songs it could lift into the list, found among the
+    listener's signals and the highest base scores when no other song can matter: the list
+    must be the same as from every signal computed for every song."""
+    from recommendations.engine import ranking
+
+    monkeypatch.setattr(ranking, "POOL_TOP", pool_top)
+    # The cut at the list's own length: every song within reach of it matters.
+    monkeypatch.setattr(ranking, "CANDIDATE_FACTOR", 1)
     from recommendations.engine.ranking import TIE_BREAK
     from recommendations.engine.signals import SIGNALS, content_at, evidence
 
@@ -190,18 +207,25 @@ def test_the_list_is_the_exact_best_of_the_whole_blend():
         artists=artists, genres=list(rng.integers(0, 12, size)), prior=list(rng.random(size))
     )
     rows = [list(rng.choice(size, 15, replace=False)) for _ in range(200)]
-    model = build_collaborative(
-        user_ids=np.arange(200), user_songs=user_songs(rows, size), song_artists=catalog.song_artists
+    model = (
+        build_collaborative(
+            user_ids=np.arange(200), user_songs=user_songs(rows, size), song_artists=catalog.song_artists
+        )
+        if with_model
+        else None
     )
     liked = {
         int(s): float(w)
         for s, w in zip(rng.choice(size, 12, replace=False), rng.uniform(-2, 4, 12), strict=True)
     }
-    listener = listener_of(liked=liked, genres=[3], moods=["calm"])
-    weights = Weights(collaborative=0.5, artist=0.2, genre=0.2, content=2.0, mood=0.3, popularity=0.1)
+    listener = listener_of(liked=liked, genres=[3] if with_model else [], moods=moods)
+    genre = 0.2 if with_model else 0.0
+    weights = Weights(
+        collaborative=0.5, artist=artist, genre=genre, content=content, mood=0.3, popularity=0.1
+    )
 
     items = recommend(
-        catalog=catalog, listener=listener, model=model, limit=25, weights=weights, artist_cap=size
+        catalog=catalog, listener=listener, model=model, limit=limit, weights=weights, artist_cap=size
     )
 
     found = evidence(catalog, listener, model)
@@ -211,6 +235,6 @@ def test_the_list_is_the_exact_best_of_the_whole_blend():
         for signal in SIGNALS
     )
     exact[list(liked)] = -np.inf
-    best = sorted(range(size), key=lambda song: (-exact[song], song))[:25]
+    best = sorted(range(size), key=lambda song: (-exact[song], song))[:limit]
     assert [item.song for item in items] == best
     np.testing.assert_allclose([item.score for item in items], exact[best], rtol=1e-4)
