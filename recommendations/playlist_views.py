@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import renderers, serializers
 from rest_framework.exceptions import NotFound
@@ -73,7 +74,9 @@ class PlaylistView(APIView):
             ),
         ],
         responses={
-            200: PlaylistSerializer,
+            (200, "application/json"): PlaylistSerializer,
+            (200, "application/jspf+json"): OpenApiResponse(OpenApiTypes.OBJECT, description="JSPF"),
+            (200, "application/xspf+xml"): OpenApiResponse(OpenApiTypes.STR, description="XSPF"),
             404: OpenApiResponse(description="Not your id, or no such kind."),
         },
     )
