@@ -5,9 +5,10 @@ on first request), replaced when generated again, gone once expired.
   `recommend` makes it: nothing from their history, nothing blocked, at most ARTIST_CAP songs
   of an artist), with its reasons.
 - Daily mix: favourites not heard for NOT_HEARD_DAYS days (songs the listener's signals are
-  net positive on) and DAILY_NEW new ones from `recommend`, interleaved. The favourites are a
-  sample drawn anew each day, weighted by how much the listener likes each, and leave out
-  yesterday's where there are enough others: a mix should not repeat the day before.
+  net positive on) and DAILY_NEW new ones drawn from the best of `recommend`'s list,
+  interleaved. Both are drawn anew each day (the favourites weighted by how much the listener
+  likes each) and leave out yesterday's where there are enough others: a mix should not
+  repeat the day before.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from users.selectors import blocks_active
 WEEKLY_SIZE = 30
 DAILY_SIZE = 20
 DAILY_NEW = 6
+# The new songs of a mix are drawn from this many times as many of the listener's best.
+NEW_POOL_FACTOR = 5
 NOT_HEARD_DAYS = 7
 LIFETIME = {PlaylistKind.DAILY_MIX: dt.timedelta(days=1), PlaylistKind.WEEKLY_DISCOVERY: dt.timedelta(days=7)}
 FAVOURITE_REASON = "a favourite of yours you have not heard this week"
@@ -84,8 +87,10 @@ def _artists_of(song_ids: Sequence[int]) -> dict[int, list[int]]:
 def _daily_items(user_id: int, now: dt.datetime, previous: Playlist | None) -> list[dict[str, Any]]:
     yesterday = {item["song"] for item in previous.items} if previous else set()
     rng = random.Random(f"{user_id}:{now.date().isoformat()}")
-    found = recommend(user_id=user_id, limit=DAILY_NEW)
-    new = [{"song": item["song"].pk, "reasons": item["reasons"]} for item in found]
+    # The new songs: a daily draw from the best of the listener's list, yesterday's last.
+    found = recommend(user_id=user_id, limit=DAILY_NEW * NEW_POOL_FACTOR)
+    drawn = sorted(found, key=lambda item: (item["song"].pk in yesterday, rng.random()))[:DAILY_NEW]
+    new = [{"song": item["song"].pk, "reasons": item["reasons"]} for item in drawn]
     favourites = _favourites(user_id, now, yesterday, rng)
     taken: dict[int, int] = {}
     new_ids = _artist_capped(
