@@ -116,21 +116,42 @@ def best_per_song(song_items: sp.csr_matrix, item_values: FloatArray, songs: Int
     return np.where(high > 0, high, np.minimum(low, 0.0)).astype(np.float32)
 
 
-def mean_per_song(
-    song_items: sp.csr_matrix, item_values: FloatArray, ignore: npt.NDArray[np.bool_], songs: IntArray
-) -> FloatArray:
-    """For each of `songs`, the mean value of its items outside `ignore` (0 when all are
-    ignored). The collaborative score of a song is its new artists' mean: a song that credits
-    a well-liked artist and one nobody listens to is half as likely a find as the first
-    artist's own songs (and would bring the second artist along)."""
-    rows = song_items[songs]
-    counted = ~ignore[rows.indices]
-    values = np.where(counted, item_values[rows.indices], 0.0)
-    at = np.repeat(np.arange(len(songs)), np.diff(rows.indptr))
-    # float64 even when no song has an item, where bincount gives integers.
-    sums = np.bincount(at, weights=values, minlength=len(songs)).astype(np.float64)
-    counts = np.bincount(at, weights=counted.astype(np.float64), minlength=len(songs)).astype(np.float64)
+@dataclass(frozen=True)
+class Credits:
+    """`songs` and their credits flattened: credit i is artist `artists[i]` of song
+    `songs[rows[i]]`."""
+
+    songs: IntArray
+    artists: IntArray
+    rows: IntArray
+
+
+def credits_of(catalog: CatalogArrays, songs: IntArray) -> Credits:
+    slice_ = catalog.song_artists[songs]
+    rows = np.repeat(np.arange(len(songs)), np.diff(slice_.indptr))
+    return Credits(songs=songs, artists=slice_.indices.astype(np.int64), rows=rows)
+
+
+def mean_per_song(credits: Credits, artist_values: FloatArray, ignore: npt.NDArray[np.bool_]) -> FloatArray:
+    """For each of `credits.songs`, the mean value of its artists outside `ignore` (0 when all
+    are ignored). The collaborative score of a song is its new artists' mean: a song that
+    credits a well-liked artist and one nobody listens to is half as likely a find as the
+    first artist's own songs (and would bring the second artist along)."""
+    counted = ~ignore[credits.artists]
+    values = np.where(counted, artist_values[credits.artists], 0.0)
+    size = len(credits.songs)
+    # float64 even when no song has an artist, where bincount gives integers.
+    sums = np.bincount(credits.rows, weights=values, minlength=size).astype(np.float64)
+    counts = np.bincount(credits.rows, weights=counted.astype(np.float64), minlength=size).astype(np.float64)
     return np.divide(sums, counts, out=np.zeros_like(sums), where=counts > 0).astype(np.float32)
+
+
+def model_credits(catalog: CatalogArrays, model: CollaborativeModel) -> Credits:
+    """The songs of the model's artists (the only ones a collaborative score can reach), with
+    their credits: the same for every listener, so kept with the model."""
+    if "credits" not in model.memo:
+        model.memo["credits"] = credits_of(catalog, songs_of(catalog, catalog.artist_songs, model.artists))
+    return model.memo["credits"]
 
 
 def best_item(song_items: sp.csr_matrix, item_values: FloatArray, song: int) -> int:
@@ -199,15 +220,18 @@ def evidence(catalog: CatalogArrays, listener: Listener, model: CollaborativeMod
     mood, mood_index = (
         mood_scores(catalog, listener.moods) if listener.moods else (none(catalog), none(catalog))
     )
+    reached = (
+        model_credits(catalog, model)
+        if model is not None and by_artist.any()
+        else credits_of(catalog, np.zeros(0, np.int64))
+    )
     supports = {
-        "collaborative": songs_of(catalog, catalog.artist_songs, np.flatnonzero(by_artist)),
+        "collaborative": reached.songs,
         "artist": songs_of(catalog, catalog.artist_songs, np.flatnonzero(artist_values)),
         "genre": songs_of(catalog, catalog.genre_songs, np.flatnonzero(genre_values)),
     }
     on_support = {
-        "collaborative": mean_per_song(
-            catalog.song_artists, by_artist, artists > KNOWN_INTEREST, supports["collaborative"]
-        ),
+        "collaborative": mean_per_song(reached, by_artist, artists > KNOWN_INTEREST),
         "artist": best_per_song(catalog.song_artists, artist_values, supports["artist"]),
         "genre": best_per_song(catalog.song_genres, genre_values, supports["genre"]),
     }
