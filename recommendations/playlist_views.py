@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from catalog.selectors.songs import song_list, songs_attach
 from catalog.serializers.songs import SongSerializer
-from music_discovery.caller import caller_id
+from music_discovery.caller import owner_only
 from recommendations.models import PlaylistKind
 from recommendations.playlist_formats import jspf, xspf
 from recommendations.playlists import playlist_current
@@ -81,7 +81,8 @@ class PlaylistView(APIView):
         },
     )
     def get(self, request: Request, user_id: int, kind: str) -> Response:
-        if caller_id(request) != user_id or kind not in PlaylistKind.values:
+        owner_only(request, user_id)
+        if kind not in PlaylistKind.values:
             raise NotFound()
         playlist = playlist_current(user_id=user_id, kind=kind)
         ids = [item["song"] for item in playlist.items]

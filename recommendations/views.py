@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from music_discovery.caller import caller_id
+from music_discovery.caller import caller_id, owner_only
 from recommendations import serializers as s
 from recommendations.lists import (
     RecommendationList,
@@ -35,13 +35,6 @@ from users.services import song_snooze
 
 NOT_YOURS = OpenApiResponse(description="Another user's id, or no such user: only the owner sees a list.")
 ACCEPTED = OpenApiResponse(s.TaskAcceptedSerializer, description="Being computed: poll `status_url`.")
-
-
-def _owner(request: Request, user_id: int) -> int:
-    caller = caller_id(request)
-    if caller != user_id:
-        raise NotFound()
-    return caller
 
 
 def _accepted(request: Request, generation: Generation) -> Response:
@@ -73,7 +66,7 @@ class UserRecommendationsView(APIView):
         responses={200: s.ListSerializer, 202: ACCEPTED, 404: NOT_YOURS},
     )
     def get(self, request: Request, user_id: int) -> Response:
-        owner = _owner(request, user_id)
+        owner = owner_only(request, user_id)
         query = s.ListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         found = list_for(user_id=owner, limit=query.validated_data["limit"])
@@ -101,7 +94,7 @@ class RefreshView(APIView):
         responses={202: ACCEPTED, 404: NOT_YOURS},
     )
     def post(self, request: Request, user_id: int) -> Response:
-        owner = _owner(request, user_id)
+        owner = owner_only(request, user_id)
         body = s.RefreshSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
@@ -181,7 +174,7 @@ class WhyNotView(APIView):
         },
     )
     def get(self, request: Request, user_id: int, song_id: int) -> Response:
-        owner = _owner(request, user_id)
+        owner = owner_only(request, user_id)
         query = s.ListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         return Response(
@@ -206,7 +199,7 @@ class FeedbackView(APIView):
         responses={201: s.FeedbackSerializer, 404: NOT_YOURS},
     )
     def post(self, request: Request, user_id: int) -> Response:
-        owner = _owner(request, user_id)
+        owner = owner_only(request, user_id)
         body = s.FeedbackSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
@@ -235,7 +228,7 @@ class SnoozeView(APIView):
         },
     )
     def post(self, request: Request, user_id: int) -> Response:
-        owner = _owner(request, user_id)
+        owner = owner_only(request, user_id)
         body = s.SnoozeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         until = timezone.now() + dt.timedelta(days=body.validated_data["days"])

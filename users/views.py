@@ -21,6 +21,7 @@ from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt import views as jwt_views
 
+from music_discovery.caller import owner_only
 from music_discovery.parsers import JSONParser
 from music_discovery.throttling import AUTH_THROTTLE_SCOPE
 from users import selectors, services
@@ -266,14 +267,6 @@ class UserViewSet(
         return Response(UserSerializer(self.get_object()).data)
 
 
-def _own(request: Request, user_id: int) -> int:
-    """The caller's id when it is `user_id`; anyone else, staff included, gets a 404: a
-    listener's blocks are theirs alone."""
-    if request.user.pk != user_id:
-        raise NotFound()
-    return user_id
-
-
 class BlockListView(APIView):
     permission_classes = [IsAuthenticated]
     # A listener's own controls: never from a replica that lags their last change.
@@ -286,7 +279,7 @@ class BlockListView(APIView):
         responses={200: BlockSerializer(many=True), 404: NOT_FOUND},
     )
     def get(self, request: Request, user_id: int) -> Response:
-        owner = _own(request, user_id)
+        owner = owner_only(request, user_id)
         return Response(
             BlockSerializer(
                 selectors.blocks_described(list(selectors.blocks_of(user_id=owner))), many=True
@@ -306,7 +299,7 @@ class BlockListView(APIView):
         responses={201: BlockSerializer, 200: BlockSerializer, 404: NOT_FOUND},
     )
     def post(self, request: Request, user_id: int) -> Response:
-        owner = _own(request, user_id)
+        owner = owner_only(request, user_id)
         body = BlockInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
@@ -330,6 +323,6 @@ class BlockDetailView(APIView):
         responses={204: None, 404: OpenApiResponse(description="No such block of yours.")},
     )
     def delete(self, request: Request, user_id: int, block_id: int) -> Response:
-        if not services.block_remove(user_id=_own(request, user_id), block_id=block_id):
+        if not services.block_remove(user_id=owner_only(request, user_id), block_id=block_id):
             raise NotFound()
         return Response(status=status.HTTP_204_NO_CONTENT)
