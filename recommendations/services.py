@@ -347,7 +347,8 @@ def recommend(
         artist_cap=ARTIST_CAP,
     )
     ids = [int(model.catalog.song_ids[item.song]) for item in items]
-    songs = {song.pk: song for song in songs_attach(song_list().filter(pk__in=ids), viewer_id=user_id)}
+    # No viewer: a list never holds a song its listener rated, so there is no rating to read.
+    songs = {song.pk: song for song in songs_attach(song_list().filter(pk__in=ids))}
     return [
         {"song": songs[song_id], "score": item.score, "reasons": list(item.reasons)}
         for song_id, item in zip(ids, items, strict=True)
