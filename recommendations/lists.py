@@ -72,9 +72,10 @@ class RecommendationList:
 def _materialise(
     user_id: int, generated_at: datetime, source: str, items: Sequence[dict]
 ) -> RecommendationList:
-    """The items with their songs read now; a song deleted since is left out."""
+    """The items with their songs read now; a song deleted since is left out. No rating of
+    the listener's is read: a list never holds a song they rated (rating one makes it stale)."""
     ids = [item["song"] for item in items]
-    songs = {song.pk: song for song in songs_attach(song_list().filter(pk__in=ids), viewer_id=user_id)}
+    songs = {song.pk: song for song in songs_attach(song_list().filter(pk__in=ids))}
     results = [
         {"song": songs[item["song"]], "score": item["score"], "reasons": item["reasons"]}
         for item in items
