@@ -45,7 +45,7 @@ def placement(
         * float(
             content_at(catalog, found, np.array([song]))[0]
             if signal == "content"
-            else found.scores[signal][song]
+            else found.score_of(signal, song)
         )
         for signal in SIGNALS
     }

@@ -142,7 +142,7 @@ def blend(
         if support is None:
             total += weight * found.scores[signal]
         else:  # zero elsewhere: add where it is not
-            total[support] += weight * found.scores[signal][support]
+            total[support] += weight * found.on_support[signal]
     total[exclude] = -np.inf
     if not weights.content or found.taste is None:
         return Blended(total=total, candidates=None)
@@ -227,7 +227,7 @@ def reasons_for(
     def score(signal: str) -> float:
         if signal == "content":
             return float(content_at(catalog, found, np.array([song]))[0])
-        return float(found.scores[signal][song])
+        return found.score_of(signal, song)
 
     added = sorted(((weights.of(signal) * score(signal), signal) for signal in SIGNALS), reverse=True)
     strongest = added[0][0]

@@ -34,14 +34,17 @@ SIGNALS: tuple[str, ...] = ("collaborative", "artist", "genre", "content", "mood
 
 @dataclass(frozen=True)
 class Evidence:
-    """Per signal but content, every song's normalised score (`scores[signal]`); and for the reasons
+    """Per signal but content, every song's normalised score; and for the reasons
     (`best_item` finds a song's artist or genre from them): the listener's interest per
     artist and genre, the collaborative score per artist and the listener's artist each came
     from, per song the mood that fitted best."""
 
+    # Dense signals (mood, popularity): every song's score.
     scores: dict[str, FloatArray]
-    # The songs outside which a signal is 0, where the signal knows them (others: anywhere).
+    # The others (collaborative, artist, genre): the songs outside which the signal is 0
+    # (sorted), and its score on each of them.
     supports: dict[str, IntArray]
+    on_support: dict[str, FloatArray]
     artist_values: FloatArray
     genre_values: FloatArray
     collaborative_values: FloatArray
@@ -53,6 +56,22 @@ class Evidence:
     taste: FloatArray | None = None
     # Where what is the same for every listener of this catalog and model is kept.
     memo: dict = field(default_factory=dict, repr=False)
+
+    def score_of(self, signal: str, song: int) -> float:
+        """`song`'s normalised score for `signal` (not content: `content_at`)."""
+        support = self.supports.get(signal)
+        if support is None:
+            return float(self.scores[signal][song])
+        at = int(np.searchsorted(support, song))
+        return float(self.on_support[signal][at]) if at < len(support) and support[at] == song else 0.0
+
+    def dense(self, signal: str, size: int) -> FloatArray:
+        """`signal`'s score for every song (not content), for checks that want it whole."""
+        if signal not in self.supports:
+            return self.scores[signal]
+        values = np.zeros(size, np.float32)
+        values[self.supports[signal]] = self.on_support[signal]
+        return values
 
 
 def normalised(values: FloatArray) -> FloatArray:
@@ -83,14 +102,6 @@ def songs_blocked(catalog: CatalogArrays, songs: IntArray, artists: IntArray, ge
             songs_of(catalog, catalog.genre_songs, genres),
         ]
     ).astype(np.int64)
-
-
-def _scattered(catalog: CatalogArrays, songs: IntArray, values: FloatArray) -> FloatArray:
-    if len(songs) == 0:
-        return none(catalog)
-    dense = np.zeros(catalog.size, np.float32)
-    dense[songs] = values
-    return dense
 
 
 def none(catalog: CatalogArrays) -> FloatArray:
@@ -236,13 +247,13 @@ def evidence(catalog: CatalogArrays, listener: Listener, model: CollaborativeMod
         "genre": best_per_song(catalog.song_genres, genre_values, supports["genre"]),
     }
     scores = {
-        signal: _scattered(catalog, supports[signal], normalised(v)) for signal, v in on_support.items()
+        "mood": normalised(mood) if listener.moods else none(catalog),
+        "popularity": popularity(catalog, model),
     }
-    scores["mood"] = normalised(mood) if listener.moods else none(catalog)
-    scores["popularity"] = popularity(catalog, model)
     return Evidence(
         scores=scores,
         supports=supports,
+        on_support={signal: normalised(values) for signal, values in on_support.items()},
         artist_values=artist_values,
         genre_values=genre_values,
         collaborative_values=by_artist,

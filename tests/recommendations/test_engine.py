@@ -231,7 +231,7 @@ def test_the_list_is_the_exact_best_of_the_whole_blend(
     found = evidence(catalog, listener, model)
     exact = TIE_BREAK * catalog.prior + sum(
         weights.of(signal)
-        * (content_at(catalog, found, np.arange(size)) if signal == "content" else found.scores[signal])
+        * (content_at(catalog, found, np.arange(size)) if signal == "content" else found.dense(signal, size))
         for signal in SIGNALS
     )
     exact[list(liked)] = -np.inf
