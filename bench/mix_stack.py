@@ -1,0 +1,213 @@
+"""The processes of bench/load_mix.py and bench/faults.py, and the checks after a run.
+
+- `PrivateRedis`: a redis-server of the bench's own on its own port (append-only file in the
+  run's directory, as the Compose file's queue keeps one), so that stopping it touches
+  nobody else's Redis;
+- `Stack`: bench/ratings_services.py's Gunicorn + Celery worker, plus beat and more workers,
+  each of which can be killed and started again;
+- the checks: ratings and events the clients were told were stored and that are not in the
+  database, and rollups that differ from counts of the events.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import redis
+from ratings_services import Services
+
+
+class PrivateRedis:
+    def __init__(self, port: int, directory: Path):
+        self.port, self.directory = port, directory
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        with (self.directory / "redis.log").open("a") as log:
+            self.process = subprocess.Popen(
+                [
+                    "redis-server",
+                    "--port",
+                    str(self.port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--dir",
+                    str(self.directory),
+                    "--appendonly",
+                    "yes",
+                    "--save",
+                    "",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                if redis.Redis(port=self.port, socket_timeout=0.5).ping():
+                    return
+            except redis.RedisError:
+                time.sleep(0.1)
+        raise RuntimeError(f"redis-server on port {self.port} did not start")
+
+    def stop(self) -> None:
+        """SIGTERM: Redis writes its append-only file and exits, as `docker compose stop` does."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+        self.process = None
+
+
+class Stack(Services):
+    """Gunicorn, `--workers` Celery workers and beat. Services.start() starts Gunicorn and the
+    first worker (log `worker.log`); the others are started here, each with a node name and
+    a log of its own."""
+
+    def __init__(self, args: argparse.Namespace, port: int, logs: Path):
+        super().__init__(args, port, logs)
+        self.named: dict[str, subprocess.Popen] = {}
+        self.starts = 0
+
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "HOST": "127.0.0.1", "PORT": str(self.port)}
+
+    def start(self) -> None:
+        super().start()
+        self.named["web"], self.named["worker1"] = self.processes
+        for number in range(2, self.args.workers + 1):
+            self.start_worker(number)
+        self.start_beat()
+
+    def start_worker(self, number: int) -> None:
+        self.starts += 1
+        log = f"worker{number}-{self.starts}.log"
+        command = [
+            str(Path(sys.executable).parent / "celery"),
+            "-A",
+            "music_discovery",
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--concurrency",
+            str(self.args.celery_concurrency),
+            "--without-gossip",
+            "--without-mingle",
+            "-n",
+            f"worker{number}-{self.starts}@%h",
+        ]
+        self._spawn(command, self.env(), log)
+        self.named[f"worker{number}"] = self.processes[-1]
+        deadline = time.monotonic() + 60
+        while " ready." not in (self.logs / log).read_text(errors="replace"):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"worker {number} did not start; see {self.logs / log}")
+            time.sleep(0.2)
+
+    def start_beat(self) -> None:
+        self.starts += 1
+        command = [str(Path(sys.executable).parent / "celery"), "-A", "music_discovery", "beat"]
+        command += ["--loglevel", "INFO", "--schedule", str(self.logs / "celerybeat-schedule")]
+        self._spawn(command, self.env(), f"beat-{self.starts}.log")
+        self.named["beat"] = self.processes[-1]
+
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        """Signal a process and all its children (a worker's pool), and wait for it."""
+        process = self.named.pop(name)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, sig)
+        process.wait(timeout=30)
+        self.processes.remove(process)
+
+    def worker_logs(self) -> str:
+        return "".join(path.read_text(errors="replace") for path in sorted(self.logs.glob("worker*.log")))
+
+
+# ------------------------------------------------------------------------------------------
+# After a run
+# ------------------------------------------------------------------------------------------
+def ratings_missing(accepted: set[tuple[int, int]]) -> int:
+    """Ratings answered 200/201 whose row is not in the table (must be 0)."""
+    from catalog.models import Rating
+
+    stored = set(Rating.objects.values_list("user_id", "song_id").iterator(chunk_size=50_000))
+    return len(accepted - stored)
+
+
+def events_stored(prefix: str) -> set[str]:
+    from analytics.models import Activity
+
+    rows = Activity.objects.filter(event_id__startswith=prefix).values_list("event_id", flat=True)
+    return {event_id for event_id in rows.iterator(chunk_size=50_000) if event_id}
+
+
+def rollups_drain(timeout: float = 120.0) -> float | None:
+    """Refresh the rollups in this process until no pending count is left (the beat's job,
+    done at once); seconds taken, None when the timeout passed first."""
+    from analytics.models import PendingRollup
+    from analytics.services.rollups import rollups_catch_up
+
+    started = time.perf_counter()
+    while PendingRollup.objects.exists():
+        if time.perf_counter() - started > timeout:
+            return None
+        if not rollups_catch_up():
+            time.sleep(0.2)  # another refresh (the worker's) holds the lock
+    return time.perf_counter() - started
+
+
+_COUNTS = ", ".join(
+    f"count(*) FILTER (WHERE a.action = {number}) AS {name}"
+    for number, name in ((1, "plays"), (2, "likes"), (3, "skips"), (4, "shares"))
+)
+_EXISTING = (
+    "EXISTS (SELECT 1 FROM catalog_song s WHERE s.id = a.song_id) "
+    "AND EXISTS (SELECT 1 FROM users_user u WHERE u.id = a.user_id)"
+)
+_DIFFERS = " OR ".join(f"t.{f} IS DISTINCT FROM r.{f}" for f in ("plays", "likes", "skips", "shares"))
+ROLLUP_DRIFT_SQL = {
+    "songday": f"""
+        WITH t AS (SELECT (a.occurred_at AT TIME ZONE 'UTC')::date AS day, a.song_id, {_COUNTS}
+                   FROM analytics_activity a WHERE {_EXISTING} GROUP BY 1, 2)
+        SELECT count(*) FROM t FULL JOIN analytics_songday r USING (day, song_id) WHERE {_DIFFERS}""",
+    "userday": f"""
+        WITH t AS (SELECT (a.occurred_at AT TIME ZONE 'UTC')::date AS day, a.user_id, {_COUNTS},
+                          coalesce(sum(s.duration_ms) FILTER (WHERE a.action = 1), 0) AS listen_ms
+                   FROM analytics_activity a JOIN catalog_song s ON s.id = a.song_id
+                   WHERE {_EXISTING} GROUP BY 1, 2)
+        SELECT count(*) FROM t FULL JOIN analytics_userday r USING (day, user_id)
+        WHERE {_DIFFERS} OR t.listen_ms IS DISTINCT FROM r.listen_ms""",
+    "usersong": f"""
+        WITH t AS (SELECT a.user_id, a.song_id, {_COUNTS}
+                   FROM analytics_activity a WHERE {_EXISTING} GROUP BY 1, 2)
+        SELECT count(*) FROM t FULL JOIN analytics_usersong r USING (user_id, song_id) WHERE {_DIFFERS}""",
+}
+
+
+def rollup_drift() -> dict[str, int]:
+    """Rollup rows that differ from counts of the events (or exist on one side only), per
+    table; all 0 when every committed event was counted exactly once."""
+    from django.db import connection
+
+    drift = {}
+    with connection.cursor() as cursor:
+        cursor.execute("SET work_mem = '128MB'")
+        for table, sql in ROLLUP_DRIFT_SQL.items():
+            cursor.execute(sql)
+            drift[table] = cursor.fetchone()[0]
+    return drift
+
+
+def load_average() -> str:
+    return "load {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
