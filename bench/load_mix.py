@@ -31,6 +31,7 @@ from gevent import monkey
 monkey.patch_all()
 
 import argparse  # noqa: E402
+import datetime as dt  # noqa: E402
 import itertools  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
@@ -39,12 +40,13 @@ import re  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
-from collections import defaultdict  # noqa: E402
+from collections import Counter, defaultdict  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any, ClassVar  # noqa: E402
 
 import gevent  # noqa: E402
+import redis  # noqa: E402
 from locust import FastHttpUser, constant, task  # noqa: E402
 from locust.env import Environment  # noqa: E402
 
@@ -63,7 +65,7 @@ os.environ.setdefault("PYTHONUNBUFFERED", "1")  # a SIGKILLed worker's log keeps
 
 import analytics_data as data  # noqa: E402
 from fixtures import fill_songs, free_port, reset_ratings  # noqa: E402
-from mix_stack import PrivateRedis, Stack, load_average  # noqa: E402
+from mix_stack import PrivateRedis, Stack, StackCpu, cpu_per_request, load_average  # noqa: E402
 
 P95_LIMIT_MS = 200.0
 HOT_SONGS = 50
@@ -95,6 +97,7 @@ class Plan:
     words: list[str]
     genres: list[str]
     prefix: str  # of this run's event ids
+    started: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     serial: itertools.count = field(default_factory=itertools.count)
     accepted_ratings: set[tuple[int, int]] = field(default_factory=set)
     accepted_events: set[str] = field(default_factory=set)
@@ -238,7 +241,9 @@ class Listener(FastHttpUser):
 def start_clients(plan: Plan, port: int) -> tuple[Environment, Recorder]:
     Listener.plan = plan
     recorder = Recorder()
-    env = Environment(user_classes=[Listener], host=f"http://127.0.0.1:{port}")
+    # stop_timeout: a stopped client finishes the request in flight, so that every answer
+    # the server gave is counted (one cut off would be a write stored "without an answer").
+    env = Environment(user_classes=[Listener], host=f"http://127.0.0.1:{port}", stop_timeout=60)
     env.events.request.add_listener(recorder.on_request)
     env.create_local_runner()
     return env, recorder
@@ -314,11 +319,16 @@ def after_run(plan: Plan, stack: Stack) -> dict[str, Any]:
     from ratings_services import wait_until_no_drift
 
     from catalog.ratings.selectors import songs_with_drifted_ratings
+    from recommendations.models import Generation
 
+    queued = redis.Redis.from_url(os.environ["REDIS_URL"], socket_timeout=2).llen("celery")
+    generations = Generation.objects.filter(created_at__gte=plan.started).values_list("state")
     settled = wait_until_no_drift(120)
     stored = events_stored(plan.prefix)
     drained = rollups_drain()
     return {
+        "tasks queued when the clients stopped": queued,
+        "recommendation generations of the run, by state": dict(Counter(s for (s,) in generations)),
         "ratings accepted (user, song)": len(plan.accepted_ratings),
         "ratings lost": ratings_missing(plan.accepted_ratings),
         "rating aggregates: seconds to no drift": None if settled is None else round(settled, 2),
@@ -332,13 +342,16 @@ def after_run(plan: Plan, stack: Stack) -> dict[str, Any]:
     }
 
 
-def run_steps(args: argparse.Namespace, env: Environment, recorder: Recorder) -> list[dict[str, Any]]:
+def run_steps(
+    args: argparse.Namespace, env: Environment, recorder: Recorder, meter: StackCpu
+) -> list[dict[str, Any]]:
     steps = []
     for clients in [int(c) for c in args.clients.split(",")]:
         set_clients(env, clients)
-        start = time.time()
+        start, cpu = time.time(), meter.sample()
         gevent.sleep(args.step_seconds)
-        figures = step_figures(recorder.between(start, time.time()), time.time() - start)
+        samples = recorder.between(start, time.time())
+        figures = step_figures(samples, time.time() - start)
         figures.update(clients=clients, load=load_average(), window=(start, time.time()))
         steps.append(figures)
         print(
@@ -347,6 +360,7 @@ def run_steps(args: argparse.Namespace, env: Environment, recorder: Recorder) ->
             f"({figures['load']})",
             flush=True,
         )
+        print(f"      {cpu_per_request(cpu, meter.sample(), len(samples))}", flush=True)
         if figures["p95"] > P95_LIMIT_MS:
             break
     return steps
@@ -376,7 +390,7 @@ def main() -> int:
         env, recorder = start_clients(plan, port)
         set_clients(env, 2)
         gevent.sleep(args.warmup_seconds)
-        steps = run_steps(args, env, recorder)
+        steps = run_steps(args, env, recorder, StackCpu(stack, redis_server))
         assert env.runner is not None
         env.runner.quit()
         passing = [s for s in steps if s["p95"] <= P95_LIMIT_MS and s["5xx"] == 0]

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 import redis
-from ratings_services import Services
+from ratings_services import CpuMeter, Services, _children
 
 
 class PrivateRedis:
@@ -132,6 +132,43 @@ class Stack(Services):
 
     def worker_logs(self) -> str:
         return "".join(path.read_text(errors="replace") for path in sorted(self.logs.glob("worker*.log")))
+
+
+class StackCpu(CpuMeter):
+    """bench/ratings_services.py's meter over this stack's processes: CPU seconds of the web
+    processes, the workers (and their pools), beat, Redis, the database's backends, this
+    process (the clients), and the whole machine."""
+
+    def __init__(self, stack: Stack, redis_server: PrivateRedis):
+        super().__init__(stack)
+        self.stack, self.redis_server = stack, redis_server
+
+    def _pids(self) -> dict[str, list[int]]:
+        from django.db import connection
+
+        pids: dict[str, list[int]] = {}  # not the parent's: it knows Gunicorn + one worker only
+
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+            pids["postgres"] = [row[0] for row in cursor.fetchall()]
+        named = self.stack.named
+        pids["web"] = _children(named["web"].pid)
+        workers = [process.pid for name, process in named.items() if name.startswith("worker")]
+        pids["workers"] = [pid for worker in workers for pid in [worker, *_children(worker)]]
+        pids["beat"] = [named["beat"].pid] if "beat" in named else []
+        redis_process = self.redis_server.process
+        pids["redis"] = [redis_process.pid] if redis_process else []
+        return pids
+
+
+def cpu_per_request(before: dict[str, float], after: dict[str, float], requests: int) -> str:
+    """CPU ms per request of each part, and the bench's share of the machine's busy time."""
+    spent = {name: after[name] - before.get(name, 0.0) for name in after}
+    busy = spent.pop("machine_busy")
+    ours = sum(spent.values())
+    parts = ", ".join(f"{name} {1000 * value / max(requests, 1):.2f}" for name, value in spent.items())
+    share = ours / busy if busy else float("nan")
+    return f"CPU ms per request: {parts}; this bench {ours:.1f} of {busy:.1f} busy CPU s ({share:.0%})"
 
 
 # ------------------------------------------------------------------------------------------
