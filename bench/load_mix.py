@@ -263,13 +263,18 @@ def up(args: argparse.Namespace, logs: Path) -> tuple[Plan, Stack, PrivateRedis,
     import django
 
     django.setup()
-    plan = prepare(args)
     from django.db import connection
 
-    connection.close()
     port = args.port or free_port()
     stack = Stack(args, port, logs)
-    stack.start()
+    try:
+        plan = prepare(args)
+        connection.close()
+        stack.start()
+    except BaseException:
+        stack.stop()
+        redis_server.stop()
+        raise
     return plan, stack, redis_server, port
 
 

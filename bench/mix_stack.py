@@ -136,29 +136,24 @@ class Stack(Services):
 
 class StackCpu(CpuMeter):
     """bench/ratings_services.py's meter over this stack's processes: CPU seconds of the web
-    processes, the workers (and their pools), beat, Redis, the database's backends, this
-    process (the clients), and the whole machine."""
+    processes, the workers (and their pools), beat, Redis, this process (the clients), and
+    the whole machine. Not PostgreSQL's: a backend ends with its connection (CONN_MAX_AGE,
+    60 s) and takes its CPU time with it, so a sample of the live ones says nothing."""
 
     def __init__(self, stack: Stack, redis_server: PrivateRedis):
         super().__init__(stack)
         self.stack, self.redis_server = stack, redis_server
 
     def _pids(self) -> dict[str, list[int]]:
-        from django.db import connection
-
-        pids: dict[str, list[int]] = {}  # not the parent's: it knows Gunicorn + one worker only
-
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
-            pids["postgres"] = [row[0] for row in cursor.fetchall()]
         named = self.stack.named
-        pids["web"] = _children(named["web"].pid)
         workers = [process.pid for name, process in named.items() if name.startswith("worker")]
-        pids["workers"] = [pid for worker in workers for pid in [worker, *_children(worker)]]
-        pids["beat"] = [named["beat"].pid] if "beat" in named else []
         redis_process = self.redis_server.process
-        pids["redis"] = [redis_process.pid] if redis_process else []
-        return pids
+        return {
+            "web": _children(named["web"].pid),
+            "workers": [pid for worker in workers for pid in [worker, *_children(worker)]],
+            "beat": [named["beat"].pid] if "beat" in named else [],
+            "redis": [redis_process.pid] if redis_process else [],
+        }
 
 
 def cpu_per_request(before: dict[str, float], after: dict[str, float], requests: int) -> str:
