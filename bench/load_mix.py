@@ -5,8 +5,9 @@ rising concurrency, until p95 passes 200 ms.
         [--users 10000] [--events 200000] [--songs 0] [--step-seconds 60] [--clients 4,8,16,32,64]
 
 The catalog is the real Spotify tracks file (`manage.py load_music --skip-invalid`, as
-bench/analytics_data.py loads it), plus synthetic songs up to --songs (bench/fixtures.py's
-fill_songs: bench/make_catalog.py + load_music) when --songs is larger; --users listeners
+bench/analytics_data.py loads it), plus, with --songs N, a synthetic catalog of N songs
+(bench/fixtures.py's fill_songs: bench/make_catalog.py + load_music) unless the database
+already holds N songs; --users listeners
 with --events listening events over 30 days (bench/analytics_data.py, rollups built by SQL).
 Redis is a redis-server of the bench's own on --redis-port (never a shared one). The server
 runs with production settings and THROTTLE_USER raised: every client is a real listener with a
@@ -77,7 +78,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options shared with bench/faults.py."""
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument("--events", type=int, default=200_000, help="listening events written beforehand")
-    parser.add_argument("--songs", type=int, default=0, help="fill the catalog up to this many songs")
+    parser.add_argument("--songs", type=int, default=0, help="add a synthetic catalog of this many songs")
     parser.add_argument("--web-workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", 5)))
     parser.add_argument("--celery-concurrency", type=int, default=2)
     parser.add_argument("--workers", type=int, default=1, help="Celery worker processes")

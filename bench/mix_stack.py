@@ -137,12 +137,17 @@ class Stack(Services):
 class StackCpu(CpuMeter):
     """bench/ratings_services.py's meter over this stack's processes: CPU seconds of the web
     processes, the workers (and their pools), beat, Redis, this process (the clients), and
-    the whole machine. Not PostgreSQL's: a backend ends with its connection (CONN_MAX_AGE,
-    60 s) and takes its CPU time with it, so a sample of the live ones says nothing."""
+    the whole machine; and the whole PostgreSQL server's (everyone's databases: a backend
+    ends with its connection, CONN_MAX_AGE 60 s, so this database's cannot be told apart)."""
 
     def __init__(self, stack: Stack, redis_server: PrivateRedis):
         super().__init__(stack)
         self.stack, self.redis_server = stack, redis_server
+
+    def sample(self) -> dict[str, float]:
+        sample = super().sample()
+        sample["postgres_server"] = postgres_server_ticks() / os.sysconf("SC_CLK_TCK")
+        return sample
 
     def _pids(self) -> dict[str, list[int]]:
         named = self.stack.named
@@ -156,14 +161,38 @@ class StackCpu(CpuMeter):
         }
 
 
+def postgres_server_ticks() -> int:
+    """CPU ticks of this machine's PostgreSQL server, all databases: its live processes' own,
+    plus those of the backends that ended, which the postmaster's children counters keep."""
+    stats: dict[int, list[str]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            text = (entry / "stat").read_text()
+        except OSError:
+            continue
+        if text[text.index("(") + 1 : text.rindex(")")] == "postgres":
+            stats[int(entry.name)] = text.rsplit(")", 1)[1].split()
+    total = 0
+    for fields in stats.values():
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+        if int(fields[1]) not in stats:  # the postmaster: its children's, once reaped
+            total += int(fields[13]) + int(fields[14])
+    return total
+
+
 def cpu_per_request(before: dict[str, float], after: dict[str, float], requests: int) -> str:
     """CPU ms per request of each part, and the bench's share of the machine's busy time."""
     spent = {name: after[name] - before.get(name, 0.0) for name in after}
     busy = spent.pop("machine_busy")
-    ours = sum(spent.values())
+    ours = sum(v for k, v in spent.items() if k != "postgres_server")
+    with_pg = ours + spent.get("postgres_server", 0.0)
     parts = ", ".join(f"{name} {1000 * value / max(requests, 1):.2f}" for name, value in spent.items())
-    share = ours / busy if busy else float("nan")
-    return f"CPU ms per request: {parts}; this bench {ours:.1f} of {busy:.1f} busy CPU s ({share:.0%})"
+    return (
+        f"CPU ms per request: {parts}; of {busy:.1f} busy CPU s: this stack {ours:.1f} "
+        f"({ours / busy:.0%}), with the PostgreSQL server {with_pg:.1f} ({with_pg / busy:.0%})"
+    )
 
 
 # ------------------------------------------------------------------------------------------
