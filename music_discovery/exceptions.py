@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import csrf, defaults
 from django.views.decorators.csrf import csrf_exempt
@@ -20,6 +21,19 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler
 
 API_PREFIX = "/api/"
+
+
+class DatabaseUnavailable(exceptions.APIException):
+    """The database refused or dropped the connection (a restart, a failover): the request
+    may be tried again shortly, so a 503 saying when, never a 500."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The database is unavailable; try again shortly."
+    default_code = "database_unavailable"
+
+
+# Seconds a client is asked to wait before trying again when the database is unavailable.
+DATABASE_RETRY_AFTER = 5
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -33,9 +47,13 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         exc = PayloadTooLarge()
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
+    elif isinstance(exc, OperationalError | InterfaceError):
+        exc = DatabaseUnavailable()
     response = exception_handler(exc, context)
     if response is not None:
         _render_as_json(context.get("request"))
+        if isinstance(exc, DatabaseUnavailable):
+            response["Retry-After"] = str(DATABASE_RETRY_AFTER)
     return response
 
 
