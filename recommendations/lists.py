@@ -238,6 +238,27 @@ def _computes_fast() -> bool:
     return song_count() <= settings.RECOMMENDATIONS_SYNC_BUILD_MAX_SONGS
 
 
+# A GET that finds its list still being computed for an earlier GET polls that computation
+# rather than queue another, as long as it is this recent.
+QUEUED_REUSE = timedelta(minutes=10)
+
+
+def _queued_for(user_id: int, size: int) -> Generation | None:
+    """A computation of `user_id`'s plain list (no seeds, no moods), of at least `size` songs,
+    queued lately and not finished: repeated GETs must not flood the queue."""
+    recent = Generation.objects.filter(
+        user_id=user_id,
+        state__in=[GenerationState.PENDING, GenerationState.STARTED],
+        created_at__gte=timezone.now() - QUEUED_REUSE,
+    ).order_by("-created_at")[:5]
+    plain: dict[str, list] = {"seed_genres": [], "seed_artists": [], "seed_songs": [], "moods": []}
+    for generation in recent:
+        asked = generation.request
+        if asked.get("limit", 0) >= size and all(asked.get(key, []) == value for key, value in plain.items()):
+            return generation
+    return None
+
+
 def list_for(*, user_id: int, limit: int) -> RecommendationList | Generation:
     """`user_id`'s list of `limit` songs (see the module's docstring), or the generation
     queued to compute it."""
@@ -250,7 +271,7 @@ def list_for(*, user_id: int, limit: int) -> RecommendationList | Generation:
         generation = Generation.objects.create(user_id=user_id, request={"limit": size})
         generation = generation_run(generation_id=generation.pk) or generation
     else:
-        generation = generation_start(user_id=user_id, limit=size)
+        generation = _queued_for(user_id, size) or generation_start(user_id=user_id, limit=size)
     if generation.state != GenerationState.SUCCESS:
         return generation
     return generation_list(generation, limit=limit)

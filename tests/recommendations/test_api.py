@@ -318,3 +318,17 @@ def test_after_a_quick_build_a_process_without_a_model_builds_one_and_answers(cl
     response = client_of(listener).get(url(listener.pk))
 
     assert response.status_code == 200
+
+
+def test_repeated_gets_while_a_list_is_queued_poll_the_same_task(
+    client_of, listener, queued, django_capture_on_commit_callbacks
+):
+    client = client_of(listener)
+    with django_capture_on_commit_callbacks(execute=False):
+        first = client.get(url(listener.pk)).json()
+        again = client.get(url(listener.pk), {"limit": 5}).json()
+        longer = client.get(url(listener.pk), {"limit": 50}).json()
+
+    assert again["task_id"] == first["task_id"]
+    assert longer["task_id"] != first["task_id"]  # a longer list than the one being computed
+    assert Generation.objects.count() == 2
