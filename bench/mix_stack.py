@@ -98,6 +98,8 @@ class Stack(Services):
             "-A",
             "music_discovery",
             "worker",
+            "-Q",
+            "celery,recommendations",  # every queue: the bench's workers share all the work
             "--loglevel",
             "INFO",
             "--concurrency",

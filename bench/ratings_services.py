@@ -40,6 +40,8 @@ class Services:
                 "-A",
                 "music_discovery",
                 "worker",
+                "-Q",
+                "celery,recommendations",  # every queue: one bench worker does all the work
                 "--loglevel",
                 "INFO",
                 "--concurrency",

@@ -287,6 +287,20 @@ RECOMMENDATIONS_REFRESH_MAX_USERS = env.int("RECOMMENDATIONS_REFRESH_MAX_USERS",
 RECOMMENDATIONS_SYNC_BUILD_SECONDS = env.float("RECOMMENDATIONS_SYNC_BUILD_SECONDS", default=1.0)
 RECOMMENDATIONS_SYNC_BUILD_MAX_SONGS = env.int("RECOMMENDATIONS_SYNC_BUILD_MAX_SONGS", default=20_000)
 RECOMMENDATIONS_KEEP_DAYS = env.int("RECOMMENDATIONS_KEEP_DAYS", default=7)
+# Recommendation work (lists, model builds, playlists) has a queue of its own, consumed by a
+# worker of its own (Procfile, docker-compose.yml): a backlog of lists never delays rating
+# flushes and rollups, and that worker keeps the model warm. Everything else: Celery's default.
+DEFAULT_QUEUE = "celery"
+RECOMMENDATIONS_QUEUE = "recommendations"
+CELERY_TASK_ROUTES = {
+    name: {"queue": RECOMMENDATIONS_QUEUE}
+    for name in (
+        "recommendations.generate",
+        "recommendations.build",
+        "recommendations.refresh_active",
+        "recommendations.playlists_refresh",
+    )
+}
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # Repairs song rating aggregates whose background update was lost (Redis down, worker
     # killed); one run reads every rating, so raise the period for very large rating tables.

@@ -96,6 +96,9 @@ class WorkerProcess:
                 "-A",
                 "tests.catalog.ratings_worker",
                 "worker",
+                # Every queue (settings.CELERY_TASK_ROUTES): one test worker does all the work.
+                "-Q",
+                f"{settings.DEFAULT_QUEUE},{settings.RECOMMENDATIONS_QUEUE}",
                 "--loglevel",
                 "INFO",
                 "--concurrency",

@@ -12,7 +12,7 @@ from django.conf import settings
 from tests.ops import stack
 
 BASE_DIR = Path(settings.BASE_DIR)
-APP_SERVICES = ("migrate", "web", "worker", "beat")
+APP_SERVICES = ("migrate", "web", "worker", "worker-recommendations", "beat")
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +57,17 @@ def command_of(service: dict) -> str:
 
 
 def test_the_stack_has_every_service(services):
-    assert set(services) == {"db", "redis", "cache", "migrate", "web", "worker", "beat", "nginx"}
+    assert set(services) == {
+        "db",
+        "redis",
+        "cache",
+        "migrate",
+        "web",
+        "worker",
+        "worker-recommendations",
+        "beat",
+        "nginx",
+    }
 
 
 def test_db_is_postgres_16_with_a_tcp_readiness_probe(services, compose):
@@ -137,6 +147,23 @@ def test_worker_and_beat_run_celery(services):
     assert command_of(services["beat"]).startswith("celery -A music_discovery beat")
 
 
+def _queues(command: str) -> set[str]:
+    found = re.search(r"-Q\s+(\S+)", command)
+    return set(found[1].split(",")) if found else {settings.DEFAULT_QUEUE}
+
+
+def test_every_queue_a_task_is_routed_to_has_a_worker(services):
+    routed = {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()} | {settings.DEFAULT_QUEUE}
+    in_compose = set().union(
+        *(_queues(command_of(s)) for name, s in services.items() if name.startswith("worker"))
+    )
+    procfile = (BASE_DIR / "Procfile").read_text().splitlines()
+    in_procfile = set().union(*(_queues(line) for line in procfile if " worker " in line))
+
+    assert routed == in_compose == in_procfile == {"celery", "recommendations"}
+    assert "recommendations" in _queues(command_of(services["worker-recommendations"]))
+
+
 def test_exactly_one_beat(services):
     beat = services["beat"]
 
@@ -159,6 +186,7 @@ EXPECTED_DEPENDENCIES = {
     "migrate": SERVERS,
     "web": {**SERVERS, "migrate": "service_completed_successfully"},
     "worker": {**SERVERS, "migrate": "service_completed_successfully"},
+    "worker-recommendations": {**SERVERS, "migrate": "service_completed_successfully"},
     "beat": {"redis": "service_healthy", "migrate": "service_completed_successfully"},
     "nginx": {"web": "service_healthy"},
 }
@@ -353,9 +381,10 @@ def seconds(duration: str) -> int:
     return hours * 3600 + minutes * 60 + secs
 
 
-def test_a_stopping_worker_gets_longer_than_a_task_may_run(services):
+@pytest.mark.parametrize("name", ["worker", "worker-recommendations"])
+def test_a_stopping_worker_gets_longer_than_a_task_may_run(services, name):
     # Warm shutdown waits for running tasks, each bounded by its hard time limit.
-    assert seconds(services["worker"]["stop_grace_period"]) > settings.CELERY_TASK_TIME_LIMIT
+    assert seconds(services[name]["stop_grace_period"]) > settings.CELERY_TASK_TIME_LIMIT
 
 
 def test_every_service_has_memory_and_cpu_limits(services):

@@ -118,3 +118,16 @@ def test_generations_are_shown_in_the_admin(world, admin_of):
 
 def test_generations_cannot_be_made_by_hand(admin_of):
     assert admin_of.get("/admin/recommendations/generation/add/").status_code == 403
+
+
+def test_recommendation_work_goes_to_its_own_queue_and_everything_else_to_the_default():
+    from music_discovery.celery import app
+
+    def queue_of(task: str) -> str:
+        route = app.amqp.router.route({}, task)
+        return route["queue"].name
+
+    assert {queue_of(t) for t in ("recommendations.generate", "recommendations.build")} == {"recommendations"}
+    assert queue_of("recommendations.playlists_refresh") == "recommendations"
+    assert queue_of("catalog.ratings_flush") == "celery"
+    assert queue_of("analytics.rollups_refresh") == "celery"
