@@ -11,7 +11,6 @@ from catalog.selectors.arrays import rating_rows
 from catalog.selectors.refs import labels_of
 from catalog.selectors.songs import song_get
 from recommendations.engine import ARTIST_CAP, BLEND
-from recommendations.engine import recommend as engine_recommend
 from recommendations.engine.explain import placement
 from recommendations.services import listener_of, model_current
 from users.selectors import blocks_active
@@ -63,12 +62,15 @@ def why_not(*, user_id: int, song_id: int, limit: int) -> dict[str, Any]:
     if reasons:
         return {**answer, "reasons": reasons}
     listener = listener_of(user_id=user_id, model=model)
-    catalog, collaborative = model.catalog, model.collaborative
-    chosen = engine_recommend(catalog=catalog, listener=listener, model=collaborative, limit=limit)
-    listed = [item.song for item in chosen]
     placed = placement(
-        catalog=catalog, listener=listener, model=collaborative, song=position, limit=limit, weights=BLEND
+        catalog=model.catalog,
+        listener=listener,
+        model=model.collaborative,
+        song=position,
+        limit=limit,
+        weights=BLEND,
     )
+    listed = placed.listed
     answer.update(rank=placed.rank, score=round(placed.score, 6), cut=round(placed.cut, 6))
     if position in listed:
         return {

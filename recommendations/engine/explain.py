@@ -8,20 +8,30 @@ import numpy as np
 
 from recommendations.engine.arrays import CatalogArrays, Listener
 from recommendations.engine.collaborative import CollaborativeModel
-from recommendations.engine.ranking import BLEND, CANDIDATE_FACTOR, TIE_BREAK, Weights, blend, excluded
+from recommendations.engine.ranking import (
+    ARTIST_CAP,
+    BLEND,
+    CANDIDATE_FACTOR,
+    TIE_BREAK,
+    Weights,
+    blend,
+    excluded,
+    rerank,
+)
 from recommendations.engine.signals import SIGNALS, content_at, evidence
 
 
 @dataclass(frozen=True)
 class Placement:
-    """A song's place in the blend: excluded from any list (the listener's history, seeds or
-    blocks), or its score and rank (1 = best) among the songs a list may hold, with each
-    signal's weighted part of the score and the score of the list's last song."""
+    """A song's place in the blend, against the list of `limit` songs computed from the same
+    blend (`listed`, positions, best first): its score and rank (1 = best) among the songs a
+    list may hold, each signal's weighted part of the score, and the score of the list's last
+    song."""
 
-    excluded: bool
     score: float
     rank: int
     parts: dict[str, float]
+    listed: list[int]
     cut: float
 
 
@@ -38,8 +48,8 @@ def placement(
     songs scored above it (the content signal counted near the top of the list only, as the
     list itself does), so far down the catalog it is approximate."""
     found = evidence(catalog, listener, model)
-    skip = excluded(catalog, listener)
-    blended = blend(catalog, found, weights, limit * CANDIDATE_FACTOR, skip)
+    blended = blend(catalog, found, weights, limit * CANDIDATE_FACTOR, excluded(catalog, listener))
+    listed = rerank(catalog, blended, limit, ARTIST_CAP).tolist()
     parts = {
         signal: weights.of(signal)
         * float(
@@ -51,16 +61,10 @@ def placement(
     }
     score = float(TIE_BREAK * catalog.prior[song]) + sum(parts.values())
     total = blended.total
-    allowed = total[np.isfinite(total)]
-    cut = (
-        float(-np.partition(-allowed, min(limit, len(allowed)) - 1)[min(limit, len(allowed)) - 1])
-        if len(allowed)
-        else 0.0
-    )
     return Placement(
-        excluded=bool(np.isin(song, skip)),
         score=score,
-        rank=int(np.count_nonzero(allowed > score)) + 1,
+        rank=int(np.count_nonzero(total[np.isfinite(total)] > score)) + 1,
         parts=parts,
-        cut=cut,
+        listed=listed,
+        cut=float(total[listed[-1]]) if listed else 0.0,
     )
