@@ -37,9 +37,9 @@ class BoundedCountPaginator(Paginator):
 
 @admin.register(Activity)
 class ActivityAdmin(admin.ModelAdmin):
-    list_display = ["id", "user", "song", "action", "occurred_at"]
+    list_display = ["id", "user", "song", "action", "occurred_at", "excluded"]
     list_select_related = ["user", "song"]
-    list_filter = ["action"]
+    list_filter = ["action", "excluded"]
     # A listener's events, by their full username (get_search_results).
     search_fields = ["=user__username"]
     search_help_text = "A listener's username, in full."

@@ -59,6 +59,13 @@ class EventPayload(msgspec.Struct, forbid_unknown_fields=True):
     context: Annotated[
         dict[str, Any], msgspec.Meta(description="Free-form client context (bounded size), stored as given.")
     ] = {}
+    excluded: Annotated[
+        bool,
+        msgspec.Meta(
+            description="Keep this event out of the listener's taste (a party, a child, a shared "
+            "account): stored and exported, but no statistic, trend or recommendation uses it."
+        ),
+    ] = False
 
 
 def _openapi_30(schema: dict[str, Any]) -> dict[str, Any]:
@@ -149,6 +156,7 @@ def parse_batch(data: Any, *, now: dt.datetime | None = None) -> list[EventIn]:
             occurred_at=p.occurred_at or now,
             event_id=p.event_id,
             context=p.context,
+            excluded=p.excluded,
         )
         for i, p in enumerate(payloads)
     ]

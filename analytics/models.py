@@ -74,6 +74,11 @@ class Activity(models.Model):
     received_at = models.DateTimeField(default=timezone.now)
     context = models.JSONField(default=dict, blank=True)
     event_id = models.CharField(max_length=64, null=True, blank=True)
+    # "Keep out of my taste" (a child's music, a shared account, a party): the event stays in
+    # the user's history and export, but no rollup counts it, so no statistic, trend or
+    # model sees it (`analytics.services.exclusions`). A database default too: bulk paths
+    # that COPY events without the column store them as counted.
+    excluded = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         verbose_name_plural = "activities"
@@ -124,7 +129,9 @@ class PendingRollup(models.Model):
     user = _user_key()
     song = _song_key(db_index=False)
     action = models.PositiveSmallIntegerField(choices=Action.choices)
-    count = models.PositiveIntegerField()
+    # Signed: excluding events already counted writes negative rows (and including them back,
+    # positive ones), so they leave the rollups through the same exactly-once path.
+    count = models.IntegerField()
     # Sum of the played songs' durations: listening time.
     listen_ms = models.BigIntegerField(default=0)
     # The newest event of the row, for a user's "last played" and the trend windows.
@@ -135,12 +142,16 @@ class PendingRollup(models.Model):
 
 
 class ActionCounts(models.Model):
-    """The per-action counters every rollup row carries."""
+    """The per-action counters every rollup row carries.
 
-    plays = models.PositiveIntegerField(default=0)
-    likes = models.PositiveIntegerField(default=0)
-    skips = models.PositiveIntegerField(default=0)
-    shares = models.PositiveIntegerField(default=0)
+    Signed, though never negative once a run commits: a run adds an exclusion's negative
+    pending counts with INSERT ... ON CONFLICT DO UPDATE, and PostgreSQL checks the row it
+    would insert against CHECK constraints before it finds the conflict."""
+
+    plays = models.IntegerField(default=0)
+    likes = models.IntegerField(default=0)
+    skips = models.IntegerField(default=0)
+    shares = models.IntegerField(default=0)
 
     class Meta:
         abstract = True

@@ -14,5 +14,10 @@ urlpatterns = [
         user_views.UserExportView.as_view(),
         name="analytics-user-export",
     ),
+    path(
+        "analytics/user/<int:user_id>/exclusions/",
+        user_views.ExclusionsView.as_view(),
+        name="analytics-user-exclusions",
+    ),
     path("analytics/import/", user_views.ListensImportView.as_view(), name="analytics-import"),
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
 from analytics.platform_serializers import ActionCountsSerializer
@@ -49,14 +51,17 @@ class UserStatsSerializer(serializers.Serializer):
 
 
 class ExportLineSerializer(serializers.Serializer):
-    """One line of an export: the fields POST /api/analytics/activity/ takes, and received_at."""
+    """One line of an export: the fields POST /api/analytics/activity/ takes, the event's id
+    and received_at."""
 
+    id = serializers.IntegerField(help_text="The event's id (what the exclusions endpoint takes).")
     song = serializers.IntegerField()
     spotify_id = serializers.CharField(allow_null=True)
     action = serializers.ChoiceField(choices=["play", "like", "skip", "share"])
     occurred_at = serializers.DateTimeField()
     received_at = serializers.DateTimeField()
     event_id = serializers.CharField(allow_null=True)
+    excluded = serializers.BooleanField(help_text="Kept out of the user's taste: counted nowhere.")
 
     def get_fields(self) -> dict[str, serializers.Field]:
         # `context` is a Serializer attribute of its own: the field is added by name here.
@@ -78,6 +83,14 @@ class ImportedSerializer(serializers.Serializer):
         help_text="Listens older than the events' retention (ANALYTICS_RETENTION_MONTHS): not stored, "
         "counted in no other field."
     )
+    import_id = serializers.CharField(
+        help_text="This import's id, in the `import` of its events' context: POST it to "
+        "/api/analytics/user/{id}/exclusions/ to keep the whole import out of your taste."
+    )
+
+
+class ImportOptionsSerializer(serializers.Serializer):
+    excluded = serializers.BooleanField(default=False)
 
 
 class ImportErrorSerializer(serializers.Serializer):
@@ -89,3 +102,52 @@ class ImportErrorSerializer(serializers.Serializer):
 
 class ImportFileSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="A ListenBrainz listens export (JSON array or JSON lines).")
+
+
+# Event ids one request may name: the size of an ingest batch.
+MAX_EVENTS = 500
+
+
+class ExclusionInputSerializer(serializers.Serializer):
+    """Which of the caller's events to keep out of their taste (or let back in): exactly one
+    of `events`, the window `since`..`until`, or `import_id`."""
+
+    events = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        min_length=1,
+        max_length=MAX_EVENTS,
+        required=False,
+        help_text=f"Event ids (the export's `id`), up to {MAX_EVENTS}.",
+    )
+    since = serializers.DateTimeField(required=False, help_text="A window's start (inclusive); with `until`.")
+    until = serializers.DateTimeField(required=False, help_text="A window's end (exclusive); with `since`.")
+    import_id = serializers.RegexField(
+        r"^[0-9a-f]{32}$", required=False, help_text="An import's id, as the import answered it."
+    )
+    excluded = serializers.BooleanField(
+        default=True, help_text="true (the default): keep them out; false: count them again."
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        named: list[str] = [key for key in ("events", "import_id") if key in attrs]
+        if "since" in attrs or "until" in attrs:
+            named.append("since")
+        if len(named) != 1:
+            raise serializers.ValidationError(
+                {"events": "Name the events by exactly one of `events`, `since` and `until`, or `import_id`."}
+            )
+        if named == ["since"]:
+            for key in ("since", "until"):
+                if key not in attrs:
+                    raise serializers.ValidationError({key: "A window needs both `since` and `until`."})
+            if attrs["since"] >= attrs["until"]:
+                raise serializers.ValidationError({"until": "Must be after `since`."})
+        return attrs
+
+
+class ExcludedSerializer(serializers.Serializer):
+    excluded = serializers.BooleanField(help_text="What the named events are now.")
+    matched = serializers.IntegerField(help_text="The caller's events the request named.")
+    changed = serializers.IntegerField(
+        help_text="Of those, the ones this request changed (the others already were so)."
+    )

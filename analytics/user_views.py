@@ -18,8 +18,9 @@ from analytics import user_serializers as s
 from analytics.listens_in import ListensError, parse_listens
 from analytics.selectors.export import activity_export_lines
 from analytics.selectors.user_stats import user_stats, user_stats_visible
+from analytics.services.exclusions import Selection, activity_exclude
 from analytics.services.listens import listens_import
-from music_discovery.caller import caller_id
+from music_discovery.caller import caller_id, owner_only
 
 NDJSON = "application/x-ndjson"
 
@@ -99,8 +100,9 @@ class UserExportView(APIView):
         summary="Export a user's events (JSON lines)",
         description=(
             "The caller's own events, oldest first, streamed as JSON lines (one object a line, "
-            "as an attachment). Each line has the fields POST /api/analytics/activity/ takes "
-            "(`song` and `spotify_id` both given: keep one to post it again) and `received_at`. "
+            "as an attachment), those kept out of their taste included (`excluded: true`). Each "
+            "line has the fields POST /api/analytics/activity/ takes (`song` and `spotify_id` "
+            "both given: keep one to post it again), the event's `id` and `received_at`. "
             "Owner only: another user's id is a 404, for staff too."
         ),
         # The renderers are only there for Accept: the lines are the same whatever it says.
@@ -159,8 +161,17 @@ class ListensImportView(APIView):
             "catalog song (artist by normalised name, then title exactly or by trigram "
             "similarity >= 0.5) becomes a `play` of the caller at `listened_at`. Idempotent: a "
             "listen imported before counts in `duplicates`, not again. A bad file is a 400 "
-            "naming the listen (index, and line for JSON lines) and field; nothing is stored."
+            "naming the listen (index, and line for JSON lines) and field; nothing is stored. "
+            "`?excluded=true` keeps the imported listens out of the caller's taste (stored and "
+            "exported, counted nowhere); the answer's `import_id` can do so later."
         ),
+        parameters=[
+            OpenApiParameter(
+                "excluded",
+                bool,
+                description="Keep these listens out of your taste: stored and exported, counted nowhere.",
+            )
+        ],
         request={
             "application/json": LISTENS_SCHEMA,
             NDJSON: {"type": "string", "description": "One listen object a line."},
@@ -178,5 +189,50 @@ class ListensImportView(APIView):
             listens = parse_listens(_body(request))
         except ListensError as error:
             return Response(error.as_json(), status=400)
-        imported = listens_import(user_id=caller_id(request), listens=listens)
+        options = s.ImportOptionsSerializer(data=request.query_params)
+        options.is_valid(raise_exception=True)
+        imported = listens_import(
+            user_id=caller_id(request), listens=listens, excluded=options.validated_data["excluded"]
+        )
         return Response(s.ImportedSerializer(imported).data)
+
+
+class ExclusionsView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="analytics_user_exclusions",
+        summary="Keep events out of your taste (or let them back in)",
+        description=(
+            "The owner's events named by ids (the export's `id`), by a time window [since, until) "
+            "or by an import's id are kept out of their taste: they stay in the history and the "
+            "export (`excluded: true`), but no statistic, trend or recommendation counts them "
+            "once the rollup job has run, and the cached recommendations are made stale. "
+            "`excluded: false` counts them again. Asking twice changes nothing more. Events of "
+            "other users are never touched; another user's id is a 404, for staff too."
+        ),
+        request=s.ExclusionInputSerializer,
+        responses={
+            200: s.ExcludedSerializer,
+            400: OpenApiResponse(description="Not exactly one way of naming events, or a bad value."),
+            401: OpenApiResponse(description="No valid token."),
+            404: OpenApiResponse(description="Not the caller's own id."),
+        },
+    )
+    def post(self, request: Request, user_id: int) -> Response:
+        owner_only(request, user_id)
+        given = s.ExclusionInputSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        data = given.validated_data
+        selection = Selection(
+            ids=data.get("events", ()),
+            since=data.get("since"),
+            until=data.get("until"),
+            import_id=data.get("import_id"),
+        )
+        done = activity_exclude(user_id=user_id, selection=selection, excluded=data["excluded"])
+        return Response(
+            s.ExcludedSerializer(
+                {"excluded": data["excluded"], "matched": done.matched, "changed": done.changed}
+            ).data
+        )

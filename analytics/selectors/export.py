@@ -20,8 +20,18 @@ from catalog.selectors.refs import song_refs
 
 CHUNK = 1000
 # One line per event; the field names are those POST /api/analytics/activity/ accepts, plus
-# `received_at` (when the server stored it).
-FIELDS = ("song", "spotify_id", "action", "occurred_at", "received_at", "event_id", "context")
+# the event's `id` and `received_at` (when the server stored it).
+FIELDS = (
+    "id",
+    "song",
+    "spotify_id",
+    "action",
+    "occurred_at",
+    "received_at",
+    "event_id",
+    "context",
+    "excluded",
+)
 
 
 def _chunks(user_id: int, size: int) -> Iterator[list[Any]]:
@@ -34,7 +44,7 @@ def _chunks(user_id: int, size: int) -> Iterator[list[Any]]:
             events = events.filter(Q(occurred_at__gt=at) | Q(id__gt=last_id), occurred_at__gte=at)
         chunk = list(
             events.order_by("occurred_at", "id").values(
-                "id", "song_id", "action", "occurred_at", "received_at", "event_id", "context"
+                "id", "song_id", "action", "occurred_at", "received_at", "event_id", "context", "excluded"
             )[:size]
         )
         if chunk:
@@ -52,6 +62,7 @@ def activity_export_lines(*, user_id: int, chunk: int = CHUNK) -> Iterator[bytes
         lines = [
             encoder.encode(
                 {
+                    "id": e["id"],
                     "song": e["song_id"],
                     "spotify_id": spotify.get(e["song_id"]),
                     "action": Action(e["action"]).label,
@@ -59,6 +70,7 @@ def activity_export_lines(*, user_id: int, chunk: int = CHUNK) -> Iterator[bytes
                     "received_at": e["received_at"],
                     "event_id": e["event_id"],
                     "context": e["context"],
+                    "excluded": e["excluded"],
                 }
             )
             for e in events

@@ -45,7 +45,8 @@ def _pending_counts() -> QuerySet:
 
 
 def user_song_signals(*, user_id: int | None = None) -> SongSignals:
-    """Every user's signals (or `user_id`'s), summed per (user, song), ordered by user then song."""
+    """Every user's signals (or `user_id`'s), summed per (user, song), ordered by user then
+    song; pairs with no counted event left are not listed."""
     fields = ["user_id", "song_id", *COUNT_FIELDS.values()]
     settled = UserSong.objects.order_by()
     pending = _pending_counts()
@@ -60,6 +61,10 @@ def user_song_signals(*, user_id: int | None = None) -> SongSignals:
     pairs, where = np.unique(table[:, :2], axis=0, return_inverse=True)
     counts = np.zeros((len(pairs), len(COUNT_FIELDS)), np.int64)
     np.add.at(counts, where.ravel(), table[:, 2:])
+    # A pair whose events were all kept out of the user's taste sums to nothing: it is no
+    # signal, not even "heard".
+    kept = counts.any(axis=1)
+    pairs, counts = pairs[kept], counts[kept]
     weights = np.array([ACTION_WEIGHTS[action] for action in COUNT_FIELDS], np.float64)
     skips = counts[:, list(COUNT_FIELDS).index("skip")]
     return SongSignals(user_ids=pairs[:, 0], song_ids=pairs[:, 1], score=counts @ weights, skips=skips)
@@ -69,7 +74,8 @@ def songs_heard_since(*, user_id: int, since: dt.datetime) -> set[int]:
     """The songs `user_id` played, liked, shared or skipped at or after `since` (rolled up or
     still pending)."""
     settled = UserSong.objects.filter(user_id=user_id, last_at__gte=since).values_list("song_id", flat=True)
-    pending = PendingRollup.objects.filter(user_id=user_id, last_at__gte=since).values_list(
+    # Positive counts only: a negative row takes back events kept out of the user's taste.
+    pending = PendingRollup.objects.filter(user_id=user_id, last_at__gte=since, count__gt=0).values_list(
         "song_id", flat=True
     )
     return set(settled) | set(pending)

@@ -94,7 +94,7 @@ def _top_named(model: type[UserArtist] | type[UserGenre], key: str, user_id: int
 
 def _recent(user_id: int) -> list[dict[str, Any]]:
     events = (
-        Activity.objects.filter(user_id=user_id)
+        Activity.objects.filter(user_id=user_id, excluded=False)
         .order_by("-occurred_at", "-id")
         .values("song_id", "action", "occurred_at")[:RECENT]
     )

@@ -22,6 +22,8 @@ class EventIn:
     # The song's duration, when the caller has it at hand (it counts a play's listening
     # time); looked up otherwise.
     duration_ms: int | None = None
+    # Kept out of the user's taste: stored, never counted (Activity.excluded).
+    excluded: bool = False
 
 
 @dataclass(frozen=True, slots=True)

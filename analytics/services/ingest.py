@@ -68,9 +68,16 @@ def _write_orm(
             received_at=received_at,
             context=dict(e.context),
             event_id=e.event_id,
+            excluded=e.excluded,
         )
         for e in events
     )
+    pending_store(user_id=user_id, pending=pending)
+
+
+def pending_store(*, user_id: int, pending: Sequence[PendingCount]) -> None:
+    """Writes `user_id`'s pending counts for the rollup job (portably: ingest's PostgreSQL
+    path COPYs them with its events)."""
     PendingRollup.objects.bulk_create(
         PendingRollup(
             day=p.day,
@@ -105,8 +112,15 @@ def _claim_keys_orm(*, user_id: int, events: Sequence[EventIn]) -> list[EventIn]
 
 
 def _pending(*, events: Sequence[EventIn]) -> list[PendingCount]:
-    """One pending row per (day, song, action) of the batch. Listening time is the played
-    song's duration: what a play is worth when clients do not say how long they listened."""
+    """One pending row per (day, song, action) of the batch's counted events (not those
+    kept out of the user's taste). Listening time is the played song's duration: what a play
+    is worth when clients do not say how long they listened."""
+    return pending_counts(events=[e for e in events if not e.excluded])
+
+
+def pending_counts(*, events: Sequence[EventIn], sign: int = 1) -> list[PendingCount]:
+    """The (day, song, action) counts of `events`, each counted `sign` times: 1 to add them
+    to the rollups, -1 to take back events already counted."""
     unknown = {e.song_id for e in events if e.duration_ms is None and e.action == Action.PLAY}
     durations = {ref.id: ref.duration_ms for ref in song_refs(ids=unknown)} if unknown else {}
     rows: dict[tuple[dt.date, int, int], PendingCount] = {}
@@ -115,8 +129,10 @@ def _pending(*, events: Sequence[EventIn]) -> list[PendingCount]:
         row = rows.get((day, e.song_id, e.action))
         if row is None:
             row = rows[(day, e.song_id, e.action)] = PendingCount(day, e.song_id, e.action, e.occurred_at)
-        row.count += 1
+        row.count += sign
         row.last_at = max(row.last_at, e.occurred_at)
         if e.action == Action.PLAY:
-            row.listen_ms += e.duration_ms if e.duration_ms is not None else durations.get(e.song_id, 0)
+            row.listen_ms += sign * (
+                e.duration_ms if e.duration_ms is not None else durations.get(e.song_id, 0)
+            )
     return list(rows.values())

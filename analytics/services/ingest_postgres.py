@@ -46,10 +46,10 @@ def write_postgres(
     with connection.cursor() as wrapper:
         cursor = wrapper.cursor
         with cursor.copy(
-            "COPY analytics_activity (user_id, song_id, action, occurred_at, received_at, context, event_id) "
-            "FROM STDIN (FORMAT BINARY)"
+            "COPY analytics_activity (user_id, song_id, action, occurred_at, received_at, context, event_id, "
+            "excluded) FROM STDIN (FORMAT BINARY)"
         ) as copy:
-            copy.set_types(["int8", "int8", "int2", "timestamptz", "timestamptz", "jsonb", "varchar"])
+            copy.set_types(["int8", "int8", "int2", "timestamptz", "timestamptz", "jsonb", "varchar", "bool"])
             for e in events:
                 copy.write_row(
                     (
@@ -60,6 +60,7 @@ def write_postgres(
                         received_at,
                         Jsonb(e.context),
                         e.event_id,
+                        e.excluded,
                     )
                 )
         with cursor.copy(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -53,6 +54,9 @@ class Imported:
     # as retention would drop them with their event ids while the rollups kept their counts,
     # and importing them again would count them twice.
     too_old: int = 0
+    # Stamped on the events this import stored (their context's `import`): what marks the
+    # whole import as kept out of the user's taste later (analytics.services.exclusions).
+    import_id: str = ""
 
     @property
     def stored(self) -> int:
@@ -67,8 +71,10 @@ def listen_event_id(listen: Listen) -> str:
     return f"lb:{listen.listened_at}:{hashlib.sha256(names).hexdigest()[:24]}"
 
 
-def listens_import(*, user_id: int, listens: Sequence[Listen]) -> Imported:
-    """Store `listens` as `user_id`'s plays (see the module); returns the counts."""
+def listens_import(*, user_id: int, listens: Sequence[Listen], excluded: bool = False) -> Imported:
+    """Store `listens` as `user_id`'s plays (see the module), kept out of their taste if
+    `excluded`; returns the counts and the import's id."""
+    import_id = uuid.uuid4().hex
     cutoff = retention_cutoff(now=timezone.now())
     kept = [listen for listen in listens if cutoff is None or listen.moment >= cutoff]
     too_old = len(listens) - len(kept)
@@ -79,7 +85,7 @@ def listens_import(*, user_id: int, listens: Sequence[Listen]) -> Imported:
         song_id = matches.get((listen.artist, listen.title))
         if song_id is None:
             continue
-        context = {"source": SOURCE}
+        context = {"source": SOURCE, "import": import_id}
         if listen.recording_msid:
             context["recording_msid"] = listen.recording_msid
         events.append(
@@ -89,11 +95,16 @@ def listens_import(*, user_id: int, listens: Sequence[Listen]) -> Imported:
                 occurred_at=listen.moment,
                 event_id=listen_event_id(listen),
                 context=context,
+                excluded=excluded,
             )
         )
     duplicates = 0
     for start in range(0, len(events), BATCH):
         duplicates += activity_record(user_id=user_id, events=events[start : start + BATCH]).duplicates
     return Imported(
-        matched=len(events), unmatched=len(listens) - len(events), duplicates=duplicates, too_old=too_old
+        matched=len(events),
+        unmatched=len(listens) - len(events),
+        duplicates=duplicates,
+        too_old=too_old,
+        import_id=import_id,
     )

@@ -108,9 +108,12 @@ def _users_from(since: dt.date) -> list[int]:
 
 
 def _counted() -> QuerySet[Activity]:
-    """Events of songs and users that exist: events carry no foreign-key constraints, and
-    an orphan left by a deletion racing its batch is not counted (as the refresh does)."""
-    return Activity.objects.filter(song_id__in=song_list().values("id"), user_id__in=user_list().values("id"))
+    """Events of songs and users that exist and not kept out of their user's taste: events
+    carry no foreign-key constraints, and an orphan left by a deletion racing its batch is
+    not counted (as the refresh does)."""
+    return Activity.objects.filter(
+        song_id__in=song_list().values("id"), user_id__in=user_list().values("id"), excluded=False
+    )
 
 
 def _by_day(since: dt.date) -> QuerySet[Any, Any]:

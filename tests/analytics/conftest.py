@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
+from analytics import partitions
 from analytics.models import ACTION_BY_NAME
 from analytics.services import EventIn, activity_record
 from tests.analytics.builders import today_at
@@ -25,3 +26,13 @@ def record(db) -> Callable[..., None]:
         )
 
     return make
+
+
+@pytest.fixture
+def partitions_forgotten():
+    """For events in months no partition exists for (an imported history): each test's
+    rolled-back transaction drops the partitions it made, so the process must not remember
+    them."""
+    partitions.forget_known()
+    yield
+    partitions.forget_known()

@@ -63,6 +63,7 @@ def test_the_owner_gets_every_event_as_a_json_line_oldest_first(auth_client, son
     first, second = lines
     stored = Activity.objects.get(event_id="e-1")
     assert first == {
+        "id": stored.id,
         "song": songs[0].id,
         "spotify_id": songs[0].spotify_id,
         "action": "play",
@@ -70,6 +71,7 @@ def test_the_owner_gets_every_event_as_a_json_line_oldest_first(auth_client, son
         "received_at": stored.received_at.isoformat().replace("+00:00", "Z"),
         "event_id": "e-1",
         "context": {"device": "phone"},
+        "excluded": False,
     }
     assert (second["song"], second["action"], second["event_id"]) == (songs[1].id, "like", None)
     assert dt.datetime.fromisoformat(second["occurred_at"]) == start + dt.timedelta(hours=1)
@@ -134,17 +136,27 @@ def test_anonymous_is_401(api_client, user):
 
 
 def test_an_export_posted_back_is_all_duplicates(auth_client, songs, start):
-    """The lines carry the activity endpoint's own field names: drop `received_at` and one
-    of `song`/`spotify_id`, and the events post back as the same events."""
+    """The lines carry the activity endpoint's own field names: drop `id`, `received_at`
+    and one of `song`/`spotify_id`, and the events post back as the same events (an
+    excluded one still excluded)."""
     body = [
         {"song": songs[0].id, "action": "play", "occurred_at": start.isoformat(), "event_id": "a"},
-        {"spotify_id": songs[1].spotify_id, "action": "share", "event_id": "b", "context": {"to": "friend"}},
+        {
+            "spotify_id": songs[1].spotify_id,
+            "action": "share",
+            "event_id": "b",
+            "context": {"to": "friend"},
+            "excluded": True,
+        },
     ]
     assert auth_client.post("/api/analytics/activity/", body, format="json").status_code == 201
 
     lines = _lines(auth_client.get(_url(auth_client.user.id)))
-    again = [{k: v for k, v in line.items() if k not in {"received_at", "spotify_id"}} for line in lines]
+    again = [
+        {k: v for k, v in line.items() if k not in {"id", "received_at", "spotify_id"}} for line in lines
+    ]
     response = auth_client.post("/api/analytics/activity/", again, format="json")
 
     assert response.json() == {"stored": 0, "duplicates": 2}
     assert lines[1]["context"] == {"to": "friend"}
+    assert [line["excluded"] for line in lines] == [False, True]

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 
-from analytics import partitions
 from analytics.models import Action, Activity, ActivityKey, PendingRollup
 from catalog.selectors.match import TITLE_SIMILARITY, songs_match
 from catalog.selectors.search_text import similarity
@@ -37,13 +37,8 @@ def _listen(artist_name: str, track: str, at: int, **extra) -> dict:
     }
 
 
-@pytest.fixture(autouse=True)
-def _partitions_forgotten():
-    """A history reaches months no partition exists for: each test's rolled-back
-    transaction drops the ones it made, so the process must not remember them."""
-    partitions.forget_known()
-    yield
-    partitions.forget_known()
+# A history reaches months no partition exists for (conftest.py).
+pytestmark = pytest.mark.usefixtures("partitions_forgotten")
 
 
 @pytest.fixture
@@ -75,11 +70,19 @@ def _ndjson(listens) -> str:
     return "\n".join(json.dumps(listen) for listen in listens) + "\n"
 
 
+def _counts(response) -> dict:
+    """The import's counts; its `import_id` checked for shape and left out."""
+    body = response.json()
+    assert re.fullmatch(r"[0-9a-f]{32}", body.pop("import_id"))
+    return body
+
+
 def test_listens_become_plays_of_matched_songs(auth_client, catalog, history):
     response = _post_json(auth_client, history)
 
     assert response.status_code == 200, response.content
-    assert response.json() == {"matched": 3, "unmatched": 2, "duplicates": 0, "stored": 3, "too_old": 0}
+    import_id = response.json()["import_id"]
+    assert _counts(response) == {"matched": 3, "unmatched": 2, "duplicates": 0, "stored": 3, "too_old": 0}
     plays = list(
         Activity.objects.order_by("occurred_at").values_list("user_id", "song_id", "action", "occurred_at")
     )
@@ -95,6 +98,7 @@ def test_listens_become_plays_of_matched_songs(auth_client, catalog, history):
     assert len(event.event_id) <= 64
     assert event.context == {
         "source": "listenbrainz",
+        "import": import_id,
         "recording_msid": "0a1b2c3d-0000-4000-8000-000000000000",
     }
     # Counted by the rollups like any play.
@@ -107,7 +111,7 @@ def test_importing_again_counts_duplicates_and_stores_nothing(auth_client, catal
     again = auth_client.post(URL, _ndjson(history), content_type="application/x-ndjson")
 
     assert again.status_code == 200
-    assert again.json() == {"matched": 3, "unmatched": 2, "duplicates": 3, "stored": 0, "too_old": 0}
+    assert _counts(again) == {"matched": 3, "unmatched": 2, "duplicates": 3, "stored": 0, "too_old": 0}
     assert Activity.objects.count() == 3
     assert ActivityKey.objects.count() == 3
 
@@ -115,7 +119,7 @@ def test_importing_again_counts_duplicates_and_stores_nothing(auth_client, catal
 def test_the_same_listen_spelt_differently_is_one_play(auth_client, catalog):
     listens = [_listen("The Beatles", "Hey Jude", T0), _listen("the beatles", "HEY  JUDE", T0)]
 
-    assert _post_json(auth_client, listens).json() == {
+    assert _counts(_post_json(auth_client, listens)) == {
         "matched": 2,
         "unmatched": 0,
         "duplicates": 1,
@@ -139,7 +143,7 @@ def test_json_lines_and_a_multipart_file_are_accepted(auth_client, catalog, hist
     response = auth_client.post(URL, {"file": upload}, format="multipart")
 
     assert response.status_code == 200
-    assert response.json() == {"matched": 3, "unmatched": 2, "duplicates": 2, "stored": 1, "too_old": 0}
+    assert _counts(response) == {"matched": 3, "unmatched": 2, "duplicates": 2, "stored": 1, "too_old": 0}
 
 
 def test_an_import_then_an_export_shows_the_plays(auth_client, catalog, history):
@@ -210,8 +214,12 @@ def test_an_odd_recording_msid_is_left_out_not_refused(auth_client, catalog):
         _listen("The Beatles", "Something", T0, recording_msid=12),
     ]
 
-    assert _post_json(auth_client, listens).json()["stored"] == 2
-    assert [event.context for event in Activity.objects.all()] == [{"source": "listenbrainz"}] * 2
+    response = _post_json(auth_client, listens)
+
+    assert response.json()["stored"] == 2
+    assert [event.context for event in Activity.objects.all()] == [
+        {"source": "listenbrainz", "import": response.json()["import_id"]}
+    ] * 2
 
 
 def test_listens_older_than_the_retention_are_not_stored(auth_client, catalog, settings):
@@ -223,7 +231,7 @@ def test_listens_older_than_the_retention_are_not_stored(auth_client, catalog, s
 
     response = _post_json(auth_client, listens)
 
-    assert response.json() == {"matched": 1, "unmatched": 0, "duplicates": 0, "stored": 1, "too_old": 1}
+    assert _counts(response) == {"matched": 1, "unmatched": 0, "duplicates": 0, "stored": 1, "too_old": 1}
     assert Activity.objects.get().occurred_at == dt.datetime.fromtimestamp(recent, dt.UTC)
 
 
@@ -307,10 +315,13 @@ class TestCommand:
         call_command("import_listens", str(path), "--user", user.username)
         call_command("import_listens", str(path), "--user", user.username)
 
-        out = capsys.readouterr().out.splitlines()
+        out = [
+            re.sub(r"import id [0-9a-f]{32}", "import id X", line)
+            for line in capsys.readouterr().out.splitlines()
+        ]
         assert out == [
-            "matched 3 (stored 3, duplicates 0), unmatched 2",
-            "matched 3 (stored 0, duplicates 3), unmatched 2",
+            "matched 3 (stored 3, duplicates 0), unmatched 2; import id X",
+            "matched 3 (stored 0, duplicates 3), unmatched 2; import id X",
         ]
         assert Activity.objects.filter(user=user).count() == 3
 

@@ -127,3 +127,28 @@ def test_a_song_without_audio_features_comes_by_its_artist_never_by_a_mood(db):
     assert by_mood[0]["song"].pk == calm.pk
     assert by_artist[0]["song"].pk == featureless.pk
     assert "by Outside, an artist you like" in by_artist[0]["reasons"]
+
+
+def test_listening_kept_out_of_taste_shapes_no_list_and_no_model(world):
+    """A party's plays: stored, but neither the listener's list nor the model learns from
+    them; let back in, they count again."""
+    from analytics.models import Activity
+    from analytics.services.exclusions import Selection, activity_exclude
+
+    listener = UserFactory(profile__favorite_genres=[], profile__moods=[])
+    listened(listener, (world["Alpha"][0], Action.PLAY), (world["Alpha"][1], Action.PLAY))
+    party = Selection(ids=list(Activity.objects.filter(user=listener).values_list("id", flat=True)))
+    cold = recommend(user_id=UserFactory(profile__favorite_genres=[], profile__moods=[]).pk, limit=6)
+
+    activity_exclude(user_id=listener.pk, selection=party)
+    build_model()
+
+    kept_out = recommend(user_id=listener.pk, limit=6)
+    assert [item["song"].pk for item in kept_out] == [item["song"].pk for item in cold]
+    assert not any("Alpha" in reason for item in kept_out for reason in item["reasons"])
+
+    activity_exclude(user_id=listener.pk, selection=party, excluded=False)
+    build_model()
+
+    counted = recommend(user_id=listener.pk, limit=6)
+    assert "liked by listeners who like Alpha" in counted[0]["reasons"]

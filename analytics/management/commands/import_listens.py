@@ -21,6 +21,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path, help="The listens export.")
         parser.add_argument("--user", required=True, help="Username of the listener.")
+        parser.add_argument(
+            "--exclude",
+            action="store_true",
+            help="Keep these listens out of the user's taste: stored and exported, never counted.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         user_id = user_list().filter(username=options["user"]).values_list("id", flat=True).first()
@@ -35,8 +40,11 @@ class Command(BaseCommand):
             listens = parse_listens(raw)
         except ListensError as error:
             raise CommandError(f"{path}: {error.as_json()['detail']} (nothing imported).") from None
-        imported = listens_import(user_id=user_id, listens=listens)
+        imported = listens_import(user_id=user_id, listens=listens, excluded=options["exclude"])
         self.stdout.write(
             f"matched {imported.matched} (stored {imported.stored}, duplicates {imported.duplicates}), "
-            f"unmatched {imported.unmatched}" + (f", too old {imported.too_old}" if imported.too_old else "")
+            f"unmatched {imported.unmatched}"
+            + (f", too old {imported.too_old}" if imported.too_old else "")
+            + f"; import id {imported.import_id}"
+            + (" (kept out of the user's taste)" if options["exclude"] else "")
         )
