@@ -66,6 +66,8 @@ CONTENT_EXACT_MAX = 50_000
 # How many of the highest base scores (tie-break and popularity) are kept per model, to find
 # a list's cut among them and the listener's signals instead of the whole catalog.
 POOL_TOP = 2_000
+# How many times the list's length are scored with content first, to bound the list's cut.
+FLOOR_SAMPLE = 4
 
 
 @dataclass(frozen=True)
@@ -95,14 +97,27 @@ def _base_top(found: Evidence, weights: Weights) -> tuple[IntArray, float]:
     return found.memo[key]
 
 
+def _base_order(found: Evidence, weights: Weights) -> tuple[IntArray, FloatArray]:
+    """Every song by base score, highest first, and those scores: kept."""
+    key = ("base-order", weights)
+    if key not in found.memo:
+        base = found.memo[("base", weights)]
+        order = np.argsort(-base, kind="stable")
+        found.memo[key] = (order, base[order])
+    return found.memo[key]
+
+
 def _within_reach(
     catalog: CatalogArrays, found: Evidence, weights: Weights, total: FloatArray, count: int
-) -> IntArray:
-    """The songs the content signal could lift among the best `count`: within its weight of
-    the count-th best `total`. Without a mood, a song's total is its base score unless a
-    signal with a support reaches it, so the count-th best is found among those supports and
-    the highest base scores, when every other song's base is too low to matter; else over
-    the whole catalog."""
+) -> tuple[IntArray, FloatArray] | None:
+    """The songs the content signal could lift among the best `count`, with their content
+    signal; None when they are most of the catalog.
+
+    A floor for the list's cut: the count-th best total with content of the SAMPLE x count
+    best without it (any `count` songs' worst is at most the list's cut). A song can only
+    pass that floor if its total without content, plus the content weight, does. Without a
+    mood, a song's total is its base score unless a signal with a support reaches it: the
+    songs within reach are found among those supports and, in base order, the rest."""
     margin = weights.content * (1 + SOUND_APPROXIMATION)
     if not weights.mood or found.scores["mood"] is none(catalog):
         top, floor = _base_top(found, weights)
@@ -113,11 +128,41 @@ def _within_reach(
                 marked[support] = True
         pool = np.flatnonzero(marked)
         if len(pool) >= count:
-            cut = -np.partition(-total[pool], count - 1)[count - 1]
-            if floor < cut - margin:
-                return pool[total[pool] >= cut - margin]
-    cut = -np.partition(-total, count - 1)[count - 1]
-    return np.flatnonzero(total >= cut - margin)
+            cut = _content_floor(catalog, found, weights, total, pool, count)
+            reachable = pool[total[pool] >= cut - margin]
+            if floor >= cut - margin:
+                order, bases = _base_order(found, weights)
+                above = order[: np.searchsorted(-bases, -(cut - margin), side="right")]
+                extra = above[~marked[above]]
+                reachable = np.concatenate([reachable, extra[np.isfinite(total[extra])]])
+            return _with_content(catalog, found, reachable)
+    cut = _content_floor(catalog, found, weights, total, None, count)
+    return _with_content(catalog, found, np.flatnonzero(total >= cut - margin))
+
+
+def _content_floor(
+    catalog: CatalogArrays,
+    found: Evidence,
+    weights: Weights,
+    total: FloatArray,
+    among: IntArray | None,
+    count: int,
+) -> float:
+    """At most the count-th best total with content (see `_within_reach`)."""
+    scores = total if among is None else total[among]
+    sample = min(len(scores), count * FLOOR_SAMPLE)
+    best = np.argpartition(-scores, sample - 1)[:sample]
+    songs = best if among is None else among[best]
+    lifted = total[songs] + weights.content * content_at(catalog, found, songs)
+    return float(-np.partition(-lifted, count - 1)[count - 1])
+
+
+def _with_content(
+    catalog: CatalogArrays, found: Evidence, songs: IntArray
+) -> tuple[IntArray, FloatArray] | None:
+    if len(songs) > CONTENT_EXACT_MAX:
+        return None
+    return songs, content_at(catalog, found, songs)
 
 
 @dataclass(frozen=True)
@@ -132,7 +177,7 @@ def blend(
 ) -> Blended:
     """Every song's weighted sum of its signals, the excluded at -inf; exact for the best
     `count` songs. The content signal (0..1) is added only to the songs it could lift among
-    them: those within its weight of the count-th best without it; no other song can pass them."""
+    them (`_within_reach`); no other song can pass them."""
     total = _base(catalog, found, weights)
     for signal in SIGNALS:
         weight = weights.of(signal)
@@ -146,13 +191,14 @@ def blend(
     total[exclude] = -np.inf
     if not weights.content or found.taste is None:
         return Blended(total=total, candidates=None)
-    reachable = _within_reach(catalog, found, weights, total, min(count, len(total)))
-    if len(reachable) > CONTENT_EXACT_MAX:
+    reach = _within_reach(catalog, found, weights, total, min(count, len(total)))
+    if reach is None:
         # Most of the catalog is within reach (a listener whose other signals are faint): one
         # pass over the catalog, within SOUND_APPROXIMATION, and no candidates to sort apart.
         total += weights.content * sound_similarity(catalog, found.taste)
         return Blended(total=total, candidates=None)
-    total[reachable] += weights.content * content_at(catalog, found, reachable)
+    reachable, content = reach
+    total[reachable] += weights.content * content
     return Blended(total=total, candidates=reachable)
 
 
