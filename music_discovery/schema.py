@@ -21,9 +21,14 @@ ERROR_COMPONENT = {
     "description": (
         'DRF\'s error shapes: `{"detail": "..."}` for request-level errors, or '
         '`{"<field>": ["message", ...]}` for invalid fields, nested as the body is '
-        '(`{"profile": {"moods": {"3": ["..."]}}}`: the fourth mood of the profile).'
+        '(`{"profile": {"moods": {"3": ["..."]}}}`: the fourth mood of the profile). A refused '
+        "bearer token adds SimpleJWT's `code` (`token_not_valid`) and `messages` (one per token type tried)."
     ),
-    "properties": {"detail": {"type": "string"}},
+    "properties": {
+        "detail": {"type": "string"},
+        "code": {"type": "string"},
+        "messages": {"type": "array", "items": {"type": "object"}},
+    },
     "additionalProperties": {"oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "object"}]},
 }
 ERROR_REFERENCE = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}

@@ -1,5 +1,6 @@
 """The OpenAPI schema: valid, warning-free, and honest about error responses."""
 
+import jsonschema
 import pytest
 from django.core.management import call_command
 
@@ -77,3 +78,12 @@ def test_an_endpoints_own_error_documentation_is_kept(schema):
     assert responses["400"]["description"] == "Not a valid, unrevoked refresh token."
     assert responses["429"]["description"].startswith("Too many attempts")
     assert schema["components"]["schemas"]["Error"]["properties"]["detail"]["type"] == "string"
+
+
+def test_a_refused_token_answers_what_the_error_schema_documents(schema, api_client):
+    # SimpleJWT adds `code` and `messages` to the detail (found by the stateful fuzz test).
+    response = api_client.get("/api/users/me/", HTTP_AUTHORIZATION="Bearer not-a-token")
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_not_valid"
+    jsonschema.validate(response.json(), schema["components"]["schemas"]["Error"])
