@@ -6,6 +6,10 @@ credential (a bad bearer token is refused even where none is needed); 403 where 
 permissions can refuse an authenticated caller, or where a session caller's unsafe request
 is checked for its CSRF token; 404 on paths with an id and on paginated lists (a page past
 the end); 429 where the view is throttled.
+
+And the OpenAPI links of a listener's first steps: register, log in, rate, read the
+recommendations, poll their task. Clients see them in the schema; the stateful fuzz test
+(tests/ops/test_fuzz.py) follows them.
 """
 
 from __future__ import annotations
@@ -21,9 +25,14 @@ ERROR_COMPONENT = {
     "description": (
         'DRF\'s error shapes: `{"detail": "..."}` for request-level errors, or '
         '`{"<field>": ["message", ...]}` for invalid fields, nested as the body is '
-        '(`{"profile": {"moods": {"3": ["..."]}}}`: the fourth mood of the profile).'
+        '(`{"profile": {"moods": {"3": ["..."]}}}`: the fourth mood of the profile). A refused '
+        "bearer token adds SimpleJWT's `code` (`token_not_valid`) and `messages` (one per token type tried)."
     ),
-    "properties": {"detail": {"type": "string"}},
+    "properties": {
+        "detail": {"type": "string"},
+        "code": {"type": "string"},
+        "messages": {"type": "array", "items": {"type": "object"}},
+    },
     "additionalProperties": {"oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "object"}]},
 }
 ERROR_REFERENCE = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
@@ -76,4 +85,53 @@ class AutoSchema(openapi.AutoSchema):
 def add_error_component(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
     """The Error schema the error responses refer to."""
     result.setdefault("components", {}).setdefault("schemas", {}).setdefault("Error", ERROR_COMPONENT)
+    return result
+
+
+# Source operation and status -> link name -> OpenAPI link. Values are runtime expressions
+# over the source's request and response. Links carry data, not credentials: a client sends
+# its access token with every later request itself; RateASong passes it only because the
+# token is all a rating needs from the login.
+LINKS: dict[tuple[str, str], dict[str, dict[str, Any]]] = {
+    ("users_create", "201"): {
+        "LogIn": {
+            "operationId": "auth_token_create",
+            "description": "Log in as the new account: its username and the password it was registered with.",
+            "requestBody": {"username": "$response.body#/username", "password": "$request.body#/password"},
+        },
+        "Recommendations": {
+            "operationId": "recommendations_user",
+            "description": "The new account's recommendations (with its access token).",
+            "parameters": {"user_id": "$response.body#/id"},
+        },
+    },
+    ("auth_token_create", "200"): {
+        "RateASong": {
+            "operationId": "ratings_submit",
+            "description": "Rate a song with the access token just obtained.",
+            "parameters": {"header.Authorization": "Bearer {$response.body#/access}"},
+        },
+    },
+    ("recommendations_user", "202"): {
+        "TaskStatus": {
+            "operationId": "recommendations_task",
+            "description": "Poll the queued list's task (the same URL as `status_url`).",
+            "parameters": {"task_id": "$response.body#/task_id"},
+        },
+    },
+}
+
+
+def add_links(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """Every link of LINKS on its source operation's response; a source missing is an error."""
+    responses = {
+        (operation.get("operationId"), code): response
+        for methods in result.get("paths", {}).values()
+        for operation in methods.values()
+        for code, response in operation.get("responses", {}).items()
+    }
+    for (operation_id, code), links in LINKS.items():
+        if (operation_id, code) not in responses:
+            raise ValueError(f"LINKS: no operation {operation_id} answering {code}")
+        responses[(operation_id, code)].setdefault("links", {}).update(links)
     return result

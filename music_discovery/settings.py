@@ -349,6 +349,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "music_discovery.schema.add_error_component",
+        "music_discovery.schema.add_links",
     ],
 }
 

@@ -1,5 +1,6 @@
 """The OpenAPI schema: valid, warning-free, and honest about error responses."""
 
+import jsonschema
 import pytest
 from django.core.management import call_command
 
@@ -77,3 +78,37 @@ def test_an_endpoints_own_error_documentation_is_kept(schema):
     assert responses["400"]["description"] == "Not a valid, unrevoked refresh token."
     assert responses["429"]["description"].startswith("Too many attempts")
     assert schema["components"]["schemas"]["Error"]["properties"]["detail"]["type"] == "string"
+
+
+def test_a_refused_token_answers_what_the_error_schema_documents(schema, api_client):
+    # SimpleJWT adds `code` and `messages` to the detail (found by the stateful fuzz test).
+    response = api_client.get("/api/users/me/", HTTP_AUTHORIZATION="Bearer not-a-token")
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_not_valid"
+    jsonschema.validate(response.json(), schema["components"]["schemas"]["Error"])
+
+
+def test_a_listeners_first_steps_are_linked(schema):
+    operations = {
+        operation["operationId"]: operation
+        for methods in schema["paths"].values()
+        for operation in methods.values()
+    }
+    links = {
+        (source, code, name): link
+        for source, operation in operations.items()
+        for code, response in operation["responses"].items()
+        for name, link in response.get("links", {}).items()
+    }
+
+    assert {key: link["operationId"] for key, link in links.items()} == {
+        ("users_create", "201", "LogIn"): "auth_token_create",
+        ("users_create", "201", "Recommendations"): "recommendations_user",
+        ("auth_token_create", "200", "RateASong"): "ratings_submit",
+        ("recommendations_user", "202", "TaskStatus"): "recommendations_task",
+    }
+    for link in links.values():
+        # Each parameter named is one of the target's (the bearer token is its security scheme's).
+        target = {parameter["name"] for parameter in operations[link["operationId"]].get("parameters", [])}
+        assert set(link.get("parameters", {})) - {"header.Authorization"} <= target, link
