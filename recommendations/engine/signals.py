@@ -16,14 +16,15 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from recommendations.engine.arrays import (
-    KNOWN_INTEREST,
     CatalogArrays,
     FloatArray,
     IntArray,
     Listener,
     acted_interest,
     artist_interest,
+    followed,
     genre_interest,
+    listened_artists,
     sound_similarity,
 )
 from recommendations.engine.collaborative import CollaborativeModel, collaborative_scores
@@ -222,10 +223,11 @@ def evidence(catalog: CatalogArrays, listener: Listener, model: CollaborativeMod
     acted, interest = acted_interest(listener)
     artists = artist_interest(catalog, listener, acted, interest)
     genres = genre_interest(catalog, listener, acted, interest)
+    listened = listened_artists(catalog, listener, acted, interest)
     sources = np.full(len(catalog.artist_names), -1, np.int64)
     by_artist = np.zeros(len(catalog.artist_names), np.float32)
     if model is not None:
-        by_artist, sources = collaborative_scores(model, artists)
+        by_artist, sources = collaborative_scores(model, listened)
         by_artist = normalised(by_artist)
     artist_values, genre_values = normalised(artists), normalised(genres)
     mood, mood_index = (
@@ -242,7 +244,7 @@ def evidence(catalog: CatalogArrays, listener: Listener, model: CollaborativeMod
         "genre": songs_of(catalog, catalog.genre_songs, np.flatnonzero(genre_values)),
     }
     on_support = {
-        "collaborative": mean_per_song(reached, by_artist, artists > KNOWN_INTEREST),
+        "collaborative": mean_per_song(reached, by_artist, followed(listened)),
         "artist": best_per_song(catalog.song_artists, artist_values, supports["artist"]),
         "genre": best_per_song(catalog.song_genres, genre_values, supports["genre"]),
     }

@@ -238,3 +238,44 @@ def test_the_list_is_the_exact_best_of_the_whole_blend(
     best = sorted(range(size), key=lambda song: (-exact[song], song))[:limit]
     assert [item.song for item in items] == best
     np.testing.assert_allclose([item.score for item in items], exact[best], rtol=1e-4)
+
+
+def test_an_artist_met_as_a_guest_on_one_song_is_neither_followed_nor_known():
+    """Listening to a song is listening to its artists in shares (a duet half each): an
+    artist counts as followed, in the model's rows as in a listener's question, and as known
+    to the listener, from a whole song's worth."""
+    # 4 artists x 3 songs (song s by artist s // 3); song 1 (artist 0) features artist 3.
+    catalog = catalog_of(artists=[s // 3 for s in range(12)], guests={1: [3]})
+    # Listeners of artist 0 who played the duet, listeners of artist 0 and of artist 2, and
+    # artist 3's own listeners.
+    background = [[0, 1]] * 6 + [[0, 6]] * 4 + [[9]] * 3
+    model = build_collaborative(
+        user_ids=np.arange(len(background)),
+        user_songs=user_songs(background, 12),
+        song_artists=catalog.song_artists,
+    )
+    weights = Weights(collaborative=1.0)
+
+    # Follows artist 0 (two songs of their own).
+    items = recommend(
+        catalog=catalog, listener=listener_of(liked={0: 1.0, 2: 1.0}), model=model, limit=3, weights=weights
+    )
+
+    # The duet's listeners did not follow artist 3: artist 2 is who artist 0's listeners follow.
+    assert [s // 3 for s in _songs(items[:2])] == [2, 2]
+    assert "liked by listeners who like Artist 0" in items[0].reasons
+    # Follows artist 0 (two songs) and met artist 3 once, as the duet's guest: artist 3 is
+    # not known to them, their own songs come by the collaborative signal.
+    guest = recommend(
+        catalog=catalog,
+        listener=listener_of(liked={2: 1.0, 1: 1.0}, exclude=[2, 1, 6, 7, 8]),
+        model=build_collaborative(
+            user_ids=np.arange(4),
+            user_songs=user_songs([[0, 9]] * 4, 12),
+            song_artists=catalog.song_artists,
+        ),
+        limit=1,
+        weights=weights,
+    )
+    assert _songs(guest)[0] in (9, 10, 11)
+    assert guest[0].reasons == ("liked by listeners who like Artist 0",)
