@@ -175,51 +175,6 @@ def artist_interest(
     return artists
 
 
-def credit_shares(song_artists: sp.csr_matrix) -> sp.csr_matrix:
-    """`song_artists` with each credit weighing its share of the song: 1 / the song's number
-    of credited artists."""
-    counts = np.diff(song_artists.indptr)
-    scale = sp.diags((1.0 / np.maximum(counts, 1)).astype(np.float32))
-    return (scale @ song_artists).astype(np.float32).tocsr()
-
-
-def artist_evidence(song_values: sp.csr_matrix, song_artists: sp.csr_matrix) -> sp.csr_matrix:
-    """Per row of `song_values` (rows x songs: +1 a song liked or played, -1 one disliked),
-    each artist's evidence in -1..1: the `credit_shares` of the row's songs summed, a whole
-    song's worth (one of their own, two duets) counting fully. A listener's plays of a song
-    featuring a guest are mostly plays of its main artist: the guest met once on it weighs
-    half, and is not `followed`. The one rule by which the collaborative model
-    learns which artists each user follows, by which a listener is asked about and by which
-    an artist counts as known to them (no discovery)."""
-    values = (song_values @ credit_shares(song_artists)).tocsr()
-    values.data = np.clip(values.data, -1.0, 1.0).astype(np.float32)
-    values.eliminate_zeros()
-    return values
-
-
-# From this `artist_evidence` on, an artist is followed: a whole song's worth (three shares of
-# 1/3 may sum just under 1).
-FOLLOWED = 1.0 - 1e-3
-
-
-def followed(evidence: FloatArray) -> npt.NDArray[np.bool_]:
-    """Where `artist_evidence` says followed: the collaborative model's rows, and the artists
-    a listener knows (no discovery)."""
-    return evidence >= FOLLOWED
-
-
-def listened_artists(
-    catalog: CatalogArrays, listener: Listener, acted: IntArray, interest: FloatArray
-) -> FloatArray:
-    """The listener's `artist_evidence` per artist, +1 for each artist the profile or the
-    seeds name (clipped to -1..1): the collaborative model's question, and (`followed`) the
-    artists the listener knows."""
-    signs = sp.csr_matrix(np.sign(interest).astype(np.float32).reshape(1, -1))
-    artists = artist_evidence(signs, catalog.song_artists[acted]).toarray().ravel()
-    np.add.at(artists, listener.artists, 1.0)
-    return np.clip(artists, -1.0, 1.0).astype(np.float32)
-
-
 def genre_interest(
     catalog: CatalogArrays, listener: Listener, acted: IntArray, interest: FloatArray
 ) -> FloatArray:

@@ -31,7 +31,8 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from recommendations.engine.arrays import FloatArray, IntArray, artist_evidence, followed
+from recommendations.engine.arrays import FloatArray, IntArray
+from recommendations.engine.credits import artist_evidence, followed, shares_of
 
 Float64Array = npt.NDArray[np.float64]
 
@@ -94,7 +95,7 @@ def build_collaborative(
     if kind not in ("ease", "knn"):
         raise ValueError(f"unknown collaborative model {kind!r}: ease or knn")
     song_rows = (user_songs > 0).astype(np.float32).tocsr()
-    evidence = artist_evidence(song_rows, song_artists)
+    evidence = artist_evidence(song_rows, shares_of(song_artists))
     evidence.data = followed(evidence.data).astype(np.float32)
     evidence.eliminate_zeros()
     positive = evidence.tocsc()

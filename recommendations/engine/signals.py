@@ -22,12 +22,11 @@ from recommendations.engine.arrays import (
     Listener,
     acted_interest,
     artist_interest,
-    followed,
     genre_interest,
-    listened_artists,
     sound_similarity,
 )
 from recommendations.engine.collaborative import CollaborativeModel, collaborative_scores
+from recommendations.engine.credits import followed, listened_artists
 from recommendations.engine.moods import mood_scores
 
 SIGNALS: tuple[str, ...] = ("collaborative", "artist", "genre", "content", "mood", "popularity")
