@@ -6,8 +6,9 @@ another module: the import contracts in pyproject.toml (`make lint`) refuse any 
 The code that reads songs, ratings and profiles from the database and hands them here lives
 in this app's selectors and services.
 
-Modules: `arrays` (the catalog and a listener as arrays), `collaborative` (the artist-level
-item-item model), `moods` (the mood table), `signals` (each signal's score for every song),
+Modules: `arrays` (the catalog and a listener as arrays), `credits` (which artists a
+listener's songs count for), `collaborative` (the artist-level item-item model), `moods` (the
+mood table), `signals` (each signal's score for every song),
 `ranking` (the blend, the re-rank for diversity, the reasons), `similar` (songs that sound
 alike).
 """

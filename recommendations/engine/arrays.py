@@ -165,12 +165,6 @@ def acted_interest(listener: Listener) -> tuple[IntArray, FloatArray]:
     return acted[keep], damped[keep]
 
 
-# Above this interest an artist counts as known to the listener: no discovery. (Weighing
-# featured credits at half and calling an artist heard only as a guest unknown lost 0.1 of
-# hit@10: bench/README.md, "Recommendations".)
-KNOWN_INTEREST = 0.0
-
-
 def artist_interest(
     catalog: CatalogArrays, listener: Listener, acted: IntArray, interest: FloatArray
 ) -> FloatArray:

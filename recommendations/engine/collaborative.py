@@ -2,11 +2,12 @@
 
 Why artists and not songs: listeners' evidence is sparse per song and songs of one artist
 are heard together, so an artist-by-artist model learns from many more co-occurrences per
-entry; a song then takes the score of its best-scored credited artist, and the blend orders
+entry; a song then takes the mean score of its new credited artists, and the blend orders
 an artist's songs by the rest of the evidence (popularity, sound, genres).
 
-Two models over the same input (each user's row: 1 for every artist the user's signals are
-net positive on; negatives never enter the model, they push down at scoring time):
+Two models over the same input (each user's row: 1 for every artist the user follows, by the
+`artist_evidence` of the songs their signals are net positive on; negatives never enter the
+model, they push down at scoring time):
 - "ease": EASE (Steck, "Embarrassingly Shallow Autoencoders", WWW 2019): B = I - P/diag(P)
   with P = (XᵀX + λI)⁻¹, a closed-form item-item regression; a user's scores are qB.
 - "knn": cosine between artists' listener sets, summed over the user's artists.
@@ -30,11 +31,15 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from recommendations.engine.arrays import KNOWN_INTEREST, FloatArray, IntArray
+from recommendations.engine.arrays import FloatArray, IntArray
+from recommendations.engine.credits import artist_evidence, followed, shares_of
 
 Float64Array = npt.NDArray[np.float64]
 
-EASE_L2 = 200.0
+# EASE's λ: lower than EVAL.md's reference (200), as the Last.fm evaluation prefers on each
+# half of its users, through the service and at artist level alike (bench/README.md,
+# "Recommendations").
+EASE_L2 = 100.0
 MAX_ARTISTS = 5000
 
 
@@ -90,13 +95,15 @@ def build_collaborative(
     if kind not in ("ease", "knn"):
         raise ValueError(f"unknown collaborative model {kind!r}: ease or knn")
     song_rows = (user_songs > 0).astype(np.float32).tocsr()
-    user_artists = (user_songs @ song_artists).tocsr()
-    positive = (user_artists > 0).astype(np.float32).tocsc()
-    listeners = np.asarray(positive.sum(axis=0)).ravel()
+    evidence = artist_evidence(song_rows, shares_of(song_artists))
+    evidence.data = followed(evidence.data).astype(np.float32)
+    evidence.eliminate_zeros()
+    positive = evidence.tocsc()
+    listeners = np.diff(positive.indptr)
     listened = np.flatnonzero(listeners > 0)
     artists = listened[np.argsort(-listeners[listened], kind="stable")[:max_artists]]
     artists.sort()
-    column_of = np.full(user_artists.shape[1], -1, np.int64)
+    column_of = np.full(positive.shape[1], -1, np.int64)
     column_of[artists] = np.arange(len(artists))
     rows = positive[:, artists].tocsr()
     gram = np.asarray((rows.T @ rows).toarray(), dtype=np.float64)
@@ -123,14 +130,14 @@ class _Query:
     weights: FloatArray  # their interest
 
 
-def _query(model: CollaborativeModel, artist_interest: FloatArray) -> _Query:
-    """The listener's artists in the model, each weighing -1..1: the model learnt from 0/1
-    rows, so a much-played artist counts as one, like a liked one."""
-    known = np.flatnonzero(artist_interest)
+def _query(model: CollaborativeModel, listened: FloatArray) -> _Query:
+    """The listener's artists in the model, each weighing its `artist_evidence` (-1..1), the
+    rule the model's rows were made by: a much-played artist counts as one, like a liked one,
+    and an artist met once as a guest as a share of one."""
+    known = np.flatnonzero(listened)
     columns = model.column_of[known]
     inside = columns >= 0
-    weights = np.clip(artist_interest[known[inside]], -1.0, 1.0).astype(np.float32)
-    return _Query(columns=columns[inside], weights=weights)
+    return _Query(columns=columns[inside], weights=listened[known[inside]].astype(np.float32))
 
 
 def _ease_parts(model: CollaborativeModel, query: _Query) -> tuple[Float64Array, Float64Array]:
@@ -179,23 +186,22 @@ def _contributions(model: CollaborativeModel, query: _Query) -> FloatArray:
     return (query.weights[:, None] * weights).astype(np.float32)
 
 
-def collaborative_scores(
-    model: CollaborativeModel, artist_interest: FloatArray
-) -> tuple[FloatArray, IntArray]:
-    """Every catalog artist's score for a listener with `artist_interest` (per catalog
-    artist; negatives push the artists co-liked with them down), 0 outside the model; and for
-    each artist, the listener's artist that adds most to it (-1 when none adds anything), for
-    a reason's wording."""
+def collaborative_scores(model: CollaborativeModel, listened: FloatArray) -> tuple[FloatArray, IntArray]:
+    """Every catalog artist's score for a listener whose `artist_evidence` per catalog artist
+    is `listened` (negatives push the artists co-liked with them down), 0 outside the model
+    and for the artists the listener knows (`followed`); and for each artist, the
+    listener's artist that adds most to it (-1 when none adds anything), for a reason's
+    wording."""
     scores = np.zeros(len(model.column_of), np.float32)
     sources = np.full(len(model.column_of), -1, np.int64)
-    query = _query(model, artist_interest)
+    query = _query(model, listened)
     if len(query.columns) == 0:
         return scores, sources
     contributions = _contributions(model, query)
     scores[model.artists] = contributions.sum(axis=0)
     # What this signal finds is artists new to the listener; those they already like are the
     # artist-affinity signal's to rank.
-    scores[artist_interest > KNOWN_INTEREST] = 0.0
+    scores[followed(listened)] = 0.0
     best = np.argmax(contributions, axis=0)
     strongest = contributions[best, np.arange(contributions.shape[1])]
     sources[model.artists] = np.where(strongest > 0, model.artists[query.columns[best]], -1)

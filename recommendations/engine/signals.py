@@ -16,7 +16,6 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from recommendations.engine.arrays import (
-    KNOWN_INTEREST,
     CatalogArrays,
     FloatArray,
     IntArray,
@@ -27,6 +26,7 @@ from recommendations.engine.arrays import (
     sound_similarity,
 )
 from recommendations.engine.collaborative import CollaborativeModel, collaborative_scores
+from recommendations.engine.credits import followed, listened_artists
 from recommendations.engine.moods import mood_scores
 
 SIGNALS: tuple[str, ...] = ("collaborative", "artist", "genre", "content", "mood", "popularity")
@@ -222,10 +222,11 @@ def evidence(catalog: CatalogArrays, listener: Listener, model: CollaborativeMod
     acted, interest = acted_interest(listener)
     artists = artist_interest(catalog, listener, acted, interest)
     genres = genre_interest(catalog, listener, acted, interest)
+    listened = listened_artists(catalog, listener, acted, interest)
     sources = np.full(len(catalog.artist_names), -1, np.int64)
     by_artist = np.zeros(len(catalog.artist_names), np.float32)
     if model is not None:
-        by_artist, sources = collaborative_scores(model, artists)
+        by_artist, sources = collaborative_scores(model, listened)
         by_artist = normalised(by_artist)
     artist_values, genre_values = normalised(artists), normalised(genres)
     mood, mood_index = (
@@ -242,7 +243,7 @@ def evidence(catalog: CatalogArrays, listener: Listener, model: CollaborativeMod
         "genre": songs_of(catalog, catalog.genre_songs, np.flatnonzero(genre_values)),
     }
     on_support = {
-        "collaborative": mean_per_song(reached, by_artist, artists > KNOWN_INTEREST),
+        "collaborative": mean_per_song(reached, by_artist, followed(listened)),
         "artist": best_per_song(catalog.song_artists, artist_values, supports["artist"]),
         "genre": best_per_song(catalog.song_genres, genre_values, supports["genre"]),
     }

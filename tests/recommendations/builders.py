@@ -21,8 +21,10 @@ def catalog_of(
     prior: list[float] | None = None,
     features: np.ndarray | None = None,
     seed: int = 0,
+    guests: dict[int, list[int]] | None = None,
 ) -> CatalogArrays:
-    """One song per entry of `artists` (its only artist's position); genres likewise (all
+    """One song per entry of `artists` (its first-credited artist's position), with the
+    artists `guests` credits after it on some songs (song -> artists); genres likewise (all
     genre 0 by default); random features unless given; prior falling with position unless
     given (song 0 most popular)."""
     size = len(artists)
@@ -32,13 +34,18 @@ def catalog_of(
         features = rng.random((size, len(FEATURES))).astype(np.float32)
         features[:, FEATURES.index("tempo")] *= 200
         features[:, FEATURES.index("loudness")] = -30 * features[:, FEATURES.index("loudness")]
-    artist_count, genre_count = max(artists) + 1, max(genres) + 1
+    credits = [(song, artist) for song, artist in enumerate(artists)]
+    credits += [(song, guest) for song, extra in (guests or {}).items() for guest in extra]
+    credit_songs, credit_artists = (np.array(column, np.int64) for column in zip(*credits, strict=True))
+    artist_count, genre_count = int(credit_artists.max()) + 1, max(genres) + 1
     ones = np.ones(size, np.float32)
     return CatalogArrays(
         song_ids=np.arange(size, dtype=np.int64) + 1000,
         features=features.astype(np.float32),
         prior=np.asarray(prior if prior is not None else np.linspace(1, 0, size), np.float32),
-        song_artists=sp.csr_matrix((ones, (np.arange(size), artists)), shape=(size, artist_count)),
+        song_artists=sp.csr_matrix(
+            (np.ones(len(credits), np.float32), (credit_songs, credit_artists)), shape=(size, artist_count)
+        ),
         song_genres=sp.csr_matrix((ones, (np.arange(size), genres)), shape=(size, genre_count)),
         main_artist=np.asarray(artists, np.int64),
         artist_names=tuple(f"Artist {i}" for i in range(artist_count)),
