@@ -414,46 +414,9 @@ X_FRAME_OPTIONS = "DENY"
 # A CSRF refusal under /api/ answers JSON, like every other error there.
 CSRF_FAILURE_VIEW = "music_discovery.exceptions.csrf_failure"
 
-# ------------------------------------------------------------------------------
-# Logging: one line per request and per task, JSON lines when LOG_FORMAT=json
-# ------------------------------------------------------------------------------
-LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
-LOG_FORMAT = env.str("LOG_FORMAT", default="text")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        # Control characters in a message (a path's %0a) are escaped: one record, one line.
-        "text": {
-            "()": "music_discovery.logs.TextFormatter",
-            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
-        },
-        "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
-            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
-            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
-        },
-    },
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": "json" if LOG_FORMAT == "json" else "text",
-        }
-    },
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {
-        # Requests are logged once, by our middleware; Django's own copy would double them.
-        "django.request": {"level": "ERROR"},
-        "django.server": {"level": "WARNING"},
-        "celery": {"level": "INFO"},
-        # Our task_postrun line replaces Celery's "received" and "succeeded" lines; failures still show.
-        "celery.app.trace": {"level": "WARNING"},
-        "celery.worker.strategy": {"level": "WARNING"},
-        # spotipy logs every 4xx and 5xx as an ERROR, a 404 for an id Spotify does not know
-        # included; the Spotify tasks log or report what each one means (retry, unknown, refused).
-        "spotipy": {"level": "CRITICAL"},
-    },
-}
+# Logging: one line per request and per task, JSON lines when LOG_FORMAT=json; a module of
+# its own.
+from music_discovery.settings_logging import *  # noqa: E402, F403
 
 # ------------------------------------------------------------------------------
 # Spotify (optional): without credentials, recommendations use the local catalog only

@@ -284,9 +284,7 @@ def test_every_compose_variable_is_in_env_example(compose_text, env_example):
 def settings_variables() -> dict[str, bool]:
     """Each variable the settings (settings.py and the modules it imports all of) read with
     django-environ, and whether it has a default."""
-    source = "".join(
-        (BASE_DIR / "music_discovery" / name).read_text() for name in ("settings.py", "settings_jobs.py")
-    )
+    source = "".join(path.read_text() for path in sorted((BASE_DIR / "music_discovery").glob("settings*.py")))
     found: dict[str, bool] = {}
     for match in re.finditer(r"\benv(?:\.\w+)?\(\s*\"([A-Z][A-Z0-9_]*)\"([^)]*)\)", source):
         found[match[1]] = found.get(match[1], False) or "default" in match[2]
