@@ -321,3 +321,31 @@ def test_with_redis_ingest_leaves_the_work_to_beat(
     assert PendingRollup.objects.get().action == Action.PLAY
     assert not SongDay.objects.exists()
     assert rollups_catch_up() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    ("table", "key"),
+    [
+        ("analytics_songday", ["day", "song_id"]),
+        ("analytics_userday", ["user_id", "day"]),
+        ("analytics_usersong", ["song_id", "user_id"]),
+        ("analytics_userartist", ["artist_id", "user_id"]),
+        ("analytics_usergenre", ["genre_id", "user_id"]),
+    ],
+)
+def test_each_rollup_tables_key_is_its_unique_key_and_no_index_is_idle(db, table, key):
+    """A refresh's cost is the B-trees each row goes into (bench/README.md, "Analytics"):
+    no surrogate `id` index, and the unique key leads with what cascades delete by."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT i.indisprimary, array_agg(a.attname ORDER BY k.n)
+            FROM pg_index i JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, n) ON true
+            JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+            WHERE i.indrelid = %s::regclass GROUP BY i.indexrelid, i.indisprimary""",
+            [table],
+        )
+        indexes = cursor.fetchall()
+
+    assert [columns for primary, columns in indexes if primary] == [key]
+    assert not [columns for _, columns in indexes if columns[0] == "id"]
