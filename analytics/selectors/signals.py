@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 from django.db.models import Case, F, IntegerField, QuerySet, Value, When
 
-from analytics.models import Action, PendingRollup, UserSong
+from analytics.models import Action, Activity, PendingRollup, UserSong
 from analytics.scoring import ACTION_WEIGHTS, COUNT_FIELDS
 
 CHUNK = 20_000
@@ -71,11 +71,12 @@ def user_song_signals(*, user_id: int | None = None) -> SongSignals:
 
 
 def songs_heard_since(*, user_id: int, since: dt.datetime) -> set[int]:
-    """The songs `user_id` played, liked, shared or skipped at or after `since` (rolled up or
-    still pending)."""
-    settled = UserSong.objects.filter(user_id=user_id, last_at__gte=since).values_list("song_id", flat=True)
-    # Positive counts only: a negative row takes back events kept out of the user's taste.
-    pending = PendingRollup.objects.filter(user_id=user_id, last_at__gte=since, count__gt=0).values_list(
-        "song_id", flat=True
+    """The songs `user_id` played, liked, shared or skipped at or after `since`, events kept
+    out of their taste left out. Read from the user's events of the window (their
+    `(user, occurred_at)` index): a rollup's latest time cannot tell counted events from
+    excluded ones."""
+    return set(
+        Activity.objects.filter(user_id=user_id, occurred_at__gte=since, excluded=False)
+        .values_list("song_id", flat=True)
+        .distinct()
     )
-    return set(settled) | set(pending)

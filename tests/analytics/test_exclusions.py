@@ -12,7 +12,7 @@ import pytest
 from django.db import connection
 
 from analytics.models import Activity, PendingRollup, UserSong
-from analytics.selectors import user_song_signals
+from analytics.selectors import songs_heard_since, user_song_signals
 from analytics.services.exclusions import Selection, activity_exclude
 from analytics.services.rollups import rollups_catch_up, rollups_refresh
 from analytics.services.rollups_rebuild import rollups_rebuild
@@ -131,6 +131,19 @@ def test_excluding_takes_events_out_of_every_rollup_and_including_puts_them_back
         table: {tuple(v for v in row if not isinstance(v, dt.datetime)) for row in rows}
         for table, rows in before.items()
     }
+
+
+def test_listening_kept_out_of_taste_is_not_heard_lately(auth_client, songs, ids):
+    """What the daily mix leaves out as "heard this week": counted events only."""
+    me = auth_client.user.id
+    week_ago = today_at(days_ago=7)
+    assert songs_heard_since(user_id=me, since=week_ago) == {songs[0].id, songs[1].id, songs[2].id}
+
+    auth_client.post(_url(me), {"events": [ids["share"], ids["skip"]]}, format="json")
+    rollups_catch_up()
+
+    assert songs_heard_since(user_id=me, since=week_ago) == {songs[0].id}
+    assert songs_heard_since(user_id=me, since=today_at(hour=6)) == set()
 
 
 def test_asking_twice_changes_nothing_more(
