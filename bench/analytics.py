@@ -43,12 +43,9 @@ from typing import Any
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "music_discovery.settings")
-# Served as in production (JSON renderer, DEBUG off), minus the HTTPS redirect: plain HTTP on
-# loopback. Gunicorn and this process (which mints the tokens) share the key.
-os.environ.setdefault("DJANGO_ENV", "production")
-os.environ.setdefault("SECRET_KEY", "bench-" + os.urandom(16).hex())
-os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
-os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+from fixtures import free_port, serve_as_production  # noqa: E402
+
+serve_as_production()
 
 import analytics_data as data  # noqa: E402
 from analytics_http import Batch, Server, cpu_sample, percentile, run_ingest  # noqa: E402
@@ -61,7 +58,6 @@ from analytics_phases import (  # noqa: E402
     rollup_functions,
     tokens_for,
 )
-from fixtures import free_port  # noqa: E402
 
 ACTION_NAMES = {1: "play", 2: "like", 3: "skip", 4: "share"}
 # Enough prepared batches for this many events/s over --ingest-seconds.

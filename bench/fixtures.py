@@ -1,8 +1,10 @@
-"""Filling a benchmark's database: songs, users, an empty ratings table; and a free port.
-Shared by the bench scripts (they run from bench/ with it on sys.path)."""
+"""Filling a benchmark's database: songs, users, an empty ratings table; a free port; the
+settings a served bench runs under. Shared by the bench scripts (they run from bench/ with it
+on sys.path)."""
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -10,6 +12,16 @@ import time
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def serve_as_production() -> None:
+    """Settings as in production (JSON renderer only, DEBUG off), minus the HTTPS redirect: the
+    benches speak plain HTTP on loopback. Gunicorn, the workers and the bench process (which
+    mints the tokens) share one key. Call before Django reads its settings."""
+    os.environ.setdefault("DJANGO_ENV", "production")
+    os.environ.setdefault("SECRET_KEY", "bench-" + os.urandom(16).hex())
+    os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
+    os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 
 
 def free_port() -> int:

@@ -54,18 +54,14 @@ from locust.env import Environment  # noqa: E402
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "music_discovery.settings")
-# As bench/ratings.py: production settings over plain HTTP on loopback, one key shared by
-# the server and this process (which mints the tokens).
-os.environ.setdefault("DJANGO_ENV", "production")
-os.environ.setdefault("SECRET_KEY", "bench-" + os.urandom(16).hex())
-os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
-os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+from fixtures import fill_songs, free_port, reset_ratings, serve_as_production  # noqa: E402
+
+serve_as_production()
 os.environ.setdefault("THROTTLE_USER", "1000000/min")
 os.environ.setdefault("JWT_ACCESS_MINUTES", "600")  # a fault drill outlives the default 15
 os.environ.setdefault("PYTHONUNBUFFERED", "1")  # a SIGKILLed worker's log keeps its last lines
 
 import analytics_data as data  # noqa: E402
-from fixtures import fill_songs, free_port, reset_ratings  # noqa: E402
 from mix_stack import PrivateRedis, Stack, StackCpu, cpu_per_request, load_average  # noqa: E402
 
 P95_LIMIT_MS = 200.0

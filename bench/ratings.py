@@ -52,15 +52,10 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "music_discovery.settings")
-# Served as in production (JSON renderer only, DEBUG off), minus the HTTPS redirect: the
-# bench speaks plain HTTP on loopback. Gunicorn, the worker and this process (which mints
-# the tokens) share the key.
-os.environ.setdefault("DJANGO_ENV", "production")
-os.environ.setdefault("SECRET_KEY", "bench-" + os.urandom(16).hex())
-os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
-os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+from fixtures import fill_songs, fill_users, free_port, reset_ratings, serve_as_production  # noqa: E402
 
-from fixtures import fill_songs, fill_users, free_port, reset_ratings  # noqa: E402
+serve_as_production()
+
 from ratings_drivers import percentile, run_clients, run_python, run_wrk, write_wrk_data  # noqa: E402
 from ratings_services import CpuMeter, Probe, Services, wait_until_no_drift  # noqa: E402
 
