@@ -6,6 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from analytics.events_in import MAX_BATCH, MAX_ID
 from analytics.platform_serializers import ActionCountsSerializer
 
 
@@ -104,20 +105,17 @@ class ImportFileSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="A ListenBrainz listens export (JSON array or JSON lines).")
 
 
-# Event ids one request may name: the size of an ingest batch.
-MAX_EVENTS = 500
-
-
 class ExclusionInputSerializer(serializers.Serializer):
     """Which of the caller's events to keep out of their taste (or let back in): exactly one
     of `events`, the window `since`..`until`, or `import_id`."""
 
     events = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
         min_length=1,
-        max_length=MAX_EVENTS,
+        # As many as an ingest batch holds.
+        max_length=MAX_BATCH,
         required=False,
-        help_text=f"Event ids (the export's `id`), up to {MAX_EVENTS}.",
+        help_text=f"Event ids (the export's `id`), up to {MAX_BATCH}.",
     )
     since = serializers.DateTimeField(required=False, help_text="A window's start (inclusive); with `until`.")
     until = serializers.DateTimeField(required=False, help_text="A window's end (exclusive); with `since`.")
