@@ -19,19 +19,11 @@ from analytics.models import Action, Activity
 from catalog.selectors.refs import song_refs
 
 CHUNK = 1000
+# Written to each line as they are stored, under the same names.
+AS_STORED = ("occurred_at", "received_at", "event_id", "context", "excluded")
 # One line per event; the field names are those POST /api/analytics/activity/ accepts, plus
-# the event's `id` and `received_at` (when the server stored it).
-FIELDS = (
-    "id",
-    "song",
-    "spotify_id",
-    "action",
-    "occurred_at",
-    "received_at",
-    "event_id",
-    "context",
-    "excluded",
-)
+# the event's `id`, `received_at` (when the server stored it) and `excluded`.
+FIELDS = ("id", "song", "spotify_id", "action", *AS_STORED)
 
 
 def _chunks(user_id: int, size: int) -> Iterator[list[Any]]:
@@ -43,9 +35,7 @@ def _chunks(user_id: int, size: int) -> Iterator[list[Any]]:
             at, last_id = after
             events = events.filter(Q(occurred_at__gt=at) | Q(id__gt=last_id), occurred_at__gte=at)
         chunk = list(
-            events.order_by("occurred_at", "id").values(
-                "id", "song_id", "action", "occurred_at", "received_at", "event_id", "context", "excluded"
-            )[:size]
+            events.order_by("occurred_at", "id").values("id", "song_id", "action", *AS_STORED)[:size]
         )
         if chunk:
             yield chunk
@@ -66,11 +56,7 @@ def activity_export_lines(*, user_id: int, chunk: int = CHUNK) -> Iterator[bytes
                     "song": e["song_id"],
                     "spotify_id": spotify.get(e["song_id"]),
                     "action": Action(e["action"]).label,
-                    "occurred_at": e["occurred_at"],
-                    "received_at": e["received_at"],
-                    "event_id": e["event_id"],
-                    "context": e["context"],
-                    "excluded": e["excluded"],
+                    **{field: e[field] for field in AS_STORED},
                 }
             )
             for e in events
