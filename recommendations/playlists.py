@@ -22,7 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from analytics.selectors import songs_heard_since, users_active_since
-from recommendations.engine import ARTIST_CAP
+from recommendations.engine import ARTIST_CAP, within_artist_cap
 from recommendations.engine.signals import songs_blocked
 from recommendations.models import Playlist, PlaylistKind
 from recommendations.selectors import blocked_positions, interest_rows
@@ -43,15 +43,7 @@ def _artist_capped(
     song_ids: Sequence[int], artists_of: dict[int, list[int]], taken: dict[int, int]
 ) -> list[int]:
     """`song_ids` in order, skipping any whose artists already have ARTIST_CAP songs."""
-    kept = []
-    for song_id in song_ids:
-        artists = artists_of.get(song_id, [])
-        if any(taken.get(a, 0) >= ARTIST_CAP for a in artists):
-            continue
-        kept.append(song_id)
-        for a in artists:
-            taken[a] = taken.get(a, 0) + 1
-    return kept
+    return [song for song in song_ids if within_artist_cap(artists_of.get(song, []), taken, ARTIST_CAP)]
 
 
 def _favourites(user_id: int, now: dt.datetime, yesterday: set[int], rng: random.Random) -> list[int]:

@@ -16,7 +16,14 @@ alike).
 from recommendations.engine.arrays import FEATURES, CatalogArrays, Listener, sound_similarity
 from recommendations.engine.collaborative import CollaborativeModel, build_collaborative
 from recommendations.engine.moods import MOOD_TARGETS, mood_fit
-from recommendations.engine.ranking import ARTIST_CAP, BLEND, Recommendation, Weights, recommend
+from recommendations.engine.ranking import (
+    ARTIST_CAP,
+    BLEND,
+    Recommendation,
+    Weights,
+    recommend,
+    within_artist_cap,
+)
 from recommendations.engine.signals import SIGNALS
 from recommendations.engine.similar import similar_songs
 
@@ -36,4 +43,5 @@ __all__ = [
     "recommend",
     "similar_songs",
     "sound_similarity",
+    "within_artist_cap",
 ]

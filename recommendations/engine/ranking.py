@@ -13,6 +13,7 @@ least n / artist_cap artists. The list never holds a song twice.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -218,6 +219,16 @@ def _ranked(scores: FloatArray, count: int, among: IntArray | None = None) -> In
     return top[np.lexsort((top, -scores[top]))][:count]
 
 
+def within_artist_cap(artists: Sequence[int], taken: dict[int, int], cap: int) -> bool:
+    """Whether a song by `artists` may join a list holding `taken[a]` songs by each artist a,
+    at most `cap` each (every artist of the song counts); if it may, counts it in `taken`."""
+    if any(taken.get(a, 0) >= cap for a in artists):
+        return False
+    for a in artists:
+        taken[a] = taken.get(a, 0) + 1
+    return True
+
+
 def rerank(catalog: CatalogArrays, blended: Blended, limit: int, artist_cap: int) -> IntArray:
     """The best `limit` songs, none of an artist already `artist_cap` times in the list, no
     song twice. The best limit x CANDIDATE_FACTOR songs are read first; only when the caps
@@ -230,12 +241,10 @@ def rerank(catalog: CatalogArrays, blended: Blended, limit: int, artist_cap: int
     for count, among in ((limit * CANDIDATE_FACTOR, blended.candidates), (len(scores), None)):
         for song in _ranked(scores, count, among):
             artists = indices[indptr[song] : indptr[song + 1]].tolist()
-            if any(per_artist.get(a, 0) >= artist_cap for a in artists):
+            if not within_artist_cap(artists, per_artist, artist_cap):
                 continue
             chosen.append(int(song))
             scores[song] = -np.inf
-            for a in artists:
-                per_artist[a] = per_artist.get(a, 0) + 1
             if len(chosen) == limit:
                 return np.asarray(chosen, np.int64)
     return np.asarray(chosen, np.int64)
