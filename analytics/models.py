@@ -18,9 +18,13 @@ leave orphan rows, which every read joins away.
 Why the rollup tables' real key on PostgreSQL is their unique key, not `id` (migration
 0005): a refresh upserts ~100k rows, and each B-tree a row goes into is most of its cost; the
 surrogate `id` key was one more per row, read by nothing. Django keeps `id` as the model's
-key (an identity column, unique by itself) as for events. The per-user all-time tables lead
-their key with the song, artist or genre, so that deleting one (its rows cascade) reads that
-key, and a user's rows are read through the `(user, -score)` index.
+key (an identity column, unique by itself) as for events. The per-user all-time tables
+(migration 0006) lead their key with the user: a refresh's pending rows come a listener's
+batch at a time, so the rows they touch lie in a few leaves per listener, where a key led by
+the song, artist or genre scatters them over the whole index, which outgrows the cache as
+histories grow (bench/README.md, "Analytics"). The price: deleting a song, an artist or a
+genre (its rows cascade, through Django) scans these tables; the catalog deletes only
+through the admin.
 
 Why the per-user `event_id` dedupe lives in its own table (`ActivityKey`): a unique index on
 the partitioned table would have to include `occurred_at`, and a client retrying a batch
@@ -210,14 +214,14 @@ class Scored(ActionCounts):
 class UserSong(Scored):
     """Per user and song, all time: a user's top songs."""
 
-    # Indexed by user_song_top, which leads with it.
-    user = _user_key()
     # Indexed by the unique key, which leads with it.
+    user = _user_key()
+    # Not indexed (see the module's docstring): a deleted song's rows are found by a scan.
     song = _song_key(db_index=False)
     last_at = models.DateTimeField()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["song", "user"], name="user_song_unique")]
+        constraints = [models.UniqueConstraint(fields=["user", "song"], name="user_song_unique")]
         indexes = [models.Index(fields=["user", "-score"], name="user_song_top")]
 
     def __str__(self) -> str:
@@ -230,16 +234,15 @@ class UserArtist(Scored):
     UserSong: a user's top artists without grouping all of their songs' credits per read.
     Credits as they were when the events were applied; a rebuild counts today's."""
 
-    # Indexed by user_artist_top, which leads with it.
+    # Indexed by the unique key, which leads with it.
     user = _user_key()
-    # Indexed by the unique key, which leads with it: deleting an artist (its rows cascade)
-    # must not scan the table.
+    # Not indexed (see the module's docstring): a deleted artist's rows are found by a scan.
     artist = models.ForeignKey(
         "catalog.Artist", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
     )
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["artist", "user"], name="user_artist_unique")]
+        constraints = [models.UniqueConstraint(fields=["user", "artist"], name="user_artist_unique")]
         indexes = [models.Index(fields=["user", "-score"], name="user_artist_top")]
 
     def __str__(self) -> str:
@@ -249,16 +252,15 @@ class UserArtist(Scored):
 class UserGenre(Scored):
     """Per user and genre, all time: as UserArtist, for the genres of the user's songs."""
 
-    # Indexed by user_genre_top, which leads with it.
+    # Indexed by the unique key, which leads with it.
     user = _user_key()
-    # Indexed by the unique key, which leads with it: deleting a genre (its rows cascade)
-    # must not scan the table.
+    # Not indexed (see the module's docstring): a deleted genre's rows are found by a scan.
     genre = models.ForeignKey(
         "catalog.Genre", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
     )
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["genre", "user"], name="user_genre_unique")]
+        constraints = [models.UniqueConstraint(fields=["user", "genre"], name="user_genre_unique")]
         indexes = [models.Index(fields=["user", "-score"], name="user_genre_top")]
 
     def __str__(self) -> str:

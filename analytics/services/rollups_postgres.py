@@ -38,7 +38,7 @@ _TOPS = """
     INSERT INTO analytics_user{kind} AS t (user_id, {kind}_id, {columns}, score)
     SELECT kept.user_id, x.{kind}_id, {sums}, {score}
     FROM kept JOIN {through} x ON x.song_id = kept.song_id
-    GROUP BY x.{kind}_id, kept.user_id ORDER BY x.{kind}_id, kept.user_id
+    GROUP BY kept.user_id, x.{kind}_id ORDER BY kept.user_id, x.{kind}_id
     ON CONFLICT (user_id, {kind}_id) DO UPDATE SET {add}, score = t.score + excluded.score"""
 _USER_TOPS = "".join(
     _TOPS.format(kind=kind, through=through, columns=_COLUMNS, sums=_SUMS, score=_SCORE, add=_ADD)
@@ -68,7 +68,7 @@ WITH picked AS (
 ), user_songs AS (
     INSERT INTO analytics_usersong AS t (user_id, song_id, {_COLUMNS}, last_at, score)
     SELECT user_id, song_id, {_SUMS}, max(last_at), {_SCORE} FROM kept
-    GROUP BY song_id, user_id ORDER BY song_id, user_id
+    GROUP BY user_id, song_id ORDER BY user_id, song_id
     ON CONFLICT (user_id, song_id) DO UPDATE SET {_ADD}, last_at = greatest(t.last_at, excluded.last_at),
         score = t.score + excluded.score{_USER_TOPS}
 )

@@ -193,6 +193,35 @@ def test_pending_rows_of_a_deleted_song_or_user_are_consumed_uncounted(record, p
     assert UserSong.objects.get().plays == 1
 
 
+def test_deleting_a_song_artist_genre_or_user_takes_its_rollup_rows(record, people, apply_path):
+    """The per-user tables are keyed by the user first and have no database constraints:
+    Django's cascade must still find a deleted song's, artist's or genre's rows, and only
+    theirs."""
+    (ann, bob), (one, two, three) = people
+    for user in (ann, bob):
+        for song in (one, two, three):
+            record(user, song, "play")
+    rollups_refresh()
+    artist = one.credits.get().artist
+    rock = one.genres.get()
+    # Their ids: a deleted instance's id is None.
+    song_id, artist_id, genre_id = one.id, artist.id, rock.id
+
+    one.delete()
+    assert not UserSong.objects.filter(song_id=song_id).exists()
+    assert UserSong.objects.count() == 4
+    artist.delete()
+    assert not UserArtist.objects.filter(artist_id=artist_id).exists()
+    assert UserArtist.objects.count() == 2
+    rock.delete()
+    assert not UserGenre.objects.filter(genre_id=genre_id).exists()
+    assert UserGenre.objects.count() == 2
+    ann.delete()
+    assert set(UserSong.objects.values_list("user_id", flat=True)) == {bob.id}
+    assert set(UserArtist.objects.values_list("user_id", flat=True)) == {bob.id}
+    assert set(UserGenre.objects.values_list("user_id", flat=True)) == {bob.id}
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_overlapping_runs_count_once(record):
@@ -329,14 +358,15 @@ def test_with_redis_ingest_leaves_the_work_to_beat(
     [
         ("analytics_songday", ["day", "song_id"]),
         ("analytics_userday", ["user_id", "day"]),
-        ("analytics_usersong", ["song_id", "user_id"]),
-        ("analytics_userartist", ["artist_id", "user_id"]),
-        ("analytics_usergenre", ["genre_id", "user_id"]),
+        ("analytics_usersong", ["user_id", "song_id"]),
+        ("analytics_userartist", ["user_id", "artist_id"]),
+        ("analytics_usergenre", ["user_id", "genre_id"]),
     ],
 )
 def test_each_rollup_tables_key_is_its_unique_key_and_no_index_is_idle(db, table, key):
     """A refresh's cost is the B-trees each row goes into (bench/README.md, "Analytics"):
-    no surrogate `id` index, and the unique key leads with what cascades delete by."""
+    no surrogate `id` index, and a per-user table's key leads with the user, whose rows a
+    refresh's pending rows come in groups of."""
     with connection.cursor() as cursor:
         cursor.execute(
             """SELECT i.indisprimary, array_agg(a.attname ORDER BY k.n)
