@@ -10,7 +10,8 @@ Setup (bench/analytics_data.py says how the events are drawn): the Spotify track
 ../shared/data loaded with `manage.py load_music --skip-invalid` (the benchmark is skipped,
 saying why, when it is absent), --users listeners written by COPY, --events events over the
 last --days days written straight into analytics_activity by COPY, then the rollups built
-from them: by default by one INSERT ... SELECT per rollup table (`--rollups sql`); with
+from them: by default by one INSERT ... SELECT per rollup table, rows in the order the refresh
+job would have written them (`--rollups sql`); with
 `--rollups refresh` the pending counts ingest would have written are written by SQL and the
 project's refresh job applies them; with `--rollups rebuild`, `rollups_rebuild()` (row by
 row through the ORM: 12 minutes at 1M events, see bench/README.md). With --keep, a database
@@ -126,6 +127,7 @@ def setup(args: argparse.Namespace) -> data.Population:
         data.reset_analytics()
         print(data.generate_events(population, args.events, args.days, args.seed), flush=True)
     build_rollups(args.rollups)
+    print(data.checkpoint(), flush=True)
     return population
 
 
