@@ -6,7 +6,7 @@ from celery import shared_task
 from django.db import DatabaseError
 
 from analytics.services.retention import partitions_maintain
-from analytics.services.rollups import rollups_catch_up
+from analytics.services.rollups import rollups_catch_up, snapshots_catch_up
 
 
 @shared_task(
@@ -30,6 +30,21 @@ def partitions_maintain_task() -> dict:
     time_limit=150,
 )
 def rollups_refresh_task() -> int:
-    """Add pending counts into the rollups and recompute the cached trends and summary.
-    Idempotent: a run applies only rows still pending, and overlapping runs skip."""
-    return rollups_catch_up()
+    """Add pending counts into the rollups (the cached trends and summary follow on their own
+    period). Idempotent: a run applies only rows still pending, and overlapping runs skip."""
+    return rollups_catch_up(snapshots=False)
+
+
+@shared_task(
+    name="analytics.snapshots_refresh",
+    autoretry_for=(DatabaseError,),
+    retry_backoff=1,
+    retry_backoff_max=30,
+    max_retries=3,
+    soft_time_limit=120,
+    time_limit=150,
+)
+def snapshots_refresh_task() -> bool:
+    """Recompute the cached trends and summary if the rollups changed since the last time.
+    Idempotent: it only replaces cached values with freshly computed ones."""
+    return snapshots_catch_up()

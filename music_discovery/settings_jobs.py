@@ -13,6 +13,7 @@ env = environ.Env()
 
 __all__ = [
     "ANALYTICS_ROLLUP_SECONDS",
+    "ANALYTICS_TRENDS_SECONDS",
     "RECOMMENDATIONS_CACHE_SECONDS",
     "RECOMMENDATIONS_BUILD_SECONDS",
     "RECOMMENDATIONS_REFRESH_SECONDS",
@@ -28,6 +29,9 @@ __all__ = [
 ]
 
 ANALYTICS_ROLLUP_SECONDS = env.float("ANALYTICS_ROLLUP_SECONDS", default=10.0)
+# At most this behind the rollups, the cached trends and summary; keep it under half of
+# ANALYTICS_SNAPSHOT_SECONDS (how long a snapshot lives), or readers meet expired ones.
+ANALYTICS_TRENDS_SECONDS = env.float("ANALYTICS_TRENDS_SECONDS", default=60.0)
 # Recommendations (recommendations/lists.py): how long a listener's list is served from the
 # cache, how often the model is rebuilt and active listeners' lists refreshed, when a web
 # process that holds no model builds one itself rather than queue the work (the last build
@@ -62,12 +66,19 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": env.float("RATINGS_RECONCILE_SECONDS", default=60.0),
         "options": {"expires": 50},
     },
-    # Adds the events' pending counts into the rollups trends and statistics read, then
-    # recomputes the cached trends and summary (analytics/services/rollups.py).
+    # Adds the events' pending counts into the rollups trends and statistics read
+    # (analytics/services/rollups.py).
     "analytics-rollups": {
         "task": "analytics.rollups_refresh",
         "schedule": ANALYTICS_ROLLUP_SECONDS,
         "options": {"expires": max(ANALYTICS_ROLLUP_SECONDS - 1, 1.0)},
+    },
+    # Recomputes the cached trends and summary when the rollups changed (or half their
+    # lifetime passed): every window's day rows, so less often than the rollups.
+    "analytics-snapshots": {
+        "task": "analytics.snapshots_refresh",
+        "schedule": ANALYTICS_TRENDS_SECONDS,
+        "options": {"expires": max(ANALYTICS_TRENDS_SECONDS - 1, 1.0)},
     },
     # Rebuilds the recommendation model from every listener's signals and drops the cached
     # lists it makes stale (recommendations/lists.py).

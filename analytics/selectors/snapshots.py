@@ -1,6 +1,7 @@
-"""Trends and summary as the API serves them: from a snapshot in the shared cache, which the
-rollup job recomputes after every refresh that applied something (`services.snapshots`). A
-missing snapshot (first read, evicted, Redis down) is computed on the spot and stored.
+"""Trends and summary as the API serves them: from a snapshot in the shared cache, which
+`services.rollups.snapshots_catch_up` recomputes once the rollups changed (beat), or the
+in-process catch-up after each refresh that applied something. A missing snapshot (first
+read, evicted, Redis down) is computed on the spot and stored.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -32,6 +33,8 @@ FILL_STATE = "rollups"
 REFRESH_CAP = 200_000
 # How long one catch-up keeps running refreshes while a backlog remains.
 CATCH_UP_SECONDS = 30.0
+# The rollups' `total_applied` when the cached trends and summary were last computed.
+SNAPSHOTS_OF_KEY = "analytics:snapshots:of-applied"
 
 
 @dataclass(frozen=True)
@@ -99,9 +102,10 @@ def rollups_refresh(*, cap: int = REFRESH_CAP) -> Refreshed:
     return Refreshed(applied=applied, more=more)
 
 
-def rollups_catch_up(*, budget_seconds: float = CATCH_UP_SECONDS) -> int:
+def rollups_catch_up(*, budget_seconds: float = CATCH_UP_SECONDS, snapshots: bool = True) -> int:
     """Refreshes until nothing is pending (or `budget_seconds` have passed), then, if anything
-    was applied, recomputes the cached trends and summary; returns the rows applied."""
+    was applied and `snapshots`, recomputes the cached trends and summary; returns the rows
+    applied. Beat's job passes `snapshots=False`: `snapshots_catch_up` runs on its own period."""
     started = time.monotonic()
     applied = 0
     while True:
@@ -109,9 +113,23 @@ def rollups_catch_up(*, budget_seconds: float = CATCH_UP_SECONDS) -> int:
         applied += refreshed.applied
         if not refreshed.more or time.monotonic() - started > budget_seconds:
             break
-    if applied:
+    if applied and snapshots:
         snapshots_refresh()
     return applied
+
+
+def snapshots_catch_up() -> bool:
+    """Recomputes the cached trends and summary if the rollups took rows since they were last
+    computed, or once half of their lifetime has passed (so that readers do not find them
+    expired, and a new day moves the windows); returns whether it did. Recomputing reads every
+    window's day rows (bench/README.md, "Analytics": longer than the rollup job's period at
+    10M events), which is why it has a period of its own, ANALYTICS_TRENDS_SECONDS."""
+    applied = FillState.objects.filter(name=FILL_STATE).values_list("total_applied", flat=True).first()
+    if applied is not None and cache.get(SNAPSHOTS_OF_KEY) == applied:
+        return False
+    snapshots_refresh()
+    cache.set(SNAPSHOTS_OF_KEY, applied, settings.ANALYTICS_SNAPSHOT_SECONDS // 2)
+    return True
 
 
 def rollups_catch_up_in_process() -> None:

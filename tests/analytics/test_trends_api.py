@@ -7,6 +7,7 @@ import pytest
 
 from analytics.scoring import ACTION_WEIGHTS
 from analytics.services.rollups import rollups_catch_up
+from analytics.tasks import rollups_refresh_task, snapshots_refresh_task
 from tests.analytics.builders import today_at
 from tests.factories import ArtistFactory, SongArtistFactory, SongFactory, UserFactory
 
@@ -88,6 +89,26 @@ def test_a_refresh_shows_new_events(auth_client, record, catalog):
     rollups_catch_up()
 
     assert [s["title"] for s in _get(auth_client).json()["songs"]] == ["Duet", "Solo"]
+
+
+def test_on_beat_the_snapshots_follow_the_rollups_on_their_own_period(auth_client, record, catalog):
+    """Beat's rollup job leaves the snapshots alone; the snapshot job recomputes them once
+    the rollups took rows since they were last computed, and only then."""
+    listener = UserFactory()
+    record(listener, catalog["solo"], "play")
+    assert rollups_refresh_task.delay().get() == 1
+    assert snapshots_refresh_task.delay().get() is True
+    assert snapshots_refresh_task.delay().get() is False
+    assert [s["title"] for s in _get(auth_client).json()["songs"]] == ["Solo"]
+
+    record(listener, catalog["duet"], "share", times=2)
+    assert rollups_refresh_task.delay().get() == 1
+    # The rollups have the shares; the snapshot stands until its own job runs.
+    assert [s["title"] for s in _get(auth_client).json()["songs"]] == ["Solo"]
+    assert snapshots_refresh_task.delay().get() is True
+
+    assert [s["title"] for s in _get(auth_client).json()["songs"]] == ["Duet", "Solo"]
+    assert snapshots_refresh_task.delay().get() is False
 
 
 def test_limit(auth_client, record, catalog):
