@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import shared_task
 from django.db import DatabaseError
 
@@ -20,30 +22,29 @@ def partitions_maintain_task() -> dict:
     return {"dropped": done.dropped, "deleted_keys": done.deleted_keys}
 
 
-@shared_task(
-    name="analytics.rollups_refresh",
-    autoretry_for=(DatabaseError,),
-    retry_backoff=1,
-    retry_backoff_max=30,
-    max_retries=3,
-    soft_time_limit=120,
-    time_limit=150,
-)
+def _periodic(name: str) -> Any:
+    """The task decorator of the periodic jobs over the rollups: retried soon after a
+    database error (the next period would run them anyway), and stopped before a stuck run
+    overlaps too many periods."""
+    return shared_task(
+        name=name,
+        autoretry_for=(DatabaseError,),
+        retry_backoff=1,
+        retry_backoff_max=30,
+        max_retries=3,
+        soft_time_limit=120,
+        time_limit=150,
+    )
+
+
+@_periodic("analytics.rollups_refresh")
 def rollups_refresh_task() -> int:
     """Add pending counts into the rollups (the cached trends and summary follow on their own
     period). Idempotent: a run applies only rows still pending, and overlapping runs skip."""
     return rollups_catch_up(snapshots=False)
 
 
-@shared_task(
-    name="analytics.snapshots_refresh",
-    autoretry_for=(DatabaseError,),
-    retry_backoff=1,
-    retry_backoff_max=30,
-    max_retries=3,
-    soft_time_limit=120,
-    time_limit=150,
-)
+@_periodic("analytics.snapshots_refresh")
 def snapshots_refresh_task() -> bool:
     """Recompute the cached trends and summary if the rollups changed since the last time.
     Idempotent: it only replaces cached values with freshly computed ones."""
