@@ -152,6 +152,34 @@ class PendingRollup(models.Model):
         return f"{self.day} {self.user_id} {self.get_action_display()} {self.song_id} x{self.count}"
 
 
+class PendingUserRollup(models.Model):
+    """Counts already added to the day rollups, not yet to the per-user all-time ones
+    (UserSong, UserArtist, UserGenre).
+
+    The day refresh moves each pending row here in the statement that adds it to SongDay and
+    UserDay; the user refresh, on a longer period, removes these rows and adds them to the
+    all-time tables, a listener's rows together. Why two stages: each listener's all-time
+    rows lie in leaves of their own in every per-user index, so applying them costs per
+    listener more than per event. A refresh every few seconds of events from many listeners,
+    a few each, wrote nearly every leaf of those indexes every time; gathered over a longer
+    period, each leaf is written once for all of its listeners' events (bench/README.md,
+    "Analytics", two stages). Nothing is lost or counted twice between the stages: each move
+    is one statement, and readers that need every count (`selectors.signals`) add these rows.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    # No indexes but the key: rows live minutes, read and deleted by id.
+    user = _user_key()
+    song = _song_key(db_index=False)
+    action = models.PositiveSmallIntegerField(choices=Action.choices)
+    # Signed, as PendingRollup's.
+    count = models.IntegerField()
+    last_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.get_action_display()} {self.song_id} x{self.count}"
+
+
 class ActionCounts(models.Model):
     """The per-action counters every rollup row carries.
 

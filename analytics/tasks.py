@@ -8,7 +8,7 @@ from celery import shared_task
 from django.db import DatabaseError
 
 from analytics.services.retention import partitions_maintain
-from analytics.services.rollups import rollups_catch_up, snapshots_catch_up
+from analytics.services.rollups import rollups_catch_up, snapshots_catch_up, user_rollups_catch_up
 
 
 @shared_task(
@@ -39,9 +39,17 @@ def _periodic(name: str) -> Any:
 
 @_periodic("analytics.rollups_refresh")
 def rollups_refresh_task() -> int:
-    """Add pending counts into the rollups (the cached trends and summary follow on their own
-    period). Idempotent: a run applies only rows still pending, and overlapping runs skip."""
-    return rollups_catch_up(snapshots=False)
+    """Add pending counts into the day rollups (the user stage and the cached trends and
+    summary follow on periods of their own). Idempotent: a run applies only rows still
+    pending, and overlapping runs skip."""
+    return rollups_catch_up(users=False, snapshots=False)
+
+
+@_periodic("analytics.user_rollups_refresh")
+def user_rollups_refresh_task() -> int:
+    """Add the user stage's counts into the per-user all-time rollups. Idempotent, as the
+    day stage's job."""
+    return user_rollups_catch_up()
 
 
 @_periodic("analytics.snapshots_refresh")

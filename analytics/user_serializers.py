@@ -45,7 +45,11 @@ class UserStatsSerializer(serializers.Serializer):
     streak_days = serializers.IntegerField(
         help_text="Consecutive UTC days with any event, ending today or yesterday (0 otherwise)."
     )
-    top_songs = TopSongSerializer(many=True, help_text="Best weighted score first; positive scores only.")
+    top_songs = TopSongSerializer(
+        many=True,
+        help_text="Best weighted score first; positive scores only. The top lists can trail the "
+        "totals by the user rollup job's period (ANALYTICS_USER_ROLLUP_SECONDS).",
+    )
     top_artists = RankedSerializer(many=True, help_text="Artists credited on the user's songs, best first.")
     top_genres = RankedSerializer(many=True, help_text="Genres of the user's songs, best first.")
     recent = RecentEventSerializer(many=True, help_text="The latest 20 events, newest first.")

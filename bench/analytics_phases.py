@@ -65,15 +65,30 @@ def count_events() -> int:
 # ------------------------------------------------------------------------------------------
 # b. Rollup refresh
 # ------------------------------------------------------------------------------------------
-def pending_rows() -> int:
+def pending_rows(table: str = "analytics_pendingrollup") -> int:
     with data.connect() as conn:
-        return conn.execute("SELECT count(*) FROM analytics_pendingrollup").fetchone()[0]
+        return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
 
 def timed_refresh(refresh) -> tuple[float, object]:
     started = time.perf_counter()
     outcome = refresh()
     return time.perf_counter() - started, outcome
+
+
+def timed_drain(refresh) -> tuple[float, int, int]:
+    """Runs `refresh` until it says nothing more remains: (seconds, runs, rows applied)."""
+    seconds, runs, applied = 0.0, 0, 0
+    while True:
+        took, outcome = timed_refresh(refresh)
+        seconds, runs, applied = seconds + took, runs + 1, applied + getattr(outcome, "applied", 0)
+        if not getattr(outcome, "more", False):
+            return seconds, runs, applied
+
+
+def _recent(rng: random.Random, now: dt.datetime) -> dt.datetime:
+    # Mostly today's, some up to two days late: clients send late.
+    return now - dt.timedelta(seconds=rng.expovariate(1 / 14_400) % 172_800)
 
 
 def record_events(population: data.Population, rng: random.Random, total: int, batch: int) -> float:
@@ -91,8 +106,7 @@ def record_events(population: data.Population, rng: random.Random, total: int, b
             EventIn(
                 song_id=song,
                 action=Action(action),
-                # Mostly today's, some up to two days late: clients send late.
-                occurred_at=now - dt.timedelta(seconds=rng.expovariate(1 / 14_400) % 172_800),
+                occurred_at=_recent(rng, now),
                 event_id=f"{rng.getrandbits(64):016x}",
             )
             for song, action in zip(songs, actions, strict=True)
@@ -101,32 +115,58 @@ def record_events(population: data.Population, rng: random.Random, total: int, b
     return time.perf_counter() - started
 
 
+@functools.cache
+def _durations() -> dict[int, int]:
+    with data.connect() as conn:
+        return dict(conn.execute("SELECT id, duration_ms FROM catalog_song").fetchall())
+
+
+def record_pending(population: data.Population, rng: random.Random, total: int, batch: int) -> float:
+    """As `record_events`, but writes by COPY only the pending counts ingest would write with
+    those events (one row per batch, day, song and action), which is all a refresh reads:
+    through `activity_record`, 2 events a batch take minutes per 100k events."""
+    started = time.perf_counter()
+    now = dt.datetime.now(dt.UTC)
+    length = _durations()
+    users = rng.sample(population.active_users, total // batch)
+    columns = "day, user_id, song_id, action, count, listen_ms, last_at"
+    sql = f"COPY analytics_pendingrollup ({columns}) FROM STDIN"
+    with data.connect() as conn, conn.cursor() as cursor, cursor.copy(sql) as copy:
+        for user in users:
+            _, songs, actions = population.draw(rng, batch)
+            counts: dict[tuple, tuple[int, int, dt.datetime]] = {}
+            for song, action in zip(songs, actions, strict=True):
+                at = _recent(rng, now)
+                key = (at.date(), song, action)
+                count, listen_ms, last = counts.get(key, (0, 0, at))
+                counts[key] = (count + 1, listen_ms + (length[song] if action == 1 else 0), max(last, at))
+            for (day, song, action), (count, listen_ms, last) in counts.items():
+                copy.write_row((day, user, song, action, count, listen_ms, last))
+    return time.perf_counter() - started
+
+
 def measure_refresh(args: argparse.Namespace, population: data.Population, rng: random.Random) -> dict | None:
-    refresh, _ = rollup_functions()
-    if refresh is None:
-        print("refresh: analytics.services.rollups.rollups_refresh does not exist yet; not measured")
+    days = named("analytics.services.rollups", "days_refresh")
+    users = named("analytics.services.rollups", "user_rollups_refresh")
+    if days is None or users is None:
+        print("refresh: the two-stage rollup refresh does not exist yet; not measured")
         return None
     snapshots = named("analytics.services.snapshots", "snapshots_refresh")
-    drained_rows, drain_s, runs = pending_rows(), 0.0, 0
-    while True:
-        seconds, outcome = timed_refresh(refresh)
-        drain_s, runs = drain_s + seconds, runs + 1
-        if not getattr(outcome, "more", False):
-            break
+    record = record_pending if args.record == "pending" else record_events
+    drained_rows = pending_rows()
+    day_s, day_runs, _ = timed_drain(days)
+    user_s, user_runs, user_rows = timed_drain(users)
     print(
-        f"refresh: draining what was pending ({drained_rows:,} pending rows) took {drain_s:.2f} s "
-        f"in {runs} run(s)"
+        f"refresh: draining what was pending ({drained_rows:,} pending rows) took {day_s:.2f} s in "
+        f"{day_runs} day-stage run(s), {user_s:.2f} s in {user_runs} user-stage run(s) ({user_rows:,} rows)"
     )
     rounds: list[dict[str, Any]] = []
-    times: list[float] = []
-    snapshot_times: list[float] = []
-    for _ in range(args.refresh_rounds):
-        record_s = record_events(population, rng, args.refresh_events, args.batch)
+    user_runs_done: list[dict[str, Any]] = []
+    for number in range(1, args.refresh_rounds + 1):
+        record_s = record(population, rng, args.refresh_events, args.batch)
         pending = pending_rows()
-        seconds, outcome = timed_refresh(refresh)
+        seconds, outcome = timed_refresh(days)
         snapshots_s = timed_refresh(snapshots)[0] if snapshots else None
-        times.append(seconds)
-        snapshot_times += [] if snapshots_s is None else [snapshots_s]
         rounds.append(
             {
                 "seconds": seconds,
@@ -137,17 +177,38 @@ def measure_refresh(args: argparse.Namespace, population: data.Population, rng: 
             }
         )
         print(
-            f"refresh after {args.refresh_events:,} new events ({pending:,} pending rows; recorded "
-            f"in-process in {record_s:.1f} s, {args.refresh_events / record_s:,.0f} events/s): "
+            f"day stage after {args.refresh_events:,} new events ({pending:,} pending rows; recorded "
+            f"({args.record}) in {record_s:.1f} s, {args.refresh_events / record_s:,.0f} events/s): "
             f"{seconds:.2f} s ({outcome!r})"
             + (f"; then snapshots_refresh() {snapshots_s:.2f} s" if snapshots_s is not None else "")
             + f"; load {load()}"
         )
+        if number % args.user_stage_every == 0 or number == args.refresh_rounds:
+            waiting = pending_rows("analytics_pendinguserrollup")
+            seconds, runs, applied = timed_drain(users)
+            events = args.refresh_events * (number - sum(run["rounds"] for run in user_runs_done))
+            user_runs_done.append(
+                {
+                    "seconds": seconds,
+                    "runs": runs,
+                    "rows": applied,
+                    "events": events,
+                    "rounds": events // args.refresh_events,
+                    "load": load(),
+                }
+            )
+            print(
+                f"user stage after {events:,} events ({waiting:,} rows waiting): {seconds:.2f} s in {runs} "
+                f"run(s), {seconds / events * 100_000:.2f} s per 100k events; load {load()}"
+            )
+    times = [r["seconds"] for r in rounds]
+    snapshot_times = [r["snapshots_s"] for r in rounds if r["snapshots_s"] is not None]
     return {
         "snapshots_median_s": statistics.median(snapshot_times) if snapshot_times else None,
         "median_s": statistics.median(times),
         "max_s": max(times),
         "rounds": rounds,
+        "user_stage": user_runs_done,
         "load": load(),
     }
 

@@ -14,6 +14,7 @@ env = environ.Env()
 __all__ = [
     "ANALYTICS_ROLLUP_SECONDS",
     "ANALYTICS_TRENDS_SECONDS",
+    "ANALYTICS_USER_ROLLUP_SECONDS",
     "RECOMMENDATIONS_CACHE_SECONDS",
     "RECOMMENDATIONS_BUILD_SECONDS",
     "RECOMMENDATIONS_REFRESH_SECONDS",
@@ -32,6 +33,10 @@ ANALYTICS_ROLLUP_SECONDS = env.float("ANALYTICS_ROLLUP_SECONDS", default=10.0)
 # At most this behind the rollups, the cached trends and summary; keep it under half of
 # ANALYTICS_SNAPSHOT_SECONDS (how long a snapshot lives), or readers meet expired ones.
 ANALYTICS_TRENDS_SECONDS = env.float("ANALYTICS_TRENDS_SECONDS", default=60.0)
+# At most about this behind the day rollups, a user's all-time top songs, artists and genres:
+# the longer, the more of each listener's events one run writes together (bench/README.md,
+# "Analytics", two stages).
+ANALYTICS_USER_ROLLUP_SECONDS = env.float("ANALYTICS_USER_ROLLUP_SECONDS", default=300.0)
 # Recommendations (recommendations/lists.py): how long a listener's list is served from the
 # cache, how often the model is rebuilt and active listeners' lists refreshed, when a web
 # process that holds no model builds one itself rather than queue the work (the last build
@@ -66,12 +71,18 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": env.float("RATINGS_RECONCILE_SECONDS", default=60.0),
         "options": {"expires": 50},
     },
-    # Adds the events' pending counts into the rollups trends and statistics read
-    # (analytics/services/rollups.py).
+    # Adds the events' pending counts into the day rollups trends and statistics read, and
+    # passes them on to the user stage (analytics/services/rollups.py).
     "analytics-rollups": {
         "task": "analytics.rollups_refresh",
         "schedule": ANALYTICS_ROLLUP_SECONDS,
         "options": {"expires": max(ANALYTICS_ROLLUP_SECONDS - 1, 1.0)},
+    },
+    # The user stage: those counts into each user's all-time songs, artists and genres.
+    "analytics-user-rollups": {
+        "task": "analytics.user_rollups_refresh",
+        "schedule": ANALYTICS_USER_ROLLUP_SECONDS,
+        "options": {"expires": max(ANALYTICS_USER_ROLLUP_SECONDS - 1, 1.0)},
     },
     # Recomputes the cached trends and summary when the rollups changed (or half their
     # lifetime passed): every window's day rows, so less often than the rollups.

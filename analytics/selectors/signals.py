@@ -1,9 +1,10 @@
 """What each user's activity says about each song, for the recommendation model.
 
-Counts come from the all-time rollup (`UserSong`) plus the counts not yet rolled up
-(`PendingRollup`), read in one statement (UNION ALL): the rollup job moves rows from the one
-to the other in one transaction, so a single snapshot counts every committed event exactly
-once, whether or not the job has run; and it never scans the raw events.
+Counts come from the all-time rollup (`UserSong`) plus the counts not yet rolled up into it
+(`PendingRollup`, `PendingUserRollup`), read in one statement (UNION ALL): each stage of the
+rollup job moves rows from one of these tables to the next in one transaction, so a single
+snapshot counts every committed event exactly once, whichever stages have run; and it never
+scans the raw events.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 from django.db.models import Case, F, IntegerField, QuerySet, Value, When
 
-from analytics.models import Action, Activity, PendingRollup, UserSong
+from analytics.models import Action, Activity, PendingRollup, PendingUserRollup, UserSong
 from analytics.scoring import ACTION_WEIGHTS, COUNT_FIELDS
 
 CHUNK = 20_000
@@ -32,7 +33,7 @@ class SongSignals:
     skips: npt.NDArray[np.int64]
 
 
-def _pending_counts() -> QuerySet:
+def _pending_counts(model: type[PendingRollup] | type[PendingUserRollup]) -> QuerySet:
     counters = {
         field: Case(
             When(action=Action[action.upper()], then=F("count")),
@@ -41,19 +42,18 @@ def _pending_counts() -> QuerySet:
         )
         for action, field in COUNT_FIELDS.items()
     }
-    return PendingRollup.objects.order_by().annotate(**counters)
+    return model.objects.order_by().annotate(**counters)
 
 
 def user_song_signals(*, user_id: int | None = None) -> SongSignals:
     """Every user's signals (or `user_id`'s), summed per (user, song), ordered by user then
     song; pairs with no counted event left are not listed."""
     fields = ["user_id", "song_id", *COUNT_FIELDS.values()]
-    settled = UserSong.objects.order_by()
-    pending = _pending_counts()
+    parts = [UserSong.objects.order_by(), _pending_counts(PendingRollup), _pending_counts(PendingUserRollup)]
     if user_id is not None:
-        settled = settled.filter(user_id=user_id)
-        pending = pending.filter(user_id=user_id)
-    rows = settled.values_list(*fields).union(pending.values_list(*fields), all=True)
+        parts = [part.filter(user_id=user_id) for part in parts]
+    settled, *pending = (part.values_list(*fields) for part in parts)
+    rows = settled.union(*pending, all=True)
     # One user's rows are few: a server-side cursor's extra round trips would cost more.
     table = np.array(list(rows.iterator(CHUNK) if user_id is None else rows), dtype=np.int64).reshape(
         -1, len(fields)

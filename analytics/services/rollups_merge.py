@@ -1,8 +1,9 @@
 """Adding pending counts into the rollups, portably (the ORM on any database).
 
-Precondition for everything here: the caller holds the "rollups" FillState row lock, inside
-the transaction that also deletes the pending rows it passes. Only that lock's holder writes
-the rollup tables, so reading a rollup row and writing back its new total cannot race.
+Precondition for everything here: the caller holds the stage's FillState row lock ("rollups"
+for the day stage, "user-rollups" for the user stage), inside the transaction that also
+deletes the pending rows it passes. Only that lock's holder writes the stage's rollup tables,
+so reading a rollup row and writing back its new total cannot race.
 """
 
 from __future__ import annotations
@@ -14,9 +15,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import Model, Q
+from django.db.models import Model, Q, QuerySet
 
-from analytics.models import Action, PendingRollup, SongDay, UserArtist, UserDay, UserGenre, UserSong
+from analytics.models import (
+    Action,
+    PendingRollup,
+    PendingUserRollup,
+    SongDay,
+    UserArtist,
+    UserDay,
+    UserGenre,
+    UserSong,
+)
 from analytics.scoring import COUNT_FIELDS, score
 from catalog.selectors.credits import song_artist_ids, song_genre_ids
 from catalog.selectors.refs import song_refs
@@ -38,6 +48,9 @@ def _params() -> int:
 # (day, user_id, song_id, action, count, listen_ms, last_at): a pending row as read.
 PendingRow = tuple[dt.date, int, int, int, int, int, dt.datetime]
 PENDING_COLUMNS = ("day", "user_id", "song_id", "action", "count", "listen_ms", "last_at")
+# (user_id, song_id, action, count, last_at): a row of the user stage as read.
+UserPendingRow = tuple[int, int, int, int, dt.datetime]
+USER_PENDING_COLUMNS = ("user_id", "song_id", "action", "count", "last_at")
 
 
 @dataclass(slots=True)
@@ -88,54 +101,65 @@ USER_ARTIST = Target(UserArtist, ("user_id", "artist_id"), ("user", "artist"), (
 USER_GENRE = Target(UserGenre, ("user_id", "genre_id"), ("user", "genre"), (), scored=True)
 
 
-def pending_read(*, cap: int | None, before: dt.date | None = None) -> list[tuple[int, PendingRow]]:
-    """Up to `cap` pending rows, oldest first (those of days before `before` only, if given),
-    with their ids: one statement, so the rows read are exactly the rows then committed."""
-    rows = PendingRollup.objects.order_by("id")
+def pending_read(
+    model: type[PendingRollup] | type[PendingUserRollup], *, cap: int | None, before: dt.date | None = None
+) -> list[tuple[int, Any]]:
+    """Up to `cap` rows of a stage's pending table, oldest first (for the day stage, those of
+    days before `before` only, if given), with their ids: one statement, so the rows read are
+    exactly the rows then committed."""
+    rows: QuerySet = model.objects.order_by("id")
     if before is not None:
-        rows = rows.filter(day__lt=before)
-    picked = rows.values_list("id", *PENDING_COLUMNS)
+        rows = PendingRollup.objects.filter(day__lt=before).order_by("id")
+    columns = PENDING_COLUMNS if model is PendingRollup else USER_PENDING_COLUMNS
+    picked = rows.values_list("id", *columns)
     return [(row[0], row[1:]) for row in (picked if cap is None else picked[:cap])]
 
 
-def pending_of_existing(rows: list[PendingRow]) -> list[PendingRow]:
-    """The rows whose song and user still exist. Pending rows carry no foreign-key
-    constraints: those of a song or user deleted since are consumed without being counted
-    (the rollups' own keys would refuse them)."""
-    songs = {ref.id for ref in song_refs(ids={row[2] for row in rows})}
-    users = user_ids_existing(ids={row[1] for row in rows})
-    return [row for row in rows if row[2] in songs and row[1] in users]
+def of_existing(rows: list[Any], *, user_at: int, song_at: int) -> list[Any]:
+    """The rows whose song (column `song_at`) and user (`user_at`) still exist. Pending rows
+    carry no foreign-key constraints: those of a song or user deleted since are consumed
+    without being counted."""
+    songs = {ref.id for ref in song_refs(ids={row[song_at] for row in rows})}
+    users = user_ids_existing(ids={row[user_at] for row in rows})
+    return [row for row in rows if row[song_at] in songs and row[user_at] in users]
 
 
-def pending_delete(ids: Sequence[int]) -> None:
+def pending_delete(model: type[PendingRollup] | type[PendingUserRollup], ids: Sequence[int]) -> None:
     """Deletes exactly the pending rows `ids` (never a range: a row with a smaller id may
     have committed after they were read, and must stay for the next run)."""
     step = _params()
     for start in range(0, len(ids), step):
         # Nothing references a pending row: Django deletes them in one statement.
-        PendingRollup.objects.filter(id__in=ids[start : start + step]).delete()
+        model.objects.filter(id__in=ids[start : start + step]).delete()
 
 
 def rollups_add(rows: Iterable[PendingRow]) -> None:
-    """Adds the pending `rows`' counts into SongDay, UserDay, UserSong, and through the
-    songs' credits and genres into UserArtist and UserGenre."""
+    """Adds the pending `rows`' counts into SongDay and UserDay, and moves them on to the user
+    stage (PendingUserRollup)."""
     song_days: defaultdict[tuple, Totals] = defaultdict(Totals)
     user_days: defaultdict[tuple, Totals] = defaultdict(Totals)
-    user_songs: defaultdict[tuple, Totals] = defaultdict(Totals)
+    onward = []
     for day, user_id, song_id, action, count, listen_ms, last_at in rows:
         field = FIELD_OF[action]
         song_days[(day, song_id)].add(field, count, 0, last_at)
         user_days[(user_id, day)].add(field, count, listen_ms, last_at)
-        user_songs[(user_id, song_id)].add(field, count, 0, last_at)
+        onward.append(
+            PendingUserRollup(user_id=user_id, song_id=song_id, action=action, count=count, last_at=last_at)
+        )
+    merge(SONG_DAY, song_days)
+    merge(USER_DAY, user_days)
+    PendingUserRollup.objects.bulk_create(onward)
+
+
+def user_rollups_add(rows: Iterable[UserPendingRow]) -> None:
+    """Adds the user stage's `rows` into UserSong, and through the songs' credits and genres
+    into UserArtist and UserGenre."""
+    user_songs: defaultdict[tuple, Totals] = defaultdict(Totals)
+    for user_id, song_id, action, count, last_at in rows:
+        user_songs[(user_id, song_id)].add(FIELD_OF[action], count, 0, last_at)
     # From the new counts only: merging UserSong adds its stored totals into `user_songs`.
     user_artists, user_genres = user_tops(user_songs)
-    for target, totals in (
-        (SONG_DAY, song_days),
-        (USER_DAY, user_days),
-        (USER_SONG, user_songs),
-        (USER_ARTIST, user_artists),
-        (USER_GENRE, user_genres),
-    ):
+    for target, totals in ((USER_SONG, user_songs), (USER_ARTIST, user_artists), (USER_GENRE, user_genres)):
         merge(target, totals)
 
 

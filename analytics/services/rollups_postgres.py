@@ -2,11 +2,13 @@
 
 Kept because it makes a refresh several times cheaper (bench/README.md, "Analytics", rollup
 refresh paths); `rollups_merge` does the same portably. One statement means one snapshot:
-the DELETE ... RETURNING takes exactly the rows the five upserts add, so a pending row
-committed meanwhile is neither counted nor deleted, and waits for the next run.
+each stage's DELETE ... RETURNING takes exactly the rows its upserts add (and, for the day
+stage, its INSERT moves on to the user stage), so a pending row committed meanwhile is
+neither counted nor deleted, and waits for the next run.
 
-Precondition: the caller holds the "rollups" FillState row lock (only its holder writes the
-rollup tables), inside the transaction that records the run.
+Precondition: the caller holds the stage's FillState row lock ("rollups" for the day stage,
+"user-rollups" for the user stage; only its holder writes that stage's rollup tables),
+inside the transaction that records the run.
 """
 
 from __future__ import annotations
@@ -45,17 +47,20 @@ _USER_TOPS = "".join(
     for kind, through in (("artist", "catalog_songartist"), ("genre", "catalog_song_genres"))
 )
 
-APPLY_SQL = f"""
-WITH picked AS (
-    DELETE FROM analytics_pendingrollup WHERE {{where}}
-    RETURNING day, user_id, song_id, action, count, listen_ms, last_at
-), kept AS (
-    -- Pending rows carry no foreign-key constraints: those of a song or user deleted since
-    -- are consumed without being counted (the rollups' own keys would refuse them).
+# Pending rows carry no foreign-key constraints: those of a song or user deleted since are
+# consumed without being counted.
+_KEPT = """kept AS (
     SELECT * FROM picked
     WHERE EXISTS (SELECT 1 FROM catalog_song s WHERE s.id = picked.song_id)
       AND EXISTS (SELECT 1 FROM users_user u WHERE u.id = picked.user_id)
-), song_days AS (
+)"""
+
+# The day refresh: pending rows into SongDay and UserDay, and on to the user stage.
+DAYS_SQL = f"""
+WITH picked AS (
+    DELETE FROM analytics_pendingrollup WHERE {{where}}
+    RETURNING day, user_id, song_id, action, count, listen_ms, last_at
+), {_KEPT}, song_days AS (
     INSERT INTO analytics_songday AS t (day, song_id, {_COLUMNS})
     SELECT day, song_id, {_SUMS} FROM kept GROUP BY day, song_id ORDER BY day, song_id
     ON CONFLICT (day, song_id) DO UPDATE SET {_ADD}
@@ -65,7 +70,20 @@ WITH picked AS (
     GROUP BY user_id, day ORDER BY user_id, day
     ON CONFLICT (user_id, day) DO UPDATE SET {_ADD},
         listen_ms = t.listen_ms + excluded.listen_ms, last_at = greatest(t.last_at, excluded.last_at)
-), user_songs AS (
+), moved AS (
+    INSERT INTO analytics_pendinguserrollup (user_id, song_id, action, count, last_at)
+    SELECT user_id, song_id, action, count, last_at FROM kept
+)
+SELECT count(*) FROM picked
+"""
+
+# The user refresh: the user stage's rows into UserSong, UserArtist and UserGenre, each
+# table's rows in its key's order (a listener's together).
+USERS_SQL = f"""
+WITH picked AS (
+    DELETE FROM analytics_pendinguserrollup WHERE {{where}}
+    RETURNING user_id, song_id, action, count, last_at
+), {_KEPT}, user_songs AS (
     INSERT INTO analytics_usersong AS t (user_id, song_id, {_COLUMNS}, last_at, score)
     SELECT user_id, song_id, {_SUMS}, max(last_at), {_SCORE} FROM kept
     GROUP BY user_id, song_id ORDER BY user_id, song_id
@@ -80,24 +98,34 @@ SELECT count(*) FROM picked
 # the statement's snapshot fixes which rows it sees, so a row of a smaller id committed
 # meanwhile is neither deleted nor counted.
 CAPPED = (
-    "id <= coalesce((SELECT id FROM analytics_pendingrollup ORDER BY id OFFSET %(cap)s - 1 LIMIT 1), "
-    "9223372036854775807)"
+    "id <= coalesce((SELECT id FROM {table} ORDER BY id OFFSET %(cap)s - 1 LIMIT 1), 9223372036854775807)"
 )
+
+
+def _run(sql: str, params: dict) -> int:
+    with connection.cursor() as cursor:
+        # For this transaction only: JIT compiling the statement anew costs more than it
+        # saves on 100k rows, and its GROUP BYs spill to disk at the default work_mem
+        # (bench/README.md, "Analytics").
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SET LOCAL work_mem = '64MB'")
+        cursor.execute(sql, params)
+        return int(cursor.fetchone()[0])
 
 
 def pending_apply_postgres(*, cap: int | None, before: dt.date | None = None) -> int:
     """Moves up to `cap` pending rows (all if None; only days before `before` if given) into
-    the rollups; returns how many it moved."""
+    the day rollups and the user stage; returns how many it moved."""
     if before is not None:
         assert cap is None, "a rebuild applies every pending row of the earlier days"
         where = "day < %(before)s"
     else:
-        where = "true" if cap is None else CAPPED
-    with connection.cursor() as cursor:
-        # For this transaction only: JIT compiling the statement anew costs more than it
-        # saves on 100k rows, and its three GROUP BYs spill to disk at the default work_mem
-        # (bench/README.md, "Analytics").
-        cursor.execute("SET LOCAL jit = off")
-        cursor.execute("SET LOCAL work_mem = '64MB'")
-        cursor.execute(APPLY_SQL.format(where=where), {"cap": cap, "before": before})
-        return int(cursor.fetchone()[0])
+        where = "true" if cap is None else CAPPED.format(table="analytics_pendingrollup")
+    return _run(DAYS_SQL.format(where=where), {"cap": cap, "before": before})
+
+
+def user_pending_apply_postgres(*, cap: int | None) -> int:
+    """Moves up to `cap` rows of the user stage (all if None) into the per-user all-time
+    rollups; returns how many it moved."""
+    where = "true" if cap is None else CAPPED.format(table="analytics_pendinguserrollup")
+    return _run(USERS_SQL.format(where=where), {"cap": cap})

@@ -1,11 +1,12 @@
 """Rebuilding the rollups from the events, for repair: whole day buckets from a day on.
 
-In one transaction holding the "rollups" FillState lock (no refresh runs meanwhile) and, on
+In one transaction holding both stages' FillState locks (no refresh runs meanwhile) and, on
 PostgreSQL, an EXCLUSIVE lock on the pending table (ingest's batches wait at their pending
 write until the rebuild commits; reads go on), so the events the rebuild reads and the
 pending rows it removes are the same committed batches:
 1. pending rows of days before `since` are applied as a refresh would (their days are not
-   rebuilt, but their users' UserSong rows may be);
+   rebuilt, but their users' UserSong rows may be), then every row of the user stage (those
+   of rebuilt users are then replaced with the rest of their rows);
 2. pending rows of days from `since` on are deleted: the events behind them are read below;
 3. SongDay and UserDay from `since` on are replaced by counts of the events;
 4. UserSong is all time: it is replaced, from all the events still kept, for every user
@@ -37,7 +38,13 @@ from analytics.models import (
     UserSong,
 )
 from analytics.scoring import score
-from analytics.services.rollups import fill_state_lock, fill_state_record, pending_apply
+from analytics.services.rollups import (
+    USER_FILL_STATE,
+    fill_state_lock,
+    fill_state_record,
+    pending_apply,
+    user_pending_apply,
+)
 from analytics.services.rollups_merge import (
     COUNTERS,
     FIELD_OF,
@@ -76,7 +83,8 @@ def rollups_rebuild(*, since: dt.date | None = None) -> Rebuilt:
     counts of the events, and the UserSong rows of the users concerned."""
     with transaction.atomic():
         state = fill_state_lock(wait=True)
-        assert state is not None  # waited for it
+        user_state = fill_state_lock(wait=True, name=USER_FILL_STATE)
+        assert state is not None and user_state is not None  # waited for them
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("LOCK TABLE analytics_pendingrollup IN EXCLUSIVE MODE")
@@ -86,8 +94,10 @@ def rollups_rebuild(*, since: dt.date | None = None) -> Rebuilt:
         if since is None:  # no events at all: only the pending counts to apply
             applied = pending_apply(cap=None)
             fill_state_record(state, applied=applied)
+            fill_state_record(user_state, applied=user_pending_apply(cap=None))
             return Rebuilt(None, applied, 0, 0, 0)
         applied = pending_apply(cap=None, before=since)
+        fill_state_record(user_state, applied=user_pending_apply(cap=None))
         PendingRollup.objects.filter(day__gte=since).delete()
         users = _users_from(since)
         SongDay.objects.filter(day__gte=since).delete()

@@ -14,22 +14,26 @@ from analytics.models import (
     Action,
     FillState,
     PendingRollup,
+    PendingUserRollup,
     SongDay,
     UserArtist,
     UserDay,
     UserGenre,
     UserSong,
 )
+from analytics.selectors import user_song_signals
 from analytics.services import rollups as rollups_service
 from analytics.services import rollups_merge
 from analytics.services.rollups import (
+    days_refresh,
     fill_state_get_or_create,
     fill_state_lock,
     rollups_catch_up,
     rollups_refresh,
+    user_rollups_refresh,
 )
 from analytics.services.rollups_rebuild import rollups_rebuild
-from analytics.tasks import rollups_refresh_task
+from analytics.tasks import rollups_refresh_task, user_rollups_refresh_task
 from tests.analytics.builders import rollups, scores_kept, today_at, tops_recounted
 from tests.factories import ArtistFactory, GenreFactory, SongArtistFactory, SongFactory, UserFactory
 
@@ -125,6 +129,73 @@ def test_refresh_keeps_scores_and_each_users_artists_and_genres_exact(record, pe
     assert UserSong.objects.get(user=bob, song=two).score == -6
     # Bob: one shared (4), two skipped three times (-6): a negative total is kept as such.
     assert UserGenre.objects.get(user=bob, genre__name="rock").score == -2
+
+
+def _signals() -> set[tuple]:
+    signals = user_song_signals()
+    return set(zip(signals.user_ids.tolist(), signals.song_ids.tolist(), signals.score.tolist(), strict=True))
+
+
+def test_the_day_stage_leaves_all_time_rollups_to_the_user_stage(record, people, apply_path):
+    """Each stage moves its rows on exactly once; the recommendation signals, which read
+    every stage, count each event once whichever stages have run."""
+    (ann, _), (one, _, _) = people
+    _history(record, people)
+    signals = _signals()
+
+    days = days_refresh()
+
+    assert (days.applied, days.more) == (6, False)
+    assert not PendingRollup.objects.exists()
+    assert PendingUserRollup.objects.count() == 6
+    assert SongDay.objects.get(day=today_at().date(), song=one).plays == 3
+    assert (
+        not UserSong.objects.exists() and not UserArtist.objects.exists() and not UserGenre.objects.exists()
+    )
+    assert _signals() == signals
+    assert days_refresh().applied == 0
+    assert PendingUserRollup.objects.count() == 6
+
+    users = user_rollups_refresh()
+
+    assert (users.applied, users.more) == (6, False)
+    assert not PendingUserRollup.objects.exists()
+    ann_one = UserSong.objects.get(user=ann, song=one)
+    assert (ann_one.plays, ann_one.likes) == (3, 1)
+    tops = rollups()
+    assert {name: tops[name] for name in ("user_artists", "user_genres")} == tops_recounted()
+    assert _signals() == signals
+    assert user_rollups_refresh().applied == 0
+    assert rollups() == tops
+    state = FillState.objects.get(name="user-rollups")
+    assert (state.last_applied, state.total_applied) == (0, 6)
+
+
+def test_a_capped_user_stage_run_says_more_remain(record, people, apply_path):
+    _history(record, people)
+    days_refresh()
+
+    first = user_rollups_refresh(cap=4)
+
+    assert (first.applied, first.more) == (4, True)
+    assert user_rollups_refresh(cap=4).applied == 2
+    assert sum(UserSong.objects.values_list("plays", flat=True)) == 6
+
+
+def test_rebuild_counts_rows_waiting_in_the_user_stage_once(record, people, apply_path):
+    _history(record, people)
+    days_refresh()
+    (ann, _), (_, _, three) = people
+    record(ann, three, "share", at=today_at(days_ago=10))
+    days_refresh()
+
+    rollups_rebuild(since=today_at(days_ago=1).date())
+
+    assert not PendingUserRollup.objects.exists()
+    after = rollups()
+    rollups_rebuild()
+    assert rollups() == after
+    assert UserSong.objects.get(user=ann, song=three).shares == 1
 
 
 def test_a_late_event_adds_to_its_own_day(record, people, apply_path):
@@ -317,12 +388,18 @@ def test_rebuild_command(record, people, capsys):
         call_command("analytics_rebuild", "--since", "last week")
 
 
-def test_the_task_applies_pending_counts(record, people):
+def test_the_tasks_apply_pending_counts_each_its_stage(record, people, settings):
     (ann, _), (one, _, _) = people
     record(ann, one, "share")
 
     assert rollups_refresh_task.delay().get() == 1
     assert SongDay.objects.get(song=one).shares == 1
+    assert not UserSong.objects.exists()
+    assert user_rollups_refresh_task.delay().get() == 1
+    assert UserSong.objects.get(user=ann, song=one).shares == 1
+    assert user_rollups_refresh_task.delay().get() == 0
+    schedule = {entry["task"]: entry["schedule"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert schedule["analytics.user_rollups_refresh"] == settings.ANALYTICS_USER_ROLLUP_SECONDS
 
 
 def test_on_the_embedded_default_ingest_refreshes_after_commit(
