@@ -154,7 +154,7 @@ class PendingRollup(models.Model):
 
 class PendingUserRollup(models.Model):
     """Counts already added to the day rollups, not yet to the per-user all-time ones
-    (UserSong, UserArtist, UserGenre).
+    (UserSong, UserArtist, UserGenre) and the per-song all-time one (SongTotal).
 
     The day refresh moves each pending row here in the statement that adds it to SongDay and
     UserDay; the user refresh, on a longer period, removes these rows and adds them to the
@@ -207,6 +207,21 @@ class SongDay(ActionCounts):
 
     def __str__(self) -> str:
         return f"{self.day} song {self.song_id}"
+
+
+class SongTotal(ActionCounts):
+    """Per song, all time: the `all` window of trends, which would otherwise sum every day
+    row of history (bench/README.md, "Analytics", trends of all time). Added by the user
+    stage of the rollup job, from the same rows as UserSong, so it trails SongDay by that
+    stage's period; a rebuild sets it to the sums of SongDay."""
+
+    song = _song_key(db_index=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["song"], name="song_total_unique")]
+
+    def __str__(self) -> str:
+        return f"song {self.song_id}"
 
 
 class UserDay(ActionCounts):

@@ -266,11 +266,14 @@ _COUNTS_AS = ", ".join(
 # SELECT ... GROUP BY alone writes them in hash order, scattering today's rows and each
 # listener's over the whole table: bench/README.md, "Analytics".)
 ROLLUPS_SQL = [
-    "TRUNCATE analytics_pendingrollup, analytics_songday, analytics_userday, analytics_usersong, "
-    "analytics_userartist, analytics_usergenre",
+    "TRUNCATE analytics_pendingrollup, analytics_pendinguserrollup, analytics_songday, analytics_songtotal, "
+    "analytics_userday, analytics_usersong, analytics_userartist, analytics_usergenre",
     f"""INSERT INTO analytics_songday (day, song_id, plays, likes, skips, shares)
         SELECT (a.occurred_at AT TIME ZONE 'UTC')::date, a.song_id, {_COUNTS}
         FROM analytics_activity a GROUP BY 1, 2 ORDER BY 1, 2""",
+    """INSERT INTO analytics_songtotal (song_id, plays, likes, skips, shares)
+        SELECT song_id, sum(plays), sum(likes), sum(skips), sum(shares) FROM analytics_songday
+        GROUP BY song_id ORDER BY song_id""",
     f"""INSERT INTO analytics_userday (day, user_id, plays, likes, skips, shares, listen_ms, last_at)
         SELECT (a.occurred_at AT TIME ZONE 'UTC')::date, a.user_id, {_COUNTS},
                coalesce(sum(s.duration_ms) FILTER (WHERE a.action = 1), 0), max(a.occurred_at)
@@ -292,6 +295,7 @@ ROLLUPS_SQL = [
     ),
     "DROP TABLE bench_usersong",
     "VACUUM ANALYZE analytics_songday",
+    "VACUUM ANALYZE analytics_songtotal",
     "VACUUM ANALYZE analytics_userday",
     "VACUUM ANALYZE analytics_usersong",
     "VACUUM ANALYZE analytics_userartist",

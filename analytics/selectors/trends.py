@@ -1,8 +1,10 @@
 """Trends: songs, artists and genres ranked by their weighted activity in a window of days,
 each with its score in the window before ("rising").
 
-Read from SongDay only (a window's cost is its day rows', never the events'); an artist gets
-the full score of every song that credits it, a genre of every song in it. Scores are
+Read from SongDay (a window's cost is its day rows', never the events'), and for `all` from
+SongTotal (one row per song: its cost is the catalog's, not the history's; it trails SongDay
+by the rollup job's user stage); an artist gets the full score of every song that credits
+it, a genre of every song in it. Scores are
 `analytics.scoring`'s weights; things with no positive score are not trending.
 """
 
@@ -15,7 +17,7 @@ from typing import Any
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from analytics.models import SongDay
+from analytics.models import SongDay, SongTotal
 from analytics.scoring import score_expression
 from catalog.selectors.credits import song_titles
 
@@ -83,14 +85,19 @@ def trends_compute(*, window: str, limit: int = MAX_LIMIT, today: dt.date | None
     }
 
 
+def _rows(span: Span) -> QuerySet[Any, Any]:
+    """The rows whose counts make up `span`: SongTotal's for every day, else SongDay's."""
+    if span.first is None and span.last is None:
+        return SongTotal.objects.all()
+    return SongDay.objects.filter(span.q())
+
+
 def _ranked(grouping: Grouping, current: Span, previous: Span | None, limit: int) -> list[dict[str, Any]]:
     fields: dict[str, F] = {"key": F(grouping.key)}
     if grouping.label is not None:
         fields["label"] = F(grouping.label)
     # Grouped by the annotated key (and label): typed loosely, the stubs cannot follow it.
-    grouped: QuerySet[Any, Any] = SongDay.objects.filter(
-        current.q(), **{f"{grouping.key}__isnull": False}
-    ).values(**fields)
+    grouped: QuerySet[Any, Any] = _rows(current).filter(**{f"{grouping.key}__isnull": False}).values(**fields)
     rows = list(
         grouped.annotate(score=score_expression()).filter(score__gt=0).order_by("-score", "key")[:limit]
     )
@@ -112,7 +119,8 @@ def _scores(grouping: Grouping, span: Span, keys: list[int]) -> dict[int, int]:
     if not keys:
         return {}
     rows = (
-        SongDay.objects.filter(span.q(), **{f"{grouping.key}__in": keys})
+        _rows(span)
+        .filter(**{f"{grouping.key}__in": keys})
         .values(key=F(grouping.key))
         .annotate(score=score_expression())
         .values_list("key", "score")

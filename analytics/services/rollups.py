@@ -4,7 +4,7 @@ Ingest writes, with every batch and in its transaction, one `PendingRollup` row 
 song, action). The day stage takes the "rollups" FillState row lock, reads up to REFRESH_CAP
 pending rows, adds them into SongDay and UserDay, moves them on to the user stage
 (`PendingUserRollup`) and deletes exactly the rows it read, all in one transaction. The user
-stage, on a longer period, does the same from its own table into UserSong, UserArtist and
+stage, on a longer period, does the same from its own table into SongTotal, UserSong, UserArtist and
 UserGenre under the "user-rollups" lock (why two stages: `PendingUserRollup`). So an event
 is counted once in each rollup whatever its `occurred_at` (late events, imported history)
 and whatever order ids were drawn and batches committed in; a re-run finds nothing to add; a
@@ -73,7 +73,7 @@ def fill_state_lock(*, wait: bool, name: str = FILL_STATE) -> FillState | None:
     """The FillState row `name`, locked until the current transaction ends; None if another
     transaction holds it and `wait` is false. Every writer of a stage's rollup tables holds
     its row: "rollups" for SongDay, UserDay and the user stage's pending rows, "user-rollups"
-    for UserSong, UserArtist and UserGenre; a writer of both takes them in that order. (On
+    for SongTotal, UserSong, UserArtist and UserGenre; a writer of both takes them in that order. (On
     SQLite, where there is no row lock, a writing transaction holds the whole database.)"""
     fill_state_get_or_create(name)
     rows = FillState.objects.filter(name=name)
@@ -146,7 +146,7 @@ def days_refresh(*, cap: int = REFRESH_CAP) -> Refreshed:
 
 
 def user_rollups_refresh(*, cap: int = USER_REFRESH_CAP) -> Refreshed:
-    """The user stage: adds up to `cap` of its rows into UserSong, UserArtist and UserGenre,
+    """The user stage: adds up to `cap` of its rows into SongTotal, UserSong, UserArtist and UserGenre,
     in one transaction; skipped as `days_refresh` is."""
     return _refresh(_USERS, cap=cap)
 

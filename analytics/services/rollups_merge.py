@@ -22,6 +22,7 @@ from analytics.models import (
     PendingRollup,
     PendingUserRollup,
     SongDay,
+    SongTotal,
     UserArtist,
     UserDay,
     UserGenre,
@@ -152,15 +153,36 @@ def rollups_add(rows: Iterable[PendingRow]) -> None:
 
 
 def user_rollups_add(rows: Iterable[UserPendingRow]) -> None:
-    """Adds the user stage's `rows` into UserSong, and through the songs' credits and genres
-    into UserArtist and UserGenre."""
+    """Adds the user stage's `rows` into SongTotal and UserSong, and through the songs'
+    credits and genres into UserArtist and UserGenre."""
     user_songs: defaultdict[tuple, Totals] = defaultdict(Totals)
+    song_totals: defaultdict[int, Totals] = defaultdict(Totals)
     for user_id, song_id, action, count, last_at in rows:
         user_songs[(user_id, song_id)].add(FIELD_OF[action], count, 0, last_at)
+        song_totals[song_id].add(FIELD_OF[action], count, 0, last_at)
+    song_totals_add(song_totals)
     # From the new counts only: merging UserSong adds its stored totals into `user_songs`.
     user_artists, user_genres = user_tops(user_songs)
     for target, totals in ((USER_SONG, user_songs), (USER_ARTIST, user_artists), (USER_GENRE, user_genres)):
         merge(target, totals)
+
+
+def song_totals_add(totals: dict[int, Totals]) -> None:
+    """Adds `totals` (by song id) into SongTotal's stored rows (new rows for new songs)."""
+    ids = list(totals)
+    step = _params()
+    for start in range(0, len(ids), step):
+        for row in SongTotal.objects.filter(song_id__in=ids[start : start + step]):
+            totals[row.song_id].add_stored(row)
+    SongTotal.objects.bulk_create(
+        [
+            SongTotal(song_id=song_id, **{field: getattr(total, field) for field in COUNTERS})
+            for song_id, total in totals.items()
+        ],
+        update_conflicts=True,
+        unique_fields=["song"],
+        update_fields=list(COUNTERS),
+    )
 
 
 def user_tops(user_songs: dict[tuple, Totals]) -> tuple[dict[tuple, Totals], dict[tuple, Totals]]:

@@ -77,13 +77,17 @@ WITH picked AS (
 SELECT count(*) FROM picked
 """
 
-# The user refresh: the user stage's rows into UserSong, UserArtist and UserGenre, each
-# table's rows in its key's order (a listener's together).
+# The user refresh: the user stage's rows into SongTotal, UserSong, UserArtist and
+# UserGenre, each table's rows in its key's order (a listener's together).
 USERS_SQL = f"""
 WITH picked AS (
     DELETE FROM analytics_pendinguserrollup WHERE {{where}}
     RETURNING user_id, song_id, action, count, last_at
-), {_KEPT}, user_songs AS (
+), {_KEPT}, song_totals AS (
+    INSERT INTO analytics_songtotal AS t (song_id, {_COLUMNS})
+    SELECT song_id, {_SUMS} FROM kept GROUP BY song_id ORDER BY song_id
+    ON CONFLICT (song_id) DO UPDATE SET {_ADD}
+), user_songs AS (
     INSERT INTO analytics_usersong AS t (user_id, song_id, {_COLUMNS}, last_at, score)
     SELECT user_id, song_id, {_SUMS}, max(last_at), {_SCORE} FROM kept
     GROUP BY user_id, song_id ORDER BY user_id, song_id

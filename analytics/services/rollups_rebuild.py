@@ -11,7 +11,9 @@ pending rows it removes are the same committed batches:
 3. SongDay and UserDay from `since` on are replaced by counts of the events;
 4. UserSong is all time: it is replaced, from all the events still kept, for every user
    with events or day rows from `since` on; so are those users' UserArtist and UserGenre,
-   from their new UserSong rows and the songs' credits and genres of today.
+   from their new UserSong rows and the songs' credits and genres of today;
+5. SongTotal becomes the sums of SongDay, which with both stages drained count the same
+   events.
 Without `since`, the rebuild starts at the oldest event kept, so days whose events retention
 dropped keep their rollups; UserSong then counts the kept events only.
 """
@@ -32,6 +34,7 @@ from analytics.models import (
     Activity,
     PendingRollup,
     SongDay,
+    SongTotal,
     UserArtist,
     UserDay,
     UserGenre,
@@ -107,6 +110,7 @@ def rollups_rebuild(*, since: dt.date | None = None) -> Rebuilt:
         user_songs = 0
         for start in range(0, len(users), CHUNK):
             user_songs += _user_all_time(users[start : start + CHUNK])
+        _song_totals()
         fill_state_record(state, applied=applied)
     return Rebuilt(since, applied, song_days, user_days, user_songs)
 
@@ -186,7 +190,13 @@ def _user_songs(users: list[int]) -> Iterator[UserSong]:
         yield song
 
 
-def _insert(model: type[SongDay] | type[UserDay] | type[UserSong], rows: Iterable) -> int:
+def _song_totals() -> None:
+    SongTotal.objects.all().delete()
+    sums = SongDay.objects.values("song_id").annotate(**{field: Sum(field) for field in COUNTERS}).order_by()
+    _insert(SongTotal, (SongTotal(**row) for row in sums.iterator(chunk_size=CHUNK)))
+
+
+def _insert(model: type[SongDay] | type[UserDay] | type[UserSong] | type[SongTotal], rows: Iterable) -> int:
     written = 0
     batch: list = []
     for row in rows:

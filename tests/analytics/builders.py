@@ -7,7 +7,7 @@ from collections import defaultdict
 
 from django.utils import timezone
 
-from analytics.models import SongDay, UserArtist, UserDay, UserGenre, UserSong
+from analytics.models import SongDay, SongTotal, UserArtist, UserDay, UserGenre, UserSong
 from analytics.scoring import score
 from catalog.models import Song, SongArtist
 
@@ -25,11 +25,20 @@ def rollups() -> dict[str, set[tuple]]:
     """Every rollup row's key and values, to compare whole tables."""
     return {
         "song_days": set(SongDay.objects.values_list("day", "song_id", *COUNTERS)),
+        "song_totals": set(SongTotal.objects.values_list("song_id", *COUNTERS)),
         "user_days": set(UserDay.objects.values_list("user_id", "day", *COUNTERS, "listen_ms", "last_at")),
         "user_songs": set(UserSong.objects.values_list("user_id", "song_id", *COUNTERS, "last_at", "score")),
         "user_artists": set(UserArtist.objects.values_list("user_id", "artist_id", *COUNTERS, "score")),
         "user_genres": set(UserGenre.objects.values_list("user_id", "genre_id", *COUNTERS, "score")),
     }
+
+
+def song_days_summed() -> set[tuple]:
+    """SongTotal as it should be once no row waits in the user stage: SongDay summed by song."""
+    sums: defaultdict[int, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for song_id, *counts in SongDay.objects.values_list("song_id", *COUNTERS):
+        sums[song_id] = [a + b for a, b in zip(sums[song_id], counts, strict=True)]
+    return {(song_id, *counts) for song_id, counts in sums.items()}
 
 
 def tops_recounted() -> dict[str, set[tuple]]:

@@ -16,6 +16,7 @@ from analytics.models import (
     PendingRollup,
     PendingUserRollup,
     SongDay,
+    SongTotal,
     UserArtist,
     UserDay,
     UserGenre,
@@ -34,7 +35,7 @@ from analytics.services.rollups import (
 )
 from analytics.services.rollups_rebuild import rollups_rebuild
 from analytics.tasks import rollups_refresh_task, user_rollups_refresh_task
-from tests.analytics.builders import rollups, scores_kept, today_at, tops_recounted
+from tests.analytics.builders import rollups, scores_kept, song_days_summed, today_at, tops_recounted
 from tests.factories import ArtistFactory, GenreFactory, SongArtistFactory, SongFactory, UserFactory
 
 
@@ -117,6 +118,7 @@ def test_refresh_keeps_scores_and_each_users_artists_and_genres_exact(record, pe
     assert scores_kept()
     tops = rollups()
     assert {name: tops[name] for name in ("user_artists", "user_genres")} == tops_recounted()
+    assert tops["song_totals"] == song_days_summed()
     # Ann: one 3 plays + 1 like (6), two 1 skip + 2 shares (6), three 1 like (3).
     scores = dict(UserSong.objects.filter(user=ann).values_list("song_id", "score"))
     assert scores == {one.id: 6, two.id: 6, three.id: 3}
@@ -149,9 +151,7 @@ def test_the_day_stage_leaves_all_time_rollups_to_the_user_stage(record, people,
     assert not PendingRollup.objects.exists()
     assert PendingUserRollup.objects.count() == 6
     assert SongDay.objects.get(day=today_at().date(), song=one).plays == 3
-    assert (
-        not UserSong.objects.exists() and not UserArtist.objects.exists() and not UserGenre.objects.exists()
-    )
+    assert not any(model.objects.exists() for model in (SongTotal, UserSong, UserArtist, UserGenre))
     assert _signals() == signals
     assert days_refresh().applied == 0
     assert PendingUserRollup.objects.count() == 6
@@ -164,6 +164,7 @@ def test_the_day_stage_leaves_all_time_rollups_to_the_user_stage(record, people,
     assert (ann_one.plays, ann_one.likes) == (3, 1)
     tops = rollups()
     assert {name: tops[name] for name in ("user_artists", "user_genres")} == tops_recounted()
+    assert tops["song_totals"] == song_days_summed()
     assert _signals() == signals
     assert user_rollups_refresh().applied == 0
     assert rollups() == tops
@@ -360,12 +361,14 @@ def test_rebuild_since_a_day_repairs_it_and_counts_pending_rows_once(record, peo
     # Damage the rollups of recent days, then leave new events pending on both sides of `since`.
     SongDay.objects.filter(day=today_at().date()).update(plays=99)
     UserSong.objects.filter(user=ann).update(likes=42)
+    SongTotal.objects.filter(song=one).update(plays=77)
     record(ann, three, "share", at=today_at(days_ago=10))
     record(bob, one, "play")
 
     rollups_rebuild(since=today_at(days_ago=1).date())
     expected_after = rollups()
     assert {name: expected_after[name] for name in ("user_artists", "user_genres")} == tops_recounted()
+    assert expected_after["song_totals"] == song_days_summed()
 
     # What a clean incremental history gives: rebuild everything from the events.
     rollups_rebuild()

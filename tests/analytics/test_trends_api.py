@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from analytics.scoring import ACTION_WEIGHTS
-from analytics.services.rollups import rollups_catch_up
+from analytics.services.rollups import days_refresh, rollups_catch_up, user_rollups_refresh
+from analytics.services.snapshots import snapshots_refresh
 from analytics.tasks import rollups_refresh_task, snapshots_refresh_task
 from tests.analytics.builders import today_at
 from tests.factories import ArtistFactory, SongArtistFactory, SongFactory, UserFactory
@@ -75,6 +76,26 @@ def test_each_item_carries_its_change_against_the_window_before(auth_client, rec
         ("Solo", None, None),
         ("Duet", None, None),
     ]
+
+
+def test_all_time_reads_every_day_once_the_user_stage_has_run(auth_client, record, catalog):
+    listener = UserFactory()
+    record(listener, catalog["ballad"], "share", times=2, at=today_at(days_ago=25))  # 8
+    record(listener, catalog["solo"], "play", times=3)  # 3
+    days_refresh()
+    snapshots_refresh()
+    assert [s["title"] for s in _get(auth_client, window="month").json()["songs"]] == ["Ballad", "Solo"]
+    # The all-time totals trail the day rollups by the user stage.
+    assert _get(auth_client, window="all").json()["songs"] == []
+
+    user_rollups_refresh()
+    snapshots_refresh()
+    body = _get(auth_client, window="all").json()
+
+    assert [(s["title"], s["score"]) for s in body["songs"]] == [("Ballad", 8), ("Solo", 3)]
+    assert [(a["name"], a["score"]) for a in body["artists"]] == [("First Artist", 8), ("Second Artist", 3)]
+    assert [(g["name"], g["score"]) for g in body["genres"]] == [("pop", 11), ("soul", 8)]
+    assert [s["title"] for s in _get(auth_client, window="week").json()["songs"]] == ["Solo"]
 
 
 def test_a_refresh_shows_new_events(auth_client, record, catalog):
