@@ -194,9 +194,10 @@ def user_rollups_catch_up(*, budget_seconds: float = CATCH_UP_SECONDS) -> int:
 def snapshots_catch_up() -> bool:
     """Recomputes the cached trends and summary if the rollups took rows since they were last
     computed, or once half of their lifetime has passed (so that readers do not find them
-    expired, and a new day moves the windows); returns whether it did. Recomputing reads every
-    window's day rows (bench/README.md, "Analytics": longer than the rollup job's period at
-    10M events), which is why it has a period of its own, ANALYTICS_TRENDS_SECONDS."""
+    expired, and a new day moves the windows); returns whether it did. Recomputing reads the
+    day, week and month windows' day rows (bench/README.md, "Analytics": most of the rollup
+    job's period at 10M events), which is why it has a period of its own,
+    ANALYTICS_TRENDS_SECONDS."""
     applied = FillState.objects.filter(name=FILL_STATE).values_list("total_applied", flat=True).first()
     if applied is not None and cache.get(SNAPSHOTS_OF_KEY) == applied:
         return False
