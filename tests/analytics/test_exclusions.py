@@ -44,10 +44,11 @@ def songs(db):
 
 @pytest.fixture
 def ids(auth_client, songs):
-    """The caller's history: a like and two plays of the first song, a skip of the second,
-    a share of the third; returns the event ids by name."""
+    """The caller's history, yesterday (never in the future, whenever the test runs): a like
+    and two plays of the first song, a skip of the second, a share of the third; returns the
+    event ids by name."""
     me = auth_client.user.id
-    moments = [today_at(hour=h) for h in (1, 2, 3, 4, 5)]
+    moments = [today_at(days_ago=1, hour=h) for h in (1, 2, 3, 4, 5)]
     events = [
         {"song": songs[0].id, "action": "like", "event_id": "like", "occurred_at": moments[0].isoformat()},
         {"song": songs[0].id, "action": "play", "event_id": "play1", "occurred_at": moments[1].isoformat()},
@@ -143,7 +144,7 @@ def test_listening_kept_out_of_taste_is_not_heard_lately(auth_client, songs, ids
     rollups_catch_up()
 
     assert songs_heard_since(user_id=me, since=week_ago) == {songs[0].id}
-    assert songs_heard_since(user_id=me, since=today_at(hour=6)) == set()
+    assert songs_heard_since(user_id=me, since=today_at(days_ago=1, hour=6)) == set()
 
 
 def test_asking_twice_changes_nothing_more(
@@ -167,12 +168,15 @@ def test_a_window_names_the_callers_events_in_it_only(auth_client, songs, ids):
     me = auth_client.user.id
     other = UserFactory()
     activity_other = Activity.objects.create(
-        user=other, song=songs[0], action=1, occurred_at=today_at(hour=2, minute=30)
+        user=other, song=songs[0], action=1, occurred_at=today_at(days_ago=1, hour=2, minute=30)
     )
 
     response = auth_client.post(
         _url(me),
-        {"since": today_at(hour=2).isoformat(), "until": today_at(hour=4).isoformat()},
+        {
+            "since": today_at(days_ago=1, hour=2).isoformat(),
+            "until": today_at(days_ago=1, hour=4).isoformat(),
+        },
         format="json",
     )
 
@@ -238,7 +242,8 @@ def test_concurrent_calls_take_events_out_once(transactional_db):
     """Two calls racing on the same events: one flips them, the other finds them flipped."""
     user, song = UserFactory(), SongFactory()
     Activity.objects.bulk_create(
-        Activity(user=user, song=song, action=1, occurred_at=today_at(hour=h)) for h in range(1, 6)
+        Activity(user=user, song=song, action=1, occurred_at=today_at(days_ago=1, hour=h))
+        for h in range(1, 6)
     )
     barrier = threading.Barrier(2)
     changed: list[int] = []
@@ -246,7 +251,7 @@ def test_concurrent_calls_take_events_out_once(transactional_db):
     def exclude() -> None:
         try:
             barrier.wait()
-            window = Selection(since=today_at(), until=today_at(hour=23))
+            window = Selection(since=today_at(days_ago=1), until=today_at(days_ago=1, hour=23))
             changed.append(activity_exclude(user_id=user.id, selection=window).changed)
         finally:
             connection.close()
