@@ -61,11 +61,10 @@ class RawNDJSONParser(RawBodyParser):
 
 
 class UserStatsView(APIView):
-    # The caller's own statistics and events: read from the primary (music_discovery/db_router.py).
+    # The caller's own statistics: never from a replica that may lag their last events
+    # (music_discovery/db_router.py).
     reads_own_writes = True
     permission_classes = [IsAuthenticated]
-    # The caller's own statistics: never from a replica that may lag their last events.
-    reads_own_writes = True
 
     @extend_schema(
         operation_id="analytics_user_stats",
@@ -89,10 +88,9 @@ class UserStatsView(APIView):
 
 
 class UserExportView(APIView):
-    # The caller's own statistics and events: read from the primary (music_discovery/db_router.py).
+    # The caller's own events: read from the primary (music_discovery/db_router.py).
     reads_own_writes = True
     permission_classes = [IsAuthenticated]
-    reads_own_writes = True
     renderer_classes = [renderers.JSONRenderer, NDJSONRenderer]
 
     @extend_schema(
