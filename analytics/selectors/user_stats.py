@@ -16,6 +16,7 @@ import datetime as dt
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from django.db import connection
 from django.utils import timezone
 
 from analytics.models import Action, Activity, UserArtist, UserDay, UserGenre, UserSong
@@ -41,16 +42,25 @@ def user_stats_visible(*, actor: Any, user_id: int) -> bool:
 def user_stats(*, user_id: int, today: dt.date | None = None) -> dict[str, Any]:
     """`user_id`'s statistics, JSON-ready (see the module)."""
     today = today or timezone.now().date()
-    # One read of the user's day rows gives the totals, the listening time and the streak.
-    days = list(
-        UserDay.objects.filter(user_id=user_id)
-        .order_by("-day")
-        .values_list("day", "listen_ms", *COUNT_FIELDS.values())
-    )
+    with connection.cursor() as cursor:
+        # One read of the user's day rows gives the totals, the listening time and the streak.
+        days = _fetch(cursor, _DAYS, user_id)
+        top = [
+            {
+                "id": song_id,
+                "score": score,
+                **dict(zip(_COUNTS, counts, strict=True)),
+                "last_at": _aware(last_at),
+            }
+            for song_id, score, *counts, last_at in _fetch(cursor, _TOP_SONGS, user_id)
+        ]
+        recent = [
+            {"song": song_id, "action": Action(action).label, "occurred_at": _aware(occurred_at)}
+            for song_id, action, occurred_at in _fetch(cursor, _RECENT, user_id)
+        ]
+        top_artists, top_genres = (_named(_fetch(cursor, sql, user_id)) for sql in _TOP_NAMED)
     totals = {action: sum(row[2 + n] for row in days) for n, action in enumerate(COUNT_FIELDS)}
     plays, skips = totals["play"], totals["skip"]
-    top = _top_songs(user_id)
-    recent = _recent(user_id)
     # One lookup of titles and credits for both lists.
     titles = song_titles(ids={row["id"] for row in top} | {event["song"] for event in recent})
     for row in top:
@@ -66,42 +76,58 @@ def user_stats(*, user_id: int, today: dt.date | None = None) -> dict[str, Any]:
         "skip_rate": round(skips / (plays + skips), 4) if plays + skips else None,
         "streak_days": _streak((row[0] for row in days), today=today),
         "top_songs": top,
-        "top_artists": _top_named(UserArtist, "artist", user_id),
-        "top_genres": _top_named(UserGenre, "genre", user_id),
+        "top_artists": top_artists,
+        "top_genres": top_genres,
         "recent": recent,
     }
 
 
-def _top_songs(user_id: int) -> list[dict[str, Any]]:
-    rows = (
-        UserSong.objects.filter(user_id=user_id, score__gt=0)
-        .order_by("-score", "-last_at", "song_id")
-        .values("song_id", "score", *COUNT_FIELDS.values(), "last_at")[:TOP]
-    )
-    return [{"id": row.pop("song_id"), **row} for row in rows]
+# The reads in SQL (portable: PostgreSQL and SQLite), not through the ORM, whose building and
+# compiling of each query cost more than running it: bench/README.md, "A user's statistics
+# in SQL". Each is bounded by the user through an index that leads with them (the module's
+# docstring), and takes the user's id as its one parameter.
+_COUNTS = list(COUNT_FIELDS.values())
+_DAYS = (
+    f"SELECT day, listen_ms, {', '.join(_COUNTS)} FROM {UserDay._meta.db_table}"
+    " WHERE user_id = %s ORDER BY day DESC"
+)
+_TOP_SONGS = (
+    f"SELECT song_id, score, {', '.join(_COUNTS)}, last_at FROM {UserSong._meta.db_table}"
+    f" WHERE user_id = %s AND score > 0 ORDER BY score DESC, last_at DESC, song_id LIMIT {TOP}"
+)
+# The events the rollups count; the newest first, as the export lists them.
+_RECENT = (
+    f"SELECT song_id, action, occurred_at FROM {Activity._meta.db_table}"
+    f" WHERE user_id = %s AND NOT excluded ORDER BY occurred_at DESC, id DESC LIMIT {RECENT}"
+)
 
 
-def _top_named(model: type[UserArtist] | type[UserGenre], key: str, user_id: int) -> list[dict[str, Any]]:
+def _top_named_sql(model: type[UserArtist] | type[UserGenre], key: str) -> str:
     """The user's best artists or genres (`key`), ties by name: the first rows of the
     (user, -score) index, each joined to its name."""
-    rows = (
-        model.objects.filter(user_id=user_id, score__gt=0)
-        .order_by("-score", f"{key}__name", f"{key}_id")
-        .values_list(f"{key}_id", f"{key}__name", "score")[:TOP]
+    named = model._meta.get_field(key).related_model._meta.db_table  # type: ignore[union-attr]
+    return (
+        f"SELECT r.{key}_id, n.name, r.score FROM {model._meta.db_table} r"
+        f" JOIN {named} n ON n.id = r.{key}_id WHERE r.user_id = %s AND r.score > 0"
+        f" ORDER BY r.score DESC, n.name, r.{key}_id LIMIT {TOP}"
     )
+
+
+_TOP_NAMED = (_top_named_sql(UserArtist, "artist"), _top_named_sql(UserGenre, "genre"))
+
+
+def _fetch(cursor: Any, sql: str, user_id: int) -> list[tuple[Any, ...]]:
+    cursor.execute(sql, [user_id])
+    return cursor.fetchall()
+
+
+def _named(rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
     return [{"id": key_id, "name": name, "score": score} for key_id, name, score in rows]
 
 
-def _recent(user_id: int) -> list[dict[str, Any]]:
-    events = (
-        Activity.objects.filter(user_id=user_id, excluded=False)
-        .order_by("-occurred_at", "-id")
-        .values("song_id", "action", "occurred_at")[:RECENT]
-    )
-    return [
-        {"song": e["song_id"], "action": Action(e["action"]).label, "occurred_at": e["occurred_at"]}
-        for e in events
-    ]
+def _aware(value: dt.datetime) -> dt.datetime:
+    """A stored time as the ORM gives it: SQLite's come back naive (in UTC, as stored)."""
+    return value if timezone.is_aware(value) else timezone.make_aware(value, dt.UTC)
 
 
 def streak_days(*, user_id: int, today: dt.date) -> int:

@@ -27,20 +27,22 @@ class SongTitle:
 
 
 def song_titles(*, ids: Collection[int]) -> dict[int, SongTitle]:
-    """The songs among `ids` that exist, with their artists in credit order: two queries,
-    whatever their number."""
+    """The songs among `ids` that exist, with their artists in credit order: one query,
+    whatever their number (a song without credits is one row with no name)."""
     if not ids:
         return {}
-    rows = Song.objects.filter(InList(F("id"), list(ids))).values_list("id", "title", "spotify_id")
-    songs = {song_id: (title, spotify_id) for song_id, title, spotify_id in rows}
-    names: dict[int, list[str]] = {song_id: [] for song_id in songs}
-    credits = (
-        SongArtist.objects.filter(InList(F("song_id"), list(songs)))
-        .order_by("song_id", "position", "id")
-        .values_list("song_id", "artist__name")
+    rows = (
+        Song.objects.filter(InList(F("id"), list(ids)))
+        .order_by("id", "credits__position", "credits__id")
+        .values_list("id", "title", "spotify_id", "credits__artist__name")
     )
-    for song_id, name in credits:
-        names[song_id].append(name)
+    songs: dict[int, tuple[str, str]] = {}
+    names: dict[int, list[str]] = {}
+    for song_id, title, spotify_id, name in rows:
+        songs[song_id] = (title, spotify_id)
+        credited = names.setdefault(song_id, [])
+        if name is not None:
+            credited.append(name)
     return {
         song_id: SongTitle(song_id, title, spotify_id, tuple(names[song_id]))
         for song_id, (title, spotify_id) in songs.items()

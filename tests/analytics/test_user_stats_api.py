@@ -10,6 +10,7 @@ from analytics.models import Action
 from analytics.selectors import user_stats as stats_module
 from analytics.selectors.user_stats import streak_days
 from analytics.services import EventIn, activity_record
+from analytics.services.rollups import rollups_refresh
 from tests.analytics.user_builders import artist, rolled_up, song_by, utc_today
 from tests.factories import UserFactory
 
@@ -139,10 +140,25 @@ def test_the_reads_are_a_fixed_number_of_queries(auth_client, catalog, django_as
             rolled_up(me, catalog[song], plays=1, day=utc_today() - dt.timedelta(days=day))
 
     # Authentication, the day rows (totals, time, streak), top songs, recent, their titles
-    # and credits, top artists, top genres: whatever the history's length (the owner's own
-    # id needs no visibility query).
-    with django_assert_max_num_queries(8):
+    # with their credits, top artists, top genres: whatever the history's length (the
+    # owner's own id needs no visibility query).
+    with django_assert_max_num_queries(7):
         assert auth_client.get(_url(me.id)).json()["streak_days"] == 30
+
+
+def test_times_come_back_as_stored_with_their_zone(user, catalog):
+    # The reads are SQL: SQLite gives its stored times back naive, the ORM would not.
+    at = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(minutes=5)
+    activity_record(
+        user_id=user.id, events=[EventIn(song_id=catalog["a"].id, action=Action.PLAY, occurred_at=at)]
+    )
+    rollups_refresh()
+
+    stats = stats_module.user_stats(user_id=user.id)
+
+    assert stats["recent"][0]["occurred_at"] == at
+    assert stats["top_songs"][0]["last_at"] == at
+    assert stats["streak_days"] == 1
 
 
 class TestStreak:
