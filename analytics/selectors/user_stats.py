@@ -95,7 +95,7 @@ _TOP_SONGS = (
     f"SELECT song_id, score, {', '.join(_COUNTS)}, last_at FROM {UserSong._meta.db_table}"
     f" WHERE user_id = %s AND score > 0 ORDER BY score DESC, last_at DESC, song_id LIMIT {TOP}"
 )
-# The events the rollups count; the newest first, as the export lists them.
+# The events the rollups count (none kept out of taste), newest first.
 _RECENT = (
     f"SELECT song_id, action, occurred_at FROM {Activity._meta.db_table}"
     f" WHERE user_id = %s AND NOT excluded ORDER BY occurred_at DESC, id DESC LIMIT {RECENT}"
