@@ -168,13 +168,18 @@ class PendingUserRollup(models.Model):
     """
 
     id = models.BigAutoField(primary_key=True)
-    # No indexes but the key: rows live minutes, read and deleted by id.
+    # Indexed by pending_user_rollup_user below: a recommendation for one listener reads
+    # their rows (`selectors.signals`), and the table holds up to a user stage's period of
+    # everyone's events. Otherwise rows live minutes, read and deleted by id.
     user = _user_key()
     song = _song_key(db_index=False)
     action = models.PositiveSmallIntegerField(choices=Action.choices)
     # Signed, as PendingRollup's.
     count = models.IntegerField()
     last_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["user"], name="pending_user_rollup_user")]
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.get_action_display()} {self.song_id} x{self.count}"
