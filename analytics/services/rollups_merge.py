@@ -85,17 +85,18 @@ class Totals:
 
 @dataclass(frozen=True)
 class Target:
-    """A rollup table: its model, its key (attribute names, then field names), the columns
-    besides the counters, and whether it stores the counters' score."""
+    """A rollup table: its model, its key (attribute names, then field names: one or two),
+    the columns besides the counters, and whether it stores the counters' score."""
 
     model: type[Model]
-    key: tuple[str, str]
-    key_fields: tuple[str, str]
+    key: tuple[str, ...]
+    key_fields: tuple[str, ...]
     extra: tuple[str, ...]
     scored: bool = False
 
 
 SONG_DAY = Target(SongDay, ("day", "song_id"), ("day", "song"), ())
+SONG_TOTAL = Target(SongTotal, ("song_id",), ("song",), ())
 USER_DAY = Target(UserDay, ("user_id", "day"), ("user", "day"), ("listen_ms", "last_at"))
 USER_SONG = Target(UserSong, ("user_id", "song_id"), ("user", "song"), ("last_at",), scored=True)
 USER_ARTIST = Target(UserArtist, ("user_id", "artist_id"), ("user", "artist"), (), scored=True)
@@ -156,33 +157,19 @@ def user_rollups_add(rows: Iterable[UserPendingRow]) -> None:
     """Adds the user stage's `rows` into SongTotal and UserSong, and through the songs'
     credits and genres into UserArtist and UserGenre."""
     user_songs: defaultdict[tuple, Totals] = defaultdict(Totals)
-    song_totals: defaultdict[int, Totals] = defaultdict(Totals)
+    song_totals: defaultdict[tuple, Totals] = defaultdict(Totals)
     for user_id, song_id, action, count, last_at in rows:
         user_songs[(user_id, song_id)].add(FIELD_OF[action], count, 0, last_at)
-        song_totals[song_id].add(FIELD_OF[action], count, 0, last_at)
-    song_totals_add(song_totals)
+        song_totals[(song_id,)].add(FIELD_OF[action], count, 0, last_at)
     # From the new counts only: merging UserSong adds its stored totals into `user_songs`.
     user_artists, user_genres = user_tops(user_songs)
-    for target, totals in ((USER_SONG, user_songs), (USER_ARTIST, user_artists), (USER_GENRE, user_genres)):
+    for target, totals in (
+        (SONG_TOTAL, song_totals),
+        (USER_SONG, user_songs),
+        (USER_ARTIST, user_artists),
+        (USER_GENRE, user_genres),
+    ):
         merge(target, totals)
-
-
-def song_totals_add(totals: dict[int, Totals]) -> None:
-    """Adds `totals` (by song id) into SongTotal's stored rows (new rows for new songs)."""
-    ids = list(totals)
-    step = _params()
-    for start in range(0, len(ids), step):
-        for row in SongTotal.objects.filter(song_id__in=ids[start : start + step]):
-            totals[row.song_id].add_stored(row)
-    SongTotal.objects.bulk_create(
-        [
-            SongTotal(song_id=song_id, **{field: getattr(total, field) for field in COUNTERS})
-            for song_id, total in totals.items()
-        ],
-        update_conflicts=True,
-        unique_fields=["song"],
-        update_fields=list(COUNTERS),
-    )
 
 
 def user_tops(user_songs: dict[tuple, Totals]) -> tuple[dict[tuple, Totals], dict[tuple, Totals]]:
@@ -227,18 +214,19 @@ def merge(target: Target, totals: dict[tuple, Totals]) -> None:
 
 
 def _stored(target: Target, keys: list[tuple]) -> dict[tuple, Model]:
-    """The stored rows of `keys`, a bounded number of parameters per query."""
-    first, second = target.key
-    groups: defaultdict[Any, list] = defaultdict(list)
-    for a, b in keys:
-        groups[a].append(b)
+    """The stored rows of `keys`, a bounded number of parameters per query: the keys grouped
+    by their leading part (nothing, for a one-column key), each group one `IN` on the last."""
+    *leading, last = target.key
+    groups: defaultdict[tuple, list] = defaultdict(list)
+    for *lead, value in keys:
+        groups[tuple(lead)].append(value)
     found: dict[tuple, Model] = {}
     for chunk in _chunks(groups, _params()):
         condition = Q()
-        for a, bs in chunk:
-            condition |= Q(**{first: a, f"{second}__in": bs})
+        for lead, values in chunk:
+            condition |= Q(**dict(zip(leading, lead, strict=True)), **{f"{last}__in": values})
         for row in target.model._default_manager.filter(condition):
-            found[(getattr(row, first), getattr(row, second))] = row
+            found[tuple(getattr(row, field) for field in target.key)] = row
     return found
 
 
