@@ -12,7 +12,7 @@ from analytics.selectors.user_stats import streak_days
 from analytics.services import EventIn, activity_record
 from analytics.services.rollups import rollups_refresh
 from tests.analytics.user_builders import artist, rolled_up, song_by, utc_today
-from tests.factories import UserFactory
+from tests.factories import SongFactory, UserFactory
 
 
 def _url(user_id: int) -> str:
@@ -144,6 +144,19 @@ def test_the_reads_are_a_fixed_number_of_queries(auth_client, catalog, django_as
     # owner's own id needs no visibility query).
     with django_assert_max_num_queries(7):
         assert auth_client.get(_url(me.id)).json()["streak_days"] == 30
+
+
+def test_a_song_without_credits_lists_no_artists(auth_client, catalog):
+    uncredited = SongFactory(title="Nobody's Song")
+    rolled_up(auth_client.user, uncredited, plays=2)
+    rolled_up(auth_client.user, catalog["b"], plays=1)
+
+    top = auth_client.get(_url(auth_client.user.id)).json()["top_songs"]
+
+    assert [(s["title"], s["artists"]) for s in top] == [
+        ("Nobody's Song", []),
+        ("Song B", ["Artist Y", "Artist X"]),
+    ]
 
 
 def test_times_come_back_as_stored_with_their_zone(user, catalog):
