@@ -48,6 +48,7 @@ lint: venv-dev
 	DJANGO_ENV=test $(BIN)/mypy
 	DJANGO_ENV=test $(BIN)/mypy bench/analytics.py
 	$(BIN)/lint-imports
+	DJANGO_ENV=test $(BIN)/python manage.py makemigrations --check --dry-run
 
 bench: venv-dev
 	$(BIN)/python bench/run_all.py
