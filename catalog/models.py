@@ -195,7 +195,9 @@ class Song(models.Model):
 class SongArtist(models.Model):
     """Ordered credit of an artist on a song (position 0 is the main artist)."""
 
-    song = models.ForeignKey(Song, on_delete=models.CASCADE, related_name="credits")
+    # No index of its own: songartist_unique (song, artist) leads with the song and serves
+    # every lookup by song; a second one only cost each loaded credit another index entry.
+    song = models.ForeignKey(Song, on_delete=models.CASCADE, related_name="credits", db_index=False)
     artist = models.ForeignKey(Artist, on_delete=models.CASCADE, related_name="credits")
     position = models.PositiveSmallIntegerField(default=0)
 
