@@ -35,6 +35,8 @@ in the same transaction as the events, so a key is stored exactly when its event
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -157,7 +159,7 @@ class PendingUserRollup(models.Model):
     (UserSong, UserArtist, UserGenre) and the per-song all-time one (SongTotal).
 
     The day refresh moves each pending row here in the statement that adds it to SongDay and
-    UserDay; the user refresh, on a longer period, removes these rows and adds them to the
+    UserMonth; the user refresh, on a longer period, removes these rows and adds them to the
     all-time tables, a listener's rows together. Why two stages: each listener's all-time
     rows lie in leaves of their own in every per-user index, so applying them costs per
     listener more than per event. A refresh every few seconds of events from many listeners,
@@ -229,22 +231,48 @@ class SongTotal(ActionCounts):
         return f"song {self.song_id}"
 
 
-class UserDay(ActionCounts):
-    """Per day and user: a user's totals, listening time, streak; platform totals."""
+class UserMonth(ActionCounts):
+    """Per month and user: a user's totals, listening time and active days (their streak);
+    platform totals and active users.
 
-    day = models.DateField()
+    A month, not a day: the day stage upserts one row per listener it saw, and a listener's
+    statistics read all of their rows. Per day there was a row per active day, a table many
+    times the listeners that outgrew the cache, where each upsert and each read touched pages
+    of its own; per month, a listener has a few rows a year, and a statistics read takes a few
+    rows (bench/README.md, "A listener's months")."""
+
+    # The first day of the month (UTC).
+    month = models.DateField()
     # Indexed by the unique constraint, which leads with it.
     user = _user_key()
+    # The month's active days: bit d - 1 for day d (1..31). A day with events stays active
+    # when an exclusion takes their counts out, as a day row stayed: the listener was there.
+    days = models.IntegerField(default=0)
     listen_ms = models.BigIntegerField(default=0)
-    # The newest event of the day: with the day, exactly who was active in the last 24 hours.
+    # The newest event of the month: exactly who was active in the last 24 hours or 7 days.
     last_at = models.DateTimeField()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "day"], name="user_day_unique")]
-        indexes = [models.Index(fields=["day"], name="user_day_day")]
+        constraints = [models.UniqueConstraint(fields=["user", "month"], name="user_month_unique")]
+        indexes = [models.Index(fields=["month"], name="user_month_month")]
 
     def __str__(self) -> str:
-        return f"{self.day} user {self.user_id}"
+        return f"{self.month:%Y-%m} user {self.user_id}"
+
+
+def month_start(day: dt.date) -> dt.date:
+    """The first day of `day`'s month: UserMonth's key."""
+    return day.replace(day=1)
+
+
+def day_bit(day: dt.date) -> int:
+    """`day`'s bit in UserMonth.days."""
+    return 1 << (day.day - 1)
+
+
+def days_of(month: dt.date, days: int) -> list[dt.date]:
+    """The active days a UserMonth row's `days` holds, newest first."""
+    return [month.replace(day=d) for d in range(31, 0, -1) if days >> (d - 1) & 1]
 
 
 class Scored(ActionCounts):

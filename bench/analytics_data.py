@@ -267,17 +267,20 @@ _COUNTS_AS = ", ".join(
 # listener's over the whole table: bench/README.md, "Analytics".)
 ROLLUPS_SQL = [
     "TRUNCATE analytics_pendingrollup, analytics_pendinguserrollup, analytics_songday, analytics_songtotal, "
-    "analytics_userday, analytics_usersong, analytics_userartist, analytics_usergenre",
+    "analytics_usermonth, analytics_usersong, analytics_userartist, analytics_usergenre",
     f"""INSERT INTO analytics_songday (day, song_id, plays, likes, skips, shares)
         SELECT (a.occurred_at AT TIME ZONE 'UTC')::date, a.song_id, {_COUNTS}
         FROM analytics_activity a GROUP BY 1, 2 ORDER BY 1, 2""",
     """INSERT INTO analytics_songtotal (song_id, plays, likes, skips, shares)
         SELECT song_id, sum(plays), sum(likes), sum(skips), sum(shares) FROM analytics_songday
         GROUP BY song_id ORDER BY song_id""",
-    f"""INSERT INTO analytics_userday (day, user_id, plays, likes, skips, shares, listen_ms, last_at)
-        SELECT (a.occurred_at AT TIME ZONE 'UTC')::date, a.user_id, {_COUNTS},
+    f"""INSERT INTO analytics_usermonth
+            (month, user_id, plays, likes, skips, shares, days, listen_ms, last_at)
+        SELECT date_trunc('month', a.occurred_at AT TIME ZONE 'UTC')::date, a.user_id, {_COUNTS},
+               bit_or(1 << (extract(day FROM a.occurred_at AT TIME ZONE 'UTC')::int - 1)),
                coalesce(sum(s.duration_ms) FILTER (WHERE a.action = 1), 0), max(a.occurred_at)
-        FROM analytics_activity a JOIN catalog_song s ON s.id = a.song_id GROUP BY 1, 2 ORDER BY 1, 2""",
+        FROM analytics_activity a JOIN catalog_song s ON s.id = a.song_id GROUP BY 1, 2
+        ORDER BY min(a.occurred_at), 2""",
     f"""CREATE TEMPORARY TABLE bench_usersong AS
         SELECT a.user_id, a.song_id, {_COUNTS_AS}, max(a.occurred_at) AS last_at,
                {_SCORE} AS score, min(a.occurred_at AT TIME ZONE 'UTC')::date AS first_day
@@ -296,7 +299,7 @@ ROLLUPS_SQL = [
     "DROP TABLE bench_usersong",
     "VACUUM ANALYZE analytics_songday",
     "VACUUM ANALYZE analytics_songtotal",
-    "VACUUM ANALYZE analytics_userday",
+    "VACUUM ANALYZE analytics_usermonth",
     "VACUUM ANALYZE analytics_usersong",
     "VACUUM ANALYZE analytics_userartist",
     "VACUUM ANALYZE analytics_usergenre",
@@ -375,7 +378,7 @@ def table_sizes() -> str:
     with connect() as conn:
         rows = conn.execute(
             "SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c "
-            "WHERE c.relname IN ('analytics_songday', 'analytics_userday', 'analytics_usersong', "
+            "WHERE c.relname IN ('analytics_songday', 'analytics_usermonth', 'analytics_usersong', "
             "'analytics_userartist', 'analytics_usergenre', "
             "'analytics_pendingrollup', 'analytics_activitykey')"
         ).fetchall()

@@ -244,12 +244,12 @@ ROLLUP_DRIFT_SQL = {
         WITH t AS (SELECT (a.occurred_at AT TIME ZONE 'UTC')::date AS day, a.song_id, {_COUNTS}
                    FROM analytics_activity a WHERE {_EXISTING} GROUP BY 1, 2)
         SELECT count(*) FROM t FULL JOIN analytics_songday r USING (day, song_id) WHERE {_DIFFERS}""",
-    "userday": f"""
-        WITH t AS (SELECT (a.occurred_at AT TIME ZONE 'UTC')::date AS day, a.user_id, {_COUNTS},
-                          coalesce(sum(s.duration_ms) FILTER (WHERE a.action = 1), 0) AS listen_ms
+    "usermonth": f"""
+        WITH t AS (SELECT date_trunc('month', a.occurred_at AT TIME ZONE 'UTC')::date AS month, a.user_id,
+                          {_COUNTS}, coalesce(sum(s.duration_ms) FILTER (WHERE a.action = 1), 0) AS listen_ms
                    FROM analytics_activity a JOIN catalog_song s ON s.id = a.song_id
                    WHERE {_EXISTING} GROUP BY 1, 2)
-        SELECT count(*) FROM t FULL JOIN analytics_userday r USING (day, user_id)
+        SELECT count(*) FROM t FULL JOIN analytics_usermonth r USING (month, user_id)
         WHERE {_DIFFERS} OR t.listen_ms IS DISTINCT FROM r.listen_ms""",
     "usersong": f"""
         WITH t AS (SELECT a.user_id, a.song_id, {_COUNTS}

@@ -57,7 +57,7 @@ def main() -> int:
         PendingRollup,
         PendingUserRollup,
         SongDay,
-        UserDay,
+        UserMonth,
         UserSong,
     )
     from analytics.services import EventIn, ingest, rollups
@@ -104,7 +104,7 @@ def main() -> int:
     portable, sql = statistics.median(timings["portable"]), statistics.median(timings["sql"])
     print(f"median refresh after {args.events:,} events: portable {portable:.2f} s, sql {sql:.2f} s")
     print(f"the single statement saves {100 * (1 - sql / portable):.0f}% of the refresh")
-    for model in (Activity, ActivityKey, PendingRollup, PendingUserRollup, SongDay, UserDay, UserSong):
+    for model in (Activity, ActivityKey, PendingRollup, PendingUserRollup, SongDay, UserMonth, UserSong):
         model.objects.all().delete()
     return 0
 

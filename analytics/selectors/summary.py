@@ -1,7 +1,7 @@
 """Platform totals: accounts, songs, ratings, events by action, active users. Counts only,
 never anyone's name or address.
 
-Events are counted from the rollups (UserDay), so they include events whose rows retention
+Events are counted from the rollups (UserMonth), so they include events whose rows retention
 has dropped and exclude those the rollup job has not applied yet (seconds old).
 """
 
@@ -13,29 +13,35 @@ from typing import Any
 from django.db.models import Max, Sum
 from django.utils import timezone
 
-from analytics.models import UserDay
+from analytics.models import UserMonth, month_start
 from analytics.scoring import COUNT_FIELDS
 from catalog.ratings.selectors import rating_count
 from catalog.selectors.songs import song_count
 from users.selectors import user_count
 
 
+def _active_since(since: dt.datetime) -> Any:
+    """The UserMonth rows with an event at or after `since`: a row's `last_at` is its
+    month's newest event, and no month before `since`'s has one that late."""
+    first = month_start(since.astimezone(dt.UTC).date())
+    return UserMonth.objects.filter(month__gte=first, last_at__gte=since)
+
+
 def active_users(*, since: dt.datetime) -> int:
-    """Users with an event at or after `since`: a UserDay row's `last_at` is its newest."""
-    rows = UserDay.objects.filter(day__gte=since.astimezone(dt.UTC).date(), last_at__gte=since)
-    return rows.values("user_id").distinct().count()
+    """Users with an event at or after `since`."""
+    return _active_since(since).values("user_id").distinct().count()
 
 
 def users_active_since(*, since: dt.datetime, limit: int) -> list[int]:
     """Up to `limit` users with an event at or after `since`, most recently active first."""
-    rows = UserDay.objects.filter(day__gte=since.astimezone(dt.UTC).date(), last_at__gte=since)
-    newest = rows.values("user_id").annotate(newest=Max("last_at")).order_by("-newest", "user_id")
+    newest = _active_since(since).values("user_id").annotate(newest=Max("last_at"))
+    newest = newest.order_by("-newest", "user_id")
     return [row["user_id"] for row in newest[:limit]]
 
 
 def summary_compute(*, now: dt.datetime | None = None) -> dict[str, Any]:
     now = now or timezone.now()
-    sums = UserDay.objects.aggregate(
+    sums = UserMonth.objects.aggregate(
         **{action: Sum(field, default=0) for action, field in COUNT_FIELDS.items()}
     )
     return {

@@ -1,8 +1,8 @@
 """One user's statistics: totals by action, top songs, artists and genres, recent activity,
 listening time, streak and skip rate.
 
-Every read is bounded by the user through an index that leads with them: UserDay by its
-(user, day) key; UserSong, UserArtist and UserGenre by their (user, -score) indexes, of which
+Every read is bounded by the user through an index that leads with them: UserMonth by its
+(user, month) key; UserSong, UserArtist and UserGenre by their (user, -score) indexes, of which
 a top list reads its first rows only; the events by (user, -occurred_at) for the last RECENT
 only. Totals, tops, time and streak come from the rollups, so they trail the events
 by the rollup job's lag; recent activity reads the events and is current.
@@ -13,21 +13,19 @@ Days are UTC days, as the rollups count them.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from django.db import connection
 from django.utils import timezone
 
-from analytics.models import Action, Activity, UserArtist, UserDay, UserGenre, UserSong
+from analytics.models import Action, Activity, UserArtist, UserGenre, UserMonth, UserSong, days_of
 from analytics.scoring import COUNT_FIELDS
 from catalog.selectors.credits import song_titles
 from users.selectors import user_list_visible
 
 TOP = 10
 RECENT = 20
-# Days of a streak read at a time (a streak longer than this reads the next chunk).
-STREAK_CHUNK = 400
 
 
 def user_stats_visible(*, actor: Any, user_id: int) -> bool:
@@ -43,8 +41,8 @@ def user_stats(*, user_id: int, today: dt.date | None = None) -> dict[str, Any]:
     """`user_id`'s statistics, JSON-ready (see the module)."""
     today = today or timezone.now().date()
     with connection.cursor() as cursor:
-        # One read of the user's day rows gives the totals, the listening time and the streak.
-        days = _fetch(cursor, _DAYS, user_id)
+        # One read of the user's month rows gives the totals, the listening time and the streak.
+        months = _fetch(cursor, _MONTHS, user_id)
         top = [
             {
                 "id": song_id,
@@ -59,7 +57,7 @@ def user_stats(*, user_id: int, today: dt.date | None = None) -> dict[str, Any]:
             for song_id, action, occurred_at in _fetch(cursor, _RECENT, user_id)
         ]
         top_artists, top_genres = (_named(_fetch(cursor, sql, user_id)) for sql in _TOP_NAMED)
-    totals = {action: sum(row[2 + n] for row in days) for n, action in enumerate(COUNT_FIELDS)}
+    totals = {action: sum(row[3 + n] for row in months) for n, action in enumerate(COUNT_FIELDS)}
     plays, skips = totals["play"], totals["skip"]
     # One lookup of titles and credits for both lists.
     titles = song_titles(ids={row["id"] for row in top} | {event["song"] for event in recent})
@@ -72,9 +70,9 @@ def user_stats(*, user_id: int, today: dt.date | None = None) -> dict[str, Any]:
     return {
         "user_id": user_id,
         "totals": totals,
-        "listening_ms": sum(row[1] for row in days),
+        "listening_ms": sum(row[2] for row in months),
         "skip_rate": round(skips / (plays + skips), 4) if plays + skips else None,
-        "streak_days": _streak((row[0] for row in days), today=today),
+        "streak_days": _streak(_active_days(months), today=today),
         "top_songs": top,
         "top_artists": top_artists,
         "top_genres": top_genres,
@@ -87,9 +85,10 @@ def user_stats(*, user_id: int, today: dt.date | None = None) -> dict[str, Any]:
 # in SQL". Each is bounded by the user through an index that leads with them (the module's
 # docstring), and takes the user's id as its one parameter.
 _COUNTS = list(COUNT_FIELDS.values())
-_DAYS = (
-    f"SELECT day, listen_ms, {', '.join(_COUNTS)} FROM {UserDay._meta.db_table}"
-    " WHERE user_id = %s ORDER BY day DESC"
+# (month, days, listen_ms, *counts), newest first: a few rows a year.
+_MONTHS = (
+    f"SELECT month, days, listen_ms, {', '.join(_COUNTS)} FROM {UserMonth._meta.db_table}"
+    " WHERE user_id = %s ORDER BY month DESC"
 )
 _TOP_SONGS = (
     f"SELECT song_id, score, {', '.join(_COUNTS)}, last_at FROM {UserSong._meta.db_table}"
@@ -134,22 +133,16 @@ def streak_days(*, user_id: int, today: dt.date) -> int:
     """Consecutive days with any activity (any action), ending today or yesterday: a streak
     still counts on a day with no activity yet, and is 0 once a whole day passes without.
     A day "after today" (a client clock a few minutes ahead at midnight) neither starts nor
-    breaks it. Reads STREAK_CHUNK days at a time, as far back as the streak goes."""
-    return _streak(_days_newest_first(user_id, today), today=today)
+    breaks it."""
+    months = UserMonth.objects.filter(user_id=user_id).order_by("-month").values_list("month", "days")
+    return _streak(_active_days(months.iterator()), today=today)
 
 
-def _days_newest_first(user_id: int, today: dt.date) -> Iterator[dt.date]:
-    before = today + dt.timedelta(days=1)
-    while True:
-        days = list(
-            UserDay.objects.filter(user_id=user_id, day__lt=before)
-            .order_by("-day")
-            .values_list("day", flat=True)[:STREAK_CHUNK]
-        )
-        yield from days
-        if len(days) < STREAK_CHUNK:
-            return
-        before = days[-1]
+def _active_days(months: Iterable[Sequence[Any]]) -> Iterator[dt.date]:
+    """The active days of a user's month rows (month, days, ...) given newest first, newest
+    first; read lazily, so a streak stops reading at its first gap."""
+    for month, days, *_ in months:
+        yield from days_of(month, days)
 
 
 def _streak(days: Iterable[dt.date], *, today: dt.date) -> int:

@@ -2,7 +2,7 @@
 
 Ingest writes, with every batch and in its transaction, one `PendingRollup` row per (day,
 song, action). The day stage takes the "rollups" FillState row lock, reads up to REFRESH_CAP
-pending rows, adds them into SongDay and UserDay, moves them on to the user stage
+pending rows, adds them into SongDay and UserMonth, moves them on to the user stage
 (`PendingUserRollup`) and deletes exactly the rows it read, all in one transaction. The user
 stage, on a longer period, does the same from its own table into SongTotal, UserSong, UserArtist and
 UserGenre under the "user-rollups" lock (why two stages: `PendingUserRollup`). So an event
@@ -72,7 +72,7 @@ def fill_state_get_or_create(name: str = FILL_STATE) -> FillState:
 def fill_state_lock(*, wait: bool, name: str = FILL_STATE) -> FillState | None:
     """The FillState row `name`, locked until the current transaction ends; None if another
     transaction holds it and `wait` is false. Every writer of a stage's rollup tables holds
-    its row: "rollups" for SongDay, UserDay and the user stage's pending rows, "user-rollups"
+    its row: "rollups" for SongDay, UserMonth and the user stage's pending rows, "user-rollups"
     for SongTotal, UserSong, UserArtist and UserGenre; a writer of both takes them in that order. (On
     SQLite, where there is no row lock, a writing transaction holds the whole database.)"""
     fill_state_get_or_create(name)
@@ -139,7 +139,7 @@ def _refresh(stage: _Stage, *, cap: int) -> Refreshed:
 
 
 def days_refresh(*, cap: int = REFRESH_CAP) -> Refreshed:
-    """The day stage: adds up to `cap` pending rows into SongDay and UserDay and moves them on
+    """The day stage: adds up to `cap` pending rows into SongDay and UserMonth and moves them on
     to the user stage, in one transaction. A run that finds another one under way returns at
     once (`skipped`): that one does the work."""
     return _refresh(_DAYS, cap=cap)

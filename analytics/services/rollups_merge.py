@@ -24,9 +24,11 @@ from analytics.models import (
     SongDay,
     SongTotal,
     UserArtist,
-    UserDay,
     UserGenre,
+    UserMonth,
     UserSong,
+    day_bit,
+    month_start,
 )
 from analytics.scoring import COUNT_FIELDS, score
 from catalog.selectors.credits import song_artist_ids, song_genre_ids
@@ -62,10 +64,13 @@ class Totals:
     shares: int = 0
     listen_ms: int = 0
     last_at: dt.datetime | None = None
+    # UserMonth's active days (`analytics.models.day_bit`).
+    days: int = 0
 
-    def add(self, field: str, count: int, listen_ms: int, last_at: dt.datetime) -> None:
+    def add(self, field: str, count: int, listen_ms: int, last_at: dt.datetime, days: int = 0) -> None:
         setattr(self, field, getattr(self, field) + count)
         self.listen_ms += listen_ms
+        self.days |= days
         self.last_at = last_at if self.last_at is None else max(self.last_at, last_at)
 
     def add_totals(self, other: Totals) -> None:
@@ -78,9 +83,10 @@ class Totals:
         for field in COUNTERS:
             setattr(self, field, getattr(self, field) + getattr(row, field))
         self.listen_ms += getattr(row, "listen_ms", 0)
+        self.days |= getattr(row, "days", 0)
         stored_last = getattr(row, "last_at", None)
-        if stored_last is not None and self.last_at is not None:
-            self.last_at = max(self.last_at, stored_last)
+        if stored_last is not None:
+            self.last_at = stored_last if self.last_at is None else max(self.last_at, stored_last)
 
 
 @dataclass(frozen=True)
@@ -97,7 +103,7 @@ class Target:
 
 SONG_DAY = Target(SongDay, ("day", "song_id"), ("day", "song"), ())
 SONG_TOTAL = Target(SongTotal, ("song_id",), ("song",), ())
-USER_DAY = Target(UserDay, ("user_id", "day"), ("user", "day"), ("listen_ms", "last_at"))
+USER_MONTH = Target(UserMonth, ("user_id", "month"), ("user", "month"), ("days", "listen_ms", "last_at"))
 USER_SONG = Target(UserSong, ("user_id", "song_id"), ("user", "song"), ("last_at",), scored=True)
 USER_ARTIST = Target(UserArtist, ("user_id", "artist_id"), ("user", "artist"), (), scored=True)
 USER_GENRE = Target(UserGenre, ("user_id", "genre_id"), ("user", "genre"), (), scored=True)
@@ -136,20 +142,20 @@ def pending_delete(model: type[PendingRollup] | type[PendingUserRollup], ids: Se
 
 
 def rollups_add(rows: Iterable[PendingRow]) -> None:
-    """Adds the pending `rows`' counts into SongDay and UserDay, and moves them on to the user
-    stage (PendingUserRollup)."""
+    """Adds the pending `rows`' counts into SongDay and UserMonth, and moves them on to the
+    user stage (PendingUserRollup)."""
     song_days: defaultdict[tuple, Totals] = defaultdict(Totals)
-    user_days: defaultdict[tuple, Totals] = defaultdict(Totals)
+    user_months: defaultdict[tuple, Totals] = defaultdict(Totals)
     onward = []
     for day, user_id, song_id, action, count, listen_ms, last_at in rows:
         field = FIELD_OF[action]
         song_days[(day, song_id)].add(field, count, 0, last_at)
-        user_days[(user_id, day)].add(field, count, listen_ms, last_at)
+        user_months[(user_id, month_start(day))].add(field, count, listen_ms, last_at, day_bit(day))
         onward.append(
             PendingUserRollup(user_id=user_id, song_id=song_id, action=action, count=count, last_at=last_at)
         )
     merge(SONG_DAY, song_days)
-    merge(USER_DAY, user_days)
+    merge(USER_MONTH, user_months)
     PendingUserRollup.objects.bulk_create(onward)
 
 

@@ -55,7 +55,8 @@ _KEPT = """kept AS (
       AND EXISTS (SELECT 1 FROM users_user u WHERE u.id = picked.user_id)
 )"""
 
-# The day refresh: pending rows into SongDay and UserDay, and on to the user stage.
+# The day refresh: pending rows into SongDay and UserMonth, and on to the user stage. A
+# month's active days are bits (`analytics.models.day_bit`).
 DAYS_SQL = f"""
 WITH picked AS (
     DELETE FROM analytics_pendingrollup WHERE {{where}}
@@ -64,11 +65,12 @@ WITH picked AS (
     INSERT INTO analytics_songday AS t (day, song_id, {_COLUMNS})
     SELECT day, song_id, {_SUMS} FROM kept GROUP BY day, song_id ORDER BY day, song_id
     ON CONFLICT (day, song_id) DO UPDATE SET {_ADD}
-), user_days AS (
-    INSERT INTO analytics_userday AS t (user_id, day, {_COLUMNS}, listen_ms, last_at)
-    SELECT user_id, day, {_SUMS}, sum(listen_ms), max(last_at) FROM kept
-    GROUP BY user_id, day ORDER BY user_id, day
-    ON CONFLICT (user_id, day) DO UPDATE SET {_ADD},
+), user_months AS (
+    INSERT INTO analytics_usermonth AS t (user_id, month, {_COLUMNS}, days, listen_ms, last_at)
+    SELECT user_id, date_trunc('month', day)::date, {_SUMS},
+        bit_or(1 << (extract(day FROM day)::int - 1)), sum(listen_ms), max(last_at)
+    FROM kept GROUP BY 1, 2 ORDER BY 1, 2
+    ON CONFLICT (user_id, month) DO UPDATE SET {_ADD}, days = t.days | excluded.days,
         listen_ms = t.listen_ms + excluded.listen_ms, last_at = greatest(t.last_at, excluded.last_at)
 ), moved AS (
     INSERT INTO analytics_pendinguserrollup (user_id, song_id, action, count, last_at)

@@ -8,9 +8,10 @@ pending rows it removes are the same committed batches:
    rebuilt, but their users' UserSong rows may be), then every row of the user stage (those
    of rebuilt users are then replaced with the rest of their rows);
 2. pending rows of days from `since` on are deleted: the events behind them are read below;
-3. SongDay and UserDay from `since` on are replaced by counts of the events;
+3. SongDay from `since` on, and UserMonth from `since`'s month on, are replaced by counts
+   of the events (whole months: retention drops events a month at a time);
 4. UserSong is all time: it is replaced, from all the events still kept, for every user
-   with events or day rows from `since` on; so are those users' UserArtist and UserGenre,
+   with events or month rows from `since`'s month on; so are those users' UserArtist and UserGenre,
    from their new UserSong rows and the songs' credits and genres of today;
 5. SongTotal becomes the sums of SongDay, which with both stages drained count the same
    events.
@@ -21,8 +22,9 @@ dropped keep their rollups; UserSong then counts the kept events only.
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from django.db import connection, transaction
@@ -36,9 +38,11 @@ from analytics.models import (
     SongDay,
     SongTotal,
     UserArtist,
-    UserDay,
     UserGenre,
+    UserMonth,
     UserSong,
+    day_bit,
+    month_start,
 )
 from analytics.scoring import score
 from analytics.services.rollups import (
@@ -69,7 +73,7 @@ class Rebuilt:
     since: dt.date | None
     applied: int
     song_days: int
-    user_days: int
+    user_months: int
     user_songs: int
 
 
@@ -104,20 +108,20 @@ def rollups_rebuild(*, since: dt.date | None = None) -> Rebuilt:
         PendingRollup.objects.filter(day__gte=since).delete()
         users = _users_from(since)
         SongDay.objects.filter(day__gte=since).delete()
-        UserDay.objects.filter(day__gte=since).delete()
+        UserMonth.objects.filter(month__gte=month_start(since)).delete()
         song_days = _insert(SongDay, _song_days(since))
-        user_days = _insert(UserDay, _user_days(since))
+        user_months = _insert(UserMonth, _user_months(month_start(since)))
         user_songs = 0
         for start in range(0, len(users), CHUNK):
             user_songs += _user_all_time(users[start : start + CHUNK])
         _song_totals()
         fill_state_record(state, applied=applied)
-    return Rebuilt(since, applied, song_days, user_days, user_songs)
+    return Rebuilt(since, applied, song_days, user_months, user_songs)
 
 
 def _users_from(since: dt.date) -> list[int]:
     with_events = Activity.objects.filter(occurred_at__gte=_from(since)).values_list("user_id", flat=True)
-    with_days = UserDay.objects.filter(day__gte=since).values_list("user_id", flat=True)
+    with_days = UserMonth.objects.filter(month__gte=month_start(since)).values_list("user_id", flat=True)
     return sorted(set(with_events.distinct()) | set(with_days.distinct()))
 
 
@@ -143,7 +147,18 @@ def _song_days(since: dt.date) -> Iterator[SongDay]:
         yield SongDay(**row)
 
 
-def _user_days(since: dt.date) -> Iterator[UserDay]:
+def _user_months(since: dt.date) -> Iterator[UserMonth]:
+    """The UserMonth rows of the events from `since` (a month's first day) on: their days'
+    counts, added up per month."""
+    months: defaultdict[tuple[int, dt.date], Totals] = defaultdict(Totals)
+    for row in _user_days(since):
+        day, user_id = row.pop("day"), row.pop("user_id")
+        months[(user_id, month_start(day))].add_stored(Totals(**row, days=day_bit(day)))
+    for (user_id, month), total in months.items():
+        yield UserMonth(user_id=user_id, month=month, **asdict(total))
+
+
+def _user_days(since: dt.date) -> Iterator[dict[str, Any]]:
     # Listening time as ingest counts it: the played song's duration.
     rows = (
         _by_day(since)
@@ -155,8 +170,7 @@ def _user_days(since: dt.date) -> Iterator[UserDay]:
         )
         .order_by()
     )
-    for row in rows.iterator(chunk_size=CHUNK):
-        yield UserDay(**row)
+    yield from rows.iterator(chunk_size=CHUNK)
 
 
 def _user_all_time(users: list[int]) -> int:
@@ -196,7 +210,7 @@ def _song_totals() -> None:
     _insert(SongTotal, (SongTotal(**row) for row in sums.iterator(chunk_size=CHUNK)))
 
 
-def _insert(model: type[SongDay] | type[UserDay] | type[UserSong] | type[SongTotal], rows: Iterable) -> int:
+def _insert(model: type[SongDay] | type[UserMonth] | type[UserSong] | type[SongTotal], rows: Iterable) -> int:
     written = 0
     batch: list = []
     for row in rows:

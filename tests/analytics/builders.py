@@ -7,7 +7,7 @@ from collections import defaultdict
 
 from django.utils import timezone
 
-from analytics.models import SongDay, SongTotal, UserArtist, UserDay, UserGenre, UserSong
+from analytics.models import SongDay, SongTotal, UserArtist, UserGenre, UserMonth, UserSong
 from analytics.scoring import score
 from catalog.models import Song, SongArtist
 
@@ -26,7 +26,9 @@ def rollups() -> dict[str, set[tuple]]:
     return {
         "song_days": set(SongDay.objects.values_list("day", "song_id", *COUNTERS)),
         "song_totals": set(SongTotal.objects.values_list("song_id", *COUNTERS)),
-        "user_days": set(UserDay.objects.values_list("user_id", "day", *COUNTERS, "listen_ms", "last_at")),
+        "user_months": set(
+            UserMonth.objects.values_list("user_id", "month", *COUNTERS, "days", "listen_ms", "last_at")
+        ),
         "user_songs": set(UserSong.objects.values_list("user_id", "song_id", *COUNTERS, "last_at", "score")),
         "user_artists": set(UserArtist.objects.values_list("user_id", "artist_id", *COUNTERS, "score")),
         "user_genres": set(UserGenre.objects.values_list("user_id", "genre_id", *COUNTERS, "score")),

@@ -18,9 +18,12 @@ from analytics.models import (
     SongDay,
     SongTotal,
     UserArtist,
-    UserDay,
     UserGenre,
+    UserMonth,
     UserSong,
+    day_bit,
+    days_of,
+    month_start,
 )
 from analytics.selectors import user_song_signals
 from analytics.services import rollups as rollups_service
@@ -85,12 +88,12 @@ def test_refresh_adds_each_event_once(record, people, apply_path):
     assert SongDay.objects.get(day=today, song=one).plays == 3
     assert SongDay.objects.get(day=today, song=one).likes == 1
     assert SongDay.objects.get(day=today - dt.timedelta(days=20), song=three).plays == 3
-    bob_old = UserDay.objects.get(user=bob, day=today - dt.timedelta(days=20))
-    assert (bob_old.plays, bob_old.listen_ms, bob_old.last_at) == (
-        3,
-        3 * three.duration_ms,
-        today_at(hour=7, days_ago=20),
-    )
+    old_day, yesterday = today - dt.timedelta(days=20), today - dt.timedelta(days=1)
+    bob_old = UserMonth.objects.get(user=bob, month=month_start(old_day))
+    assert (bob_old.plays, bob_old.listen_ms) == (3, 3 * three.duration_ms)
+    bob_months = UserMonth.objects.filter(user=bob)
+    assert sorted(day for row in bob_months for day in days_of(row.month, row.days)) == [old_day, yesterday]
+    assert max(row.last_at for row in bob_months) == today_at(hour=5, days_ago=1)
     ann_one = UserSong.objects.get(user=ann, song=one)
     assert (ann_one.plays, ann_one.likes, ann_one.skips, ann_one.shares) == (3, 1, 0, 0)
     assert UserSong.objects.get(user=ann, song=two).skips == 1
@@ -211,7 +214,8 @@ def test_a_late_event_adds_to_its_own_day(record, people, apply_path):
     old_day = today_at(days_ago=12).date()
     assert SongDay.objects.get(day=old_day, song=one).plays == 3
     assert SongDay.objects.get(day=today_at().date(), song=one).plays == 0
-    assert UserDay.objects.get(user=ann, day=old_day).last_at == today_at(hour=3, days_ago=12)
+    late = UserMonth.objects.get(user=ann, month=month_start(old_day))
+    assert (late.plays, late.days & day_bit(old_day)) == (3, day_bit(old_day))
     together = UserSong.objects.get(user=ann, song=one)
     assert (together.plays, together.likes, together.last_at) == (3, 1, today_at())
 
@@ -437,7 +441,7 @@ def test_with_redis_ingest_leaves_the_work_to_beat(
     ("table", "key"),
     [
         ("analytics_songday", ["day", "song_id"]),
-        ("analytics_userday", ["user_id", "day"]),
+        ("analytics_usermonth", ["user_id", "month"]),
         ("analytics_usersong", ["user_id", "song_id"]),
         ("analytics_userartist", ["user_id", "artist_id"]),
         ("analytics_usergenre", ["user_id", "genre_id"]),

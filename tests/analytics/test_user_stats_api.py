@@ -139,7 +139,7 @@ def test_the_reads_are_a_fixed_number_of_queries(auth_client, catalog, django_as
         for song in ("a", "b", "c"):
             rolled_up(me, catalog[song], plays=1, day=utc_today() - dt.timedelta(days=day))
 
-    # Authentication, the day rows (totals, time, streak), top songs, recent, their titles
+    # Authentication, the month rows (totals, time, streak), top songs, recent, their titles
     # with their credits, top artists, top genres: whatever the history's length (the
     # owner's own id needs no visibility query).
     with django_assert_max_num_queries(7):
@@ -198,8 +198,9 @@ class TestStreak:
 
         assert streak_days(user_id=user.id, today=self.today) == streak
 
-    def test_a_streak_longer_than_a_chunk_reads_on(self, user, catalog, monkeypatch):
-        monkeypatch.setattr(stats_module, "STREAK_CHUNK", 2)
-        self._days(user, 0, 1, 2, 3, 4, 6, song=catalog["a"])
+    def test_a_streak_reads_on_across_months(self, user, catalog):
+        # Back to 2026-09-23: October's 31st is the last bit of a month's days.
+        self._days(user, *range(70), 72, song=catalog["a"])
 
-        assert streak_days(user_id=user.id, today=self.today) == 5
+        assert streak_days(user_id=user.id, today=self.today) == 70
+        assert stats_module.user_stats(user_id=user.id, today=self.today)["streak_days"] == 70

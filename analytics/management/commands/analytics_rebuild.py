@@ -34,6 +34,6 @@ class Command(BaseCommand):
         snapshots_refresh()
         self.stdout.write(
             f"rebuilt from {done.since or 'nothing (no events)'}: {done.song_days} song-days, "
-            f"{done.user_days} user-days, {done.user_songs} user-songs; "
+            f"{done.user_months} user-months, {done.user_songs} user-songs; "
             f"{done.applied} pending rows of earlier days applied"
         )
