@@ -160,6 +160,7 @@ def measure_refresh(args: argparse.Namespace, population: data.Population, rng: 
         f"refresh: draining what was pending ({drained_rows:,} pending rows) took {day_s:.2f} s in "
         f"{day_runs} day-stage run(s), {user_s:.2f} s in {user_runs} user-stage run(s) ({user_rows:,} rows)"
     )
+    print(data.vacuum_pending(), flush=True)
     rounds: list[dict[str, Any]] = []
     user_runs_done: list[dict[str, Any]] = []
     for number in range(1, args.refresh_rounds + 1):
