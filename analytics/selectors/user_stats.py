@@ -139,8 +139,8 @@ def streak_days(*, user_id: int, today: dt.date) -> int:
 
 
 def _active_days(months: Iterable[Sequence[Any]]) -> Iterator[dt.date]:
-    """The active days of a user's month rows (month, days, ...) given newest first, newest
-    first; read lazily, so a streak stops reading at its first gap."""
+    """The active days, newest first, of a user's month rows (month, days, ...) given newest
+    first; lazily, so a streak stops at its first gap."""
     for month, days, *_ in months:
         yield from days_of(month, days)
 
