@@ -29,7 +29,7 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
-from load import make_catalog  # noqa: E402 (bench/, the script's own directory, is on sys.path)
+from load import checkpoint, make_catalog  # noqa: E402 (bench/, the script's own directory, is on sys.path)
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/md_loader_parts"
 _WRITTEN = (
@@ -83,7 +83,7 @@ class _Phases(logging.Handler):
             self.seconds[found.group(1)] = float(found.group(2))
 
 
-def run_variant(songs, statements: list[str]) -> dict[str, float]:
+def run_variant(url: str, songs, statements: list[str]) -> dict[str, float]:
     from django.db import connection, transaction
 
     from catalog.services import loading_postgres
@@ -94,8 +94,7 @@ def run_variant(songs, statements: list[str]) -> dict[str, float]:
     logger.addHandler(phases)
     logger.setLevel(logging.DEBUG)
     logger.propagate = False
-    with connection.cursor() as cursor:
-        cursor.execute("CHECKPOINT")
+    checkpoint(url)
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             for statement in statements:
@@ -163,7 +162,7 @@ def main() -> int:
     ]
     rows = []
     for label, statements in chosen:
-        seconds = run_variant(songs, statements)
+        seconds = run_variant(args.database_url, songs, statements)
         total = sum(seconds.get(column, 0.0) for column in columns)
         rows.append((label, [seconds.get(column, 0.0) for column in columns], total))
         phases = ", ".join(f"{column} {seconds.get(column, 0.0):.1f}" for column in columns)
