@@ -29,7 +29,7 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
-from load import checkpoint, make_catalog  # noqa: E402 (bench/, the script's own directory, is on sys.path)
+from load import checkpoint, empty_catalog, make_catalog  # noqa: E402 (bench/, the script's own directory, is on sys.path)
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/md_loader_parts"
 _WRITTEN = (
@@ -141,15 +141,13 @@ def main() -> int:
 
     django.setup()
     from django.core.management import call_command
-    from django.db import connection
 
     from catalog.loading import read_song_file
 
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     call_command("migrate", verbosity=0)
-    with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE catalog_song, catalog_artist, catalog_genre, catalog_songfileload CASCADE")
+    empty_catalog(args.database_url)
     call_command("load_music", str(make_catalog(workdir, args.base_songs, seed=7)), verbosity=0)
     songs = read_song_file(make_catalog(workdir, args.songs, seed=42)).songs
     columns = [
