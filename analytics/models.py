@@ -245,11 +245,11 @@ class UserMonth(ActionCounts):
     month = models.DateField()
     # Indexed by the unique constraint, which leads with it.
     user = _user_key()
-    # The month's active days: bit d - 1 for day d (1..31). A day with events stays active
-    # when an exclusion takes their counts out, as a day row stayed: the listener was there.
+    # The month's active days: bit d - 1 for day d (1..31), days with counted events (an
+    # exclusion that takes a day's last ones out clears it: `services.rollups_markers`).
     days = models.IntegerField(default=0)
     listen_ms = models.BigIntegerField(default=0)
-    # The newest event of the month: exactly who was active in the last 24 hours or 7 days.
+    # The newest counted event of the month: exactly who was active in the last 24 hours or 7 days.
     last_at = models.DateTimeField()
 
     class Meta:
@@ -294,6 +294,7 @@ class UserSong(Scored):
     user = _user_key()
     # Not indexed (see the module's docstring): a deleted song's rows are found by a scan.
     song = _song_key(db_index=False)
+    # The newest counted event (recounted after an exclusion: `services.rollups_markers`).
     last_at = models.DateTimeField()
 
     class Meta:

@@ -43,7 +43,8 @@ class UserStatsSerializer(serializers.Serializer):
         allow_null=True, help_text="skips / (plays + skips); null when there are neither."
     )
     streak_days = serializers.IntegerField(
-        help_text="Consecutive UTC days with any event, ending today or yesterday (0 otherwise)."
+        help_text="Consecutive UTC days with any counted event (none kept out of taste), ending today or "
+        "yesterday (0 otherwise)."
     )
     top_songs = TopSongSerializer(
         many=True,

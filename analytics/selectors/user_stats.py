@@ -130,7 +130,7 @@ def _aware(value: dt.datetime) -> dt.datetime:
 
 
 def streak_days(*, user_id: int, today: dt.date) -> int:
-    """Consecutive days with any activity (any action), ending today or yesterday: a streak
+    """Consecutive days with any counted activity (any action), ending today or yesterday: a streak
     still counts on a day with no activity yet, and is 0 once a whole day passes without.
     A day "after today" (a client clock a few minutes ahead at midnight) neither starts nor
     breaks it."""

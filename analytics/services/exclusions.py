@@ -5,7 +5,8 @@ no pending counts for an event stored as excluded. Excluding events already stor
 their counts negated as pending rows (including them back, positive ones) in the same
 transaction that flips the flag, so the rollup job takes them out of, or puts them back into,
 every rollup (trends, statistics, the recommendation signals) exactly once, as it adds new
-events; a rebuild counts the flag directly. Only events whose flag changes are counted, so
+events, and recounts the active days and latest times those rows touch
+(`rollups_markers`); a rebuild counts the flag directly. Only events whose flag changes are counted, so
 asking twice changes nothing the second time.
 """
 

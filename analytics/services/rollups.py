@@ -26,7 +26,8 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from analytics.models import FillState, PendingRollup, PendingUserRollup
+from analytics.models import FillState, PendingRollup, PendingUserRollup, month_start
+from analytics.services.rollups_markers import user_months_recount, user_songs_recount
 from analytics.services.rollups_merge import (
     of_existing,
     pending_delete,
@@ -87,25 +88,34 @@ def use_sql() -> bool:
 
 def pending_apply(*, cap: int | None, before: dt.date | None = None) -> int:
     """Moves up to `cap` pending rows (all if None; of days before `before` only, if given)
-    into the day rollups and on to the user stage; returns how many. Precondition: inside a
-    transaction holding the "rollups" lock."""
+    into the day rollups and on to the user stage, and recounts the month markers an
+    exclusion's rows touched; returns how many. Precondition: inside a transaction holding
+    the "rollups" lock."""
     if use_sql():
-        return pending_apply_postgres(cap=cap, before=before)
+        applied = pending_apply_postgres(cap=cap, before=before)
+        user_months_recount((user_id, month_start(day)) for user_id, day in applied.taken_back)
+        return applied.rows
     picked = pending_read(PendingRollup, cap=cap, before=before)
-    rollups_add(of_existing([row for _, row in picked], user_at=1, song_at=2))
+    kept = of_existing([row for _, row in picked], user_at=1, song_at=2)
+    rollups_add(kept)
     pending_delete(PendingRollup, [pending_id for pending_id, _ in picked])
+    user_months_recount((user_id, month_start(day)) for day, user_id, _, _, count, *_ in kept if count < 0)
     return len(picked)
 
 
 def user_pending_apply(*, cap: int | None) -> int:
     """Moves up to `cap` rows of the user stage (all if None) into the per-user all-time
-    rollups; returns how many. Precondition: inside a transaction holding the "user-rollups"
-    lock."""
+    rollups, and recounts the song markers an exclusion's rows touched; returns how many.
+    Precondition: inside a transaction holding the "user-rollups" lock."""
     if use_sql():
-        return user_pending_apply_postgres(cap=cap)
+        applied = user_pending_apply_postgres(cap=cap)
+        user_songs_recount(applied.taken_back)
+        return applied.rows
     picked = pending_read(PendingUserRollup, cap=cap)
-    user_rollups_add(of_existing([row for _, row in picked], user_at=0, song_at=1))
+    kept = of_existing([row for _, row in picked], user_at=0, song_at=1)
+    user_rollups_add(kept)
     pending_delete(PendingUserRollup, [pending_id for pending_id, _ in picked])
+    user_songs_recount((user_id, song_id) for user_id, song_id, _, count, _ in kept if count < 0)
     return len(picked)
 
 

@@ -3,8 +3,9 @@
 Kept because it makes a refresh several times cheaper (bench/README.md, "Analytics", rollup
 refresh paths); `rollups_merge` does the same portably. One statement means one snapshot:
 each stage's DELETE ... RETURNING takes exactly the rows its upserts add (and, for the day
-stage, its INSERT moves on to the user stage), so a pending row committed meanwhile is
-neither counted nor deleted, and waits for the next run.
+stage, its INSERT moves on to the user stage, in id order: `rollups_markers` relies on it),
+so a pending row committed meanwhile is neither counted nor deleted, and waits for the next
+run.
 
 Precondition: the caller holds the stage's FillState row lock ("rollups" for the day stage,
 "user-rollups" for the user stage; only its holder writes that stage's rollup tables),
@@ -14,6 +15,8 @@ inside the transaction that records the run.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection
 
@@ -55,12 +58,17 @@ _KEPT = """kept AS (
       AND EXISTS (SELECT 1 FROM users_user u WHERE u.id = picked.user_id)
 )"""
 
+# The keys of the negative rows (an exclusion's, whose markers are then recounted), as two
+# arrays aggregated over the same rows in the same order (NULL for none).
+_TAKEN_BACK = """n.users, n.keys
+FROM (SELECT array_agg(user_id) AS users, array_agg({key}) AS keys FROM kept WHERE count < 0) AS n"""
+
 # The day refresh: pending rows into SongDay and UserMonth, and on to the user stage. A
 # month's active days are bits (`analytics.models.day_bit`).
 DAYS_SQL = f"""
 WITH picked AS (
     DELETE FROM analytics_pendingrollup WHERE {{where}}
-    RETURNING day, user_id, song_id, action, count, listen_ms, last_at
+    RETURNING id, day, user_id, song_id, action, count, listen_ms, last_at
 ), {_KEPT}, song_days AS (
     INSERT INTO analytics_songday AS t (day, song_id, {_COLUMNS})
     SELECT day, song_id, {_SUMS} FROM kept GROUP BY day, song_id ORDER BY day, song_id
@@ -74,9 +82,9 @@ WITH picked AS (
         listen_ms = t.listen_ms + excluded.listen_ms, last_at = greatest(t.last_at, excluded.last_at)
 ), moved AS (
     INSERT INTO analytics_pendinguserrollup (user_id, song_id, action, count, last_at)
-    SELECT user_id, song_id, action, count, last_at FROM kept
+    SELECT user_id, song_id, action, count, last_at FROM kept ORDER BY id
 )
-SELECT count(*) FROM picked
+SELECT (SELECT count(*) FROM picked), {_TAKEN_BACK.format(key="day")}
 """
 
 # The user refresh: the user stage's rows into SongTotal, UserSong, UserArtist and
@@ -84,7 +92,7 @@ SELECT count(*) FROM picked
 USERS_SQL = f"""
 WITH picked AS (
     DELETE FROM analytics_pendinguserrollup WHERE {{where}}
-    RETURNING user_id, song_id, action, count, last_at
+    RETURNING id, user_id, song_id, action, count, last_at
 ), {_KEPT}, song_totals AS (
     INSERT INTO analytics_songtotal AS t (song_id, {_COLUMNS})
     SELECT song_id, {_SUMS} FROM kept GROUP BY song_id ORDER BY song_id
@@ -96,7 +104,7 @@ WITH picked AS (
     ON CONFLICT (user_id, song_id) DO UPDATE SET {_ADD}, last_at = greatest(t.last_at, excluded.last_at),
         score = t.score + excluded.score{_USER_TOPS}
 )
-SELECT count(*) FROM picked
+SELECT (SELECT count(*) FROM picked), {_TAKEN_BACK.format(key="song_id")}
 """
 
 
@@ -108,7 +116,16 @@ CAPPED = (
 )
 
 
-def _run(sql: str, params: dict) -> int:
+@dataclass(frozen=True)
+class Applied:
+    """How many pending rows a statement moved, and the keys of its negative rows (an
+    exclusion's): (user, day) for the day stage, (user, song) for the user stage."""
+
+    rows: int
+    taken_back: list[tuple[int, Any]]
+
+
+def _run(sql: str, params: dict) -> Applied:
     with connection.cursor() as cursor:
         # For this transaction only: JIT compiling the statement anew costs more than it
         # saves on 100k rows, and its GROUP BYs spill to disk at the default work_mem
@@ -116,12 +133,13 @@ def _run(sql: str, params: dict) -> int:
         cursor.execute("SET LOCAL jit = off")
         cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute(sql, params)
-        return int(cursor.fetchone()[0])
+        rows, users, keys = cursor.fetchone()
+        return Applied(int(rows), list(zip(users or (), keys or (), strict=True)))
 
 
-def pending_apply_postgres(*, cap: int | None, before: dt.date | None = None) -> int:
+def pending_apply_postgres(*, cap: int | None, before: dt.date | None = None) -> Applied:
     """Moves up to `cap` pending rows (all if None; only days before `before` if given) into
-    the day rollups and the user stage; returns how many it moved."""
+    the day rollups and the user stage, in id order."""
     if before is not None:
         assert cap is None, "a rebuild applies every pending row of the earlier days"
         where = "day < %(before)s"
@@ -130,8 +148,8 @@ def pending_apply_postgres(*, cap: int | None, before: dt.date | None = None) ->
     return _run(DAYS_SQL.format(where=where), {"cap": cap, "before": before})
 
 
-def user_pending_apply_postgres(*, cap: int | None) -> int:
+def user_pending_apply_postgres(*, cap: int | None) -> Applied:
     """Moves up to `cap` rows of the user stage (all if None) into the per-user all-time
-    rollups; returns how many it moved."""
+    rollups."""
     where = "true" if cap is None else CAPPED.format(table="analytics_pendinguserrollup")
     return _run(USERS_SQL.format(where=where), {"cap": cap})

@@ -52,6 +52,7 @@ from analytics.services.rollups import (
     pending_apply,
     user_pending_apply,
 )
+from analytics.services.rollups_markers import counted_events
 from analytics.services.rollups_merge import (
     COUNTERS,
     FIELD_OF,
@@ -61,8 +62,6 @@ from analytics.services.rollups_merge import (
     merge,
     user_tops,
 )
-from catalog.selectors.songs import song_list
-from users.selectors import user_list
 
 # Rows written per INSERT, and users whose UserSong rows are rebuilt per query.
 CHUNK = 2000
@@ -125,20 +124,10 @@ def _users_from(since: dt.date) -> list[int]:
     return sorted(set(with_events.distinct()) | set(with_days.distinct()))
 
 
-def _counted() -> QuerySet[Activity]:
-    """Events of songs and users that exist and not kept out of their user's taste: events
-    carry no foreign-key constraints, and an orphan left by a deletion racing its batch is
-    not counted (as the refresh does)."""
-    return Activity.objects.filter(
-        song_id__in=song_list().values("id"), user_id__in=user_list().values("id"), excluded=False
-    )
-
-
 def _by_day(since: dt.date) -> QuerySet[Any, Any]:
     # Typed loosely: the stubs cannot follow the annotated `day` into values().
-    return (
-        _counted().filter(occurred_at__gte=_from(since)).annotate(day=TruncDate("occurred_at", tzinfo=dt.UTC))
-    )
+    events = counted_events().filter(occurred_at__gte=_from(since))
+    return events.annotate(day=TruncDate("occurred_at", tzinfo=dt.UTC))
 
 
 def _song_days(since: dt.date) -> Iterator[SongDay]:
@@ -192,7 +181,7 @@ def _user_all_time(users: list[int]) -> int:
 
 def _user_songs(users: list[int]) -> Iterator[UserSong]:
     rows = (
-        _counted()
+        counted_events()
         .filter(user_id__in=users)
         .values("user_id", "song_id")
         .annotate(**_counters(), last_at=Max("occurred_at"))

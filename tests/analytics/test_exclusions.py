@@ -11,10 +11,10 @@ import threading
 import pytest
 from django.db import connection
 
-from analytics.models import Activity, PendingRollup, UserSong
+from analytics.models import Activity, PendingRollup, UserMonth, UserSong, days_of, month_start
 from analytics.selectors import songs_heard_since, user_song_signals
 from analytics.services.exclusions import Selection, activity_exclude
-from analytics.services.rollups import rollups_catch_up, rollups_refresh
+from analytics.services.rollups import days_refresh, rollups_catch_up, rollups_refresh, user_rollups_refresh
 from analytics.services.rollups_rebuild import rollups_rebuild
 from tests.analytics.builders import rollups, today_at
 from tests.factories import SongFactory, UserFactory
@@ -27,14 +27,14 @@ def _url(user_id: int) -> str:
 
 
 def _counted_rows() -> dict[str, set[tuple]]:
-    """The rollups without the rows left at zero by an exclusion and without `last_at`
-    (an exclusion does not move a row's latest time back; a rebuild recounts it)."""
-    kept = {}
-    for table, rows in rollups().items():
-        kept[table] = {
-            tuple(v for v in row if not isinstance(v, dt.datetime)) for row in rows if any(row[2:6])
-        }
-    return kept
+    """The rollups without the rows an exclusion left at zero (a rebuild, which counts
+    events, writes none): every counter, active day and latest time of the others."""
+    # Where each table's four counters sit in its rows (after its key).
+    counters_at = {"song_totals": 1}
+    return {
+        table: {row for row in rows if any(row[counters_at.get(table, 2) :][:4])}
+        for table, rows in rollups().items()
+    }
 
 
 @pytest.fixture
@@ -103,7 +103,7 @@ def test_excluding_takes_events_out_of_every_rollup_and_including_puts_them_back
 
     monkeypatch.setattr(rollups_service, "use_sql", lambda: use_sql)
     me = auth_client.user.id
-    before = rollups()
+    before = _counted_rows()
     assert _signals(me) == {songs[0].id: 5.0, songs[1].id: -2.0, songs[2].id: 4.0}
 
     response = auth_client.post(_url(me), {"events": [ids["like"], ids["play1"], ids["skip"]]}, format="json")
@@ -128,10 +128,65 @@ def test_excluding_takes_events_out_of_every_rollup_and_including_puts_them_back
 
     assert back.json() == {"excluded": False, "matched": 3, "changed": 3}
     rollups_refresh()
-    assert _counted_rows() == {
-        table: {tuple(v for v in row if not isinstance(v, dt.datetime)) for row in rows}
-        for table, rows in before.items()
+    assert _counted_rows() == before
+
+
+@pytest.mark.parametrize("counted_first", [True, False], ids=["counted-first", "excluded-while-pending"])
+@pytest.mark.parametrize("use_sql", [False, True], ids=["portable", "sql"])
+def test_a_day_and_a_latest_time_are_those_of_counted_events(
+    auth_client, songs, use_sql, counted_first, monkeypatch
+):
+    """Active days (the streak) and latest times count what every counter counts: taking out
+    a day's only counted events clears that day, and a song's or month's latest time goes
+    back to its latest counted event, whether the rollup job counted the events before they
+    were excluded or finds both at once; a rebuild from the events gives the same rollups."""
+    if use_sql and connection.vendor != "postgresql":
+        pytest.skip("the single-statement path is PostgreSQL's")
+    from analytics.services import rollups as rollups_service
+
+    monkeypatch.setattr(rollups_service, "use_sql", lambda: use_sql)
+    me = auth_client.user.id
+    kept, yesterday = today_at(days_ago=1, hour=1), today_at(days_ago=1).date()
+    moments = {
+        "early": today_at(days_ago=2, hour=5),
+        "kept": kept,
+        "latest": today_at(days_ago=1, hour=9),
+        "like": today_at(days_ago=1, hour=10),
     }
+    events = [
+        {
+            "song": songs[1 if name == "like" else 0].id,
+            "action": "like" if name == "like" else "play",
+            "event_id": name,
+            "occurred_at": at.isoformat(),
+        }
+        for name, at in moments.items()
+    ]
+    assert auth_client.post(ACTIVITY, events, format="json").status_code == 201
+    stats = f"/api/analytics/user/{me}/"
+    if counted_first:
+        rollups_catch_up()
+        assert auth_client.get(stats).json()["streak_days"] == 2
+    ids = dict(Activity.objects.filter(user_id=me).values_list("event_id", "id"))
+
+    response = auth_client.post(
+        _url(me), {"events": [ids["early"], ids["latest"], ids["like"]]}, format="json"
+    )
+
+    assert response.json()["changed"] == 3
+    days_refresh()
+    # The user stage one row a run: an event's own rows reach it in the order they were written.
+    while user_rollups_refresh(cap=1).applied:
+        pass
+    assert auth_client.get(stats).json()["streak_days"] == 1
+    assert [
+        day for month in UserMonth.objects.filter(user_id=me) for day in days_of(month.month, month.days)
+    ] == [yesterday]
+    assert UserMonth.objects.get(user_id=me, month=month_start(yesterday)).last_at == kept
+    assert UserSong.objects.get(user_id=me, song=songs[0]).last_at == kept
+    incremental = _counted_rows()
+    rollups_rebuild()
+    assert _counted_rows() == incremental
 
 
 def test_listening_kept_out_of_taste_is_not_heard_lately(auth_client, songs, ids):

@@ -1,0 +1,106 @@
+"""What the rollups mark besides counts, recounted after an exclusion: a month's active days
+and latest event (UserMonth.days, UserMonth.last_at) and a listener's latest event of a
+song (UserSong.last_at).
+
+These markers are those of counted events, as every counter is: an event kept out of its
+user's taste is neither counted nor marks a day active. Counters take an exclusion out
+exactly, through its negative pending rows; markers cannot (an OR of day bits and a greatest
+time do not know which events set them). So once a stage has applied negative rows, the
+markers of the keys they touch are recounted from the counted events, as a rebuild counts
+them. Including events back needs no recount: their positive rows raise the markers.
+
+Preconditions: the caller holds the stage's lock, in the transaction that applied the rows,
+and that stage has applied every pending row of the excluded events. It has: those rows were
+committed with their events, before the exclusion could see them, so they have smaller ids,
+and each stage applies its rows oldest first (the day stage moves them on in id order).
+Exclusions are rare and touch few keys: a few queries per listener, portable.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.db.models import Max, QuerySet
+from django.db.models.functions import TruncDate
+
+from analytics.models import Activity, UserMonth, UserSong, day_bit, month_start
+from catalog.selectors.songs import song_list
+from users.selectors import user_list
+
+# Songs per query: under SQLite's limit on bound parameters.
+_CHUNK = 900
+
+
+def counted_events() -> QuerySet[Activity]:
+    """The events the rollups count: those of songs and users that exist, not kept out of
+    their user's taste. Events carry no foreign-key constraints: an orphan left by a deletion
+    racing its batch is not counted, as the refresh does not count its pending rows."""
+    return Activity.objects.filter(
+        song_id__in=song_list().values("id"), user_id__in=user_list().values("id"), excluded=False
+    )
+
+
+def _start(month: dt.date) -> dt.datetime:
+    return dt.datetime.combine(month, dt.time.min, tzinfo=dt.UTC)
+
+
+def _next_month(month: dt.date) -> dt.date:
+    return (month + dt.timedelta(days=31)).replace(day=1)
+
+
+def _by_user(keys: Iterable[tuple[int, object]]) -> dict[int, set]:
+    grouped: defaultdict[int, set] = defaultdict(set)
+    for user_id, value in keys:
+        grouped[user_id].add(value)
+    return grouped
+
+
+def user_months_recount(keys: Iterable[tuple[int, dt.date]]) -> None:
+    """Sets the active days and latest time of the UserMonth rows `keys` (user, month) from
+    their counted events; deletes a row left with no counted event and nothing counted."""
+    for user_id, months in _by_user(keys).items():
+        events = counted_events().filter(
+            user_id=user_id,
+            occurred_at__gte=_start(min(months)),
+            occurred_at__lt=_start(_next_month(max(months))),
+        )
+        days = events.annotate(day=TruncDate("occurred_at", tzinfo=dt.UTC)).values("day")
+        bits: defaultdict[dt.date, int] = defaultdict(int)
+        latest: dict[dt.date, dt.datetime] = {}
+        for row in days.annotate(last_at=Max("occurred_at")).order_by():
+            month = month_start(row["day"])
+            bits[month] |= day_bit(row["day"])
+            latest[month] = max(latest.get(month, row["last_at"]), row["last_at"])
+        changed = []
+        for stored in UserMonth.objects.filter(user_id=user_id, month__in=months):
+            if stored.month in latest:
+                stored.days, stored.last_at = bits[stored.month], latest[stored.month]
+                changed.append(stored)
+            elif not (stored.plays or stored.likes or stored.skips or stored.shares or stored.listen_ms):
+                stored.delete()
+        UserMonth.objects.bulk_update(changed, ["days", "last_at"])
+
+
+def user_songs_recount(keys: Iterable[tuple[int, int]]) -> None:
+    """Sets the latest time of the UserSong rows `keys` (user, song) to their latest counted
+    event's. A row with none kept is left as it is: its counters are zero (no statistic shows
+    it), or count events retention has dropped."""
+    for user_id, songs in _by_user(keys).items():
+        song_ids = sorted(songs)
+        for start in range(0, len(song_ids), _CHUNK):
+            chunk = song_ids[start : start + _CHUNK]
+            latest = dict(
+                counted_events()
+                .filter(user_id=user_id, song_id__in=chunk)
+                .values("song_id")
+                .annotate(last_at=Max("occurred_at"))
+                .values_list("song_id", "last_at")
+                .order_by()
+            )
+            changed = []
+            for stored in UserSong.objects.filter(user_id=user_id, song_id__in=latest):
+                stored.last_at = latest[stored.song_id]
+                changed.append(stored)
+            UserSong.objects.bulk_update(changed, ["last_at"])
