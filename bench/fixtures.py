@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+from make_catalog import stale as catalog_stale  # bench/ is on sys.path wherever this module is imported
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -44,7 +46,7 @@ def fill_songs(target: int) -> None:
     make_catalog = BASE_DIR / "bench" / "make_catalog.py"
     if "load_music" in get_commands() and make_catalog.exists():
         path = BASE_DIR / "var" / f"catalog-{target}.json"
-        if not path.exists():
+        if catalog_stale(path):
             path.parent.mkdir(exist_ok=True)
             subprocess.run(
                 [sys.executable, str(make_catalog), str(target), "--out", str(path)], check=True, cwd=BASE_DIR

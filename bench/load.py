@@ -6,8 +6,9 @@ On the database of --database-url (default: $BENCH_DATABASE_URL, else the local
 `md_loader_bench`), migrated first, each load runs in a process of its own so that its wall
 time (Python start-up, parsing, writing, committing) and peak RSS are its own:
 
-1. the floor: a raw binary COPY of the same songs into a bare copy of the songs table, then
-   building the same indexes one after the other (what any first load must at least do);
+1. the floor: a raw binary COPY of the same rows (songs, artists, credits, genres and their
+   links) into bare copies of their tables, then building the same indexes one after the
+   other (what any first load must at least do);
 2. a fresh load of a synthetic catalog (bench/make_catalog.py) into an empty catalog;
 3. a re-load of the same, unchanged file (the load record's shortcut);
 4. the same re-load after a write to one song (it must stage and compare every song);
@@ -33,8 +34,11 @@ import sys
 import textwrap
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from make_catalog import stale as catalog_stale  # bench/, the script's own directory, is on sys.path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/md_loader_bench"
@@ -107,7 +111,7 @@ def empty_catalog(url: str) -> None:
 
 def make_catalog(workdir: Path, songs: int, seed: int) -> Path:
     path = workdir / f"catalog-{songs}-seed{seed}.json"
-    if not path.exists():
+    if catalog_stale(path):
         subprocess.run(
             [
                 sys.executable,
@@ -165,10 +169,20 @@ ABLATION = textwrap.dedent(
 )
 
 
+def _ids_by_key(name_lists: list[tuple[str, ...]], name_key: Callable[[str], str]) -> dict[str, int]:
+    """Ids from 1 for the distinct normalised names of `name_lists`, in order of first sight."""
+    ids: dict[str, int] = {}
+    for names in name_lists:
+        for name in names:
+            ids.setdefault(name_key(name), len(ids) + 1)
+    return ids
+
+
 def floor(url: str, path: Path) -> tuple[float, str]:
     """Seconds of a raw binary COPY of the rows a load of the file writes (its songs, and
-    when it has artists, the artists and the credits) into bare copies of their tables, plus
-    building those tables' indexes, one after the other; parsing is not counted."""
+    when it has them, the artists and the credits, the genres and their links) into bare
+    copies of their tables, plus building those tables' indexes, one after the other;
+    parsing is not counted."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "music_discovery.settings")
     sys.path.insert(0, str(BASE_DIR))
     os.environ["DATABASE_URL"] = url
@@ -191,10 +205,7 @@ def floor(url: str, path: Path) -> tuple[float, str]:
         )
     ]
     if "artists" in songs.names:
-        artist_ids: dict[str, int] = {}
-        for names in songs.names["artists"]:
-            for name in names:
-                artist_ids.setdefault(name_key(name), len(artist_ids) + 1)
+        artist_ids = _ids_by_key(songs.names["artists"], name_key)
         tables.append(
             (
                 "catalog_artist",
@@ -212,6 +223,23 @@ def floor(url: str, path: Path) -> tuple[float, str]:
                     (song, artist_ids[name_key(name)], position)
                     for song, names in enumerate(songs.names["artists"], 1)
                     for position, name in enumerate(names)
+                ),
+            )
+        )
+    if "genres" in songs.names:
+        genre_ids = _ids_by_key(songs.names["genres"], name_key)
+        tables.append(
+            ("catalog_genre", ["id", "name"], ["int8", "text"], ((i, key) for key, i in genre_ids.items()))
+        )
+        tables.append(
+            (
+                "catalog_song_genres",
+                ["song_id", "genre_id"],
+                ["int8", "int8"],
+                (
+                    (song, genre_ids[key])
+                    for song, names in enumerate(songs.names["genres"], 1)
+                    for key in dict.fromkeys(map(name_key, names))
                 ),
             )
         )

@@ -11,8 +11,12 @@ drawn by its frequency in the real titles (with its most common capitalisation).
 credits 1-n artists (n as in the real file) drawn by their number of real songs: the ~30,000
 real names, plus, for catalogs larger than the real one, synthetic names made of two words of
 real names, so that artists keep about as many songs each as in the real file. The
-`artists` column is a list of names per row. Audio features follow plausible distributions
-inside the model's ranges; ids are unique 22-character base62 strings.
+`artists` column is a list of names per row. What else the real file carries about a track
+(album, popularity, explicit, speechiness and its genres, a track listed under several
+genres having them all) is copied from a real track drawn at random, so that those columns
+keep the real spread: popularity from 0 to 100 with a mode at 0, a dozen songs an album,
+114 genres. Audio features follow plausible distributions inside the model's ranges; ids are
+unique 22-character base62 strings.
 
 Without the source file the script stops with a message saying so (exit status 2).
 """
@@ -62,6 +66,8 @@ class Vocabulary:
     name_word_weights: list[int]
     credits: list[int]
     credit_weights: list[int]
+    # Per real track: (album, popularity, explicit, speechiness as written, its genres).
+    traits: list[tuple[str, str, str, str, tuple[str, ...]]]
 
 
 def _cumulative(counter: Counter) -> tuple[list, list[int]]:
@@ -85,12 +91,20 @@ def read_vocabulary(path: Path = SPOTIFY_CSV) -> Vocabulary:
     names: Counter = Counter()
     name_words: Counter = Counter()
     credits: Counter = Counter()
-    seen: set[str] = set()
+    traits: dict[str, tuple[str, str, str, str, list[str]]] = {}
     with path.open(newline="", encoding="utf-8") as source:
         for row in csv.DictReader(source):
-            if row["track_id"] in seen:
+            if row["track_id"] in traits:
+                traits[row["track_id"]][4].append(row["track_genre"])
                 continue
-            seen.add(row["track_id"])
+            explicit = "true" if row["explicit"] == "True" else "false"
+            traits[row["track_id"]] = (
+                row["album_name"],
+                row["popularity"],
+                explicit,
+                row["speechiness"],
+                [row["track_genre"]],
+            )
             title_words = _WORD.findall(row["track_name"])
             if not title_words:
                 continue
@@ -122,6 +136,8 @@ def read_vocabulary(path: Path = SPOTIFY_CSV) -> Vocabulary:
         name_word_weights,
         credit_counts,
         credit_weights,
+        # The one track without a title, artist or album is no song of a load.
+        [(*t[:4], tuple(sorted(set(t[4])))) for t in traits.values() if t[0]],
     )
 
 
@@ -241,7 +257,20 @@ def make_columns(
         # Drawn last, so that the other columns are the same with or without them.
         credited = make_artists(rng, n, vocabulary)
         columns["artists"] = [json.dumps(names, ensure_ascii=False) for names in credited]
+    # From a generator of their own, so that the columns above stay what they were without.
+    drawn = random.Random(f"{seed}:traits").choices(vocabulary.traits, k=n)
+    columns["album"] = [encode_basestring(t[0]) for t in drawn]
+    columns["popularity"] = [t[1] for t in drawn]
+    columns["explicit"] = [t[2] for t in drawn]
+    columns["speechiness"] = [t[3] for t in drawn]
+    columns["genres"] = [json.dumps(t[4], ensure_ascii=False) for t in drawn]
     return columns
+
+
+def stale(path: Path) -> bool:
+    """Whether a catalog file must be (re)written: absent, or older than this script (an
+    earlier version's catalog, which may lack columns)."""
+    return not path.exists() or path.stat().st_mtime < Path(__file__).stat().st_mtime
 
 
 def write_catalog(columns: dict[str, list[str]], out) -> None:

@@ -171,7 +171,7 @@ def prepare_database(songs: int, reuse: bool) -> str:
         return f"reused {existing} songs" + (attach_artists(path) if path.exists() else "")
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE catalog_song, catalog_artist CASCADE")
-    if not path.exists():
+    if make_catalog.stale(path):
         subprocess.run(
             [sys.executable, str(BASE_DIR / "bench" / "make_catalog.py"), str(songs), "--out", str(path)],
             check=True,
