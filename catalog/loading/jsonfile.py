@@ -193,6 +193,9 @@ _checked = {
 _decode_top = msgspec.json.Decoder(dict[str, msgspec.Raw]).decode
 _decode_int_keyed = msgspec.json.Decoder(dict[int, Any]).decode
 _decode_str_keyed = msgspec.json.Decoder(dict[str, Any]).decode
+_cells_int_keyed = msgspec.json.Decoder(dict[int, msgspec.Raw]).decode
+_cells_str_keyed = msgspec.json.Decoder(dict[str, msgspec.Raw]).decode
+_decode_any = msgspec.json.Decoder().decode
 _MSGSPEC_REFUSED = (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError, RecursionError)
 
 
@@ -240,14 +243,39 @@ def _decode_column(spec: ColumnSpec, raw: msgspec.Raw) -> tuple[dict, bool] | No
             pass  # a bad value, or keys that are not integers: decoded untyped below
         except _MSGSPEC_REFUSED:
             return None
-    for decode in (_decode_int_keyed, _decode_str_keyed):
+    decoders = (
+        (_cells_int_keyed, _cells_str_keyed)
+        if spec.kind == "names"
+        else (_decode_int_keyed, _decode_str_keyed)
+    )
+    for decode in decoders:
         try:
-            return decode(raw), False
+            column = decode(raw)
         except msgspec.ValidationError:
             continue
         except _MSGSPEC_REFUSED:
             return None
+        if spec.kind == "names":
+            try:
+                _decode_cells_shared(column)
+            except _MSGSPEC_REFUSED:
+                return None
+        return column, False
     return None
+
+
+def _decode_cells_shared(column: dict[Any, Any]) -> None:
+    """Decodes a names column's cells (as raw JSON texts) in place, each distinct text once,
+    its value shared by every row that repeats it: a catalog repeats its genres and artists
+    across many songs, and a value per row would give each row strings of its own (the peak
+    memory of a large load: bench/README.md, "The catalog with the columns real data
+    carries"). Validation builds new lists from these values and never changes them."""
+    decoded: dict[bytes, Any] = {}
+    for key, cell in column.items():
+        text = bytes(cell)
+        if text not in decoded:
+            decoded[text] = _decode_any(text)
+        column[key] = decoded[text]
 
 
 def _may_repeat_keys(raw: msgspec.Raw, decoded: int) -> bool:

@@ -298,3 +298,26 @@ def test_a_load_leaves_credits_and_genres_with_planner_statistics():
         )
         analyzed = dict(cursor.fetchall())
     assert analyzed == {"catalog_songartist": 3, "catalog_song_genres": 2}
+
+
+@pytest.mark.parametrize("keys", ["numbers", "words"])
+def test_rows_repeating_a_names_cell_get_its_names_and_share_them(tmp_path, keys):
+    """A catalog repeats its genres and artists across songs: each distinct cell is decoded
+    once and its names are shared by the rows that repeat it (a 1M-song file's memory), while
+    every row still gets exactly its own names."""
+    cells = [["Pop", "rock"], "Ed Sheeran; Beyoncé", ["Pop", "rock"], "Ed Sheeran; Beyoncé", ["Jazz"], []]
+    rows = [song_row(i, artists=cell, genres=cell) for i, cell in enumerate(cells)]
+    document = columnar(rows)
+    if keys == "words":
+        document = {
+            name: {f"row{key}": value for key, value in column.items()} for name, column in document.items()
+        }
+
+    songs = read_song_file(write_json(tmp_path / "songs.json", document)).songs
+
+    expected = [("Pop", "rock"), ("Ed Sheeran", "Beyoncé")] * 2 + [("Jazz",), ()]
+    assert songs.names["artists"] == expected
+    assert songs.names["genres"] == expected
+    for column in ("artists", "genres"):
+        first, _, again, *_ = songs.names[column]
+        assert all(a is b for a, b in zip(first, again, strict=True))
