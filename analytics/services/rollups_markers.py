@@ -42,8 +42,9 @@ def counted_events() -> QuerySet[Activity]:
     )
 
 
-def _start(month: dt.date) -> dt.datetime:
-    return dt.datetime.combine(month, dt.time.min, tzinfo=dt.UTC)
+def day_start(day: dt.date) -> dt.datetime:
+    """The first moment of `day` (UTC), the rollups' days."""
+    return dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
 
 
 def _next_month(month: dt.date) -> dt.date:
@@ -63,8 +64,8 @@ def user_months_recount(keys: Iterable[tuple[int, dt.date]]) -> None:
     for user_id, months in _by_user(keys).items():
         events = counted_events().filter(
             user_id=user_id,
-            occurred_at__gte=_start(min(months)),
-            occurred_at__lt=_start(_next_month(max(months))),
+            occurred_at__gte=day_start(min(months)),
+            occurred_at__lt=day_start(_next_month(max(months))),
         )
         days = events.annotate(day=TruncDate("occurred_at", tzinfo=dt.UTC)).values("day")
         bits: defaultdict[dt.date, int] = defaultdict(int)

@@ -52,7 +52,7 @@ from analytics.services.rollups import (
     pending_apply,
     user_pending_apply,
 )
-from analytics.services.rollups_markers import counted_events
+from analytics.services.rollups_markers import counted_events, day_start
 from analytics.services.rollups_merge import (
     COUNTERS,
     FIELD_OF,
@@ -78,10 +78,6 @@ class Rebuilt:
 
 def _counters() -> dict[str, Count]:
     return {FIELD_OF[int(a)]: Count("id", filter=Q(action=a)) for a in Action}
-
-
-def _from(since: dt.date) -> dt.datetime:
-    return dt.datetime.combine(since, dt.time.min, tzinfo=dt.UTC)
 
 
 def rollups_rebuild(*, since: dt.date | None = None) -> Rebuilt:
@@ -119,14 +115,14 @@ def rollups_rebuild(*, since: dt.date | None = None) -> Rebuilt:
 
 
 def _users_from(since: dt.date) -> list[int]:
-    with_events = Activity.objects.filter(occurred_at__gte=_from(since)).values_list("user_id", flat=True)
+    with_events = Activity.objects.filter(occurred_at__gte=day_start(since)).values_list("user_id", flat=True)
     with_days = UserMonth.objects.filter(month__gte=month_start(since)).values_list("user_id", flat=True)
     return sorted(set(with_events.distinct()) | set(with_days.distinct()))
 
 
 def _by_day(since: dt.date) -> QuerySet[Any, Any]:
     # Typed loosely: the stubs cannot follow the annotated `day` into values().
-    events = counted_events().filter(occurred_at__gte=_from(since))
+    events = counted_events().filter(occurred_at__gte=day_start(since))
     return events.annotate(day=TruncDate("occurred_at", tzinfo=dt.UTC))
 
 
