@@ -26,6 +26,7 @@ from django.db.models import Max, QuerySet
 from django.db.models.functions import TruncDate
 
 from analytics.models import Activity, UserMonth, UserSong, day_bit, month_start
+from analytics.services.rollups_merge import COUNTERS
 from catalog.selectors.songs import song_list
 from users.selectors import user_list
 
@@ -74,14 +75,15 @@ def user_months_recount(keys: Iterable[tuple[int, dt.date]]) -> None:
             month = month_start(row["day"])
             bits[month] |= day_bit(row["day"])
             latest[month] = max(latest.get(month, row["last_at"]), row["last_at"])
-        changed = []
+        changed, emptied = [], []
         for stored in UserMonth.objects.filter(user_id=user_id, month__in=months):
             if stored.month in latest:
                 stored.days, stored.last_at = bits[stored.month], latest[stored.month]
                 changed.append(stored)
-            elif not (stored.plays or stored.likes or stored.skips or stored.shares or stored.listen_ms):
-                stored.delete()
+            elif not any(getattr(stored, field) for field in (*COUNTERS, "listen_ms")):
+                emptied.append(stored.pk)
         UserMonth.objects.bulk_update(changed, ["days", "last_at"])
+        UserMonth.objects.filter(pk__in=emptied).delete()
 
 
 def user_songs_recount(keys: Iterable[tuple[int, int]]) -> None:
