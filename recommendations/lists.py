@@ -30,7 +30,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog.selectors.refs import song_refs
-from catalog.selectors.songs import song_count, song_list, songs_attach
+from catalog.selectors.songs import song_count_exceeds, song_list, songs_attach
 from music_discovery.signals import signals_changed
 from recommendations.models import Feedback, Generation, GenerationState
 from recommendations.services import (
@@ -235,7 +235,7 @@ def _computes_fast() -> bool:
     seconds = model_build_seconds()
     if seconds is not None:
         return seconds <= settings.RECOMMENDATIONS_SYNC_BUILD_SECONDS
-    return song_count() <= settings.RECOMMENDATIONS_SYNC_BUILD_MAX_SONGS
+    return not song_count_exceeds(settings.RECOMMENDATIONS_SYNC_BUILD_MAX_SONGS)
 
 
 # A GET that finds its list still being computed for an earlier GET polls that computation

@@ -55,6 +55,12 @@ def song_count() -> int:
     return Song.objects.count()
 
 
+def song_count_exceeds(limit: int) -> bool:
+    """Whether the catalog holds more than `limit` songs. Counts no further than `limit` + 1,
+    so asking costs the same for a catalog of a million as for one just past the limit."""
+    return Song.objects.order_by()[: limit + 1].count() > limit
+
+
 def song_ordering(ordering: Sequence[str]) -> list[OrderBy]:
     """`ordering=` values (`name` or `-name`, from ORDERING_FIELDS) as ORDER BY terms,
     with id as the last key so that pages never overlap or skip rows on ties. Unknown

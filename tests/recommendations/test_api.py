@@ -320,6 +320,22 @@ def test_after_a_quick_build_a_process_without_a_model_builds_one_and_answers(cl
     assert response.status_code == 200
 
 
+@pytest.mark.parametrize(("headroom", "status"), [(0, 200), (-1, 202)])
+def test_before_any_build_a_catalog_of_at_most_the_limit_is_answered_at_once(
+    client_of, listener, settings, headroom, status
+):
+    from catalog.models import Song
+    from recommendations.services import MODEL_SECONDS_KEY
+
+    model_forget()
+    cache.delete(MODEL_SECONDS_KEY)
+    settings.RECOMMENDATIONS_SYNC_BUILD_MAX_SONGS = Song.objects.count() + headroom
+
+    response = client_of(listener).get(url(listener.pk))
+
+    assert response.status_code == status
+
+
 def test_repeated_gets_while_a_list_is_queued_poll_the_same_task(
     client_of, listener, queued, django_capture_on_commit_callbacks
 ):
