@@ -46,6 +46,8 @@ RANGE_FIELDS: list[tuple[str, float, float]] = [
 _INTEGER_FIELDS = {"duration_ms", "popularity"}
 # Parameters the selector applies itself rather than as a narrowing filter.
 _SELECTOR_PARAMETERS = ("search", "ordering")
+# Filters that narrow the songs to a set listed by its own index: `song_results(within_set=)`.
+_SET_FILTERS = ("artist", "genre")
 
 
 class SearchField(forms.CharField):
@@ -203,6 +205,7 @@ class SongFilter(_RangeFilterSet):
             search=self.parameter("search"),
             ordering=self.parameter("ordering", ()),
             viewer_id=self.viewer_id(),
+            within_set=any(self.form.cleaned_data.get(name) for name in _SET_FILTERS),
         )
 
     def filter_title(self, queryset: QuerySet[Song], name: str, value: str) -> QuerySet[Song]:

@@ -152,6 +152,11 @@ class Song(models.Model):
 
     class Meta:
         ordering = ["id"]
+        # "Best rated" lists (`ordering=-rating_score`) read their first page from this index
+        # instead of sorting the whole catalog. Its key changes with every vote; a vote that
+        # changes the song's count already leaves the HOT path (catalog_song_rated_idx's
+        # predicate reads total_ratings), so only a changed score pays for it anew.
+        indexes = [models.Index(fields=["-rating_score", "id"], name="song_rating_score_desc")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(danceability__gte=0, danceability__lte=1), name="song_danceability_range"

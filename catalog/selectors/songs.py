@@ -61,15 +61,17 @@ def song_count_exceeds(limit: int) -> bool:
     return Song.objects.order_by()[: limit + 1].count() > limit
 
 
-def song_ordering(ordering: Sequence[str]) -> list[OrderBy]:
+def song_ordering(ordering: Sequence[str], *, from_index: bool = True) -> list[OrderBy]:
     """`ordering=` values (`name` or `-name`, from ORDERING_FIELDS) as ORDER BY terms,
     with id as the last key so that pages never overlap or skip rows on ties. Unknown
-    values sort last: `-popularity` is served by the index of migration 0010."""
+    values sort last: `-popularity` is served by the index of migration 0010,
+    `-rating_score` by `song_rating_score_desc`. With `from_index` False the terms are
+    expressions no index serves (see `song_results`)."""
     terms = []
     for value in ordering:
         name = value.removeprefix("-")
         nulls_last = True if name in _NULLABLE_ORDERING else None
-        expression = F(name)
+        expression = F(name) if from_index or name == "title" else F(name) + 0
         terms.append(
             expression.desc(nulls_last=nulls_last)
             if value.startswith("-")
@@ -112,11 +114,18 @@ def song_results(
     search: str = "",
     ordering: Sequence[str] = (),
     viewer_id: int | None = None,
+    within_set: bool = False,
 ) -> SongResults:
     """The songs of a list request: `songs` (already narrowed by the request's filters),
     searched and ordered. With `search` and no `ordering` they come by relevance
     (`catalog.selectors.search`, ranked only as far as the requested page needs); with
-    `ordering` by those fields; otherwise in the order `songs` has."""
+    `ordering` by those fields; otherwise in the order `songs` has.
+
+    `within_set`: `songs` were narrowed to a set that its own index lists (a genre's, an
+    artist's), which is then read whole and sorted. Walking an ordered index (popularity,
+    id) until a page of the set turns up is what the planner would choose, expecting the
+    set spread evenly along that order; a set that is not (a genre of little-known songs,
+    an artist loaded last) makes that walk read most of the catalog."""
     # Imported here: the search module reads this one's count and title helpers.
     from catalog.selectors.search import RankedSongSearch, song_search, song_search_ranked
 
@@ -128,7 +137,9 @@ def song_results(
     if search:
         songs = song_search(songs, search, ranked=False)
     if ordering:
-        songs = songs.order_by(*song_ordering(ordering))
+        songs = songs.order_by(*song_ordering(ordering, from_index=not within_set))
+    elif within_set:
+        songs = songs.order_by(F("id") + 0)
     return SongResults(songs, count=lambda: queryset_count_bounded(songs), viewer_id=viewer_id)
 
 

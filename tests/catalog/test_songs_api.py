@@ -235,13 +235,27 @@ def test_unknown_features_never_match_a_feature_filter(api_client):
     assert titles(api_client.get("/api/songs/?max_speechiness=0.4")) == []
 
 
-def test_unknown_popularity_comes_last_in_both_directions(api_client):
-    SongFactory(title="Unknown", popularity=None)
-    SongFactory(title="Hit", popularity=90)
-    SongFactory(title="Flop", popularity=5)
+@pytest.mark.parametrize("narrowed", ["", "&genre=pop", "&artist={artist}"])
+def test_unknown_popularity_comes_last_in_both_directions(api_client, narrowed):
+    # Narrowed to a genre's or an artist's songs, the list is sorted by other expressions
+    # (catalog.selectors.songs.song_results, `within_set`): the same order must come out.
+    artist = ArtistFactory()
+    for title, popularity in (("Unknown", None), ("Hit", 90), ("Flop", 5), ("Tie", 5)):
+        SongArtistFactory(song=SongFactory(title=title, popularity=popularity, genres=["pop"]), artist=artist)
+    SongFactory(title="Elsewhere", popularity=50)
+    narrowed = narrowed.format(artist=artist.pk)
 
-    assert titles(api_client.get("/api/songs/?ordering=-popularity")) == ["Hit", "Flop", "Unknown"]
-    assert titles(api_client.get("/api/songs/?ordering=popularity")) == ["Flop", "Hit", "Unknown"]
+    def listed(query: str) -> list[str]:
+        return [t for t in titles(api_client.get(f"/api/songs/?{query}{narrowed}")) if t != "Elsewhere"]
+
+    assert listed("ordering=-popularity") == ["Hit", "Flop", "Tie", "Unknown"]
+    assert listed("ordering=popularity") == ["Flop", "Tie", "Hit", "Unknown"]
+    assert listed("ordering=-popularity,title") == ["Hit", "Flop", "Tie", "Unknown"]
+    assert listed("ordering=title") == ["Flop", "Hit", "Tie", "Unknown"]
+    assert listed("") == ["Unknown", "Hit", "Flop", "Tie"]
+    assert ("Elsewhere" in titles(api_client.get(f"/api/songs/?ordering=-popularity{narrowed}"))) == (
+        not narrowed
+    )
 
 
 def test_browsable_api_filter_form_lists_every_filter_whatever_the_request_names(api_client):
