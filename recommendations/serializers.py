@@ -8,13 +8,15 @@ from rest_framework import serializers
 
 from catalog.serializers.songs import SongSerializer
 from recommendations.engine import MOOD_TARGETS
+from recommendations.lists import DEFAULT_LIMIT
 from recommendations.services import MAX_LIMIT, SIMILAR_DEFAULT_LIMIT, SIMILAR_MAX_LIMIT
 
-DEFAULT_LIMIT = 20
 # Seeds a request may name, per kind: enough to steer a list, few enough to check at once.
 MAX_SEEDS = 20
 
 
+# The query serializers read a plain dict (`request.query_params.dict()`): from a QueryDict
+# DRF reads an empty `?limit=` as absent, the default, where it is no number (a 400).
 class ListQuerySerializer(serializers.Serializer):
     limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, default=DEFAULT_LIMIT)
 

@@ -67,7 +67,7 @@ class UserRecommendationsView(APIView):
     )
     def get(self, request: Request, user_id: int) -> Response:
         owner = owner_only(request, user_id)
-        query = s.ListQuerySerializer(data=request.query_params)
+        query = s.ListQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         found = list_for(user_id=owner, limit=query.validated_data["limit"])
         if isinstance(found, Generation):
@@ -147,7 +147,7 @@ class SongSimilarView(APIView):
         responses={200: s.SimilarSongsSerializer, 404: OpenApiResponse(description="No song has this id.")},
     )
     def get(self, request: Request, id: int) -> Response:
-        query = s.SimilarQuerySerializer(data=request.query_params)
+        query = s.SimilarQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         viewer = request.user.pk if request.user.is_authenticated else None
         nearest = similar_to(song_id=id, limit=query.validated_data["limit"], viewer_id=viewer)
@@ -175,7 +175,7 @@ class WhyNotView(APIView):
     )
     def get(self, request: Request, user_id: int, song_id: int) -> Response:
         owner = owner_only(request, user_id)
-        query = s.ListQuerySerializer(data=request.query_params)
+        query = s.ListQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         return Response(
             s.WhyNotSerializer(

@@ -84,7 +84,7 @@ def test_only_the_owner_sees_a_list(client_of, api_client, listener):
     assert not Generation.objects.exists()
 
 
-@pytest.mark.parametrize("limit", ["0", "101", "abc", "-1", "1.5"])
+@pytest.mark.parametrize("limit", ["0", "101", "abc", "-1", "1.5", ""])
 def test_a_bad_limit_is_refused(client_of, listener, limit):
     response = client_of(listener).get(url(listener.pk), {"limit": limit})
 

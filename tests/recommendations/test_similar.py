@@ -81,7 +81,7 @@ def test_limit_defaults_to_10_and_is_capped_at_50(api_client):
     assert len(similar(api_client, seed, limit="100000000000000000000000000")) == 50
 
 
-@pytest.mark.parametrize("limit", ["abc", "0", "-5", "1.5"])
+@pytest.mark.parametrize("limit", ["abc", "0", "-5", "1.5", ""])
 def test_bad_limit_is_400(api_client, limit):
     seed = SongFactory()
     response = api_client.get(f"/api/songs/{seed.id}/similar/?limit={limit}")

@@ -100,3 +100,4 @@ def test_only_the_owner_asks_and_unknown_songs_are_404(make_auth_client, api_cli
         == 404
     )
     assert why(make_auth_client(listener), listener, song, limit=0).status_code == 400
+    assert why(make_auth_client(listener), listener, song, limit="").status_code == 400
