@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from catalog.models import Artist, Genre, Rating, Song, SongArtist
+from catalog.models import Artist, Genre, Rating, Song, SongArtist, SongGenre
 from catalog.naming import name_key
 
 # Re-exported: the rule by which other apps match names against `artist_name_rows`' keys.
@@ -40,7 +40,7 @@ def song_credit_rows() -> Iterator[tuple[int, int, int]]:
 
 def song_genre_rows() -> Iterator[tuple[int, int]]:
     """(song id, genre id) of every song's genres."""
-    return Song.genres.through.objects.order_by().values_list("song_id", "genre_id").iterator(CHUNK)
+    return SongGenre.objects.order_by().values_list("song_id", "genre_id").iterator(CHUNK)
 
 
 def artist_name_rows() -> Iterator[tuple[int, str, str]]:

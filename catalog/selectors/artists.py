@@ -14,7 +14,7 @@ from django.db import connections
 from django.db.models import Case, Count, F, IntegerField, QuerySet, When
 from django.shortcuts import get_object_or_404
 
-from catalog.models import Artist, Song, SongArtist
+from catalog.models import Artist, Song, SongArtist, SongGenre
 from catalog.naming import name_key
 from catalog.selectors.lookups import EqualsAnyOf
 from catalog.selectors.search import artist_search
@@ -81,7 +81,7 @@ def artist_results(
         artists = artist_list()
     if genre:
         in_genre = SongArtist.objects.filter(
-            song_id__in=Song.genres.through.objects.filter(genre__name=name_key(genre)).values("song_id")
+            song_id__in=SongGenre.objects.filter(genre__name=name_key(genre)).values("song_id")
         ).values("artist_id")
         # `id = ANY(ARRAY(...))`: the genre's artists are looked up by primary key, where
         # `id IN (...)` let the planner read every artist to join them.
@@ -155,7 +155,7 @@ def artists_attach(artists: Iterable[Artist]) -> list[Artist]:
             .values_list("artist_id", "n")
         )
         rows = (
-            Song.genres.through.objects.filter(song__credits__artist_id__in=ids)
+            SongGenre.objects.filter(song__credits__artist_id__in=ids)
             .values("song__credits__artist_id", "genre__name")
             .annotate(n=Count("id"))
             .order_by("song__credits__artist_id", "-n", "genre__name")

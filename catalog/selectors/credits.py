@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from django.db.models import F
 
-from catalog.models import Song, SongArtist
+from catalog.models import Song, SongArtist, SongGenre
 from catalog.selectors.lookups import InList
 
 
@@ -64,8 +64,7 @@ def song_genre_ids(*, ids: Collection[int]) -> dict[int, list[int]]:
     """The genres of the songs among `ids` that have any: one query."""
     found: dict[int, list[int]] = {}
     if ids:
-        through = Song.genres.through
-        rows = through.objects.filter(InList(F("song_id"), list(ids))).values_list("song_id", "genre_id")
+        rows = SongGenre.objects.filter(InList(F("song_id"), list(ids))).values_list("song_id", "genre_id")
         for song_id, genre_id in rows:
             found.setdefault(song_id, []).append(genre_id)
     return found

@@ -18,7 +18,7 @@ from django.db import connections
 from django.db.models import F, OrderBy, QuerySet
 from django.shortcuts import get_object_or_404
 
-from catalog.models import Rating, Song, SongArtist
+from catalog.models import Rating, Song, SongArtist, SongGenre
 from catalog.selectors.lookups import ILike
 from catalog.selectors.search_text import escape_like
 
@@ -162,7 +162,7 @@ def songs_attach(songs: Iterable[Song], *, viewer_id: int | None = None) -> list
         ):
             credits[song_id].append({"id": artist_id, "name": name})
         for song_id, genre in (
-            Song.genres.through.objects.filter(song_id__in=ids)
+            SongGenre.objects.filter(song_id__in=ids)
             .order_by("song_id", "genre__name")
             .values_list("song_id", "genre__name")
         ):

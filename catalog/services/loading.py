@@ -23,7 +23,7 @@ from django.db import connection, transaction
 from django.db.models.functions import Now
 
 from catalog.loading import SongColumns
-from catalog.models import Artist, Genre, Song, SongArtist, SongFileLoad
+from catalog.models import Artist, Genre, Song, SongArtist, SongFileLoad, SongGenre
 from catalog.naming import name_key
 from catalog.services.search_index import search_index_refresh
 
@@ -169,7 +169,7 @@ def _current_names(
             ):
                 found["artists"].setdefault(by_id[song_id], []).append(key)
         if "genres" in names:
-            for song_id, genre in Song.genres.through.objects.filter(song_id__in=chunk).values_list(
+            for song_id, genre in SongGenre.objects.filter(song_id__in=chunk).values_list(
                 "song_id", "genre__name"
             ):
                 found["genres"].setdefault(by_id[song_id], []).append(genre)
@@ -195,11 +195,10 @@ def _link_names(songs: list[tuple[int, Song]], names: dict[str, list]) -> None:
         )
     if "genres" in names:
         genres = _ensure(Genre, "name", _first_spellings(names["genres"], songs))
-        through = Song.genres.through
         for chunk in _chunks(ids):
-            through.objects.filter(song_id__in=chunk).delete()
-        through.objects.bulk_create(
-            through(song_id=song.pk, genre_id=genres[name_key(name)])
+            SongGenre.objects.filter(song_id__in=chunk).delete()
+        SongGenre.objects.bulk_create(
+            SongGenre(song_id=song.pk, genre_id=genres[name_key(name)])
             for position, song in songs
             for name in names["genres"][position]
         )

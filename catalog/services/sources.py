@@ -19,7 +19,7 @@ from django.db.models.functions import Now
 from django.utils import timezone
 
 from catalog.loading.columns import INT32_MAX, MAX_NAMES
-from catalog.models import Artist, Genre, Song, SongArtist
+from catalog.models import Artist, Genre, Song, SongArtist, SongGenre
 from catalog.models import SongSource as SongSource
 from catalog.naming import name_key
 
@@ -159,11 +159,10 @@ def _fill(song: Song, details: SourceSong) -> bool:
 
 
 def _genres_fill(song_id: int, genre_names: Sequence[str]) -> None:
-    through = Song.genres.through
-    if not genre_names or through.objects.filter(song_id=song_id).exists():
+    if not genre_names or SongGenre.objects.filter(song_id=song_id).exists():
         return
-    through.objects.bulk_create(
-        [through(song_id=song_id, genre_id=genre_id) for genre_id in _ids_by_name(Genre, genre_names)],
+    SongGenre.objects.bulk_create(
+        [SongGenre(song_id=song_id, genre_id=genre_id) for genre_id in _ids_by_name(Genre, genre_names)],
         ignore_conflicts=True,
     )
 

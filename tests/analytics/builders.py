@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from analytics.models import SongDay, SongTotal, UserArtist, UserGenre, UserMonth, UserSong
 from analytics.scoring import score
-from catalog.models import Song, SongArtist
+from catalog.models import SongArtist, SongGenre
 
 COUNTERS = ("plays", "likes", "skips", "shares")
 
@@ -50,7 +50,7 @@ def tops_recounted() -> dict[str, set[tuple]]:
     for song_id, artist_id in SongArtist.objects.values_list("song_id", "artist_id"):
         artists[song_id].append(artist_id)
     genres = defaultdict(list)
-    for song_id, genre_id in Song.genres.through.objects.values_list("song_id", "genre_id"):
+    for song_id, genre_id in SongGenre.objects.values_list("song_id", "genre_id"):
         genres[song_id].append(genre_id)
     sums: dict[str, defaultdict[tuple, list[int]]] = {
         "user_artists": defaultdict(lambda: [0, 0, 0, 0]),
