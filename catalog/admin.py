@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.views.main import ORDER_VAR, ChangeList
+from django.contrib.admin.widgets import AutocompleteSelectMultiple
 from django.db.models import Count
 
 from catalog.audio import KEY_CHOICES, MODE_CHOICES, key_name, mode_name
@@ -98,6 +99,17 @@ class SongAdmin(admin.ModelAdmin):
         if not search_term.strip():
             return queryset, False
         return song_search_top(queryset, search_term), False
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        # The admin shows no field for a relation through a model of the project's own
+        # (SongGenre), which might carry more than the link. This one carries nothing else,
+        # so the genres are chosen as they were through Django's own table.
+        if db_field.name != "genres":
+            return super().formfield_for_manytomany(db_field, request, **kwargs)
+        kwargs.setdefault(
+            "widget", AutocompleteSelectMultiple(db_field, self.admin_site, using=kwargs.get("using"))
+        )
+        return db_field.formfield(**kwargs)
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name in WORD_CHOICES:
