@@ -16,6 +16,7 @@ from typing import Any
 
 from django.db import connections
 from django.db.models import F, OrderBy, QuerySet
+from django.db.models.expressions import CombinedExpression
 from django.shortcuts import get_object_or_404
 
 from catalog.models import Rating, Song, SongArtist, SongGenre
@@ -61,6 +62,13 @@ def song_count_exceeds(limit: int) -> bool:
     return Song.objects.order_by()[: limit + 1].count() > limit
 
 
+def _unindexed(name: str) -> CombinedExpression:
+    """The field `name` as an expression that no index serves, with the same values and
+    order: in ORDER BY it keeps the planner from walking an index of that field to find
+    matches (song_results' `within_set`, song_title_contains)."""
+    return F(name) + 0
+
+
 def song_ordering(ordering: Sequence[str], *, from_index: bool = True) -> list[OrderBy]:
     """`ordering=` values (`name` or `-name`, from ORDERING_FIELDS) as ORDER BY terms,
     with id as the last key so that pages never overlap or skip rows on ties. Unknown
@@ -71,7 +79,7 @@ def song_ordering(ordering: Sequence[str], *, from_index: bool = True) -> list[O
     for value in ordering:
         name = value.removeprefix("-")
         nulls_last = True if name in _NULLABLE_ORDERING else None
-        expression = F(name) if from_index or name == "title" else F(name) + 0
+        expression = F(name) if from_index or name == "title" else _unindexed(name)
         terms.append(
             expression.desc(nulls_last=nulls_last)
             if value.startswith("-")
@@ -139,7 +147,7 @@ def song_results(
     if ordering:
         songs = songs.order_by(*song_ordering(ordering, from_index=not within_set))
     elif within_set:
-        songs = songs.order_by(F("id") + 0)
+        songs = songs.order_by(_unindexed("id"))
     return SongResults(songs, count=lambda: queryset_count_bounded(songs), viewer_id=viewer_id)
 
 
@@ -195,7 +203,7 @@ def song_title_contains(queryset: QuerySet[Song], value: str) -> QuerySet[Song]:
     matched = queryset.filter(ILike(F("title"), f"%{escape_like(value)}%"))
     if _title_share(queryset.db, value) > COMMON_SUBSTRING_SHARE:
         return matched.order_by("id")
-    return matched.order_by(F("id") + 0)
+    return matched.order_by(_unindexed("id"))
 
 
 # A substring in more than this share of titles is "common" (see song_title_contains).
