@@ -73,13 +73,21 @@ def _title_any_q(variants: list[str]) -> Q:
 def _songs_of_artists(base: QuerySet, parsed: ParsedQuery, terms: list[int], bound: int) -> tuple[str, list]:
     """SQL of at most `bound` songs credited to (at most ARTISTS_AT_MOST) artists whose
     name holds every term of `terms`: one trigram scan of the names, then the credits'
-    artist index and the songs' primary key."""
+    artist index and the songs' primary key.
+
+    The names are fenced off from their LIMIT as the ways are (`_fenced`): when the planner
+    expects more names than the LIMIT (statistics say a pattern is common, several
+    corrections are ORed), it would read the names in table order until the LIMIT is met,
+    and where few names hold the terms that is every name."""
     conditions, patterns = [], []
     for i in terms:
         sql, term_patterns = _title_sql(parsed.variants[i], "a.name")
         conditions.append(sql)
         patterns.extend(term_patterns)
-    artists = f"SELECT a.id FROM catalog_artist a WHERE {' AND '.join(conditions)} LIMIT {ARTISTS_AT_MOST}"
+    artists = (
+        f"WITH named AS MATERIALIZED (SELECT a.id FROM catalog_artist a WHERE {' AND '.join(conditions)})"
+        f" SELECT named.id FROM named LIMIT {ARTISTS_AT_MOST}"
+    )
     credits = "SELECT sa.song_id FROM catalog_songartist sa"
     songs = f"{credits} WHERE sa.artist_id = ANY(ARRAY({artists})) LIMIT {bound}"
     sql, params = base.filter(EqualsAnyOf(F("id"), RawSQL(songs, patterns))).query.sql_with_params()
