@@ -208,7 +208,9 @@ def plans_of(api_client, path: str, params: dict | None = None) -> tuple[list[st
         response = api_client.get(path, params or {})
     assert response.status_code == 200, response.content
     statements = [
-        q["sql"] for q in captured.captured_queries if q["sql"].lstrip().upper().startswith(("SELECT", "WITH"))
+        q["sql"]
+        for q in captured.captured_queries
+        if q["sql"].lstrip().upper().startswith(("SELECT", "WITH"))
     ]
     sizes = table_sizes()
     for sql in statements:
