@@ -492,6 +492,16 @@ def test_authenticated_lists_are_never_cached_so_each_counts(auth_client, monkey
     assert statuses == [200, 200, 429]
 
 
+def test_anonymous_requests_are_counted_in_the_anonymous_scope_alone(api_client, monkeypatch):
+    """The `user` rate is the signed-in users': an anonymous caller spends only its own."""
+    monkeypatch.setattr(UserRateThrottle, "get_rate", lambda self: "2/min")
+    monkeypatch.setattr(AnonRateThrottle, "get_rate", lambda self: "4/min")
+
+    statuses = [api_client.get("/api/songs/", {"page_size": n}).status_code for n in range(1, 6)]
+
+    assert statuses == [200, 200, 200, 200, 429]
+
+
 def test_error_responses_are_not_cached(api_client):
     first = api_client.get("/api/songs/?key=99")
     second = api_client.get("/api/songs/?key=99")
