@@ -19,6 +19,8 @@
    - raw SQL: the statements one API request runs (captured in-process), replayed on a plain
      psycopg connection, per kind; and the plain `term <% title ORDER BY word_similarity`
      query for comparison;
+   - the fragments and words again with an `ordering` (by popularity, by title, and by
+     popularity within a genre drawn at random): p50 / p95 / slowest;
    - 8 concurrent clients over all the queries, and cached repeats of one anonymous search
      (`wrk`, 8 connections, when installed) against `/healthz` in the same run.
 Prints Markdown tables. The database and the Redis database are the bench's own.
@@ -412,6 +414,31 @@ def per_kind_table(terms: list[tuple[str, str]], values: list[float], slowest: b
     return rows
 
 
+# Searches with an `ordering` (the matches sorted by a field, not ranked): the kinds whose
+# terms are common in titles, each sorted by popularity, by title, and by popularity within
+# a genre drawn at random.
+ORDERED_KINDS = ("word", "fragment")
+
+
+def ordered_requests(terms: list[tuple[str, str]], seed: int) -> list[tuple[tuple[str, str], dict]]:
+    """((label, term), query parameters) of the searches with an ordering."""
+    from catalog.models import Genre
+
+    rng = random.Random(seed)
+    genres = sorted(Genre.objects.values_list("name", flat=True))
+    requests = []
+    for kind, term in terms:
+        if kind not in ORDERED_KINDS:
+            continue
+        requests.append(((f"{kind}, by popularity", term), {"search": term, "ordering": "-popularity"}))
+        requests.append(((f"{kind}, by title", term), {"search": term, "ordering": "title"}))
+        if genres:
+            genre = rng.choice(genres)
+            params = {"search": term, "genre": genre, "ordering": "-popularity"}
+            requests.append(((f"{kind}, a genre, by popularity", f"{term}, {genre}"), params))
+    return requests
+
+
 def main() -> int:
     args = parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
@@ -465,6 +492,13 @@ def main() -> int:
                 print(f"| {label} ({len(values)}) | {spread} |")
             print()
         print("load average after the sequential runs: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
+
+        print("\n## search= with an ordering, through Gunicorn, 1 client, uncached\n")
+        labeled = ordered_requests(terms, args.seed)
+        timed = [timed_get(port, unique_path(params)) for _, params in labeled]
+        print("| query kind | p50 ms | p95 ms | slowest ms |")
+        print("|---|---|---|---|")
+        print("\n".join(per_kind_table([label for label, _ in labeled], timed)))
 
         print("\n## Raw SQL (the statements of one API request, replayed) and plain `<%`\n")
         with psql.cursor() as cursor:

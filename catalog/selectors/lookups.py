@@ -49,6 +49,9 @@ class EqualsAnyOf(Lookup):
         return f"{lhs} IN {rhs}", [*lhs_params, *rhs_params]
 
 
+_INTEGER_TYPES = ("smallint", "integer", "bigint")
+
+
 class InList(Lookup):
     """`lhs IN (values)` for a long Python list: on PostgreSQL `lhs = ANY(%s)` with the list
     as one array parameter, which spares the client quoting and splitting one parameter per
@@ -61,7 +64,13 @@ class InList(Lookup):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         values = list(self.rhs)
         if connection.vendor == "postgresql":
-            return f"{lhs} = ANY(%s)", [*lhs_params, values]
+            # The array of an integer column is cast to that column's type: psycopg types a
+            # list of small numbers as integer[], and PostgreSQL hashes a constant array
+            # (rather than comparing each row with every element) only when its type is
+            # the column's own.
+            db_type = self.lhs.output_field.db_type(connection)
+            cast = f"::{db_type}[]" if db_type in _INTEGER_TYPES else ""
+            return f"{lhs} = ANY(%s{cast})", [*lhs_params, values]
         if not values:
             return "1 = 0", list(lhs_params)
         return f"{lhs} IN ({', '.join(['%s'] * len(values))})", [*lhs_params, *values]

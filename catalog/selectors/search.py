@@ -37,19 +37,22 @@ __all__ = ["RankedSongSearch", "artist_search", "song_search", "song_search_rank
 PYTHON_MAX_RESULTS = 1000
 
 
-def song_search(queryset: QuerySet[Song], query: str, *, ranked: bool = True) -> QuerySet[Song]:
+def song_search(
+    queryset: QuerySet[Song], query: str, *, ranked: bool = True, within_set: bool = False
+) -> QuerySet[Song]:
     """`queryset` narrowed to songs matching `query`, best match first.
 
     Any string is accepted: it is normalized and bounded first; a query with no letter or
     digit matches nothing. With `ranked=False` the matches come unranked (on PostgreSQL),
-    for a caller that orders them by something else and should not pay for a ranking.
+    for a caller that orders them by something else and should not pay for a ranking;
+    `within_set` is `search_postgres.candidates`'.
     """
     text = normalize_query(query)
     terms = query_terms(text)
     if not terms:
         return queryset.none()
     if connections[queryset.db].vendor == "postgresql":
-        return _song_search_postgres(queryset, text, terms, ranked_=ranked)
+        return _song_search_postgres(queryset, text, terms, ranked_=ranked, within_set=within_set)
     return _song_search_python(queryset, text, terms)
 
 
@@ -76,7 +79,7 @@ def artist_search(queryset: QuerySet[Artist], query: str) -> QuerySet[Artist]:
 
 
 def _song_search_postgres(
-    queryset: QuerySet[Song], text: str, terms: list[str], *, ranked_: bool = True
+    queryset: QuerySet[Song], text: str, terms: list[str], *, ranked_: bool = True, within_set: bool = False
 ) -> QuerySet[Song]:
     parsed = parse_postgres(queryset.db, text, terms)
     if not parsed.matchable:
@@ -90,7 +93,7 @@ def _song_search_postgres(
             .order_by("search_key", "id")
         )
     if not ranked_:
-        return candidates(queryset, parsed)
+        return candidates(queryset, parsed, within_set=within_set)
     return ranked(candidates(queryset, parsed), parsed)
 
 

@@ -24,55 +24,83 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Collate, Lower
 from django.db.models.lookups import Exact
 
-from catalog.models import Song
-from catalog.selectors.lookups import EqualsAnyOf, ILike, Like
+from catalog.models import Song, SongArtist
+from catalog.selectors.lookups import EqualsAnyOf, ILike, InList, Like
 from catalog.selectors.search_text import escape_like
 from catalog.selectors.search_words import ParsedQuery
-
-_ARTIST_SONGS_SQL = (
-    "SELECT sa.song_id FROM catalog_songartist sa JOIN catalog_artist a ON a.id = sa.artist_id WHERE {}"
-)
 
 
 def prefix_key() -> Collate:
     return Collate(Lower("title"), "C")
 
 
-def _term_q(variants: list[str], in_artist_names: bool = True) -> Q:
-    """Title contains a variant, or (when some artist's name has one) an artist credited on
-    the song has a name that does.
+# Above this many expected matches, a search within a set reads the set first (`candidates`):
+# PostgreSQL plans the join as a scan of every title from some thousands of expected matches
+# on (bench/README.md, "Search", searches with an ordering).
+SET_FIRST_MATCHES = 1000
 
-    The artist side is an uncorrelated `id = ANY(ARRAY(...))`, which PostgreSQL evaluates
-    once and ORs with the title's trigram bitmap; an `IN (subquery)` would force a scan."""
-    patterns = [f"%{escape_like(v)}%" for v in variants]
-    q = reduce(operator.or_, (Q(ILike(F("title"), pattern)) for pattern in patterns))
-    if not in_artist_names:
-        return q
-    artist_songs = _ARTIST_SONGS_SQL.format(" OR ".join("a.name ILIKE %s" for _ in patterns))
-    return q | Q(EqualsAnyOf(F("id"), RawSQL(artist_songs, patterns)))
+_ARTIST_SONGS_SQL = (
+    "SELECT sa.song_id FROM catalog_songartist sa JOIN catalog_artist a ON a.id = sa.artist_id WHERE {}"
+)
 
 
-def _term_qs(parsed: ParsedQuery) -> list[Q]:
-    return [_term_q(v, in_names) for v, in_names in zip(parsed.variants, parsed.in_artist_names, strict=True)]
+def _artist_songs_q(patterns: list[str], fetch_from: str | None) -> Q:
+    """The song is credited to an artist whose name matches one of `patterns`.
+
+    Without `fetch_from`, an uncorrelated `id = ANY(ARRAY(...))`, which PostgreSQL
+    evaluates once and ORs with the title's trigram bitmap (an `IN (subquery)` would force
+    a scan); but a plan that tests rows one by one compares each with every element of such
+    an array. With `fetch_from` (a database alias) the songs are fetched first and written
+    into the statement as a constant array, which PostgreSQL hashes once and probes per row
+    (`InList` gives it the column's type, without which it is not hashed)."""
+    if fetch_from is None:
+        artist_songs = _ARTIST_SONGS_SQL.format(" OR ".join("a.name ILIKE %s" for _ in patterns))
+        return Q(EqualsAnyOf(F("id"), RawSQL(artist_songs, patterns)))
+    names = reduce(operator.or_, (Q(ILike(F("artist__name"), pattern)) for pattern in patterns))
+    ids = SongArtist.objects.using(fetch_from).filter(names).order_by().values_list("song_id", flat=True)
+    return Q(InList(F("id"), list(ids)))
 
 
-def every(queryset: QuerySet[Song], parsed: ParsedQuery) -> QuerySet[Song]:
-    """Songs with every long term (or one of its corrections) in the title or an artist's name."""
-    return queryset.filter(*_term_qs(parsed))
+def _term_qs(parsed: ParsedQuery, fetch_from: str | None = None) -> list[Q]:
+    """Per term: the title contains a variant, or (when some artist's name has one) an
+    artist credited on the song has a name that does (`_artist_songs_q`)."""
+    terms = []
+    for variants, in_artist_names in zip(parsed.variants, parsed.in_artist_names, strict=True):
+        patterns = [f"%{escape_like(v)}%" for v in variants]
+        q = reduce(operator.or_, (Q(ILike(F("title"), pattern)) for pattern in patterns))
+        terms.append(q | _artist_songs_q(patterns, fetch_from) if in_artist_names else q)
+    return terms
 
 
-def any_term(queryset: QuerySet[Song], parsed: ParsedQuery) -> QuerySet[Song]:
-    """Songs with any of the terms (callers ask only with two or more: for one it is `every`)."""
-    return queryset.filter(reduce(operator.or_, _term_qs(parsed)))
+def _many_matches(parsed: ParsedQuery) -> bool:
+    """Whether the title-word list expects more than SET_FIRST_MATCHES songs with every term
+    (False while the table has no statistics)."""
+    return parsed.estimated_matches() > SET_FIRST_MATCHES
 
 
-def candidates(queryset: QuerySet[Song], parsed: ParsedQuery) -> QuerySet[Song]:
-    """Songs with every term; songs with any of them when no song has all."""
-    matched = every(queryset, parsed)
+def candidates(queryset: QuerySet[Song], parsed: ParsedQuery, *, within_set: bool = False) -> QuerySet[Song]:
+    """Songs with every long term (or one of its corrections) in the title or an artist's
+    name; songs with any of them when no song has all.
+
+    `within_set`: `queryset` was narrowed to a set that its own index lists (a genre's
+    songs, see `songs.song_results`), whose songs the plan tests one by one: the artists'
+    songs are fetched first (`_artist_songs_q`). When the title-word list expects more than
+    SET_FIRST_MATCHES matches, the set is also read first and each of its songs checked:
+    written as a join, PostgreSQL would scan every title of the catalog with `ILIKE`
+    instead, an operator it costs at a fraction of its real price, and hash the set against
+    them (a million titles for a genre's ten thousand songs). Fewer matches keep the join,
+    whose title index finds them."""
+    fetch_from = queryset.db if within_set else None
+    if within_set and _many_matches(parsed):
+        queryset = Song.objects.using(queryset.db).filter(
+            EqualsAnyOf(F("id"), queryset.order_by().values("id"))
+        )
+    terms = _term_qs(parsed, fetch_from)
+    matched = queryset.filter(*terms)
     # When the word frequencies promise plenty of songs with every term, skip the check.
-    if len(parsed.variants) == 1 or parsed.estimated_matches() >= 100 or matched.exists():
+    if len(terms) == 1 or parsed.estimated_matches() >= 100 or matched.exists():
         return matched
-    return any_term(queryset, parsed)
+    return queryset.filter(reduce(operator.or_, terms))
 
 
 def relevance_sql(parsed: ParsedQuery, title: str) -> tuple[str, list[str]]:

@@ -143,7 +143,7 @@ def song_results(
             return SongResults(ranked, count=ranked.count_bounded, viewer_id=viewer_id)
         return SongResults(ranked, count=lambda: queryset_count_bounded(ranked), viewer_id=viewer_id)
     if search:
-        songs = song_search(songs, search, ranked=False)
+        songs = song_search(songs, search, ranked=False, within_set=within_set)
     if ordering:
         songs = songs.order_by(*song_ordering(ordering, from_index=not within_set))
     elif within_set:

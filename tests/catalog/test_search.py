@@ -142,6 +142,40 @@ def test_explicit_ordering_overrides_relevance(api_client, catalog):
     ]
 
 
+@pytest.mark.parametrize("many", [True, False])
+def test_ordered_search_within_a_genre_finds_titles_and_artist_names(api_client, monkeypatch, many):
+    """A search with an `ordering` inside a genre: the genre's songs whose title or artist's
+    name holds the term, in that order. On PostgreSQL the genre's songs are read first when
+    the title-word list expects many matches, and joined otherwise: the same songs."""
+    monkeypatch.setattr("catalog.selectors.search_postgres._many_matches", lambda parsed: many)
+    SongFactory(title="Love Story", genres=["pop"], popularity=50)
+    SongFactory(title="Bleeding Love", genres=["pop", "rock"], popularity=90)
+    lovelace = ArtistFactory(name="Lovelace")
+    SongArtistFactory(song=SongFactory(title="Quiet", genres=["pop"], popularity=70), artist=lovelace)
+    SongFactory(title="Love Rock", genres=["rock"], popularity=99)
+    SongFactory(title="Nothing", genres=["pop"], popularity=10)
+    SongArtistFactory(song=SongFactory(title="Elsewhere", popularity=95), artist=lovelace)
+
+    assert search(api_client, "love", genre="pop", ordering="-popularity") == [
+        "Bleeding Love",
+        "Quiet",
+        "Love Story",
+    ]
+    assert search(api_client, "lov", genre="pop", ordering="title") == [
+        "Bleeding Love",
+        "Love Story",
+        "Quiet",
+    ]
+    assert search(api_client, "love", genre="rock", ordering="-popularity") == ["Love Rock", "Bleeding Love"]
+    assert search(api_client, "love", ordering="-popularity") == [
+        "Love Rock",
+        "Elsewhere",
+        "Bleeding Love",
+        "Quiet",
+        "Love Story",
+    ]
+
+
 def test_search_results_paginate_without_overlap(api_client, catalog):
     pages = [search(api_client, "b", page_size=3, page=page) for page in (1, 2, 3)]
     assert [t for page in pages for t in page] == search(api_client, "b", page_size=100)
