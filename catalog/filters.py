@@ -185,8 +185,9 @@ class SongFilter(_RangeFilterSet):
     ordering = django_filters.OrderingFilter(
         fields=ORDERING_FIELDS,
         help_text=(
-            "Comma-separated fields, `-` prefix for descending; ties are broken by id, and "
-            "songs whose popularity is unknown come last either way. An unknown field is a 400. "
+            "Comma-separated fields, `-` prefix for descending; ties are broken by id, titles "
+            "compare without regard to case, and songs whose popularity is unknown come last "
+            "either way. An unknown field is a 400. "
             "Without it, a search comes by relevance, else by id."
         ),
     )

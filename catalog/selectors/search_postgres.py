@@ -21,17 +21,17 @@ from functools import reduce
 from django.db import connections
 from django.db.models import F, FloatField, Q, QuerySet
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Collate, Lower
 from django.db.models.lookups import Exact
 
 from catalog.models import Song, SongArtist
 from catalog.selectors.lookups import EqualsAnyOf, ILike, InList, Like
 from catalog.selectors.search_text import escape_like
 from catalog.selectors.search_words import ParsedQuery
+from catalog.selectors.songs import TitleKey
 
 
-def prefix_key() -> Collate:
-    return Collate(Lower("title"), "C")
+def prefix_key() -> TitleKey:
+    return TitleKey("title")
 
 
 # Above this many expected matches, a search within a set reads the set first (`candidates`):

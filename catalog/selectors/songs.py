@@ -15,8 +15,9 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.db import connections
-from django.db.models import F, OrderBy, QuerySet
+from django.db.models import CharField, F, Func, OrderBy, QuerySet, Value
 from django.db.models.expressions import CombinedExpression
+from django.db.models.functions import Concat
 from django.shortcuts import get_object_or_404
 
 from catalog.models import Rating, Song, SongArtist, SongGenre
@@ -69,17 +70,39 @@ def _unindexed(name: str) -> CombinedExpression:
     return F(name) + 0
 
 
-def song_ordering(ordering: Sequence[str], *, from_index: bool = True) -> list[OrderBy]:
+class TitleKey(Func):
+    """The order of titles: lowercased, then byte by byte (case-insensitive, the same on
+    every database). On PostgreSQL `lower(title) COLLATE "C"`, the expression of the index
+    `catalog_song_title_lower_prefix` (migration 0003, with id after it); SQLite compares
+    text bytewise already."""
+
+    function = "LOWER"
+    output_field = CharField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        sql, params = self.as_sql(compiler, connection, **extra_context)
+        return f'({sql} COLLATE "C")', params
+
+
+def song_ordering(
+    ordering: Sequence[str], *, from_index: bool = True, searched: bool = False
+) -> list[OrderBy]:
     """`ordering=` values (`name` or `-name`, from ORDERING_FIELDS) as ORDER BY terms,
     with id as the last key so that pages never overlap or skip rows on ties. Unknown
     values sort last: `-popularity` is served by the index of migration 0010,
-    `-rating_score` by `song_rating_score_desc`. With `from_index` False the terms are
-    expressions no index serves (see `song_results`)."""
+    `-rating_score` by `song_rating_score_desc`, `title` (TitleKey) by the title's prefix
+    index. With `from_index` False the terms are expressions no index serves (see
+    `song_results`); with `searched`, the title's too: a search's matches are sorted by
+    title rather than found by walking every title in order until a page of them turns up."""
     terms = []
     for value in ordering:
         name = value.removeprefix("-")
         nulls_last = True if name in _NULLABLE_ORDERING else None
-        expression = F(name) if from_index or name == "title" else _unindexed(name)
+        if name == "title":
+            title = F("title") if from_index and not searched else Concat(F("title"), Value(""))
+            expression: Any = TitleKey(title)
+        else:
+            expression = F(name) if from_index else _unindexed(name)
         terms.append(
             expression.desc(nulls_last=nulls_last)
             if value.startswith("-")
@@ -145,7 +168,7 @@ def song_results(
     if search:
         songs = song_search(songs, search, ranked=False, within_set=within_set)
     if ordering:
-        songs = songs.order_by(*song_ordering(ordering, from_index=not within_set))
+        songs = songs.order_by(*song_ordering(ordering, from_index=not within_set, searched=bool(search)))
     elif within_set:
         songs = songs.order_by(_unindexed("id"))
     return SongResults(songs, count=lambda: queryset_count_bounded(songs), viewer_id=viewer_id)

@@ -260,6 +260,15 @@ def test_most_popular_first_is_read_from_the_popularity_index(api_client, big_ca
     assert any("catalog_song_popularity_desc" in plan for plan in plans)
 
 
+@pytest.mark.parametrize("ordering", ["title", "-title"])
+def test_titles_in_order_are_read_from_the_title_index(api_client, big_catalog, ordering):
+    plans, response = plans_of(api_client, "/api/songs/", {"ordering": ordering, "page": 3})
+
+    listed = [s["title"].lower() for s in response.json()["results"]]
+    assert listed == sorted(listed, reverse=ordering.startswith("-"))
+    assert any("catalog_song_title_lower_prefix" in plan for plan in plans)
+
+
 def test_best_rated_first_is_read_from_the_rating_score_index(api_client, big_catalog):
     plans, response = plans_of(api_client, "/api/songs/", {"ordering": "-rating_score"})
 

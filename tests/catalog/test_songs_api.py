@@ -347,6 +347,16 @@ def test_ordering_by_each_field_both_ways_with_id_tie_break(api_client, field):
     assert [s["id"] for s in descending.json()["results"]] == [d, a, c, b]
 
 
+def test_title_order_ignores_case(api_client):
+    for title in ("banana", "Apple", "cherry", "apple pie", "Banana Split"):
+        SongFactory(title=title)
+
+    in_order = ["Apple", "apple pie", "banana", "Banana Split", "cherry"]
+    assert titles(api_client.get("/api/songs/?ordering=title")) == in_order
+    assert titles(api_client.get("/api/songs/?ordering=-title")) == in_order[::-1]
+    assert titles(api_client.get("/api/songs/?search=ana&ordering=title")) == ["banana", "Banana Split"]
+
+
 def test_title_filter_is_case_insensitive_substring_with_wildcards_escaped(api_client):
     SongFactory(title="Bleeding Love")
     SongFactory(title="100% Pure Love")
