@@ -63,10 +63,12 @@ def song_count_exceeds(limit: int) -> bool:
     return Song.objects.order_by()[: limit + 1].count() > limit
 
 
-def _unindexed(name: str) -> CombinedExpression:
+def _unindexed(name: str) -> CombinedExpression | Concat:
     """The field `name` as an expression that no index serves, with the same values and
     order: in ORDER BY it keeps the planner from walking an index of that field to find
     matches (song_results' `within_set`, song_title_contains)."""
+    if name == "title":
+        return Concat(F(name), Value(""))
     return F(name) + 0
 
 
@@ -98,11 +100,10 @@ def song_ordering(
     for value in ordering:
         name = value.removeprefix("-")
         nulls_last = True if name in _NULLABLE_ORDERING else None
+        indexed = from_index and not (searched and name == "title")
+        expression: Any = F(name) if indexed else _unindexed(name)
         if name == "title":
-            title = F("title") if from_index and not searched else Concat(F("title"), Value(""))
-            expression: Any = TitleKey(title)
-        else:
-            expression = F(name) if from_index else _unindexed(name)
+            expression = TitleKey(expression)
         terms.append(
             expression.desc(nulls_last=nulls_last)
             if value.startswith("-")
