@@ -31,11 +31,9 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
-import random
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -49,11 +47,12 @@ sys.path.insert(0, str(BASE_DIR / "bench"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "music_discovery.settings")
 
 import make_catalog  # noqa: E402
+from fixtures import free_port  # noqa: E402
+from search_queries import make_terms, ordered_requests  # noqa: E402
 
 WORD_SIMILARITY_SQL = (
     "SELECT id FROM catalog_song WHERE %s <%% title ORDER BY word_similarity(%s, title) DESC, id LIMIT 20"
 )
-KINDS = ("fragment", "typo", "two words", "word", "prefix", "artist", "artist typo")
 
 
 def parse_args() -> argparse.Namespace:
@@ -80,78 +79,6 @@ def pct(values: list[float], p: float) -> float:
 
 def summary(values_ms: list[float]) -> str:
     return f"{pct(values_ms, 50):.1f} | {pct(values_ms, 95):.1f} | {pct(values_ms, 99):.1f}"
-
-
-# ---------------------------------------------------------------------------------------
-# Terms
-# ---------------------------------------------------------------------------------------
-_WORD = re.compile(r"[^\W_]+")
-
-
-def _drop_letter(rng: random.Random, word: str) -> str:
-    """The word with one letter dropped, never the first (people get that one right)."""
-    i = rng.randrange(1, len(word))
-    return word[:i] + word[i + 1 :]
-
-
-def _term(kind: str, rng: random.Random, title: str, names: list[str]) -> str | None:
-    """A query of `kind` made from one song's title and artist names; None when the song
-    has nothing to make it from."""
-    words = _WORD.findall(title)
-    long_words = [w for w in words if len(w) >= 5]
-    if kind == "fragment" and long_words:
-        word = rng.choice(long_words)
-        size = rng.randint(3, min(8, len(word) - 1))
-        start = rng.randrange(0, len(word) - size + 1)
-        return word[start : start + size]
-    if kind == "typo" and long_words:
-        return _drop_letter(rng, rng.choice(long_words))
-    if kind == "two words" and len(words) >= 2:
-        return " ".join(words[:2])
-    if kind == "word" and any(len(w) >= 3 for w in words):
-        return rng.choice([w for w in words if len(w) >= 3])
-    if kind == "prefix" and any(len(w) >= 4 for w in words):
-        return rng.choice([w for w in words if len(w) >= 4])[:3]
-    if kind == "artist" and names:
-        return rng.choice(names)
-    name_words = [w for name in names for w in _WORD.findall(name) if len(w) >= 5]
-    if kind == "artist typo" and name_words:
-        return _drop_letter(rng, rng.choice(name_words))
-    return None
-
-
-def make_terms(per_kind: int, seed: int) -> list[tuple[str, str]]:
-    """(kind, query) pairs, per_kind of each kind, deterministic for a seed and a catalog:
-    each made from a random song of the catalog (its id drawn uniformly)."""
-    from django.db import connection
-
-    rng = random.Random(seed)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT min(id), max(id) FROM catalog_song")
-        low, high = cursor.fetchone()
-        terms: list[tuple[str, str]] = []
-        for kind in KINDS:
-            made: list[str] = []
-            while len(made) < per_kind:
-                ids = [rng.randint(low, high) for _ in range(4 * per_kind)]
-                cursor.execute(
-                    "SELECT s.id, s.title, coalesce(array_agg(a.name ORDER BY sa.position) "
-                    "FILTER (WHERE a.id IS NOT NULL), '{}') FROM catalog_song s "
-                    "LEFT JOIN catalog_songartist sa ON sa.song_id = s.id "
-                    "LEFT JOIN catalog_artist a ON a.id = sa.artist_id "
-                    "WHERE s.id = ANY(%s) GROUP BY s.id",
-                    [ids],
-                )
-                songs = {song_id: (title, names) for song_id, title, names in cursor.fetchall()}
-                for song_id in ids:
-                    if song_id in songs and len(made) < per_kind:
-                        term = _term(kind, rng, *songs[song_id])
-                        if term and term not in made:
-                            made.append(term)
-                if not songs:
-                    break
-            terms.extend((kind, term) for term in made)
-    return terms
 
 
 # ---------------------------------------------------------------------------------------
@@ -266,12 +193,6 @@ def replay(cursor, statements: list[str]) -> tuple[float, float]:
 # ---------------------------------------------------------------------------------------
 # HTTP
 # ---------------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start_gunicorn(port: int) -> subprocess.Popen:
     env = {
         **os.environ,
@@ -326,12 +247,6 @@ _unique = iter(range(10**12))
 def unique_path(params: dict) -> str:
     # An unknown parameter makes every request a distinct cache key: no cache hits.
     return "/api/songs/?" + urlencode({**params, "nocache": next(_unique)})
-
-
-def sequential(port: int, params_list: list[dict]) -> list[float]:
-    for params in params_list[:20]:
-        timed_get(port, unique_path(params))
-    return [timed_get(port, unique_path(params)) for params in params_list]
 
 
 def concurrent(
@@ -412,31 +327,6 @@ def per_kind_table(terms: list[tuple[str, str]], values: list[float], slowest: b
     overall = f"{pct(values, 50):.1f} | {pct(values, 95):.1f} | {max(values):.1f}"
     rows.append(f"| all ({len(values)}) | {overall} |")
     return rows
-
-
-# Searches with an `ordering` (the matches sorted by a field, not ranked): the kinds whose
-# terms are common in titles, each sorted by popularity, by title, and by popularity within
-# a genre drawn at random.
-ORDERED_KINDS = ("word", "fragment")
-
-
-def ordered_requests(terms: list[tuple[str, str]], seed: int) -> list[tuple[tuple[str, str], dict]]:
-    """((label, term), query parameters) of the searches with an ordering."""
-    from catalog.models import Genre
-
-    rng = random.Random(seed)
-    genres = sorted(Genre.objects.values_list("name", flat=True))
-    requests = []
-    for kind, term in terms:
-        if kind not in ORDERED_KINDS:
-            continue
-        requests.append(((f"{kind}, by popularity", term), {"search": term, "ordering": "-popularity"}))
-        requests.append(((f"{kind}, by title", term), {"search": term, "ordering": "title"}))
-        if genres:
-            genre = rng.choice(genres)
-            params = {"search": term, "genre": genre, "ordering": "-popularity"}
-            requests.append(((f"{kind}, a genre, by popularity", f"{term}, {genre}"), params))
-    return requests
 
 
 def main() -> int:
