@@ -23,7 +23,7 @@ from django.db.models import F, FloatField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.lookups import Exact
 
-from catalog.models import Song, SongArtist
+from catalog.models import Song
 from catalog.selectors.lookups import EqualsAnyOf, ILike, InList, Like
 from catalog.selectors.search_text import escape_like
 from catalog.selectors.search_words import ParsedQuery
@@ -53,12 +53,12 @@ def _artist_songs_q(patterns: list[str], fetch_from: str | None) -> Q:
     an array. With `fetch_from` (a database alias) the songs are fetched first and written
     into the statement as a constant array, which PostgreSQL hashes once and probes per row
     (`InList` gives it the column's type, without which it is not hashed)."""
+    artist_songs = _ARTIST_SONGS_SQL.format(" OR ".join("a.name ILIKE %s" for _ in patterns))
     if fetch_from is None:
-        artist_songs = _ARTIST_SONGS_SQL.format(" OR ".join("a.name ILIKE %s" for _ in patterns))
         return Q(EqualsAnyOf(F("id"), RawSQL(artist_songs, patterns)))
-    names = reduce(operator.or_, (Q(ILike(F("artist__name"), pattern)) for pattern in patterns))
-    ids = SongArtist.objects.using(fetch_from).filter(names).order_by().values_list("song_id", flat=True)
-    return Q(InList(F("id"), list(ids)))
+    with connections[fetch_from].cursor() as cursor:
+        cursor.execute(artist_songs, patterns)
+        return Q(InList(F("id"), [song_id for (song_id,) in cursor.fetchall()]))
 
 
 def _term_qs(parsed: ParsedQuery, fetch_from: str | None = None) -> list[Q]:
