@@ -21,6 +21,8 @@
      query for comparison;
    - the fragments and words again with an `ordering` (by popularity, by title, and by
      popularity within a genre drawn at random): p50 / p95 / slowest;
+   - a long run (--long requests in a row, song pages and the searches in turn): its tail
+     percentiles, where a pause of a worker's own shows;
    - 8 concurrent clients over all the queries, and cached repeats of one anonymous search
      (`wrk`, 8 connections, when installed) against `/healthz` in the same run.
 Prints Markdown tables. The database and the Redis database are the bench's own.
@@ -29,17 +31,14 @@ Prints Markdown tables. The database and the Redis database are the bench's own.
 from __future__ import annotations
 
 import argparse
-import http.client
 import os
 import re
 import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
-from urllib.parse import urlencode
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
@@ -48,6 +47,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "music_discovery.settings")
 
 import make_catalog  # noqa: E402
 from fixtures import free_port  # noqa: E402
+from search_http import concurrent, get, long_run, start_gunicorn, timed_get, unique_path  # noqa: E402
 from search_queries import make_terms, ordered_requests  # noqa: E402
 
 WORD_SIMILARITY_SQL = (
@@ -67,6 +67,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--reuse", action="store_true", help="keep a database that already has --songs songs")
     parser.add_argument("--port", type=int, default=0, help="Gunicorn's port (default: a free one)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--long", type=int, default=1500, help="requests of the long run after the sequential ones (0: none)"
+    )
     return parser.parse_args()
 
 
@@ -190,90 +193,6 @@ def replay(cursor, statements: list[str]) -> tuple[float, float]:
     return total, count
 
 
-# ---------------------------------------------------------------------------------------
-# HTTP
-# ---------------------------------------------------------------------------------------
-def start_gunicorn(port: int) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "PORT": str(port),
-        "HOST": "127.0.0.1",
-        "WEB_CONCURRENCY": os.environ.get("WEB_CONCURRENCY", "3"),
-        "THROTTLE_ANON": "100000000/min",
-        "THROTTLE_USER": "100000000/min",
-        "LOG_LEVEL": "WARNING",
-        "DEBUG": "false",
-    }
-    process = subprocess.Popen(
-        [str(BASE_DIR / ".venv" / "bin" / "gunicorn"), "music_discovery.wsgi", "-c", "gunicorn.conf.py"],
-        cwd=BASE_DIR,
-        env=env,
-        start_new_session=True,
-    )
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            status, _ = get(port, "/healthz")
-            if status == 200:
-                return process
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError("gunicorn did not start")
-
-
-def get(port: int, path: str) -> tuple[int, bytes]:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        connection.request("GET", path)
-        response = connection.getresponse()
-        return response.status, response.read()
-    finally:
-        connection.close()
-
-
-def timed_get(port: int, path: str) -> float:
-    started = time.perf_counter()
-    status, body = get(port, path)
-    elapsed = (time.perf_counter() - started) * 1000
-    if status != 200:
-        raise RuntimeError(f"{path}: {status} {body[:200]!r}")
-    return elapsed
-
-
-_unique = iter(range(10**12))
-
-
-def unique_path(params: dict) -> str:
-    # An unknown parameter makes every request a distinct cache key: no cache hits.
-    return "/api/songs/?" + urlencode({**params, "nocache": next(_unique)})
-
-
-def concurrent(
-    port: int, params_list: list[dict], clients: int, duration: float
-) -> tuple[float, list[float]]:
-    latencies: list[float] = []
-    lock = threading.Lock()
-    stop = time.perf_counter() + duration
-
-    def client(offset: int) -> None:
-        mine = []
-        i = offset
-        while time.perf_counter() < stop:
-            mine.append(timed_get(port, unique_path(params_list[i % len(params_list)])))
-            i += clients
-        with lock:
-            latencies.extend(mine)
-
-    started = time.perf_counter()
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return len(latencies) / (time.perf_counter() - started), latencies
-
-
 def _wrk_value(pattern: str, output: str) -> str:
     match = re.search(pattern, output)
     if match is None:
@@ -391,6 +310,18 @@ def main() -> int:
                 print(f"| {label} ({len(values)}) | {spread} |")
             print()
         print("load average after the sequential runs: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
+
+        if args.long:
+            # A page of the list, the searches of every kind, in turn.
+            mixed: list[dict] = []
+            for i, params in enumerate(search_params):
+                mixed += [{"page": 1 + i % 50}, params]
+            values = long_run(port, mixed, args.long)
+            tail = " | ".join(f"{pct(values, p):.1f}" for p in (50, 95, 99, 99.9))
+            print(f"\n## A long run: {len(values):,} requests in a row, 1 client\n")
+            print("| requests | p50 ms | p95 ms | p99 ms | p99.9 ms | slowest ms | over 100 ms |")
+            print("|---|---|---|---|---|---|---|")
+            print(f"| {len(values):,} | {tail} | {max(values):.1f} | {sum(v > 100 for v in values)} |")
 
         print("\n## search= with an ordering, through Gunicorn, 1 client, uncached\n")
         labeled = ordered_requests(terms, args.seed)
