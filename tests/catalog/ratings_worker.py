@@ -17,7 +17,7 @@ import socket
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import kombu.pools
@@ -192,13 +192,23 @@ class PrivateRedis:
             self.process.wait(timeout=10)
 
 
-def wait_for(predicate, *, timeout: float, interval: float = 0.1, message: str = "condition") -> None:
+def wait_for(
+    predicate,
+    *,
+    timeout: float,
+    interval: float = 0.1,
+    message: str = "condition",
+    details: Callable[[], str] | None = None,
+) -> None:
+    """Waits until `predicate()` holds; on timeout, fails saying what it waited for and, with
+    `details`, what that returns (a worker's log, so that a rare failure can be read)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
             return
         time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+    extra = f"\n{details()}" if details is not None else ""
+    raise AssertionError(f"timed out after {timeout}s waiting for {message}{extra}")
 
 
 @pytest.fixture

@@ -182,6 +182,9 @@ def run_outage(worker_factory, make_auth_client, redis: PrivateRedis) -> None:
     songs = SongFactory.create_batch(3)
     clients = [make_auth_client() for _ in range(6)]
 
+    def worker_log() -> str:
+        return f"the worker's log, last lines:\n{worker.log()[-6000:]}"
+
     for client in clients:
         assert client.post(URL, {"song": songs[0].pk, "score": 4}, format="json").status_code == 201
     wait_for(drained, timeout=20, message="the first flush")
@@ -213,9 +216,15 @@ def run_outage(worker_factory, make_auth_client, redis: PrivateRedis) -> None:
         lambda: worker.count(WORKER_CONNECTED) > connections_before,
         timeout=30,
         message="the worker to reconnect",
+        details=worker_log,
     )
     wait_for(lambda: _published(ratings_reconcile), timeout=15, message="the broker to accept a task")
-    wait_for(_asking_again(ratings_reconcile, drained), timeout=45, message="reconcile after Redis came back")
+    wait_for(
+        _asking_again(ratings_reconcile, drained),
+        timeout=45,
+        message="reconcile after Redis came back",
+        details=worker_log,
+    )
     assert_no_drift(songs)
 
 
