@@ -22,6 +22,7 @@ from catalog.selectors.lookups import EqualsAnyOf, ILike, Like
 from catalog.selectors.search_postgres import exact_q, prefix_key, prefix_q, relevance_sql
 from catalog.selectors.search_text import escape_like
 from catalog.selectors.search_words import ParsedQuery
+from catalog.selectors.songs import queryset_count_bounded
 
 # Up to this many estimated matches a search is ranked whole, in one statement that also
 # counts them; above it, without other filters, the estimate is the count.
@@ -300,10 +301,15 @@ class RankedSongSearch:
     def count_bounded(self) -> tuple[int, bool]:
         """Counting a common word's matches costs more than the page itself (tens of
         thousands of rows to recheck): the word list's estimate is the count unless one
-        statement ranked every match."""
+        statement ranked every match. The word list counts titles in the whole catalog,
+        so a search among filtered songs (a genre, an artist) counts no more matches than
+        those songs (their own bounded count)."""
         if self.complete is not None:
             return len(self.complete), True
-        return max(int(self.estimate), self.ranked_count), False
+        estimate = max(int(self.estimate), self.ranked_count)
+        if self.queryset.query.has_filters():
+            estimate = min(estimate, queryset_count_bounded(self.queryset)[0])
+        return estimate, False
 
     def _prefix_scans(self) -> list[QuerySet[Song]]:
         """The exact and prefix tiers, each an index-ordered scan of song ids.

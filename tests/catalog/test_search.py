@@ -371,3 +371,20 @@ def test_a_correction_keeps_the_letters_typed_before_it_is_frequent(api_client, 
     for title in ("Bank Holiday", "Bank Job", "Bank Space Station", "SPC Radio"):
         SongFactory(title=title)
     assert search(api_client, "blnk spce") == ["Blank Space", "Bank Space Station"]
+
+
+@pytest.mark.postgres
+def test_a_filtered_search_counts_no_more_matches_than_the_filtered_songs(api_client, monkeypatch):
+    """The word list estimates a common word's matches in the whole catalog (here as a
+    catalog of a million would: 10,000); among the few songs a filter leaves, the count is
+    at most those songs, and every one of them is on the page."""
+    monkeypatch.setattr("catalog.selectors.search_words.ParsedQuery.estimated_matches", lambda self: 10_000.0)
+    SongFactory.create_batch(5, title="Love Loud", energy=0.9)
+    calm = {SongFactory(title=f"Love Calm {i}", energy=0.1).pk for i in range(3)}
+
+    whole = api_client.get("/api/songs/", {"search": "love"})
+    filtered = api_client.get("/api/songs/", {"search": "love", "max_energy": 0.5})
+
+    assert (whole.json()["count"], whole["X-Total-Count-Exact"]) == (10_000, "false")
+    assert filtered.json()["count"] == 3
+    assert {song["id"] for song in filtered.json()["results"]} == calm
