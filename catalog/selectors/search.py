@@ -97,9 +97,12 @@ def _song_search_postgres(
     return ranked(candidates(queryset, parsed), parsed)
 
 
-def song_search_ranked(queryset: QuerySet[Song], query: str) -> RankedSongSearch | QuerySet[Song]:
+def song_search_ranked(
+    queryset: QuerySet[Song], query: str, *, within_set: bool = False
+) -> RankedSongSearch | QuerySet[Song]:
     """Like `song_search`, for a paginated list in relevance order: on PostgreSQL a
-    `RankedSongSearch` that fetches only the tiers a page needs; elsewhere the queryset."""
+    `RankedSongSearch` that fetches only the tiers a page needs (`within_set`: its
+    `count_bounded`'s); elsewhere the queryset."""
     text = normalize_query(query)
     terms = query_terms(text)
     if not terms or connections[queryset.db].vendor != "postgresql":
@@ -109,7 +112,7 @@ def song_search_ranked(queryset: QuerySet[Song], query: str) -> RankedSongSearch
         return queryset.none()
     if not parsed.variants:
         return _song_search_postgres(queryset, text, terms)
-    return RankedSongSearch(queryset, parsed)
+    return RankedSongSearch(queryset, parsed, within_set=within_set)
 
 
 # ---------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from catalog.selectors.lookups import EqualsAnyOf, ILike, Like
 from catalog.selectors.search_postgres import exact_q, prefix_key, prefix_q, relevance_sql
 from catalog.selectors.search_text import escape_like
 from catalog.selectors.search_words import ParsedQuery
-from catalog.selectors.songs import queryset_count_bounded
+from catalog.selectors.songs import EXACT_COUNT_LIMIT
 
 # Up to this many estimated matches a search is ranked whole, in one statement that also
 # counts them; above it, without other filters, the estimate is the count.
@@ -269,9 +269,11 @@ class RankedSongSearch:
 
     ordered = True
 
-    def __init__(self, queryset: QuerySet[Song], parsed: ParsedQuery) -> None:
+    def __init__(self, queryset: QuerySet[Song], parsed: ParsedQuery, *, within_set: bool = False) -> None:
         self.queryset = queryset
         self.parsed = parsed
+        # `queryset` is a set that its own index lists (a genre's, an artist's songs).
+        self.within_set = within_set
         # Ids of every match in order, when one statement ranked them all.
         self.complete: list[int] | None = None
         # Past the prefix tiers, the bounded ranking, once made.
@@ -302,13 +304,18 @@ class RankedSongSearch:
         """Counting a common word's matches costs more than the page itself (tens of
         thousands of rows to recheck): the word list's estimate is the count unless one
         statement ranked every match. The word list counts titles in the whole catalog,
-        so a search among filtered songs (a genre, an artist) counts no more matches than
-        those songs (their own bounded count)."""
+        so a search within a set counts no more matches than the set holds when it holds
+        few enough to count exactly, which its index does in a short scan. (A larger set
+        has only the planner's estimate of its size, which may fall below the matches it
+        holds: pages of them would then be refused. A range filter has no index to count
+        with: up to a whole-table scan.)"""
         if self.complete is not None:
             return len(self.complete), True
         estimate = max(int(self.estimate), self.ranked_count)
-        if self.queryset.query.has_filters():
-            estimate = min(estimate, queryset_count_bounded(self.queryset)[0])
+        if self.within_set:
+            in_set = self.queryset.order_by()[: EXACT_COUNT_LIMIT + 1].count()
+            if in_set <= EXACT_COUNT_LIMIT:
+                estimate = min(estimate, in_set)
         return estimate, False
 
     def _prefix_scans(self) -> list[QuerySet[Song]]:
@@ -362,6 +369,9 @@ class RankedSongSearch:
 
     def ranked_ids(self, start: int, stop: int) -> list[int]:
         """Ids of the matches from `start` to `stop` in relevance order."""
+        if stop <= start:
+            # An empty page (a count of 0): a scan limited to no rows compiles to nothing.
+            return []
         if self.complete is not None:
             return self.complete[start:stop]
         ids = self._prefix_ids(stop)

@@ -162,7 +162,7 @@ def song_results(
     from catalog.selectors.search import RankedSongSearch, song_search, song_search_ranked
 
     if search and not ordering:
-        ranked = song_search_ranked(songs, search)
+        ranked = song_search_ranked(songs, search, within_set=within_set)
         if isinstance(ranked, RankedSongSearch):
             return SongResults(ranked, count=ranked.count_bounded, viewer_id=viewer_id)
         return SongResults(ranked, count=lambda: queryset_count_bounded(ranked), viewer_id=viewer_id)
