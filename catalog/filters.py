@@ -155,6 +155,19 @@ else:
     _RangeFilterSet = type("_RangeFilterSet", (CachedFormFilterSet,), _range_filters())
 
 
+class SongFilterForm(forms.Form):
+    def clean_ordering(self):
+        """An empty name between commas (`title,`, `,`) is refused like an unknown one:
+        django-filter's choice check lets an empty item through."""
+        value = self.cleaned_data.get("ordering")
+        if value and not all(value):
+            raise ValidationError(
+                "Empty field name: separate field names with single commas, none at either end.",
+                code="invalid",
+            )
+        return value
+
+
 class SongFilter(_RangeFilterSet):
     key = IntegerFilter(min_value=-1, max_value=11, help_text="Pitch class, -1 (none) to 11.")
     mode = IntegerFilter(min_value=0, max_value=1, help_text="0 minor, 1 major.")
@@ -195,6 +208,7 @@ class SongFilter(_RangeFilterSet):
     class Meta:
         model = Song
         fields: list[str] = []
+        form = SongFilterForm
 
     def filter_queryset(self, queryset: QuerySet[Song]) -> SongResults:  # type: ignore[override]
         narrowed = queryset
