@@ -39,6 +39,14 @@ def prefix_key() -> TitleKey:
 # on (bench/README.md, "Search", searches with an ordering).
 SET_FIRST_MATCHES = 1000
 
+# Above this many artist names holding a term (the name-word list's count), the songs of
+# those artists are fetched first (`_artist_songs_q`) for a search outside a set too: a
+# bitmap recheck compares each matching row with every element of an uncorrelated array,
+# which grows with the square of their number (tens of thousands of songs: seconds), while
+# a constant array costs its fetch and its planning (bench/README.md, "Search", searches
+# with an ordering).
+FETCHED_ARTIST_NAMES = 4000
+
 _ARTIST_SONGS_SQL = (
     "SELECT sa.song_id FROM catalog_songartist sa JOIN catalog_artist a ON a.id = sa.artist_id WHERE {}"
 )
@@ -61,14 +69,21 @@ def _artist_songs_q(patterns: list[str], fetch_from: str | None) -> Q:
         return Q(InList(F("id"), [song_id for (song_id,) in cursor.fetchall()]))
 
 
-def _term_qs(parsed: ParsedQuery, fetch_from: str | None = None) -> list[Q]:
+def _term_qs(parsed: ParsedQuery, using: str, *, fetch_all: bool) -> list[Q]:
     """Per term: the title contains a variant, or (when some artist's name has one) an
-    artist credited on the song has a name that does (`_artist_songs_q`)."""
+    artist credited on the song has a name that does (`_artist_songs_q`), those songs
+    fetched first with `fetch_all` or when many names hold the term."""
+    names = parsed.name_occurrences or (0,) * len(parsed.variants)
     terms = []
-    for variants, in_artist_names in zip(parsed.variants, parsed.in_artist_names, strict=True):
+    for variants, in_artist_names, in_names in zip(
+        parsed.variants, parsed.in_artist_names, names, strict=True
+    ):
         patterns = [f"%{escape_like(v)}%" for v in variants]
         q = reduce(operator.or_, (Q(ILike(F("title"), pattern)) for pattern in patterns))
-        terms.append(q | _artist_songs_q(patterns, fetch_from) if in_artist_names else q)
+        if in_artist_names:
+            fetch_from = using if fetch_all or in_names > FETCHED_ARTIST_NAMES else None
+            q |= _artist_songs_q(patterns, fetch_from)
+        terms.append(q)
     return terms
 
 
@@ -90,12 +105,10 @@ def candidates(queryset: QuerySet[Song], parsed: ParsedQuery, *, within_set: boo
     instead, an operator it costs at a fraction of its real price, and hash the set against
     them (a million titles for a genre's ten thousand songs). Fewer matches keep the join,
     whose title index finds them."""
-    fetch_from = queryset.db if within_set else None
+    using = queryset.db
     if within_set and _many_matches(parsed):
-        queryset = Song.objects.using(queryset.db).filter(
-            EqualsAnyOf(F("id"), queryset.order_by().values("id"))
-        )
-    terms = _term_qs(parsed, fetch_from)
+        queryset = Song.objects.using(using).filter(EqualsAnyOf(F("id"), queryset.order_by().values("id")))
+    terms = _term_qs(parsed, using, fetch_all=within_set)
     matched = queryset.filter(*terms)
     # When the word frequencies promise plenty of songs with every term, skip the check.
     if len(terms) == 1 or parsed.estimated_matches() >= 100 or matched.exists():

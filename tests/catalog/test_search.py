@@ -146,8 +146,11 @@ def test_explicit_ordering_overrides_relevance(api_client, catalog):
 def test_ordered_search_within_a_genre_finds_titles_and_artist_names(api_client, monkeypatch, many):
     """A search with an `ordering` inside a genre: the genre's songs whose title or artist's
     name holds the term, in that order. On PostgreSQL the genre's songs are read first when
-    the title-word list expects many matches, and joined otherwise: the same songs."""
+    the title-word list expects many matches, and joined otherwise; outside a genre, the
+    artists' songs are fetched first when many names hold the term, and read by the
+    statement otherwise: the same songs every way."""
     monkeypatch.setattr("catalog.selectors.search_postgres._many_matches", lambda parsed: many)
+    monkeypatch.setattr("catalog.selectors.search_postgres.FETCHED_ARTIST_NAMES", 0 if many else 10**9)
     SongFactory(title="Love Story", genres=["pop"], popularity=50)
     SongFactory(title="Bleeding Love", genres=["pop", "rock"], popularity=90)
     lovelace = ArtistFactory(name="Lovelace")
