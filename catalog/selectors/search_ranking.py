@@ -270,10 +270,13 @@ class RankedSongSearch:
     ordered = True
 
     def __init__(self, queryset: QuerySet[Song], parsed: ParsedQuery, *, within_set: bool = False) -> None:
+        """`within_set`: `queryset` is a set that its own index lists (a genre's, an
+        artist's songs). The word list estimates matches in the whole catalog; such a set
+        holding at most EXACT_COUNT_LIMIT songs (counted through that index, no further) is
+        ranked in one statement like a small result, whose count is then exact (or, when a
+        way read as many songs as it may, at most the set)."""
         self.queryset = queryset
         self.parsed = parsed
-        # `queryset` is a set that its own index lists (a genre's, an artist's songs).
-        self.within_set = within_set
         # Ids of every match in order, when one statement ranked them all.
         self.complete: list[int] | None = None
         # Past the prefix tiers, the bounded ranking, once made.
@@ -282,7 +285,11 @@ class RankedSongSearch:
         self.estimate = parsed.estimated_matches()
         self.ranked_count = 0
         several = len(parsed.variants) > 1
-        if self.estimate <= SMALL_RESULT:
+        in_set = None
+        if within_set and self.estimate > SMALL_RESULT:
+            counted = queryset.order_by()[: EXACT_COUNT_LIMIT + 1].count()
+            in_set = counted if counted <= EXACT_COUNT_LIMIT else None
+        if in_set is not None or self.estimate <= SMALL_RESULT:
             ranking = ranked_page(queryset, parsed)
             if not ranking.ids and several:
                 self.any_term, self.estimate = True, parsed.estimated_any()
@@ -296,6 +303,8 @@ class RankedSongSearch:
                 self.rest = ranking.past_prefixes
         elif several and not has_match(queryset, parsed):
             self.any_term, self.estimate = True, parsed.estimated_any()
+        if in_set is not None:
+            self.estimate = min(self.estimate, in_set)
 
     def count(self) -> int:
         return self.count_bounded()[0]
@@ -303,20 +312,10 @@ class RankedSongSearch:
     def count_bounded(self) -> tuple[int, bool]:
         """Counting a common word's matches costs more than the page itself (tens of
         thousands of rows to recheck): the word list's estimate is the count unless one
-        statement ranked every match. The word list counts titles in the whole catalog,
-        so a search within a set counts no more matches than the set holds when it holds
-        few enough to count exactly, which its index does in a short scan. (A larger set
-        has only the planner's estimate of its size, which may fall below the matches it
-        holds: pages of them would then be refused. A range filter has no index to count
-        with: up to a whole-table scan.)"""
+        statement ranked every match."""
         if self.complete is not None:
             return len(self.complete), True
-        estimate = max(int(self.estimate), self.ranked_count)
-        if self.within_set:
-            in_set = self.queryset.order_by()[: EXACT_COUNT_LIMIT + 1].count()
-            if in_set <= EXACT_COUNT_LIMIT:
-                estimate = min(estimate, in_set)
-        return estimate, False
+        return max(int(self.estimate), self.ranked_count), False
 
     def _prefix_scans(self) -> list[QuerySet[Song]]:
         """The exact and prefix tiers, each an index-ordered scan of song ids.
@@ -369,9 +368,6 @@ class RankedSongSearch:
 
     def ranked_ids(self, start: int, stop: int) -> list[int]:
         """Ids of the matches from `start` to `stop` in relevance order."""
-        if stop <= start:
-            # An empty page (a count of 0): a scan limited to no rows compiles to nothing.
-            return []
         if self.complete is not None:
             return self.complete[start:stop]
         ids = self._prefix_ids(stop)

@@ -7,10 +7,10 @@ from music_discovery.pagination import StandardPagination
 COUNT_DESCRIPTION = (
     "Number of matches, exact up to {limit}. Above that, on PostgreSQL, it may be an estimate "
     "(header X-Total-Count-Exact: false): the query planner's, or for a search the title-word "
-    "frequencies' (within a genre or artist of at most {limit} songs, never more than it holds), "
-    "so that counting never costs more than the page. Pages past the real end of an estimated "
-    "total come back empty. A relevance-ordered search ranks at most 300 matches per way of "
-    "finding them (titles, artist names) beyond the titles equal to or starting with the query."
+    "frequencies' (exact within a genre or artist of at most {limit} songs), so that counting "
+    "never costs more than the page. Pages past the real end of an estimated total come back "
+    "empty. A relevance-ordered search ranks at most 300 matches per way of finding them "
+    "(titles, artist names) beyond the titles equal to or starting with the query."
 )
 
 

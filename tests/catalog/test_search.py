@@ -377,14 +377,15 @@ def test_a_correction_keeps_the_letters_typed_before_it_is_frequent(api_client, 
 
 
 @pytest.mark.postgres
-def test_a_search_within_a_genre_counts_no_more_matches_than_the_genre_holds(api_client, monkeypatch):
+def test_a_search_within_a_small_genre_is_ranked_whole_and_counted_exactly(api_client, monkeypatch):
     """The word list estimates a common word's matches in the whole catalog (here as a
-    catalog of a million would: 10,000); within a genre of a few songs, the count is at
-    most those songs, and every one of them is on the page. A range filter, which no index
-    counts, keeps the estimate."""
+    catalog of a million would: 10,000). Within a genre of at most 1,000 songs the search is
+    ranked whole instead, and its count is exact; a range filter, which no index counts,
+    keeps the estimate."""
     monkeypatch.setattr("catalog.selectors.search_words.ParsedQuery.estimated_matches", lambda self: 10_000.0)
     SongFactory.create_batch(5, title="Love Loud", genres=["rock"], energy=0.9)
     calm = {SongFactory(title=f"Love Calm {i}", genres=["ambient"], energy=0.1).pk for i in range(3)}
+    SongFactory(title="Quiet", genres=["ambient"], energy=0.1)
 
     def count(**params) -> tuple[int, str, set[int]]:
         response = api_client.get("/api/songs/", {"search": "love", **params})
@@ -393,6 +394,6 @@ def test_a_search_within_a_genre_counts_no_more_matches_than_the_genre_holds(api
         return response.json()["count"], response["X-Total-Count-Exact"], ids
 
     assert count()[:2] == (10_000, "false")
-    assert count(genre="ambient") == (3, "false", calm)
-    assert count(genre="none such") == (0, "false", set())
+    assert count(genre="ambient") == (3, "true", calm)
+    assert count(genre="none such") == (0, "true", set())
     assert count(max_energy=0.5) == (10_000, "false", calm)
