@@ -77,10 +77,10 @@ def _membership(
 
 
 def _features(
-    rows: list[tuple],
+    table: npt.NDArray[np.float64],
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32], npt.NDArray[np.float32]]:
-    """Ids, features (a missing value: the catalog's mean of that feature) and the prior."""
-    table = np.array(rows, dtype=np.float64).reshape(-1, 3 + len(FEATURES))
+    """Ids, features (a missing value: the catalog's mean of that feature) and the prior, from
+    `song_feature_rows` as a table (a null read as NaN)."""
     ids = table[:, 0].astype(np.int64)
     popularity = np.nan_to_num(table[:, 1], nan=0.0) / 100.0
     rating = (np.nan_to_num(table[:, 2], nan=3.0) - 1.0) / 4.0
@@ -99,10 +99,11 @@ def _features(
 
 def catalog_arrays() -> tuple[CatalogArrays, CatalogIndex]:
     """The whole catalog as the engine's arrays, and the index from ids and names into them."""
-    rows = [tuple(np.nan if v is None else v for v in row) for row in song_feature_rows(FEATURES)]
+    # NumPy reads a null (None) as NaN in a float array.
+    table = np.array(list(song_feature_rows(FEATURES)), np.float64).reshape(-1, 3 + len(FEATURES))
     # Songs from outside sources may have no audio features (all null together).
-    has_features = np.array([row[3] == row[3] for row in rows], bool)
-    ids, features, prior = _features(rows)
+    has_features = ~np.isnan(table[:, 3])
+    ids, features, prior = _features(table)
     artists = list(artist_name_rows())
     artist_ids = np.array([a[0] for a in artists], np.int64)
     genres = genre_name_rows()
