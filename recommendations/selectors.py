@@ -59,12 +59,13 @@ def _positions(sorted_ids: npt.NDArray[np.int64], ids: npt.NDArray[np.int64]) ->
 
 
 def _membership(
-    rows: list[tuple[int, int]],
+    pairs: npt.NDArray[np.int64],
     songs: CatalogIndex,
     item_ids: npt.NDArray[np.int64],
     weights: npt.NDArray[np.float32] | None = None,
 ) -> sp.csr_matrix:
-    pairs = np.array(rows, np.int64).reshape(-1, 2)
+    """(song id, item id) pairs as a songs x items 0/1 matrix."""
+    pairs = pairs.reshape(-1, 2)
     song_at = songs.song_positions(pairs[:, 0])
     item_at = _positions(item_ids, pairs[:, 1])
     keep = (song_at >= 0) & (item_at >= 0)
@@ -115,9 +116,9 @@ def catalog_arrays() -> tuple[CatalogArrays, CatalogIndex]:
         genre_by_name={name: at for at, (_, name) in enumerate(genres)},
         genre_ids=genre_ids,
     )
-    credits = list(song_credit_rows())
+    credits = np.array(list(song_credit_rows()), np.int64).reshape(-1, 3)
     main = np.full(len(ids), -1, np.int64)
-    firsts = np.array([(s, a) for s, a, position in credits if position == 0], np.int64).reshape(-1, 2)
+    firsts = credits[credits[:, 2] == 0, :2]
     song_at, artist_at = index.song_positions(firsts[:, 0]), _positions(artist_ids, firsts[:, 1])
     ok = (song_at >= 0) & (artist_at >= 0)
     main[song_at[ok]] = artist_at[ok]
@@ -126,8 +127,8 @@ def catalog_arrays() -> tuple[CatalogArrays, CatalogIndex]:
         features=features,
         prior=prior,
         has_features=has_features,
-        song_artists=_membership([(s, a) for s, a, _ in credits], index, artist_ids),
-        song_genres=_membership(list(song_genre_rows()), index, genre_ids),
+        song_artists=_membership(credits[:, :2], index, artist_ids),
+        song_genres=_membership(np.array(list(song_genre_rows()), np.int64), index, genre_ids),
         main_artist=main,
         artist_names=tuple(name for _, name, _ in artists),
         genre_names=tuple(name for _, name in genres),
