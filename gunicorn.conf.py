@@ -66,7 +66,7 @@ def post_worker_init(worker) -> None:
     behind it. All of it lives as long as the worker, and once frozen the cyclic garbage
     collector no longer walks it: an occasional full collection during a request then
     scans only what requests left behind, instead of pausing that request to scan every
-    long-lived object (bench/README.md, "Search")."""
+    long-lived object (bench/README.md, "Garbage collection pauses in the workers")."""
     import gc
 
     from django.urls import get_resolver

@@ -101,8 +101,8 @@ def song_search_ranked(
     queryset: QuerySet[Song], query: str, *, within_set: bool = False
 ) -> RankedSongSearch | QuerySet[Song]:
     """Like `song_search`, for a paginated list in relevance order: on PostgreSQL a
-    `RankedSongSearch` that fetches only the tiers a page needs (`within_set`: its
-    `count_bounded`'s); elsewhere the queryset."""
+    `RankedSongSearch` that fetches only the tiers a page needs (`within_set`: see its
+    constructor); elsewhere the queryset."""
     text = normalize_query(query)
     terms = query_terms(text)
     if not terms or connections[queryset.db].vendor != "postgresql":
