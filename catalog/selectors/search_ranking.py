@@ -22,7 +22,7 @@ from catalog.selectors.lookups import EqualsAnyOf, ILike, Like
 from catalog.selectors.search_postgres import exact_q, prefix_key, prefix_q, relevance_sql
 from catalog.selectors.search_text import escape_like
 from catalog.selectors.search_words import ParsedQuery
-from catalog.selectors.songs import EXACT_COUNT_LIMIT
+from catalog.selectors.songs import EXACT_COUNT_LIMIT, count_up_to
 
 # Up to this many estimated matches a search is ranked whole, in one statement that also
 # counts them; above it, without other filters, the estimate is the count.
@@ -287,7 +287,7 @@ class RankedSongSearch:
         several = len(parsed.variants) > 1
         in_set = None
         if within_set and self.estimate > SMALL_RESULT:
-            counted = queryset.order_by()[: EXACT_COUNT_LIMIT + 1].count()
+            counted = count_up_to(queryset, EXACT_COUNT_LIMIT)
             in_set = counted if counted <= EXACT_COUNT_LIMIT else None
         if in_set is not None or self.estimate <= SMALL_RESULT:
             ranking = ranked_page(queryset, parsed)

@@ -57,10 +57,15 @@ def song_count() -> int:
     return Song.objects.count()
 
 
+def count_up_to(queryset: QuerySet, limit: int) -> int:
+    """How many rows `queryset` has, counted no further than `limit` + 1: asking costs the
+    same for a million rows as for just past the limit."""
+    return queryset.order_by()[: limit + 1].count()
+
+
 def song_count_exceeds(limit: int) -> bool:
-    """Whether the catalog holds more than `limit` songs. Counts no further than `limit` + 1,
-    so asking costs the same for a catalog of a million as for one just past the limit."""
-    return Song.objects.order_by()[: limit + 1].count() > limit
+    """Whether the catalog holds more than `limit` songs (`count_up_to`)."""
+    return count_up_to(Song.objects.all(), limit) > limit
 
 
 def _unindexed(name: str) -> CombinedExpression | Concat:
@@ -265,12 +270,11 @@ def queryset_count_bounded(queryset: QuerySet) -> tuple[int, bool]:
     vendor = connections[queryset.db].vendor
     if vendor != "postgresql":
         return queryset.count(), True
-    unordered = queryset.order_by()
-    counted = unordered[: EXACT_COUNT_LIMIT + 1].count()
+    counted = count_up_to(queryset, EXACT_COUNT_LIMIT)
     if counted <= EXACT_COUNT_LIMIT:
         return counted, True
     try:
-        plan = json.loads(unordered.explain(format="json"))
+        plan = json.loads(queryset.order_by().explain(format="json"))
         estimate = int(plan[0]["Plan"]["Plan Rows"])
     except (ValueError, KeyError, IndexError, TypeError):
         estimate = 0
