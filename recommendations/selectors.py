@@ -15,9 +15,9 @@ from catalog.selectors.arrays import (
     artist_name_rows,
     genre_name_rows,
     rating_rows,
-    song_credit_rows,
-    song_feature_rows,
-    song_genre_rows,
+    song_credit_table,
+    song_feature_table,
+    song_genre_table,
 )
 from recommendations.engine import FEATURES, CatalogArrays, Listener
 from recommendations.models import Feedback, FeedbackKind, Generation
@@ -81,7 +81,7 @@ def _features(
     table: npt.NDArray[np.float64],
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32], npt.NDArray[np.float32]]:
     """Ids, features (a missing value: the catalog's mean of that feature) and the prior, from
-    `song_feature_rows` as a table (a null read as NaN)."""
+    `song_feature_table` (a null read as NaN)."""
     ids = table[:, 0].astype(np.int64)
     popularity = np.nan_to_num(table[:, 1], nan=0.0) / 100.0
     rating = (np.nan_to_num(table[:, 2], nan=3.0) - 1.0) / 4.0
@@ -100,8 +100,7 @@ def _features(
 
 def catalog_arrays() -> tuple[CatalogArrays, CatalogIndex]:
     """The whole catalog as the engine's arrays, and the index from ids and names into them."""
-    # NumPy reads a null (None) as NaN in a float array.
-    table = np.array(list(song_feature_rows(FEATURES)), np.float64).reshape(-1, 3 + len(FEATURES))
+    table = song_feature_table(FEATURES)
     # Songs from outside sources may have no audio features (all null together).
     has_features = ~np.isnan(table[:, 3])
     ids, features, prior = _features(table)
@@ -116,7 +115,7 @@ def catalog_arrays() -> tuple[CatalogArrays, CatalogIndex]:
         genre_by_name={name: at for at, (_, name) in enumerate(genres)},
         genre_ids=genre_ids,
     )
-    credits = np.array(list(song_credit_rows()), np.int64).reshape(-1, 3)
+    credits = song_credit_table()
     main = np.full(len(ids), -1, np.int64)
     firsts = credits[credits[:, 2] == 0, :2]
     song_at, artist_at = index.song_positions(firsts[:, 0]), _positions(artist_ids, firsts[:, 1])
@@ -128,7 +127,7 @@ def catalog_arrays() -> tuple[CatalogArrays, CatalogIndex]:
         prior=prior,
         has_features=has_features,
         song_artists=_membership(credits[:, :2], index, artist_ids),
-        song_genres=_membership(np.array(list(song_genre_rows()), np.int64), index, genre_ids),
+        song_genres=_membership(song_genre_table(), index, genre_ids),
         main_artist=main,
         artist_names=tuple(name for _, name, _ in artists),
         genre_names=tuple(name for _, name in genres),

@@ -18,8 +18,7 @@ from django.db.models import Case, F, IntegerField, QuerySet, Value, When
 
 from analytics.models import Action, Activity, PendingRollup, PendingUserRollup, UserSong
 from analytics.scoring import ACTION_WEIGHTS, COUNT_FIELDS
-
-CHUNK = 20_000
+from music_discovery.arrays import numeric_array
 
 
 @dataclass(frozen=True)
@@ -54,10 +53,7 @@ def user_song_signals(*, user_id: int | None = None) -> SongSignals:
         parts = [part.filter(user_id=user_id) for part in parts]
     settled, *pending = (part.values_list(*fields) for part in parts)
     rows = settled.union(*pending, all=True)
-    # One user's rows are few: a server-side cursor's extra round trips would cost more.
-    table = np.array(list(rows.iterator(CHUNK) if user_id is None else rows), dtype=np.int64).reshape(
-        -1, len(fields)
-    )
+    table = numeric_array(rows, len(fields), floats=False)
     pairs, where = np.unique(table[:, :2], axis=0, return_inverse=True)
     counts = np.zeros((len(pairs), len(COUNT_FIELDS)), np.int64)
     np.add.at(counts, where.ravel(), table[:, 2:])

@@ -1,15 +1,21 @@
-"""The whole catalog as plain rows, for code that works on arrays (the recommendation model).
+"""The whole catalog as arrays and plain rows, for code that works on arrays (the
+recommendation model).
 
-Each reader returns tuples in a stable order and streams them (`iterator`), so a million songs
-cost their tuples, never model instances.
+The numeric tables come as one NumPy array each (`music_discovery.arrays`: on PostgreSQL
+without a Python object per value); the other readers return tuples in a stable order and
+stream them (`iterator`), so a million songs cost their tuples, never model instances.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+import numpy as np
+import numpy.typing as npt
+
 from catalog.models import Artist, Genre, Rating, Song, SongArtist, SongGenre
 from catalog.naming import name_key
+from music_discovery.arrays import CHUNK, numeric_array
 
 # Re-exported: the rule by which other apps match names against `artist_name_rows`' keys.
 __all__ = [
@@ -17,30 +23,29 @@ __all__ = [
     "genre_name_rows",
     "name_key",
     "rating_rows",
-    "song_credit_rows",
-    "song_feature_rows",
-    "song_genre_rows",
+    "song_credit_table",
+    "song_feature_table",
+    "song_genre_table",
 ]
 
-CHUNK = 20_000
+
+def song_feature_table(features: Sequence[str]) -> npt.NDArray:
+    """(id, popularity, rating_score, *features) of every song, by id, as float64; a null
+    popularity or feature is NaN."""
+    rows = Song.objects.order_by().values_list("id", "popularity", "rating_score", *features)
+    table = numeric_array(rows, 3 + len(features), floats=True)
+    return table[np.argsort(table[:, 0], kind="stable")]
 
 
-def song_feature_rows(features: Sequence[str]) -> Iterator[tuple]:
-    """(id, popularity, rating_score, *features) of every song, by id; popularity and
-    nullable features may be None."""
-    return (
-        Song.objects.order_by("id").values_list("id", "popularity", "rating_score", *features).iterator(CHUNK)
-    )
+def song_credit_table() -> npt.NDArray:
+    """(song id, artist id, position) of every credit, as int64."""
+    rows = SongArtist.objects.order_by().values_list("song_id", "artist_id", "position")
+    return numeric_array(rows, 3, floats=False)
 
 
-def song_credit_rows() -> Iterator[tuple[int, int, int]]:
-    """(song id, artist id, position) of every credit."""
-    return SongArtist.objects.order_by().values_list("song_id", "artist_id", "position").iterator(CHUNK)
-
-
-def song_genre_rows() -> Iterator[tuple[int, int]]:
-    """(song id, genre id) of every song's genres."""
-    return SongGenre.objects.order_by().values_list("song_id", "genre_id").iterator(CHUNK)
+def song_genre_table() -> npt.NDArray:
+    """(song id, genre id) of every song's genres, as int64."""
+    return numeric_array(SongGenre.objects.order_by().values_list("song_id", "genre_id"), 2, floats=False)
 
 
 def artist_name_rows() -> Iterator[tuple[int, str, str]]:
