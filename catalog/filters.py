@@ -191,8 +191,9 @@ class SongFilter(_RangeFilterSet):
     search = SearchFilter(
         help_text=(
             "Typo-tolerant search of titles and artist names, best match first unless "
-            f"`ordering` is given. Cut to {MAX_QUERY_LENGTH} characters; a query with no "
-            "letter or digit matches nothing."
+            f"`ordering` is given. Cut to {MAX_QUERY_LENGTH} characters. Control characters "
+            "and surrounding spaces are dropped: nothing left is no search (every song); "
+            "something left without a letter or digit matches nothing."
         ),
     )
     ordering = django_filters.OrderingFilter(

@@ -403,6 +403,14 @@ def test_hostile_search_matches_nothing_instead_of_everything(api_client):
         assert api_client.get("/api/songs/", {"search": search}).json()["count"] == 0
 
 
+def test_a_search_empty_once_normalized_is_no_search(api_client):
+    SongFactory(title="Plain Song")
+    SongFactory(title="Other Song")
+    for search in ("\x00", " ", "\t\x00 \x1f"):
+        body = api_client.get("/api/songs/", {"search": search}).json()
+        assert body["count"] == 2, repr(search)
+
+
 def test_unknown_query_parameters_are_ignored(api_client):
     SongFactory()
     assert api_client.get("/api/songs/?colour=blue").json()["count"] == 1
