@@ -9,14 +9,13 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+from fixtures import start_gunicorn  # bench/ is on sys.path wherever this module is imported
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -37,39 +36,8 @@ class Server:
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
-        env = {
-            **os.environ,
-            "HOST": "127.0.0.1",
-            "PORT": str(self.port),
-            "WEB_CONCURRENCY": str(self.workers),
-            "THROTTLE_USER": "100000000/min",
-        }
-        with self.log_path.open("w") as log:
-            self.process = subprocess.Popen(
-                [
-                    str(Path(sys.executable).parent / "gunicorn"),
-                    "music_discovery.wsgi",
-                    "-c",
-                    "gunicorn.conf.py",
-                ],
-                cwd=BASE_DIR,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if request(self.port, "GET", "/healthz")[0] == 200:
-                    return
-            except OSError:
-                pass
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"gunicorn did not start; see {self.log_path}")
+        env = {**os.environ, "THROTTLE_USER": "100000000/min"}
+        self.process = start_gunicorn(self.port, workers=self.workers, env=env, log=self.log_path)
 
     def worker_pids(self) -> list[int]:
         assert self.process is not None

@@ -1,14 +1,17 @@
 """Filling a benchmark's database: songs, users, an empty ratings table; a free port; the
-settings a served bench runs under. Shared by the bench scripts (they run from bench/ with it
-on sys.path)."""
+settings a served bench runs under, and Gunicorn serving them. Shared by the bench scripts
+(they run from bench/ with it on sys.path)."""
 
 from __future__ import annotations
 
+import http.client
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 from make_catalog import stale as catalog_stale  # bench/ is on sys.path wherever this module is imported
@@ -30,6 +33,59 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def start_gunicorn(
+    port: int,
+    *,
+    workers: int,
+    env: Mapping[str, str] | None = None,
+    log: Path | None = None,
+    wait: float = 60,
+) -> subprocess.Popen:
+    """Gunicorn as `make run` serves the project (gunicorn.conf.py) on 127.0.0.1:`port` with
+    `workers` workers, returned once `/healthz` answers 200. It runs in a session of its own:
+    `os.killpg(process.pid, ...)` stops its workers too. `env`: its whole environment (this
+    process's by default); `log`: a file for its output (this process's output by default)."""
+    environment = {
+        **(os.environ if env is None else env),
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "WEB_CONCURRENCY": str(workers),
+    }
+    output = log.open("w") if log is not None else None
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "music_discovery.wsgi"],
+            cwd=BASE_DIR,
+            env=environment,
+            stdout=output,
+            stderr=subprocess.STDOUT if output is not None else None,
+            start_new_session=True,
+        )
+    finally:
+        if output is not None:
+            output.close()  # the child holds its own copy
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline and process.poll() is None:
+        if _healthy(port):
+            return process
+        time.sleep(0.2)
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    raise RuntimeError("Gunicorn did not start" + (f"; see {log}" if log is not None else ""))
+
+
+def _healthy(port: int) -> bool:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        connection.request("GET", "/healthz")
+        return connection.getresponse().status == 200
+    except OSError:
+        return False
+    finally:
+        connection.close()
 
 
 def fill_songs(target: int) -> None:

@@ -21,7 +21,6 @@ import http.client
 import json
 import os
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,13 +29,9 @@ import textwrap
 import time
 from pathlib import Path
 
+from fixtures import free_port, start_gunicorn  # bench/ is on sys.path: this script runs from it
+
 BASE_DIR = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def base_env(**extra: str) -> dict[str, str]:
@@ -80,24 +75,7 @@ def measure(port: int, path: str, count: int) -> tuple[str, set[int]]:
 
 
 def gunicorn(env: dict[str, str], port: int, home: str) -> subprocess.Popen:
-    env = {**env, "HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": "1", "HOME": home}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "music_discovery.wsgi"],
-        cwd=BASE_DIR,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            get(port, "/healthz")
-            return process
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                raise RuntimeError("Gunicorn did not start") from None
-            time.sleep(0.2)
+    return start_gunicorn(port, workers=1, env={**env, "HOME": home}, log=Path(home) / "web.log", wait=30)
 
 
 PUBLISH = textwrap.dedent(

@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "music_discovery.settings")
 
-from fixtures import fill_songs, free_port  # noqa: E402
+from fixtures import fill_songs, free_port, start_gunicorn  # noqa: E402
 
 LISTENER_PREFIX = "bench-reco-"
 
@@ -166,7 +166,6 @@ def _get(conn: http.client.HTTPConnection, path: str, token: str | None) -> tupl
 
 
 def time_cached_gets(listeners: list[int], requests: int, rng: random.Random) -> None:
-    import subprocess
 
     from rest_framework_simplejwt.tokens import AccessToken
 
@@ -178,21 +177,10 @@ def time_cached_gets(listeners: list[int], requests: int, rng: random.Random) ->
         list_for(user_id=user_id, limit=20)
     tokens = {user.pk: str(AccessToken.for_user(user)) for user in User.objects.filter(pk__in=users)}
     port = free_port()
-    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": "3"}
-    env["THROTTLE_USER"] = "1000000/min"
-    log = Path(tempfile.mkdtemp()) / "web.log"
-    gunicorn = str(Path(sys.executable).parent / "gunicorn")
-    with log.open("w") as out:
-        web = subprocess.Popen([gunicorn, "music_discovery.wsgi"], env=env, stdout=out, stderr=out)
+    env = {**os.environ, "THROTTLE_USER": "1000000/min"}
+    web = start_gunicorn(port, workers=3, env=env, log=Path(tempfile.mkdtemp()) / "web.log", wait=30)
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                if _get(conn, "/healthz", None)[0] == 200:
-                    break
-            except OSError:
-                time.sleep(0.2)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
         for label, paths in (
             ("/healthz (floor)", [("/healthz", None)] * requests),
             (

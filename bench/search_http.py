@@ -8,39 +8,21 @@ import os
 import subprocess
 import threading
 import time
-from pathlib import Path
 from urllib.parse import urlencode
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+import fixtures  # bench/ is on sys.path wherever this module is imported
 
 
 def start_gunicorn(port: int) -> subprocess.Popen:
     env = {
         **os.environ,
-        "PORT": str(port),
-        "HOST": "127.0.0.1",
-        "WEB_CONCURRENCY": os.environ.get("WEB_CONCURRENCY", "3"),
         "THROTTLE_ANON": "100000000/min",
         "THROTTLE_USER": "100000000/min",
         "LOG_LEVEL": "WARNING",
         "DEBUG": "false",
     }
-    process = subprocess.Popen(
-        [str(BASE_DIR / ".venv" / "bin" / "gunicorn"), "music_discovery.wsgi", "-c", "gunicorn.conf.py"],
-        cwd=BASE_DIR,
-        env=env,
-        start_new_session=True,
-    )
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            status, _ = get(port, "/healthz")
-            if status == 200:
-                return process
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError("gunicorn did not start")
+    workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
+    return fixtures.start_gunicorn(port, workers=workers, env=env, wait=30)
 
 
 def get(port: int, path: str) -> tuple[int, bytes]:
