@@ -12,6 +12,7 @@ not fast.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 
 from django.db import connections
 from django.db.models import Case, F, IntegerField, QuerySet, Value, When
@@ -19,7 +20,7 @@ from django.db.models.functions import Collate, Lower
 
 from catalog.models import Artist, Song, SongArtist
 from catalog.selectors.lookups import ILike, Like
-from catalog.selectors.search_postgres import candidates, prefix_key, ranked
+from catalog.selectors.search_postgres import candidates, fetches_every_artist_term, prefix_key, ranked
 from catalog.selectors.search_ranking import RankedSongSearch
 from catalog.selectors.search_text import (
     MIN_TRIGRAM_TERM,
@@ -30,30 +31,73 @@ from catalog.selectors.search_text import (
     title_words,
 )
 from catalog.selectors.search_words import ParsedQuery, parse_postgres, parse_python
+from catalog.selectors.songs import COMMON_SUBSTRING_SHARE
 
-__all__ = ["RankedSongSearch", "artist_search", "song_search", "song_search_ranked", "song_search_top"]
+__all__ = [
+    "RankedSongSearch",
+    "SearchMatches",
+    "artist_search",
+    "song_search",
+    "song_search_matches",
+    "song_search_ranked",
+    "song_search_top",
+]
 
 # The SQLite path ranks in Python and hands back at most this many songs.
 PYTHON_MAX_RESULTS = 1000
 
 
-def song_search(
-    queryset: QuerySet[Song], query: str, *, ranked: bool = True, within_set: bool = False
-) -> QuerySet[Song]:
+def song_search(queryset: QuerySet[Song], query: str) -> QuerySet[Song]:
     """`queryset` narrowed to songs matching `query`, best match first.
 
     Any string is accepted: it is normalized and bounded first; a query with no letter or
-    digit matches nothing. With `ranked=False` the matches come unranked (on PostgreSQL),
-    for a caller that orders them by something else and should not pay for a ranking;
-    `within_set` is `search_postgres.candidates`'.
+    digit matches nothing.
     """
     text = normalize_query(query)
     terms = query_terms(text)
     if not terms:
         return queryset.none()
     if connections[queryset.db].vendor == "postgresql":
-        return _song_search_postgres(queryset, text, terms, ranked_=ranked, within_set=within_set)
+        return _song_search_postgres(queryset, text, terms)
     return _song_search_python(queryset, text, terms)
+
+
+@dataclass(frozen=True)
+class SearchMatches:
+    """A search's matches, unranked, for a caller that orders them by something else.
+
+    `songs`: the matches as `search_postgres.candidates` finds them for a sort of them all.
+    `share`: the share of the catalog's songs the title-word list expects to match
+    (PostgreSQL only; 0 elsewhere). `walkable`, when that share is over
+    COMMON_SUBSTRING_SHARE outside a set: the same matches with the artists' songs fetched
+    first (`candidates`' `common`), for plans that test rows one by one and stop early (a
+    walk of an index in the wanted order, a bounded count); None otherwise."""
+
+    songs: QuerySet[Song]
+    share: float = 0.0
+    walkable: QuerySet[Song] | None = None
+
+
+def song_search_matches(queryset: QuerySet[Song], query: str, *, within_set: bool = False) -> SearchMatches:
+    """The songs of `queryset` matching `query` (`within_set` is `candidates`')."""
+    text = normalize_query(query)
+    terms = query_terms(text)
+    if not terms:
+        return SearchMatches(queryset.none())
+    if connections[queryset.db].vendor != "postgresql":
+        return SearchMatches(_song_search_python(queryset, text, terms))
+    parsed = parse_postgres(queryset.db, text, terms)
+    if not parsed.matchable:
+        return SearchMatches(queryset.none())
+    if not parsed.variants:
+        return SearchMatches(_song_search_postgres(queryset, text, terms))
+    share = parsed.estimated_matches() / parsed.songs if parsed.songs > 0 else 0.0
+    songs = candidates(queryset, parsed, within_set=within_set)
+    if within_set or share <= COMMON_SUBSTRING_SHARE:
+        return SearchMatches(songs, share)
+    if fetches_every_artist_term(parsed):
+        return SearchMatches(songs, share, songs)
+    return SearchMatches(songs, share, candidates(queryset, parsed, common=True))
 
 
 def artist_search(queryset: QuerySet[Artist], query: str) -> QuerySet[Artist]:
@@ -78,9 +122,7 @@ def artist_search(queryset: QuerySet[Artist], query: str) -> QuerySet[Artist]:
     ).order_by("search_rank", "name", "id")
 
 
-def _song_search_postgres(
-    queryset: QuerySet[Song], text: str, terms: list[str], *, ranked_: bool = True, within_set: bool = False
-) -> QuerySet[Song]:
+def _song_search_postgres(queryset: QuerySet[Song], text: str, terms: list[str]) -> QuerySet[Song]:
     parsed = parse_postgres(queryset.db, text, terms)
     if not parsed.matchable:
         return queryset.none()
@@ -92,8 +134,6 @@ def _song_search_postgres(
             .annotate(search_rank=Value(1))
             .order_by("search_key", "id")
         )
-    if not ranked_:
-        return candidates(queryset, parsed, within_set=within_set)
     return ranked(candidates(queryset, parsed), parsed)
 
 

@@ -47,8 +47,12 @@ SET_FIRST_MATCHES = 1000
 # with an ordering).
 FETCHED_ARTIST_NAMES = 4000
 
+# The artists first, then their credits through the credits' artist index: as a join,
+# PostgreSQL may hash every credit against the artists it expects (thousands for a common
+# word), a scan of all credits (bench/README.md, "Search", ordered searches of common words).
 _ARTIST_SONGS_SQL = (
-    "SELECT sa.song_id FROM catalog_songartist sa JOIN catalog_artist a ON a.id = sa.artist_id WHERE {}"
+    "SELECT sa.song_id FROM catalog_songartist sa"
+    " WHERE sa.artist_id = ANY(ARRAY(SELECT a.id FROM catalog_artist a WHERE {}))"
 )
 
 
@@ -69,20 +73,32 @@ def _artist_songs_q(patterns: list[str], fetch_from: str | None) -> Q:
         return Q(InList(F("id"), [song_id for (song_id,) in cursor.fetchall()]))
 
 
+def _fetched(parsed: ParsedQuery) -> list[bool]:
+    """Per term: whether its artists' songs are fetched first even without `fetch_all`."""
+    names = parsed.name_occurrences or (0,) * len(parsed.variants)
+    return [in_names > FETCHED_ARTIST_NAMES for in_names in names]
+
+
+def fetches_every_artist_term(parsed: ParsedQuery) -> bool:
+    """Whether `candidates` fetches the artists' songs of every term found in artist names
+    first anyway: with `common` or not, it then gives the same statement."""
+    return all(
+        fetched for fetched, named in zip(_fetched(parsed), parsed.in_artist_names, strict=True) if named
+    )
+
+
 def _term_qs(parsed: ParsedQuery, using: str, *, fetch_all: bool) -> list[Q]:
     """Per term: the title contains a variant, or (when some artist's name has one) an
     artist credited on the song has a name that does (`_artist_songs_q`), those songs
     fetched first with `fetch_all` or when many names hold the term."""
-    names = parsed.name_occurrences or (0,) * len(parsed.variants)
     terms = []
-    for variants, in_artist_names, in_names in zip(
-        parsed.variants, parsed.in_artist_names, names, strict=True
+    for variants, in_artist_names, fetched in zip(
+        parsed.variants, parsed.in_artist_names, _fetched(parsed), strict=True
     ):
         patterns = [f"%{escape_like(v)}%" for v in variants]
         q = reduce(operator.or_, (Q(ILike(F("title"), pattern)) for pattern in patterns))
         if in_artist_names:
-            fetch_from = using if fetch_all or in_names > FETCHED_ARTIST_NAMES else None
-            q |= _artist_songs_q(patterns, fetch_from)
+            q |= _artist_songs_q(patterns, using if fetch_all or fetched else None)
         terms.append(q)
     return terms
 
@@ -93,22 +109,26 @@ def _many_matches(parsed: ParsedQuery) -> bool:
     return parsed.estimated_matches() > SET_FIRST_MATCHES
 
 
-def candidates(queryset: QuerySet[Song], parsed: ParsedQuery, *, within_set: bool = False) -> QuerySet[Song]:
+def candidates(
+    queryset: QuerySet[Song], parsed: ParsedQuery, *, within_set: bool = False, common: bool = False
+) -> QuerySet[Song]:
     """Songs with every long term (or one of its corrections) in the title or an artist's
     name; songs with any of them when no song has all.
 
     `within_set`: `queryset` was narrowed to a set that its own index lists (a genre's
     songs, see `songs.song_results`), whose songs the plan tests one by one: the artists'
-    songs are fetched first (`_artist_songs_q`). When the title-word list expects more than
-    SET_FIRST_MATCHES matches, the set is also read first and each of its songs checked:
-    written as a join, PostgreSQL would scan every title of the catalog with `ILIKE`
-    instead, an operator it costs at a fraction of its real price, and hash the set against
-    them (a million titles for a genre's ten thousand songs). Fewer matches keep the join,
-    whose title index finds them."""
+    songs are fetched first (`_artist_songs_q`); so they are with `common` (the matches are
+    common, see `search.song_search_matches`), whose plans test rows one by one too: the
+    rows of an index walk (`songs.IndexWalk`), a scan until a bounded count is met. When
+    the title-word list expects more than SET_FIRST_MATCHES matches, the set is also read
+    first and each of its songs checked: written as a join, PostgreSQL would scan every
+    title of the catalog with `ILIKE` instead, an operator it costs at a fraction of its
+    real price, and hash the set against them (a million titles for a genre's ten thousand
+    songs). Fewer matches keep the join, whose title index finds them."""
     using = queryset.db
     if within_set and _many_matches(parsed):
         queryset = Song.objects.using(using).filter(EqualsAnyOf(F("id"), queryset.order_by().values("id")))
-    terms = _term_qs(parsed, using, fetch_all=within_set)
+    terms = _term_qs(parsed, using, fetch_all=within_set or common)
     matched = queryset.filter(*terms)
     # When the word frequencies promise plenty of songs with every term, skip the check.
     if len(terms) == 1 or parsed.estimated_matches() >= 100 or matched.exists():

@@ -10,6 +10,7 @@ would cost a query.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -21,7 +22,7 @@ from django.db.models.functions import Concat
 from django.shortcuts import get_object_or_404
 
 from catalog.models import Rating, Song, SongArtist, SongGenre
-from catalog.selectors.lookups import ILike
+from catalog.selectors.lookups import ILike, InList
 from catalog.selectors.search_text import escape_like
 
 # Pages report an exact count up to this many matches; past it, counting every row would
@@ -100,7 +101,8 @@ def song_ordering(
     `-rating_score` by `song_rating_score_desc`, `title` (TitleKey) by the title's prefix
     index. With `from_index` False the terms are expressions no index serves (see
     `song_results`); with `searched`, the title's too: a search's matches are sorted by
-    title rather than found by walking every title in order until a page of them turns up."""
+    title rather than found by walking every title in order until a page of them turns up
+    (unless they are common: `song_results`)."""
     terms = []
     for value in ordering:
         name = value.removeprefix("-")
@@ -117,19 +119,62 @@ def song_ordering(
     return [*terms, F("id").asc()]
 
 
+class IndexWalk:
+    """A page of a search's common matches in an order an index serves (a title order), found
+    by walking that index no further than a bound: the ids of the first rows in that order,
+    then the matches among them, sorted.
+
+    When the matches among those rows fill the page, they are its songs: any match past them
+    would sort after them. When they do not (the matches thin or sit further on in that
+    order, a filter narrows them), there is no page here and the caller sorts every match.
+    Walking the index with the match as a filter instead would stop at the page when
+    matches are spread evenly, and read most of the table when they are not (titles that
+    start with the word all sort together). `share`: the matches' share of the catalog
+    (`search.SearchMatches`), from which the rows a page needs are guessed."""
+
+    def __init__(self, matches: QuerySet[Song], ordering: Sequence[str], share: float) -> None:
+        self.matches, self.ordering, self.share = matches, ordering, share
+
+    def rows_for(self, stop: int) -> int:
+        """How many rows of the walk a page ending at `stop` reads: twice what the share says."""
+        return math.ceil(2 * stop / self.share)
+
+    def page(self, start: int, stop: int) -> list[Song] | None:
+        rows = self.rows_for(stop)
+        if rows > WALKED_AT_MOST:
+            return None
+        walked = Song.objects.using(self.matches.db).order_by(*song_ordering(self.ordering))
+        ids = list(walked.values_list("id", flat=True)[:rows])
+        # Sorted, not walked again: the ids are few and no index serves the sort.
+        found = self.matches.filter(InList(F("id"), ids)).order_by(
+            *song_ordering(self.ordering, from_index=False)
+        )
+        page = list(found[start:stop])
+        return page if len(page) == stop - start else None
+
+
 class SongResults:
     """A list of songs as a paginator wants it: `count()` and slices, nothing else.
 
     The count is exact up to EXACT_COUNT_LIMIT and may be an estimate above it
     (`count_is_exact` says which, once counted); a slice is a list of songs with their
-    artists, genres and the viewer's rating attached (`songs_attach`)."""
+    artists, genres and the viewer's rating attached (`songs_attach`), from `walk` when it
+    has the page, else from `source`."""
 
     ordered = True
 
-    def __init__(self, source: Any, *, count: Callable[[], tuple[int, bool]], viewer_id: int | None) -> None:
+    def __init__(
+        self,
+        source: Any,
+        *,
+        count: Callable[[], tuple[int, bool]],
+        viewer_id: int | None,
+        walk: IndexWalk | None = None,
+    ) -> None:
         self._source = source
         self._count = count
         self._viewer_id = viewer_id
+        self._walk = walk
         self.count_is_exact = True
 
     def count(self) -> int:
@@ -142,7 +187,10 @@ class SongResults:
     def __getitem__(self, index: slice) -> list[Song]:
         if not isinstance(index, slice):
             raise TypeError("SongResults supports slices only")
-        return songs_attach(self._source[index], viewer_id=self._viewer_id)
+        page = None
+        if self._walk is not None and index.stop is not None:
+            page = self._walk.page(index.start or 0, index.stop)
+        return songs_attach(self._source[index] if page is None else page, viewer_id=self._viewer_id)
 
 
 def song_results(
@@ -164,20 +212,27 @@ def song_results(
     set spread evenly along that order; a set that is not (a genre of little-known songs,
     an artist loaded last) makes that walk read most of the catalog."""
     # Imported here: the search module reads this one's count and title helpers.
-    from catalog.selectors.search import RankedSongSearch, song_search, song_search_ranked
+    from catalog.selectors.search import RankedSongSearch, song_search_matches, song_search_ranked
 
     if search and not ordering:
         ranked = song_search_ranked(songs, search, within_set=within_set)
         if isinstance(ranked, RankedSongSearch):
             return SongResults(ranked, count=ranked.count_bounded, viewer_id=viewer_id)
         return SongResults(ranked, count=lambda: queryset_count_bounded(ranked), viewer_id=viewer_id)
+    matches = None
     if search:
-        songs = song_search(songs, search, ranked=False, within_set=within_set)
+        matches = song_search_matches(songs, search, within_set=within_set)
+        songs = matches.songs
+    walkable = matches.walkable if matches is not None else None
+    count = walkable if walkable is not None else songs
     if ordering:
         songs = songs.order_by(*song_ordering(ordering, from_index=not within_set, searched=bool(search)))
     elif within_set:
         songs = songs.order_by(_unindexed("id"))
-    return SongResults(songs, count=lambda: queryset_count_bounded(songs), viewer_id=viewer_id)
+    walk = None
+    if matches is not None and walkable is not None and ordering:
+        walk = IndexWalk(walkable, ordering, matches.share)
+    return SongResults(songs, count=lambda: queryset_count_bounded(count), viewer_id=viewer_id, walk=walk)
 
 
 def songs_attach(songs: Iterable[Song], *, viewer_id: int | None = None) -> list[Song]:
@@ -235,8 +290,13 @@ def song_title_contains(queryset: QuerySet[Song], value: str) -> QuerySet[Song]:
     return matched.order_by(_unindexed("id"))
 
 
-# A substring in more than this share of titles is "common" (see song_title_contains).
+# A substring in more than this share of titles is "common" (see song_title_contains, and
+# a search's matches in song_results).
 COMMON_SUBSTRING_SHARE = 0.01
+# A page of a search's common matches in the order of an index walks at most this many rows
+# of that index (IndexWalk); deeper pages sort every match instead (bench/README.md,
+# "Search", ordered searches of common words).
+WALKED_AT_MOST = 20_000
 _TRIGRAM_RUN = re.compile(r"[^\W_]{3}")
 
 

@@ -204,9 +204,11 @@ def table_sizes() -> dict[str, int]:
         }
 
 
-def plans_of(api_client, path: str, params: dict | None = None) -> tuple[list[str], object]:
+def plans_of(
+    api_client, path: str, params: dict | None = None, *, max_share: float = MAX_SHARE_READ
+) -> tuple[list[str], object]:
     """The plan (text) of every query a request runs, and its response; asserts that none
-    of them read more than MAX_SHARE_READ of a large table (executed, not estimated)."""
+    of them read more than `max_share` of a large table (executed, not estimated)."""
     with CaptureQueriesContext(connection) as captured:
         response = api_client.get(path, params or {})
     assert response.status_code == 200, response.content
@@ -218,7 +220,7 @@ def plans_of(api_client, path: str, params: dict | None = None) -> tuple[list[st
     sizes = table_sizes()
     for sql in statements:
         read = rows_read(analyze(sql))
-        assert all(count <= MAX_SHARE_READ * max(sizes[t], 1) for t, count in read.items()), (
+        assert all(count <= max_share * max(sizes[t], 1) for t, count in read.items()), (
             f"{read} of {sizes}\n{sql}\n{explain(sql)}"
         )
     return [explain(sql) for sql in statements], response
@@ -267,6 +269,38 @@ def test_titles_in_order_are_read_from_the_title_index(api_client, big_catalog, 
     listed = [s["title"].lower() for s in response.json()["results"]]
     assert listed == sorted(listed, reverse=ordering.startswith("-"))
     assert any("catalog_song_title_lower_prefix" in plan for plan in plans)
+
+
+@pytest.mark.parametrize("ordering", ["title", "-title"])
+def test_a_common_words_matches_in_title_order_are_walked_from_the_title_index(
+    api_client, big_catalog, ordering
+):
+    """`sky` ends a fifth of the titles, spread along the title order: its first page by
+    title is found among the first few hundred titles of the title index, rather than by
+    sorting its 20,000 matches (the bounded count reads ~5,000)."""
+    plans, response = plans_of(
+        api_client, "/api/songs/", {"search": "sky", "ordering": ordering}, max_share=0.1
+    )
+    listed = [s["title"].lower() for s in response.json()["results"]]
+    assert len(listed) == 20 and all("sky" in title for title in listed)
+    assert listed == sorted(listed, reverse=ordering.startswith("-"))
+    assert any("catalog_song_title_lower_prefix" in plan for plan in plans)
+
+
+@pytest.mark.parametrize("page", [1, 800])
+def test_common_matches_that_sort_together_or_a_deep_page_are_sorted_not_walked_far(
+    api_client, big_catalog, page
+):
+    """`love` starts a sixth of the titles, which all sort together after `Dance`, `Fire`
+    and `Heart`: the first titles of the index hold none, and its first page is its matches
+    sorted (16,667). So is page 800, which ends at the 16,000th match: walking the index
+    that far would read most titles (plans_of refuses a fifth of the table)."""
+    plans, response = plans_of(
+        api_client, "/api/songs/", {"search": "love", "ordering": "title", "page": page}
+    )
+    listed = [s["title"].lower() for s in response.json()["results"]]
+    assert len(listed) == 20 and all("love" in title for title in listed)
+    assert listed == sorted(listed)
 
 
 def test_best_rated_first_is_read_from_the_rating_score_index(api_client, big_catalog):

@@ -179,6 +179,40 @@ def test_ordered_search_within_a_genre_finds_titles_and_artist_names(api_client,
     ]
 
 
+@pytest.mark.parametrize("ordering", ["title", "-title", "-popularity"])
+def test_an_ordered_search_of_common_matches_pages_the_same_walked_or_sorted(
+    api_client, monkeypatch, ordering
+):
+    """Matches in more than COMMON_SUBSTRING_SHARE of the songs, in an index's order: on
+    PostgreSQL the first pages come from a walk of that index (as far as WALKED_AT_MOST
+    says), deeper ones from a sort of every match. The pages follow on either way, without
+    overlap or gap, in the order asked."""
+    monkeypatch.setattr("catalog.selectors.songs.WALKED_AT_MOST", 14)
+    for i in range(12):
+        SongFactory(title=f"{'Love' if i % 2 else 'love'} {chr(120 - i)}", popularity=(i * 37) % 100)
+    lovers = ArtistFactory(name="Lovers")
+    for i in range(3):
+        SongArtistFactory(song=SongFactory(title=f"Quiet {i}", popularity=40 + i), artist=lovers)
+    for i in range(5):
+        SongFactory(title=f"Other {i}")
+    if connection.vendor == "postgresql":
+        # The catalog's size, from which the share of matches is taken (12 of 20 titles).
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE catalog_song")
+
+    whole = search(api_client, "love", ordering=ordering, page_size=100)
+    pages = [search(api_client, "love", ordering=ordering, page_size=2, page=page) for page in range(1, 9)]
+    assert [title for page in pages for title in page] == whole
+    songs = {song.title: song for song in Song.objects.all()}
+    key = {
+        "title": lambda title: (title.lower(), songs[title].pk),
+        "-title": lambda title: (title.lower(), -songs[title].pk),
+        "-popularity": lambda title: (-songs[title].popularity, songs[title].pk),
+    }[ordering]
+    expected = sorted((t for t in songs if "love" in t.lower() or t.startswith("Quiet")), key=key)
+    assert whole == (expected[::-1] if ordering == "-title" else expected)
+
+
 def test_search_results_paginate_without_overlap(api_client, catalog):
     pages = [search(api_client, "b", page_size=3, page=page) for page in (1, 2, 3)]
     assert [t for page in pages for t in page] == search(api_client, "b", page_size=100)
