@@ -46,6 +46,9 @@ ORDERING_FIELDS = [
     "duration_ms",
 ]
 _NULLABLE_ORDERING = {"popularity", "tempo", "energy", "danceability", "valence", "loudness"}
+# The orderings an index serves from their first row (see song_ordering): only these are
+# walked (IndexWalk); any other ordering is a sort of every row, walked or not.
+INDEXED_ORDERINGS = ("title", "-title", "-popularity", "-rating_score")
 
 
 def song_list() -> QuerySet[Song]:
@@ -230,7 +233,7 @@ def song_results(
     elif within_set:
         songs = songs.order_by(_unindexed("id"))
     walk = None
-    if matches is not None and walkable is not None and ordering:
+    if matches is not None and walkable is not None and ordering and ordering[0] in INDEXED_ORDERINGS:
         walk = IndexWalk(walkable, ordering, matches.share)
     return SongResults(songs, count=lambda: queryset_count_bounded(count), viewer_id=viewer_id, walk=walk)
 

@@ -7,7 +7,7 @@ from django.db import connection
 
 from catalog.models import Artist, Song
 from catalog.selectors.search import RankedSongSearch, song_search, song_search_ranked
-from catalog.selectors.songs import song_list
+from catalog.selectors.songs import IndexWalk, song_list
 from tests.factories import ArtistFactory, SongArtistFactory, SongFactory
 
 pytestmark = pytest.mark.django_db
@@ -211,6 +211,24 @@ def test_an_ordered_search_of_common_matches_pages_the_same_walked_or_sorted(
     }[ordering]
     expected = sorted((t for t in songs if "love" in t.lower() or t.startswith("Quiet")), key=key)
     assert whole == (expected[::-1] if ordering == "-title" else expected)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(("ordering", "walked"), [("title", True), ("-popularity", True), ("tempo", False)])
+def test_only_an_order_that_an_index_serves_is_walked(api_client, monkeypatch, ordering, walked):
+    """Walking the first rows of an order no index serves (tempo) would sort the catalog
+    to find them: such an order sorts the matches at once."""
+    calls = []
+    page = IndexWalk.page
+    monkeypatch.setattr(IndexWalk, "page", lambda self, *args: calls.append(args) or page(self, *args))
+    for i in range(12):
+        SongFactory(title=f"Love {i}")
+    for i in range(8):
+        SongFactory(title=f"Other {i}")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE catalog_song")
+    assert len(search(api_client, "love", ordering=ordering, page_size=5)) == 5
+    assert bool(calls) is walked
 
 
 def test_search_results_paginate_without_overlap(api_client, catalog):
