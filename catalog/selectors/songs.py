@@ -222,19 +222,18 @@ def song_results(
         if isinstance(ranked, RankedSongSearch):
             return SongResults(ranked, count=ranked.count_bounded, viewer_id=viewer_id)
         return SongResults(ranked, count=lambda: queryset_count_bounded(ranked), viewer_id=viewer_id)
-    matches = None
+    count, walk = songs, None
     if search:
         matches = song_search_matches(songs, search, within_set=within_set)
-        songs = matches.songs
-    walkable = matches.walkable if matches is not None else None
-    count = walkable if walkable is not None else songs
+        songs = count = matches.songs
+        if matches.walkable is not None:
+            count = matches.walkable
+            if ordering and ordering[0] in INDEXED_ORDERINGS:
+                walk = IndexWalk(matches.walkable, ordering, matches.share)
     if ordering:
         songs = songs.order_by(*song_ordering(ordering, from_index=not within_set, searched=bool(search)))
     elif within_set:
         songs = songs.order_by(_unindexed("id"))
-    walk = None
-    if matches is not None and walkable is not None and ordering and ordering[0] in INDEXED_ORDERINGS:
-        walk = IndexWalk(walkable, ordering, matches.share)
     return SongResults(songs, count=lambda: queryset_count_bounded(count), viewer_id=viewer_id, walk=walk)
 
 
