@@ -14,7 +14,7 @@ from analytics.selectors import ACTION_WEIGHTS, user_song_signals
 from catalog.selectors.arrays import (
     artist_name_rows,
     genre_name_rows,
-    rating_rows,
+    rating_table,
     song_credit_table,
     song_feature_table,
     song_genre_table,
@@ -158,7 +158,7 @@ def interest_rows(*, user_id: int | None = None) -> Interest:
     """Every user's (or `user_id`'s) signed interest in every song they acted on, rated or
     gave feedback on."""
     activity = user_song_signals(user_id=user_id)
-    ratings = np.array(list(rating_rows(user_id=user_id)), np.int64).reshape(-1, 3)
+    ratings = rating_table(user_id=user_id)
     rating_interest = np.array([RATING_INTEREST[int(s)] for s in ratings[:, 2]], np.float64)
     feedback = _feedback_rows(user_id)
     feedback_interest = np.array(list(FEEDBACK_INTEREST.values()), np.float64)[feedback[:, 2]]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from analytics.selectors import user_song_signals
-from catalog.selectors.arrays import rating_rows
+from catalog.selectors.arrays import rating_table
 from catalog.selectors.refs import labels_of
 from catalog.selectors.songs import song_get
 from recommendations.engine import ARTIST_CAP, BLEND
@@ -37,7 +37,7 @@ def _blocked(user_id: int, song: Any) -> list[str]:
 
 def _history(user_id: int, song_id: int) -> list[str]:
     reasons = [
-        f"you rated it {score} stars" for _, rated, score in rating_rows(user_id=user_id) if rated == song_id
+        f"you rated it {score} stars" for _, rated, score in rating_table(user_id=user_id) if rated == song_id
     ]
     signals = user_song_signals(user_id=user_id)
     mine = signals.song_ids == song_id

@@ -22,7 +22,7 @@ __all__ = [
     "artist_name_rows",
     "genre_name_rows",
     "name_key",
-    "rating_rows",
+    "rating_table",
     "song_credit_table",
     "song_feature_table",
     "song_genre_table",
@@ -58,11 +58,9 @@ def genre_name_rows() -> list[tuple[int, str]]:
     return list(Genre.objects.order_by("id").values_list("id", "name"))
 
 
-def rating_rows(*, user_id: int | None = None) -> Iterator[tuple[int, int, int]]:
-    """(user id, song id, score) of every rating, or of one user's."""
+def rating_table(*, user_id: int | None = None) -> npt.NDArray:
+    """(user id, song id, score) of every rating, or of one user's, as int64."""
     ratings = Rating.objects.order_by()
-    rows = ratings.values_list("user_id", "song_id", "score")
     if user_id is not None:
-        # A user's ratings are few: a server-side cursor's round trips would cost more.
-        return iter(list(rows.filter(user_id=user_id)))
-    return rows.iterator(CHUNK)
+        ratings = ratings.filter(user_id=user_id)
+    return numeric_array(ratings.values_list("user_id", "song_id", "score"), 3, floats=False)
