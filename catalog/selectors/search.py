@@ -20,7 +20,7 @@ from django.db.models.functions import Collate, Lower
 
 from catalog.models import Artist, Song, SongArtist
 from catalog.selectors.lookups import ILike, Like
-from catalog.selectors.search_postgres import candidates, fetches_every_artist_term, prefix_key, ranked
+from catalog.selectors.search_postgres import FetchedSongs, candidates, prefix_key, ranked
 from catalog.selectors.search_ranking import RankedSongSearch
 from catalog.selectors.search_text import (
     MIN_TRIGRAM_TERM,
@@ -92,12 +92,11 @@ def song_search_matches(queryset: QuerySet[Song], query: str, *, within_set: boo
     if not parsed.variants:
         return SearchMatches(_song_search_postgres(queryset, text, terms))
     share = parsed.estimated_matches() / parsed.songs if parsed.songs > 0 else 0.0
-    songs = candidates(queryset, parsed, within_set=within_set)
+    fetched: FetchedSongs = {}  # each term's artists' songs fetched once for both statements
+    songs = candidates(queryset, parsed, within_set=within_set, fetched=fetched)
     if within_set or share <= COMMON_SUBSTRING_SHARE:
         return SearchMatches(songs, share)
-    if fetches_every_artist_term(parsed):
-        return SearchMatches(songs, share, songs)
-    return SearchMatches(songs, share, candidates(queryset, parsed, common=True))
+    return SearchMatches(songs, share, candidates(queryset, parsed, common=True, fetched=fetched))
 
 
 def artist_search(queryset: QuerySet[Artist], query: str) -> QuerySet[Artist]:

@@ -56,49 +56,46 @@ _ARTIST_SONGS_SQL = (
 )
 
 
-def _artist_songs_q(patterns: list[str], fetch_from: str | None) -> Q:
+# The songs of the artists matching a term's patterns, once fetched (`_artist_songs_q`), kept
+# by a caller that builds more than one statement from the same query.
+FetchedSongs = dict[tuple[str, ...], list[int]]
+
+
+def _artist_songs_q(patterns: list[str], fetch_from: str | None, fetched: FetchedSongs) -> Q:
     """The song is credited to an artist whose name matches one of `patterns`.
 
     Without `fetch_from`, an uncorrelated `id = ANY(ARRAY(...))`, which PostgreSQL
     evaluates once and ORs with the title's trigram bitmap (an `IN (subquery)` would force
     a scan); but a plan that tests rows one by one compares each with every element of such
-    an array. With `fetch_from` (a database alias) the songs are fetched first and written
-    into the statement as a constant array, which PostgreSQL hashes once and probes per row
-    (`InList` gives it the column's type, without which it is not hashed)."""
+    an array. With `fetch_from` (a database alias) the songs are fetched first (unless
+    `fetched` has them) and written into the statement as a constant array, which PostgreSQL
+    hashes once and probes per row (`InList` gives it the column's type, without which it
+    is not hashed)."""
     artist_songs = _ARTIST_SONGS_SQL.format(" OR ".join("a.name ILIKE %s" for _ in patterns))
     if fetch_from is None:
         return Q(EqualsAnyOf(F("id"), RawSQL(artist_songs, patterns)))
-    with connections[fetch_from].cursor() as cursor:
-        cursor.execute(artist_songs, patterns)
-        return Q(InList(F("id"), [song_id for (song_id,) in cursor.fetchall()]))
+    key = tuple(patterns)
+    if key not in fetched:
+        with connections[fetch_from].cursor() as cursor:
+            cursor.execute(artist_songs, patterns)
+            fetched[key] = [song_id for (song_id,) in cursor.fetchall()]
+    return Q(InList(F("id"), fetched[key]))
 
 
-def _fetched(parsed: ParsedQuery) -> list[bool]:
-    """Per term: whether its artists' songs are fetched first even without `fetch_all`."""
-    names = parsed.name_occurrences or (0,) * len(parsed.variants)
-    return [in_names > FETCHED_ARTIST_NAMES for in_names in names]
-
-
-def fetches_every_artist_term(parsed: ParsedQuery) -> bool:
-    """Whether `candidates` fetches the artists' songs of every term found in artist names
-    first anyway: with `common` or not, it then gives the same statement."""
-    return all(
-        fetched for fetched, named in zip(_fetched(parsed), parsed.in_artist_names, strict=True) if named
-    )
-
-
-def _term_qs(parsed: ParsedQuery, using: str, *, fetch_all: bool) -> list[Q]:
+def _term_qs(parsed: ParsedQuery, using: str, *, fetch_all: bool, fetched: FetchedSongs) -> list[Q]:
     """Per term: the title contains a variant, or (when some artist's name has one) an
     artist credited on the song has a name that does (`_artist_songs_q`), those songs
     fetched first with `fetch_all` or when many names hold the term."""
+    names = parsed.name_occurrences or (0,) * len(parsed.variants)
     terms = []
-    for variants, in_artist_names, fetched in zip(
-        parsed.variants, parsed.in_artist_names, _fetched(parsed), strict=True
+    for variants, in_artist_names, in_names in zip(
+        parsed.variants, parsed.in_artist_names, names, strict=True
     ):
         patterns = [f"%{escape_like(v)}%" for v in variants]
         q = reduce(operator.or_, (Q(ILike(F("title"), pattern)) for pattern in patterns))
         if in_artist_names:
-            q |= _artist_songs_q(patterns, using if fetch_all or fetched else None)
+            fetch_from = using if fetch_all or in_names > FETCHED_ARTIST_NAMES else None
+            q |= _artist_songs_q(patterns, fetch_from, fetched)
         terms.append(q)
     return terms
 
@@ -110,7 +107,12 @@ def _many_matches(parsed: ParsedQuery) -> bool:
 
 
 def candidates(
-    queryset: QuerySet[Song], parsed: ParsedQuery, *, within_set: bool = False, common: bool = False
+    queryset: QuerySet[Song],
+    parsed: ParsedQuery,
+    *,
+    within_set: bool = False,
+    common: bool = False,
+    fetched: FetchedSongs | None = None,
 ) -> QuerySet[Song]:
     """Songs with every long term (or one of its corrections) in the title or an artist's
     name; songs with any of them when no song has all.
@@ -124,11 +126,14 @@ def candidates(
     first and each of its songs checked: written as a join, PostgreSQL would scan every
     title of the catalog with `ILIKE` instead, an operator it costs at a fraction of its
     real price, and hash the set against them (a million titles for a genre's ten thousand
-    songs). Fewer matches keep the join, whose title index finds them."""
+    songs). Fewer matches keep the join, whose title index finds them. `fetched`: the
+    artists' songs already fetched for another statement of the same query (filled in)."""
     using = queryset.db
     if within_set and _many_matches(parsed):
         queryset = Song.objects.using(using).filter(EqualsAnyOf(F("id"), queryset.order_by().values("id")))
-    terms = _term_qs(parsed, using, fetch_all=within_set or common)
+    terms = _term_qs(
+        parsed, using, fetch_all=within_set or common, fetched={} if fetched is None else fetched
+    )
     matched = queryset.filter(*terms)
     # When the word frequencies promise plenty of songs with every term, skip the check.
     if len(terms) == 1 or parsed.estimated_matches() >= 100 or matched.exists():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from catalog.models import Artist, Song
 from catalog.selectors.search import RankedSongSearch, song_search, song_search_ranked
@@ -229,6 +230,24 @@ def test_only_an_order_that_an_index_serves_is_walked(api_client, monkeypatch, o
         cursor.execute("ANALYZE catalog_song")
     assert len(search(api_client, "love", ordering=ordering, page_size=5)) == 5
     assert bool(calls) is walked
+
+
+@pytest.mark.postgres
+def test_an_ordered_search_fetches_each_terms_artist_songs_once(api_client, monkeypatch):
+    """The sort of every match and the walk of common matches are two statements of one
+    query: a term whose artists' songs both fetch first (`love`, in more names than the
+    line) is fetched once, as is one that only the walk fetches (`day`)."""
+    monkeypatch.setattr("catalog.selectors.search_postgres.FETCHED_ARTIST_NAMES", 2)
+    for i in range(10):
+        SongFactory(title=f"Love Day {i}")
+    for name in ("Lovers", "Lovely", "Love Inc", "Day Band"):
+        SongArtistFactory(song=SongFactory(title="Quiet"), artist=ArtistFactory(name=name))
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE catalog_song")
+    with CaptureQueriesContext(connection) as captured:
+        assert search(api_client, "love day", ordering="title")[0] == "Love Day 0"
+    fetches = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("SELECT sa.song_id")]
+    assert len(fetches) == 2, fetches
 
 
 def test_search_results_paginate_without_overlap(api_client, catalog):
