@@ -108,6 +108,42 @@ def _base_order(found: Evidence, weights: Weights) -> tuple[IntArray, FloatArray
     return found.memo[key]
 
 
+def _genre_base_order(
+    catalog: CatalogArrays, found: Evidence, weights: Weights
+) -> tuple[IntArray, FloatArray]:
+    """Each genre's songs by base score, highest first (rows of `catalog.genre_songs`), and
+    those scores: kept."""
+    key = ("genre-base-order", weights)
+    if key not in found.memo:
+        base = found.memo[("base", weights)]
+        genre_songs = catalog.genre_songs
+        rows = np.repeat(np.arange(genre_songs.shape[0]), np.diff(genre_songs.indptr))
+        songs = genre_songs.indices[np.lexsort((-base[genre_songs.indices], rows))].astype(np.int64)
+        found.memo[key] = (songs, base[songs])
+    return found.memo[key]
+
+
+def _within_genre_reach(
+    catalog: CatalogArrays, found: Evidence, weights: Weights, total: FloatArray, least: float
+) -> IntArray:
+    """The songs of the listener's liked genres whose total is at least `least`, for a
+    listener without a mood: outside the other signals' supports, a song's total is its base
+    score plus its genre's, so in a genre of value v only its songs of base score at least
+    `least - genre weight x v` can pass, the first ones of the genre in base order."""
+    values = found.genre_values
+    if not weights.genre or found.scores["genre"] is none(catalog):
+        return np.zeros(0, np.int64)
+    songs, bases = _genre_base_order(catalog, found, weights)
+    indptr = catalog.genre_songs.indptr
+    parts = []
+    for genre in np.flatnonzero(values > 0).tolist():
+        start, stop = indptr[genre], indptr[genre + 1]
+        needed = least - weights.genre * float(values[genre])
+        parts.append(songs[start : start + np.searchsorted(-bases[start:stop], -needed, side="right")])
+    found_songs = np.unique(np.concatenate(parts)) if parts else np.zeros(0, np.int64)
+    return found_songs[total[found_songs] >= least]
+
+
 def _within_reach(
     catalog: CatalogArrays, found: Evidence, weights: Weights, total: FloatArray, count: int
 ) -> tuple[IntArray, FloatArray] | None:
@@ -117,8 +153,9 @@ def _within_reach(
     A floor for the list's cut: the count-th best total with content of the SAMPLE x count
     best without it (any `count` songs' worst is at most the list's cut). A song can only
     pass that floor if its total without content, plus the content weight, does. Without a
-    mood, a song's total is its base score unless a signal with a support reaches it: the
-    songs within reach are found among those supports and, in base order, the rest."""
+    mood, a song's total is its base score unless a signal reaches it: the songs within
+    reach are found among the supports, the songs of the liked genres first in base order
+    (`_within_genre_reach`) and, in base order, the rest."""
     margin = weights.content * (1 + SOUND_APPROXIMATION)
     if not weights.mood or found.scores["mood"] is none(catalog):
         top, floor = _base_top(found, weights)
@@ -131,6 +168,10 @@ def _within_reach(
         if len(pool) >= count:
             cut = _content_floor(catalog, found, weights, total, pool, count)
             reachable = pool[total[pool] >= cut - margin]
+            by_genre = _within_genre_reach(catalog, found, weights, total, cut - margin)
+            by_genre = by_genre[~marked[by_genre]]
+            marked[by_genre] = True
+            reachable = np.concatenate([reachable, by_genre])
             if floor >= cut - margin:
                 order, bases = _base_order(found, weights)
                 above = order[: np.searchsorted(-bases, -(cut - margin), side="right")]
@@ -186,7 +227,8 @@ def blend(
         if signal in ("popularity", "content") or not weight or (support is not None and len(support) == 0):
             continue
         if support is None:
-            total += weight * found.scores[signal]
+            if found.scores[signal] is not none(catalog):
+                total += weight * found.scores[signal]
         else:  # zero elsewhere: add where it is not
             total[support] += weight * found.on_support[signal]
     total[exclude] = -np.inf

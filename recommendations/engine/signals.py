@@ -4,7 +4,9 @@ magnitude is 1 (a signal with no evidence is all zeros), with what a reason need
 What depends on the listener's evidence (collaborative, artist, genre) is computed only on the
 songs of the artists and genres that evidence reaches; what is the same for every listener
 (popularity, each mood's fit) once per catalog and model: a list over a million songs costs
-a few passes over the catalog (bench/README.md, "Recommendations").
+a few passes over the catalog (bench/README.md, "Recommendations"). The genre signal is kept
+for every song (dense): a listener's genres reach a large share of the catalog, since a
+genre holds thousands of songs.
 """
 
 from __future__ import annotations
@@ -36,13 +38,14 @@ SIGNALS: tuple[str, ...] = ("collaborative", "artist", "genre", "content", "mood
 class Evidence:
     """Per signal but content, every song's normalised score; and for the reasons
     (`best_item` finds a song's artist or genre from them): the listener's interest per
-    artist and genre, the collaborative score per artist and the listener's artist each came
-    from, per song the mood that fitted best."""
+    artist and genre (scaled as the songs' scores were, so that a song's genre score is its
+    best genre's value), the collaborative score per artist and the listener's artist each
+    came from, per song the mood that fitted best."""
 
-    # Dense signals (mood, popularity): every song's score.
+    # Dense signals (genre, mood, popularity): every song's score.
     scores: dict[str, FloatArray]
-    # The others (collaborative, artist, genre): the songs outside which the signal is 0
-    # (sorted), and its score on each of them.
+    # The others (collaborative, artist): the songs outside which the signal is 0 (sorted),
+    # and its score on each of them.
     supports: dict[str, IntArray]
     on_support: dict[str, FloatArray]
     artist_values: FloatArray
@@ -113,18 +116,35 @@ def none(catalog: CatalogArrays) -> FloatArray:
     return catalog.memo["zeros"]
 
 
-def best_per_song(song_items: sp.csr_matrix, item_values: FloatArray, songs: IntArray) -> FloatArray:
-    """For each of `songs` (which must each have an item), the value of its best item (artist
-    or genre); a song with no positive item takes its most negative one, so that a disliked
-    artist pushes its songs down. Every other song: 0 (its items have no value)."""
-    if len(songs) == 0:
-        return np.zeros(0, np.float32)
-    rows = song_items[songs]
-    values = item_values[rows.indices]
-    starts = rows.indptr[:-1]
-    high = np.maximum.reduceat(values, starts)
-    low = np.minimum.reduceat(values, starts)
-    return np.where(high > 0, high, np.minimum(low, 0.0)).astype(np.float32)
+def best_per_song(catalog: CatalogArrays, item_songs: sp.csr_matrix, item_values: FloatArray) -> FloatArray:
+    """Every song's value of its best item (artist or genre; `item_songs`: items x songs); a
+    song with no positive item takes its most negative one, so that a disliked artist pushes
+    its songs down. A song none of whose items has a value: 0.
+
+    Each item with a value writes it over its songs, in an order where the write that should
+    stand comes last: the negative values from the least negative, then the positive ones
+    from the smallest. One pass over the songs of the items with a value."""
+    values = np.zeros(catalog.size, np.float32)
+    items = np.flatnonzero(item_values)
+    item_order = items[np.lexsort((np.abs(item_values[items]), item_values[items] > 0))]
+    indptr, indices = item_songs.indptr, item_songs.indices
+    for item in item_order.tolist():
+        values[indices[indptr[item] : indptr[item + 1]]] = item_values[item]
+    return values
+
+
+def genre_signal(catalog: CatalogArrays, genres: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """From the listener's interest per genre: that interest scaled, and every song's genre
+    score (`best_per_song`, normalised; `none` when no genre has a value). Both are divided by
+    the same peak, so that a song's score is its best genre's scaled value, also when a genre
+    with no songs holds the largest interest."""
+    if not genres.any():
+        return np.zeros_like(genres, dtype=np.float32), none(catalog)
+    scores = best_per_song(catalog, catalog.genre_songs, genres)
+    peak = float(np.abs(scores).max())
+    if peak == 0:  # the genres with a value have no songs
+        return np.zeros_like(genres, dtype=np.float32), none(catalog)
+    return (genres / peak).astype(np.float32), scores / np.float32(peak)
 
 
 @dataclass(frozen=True)
@@ -228,7 +248,8 @@ def evidence(catalog: CatalogArrays, listener: Listener, model: CollaborativeMod
     if model is not None:
         by_artist, sources = collaborative_scores(model, listened)
         by_artist = normalised(by_artist)
-    artist_values, genre_values = normalised(artists), normalised(genres)
+    artist_values = normalised(artists)
+    genre_values, genre = genre_signal(catalog, genres)
     mood, mood_index = (
         mood_scores(catalog, listener.moods) if listener.moods else (none(catalog), none(catalog))
     )
@@ -240,14 +261,13 @@ def evidence(catalog: CatalogArrays, listener: Listener, model: CollaborativeMod
     supports = {
         "collaborative": reached.songs,
         "artist": songs_of(catalog, catalog.artist_songs, np.flatnonzero(artist_values)),
-        "genre": songs_of(catalog, catalog.genre_songs, np.flatnonzero(genre_values)),
     }
     on_support = {
         "collaborative": mean_per_song(reached, by_artist, followed(listened)),
-        "artist": best_per_song(catalog.song_artists, artist_values, supports["artist"]),
-        "genre": best_per_song(catalog.song_genres, genre_values, supports["genre"]),
+        "artist": best_per_song(catalog, catalog.artist_songs, artist_values)[supports["artist"]],
     }
     scores = {
+        "genre": genre,
         "mood": normalised(mood) if listener.moods else none(catalog),
         "popularity": popularity(catalog, model),
     }

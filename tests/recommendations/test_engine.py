@@ -178,20 +178,23 @@ def test_an_unknown_collaborative_kind_is_refused():
 
 
 @pytest.mark.parametrize(
-    ("content", "moods", "pool_top", "with_model", "limit", "artist"),
+    ("content", "moods", "pool_top", "with_model", "limit", "artist", "genre"),
     [
-        (2.0, ["calm"], 2000, True, 25, 0.2),
-        (0.05, [], 50, False, 20, 0.2),
-        (0.05, [], 3, False, 20, 0.02),
-        (0.3, [], 100, True, 25, 0.2),
+        (2.0, ["calm"], 2000, True, 25, 0.2, 0.2),
+        (0.05, [], 50, False, 20, 0.2, 0.0),
+        (0.05, [], 3, False, 20, 0.02, 0.0),
+        (0.3, [], 100, True, 25, 0.2, 0.2),
+        # The liked genres' songs lead, reached through their genres only.
+        (0.05, [], 3, False, 20, 0.02, 0.3),
     ],
 )
 def test_the_list_is_the_exact_best_of_the_whole_blend(
-    content, moods, pool_top, with_model, limit, artist, monkeypatch
+    content, moods, pool_top, with_model, limit, artist, genre, monkeypatch
 ):
     """Content is added only to the songs it could lift into the list, found among the
-    listener's signals and the highest base scores when no other song can matter: the list
-    must be the same as from every signal computed for every song."""
+    listener's signals, their genres' songs of the highest base scores and the highest base
+    scores when no other song can matter: the list must be the same as from every signal
+    computed for every song."""
     from recommendations.engine import ranking
 
     monkeypatch.setattr(ranking, "POOL_TOP", pool_top)
@@ -218,8 +221,7 @@ def test_the_list_is_the_exact_best_of_the_whole_blend(
         int(s): float(w)
         for s, w in zip(rng.choice(size, 12, replace=False), rng.uniform(-2, 4, 12), strict=True)
     }
-    listener = listener_of(liked=liked, genres=[3] if with_model else [], moods=moods)
-    genre = 0.2 if with_model else 0.0
+    listener = listener_of(liked=liked, genres=[3] if genre else [], moods=moods)
     weights = Weights(
         collaborative=0.5, artist=artist, genre=genre, content=content, mood=0.3, popularity=0.1
     )
@@ -238,3 +240,61 @@ def test_the_list_is_the_exact_best_of_the_whole_blend(
     best = sorted(range(size), key=lambda song: (-exact[song], song))[:limit]
     assert [item.song for item in items] == best
     np.testing.assert_allclose([item.score for item in items], exact[best], rtol=1e-4)
+
+
+def test_a_song_takes_its_best_item_or_its_worst_when_it_has_no_liked_one():
+    from recommendations.engine.signals import best_per_song
+
+    # Song s credits artists[s] first, then its guests.
+    catalog = catalog_of(artists=[0, 2, 0, 4, 3, 1], guests={0: [1], 1: [3], 2: [3], 4: [2], 5: [0]})
+    values = np.array([0.5, 1.0, -0.3, -0.8, 0.0], np.float32)
+    scores = best_per_song(catalog, catalog.artist_songs, values)
+    np.testing.assert_allclose(scores, [1.0, -0.8, 0.5, 0.0, -0.8, 1.0])
+
+
+def test_a_songs_genre_score_is_its_best_genres_value_when_a_genre_without_songs_leads():
+    """What `_within_genre_reach` relies on: the listener's genre values are on the songs'
+    scale, even when a genre without songs holds the largest interest."""
+    from recommendations.engine.signals import best_item, evidence
+
+    # Genre 2 has no songs.
+    catalog = catalog_of(artists=list(range(6)), genres=[0, 0, 1, 1, 3, 3])
+    listener = listener_of(liked={0: 1.0, 2: -0.5}, genres=[2])
+    found = evidence(catalog, listener, None)
+    scores = found.scores["genre"]
+    assert scores.max() == pytest.approx(1.0)
+    for song in range(catalog.size):
+        genre = best_item(catalog.song_genres, found.genre_values, song)
+        expected = found.genre_values[genre] if genre >= 0 else 0.0
+        assert scores[song] == pytest.approx(expected)
+
+
+def test_the_liked_genres_songs_over_a_total_are_found_in_base_order():
+    """`_within_genre_reach`: outside the other signals' supports, every song of a liked genre
+    whose total is at least the line, and no other."""
+    from recommendations.engine.ranking import _within_genre_reach, blend, excluded
+    from recommendations.engine.signals import evidence
+
+    rng = np.random.default_rng(3)
+    size = 3000
+    catalog = catalog_of(
+        artists=list(rng.integers(0, 300, size)),
+        genres=list(rng.integers(0, 12, size)),
+        prior=list(rng.random(size)),
+    )
+    liked = {
+        int(s): float(w)
+        for s, w in zip(rng.choice(size, 12, replace=False), rng.uniform(-2, 4, 12), strict=True)
+    }
+    listener = listener_of(liked=liked, genres=[3])
+    weights = Weights(collaborative=0.5, artist=0.02, genre=0.3, content=0.0, mood=0.3, popularity=0.1)
+    found = evidence(catalog, listener, None)
+    total = blend(catalog, found, weights, 20, excluded(catalog, listener)).total
+    by_others = np.zeros(size, bool)
+    by_others[found.supports["artist"]] = True
+    for line in (0.1, 0.2, 0.3, 0.35):
+        reached = _within_genre_reach(catalog, found, weights, total, line)
+        assert (total[reached] >= line).all()
+        expected = np.flatnonzero((total >= line) & (found.scores["genre"] > 0) & ~by_others)
+        assert set(expected) <= set(reached.tolist())
+        assert len(expected) > 0
