@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from recommendations.engine.arrays import (
     SOUND_APPROXIMATION,
@@ -124,39 +125,52 @@ def _genre_base_order(
 
 
 def _within_genre_reach(
-    catalog: CatalogArrays, found: Evidence, weights: Weights, total: FloatArray, least: float
+    catalog: CatalogArrays,
+    found: Evidence,
+    weights: Weights,
+    total: FloatArray,
+    least: float,
+    marked: npt.NDArray[np.bool_],
 ) -> IntArray:
-    """The songs of the listener's liked genres whose total is at least `least`, for a
-    listener without a mood: outside the other signals' supports, a song's total is its base
-    score plus its genre's, so in a genre of value v only its songs of base score at least
-    `least - genre weight x v` can pass, the first ones of the genre in base order."""
+    """The songs of the listener's liked genres whose total is at least `least`, but those
+    already `marked` (marking the ones it reads), for a listener without a mood: outside the
+    other signals' supports, a song's total is its base score plus its genre's, so in a genre
+    of value v only its songs of base score at least `least - genre weight x v` can pass, the
+    first ones of the genre in base order."""
     values = found.genre_values
     if not weights.genre or found.scores["genre"] is none(catalog):
         return np.zeros(0, np.int64)
     songs, bases = _genre_base_order(catalog, found, weights)
     indptr = catalog.genre_songs.indptr
-    parts = []
+    parts = [np.zeros(0, np.int64)]
     for genre in np.flatnonzero(values > 0).tolist():
         start, stop = indptr[genre], indptr[genre + 1]
         needed = least - weights.genre * float(values[genre])
-        parts.append(songs[start : start + np.searchsorted(-bases[start:stop], -needed, side="right")])
-    found_songs = np.unique(np.concatenate(parts)) if parts else np.zeros(0, np.int64)
-    return found_songs[total[found_songs] >= least]
+        part = songs[start : start + np.searchsorted(-bases[start:stop], -needed, side="right")]
+        part = part[~marked[part]]
+        marked[part] = True
+        parts.append(part)
+    reached = np.concatenate(parts)
+    return reached[total[reached] >= least]
+
+
+def _content_weight(found: Evidence, weights: Weights) -> float:
+    """What the content signal can add to a song's total: nothing without a taste in sound."""
+    return weights.content if found.taste is not None else 0.0
 
 
 def _within_reach(
     catalog: CatalogArrays, found: Evidence, weights: Weights, total: FloatArray, count: int
-) -> tuple[IntArray, FloatArray] | None:
-    """The songs the content signal could lift among the best `count`, with their content
-    signal; None when they are most of the catalog.
+) -> IntArray:
+    """The songs that can be among the best `count` once the content signal is added: every
+    song whose total, plus the most content can add, reaches a floor for the list's cut.
 
-    A floor for the list's cut: the count-th best total with content of the SAMPLE x count
-    best without it (any `count` songs' worst is at most the list's cut). A song can only
-    pass that floor if its total without content, plus the content weight, does. Without a
-    mood, a song's total is its base score unless a signal reaches it: the songs within
-    reach are found among the supports, the songs of the liked genres first in base order
-    (`_within_genre_reach`) and, in base order, the rest."""
-    margin = weights.content * (1 + SOUND_APPROXIMATION)
+    The floor: the count-th best total with content of the SAMPLE x count best without it
+    (any `count` songs' worst is at most the list's cut). Without a mood, a song's total is
+    its base score unless a signal reaches it: the songs within reach are found among the
+    supports, the songs of the liked genres first in base order (`_within_genre_reach`)
+    and, in base order, the rest."""
+    least = -_content_weight(found, weights) * (1 + SOUND_APPROXIMATION)
     if not weights.mood or found.scores["mood"] is none(catalog):
         top, floor = _base_top(found, weights)
         marked = np.zeros(len(total), bool)
@@ -166,20 +180,18 @@ def _within_reach(
                 marked[support] = True
         pool = np.flatnonzero(marked)
         if len(pool) >= count:
-            cut = _content_floor(catalog, found, weights, total, pool, count)
-            reachable = pool[total[pool] >= cut - margin]
-            by_genre = _within_genre_reach(catalog, found, weights, total, cut - margin)
-            by_genre = by_genre[~marked[by_genre]]
-            marked[by_genre] = True
+            least += _content_floor(catalog, found, weights, total, pool, count)
+            reachable = pool[total[pool] >= least]
+            by_genre = _within_genre_reach(catalog, found, weights, total, least, marked)
             reachable = np.concatenate([reachable, by_genre])
-            if floor >= cut - margin:
+            if floor >= least:
                 order, bases = _base_order(found, weights)
-                above = order[: np.searchsorted(-bases, -(cut - margin), side="right")]
+                above = order[: np.searchsorted(-bases, -least, side="right")]
                 extra = above[~marked[above]]
                 reachable = np.concatenate([reachable, extra[np.isfinite(total[extra])]])
-            return _with_content(catalog, found, reachable)
-    cut = _content_floor(catalog, found, weights, total, None, count)
-    return _with_content(catalog, found, np.flatnonzero(total >= cut - margin))
+            return reachable
+    least += _content_floor(catalog, found, weights, total, None, count)
+    return np.flatnonzero(total >= least)
 
 
 def _content_floor(
@@ -195,16 +207,8 @@ def _content_floor(
     sample = min(len(scores), count * FLOOR_SAMPLE)
     best = np.argpartition(-scores, sample - 1)[:sample]
     songs = best if among is None else among[best]
-    lifted = total[songs] + weights.content * content_at(catalog, found, songs)
+    lifted = total[songs] + _content_weight(found, weights) * content_at(catalog, found, songs)
     return float(-np.partition(-lifted, count - 1)[count - 1])
-
-
-def _with_content(
-    catalog: CatalogArrays, found: Evidence, songs: IntArray
-) -> tuple[IntArray, FloatArray] | None:
-    if len(songs) > CONTENT_EXACT_MAX:
-        return None
-    return songs, content_at(catalog, found, songs)
 
 
 @dataclass(frozen=True)
@@ -218,8 +222,8 @@ def blend(
     catalog: CatalogArrays, found: Evidence, weights: Weights, count: int, exclude: IntArray
 ) -> Blended:
     """Every song's weighted sum of its signals, the excluded at -inf; exact for the best
-    `count` songs. The content signal (0..1) is added only to the songs it could lift among
-    them (`_within_reach`); no other song can pass them."""
+    `count` songs, which are among the candidates (`_within_reach`): no other song can pass
+    them. The content signal (0..1) is added to the candidates only."""
     total = _base(catalog, found, weights)
     for signal in SIGNALS:
         weight = weights.of(signal)
@@ -232,16 +236,17 @@ def blend(
         else:  # zero elsewhere: add where it is not
             total[support] += weight * found.on_support[signal]
     total[exclude] = -np.inf
-    if not weights.content or found.taste is None:
-        return Blended(total=total, candidates=None)
-    reach = _within_reach(catalog, found, weights, total, min(count, len(total)))
-    if reach is None:
+    reachable = _within_reach(catalog, found, weights, total, min(count, len(total)))
+    content = _content_weight(found, weights)
+    if not content:
+        return Blended(total=total, candidates=reachable)
+    assert found.taste is not None  # content adds nothing without a taste
+    if len(reachable) > CONTENT_EXACT_MAX:
         # Most of the catalog is within reach (a listener whose other signals are faint): one
         # pass over the catalog, within SOUND_APPROXIMATION, and no candidates to sort apart.
-        total += weights.content * sound_similarity(catalog, found.taste)
+        total += content * sound_similarity(catalog, found.taste)
         return Blended(total=total, candidates=None)
-    reachable, content = reach
-    total[reachable] += weights.content * content
+    total[reachable] += content * content_at(catalog, found, reachable)
     return Blended(total=total, candidates=reachable)
 
 

@@ -22,11 +22,12 @@ def catalog_of(
     features: np.ndarray | None = None,
     seed: int = 0,
     guests: dict[int, list[int]] | None = None,
+    more_genres: dict[int, list[int]] | None = None,
 ) -> CatalogArrays:
     """One song per entry of `artists` (its first-credited artist's position), with the
     artists `guests` credits after it on some songs (song -> artists); genres likewise (all
-    genre 0 by default); random features unless given; prior falling with position unless
-    given (song 0 most popular)."""
+    genre 0 by default), `more_genres` giving some songs more; random features unless given;
+    prior falling with position unless given (song 0 most popular)."""
     size = len(artists)
     genres = genres if genres is not None else [0] * size
     rng = np.random.default_rng(seed)
@@ -37,8 +38,10 @@ def catalog_of(
     credits = [(song, artist) for song, artist in enumerate(artists)]
     credits += [(song, guest) for song, extra in (guests or {}).items() for guest in extra]
     credit_songs, credit_artists = (np.array(column, np.int64) for column in zip(*credits, strict=True))
-    artist_count, genre_count = int(credit_artists.max()) + 1, max(genres) + 1
-    ones = np.ones(size, np.float32)
+    tags = [(song, genre) for song, genre in enumerate(genres)]
+    tags += [(song, genre) for song, extra in (more_genres or {}).items() for genre in extra]
+    tag_songs, tag_genres = (np.array(column, np.int64) for column in zip(*tags, strict=True))
+    artist_count, genre_count = int(credit_artists.max()) + 1, int(tag_genres.max()) + 1
     return CatalogArrays(
         song_ids=np.arange(size, dtype=np.int64) + 1000,
         features=features.astype(np.float32),
@@ -46,7 +49,9 @@ def catalog_of(
         song_artists=sp.csr_matrix(
             (np.ones(len(credits), np.float32), (credit_songs, credit_artists)), shape=(size, artist_count)
         ),
-        song_genres=sp.csr_matrix((ones, (np.arange(size), genres)), shape=(size, genre_count)),
+        song_genres=sp.csr_matrix(
+            (np.ones(len(tags), np.float32), (tag_songs, tag_genres)), shape=(size, genre_count)
+        ),
         main_artist=np.asarray(artists, np.int64),
         artist_names=tuple(f"Artist {i}" for i in range(artist_count)),
         genre_names=tuple(f"genre {i}" for i in range(genre_count)),

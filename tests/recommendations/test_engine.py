@@ -186,6 +186,10 @@ def test_an_unknown_collaborative_kind_is_refused():
         (0.3, [], 100, True, 25, 0.2, 0.2),
         # The liked genres' songs lead, reached through their genres only.
         (0.05, [], 3, False, 20, 0.02, 0.3),
+        # No content: the candidates are bounded all the same.
+        (0.0, [], 3, False, 20, 0.02, 0.3),
+        (0.0, [], 3, False, 20, 0.02, 0.0),
+        (0.0, ["calm"], 50, True, 25, 0.2, 0.2),
     ],
 )
 def test_the_list_is_the_exact_best_of_the_whole_blend(
@@ -271,7 +275,7 @@ def test_a_songs_genre_score_is_its_best_genres_value_when_a_genre_without_songs
 
 def test_the_liked_genres_songs_over_a_total_are_found_in_base_order():
     """`_within_genre_reach`: outside the other signals' supports, every song of a liked genre
-    whose total is at least the line, and no other."""
+    whose total is at least the line, once, and no other."""
     from recommendations.engine.ranking import _within_genre_reach, blend, excluded
     from recommendations.engine.signals import evidence
 
@@ -281,6 +285,8 @@ def test_the_liked_genres_songs_over_a_total_are_found_in_base_order():
         artists=list(rng.integers(0, 300, size)),
         genres=list(rng.integers(0, 12, size)),
         prior=list(rng.random(size)),
+        # A third of the songs in a second genre (or twice in the same: one tag).
+        more_genres={int(s): [int(rng.integers(0, 12))] for s in rng.choice(size, 1000, replace=False)},
     )
     liked = {
         int(s): float(w)
@@ -293,8 +299,10 @@ def test_the_liked_genres_songs_over_a_total_are_found_in_base_order():
     by_others = np.zeros(size, bool)
     by_others[found.supports["artist"]] = True
     for line in (0.1, 0.2, 0.3, 0.35):
-        reached = _within_genre_reach(catalog, found, weights, total, line)
+        reached = _within_genre_reach(catalog, found, weights, total, line, by_others.copy())
         assert (total[reached] >= line).all()
+        assert len(set(reached.tolist())) == len(reached)
+        assert not by_others[reached].any()
         expected = np.flatnonzero((total >= line) & (found.scores["genre"] > 0) & ~by_others)
         assert set(expected) <= set(reached.tolist())
         assert len(expected) > 0
