@@ -11,7 +11,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 
 # The app's own user; what it writes at runtime goes to /app/var (Gunicorn's control socket,
-# beat's schedule), the only directory it owns.
+# beat's schedule, the catalog snapshots), the only directory it owns. A named volume mounted
+# on a directory of it starts with that directory's owner.
 RUN groupadd --system --gid 10001 app \
     && useradd --system --uid 10001 --gid app --create-home --home-dir /home/app --shell /usr/sbin/nologin app
 
@@ -26,8 +27,8 @@ COPY . .
 # and collectstatic neither signs nor stores anything with it.
 RUN DJANGO_ENV=production SECRET_KEY=collectstatic-build-only ALLOWED_HOSTS=build.invalid \
         python manage.py collectstatic --noinput --verbosity 0 \
-    && mkdir -p /app/var \
-    && chown app:app /app/var
+    && mkdir -p /app/var/snapshots \
+    && chown -R app:app /app/var
 
 # Numeric, so that a runtime enforcing "run as non-root" can verify it without /etc/passwd.
 USER 10001:10001

@@ -382,6 +382,9 @@ BODY_SIZE_LIMITS_BY_PATH = {"/api/analytics/import/": ANALYTICS_IMPORT_MAX_BYTES
 
 STATIC_URL = "static/"
 STATIC_ROOT = env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
+# Where the processes of this machine share the catalog's arrays (recommendations/snapshot.py):
+# written by this project only.
+CATALOG_SNAPSHOT_DIR = env.str("CATALOG_SNAPSHOT_DIR", default=str(BASE_DIR / "var" / "snapshots"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

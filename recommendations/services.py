@@ -42,6 +42,7 @@ from recommendations.selectors import (
     listener_for,
     user_song_matrix,
 )
+from recommendations.snapshot import Snapshot, snapshot_load, snapshot_save
 from users.selectors import blocks_active, profile_get
 
 # The collaborative model the service uses: EASE, the better of the two on the Last.fm
@@ -126,6 +127,7 @@ def build_model(*, kind: str = COLLABORATIVE_KIND) -> Model:
     with _lock:
         _current = model
         _catalog_only = None
+    snapshot_save(catalog=catalog, index=index, read_at=model.built_at)
     cache.set_many({MODEL_BUILT_KEY: model.built_at, MODEL_SECONDS_KEY: model.build_seconds}, None)
     return model
 
@@ -165,8 +167,10 @@ def model_forget() -> None:
         _catalog_only = None
 
 
-def _still_serves(held: _Catalog, song_id: int) -> bool:
-    newest = cache.get(MODEL_BUILT_KEY)
+def _still_serves(held: _Catalog | Snapshot, song_id: int, newest: float | None) -> bool:
+    """Whether arrays read at `held.read_at` may answer for `song_id`: no model was built since
+    (`newest`: the newest build's time, any process's), and they hold the song or were read
+    less than CATALOG_REREAD_SECONDS ago."""
     if newest is not None and newest > held.read_at:
         return False
     return held.index.song_positions([song_id])[0] >= 0 or time.time() - held.read_at < CATALOG_REREAD_SECONDS
@@ -175,19 +179,28 @@ def _still_serves(held: _Catalog, song_id: int) -> bool:
 def _catalog_current(song_id: int) -> tuple[CatalogArrays, CatalogIndex]:
     """The catalog arrays of this process's model, or of a catalog read for `similar_to` alone
     (which needs no collaborative model), read again after a newer build or when `song_id` is
-    newer than them."""
+    newer than them: from the snapshot another process saved when it may answer (and a
+    build's time is known to bound its age), else from the database, saved for the others."""
     global _catalog_only
     model = _model_if_fresh()
     if model is not None and model.index.song_positions([song_id])[0] >= 0:
         return model.catalog, model.index
+    newest = cache.get(MODEL_BUILT_KEY)
     with _lock:
         held = _catalog_only
-    if held is not None and _still_serves(held, song_id):
+    if held is not None and _still_serves(held, song_id, newest):
         return held.catalog, held.index
-    catalog, index = catalog_arrays()
+    snapshot = snapshot_load() if newest is not None else None
+    if snapshot is not None and _still_serves(snapshot, song_id, newest):
+        held = _Catalog(catalog=snapshot.catalog, index=snapshot.index, read_at=snapshot.read_at)
+    else:
+        read_at = time.time()
+        catalog, index = catalog_arrays()
+        snapshot_save(catalog=catalog, index=index, read_at=read_at)
+        held = _Catalog(catalog=catalog, index=index, read_at=read_at)
     with _lock:
-        _catalog_only = _Catalog(catalog=catalog, index=index, read_at=time.time())
-    return catalog, index
+        _catalog_only = held
+    return held.catalog, held.index
 
 
 def _blocked_positions(

@@ -94,6 +94,13 @@ def _fresh_cache():
 
 
 @pytest.fixture(autouse=True)
+def _own_snapshot_dir(settings, tmp_path_factory):
+    """Each test keeps the catalog snapshots its processes share in a directory of its own,
+    so that none answers with another test's catalog."""
+    settings.CATALOG_SNAPSHOT_DIR = str(tmp_path_factory.mktemp("snapshots"))
+
+
+@pytest.fixture(autouse=True)
 def _eager_celery(request):
     """Tasks run in-process unless the test is marked `real_celery` (it then needs a worker)."""
     eager = request.node.get_closest_marker("real_celery") is None

@@ -423,3 +423,15 @@ def test_the_recipe_names_every_value_up_requires(production_section, compose_te
     recipe = re.search(r"```sh\n(.*?)```", production_section, re.S)[1]
 
     assert required and all(name in recipe for name in required)
+
+
+def test_the_catalog_snapshots_are_shared_by_web_and_the_worker_that_builds_the_model(services, compose):
+    """A model build saves the catalog's arrays (recommendations/snapshot.py) where the web
+    processes load them: one named volume, mounted where the settings' default puts them in
+    the image (/app, the Dockerfile's WORKDIR)."""
+    from music_discovery import settings as configured  # not the tests' own directory
+
+    target = "/app/" + str(Path(configured.CATALOG_SNAPSHOT_DIR).relative_to(BASE_DIR))
+    for name in ("web", "worker-recommendations"):
+        assert f"snapshots:{target}" in services[name]["volumes"], name
+    assert "snapshots" in compose["volumes"]

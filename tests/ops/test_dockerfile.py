@@ -75,9 +75,12 @@ def test_dockerignore_keeps_local_state_and_secrets_out():
 
 
 def test_the_app_user_owns_the_directory_it_writes_to(dockerfile):
-    # Gunicorn's control socket (gunicorn.conf.py) and beat's schedule live in /app/var.
+    # Gunicorn's control socket (gunicorn.conf.py), beat's schedule and the catalog snapshots
+    # (a volume mounted on /app/var/snapshots starts with the owner the image gives it) live
+    # in /app/var.
     runs = " ".join(arguments for instruction, arguments in dockerfile if instruction == "RUN")
 
     assert re.search(r"useradd .*--uid 10001 .*\bapp\b", runs)
-    assert "chown app:app /app/var" in runs
+    assert "mkdir -p /app/var/snapshots" in runs
+    assert "chown -R app:app /app/var" in runs
     assert [arguments for instruction, arguments in dockerfile if instruction == "WORKDIR"] == ["/app"]
