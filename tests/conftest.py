@@ -16,6 +16,7 @@ from collections.abc import Callable
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.test import override_settings
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -94,10 +95,13 @@ def _fresh_cache():
 
 
 @pytest.fixture(autouse=True)
-def _own_snapshot_dir(settings, tmp_path_factory):
+def _own_snapshot_dir(tmp_path_factory):
     """Each test keeps the catalog snapshots its processes share in a directory of its own,
-    so that none answers with another test's catalog."""
-    settings.CATALOG_SNAPSHOT_DIR = str(tmp_path_factory.mktemp("snapshots"))
+    so that none answers with another test's catalog. Not through the `settings` fixture,
+    which would then be set up first and restored last, after other fixtures' teardowns that
+    need a test's own settings gone (a dead cache, say)."""
+    with override_settings(CATALOG_SNAPSHOT_DIR=str(tmp_path_factory.mktemp("snapshots"))):
+        yield
 
 
 @pytest.fixture(autouse=True)
