@@ -42,7 +42,7 @@ from recommendations.selectors import (
     listener_for,
     user_song_matrix,
 )
-from recommendations.snapshot import Snapshot, snapshot_load, snapshot_save
+from recommendations.snapshot import ReadCatalog, snapshot_load, snapshot_save
 from users.selectors import blocks_active, profile_get
 
 # The collaborative model the service uses: EASE, the better of the two on the Last.fm
@@ -81,17 +81,10 @@ class Model:
         )
 
 
-@dataclass(frozen=True, eq=False)
-class _Catalog:
-    catalog: CatalogArrays
-    index: CatalogIndex
-    read_at: float
-
-
 _lock = threading.Lock()
 _current: Model | None = None
 # The catalog read for `similar_to` by a process that holds no model (it needs none).
-_catalog_only: _Catalog | None = None
+_catalog_only: ReadCatalog | None = None
 # A song loaded after this process read the catalog makes it read the catalog again, at most
 # this often (a client asking about songs it does not hold must not make it re-read a million
 # songs on every request).
@@ -127,7 +120,7 @@ def build_model(*, kind: str = COLLABORATIVE_KIND) -> Model:
     with _lock:
         _current = model
         _catalog_only = None
-    snapshot_save(catalog=catalog, index=index, read_at=model.built_at)
+    snapshot_save(ReadCatalog(catalog=catalog, index=index, read_at=model.built_at))
     cache.set_many({MODEL_BUILT_KEY: model.built_at, MODEL_SECONDS_KEY: model.build_seconds}, None)
     return model
 
@@ -167,7 +160,7 @@ def model_forget() -> None:
         _catalog_only = None
 
 
-def _still_serves(held: _Catalog | Snapshot, song_id: int, newest: float | None) -> bool:
+def _still_serves(held: ReadCatalog, song_id: int, newest: float | None) -> bool:
     """Whether arrays read at `held.read_at` may answer for `song_id`: no model was built since
     (`newest`: the newest build's time, any process's), and they hold the song or were read
     less than CATALOG_REREAD_SECONDS ago."""
@@ -190,14 +183,12 @@ def _catalog_current(song_id: int) -> tuple[CatalogArrays, CatalogIndex]:
         held = _catalog_only
     if held is not None and _still_serves(held, song_id, newest):
         return held.catalog, held.index
-    snapshot = snapshot_load() if newest is not None else None
-    if snapshot is not None and _still_serves(snapshot, song_id, newest):
-        held = _Catalog(catalog=snapshot.catalog, index=snapshot.index, read_at=snapshot.read_at)
-    else:
+    held = snapshot_load() if newest is not None else None
+    if held is None or not _still_serves(held, song_id, newest):
         read_at = time.time()
         catalog, index = catalog_arrays()
-        snapshot_save(catalog=catalog, index=index, read_at=read_at)
-        held = _Catalog(catalog=catalog, index=index, read_at=read_at)
+        held = ReadCatalog(catalog=catalog, index=index, read_at=read_at)
+        snapshot_save(held)
     with _lock:
         _catalog_only = held
     return held.catalog, held.index

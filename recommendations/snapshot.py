@@ -38,10 +38,13 @@ FORMAT = 1
 
 
 @dataclass(frozen=True, eq=False)
-class Snapshot:
+class ReadCatalog:
+    """The catalog's arrays and when they were read from the database (`time.time()`): what a
+    process holds and what a snapshot keeps."""
+
     catalog: CatalogArrays
     index: CatalogIndex
-    read_at: float  # when the arrays were read from the database (time.time())
+    read_at: float
 
 
 def _path() -> Path:
@@ -52,16 +55,17 @@ def _path() -> Path:
     return Path(settings.CATALOG_SNAPSHOT_DIR) / f"catalog-{name}.pickle"
 
 
-def snapshot_save(*, catalog: CatalogArrays, index: CatalogIndex, read_at: float) -> None:
+def snapshot_save(read: ReadCatalog) -> None:
     """Keep these arrays for the other processes; a failure is logged, never raised."""
     # The arrays the catalog was made from; the rest is derived from them when it is loaded.
+    catalog = read.catalog
     given = {field.name: getattr(catalog, field.name) for field in dataclasses.fields(catalog) if field.init}
     path = _path()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".catalog-", delete=False) as file:
             try:
-                pickle.dump((FORMAT, read_at, given, index), file, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump((FORMAT, read.read_at, given, read.index), file, protocol=pickle.HIGHEST_PROTOCOL)
             except BaseException:
                 os.unlink(file.name)
                 raise
@@ -70,7 +74,7 @@ def snapshot_save(*, catalog: CatalogArrays, index: CatalogIndex, read_at: float
         logger.warning("catalog snapshot not saved to %s: %s", path, error)
 
 
-def snapshot_load() -> Snapshot | None:
+def snapshot_load() -> ReadCatalog | None:
     """The last arrays a process saved for this database, or None."""
     path = _path()
     try:
@@ -78,7 +82,7 @@ def snapshot_load() -> Snapshot | None:
             kept, read_at, given, index = pickle.load(file)
         if kept != FORMAT:
             return None
-        return Snapshot(catalog=CatalogArrays(**given), index=index, read_at=float(read_at))
+        return ReadCatalog(catalog=CatalogArrays(**given), index=index, read_at=float(read_at))
     except FileNotFoundError:
         return None
     except Exception as error:  # any unreadable file is no snapshot
