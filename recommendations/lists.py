@@ -1,5 +1,6 @@
 """A listener's list: computed by a generation (recorded), kept in the cache for
-RECOMMENDATIONS_CACHE_SECONDS, dropped when their signals change or a new model is built.
+RECOMMENDATIONS_CACHE_SECONDS, dropped when their signals change, a new model is built or a
+catalog load writes songs.
 
 The flow of `GET /api/recommendations/user/{id}/` (`list_for`):
 1. a fresh cached list with at least `limit` items: served (the songs read anew, so their
@@ -8,10 +9,12 @@ The flow of `GET /api/recommendations/user/{id}/` (`list_for`):
    building one is quick): computed now, recorded, cached;
 3. otherwise: a generation is queued and its task id returned (202); the worker computes it.
 
-A cached entry holds song ids, scores and reasons, stamped with the build epoch and the time
-its computation began. It is stale when the epoch moved on (`lists_drop_all`, after a build)
-or when the listener's signals changed after that time (`lists_mark_stale`): a like that
-lands while a list is being computed still makes that list stale.
+A cached entry holds song ids, scores and reasons, stamped with the build epoch, the time its
+computation began and the catalog's load version then. It is stale when the epoch moved on
+(`lists_drop_all`, after a build), when a catalog load wrote songs since (in any process: the
+database records it), or when the listener's signals changed after that time
+(`lists_mark_stale`): a like that lands while a list is being computed still makes that list
+stale.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
+from catalog.selectors.arrays import catalog_load_version
 from catalog.selectors.refs import song_refs
 from catalog.selectors.songs import song_count_exceeds, song_list, songs_attach
 from music_discovery.signals import signals_changed
@@ -93,6 +97,7 @@ def _fresh_entry(user_id: int, limit: int) -> dict[str, Any] | None:
         or entry["limit"] < limit
         or entry["epoch"] != found.get(EPOCH_KEY)
         or entry["began"] <= found.get(_stale_key(user_id), 0.0)
+        or entry.get("catalog") != catalog_load_version()
     ):
         return None
     return entry
@@ -123,11 +128,12 @@ def lists_drop_all() -> None:
     cache.set(EPOCH_KEY, uuid.uuid4().hex, None)
 
 
-def _cache_list(generation: Generation, began: float) -> None:
+def _cache_list(generation: Generation, began: float, catalog_version: int) -> None:
     assert generation.finished_at is not None
     entry = {
         "epoch": cache.get(EPOCH_KEY),
         "began": began,
+        "catalog": catalog_version,
         "limit": generation.request["limit"],
         "generated_at": generation.finished_at.isoformat(),
         "source": generation.source,
@@ -146,6 +152,7 @@ def generation_run(*, generation_id: int) -> Generation | None:
         return generation
     Generation.objects.filter(pk=generation_id).update(state=GenerationState.STARTED)
     began, started = time.time(), time.perf_counter()
+    catalog_version = catalog_load_version()
     try:
         items = recommend(user_id=generation.user_id, **generation.request)
     except RecommendationInputError as error:
@@ -160,7 +167,7 @@ def generation_run(*, generation_id: int) -> Generation | None:
     generation.finished_at = timezone.now()
     generation.duration_ms = round((time.perf_counter() - started) * 1000)
     generation.save(update_fields=["items", "source", "state", "finished_at", "duration_ms"])
-    _cache_list(generation, began)
+    _cache_list(generation, began, catalog_version)
     return generation
 
 

@@ -1,7 +1,8 @@
 """Recommendations: the model build and the one service a client's list goes through.
 
 The model (the catalog's arrays and the collaborative artist model) is built from the
-database by `build_model` and kept in this process until the next build; `recommend` builds
+database by `build_model` and kept in this process until the next build, here or elsewhere, or
+the next catalog load that writes songs (`catalog_load_version`); `recommend` builds
 it on first use. A listener's own evidence (activity, ratings, profile, seeds) is read fresh
 on every call, so a new like counts at once; only what other listeners taught the model
 waits for the next build.
@@ -19,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 from django.core.cache import cache
 
-from catalog.selectors.arrays import name_key
+from catalog.selectors.arrays import catalog_load_version, name_key
 from catalog.selectors.refs import artist_keys_known, genre_names_known, song_refs
 from catalog.selectors.songs import song_get, song_list, songs_attach
 from recommendations.engine import (
@@ -67,6 +68,8 @@ class Model:
     collaborative: CollaborativeModel | None
     built_at: float
     build_seconds: float
+    # `catalog_load_version()` when the catalog was read: a later load makes the model stale.
+    catalog_version: int
 
     def excluding(self, user_id: int) -> Model:
         """This model as if `user_id`'s signals had not been part of its build (evaluation)."""
@@ -78,6 +81,7 @@ class Model:
             collaborative=self.collaborative.excluding(user_id),
             built_at=self.built_at,
             build_seconds=self.build_seconds,
+            catalog_version=self.catalog_version,
         )
 
 
@@ -101,6 +105,7 @@ def build_model(*, kind: str = COLLABORATIVE_KIND) -> Model:
     `recommend` uses in this process. Returns it."""
     global _current, _catalog_only
     started = time.perf_counter()
+    catalog_version = catalog_load_version()
     catalog, index = catalog_arrays()
     user_ids, user_songs = user_song_matrix(catalog, index)
     collaborative = (
@@ -116,11 +121,14 @@ def build_model(*, kind: str = COLLABORATIVE_KIND) -> Model:
         collaborative=collaborative,
         built_at=time.time(),
         build_seconds=time.perf_counter() - started,
+        catalog_version=catalog_version,
     )
     with _lock:
         _current = model
         _catalog_only = None
-    snapshot_save(ReadCatalog(catalog=catalog, index=index, read_at=model.built_at))
+    snapshot_save(
+        ReadCatalog(catalog=catalog, index=index, read_at=model.built_at, catalog_version=catalog_version)
+    )
     cache.set_many({MODEL_BUILT_KEY: model.built_at, MODEL_SECONDS_KEY: model.build_seconds}, None)
     return model
 
@@ -131,12 +139,16 @@ def model_build_seconds() -> float | None:
 
 
 def _model_if_fresh() -> Model | None:
+    """This process's model unless a newer one was built elsewhere or a catalog load wrote
+    songs after it read the catalog (whatever process ran the load: the database says)."""
     with _lock:
         model = _current
     if model is None:
         return None
     newest = cache.get(MODEL_BUILT_KEY)
-    return model if newest is None or newest <= model.built_at else None
+    if newest is not None and newest > model.built_at:
+        return None
+    return model if catalog_load_version() <= model.catalog_version else None
 
 
 def model_ready() -> bool:
@@ -146,8 +158,8 @@ def model_ready() -> bool:
 
 
 def model_current() -> Model:
-    """The model of this process, built now if there is none yet or a newer one was built
-    elsewhere (a worker after `build_recommendations`)."""
+    """The model of this process, built now if there is none yet, a newer one was built
+    elsewhere (a worker after `build_recommendations`) or a catalog load wrote songs since."""
     model = _model_if_fresh()
     return model if model is not None else build_model()
 
@@ -160,11 +172,12 @@ def model_forget() -> None:
         _catalog_only = None
 
 
-def _still_serves(held: ReadCatalog, song_id: int, newest: float | None) -> bool:
+def _still_serves(held: ReadCatalog, song_id: int, newest: float | None, version: int) -> bool:
     """Whether arrays read at `held.read_at` may answer for `song_id`: no model was built since
-    (`newest`: the newest build's time, any process's), and they hold the song or were read
-    less than CATALOG_REREAD_SECONDS ago."""
-    if newest is not None and newest > held.read_at:
+    (`newest`: the newest build's time, any process's), no load wrote songs since (`version`:
+    `catalog_load_version()` now), and they hold the song or were read less than
+    CATALOG_REREAD_SECONDS ago."""
+    if (newest is not None and newest > held.read_at) or version > held.catalog_version:
         return False
     return held.index.song_positions([song_id])[0] >= 0 or time.time() - held.read_at < CATALOG_REREAD_SECONDS
 
@@ -179,15 +192,16 @@ def _catalog_current(song_id: int) -> tuple[CatalogArrays, CatalogIndex]:
     if model is not None and model.index.song_positions([song_id])[0] >= 0:
         return model.catalog, model.index
     newest = cache.get(MODEL_BUILT_KEY)
+    version = catalog_load_version()
     with _lock:
         held = _catalog_only
-    if held is not None and _still_serves(held, song_id, newest):
+    if held is not None and _still_serves(held, song_id, newest, version):
         return held.catalog, held.index
     held = snapshot_load() if newest is not None else None
-    if held is None or not _still_serves(held, song_id, newest):
+    if held is None or not _still_serves(held, song_id, newest, version):
         read_at = time.time()
         catalog, index = catalog_arrays()
-        held = ReadCatalog(catalog=catalog, index=index, read_at=read_at)
+        held = ReadCatalog(catalog=catalog, index=index, read_at=read_at, catalog_version=version)
         snapshot_save(held)
     with _lock:
         _catalog_only = held

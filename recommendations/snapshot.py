@@ -34,17 +34,19 @@ from recommendations.selectors import CatalogIndex
 logger = logging.getLogger(__name__)
 
 # Changed whenever what a snapshot holds changes shape: an older file is then ignored.
-FORMAT = 1
+FORMAT = 2
 
 
 @dataclass(frozen=True, eq=False)
 class ReadCatalog:
-    """The catalog's arrays and when they were read from the database (`time.time()`): what a
-    process holds and what a snapshot keeps."""
+    """The catalog's arrays, when they were read from the database (`time.time()`) and the
+    newest load they hold (`catalog_load_version()` before the read): what a process holds and
+    what a snapshot keeps."""
 
     catalog: CatalogArrays
     index: CatalogIndex
     read_at: float
+    catalog_version: int
 
 
 def _path() -> Path:
@@ -65,7 +67,11 @@ def snapshot_save(read: ReadCatalog) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".catalog-", delete=False) as file:
             try:
-                pickle.dump((FORMAT, read.read_at, given, read.index), file, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump(
+                    (FORMAT, read.read_at, read.catalog_version, given, read.index),
+                    file,
+                    protocol=pickle.HIGHEST_PROTOCOL,
+                )
             except BaseException:
                 os.unlink(file.name)
                 raise
@@ -79,10 +85,13 @@ def snapshot_load() -> ReadCatalog | None:
     path = _path()
     try:
         with path.open("rb") as file:
-            kept, read_at, given, index = pickle.load(file)
+            kept, *held = pickle.load(file)
         if kept != FORMAT:
             return None
-        return ReadCatalog(catalog=CatalogArrays(**given), index=index, read_at=float(read_at))
+        read_at, version, given, index = held
+        return ReadCatalog(
+            catalog=CatalogArrays(**given), index=index, read_at=float(read_at), catalog_version=int(version)
+        )
     except FileNotFoundError:
         return None
     except Exception as error:  # any unreadable file is no snapshot

@@ -12,14 +12,16 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 import numpy.typing as npt
+from django.db.models import Q
 
-from catalog.models import Artist, Genre, Rating, Song, SongArtist, SongGenre
+from catalog.models import Artist, Genre, Rating, Song, SongArtist, SongFileLoad, SongGenre
 from catalog.naming import name_key
 from music_discovery.arrays import CHUNK, numeric_array
 
 # Re-exported: the rule by which other apps match names against `artist_name_rows`' keys.
 __all__ = [
     "artist_name_rows",
+    "catalog_load_version",
     "genre_name_rows",
     "name_key",
     "rating_table",
@@ -27,6 +29,20 @@ __all__ = [
     "song_feature_table",
     "song_genre_table",
 ]
+
+
+def catalog_load_version() -> int:
+    """The id of the newest `load_music` run that wrote songs, 0 before any: arrays read
+    before that load miss what it brought (read this before the arrays, so that a load
+    committed in between makes them look older than they are, never newer). Loads are
+    serialised and their records are never changed, deleted or their ids reused."""
+    newest = (
+        SongFileLoad.objects.filter(Q(created__gt=0) | Q(updated__gt=0))
+        .order_by("-id")
+        .values_list("id", flat=True)
+        .first()
+    )
+    return newest or 0
 
 
 def song_feature_table(features: Sequence[str]) -> npt.NDArray:

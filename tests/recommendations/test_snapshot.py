@@ -1,6 +1,7 @@
 """The catalog's arrays shared through a snapshot on disk: a process that holds none takes the
 last one another process saved instead of reading the catalog, while no newer model was built
-since it was read (`recommendations.snapshot`, `services._catalog_current`).
+and no catalog load wrote songs since it was read (`recommendations.snapshot`,
+`services._catalog_current`).
 
 Another process is played here by this one after `model_forget` (what a process holds is
 gone; what is on disk and in the cache stays)."""
@@ -13,8 +14,11 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 
+from catalog.loading import songs_from_rows
+from catalog.services.loading import song_upsert_many
 from recommendations import services
 from recommendations.snapshot import _path, snapshot_load
+from tests.catalog.builders import song_row
 from tests.factories import SongFactory
 
 pytestmark = pytest.mark.django_db
@@ -88,6 +92,19 @@ def test_a_song_newer_than_the_snapshot_makes_it_read_again(api_client, songs, r
     newcomer = SongFactory(danceability=0.5, energy=0.5, tempo=100.0)
 
     assert similar_ids(api_client, newcomer)
+    assert len(reads) == 2
+
+
+def test_a_snapshot_read_before_a_catalog_load_is_read_again(api_client, songs, reads):
+    cache.set(services.MODEL_BUILT_KEY, time.time() - 5)
+    similar_ids(api_client, songs[0])
+    services.model_forget()
+    song_upsert_many(songs=songs_from_rows([song_row(1)]))  # loaded in any process
+
+    answer = similar_ids(api_client, songs[0])
+    assert len(reads) == 2
+    services.model_forget()  # and the snapshot saved after the load serves the next process
+    assert similar_ids(api_client, songs[0]) == answer
     assert len(reads) == 2
 
 
