@@ -41,6 +41,7 @@ from recommendations.services import (
     RecommendationInputError,
     build_model,
     model_build_seconds,
+    model_current,
     model_ready,
     recommend,
     request_check,
@@ -152,9 +153,9 @@ def generation_run(*, generation_id: int) -> Generation | None:
         return generation
     Generation.objects.filter(pk=generation_id).update(state=GenerationState.STARTED)
     began, started = time.time(), time.perf_counter()
-    catalog_version = catalog_load_version()
+    model = model_current()
     try:
-        items = recommend(user_id=generation.user_id, **generation.request)
+        items = recommend(user_id=generation.user_id, model=model, **generation.request)
     except RecommendationInputError as error:
         return generation_fail(generation_id=generation_id, error=str(error))
     generation.items = [
@@ -167,7 +168,7 @@ def generation_run(*, generation_id: int) -> Generation | None:
     generation.finished_at = timezone.now()
     generation.duration_ms = round((time.perf_counter() - started) * 1000)
     generation.save(update_fields=["items", "source", "state", "finished_at", "duration_ms"])
-    _cache_list(generation, began, catalog_version)
+    _cache_list(generation, began, model.catalog_version)
     return generation
 
 
