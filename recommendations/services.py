@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from django.conf import settings
 from django.core.cache import cache
 
 from catalog.selectors.arrays import catalog_load_version, name_key
@@ -139,14 +140,18 @@ def model_build_seconds() -> float | None:
 
 
 def _model_if_fresh() -> Model | None:
-    """This process's model unless a newer one was built elsewhere or a catalog load wrote
-    songs after it read the catalog (whatever process ran the load: the database says)."""
+    """This process's model unless a newer one was built elsewhere, a catalog load wrote songs
+    after it read the catalog (whatever process ran the load: the database says), or, where no
+    beat rebuilds it (the embedded default, without Redis), it is older than
+    RECOMMENDATIONS_BUILD_SECONDS: what other listeners did since must reach it some time."""
     with _lock:
         model = _current
     if model is None:
         return None
     newest = cache.get(MODEL_BUILT_KEY)
     if newest is not None and newest > model.built_at:
+        return None
+    if not settings.REDIS_URL and time.time() - model.built_at > settings.RECOMMENDATIONS_BUILD_SECONDS:
         return None
     return model if catalog_load_version() <= model.catalog_version else None
 

@@ -1,7 +1,8 @@
-"""A model, and catalog arrays held for similar songs, after a catalog load: a load that wrote
-songs makes them stale in every process (the database records the load, whichever process ran
-it), so the next list knows the genres, artists and songs it brought; a load that wrote
-nothing keeps them."""
+"""When a process's model (and the catalog arrays it holds for similar songs) is stale. A
+catalog load that wrote songs makes them stale in every process (the database records the load,
+whichever process ran it), so the next list knows the genres, artists and songs it brought; a
+load that wrote nothing keeps them. Where no beat rebuilds the model (the embedded default), it
+is built again once older than the build period."""
 
 from __future__ import annotations
 
@@ -54,3 +55,16 @@ def test_a_load_that_changed_songs_makes_the_model_stale():
     load([song_row(900, artists=["Newcomer"], genres=["k-pop"], popularity=90)])
 
     assert not model_ready()
+
+
+def test_without_a_beat_a_model_older_than_the_build_period_is_built_again(settings):
+    settings.REDIS_URL = ""  # the embedded default: no beat
+    model = build_model()
+    assert model_ready()
+
+    settings.RECOMMENDATIONS_BUILD_SECONDS = 0.0
+    assert not model_ready()
+    assert services.model_current() is not model
+
+    settings.REDIS_URL = "redis://127.0.0.1:6379/15"  # a beat rebuilds it: its age alone is no reason
+    assert model_ready()
