@@ -215,7 +215,7 @@ def generation_start(
     queue its computation once the record is committed. Returns the generation as it stands
     after that (already finished where tasks run in-process). With `discover` and Spotify on,
     also queue a search of Spotify on the listener's favourites: the songs it brings into the
-    catalog count from the next list on (this one is not held up by Spotify). `countdown`:
+    catalog count from the next model build on (this list is not held up by Spotify). `countdown`:
     seconds the computation waits in the queue (the beat's refresh spreads its work)."""
     asked: dict[str, Any] = {
         "limit": limit,

@@ -89,7 +89,8 @@ class RefreshView(APIView):
             "songs and by moods (which replace the profile's for this list); answers at once "
             "with the task to poll. The new list becomes the one GET serves. Unknown seeds or "
             "moods are refused (400, nothing queued). With Spotify credentials set, a search of "
-            "Spotify on the listener's favourites is queued too: its songs join later lists."
+            "Spotify on the listener's favourites is queued too: its songs join the lists computed "
+            "after the next model build."
         ),
         request=s.RefreshSerializer,
         responses={202: ACCEPTED, 404: NOT_YOURS},
