@@ -1,11 +1,11 @@
 """Recommendations: the model build and the one service a client's list goes through.
 
 The model (the catalog's arrays and the collaborative artist model) is built from the
-database by `build_model` and kept in this process until the next build, here or elsewhere, or
-the next catalog load that writes songs (`catalog_load_version`); `recommend` builds
-it on first use. A listener's own evidence (activity, ratings, profile, seeds) is read fresh
-on every call, so a new like counts at once; only what other listeners taught the model
-waits for the next build.
+database by `build_model` and kept in this process until the next build, here or elsewhere,
+the next catalog load that writes songs (`catalog_load_version`), or, where no beat rebuilds
+it, RECOMMENDATIONS_BUILD_SECONDS; `recommend` builds it on first use. A listener's own
+evidence (activity, ratings, profile, seeds) is read fresh on every call, so a new like counts
+at once; only what other listeners taught the model waits for the next build.
 """
 
 from __future__ import annotations
@@ -163,8 +163,8 @@ def model_ready() -> bool:
 
 
 def model_current() -> Model:
-    """The model of this process, built now if there is none yet, a newer one was built
-    elsewhere (a worker after `build_recommendations`) or a catalog load wrote songs since."""
+    """The model of this process, built now if there is none yet or it is stale (see
+    `_model_if_fresh`: a newer build elsewhere, a catalog load since, or its age without a beat)."""
     model = _model_if_fresh()
     return model if model is not None else build_model()
 
