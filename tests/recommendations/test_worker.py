@@ -1,12 +1,16 @@
 """Lists computed by a real Celery worker over real PostgreSQL and Redis: the web process
-queues, the worker builds its own model and computes, the web serves the list it cached."""
+queues, the worker builds its own model and computes, the web serves the list it cached; a
+catalog load in another process reaches the worker's next list."""
 
 from __future__ import annotations
 
 import pytest
 from django_redis import get_redis_connection
 
+from catalog.loading import songs_from_rows
+from catalog.services.loading import song_upsert_many
 from recommendations.models import Generation
+from tests.catalog.builders import song_row
 from tests.catalog import ratings_worker
 from tests.catalog.ratings_worker import wait_for
 from tests.factories import UserFactory
@@ -46,3 +50,29 @@ def test_a_queued_list_is_computed_by_the_worker_and_then_served_from_the_cache(
     ][:5]
     assert {i["song"]["artists"][0]["name"] for i in result["results"][:4]} <= {"Gamma", "Delta"}
     assert Generation.objects.count() == 1
+
+
+def _refreshed(client, user_id: int) -> list[dict]:
+    """A list the worker computes (a refresh always queues), once it has."""
+    queued = client.post(f"/api/recommendations/user/{user_id}/refresh/", {"limit": 2}, format="json")
+    assert queued.status_code == 202
+    status_url = queued.json()["status_url"]
+    wait_for(
+        lambda: client.get(status_url).json()["state"] == "success", timeout=60, message="the worker's list"
+    )
+    return client.get(status_url).json()["result"]["results"]
+
+
+def test_a_load_in_another_process_reaches_the_workers_next_list(worker_factory, make_auth_client, world):
+    worker_factory()
+    listener = UserFactory(profile__favorite_genres=["k-pop"], profile__moods=[])
+    client = make_auth_client(listener)
+    before = _refreshed(client, listener.pk)  # the worker builds its model: no k-pop yet
+    assert not any("k-pop" in item["song"]["genres"] for item in before)
+
+    song_upsert_many(
+        songs=songs_from_rows([song_row(900 + i, genres=["k-pop"], artists=[f"Idol {i}"]) for i in range(2)])
+    )
+    after = _refreshed(client, listener.pk)
+
+    assert all("k-pop, a genre you like" in item["reasons"] for item in after)
