@@ -10,8 +10,8 @@ from django_redis import get_redis_connection
 from catalog.loading import songs_from_rows
 from catalog.services.loading import song_upsert_many
 from recommendations.models import Generation
-from tests.catalog.builders import song_row
 from tests.catalog import ratings_worker
+from tests.catalog.builders import song_row
 from tests.catalog.ratings_worker import wait_for
 from tests.factories import UserFactory
 
