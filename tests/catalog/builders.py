@@ -6,7 +6,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from catalog.loading import COLUMNS
+from catalog.loading import COLUMNS, songs_from_rows
+from catalog.services.loading import SongUpsertResult, song_upsert_many
+
+
+def upsert(rows: list[dict[str, Any]], **kwargs: Any) -> SongUpsertResult:
+    """Load `rows` (of `song_row`'s format) as `load_music` would, in one upsert."""
+    return song_upsert_many(songs=songs_from_rows(rows), **kwargs)
 
 
 def song_row(i: int, **overrides: Any) -> dict[str, Any]:

@@ -11,18 +11,13 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from catalog.loading import SongFileError, parse_song_file, read_song_file, songs_from_rows
+from catalog.loading import SongFileError, parse_song_file, read_song_file
 from catalog.models import Artist, Genre, Song, SongArtist
-from catalog.services.loading import song_upsert_many
-from tests.catalog.builders import columnar, csv_line, song_row, write_csv, write_json
+from tests.catalog.builders import columnar, csv_line, song_row, upsert, write_csv, write_json
 
 pytestmark = pytest.mark.django_db
 
 SHARED_CSV = Path(__file__).resolve().parents[3] / "shared" / "data" / "spotify-tracks-114k.csv"
-
-
-def upsert(rows):
-    return song_upsert_many(songs=songs_from_rows(rows))
 
 
 def credits(spotify_id: str) -> list[str]:

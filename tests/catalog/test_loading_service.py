@@ -5,18 +5,12 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from catalog.loading import songs_from_rows
 from catalog.models import Song, SongFileLoad
 from catalog.services import loading, loading_postgres
-from catalog.services.loading import song_upsert_many
-from tests.catalog.builders import song_row
+from tests.catalog.builders import song_row, upsert
 from tests.factories import RatingFactory, SongFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def upsert(rows, **kwargs):
-    return song_upsert_many(songs=songs_from_rows(rows), **kwargs)
 
 
 def stored(spotify_id: str) -> Song:

@@ -8,12 +8,10 @@ import pytest
 from django.core.cache import cache
 
 from analytics.models import Action
-from catalog.loading import songs_from_rows
-from catalog.services.loading import song_upsert_many
 from recommendations.lists import lists_drop_all
 from recommendations.models import Generation, GenerationState
 from recommendations.services import model_forget
-from tests.catalog.builders import song_row
+from tests.catalog.builders import song_row, upsert
 from tests.factories import RatingFactory, UserFactory
 from tests.recommendations.builders import listened
 
@@ -149,11 +147,11 @@ def test_a_new_model_build_makes_every_list_stale(client_of, listener):
 def test_a_catalog_load_that_wrote_songs_makes_every_list_stale(client_of, listener):
     client = client_of(listener)
     client.get(url(listener.pk))
-    assert song_upsert_many(songs=songs_from_rows([song_row(1)])).unchanged == 0
+    assert upsert([song_row(1)]).unchanged == 0
 
     client.get(url(listener.pk))
     assert Generation.objects.count() == 2
-    assert song_upsert_many(songs=songs_from_rows([song_row(1)])).unchanged == 1  # wrote nothing
+    assert upsert([song_row(1)]).unchanged == 1  # wrote nothing
 
     client.get(url(listener.pk))
     assert Generation.objects.count() == 2

@@ -8,18 +8,12 @@ from __future__ import annotations
 
 import pytest
 
-from catalog.loading import songs_from_rows
-from catalog.services.loading import song_upsert_many
 from recommendations import services
 from recommendations.services import build_model, model_ready, recommend
-from tests.catalog.builders import song_row
+from tests.catalog.builders import song_row, upsert
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def load(rows):
-    return song_upsert_many(songs=songs_from_rows(rows))
 
 
 def k_pop_rows():
@@ -28,7 +22,7 @@ def k_pop_rows():
 
 def test_the_list_after_a_load_knows_the_genres_and_artists_it_brought(world):
     build_model()  # before the load, as a running server's model would be
-    load(k_pop_rows())
+    upsert(k_pop_rows())
     listener = UserFactory(
         profile__favorite_genres=["k-pop"], profile__favorite_artists=["newcomer"], profile__moods=[]
     )
@@ -40,19 +34,19 @@ def test_the_list_after_a_load_knows_the_genres_and_artists_it_brought(world):
 
 
 def test_a_load_that_wrote_nothing_keeps_the_model():
-    load(k_pop_rows())
+    upsert(k_pop_rows())
     model = build_model()
-    assert load(k_pop_rows()).unchanged == 3
+    assert upsert(k_pop_rows()).unchanged == 3
 
     assert model_ready()
     assert services.model_current() is model
 
 
 def test_a_load_that_changed_songs_makes_the_model_stale():
-    load(k_pop_rows())
+    upsert(k_pop_rows())
     build_model()
 
-    load([song_row(900, artists=["Newcomer"], genres=["k-pop"], popularity=90)])
+    upsert([song_row(900, artists=["Newcomer"], genres=["k-pop"], popularity=90)])
 
     assert not model_ready()
 

@@ -14,11 +14,9 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 
-from catalog.loading import songs_from_rows
-from catalog.services.loading import song_upsert_many
 from recommendations import services
 from recommendations.snapshot import _path, snapshot_load
-from tests.catalog.builders import song_row
+from tests.catalog.builders import song_row, upsert
 from tests.factories import SongFactory
 
 pytestmark = pytest.mark.django_db
@@ -99,7 +97,7 @@ def test_a_snapshot_read_before_a_catalog_load_is_read_again(api_client, songs, 
     cache.set(services.MODEL_BUILT_KEY, time.time() - 5)
     similar_ids(api_client, songs[0])
     services.model_forget()
-    song_upsert_many(songs=songs_from_rows([song_row(1)]))  # loaded in any process
+    upsert([song_row(1)])  # loaded in any process
 
     answer = similar_ids(api_client, songs[0])
     assert len(reads) == 2

@@ -7,11 +7,9 @@ from __future__ import annotations
 import pytest
 from django_redis import get_redis_connection
 
-from catalog.loading import songs_from_rows
-from catalog.services.loading import song_upsert_many
 from recommendations.models import Generation
 from tests.catalog import ratings_worker
-from tests.catalog.builders import song_row
+from tests.catalog.builders import song_row, upsert
 from tests.catalog.ratings_worker import wait_for
 from tests.factories import UserFactory
 
@@ -70,9 +68,7 @@ def test_a_load_in_another_process_reaches_the_workers_next_list(worker_factory,
     before = _refreshed(client, listener.pk)  # the worker builds its model: no k-pop yet
     assert not any("k-pop" in item["song"]["genres"] for item in before)
 
-    song_upsert_many(
-        songs=songs_from_rows([song_row(900 + i, genres=["k-pop"], artists=[f"Idol {i}"]) for i in range(2)])
-    )
+    upsert([song_row(900 + i, genres=["k-pop"], artists=[f"Idol {i}"]) for i in range(2)])
     after = _refreshed(client, listener.pk)
 
     assert all("k-pop, a genre you like" in item["reasons"] for item in after)
