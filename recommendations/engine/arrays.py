@@ -15,6 +15,13 @@ import scipy.sparse as sp
 FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int64]
 
+
+def nonzero_at(values: FloatArray) -> IntArray:
+    """The positions of `values`' nonzero entries. Compared first: NumPy finds the true
+    entries of a bool array many times faster than the nonzero ones of a float array."""
+    return np.flatnonzero(values != 0)
+
+
 # The audio features a song's sound is described by, in the columns' order of
 # `CatalogArrays.features`. Nullable ones (speechiness) arrive filled with the catalog mean.
 FEATURES: tuple[str, ...] = (

@@ -31,7 +31,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from recommendations.engine.arrays import FloatArray, IntArray
+from recommendations.engine.arrays import FloatArray, IntArray, nonzero_at
 from recommendations.engine.credits import artist_evidence, followed, shares_of
 
 Float64Array = npt.NDArray[np.float64]
@@ -134,7 +134,7 @@ def _query(model: CollaborativeModel, listened: FloatArray) -> _Query:
     """The listener's artists in the model, each weighing its `artist_evidence` (-1..1), the
     rule the model's rows were made by: a much-played artist counts as one, like a liked one,
     and an artist met once as a guest as a share of one."""
-    known = np.flatnonzero(listened)
+    known = nonzero_at(listened)
     columns = model.column_of[known]
     inside = columns >= 0
     return _Query(columns=columns[inside], weights=listened[known[inside]].astype(np.float32))

@@ -252,16 +252,17 @@ def blend(
 
 def _ranked(scores: FloatArray, count: int, among: IntArray | None = None) -> IntArray:
     """The `count` best songs by score (ties by position, also at the cut), best first; -inf
-    ones left out. `among`: the songs they are known to be among."""
+    ones left out. `among`: the songs they are known to be among. Only the songs at or above
+    the count-th best score are sorted (a partition finds it): `among` can hold tens of
+    thousands of songs."""
+    values = scores if among is None else scores[among]
+    count = min(count, len(values))
+    if count == 0:
+        return np.zeros(0, np.int64)
+    cut = -np.partition(-values, count - 1)[count - 1]
+    top = np.flatnonzero(values >= cut)
     if among is not None:
-        top = among[np.isfinite(scores[among])]
-        return top[np.lexsort((top, -scores[top]))][:count]
-    count = min(count, len(scores))
-    if count < len(scores):
-        cut = -np.partition(-scores, count - 1)[count - 1]
-        top = np.flatnonzero(scores >= cut)
-    else:
-        top = np.arange(len(scores))
+        top = among[top]
     top = top[np.isfinite(scores[top])]
     return top[np.lexsort((top, -scores[top]))][:count]
 

@@ -25,6 +25,7 @@ from recommendations.engine.arrays import (
     acted_interest,
     artist_interest,
     genre_interest,
+    nonzero_at,
     sound_similarity,
 )
 from recommendations.engine.collaborative import CollaborativeModel, collaborative_scores
@@ -125,7 +126,7 @@ def best_per_song(catalog: CatalogArrays, item_songs: sp.csr_matrix, item_values
     stand comes last: the negative values from the least negative, then the positive ones
     from the smallest. One pass over the songs of the items with a value."""
     values = np.zeros(catalog.size, np.float32)
-    items = np.flatnonzero(item_values)
+    items = nonzero_at(item_values)
     item_order = items[np.lexsort((np.abs(item_values[items]), item_values[items] > 0))]
     indptr, indices = item_songs.indptr, item_songs.indices
     for item in item_order.tolist():
@@ -260,7 +261,7 @@ def evidence(catalog: CatalogArrays, listener: Listener, model: CollaborativeMod
     )
     supports = {
         "collaborative": reached.songs,
-        "artist": songs_of(catalog, catalog.artist_songs, np.flatnonzero(artist_values)),
+        "artist": songs_of(catalog, catalog.artist_songs, nonzero_at(artist_values)),
     }
     on_support = {
         "collaborative": mean_per_song(reached, by_artist, followed(listened)),

@@ -246,6 +246,23 @@ def test_the_list_is_the_exact_best_of_the_whole_blend(
     np.testing.assert_allclose([item.score for item in items], exact[best], rtol=1e-4)
 
 
+@pytest.mark.parametrize("among", [False, True])
+def test_the_best_songs_are_taken_by_score_then_position_also_at_the_cut(among):
+    """`_ranked`, which partitions before it sorts: the same songs, in the same order, as
+    sorting every song, with many ties (at the cut too) and excluded (-inf) songs."""
+    from recommendations.engine.ranking import _ranked
+
+    rng = np.random.default_rng(5)
+    scores = rng.integers(0, 6, 500).astype(np.float32)
+    scores[rng.choice(500, 100, replace=False)] = -np.inf
+    # The songs the best are known to be among, in no particular order.
+    subset = rng.permutation(500)[:300] if among else None
+    songs = range(500) if subset is None else subset.tolist()
+    for count in (1, 7, 50, 250, 400, 600):
+        expected = sorted((s for s in songs if np.isfinite(scores[s])), key=lambda s: (-scores[s], s))
+        assert _ranked(scores, count, subset).tolist() == expected[:count]
+
+
 def test_a_song_takes_its_best_item_or_its_worst_when_it_has_no_liked_one():
     from recommendations.engine.signals import best_per_song
 
