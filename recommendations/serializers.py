@@ -45,7 +45,12 @@ class ItemSerializer(serializers.Serializer):
         help_text="The blend's score: higher is a better fit; comparable within one list."
     )
     reasons = serializers.ListField(
-        child=serializers.CharField(), help_text="Why the song is there, in words; never empty."
+        child=serializers.CharField(),
+        help_text=(
+            "Why the song is there, in words, strongest first; never empty, at most three. A "
+            "signal is named when it adds at least 35% of the song's strongest one; a liked "
+            "artist or genre also when the song's is at least 35% as liked as the favourite."
+        ),
     )
 
 

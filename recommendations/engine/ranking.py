@@ -59,8 +59,12 @@ TIE_BREAK = 1e-4
 ARTIST_CAP = 2
 # Candidates read past `limit` before the re-rank, for excluded and capped songs.
 CANDIDATE_FACTOR = 20
-# A signal is named in the reasons when it adds at least this share of the song's strongest one.
+# A signal is named in the reasons when it adds at least this share of the song's strongest
+# one; an artist or genre the listener likes also when the song's is at least this share of
+# their favourite's (their weights are small, yet among songs that fit a mood alike they
+# decide which make the list: the reasons must say so).
 REASON_SHARE = 0.35
+LIKED_ITEMS = ("artist", "genre")
 MAX_REASONS = 3
 # Above this many songs within the content signal's reach, it is computed over the catalog
 # at once (approximately) rather than exactly song by song.
@@ -336,8 +340,11 @@ def reasons_for(
     strongest = added[0][0]
     reasons: list[str] = []
     for amount, signal in added:
-        if amount <= 0 or amount < REASON_SHARE * strongest or len(reasons) == MAX_REASONS:
+        if amount <= 0 or len(reasons) == MAX_REASONS:
             break
+        liked = signal in LIKED_ITEMS and amount >= REASON_SHARE * weights.of(signal)
+        if amount < REASON_SHARE * strongest and not liked:
+            continue
         sentence = _reason(catalog, found, listener, signal, song)
         if sentence and sentence not in reasons:
             reasons.append(sentence)

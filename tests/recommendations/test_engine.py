@@ -134,6 +134,26 @@ def test_a_profile_alone_gives_a_personal_list():
     assert any("by Artist 4, an artist you like" in item.reasons for item in items)
 
 
+def test_with_a_mood_the_liked_genre_and_artist_are_named_beside_it():
+    """The mood weighs far more than a liked genre or artist, yet among songs that fit the
+    mood alike those decide the list: an item of the liked genre or by the liked artist says
+    so, after the mood. Genre 2, liked a quarter as much as genre 1, is not named."""
+    catalog = catalog_of(artists=list(range(20)) * 10, genres=[s % 4 for s in range(200)], seed=3)
+    listener = listener_of(genres=[1, 1, 1, 1, 2], artists=[7], moods=["calm"])
+
+    items = recommend(catalog=catalog, listener=listener, model=None, limit=60)
+
+    assert all(item.reasons[0] == "calm, like your 'calm' mood" for item in items)
+    in_genre = [item for item in items if item.song % 4 == 1]
+    by_artist = [item for item in items if item.song % 20 == 7]
+    assert in_genre and by_artist
+    assert all("genre 1, a genre you like" in item.reasons for item in in_genre)
+    assert all("by Artist 7, an artist you like" in item.reasons for item in by_artist)
+    assert not any("genre 1, a genre you like" in item.reasons for item in items if item.song % 4 != 1)
+    faint = [item for item in items if item.song % 4 == 2]
+    assert faint and not any("genre 2, a genre you like" in item.reasons for item in faint)
+
+
 def test_a_seed_song_is_not_recommended_back():
     catalog = catalog_of(artists=ARTISTS)
 
