@@ -9,10 +9,11 @@ The flow of `GET /api/recommendations/user/{id}/` (`list_for`):
    building one is quick): computed now, recorded, cached;
 3. otherwise: a generation is queued and its task id returned (202); the worker computes it.
 
-A cached entry holds song ids, scores and reasons, stamped with the build epoch, the time its
-computation began and the catalog's load version then. It is stale when the epoch moved on
-(`lists_drop_all`, after a build), when a catalog load wrote songs since (in any process: the
-database records it), or when the listener's signals changed after that time
+A cached entry holds song ids, scores and reasons, stamped with when the model that made it
+was built, the time its computation began and the catalog's load version then. It is stale
+when a newer model was published since (`services.MODEL_BUILT_KEY`: a build by the beat, or
+one due to a load or to the model's age), when a catalog load wrote songs since (in any
+process: the database records it), or when the listener's signals changed after that time
 (`lists_mark_stale`): a like that lands while a list is being computed still makes that list
 stale.
 """
@@ -21,7 +22,6 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -38,6 +38,8 @@ from catalog.selectors.songs import song_count_exceeds, song_list, songs_attach
 from music_discovery.signals import signals_changed
 from recommendations.models import Feedback, Generation, GenerationState
 from recommendations.services import (
+    MODEL_BUILT_KEY,
+    Model,
     RecommendationInputError,
     build_model,
     model_build_seconds,
@@ -51,7 +53,6 @@ from recommendations.spotify.client import spotify_enabled
 logger = logging.getLogger(__name__)
 
 DEFAULT_LIMIT = 20
-EPOCH_KEY = "reco:lists-epoch"
 # `source` of a list: every song from the catalog files a deployer loaded, or some brought
 # from Spotify searches (catalog.models.SongSource).
 SOURCE_CATALOG = "catalog"
@@ -91,12 +92,12 @@ def _materialise(
 
 def _fresh_entry(user_id: int, limit: int) -> dict[str, Any] | None:
     key = _list_key(user_id)
-    found = cache.get_many([key, EPOCH_KEY, _stale_key(user_id)])
+    found = cache.get_many([key, MODEL_BUILT_KEY, _stale_key(user_id)])
     entry = found.get(key)
     if (
         entry is None
         or entry["limit"] < limit
-        or entry["epoch"] != found.get(EPOCH_KEY)
+        or entry.get("model", 0.0) < (found.get(MODEL_BUILT_KEY) or 0.0)
         or entry["began"] <= found.get(_stale_key(user_id), 0.0)
         or entry.get("catalog") != catalog_load_version()
     ):
@@ -124,17 +125,12 @@ def lists_mark_stale(*, user_id: int) -> None:
     cache.delete(_list_key(user_id))
 
 
-def lists_drop_all() -> None:
-    """Every cached list is stale (a new model was built)."""
-    cache.set(EPOCH_KEY, uuid.uuid4().hex, None)
-
-
-def _cache_list(generation: Generation, began: float, catalog_version: int) -> None:
+def _cache_list(generation: Generation, began: float, model: Model) -> None:
     assert generation.finished_at is not None
     entry = {
-        "epoch": cache.get(EPOCH_KEY),
+        "model": model.built_at,
         "began": began,
-        "catalog": catalog_version,
+        "catalog": model.catalog_version,
         "limit": generation.request["limit"],
         "generated_at": generation.finished_at.isoformat(),
         "source": generation.source,
@@ -168,7 +164,7 @@ def generation_run(*, generation_id: int) -> Generation | None:
     generation.finished_at = timezone.now()
     generation.duration_ms = round((time.perf_counter() - started) * 1000)
     generation.save(update_fields=["items", "source", "state", "finished_at", "duration_ms"])
-    _cache_list(generation, began, model.catalog_version)
+    _cache_list(generation, began, model)
     return generation
 
 
@@ -316,10 +312,9 @@ class Build:
 
 
 def recommendations_build() -> Build:
-    """Rebuild the model from the catalog and every listener's signals, make every cached
-    list stale (the next one comes from the new model), and prune old generations."""
+    """Rebuild the model from the catalog and every listener's signals and publish it (every
+    cached list an older model made is then stale), and prune old generations."""
     model = build_model()
-    lists_drop_all()
     listeners = 0 if model.collaborative is None else len(model.collaborative.user_ids)
     return Build(
         songs=model.catalog.size,

@@ -94,16 +94,21 @@ _catalog_only: ReadCatalog | None = None
 # this often (a client asking about songs it does not hold must not make it re-read a million
 # songs on every request).
 CATALOG_REREAD_SECONDS = 60.0
-# When the newest model was built, in any process: a process whose own model is older
-# builds again (a worker after `build_recommendations`), or hands the work to one that will.
+# When the newest published model was built, in any process: a process whose own model is
+# older builds again (a worker after `build_recommendations`), or hands the work to one that
+# will; a cached list an older model made is stale (recommendations.lists).
 MODEL_BUILT_KEY = "reco:model-built"
 # How long the newest build took, in any process: whether a web process may build one itself.
 MODEL_SECONDS_KEY = "reco:model-seconds"
 
 
-def build_model(*, kind: str = COLLABORATIVE_KIND) -> Model:
+def build_model(*, kind: str = COLLABORATIVE_KIND, catching_up: float | None = None) -> Model:
     """Read the catalog and every listener's signals, build the model, and make it the one
-    `recommend` uses in this process. Returns it."""
+    `recommend` uses in this process. Returns it. The build is published as the newest,
+    which every process's older model and every list an older model made give way to;
+    unless it is `catching_up` with a build published elsewhere at that time: then it is not
+    (the processes would otherwise rebuild in turn, each making the others' models stale),
+    and it counts as built no earlier than that build (whatever this host's clock says)."""
     global _current, _catalog_only
     started = time.perf_counter()
     catalog_version = catalog_load_version()
@@ -120,7 +125,7 @@ def build_model(*, kind: str = COLLABORATIVE_KIND) -> Model:
         catalog=catalog,
         index=index,
         collaborative=collaborative,
-        built_at=time.time(),
+        built_at=max(time.time(), catching_up or 0.0),
         build_seconds=time.perf_counter() - started,
         catalog_version=catalog_version,
     )
@@ -130,7 +135,9 @@ def build_model(*, kind: str = COLLABORATIVE_KIND) -> Model:
     snapshot_save(
         ReadCatalog(catalog=catalog, index=index, read_at=model.built_at, catalog_version=catalog_version)
     )
-    cache.set_many({MODEL_BUILT_KEY: model.built_at, MODEL_SECONDS_KEY: model.build_seconds}, None)
+    cache.set(MODEL_SECONDS_KEY, model.build_seconds, None)
+    if catching_up is None:
+        cache.set(MODEL_BUILT_KEY, model.built_at, None)
     return model
 
 
@@ -164,9 +171,17 @@ def model_ready() -> bool:
 
 def model_current() -> Model:
     """The model of this process, built now if there is none yet or it is stale (see
-    `_model_if_fresh`: a newer build elsewhere, a catalog load since, or its age without a beat)."""
+    `_model_if_fresh`: a newer build elsewhere, a catalog load since, or its age without a
+    beat). Built to catch up with a build published elsewhere (or as this process's first
+    model), it is not published."""
     model = _model_if_fresh()
-    return model if model is not None else build_model()
+    if model is not None:
+        return model
+    newest = cache.get(MODEL_BUILT_KEY)
+    with _lock:
+        held = _current
+    catching_up = newest is not None and (held is None or newest > held.built_at)
+    return build_model(catching_up=newest if catching_up else None)
 
 
 def model_forget() -> None:

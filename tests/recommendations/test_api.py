@@ -8,7 +8,7 @@ import pytest
 from django.core.cache import cache
 
 from analytics.models import Action
-from recommendations.lists import lists_drop_all
+from recommendations.lists import recommendations_build
 from recommendations.models import Generation, GenerationState
 from recommendations.services import model_forget
 from tests.catalog.builders import song_row, upsert
@@ -138,7 +138,7 @@ def test_a_new_model_build_makes_every_list_stale(client_of, listener):
     client = client_of(listener)
     client.get(url(listener.pk))
 
-    lists_drop_all()
+    recommendations_build()
     client.get(url(listener.pk))
 
     assert Generation.objects.count() == 2

@@ -2,13 +2,17 @@
 catalog load that wrote songs makes them stale in every process (the database records the load,
 whichever process ran it), so the next list knows the genres, artists and songs it brought; a
 load that wrote nothing keeps them. Where no beat rebuilds the model (the embedded default), it
-is built again once older than the build period."""
+is built again once older than the build period. A process that builds to catch up with a
+build published elsewhere leaves the other processes' models and lists fresh."""
 
 from __future__ import annotations
+
+import time
 
 import pytest
 
 from recommendations import services
+from recommendations.lists import list_cached, list_for
 from recommendations.services import build_model, model_ready, recommend
 from tests.catalog.builders import song_row, upsert
 from tests.factories import UserFactory
@@ -62,3 +66,51 @@ def test_without_a_beat_a_model_older_than_the_build_period_is_built_again(setti
 
     settings.REDIS_URL = "redis://127.0.0.1:6379/15"  # a beat rebuilds it: its age alone is no reason
     assert model_ready()
+
+
+def test_a_build_to_catch_up_leaves_the_other_processes_models_and_lists_fresh(world, monkeypatch):
+    """Two processes share the cache (Redis). The second builds its model to catch up with
+    the first's build: the first's model and the lists it made stay fresh, or each process
+    would rebuild in turn, on every list."""
+    listener = UserFactory()
+    first = build_model()
+    made_by_first = list_for(user_id=listener.pk, limit=5)
+    services.model_forget()  # now the second process, which holds no model yet
+
+    second = services.model_current()
+
+    assert second is not first
+    assert model_ready()
+    monkeypatch.setattr(services, "_current", first)  # back in the first process
+    assert model_ready()
+    assert list_cached(user_id=listener.pk, limit=5) == made_by_first
+
+
+def test_a_published_build_makes_the_lists_older_models_made_stale(world, settings):
+    """A build by the beat, or one due to the model's age where there is no beat: every
+    list an older model made is computed again."""
+    listener = UserFactory()
+    build_model()
+    list_for(user_id=listener.pk, limit=5)
+    assert list_cached(user_id=listener.pk, limit=5) is not None
+
+    settings.REDIS_URL = ""  # the embedded default: the model's age rebuilds it
+    settings.RECOMMENDATIONS_BUILD_SECONDS = 0.0
+    services.model_current()
+
+    assert list_cached(user_id=listener.pk, limit=5) is None
+
+
+def test_a_build_to_catch_up_counts_as_new_as_the_build_it_follows(world):
+    """The build was published by a host whose clock is ahead of this one's: the model built
+    to catch up with it must not look older than it, or it would be built again for every
+    list."""
+    from django.core.cache import cache
+
+    cache.set(services.MODEL_BUILT_KEY, time.time() + 100, None)
+    services.model_forget()
+
+    model = services.model_current()
+
+    assert model_ready()
+    assert services.model_current() is model
