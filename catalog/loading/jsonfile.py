@@ -12,6 +12,7 @@ be reported by column and row, and reports repeated keys.
 from __future__ import annotations
 
 import json
+import re
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Annotated, Any
@@ -278,11 +279,20 @@ def _decode_cells_shared(column: dict[Any, Any]) -> None:
         column[key] = decoded[text]
 
 
+# A JSON string, read whole (escapes included), and the colon after it when it is a key.
+_STRING_OR_KEY = re.compile(rb'"(?:[^"\\]|\\.)*"(\s*:)?')
+
+
 def _may_repeat_keys(raw: msgspec.Raw, decoded: int) -> bool:
     """Whether the column object may have a repeated row key (or keys that decode to the
-    same integer, such as "1" and "01"). Where no `\\":` stands in it, each `":` is a quote
-    that closes a key (a value cannot hold a bare quote, and one is followed by a colon only
-    where a value starts with one), so as many of them as members decoded means none came
-    twice; otherwise the standard library's decoder reads the file."""
+    same integer, such as "1" and "01"): whether it holds more keys than members decoded.
+    Where no `\\":` stands in it, each `":` is a quote that closes a key (a value cannot hold
+    a bare quote, and one is followed by a colon only where a value starts with one), so
+    as many of them as members decoded means none came twice. Otherwise (a value that starts
+    with a colon: the artist ":Wumpscut:") the keys are counted exactly, each string read
+    whole, before the whole file is handed to the standard library's decoder."""
     raw_bytes = bytes(raw)
-    return raw_bytes.count(b'":') != decoded or b'\\":' in raw_bytes
+    if raw_bytes.count(b'":') == decoded and b'\\":' not in raw_bytes:
+        return False
+    keys = sum(1 for colon in _STRING_OR_KEY.findall(raw_bytes) if colon)
+    return keys != decoded

@@ -214,8 +214,10 @@ def test_skip_invalid_does_not_load_a_file_that_is_broken_as_a_whole(tmp_path):
     [
         ('{{"id": {{"0": "a"}}, "id": {{"0": "b"}}, {rest}}}', 'column "id": column given more than once'),
         ('{{"id": {{"0": "a", "0": "b"}}, {rest}}}', 'column "id", row 0: row key given more than once'),
+        # A value that starts with a colon: the keys are counted one by one.
+        ('{{"id": {{"0": ":a", "0": "b"}}, {rest}}}', 'column "id", row 0: row key given more than once'),
     ],
-    ids=["column", "row-key"],
+    ids=["column", "row-key", "row-key-beside-a-colon"],
 )
 def test_repeated_json_keys_are_refused(text, expected):
     rest = json.dumps(columnar([song_row(0)]))[1:-1].split(', "title"', 1)[1]

@@ -290,6 +290,9 @@ def test_fast_and_slow_decoders_agree(monkeypatch):
         )
         for i in range(5)
     ]
+    # Values that start with a colon: a quote then a colon, as where a key closes.
+    rows.append(song_row(5, title=":Wumpscut: live", artists=[":Wumpscut:"], popularity=5, explicit=False))
+    assert jsonfile._columnar_fast(json.dumps(columnar(rows)).encode()) is not None
     fast = parse(columnar(rows))
     monkeypatch.setattr(jsonfile, "_columnar_fast", lambda data: None)
     slow = parse(columnar(rows))
