@@ -263,7 +263,7 @@ def _ranked(scores: FloatArray, count: int, among: IntArray | None = None) -> In
     count = min(count, len(values))
     if count == 0:
         return np.zeros(0, np.int64)
-    cut = -np.partition(-values, count - 1)[count - 1]
+    cut = -np.partition(-values, count - 1)[count - 1] if count < len(values) else -np.inf
     top = np.flatnonzero(values >= cut)
     if among is not None:
         top = among[top]
