@@ -172,8 +172,8 @@ def model_ready() -> bool:
 def model_current() -> Model:
     """The model of this process, built now if there is none yet or it is stale (see
     `_model_if_fresh`: a newer build elsewhere, a catalog load since, or its age without a
-    beat). Built to catch up with a build published elsewhere (or as this process's first
-    model), it is not published."""
+    beat). A build that catches up with one published elsewhere (this process held an older
+    model, or none) is not published."""
     model = _model_if_fresh()
     if model is not None:
         return model
