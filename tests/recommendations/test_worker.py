@@ -25,6 +25,14 @@ def _empty_broker():
     get_redis_connection("default").flushdb()
 
 
+def _once_done(client, status_url: str) -> dict:
+    """The list of the task at `status_url`, once the worker has computed it."""
+    wait_for(
+        lambda: client.get(status_url).json()["state"] == "success", timeout=60, message="the worker's list"
+    )
+    return client.get(status_url).json()["result"]
+
+
 def test_a_queued_list_is_computed_by_the_worker_and_then_served_from_the_cache(
     worker_factory, make_auth_client, world, settings
 ):
@@ -35,11 +43,7 @@ def test_a_queued_list_is_computed_by_the_worker_and_then_served_from_the_cache(
 
     queued = client.get(f"/api/recommendations/user/{listener.pk}/", {"limit": 5})
     assert queued.status_code == 202
-    status_url = queued.json()["status_url"]
-    wait_for(
-        lambda: client.get(status_url).json()["state"] == "success", timeout=60, message="the worker's list"
-    )
-    result = client.get(status_url).json()["result"]
+    result = _once_done(client, queued.json()["status_url"])
     served = client.get(f"/api/recommendations/user/{listener.pk}/", {"limit": 5})
 
     assert served.status_code == 200
@@ -54,11 +58,7 @@ def _refreshed(client, user_id: int) -> list[dict]:
     """A list the worker computes (a refresh always queues), once it has."""
     queued = client.post(f"/api/recommendations/user/{user_id}/refresh/", {"limit": 2}, format="json")
     assert queued.status_code == 202
-    status_url = queued.json()["status_url"]
-    wait_for(
-        lambda: client.get(status_url).json()["state"] == "success", timeout=60, message="the worker's list"
-    )
-    return client.get(status_url).json()["result"]["results"]
+    return _once_done(client, queued.json()["status_url"])["results"]
 
 
 def test_a_load_in_another_process_reaches_the_workers_next_list(worker_factory, make_auth_client, world):
