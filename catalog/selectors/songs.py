@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.db import connections
-from django.db.models import CharField, F, Func, OrderBy, QuerySet, Value
+from django.db.models import CharField, Count, F, Func, OrderBy, QuerySet, Value, Window
 from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Concat
 from django.shortcuts import get_object_or_404
@@ -162,7 +162,12 @@ class SongResults:
     The count is exact up to EXACT_COUNT_LIMIT and may be an estimate above it
     (`count_is_exact` says which, once counted); a slice is a list of songs with their
     artists, genres and the viewer's rating attached (`songs_attach`), from `walk` when it
-    has the page, else from `source`."""
+    has the page, else from `source`.
+
+    `whole`: reading a page of `source` reads every row of it (a set sorted whole: see
+    `song_results`), so its count is exact at no more than the page's cost; once the
+    paginator says which page it wants (`expect_page`), the count comes with that page in
+    one statement (`COUNT(*) OVER ()`), and the page is kept for the slice that follows."""
 
     ordered = True
 
@@ -173,14 +178,28 @@ class SongResults:
         count: Callable[[], tuple[int, bool]],
         viewer_id: int | None,
         walk: IndexWalk | None = None,
+        whole: bool = False,
     ) -> None:
         self._source = source
         self._count = count
         self._viewer_id = viewer_id
         self._walk = walk
+        self._whole = whole
+        self._expected: tuple[int, int] | None = None
+        self._page: list[Song] = []
         self.count_is_exact = True
 
+    def expect_page(self, *, start: int, stop: int) -> None:
+        """The slice the paginator will take, told before it counts."""
+        self._expected = (start, stop)
+
     def count(self) -> int:
+        if self._whole and self._expected is not None:
+            start, stop = self._expected
+            self._page = list(self._source.annotate(page_total=Window(Count("*")))[start:stop])
+            # No row: no songs, or a page past the end, which any count below it refuses.
+            self.count_is_exact = True
+            return self._page[0].page_total if self._page else 0
         total, self.count_is_exact = self._count()
         return total
 
@@ -190,9 +209,13 @@ class SongResults:
     def __getitem__(self, index: slice) -> list[Song]:
         if not isinstance(index, slice):
             raise TypeError("SongResults supports slices only")
+        start = index.start or 0
         page = None
-        if self._walk is not None and index.stop is not None:
-            page = self._walk.page(index.start or 0, index.stop)
+        if self._page and self._expected is not None and self._expected[0] == start:
+            # The paginator's last page stops at the count, before the page expected.
+            page = self._page[: (index.stop - start) if index.stop is not None else None]
+        elif self._walk is not None and index.stop is not None:
+            page = self._walk.page(start, index.stop)
         return songs_attach(self._source[index] if page is None else page, viewer_id=self._viewer_id)
 
 
@@ -210,7 +233,8 @@ def song_results(
     `ordering` by those fields; otherwise in the order `songs` has.
 
     `within_set`: `songs` were narrowed to a set that its own index lists (a genre's, an
-    artist's), which is then read whole and sorted. Walking an ordered index (popularity,
+    artist's), which is then read whole and sorted, and counted exactly with the page
+    (`SongResults`' `whole`). Walking an ordered index (popularity,
     id) until a page of the set turns up is what the planner would choose, expecting the
     set spread evenly along that order; a set that is not (a genre of little-known songs,
     an artist loaded last) makes that walk read most of the catalog."""
@@ -234,6 +258,10 @@ def song_results(
         songs = songs.order_by(*song_ordering(ordering, from_index=not within_set, searched=bool(search)))
     elif within_set:
         songs = songs.order_by(_unindexed("id"))
+    if within_set:
+        # Exact: the planner's estimate of a set (it does not know which genre a name is)
+        # can fall below the songs in it, and the pages past it would be refused.
+        return SongResults(songs, count=lambda: (songs.count(), True), viewer_id=viewer_id, whole=True)
     return SongResults(songs, count=lambda: queryset_count_bounded(count), viewer_id=viewer_id, walk=walk)
 
 
