@@ -21,7 +21,7 @@ from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Concat
 from django.shortcuts import get_object_or_404
 
-from catalog.models import Rating, Song, SongArtist, SongGenre
+from catalog.models import Artist, Genre, Rating, Song, SongArtist, SongGenre
 from catalog.selectors.lookups import ILike, InList
 from catalog.selectors.search_text import escape_like
 
@@ -268,7 +268,7 @@ def song_results(
 def songs_attach(songs: Iterable[Song], *, viewer_id: int | None = None) -> list[Song]:
     """`songs` as a list, each with `artist_credits` (`[{id, name}]` in credit order),
     `genre_names` (sorted) and `my_rating` (the viewer's score, None when the viewer is
-    anonymous or has not rated the song): three queries at most for any number of songs.
+    anonymous or has not rated the song): two queries at most for any number of songs.
     Cheaper than `prefetch_related`, which builds a model instance per credit, artist and
     genre only to read a field or two of each."""
     songs = list(songs)
@@ -277,18 +277,11 @@ def songs_attach(songs: Iterable[Song], *, viewer_id: int | None = None) -> list
     genres: dict[int, list[str]] = {song_id: [] for song_id in ids}
     ratings: dict[int, int] = {}
     if ids:
-        for song_id, artist_id, name in (
-            SongArtist.objects.filter(song_id__in=ids)
-            .order_by("song_id", "position", "id")
-            .values_list("song_id", "artist_id", "artist__name")
-        ):
-            credits[song_id].append({"id": artist_id, "name": name})
-        for song_id, genre in (
-            SongGenre.objects.filter(song_id__in=ids)
-            .order_by("song_id", "genre__name")
-            .values_list("song_id", "genre__name")
-        ):
-            genres[song_id].append(genre)
+        for song_id, is_genre, named_id, name in _credits_and_genres(songs[0]._state.db or "default", ids):
+            if is_genre:
+                genres[song_id].append(name)
+            else:
+                credits[song_id].append({"id": named_id, "name": name})
         if viewer_id is not None:
             ratings = dict(
                 Rating.objects.filter(user_id=viewer_id, song_id__in=ids).values_list("song_id", "score")
@@ -298,6 +291,24 @@ def songs_attach(songs: Iterable[Song], *, viewer_id: int | None = None) -> list
         song.genre_names = genres[song.pk]
         song.my_rating = ratings.get(song.pk)
     return songs
+
+
+def _credits_and_genres(using: str, ids: list[int]) -> list[tuple[int, int, int, str]]:
+    """(song id, 0, artist id, name) per credit in credit order, then (song id, 1, genre id,
+    name) per genre by name, song by song: one statement, written out rather than two ORM
+    queries, whose compiling cost most of a page's attachments."""
+    marks = ", ".join(["%s"] * len(ids))
+    credit, artist, link, genre = (model._meta.db_table for model in (SongArtist, Artist, SongGenre, Genre))
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            f"SELECT c.song_id, 0, c.artist_id, a.name, c.position, c.id FROM {credit} c"
+            f" JOIN {artist} a ON a.id = c.artist_id WHERE c.song_id IN ({marks})"
+            f" UNION ALL SELECT l.song_id, 1, l.genre_id, g.name, 0, 0 FROM {link} l"
+            f" JOIN {genre} g ON g.id = l.genre_id WHERE l.song_id IN ({marks})"
+            " ORDER BY 1, 2, 5, 6, 4",
+            [*ids, *ids],
+        )
+        return [row[:4] for row in cursor.fetchall()]
 
 
 def song_get(*, song_id: int, viewer_id: int | None = None) -> Song:

@@ -92,6 +92,25 @@ def test_song_carries_album_genres_popularity_explicit_and_speechiness(api_clien
     assert body["my_rating"] is None
 
 
+def test_a_song_lists_its_artists_in_credit_order_and_its_genres_by_name(api_client):
+    song = SongFactory(genres=["soul", "Blues", "jazz"])
+    zed, abe, mia = (ArtistFactory(name=name) for name in ("Zed", "Abe", "Mia"))
+    for position, artist in ((2, mia), (0, zed), (1, abe)):
+        SongArtistFactory(song=song, artist=artist, position=position)
+    SongArtistFactory(song=SongFactory(genres=["pop"]), artist=abe)
+
+    for body in (
+        api_client.get(f"/api/songs/{song.id}/").json(),
+        api_client.get("/api/songs/").json()["results"][0],
+    ):
+        assert [(a["id"], a["name"]) for a in body["artists"]] == [
+            (zed.pk, "Zed"),
+            (abe.pk, "Abe"),
+            (mia.pk, "Mia"),
+        ]
+        assert body["genres"] == ["blues", "jazz", "soul"]
+
+
 def test_what_the_source_did_not_give_is_null(api_client):
     song = SongFactory(
         album=None, popularity=None, explicit=None, speechiness=None, num_bars=None, num_sections=None
@@ -141,8 +160,8 @@ def test_list_reads_a_fixed_number_of_queries_whatever_the_page(
             SongArtistFactory(song=song, artist=ArtistFactory(name=f"A{i}-{position}"), position=position)
     client = make_auth_client(user)
 
-    # The user, the count, the page, then credits, genres and the caller's ratings.
-    with django_assert_num_queries(6):
+    # The user, the count, the page, then credits and genres, and the caller's ratings.
+    with django_assert_num_queries(5):
         response = client.get("/api/songs/?page_size=20")
 
     assert response.status_code == 200
@@ -265,7 +284,7 @@ def test_a_genre_page_and_its_count_are_one_statement(api_client, django_assert_
     SongFactory.create_batch(3, genres=["pop"])
     SongFactory(genres=["rock"])
 
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(2):
         response = api_client.get("/api/songs/?genre=pop&ordering=-popularity")
 
     assert response.status_code == 200
