@@ -98,12 +98,10 @@ class Song(models.Model):
     defaults let bulk loads (COPY) insert songs without naming them.
     """
 
-    # Not columns: what the read selectors set on the songs they return (songs_attach), and
-    # the count of a set that comes with its page (SongResults).
+    # Not columns: what the read selectors set on the songs they return (songs_attach).
     artist_credits: list[dict[str, Any]]
     genre_names: list[str]
     my_rating: int | None
-    page_total: int
 
     # COLLATE "C" on PostgreSQL (migration 0006): keep it if this field is ever altered.
     spotify_id = models.CharField(max_length=64, unique=True)

@@ -19,7 +19,7 @@ from catalog.naming import name_key
 from catalog.selectors.lookups import EqualsAnyOf
 from catalog.selectors.search import artist_search
 from catalog.selectors.search_text import normalize_query, similarity, title_words
-from catalog.selectors.songs import queryset_count_bounded, song_list, songs_attach
+from catalog.selectors.songs import WholePage, queryset_count_bounded, song_list, songs_attach
 
 # How many of an artist's songs its detail shows.
 TOP_SONGS = 10
@@ -43,23 +43,42 @@ class ArtistResults:
     With `otherwise`, the artists it gives are listed instead when there are none: counted
     first, as a paginator does before it slices (a separate existence check would be
     planned as a sequential scan stopping at the first match, which for a query no name
-    contains reads every artist)."""
+    contains reads every artist).
+
+    `whole`: the artists are a genre's, whose page is read by primary key and sorted whole
+    (`artist_results`), so they are counted exactly, with the page the paginator announces
+    (`WholePage`): the planner's estimate of a genre's artists is no count at all."""
 
     ordered = True
 
     def __init__(
-        self, artists: QuerySet[Artist], *, otherwise: Callable[[], QuerySet[Artist]] | None = None
+        self,
+        artists: QuerySet[Artist],
+        *,
+        otherwise: Callable[[], QuerySet[Artist]] | None = None,
+        whole: bool = False,
     ) -> None:
         self._artists = artists
         self._otherwise = otherwise
+        self._whole = WholePage() if whole else None
         self.count_is_exact = True
 
+    def expect_page(self, *, start: int, stop: int) -> None:
+        if self._whole is not None:
+            self._whole.expect(start=start, stop=stop)
+
     def count(self) -> int:
-        total, self.count_is_exact = queryset_count_bounded(self._artists)
+        total, self.count_is_exact = self._counted()
         if total == 0 and self._otherwise is not None:
-            self._artists, self._otherwise = self._otherwise(), None
-            total, self.count_is_exact = queryset_count_bounded(self._artists)
+            self._artists, self._otherwise, self._whole = self._otherwise(), None, None
+            total, self.count_is_exact = self._counted()
         return total
+
+    def _counted(self) -> tuple[int, bool]:
+        if self._whole is None:
+            return queryset_count_bounded(self._artists)
+        total = self._whole.count(self._artists)
+        return (self._artists.count() if total is None else total), True
 
     def __len__(self) -> int:
         return self.count()
@@ -67,7 +86,8 @@ class ArtistResults:
     def __getitem__(self, index: slice) -> list[Artist]:
         if not isinstance(index, slice):
             raise TypeError("ArtistResults supports slices only")
-        return artists_attach(self._artists[index])
+        page = self._whole.slice(index) if self._whole is not None else None
+        return artists_attach(self._artists[index] if page is None else page)
 
 
 def artist_results(
@@ -86,13 +106,14 @@ def artist_results(
         # `id = ANY(ARRAY(...))`: the genre's artists are looked up by primary key, where
         # `id IN (...)` let the planner read every artist to join them.
         artists = artists.filter(EqualsAnyOf(F("id"), in_genre))
+    whole = bool(genre)
     if not search:
-        return ArtistResults(artists)
+        return ArtistResults(artists, whole=whole)
     text = normalize_query(search)
     if not title_words(text):
         return ArtistResults(artists.none())
     return ArtistResults(
-        artist_search(artists, text), otherwise=lambda: artist_search_corrected(artists, text)
+        artist_search(artists, text), otherwise=lambda: artist_search_corrected(artists, text), whole=whole
     )
 
 

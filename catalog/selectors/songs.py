@@ -156,6 +156,40 @@ class IndexWalk:
         return page if len(page) == stop - start else None
 
 
+# The annotation that carries a set's count on each row of its page (`WholePage`).
+_WHOLE_COUNT = "whole_count"
+
+
+class WholePage:
+    """For results that read every row to give any page (a set sorted whole): the page a
+    paginator will take, announced before it counts (`expect`), read together with the
+    count of every row (`COUNT(*) OVER ()`), so that the exact count costs little more than
+    the page; the page is then kept for the slice that follows."""
+
+    def __init__(self) -> None:
+        self.expected: tuple[int, int] | None = None
+        self.rows: list[Any] = []
+
+    def expect(self, *, start: int, stop: int) -> None:
+        self.expected = (start, stop)
+
+    def count(self, queryset: QuerySet) -> int | None:
+        """The count of `queryset`, read with the expected page; None when no page was
+        announced, or when it is empty (no rows, or a page past the end): count apart then."""
+        if self.expected is None:
+            return None
+        start, stop = self.expected
+        self.rows = list(queryset.annotate(**{_WHOLE_COUNT: Window(Count("*"))})[start:stop])
+        return getattr(self.rows[0], _WHOLE_COUNT) if self.rows else None
+
+    def slice(self, index: slice) -> list[Any] | None:
+        """The rows read by `count` when `index` is that page (the paginator's last page
+        stops at the count, before the page expected); None otherwise."""
+        if not self.rows or self.expected is None or (index.start or 0) != self.expected[0]:
+            return None
+        return self.rows[: None if index.stop is None else index.stop - self.expected[0]]
+
+
 class SongResults:
     """A list of songs as a paginator wants it: `count()` and slices, nothing else.
 
@@ -165,9 +199,8 @@ class SongResults:
     has the page, else from `source`.
 
     `whole`: reading a page of `source` reads every row of it (a set sorted whole: see
-    `song_results`), so its count is exact at no more than the page's cost; once the
-    paginator says which page it wants (`expect_page`), the count comes with that page in
-    one statement (`COUNT(*) OVER ()`), and the page is kept for the slice that follows."""
+    `song_results`), so it is counted exactly, with the page the paginator announces
+    (`WholePage`)."""
 
     ordered = True
 
@@ -184,22 +217,18 @@ class SongResults:
         self._count = count
         self._viewer_id = viewer_id
         self._walk = walk
-        self._whole = whole
-        self._expected: tuple[int, int] | None = None
-        self._page: list[Song] = []
+        self._whole = WholePage() if whole else None
         self.count_is_exact = True
 
     def expect_page(self, *, start: int, stop: int) -> None:
-        """The slice the paginator will take, told before it counts."""
-        self._expected = (start, stop)
+        if self._whole is not None:
+            self._whole.expect(start=start, stop=stop)
 
     def count(self) -> int:
-        if self._whole and self._expected is not None:
-            start, stop = self._expected
-            self._page = list(self._source.annotate(page_total=Window(Count("*")))[start:stop])
-            # No row: no songs, or a page past the end, which any count below it refuses.
+        total = self._whole.count(self._source) if self._whole is not None else None
+        if total is not None:
             self.count_is_exact = True
-            return self._page[0].page_total if self._page else 0
+            return total
         total, self.count_is_exact = self._count()
         return total
 
@@ -209,13 +238,9 @@ class SongResults:
     def __getitem__(self, index: slice) -> list[Song]:
         if not isinstance(index, slice):
             raise TypeError("SongResults supports slices only")
-        start = index.start or 0
-        page = None
-        if self._page and self._expected is not None and self._expected[0] == start:
-            # The paginator's last page stops at the count, before the page expected.
-            page = self._page[: (index.stop - start) if index.stop is not None else None]
-        elif self._walk is not None and index.stop is not None:
-            page = self._walk.page(start, index.stop)
+        page = self._whole.slice(index) if self._whole is not None else None
+        if page is None and self._walk is not None and index.stop is not None:
+            page = self._walk.page(index.start or 0, index.stop)
         return songs_attach(self._source[index] if page is None else page, viewer_id=self._viewer_id)
 
 

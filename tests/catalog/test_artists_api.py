@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from catalog.models import Song
+from tests.catalog.builders import song_row, upsert
 from tests.factories import ArtistFactory, RatingFactory, SongArtistFactory, SongFactory
 
 pytestmark = pytest.mark.django_db
@@ -148,8 +149,54 @@ def test_list_reads_a_fixed_number_of_queries(api_client, django_assert_num_quer
     # The count, the page, then song counts and genres for the whole page.
     with django_assert_num_queries(4):
         response = api_client.get("/api/artists/?page_size=12")
+    # A genre's artists are read whole to be sorted: the count comes with the page.
+    with django_assert_num_queries(3):
+        in_genre = api_client.get("/api/artists/?page_size=12&genre=pop")
 
     assert [len(a["genres"]) for a in response.json()["results"]] == [2] * 12
+    assert in_genre.json()["count"] == 12 and in_genre.json()["results"] == response.json()["results"]
+
+
+def test_a_genres_artists_are_paged_to_their_end_by_an_exact_count(api_client):
+    pop = [ArtistFactory(name=f"Pop {i:02d}") for i in range(25)]
+    for artist in pop:
+        credit(artist, SongFactory(genres=["pop"]))
+    credit(ArtistFactory(name="Pop elsewhere"), SongFactory(genres=["rock"]))
+
+    def page(query: str) -> tuple[int, dict]:
+        response = api_client.get(f"/api/artists/?genre=pop&page_size=10&{query}")
+        return response.status_code, response.json()
+
+    first, last = page("page=1")[1], page("page=3")[1]
+    assert first["count"] == last["count"] == 25
+    assert [a["name"] for a in first["results"]] == [f"Pop {i:02d}" for i in range(10)]
+    assert [a["name"] for a in last["results"]] == [f"Pop {i:02d}" for i in range(20, 25)]
+    assert page("page=last")[1]["results"] == last["results"]
+    # A search within the genre, and a typo in it, which finds the closest names instead.
+    assert page("search=pop 1")[1]["count"] == 10
+    assert [a["name"] for a in page("search=Pop 0")[1]["results"]] == [f"Pop 0{i}" for i in range(10)]
+    assert page("search=elsewhere")[1]["count"] == 0
+    for query in ("page=4", "page=99999999999999999999", "page=2&genre=jazz", "page=2&search=pop 2"):
+        status, body = page(query)
+        assert status == 404 and "detail" in body, query
+
+
+@pytest.mark.postgres
+def test_a_genre_with_more_artists_than_the_bounded_count_lists_them_all(api_client):
+    """Past 1,000 artists a count is the planner's estimate, which for a genre's artists (an
+    array of ids from a subquery) is no count at all: the last pages would be refused."""
+    from django.db import connection
+
+    upsert([song_row(i, artists=[f"Artist {i:04d}"], genres=["pop"]) for i in range(1_040)])
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+    for page in ("52", "last"):
+        response = api_client.get(f"/api/artists/?genre=pop&page={page}")
+
+        assert response.status_code == 200, response.content
+        assert response.json()["count"] == 1_040 and response["X-Total-Count-Exact"] == "true"
+        assert names(response) == [f"Artist {i:04d}" for i in range(1_020, 1_040)]
 
 
 def test_page_size_is_capped_at_100(api_client):
