@@ -313,6 +313,27 @@ def test_a_genre_is_paged_to_its_end_by_an_exact_count(api_client):
         assert status == 404 and "detail" in body, query
 
 
+def test_pages_past_a_count_estimate_that_falls_short_are_served(api_client, monkeypatch):
+    """An estimate (X-Total-Count-Exact: false) can be below the real count (the planner's
+    guess of a trigram match): no page is cut at it, the pages past it are served while
+    they have songs, and a full page links to the next."""
+    monkeypatch.setattr("catalog.selectors.songs.queryset_count_bounded", lambda queryset: (25, False))
+    ids = [SongFactory().pk for _ in range(42)]
+
+    def page(number: object) -> tuple[int, dict]:
+        response = api_client.get(f"/api/songs/?page_size=10&page={number}")
+        assert response.status_code != 200 or response["X-Total-Count-Exact"] == "false"
+        return response.status_code, response.json()
+
+    status, third = page(3)  # songs 21-30: the estimate would cut it at the 25th
+    assert status == 200 and [song["id"] for song in third["results"]] == ids[20:30]
+    assert third["count"] == 25 and "page=4" in third["next"]
+    status, fifth = page(5)
+    assert status == 200 and [song["id"] for song in fifth["results"]] == ids[40:] and fifth["next"] is None
+    for number in (6, 0, 99999999999999999999, "abc"):
+        assert page(number)[0] == 404, number
+
+
 @pytest.mark.postgres
 def test_a_genre_larger_than_the_planner_expects_lists_every_song(api_client):
     """The planner does not know which genre a name is, so it expects each to hold the
