@@ -259,10 +259,10 @@ def song_results(
 
     `within_set`: `songs` were narrowed to a set that its own index lists (a genre's, an
     artist's), which is then read whole and sorted, and counted exactly with the page
-    (`SongResults`' `whole`). Walking an ordered index (popularity,
-    id) until a page of the set turns up is what the planner would choose, expecting the
-    set spread evenly along that order; a set that is not (a genre of little-known songs,
-    an artist loaded last) makes that walk read most of the catalog."""
+    (`SongResults`' `whole`). Walking an ordered index (popularity, id) until a page of the
+    set turns up is what the planner would choose, expecting the set spread evenly along
+    that order; a set that is not (a genre of little-known songs, an artist loaded last)
+    makes that walk read most of the catalog."""
     # Imported here: the search module reads this one's count and title helpers.
     from catalog.selectors.search import RankedSongSearch, song_search_matches, song_search_ranked
 

@@ -35,7 +35,8 @@ class EstimatedCountPaginator(Paginator):
     next one. With an exact count it is Django's paginator."""
 
     def _estimated(self) -> bool:
-        return self.count >= 0 and not getattr(self.object_list, "count_is_exact", True)
+        """Whether the count is an estimate (counted first: counting sets `count_is_exact`)."""
+        return self.count is not None and not getattr(self.object_list, "count_is_exact", True)
 
     def validate_number(self, number: Any) -> int:
         try:
