@@ -55,17 +55,10 @@ class EstimatedCountPaginator(Paginator):
         rows = self.object_list[bottom : bottom + self.per_page]
         if not rows and number > self.num_pages:
             raise EmptyPage(self.error_messages["no_results"])
-        return self._get_page(rows, number, self)
-
-    def _get_page(self, *args: Any, **kwargs: Any) -> Page:
-        return EstimatedCountPage(*args, **kwargs)
-
-
-class EstimatedCountPage(Page):
-    def has_next(self) -> bool:
-        paginator = self.paginator
-        assert isinstance(paginator, EstimatedCountPaginator)
-        return super().has_next() or (paginator._estimated() and len(self.object_list) == paginator.per_page)
+        # The pages known to exist: the estimate's, this one, and the next when this one is
+        # full (what `has_next` and the browsable API's page links read).
+        self.num_pages = max(self.num_pages, number + (len(rows) == self.per_page))
+        return Page(rows, number, self)
 
 
 class BoundedCountPagination(StandardPagination):

@@ -332,6 +332,9 @@ def test_pages_past_a_count_estimate_that_falls_short_are_served(api_client, mon
     assert status == 200 and [song["id"] for song in fifth["results"]] == ids[40:] and fifth["next"] is None
     for number in (6, 0, 99999999999999999999, "abc"):
         assert page(number)[0] == 404, number
+    # The browsable API's page links count the pages served past the estimate too.
+    browsed = api_client.get("/api/songs/?page_size=10&page=5", HTTP_ACCEPT="text/html")
+    assert browsed.status_code == 200 and "page=4" in browsed.content.decode()
 
 
 @pytest.mark.postgres
