@@ -18,7 +18,7 @@ from analytics.dashboard_chart import chart_build
 from analytics.models import Activity, FillState
 from analytics.selectors.daily import daily_actions
 from analytics.selectors.snapshots import trends_get
-from catalog.selectors.songs import queryset_count_bounded
+from catalog.selectors.counts import queryset_count_bounded
 
 DASHBOARD_DAYS = 30
 DASHBOARD_TOP = 10

@@ -16,10 +16,11 @@ from django.shortcuts import get_object_or_404
 
 from catalog.models import Artist, Song, SongArtist, SongGenre
 from catalog.naming import name_key
+from catalog.selectors.counts import WholePage, queryset_count_bounded
 from catalog.selectors.lookups import EqualsAnyOf
 from catalog.selectors.search import artist_search
 from catalog.selectors.search_text import normalize_query, similarity, title_words
-from catalog.selectors.songs import WholePage, queryset_count_bounded, song_list, songs_attach
+from catalog.selectors.songs import song_list, songs_attach
 
 # How many of an artist's songs its detail shows.
 TOP_SONGS = 10

@@ -18,11 +18,11 @@ from django.db.models.expressions import RawSQL
 from django.db.models.lookups import Exact
 
 from catalog.models import Song
+from catalog.selectors.counts import EXACT_COUNT_LIMIT, count_up_to
 from catalog.selectors.lookups import EqualsAnyOf, ILike, Like
 from catalog.selectors.search_postgres import exact_q, prefix_key, prefix_q, relevance_sql
 from catalog.selectors.search_text import escape_like
 from catalog.selectors.search_words import ParsedQuery
-from catalog.selectors.songs import EXACT_COUNT_LIMIT, count_up_to
 
 # Up to this many estimated matches a search is ranked whole, in one statement that also
 # counts them; above it, without other filters, the estimate is the count.

@@ -9,25 +9,21 @@ would cost a query.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.db import connections
-from django.db.models import CharField, Count, F, Func, OrderBy, QuerySet, Value, Window
+from django.db.models import CharField, F, Func, OrderBy, QuerySet, Value
 from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Concat
 from django.shortcuts import get_object_or_404
 
 from catalog.models import Artist, Genre, Rating, Song, SongArtist, SongGenre
+from catalog.selectors.counts import WholePage, count_up_to, queryset_count_bounded
 from catalog.selectors.lookups import ILike, InList
 from catalog.selectors.search_text import escape_like
-
-# Pages report an exact count up to this many matches; past it, counting every row would
-# cost more than the page itself at a million songs, so the planner's estimate is used.
-EXACT_COUNT_LIMIT = 1000
 
 # Fields a song list may be ordered by (`ordering=`, `-` for descending). The nullable
 # ones (a source may not give them: popularity, or the audio features of a song brought
@@ -59,12 +55,6 @@ def song_list() -> QuerySet[Song]:
 def song_count() -> int:
     """How many songs the catalog holds (exact: platform totals are cached by their readers)."""
     return Song.objects.count()
-
-
-def count_up_to(queryset: QuerySet, limit: int) -> int:
-    """How many rows `queryset` has, counted no further than `limit` + 1: asking costs the
-    same for a million rows as for just past the limit."""
-    return queryset.order_by()[: limit + 1].count()
 
 
 def song_count_exceeds(limit: int) -> bool:
@@ -154,40 +144,6 @@ class IndexWalk:
         )
         page = list(found[start:stop])
         return page if len(page) == stop - start else None
-
-
-# The annotation that carries a set's count on each row of its page (`WholePage`).
-_WHOLE_COUNT = "whole_count"
-
-
-class WholePage:
-    """For results that read every row to give any page (a set sorted whole): the page a
-    paginator will take, announced before it counts (`expect`), read together with the
-    count of every row (`COUNT(*) OVER ()`), so that the exact count costs little more than
-    the page; the page is then kept for the slice that follows."""
-
-    def __init__(self) -> None:
-        self.expected: tuple[int, int] | None = None
-        self.rows: list[Any] = []
-
-    def expect(self, *, start: int, stop: int) -> None:
-        self.expected = (start, stop)
-
-    def count(self, queryset: QuerySet) -> int | None:
-        """The count of `queryset`, read with the expected page; None when no page was
-        announced, or when it is empty (no rows, or a page past the end): count apart then."""
-        if self.expected is None:
-            return None
-        start, stop = self.expected
-        self.rows = list(queryset.annotate(**{_WHOLE_COUNT: Window(Count("*"))})[start:stop])
-        return getattr(self.rows[0], _WHOLE_COUNT) if self.rows else None
-
-    def slice(self, index: slice) -> list[Any] | None:
-        """The rows read by `count` when `index` is that page (the paginator's last page
-        stops at the count, before the page expected); None otherwise."""
-        if not self.rows or self.expected is None or (index.start or 0) != self.expected[0]:
-            return None
-        return self.rows[: None if index.stop is None else index.stop - self.expected[0]]
 
 
 class SongResults:
@@ -388,20 +344,3 @@ def _title_share(using: str, value: str) -> float:
         )
         occurrences, songs = cursor.fetchone()
     return float(occurrences) / float(songs)
-
-
-def queryset_count_bounded(queryset: QuerySet) -> tuple[int, bool]:
-    """(count, exact). Exact up to EXACT_COUNT_LIMIT; beyond it on PostgreSQL the planner's
-    row estimate (never less than the limit + 1). Elsewhere always exact."""
-    vendor = connections[queryset.db].vendor
-    if vendor != "postgresql":
-        return queryset.count(), True
-    counted = count_up_to(queryset, EXACT_COUNT_LIMIT)
-    if counted <= EXACT_COUNT_LIMIT:
-        return counted, True
-    try:
-        plan = json.loads(queryset.order_by().explain(format="json"))
-        estimate = int(plan[0]["Plan"]["Plan Rows"])
-    except (ValueError, KeyError, IndexError, TypeError):
-        estimate = 0
-    return max(estimate, counted), False

@@ -86,7 +86,7 @@ class BoundedCountPagination(StandardPagination):
         return response
 
     def get_paginated_response_schema(self, schema):
-        from catalog.selectors.songs import EXACT_COUNT_LIMIT
+        from catalog.selectors.counts import EXACT_COUNT_LIMIT
 
         schema = super().get_paginated_response_schema(schema)
         schema["properties"]["count"]["description"] = COUNT_DESCRIPTION.format(limit=EXACT_COUNT_LIMIT)
