@@ -30,9 +30,9 @@ MAX_PAGE = 10**9
 class EstimatedCountPaginator(Paginator):
     """Django's paginator over results whose count may be an estimate (`count_is_exact`
     False once counted). An estimate can fall short of the real count (the planner's guess
-    of a trigram match: `title=love` 10,851 for 23,595 songs at 1M), so then a page is never
-    cut at the estimate, a page past it is served while it has rows, and a full page has a
-    next one. With an exact count it is Django's paginator."""
+    of a trigram match, bench/README.md: "A genre's count with its page"), so then a page is
+    never cut at the estimate, a page past it is served while it has rows, and a full page
+    has a next one. With an exact count it is Django's paginator."""
 
     def _estimated(self) -> bool:
         """Whether the count is an estimate (counted first: counting sets `count_is_exact`)."""
