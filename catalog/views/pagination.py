@@ -15,7 +15,8 @@ COUNT_DESCRIPTION = (
     "frequencies', so that counting never costs more than the page. Within a genre or an "
     "artist (`genre`, `artist`) it is exact, but for a search by relevance in a set of more "
     "than {limit} songs. An estimate may fall short of the real count: pages past it are "
-    "served while they have songs, and a full page links to the next. Pages past the real "
+    "served while they have songs (the count then at least the songs up to the page's last), "
+    "and a full page links to the next. Pages past the real "
     "end of an estimated total come back empty. A relevance-ordered search ranks at most "
     "300 matches per way of finding them (titles, artist names) beyond the titles equal to "
     "or starting with the query."
@@ -55,8 +56,10 @@ class EstimatedCountPaginator(Paginator):
         rows = self.object_list[bottom : bottom + self.per_page]
         if not rows and number > self.num_pages:
             raise EmptyPage(self.error_messages["no_results"])
-        # The pages known to exist: the estimate's, this one, and the next when this one is
-        # full (what `has_next` and the browsable API's page links read).
+        # What is known to exist: at least the songs up to this page's last, and the pages of
+        # the estimate, this one, and the next when this one is full (what `has_next` and the
+        # browsable API's page links read).
+        self.count = max(self.count, bottom + len(rows))
         self.num_pages = max(self.num_pages, number + (len(rows) == self.per_page))
         return Page(rows, number, self)
 
