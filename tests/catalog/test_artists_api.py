@@ -172,7 +172,7 @@ def test_a_genres_artists_are_paged_to_their_end_by_an_exact_count(api_client):
     assert [a["name"] for a in first["results"]] == [f"Pop {i:02d}" for i in range(10)]
     assert [a["name"] for a in last["results"]] == [f"Pop {i:02d}" for i in range(20, 25)]
     assert page("page=last")[1]["results"] == last["results"]
-    # A search within the genre, and a typo in it, which finds the closest names instead.
+    # A search within the genre; a name outside it is not found, not even as a correction.
     assert page("search=pop 1")[1]["count"] == 10
     assert [a["name"] for a in page("search=Pop 0")[1]["results"]] == [f"Pop 0{i}" for i in range(10)]
     assert page("search=elsewhere")[1]["count"] == 0
