@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.paginator import EmptyPage, Page, Paginator
-from rest_framework.request import Request
 
 from music_discovery.pagination import StandardPagination
 
@@ -33,7 +32,17 @@ class EstimatedCountPaginator(Paginator):
     False once counted). An estimate can fall short of the real count (the planner's guess
     of a trigram match, bench/README.md: "A genre's count with its page"), so then a page is
     never cut at the estimate, a page past it is served while it has rows, and a full page
-    has a next one. With an exact count it is Django's paginator."""
+    has a next one. With an exact count it is Django's paginator.
+
+    Results that count with their page (`expect_page`) are told which page before they
+    count."""
+
+    def _announce(self, number: Any) -> None:
+        expect_page = getattr(self.object_list, "expect_page", None)
+        if expect_page is not None and str(number).isascii() and str(number).isdigit():
+            page = int(number)
+            if 1 <= page <= MAX_PAGE:
+                expect_page(start=(page - 1) * self.per_page, stop=page * self.per_page)
 
     def _estimated(self) -> bool:
         """Whether the count is an estimate (counted first: counting sets `count_is_exact`)."""
@@ -49,6 +58,7 @@ class EstimatedCountPaginator(Paginator):
             return int(number)
 
     def page(self, number: Any) -> Page:
+        self._announce(number)
         if not self._estimated():
             return super().page(number)
         number = self.validate_number(number)
@@ -70,16 +80,6 @@ class BoundedCountPagination(StandardPagination):
     `count_is_exact`, set by counting, becomes the X-Total-Count-Exact header."""
 
     django_paginator_class = EstimatedCountPaginator
-
-    def get_page_number(self, request: Request, paginator: Any) -> Any:
-        """The page number, announced to results that count with the page (`expect_page`)."""
-        number = super().get_page_number(request, paginator)
-        expect_page = getattr(paginator.object_list, "expect_page", None)
-        if expect_page is not None and str(number).isascii() and str(number).isdigit():
-            page = int(number)
-            if 1 <= page <= MAX_PAGE:
-                expect_page(start=(page - 1) * paginator.per_page, stop=page * paginator.per_page)
-        return number
 
     def get_paginated_response(self, data):
         response = super().get_paginated_response(data)
