@@ -64,8 +64,8 @@ class WholePage:
         return getattr(self.rows[0], _WHOLE_COUNT) if self.rows else None
 
     def slice(self, index: slice) -> list[Any] | None:
-        """The rows read by `count` when `index` is that page (the paginator's last page
-        stops at the count, before the page expected); None otherwise."""
+        """The rows read by `count` when `index` starts that page (the paginator's last page
+        stops at the count, where those rows end too); None otherwise."""
         if not self.rows or self.expected is None or (index.start or 0) != self.expected[0]:
             return None
-        return self.rows[: None if index.stop is None else index.stop - self.expected[0]]
+        return self.rows
