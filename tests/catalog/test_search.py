@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from catalog.models import Artist, Song
+from catalog.models import Song
 from catalog.selectors.search import RankedSongSearch, song_search, song_search_ranked
 from catalog.selectors.songs import IndexWalk, song_list
 from tests.factories import ArtistFactory, SongArtistFactory, SongFactory
@@ -283,82 +283,6 @@ def test_search_input_is_bounded(catalog):
 @pytest.mark.postgres
 def test_relevance_search_on_postgresql_is_paged_by_tier(catalog):
     assert isinstance(song_search_ranked(song_list(), "bad"), RankedSongSearch)
-
-
-def _words(table: str = "catalog_searchword") -> dict[str, int]:
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT * FROM {table}")
-        return dict(cursor.fetchall())
-
-
-@pytest.mark.postgres
-def test_word_list_follows_inserts_updates_and_deletes():
-    first = SongFactory(title="Golden Hour")
-    SongFactory(title="Golden Golden Sky")
-    assert _words() == {"golden": 3, "hour": 1, "sky": 1}
-
-    first.title = "Silver Hour"
-    first.save()
-    assert _words() == {"golden": 2, "silver": 1, "hour": 1, "sky": 1}
-
-    # Rating aggregates change without touching titles: the list stays as it is.
-    Song.objects.update(total_ratings=3)
-    assert _words() == {"golden": 2, "silver": 1, "hour": 1, "sky": 1}
-
-    first.delete()
-    assert _words() == {"golden": 2, "sky": 1}
-
-    Song.objects.bulk_create([SongFactory.build(title="Sky High"), SongFactory.build(title="HIGH")])
-    assert _words() == {"golden": 2, "sky": 2, "high": 2}
-
-
-@pytest.mark.postgres
-def test_artist_word_list_follows_inserts_updates_and_deletes():
-    ed = ArtistFactory(name="Ed Sheeran")
-    ArtistFactory(name="Sheeran-Sheeran Band")
-    assert _words("catalog_artistword") == {"ed": 1, "sheeran": 3, "band": 1}
-
-    ed.name = "Ed Sullivan"
-    ed.save()
-    assert _words("catalog_artistword") == {"ed": 1, "sullivan": 1, "sheeran": 2, "band": 1}
-
-    Artist.objects.update(spotify_id=None)
-    assert _words("catalog_artistword") == {"ed": 1, "sullivan": 1, "sheeran": 2, "band": 1}
-
-    ed.delete()
-    assert _words("catalog_artistword") == {"sheeran": 2, "band": 1}
-
-
-@pytest.mark.postgres
-def test_a_word_added_in_bulk_is_corrected_to(api_client):
-    Song.objects.bulk_create([SongFactory.build(title="Thunderstruck"), SongFactory.build(title="Other")])
-    assert search(api_client, "thunderstrck") == ["Thunderstruck"]
-
-
-@pytest.mark.postgres
-def test_refresh_rebuild_restores_a_damaged_word_list():
-    from catalog.services.search_index import search_index_refresh
-
-    SongFactory(title="Midnight City")
-    ArtistFactory(name="M83")
-    with connection.cursor() as cursor:
-        cursor.execute("UPDATE catalog_searchword SET ndoc = 99")
-        cursor.execute("INSERT INTO catalog_searchword VALUES ('stale', 1)")
-        cursor.execute("DELETE FROM catalog_artistword")
-
-    search_index_refresh()
-    assert _words()["city"] == 99
-
-    search_index_refresh(rebuild=True)
-    assert _words() == {"midnight": 1, "city": 1}
-    assert _words("catalog_artistword") == {"m83": 1}
-
-
-def test_refresh_is_harmless_everywhere(catalog):
-    from catalog.services.search_index import search_index_refresh
-
-    search_index_refresh()
-    assert Song.objects.count() == len(CATALOG)
 
 
 def test_a_typo_is_corrected_to_the_words_one_edit_away(api_client, catalog):

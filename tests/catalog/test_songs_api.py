@@ -1,17 +1,10 @@
-"""GET /api/songs/ and /api/songs/{id}/: shape, filters, ordering, pagination, cache, throttle."""
+"""GET /api/songs/ and /api/songs/{id}/: shape, filters, ordering, hostile input, schema."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
-from django.core.cache import cache
-from django.test import override_settings
-from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
-from catalog import list_cache
 from catalog.models import Song
-from tests.catalog.builders import song_row, upsert
 from tests.factories import ArtistFactory, RatingFactory, SongArtistFactory, SongFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -148,43 +141,6 @@ def test_unknown_or_malformed_song_id_is_json_404(api_client):
         assert "detail" in response.json()
 
 
-@pytest.mark.parametrize("songs", [3, 15])
-def test_list_reads_a_fixed_number_of_queries_whatever_the_page(
-    make_auth_client, django_assert_num_queries, songs
-):
-    user = UserFactory()
-    for i in range(songs):
-        song = SongFactory(genres=["pop", f"genre {i}"])
-        RatingFactory(user=user, song=song, score=3)
-        for position in range(3):
-            SongArtistFactory(song=song, artist=ArtistFactory(name=f"A{i}-{position}"), position=position)
-    client = make_auth_client(user)
-
-    # The user, the count, the page, then credits and genres, and the caller's ratings.
-    with django_assert_num_queries(5):
-        response = client.get("/api/songs/?page_size=20")
-
-    assert response.status_code == 200
-    results = response.json()["results"]
-    assert len(results) == songs
-    assert all(len(song["artists"]) == 3 and len(song["genres"]) == 2 for song in results)
-    assert all(song["my_rating"] == 3 for song in results)
-    assert [a["name"][-1] for a in results[0]["artists"]] == ["0", "1", "2"]
-
-
-def test_list_is_paginated_and_page_size_is_capped_at_100(api_client):
-    SongFactory.create_batch(105)
-
-    default = api_client.get("/api/songs/")
-    big = api_client.get("/api/songs/?page_size=500")
-
-    assert set(default.json()) == {"count", "next", "previous", "results"}
-    assert default.json()["count"] == 105
-    assert len(default.json()["results"]) == 20
-    assert len(big.json()["results"]) == 100
-    assert default["X-Total-Count-Exact"] == "true"
-
-
 def test_range_and_exact_filters(api_client):
     low = SongFactory(energy=0.1, danceability=0.2, tempo=90, duration_ms=100_000, key=1, mode=0)
     mid = SongFactory(energy=0.5, danceability=0.5, tempo=120, duration_ms=200_000, key=5, mode=1)
@@ -276,92 +232,6 @@ def test_unknown_popularity_comes_last_in_both_directions(api_client, narrowed):
     assert ("Elsewhere" in titles(api_client.get(f"/api/songs/?ordering=-popularity{narrowed}"))) == (
         not narrowed
     )
-
-
-def test_a_genre_page_and_its_count_are_one_statement(api_client, django_assert_num_queries):
-    # A genre's songs are read whole to be sorted (song_results' `within_set`): the count
-    # comes with the page, then the page's credits and genres.
-    SongFactory.create_batch(3, genres=["pop"])
-    SongFactory(genres=["rock"])
-
-    with django_assert_num_queries(2):
-        response = api_client.get("/api/songs/?genre=pop&ordering=-popularity")
-
-    assert response.status_code == 200
-    assert response.json()["count"] == 3 and len(response.json()["results"]) == 3
-    assert response["X-Total-Count-Exact"] == "true"
-
-
-def test_a_genre_is_paged_to_its_end_by_an_exact_count(api_client):
-    pop = [SongFactory(title=f"Pop {i:02d}", genres=["pop"]).pk for i in range(25)]
-    SongFactory(title="Pop elsewhere", genres=["rock"])
-
-    def page(query: str) -> tuple[int, dict]:
-        response = api_client.get(f"/api/songs/?genre=pop&page_size=10&{query}")
-        return response.status_code, response.json()
-
-    first, last = page("page=1")[1], page("page=3")[1]
-    assert first["count"] == last["count"] == 25
-    assert [song["id"] for song in first["results"]] == pop[:10]
-    assert [song["id"] for song in last["results"]] == pop[20:] and last["next"] is None
-    assert page("page=last")[1]["results"] == last["results"]
-    searched = page("page=2&search=pop&ordering=-title")[1]
-    assert searched["count"] == 25
-    assert [song["title"] for song in searched["results"]] == [f"Pop {i:02d}" for i in range(14, 4, -1)]
-    for query in ("page=4", "page=0", "page=99999999999999999999", "page=abc", "page=2&genre=jazz"):
-        status, body = page(query)
-        assert status == 404 and "detail" in body, query
-
-
-def test_pages_past_a_count_estimate_that_falls_short_are_served(api_client, monkeypatch):
-    """An estimate (X-Total-Count-Exact: false) can be below the real count (the planner's
-    guess of a trigram match): no page is cut at it, the pages past it are served while
-    they have songs, and a full page links to the next."""
-    monkeypatch.setattr("catalog.selectors.songs.queryset_count_bounded", lambda queryset: (25, False))
-    ids = [SongFactory().pk for _ in range(42)]
-
-    def page(number: object) -> tuple[int, dict]:
-        response = api_client.get(f"/api/songs/?page_size=10&page={number}")
-        assert response.status_code != 200 or response["X-Total-Count-Exact"] == "false"
-        return response.status_code, response.json()
-
-    status, first = page(1)
-    assert status == 200 and first["count"] == 25
-    status, third = page(3)  # songs 21-30: the estimate would cut it at the 25th
-    assert status == 200 and [song["id"] for song in third["results"]] == ids[20:30]
-    assert third["count"] == 30 and "page=4" in third["next"]  # at least the songs seen
-    status, fifth = page(5)
-    assert status == 200 and [song["id"] for song in fifth["results"]] == ids[40:] and fifth["next"] is None
-    assert fifth["count"] == 42
-    for number in (6, 0, 99999999999999999999, "abc"):
-        assert page(number)[0] == 404, number
-    # The browsable API's page links count the pages served past the estimate too.
-    browsed = api_client.get("/api/songs/?page_size=10&page=5", HTTP_ACCEPT="text/html")
-    assert browsed.status_code == 200 and "page=4" in browsed.content.decode()
-
-
-@pytest.mark.postgres
-def test_a_genre_larger_than_the_planner_expects_lists_every_song(api_client):
-    """The planner does not know which genre a name is, so it expects each to hold the
-    average share: 1,060 songs / 21 genres here. A count of a genre of 1,040 songs taken
-    from that estimate (or from the bounded count's 1,001) would refuse its last pages."""
-    from django.db import connection
-
-    upsert(
-        [song_row(i, genres=["pop"]) for i in range(1_040)]
-        + [song_row(1_040 + i, genres=[f"genre {i % 20}"]) for i in range(20)]
-    )
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
-
-    for page in ("52", "last"):  # "last" is counted before its number is known
-        response = api_client.get(f"/api/songs/?genre=pop&page={page}")
-
-        assert response.status_code == 200, response.content
-        assert response.json()["count"] == 1_040 and response["X-Total-Count-Exact"] == "true"
-        assert [song["title"] for song in response.json()["results"]] == [
-            f"Song number {i}" for i in range(1_020, 1_040)
-        ]
 
 
 def test_browsable_api_filter_form_lists_every_filter_whatever_the_request_names(api_client):
@@ -520,146 +390,6 @@ def test_a_search_empty_once_normalized_is_no_search(api_client):
 def test_unknown_query_parameters_are_ignored(api_client):
     SongFactory()
     assert api_client.get("/api/songs/?colour=blue").json()["count"] == 1
-
-
-def test_anonymous_repeat_is_served_from_cache(api_client):
-    song = SongFactory(title="Cached Song")
-
-    first = api_client.get("/api/songs/?search=cached&page_size=5")
-    Song.objects.filter(pk=song.pk).update(title="Renamed")
-    second = api_client.get("/api/songs/?search=cached&page_size=5")
-    # The same query with its parameters in another order and the search in other case.
-    third = api_client.get("/api/songs/?page_size=5&search=%20CACHED")
-    # A different query is not served from the entry.
-    other = api_client.get("/api/songs/?search=cached&page_size=6")
-
-    assert first.json()["count"] == 1
-    assert "X-Cache" not in first
-    assert second["X-Cache"] == third["X-Cache"] == "hit"
-    assert second.json() == third.json() == first.json()
-    assert "X-Cache" not in other
-    assert other.json()["count"] == 0
-
-
-def test_a_cache_hit_costs_no_query_and_keeps_the_response_headers(api_client, django_assert_num_queries):
-    SongFactory(title="Cached Song")
-    first = api_client.get("/api/songs/?search=cached")
-
-    with django_assert_num_queries(0):
-        hit = api_client.get("/api/songs/?search=cached")
-
-    assert hit["X-Cache"] == "hit"
-    assert hit.json() == first.json()
-    for header in ("Content-Type", "X-Total-Count-Exact", "X-Frame-Options"):
-        assert hit[header] == first[header]
-
-
-def test_a_process_keeps_its_copy_of_a_hit_until_the_shared_entry_expires(api_client, monkeypatch):
-    SongFactory(title="Cached Song")
-    api_client.get("/api/songs/?search=cached")
-    api_client.get("/api/songs/?search=cached")  # a hit: this process now holds a copy
-    cache.clear()  # the shared entry is gone
-
-    from_memory = api_client.get("/api/songs/?search=cached")
-    started = time.time()
-    monkeypatch.setattr(list_cache, "_now", lambda: started + list_cache.LIST_CACHE_SECONDS + 1)
-    after_expiry = api_client.get("/api/songs/?search=cached")
-
-    assert from_memory["X-Cache"] == "hit"
-    assert "X-Cache" not in after_expiry
-
-
-def test_the_cache_is_per_host_because_pagination_links_are_absolute(api_client):
-    SongFactory.create_batch(3, title="Paged Song")
-    api_client.get("/api/songs/?search=paged&page_size=1", HTTP_HOST="localhost")
-
-    other_host = api_client.get("/api/songs/?search=paged&page_size=1", HTTP_HOST="127.0.0.1")
-
-    assert "X-Cache" not in other_host
-    assert other_host.json()["next"].startswith("http://127.0.0.1/")
-
-
-def test_authenticated_requests_are_never_served_from_the_anonymous_cache(api_client, auth_client):
-    song = SongFactory(title="Cached Song")
-    api_client.get("/api/songs/?search=cached")
-    Song.objects.filter(pk=song.pk).update(title="Renamed")
-
-    response = auth_client.get("/api/songs/?search=cached")
-
-    assert "X-Cache" not in response
-    assert response.json()["count"] == 0
-
-
-def test_cached_repeats_do_not_count_against_the_anonymous_throttle(api_client, monkeypatch):
-    """A repeat answered from the cache costs no database query, so it does not spend the
-    throttle, which protects the database: only requests that reach the view do."""
-    monkeypatch.setattr(AnonRateThrottle, "get_rate", lambda self: "3/min")
-    SongFactory(title="Popular Song")
-
-    repeats = [api_client.get("/api/songs/?search=popular") for _ in range(10)]
-    # Three distinct lists reach the view: the first (above) and two more.
-    distinct = [api_client.get("/api/songs/", {"search": "popular", "page_size": n}) for n in (5, 6)]
-    refused = api_client.get("/api/songs/?search=popular&page_size=7")
-    still_cached = api_client.get("/api/songs/?search=popular")
-
-    assert [r.status_code for r in repeats] == [200] * 10
-    assert all(r["X-Cache"] == "hit" for r in repeats[1:])
-    assert [r.status_code for r in distinct] == [200, 200]
-    assert refused.status_code == 429
-    assert "Retry-After" in refused
-    assert still_cached.status_code == 200 and still_cached["X-Cache"] == "hit"
-
-
-def test_authenticated_lists_are_never_cached_so_each_counts(auth_client, monkeypatch):
-    monkeypatch.setattr(UserRateThrottle, "get_rate", lambda self: "2/min")
-    SongFactory(title="Popular Song")
-
-    statuses = [auth_client.get("/api/songs/?search=popular").status_code for _ in range(3)]
-
-    assert statuses == [200, 200, 429]
-
-
-def test_anonymous_requests_are_counted_in_the_anonymous_scope_alone(api_client, monkeypatch):
-    """The `user` rate is the signed-in users': an anonymous caller spends only its own."""
-    monkeypatch.setattr(UserRateThrottle, "get_rate", lambda self: "2/min")
-    monkeypatch.setattr(AnonRateThrottle, "get_rate", lambda self: "4/min")
-
-    statuses = [api_client.get("/api/songs/", {"page_size": n}).status_code for n in range(1, 6)]
-
-    assert statuses == [200, 200, 200, 200, 429]
-
-
-def test_error_responses_are_not_cached(api_client):
-    first = api_client.get("/api/songs/?key=99")
-    second = api_client.get("/api/songs/?key=99")
-    assert first.status_code == second.status_code == 400
-    assert "X-Cache" not in second
-
-
-@pytest.mark.redis
-def test_cache_degrades_silently_when_redis_is_down(api_client):
-    SongFactory(title="Still Served")
-    dead = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            # Nothing listens on port 1: every cache call fails at once.
-            "LOCATION": "redis://127.0.0.1:1/0",
-            "OPTIONS": {
-                "CLIENT_CLASS": "django_redis.client.DefaultClient",
-                "SOCKET_CONNECT_TIMEOUT": 0.2,
-                "SOCKET_TIMEOUT": 0.2,
-                "IGNORE_EXCEPTIONS": True,
-            },
-        }
-    }
-    # Django swaps its cache connections when CACHES changes; the throttle then degrades too.
-    with override_settings(CACHES=dead):
-        first = api_client.get("/api/songs/?search=served")
-        second = api_client.get("/api/songs/?search=served")
-
-    assert first.status_code == second.status_code == 200
-    assert second.json()["count"] == 1
-    assert "X-Cache" not in second
 
 
 def test_schema_documents_the_catalog(api_client):
