@@ -1,5 +1,5 @@
 """ "This user's signals changed": the one call every app makes when a user's taste evidence
-(a rating, a like, a skip, a play) changes, for whatever keeps per-user results (the
+(a rating, a like, a skip, a play, the profile) changes, for whatever keeps per-user results (the
 recommendations' cached lists) to hook with `user_signals_changed.connect(receiver)`.
 
 It lives in the project's base layer so that every app, catalog's ratings included, can make

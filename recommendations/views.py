@@ -57,8 +57,9 @@ class UserRecommendationsView(APIView):
         summary="A listener's recommendations",
         description=(
             "The owner's list, best first, each song with its score and the reasons it is there. "
-            "Served from the cache while fresh (1 h; a new rating, like, skip or play makes it "
-            "stale, as do a new model build and a catalog load that wrote songs); otherwise "
+            "Served from the cache while fresh (1 h; a new rating, like, skip or play or a profile "
+            "change makes it stale, as do a new model build and a catalog load that wrote songs); "
+            "otherwise "
             "computed at once when that takes milliseconds, else queued: 202 with the task to "
             "poll. Never a song the listener rated, skipped, played, liked or shared, nor a "
             "song twice."

@@ -175,6 +175,8 @@ def user_update(
                 user_profile.save(update_fields=list(profile_values))
                 # Replaces any copy cached by select_related, so the caller sees the new lists.
                 user.profile = user_profile
+                # The list's moods, genres and artists (and its reasons) come from the profile.
+                signals_changed(user_id=user.pk)
             if password is not None:
                 user_tokens_revoke(user=user)
     except IntegrityError as error:

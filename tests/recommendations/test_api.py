@@ -134,6 +134,28 @@ def test_a_new_rating_like_or_skip_makes_the_list_stale(
     assert top not in _song_ids(after)
 
 
+def test_a_profile_change_makes_the_list_stale_and_its_reasons_follow(
+    client_of, listener, django_capture_on_commit_callbacks
+):
+    client = client_of(listener)
+    client.patch(f"/api/users/{listener.pk}/", {"profile": {"favorite_genres": ["jazz"]}}, format="json")
+    before = client.get(url(listener.pk)).json()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        changed = client.patch(
+            f"/api/users/{listener.pk}/", {"profile": {"favorite_genres": []}}, format="json"
+        )
+    assert changed.status_code == 200
+    after = client.get(url(listener.pk)).json()
+
+    def reasons(body: dict) -> set[str]:
+        return {reason for item in body["results"] for reason in item["reasons"]}
+
+    assert "jazz, a genre you like" in reasons(before)
+    assert Generation.objects.count() == 2
+    assert not any("jazz" in reason for reason in reasons(after))
+
+
 def test_a_new_model_build_makes_every_list_stale(client_of, listener):
     client = client_of(listener)
     client.get(url(listener.pk))
