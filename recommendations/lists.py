@@ -24,7 +24,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -37,6 +37,7 @@ from catalog.selectors.refs import song_refs
 from catalog.selectors.songs import song_count_exceeds, song_list, songs_attach
 from music_discovery.signals import signals_changed
 from recommendations.models import Feedback, Generation, GenerationState
+from recommendations.selectors import interest_rows
 from recommendations.services import (
     MODEL_BUILT_KEY,
     Model,
@@ -247,13 +248,24 @@ def _computes_fast() -> bool:
 QUEUED_REUSE = timedelta(minutes=10)
 
 
+def _stale_since(user_id: int) -> datetime | None:
+    """When `user_id`'s signals last changed, as far as the cache remembers."""
+    marked = cache.get(_stale_key(user_id))
+    return None if marked is None else datetime.fromtimestamp(marked, tz=UTC)
+
+
 def _queued_for(user_id: int, size: int) -> Generation | None:
     """A computation of `user_id`'s plain list (no seeds, no moods), of at least `size` songs,
-    queued lately and not finished: repeated GETs must not flood the queue."""
+    queued lately, since their signals last changed, and not finished: repeated GETs must not
+    flood the queue, and a GET after a new rating must not wait for a list made without it."""
+    since = timezone.now() - QUEUED_REUSE
+    stale_since = _stale_since(user_id)
+    if stale_since is not None:
+        since = max(since, stale_since)
     recent = Generation.objects.filter(
         user_id=user_id,
         state__in=[GenerationState.PENDING, GenerationState.STARTED],
-        created_at__gte=timezone.now() - QUEUED_REUSE,
+        created_at__gt=since,
     ).order_by("-created_at")[:5]
     plain: dict[str, list] = {"seed_genres": [], "seed_artists": [], "seed_songs": [], "moods": []}
     for generation in recent:
@@ -282,9 +294,16 @@ def list_for(*, user_id: int, limit: int) -> RecommendationList | Generation:
 
 
 def generation_list(generation: Generation, *, limit: int | None = None) -> RecommendationList:
-    """A successful generation's list (its songs read now)."""
+    """A successful generation's list (its songs read now). When the listener's signals
+    changed after it was asked for (a task polled after a rating), the songs now in their
+    history are left out: a list never holds a song they rated, skipped or played."""
     assert generation.finished_at is not None
-    items = generation.items if limit is None else generation.items[:limit]
+    items = generation.items
+    stale_since = _stale_since(generation.user_id)
+    if stale_since is not None and stale_since >= generation.created_at:
+        history = set(interest_rows(user_id=generation.user_id).song_ids.tolist())
+        items = [item for item in items if item["song"] not in history]
+    items = items if limit is None else items[:limit]
     return _materialise(generation.user_id, generation.finished_at, generation.source, items)
 
 

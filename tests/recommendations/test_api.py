@@ -212,6 +212,37 @@ def test_without_a_model_at_hand_the_list_is_queued_and_its_task_polled(
     assert _song_ids(served.json()) == _song_ids(done["result"])[:4]
 
 
+def test_a_task_polled_after_a_rating_leaves_the_rated_song_out(
+    client_of, listener, queued, django_capture_on_commit_callbacks
+):
+    client = client_of(listener)
+    with django_capture_on_commit_callbacks(execute=True):
+        status_url = client.post(refresh_url(listener.pk), {"limit": 5}, format="json").json()["status_url"]
+    first = _song_ids(client.get(status_url).json()["result"])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post("/api/ratings/", {"song": first[0], "score": 4}, format="json").status_code == 201
+    polled = _song_ids(client.get(status_url).json()["result"])
+
+    assert polled == first[1:]
+
+
+def test_a_get_after_a_rating_does_not_wait_for_a_list_queued_before_it(
+    client_of, listener, world, queued, django_capture_on_commit_callbacks
+):
+    client = client_of(listener)
+    with django_capture_on_commit_callbacks(execute=False):
+        before = client.get(url(listener.pk)).json()["task_id"]
+        assert client.get(url(listener.pk)).json()["task_id"] == before  # not queued twice
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/api/ratings/", {"song": world["Beta"][0].pk, "score": 5}, format="json")
+
+    with django_capture_on_commit_callbacks(execute=False):
+        after = client.get(url(listener.pk)).json()["task_id"]
+
+    assert after != before
+
+
 def test_a_task_is_seen_only_by_the_user_who_asked(client_of, listener, queued):
     response = client_of(listener).post(refresh_url(listener.pk), {}, format="json")
     status_url = response.json()["status_url"]
