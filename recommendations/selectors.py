@@ -154,6 +154,11 @@ def _feedback_rows(user_id: int | None) -> npt.NDArray[np.int64]:
     ).reshape(-1, 3)
 
 
+def feedback_kind(*, user_id: int, song_id: int) -> str | None:
+    """What `user_id` last said of `song_id` (a FeedbackKind), or None."""
+    return Feedback.objects.filter(user_id=user_id, song_id=song_id).values_list("kind", flat=True).first()
+
+
 def interest_rows(*, user_id: int | None = None) -> Interest:
     """Every user's (or `user_id`'s) signed interest in every song they acted on, rated or
     gave feedback on."""
@@ -245,6 +250,7 @@ __all__ = [
     "Blocked",
     "CatalogIndex",
     "blocked_positions",
+    "feedback_kind",
     "generation_of",
     "catalog_arrays",
     "interest_rows",

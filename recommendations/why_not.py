@@ -12,6 +12,8 @@ from catalog.selectors.refs import labels_of
 from catalog.selectors.songs import song_get
 from recommendations.engine import ARTIST_CAP, BLEND
 from recommendations.engine.explain import placement
+from recommendations.models import FeedbackKind
+from recommendations.selectors import feedback_kind
 from recommendations.services import listener_of, model_current
 from users.selectors import blocks_active
 
@@ -23,6 +25,13 @@ SIGNAL_WORDS = {
     "content": "the sound of the songs you like",
     "mood": "your moods",
     "popularity": "popularity",
+}
+
+
+# What a listener's feedback on a song said: either way it leaves their lists.
+FEEDBACK_WORDS: dict[str, str] = {
+    FeedbackKind.MORE_LIKE_THIS: "you asked for more like it (it counts as a like)",
+    FeedbackKind.NOT_FOR_ME: "you said it is not for you",
 }
 
 
@@ -45,6 +54,9 @@ def _history(user_id: int, song_id: int) -> list[str]:
         reasons.append("you skipped it")
     elif mine.any():
         reasons.append("it is in your listening history (a list is for discovery)")
+    said = feedback_kind(user_id=user_id, song_id=song_id)
+    if said is not None:
+        reasons.append(FEEDBACK_WORDS[said])
     return reasons
 
 

@@ -46,6 +46,24 @@ def test_history_and_blocks_are_named(make_auth_client, listener, world):
     assert blocked["rank"] is None and blocked["in_list"] is False
 
 
+@pytest.mark.parametrize(
+    ("kind", "said"),
+    [("not_for_me", "you said it is not for you"), ("more_like_this", "you asked for more like it")],
+)
+def test_feedback_on_a_song_is_named_and_it_gets_no_rank(make_auth_client, fan, world, kind, said):
+    client = make_auth_client(fan)
+    song = world["Beta"][0]
+    given = client.post(
+        f"/api/recommendations/user/{fan.pk}/feedback/", {"song": song.pk, "feedback": kind}, format="json"
+    )
+    assert given.status_code == 201
+
+    answer = why(client, fan, song).json()
+
+    assert any(reason.startswith(said) for reason in answer["reasons"]), answer["reasons"]
+    assert answer["rank"] is None and answer["score"] is None and answer["in_list"] is False
+
+
 def test_a_song_in_the_list_says_where_and_one_below_the_cut_says_by_how_much(make_auth_client, fan, world):
     client = make_auth_client(fan)
     top = client.get(f"/api/recommendations/user/{fan.pk}/", {"limit": 2}).json()["results"]
