@@ -19,10 +19,10 @@ from users.selectors import blocks_active
 
 # How each signal is named when saying what a song got from it.
 SIGNAL_WORDS = {
-    "collaborative": "listeners who like what you like",
+    "collaborative": "listeners with tastes like yours",
     "artist": "artists you like",
     "genre": "genres you like",
-    "content": "the sound of the songs you like",
+    "content": "its sound, against the songs you liked or passed on",
     "mood": "your moods",
     "popularity": "popularity",
 }

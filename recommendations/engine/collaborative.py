@@ -190,7 +190,7 @@ def collaborative_scores(model: CollaborativeModel, listened: FloatArray) -> tup
     """Every catalog artist's score for a listener whose `artist_evidence` per catalog artist
     is `listened` (negatives push the artists co-liked with them down), 0 outside the model
     and for the artists the listener knows (`followed`); and for each artist, the
-    listener's artist that adds most to it (-1 when none adds anything), for a reason's
+    listener's liked artist that adds most to it (-1 when none adds anything), for a reason's
     wording."""
     scores = np.zeros(len(model.column_of), np.float32)
     sources = np.full(len(model.column_of), -1, np.int64)
@@ -202,7 +202,10 @@ def collaborative_scores(model: CollaborativeModel, listened: FloatArray) -> tup
     # What this signal finds is artists new to the listener; those they already like are the
     # artist-affinity signal's to rank.
     scores[followed(listened)] = 0.0
-    best = np.argmax(contributions, axis=0)
-    strongest = contributions[best, np.arange(contributions.shape[1])]
+    # A reason names an artist the listener likes: a skipped artist's negative evidence times a
+    # negative weight adds to a score too, but "listeners who like X" would be false of it.
+    liked = np.where((query.weights > 0)[:, None], contributions, -np.inf)
+    best = np.argmax(liked, axis=0)
+    strongest = liked[best, np.arange(liked.shape[1])]
     sources[model.artists] = np.where(strongest > 0, model.artists[query.columns[best]], -1)
     return scores, sources

@@ -308,8 +308,8 @@ def _reason(
     if signal == "collaborative":
         artist = best_item(catalog.song_artists, found.collaborative_values, song)
         source = found.collaborative_source[artist] if artist >= 0 else -1
-        if source < 0:
-            return "liked by listeners who like what you like"
+        if source < 0:  # the score came from what the listener passed on
+            return "unlike what you passed on, by other listeners' tastes"
         return f"liked by listeners who like {catalog.artist_names[source]}"
     if signal == "artist":
         artist = best_item(catalog.song_artists, found.artist_values, song)
@@ -318,7 +318,8 @@ def _reason(
         genre = best_item(catalog.song_genres, found.genre_values, song)
         return f"{catalog.genre_names[genre]}, a genre you like" if genre >= 0 else None
     if signal == "content":
-        return "sounds like the songs you like"
+        liked = found.taste_liked
+        return "sounds like the songs you like" if liked else "sounds unlike the songs you passed on"
     if signal == "mood":
         mood = listener.moods[int(found.mood_index[song])]
         return f"{mood}, like your '{mood}' mood"

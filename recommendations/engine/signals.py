@@ -58,6 +58,9 @@ class Evidence:
     # The listener's taste in sound, for the content signal (None: no song with features
     # acted on), which `content_at` computes for the songs asked about only.
     taste: FloatArray | None = None
+    # Whether any song in that taste was liked: with skips and low ratings alone, the taste
+    # points away from what the listener passed on, and a reason must say so.
+    taste_liked: bool = False
     # Where what is the same for every listener of this catalog and model is kept.
     memo: dict = field(default_factory=dict, repr=False)
 
@@ -283,5 +286,6 @@ def evidence(catalog: CatalogArrays, listener: Listener, model: CollaborativeMod
         mood_index=mood_index,
         has_history=len(acted) > 0,
         taste=_taste(catalog, acted, interest),
+        taste_liked=bool((interest[catalog.sound_known[acted]] > 0).any()),
         memo=catalog.memo if model is None else model.memo,
     )

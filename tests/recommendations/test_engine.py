@@ -14,6 +14,7 @@ from recommendations.engine import (
     build_collaborative,
     recommend,
 )
+from recommendations.engine.collaborative import collaborative_scores
 from tests.recommendations.builders import catalog_of, listener_of, user_songs
 from users.moods import MOODS
 
@@ -59,6 +60,24 @@ def test_listeners_who_like_the_same_artists_lead_the_list_and_say_so(kind):
     assert 2 in top_artists
     by_two = next(item for item in items if ARTISTS[item.song] == 2)
     assert "liked by listeners who like Artist 0" in by_two.reasons
+
+
+def test_a_skipped_artist_is_never_named_as_one_the_listener_likes():
+    # Listeners of artist 1 split between artists 0 and 2: EASE weighs 0 against 2, so
+    # skipping 0 adds to 2's score, and that is no reason to say the listener likes 0.
+    background = [[0, 5]] * 6 + [[5, 10]] * 6 + [[15, 20]] * 3
+    model = build_collaborative(
+        user_ids=np.arange(len(background)),
+        user_songs=user_songs(background, 30),
+        song_artists=CATALOG.song_artists,
+    )
+    skipped, both = np.zeros(6, np.float32), np.zeros(6, np.float32)
+    skipped[0] = -1.0
+    both[[0, 3]] = [-1.0, 1.0]
+
+    scores, sources = collaborative_scores(model, skipped)
+    assert scores[2] > 0 and sources[2] == -1
+    assert 0 not in collaborative_scores(model, both)[1]
 
 
 def test_never_an_excluded_song_never_a_song_twice_and_a_reason_on_every_item():

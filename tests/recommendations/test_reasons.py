@@ -1,0 +1,35 @@
+"""A list's reasons are true of its listener: a listener who only passed on songs (skips, low
+ratings) is never told what they like."""
+
+from __future__ import annotations
+
+from analytics.models import Action
+from tests.factories import RatingFactory, UserFactory
+from tests.recommendations.builders import listened
+
+
+def _reasons(make_auth_client, user) -> set[str]:
+    body = make_auth_client(user).get(f"/api/recommendations/user/{user.pk}/", {"limit": 9}).json()
+    return {reason for item in body["results"] for reason in item["reasons"]}
+
+
+def test_a_listener_who_only_skipped_an_artist_is_not_told_they_like_it(make_auth_client, world):
+    skipper = UserFactory(profile__favorite_genres=[], profile__moods=[])
+    listened(skipper, *[(song, Action.SKIP) for song in world["Alpha"]])
+
+    reasons = _reasons(make_auth_client, skipper)
+
+    assert not any("Alpha" in reason for reason in reasons), reasons
+    assert "sounds like the songs you like" not in reasons
+    assert "sounds unlike the songs you passed on" in reasons
+
+
+def test_a_listener_with_likes_and_low_ratings_is_told_what_they_like(make_auth_client, world):
+    fan = UserFactory(profile__favorite_genres=[], profile__moods=[])
+    listened(fan, (world["Alpha"][0], Action.LIKE))
+    RatingFactory(user=fan, song=world["Gamma"][0], score=1)
+
+    reasons = _reasons(make_auth_client, fan)
+
+    assert "liked by listeners who like Alpha" in reasons
+    assert "sounds unlike the songs you passed on" not in reasons
