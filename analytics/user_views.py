@@ -17,10 +17,11 @@ from rest_framework.views import APIView
 from analytics import user_serializers as s
 from analytics.listens_in import ListensError, parse_listens
 from analytics.selectors.export import activity_export_lines
-from analytics.selectors.user_stats import user_stats, user_stats_visible
+from analytics.selectors.user_stats import user_stats
 from analytics.services.exclusions import Selection, activity_exclude
 from analytics.services.listens import listens_import
 from music_discovery.caller import caller_id, owner_only
+from users.selectors import user_readable
 
 NDJSON = "application/x-ndjson"
 
@@ -82,7 +83,7 @@ class UserStatsView(APIView):
         },
     )
     def get(self, request: Request, user_id: int) -> Response:
-        if not user_stats_visible(actor=request.user, user_id=user_id):
+        if not user_readable(actor=request.user, user_id=user_id):
             raise NotFound()
         return Response(s.UserStatsSerializer(user_stats(user_id=user_id)).data)
 
@@ -97,22 +98,22 @@ class UserExportView(APIView):
         operation_id="analytics_user_export",
         summary="Export a user's events (JSON lines)",
         description=(
-            "The caller's own events, oldest first, streamed as JSON lines (one object a line, "
+            "The user's events, oldest first, streamed as JSON lines (one object a line, "
             "as an attachment), those kept out of their taste included (`excluded: true`). Each "
             "line has the fields POST /api/analytics/activity/ takes (`song` and `spotify_id` "
             "both given: keep one to post it again), the event's `id` and `received_at`. "
-            "Owner only: another user's id is a 404, for staff too."
+            "The owner's (staff may export anyone's): another user's id is a 404."
         ),
         # The renderers are only there for Accept: the lines are the same whatever it says.
         parameters=[OpenApiParameter("format", exclude=True)],
         responses={
             (200, NDJSON): OpenApiResponse(s.ExportLineSerializer, description="One such object a line."),
             401: OpenApiResponse(description="No valid token."),
-            404: OpenApiResponse(description="Not the caller's own id."),
+            404: OpenApiResponse(description="Another user's id (caller not staff), or no such user."),
         },
     )
     def get(self, request: Request, user_id: int) -> StreamingHttpResponse:
-        if user_id != caller_id(request):
+        if not user_readable(actor=request.user, user_id=user_id):
             raise NotFound()
         response = StreamingHttpResponse(activity_export_lines(user_id=user_id), content_type=NDJSON)
         response["Content-Disposition"] = f'attachment; filename="activity-{user_id}.jsonl"'

@@ -16,10 +16,10 @@ from rest_framework.views import APIView
 
 from catalog.selectors.songs import song_list, songs_attach
 from catalog.serializers.songs import SongSerializer
-from music_discovery.caller import owner_only
 from recommendations.models import PlaylistKind
 from recommendations.playlist_formats import jspf, xspf
 from recommendations.playlists import playlist_current
+from recommendations.views import listener_readable
 
 
 class JSPFRenderer(renderers.JSONRenderer):
@@ -77,11 +77,11 @@ class PlaylistView(APIView):
             (200, "application/json"): PlaylistSerializer,
             (200, "application/jspf+json"): OpenApiResponse(OpenApiTypes.OBJECT, description="JSPF"),
             (200, "application/xspf+xml"): OpenApiResponse(OpenApiTypes.STR, description="XSPF"),
-            404: OpenApiResponse(description="Not your id, or no such kind."),
+            404: OpenApiResponse(description="Another user's id (caller not staff), or no such kind."),
         },
     )
     def get(self, request: Request, user_id: int, kind: str) -> Response:
-        owner_only(request, user_id)
+        listener_readable(request, user_id)
         if kind not in PlaylistKind.values:
             raise NotFound()
         playlist = playlist_current(user_id=user_id, kind=kind)

@@ -241,9 +241,12 @@ def blocked_positions(index: CatalogIndex, blocks: BlockSet) -> Blocked:
     )
 
 
-def generation_of(*, task_id: uuid.UUID, user_id: int) -> Generation | None:
-    """The generation `task_id`, when `user_id` asked for it."""
-    return Generation.objects.filter(task_id=task_id, user_id=user_id).first()
+def generation_of(*, task_id: uuid.UUID, user_id: int | None) -> Generation | None:
+    """The generation `task_id`, when `user_id` asked for it (any user's for None: staff)."""
+    generations = Generation.objects.filter(task_id=task_id)
+    if user_id is not None:
+        generations = generations.filter(user_id=user_id)
+    return generations.first()
 
 
 __all__ = [

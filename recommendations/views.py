@@ -1,5 +1,6 @@
 """GET a listener's list, POST for a new one, poll its task (`../shared/API.md`,
-Recommendations). Only the listener may see or ask for their list: anyone else gets a 404.
+Recommendations). Only the listener (or staff) may see or ask for their list, and only the
+listener writes their feedback and snoozes: anyone else gets a 404.
 And similar songs, which are the engine's too: "sounds alike" is defined once."""
 
 from __future__ import annotations
@@ -31,9 +32,22 @@ from recommendations.models import Generation, GenerationState
 from recommendations.selectors import generation_of
 from recommendations.services import RecommendationInputError, similar_to
 from recommendations.why_not import why_not
+from users.selectors import user_readable
 from users.services import song_snooze
 
-NOT_YOURS = OpenApiResponse(description="Another user's id, or no such user: only the owner sees a list.")
+NOT_YOURS = OpenApiResponse(description="Another user's id, or no such user: only the owner writes here.")
+NOT_READABLE = OpenApiResponse(
+    description="Another user's id (caller not staff), or no such user: only the owner and staff see a list."
+)
+
+
+def listener_readable(request: Request, user_id: int) -> int:
+    """`user_id` when the caller may read that listener's list: themself, or staff."""
+    if not user_readable(actor=request.user, user_id=user_id):
+        raise NotFound()
+    return user_id
+
+
 ACCEPTED = OpenApiResponse(s.TaskAcceptedSerializer, description="Being computed: poll `status_url`.")
 
 
@@ -65,10 +79,10 @@ class UserRecommendationsView(APIView):
             "song twice."
         ),
         parameters=[s.ListQuerySerializer],
-        responses={200: s.ListSerializer, 202: ACCEPTED, 404: NOT_YOURS},
+        responses={200: s.ListSerializer, 202: ACCEPTED, 404: NOT_READABLE},
     )
     def get(self, request: Request, user_id: int) -> Response:
-        owner = owner_only(request, user_id)
+        owner = listener_readable(request, user_id)
         query = s.ListQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         found = list_for(user_id=owner, limit=query.validated_data["limit"])
@@ -94,10 +108,10 @@ class RefreshView(APIView):
             "after the next model build."
         ),
         request=s.RefreshSerializer,
-        responses={202: ACCEPTED, 404: NOT_YOURS},
+        responses={202: ACCEPTED, 404: NOT_READABLE},
     )
     def post(self, request: Request, user_id: int) -> Response:
-        owner = owner_only(request, user_id)
+        owner = listener_readable(request, user_id)
         body = s.RefreshSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
@@ -116,12 +130,13 @@ class TaskView(APIView):
         summary="A recommendation task's state",
         description=(
             "pending (queued), started, success (with the list as `result`) or failure (with "
-            "`error`). Only the user who asked sees it; anyone else gets a 404."
+            "`error`). Only the user who asked (and staff) see it; anyone else gets a 404."
         ),
         responses={200: s.TaskStatusSerializer, 404: OpenApiResponse(description="No such task of yours.")},
     )
     def get(self, request: Request, task_id: uuid.UUID) -> Response:
-        generation = generation_of(task_id=task_id, user_id=caller_id(request))
+        asker = None if request.user.is_staff else caller_id(request)
+        generation = generation_of(task_id=task_id, user_id=asker)
         if generation is None:
             raise NotFound()
         body: dict = {"task_id": generation.task_id, "state": generation.state}
@@ -174,11 +189,11 @@ class WhyNotView(APIView):
         parameters=[s.ListQuerySerializer],
         responses={
             200: s.WhyNotSerializer,
-            404: OpenApiResponse(description="Not your id, or no such song."),
+            404: OpenApiResponse(description="Another user's id (caller not staff), or no such song."),
         },
     )
     def get(self, request: Request, user_id: int, song_id: int) -> Response:
-        owner = owner_only(request, user_id)
+        owner = listener_readable(request, user_id)
         query = s.ListQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         return Response(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -40,6 +41,16 @@ def user_ids_existing(*, ids: Collection[int]) -> set[int]:
 def user_count() -> int:
     """How many accounts exist (exact: platform totals are cached by their readers)."""
     return User.objects.count()
+
+
+def user_readable(*, actor: Any, user_id: int) -> bool:
+    """Whether `actor` may read `user_id`'s own resources (statistics, recommendations,
+    export): the contract's *owner*, themself or staff. Anything else must look like a
+    missing id (404). The actor's own id asks the database nothing: authentication has just
+    read their row."""
+    if actor.pk == user_id:
+        return True
+    return user_list_visible(actor=actor).filter(pk=user_id).exists()
 
 
 @dataclass(frozen=True)

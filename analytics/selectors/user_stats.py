@@ -22,19 +22,9 @@ from django.utils import timezone
 from analytics.models import Action, Activity, UserArtist, UserGenre, UserMonth, UserSong, days_of
 from analytics.scoring import COUNT_FIELDS
 from catalog.selectors.credits import song_titles
-from users.selectors import user_list_visible
 
 TOP = 10
 RECENT = 20
-
-
-def user_stats_visible(*, actor: Any, user_id: int) -> bool:
-    """Whether `actor` may read `user_id`'s statistics: their own, or any existing user's
-    for staff. Anything else must look like a missing id (404). The actor's own id asks the
-    database nothing: authentication has just read their row."""
-    if actor.pk == user_id:
-        return True
-    return user_list_visible(actor=actor).filter(pk=user_id).exists()
 
 
 def user_stats(*, user_id: int, today: dt.date | None = None) -> dict[str, Any]:
@@ -162,4 +152,4 @@ def _streak(days: Iterable[dt.date], *, today: dt.date) -> int:
     return streak
 
 
-__all__ = ["user_stats", "user_stats_visible", "streak_days"]
+__all__ = ["user_stats", "streak_days"]

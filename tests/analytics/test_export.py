@@ -115,20 +115,32 @@ def test_asking_for_json_lines_by_type_works(auth_client, songs, start):
     assert len(_lines(response)) == 1
 
 
-@pytest.mark.parametrize("who", ["other", "staff_on_other", "unknown"])
-def test_only_the_owner_may_export(make_auth_client, staff_user, songs, start, who):
+@pytest.mark.parametrize("who", ["other", "staff_on_unknown", "unknown"])
+def test_only_the_owner_and_staff_may_export(make_auth_client, staff_user, songs, start, who):
     owner = UserFactory()
     activity_record(
         user_id=owner.id, events=[EventIn(song_id=songs[0].id, action=Action.PLAY, occurred_at=start)]
     )
-    client = make_auth_client(staff_user if who == "staff_on_other" else None)
-    user_id = owner.id + 1000 if who == "unknown" else owner.id
+    client = make_auth_client(staff_user if who == "staff_on_unknown" else None)
+    user_id = owner.id if who == "other" else owner.id + 1000
 
     response = client.get(_url(user_id))
 
     assert response.status_code == 404
     assert response["Content-Type"].startswith("application/json")
     assert not getattr(response, "streaming", False)
+
+
+def test_staff_export_anyones_events(staff_client, songs, start):
+    owner = UserFactory()
+    activity_record(
+        user_id=owner.id, events=[EventIn(song_id=songs[0].id, action=Action.PLAY, occurred_at=start)]
+    )
+
+    response = staff_client.get(_url(owner.id))
+
+    assert response.status_code == 200
+    assert [line["song"] for line in _lines(response)] == [songs[0].id]
 
 
 def test_anonymous_is_401(api_client, user):

@@ -85,6 +85,25 @@ def test_only_the_owner_sees_a_list(client_of, api_client, listener):
     assert not Generation.objects.exists()
 
 
+def test_staff_read_and_refresh_anyones_list_but_write_no_feedback(client_of, listener, world, staff_user):
+    staff = client_of(staff_user)
+    song = world["Gamma"][0].pk
+
+    assert staff.get(url(listener.pk)).status_code == 200
+    queued = staff.post(refresh_url(listener.pk), {}, format="json")
+    assert queued.status_code == 202
+    assert staff.get(queued.json()["status_url"]).status_code == 200
+    assert staff.get(f"{url(listener.pk)}why-not/{song}/").status_code == 200
+    assert staff.get(f"{url(listener.pk)}playlists/daily_mix/").status_code == 200
+    assert staff.get(url(987654)).status_code == 404
+    for action, body in (
+        ("feedback", {"song": song, "feedback": "not_for_me"}),
+        ("snooze", {"song": song, "days": 3}),
+    ):
+        assert staff.post(f"{url(listener.pk)}{action}/", body, format="json").status_code == 404, action
+    assert Generation.objects.filter(user=listener).count() == 2
+
+
 @pytest.mark.parametrize("limit", ["0", "101", "abc", "-1", "1.5", ""])
 def test_a_bad_limit_is_refused(client_of, listener, limit):
     response = client_of(listener).get(url(listener.pk), {"limit": limit})
