@@ -158,8 +158,9 @@ class ListensImportView(APIView):
             "multipart field `file`, up to ANALYTICS_IMPORT_MAX_BYTES. Each listen matched to a "
             "catalog song (artist by normalised name, then title exactly or by trigram "
             "similarity >= 0.5) becomes a `play` of the caller at `listened_at`. Idempotent: a "
-            "listen imported before counts in `duplicates`, not again. A bad file is a 400 "
-            "naming the listen (index, and line for JSON lines) and field; nothing is stored. "
+            "listen imported before counts in `duplicates`, not again. A bad file (bytes that are "
+            "not UTF-8, a name holding a NUL character, ...) is a 400 naming the listen (index, "
+            "and line for JSON lines) and field; nothing is stored. A byte order mark is skipped. "
             "`?excluded=true` keeps the imported listens out of the caller's taste (stored and "
             "exported, counted nowhere); the answer's `import_id` can do so later."
         ),
