@@ -118,3 +118,36 @@ def test_concurrent_retries_of_one_batch_store_it_once():
     assert Activity.objects.count() == 50
     assert sum(r.stored for r in results) == 50
     assert sum(r.duplicates for r in results) == 150
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_into_months_without_a_partition_all_succeed():
+    """Imports of old histories by several users at once each create the months they need."""
+    months = [(2004, month) for month in range(1, 13)]
+    start = threading.Barrier(8)
+    errors = []
+
+    def create():
+        try:
+            start.wait()
+            partitions.ensure_months(months)
+        except Exception as error:
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=create) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    try:
+        assert errors == []
+        assert set(months) <= set(partitions.existing_months())
+    finally:
+        # Tables outlive a transactional test: another test's retention would drop them.
+        with connection.cursor() as cursor:
+            for month in months:
+                cursor.execute(f"DROP TABLE IF EXISTS {partitions.partition_name(month)}")
