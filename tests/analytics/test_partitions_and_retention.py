@@ -151,3 +151,40 @@ def test_concurrent_writers_into_months_without_a_partition_all_succeed():
         with connection.cursor() as cursor:
             for month in months:
                 cursor.execute(f"DROP TABLE IF EXISTS {partitions.partition_name(month)}")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_batches_of_the_same_keys_in_opposite_orders_store_them_once():
+    """Clients retrying a batch in another order: one user's claims of the same keys must
+    not deadlock each other."""
+    user, song = UserFactory(), SongFactory()
+    now = timezone.now()
+    results, errors = [], []
+
+    def send(start, events):
+        try:
+            # Connected before the start, so that the claims overlap.
+            connection.ensure_connection()
+            start.wait()
+            results.append(activity_record(user_id=user.id, events=events))
+        except Exception as error:
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    # Rounds of fresh keys: a round whose claims happen not to overlap cannot deadlock.
+    for round_ in range(3):
+        batch = [_event(song, now, f"{round_}-{i:03d}") for i in range(500)]
+        start = threading.Barrier(12)
+        threads = [
+            threading.Thread(target=send, args=(start, batch[:: 1 if i % 2 else -1])) for i in range(12)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    assert errors == []
+    assert Activity.objects.count() == 1500
+    assert sum(r.stored for r in results) == 1500
