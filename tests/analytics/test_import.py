@@ -12,6 +12,7 @@ from django.core.management import CommandError, call_command
 from django.test import override_settings
 
 from analytics.models import Action, Activity, ActivityKey, PendingRollup
+from catalog.selectors import match
 from catalog.selectors.match import TITLE_SIMILARITY, songs_match
 from catalog.selectors.search_text import similarity
 from tests.analytics.user_builders import artist, song_by
@@ -296,6 +297,29 @@ def test_listens_older_than_the_retention_are_not_stored(auth_client, catalog, s
 
     assert _counts(response) == {"matched": 1, "unmatched": 0, "duplicates": 0, "stored": 1, "too_old": 1}
     assert Activity.objects.get().occurred_at == dt.datetime.fromtimestamp(recent, dt.UTC)
+
+
+def test_titles_past_the_bound_on_comparisons_are_unmatched_the_cheapest_compared_first(
+    auth_client, catalog, monkeypatch
+):
+    """A file may ask for more title comparisons than a request can afford (each title
+    without an exact match against every song of its artist): past the bound, titles count as
+    unmatched, those of the artists with the fewest songs compared first. Exact titles always
+    match."""
+    monkeypatch.setattr(match, "MAX_TITLE_COMPARISONS", 2)
+    listens = [
+        _listen("The Beatles", "Someting", T0),  # two songs to compare with: past the bound
+        _listen("Queen", "Bohemian Rapsody", T0 + 60),  # one song: compared
+        _listen("The Beatles", "Hey Jude", T0 + 120),  # exact
+    ]
+
+    response = _post_json(auth_client, listens)
+
+    assert _counts(response) == {"matched": 2, "unmatched": 1, "duplicates": 0, "stored": 2, "too_old": 0}
+    assert set(Activity.objects.values_list("song_id", flat=True)) == {
+        catalog["rhapsody"].id,
+        catalog["jude"].id,
+    }
 
 
 def test_a_bad_json_line_is_named_by_its_line(auth_client, catalog):
