@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from analytics.models import ACTION_BY_NAME, ACTION_NAMES
 from analytics.services import EventIn
+from analytics.storable import json_problem, text_problem
 from catalog.selectors.refs import SongRef, song_refs
 
 MAX_BATCH = 500
@@ -57,7 +58,11 @@ class EventPayload(msgspec.Struct, forbid_unknown_fields=True):
     occurred_at: Moment | None = None
     event_id: EventKey | None = None
     context: Annotated[
-        dict[str, Any], msgspec.Meta(description="Free-form client context (bounded size), stored as given.")
+        dict[str, Any],
+        msgspec.Meta(
+            description="Free-form client context (bounded size), stored as given: its strings "
+            "hold no NUL character or unpaired surrogate, its numbers are finite."
+        ),
     ] = {}
     excluded: Annotated[
         bool,
@@ -139,6 +144,8 @@ def parse_batch(data: Any, *, now: dt.datetime | None = None) -> list[EventIn]:
         raise BatchError(None, None, "The list is empty: send at least one event.")
     if len(items) > MAX_BATCH:
         raise BatchError(None, None, f"At most {MAX_BATCH} events a request; got {len(items)}.")
+    for index, item in enumerate(items):
+        _check_storable(item, index=None if single else index)
     try:
         payloads = msgspec.convert(items, list[EventPayload])
     except msgspec.ValidationError as error:
@@ -160,6 +167,19 @@ def parse_batch(data: Any, *, now: dt.datetime | None = None) -> list[EventIn]:
         )
         for i, p in enumerate(payloads)
     ]
+
+
+def _check_storable(item: Any, *, index: int | None) -> None:
+    """BatchError for the first field of `item` that PostgreSQL cannot store (analytics.storable).
+    Checked before msgspec sees the item: its messages quote what they refuse, and a lone
+    surrogate quoted would fail the answer itself."""
+    if not isinstance(item, dict) or json_problem(item) is None:
+        return
+    for name, value in item.items():
+        if (problem := text_problem(name)) is not None:
+            raise BatchError(index, None, f"A field's name: {problem}")
+        if (problem := json_problem(value)) is not None:
+            raise BatchError(index, name, problem)
 
 
 def _check(payload: EventPayload, *, index: int | None, now: dt.datetime, context_limit: int) -> None:

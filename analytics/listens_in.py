@@ -4,12 +4,15 @@ a line, blank lines ignored). Each listen needs `listened_at` (unix seconds) and
 `track_metadata.additional_info`, `release_name`, ...) is allowed and ignored.
 
 The whole file is checked before anything is stored: the first bad listen is a ListensError
-naming its position (and its line, for JSON lines) and field.
+naming its position (and its line, for JSON lines) and field. A byte order mark at the start,
+which some editors write, is skipped.
 """
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
+import json
 import re
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -18,6 +21,7 @@ import msgspec
 from django.utils import timezone
 
 from analytics.services.listens import Listen
+from analytics.storable import text_problem
 from music_discovery.parsers import MAX_JSON_DEPTH, json_depth_exceeds
 
 # ListenBrainz refuses listens before this (Last.fm's start, 2002-10-01); it also bounds how
@@ -82,7 +86,7 @@ def _field(text: str) -> tuple[str, str | None]:
     return message, path or None
 
 
-def _listen(item: Any, *, index: int, line: int | None, now: dt.datetime) -> Listen:
+def _listen(item: Any, *, index: int, line: int | None, now: dt.datetime, utf8: bool) -> Listen:
     # The API's bound on nesting (a listen is a few levels deep; the file's array is one more).
     if json_depth_exceeds(item, MAX_JSON_DEPTH - 1):
         raise ListensError(f"Nested more than {MAX_JSON_DEPTH} levels deep.", index, line)
@@ -95,6 +99,12 @@ def _listen(item: Any, *, index: int, line: int | None, now: dt.datetime) -> Lis
         message = "Not a time ListenBrainz accepts (unix seconds, from 2002-10-01 to now)."
         raise ListensError(message, index, line, "listened_at")
     meta = payload.track_metadata
+    # The names are hashed into the event's id and the artist's is looked up in the catalog.
+    for field, name in (("artist_name", meta.artist_name), ("track_name", meta.track_name)):
+        if (problem := text_problem(name)) is not None:
+            raise ListensError(problem, index, line, f"track_metadata.{field}")
+    if not utf8:
+        _check_utf8(item, index=index, line=line)
     msid = payload.recording_msid
     return Listen(
         payload.listened_at,
@@ -107,13 +117,11 @@ def _listen(item: Any, *, index: int, line: int | None, now: dt.datetime) -> Lis
 def parse_listens(raw: bytes, *, now: dt.datetime | None = None) -> list[Listen]:
     """The listens of a file, all valid, or ListensError for the first problem."""
     now = now or timezone.now()
+    raw = raw.removeprefix(codecs.BOM_UTF8)
     text = raw.lstrip()
     if text.startswith(b"["):
-        try:
-            items = msgspec.json.decode(text)
-        except (msgspec.DecodeError, RecursionError) as error:
-            raise ListensError(f"Not JSON: {error}") from None
-        listens = [_listen(item, index=i, line=None, now=now) for i, item in enumerate(items)]
+        items, utf8 = _decode(text, index=None, line=None)
+        listens = [_listen(item, index=i, line=None, now=now, utf8=utf8) for i, item in enumerate(items)]
     else:
         listens = _lines(raw, now=now)
     if not listens:
@@ -126,9 +134,30 @@ def _lines(raw: bytes, *, now: dt.datetime) -> list[Listen]:
     for number, line in enumerate(raw.split(b"\n"), start=1):
         if not line.strip():
             continue
-        try:
-            item = msgspec.json.decode(line)
-        except (msgspec.DecodeError, RecursionError) as error:
-            raise ListensError(f"Not JSON: {error}", len(listens), number) from None
-        listens.append(_listen(item, index=len(listens), line=number, now=now))
+        item, utf8 = _decode(line, index=len(listens), line=number)
+        listens.append(_listen(item, index=len(listens), line=number, now=now, utf8=utf8))
     return listens
+
+
+def _decode(data: bytes, *, index: int | None, line: int | None) -> tuple[Any, bool]:
+    """`data` decoded, and whether it was UTF-8. msgspec refuses bytes that are not UTF-8
+    without saying where they are: Python's decoder then reads them as lone surrogates
+    (surrogateescape), which the checks of each listen find, naming the listen and field."""
+    try:
+        return msgspec.json.decode(data), True
+    except UnicodeDecodeError:
+        try:
+            return json.loads(data.decode("utf-8", "surrogateescape")), False
+        except (ValueError, RecursionError) as error:
+            raise ListensError(f"Not JSON: {error}", index, line) from None
+    except (msgspec.DecodeError, RecursionError) as error:
+        raise ListensError(f"Not JSON: {error}", index, line) from None
+
+
+def _check_utf8(item: Any, *, index: int, line: int | None) -> None:
+    """For a listen decoded from bytes that are not all UTF-8, whose names passed their check:
+    such bytes in a field the import ignores still make it a bad file."""
+    try:
+        json.dumps(item, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        raise ListensError("Holds bytes that are not UTF-8.", index, line) from None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from django.db import connection
+from django.db import connection, transaction
 
 PARENT = "analytics_activity"
 _known: set[tuple[int, int]] = set()
@@ -42,14 +42,20 @@ def _bound(month: tuple[int, int]) -> str:
 
 
 def ensure_months(months: Iterable[tuple[int, int]]) -> None:
-    """Create the partitions of `months` that do not exist yet. Idempotent, concurrency-safe
-    (CREATE ... IF NOT EXISTS); no-op off PostgreSQL."""
+    """Create the partitions of `months` that do not exist yet. Idempotent and safe under
+    concurrency; no-op off PostgreSQL.
+
+    CREATE TABLE IF NOT EXISTS alone is not safe: two writers both find a month's name free,
+    and the second one's CREATE fails on it. So creators take turns under a transaction's
+    advisory lock (keyed by the parent table's oid), each seeing what the one before committed.
+    """
     if connection.vendor != "postgresql":
         return
     missing = sorted(set(months) - _known)
     if not missing:
         return
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s::regclass::oid::bigint)", [PARENT])
         for month in missing:
             cursor.execute(
                 f"CREATE TABLE IF NOT EXISTS {partition_name(month)} PARTITION OF {PARENT} "

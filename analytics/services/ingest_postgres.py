@@ -20,7 +20,9 @@ from analytics.services.events import EventIn, PendingCount, first_of_each_key
 def claim_keys_postgres(*, user_id: int, events: Sequence[EventIn]) -> list[EventIn]:
     """Store the keys of `events` not stored yet, in one statement that also says which
     were new; returns the events to store. A concurrent claim of the same key waits for
-    the other transaction and then finds it stored: no retry needed."""
+    the other transaction and then finds it stored: no retry needed. Keys are inserted in
+    their sorted order, whatever the batch's: two claims holding some of each other's keys
+    and waiting for the rest would deadlock (a client retrying a batch in another order)."""
     keyed = [e for e in events if e.event_id is not None]
     if not keyed:
         return list(events)
@@ -30,7 +32,7 @@ def claim_keys_postgres(*, user_id: int, events: Sequence[EventIn]) -> list[Even
         cursor.execute(
             "INSERT INTO analytics_activitykey (user_id, event_id, occurred_at) "
             "SELECT %s, key, at FROM json_to_recordset(%s::json) AS batch (key varchar, at timestamptz) "
-            "ON CONFLICT (user_id, event_id) DO NOTHING RETURNING event_id",
+            "ORDER BY key ON CONFLICT (user_id, event_id) DO NOTHING RETURNING event_id",
             [
                 user_id,
                 msgspec.json.encode([{"key": e.event_id, "at": e.occurred_at} for e in keyed]).decode(),

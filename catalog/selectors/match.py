@@ -6,35 +6,48 @@ The rule, for an (artist name, title) pair:
 2. among the songs crediting that artist (at any position), a title equal under `name_key`
    matches;
 3. otherwise the title with the highest trigram similarity (pg_trgm's definition, computed
-   by `search_text.similarity` on both databases so they agree) matches if it reaches
+   by `search_text` on both databases so they agree) matches if it reaches
    TITLE_SIMILARITY.
 Ties go to a song where the artist is the main artist (credit position 0), then to the
 lowest id, so a match never depends on row order.
+
+Step 3 compares a title with every song of its artist, so a file's work is the sum, over its
+titles with no exact match, of their artists' numbers of songs. That is bounded by
+MAX_TITLE_COMPARISONS, the titles of artists with the fewest songs compared first; those left
+over match nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import NamedTuple
+from dataclasses import dataclass, field
 
 from django.db.models import F
 
 from catalog.models import Artist, SongArtist
 from catalog.naming import name_key
 from catalog.selectors.lookups import InList
-from catalog.selectors.search_text import similarity
+from catalog.selectors.search_text import trigrams, trigrams_similarity
 
 # A typo scores well above it ("Someting" against "Something" is 0.58), while
 # unrelated titles of one artist rarely reach 0.3, pg_trgm's own default, which is
 # too loose for picking one song among an artist's.
 TITLE_SIMILARITY = 0.5
 
+# One file's bound: a file of made-up titles of a prolific artist, within the import's size
+# limit, asked for minutes of a worker's CPU; a real history asks for far fewer comparisons
+# (bench/README.md, "Import: matching a history").
+MAX_TITLE_COMPARISONS = 2_000_000
 
-class Candidate(NamedTuple):
-    song_id: int
-    position: int
-    title: str
-    title_key: str
+
+@dataclass
+class _ArtistSongs:
+    # Main-artist credits first, then by song id: the first of equals wins.
+    songs: list[tuple[int, str]] = field(default_factory=list)
+    # Each normalised title's first song.
+    by_key: dict[str, int] = field(default_factory=dict)
+    # Each song's title's trigrams, in the order of `songs`; computed when first needed.
+    grams: list[frozenset[str]] | None = None
 
 
 def song_name_key(artist: str, title: str) -> str:
@@ -51,34 +64,49 @@ def songs_match(pairs: Collection[tuple[str, str]]) -> dict[tuple[str, str], int
     artists: dict[str, int] = dict(rows)
     if not artists:
         return {}
-    by_artist: dict[int, list[Candidate]] = {artist_id: [] for artist_id in artists.values()}
+    by_artist = {artist_id: _ArtistSongs() for artist_id in artists.values()}
     credits = (
         SongArtist.objects.filter(InList(F("artist_id"), list(by_artist)))
         .order_by("artist_id", "position", "song_id")
-        .values_list("artist_id", "song_id", "position", "song__title")
+        .values_list("artist_id", "song_id", "song__title")
     )
-    for artist_id, credited, position, title in credits:
-        by_artist[artist_id].append(Candidate(credited, position, title, name_key(title)))
+    for artist_id, song_id, title in credits:
+        songs = by_artist[artist_id]
+        songs.songs.append((song_id, title))
+        songs.by_key.setdefault(name_key(title), song_id)
     matches = {}
+    fuzzy = []
     for artist, title in pairs:
         found = artists.get(name_key(artist))
         if found is None:
             continue
-        best = _best(by_artist[found], title)
+        exact = by_artist[found].by_key.get(name_key(title))
+        if exact is not None:
+            matches[(artist, title)] = exact
+        else:
+            fuzzy.append((len(by_artist[found].songs), artist, title, found))
+    # Fewest comparisons first, then by name: a file over the bound always matches the same
+    # listens, and as many as the bound allows.
+    fuzzy.sort()
+    budget = MAX_TITLE_COMPARISONS
+    for cost, artist, title, found in fuzzy:
+        budget -= cost
+        if budget < 0:
+            break
+        best = _most_similar(by_artist[found], title)
         if best is not None:
             matches[(artist, title)] = best
     return matches
 
 
-def _best(candidates: list[Candidate], title: str) -> int | None:
-    # Candidates come main-artist credits first, then by id: the first of equals wins.
-    key = name_key(title)
-    for candidate in candidates:
-        if candidate.title_key == key:
-            return candidate.song_id
+def _most_similar(songs: _ArtistSongs, title: str) -> int | None:
+    """The song whose title is the most similar to `title`, if it reaches TITLE_SIMILARITY."""
+    if songs.grams is None:
+        songs.grams = [frozenset(trigrams(their_title)) for _, their_title in songs.songs]
+    grams = trigrams(title)
     best, best_score = None, TITLE_SIMILARITY
-    for candidate in candidates:
-        score = similarity(candidate.title, title)
+    for (song_id, _), theirs in zip(songs.songs, songs.grams, strict=True):
+        score = trigrams_similarity(grams, theirs)
         if score >= best_score and (best is None or score > best_score):
-            best, best_score = candidate.song_id, score
+            best, best_score = song_id, score
     return best

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Set as AbstractSet
 
 # A search longer than this is cut, not refused: nobody types 200 characters into a
 # search box, and the bound keeps trigram extraction and the SQL small.
@@ -58,10 +59,16 @@ def trigrams(text: str) -> set[str]:
 
 
 def similarity(a: str, b: str) -> float:
-    ga, gb = trigrams(a), trigrams(b)
+    return trigrams_similarity(trigrams(a), trigrams(b))
+
+
+def trigrams_similarity(ga: AbstractSet[str], gb: AbstractSet[str]) -> float:
+    """pg_trgm's similarity of two texts' trigrams (`trigrams`), for a caller comparing one
+    text with many that computes each text's trigrams once."""
     if not ga or not gb:
         return 0.0
-    return len(ga & gb) / len(ga | gb)
+    shared = len(ga & gb)
+    return shared / (len(ga) + len(gb) - shared)
 
 
 def escape_like(value: str) -> str:

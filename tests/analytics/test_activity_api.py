@@ -117,6 +117,42 @@ def test_a_single_bad_event_names_its_field_without_an_index(auth_client, songs)
     assert "index" not in response.json()
 
 
+# Raw JSON text: a lone surrogate or 1e400 cannot be written by the test client's encoder.
+@pytest.mark.parametrize(
+    ("bad", "field", "words"),
+    [
+        ('"context": {"x": "a\\u0000b"}', "context", "NUL"),
+        ('"context": {"k\\u0000": 1}', "context", "NUL"),
+        ('"context": {"x": [1, {"y": 1e400}]}', "context", "not finite"),
+        ('"context": {"x": -1e400}', "context", "not finite"),
+        ('"context": {"x": "\\ud800"}', "context", "surrogate"),
+        ('"context": {"\\udfff": "x"}', "context", "surrogate"),
+        ('"event_id": "e\\u0000"', "event_id", "NUL"),
+        ('"event_id": "e\\ud800"', "event_id", "surrogate"),
+        ('"song": null, "spotify_id": "s\\u0000"', "spotify_id", "NUL"),
+        ('"song": null, "spotify_id": "s\\ud800"', "spotify_id", "surrogate"),
+        # msgspec's messages quote these values back.
+        ('"action": "\\ud800"', "action", "surrogate"),
+        ('"occurred_at": "\\ud800"', "occurred_at", "surrogate"),
+        ('"\\ud800": 1', None, "surrogate"),
+    ],
+)
+def test_what_postgresql_cannot_store_is_a_400_naming_index_and_field(auth_client, songs, bad, field, words):
+    # A character beyond the BMP, sent as its surrogate pair, is text like any other.
+    good = f'{{"song": {songs[0].id}, "action": "play", "context": {{"mood": "\\ud83c\\udfb8", "n": 1e300}}}}'
+    body = f'[{good}, {good}, {{"song": {songs[0].id}, "action": "play", {bad}}}]'
+
+    response = auth_client.post(URL, body, content_type="application/json")
+
+    assert response.status_code == 400, response.content
+    error = response.json()
+    assert (error["index"], error["field"]) == (2, field)
+    assert words in error["detail"]
+    assert error["detail"].startswith(f"Event 2: {field}:" if field else "Event 2: A field's name:")
+    assert not Activity.objects.exists()
+    assert not ActivityKey.objects.exists()
+
+
 @pytest.mark.parametrize(
     ("offset", "accepted"),
     [

@@ -12,11 +12,13 @@ from django.core.management import CommandError, call_command
 from django.test import override_settings
 
 from analytics.models import Action, Activity, ActivityKey, PendingRollup
+from catalog.selectors import match
 from catalog.selectors.match import TITLE_SIMILARITY, songs_match
 from catalog.selectors.search_text import similarity
 from tests.analytics.user_builders import artist, song_by
 
 URL = "/api/analytics/import/"
+NDJSON = "application/x-ndjson"
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 # History: a year ago, and older than the activity endpoint's 30 days.
 T0 = int((NOW - dt.timedelta(days=365)).timestamp())
@@ -208,6 +210,68 @@ def test_a_bad_file_is_a_400_naming_the_listen_and_nothing_is_stored(
     assert not ActivityKey.objects.exists()
 
 
+@pytest.mark.parametrize("ndjson", [False, True])
+@pytest.mark.parametrize(
+    ("field", "bad", "words"),
+    [
+        ("artist_name", b"The \xffBeatles", "not UTF-8"),
+        ("track_name", b"Hey \xc3Jude", "not UTF-8"),
+        ("artist_name", b"The Beatles\\u0000", "NUL"),
+        ("track_name", b"\\u0000", "NUL"),
+    ],
+)
+def test_a_name_that_is_not_text_is_a_400_naming_the_listen_and_field(
+    auth_client, catalog, ndjson, field, bad, words
+):
+    good = _listen("The Beatles", "Hey Jude", T0)
+    listens = [good, {**good, "track_metadata": {**good["track_metadata"], field: "BAD"}}]
+    text = _ndjson(listens) if ndjson else json.dumps(listens)
+    body = text.encode().replace(b"BAD", bad)
+
+    response = auth_client.post(URL, body, content_type=NDJSON if ndjson else "application/json")
+
+    assert response.status_code == 400, response.content
+    error = response.json()
+    assert (error["index"], error["field"], error.get("line")) == (
+        1,
+        f"track_metadata.{field}",
+        2 if ndjson else None,
+    )
+    assert words in error["detail"]
+    assert not Activity.objects.exists()
+
+
+@pytest.mark.parametrize("ndjson", [False, True])
+def test_bytes_that_are_not_utf8_in_an_ignored_field_are_a_400_naming_the_listen(
+    auth_client, catalog, ndjson
+):
+    listens = [
+        _listen("The Beatles", "Hey Jude", T0),
+        _listen("The Beatles", "Something", T0, user_name="BAD"),
+    ]
+    text = _ndjson(listens) if ndjson else json.dumps(listens)
+    body = text.encode().replace(b"BAD", b"caf\xe9")
+
+    response = auth_client.post(URL, body, content_type=NDJSON if ndjson else "application/json")
+
+    assert response.status_code == 400, response.content
+    assert response.json()["index"] == 1
+    assert "not UTF-8" in response.json()["detail"]
+    assert not Activity.objects.exists()
+
+
+@pytest.mark.parametrize("ndjson", [False, True])
+def test_a_file_starting_with_a_byte_order_mark_is_read(auth_client, catalog, history, ndjson):
+    text = _ndjson(history) if ndjson else json.dumps(history)
+
+    response = auth_client.post(
+        URL, b"\xef\xbb\xbf" + text.encode(), content_type=NDJSON if ndjson else "application/json"
+    )
+
+    assert response.status_code == 200, response.content
+    assert response.json()["stored"] == 3
+
+
 def test_an_odd_recording_msid_is_left_out_not_refused(auth_client, catalog):
     listens = [
         _listen("The Beatles", "Hey Jude", T0, recording_msid="nul\u0000byte"),
@@ -233,6 +297,29 @@ def test_listens_older_than_the_retention_are_not_stored(auth_client, catalog, s
 
     assert _counts(response) == {"matched": 1, "unmatched": 0, "duplicates": 0, "stored": 1, "too_old": 1}
     assert Activity.objects.get().occurred_at == dt.datetime.fromtimestamp(recent, dt.UTC)
+
+
+def test_titles_past_the_bound_on_comparisons_are_unmatched_the_cheapest_compared_first(
+    auth_client, catalog, monkeypatch
+):
+    """A file may ask for more title comparisons than a request can afford (each title
+    without an exact match against every song of its artist): past the bound, titles count as
+    unmatched, those of the artists with the fewest songs compared first. Exact titles always
+    match."""
+    monkeypatch.setattr(match, "MAX_TITLE_COMPARISONS", 2)
+    listens = [
+        _listen("The Beatles", "Someting", T0),  # two songs to compare with: past the bound
+        _listen("Queen", "Bohemian Rapsody", T0 + 60),  # one song: compared
+        _listen("The Beatles", "Hey Jude", T0 + 120),  # exact
+    ]
+
+    response = _post_json(auth_client, listens)
+
+    assert _counts(response) == {"matched": 2, "unmatched": 1, "duplicates": 0, "stored": 2, "too_old": 0}
+    assert set(Activity.objects.values_list("song_id", flat=True)) == {
+        catalog["rhapsody"].id,
+        catalog["jude"].id,
+    }
 
 
 def test_a_bad_json_line_is_named_by_its_line(auth_client, catalog):

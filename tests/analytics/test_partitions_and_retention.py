@@ -118,3 +118,73 @@ def test_concurrent_retries_of_one_batch_store_it_once():
     assert Activity.objects.count() == 50
     assert sum(r.stored for r in results) == 50
     assert sum(r.duplicates for r in results) == 150
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_into_months_without_a_partition_all_succeed():
+    """Imports of old histories by several users at once each create the months they need."""
+    months = [(2004, month) for month in range(1, 13)]
+    start = threading.Barrier(8)
+    errors = []
+
+    def create():
+        try:
+            start.wait()
+            partitions.ensure_months(months)
+        except Exception as error:
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=create) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    try:
+        assert errors == []
+        assert set(months) <= set(partitions.existing_months())
+    finally:
+        # Tables outlive a transactional test: another test's retention would drop them.
+        with connection.cursor() as cursor:
+            for month in months:
+                cursor.execute(f"DROP TABLE IF EXISTS {partitions.partition_name(month)}")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_batches_of_the_same_keys_in_opposite_orders_store_them_once():
+    """Clients retrying a batch in another order: one user's claims of the same keys must
+    not deadlock each other."""
+    user, song = UserFactory(), SongFactory()
+    now = timezone.now()
+    results, errors = [], []
+
+    def send(start, events):
+        try:
+            # Connected before the start, so that the claims overlap.
+            connection.ensure_connection()
+            start.wait()
+            results.append(activity_record(user_id=user.id, events=events))
+        except Exception as error:
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    # Rounds of fresh keys: a round whose claims happen not to overlap cannot deadlock.
+    for round_ in range(3):
+        batch = [_event(song, now, f"{round_}-{i:03d}") for i in range(500)]
+        start = threading.Barrier(12)
+        threads = [
+            threading.Thread(target=send, args=(start, batch[:: 1 if i % 2 else -1])) for i in range(12)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    assert errors == []
+    assert Activity.objects.count() == 1500
+    assert sum(r.stored for r in results) == 1500
