@@ -10,7 +10,7 @@ from rest_framework import serializers
 from rest_framework_simplejwt import serializers as jwt_serializers
 from rest_framework_simplejwt.exceptions import TokenError
 
-from users import services
+from users import selectors, services
 from users.models import Profile, User
 from users.moods import MOODS
 from users.tokens import RefreshToken
@@ -161,7 +161,8 @@ class UserUpdateSerializer(UserWriteSerializer):
 
     A new password or a new email needs the account's current password in the same body,
     so that a stolen access token cannot take the account over. Staff changing another
-    user's account (a reset) do not need it; the serializer's context must hold the request.
+    user's account they may change (a reset: users.selectors.user_changeable_by) do not need
+    it; the serializer's context must hold the request.
     """
 
     password = _password_field(
@@ -170,7 +171,7 @@ class UserUpdateSerializer(UserWriteSerializer):
     )
     current_password = _password_field(
         "The account's current password: required with a new `password` or `email` "
-        "(except for staff changing another user's account).",
+        "(except for staff resetting another account they may change).",
         required=False,
     )
 
@@ -197,8 +198,10 @@ class UserUpdateSerializer(UserWriteSerializer):
         return "password" in attrs or new_email
 
     def _needs_current_password(self) -> bool:
+        # A reset without the password only by someone who may change another's account.
         actor = self.context["request"].user
-        return actor.pk == self._account().pk or not actor.is_staff
+        account = self._account()
+        return actor.pk == account.pk or not selectors.user_changeable_by(actor=actor, account=account)
 
     def _account(self) -> User:
         # An update is always built on the account it changes (the view's get_object).
