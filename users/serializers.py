@@ -6,6 +6,8 @@ from typing import Any, cast
 
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Value
+from django.db.models.functions import Lower
 from rest_framework import serializers
 from rest_framework_simplejwt import serializers as jwt_serializers
 from rest_framework_simplejwt.exceptions import TokenError
@@ -52,6 +54,14 @@ class ProfileSerializer(serializers.ModelSerializer):
         return self._normalized(value, "moods")
 
 
+class UsernameField(serializers.CharField):
+    """A username as Django's own forms take it: NFKC-normalised (AbstractBaseUser.
+    normalize_username: a fullwidth `ａdmin` is `admin`) before any validator sees it."""
+
+    def to_internal_value(self, data: Any) -> str:
+        return User.normalize_username(super().to_internal_value(data))
+
+
 class UserSerializer(serializers.ModelSerializer):
     """A user as the API shows it. Never the password, never the permission flags."""
 
@@ -77,6 +87,14 @@ class UserWriteSerializer(serializers.ModelSerializer):
     `is_staff`, `is_superuser`, `date_joined`...) is ignored by construction.
     """
 
+    username = UsernameField(
+        max_length=User._meta.get_field("username").max_length,
+        validators=[User.username_validator],
+        help_text=(
+            "150 characters or fewer: letters, digits and @/./+/-/_. NFKC-normalised, and unique "
+            "whatever its case (`Admin` is taken when `admin` exists)."
+        ),
+    )
     password = serializers.CharField(
         write_only=True,
         trim_whitespace=False,
@@ -90,6 +108,18 @@ class UserWriteSerializer(serializers.ModelSerializer):
         model = User
         fields: tuple[str, ...] = ("username", "email", "password", "first_name", "last_name", "profile")
         extra_kwargs = {"email": {"required": True, "allow_blank": False}}
+
+    def validate_username(self, value: str) -> str:
+        # The database constraint compares lower(username); this friendly check does the same,
+        # in the database, so that both agree on every character.
+        others = User.objects.alias(username_lower=Lower("username")).filter(
+            username_lower=Lower(Value(value))
+        )
+        if self.instance is not None:
+            others = others.exclude(pk=self.instance.pk)
+        if others.exists():
+            raise serializers.ValidationError(services.USERNAME_TAKEN)
+        return value
 
     def validate_email(self, value: str) -> str:
         return User.objects.normalize_email(value)
@@ -228,10 +258,15 @@ class TokenPairSerializer(serializers.Serializer):
 
 class TokenObtainPairSerializer(jwt_serializers.TokenObtainPairSerializer):
     """SimpleJWT's login, with the password compared exactly as typed (SimpleJWT trims it;
-    registration and changes keep it untrimmed)."""
+    registration and changes keep it untrimmed), and the username NFKC-normalised as at
+    registration, then compared exactly, case included (as Django's login form does)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields[self.username_field] = UsernameField(
+            write_only=True,
+            help_text="NFKC-normalised as at registration, then compared exactly, case included.",
+        )
         self.fields["password"] = jwt_serializers.PasswordField(trim_whitespace=False)
 
 
