@@ -18,21 +18,37 @@ from users.moods import MOODS
 from users.tokens import RefreshToken
 
 
+class _StringOnly(serializers.CharField):
+    """A string as sent: a number is refused ("Not a valid string."), not turned into its text."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+_LIST_BOUND = (
+    f" At most {services.PROFILE_LIST_MAX_ITEMS} entries once blanks and repeats are dropped, "
+    f"each of at most {services.PROFILE_ITEM_MAX_LENGTH} characters."
+)
+
+
 def _profile_list(help_text: str) -> serializers.ListField:
     # `default=list` applies on create and PUT (a list not sent is emptied) but DRF skips
     # defaults on PATCH, which is what makes a PATCH of the profile merge the fields given.
+    # The number of entries is bounded by services.profile_list_normalize, once blanks and
+    # repeats are dropped (a list's raw length, by the body's size).
     return serializers.ListField(
-        child=serializers.CharField(allow_blank=True, max_length=services.PROFILE_ITEM_MAX_LENGTH),
-        max_length=services.PROFILE_LIST_MAX_ITEMS,
+        child=_StringOnly(allow_blank=True, max_length=services.PROFILE_ITEM_MAX_LENGTH),
         default=list,
-        help_text=help_text,
+        help_text=help_text + _LIST_BOUND,
     )
 
 
 class ProfileSerializer(serializers.ModelSerializer):
     favorite_genres = _profile_list("Free-text genres; trimmed, blanks and repeats dropped.")
     favorite_artists = _profile_list("Free-text artist names; trimmed, blanks and repeats dropped.")
-    moods = _profile_list(f"Moods from the fixed vocabulary: {', '.join(MOODS)}.")
+    moods = _profile_list(f"Moods from the fixed vocabulary: {', '.join(MOODS)}; repeats dropped.")
 
     class Meta:
         model = Profile

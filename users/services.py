@@ -69,7 +69,14 @@ def profile_list_normalize(values: Iterable[str], *, field: str) -> list[str]:
         seen.add(key)
         cleaned.append(value)
     if len(cleaned) > PROFILE_LIST_MAX_ITEMS:
-        raise ValidationError({field: [f"At most {PROFILE_LIST_MAX_ITEMS} entries are allowed."]})
+        raise ValidationError(
+            {
+                field: [
+                    f"At most {PROFILE_LIST_MAX_ITEMS} entries are allowed "
+                    "(counted once blanks and repeats are dropped)."
+                ]
+            }
+        )
     return cleaned
 
 
