@@ -298,7 +298,8 @@ SIMPLE_JWT = {
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": True,
     "AUTH_HEADER_TYPES": ("Bearer",),
-    # Ours refuse a token whose user claim is not a user id (a 401, not a 500).
+    # Ours refuse a token whose user claim is not a user id, or whose jti the blacklist
+    # cannot store (a 401, not a 500).
     "AUTH_TOKEN_CLASSES": ("users.tokens.AccessToken",),
 }
 

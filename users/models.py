@@ -4,13 +4,19 @@ from django.db.models.functions import Lower
 
 
 class User(AbstractUser):
-    """The project's user. Email is required and unique whatever its case."""
+    """The project's user. Username (NFKC-normalised, as AbstractBaseUser.clean does) and
+    email are each unique whatever their case."""
 
     email = models.EmailField("email address")
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
         constraints = [
+            models.UniqueConstraint(
+                Lower("username"),
+                name="users_user_username_ci_unique",
+                violation_error_message="A user with that username already exists.",
+            ),
             models.UniqueConstraint(
                 Lower("email"),
                 name="users_user_email_ci_unique",

@@ -20,12 +20,24 @@ def user_list() -> QuerySet[User]:
 
 
 def user_list_visible(*, actor: User) -> QuerySet[User]:
-    """The accounts `actor` may read and change: all of them for staff, otherwise only
-    their own. Anything outside this set must look exactly like a missing id (404)."""
+    """The accounts `actor` may read: all of them for staff, otherwise only their own.
+    Anything outside this set must look exactly like a missing id (404). Which of them
+    `actor` may also change or delete: `user_changeable_by`."""
     users = user_list()
     if actor.is_staff:
         return users
     return users.filter(pk=actor.pk)
+
+
+def user_changeable_by(*, actor: User, account: User) -> bool:
+    """Whether `actor` may change or delete `account`: their own account always; another
+    one only as staff, and another staff or superuser account only as a superuser (staff
+    without it could otherwise reset a superuser's password and email, and take it over)."""
+    if actor.pk == account.pk:
+        return True
+    if not actor.is_staff:
+        return False
+    return actor.is_superuser or not (account.is_staff or account.is_superuser)
 
 
 def profile_get(*, user_id: int) -> Profile | None:

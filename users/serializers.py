@@ -6,31 +6,49 @@ from typing import Any, cast
 
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Value
+from django.db.models.functions import Lower
 from rest_framework import serializers
 from rest_framework_simplejwt import serializers as jwt_serializers
 from rest_framework_simplejwt.exceptions import TokenError
 
-from users import services
+from users import selectors, services
 from users.models import Profile, User
 from users.moods import MOODS
 from users.tokens import RefreshToken
 
 
+class _StringOnly(serializers.CharField):
+    """A string as sent: a number is refused ("Not a valid string."), not turned into its text."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+_LIST_BOUND = (
+    f" At most {services.PROFILE_LIST_MAX_ITEMS} entries once blanks and repeats are dropped, "
+    f"each of at most {services.PROFILE_ITEM_MAX_LENGTH} characters."
+)
+
+
 def _profile_list(help_text: str) -> serializers.ListField:
     # `default=list` applies on create and PUT (a list not sent is emptied) but DRF skips
     # defaults on PATCH, which is what makes a PATCH of the profile merge the fields given.
+    # The number of entries is bounded by services.profile_list_normalize, once blanks and
+    # repeats are dropped (a list's raw length, by the body's size).
     return serializers.ListField(
-        child=serializers.CharField(allow_blank=True, max_length=services.PROFILE_ITEM_MAX_LENGTH),
-        max_length=services.PROFILE_LIST_MAX_ITEMS,
+        child=_StringOnly(allow_blank=True, max_length=services.PROFILE_ITEM_MAX_LENGTH),
         default=list,
-        help_text=help_text,
+        help_text=help_text + _LIST_BOUND,
     )
 
 
 class ProfileSerializer(serializers.ModelSerializer):
     favorite_genres = _profile_list("Free-text genres; trimmed, blanks and repeats dropped.")
     favorite_artists = _profile_list("Free-text artist names; trimmed, blanks and repeats dropped.")
-    moods = _profile_list(f"Moods from the fixed vocabulary: {', '.join(MOODS)}.")
+    moods = _profile_list(f"Moods from the fixed vocabulary: {', '.join(MOODS)}; repeats dropped.")
 
     class Meta:
         model = Profile
@@ -50,6 +68,14 @@ class ProfileSerializer(serializers.ModelSerializer):
 
     def validate_moods(self, value: list[str]) -> list[str]:
         return self._normalized(value, "moods")
+
+
+class UsernameField(serializers.CharField):
+    """A username as Django's own forms take it: NFKC-normalised (AbstractBaseUser.
+    normalize_username: a fullwidth `ａdmin` is `admin`) before any validator sees it."""
+
+    def to_internal_value(self, data: Any) -> str:
+        return User.normalize_username(super().to_internal_value(data))
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -77,6 +103,14 @@ class UserWriteSerializer(serializers.ModelSerializer):
     `is_staff`, `is_superuser`, `date_joined`...) is ignored by construction.
     """
 
+    username = UsernameField(
+        max_length=User._meta.get_field("username").max_length,
+        validators=[User.username_validator],
+        help_text=(
+            "150 characters or fewer: letters, digits and @/./+/-/_. NFKC-normalised, and unique "
+            "whatever its case (`Admin` is taken when `admin` exists)."
+        ),
+    )
     password = serializers.CharField(
         write_only=True,
         trim_whitespace=False,
@@ -90,6 +124,18 @@ class UserWriteSerializer(serializers.ModelSerializer):
         model = User
         fields: tuple[str, ...] = ("username", "email", "password", "first_name", "last_name", "profile")
         extra_kwargs = {"email": {"required": True, "allow_blank": False}}
+
+    def validate_username(self, value: str) -> str:
+        # The database constraint compares lower(username); this friendly check does the same,
+        # in the database, so that both agree on every character.
+        others = User.objects.alias(username_lower=Lower("username")).filter(
+            username_lower=Lower(Value(value))
+        )
+        if self.instance is not None:
+            others = others.exclude(pk=self.instance.pk)
+        if others.exists():
+            raise serializers.ValidationError(services.USERNAME_TAKEN)
+        return value
 
     def validate_email(self, value: str) -> str:
         return User.objects.normalize_email(value)
@@ -161,7 +207,8 @@ class UserUpdateSerializer(UserWriteSerializer):
 
     A new password or a new email needs the account's current password in the same body,
     so that a stolen access token cannot take the account over. Staff changing another
-    user's account (a reset) do not need it; the serializer's context must hold the request.
+    user's account they may change (a reset: users.selectors.user_changeable_by) do not need
+    it; the serializer's context must hold the request.
     """
 
     password = _password_field(
@@ -170,7 +217,7 @@ class UserUpdateSerializer(UserWriteSerializer):
     )
     current_password = _password_field(
         "The account's current password: required with a new `password` or `email` "
-        "(except for staff changing another user's account).",
+        "(except for staff resetting another account they may change).",
         required=False,
     )
 
@@ -197,8 +244,10 @@ class UserUpdateSerializer(UserWriteSerializer):
         return "password" in attrs or new_email
 
     def _needs_current_password(self) -> bool:
+        # A reset without the password only by someone who may change another's account.
         actor = self.context["request"].user
-        return actor.pk == self._account().pk or not actor.is_staff
+        account = self._account()
+        return actor.pk == account.pk or not selectors.user_changeable_by(actor=actor, account=account)
 
     def _account(self) -> User:
         # An update is always built on the account it changes (the view's get_object).
@@ -225,10 +274,15 @@ class TokenPairSerializer(serializers.Serializer):
 
 class TokenObtainPairSerializer(jwt_serializers.TokenObtainPairSerializer):
     """SimpleJWT's login, with the password compared exactly as typed (SimpleJWT trims it;
-    registration and changes keep it untrimmed)."""
+    registration and changes keep it untrimmed), and the username NFKC-normalised as at
+    registration, then compared exactly, case included (as Django's login form does)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields[self.username_field] = UsernameField(
+            write_only=True,
+            help_text="NFKC-normalised as at registration, then compared exactly, case included.",
+        )
         self.fields["password"] = jwt_serializers.PasswordField(trim_whitespace=False)
 
 

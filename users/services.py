@@ -69,7 +69,14 @@ def profile_list_normalize(values: Iterable[str], *, field: str) -> list[str]:
         seen.add(key)
         cleaned.append(value)
     if len(cleaned) > PROFILE_LIST_MAX_ITEMS:
-        raise ValidationError({field: [f"At most {PROFILE_LIST_MAX_ITEMS} entries are allowed."]})
+        raise ValidationError(
+            {
+                field: [
+                    f"At most {PROFILE_LIST_MAX_ITEMS} entries are allowed "
+                    "(counted once blanks and repeats are dropped)."
+                ]
+            }
+        )
     return cleaned
 
 
@@ -104,6 +111,8 @@ def _integrity_error_as_validation_error(error: IntegrityError) -> ValidationErr
     message = str(error).splitlines()[0].lower() if str(error) else ""
     if EMAIL_CONSTRAINT in message:
         return ValidationError({"email": [EMAIL_TAKEN]})
+    # users_user_username_ci_unique (lower(username)), or the exact unique index of
+    # AbstractUser's field (users_user_username_key on PostgreSQL, users_user.username on SQLite).
     if "username" in message:
         return ValidationError({"username": [USERNAME_TAKEN]})
     return ValidationError("This change conflicts with another user's data.")
@@ -118,11 +127,12 @@ def user_register(
     last_name: str = "",
     profile: dict[str, list[str]] | None = None,
 ) -> User:
-    """Create a user and their profile together. The password must already have passed
-    the password validators (the caller knows which errors to show and where)."""
+    """Create a user and their profile together. The username is NFKC-normalised and, like
+    the email, unique whatever its case. The password must already have passed the password
+    validators (the caller knows which errors to show and where)."""
     profile_values = _profile_values(profile or {})
     user = User(
-        username=username,
+        username=User.normalize_username(username),
         email=User.objects.normalize_email(email),
         first_name=first_name,
         last_name=last_name,
@@ -151,6 +161,8 @@ def user_update(
     the stored ones; lists not given are kept. A new password revokes every refresh token
     the user holds, so a stolen session ends with the password change."""
     profile_values = _profile_values(profile or {})
+    if username is not None:
+        username = User.normalize_username(username)
     changed: list[str] = []
     for field, value in (("username", username), ("first_name", first_name), ("last_name", last_name)):
         if value is not None and getattr(user, field) != value:

@@ -1,7 +1,9 @@
-"""SimpleJWT's tokens, refusing a token whose user claim is not a user id.
+"""SimpleJWT's tokens, refusing a token whose user claim is not a user id, or whose id (jti)
+is not one the blacklist can store.
 
 A token is only ever signed here, but a claim of another type (from an older release, a bug,
-or a leaked key) must be a 401 like any other bad token, never a 500 from the user lookup.
+or a leaked key) must be a 401 like any other bad token, never a 500 from the user lookup or
+from the blacklist (SimpleJWT reads `jti` there before its own check that it is present).
 SIMPLE_JWT["AUTH_TOKEN_CLASSES"] names AccessToken, so every authentication class that
 validates bearer tokens goes through this check.
 """
@@ -17,6 +19,8 @@ from rest_framework_simplejwt.settings import api_settings
 
 # SimpleJWT writes the id as a string of digits; the database's ids are positive 64-bit.
 _USER_ID = re.compile(r"[1-9][0-9]{0,17}")
+# OutstandingToken.jti is a CharField(max_length=255); PostgreSQL text cannot hold NUL.
+_JTI_MAX_LENGTH = 255
 
 
 def token_user_id(payload: dict[str, Any]) -> int:
@@ -29,17 +33,29 @@ def token_user_id(payload: dict[str, Any]) -> int:
     return int(claim)
 
 
-class _UserIdChecked(tokens.Token):
+def _jti_check(payload: dict[str, Any]) -> None:
+    """Raise TokenError unless the token's id is a string the blacklist can store: present,
+    at most 255 characters, no NUL character."""
+    if api_settings.JTI_CLAIM is None:
+        return
+    jti = payload.get(api_settings.JTI_CLAIM)
+    if not isinstance(jti, str) or len(jti) > _JTI_MAX_LENGTH or "\x00" in jti:
+        raise TokenError("Token has no valid id")
+
+
+class _ClaimsChecked(tokens.Token):
     def verify(self) -> None:
+        # Before SimpleJWT's checks: its blacklist check reads `jti` first (a KeyError when absent).
+        _jti_check(self.payload)
         super().verify()
         token_user_id(self.payload)
 
 
-class AccessToken(_UserIdChecked, tokens.AccessToken):
+class AccessToken(_ClaimsChecked, tokens.AccessToken):
     pass
 
 
 # SimpleJWT's own annotations type BlacklistMixin.for_user and Token.for_user differently
 # (both return the class they are called on at run time), which mypy flags in any subclass.
-class RefreshToken(_UserIdChecked, tokens.RefreshToken):  # type: ignore[misc]
+class RefreshToken(_ClaimsChecked, tokens.RefreshToken):  # type: ignore[misc]
     pass

@@ -13,7 +13,13 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
-from rest_framework.permissions import AllowAny, BasePermission, IsAdminUser, IsAuthenticated
+from rest_framework.permissions import (
+    SAFE_METHODS,
+    AllowAny,
+    BasePermission,
+    IsAdminUser,
+    IsAuthenticated,
+)
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
@@ -44,12 +50,33 @@ AUTH_THROTTLE_CLASSES: list[type[BaseThrottle]] = [*APIView.throttle_classes, Sc
 
 THROTTLED = OpenApiResponse(description="Too many attempts; `Retry-After` says when to try again.")
 NOT_FOUND = OpenApiResponse(description="No such user, or not yours to see (the two are indistinguishable).")
+ACCOUNT_PROTECTED = "Only a superuser may change or delete another staff or superuser account."
+PROTECTED = OpenApiResponse(
+    description=f"Staff who may read this account but not change it ({ACCOUNT_PROTECTED}), or a session "
+    "request without its CSRF token. Nothing changed."
+)
 CREDENTIALS_NOTE = (
     "A new `password` or `email` needs `current_password` (400 naming it otherwise), except for staff "
-    "changing another user's account; a body carrying any of these is throttled like a login."
+    "resetting another account they may change; a body carrying any of these is throttled like a login."
 )
 PATCH_DESCRIPTION = "Within `profile`, only the lists sent are replaced. " + CREDENTIALS_NOTE
+STAFF_RULE = (
+    "Staff may read any account and change or delete an ordinary one; another staff or superuser "
+    "account only a superuser may change or delete (403 for other staff; nothing changes)."
+)
 USER_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The user's id.")
+
+
+class MayChangeAccount(BasePermission):
+    """Reads are for whoever may see the account (users.selectors.user_list_visible, a 404
+    otherwise); changes and deletion also need users.selectors.user_changeable_by (a 403)."""
+
+    message = ACCOUNT_PROTECTED
+
+    def has_object_permission(self, request: Request, view: APIView, obj: Any) -> bool:
+        if request.method in SAFE_METHODS:
+            return True
+        return selectors.user_changeable_by(actor=cast(User, request.user), account=obj)
 
 
 # The strict `auth` throttle scope on top of the usual ones, for endpoints that take
@@ -141,22 +168,25 @@ class LogoutView(AuthThrottled, APIView):
     update=extend_schema(
         summary="Replace a user's details (owner or staff)",
         description="Fields not sent are kept; within `profile`, lists not sent are emptied. "
-        + CREDENTIALS_NOTE,
+        + CREDENTIALS_NOTE
+        + " "
+        + STAFF_RULE,
         parameters=[USER_ID],
         request=UserUpdateSerializer,
-        responses={200: UserSerializer, 404: NOT_FOUND},
+        responses={200: UserSerializer, 403: PROTECTED, 404: NOT_FOUND},
     ),
     partial_update=extend_schema(
         summary="Change some of a user's details (owner or staff)",
-        description=PATCH_DESCRIPTION,
+        description=PATCH_DESCRIPTION + " " + STAFF_RULE,
         parameters=[USER_ID],
         request=UserUpdateSerializer,
-        responses={200: UserSerializer, 404: NOT_FOUND},
+        responses={200: UserSerializer, 403: PROTECTED, 404: NOT_FOUND},
     ),
     destroy=extend_schema(
         summary="Delete an account (owner or staff)",
+        description=STAFF_RULE,
         parameters=[USER_ID],
-        responses={204: None, 404: NOT_FOUND},
+        responses={204: None, 403: PROTECTED, 404: NOT_FOUND},
     ),
 )
 class UserViewSet(
@@ -185,6 +215,8 @@ class UserViewSet(
             return [AllowAny()]
         if self.action == "list":
             return [IsAdminUser()]
+        if self.action in {"update", "partial_update", "destroy"}:
+            return [IsAuthenticated(), MayChangeAccount()]
         return [IsAuthenticated()]
 
     def get_throttles(self) -> list[BaseThrottle]:

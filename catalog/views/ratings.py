@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
 from django.urls import path, reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -76,6 +77,13 @@ class RatingListCreateView(GenericAPIView):
             return [JWTAuthentication(), SessionAuthentication()]
         return super().get_authenticators()
 
+    def get_queryset(self) -> QuerySet[Rating]:
+        # The caller's ratings, narrowed by `?song=`: what GET lists, and what the browsable
+        # API's filter form asks every list view for (a 500 without it).
+        query = RatingListQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return rating_list(user_id=caller_id(self.request), song_id=query.validated_data.get("song"))
+
     @extend_schema(
         operation_id="ratings_list",
         summary="The caller's own ratings, most recently changed first",
@@ -83,10 +91,7 @@ class RatingListCreateView(GenericAPIView):
         responses={200: RatingSerializer(many=True), 401: UNAUTHENTICATED},
     )
     def get(self, request: Request) -> Response:
-        query = RatingListQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        ratings = rating_list(user_id=caller_id(request), song_id=query.validated_data.get("song"))
-        page = self.paginate_queryset(ratings)
+        page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(RatingSerializer(page, many=True).data)
 
     @extend_schema(

@@ -134,6 +134,27 @@ def test_register_unknown_mood_lists_the_allowed_ones(api_client):
     assert not User.objects.exists()
 
 
+def test_a_profile_list_counts_its_entries_once_blanks_and_repeats_are_dropped(api_client):
+    profile = {"favorite_genres": ["x"] * 1000, "favorite_artists": ["", " "] * 100, "moods": ["Calm"] * 60}
+
+    response = api_client.post("/api/users/", registration(profile=profile), format="json")
+
+    assert response.status_code == 201, response.content
+    assert response.json()["profile"] == {"favorite_genres": ["x"], "favorite_artists": [], "moods": ["calm"]}
+
+
+@pytest.mark.parametrize(
+    ("field", "values"),
+    [("favorite_genres", [1.5]), ("favorite_artists", [7]), ("moods", [1, "happy"])],
+)
+def test_a_number_in_a_profile_list_is_400_naming_the_field(api_client, field, values):
+    response = api_client.post("/api/users/", registration(profile={field: values}), format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {"profile": {field: {"0": ["Not a valid string."]}}}
+    assert not User.objects.exists()
+
+
 @pytest.mark.parametrize(
     ("profile", "path"),
     [

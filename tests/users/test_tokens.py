@@ -165,6 +165,49 @@ def test_logging_out_a_token_with_an_odd_user_id_is_400(api_client, user, value)
 
 
 # ---------------------------------------------------------------------------------------------
+# Signed refresh tokens whose id (jti) could not be stored in the blacklist
+# ---------------------------------------------------------------------------------------------
+MISSING = object()
+# (PyJWT itself refuses a jti that is not a string.)
+ODD_JTIS = {"missing": MISSING, "256_characters": "x" * 256, "nul_character": "nul\x00jti"}
+
+
+def _with_jti(token, value):
+    if value is MISSING:
+        del token["jti"]
+    else:
+        token["jti"] = value
+    return str(token)
+
+
+@pytest.mark.parametrize("value", ODD_JTIS.values(), ids=ODD_JTIS.keys())
+def test_refreshing_a_token_with_an_odd_jti_is_401(api_client, user, value):
+    refresh = _with_jti(RefreshToken.for_user(user), value)
+
+    response = api_client.post("/api/auth/token/refresh/", {"refresh": refresh}, format="json")
+
+    assert response.status_code == 401
+    assert response.json()["detail"]
+
+
+@pytest.mark.parametrize("value", ODD_JTIS.values(), ids=ODD_JTIS.keys())
+def test_logging_out_a_token_with_an_odd_jti_is_400(api_client, user, value):
+    refresh = _with_jti(RefreshToken.for_user(user), value)
+
+    response = api_client.post("/api/auth/logout/", {"refresh": refresh}, format="json")
+
+    assert response.status_code == 400
+    assert "refresh" in response.json()
+
+
+def test_a_jti_may_have_255_characters_not_256(api_client, user):
+    longest, too_long = (_with_jti(RefreshToken.for_user(user), "x" * n) for n in (255, 256))
+
+    assert api_client.post("/api/auth/logout/", {"refresh": longest}, format="json").status_code == 205
+    assert api_client.post("/api/auth/logout/", {"refresh": too_long}, format="json").status_code == 400
+
+
+# ---------------------------------------------------------------------------------------------
 # Logout with the refresh token alone
 # ---------------------------------------------------------------------------------------------
 def test_logout_with_the_refresh_token_alone(api_client, user):

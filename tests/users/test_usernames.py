@@ -1,0 +1,100 @@
+"""Usernames: NFKC-normalised and unique whatever their case, at registration and on a change
+(the serializer answers, the database constraint decides); login compares them exactly."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from tests.factories import UserFactory
+from tests.users.builders import obtain, registration
+from users import services
+from users.models import User
+from users.serializers import UserCreateSerializer
+
+pytestmark = pytest.mark.django_db
+
+TAKEN = {"username": [services.USERNAME_TAKEN]}
+# (registered, then tried): another case, or another Unicode compatibility form (NFKC).
+LOOKALIKES = [
+    ("admin", "ADMIN"),
+    ("admin", "Admin"),
+    ("admin", "\uff41dmin"),  # fullwidth a
+    ("admin", "\uff21\uff24\uff2d\uff29\uff2e"),  # fullwidth ADMIN
+    ("ffoo", "\ufb00oo"),  # the ff ligature
+]
+
+
+@pytest.mark.parametrize(("registered", "tried"), LOOKALIKES)
+def test_registering_a_taken_username_in_another_case_or_form_is_400(api_client, registered, tried):
+    UserFactory(username=registered)
+
+    response = api_client.post("/api/users/", registration(username=tried), format="json")
+
+    assert response.status_code == 400
+    assert response.json() == TAKEN
+    assert User.objects.count() == 1
+
+
+@pytest.mark.parametrize(("registered", "tried"), LOOKALIKES)
+def test_the_serializer_refuses_a_taken_username_in_another_case_or_form(registered, tried):
+    UserFactory(username=registered)
+
+    serializer = UserCreateSerializer(data=registration(username=tried))
+
+    assert not serializer.is_valid()
+    assert serializer.errors == TAKEN
+
+
+def test_changing_ones_username_to_another_case_of_a_taken_one_is_400(auth_client, user):
+    UserFactory(username="admin")
+    own = user.username
+
+    response = auth_client.patch("/api/users/me/", {"username": "aDmin"}, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == TAKEN
+    user.refresh_from_db()
+    assert user.username == own
+    # One's own username in another case is still one's own.
+    response = auth_client.patch("/api/users/me/", {"username": own.upper()}, format="json")
+    assert response.status_code == 200
+    assert response.json()["username"] == own.upper()
+
+
+def test_a_username_is_stored_nfkc_normalised_and_logs_in_as_registered(api_client):
+    body = registration(username="\uff4eew\u2460")  # fullwidth n, circled digit one
+
+    response = api_client.post("/api/users/", body, format="json")
+
+    assert response.status_code == 201, response.content
+    assert response.json()["username"] == "new1"
+    assert User.objects.get().username == "new1"
+    # Login normalises the same way, then compares exactly, case included (as Django does).
+    assert obtain(api_client, "\uff4eew\u2460", body["password"]).status_code == 200
+    assert obtain(api_client, "new1", body["password"]).status_code == 200
+    assert obtain(api_client, "NEW1", body["password"]).status_code == 401
+
+
+def test_a_username_that_normalises_to_invalid_characters_is_400(api_client):
+    # U+00BD is a letter-or-digit, but its NFKC form "1⁄2" holds a fraction slash.
+    response = api_client.post("/api/users/", registration(username="half\u00bd"), format="json")
+
+    assert response.status_code == 400
+    assert "username" in response.json()
+    assert not User.objects.exists()
+
+
+@pytest.mark.parametrize("tried", ["ADA", "\uff41da"])
+def test_the_database_refuses_a_username_in_another_case_or_form(tried):
+    # No pre-check in the services: this is the constraint on lower(username) speaking.
+    ada = services.user_register(username="ada", email="ada@example.com", password="tangerine-volcano-41")
+    other = services.user_register(username="bob", email="bob@example.com", password="tangerine-volcano-41")
+
+    with pytest.raises(ValidationError) as registering:
+        services.user_register(username=tried, email="new@example.com", password="tangerine-volcano-41")
+    with pytest.raises(ValidationError) as renaming:
+        services.user_update(user=other, username=tried)
+
+    assert registering.value.message_dict == renaming.value.message_dict == TAKEN
+    assert list(User.objects.order_by("pk").values_list("username", flat=True)) == [ada.username, "bob"]
