@@ -132,11 +132,10 @@ def validate(table: RawTable, *, skip_invalid: bool = False) -> SongFile:
     if problems.total and (problems.of_file or not skip_invalid):
         raise problems.error()
     skipped = [SkippedRow(table.label(position), found) for position, found in sorted(problems.rows.items())]
-    songs = _build(table)
+    valid = None
     if skipped:
-        bad = set(problems.rows)
-        songs = songs.take(i for i in range(len(songs)) if i not in bad)
-    return SongFile(songs=songs, skipped=skipped)
+        valid = [i for i in range(len(table.columns["id"])) if i not in problems.rows]
+    return SongFile(songs=_build(table, valid), skipped=skipped)
 
 
 def _check_columns(table: RawTable, problems: Problems) -> None:
@@ -251,13 +250,25 @@ def _typed(spec: ColumnSpec, values: Sequence[Any]) -> Sequence[Any]:
     return [None if value is MISSING else value for value in values]
 
 
-def _build(table: RawTable) -> SongColumns:
+def _build(table: RawTable, positions: list[int] | None) -> SongColumns:
+    """The songs of the rows at `positions` (None: every row), in that order. The rows are
+    picked before the columns are typed: a row left out may hold any value (text in a
+    number column)."""
     columns = table.columns
+
+    def pick(name: str) -> Sequence[Any]:
+        values = columns[name]
+        return values if positions is None else [values[i] for i in positions]
+
     return SongColumns(
-        spotify_ids=list(columns["id"]),
-        titles=list(columns["title"]),
+        spotify_ids=_listed(pick("id")),
+        titles=_listed(pick("title")),
         features={
-            spec.name: _typed(spec, columns[spec.name]) for spec in FEATURE_COLUMNS if spec.name in columns
+            spec.name: _typed(spec, pick(spec.name)) for spec in FEATURE_COLUMNS if spec.name in columns
         },
-        names={spec.name: list(columns[spec.name]) for spec in NAMES_COLUMNS if spec.name in columns},
+        names={spec.name: _listed(pick(spec.name)) for spec in NAMES_COLUMNS if spec.name in columns},
     )
+
+
+def _listed(values: Sequence[Any]) -> list[Any]:
+    return values if isinstance(values, list) else list(values)

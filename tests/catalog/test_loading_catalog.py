@@ -198,6 +198,27 @@ def test_skip_invalid_loads_the_rest_and_reports_each_skipped_row(tmp_path):
     assert "2 new" in out.getvalue() and "2 invalid rows skipped" in out.getvalue()
 
 
+@pytest.mark.parametrize(
+    ("layout", "label"),
+    [("csv", "3"), ("rows", "1"), ("columnar", "1"), ("not-an-object", "1")],
+)
+def test_skip_invalid_skips_a_row_that_has_no_number_in_a_required_number_column(tmp_path, layout, label):
+    """The columns are typed once the invalid rows are left out (it was a TypeError)."""
+    if layout == "csv":
+        path = write_csv(tmp_path / "tracks.csv", [csv_line(0), csv_line(1, tempo="fast"), csv_line(2)])
+    else:
+        rows: list = [song_row(0), song_row(1, tempo="fast"), song_row(2)]
+        if layout == "not-an-object":
+            rows[1] = 7
+        path = write_json(tmp_path / "songs.json", columnar(rows) if layout == "columnar" else rows)
+
+    read = read_song_file(path, skip_invalid=True)
+
+    assert [row.row for row in read.skipped] == [label]
+    assert read.songs.titles == ["Song number 0", "Song number 2"]
+    assert list(read.songs.features["tempo"]) == [120.5, 120.5]
+
+
 def test_skip_invalid_does_not_load_a_file_that_is_broken_as_a_whole(tmp_path):
     path = write_json(tmp_path / "songs.json", {"id": {"0": "x"}})
     with pytest.raises(CommandError, match="missing required column"):
