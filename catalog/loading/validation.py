@@ -127,15 +127,22 @@ def validate(table: RawTable, *, skip_invalid: bool = False) -> SongFile:
     problems = table.problems
     _check_columns(table, problems)
     ids = table.columns.get("id")
-    if ids is not None and not table.ids_merged:
-        _check_duplicate_ids(ids, table, problems)
+    keep: list[int] | None = None
+    if ids is not None:
+        if table.merge_repeats is None:
+            _check_duplicate_ids(ids, table, problems)
+        elif not problems.of_file:
+            # Every row is checked on its own first: only the valid ones are merged.
+            keep = table.merge_repeats(table)
     if problems.total and (problems.of_file or not skip_invalid):
         raise problems.error()
     skipped = [SkippedRow(table.label(position), found) for position, found in sorted(problems.rows.items())]
-    valid = None
-    if skipped:
-        valid = [i for i in range(len(table.columns["id"])) if i not in problems.rows]
-    return SongFile(songs=_build(table, valid), skipped=skipped)
+    rows = len(table.columns["id"])
+    if keep is None and skipped:
+        keep = [i for i in range(rows) if i not in problems.rows]
+    if keep is not None and len(keep) == rows:
+        keep = None  # every row is a song of its own
+    return SongFile(songs=_build(table, keep), skipped=skipped)
 
 
 def _check_columns(table: RawTable, problems: Problems) -> None:
