@@ -8,8 +8,12 @@ here, and a cell that does not convert is kept as text for validation to report.
 cell is no value. Rows are labelled by their line in the file.
 
 The dataset lists a track once per genre it is filed under: rows that share an id are one
-song, with the genres of all of them (in order of first appearance) and the highest
-popularity among them; every other value comes from the first of them.
+song. Every row is validated on its own, under its own line, first; then the valid rows of
+a track are merged (`merge_repeated_tracks`): the song has the genres of all of them (in
+order of first appearance) and the highest popularity among them, and every other value
+comes from the first valid one (a later row that gives another title, say, is not
+reported: its value is ignored). A row without an id is invalid on its own line, never
+merged with another.
 """
 
 from __future__ import annotations
@@ -17,10 +21,11 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
-from catalog.loading.columns import COLUMNS_BY_NAME, ColumnSpec
+from catalog.loading.columns import COLUMNS_BY_NAME, MAX_NAMES, ColumnSpec
 from catalog.loading.problems import MISSING, Problems, RawTable, file_error
+from catalog.naming import name_key
 
 HEADER_ALIASES = {"track_id": "id", "track_name": "title", "album_name": "album", "track_genre": "genres"}
 _TRUE = {"true": True, "1": True, "false": False, "0": False}
@@ -50,9 +55,9 @@ def decode(data: bytes) -> RawTable:
     transposed = list(zip(*(row for _line, row in rows), strict=True)) or [() for _ in header]
     cells = {name: transposed[index] for name, index in positions.items()}
     columns = {name: _convert(COLUMNS_BY_NAME[name], values) for name, values in cells.items()}
-    if "id" in columns:
-        columns, labels = _merge_repeated_tracks(columns, labels)
-    return RawTable(columns={**columns}, labels=labels, problems=problems, ids_merged=True)
+    return RawTable(
+        columns={**columns}, labels=labels, problems=problems, merge_repeats=merge_repeated_tracks
+    )
 
 
 def _header_positions(header: list[str]) -> dict[str, int]:
@@ -95,29 +100,46 @@ def _convert_one(convert: Any, cell: str) -> Any:
         return cell
 
 
-def _merge_repeated_tracks(
-    columns: dict[str, list[Any]], labels: list[int]
-) -> tuple[dict[str, list[Any]], list[int]]:
-    """Rows repeating a track id folded into its first row (genres joined, the highest
-    popularity kept): the columns and labels without the repeats."""
-    first: dict[Any, int] = {}
-    keep: list[int] = []
-    genres = columns.get("genres")
+def merge_repeated_tracks(table: RawTable) -> list[int]:
+    """The valid rows repeating a track id folded into the first valid row of that id (its
+    genres joined, the highest popularity kept), once validation has checked every row and
+    parsed the names columns: the positions of the rows that stay. Invalid rows take no
+    part. A row whose genres would give the song more than MAX_NAMES is a problem of its
+    own line."""
+    columns, problems = table.columns, table.problems
+    invalid = problems.rows
+    genres = cast("list[tuple[str, ...]] | None", columns.get("genres"))
     popularity = columns.get("popularity")
+    first: dict[str, int] = {}
+    keep: list[int] = []
     for position, track in enumerate(columns["id"]):
+        if position in invalid:
+            continue
         earlier = first.setdefault(track, position)
         if earlier == position:
             keep.append(position)
             continue
-        if genres is not None and isinstance(genres[position], str):
-            known = genres[earlier]
-            genres[earlier] = (
-                genres[position] if not isinstance(known, str) else f"{known};{genres[position]}"
-            )
+        if genres is not None and genres[position]:
+            joined = _joined_names(genres[earlier], genres[position])
+            if len(joined) > MAX_NAMES:
+                problems.add(
+                    "genres",
+                    position,
+                    table.label(position),
+                    f"gives track {track!r} {len(joined)} genres with its earlier rows"
+                    f" (from row {table.label(earlier)}), more than {MAX_NAMES}",
+                )
+                continue
+            genres[earlier] = joined
         if popularity is not None and isinstance(popularity[position], int):
             known = popularity[earlier]
             if not isinstance(known, int) or popularity[position] > known:
-                popularity[earlier] = popularity[position]
-    if len(keep) == len(columns["id"]):
-        return columns, labels
-    return {name: [values[i] for i in keep] for name, values in columns.items()}, [labels[i] for i in keep]
+                cast("list[Any]", popularity)[earlier] = popularity[position]
+    return keep
+
+
+def _joined_names(known: tuple[str, ...], more: tuple[str, ...]) -> tuple[str, ...]:
+    """`known` followed by the names of `more` it does not have (by normalised name)."""
+    keys = set(map(name_key, known))
+    added = tuple(name for name in more if name_key(name) not in keys)
+    return known + added if added else known

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,8 +102,12 @@ class RawTable:
     labels: Sequence[Any] | None = None
     checked: set[str] = field(default_factory=set)
     problems: Problems = field(default_factory=Problems)
-    # Whether a repeated id is a problem (JSON) or was already merged (CSV).
-    ids_merged: bool = False
+    # How the rows that repeat an id become one song, called once every row is validated
+    # (when the file as a whole has no problem): it folds the valid rows of each id into the
+    # first of them, may add problems, and returns the positions of the rows that stay, in
+    # order (CSV: the tracks dataset lists a track once per genre). None: a repeated id is
+    # a problem of its row (JSON).
+    merge_repeats: Callable[[RawTable], list[int]] | None = None
     # Columns the file has but decoding could not use (already reported).
     unusable: set[str] = field(default_factory=set)
 

@@ -9,10 +9,10 @@ Three formats, told apart by the file's first character (or named with `--format
 
 Each format is decoded into a `RawTable` (one list of values per column, with row labels
 for messages); one validation (`catalog.loading.validation`) then checks every value of
-every known column against `catalog.loading.columns` and returns a complete, typed
-`SongColumns`, or raises a `SongFileError` listing the problems. With `skip_invalid`, rows
-with a problem are left out and reported instead, while problems of the file as a whole
-still refuse it.
+every known column against `catalog.loading.columns` (for CSV, then merges the valid rows
+that repeat a track id) and returns a complete, typed `SongColumns`, or raises a
+`SongFileError` listing the problems. With `skip_invalid`, rows with a problem are left out
+and reported instead, while problems of the file as a whole still refuse it.
 """
 
 from __future__ import annotations

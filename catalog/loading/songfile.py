@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from array import array
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,21 +61,6 @@ class SongColumns:
             digest.update(b"\x02")
             digest.update("\x00".join("\x1f".join(song) for song in names).encode())
         return digest.hexdigest()
-
-    def take(self, positions: Iterable[int]) -> SongColumns:
-        """The songs at `positions`, in that order."""
-        positions = list(positions)
-
-        def pick(values: Sequence[Any]) -> Any:
-            picked = [values[i] for i in positions]
-            return array(values.typecode, picked) if isinstance(values, array) else picked
-
-        return SongColumns(
-            spotify_ids=pick(self.spotify_ids),
-            titles=pick(self.titles),
-            features={name: pick(values) for name, values in self.features.items()},
-            names={name: pick(values) for name, values in self.names.items()},
-        )
 
 
 @dataclass(slots=True)

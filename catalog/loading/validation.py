@@ -127,16 +127,22 @@ def validate(table: RawTable, *, skip_invalid: bool = False) -> SongFile:
     problems = table.problems
     _check_columns(table, problems)
     ids = table.columns.get("id")
-    if ids is not None and not table.ids_merged:
-        _check_duplicate_ids(ids, table, problems)
+    keep: list[int] | None = None
+    if ids is not None:
+        if table.merge_repeats is None:
+            _check_duplicate_ids(ids, table, problems)
+        elif not problems.of_file:
+            # Every row is checked on its own first: only the valid ones are merged.
+            keep = table.merge_repeats(table)
     if problems.total and (problems.of_file or not skip_invalid):
         raise problems.error()
     skipped = [SkippedRow(table.label(position), found) for position, found in sorted(problems.rows.items())]
-    songs = _build(table)
-    if skipped:
-        bad = set(problems.rows)
-        songs = songs.take(i for i in range(len(songs)) if i not in bad)
-    return SongFile(songs=songs, skipped=skipped)
+    rows = len(table.columns["id"])
+    if keep is None and skipped:
+        keep = [i for i in range(rows) if i not in problems.rows]
+    if keep is not None and len(keep) == rows:
+        keep = None  # every row is a song of its own
+    return SongFile(songs=_build(table, keep), skipped=skipped)
 
 
 def _check_columns(table: RawTable, problems: Problems) -> None:
@@ -251,13 +257,25 @@ def _typed(spec: ColumnSpec, values: Sequence[Any]) -> Sequence[Any]:
     return [None if value is MISSING else value for value in values]
 
 
-def _build(table: RawTable) -> SongColumns:
+def _build(table: RawTable, positions: list[int] | None) -> SongColumns:
+    """The songs of the rows at `positions` (None: every row), in that order. The rows are
+    picked before the columns are typed: a row left out may hold any value (text in a
+    number column)."""
     columns = table.columns
+
+    def pick(name: str) -> Sequence[Any]:
+        values = columns[name]
+        return values if positions is None else [values[i] for i in positions]
+
     return SongColumns(
-        spotify_ids=list(columns["id"]),
-        titles=list(columns["title"]),
+        spotify_ids=_listed(pick("id")),
+        titles=_listed(pick("title")),
         features={
-            spec.name: _typed(spec, columns[spec.name]) for spec in FEATURE_COLUMNS if spec.name in columns
+            spec.name: _typed(spec, pick(spec.name)) for spec in FEATURE_COLUMNS if spec.name in columns
         },
-        names={spec.name: list(columns[spec.name]) for spec in NAMES_COLUMNS if spec.name in columns},
+        names={spec.name: _listed(pick(spec.name)) for spec in NAMES_COLUMNS if spec.name in columns},
     )
+
+
+def _listed(values: Sequence[Any]) -> list[Any]:
+    return values if isinstance(values, list) else list(values)

@@ -1,11 +1,11 @@
 """Loading what the real catalog carries: artists, genres, album, popularity, explicit,
-speechiness; the Spotify tracks CSV format; --skip-invalid; repeated JSON keys."""
+speechiness; --skip-invalid; repeated JSON keys. The Spotify tracks CSV format:
+test_loading_csv.py."""
 
 from __future__ import annotations
 
 import json
 from io import StringIO
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -16,8 +16,6 @@ from catalog.models import Artist, Genre, Song, SongArtist
 from tests.catalog.builders import columnar, csv_line, song_row, upsert, write_csv, write_json
 
 pytestmark = pytest.mark.django_db
-
-SHARED_CSV = Path(__file__).resolve().parents[3] / "shared" / "data" / "spotify-tracks-114k.csv"
 
 
 def credits(spotify_id: str) -> list[str]:
@@ -113,61 +111,6 @@ def test_optional_columns_are_validated(column, value, message):
 
 
 # ------------------------------------------------------------------------------
-# The Spotify tracks CSV
-# ------------------------------------------------------------------------------
-
-
-def test_csv_is_detected_and_read_with_the_datasets_column_names(tmp_path):
-    path = write_csv(
-        tmp_path / "tracks.csv", [csv_line(0, artists="Ed Sheeran;Beyoncé", explicit="True"), csv_line(1)]
-    )
-    songs = read_song_file(path).songs
-    assert songs.titles == ["Song number 0", "Song number 1"]
-    assert songs.names["artists"] == [("Ed Sheeran", "Beyoncé"), ("Ed Sheeran",)]
-    assert songs.features["explicit"] == [True, False]
-    assert songs.features["popularity"] == [73, 73]
-    assert songs.features["album"] == ["Divide", "Divide"]
-
-
-def test_a_track_listed_under_several_genres_is_one_song_with_all_of_them(tmp_path):
-    path = write_csv(
-        tmp_path / "tracks.csv",
-        [
-            csv_line(0, track_genre="pop", popularity=50),
-            csv_line(1),
-            csv_line(0, track_genre="dance", popularity=60),
-        ],
-    )
-    songs = read_song_file(path).songs
-    assert songs.spotify_ids == [csv_line(0).split(",")[0], csv_line(1).split(",")[0]]
-    assert songs.names["genres"][0] == ("pop", "dance")
-    assert songs.features["popularity"][0] == 60, "the highest popularity of its rows"
-
-
-def test_csv_problems_name_column_and_line(tmp_path):
-    path = write_csv(tmp_path / "tracks.csv", [csv_line(0), csv_line(1, tempo="fast", explicit="maybe")])
-    with pytest.raises(SongFileError) as caught:
-        read_song_file(path)
-    assert [str(problem) for problem in caught.value.problems] == [
-        'column "tempo", row 3: expected a number, got a string ("fast")',
-        'column "explicit", row 3: expected true or false, got a string ("maybe")',
-    ]
-
-
-def test_a_csv_row_with_the_wrong_number_of_fields_is_refused(tmp_path):
-    path = write_csv(tmp_path / "tracks.csv", [csv_line(0), "a,b,c"])
-    with pytest.raises(SongFileError, match="line 3: 3 fields, the header has 20"):
-        read_song_file(path)
-
-
-def test_format_can_be_named(tmp_path):
-    path = write_csv(tmp_path / "tracks.txt", [csv_line(0)])
-    assert len(read_song_file(path, format="csv").songs) == 1
-    with pytest.raises(SongFileError, match="not valid JSON"):
-        read_song_file(path, format="json")
-
-
-# ------------------------------------------------------------------------------
 # --skip-invalid
 # ------------------------------------------------------------------------------
 
@@ -196,6 +139,27 @@ def test_skip_invalid_loads_the_rest_and_reports_each_skipped_row(tmp_path):
         "skipped row 5: tempo: -1.0 is out of range (must be >= 0)",
     ]
     assert "2 new" in out.getvalue() and "2 invalid rows skipped" in out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("layout", "label"),
+    [("csv", "3"), ("rows", "1"), ("columnar", "1"), ("not-an-object", "1")],
+)
+def test_skip_invalid_skips_a_row_that_has_no_number_in_a_required_number_column(tmp_path, layout, label):
+    """The columns are typed once the invalid rows are left out (it was a TypeError)."""
+    if layout == "csv":
+        path = write_csv(tmp_path / "tracks.csv", [csv_line(0), csv_line(1, tempo="fast"), csv_line(2)])
+    else:
+        rows: list = [song_row(0), song_row(1, tempo="fast"), song_row(2)]
+        if layout == "not-an-object":
+            rows[1] = 7
+        path = write_json(tmp_path / "songs.json", columnar(rows) if layout == "columnar" else rows)
+
+    read = read_song_file(path, skip_invalid=True)
+
+    assert [row.row for row in read.skipped] == [label]
+    assert read.songs.titles == ["Song number 0", "Song number 2"]
+    assert list(read.songs.features["tempo"]) == [120.5, 120.5]
 
 
 def test_skip_invalid_does_not_load_a_file_that_is_broken_as_a_whole(tmp_path):
@@ -243,37 +207,6 @@ def test_json_nested_too_deeply_is_a_clear_error(where):
     }[where]
     with pytest.raises(SongFileError, match="not valid JSON"):
         parse_song_file(document.encode())
-
-
-# ------------------------------------------------------------------------------
-# The real file
-# ------------------------------------------------------------------------------
-
-
-@pytest.mark.skipif(not SHARED_CSV.exists(), reason=f"needs the shared Spotify tracks CSV at {SHARED_CSV}")
-def test_the_real_spotify_tracks_file_reads_with_one_row_skipped():
-    read = read_song_file(SHARED_CSV, skip_invalid=True)
-    assert len(read.songs) == 89_740
-    assert [row.row for row in read.skipped] == ["65902"], "the row with empty names and a duration of 0"
-    with pytest.raises(SongFileError, match="1 problem|2 problems"):
-        read_song_file(SHARED_CSV)
-    position = read.songs.spotify_ids.index("5SuOikwiRyPMVoIQDJUgSV")
-    assert read.songs.names["artists"][position] == ("Gen Hoshino",)
-    assert set(read.songs.names["genres"][position]) >= {"acoustic", "j-pop"}
-    assert sum(1 for value in read.songs.features["time_signature"] if value == 0) > 0
-
-
-@pytest.mark.postgres
-@pytest.mark.skipif(not SHARED_CSV.exists(), reason=f"needs the shared Spotify tracks CSV at {SHARED_CSV}")
-def test_the_real_spotify_tracks_file_loads_and_reloads_unchanged():
-    out = StringIO()
-    call_command("load_music", str(SHARED_CSV), "--skip-invalid", stdout=out, stderr=StringIO())
-    assert "89740 new" in out.getvalue()
-    call_command("load_music", str(SHARED_CSV), "--skip-invalid", stdout=out, stderr=StringIO())
-    assert "89740 unchanged" in out.getvalue()
-    assert Genre.objects.count() == 114
-    ed = Artist.objects.get(name="Ed Sheeran")
-    assert ed.songs.count() > 10
 
 
 @pytest.mark.postgres
