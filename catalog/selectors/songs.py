@@ -179,6 +179,10 @@ class SongResults:
     def expect_page(self, *, start: int, stop: int) -> None:
         if self._whole is not None:
             self._whole.expect(start=start, stop=stop)
+        # A source that counts with its page (`RankedSongSearch`) is told too.
+        expect = getattr(self._source, "expect_page", None)
+        if expect is not None:
+            expect(start=start, stop=stop)
 
     def count(self) -> int:
         total = self._whole.count(self._source) if self._whole is not None else None

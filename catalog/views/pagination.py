@@ -10,15 +10,18 @@ from music_discovery.pagination import StandardPagination
 
 COUNT_DESCRIPTION = (
     "Number of matches, exact up to {limit}. Above that, on PostgreSQL, it may be an estimate "
-    "(header X-Total-Count-Exact: false): the query planner's, or for a search the title-word "
-    "frequencies', so that counting never costs more than the page. Within a genre or an "
-    "artist (`genre`, `artist`) it is exact, but for a search by relevance in a set of more "
-    "than {limit} songs. An estimate may fall short of the real count: pages past it are "
-    "served while they have songs (the count then at least the songs up to the page's last), "
-    "a page links to the next only when a song follows it, and a page past the end is a 404. "
-    "A relevance-ordered search ranks at most "
-    "300 matches per way of finding them (titles, artist names) beyond the titles equal to "
-    "or starting with the query."
+    "(header X-Total-Count-Exact: false), the query planner's, so that counting never costs "
+    "more than the page; within a genre or an artist (`genre`, `artist`) it is exact. An "
+    "estimate may fall short of the real count or exceed it: pages past it are served while "
+    "they have songs (the count then at least the songs up to the page's last), a page links "
+    "to the next only when a song follows it, and a page past the end is a 404. "
+    "A search by relevance (`search` without `ordering`) counts the songs its pages list, "
+    "never more. X-Total-Count-Exact: true, they are every match. False, more songs match than "
+    "it ranks: past the titles equal to or starting with the query, each way of finding "
+    "matches (titles, artist names) ranks at most 300 songs (every match when reading 600 "
+    "finds them all, no more than 600, in a search expected to have no more), and while the "
+    "pages asked for hold only titles equal to or starting with the query, the count is of "
+    "the songs up to the one after the page. A search with an `ordering` lists every match."
 )
 
 
