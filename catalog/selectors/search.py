@@ -19,9 +19,9 @@ from django.db.models import Case, F, IntegerField, QuerySet, Value, When
 from django.db.models.functions import Collate, Lower
 
 from catalog.models import Artist, Song, SongArtist
-from catalog.selectors.lookups import ILike, Like
+from catalog.selectors.lookups import ILike, InList, Like
 from catalog.selectors.search_postgres import FetchedSongs, candidates, prefix_key, ranked
-from catalog.selectors.search_ranking import RankedSongSearch
+from catalog.selectors.search_ranking import RankedIds, RankedSongSearch
 from catalog.selectors.search_text import (
     MIN_TRIGRAM_TERM,
     escape_like,
@@ -34,6 +34,7 @@ from catalog.selectors.search_words import ParsedQuery, parse_postgres, parse_py
 from catalog.selectors.songs import COMMON_SUBSTRING_SHARE
 
 __all__ = [
+    "RankedIds",
     "RankedSongSearch",
     "SearchMatches",
     "artist_search",
@@ -43,7 +44,8 @@ __all__ = [
     "song_search_top",
 ]
 
-# The SQLite path ranks in Python and hands back at most this many songs.
+# The SQLite path's queryset in relevance order (`song_search`) holds at most this many
+# songs, each with its position in the SQL; pages and orderings use every match.
 PYTHON_MAX_RESULTS = 1000
 
 
@@ -85,7 +87,7 @@ def song_search_matches(queryset: QuerySet[Song], query: str, *, within_set: boo
     if not terms:
         return SearchMatches(queryset.none())
     if connections[queryset.db].vendor != "postgresql":
-        return SearchMatches(_song_search_python(queryset, text, terms))
+        return SearchMatches(queryset.filter(InList(F("id"), _python_ranked(queryset, text, terms))))
     parsed = parse_postgres(queryset.db, text, terms)
     if not parsed.matchable:
         return SearchMatches(queryset.none())
@@ -138,14 +140,16 @@ def _song_search_postgres(queryset: QuerySet[Song], text: str, terms: list[str])
 
 def song_search_ranked(
     queryset: QuerySet[Song], query: str, *, within_set: bool = False
-) -> RankedSongSearch | QuerySet[Song]:
-    """Like `song_search`, for a paginated list in relevance order: on PostgreSQL a
-    `RankedSongSearch` that fetches only the tiers a page needs (`within_set`: see its
-    constructor); elsewhere the queryset."""
+) -> RankedIds | QuerySet[Song]:
+    """Like `song_search`, for a paginated list in relevance order of every match: on
+    PostgreSQL a `RankedSongSearch` that fetches only the tiers a page needs (`within_set`:
+    see its constructor); elsewhere every match ranked in Python."""
     text = normalize_query(query)
     terms = query_terms(text)
-    if not terms or connections[queryset.db].vendor != "postgresql":
-        return song_search(queryset, query)
+    if not terms:
+        return queryset.none()
+    if connections[queryset.db].vendor != "postgresql":
+        return RankedIds(queryset, _python_ranked(queryset, text, terms))
     parsed = parse_postgres(queryset.db, text, terms)
     if not parsed.matchable:
         return queryset.none()
@@ -194,6 +198,27 @@ def _python_rank(title: str, names: list[str], parsed: ParsedQuery, corrected: s
 
 
 def _song_search_python(queryset: QuerySet[Song], text: str, terms: list[str]) -> QuerySet[Song]:
+    return _in_order(queryset, _python_ranked(queryset, text, terms)[:PYTHON_MAX_RESULTS])
+
+
+def _in_order(queryset: QuerySet[Song], ids: list[int]) -> QuerySet[Song]:
+    """The songs of `ids` in that order (`search_rank`: the position)."""
+    if not ids:
+        return queryset.none()
+    return (
+        queryset.filter(pk__in=ids)
+        .annotate(
+            search_rank=Case(
+                *(When(pk=song_id, then=position) for position, song_id in enumerate(ids)),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("search_rank", "id")
+    )
+
+
+def _python_ranked(queryset: QuerySet[Song], text: str, terms: list[str]) -> list[int]:
+    """Every match's id, best first."""
     rows = list(queryset.order_by().values_list("id", "title"))
     title_counts = Counter(
         w for title in Song.objects.values_list("title", flat=True) for w in title_words(title)
@@ -201,7 +226,7 @@ def _song_search_python(queryset: QuerySet[Song], text: str, terms: list[str]) -
     artist_names = [name.lower() for name in Artist.objects.values_list("name", flat=True)]
     parsed = parse_python(text, terms, title_counts, artist_names)
     if not parsed.matchable:
-        return queryset.none()
+        return []
     corrected = parsed.corrected
     names: dict[int, list[str]] = {}
     if parsed.variants:
@@ -216,7 +241,7 @@ def _song_search_python(queryset: QuerySet[Song], text: str, terms: list[str]) -
         if rank is not None:
             ranked.append((rank, title, song_id))
     if not ranked:
-        return queryset.none()
+        return []
     best_coverage = max(rank[1] for rank, _, _ in ranked)
     if parsed.variants and best_coverage == len(parsed.variants):
         # Same as PostgreSQL: when some songs have every term, only they are results, and
@@ -234,17 +259,7 @@ def _song_search_python(queryset: QuerySet[Song], text: str, terms: list[str]) -
         return (tier, closeness, title.lower(), song_id)
 
     ranked.sort(key=order)
-    ids = [song_id for _, _, song_id in ranked[:PYTHON_MAX_RESULTS]]
-    return (
-        queryset.filter(id__in=ids)
-        .annotate(
-            search_rank=Case(
-                *(When(id=song_id, then=position) for position, song_id in enumerate(ids)),
-                output_field=IntegerField(),
-            )
-        )
-        .order_by("search_rank", "id")
-    )
+    return [song_id for _, _, song_id in ranked]
 
 
 def song_search_top(
@@ -254,18 +269,6 @@ def song_search_top(
     need a queryset (the admin): ranking every match of a common word at a million songs
     takes seconds, the tiers of `song_search_ranked` take milliseconds."""
     ranked = song_search_ranked(queryset, query)
-    if not isinstance(ranked, RankedSongSearch):
+    if not isinstance(ranked, RankedIds):
         return ranked
-    ids = ranked.ranked_ids(0, limit)
-    if not ids:
-        return queryset.none()
-    return (
-        queryset.filter(pk__in=ids)
-        .annotate(
-            search_rank=Case(
-                *(When(pk=song_id, then=position) for position, song_id in enumerate(ids)),
-                output_field=IntegerField(),
-            )
-        )
-        .order_by("search_rank")
-    )
+    return _in_order(queryset, ranked.ranked_ids(0, limit))

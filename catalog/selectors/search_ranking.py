@@ -79,7 +79,41 @@ def ranked_page(
     return Ranking(found.ids, found.past_prefixes, found.found, found.whole and ranking.whole)
 
 
-class RankedSongSearch:
+class RankedIds:
+    """A search's matches in relevance order as a paginator wants them: `count_bounded()`
+    and slices, a slice reading only its own songs. Here every match's id, known at once
+    (the Python ranking of the SQLite path); `RankedSongSearch` reads them as pages need."""
+
+    ordered = True
+
+    def __init__(self, queryset: QuerySet[Song], ids: list[int]) -> None:
+        self.queryset = queryset
+        self.ids = ids
+
+    def count_bounded(self) -> tuple[int, bool]:
+        return len(self.ids), True
+
+    def count(self) -> int:
+        return self.count_bounded()[0]
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def ranked_ids(self, start: int, stop: int) -> list[int]:
+        """Ids of the matches from `start` to `stop` in relevance order."""
+        return self.ids[start:stop]
+
+    def __getitem__(self, index: slice) -> list[Song]:
+        if not isinstance(index, slice):
+            raise TypeError(f"{type(self).__name__} only supports slices")
+        start = index.start or 0
+        stop = index.stop if index.stop is not None else start + RANK_AT_MOST
+        ids = self.ranked_ids(start, stop)
+        songs = {song.pk: song for song in self.queryset.filter(pk__in=ids).order_by()}
+        return [songs[song_id] for song_id in ids if song_id in songs]
+
+
+class RankedSongSearch(RankedIds):
     """A relevance-ranked search that the paginator can slice without ranking every match.
 
     A search the word list expects to match at most SMALL_RESULT songs is ranked in one
@@ -93,14 +127,12 @@ class RankedSongSearch:
     reading up to WHOLE_AT_MOST songs a way reaches every match), and only they are listed
     and counted (`count_bounded`)."""
 
-    ordered = True
-
     def __init__(self, queryset: QuerySet[Song], parsed: ParsedQuery, *, within_set: bool = False) -> None:
         """`within_set`: `queryset` is a set that its own index lists (a genre's, an
         artist's songs). The word list estimates matches in the whole catalog; such a set
         holding at most EXACT_COUNT_LIMIT songs (counted through that index, no further) is
         ranked in one statement like a small result."""
-        self.queryset = queryset
+        super().__init__(queryset, [])
         self.parsed = parsed
         # Ids of every match in order, when one statement ranked them all.
         self.complete: list[int] | None = None
@@ -143,9 +175,6 @@ class RankedSongSearch:
         """The page the paginator will ask for, and count before: the count is then read
         with it (`count_bounded`)."""
         self.expected_stop = stop
-
-    def count(self) -> int:
-        return self.count_bounded()[0]
 
     def count_bounded(self) -> tuple[int, bool]:
         """(songs the pages list, whether they are every match), from the reads of the
@@ -227,20 +256,7 @@ class RankedSongSearch:
             self.read = (stop, ids, rest)
         return self.read[1][:stop], self.read[2]
 
-    def __len__(self) -> int:
-        return self.count()
-
     def ranked_ids(self, start: int, stop: int) -> list[int]:
-        """Ids of the matches from `start` to `stop` in relevance order."""
         if self.complete is not None:
             return self.complete[start:stop]
         return self._first(stop)[0][start:stop]
-
-    def __getitem__(self, index: slice) -> list[Song]:
-        if not isinstance(index, slice):
-            raise TypeError("RankedSongSearch only supports slices")
-        start = index.start or 0
-        stop = index.stop if index.stop is not None else start + RANK_AT_MOST
-        ids = self.ranked_ids(start, stop)
-        songs = {song.pk: song for song in self.queryset.filter(pk__in=ids).order_by()}
-        return [songs[song_id] for song_id in ids if song_id in songs]

@@ -1,11 +1,12 @@
-"""The count of a search by relevance and the pages it links: exact only when every match
-is listed, never more than the pages list, and no page links on to an empty one."""
+"""The count of a search and the pages it links: exact only when every match is listed,
+never more than the pages list, and no page links on to an empty one."""
 
 from __future__ import annotations
 
 import pytest
 from django.db import connection
 
+from catalog.models import Song
 from tests.factories import ArtistFactory, SongArtistFactory, SongFactory
 
 pytestmark = pytest.mark.django_db
@@ -107,3 +108,26 @@ def test_many_matches_count_what_the_pages_list_and_link_no_empty_page(api_clien
     assert max(count for count, _ in counts) <= len(ids)
     assert {exact for _, exact in counts} == {"false"}
     assert api_client.get("/api/songs/", {"search": "love", "page_size": 2, "page": 4}).status_code == 404
+
+
+@pytest.mark.parametrize("ordering", [None, "title", "-title"])
+def test_every_match_is_listed_past_the_python_rankings_queryset(api_client, monkeypatch, ordering):
+    """The SQLite path's queryset in relevance order holds at most PYTHON_MAX_RESULTS songs
+    (3 here), for callers that need a queryset; a search's pages, by relevance or in an
+    ordering, list every match and count them exactly, on either database."""
+    monkeypatch.setattr("catalog.selectors.search.PYTHON_MAX_RESULTS", 3)
+    titles = ["Love Me", "love you", "My Love", "Lovely", "Glove"]
+    for title in titles:
+        SongFactory(title=title)
+    SongFactory(title="Other")
+
+    params = {"search": "love", "page_size": 2} | ({"ordering": ordering} if ordering else {})
+    ids, counts = walk(api_client, **params)
+
+    songs = dict(Song.objects.values_list("id", "title"))
+    listed = [songs[song_id] for song_id in ids]
+    assert sorted(listed) == sorted(titles)
+    assert counts == {(5, "true")}
+    if ordering:
+        in_order = sorted(titles, key=str.lower)
+        assert listed == (in_order if ordering == "title" else in_order[::-1])
