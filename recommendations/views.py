@@ -166,9 +166,10 @@ class WhyNotView(APIView):
         summary="Why a song is not in my list",
         description=(
             "Blocked (by song, artist or genre), already in the listener's history (rated, "
-            "played, liked, shared, skipped or given feedback on), new since the model was built, held back by the "
-            "artist cap, or ranked below the list's cut: then its rank, its score against the "
-            "last song's and what each signal gave it. `limit`: the list's length (default 20)."
+            "played, liked, shared, skipped or given feedback on), new since the model was built, "
+            "held back by the artist cap, or ranked below the list's cut: then its rank, its score "
+            "against the last song's and what each signal gave it. `limit`: the list's length "
+            "(default 20)."
         ),
         parameters=[s.ListQuerySerializer],
         responses={
