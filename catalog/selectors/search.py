@@ -3,7 +3,7 @@
 How a query's terms are resolved (typo corrections, terms that cannot match) is
 `search_words`; the relevance order and the bounded ranking on PostgreSQL are
 `search_postgres`. A query made only of 1-2 character terms has no complete trigram: it is
-a prefix match on `lower(title) COLLATE "C"`, served in order by its btree.
+matched whole (`search_short`), to an artist's whole name and as a title prefix.
 
 SQLite (the embedded default): the same rules in Python over the filtered rows; correct,
 not fast.
@@ -15,13 +15,14 @@ from collections import Counter
 from dataclasses import dataclass
 
 from django.db import connections
-from django.db.models import Case, F, IntegerField, QuerySet, Value, When
+from django.db.models import Case, F, IntegerField, QuerySet, When
 from django.db.models.functions import Collate, Lower
 
 from catalog.models import Artist, Song, SongArtist
 from catalog.selectors.lookups import ILike, InList, Like
-from catalog.selectors.search_postgres import FetchedSongs, candidates, prefix_key, ranked
+from catalog.selectors.search_postgres import FetchedSongs, candidates, ranked
 from catalog.selectors.search_ranking import RankedIds, RankedSongSearch
+from catalog.selectors.search_short import named_song_ids, short_search, short_search_ranked
 from catalog.selectors.search_text import (
     MIN_TRIGRAM_TERM,
     escape_like,
@@ -128,13 +129,7 @@ def _song_search_postgres(queryset: QuerySet[Song], text: str, terms: list[str])
     if not parsed.matchable:
         return queryset.none()
     if not parsed.variants:
-        # Only 1-2 character terms: an index-ordered prefix scan that stops at the page.
-        return (
-            queryset.alias(search_key=prefix_key())
-            .filter(Like(prefix_key(), escape_like(text) + "%"))
-            .annotate(search_rank=Value(1))
-            .order_by("search_key", "id")
-        )
+        return short_search(queryset, text)
     return ranked(candidates(queryset, parsed), parsed)
 
 
@@ -154,7 +149,7 @@ def song_search_ranked(
     if not parsed.matchable:
         return queryset.none()
     if not parsed.variants:
-        return _song_search_postgres(queryset, text, terms)
+        return short_search_ranked(queryset, text)
     return RankedSongSearch(queryset, parsed, within_set=within_set)
 
 
@@ -176,10 +171,16 @@ def _in_one_place(lowered: str, names: list[str], parsed: ParsedQuery) -> bool:
     )
 
 
-def _python_rank(title: str, names: list[str], parsed: ParsedQuery, corrected: str) -> tuple[int, int] | None:
-    """(tier, number of terms matched), or None when the song does not match at all."""
+def _python_rank(
+    title: str, names: list[str], parsed: ParsedQuery, corrected: str, *, named: bool = False
+) -> tuple[int, int] | None:
+    """(tier, number of terms matched), or None when the song does not match at all.
+    `named`: the song is credited to the artist whose whole name is a query of 1-2
+    character terms (`search_short`)."""
     lowered = title.lower()
     if not parsed.variants:
+        if named:
+            return (0, 0)
         return (1, 0) if lowered.startswith(parsed.text) else None
     matched = 0
     for variants in parsed.variants:
@@ -235,9 +236,10 @@ def _python_ranked(queryset: QuerySet[Song], text: str, terms: list[str]) -> lis
         ):
             names.setdefault(song_id, []).append(name.lower())
 
+    named = set() if parsed.variants else set(named_song_ids(queryset, text))
     ranked = []
     for song_id, title in rows:
-        rank = _python_rank(title, names.get(song_id, []), parsed, corrected)
+        rank = _python_rank(title, names.get(song_id, []), parsed, corrected, named=song_id in named)
         if rank is not None:
             ranked.append((rank, title, song_id))
     if not ranked:
