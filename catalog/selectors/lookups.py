@@ -8,12 +8,31 @@ on exactly the expression the index was built on. Patterns must come escaped
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Lookup
+
+# SQLite's LIKE and lower() fold ASCII letters only ("ÉTÉ" is not "été"): ILike compares
+# through this function there, Python's lowercasing, registered on every SQLite connection
+# (`sqlite_functions_register`).
+SQLITE_LOWER = "unicode_lower"
+
+
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
+def sqlite_functions_register(sender: Any, connection: Any, **kwargs: Any) -> None:
+    """A `connection_created` receiver: the functions the lookups use on SQLite."""
+    if connection.vendor == "sqlite":
+        connection.connection.create_function(SQLITE_LOWER, 1, _lower, deterministic=True)
 
 
 class _PatternLookup(Lookup):
     prepare_rhs = False
     postgres_operator = "LIKE"
+    # On SQLite, whether both sides are lowercased first (LIKE itself folds ASCII only).
+    sqlite_folds = False
 
     def as_sql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
@@ -21,7 +40,9 @@ class _PatternLookup(Lookup):
         params = [*lhs_params, *rhs_params]
         if connection.vendor == "postgresql":
             return f"{lhs} {self.postgres_operator} {rhs}", params
-        # SQLite's LIKE is already case-insensitive (for ASCII) and has no default escape.
+        if self.sqlite_folds:
+            lhs, rhs = f"{SQLITE_LOWER}({lhs})", f"{SQLITE_LOWER}({rhs})"
+        # SQLite's LIKE has no default escape.
         return f"{lhs} LIKE {rhs} ESCAPE '\\'", params
 
 
@@ -32,6 +53,7 @@ class Like(_PatternLookup):
 class ILike(_PatternLookup):
     lookup_name = "ilike_pattern"
     postgres_operator = "ILIKE"
+    sqlite_folds = True
 
 
 class EqualsAnyOf(Lookup):

@@ -3,7 +3,7 @@
 How a query's terms are resolved (typo corrections, terms that cannot match) is
 `search_words`; the relevance order and the bounded ranking on PostgreSQL are
 `search_postgres`. A query made only of 1-2 character terms has no complete trigram: it is
-a prefix match on `lower(title) COLLATE "C"`, served in order by its btree.
+matched whole (`search_short`), to an artist's whole name and as a title prefix.
 
 SQLite (the embedded default): the same rules in Python over the filtered rows; correct,
 not fast.
@@ -15,13 +15,14 @@ from collections import Counter
 from dataclasses import dataclass
 
 from django.db import connections
-from django.db.models import Case, F, IntegerField, QuerySet, Value, When
+from django.db.models import Case, F, IntegerField, QuerySet, When
 from django.db.models.functions import Collate, Lower
 
 from catalog.models import Artist, Song, SongArtist
-from catalog.selectors.lookups import ILike, Like
-from catalog.selectors.search_postgres import FetchedSongs, candidates, prefix_key, ranked
-from catalog.selectors.search_ranking import RankedSongSearch
+from catalog.selectors.lookups import ILike, InList, Like
+from catalog.selectors.search_postgres import FetchedSongs, candidates, ranked
+from catalog.selectors.search_ranking import RankedIds, RankedSongSearch
+from catalog.selectors.search_short import named_song_ids, short_search, short_search_ranked
 from catalog.selectors.search_text import (
     MIN_TRIGRAM_TERM,
     escape_like,
@@ -34,6 +35,7 @@ from catalog.selectors.search_words import ParsedQuery, parse_postgres, parse_py
 from catalog.selectors.songs import COMMON_SUBSTRING_SHARE
 
 __all__ = [
+    "RankedIds",
     "RankedSongSearch",
     "SearchMatches",
     "artist_search",
@@ -43,7 +45,8 @@ __all__ = [
     "song_search_top",
 ]
 
-# The SQLite path ranks in Python and hands back at most this many songs.
+# The SQLite path's queryset in relevance order (`song_search`) holds at most this many
+# songs, each with its position in the SQL; pages and orderings use every match.
 PYTHON_MAX_RESULTS = 1000
 
 
@@ -85,7 +88,7 @@ def song_search_matches(queryset: QuerySet[Song], query: str, *, within_set: boo
     if not terms:
         return SearchMatches(queryset.none())
     if connections[queryset.db].vendor != "postgresql":
-        return SearchMatches(_song_search_python(queryset, text, terms))
+        return SearchMatches(queryset.filter(InList(F("id"), _python_ranked(queryset, text, terms))))
     parsed = parse_postgres(queryset.db, text, terms)
     if not parsed.matchable:
         return SearchMatches(queryset.none())
@@ -126,31 +129,27 @@ def _song_search_postgres(queryset: QuerySet[Song], text: str, terms: list[str])
     if not parsed.matchable:
         return queryset.none()
     if not parsed.variants:
-        # Only 1-2 character terms: an index-ordered prefix scan that stops at the page.
-        return (
-            queryset.alias(search_key=prefix_key())
-            .filter(Like(prefix_key(), escape_like(text) + "%"))
-            .annotate(search_rank=Value(1))
-            .order_by("search_key", "id")
-        )
+        return short_search(queryset, text)
     return ranked(candidates(queryset, parsed), parsed)
 
 
 def song_search_ranked(
     queryset: QuerySet[Song], query: str, *, within_set: bool = False
-) -> RankedSongSearch | QuerySet[Song]:
-    """Like `song_search`, for a paginated list in relevance order: on PostgreSQL a
-    `RankedSongSearch` that fetches only the tiers a page needs (`within_set`: see its
-    constructor); elsewhere the queryset."""
+) -> RankedIds | QuerySet[Song]:
+    """Like `song_search`, for a paginated list in relevance order of every match: on
+    PostgreSQL a `RankedSongSearch` that fetches only the tiers a page needs (`within_set`:
+    see its constructor); elsewhere every match ranked in Python."""
     text = normalize_query(query)
     terms = query_terms(text)
-    if not terms or connections[queryset.db].vendor != "postgresql":
-        return song_search(queryset, query)
+    if not terms:
+        return queryset.none()
+    if connections[queryset.db].vendor != "postgresql":
+        return RankedIds(queryset, _python_ranked(queryset, text, terms))
     parsed = parse_postgres(queryset.db, text, terms)
     if not parsed.matchable:
         return queryset.none()
     if not parsed.variants:
-        return _song_search_postgres(queryset, text, terms)
+        return short_search_ranked(queryset, text)
     return RankedSongSearch(queryset, parsed, within_set=within_set)
 
 
@@ -172,10 +171,16 @@ def _in_one_place(lowered: str, names: list[str], parsed: ParsedQuery) -> bool:
     )
 
 
-def _python_rank(title: str, names: list[str], parsed: ParsedQuery, corrected: str) -> tuple[int, int] | None:
-    """(tier, number of terms matched), or None when the song does not match at all."""
+def _python_rank(
+    title: str, names: list[str], parsed: ParsedQuery, corrected: str, *, named: bool = False
+) -> tuple[int, int] | None:
+    """(tier, number of terms matched), or None when the song does not match at all.
+    `named`: the song is credited to the artist whose whole name is a query of 1-2
+    character terms (`search_short`)."""
     lowered = title.lower()
     if not parsed.variants:
+        if named:
+            return (0, 0)
         return (1, 0) if lowered.startswith(parsed.text) else None
     matched = 0
     for variants in parsed.variants:
@@ -194,6 +199,27 @@ def _python_rank(title: str, names: list[str], parsed: ParsedQuery, corrected: s
 
 
 def _song_search_python(queryset: QuerySet[Song], text: str, terms: list[str]) -> QuerySet[Song]:
+    return _in_order(queryset, _python_ranked(queryset, text, terms)[:PYTHON_MAX_RESULTS])
+
+
+def _in_order(queryset: QuerySet[Song], ids: list[int]) -> QuerySet[Song]:
+    """The songs of `ids` in that order (`search_rank`: the position)."""
+    if not ids:
+        return queryset.none()
+    return (
+        queryset.filter(pk__in=ids)
+        .annotate(
+            search_rank=Case(
+                *(When(pk=song_id, then=position) for position, song_id in enumerate(ids)),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("search_rank", "id")
+    )
+
+
+def _python_ranked(queryset: QuerySet[Song], text: str, terms: list[str]) -> list[int]:
+    """Every match's id, best first."""
     rows = list(queryset.order_by().values_list("id", "title"))
     title_counts = Counter(
         w for title in Song.objects.values_list("title", flat=True) for w in title_words(title)
@@ -201,7 +227,7 @@ def _song_search_python(queryset: QuerySet[Song], text: str, terms: list[str]) -
     artist_names = [name.lower() for name in Artist.objects.values_list("name", flat=True)]
     parsed = parse_python(text, terms, title_counts, artist_names)
     if not parsed.matchable:
-        return queryset.none()
+        return []
     corrected = parsed.corrected
     names: dict[int, list[str]] = {}
     if parsed.variants:
@@ -210,13 +236,14 @@ def _song_search_python(queryset: QuerySet[Song], text: str, terms: list[str]) -
         ):
             names.setdefault(song_id, []).append(name.lower())
 
+    named = set() if parsed.variants else set(named_song_ids(queryset, text))
     ranked = []
     for song_id, title in rows:
-        rank = _python_rank(title, names.get(song_id, []), parsed, corrected)
+        rank = _python_rank(title, names.get(song_id, []), parsed, corrected, named=song_id in named)
         if rank is not None:
             ranked.append((rank, title, song_id))
     if not ranked:
-        return queryset.none()
+        return []
     best_coverage = max(rank[1] for rank, _, _ in ranked)
     if parsed.variants and best_coverage == len(parsed.variants):
         # Same as PostgreSQL: when some songs have every term, only they are results, and
@@ -234,17 +261,7 @@ def _song_search_python(queryset: QuerySet[Song], text: str, terms: list[str]) -
         return (tier, closeness, title.lower(), song_id)
 
     ranked.sort(key=order)
-    ids = [song_id for _, _, song_id in ranked[:PYTHON_MAX_RESULTS]]
-    return (
-        queryset.filter(id__in=ids)
-        .annotate(
-            search_rank=Case(
-                *(When(id=song_id, then=position) for position, song_id in enumerate(ids)),
-                output_field=IntegerField(),
-            )
-        )
-        .order_by("search_rank", "id")
-    )
+    return [song_id for _, _, song_id in ranked]
 
 
 def song_search_top(
@@ -254,18 +271,6 @@ def song_search_top(
     need a queryset (the admin): ranking every match of a common word at a million songs
     takes seconds, the tiers of `song_search_ranked` take milliseconds."""
     ranked = song_search_ranked(queryset, query)
-    if not isinstance(ranked, RankedSongSearch):
+    if not isinstance(ranked, RankedIds):
         return ranked
-    ids = ranked.ranked_ids(0, limit)
-    if not ids:
-        return queryset.none()
-    return (
-        queryset.filter(pk__in=ids)
-        .annotate(
-            search_rank=Case(
-                *(When(pk=song_id, then=position) for position, song_id in enumerate(ids)),
-                output_field=IntegerField(),
-            )
-        )
-        .order_by("search_rank")
-    )
+    return _in_order(queryset, ranked.ranked_ids(0, limit))

@@ -179,6 +179,10 @@ class SongResults:
     def expect_page(self, *, start: int, stop: int) -> None:
         if self._whole is not None:
             self._whole.expect(start=start, stop=stop)
+        # A source that counts with its page (`RankedSongSearch`) is told too.
+        expect = getattr(self._source, "expect_page", None)
+        if expect is not None:
+            expect(start=start, stop=stop)
 
     def count(self) -> int:
         total = self._whole.count(self._source) if self._whole is not None else None
@@ -220,11 +224,11 @@ def song_results(
     that order; a set that is not (a genre of little-known songs, an artist loaded last)
     makes that walk read most of the catalog."""
     # Imported here: the search module reads this one's count and title helpers.
-    from catalog.selectors.search import RankedSongSearch, song_search_matches, song_search_ranked
+    from catalog.selectors.search import RankedIds, song_search_matches, song_search_ranked
 
     if search and not ordering:
         ranked = song_search_ranked(songs, search, within_set=within_set)
-        if isinstance(ranked, RankedSongSearch):
+        if isinstance(ranked, RankedIds):
             return SongResults(ranked, count=ranked.count_bounded, viewer_id=viewer_id)
         return SongResults(ranked, count=lambda: queryset_count_bounded(ranked), viewer_id=viewer_id)
     count, walk = songs, None

@@ -10,15 +10,18 @@ from music_discovery.pagination import StandardPagination
 
 COUNT_DESCRIPTION = (
     "Number of matches, exact up to {limit}. Above that, on PostgreSQL, it may be an estimate "
-    "(header X-Total-Count-Exact: false): the query planner's, or for a search the title-word "
-    "frequencies', so that counting never costs more than the page. Within a genre or an "
-    "artist (`genre`, `artist`) it is exact, but for a search by relevance in a set of more "
-    "than {limit} songs. An estimate may fall short of the real count: pages past it are "
-    "served while they have songs (the count then at least the songs up to the page's last), "
-    "and a full page links to the next. Pages past the real "
-    "end of an estimated total come back empty. A relevance-ordered search ranks at most "
-    "300 matches per way of finding them (titles, artist names) beyond the titles equal to "
-    "or starting with the query."
+    "(header X-Total-Count-Exact: false), the query planner's, so that counting never costs "
+    "more than the page; within a genre or an artist (`genre`, `artist`) it is exact. An "
+    "estimate may fall short of the real count or exceed it: pages past it are served while "
+    "they have songs (the count then at least the songs up to the page's last), a page links "
+    "to the next only when a song follows it, and a page past the end is a 404. "
+    "A search by relevance (`search` without `ordering`) counts the songs its pages list, "
+    "never more. X-Total-Count-Exact: true, they are every match. False, more songs match than "
+    "it ranks: past the titles equal to or starting with the query, each way of finding "
+    "matches (titles, artist names) ranks at most 300 songs (every match when reading 600 "
+    "finds them all, no more than 600, in a search expected to have no more), and while the "
+    "pages asked for hold only titles equal to or starting with the query, the count is of "
+    "the songs up to the one after the page. A search with an `ordering` lists every match."
 )
 
 
@@ -30,9 +33,10 @@ MAX_PAGE = 10**9
 class EstimatedCountPaginator(Paginator):
     """Django's paginator over results whose count may be an estimate (`count_is_exact`
     False once counted). An estimate can fall short of the real count (the planner's guess
-    of a trigram match, bench/README.md: "A genre's count with its page"), so then a page is
-    never cut at the estimate, a page past it is served while it has rows, and a full page
-    has a next one. With an exact count it is Django's paginator.
+    of a trigram match, bench/README.md: "A genre's count with its page"), or exceed it, so
+    then a page is never cut at the estimate, a page past it is served while it has rows, a
+    page has a next one when a row follows it (read with the page), and a page with no rows
+    past the first is a 404. With an exact count it is Django's paginator.
 
     Results that count with their page (`expect_page`) are told which page before they
     count."""
@@ -63,14 +67,22 @@ class EstimatedCountPaginator(Paginator):
             return super().page(number)
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
-        rows = self.object_list[bottom : bottom + self.per_page]
-        if not rows and number > self.num_pages:
+        # One row past the page says whether there is a next one: a full page can be the last.
+        rows = list(self.object_list[bottom : bottom + self.per_page + 1])
+        more, rows = len(rows) > self.per_page, rows[: self.per_page]
+        if not rows and number > 1:
+            # Past the end, whatever the estimate said: as past an exact count.
             raise EmptyPage(self.error_messages["no_results"])
-        # What is known to exist: at least the songs up to this page's last, and the pages of
-        # the estimate, this one, and the next when this one is full (what `has_next` and the
-        # browsable API's page links read).
-        self.count = max(self.count, bottom + len(rows))
-        self.num_pages = max(self.num_pages, number + (len(rows) == self.per_page))
+        # What is known to exist (what `has_next` and the browsable API's page links read):
+        # with a next page, at least the songs up to this page's last, and the pages of the
+        # estimate and the next one; without, the songs up to this page's last and no page
+        # past it.
+        if more:
+            self.count = max(self.count, bottom + len(rows))
+            self.num_pages = max(self.num_pages, number + 1)
+        else:
+            self.count = bottom + len(rows)
+            self.num_pages = number
         return Page(rows, number, self)
 
 

@@ -86,7 +86,7 @@ def test_a_genre_is_paged_to_its_end_by_an_exact_count(api_client):
 def test_pages_past_a_count_estimate_that_falls_short_are_served(api_client, monkeypatch):
     """An estimate (X-Total-Count-Exact: false) can be below the real count (the planner's
     guess of a trigram match): no page is cut at it, the pages past it are served while
-    they have songs, and a full page links to the next."""
+    they have songs, and a page followed by a song links to the next."""
     monkeypatch.setattr("catalog.selectors.songs.queryset_count_bounded", lambda queryset: (25, False))
     ids = [SongFactory().pk for _ in range(42)]
 
@@ -108,6 +108,23 @@ def test_pages_past_a_count_estimate_that_falls_short_are_served(api_client, mon
     # The browsable API's page links count the pages served past the estimate too.
     browsed = api_client.get("/api/songs/?page_size=10&page=5", HTTP_ACCEPT="text/html")
     assert browsed.status_code == 200 and "page=4" in browsed.content.decode()
+
+
+@pytest.mark.parametrize("estimate", [25, 60])
+def test_the_last_page_of_an_estimated_count_links_nowhere(api_client, monkeypatch, estimate):
+    """Below the real count or above it, an estimate does not say where the pages end: a
+    page links to the next only when a song follows it (a full page can be the last), and
+    says how many songs there are then; a page past the end is a 404."""
+    monkeypatch.setattr("catalog.selectors.songs.queryset_count_bounded", lambda queryset: (estimate, False))
+    ids = [SongFactory().pk for _ in range(40)]
+
+    first = api_client.get("/api/songs/?page_size=10&page=1").json()
+    last = api_client.get("/api/songs/?page_size=10&page=4").json()
+
+    assert "page=2" in first["next"]
+    assert [song["id"] for song in last["results"]] == ids[30:] and last["next"] is None
+    assert last["count"] == 40
+    assert api_client.get("/api/songs/?page_size=10&page=5").status_code == 404
 
 
 @pytest.mark.postgres

@@ -1,0 +1,84 @@
+"""A search whose terms are all 1-2 characters long ("AC/DC", "P!nk", "ne-yo"): no term
+has a complete trigram, so the query is matched whole: the songs of the artist whose whole
+name it is (`name_key`, the one rule for telling names apart), then the titles starting
+with it, each by title (lowercased, byte by byte), then id.
+
+The titles come from an index-ordered prefix scan on PostgreSQL, which stops at the page;
+the SQLite path applies the same rule in Python (`search._python_ranked`)."""
+
+from __future__ import annotations
+
+from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
+
+from catalog.models import Song, SongArtist
+from catalog.naming import name_key
+from catalog.selectors.counts import queryset_count_bounded
+from catalog.selectors.lookups import EqualsAnyOf, InList, Like
+from catalog.selectors.search_postgres import prefix_key
+from catalog.selectors.search_ranking import RankedIds
+from catalog.selectors.search_text import escape_like
+
+
+def named_song_ids(queryset: QuerySet[Song], text: str) -> list[int]:
+    """The songs of `queryset` credited to the artist whose whole name is `text`, by title:
+    one artist at most (names are unique by `name_key`), found by its unique index."""
+    credited = SongArtist.objects.filter(artist__name_key=name_key(text)).values("song_id")
+    named = queryset.filter(EqualsAnyOf(F("id"), credited)).alias(search_key=prefix_key())
+    return list(named.order_by("search_key", "id").values_list("id", flat=True))
+
+
+def _prefixed(queryset: QuerySet[Song], text: str) -> QuerySet[Song]:
+    """The titles starting with `text`, in the order of their index."""
+    return (
+        queryset.alias(search_key=prefix_key())
+        .filter(Like(prefix_key(), escape_like(text) + "%"))
+        .order_by("search_key", "id")
+    )
+
+
+def short_search(queryset: QuerySet[Song], text: str, named: list[int] | None = None) -> QuerySet[Song]:
+    """The matches as one queryset in that order (`search_rank` 0 for the artist's songs,
+    1 for titles), for callers that need a queryset or sort the matches themselves.
+    `named`: `named_song_ids`, when already read."""
+    named = named_song_ids(queryset, text) if named is None else named
+    if not named:
+        return _prefixed(queryset, text).annotate(search_rank=Value(1))
+    is_named = Q(InList(F("id"), named))
+    return (
+        queryset.alias(search_key=prefix_key())
+        .filter(Q(Like(prefix_key(), escape_like(text) + "%")) | is_named)
+        .annotate(
+            search_rank=Case(When(is_named, then=Value(0)), default=Value(1), output_field=IntegerField())
+        )
+        .order_by("search_rank", "search_key", "id")
+    )
+
+
+class NamedFirst(RankedIds):
+    """The matches for a paginated list when an artist is so named: its songs, then the
+    titles' prefix scan without them, read in index order only as far as a page needs (a
+    sort of both would read every title starting with the query: a tenth of the catalog
+    for an artist named "A")."""
+
+    def __init__(self, queryset: QuerySet[Song], named: list[int], text: str) -> None:
+        super().__init__(queryset, named)
+        self.titles = _prefixed(queryset, text).exclude(InList(F("id"), named))
+
+    def count_bounded(self) -> tuple[int, bool]:
+        titles, exact = queryset_count_bounded(self.titles)
+        return len(self.ids) + titles, exact
+
+    def ranked_ids(self, start: int, stop: int) -> list[int]:
+        ids = self.ids[start:stop]
+        if start + len(ids) < stop:
+            first = max(start - len(self.ids), 0)
+            ids += self.titles.values_list("id", flat=True)[first : stop - len(self.ids)]
+        return ids
+
+
+def short_search_ranked(queryset: QuerySet[Song], text: str) -> RankedIds | QuerySet[Song]:
+    """`short_search` for a paginated list in that order."""
+    named = named_song_ids(queryset, text)
+    if not named:
+        return short_search(queryset, text, named)
+    return NamedFirst(queryset, named, text)
