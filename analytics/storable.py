@@ -1,10 +1,8 @@
 """What PostgreSQL can store of the JSON a client sends, checked before anything is written.
 
-Its text and jsonb hold no NUL character and only valid UTF-8, which a lone surrogate
-(a `\\ud800` escape, which Python's JSON decoder lets through) is not; and JSON has no
-infinity, though a number such as 1e400 decodes to one. Any of them would fail the write, or
-a query naming it, with a 500 after the input was taken for valid: refused here, it is a 400
-naming the field.
+Text follows `music_discovery.storable`; and JSON has no infinity, though a number such as
+1e400 decodes to one. Any of them would fail the write, or a query naming it, with a 500
+after the input was taken for valid: refused here, it is a 400 naming the field.
 """
 
 from __future__ import annotations
@@ -12,19 +10,18 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from music_discovery.storable import TextFault, text_fault
+
+_FAULT_WORDS: dict[TextFault, str] = {
+    "nul": "Holds a NUL character (\\u0000).",
+    "not-utf8": "Holds text that is not UTF-8 (an unpaired surrogate, \\ud800-\\udfff, or an invalid byte).",
+}
+
 
 def text_problem(text: str) -> str | None:
-    """Why `text` cannot be stored or queried as PostgreSQL text, or None."""
-    if "\x00" in text:
-        return "Holds a NUL character (\\u0000)."
-    if not text.isascii():
-        try:
-            text.encode()
-        except UnicodeEncodeError:
-            return (
-                "Holds text that is not UTF-8 (an unpaired surrogate, \\ud800-\\udfff, or an invalid byte)."
-            )
-    return None
+    """Why `text` cannot be stored or queried as PostgreSQL text, in an API client's words, or None."""
+    fault = text_fault(text)
+    return None if fault is None else _FAULT_WORDS[fault]
 
 
 def json_problem(value: Any) -> str | None:

@@ -18,6 +18,7 @@ from catalog.loading.columns import (
 from catalog.loading.problems import MISSING, NOT_A_ROW, Problems, RawTable, _Missing, describe
 from catalog.loading.songfile import SkippedRow, SongColumns, SongFile
 from catalog.naming import name_key
+from music_discovery.storable import text_fault
 
 # ------------------------------------------------------------------------------
 # Validation
@@ -29,11 +30,10 @@ def _text_problem(value: str, max_length: int | None) -> str | None:
         return "is empty"
     if max_length is not None and len(value) > max_length:
         return f"is {len(value)} characters long, longer than {max_length}"
-    if "\x00" in value:
+    fault = text_fault(value)
+    if fault == "nul":
         return "contains a NUL character"
-    try:
-        value.encode()
-    except UnicodeEncodeError:
+    if fault == "not-utf8":
         return "contains an unpaired surrogate (\\ud800-\\udfff), which is not text"
     return None
 
@@ -190,7 +190,7 @@ def _column_valid(spec: ColumnSpec, values: Sequence[Any]) -> bool:
         if any(map(str.isspace, values)):
             return False
         joined = "\n".join(values)
-        return "\x00" not in joined and (joined.isascii() or _encodable(joined))
+        return text_fault(joined) is None
     # A sum is finite only if every term is; it can overflow on huge finite values, which
     # the per-value pass then sorts out.
     if float in types and not math.isfinite(sum(values)):
@@ -199,14 +199,6 @@ def _column_valid(spec: ColumnSpec, values: Sequence[Any]) -> bool:
     if spec.minimum is not None and (low <= spec.minimum if spec.minimum_exclusive else low < spec.minimum):
         return False
     return not (spec.maximum is not None and high > spec.maximum)
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode()
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _names_column(
