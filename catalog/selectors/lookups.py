@@ -8,6 +8,7 @@ on exactly the expression the index was built on. Patterns must come escaped
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.db.models import Lookup
@@ -75,9 +76,12 @@ _INTEGER_TYPES = ("smallint", "integer", "bigint")
 
 
 class InList(Lookup):
-    """`lhs IN (values)` for a long Python list: on PostgreSQL `lhs = ANY(%s)` with the list
-    as one array parameter, which spares the client quoting and splitting one parameter per
-    value (a batch of 500 events names up to 500 songs)."""
+    """`lhs IN (values)` for a long Python list (ints or strings), as one parameter however
+    long: on PostgreSQL `lhs = ANY(%s)` with the list as an array, which spares the client
+    quoting and splitting one parameter per value (a batch of 500 events names up to 500
+    songs); on SQLite the list as JSON read by `json_each`, because SQLite builds cap a
+    statement's parameters (32,766 by default, 999 before 3.32) and a search's matches or an
+    import's artists can be more."""
 
     lookup_name = "in_list"
     prepare_rhs = False
@@ -95,4 +99,6 @@ class InList(Lookup):
             return f"{lhs} = ANY(%s{cast})", [*lhs_params, values]
         if not values:
             return "1 = 0", list(lhs_params)
+        if connection.vendor == "sqlite":
+            return f"{lhs} IN (SELECT value FROM json_each(%s))", [*lhs_params, json.dumps(values)]
         return f"{lhs} IN ({', '.join(['%s'] * len(values))})", [*lhs_params, *values]
