@@ -301,6 +301,9 @@ SIMPLE_JWT = {
     # Ours refuse a token whose user claim is not a user id, or whose jti the blacklist
     # cannot store (a 401, not a 500).
     "AUTH_TOKEN_CLASSES": ("users.tokens.AccessToken",),
+    # Each token carries a hash of the user's password hash: once the password changes, the
+    # access tokens issued before are refused at once, not at the end of their lifetime.
+    "CHECK_REVOKE_TOKEN": True,
 }
 
 REST_FRAMEWORK = {

@@ -175,3 +175,52 @@ def test_logout_with_access_token_is_400(auth_client):
     response = auth_client.post("/api/auth/logout/", {"refresh": access}, format="json")
 
     assert response.status_code == 400
+
+
+# ---------------------------------------------------------------------------------------------
+# A password change ends the access tokens issued before it
+# ---------------------------------------------------------------------------------------------
+NEW_PASSWORD = "a-whole-new-tune-77"
+
+
+def _me(api_client, access: str):
+    return api_client.get("/api/users/me/", HTTP_AUTHORIZATION=f"Bearer {access}")
+
+
+def test_access_tokens_before_a_password_change_are_refused(api_client, user):
+    before = obtain(api_client, user.username).json()
+    other = obtain(api_client, UserFactory().username).json()
+
+    changed = api_client.patch(
+        "/api/users/me/",
+        {"password": NEW_PASSWORD, "current_password": PASSWORD},
+        format="json",
+        HTTP_AUTHORIZATION=f"Bearer {before['access']}",
+    )
+    assert changed.status_code == 200, changed.json()
+
+    assert _me(api_client, before["access"]).status_code == 401
+    assert _me(api_client, other["access"]).status_code == 200
+    after = obtain(api_client, user.username, NEW_PASSWORD).json()
+    assert _me(api_client, after["access"]).json()["id"] == user.pk
+
+
+def test_a_staff_reset_ends_the_listeners_access_tokens(api_client, staff_client, user):
+    before = obtain(api_client, user.username).json()
+
+    reset = staff_client.patch(f"/api/users/{user.pk}/", {"password": NEW_PASSWORD}, format="json")
+    assert reset.status_code == 200, reset.json()
+
+    assert _me(api_client, before["access"]).status_code == 401
+
+
+def test_an_unchanged_password_keeps_access_tokens(api_client, user):
+    before = obtain(api_client, user.username).json()
+    renamed = api_client.patch(
+        "/api/users/me/",
+        {"first_name": "Renamed"},
+        format="json",
+        HTTP_AUTHORIZATION=f"Bearer {before['access']}",
+    )
+    assert renamed.status_code == 200
+    assert _me(api_client, before["access"]).status_code == 200
