@@ -45,6 +45,7 @@ from recommendations.services import (
     build_model,
     model_build_seconds,
     model_current,
+    model_for_songs,
     model_ready,
     recommend,
     request_check,
@@ -150,7 +151,7 @@ def generation_run(*, generation_id: int) -> Generation | None:
         return generation
     Generation.objects.filter(pk=generation_id).update(state=GenerationState.STARTED)
     began, started = time.time(), time.perf_counter()
-    model = model_current()
+    model = model_for_songs(model_current(), generation.request.get("seed_songs", []))
     try:
         items = recommend(user_id=generation.user_id, model=model, **generation.request)
     except RecommendationInputError as error:

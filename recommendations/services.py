@@ -141,6 +141,20 @@ def build_model(*, kind: str = COLLABORATIVE_KIND, catching_up: float | None = N
     return model
 
 
+def model_for_songs(model: Model, song_ids: Sequence[int]) -> Model:
+    """`model`, or one built now when the catalog holds a song of `song_ids` that `model` does
+    not: one added since it read the catalog without a load (a Spotify find), which no other
+    check makes stale. Not when `model` was built less than CATALOG_REREAD_SECONDS ago, so
+    that requests naming new songs cannot keep a worker rebuilding."""
+    if not song_ids or time.time() - model.built_at < CATALOG_REREAD_SECONDS:
+        return model
+    positions = model.index.song_positions(list(song_ids))
+    missing = [song_id for song_id, at in zip(song_ids, positions, strict=True) if at < 0]
+    if missing and song_refs(ids=missing):
+        return build_model()
+    return model
+
+
 def model_build_seconds() -> float | None:
     """How long the newest build took (None before any, or when the cache lost it)."""
     return cache.get(MODEL_SECONDS_KEY)

@@ -11,11 +11,13 @@ import time
 
 import pytest
 
+from catalog.models import SongSource
 from recommendations import services
 from recommendations.lists import list_cached, list_for
 from recommendations.services import build_model, model_ready, recommend
 from tests.catalog.builders import song_row, upsert
-from tests.factories import UserFactory
+from tests.factories import ArtistFactory, UserFactory
+from tests.recommendations.builders import song_by
 
 pytestmark = pytest.mark.django_db
 
@@ -53,6 +55,34 @@ def test_a_load_that_changed_songs_makes_the_model_stale():
     upsert([song_row(900, artists=["Newcomer"], genres=["k-pop"], popularity=90)])
 
     assert not model_ready()
+
+
+@pytest.mark.parametrize("model_is_new", [False, True])
+def test_a_seed_song_added_without_a_load_is_built_in_unless_the_model_is_new(
+    world, monkeypatch, auth_client, django_capture_on_commit_callbacks, model_is_new
+):
+    """A song brought in without a load (a Spotify find) makes no model stale. Named as a
+    seed, it is built in when the model is older than CATALOG_REREAD_SECONDS; a model newer
+    than that is not rebuilt for it (requests naming new songs must not keep a worker
+    rebuilding), and the request fails naming the song."""
+    model = build_model()
+    monkeypatch.setattr(services, "CATALOG_REREAD_SECONDS", 3600.0 if model_is_new else 0.0)
+    found = song_by(ArtistFactory(name="Found"), popularity=50, source=SongSource.SPOTIFY)
+    assert model_ready()
+
+    url = f"/api/recommendations/user/{auth_client.user.pk}/refresh/"
+    with django_capture_on_commit_callbacks(execute=True):
+        queued = auth_client.post(url, {"limit": 3, "seed_songs": [found.pk]}, format="json")
+    assert queued.status_code == 202, queued.json()
+    status = auth_client.get(queued.json()["status_url"]).json()
+
+    if not model_is_new:
+        assert status["state"] == "success", status
+        assert services.model_current().index.song_positions([found.pk])[0] >= 0
+    else:
+        assert status["state"] == "failure"
+        assert f"Unknown song(s): {found.pk}" in status["error"]
+        assert services.model_current() is model
 
 
 def test_without_a_beat_a_model_older_than_the_build_period_is_built_again(settings):
