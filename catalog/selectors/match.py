@@ -11,10 +11,12 @@ The rule, for an (artist name, title) pair:
 Ties go to a song where the artist is the main artist (credit position 0), then to the
 lowest id, so a match never depends on row order.
 
-Step 3 compares a title with every song of its artist, so a file's work is the sum, over its
-titles with no exact match, of their artists' numbers of songs. That is bounded by
-MAX_TITLE_COMPARISONS, the titles of artists with the fewest songs compared first; those left
-over match nothing.
+Step 3 turns the title into trigrams and compares them with those of every song of its
+artist (turned into trigrams once an artist), so a file's work is the sum, over its titles
+with no exact match, of their artists' numbers of songs, plus every title turned into
+trigrams. That is bounded by MAX_TITLE_COMPARISONS, a title turned into trigrams counting as
+TRIGRAMS_COST comparisons, the titles of artists with the fewest songs compared first; those
+left over match nothing.
 """
 
 from __future__ import annotations
@@ -38,6 +40,10 @@ TITLE_SIMILARITY = 0.5
 # limit, asked for minutes of a worker's CPU; a real history asks for far fewer comparisons
 # (bench/README.md, "Import: matching a history").
 MAX_TITLE_COMPARISONS = 2_000_000
+# Turning a title into trigrams costs about as much as this many comparisons of two titles'
+# trigrams (bench/README.md, "Import: matching a history"): a file naming every artist once
+# prepares every credited title.
+TRIGRAMS_COST = 15
 
 
 @dataclass
@@ -90,10 +96,12 @@ def songs_match(pairs: Collection[tuple[str, str]]) -> dict[tuple[str, str], int
     fuzzy.sort()
     budget = MAX_TITLE_COMPARISONS
     for cost, artist, title, found in fuzzy:
-        budget -= cost
+        songs = by_artist[found]
+        # The title's own trigrams, one comparison a song, and the songs' trigrams once.
+        budget -= TRIGRAMS_COST + cost + (0 if songs.grams is not None else cost * TRIGRAMS_COST)
         if budget < 0:
             break
-        best = _most_similar(by_artist[found], title)
+        best = _most_similar(songs, title)
         if best is not None:
             matches[(artist, title)] = best
     return matches

@@ -303,19 +303,25 @@ def test_titles_past_the_bound_on_comparisons_are_unmatched_the_cheapest_compare
     auth_client, catalog, monkeypatch
 ):
     """A file may ask for more title comparisons than a request can afford (each title
-    without an exact match against every song of its artist): past the bound, titles count as
-    unmatched, those of the artists with the fewest songs compared first. Exact titles always
-    match."""
-    monkeypatch.setattr(match, "MAX_TITLE_COMPARISONS", 2)
+    without an exact match against every song of its artist, whose titles are prepared once):
+    past the bound, titles count as unmatched, those of the artists with the fewest songs
+    compared first. Exact titles always match."""
+    # Each title turned into trigrams and compared with its artist's songs, whose titles are
+    # turned into trigrams once: Queen's two typos fit, the Beatles' one does not.
+    per_title, per_song = match.TRIGRAMS_COST, 1 + match.TRIGRAMS_COST
+    queen = (per_title + per_song) + (per_title + 1)
+    beatles = per_title + 2 * per_song
+    monkeypatch.setattr(match, "MAX_TITLE_COMPARISONS", queen + beatles - 1)
     listens = [
         _listen("The Beatles", "Someting", T0),  # two songs to compare with: past the bound
-        _listen("Queen", "Bohemian Rapsody", T0 + 60),  # one song: compared
+        _listen("Queen", "Bohemian Rapsody", T0 + 60),  # one song: prepared and compared
+        _listen("Queen", "Bohemian Rhapsdy", T0 + 90),  # compared: Queen's title is prepared
         _listen("The Beatles", "Hey Jude", T0 + 120),  # exact
     ]
 
     response = _post_json(auth_client, listens)
 
-    assert _counts(response) == {"matched": 2, "unmatched": 1, "duplicates": 0, "stored": 2, "too_old": 0}
+    assert _counts(response) == {"matched": 3, "unmatched": 1, "duplicates": 0, "stored": 3, "too_old": 0}
     assert set(Activity.objects.values_list("song_id", flat=True)) == {
         catalog["rhapsody"].id,
         catalog["jude"].id,
