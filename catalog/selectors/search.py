@@ -22,7 +22,13 @@ from catalog.models import Artist, Song, SongArtist
 from catalog.selectors.lookups import ILike, InList, Like
 from catalog.selectors.search_postgres import FetchedSongs, candidates, ranked
 from catalog.selectors.search_ranking import RankedIds, RankedSongSearch
-from catalog.selectors.search_short import named_song_ids, short_search, short_search_ranked
+from catalog.selectors.search_short import (
+    NamedFirst,
+    named_song_ids,
+    named_unless_trigrams,
+    short_search,
+    short_search_ranked,
+)
 from catalog.selectors.search_text import (
     MIN_TRIGRAM_TERM,
     escape_like,
@@ -96,10 +102,12 @@ def song_search_matches(queryset: QuerySet[Song], query: str, *, within_set: boo
         return SearchMatches(_song_search_postgres(queryset, text, terms))
     share = parsed.estimated_matches() / parsed.songs if parsed.songs > 0 else 0.0
     fetched: FetchedSongs = {}  # each term's artists' songs fetched once for both statements
-    songs = candidates(queryset, parsed, within_set=within_set, fetched=fetched)
+    named = named_unless_trigrams(queryset, text, terms)
+    songs = _with_named(queryset, candidates(queryset, parsed, within_set=within_set, fetched=fetched), named)
     if within_set or share <= COMMON_SUBSTRING_SHARE:
         return SearchMatches(songs, share)
-    return SearchMatches(songs, share, candidates(queryset, parsed, common=True, fetched=fetched))
+    walkable = _with_named(queryset, candidates(queryset, parsed, common=True, fetched=fetched), named)
+    return SearchMatches(songs, share, walkable)
 
 
 def artist_search(queryset: QuerySet[Artist], query: str) -> QuerySet[Artist]:
@@ -130,7 +138,13 @@ def _song_search_postgres(queryset: QuerySet[Song], text: str, terms: list[str])
         return queryset.none()
     if not parsed.variants:
         return short_search(queryset, text)
-    return ranked(candidates(queryset, parsed), parsed)
+    named = named_unless_trigrams(queryset, text, terms)
+    return ranked(_with_named(queryset, candidates(queryset, parsed), named), parsed, named)
+
+
+def _with_named(queryset: QuerySet[Song], matches: QuerySet[Song], named: list[int]) -> QuerySet[Song]:
+    """`matches` and the songs of the artist so named (`named_unless_trigrams`)."""
+    return matches | queryset.filter(InList(F("id"), named)) if named else matches
 
 
 def song_search_ranked(
@@ -150,6 +164,10 @@ def song_search_ranked(
         return queryset.none()
     if not parsed.variants:
         return short_search_ranked(queryset, text)
+    named = named_unless_trigrams(queryset, text, terms)
+    if named:
+        others = queryset.exclude(InList(F("id"), named))
+        return NamedFirst(queryset, named, RankedSongSearch(others, parsed, within_set=within_set))
     return RankedSongSearch(queryset, parsed, within_set=within_set)
 
 
@@ -178,9 +196,9 @@ def _python_rank(
     `named`: the song is credited to the artist whose whole name is a query of 1-2
     character terms (`search_short`)."""
     lowered = title.lower()
+    if named:
+        return (-1, len(parsed.variants))
     if not parsed.variants:
-        if named:
-            return (0, 0)
         return (1, 0) if lowered.startswith(parsed.text) else None
     matched = 0
     for variants in parsed.variants:
@@ -236,7 +254,9 @@ def _python_ranked(queryset: QuerySet[Song], text: str, terms: list[str]) -> lis
         ):
             names.setdefault(song_id, []).append(name.lower())
 
-    named = set() if parsed.variants else set(named_song_ids(queryset, text))
+    named = set(
+        named_unless_trigrams(queryset, text, terms) if parsed.variants else named_song_ids(queryset, text)
+    )
     ranked = []
     for song_id, title in rows:
         rank = _python_rank(title, names.get(song_id, []), parsed, corrected, named=song_id in named)
@@ -251,7 +271,9 @@ def _python_ranked(queryset: QuerySet[Song], text: str, terms: list[str]) -> lis
         # names only when no song has them in one place.
         ranked = [item for item in ranked if item[0][1] == best_coverage]
         in_one_place = [
-            item for item in ranked if _in_one_place(item[1].lower(), names.get(item[2], []), parsed)
+            item
+            for item in ranked
+            if item[2] in named or _in_one_place(item[1].lower(), names.get(item[2], []), parsed)
         ]
         ranked = in_one_place or ranked
 

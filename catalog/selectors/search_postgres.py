@@ -16,10 +16,12 @@ serves; artist names the same way through `catalog_artist`'s own trigram index.
 from __future__ import annotations
 
 import operator
+from collections.abc import Sequence
 from functools import reduce
+from typing import Any
 
 from django.db import connections
-from django.db.models import F, FloatField, Q, QuerySet
+from django.db.models import Case, F, FloatField, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.lookups import Exact
 
@@ -188,12 +190,17 @@ def prefix_q(parsed: ParsedQuery) -> Q:
     return q
 
 
-def ranked(matches: QuerySet[Song], parsed: ParsedQuery) -> QuerySet[Song]:
-    """Matches in relevance order, in one statement that ranks every one of them."""
+def ranked(matches: QuerySet[Song], parsed: ParsedQuery, named: Sequence[int] = ()) -> QuerySet[Song]:
+    """Matches in relevance order, in one statement that ranks every one of them; the songs
+    of `named` (`search_short.named_unless_trigrams`) before all, by title."""
     quote = connections[matches.db].ops.quote_name
     relevance, params = relevance_sql(parsed, f"{quote(Song._meta.db_table)}.{quote('title')}")
+    rank: Any = RawSQL(relevance, params, output_field=FloatField())
+    if named:
+        first = When(InList(F("id"), list(named)), then=Value(-1.0))
+        rank = Case(first, default=rank, output_field=FloatField())
     return (
-        matches.annotate(search_rank=RawSQL(relevance, params, output_field=FloatField()))
+        matches.annotate(search_rank=rank)
         .alias(search_key=prefix_key())
         .order_by("search_rank", "search_key", "id")
     )

@@ -1,7 +1,9 @@
-"""A search whose terms are all 1-2 characters long ("AC/DC", "P!nk", "ne-yo"): no term
-has a complete trigram, so the query is matched whole: the songs of the artist whose whole
-name it is (`name_key`, the one rule for telling names apart), then the titles starting
-with it, each by title (lowercased, byte by byte), then id.
+"""A search with a term of 1-2 characters ("AC/DC", "P!nk", "ne-yo", "JAY-Z", "the xx"):
+such a term has no complete trigram, so the query is also matched whole, and the songs of
+the artist whose whole name it is (`name_key`, the one rule for telling names apart) come
+first, by title (lowercased, byte by byte), then id. When every term is that short, the
+titles starting with the query follow, in the same order; otherwise the other matches, in
+relevance order (`search.song_search_ranked`).
 
 The titles come from an index-ordered prefix scan on PostgreSQL, which stops at the page;
 the SQLite path applies the same rule in Python (`search._python_ranked`)."""
@@ -16,7 +18,7 @@ from catalog.selectors.counts import queryset_count_bounded
 from catalog.selectors.lookups import EqualsAnyOf, InList, Like
 from catalog.selectors.search_postgres import prefix_key
 from catalog.selectors.search_ranking import RankedIds
-from catalog.selectors.search_text import escape_like
+from catalog.selectors.search_text import MIN_TRIGRAM_TERM, escape_like
 
 
 def named_song_ids(queryset: QuerySet[Song], text: str) -> list[int]:
@@ -54,25 +56,44 @@ def short_search(queryset: QuerySet[Song], text: str, named: list[int] | None = 
     )
 
 
+def named_unless_trigrams(queryset: QuerySet[Song], text: str, terms: list[str]) -> list[int]:
+    """`named_song_ids` when a term of the query is too short for trigrams (only then would
+    its words not count otherwise), else none."""
+    if all(len(term) >= MIN_TRIGRAM_TERM for term in terms):
+        return []
+    return named_song_ids(queryset, text)
+
+
 class NamedFirst(RankedIds):
     """The matches for a paginated list when an artist is so named: its songs, then the
-    titles' prefix scan without them, read in index order only as far as a page needs (a
-    sort of both would read every title starting with the query: a tenth of the catalog
-    for an artist named "A")."""
+    others (`rest`) without them, read only as far as a page needs: the titles' prefix scan
+    in index order (a sort of both would read every title starting with the query: a tenth
+    of the catalog for an artist named "A"), or a ranked search's tiers."""
 
-    def __init__(self, queryset: QuerySet[Song], named: list[int], text: str) -> None:
+    def __init__(self, queryset: QuerySet[Song], named: list[int], rest: QuerySet[Song] | RankedIds) -> None:
         super().__init__(queryset, named)
-        self.titles = _prefixed(queryset, text).exclude(InList(F("id"), named))
+        self.rest = rest
+
+    def expect_page(self, *, start: int, stop: int) -> None:
+        expect = getattr(self.rest, "expect_page", None)
+        if expect is not None:
+            expect(start=max(start - len(self.ids), 0), stop=max(stop - len(self.ids), 0))
 
     def count_bounded(self) -> tuple[int, bool]:
-        titles, exact = queryset_count_bounded(self.titles)
-        return len(self.ids) + titles, exact
+        if isinstance(self.rest, RankedIds):
+            rest, exact = self.rest.count_bounded()
+        else:
+            rest, exact = queryset_count_bounded(self.rest)
+        return len(self.ids) + rest, exact
 
     def ranked_ids(self, start: int, stop: int) -> list[int]:
         ids = self.ids[start:stop]
         if start + len(ids) < stop:
-            first = max(start - len(self.ids), 0)
-            ids += self.titles.values_list("id", flat=True)[first : stop - len(self.ids)]
+            first, last = max(start - len(self.ids), 0), stop - len(self.ids)
+            if isinstance(self.rest, RankedIds):
+                ids += self.rest.ranked_ids(first, last)
+            else:
+                ids += self.rest.values_list("id", flat=True)[first:last]
         return ids
 
 
@@ -81,4 +102,4 @@ def short_search_ranked(queryset: QuerySet[Song], text: str) -> RankedIds | Quer
     named = named_song_ids(queryset, text)
     if not named:
         return short_search(queryset, text, named)
-    return NamedFirst(queryset, named, text)
+    return NamedFirst(queryset, named, _prefixed(queryset, text).exclude(InList(F("id"), named)))

@@ -1,10 +1,12 @@
-"""A search whose terms are all 1-2 characters long: the songs of the artist whose whole
-name it is, then the titles starting with it."""
+"""A search with a 1-2 character term: the songs of the artist whose whole name it is first,
+then the titles starting with it (every term that short) or the other matches."""
 
 from __future__ import annotations
 
 import pytest
 
+from catalog.selectors.search import song_search
+from catalog.selectors.songs import song_list
 from tests.factories import ArtistFactory, SongArtistFactory, SongFactory
 
 pytestmark = pytest.mark.django_db
@@ -56,3 +58,46 @@ def test_short_names_with_punctuation(api_client):
     assert titles(api_client, search="P!nk") == ["So What"]
     assert titles(api_client, search="NE-YO") == ["So Sick"]
     assert titles(api_client, search="ne") == []
+
+
+@pytest.fixture
+def jay_z():
+    rapper = ArtistFactory(name="JAY-Z")
+    for title in ("Izzo", "Empire State of Mind", "99 Problems"):
+        SongArtistFactory(song=SongFactory(title=title, popularity=len(title)), artist=rapper)
+    SongArtistFactory(song=SongFactory(title="Money Trees", popularity=90), artist=ArtistFactory(name="Jay Rock"))
+    for title in ("Jay", "Jaywalking", "Blue Jay Way"):
+        SongFactory(title=title, popularity=50)
+
+
+JAY_Z_FIRST = ["99 Problems", "Empire State of Mind", "Izzo"]
+
+
+def test_a_whole_artist_name_with_a_short_word_finds_its_songs_first(api_client, jay_z):
+    """"z" has no trigram, so "JAY-Z" would be a search for "jay" alone: the songs of the
+    artist whose whole name it is come first, then the other matches by relevance."""
+    for query in ("JAY-Z", "jay-z", " Jay-Z "):
+        found = titles(api_client, search=query, page_size=100)
+        assert found[:3] == JAY_Z_FIRST, query
+        assert found[3] == "Jay" and set(found[4:]) == {"Jaywalking", "Blue Jay Way", "Money Trees"}, query
+    pages = [titles(api_client, search="JAY-Z", page_size=2, page=page) for page in (1, 2, 3, 4)]
+    assert [title for page in pages for title in page] == titles(api_client, search="JAY-Z", page_size=100)
+    response = api_client.get("/api/songs/", {"search": "JAY-Z", "page_size": 2})
+    assert response.json()["count"] == 7
+    # The single-statement search (the admin's) gives the same order.
+    whole = list(song_search(song_list(), "JAY-Z").values_list("title", flat=True))
+    assert whole == titles(api_client, search="JAY-Z", page_size=100)
+
+
+def test_an_ordered_search_of_a_whole_name_with_a_short_word_lists_its_songs(api_client, jay_z):
+    by_popularity = titles(api_client, search="JAY-Z", ordering="-popularity", page_size=100)
+    assert by_popularity[0] == "Money Trees"
+    assert set(JAY_Z_FIRST) <= set(by_popularity)
+    assert len(by_popularity) == 7
+
+
+def test_a_whole_artist_name_of_long_words_is_ranked_as_any_search(api_client):
+    """Without a short word every term counts already: the exact title still comes first."""
+    SongArtistFactory(song=SongFactory(title="Alone Again Or"), artist=ArtistFactory(name="Love"))
+    SongFactory(title="Love")
+    assert titles(api_client, search="love")[0] == "Love"
