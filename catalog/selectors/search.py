@@ -193,8 +193,8 @@ def _python_rank(
     title: str, names: list[str], parsed: ParsedQuery, corrected: str, *, named: bool = False
 ) -> tuple[int, int] | None:
     """(tier, number of terms matched), or None when the song does not match at all.
-    `named`: the song is credited to the artist whose whole name is a query of 1-2
-    character terms (`search_short`)."""
+    `named`: the song is credited to the artist whose whole name is a query with a 1-2
+    character term (`search_short`)."""
     lowered = title.lower()
     if named:
         return (-1, len(parsed.variants))
