@@ -65,7 +65,9 @@ def jay_z():
     rapper = ArtistFactory(name="JAY-Z")
     for title in ("Izzo", "Empire State of Mind", "99 Problems"):
         SongArtistFactory(song=SongFactory(title=title, popularity=len(title)), artist=rapper)
-    SongArtistFactory(song=SongFactory(title="Money Trees", popularity=90), artist=ArtistFactory(name="Jay Rock"))
+    SongArtistFactory(
+        song=SongFactory(title="Money Trees", popularity=90), artist=ArtistFactory(name="Jay Rock")
+    )
     for title in ("Jay", "Jaywalking", "Blue Jay Way"):
         SongFactory(title=title, popularity=50)
 
@@ -74,7 +76,7 @@ JAY_Z_FIRST = ["99 Problems", "Empire State of Mind", "Izzo"]
 
 
 def test_a_whole_artist_name_with_a_short_word_finds_its_songs_first(api_client, jay_z):
-    """"z" has no trigram, so "JAY-Z" would be a search for "jay" alone: the songs of the
+    """ "z" has no trigram, so "JAY-Z" would be a search for "jay" alone: the songs of the
     artist whose whole name it is come first, then the other matches by relevance."""
     for query in ("JAY-Z", "jay-z", " Jay-Z "):
         found = titles(api_client, search=query, page_size=100)
