@@ -24,7 +24,6 @@ from catalog.selectors.search_postgres import FetchedSongs, candidates, ranked
 from catalog.selectors.search_ranking import RankedIds, RankedSongSearch
 from catalog.selectors.search_short import (
     NamedFirst,
-    named_song_ids,
     named_unless_trigrams,
     short_search,
     short_search_ranked,
@@ -254,9 +253,7 @@ def _python_ranked(queryset: QuerySet[Song], text: str, terms: list[str]) -> lis
         ):
             names.setdefault(song_id, []).append(name.lower())
 
-    named = set(
-        named_unless_trigrams(queryset, text, terms) if parsed.variants else named_song_ids(queryset, text)
-    )
+    named = set(named_unless_trigrams(queryset, text, terms))
     ranked = []
     for song_id, title in rows:
         rank = _python_rank(title, names.get(song_id, []), parsed, corrected, named=song_id in named)
