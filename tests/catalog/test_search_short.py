@@ -75,9 +75,15 @@ def jay_z():
 JAY_Z_FIRST = ["99 Problems", "Empire State of Mind", "Izzo"]
 
 
-def test_a_whole_artist_name_with_a_short_word_finds_its_songs_first(api_client, jay_z):
+@pytest.mark.parametrize("small_result", [2000, -1])
+def test_a_whole_artist_name_with_a_short_word_finds_its_songs_first(
+    api_client, jay_z, monkeypatch, small_result
+):
     """ "z" has no trigram, so "JAY-Z" would be a search for "jay" alone: the songs of the
-    artist whose whole name it is come first, then the other matches by relevance."""
+    artist whose whole name it is come first, then the other matches by relevance, ranked
+    whole or (SMALL_RESULT = -1, as for many matches on PostgreSQL) tier by tier as pages
+    need them."""
+    monkeypatch.setattr("catalog.selectors.search_ranking.SMALL_RESULT", small_result)
     for query in ("JAY-Z", "jay-z", " Jay-Z "):
         found = titles(api_client, search=query, page_size=100)
         assert found[:3] == JAY_Z_FIRST, query
@@ -91,11 +97,40 @@ def test_a_whole_artist_name_with_a_short_word_finds_its_songs_first(api_client,
     assert whole == titles(api_client, search="JAY-Z", page_size=100)
 
 
+def test_each_page_past_the_artists_songs_counts_the_song_after_it(api_client, jay_z, monkeypatch):
+    """Titles starting with the query are read tier by tier as pages need them (SMALL_RESULT
+    = -1): a page's count reaches at least the song after it, so its `next` link never leads
+    to an empty page, as for any search by relevance."""
+    monkeypatch.setattr("catalog.selectors.search_ranking.SMALL_RESULT", -1)
+    for title in ("Jay-Z Forever", "Jay-Z Live", "Jay-Z Tribute"):
+        SongFactory(title=title)
+    for page in (1, 2, 3, 4, 5):
+        response = api_client.get("/api/songs/", {"search": "JAY-Z", "page_size": 2, "page": page})
+        assert response.status_code == 200, page
+        if response.json()["next"] is None:
+            break
+        assert response.json()["count"] > 2 * page, page
+    else:
+        raise AssertionError("more pages than songs")
+
+
 def test_an_ordered_search_of_a_whole_name_with_a_short_word_lists_its_songs(api_client, jay_z):
     by_popularity = titles(api_client, search="JAY-Z", ordering="-popularity", page_size=100)
     assert by_popularity[0] == "Money Trees"
     assert set(JAY_Z_FIRST) <= set(by_popularity)
     assert len(by_popularity) == 7
+
+
+def test_an_artist_named_only_once_names_are_normalised_is_listed_by_every_search(api_client):
+    """Names compare by `name_key` (NFKC, case-folded): "Straße X" names the artist "STRASSE X",
+    whose name does not contain "straße" as the titles' search reads it. Its songs are listed
+    first by relevance, and among the matches of an ordered search, counted alike."""
+    band = ArtistFactory(name="STRASSE X")
+    SongArtistFactory(song=SongFactory(title="Autobahn", popularity=10), artist=band)
+    SongFactory(title="Straße", popularity=50)
+    assert titles(api_client, search="Straße X") == ["Autobahn", "Straße"]
+    assert titles(api_client, search="Straße X", ordering="-popularity") == ["Straße", "Autobahn"]
+    assert api_client.get("/api/songs/", {"search": "Straße X", "ordering": "title"}).json()["count"] == 2
 
 
 def test_a_whole_artist_name_of_long_words_is_ranked_as_any_search(api_client):
