@@ -204,13 +204,21 @@ def _column_valid(spec: ColumnSpec, values: Sequence[Any]) -> bool:
 def _names_column(
     spec: ColumnSpec, values: Sequence[Any], table: RawTable, problems: Problems
 ) -> list[tuple[str, ...]]:
-    """A names column checked, and turned into one tuple of distinct names per row."""
+    """A names column checked, and turned into one tuple of distinct names per row. A catalog
+    repeats its genres and artists across many songs, so each distinct cell is parsed once
+    and its tuple shared by the rows that repeat it: a text by its value, any other value by
+    its identity (a JSON file's repeated cells are one object, `jsonfile`), which stays
+    unique while `values` holds it."""
     parsed: list[tuple[str, ...]] = []
+    seen: dict[str | int, tuple[tuple[str, ...], str | None]] = {}
     for position, value in enumerate(values):
         if value is MISSING or value is None or value is NOT_A_ROW:
             parsed.append(())
             continue
-        names, message = parse_names(spec, value)
+        cell = value if type(value) is str else id(value)
+        if (found := seen.get(cell)) is None:
+            found = seen[cell] = parse_names(spec, value)
+        names, message = found
         if message is not None:
             problems.add(spec.name, position, table.label(position), message)
         parsed.append(names)

@@ -94,6 +94,45 @@ def test_non_ascii_titles_survive(tmp_path):
     assert read_song_file(path).songs.titles == ["Corazón 東京 😀", "Любовь"]
 
 
+def test_a_repeated_names_cell_gives_every_row_its_names():
+    # Validation works out each distinct cell once: the rows that repeat one, in a columnar
+    # file (one decoded object) or as `;` strings, must each still get their names.
+    cells = [
+        ["Ed Sheeran", "ed  sheeran", "Taylor Swift"],
+        ["Adele"],
+        ["Sia"],
+        "Ed Sheeran; Adele",
+        "Sia;Adele",
+    ]
+    rows = [song_row(i, artists=cells[i % 5]) for i in range(10)]
+
+    songs = parse(columnar(rows))
+
+    expected = [
+        ("Ed Sheeran", "Taylor Swift"),
+        ("Adele",),
+        ("Sia",),
+        ("Ed Sheeran", "Adele"),
+        ("Sia", "Adele"),
+    ]
+    assert songs.names["artists"] == expected * 2
+
+
+def test_a_repeated_bad_names_cell_is_reported_on_every_row():
+    bad = ["Adele", 7]
+    rows = [song_row(i, artists=bad if i in (1, 3) else ["Adele", "Sia"]) for i in range(5)]
+    rows[4]["artists"] = "Adele;" + "x" * 2000
+
+    error = problems_of(columnar(rows))
+
+    assert [(p.column, p.row) for p in error.problems] == [
+        ("artists", "1"),
+        ("artists", "3"),
+        ("artists", "4"),
+    ]
+    assert error.problems[0].message == error.problems[1].message
+
+
 def test_songs_from_rows_validates_python_objects():
     assert len(songs_from_rows([song_row(0), song_row(1)])) == 2
     with pytest.raises(SongFileError, match='column "mode", row 1'):
