@@ -18,10 +18,14 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from django.db import connection
 from django.db.models import Field
+from psycopg.adapt import Dumper
+from psycopg.postgres import types as postgres_types
+from psycopg.pq import Format
 
 from catalog.loading import SongColumns
 from catalog.models import Song, SongFileLoad
@@ -35,6 +39,7 @@ _CHANGES = "song_load_changes"
 # Lets the comparison's hash of a million songs stay in memory.
 _COMPARE_WORK_MEM = "256MB"
 # Wire types of the loaded columns, which must match the staging table's for binary COPY.
+_TEXT_ARRAY_OID = postgres_types["text"].array_oid
 _COPY_TYPES = {
     "CharField": "text",
     "FloatField": "float8",
@@ -118,29 +123,60 @@ def _stage(cursor, songs: SongColumns, batch_size: int, progress: ProgressCallba
     )
     cursor.execute(f"CREATE TEMPORARY TABLE {_STAGING} ({definitions}) ON COMMIT DROP")
     copied = ", ".join([_columns(fields), *extra, "ord"])
-    with cursor.cursor.copy(f"COPY {_STAGING} ({copied}) FROM STDIN (FORMAT BINARY)") as copy:
-        copy.set_types(types + ["text[]"] * len(extra) + ["int4"])
-        write_row = copy.write_row
-        for start in range(0, len(songs), batch_size):
-            stop = min(start + batch_size, len(songs))
-            if names:
-                name_lists = [songs.names[column][start:stop] for column in names]
-                for position, row in enumerate(songs.rows(start, stop)):
-                    write_row((*row, *_names_cells(names, name_lists, position), start + position))
-            else:
-                for position, row in enumerate(songs.rows(start, stop), start):
-                    write_row((*row, position))
-            progress(stop - start)
+    with connection.connection.cursor() as copy_cursor:
+        # psycopg dumps a list in Python, ~10 s for the four arrays of a million rows: each
+        # distinct one is dumped once here, and the COPY takes those bytes as they are.
+        dump_array = copy_cursor.adapters.get_dumper_by_oid(_TEXT_ARRAY_OID, Format.BINARY)(
+            list, copy_cursor
+        ).dump
+        copy_cursor.adapters.register_dumper(None, _DumpedTextArray)
+        staged = [_staged_names(column, songs.names[column], dump_array) for column in names]
+        cells = [shown for shown, _ in staged] + [keys for _, keys in staged]
+        with copy_cursor.copy(f"COPY {_STAGING} ({copied}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(types + ["text[]"] * len(extra) + ["int4"])
+            write_row = copy.write_row
+            for start in range(0, len(songs), batch_size):
+                stop = min(start + batch_size, len(songs))
+                if cells:
+                    names_cells = zip(*(column[start:stop] for column in cells), strict=True)
+                    for position, (row, row_names) in enumerate(
+                        zip(songs.rows(start, stop), names_cells, strict=True), start
+                    ):
+                        write_row((*row, *row_names, position))
+                else:
+                    for position, row in enumerate(songs.rows(start, stop), start):
+                        write_row((*row, position))
+                progress(stop - start)
     cursor.execute(f"ANALYZE {_STAGING}")
 
 
-def _names_cells(columns: list[str], name_lists: list[list[tuple[str, ...]]], position: int) -> list[Any]:
-    shown = [list(values[position]) for values in name_lists]
-    keys = [
-        list(compared_keys(column, map(name_key, names)))
-        for column, names in zip(columns, shown, strict=True)
-    ]
-    return shown + keys
+class _DumpedTextArray(Dumper):
+    """A `text[]` already in PostgreSQL's binary form (registered by type oid only, on the
+    staging COPY's own cursor)."""
+
+    format = Format.BINARY
+    oid = _TEXT_ARRAY_OID
+
+    def dump(self, obj: bytes) -> bytes:
+        return obj
+
+
+def _staged_names(
+    column: str, songs_names: list[tuple[str, ...]], dump_array: Callable[[list[str]], Any]
+) -> tuple[list[bytes], list[bytes]]:
+    """Each song's names of `column` and their keys, as staged `text[]` values. Validation
+    gives the rows that repeat a cell one shared tuple, so each distinct tuple is worked
+    out once (by identity, which stays unique while `songs_names` holds it)."""
+    done: dict[int, tuple[bytes, bytes]] = {}
+    shown: list[bytes] = []
+    keys: list[bytes] = []
+    for names in songs_names:
+        if (cells := done.get(id(names))) is None:
+            keyed = list(compared_keys(column, map(name_key, names)))
+            cells = done[id(names)] = (bytes(dump_array(list(names))), bytes(dump_array(keyed)))
+        shown.append(cells[0])
+        keys.append(cells[1])
+    return shown, keys
 
 
 # What each names column links: (link table, its column to the named table, named table,
@@ -177,13 +213,17 @@ def _write_changes(cursor, songs: SongColumns, timer: _Timer) -> SongUpsertResul
     )
     cursor.execute(f"SET LOCAL work_mem = '{_COMPARE_WORK_MEM}'")
     cursor.execute(f"DROP TABLE IF EXISTS {_CHANGES}")
+    # The sequence named once: pg_get_serial_sequence() in the statement would run per row.
+    cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+    sequence = cursor.fetchone()[0]
     # A new song draws its id here: nextval() runs only for the rows that COALESCE reaches.
     cursor.execute(
         f"CREATE TEMPORARY TABLE {_CHANGES} ON COMMIT DROP AS"
         f" SELECT s.*, t.id IS NULL AS is_new,"
-        f" coalesce(t.id, nextval(pg_get_serial_sequence('{table}', 'id'))) AS song_id{flags}"
+        f" coalesce(t.id, nextval(%s::regclass)) AS song_id{flags}"
         f" FROM {_STAGING} s LEFT JOIN {table} t ON t.{spotify_id} = s.{spotify_id}{''.join(joins)}"
-        f" WHERE t.id IS NULL OR {' OR '.join(differs)}"
+        f" WHERE t.id IS NULL OR {' OR '.join(differs)}",
+        [sequence],
     )
     timer.lap("compare")
     if cursor.rowcount == 0:
