@@ -87,6 +87,7 @@ def run_variant(url: str, songs, statements: list[str]) -> dict[str, float]:
     from django.db import connection, transaction
 
     from catalog.services import loading_postgres
+    from catalog.services.loading import PhaseTimer
     from catalog.services.search_index import search_index_refresh
 
     phases = _Phases()
@@ -102,7 +103,7 @@ def run_variant(url: str, songs, statements: list[str]) -> dict[str, float]:
             started = time.perf_counter()
             loading_postgres._stage(cursor, songs, 5_000, lambda n: None)
             phases.seconds["copy into staging"] = time.perf_counter() - started
-            loading_postgres._write_changes(cursor, songs, loading_postgres._Timer())
+            loading_postgres._write_changes(cursor, songs, PhaseTimer())
             started = time.perf_counter()
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             phases.seconds["foreign-key checks"] = time.perf_counter() - started

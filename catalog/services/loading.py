@@ -16,6 +16,8 @@ Each load is recorded (`SongFileLoad`). Figures: bench/README.md, "Loading".
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -26,6 +28,8 @@ from catalog.loading import SongColumns
 from catalog.models import Artist, Genre, Song, SongArtist, SongFileLoad, SongGenre
 from catalog.naming import name_key
 from catalog.services.search_index import search_index_refresh
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_BATCH_SIZE = 5_000
 # What the callback returns is ignored (tqdm's update returns a flag).
@@ -58,17 +62,35 @@ def song_upsert_many(
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     progress = on_progress or (lambda n: None)
+    timer = PhaseTimer()
     with transaction.atomic():
         if connection.vendor == "postgresql":
             from catalog.services import loading_postgres
 
-            result = loading_postgres.song_upsert_many(songs=songs, batch_size=batch_size, progress=progress)
+            result = loading_postgres.song_upsert_many(
+                songs=songs, batch_size=batch_size, progress=progress, timer=timer
+            )
         else:
             result = _upsert_batched(songs, batch_size, progress)
             song_file_load_record(content_hash=songs.content_hash(), result=result, songs_generation=None)
         if result.created or result.updated:
             search_index_refresh()
+            timer.lap("search statistics")
+    # PostgreSQL checks the credits' and genres' foreign keys (deferred) here, row by row.
+    timer.lap("commit")
     return result
+
+
+class PhaseTimer:
+    """Phase timings at DEBUG level (`load_music -v 2`), which bench/load.py reports."""
+
+    def __init__(self) -> None:
+        self.last = time.perf_counter()
+
+    def lap(self, phase: str) -> None:
+        now = time.perf_counter()
+        logger.debug("load phase %s: %.3f s", phase, now - self.last)
+        self.last = now
 
 
 def song_file_load_record(

@@ -16,8 +16,6 @@ bench/README.md, "Loading", which has the figures of each step).
 
 from __future__ import annotations
 
-import logging
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -30,9 +28,13 @@ from psycopg.pq import Format
 from catalog.loading import SongColumns
 from catalog.models import Song, SongFileLoad
 from catalog.naming import name_key
-from catalog.services.loading import ProgressCallback, SongUpsertResult, compared_keys, song_file_load_record
-
-logger = logging.getLogger(__name__)
+from catalog.services.loading import (
+    PhaseTimer,
+    ProgressCallback,
+    SongUpsertResult,
+    compared_keys,
+    song_file_load_record,
+)
 
 _STAGING = "song_load_staging"
 _CHANGES = "song_load_changes"
@@ -49,9 +51,10 @@ _COPY_TYPES = {
 }
 
 
-def song_upsert_many(*, songs: SongColumns, batch_size: int, progress: ProgressCallback) -> SongUpsertResult:
+def song_upsert_many(
+    *, songs: SongColumns, batch_size: int, progress: ProgressCallback, timer: PhaseTimer
+) -> SongUpsertResult:
     """Call inside a transaction (the caller's `transaction.atomic`)."""
-    timer = _Timer()
     content_hash = songs.content_hash()
     with connection.cursor() as cursor:
         cursor.execute(f"LOCK TABLE {Song._meta.db_table} IN SHARE ROW EXCLUSIVE MODE")
@@ -66,18 +69,6 @@ def song_upsert_many(*, songs: SongColumns, batch_size: int, progress: ProgressC
             content_hash=content_hash, result=result, songs_generation=_songs_generation(cursor)
         )
     return result
-
-
-class _Timer:
-    """Phase timings at DEBUG level (`load_music -v 2`), which bench/load.py reports."""
-
-    def __init__(self) -> None:
-        self.last = time.perf_counter()
-
-    def lap(self, phase: str) -> None:
-        now = time.perf_counter()
-        logger.debug("load phase %s: %.3f s", phase, now - self.last)
-        self.last = now
 
 
 def _songs_generation(cursor) -> int:
@@ -197,7 +188,7 @@ def _current_keys(column: str) -> str:
     )
 
 
-def _write_changes(cursor, songs: SongColumns, timer: _Timer) -> SongUpsertResult:
+def _write_changes(cursor, songs: SongColumns, timer: PhaseTimer) -> SongUpsertResult:
     fields = songs.fields
     compared = fields[1:]
     names = list(songs.names)

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from catalog.models import Song
 from tests.catalog.builders import columnar, song_row, write_json
@@ -51,6 +52,20 @@ def songs_file(tmp_path):
 def test_columnar_file_loads_and_summarises(songs_file):
     assert load(songs_file) == (5, 5, 0, 0)
     assert Song.objects.count() == 5
+
+
+def test_verbosity_2_times_each_phase_down_to_the_commit(songs_file):
+    err = StringIO()
+    call_command("load_music", str(songs_file), verbosity=2, stdout=StringIO(), stderr=err)
+
+    lines = err.getvalue().splitlines()
+    assert re.fullmatch(r"parsed and validated 5 songs in \d+\.\d\d s", lines[0])
+    phases = [re.fullmatch(r"load phase ([a-z ]+): \d+\.\d{3} s", line) for line in lines[1:]]
+    assert all(phases), lines
+    names = [phase.group(1) for phase in phases if phase]
+    assert names[-2:] == ["search statistics", "commit"]
+    # The PostgreSQL path times its own steps before those.
+    assert ("copy into staging" in names) == (connection.vendor == "postgresql")
 
 
 def test_row_list_file_loads(tmp_path):
