@@ -73,6 +73,7 @@ def song_upsert_many(
         else:
             result = _upsert_batched(songs, batch_size, progress)
             song_file_load_record(content_hash=songs.content_hash(), result=result, songs_generation=None)
+            timer.lap("write in batches")
         if result.created or result.updated:
             search_index_refresh()
             timer.lap("search statistics")
