@@ -237,7 +237,7 @@ def _in_order(queryset: QuerySet[Song], ids: list[int]) -> QuerySet[Song]:
 
 def _python_ranked(queryset: QuerySet[Song], text: str, terms: list[str]) -> list[int]:
     """Every match's id, best first."""
-    rows = list(queryset.order_by().values_list("id", "title"))
+    rows = list(queryset.order_by().values_list("id", "title", "popularity"))
     title_counts = Counter(
         w for title in Song.objects.values_list("title", flat=True) for w in title_words(title)
     )
@@ -255,10 +255,12 @@ def _python_ranked(queryset: QuerySet[Song], text: str, terms: list[str]) -> lis
 
     named = set(named_unless_trigrams(queryset, text, terms))
     ranked = []
-    for song_id, title in rows:
+    popularity: dict[int, int | None] = {}
+    for song_id, title, song_popularity in rows:
         rank = _python_rank(title, names.get(song_id, []), parsed, corrected, named=song_id in named)
         if rank is not None:
             ranked.append((rank, title, song_id))
+            popularity[song_id] = song_popularity
     if not ranked:
         return []
     best_coverage = max(rank[1] for rank, _, _ in ranked)
@@ -277,7 +279,15 @@ def _python_ranked(queryset: QuerySet[Song], text: str, terms: list[str]) -> lis
     def order(item: tuple[tuple[int, int], str, int]) -> tuple:
         (tier, _), title, song_id = item
         closeness = -similarity(title.lower(), corrected) if tier >= 2 else 0.0
-        return (tier, closeness, title.lower(), song_id)
+        # Ties as `search_postgres.popular_first` orders them.
+        song_popularity = popularity[song_id]
+        return (
+            tier,
+            closeness,
+            title.lower(),
+            -song_popularity if song_popularity is not None else 1,
+            song_id,
+        )
 
     ranked.sort(key=order)
     return [song_id for _, _, song_id in ranked]

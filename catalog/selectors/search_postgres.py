@@ -143,13 +143,27 @@ def candidates(
     return queryset.filter(reduce(operator.or_, terms))
 
 
+def popular_first() -> Any:
+    """Songs of equal relevance come by lowercased title (`prefix_key`), then, among equal
+    titles (a recording on several albums, covers of a song), most popular first, songs
+    without a popularity last, then by id. This is that popularity term; `ties_sql` is the
+    whole order in SQL, and the Python ranking (`search._python_ranked`) follows it."""
+    return F("popularity").desc(nulls_last=True)
+
+
+def ties_sql(row: str) -> str:
+    """`popular_first`'s order of ties over the SQL alias `row` of a song (its `id`,
+    `title` and `popularity`)."""
+    return f'lower({row}.title) COLLATE "C", {row}.popularity DESC NULLS LAST, {row}.id'
+
+
 def relevance_sql(parsed: ParsedQuery, title: str) -> tuple[str, list[str]]:
     """The relevance tiers as one sort key over the SQL expression `title`, with its
     parameters: 0 when the whole title equals the query (as typed or corrected), 1 when it
     starts with it, then 3 - s when every term (or a correction) starts a word of the
     title and 5 - s for the rest, s being the title's trigram similarity (0 to 1) to the
     corrected query, so that the closer title comes first within its tier. Callers break
-    ties by the lowercased title, then id.
+    ties by `popular_first`.
 
     Terms and corrections are runs of letters and digits only: nothing in them needs
     escaping in the word-start regular expressions."""
@@ -202,5 +216,5 @@ def ranked(matches: QuerySet[Song], parsed: ParsedQuery, named: Sequence[int] = 
     return (
         matches.annotate(search_rank=rank)
         .alias(search_key=prefix_key())
-        .order_by("search_rank", "search_key", "id")
+        .order_by("search_rank", "search_key", popular_first(), "id")
     )

@@ -16,7 +16,7 @@ from django.db.models.lookups import Exact
 from catalog.models import Song
 from catalog.selectors.counts import EXACT_COUNT_LIMIT, count_up_to
 from catalog.selectors.lookups import Like
-from catalog.selectors.search_postgres import exact_q, prefix_key, prefix_q
+from catalog.selectors.search_postgres import exact_q, popular_first, prefix_key, prefix_q
 from catalog.selectors.search_text import escape_like
 from catalog.selectors.search_ways import Bounds, Ranking, find_ways, has_match, rank
 from catalog.selectors.search_words import ParsedQuery
@@ -203,8 +203,8 @@ class RankedSongSearch(RankedIds):
         texts = sorted({self.parsed.text, self.parsed.corrected})
         if len(texts) == 1:
             scan = self.queryset.filter(Like(key, escape_like(texts[0]) + "%")).alias(search_key=key)
-            return [scan.order_by("search_key", "id")]
-        scans = [self.queryset.filter(Exact(key, text)).order_by("id") for text in texts]
+            return [scan.order_by("search_key", popular_first(), "id")]
+        scans = [self.queryset.filter(Exact(key, text)).order_by(popular_first(), "id") for text in texts]
         for prefix in texts:
             if any(prefix != other and prefix.startswith(other) for other in texts):
                 continue
@@ -212,7 +212,7 @@ class RankedSongSearch(RankedIds):
                 self.queryset.filter(Like(key, escape_like(prefix) + "%"))
                 .exclude(exact_q(self.parsed))
                 .alias(search_key=key)
-                .order_by("search_key", "id")
+                .order_by("search_key", popular_first(), "id")
             )
         return scans
 

@@ -16,7 +16,7 @@ from catalog.models import Song, SongArtist
 from catalog.naming import name_key
 from catalog.selectors.counts import queryset_count_bounded
 from catalog.selectors.lookups import EqualsAnyOf, InList, Like
-from catalog.selectors.search_postgres import prefix_key
+from catalog.selectors.search_postgres import popular_first, prefix_key
 from catalog.selectors.search_ranking import RankedIds
 from catalog.selectors.search_text import MIN_TRIGRAM_TERM, escape_like
 
@@ -26,7 +26,7 @@ def named_song_ids(queryset: QuerySet[Song], text: str) -> list[int]:
     one artist at most (names are unique by `name_key`), found by its unique index."""
     credited = SongArtist.objects.filter(artist__name_key=name_key(text)).values("song_id")
     named = queryset.filter(EqualsAnyOf(F("id"), credited)).alias(search_key=prefix_key())
-    return list(named.order_by("search_key", "id").values_list("id", flat=True))
+    return list(named.order_by("search_key", popular_first(), "id").values_list("id", flat=True))
 
 
 def _prefixed(queryset: QuerySet[Song], text: str) -> QuerySet[Song]:
@@ -34,7 +34,7 @@ def _prefixed(queryset: QuerySet[Song], text: str) -> QuerySet[Song]:
     return (
         queryset.alias(search_key=prefix_key())
         .filter(Like(prefix_key(), escape_like(text) + "%"))
-        .order_by("search_key", "id")
+        .order_by("search_key", popular_first(), "id")
     )
 
 
@@ -52,7 +52,7 @@ def short_search(queryset: QuerySet[Song], text: str, named: list[int] | None = 
         .annotate(
             search_rank=Case(When(is_named, then=Value(0)), default=Value(1), output_field=IntegerField())
         )
-        .order_by("search_rank", "search_key", "id")
+        .order_by("search_rank", "search_key", popular_first(), "id")
     )
 
 

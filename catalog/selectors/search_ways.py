@@ -16,7 +16,7 @@ from django.db.models import F, Q, QuerySet
 
 from catalog.models import Song
 from catalog.selectors.lookups import ILike
-from catalog.selectors.search_postgres import relevance_sql
+from catalog.selectors.search_postgres import relevance_sql, ties_sql
 from catalog.selectors.search_text import escape_like
 from catalog.selectors.search_words import ParsedQuery
 
@@ -39,7 +39,7 @@ class Bounds:
 
 @dataclass(frozen=True)
 class Way:
-    """A way of finding songs with some terms: `songs`, SQL of songs `id, title` that an
+    """A way of finding songs with some terms: `songs`, SQL of songs `id, title, popularity` that an
     index finds (for an artists' way, the songs to keep of those credited to the artists
     whose name meets `names`, an SQL condition on `a`, a row of catalog_artist), of which
     it reads up to `read` and ranks up to `bound`; `check`, SQL true when a read song (`x`)
@@ -138,7 +138,7 @@ def find_ways(
     - with `mixed`, for several terms of which some are in names, `_mixed_ways`, at most
       `bounds.mixed` songs each. Without `mixed`, none: `[]` when there would be no mixed
       way."""
-    base = queryset.order_by().values_list("id", "title")
+    base = queryset.order_by().values_list("id", "title", "popularity")
     titled = base.filter(*(_title_any_q(parsed.variants[i]) for i in terms))
     titled_sql, titled_params = titled.query.sql_with_params()
     # Only a way whose every song read is a match reads further for `bounds.whole`: one
@@ -190,20 +190,20 @@ def _fenced(ways: list[Way]) -> tuple[str, list, list[str], list[tuple[str, str]
                 f"names{i} AS MATERIALIZED (SELECT a.id FROM catalog_artist a WHERE {way.names})",
                 f"credits{i} AS MATERIALIZED (SELECT sa.song_id FROM catalog_songartist sa WHERE sa.artist_id"
                 f" = ANY(ARRAY(SELECT n.id FROM names{i} AS n LIMIT {ARTISTS_AT_MOST})) LIMIT {read})",
-                f"way{i} AS MATERIALIZED (SELECT b.id, b.title FROM ({way.songs}) AS b"
+                f"way{i} AS MATERIALIZED (SELECT b.id, b.title, b.popularity FROM ({way.songs}) AS b"
                 f" WHERE b.id = ANY(ARRAY(SELECT c.song_id FROM credits{i} AS c)))",
             ]
             params.extend(way.names_params)
             credits = f"(SELECT count(*) FROM credits{i})"
             cuts.append((f"{names} OR {credits} >= {way.bound}", f"{names} OR {credits} >= {way.read}"))
         params.extend(way.params)
-        reads.append(f"SELECT w.id, w.title FROM way{i} AS w LIMIT {way.read}")
+        reads.append(f"SELECT w.id, w.title, w.popularity FROM way{i} AS w LIMIT {way.read}")
     return "WITH " + ", ".join(ctes), params, reads, cuts
 
 
 def _read_sql(ways: list[Way], whole: int | None) -> tuple[str, list, str, list]:
     """`WITH ...` with its parameters, and a relation `d` of the songs the ways read with
-    its parameters: `id, title`, `listed` when the song has every term and is ranked (read
+    its parameters: `id, title, popularity`, `listed` when the song has every term and is ranked (read
     within its way's `bound`, or every match was found within `whole`), `whole` when the
     listed songs are every match.
 
@@ -214,21 +214,22 @@ def _read_sql(ways: list[Way], whole: int | None) -> tuple[str, list, str, list]
     branches, params = [], []
     for way, read in zip(ways, reads, strict=True):
         branches.append(
-            f"SELECT x.id, x.title, x.rn <= {way.bound} AS near, x.n >= {way.bound} AS cut,"
-            f" x.n >= {way.read} AS wide, {way.check} AS ok FROM (SELECT y.id, y.title,"
+            f"SELECT x.id, x.title, x.popularity, x.rn <= {way.bound} AS near, x.n >= {way.bound} AS cut,"
+            f" x.n >= {way.read} AS wide, {way.check} AS ok FROM (SELECT y.id, y.title, y.popularity,"
             f" row_number() OVER () AS rn, count(*) OVER () AS n FROM ({read}) AS y) AS x"
         )
         params.extend(way.check_params)
-    branches += [f"SELECT NULL, NULL, false, {cut}, {wide}, false" for cut, wide in cuts]
+    branches += [f"SELECT NULL, NULL, NULL, false, {cut}, {wide}, false" for cut, wide in cuts]
     grouped = (
-        "SELECT u.id, u.title, bool_or(u.near) AS near, bool_or(u.cut) AS cut, bool_or(u.wide) AS wide,"
-        f" bool_or(u.ok) AS ok FROM ({' UNION ALL '.join(branches)}) AS u GROUP BY u.id, u.title"
+        "SELECT u.id, u.title, u.popularity, bool_or(u.near) AS near, bool_or(u.cut) AS cut,"
+        f" bool_or(u.wide) AS wide, bool_or(u.ok) AS ok FROM ({' UNION ALL '.join(branches)}) AS u"
+        " GROUP BY u.id, u.title, u.popularity"
     )
     fits = "false"
     if whole is not None:
         fits = f"(NOT bool_or(c.wide) OVER () AND count(*) FILTER (WHERE c.ok) OVER () <= {whole})"
     listed = (
-        f"(SELECT c.id, c.title, c.ok AND (c.near OR {fits}) AS listed,"
+        f"(SELECT c.id, c.title, c.popularity, c.ok AND (c.near OR {fits}) AS listed,"
         f" {fits} OR NOT bool_or(c.cut) OVER () AS whole FROM ({grouped}) AS c) AS d"
     )
     return with_sql, with_params, listed, params
@@ -255,7 +256,7 @@ def rank(
     sql = (
         f"{with_sql} SELECT d.id, d.listed, count(*) FILTER (WHERE d.listed) OVER (), d.whole,"
         f" CASE WHEN d.listed THEN {relevance} END AS relevance FROM {listed}"
-        ' ORDER BY d.listed DESC, relevance, lower(d.title) COLLATE "C", d.id'
+        f" ORDER BY d.listed DESC, relevance, {ties_sql('d')}"
     )
     # In the text: the ways, the relevance (in the SELECT list), then the checks.
     params = [*with_params, *relevance_params, *listed_params]
