@@ -279,15 +279,11 @@ def _python_ranked(queryset: QuerySet[Song], text: str, terms: list[str]) -> lis
     def order(item: tuple[tuple[int, int], str, int]) -> tuple:
         (tier, _), title, song_id = item
         closeness = -similarity(title.lower(), corrected) if tier >= 2 else 0.0
-        # Ties as `search_postgres.popular_first` orders them.
+        # An artist so named (tier -1): its songs most popular first, as
+        # `search_postgres.popular_named_first`; ties as `popular_first` orders them.
         song_popularity = popularity[song_id]
-        return (
-            tier,
-            closeness,
-            title.lower(),
-            -song_popularity if song_popularity is not None else 1,
-            song_id,
-        )
+        popular = -song_popularity if song_popularity is not None else 1
+        return (tier, closeness, popular if tier < 0 else 0, title.lower(), popular, song_id)
 
     ranked.sort(key=order)
     return [song_id for _, _, song_id in ranked]

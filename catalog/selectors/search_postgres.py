@@ -21,7 +21,7 @@ from functools import reduce
 from typing import Any
 
 from django.db import connections
-from django.db.models import Case, F, FloatField, Q, QuerySet, Value, When
+from django.db.models import Case, F, FloatField, Q, QuerySet, SmallIntegerField, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.lookups import Exact
 
@@ -151,6 +151,13 @@ def popular_first() -> Any:
     return F("popularity").desc(nulls_last=True)
 
 
+def popular_named_first(named: Sequence[int]) -> Any:
+    """The songs of an artist so named (`search_short.named_unless_trigrams`), which come
+    before every other match, most popular first (the others tie here)."""
+    is_named = When(InList(F("id"), list(named)), then=F("popularity"))
+    return Case(is_named, output_field=SmallIntegerField()).desc(nulls_last=True)
+
+
 def ties_sql(row: str) -> str:
     """`popular_first`'s order of ties over the SQL alias `row` of a song (its `id`,
     `title` and `popularity`)."""
@@ -206,15 +213,13 @@ def prefix_q(parsed: ParsedQuery) -> Q:
 
 def ranked(matches: QuerySet[Song], parsed: ParsedQuery, named: Sequence[int] = ()) -> QuerySet[Song]:
     """Matches in relevance order, in one statement that ranks every one of them; the songs
-    of `named` (`search_short.named_unless_trigrams`) before all, by title."""
+    of `named` (`search_short.named_unless_trigrams`) before all, most popular first."""
     quote = connections[matches.db].ops.quote_name
     relevance, params = relevance_sql(parsed, f"{quote(Song._meta.db_table)}.{quote('title')}")
     rank: Any = RawSQL(relevance, params, output_field=FloatField())
+    order = ["search_rank", "search_key", popular_first(), "id"]
     if named:
         first = When(InList(F("id"), list(named)), then=Value(-1.0))
         rank = Case(first, default=rank, output_field=FloatField())
-    return (
-        matches.annotate(search_rank=rank)
-        .alias(search_key=prefix_key())
-        .order_by("search_rank", "search_key", popular_first(), "id")
-    )
+        order.insert(1, popular_named_first(named))
+    return matches.annotate(search_rank=rank).alias(search_key=prefix_key()).order_by(*order)

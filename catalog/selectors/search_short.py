@@ -1,9 +1,9 @@
 """A search with a term of 1-2 characters ("AC/DC", "P!nk", "ne-yo", "JAY-Z", "the xx"):
 such a term has no complete trigram, so the query is also matched whole, and the songs of
 the artist whose whole name it is (`name_key`, the one rule for telling names apart) come
-first, by title (lowercased, byte by byte), then id. When every term is that short, the
-titles starting with the query follow, in the same order; otherwise the other matches, in
-relevance order (`search.song_search_ranked`).
+first, most popular first, then by title (lowercased, byte by byte), then id. When every
+term is that short, the titles starting with the query follow, by title (equal titles most
+popular first); otherwise the other matches, in relevance order (`search.song_search_ranked`).
 
 The titles come from an index-ordered prefix scan on PostgreSQL, which stops at the page;
 the SQLite path applies the same rule in Python (`search._python_ranked`)."""
@@ -16,17 +16,18 @@ from catalog.models import Song, SongArtist
 from catalog.naming import name_key
 from catalog.selectors.counts import queryset_count_bounded
 from catalog.selectors.lookups import EqualsAnyOf, InList, Like
-from catalog.selectors.search_postgres import popular_first, prefix_key
+from catalog.selectors.search_postgres import popular_first, popular_named_first, prefix_key
 from catalog.selectors.search_ranking import RankedIds
 from catalog.selectors.search_text import MIN_TRIGRAM_TERM, escape_like
 
 
 def named_song_ids(queryset: QuerySet[Song], text: str) -> list[int]:
-    """The songs of `queryset` credited to the artist whose whole name is `text`, by title:
-    one artist at most (names are unique by `name_key`), found by its unique index."""
+    """The songs of `queryset` credited to the artist whose whole name is `text`, most
+    popular first, then by title: one artist at most (names are unique by `name_key`), found
+    by its unique index."""
     credited = SongArtist.objects.filter(artist__name_key=name_key(text)).values("song_id")
     named = queryset.filter(EqualsAnyOf(F("id"), credited)).alias(search_key=prefix_key())
-    return list(named.order_by("search_key", popular_first(), "id").values_list("id", flat=True))
+    return list(named.order_by(popular_first(), "search_key", "id").values_list("id", flat=True))
 
 
 def _prefixed(queryset: QuerySet[Song], text: str) -> QuerySet[Song]:
@@ -52,7 +53,7 @@ def short_search(queryset: QuerySet[Song], text: str, named: list[int] | None = 
         .annotate(
             search_rank=Case(When(is_named, then=Value(0)), default=Value(1), output_field=IntegerField())
         )
-        .order_by("search_rank", "search_key", popular_first(), "id")
+        .order_by("search_rank", popular_named_first(named), "search_key", popular_first(), "id")
     )
 
 
