@@ -164,32 +164,37 @@ def ties_sql(row: str) -> str:
     return f'lower({row}.title) COLLATE "C", {row}.popularity DESC NULLS LAST, {row}.id'
 
 
-def relevance_sql(parsed: ParsedQuery, title: str) -> tuple[str, list[str]]:
-    """The relevance tiers as one sort key over the SQL expression `title`, with its
-    parameters: 0 when the whole title equals the query (as typed or corrected), 1 when it
-    starts with it, then 3 - s when every term (or a correction) starts a word of the
-    title and 5 - s for the rest, s being the title's trigram similarity (0 to 1) to the
-    corrected query, so that the closer title comes first within its tier. Callers break
-    ties by `popular_first`.
+def relevance_sql(parsed: ParsedQuery, title: str, popularity: str) -> tuple[str, list[str]]:
+    """The relevance tiers as one sort key over the SQL expressions `title` and `popularity`
+    of a song, with its parameters: 0 when the whole title equals the query (as typed or
+    corrected), 1 when it starts with it, then 3 - s when every term (or a correction)
+    starts a word of the title and 5 - s for the rest of the titles holding a term, s being
+    the title's trigram similarity (0 to 1) to the corrected query, so that the closer title
+    comes first within its tier; last, the songs found through an artist's name alone (no
+    term in the title, where s would mean nothing), most popular first: 6 - p / 101, p the
+    popularity (-1 when unknown). Callers break ties by `popular_first`.
 
     Terms and corrections are runs of letters and digits only: nothing in them needs
-    escaping in the word-start regular expressions."""
+    escaping in the regular expressions."""
     lowered = f"lower({title})"
     key = f'{lowered} COLLATE "C"'
     texts = [parsed.text] if parsed.corrected == parsed.text else [parsed.text, parsed.corrected]
     word_starts = ["(^|[^[:alnum:]])(" + "|".join(v) + ")" for v in parsed.variants]
+    any_term = "|".join(v for variants in parsed.variants for v in variants)
     similarity = f"similarity({lowered}, %s)::float8"
     sql = (
         f"CASE WHEN {' OR '.join(f'{key} = %s' for _ in texts)} THEN 0"
         f" WHEN {' OR '.join(f'{key} LIKE %s' for _ in texts)} THEN 1"
         f" WHEN {' AND '.join(f'{lowered} ~ %s' for _ in word_starts)} THEN 3 - {similarity}"
-        f" ELSE 5 - {similarity} END"
+        + (f" WHEN {lowered} !~ %s THEN 6 - coalesce({popularity}, -1) / 101.0" if any_term else "")
+        + f" ELSE 5 - {similarity} END"
     )
     params = [
         *texts,
         *(escape_like(t) + "%" for t in texts),
         *word_starts,
         parsed.corrected,
+        *([any_term] if any_term else []),
         parsed.corrected,
     ]
     return sql, params
@@ -215,7 +220,8 @@ def ranked(matches: QuerySet[Song], parsed: ParsedQuery, named: Sequence[int] = 
     """Matches in relevance order, in one statement that ranks every one of them; the songs
     of `named` (`search_short.named_unless_trigrams`) before all, most popular first."""
     quote = connections[matches.db].ops.quote_name
-    relevance, params = relevance_sql(parsed, f"{quote(Song._meta.db_table)}.{quote('title')}")
+    table = quote(Song._meta.db_table)
+    relevance, params = relevance_sql(parsed, f"{table}.{quote('title')}", f"{table}.{quote('popularity')}")
     rank: Any = RawSQL(relevance, params, output_field=FloatField())
     order = ["search_rank", "search_key", popular_first(), "id"]
     if named:

@@ -252,7 +252,7 @@ def rank(
     (`whole`: `Bounds.whole`). Only the matches ranked pay for the relevance: its trigram
     similarity is most of a ranking's cost."""
     with_sql, with_params, listed, listed_params = _read_sql(ways, whole)
-    relevance, relevance_params = relevance_sql(parsed, "d.title")
+    relevance, relevance_params = relevance_sql(parsed, "d.title", "d.popularity")
     sql = (
         f"{with_sql} SELECT d.id, d.listed, count(*) FILTER (WHERE d.listed) OVER (), d.whole,"
         f" CASE WHEN d.listed THEN {relevance} END AS relevance FROM {listed}"

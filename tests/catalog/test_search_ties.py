@@ -1,5 +1,7 @@
-"""Songs of equal relevance: by title, then, among equal titles (a recording on several
-albums, covers of a song), the most popular first, songs without a popularity last."""
+"""Where relevance says nothing, popularity: songs of equal relevance by title, then, among
+equal titles (a recording on several albums, covers of a song), the most popular first;
+songs found through an artist's name alone after the titles, most popular first. Songs
+without a popularity last."""
 
 from __future__ import annotations
 
@@ -89,3 +91,22 @@ def test_a_short_query_lists_equal_titles_most_popular_first(api_client):
         ("U2 Tribute", 30),
         ("U2 Tribute", None),
     ]
+
+
+@pytest.mark.parametrize("small_result", [2000, -1])
+def test_songs_found_by_their_artists_name_alone_come_after_the_titles_most_popular_first(
+    api_client, monkeypatch, small_result
+):
+    monkeypatch.setattr("catalog.selectors.search_ranking.SMALL_RESULT", small_result)
+    band = ArtistFactory(name="Coldplay")
+    for title, popularity in [("Trouble", 5), ("Yellow", 88), ("Clocks", None), ("Fix You", 60)]:
+        SongArtistFactory(song=SongFactory(title=title, popularity=popularity), artist=band)
+    for title in ("Ode to Coldplay", "Coldplayer Blues", "Coldplay"):
+        SongFactory(title=title, popularity=1)
+
+    expected = ["Coldplay", "Coldplayer Blues", "Ode to Coldplay", "Yellow", "Fix You", "Trouble", "Clocks"]
+    assert [title for title, _ in results(api_client, search="coldplay")] == expected
+    # A typo is corrected to the artist's name as to a title word.
+    assert [title for title, _ in results(api_client, search="coldpaly")] == expected
+    whole = list(song_search(song_list(), "coldplay").values_list("title", flat=True))
+    assert whole == expected
