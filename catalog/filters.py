@@ -191,8 +191,9 @@ class SongFilter(_RangeFilterSet):
     search = SearchFilter(
         help_text=(
             "Typo-tolerant search of titles and artist names, best match first unless "
-            "`ordering` is given; songs of equal relevance by title, and those of the same "
-            f"title most popular first. Cut to {MAX_QUERY_LENGTH} characters. Control characters "
+            "`ordering` is given; songs found by an artist's name alone after the titles, most "
+            "popular first; songs of equal relevance by title, and those of the same title most "
+            f"popular first. Cut to {MAX_QUERY_LENGTH} characters. Control characters "
             "and surrounding spaces are dropped: nothing left is no search (every song); "
             "something left without a letter or digit matches nothing."
         ),
