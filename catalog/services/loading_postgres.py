@@ -17,6 +17,7 @@ bench/README.md, "Loading", which has the figures of each step).
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import repeat
 from typing import Any
 
 from django.db import connection
@@ -128,15 +129,14 @@ def _stage(cursor, songs: SongColumns, batch_size: int, progress: ProgressCallba
             write_row = copy.write_row
             for start in range(0, len(songs), batch_size):
                 stop = min(start + batch_size, len(songs))
-                if cells:
-                    names_cells = zip(*(column[start:stop] for column in cells), strict=True)
-                    for position, (row, row_names) in enumerate(
-                        zip(songs.rows(start, stop), names_cells, strict=True), start
-                    ):
-                        write_row((*row, *row_names, position))
-                else:
-                    for position, row in enumerate(songs.rows(start, stop), start):
-                        write_row((*row, position))
+                names_cells = (
+                    zip(*(column[start:stop] for column in cells), strict=True)
+                    if cells
+                    else repeat((), stop - start)
+                )
+                rows = zip(songs.rows(start, stop), names_cells, strict=True)
+                for position, (row, row_names) in enumerate(rows, start):
+                    write_row((*row, *row_names, position))
                 progress(stop - start)
     cursor.execute(f"ANALYZE {_STAGING}")
 
