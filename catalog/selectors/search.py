@@ -3,7 +3,7 @@
 How a query's terms are resolved (typo corrections, terms that cannot match) is
 `search_words`; the relevance order and the bounded ranking on PostgreSQL are
 `search_postgres`. A query made only of 1-2 character terms has no complete trigram: it is
-matched whole (`search_short`), to an artist's whole name and as a title prefix.
+matched whole (`search_short`), to the artist it names and as a title prefix.
 
 SQLite (the embedded default): the same rules in Python over the filtered rows; correct,
 not fast.
@@ -192,8 +192,8 @@ def _python_rank(
     title: str, names: list[str], parsed: ParsedQuery, corrected: str, *, named: bool = False
 ) -> tuple[int, int] | None:
     """(tier, number of terms matched), or None when the song does not match at all.
-    `named`: the song is credited to the artist whose whole name is a query with a 1-2
-    character term (`search_short`)."""
+    `named`: the song is credited to an artist that a query with a 1-2 character term
+    names (`search_short.named_artist_ids`)."""
     lowered = title.lower()
     if named:
         return (-1, len(parsed.variants))

@@ -1,7 +1,7 @@
 """A search with a term of 1-2 characters ("AC/DC", "P!nk", "ne-yo", "JAY-Z", "the xx"):
 such a term has no complete trigram, so the query is also matched whole, and the songs of
-the artist whose whole name it is (`name_key`, the one rule for telling names apart) come
-first, most popular first, then by title (lowercased, byte by byte), then id. When every
+the artist it names (`named_artist_ids`: the whole name, or the name's words) come first,
+most popular first, then by title (lowercased, byte by byte), then id. When every
 term is that short, the titles starting with the query follow, by title (equal titles most
 popular first); otherwise the other matches, in relevance order (`search.song_search_ranked`).
 
@@ -12,20 +12,48 @@ from __future__ import annotations
 
 from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 
-from catalog.models import Song, SongArtist
+from catalog.models import Artist, Song, SongArtist
 from catalog.naming import name_key
 from catalog.selectors.counts import queryset_count_bounded
 from catalog.selectors.lookups import EqualsAnyOf, InList, Like
 from catalog.selectors.search_postgres import popular_first, popular_named_first, prefix_key
 from catalog.selectors.search_ranking import RankedIds
-from catalog.selectors.search_text import MIN_TRIGRAM_TERM, escape_like
+from catalog.selectors.search_text import MIN_TRIGRAM_TERM, escape_like, title_words
+from catalog.selectors.songs import TitleKey
+
+# How many names holding a query's words in order are read to find those that are exactly
+# its words (`named_artist_ids`); a name is rarely spelled more than a few ways.
+NAMED_CANDIDATES = 200
+
+
+def named_artist_ids(text: str) -> list[int]:
+    """The artists a query (`normalize_query`'s text) names: the one whose whole name it is
+    (`name_key`, found by its unique index), else those whose name's words are the query's
+    words in the same order (`title_words`, the search's word rule), so that `jay z` names
+    JAY-Z and `ac dc` AC/DC: looked for among the first NAMED_CANDIDATES names (in the
+    order of the name prefix index, lowercased byte by byte) whose first word is the
+    query's and that hold the others in order."""
+    exact = list(Artist.objects.filter(name_key=name_key(text)).values_list("id", flat=True))
+    words = title_words(text)
+    if exact or len(words) < 2:
+        return exact
+    # The names whose first word is the query's, when a space or an ASCII punctuation mark
+    # from "!" to "/" ends it: one contiguous range of the index, byte by byte.
+    names = Artist.objects.alias(name_order=TitleKey("name")).filter(
+        name_order__gte=words[0] + " ", name_order__lt=words[0] + "0"
+    )
+    holding = names.filter(Like(TitleKey("name"), "%".join(map(escape_like, words)) + "%"))
+    candidates = holding.order_by("name_order")[:NAMED_CANDIDATES]
+    return [pk for pk, name in candidates.values_list("id", "name") if title_words(name) == words]
 
 
 def named_song_ids(queryset: QuerySet[Song], text: str) -> list[int]:
-    """The songs of `queryset` credited to the artist whose whole name is `text`, most
-    popular first, then by title: one artist at most (names are unique by `name_key`), found
-    by its unique index."""
-    credited = SongArtist.objects.filter(artist__name_key=name_key(text)).values("song_id")
+    """The songs of `queryset` credited to the artists `text` names (`named_artist_ids`),
+    most popular first, then by title."""
+    artists = named_artist_ids(text)
+    if not artists:
+        return []
+    credited = SongArtist.objects.filter(InList(F("artist_id"), artists)).values("song_id")
     named = queryset.filter(EqualsAnyOf(F("id"), credited)).alias(search_key=prefix_key())
     return list(named.order_by(popular_first(), "search_key", "id").values_list("id", flat=True))
 

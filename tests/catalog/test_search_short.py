@@ -1,11 +1,12 @@
-"""A search with a 1-2 character term: the songs of the artist whose whole name it is first,
-then the titles starting with it (every term that short) or the other matches."""
+"""A search with a 1-2 character term: the songs of the artist it names (its whole name, or
+its name's words) first, then the titles starting with it (every term that short) or the other matches."""
 
 from __future__ import annotations
 
 import pytest
 
 from catalog.selectors.search import song_search
+from catalog.selectors.search_short import named_artist_ids
 from catalog.selectors.songs import song_list
 from tests.factories import ArtistFactory, SongArtistFactory, SongFactory
 
@@ -99,6 +100,21 @@ def test_a_whole_artist_name_with_a_short_word_finds_its_songs_first(
     # The single-statement search (the admin's) gives the same order.
     whole = list(song_search(song_list(), "JAY-Z").values_list("title", flat=True))
     assert whole == titles(api_client, search="JAY-Z", page_size=100)
+
+
+def test_a_query_of_an_artists_words_names_it_whatever_joins_them(api_client, jay_z, acdc):
+    """A name's words are what a user types: "jay z" names JAY-Z, "ac dc" AC/DC. A name
+    holding more words ("AC/DC Tribute") or other ones ("Jay Rock") is not so named."""
+    for query in ("jay z", "Jay Z", "jay.z", "JAY - Z"):
+        found = titles(api_client, search=query, page_size=100)
+        assert found[:3] == JAY_Z_FIRST, query
+        assert "Money Trees" not in found[:3], query
+    assert titles(api_client, search="ac dc") == ["Highway to Hell", "Back In Black", "Thunderstruck"]
+    assert named_artist_ids("jay r") == [] and named_artist_ids("ac dc tribute") != named_artist_ids("ac dc")
+    ordered = titles(api_client, search="ac dc", ordering="-popularity")
+    assert ordered == ["Highway to Hell", "Thunderstruck", "Back In Black"]
+    whole = list(song_search(song_list(), "jay z").values_list("title", flat=True))
+    assert whole[:3] == JAY_Z_FIRST
 
 
 def test_each_page_past_the_artists_songs_counts_the_song_after_it(api_client, jay_z, monkeypatch):
