@@ -7,7 +7,7 @@ from rest_framework.request import Request
 
 
 def caller_id(request: Request) -> int:
-    """The caller's user id, from a database user or a token's claim. Only views behind
+    """The caller's user id. Only views behind
     IsAuthenticated call it, so the caller is never anonymous here."""
     user_id = request.user.pk
     if user_id is None:

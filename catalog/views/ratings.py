@@ -6,14 +6,11 @@ from django.db.models import QuerySet
 from django.urls import path, reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import AuthenticationFailed, NotFound
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework_simplejwt.authentication import JWTAuthentication
-from rest_framework_simplejwt.models import TokenUser
 
 from catalog.models import Rating
 from catalog.ratings.selectors import rating_list
@@ -45,37 +42,14 @@ LOCATION = OpenApiParameter(
 )
 
 
-class TokenOnlyOnPostAuthentication(JWTAuthentication):
-    """SimpleJWT's authentication without loading the user on POST: the rating upsert checks
-    that the user exists and is active, which saves a query per vote.
-    Other methods load the user as usual."""
-
-    def authenticate(self, request: Request):
-        if request.method != "POST":
-            return super().authenticate(request)
-        header = self.get_header(request)
-        raw_token = self.get_raw_token(header) if header is not None else None
-        if raw_token is None:
-            return None
-        validated_token = self.get_validated_token(raw_token)
-        return TokenUser(validated_token), validated_token
-
-
 class RatingListCreateView(GenericAPIView):
     # The caller's own ratings: read from the primary (music_discovery/db_router.py).
     reads_own_writes = True
-    authentication_classes = [TokenOnlyOnPostAuthentication, SessionAuthentication]
     permission_classes = [IsAuthenticated]
     # JSON only: a score must be a JSON integer, which a form field can never be.
     parser_classes = [JSONParser]
     filter_backends: list = []
     serializer_class = RatingSerializer
-
-    def get_authenticators(self):
-        # The schema shows the scheme clients see: SimpleJWT's bearer token (and the session).
-        if getattr(self, "swagger_fake_view", False):
-            return [JWTAuthentication(), SessionAuthentication()]
-        return super().get_authenticators()
 
     def get_queryset(self) -> QuerySet[Rating]:
         # The caller's ratings, narrowed by `?song=`: what GET lists, and what the browsable

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from tests.factories import UserFactory
+from catalog.models import Rating
+from tests.factories import SongFactory, UserFactory
 from tests.users.builders import PASSWORD, auth_rate, obtain
 from users.models import User
 
@@ -200,6 +201,14 @@ def test_access_tokens_before_a_password_change_are_refused(api_client, user):
     assert changed.status_code == 200, changed.json()
 
     assert _me(api_client, before["access"]).status_code == 401
+    # A vote too, though the rating's POST needs no more of the user than its id.
+    vote = api_client.post(
+        "/api/ratings/",
+        {"song": SongFactory().pk, "score": 5},
+        format="json",
+        HTTP_AUTHORIZATION=f"Bearer {before['access']}",
+    )
+    assert vote.status_code == 401 and not Rating.objects.exists()
     assert _me(api_client, other["access"]).status_code == 200
     after = obtain(api_client, user.username, NEW_PASSWORD).json()
     assert _me(api_client, after["access"]).json()["id"] == user.pk
