@@ -1,5 +1,5 @@
-"""SimpleJWT's tokens, refusing a token whose user claim is not a user id, or whose id (jti)
-is not one the blacklist can store.
+"""SimpleJWT's tokens, refusing a token whose user claim is not a user id, whose id (jti)
+is not one the blacklist can store, or whose expiry no datetime can hold.
 
 A token is only ever signed here, but a claim of another type (from an older release, a bug,
 or a leaked key) must be a 401 like any other bad token, never a 500 from the user lookup or
@@ -21,6 +21,9 @@ from rest_framework_simplejwt.settings import api_settings
 _USER_ID = re.compile(r"[1-9][0-9]{0,17}")
 # OutstandingToken.jti is a CharField(max_length=255); PostgreSQL text cannot hold NUL.
 _JTI_MAX_LENGTH = 255
+# The last second a datetime can hold (9999-12-31 23:59:59 UTC): SimpleJWT turns `exp` into
+# one, and a later one overflows.
+_LAST_EPOCH_SECOND = 253_402_300_799
 
 
 def token_user_id(payload: dict[str, Any]) -> int:
@@ -43,10 +46,20 @@ def _jti_check(payload: dict[str, Any]) -> None:
         raise TokenError("Token has no valid id")
 
 
+def _exp_check(payload: dict[str, Any]) -> None:
+    """Raise TokenError unless the expiry is a time a datetime can hold (PyJWT checks only
+    that it is a number, and not past)."""
+    exp = payload.get("exp")
+    if isinstance(exp, bool) or not isinstance(exp, int | float) or not 0 <= exp <= _LAST_EPOCH_SECOND:
+        raise TokenError("Token has no valid expiry")
+
+
 class _ClaimsChecked(tokens.Token):
     def verify(self) -> None:
-        # Before SimpleJWT's checks: its blacklist check reads `jti` first (a KeyError when absent).
+        # Before SimpleJWT's checks: its blacklist check reads `jti` first (a KeyError when
+        # absent), and its expiry check overflows on a time past the year 9999.
         _jti_check(self.payload)
+        _exp_check(self.payload)
         super().verify()
         token_user_id(self.payload)
 

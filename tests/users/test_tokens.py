@@ -117,7 +117,6 @@ def test_an_access_token_with_an_odd_user_id_is_401(api_client, user, value):
 
 @pytest.mark.parametrize("value", ["abc", None, 1.5], ids=repr)
 def test_rating_with_an_access_token_with_an_odd_user_id_is_401(api_client, user, value):
-    # The ratings endpoint reads the token without loading the user: the claim is checked all the same.
     access = _with_user_id(AccessToken.for_user(user), value)
     song = SongFactory()
 
@@ -205,6 +204,39 @@ def test_a_jti_may_have_255_characters_not_256(api_client, user):
 
     assert api_client.post("/api/auth/logout/", {"refresh": longest}, format="json").status_code == 205
     assert api_client.post("/api/auth/logout/", {"refresh": too_long}, format="json").status_code == 400
+
+
+# ---------------------------------------------------------------------------------------------
+# Signed tokens whose expiry no datetime can hold (PyJWT takes any number not yet past)
+# ---------------------------------------------------------------------------------------------
+ODD_EXPIRIES = [10**20, 1e300, 253_402_300_800]
+
+
+def _with_exp(token, value):
+    token["exp"] = value
+    return str(token)
+
+
+@pytest.mark.parametrize("value", ODD_EXPIRIES, ids=repr)
+def test_a_token_expiring_past_the_year_9999_is_refused_not_a_500(api_client, user, value):
+    access = _with_exp(AccessToken.for_user(user), value)
+    me = api_client.get("/api/users/me/", HTTP_AUTHORIZATION=f"Bearer {access}")
+    assert me.status_code == 401 and me.json()["detail"]
+
+    refreshed = api_client.post(
+        "/api/auth/token/refresh/", {"refresh": _with_exp(RefreshToken.for_user(user), value)}, format="json"
+    )
+    assert refreshed.status_code == 401
+
+    logout = api_client.post(
+        "/api/auth/logout/", {"refresh": _with_exp(RefreshToken.for_user(user), value)}, format="json"
+    )
+    assert logout.status_code == 400 and "refresh" in logout.json()
+
+
+def test_a_token_expiring_in_the_year_9999_is_accepted(api_client, user):
+    access = _with_exp(AccessToken.for_user(user), 253_402_300_799)
+    assert api_client.get("/api/users/me/", HTTP_AUTHORIZATION=f"Bearer {access}").status_code == 200
 
 
 # ---------------------------------------------------------------------------------------------
