@@ -239,8 +239,11 @@ class UserUpdateSerializer(UserWriteSerializer):
             raise serializers.ValidationError({"current_password": [CURRENT_PASSWORD_WRONG]})
 
     def _changes_credentials(self, attrs: dict[str, Any]) -> bool:
+        # Another address unless only the case of its letters differs, by the rule of the
+        # database's uniqueness (lower(email)). Not casefold(): "glaß.com" and "glass.com" are
+        # two domains.
         email = attrs.get("email")
-        new_email = email is not None and email.casefold() != self._account().email.casefold()
+        new_email = email is not None and email.lower() != self._account().email.lower()
         return "password" in attrs or new_email
 
     def _needs_current_password(self) -> bool:

@@ -208,6 +208,18 @@ def test_patch_own_email_in_another_case_is_allowed(auth_client, user):
     assert response.json()["email"] == f"{local.upper()}@example.com"
 
 
+def test_patch_email_to_another_address_that_folds_alike_needs_the_current_password(auth_client, user):
+    """ "ß" and "ss" fold alike, yet glaß.com and glass.com are two domains (IDNA 2008)."""
+    user.email = "listener@glass.com"
+    user.save(update_fields=["email"])
+
+    response = auth_client.patch(f"/api/users/{user.pk}/", {"email": "listener@glaß.com"}, format="json")
+
+    assert response.status_code == 400 and "current_password" in response.json()
+    user.refresh_from_db()
+    assert user.email == "listener@glass.com"
+
+
 def test_patch_username_taken(auth_client, user):
     other = UserFactory()
 
