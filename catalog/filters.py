@@ -16,7 +16,6 @@ import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.template import loader
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -92,9 +91,7 @@ class CachedFormFilterSet(django_filters.FilterSet):
 
     With `only_given=True` it copies, validates and applies only the filters whose
     parameters `data` has (a filter whose parameter is absent does nothing anyway): copying
-    every filter and form field per request cost more than most searches (bench/README.md).
-    The browsable API's filter form, which must show every field, builds the filter set
-    without it."""
+    every filter and form field per request cost more than most searches (bench/README.md)."""
 
     # Distinct filter sets whose form class is kept per class; past that, built per request.
     FORM_CLASSES_KEPT = 256
@@ -256,14 +253,7 @@ class ArtistFilter(CachedFormFilterSet):
 
 class FilterBackend(DjangoFilterBackend):
     """django-filter's backend, with filter sets that copy only the filters a request
-    names (`CachedFormFilterSet`); the browsable API's form still shows every filter."""
+    names (`CachedFormFilterSet`)."""
 
     def get_filterset_kwargs(self, request, queryset, view):
         return {**super().get_filterset_kwargs(request, queryset, view), "only_given": True}
-
-    def to_html(self, request, queryset, view):
-        filterset_class = self.get_filterset_class(view, queryset)
-        if filterset_class is None:
-            return None
-        filterset = filterset_class(**super().get_filterset_kwargs(request, queryset, view))
-        return loader.get_template(self.template).render({"filter": filterset}, request)

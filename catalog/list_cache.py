@@ -48,6 +48,7 @@ def list_cache_key(request: HttpRequest) -> str | None:
         return None
     if settings.SESSION_COOKIE_NAME in request.COOKIES:
         return None
+    # A browser's Accept is left to the view's negotiation (a 406 when it admits no JSON).
     if "text/html" in request.META.get("HTTP_ACCEPT", ""):
         return None
     try:

@@ -59,10 +59,9 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
 
 def _render_as_json(request: Any) -> None:
     """Errors answer in JSON even from a view whose renderers speak something else (the
-    schema view's YAML), or before negotiation picked one. The browsable API, where
-    enabled, keeps rendering its own errors: a person is reading them."""
+    schema view's YAML), or before negotiation picked one."""
     renderer = getattr(request, "accepted_renderer", None)
-    if request is not None and (renderer is None or renderer.format not in {"json", "api"}):
+    if request is not None and (renderer is None or renderer.format != "json"):
         request.accepted_renderer = JSONRenderer()
         request.accepted_media_type = JSONRenderer.media_type
 

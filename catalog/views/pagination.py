@@ -73,7 +73,7 @@ class EstimatedCountPaginator(Paginator):
         if not rows and number > 1:
             # Past the end, whatever the estimate said: as past an exact count.
             raise EmptyPage(self.error_messages["no_results"])
-        # What is known to exist (what `has_next` and the browsable API's page links read):
+        # What is known to exist (what `has_next`, and so the `next` link, reads):
         # with a next page, at least the songs up to this page's last, and the pages of the
         # estimate and the next one; without, the songs up to this page's last and no page
         # past it.

@@ -52,8 +52,7 @@ class RatingListCreateView(GenericAPIView):
     serializer_class = RatingSerializer
 
     def get_queryset(self) -> QuerySet[Rating]:
-        # The caller's ratings, narrowed by `?song=`: what GET lists, and what the browsable
-        # API's filter form asks every list view for (a 500 without it).
+        # The caller's ratings, narrowed by `?song=`: what GET lists.
         query = RatingListQuerySerializer(data=self.request.query_params)
         query.is_valid(raise_exception=True)
         return rating_list(user_id=caller_id(self.request), song_id=query.validated_data.get("song"))

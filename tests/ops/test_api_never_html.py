@@ -1,6 +1,6 @@
-"""Every route under /api/, asked for HTML as a browser asks: outside production the browsable
-API renders the answer (its filter form calls the view's get_queryset, its forms the view's
-serializers), and no route may answer that with a 5xx, for a listener or for staff."""
+"""Every route under /api/, asked as a browser asks (HTML preferred, anything accepted), answers
+in JSON, never an HTML page and never a 5xx: for a listener, for staff and for no one signed
+in. Only /api/docs/, the page to browse the API with, is HTML."""
 
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ def _api_routes(resolver: URLResolver | None = None, prefix: str = ""):
             yield pattern.name, tuple(pattern.pattern.regex.groupindex)
 
 
-ROUTES = dict(_api_routes())
+ROUTES = {name: parameters for name, parameters in _api_routes() if name != "docs"}
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
 
 @pytest.fixture(params=["listener", "staff"])
@@ -51,12 +52,29 @@ def test_every_api_route_is_walked():
     assert {"rating-list", "rating-detail", "user-detail", "song-detail", "artist-detail"} <= set(ROUTES)
 
 
+def _path(values: dict, name: str, parameters: tuple[str, ...]) -> str:
+    values = dict(values, id=values["artist_id" if "artist" in name else "id"])
+    return reverse(name, kwargs={parameter: values[parameter] for parameter in parameters})
+
+
+def _not_html(response) -> bool:
+    return not response["Content-Type"].startswith("text/html")
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize(("name", "parameters"), ROUTES.items(), ids=ROUTES.keys())
-def test_no_api_route_answers_a_browser_with_a_server_error(caller, name, parameters):
-    values = dict(caller.path_values, id=caller.path_values["artist_id" if "artist" in name else "id"])
-    path = reverse(name, kwargs={parameter: values[parameter] for parameter in parameters})
+def test_no_api_route_answers_a_browser_with_html_or_a_server_error(caller, api_client, name, parameters):
+    path = _path(caller.path_values, name, parameters)
 
-    response = caller.get(path, HTTP_ACCEPT="text/html")
+    for client in (caller, api_client):
+        response = client.get(path, HTTP_ACCEPT=BROWSER_ACCEPT)
+        assert response.status_code < 500, (path, response.content[:2000])
+        assert _not_html(response), (path, response["Content-Type"])
 
-    assert response.status_code < 500, (path, response.content[:2000])
+
+@pytest.mark.django_db
+def test_a_request_that_accepts_html_alone_is_a_json_406(api_client):
+    response = api_client.get("/api/songs/", HTTP_ACCEPT="text/html")
+
+    assert response.status_code == 406
+    assert response["Content-Type"] == "application/json" and response.json()["detail"]
