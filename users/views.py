@@ -13,6 +13,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
+from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import (
     SAFE_METHODS,
     AllowAny,
@@ -299,24 +300,23 @@ class UserViewSet(
         return Response(UserSerializer(self.get_object()).data)
 
 
-class BlockListView(APIView):
+class BlockListView(GenericAPIView):
     permission_classes = [IsAuthenticated]
     # A listener's own controls: never from a replica that lags their last change.
     reads_own_writes = True
+    serializer_class = BlockSerializer
+    filter_backends: list = []
 
     @extend_schema(
         operation_id="users_blocks_list",
         summary="A listener's blocks",
-        description="Every block, newest first; expired ones stay listed with `active: false`.",
+        description="Every block, newest first, paginated; expired ones stay listed with `active: false`.",
         responses={200: BlockSerializer(many=True), 404: NOT_FOUND},
     )
     def get(self, request: Request, user_id: int) -> Response:
         owner = owner_only(request, user_id)
-        return Response(
-            BlockSerializer(
-                selectors.blocks_described(list(selectors.blocks_of(user_id=owner))), many=True
-            ).data
-        )
+        page = self.paginate_queryset(selectors.blocks_of(user_id=owner)) or []
+        return self.get_paginated_response(BlockSerializer(selectors.blocks_described(page), many=True).data)
 
     @extend_schema(
         operation_id="users_blocks_create",

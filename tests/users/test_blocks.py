@@ -49,7 +49,7 @@ def test_an_artist_a_song_and_a_genre_are_blocked_listed_and_lifted(client, owne
         "created_at": "",
     }
     assert made[1].json()["until"] is not None
-    listed = client.get(url(owner)).json()
+    listed = client.get(url(owner)).json()["results"]
     assert [(b["kind"], b["name"]) for b in listed] == [
         ("genre", "metal"),
         ("song", "Too Loud"),
@@ -58,7 +58,7 @@ def test_an_artist_a_song_and_a_genre_are_blocked_listed_and_lifted(client, owne
 
     assert client.delete(f"{url(owner)}{made[0].json()['id']}/").status_code == 204
     assert client.delete(f"{url(owner)}{made[0].json()['id']}/").status_code == 404
-    assert len(client.get(url(owner)).json()) == 2
+    assert client.get(url(owner)).json()["count"] == 2
 
 
 def test_blocking_the_same_thing_again_replaces_its_end(client, owner):
@@ -82,7 +82,7 @@ def test_an_expired_block_is_listed_as_inactive(client, owner):
     )
     Block.objects.filter(pk=block.pk).update(until=timezone.now() - dt.timedelta(minutes=1))
 
-    assert client.get(url(owner)).json()[0]["active"] is False
+    assert client.get(url(owner)).json()["results"][0]["active"] is False
 
 
 @pytest.mark.parametrize(
@@ -122,3 +122,14 @@ def test_only_the_owner_sees_sets_or_lifts_their_blocks(make_auth_client, api_cl
     assert api_client.get(url(owner)).status_code == 401
     assert stranger.delete(f"/api/users/{stranger.user.pk}/blocks/{block['id']}/").status_code == 404
     assert Block.objects.count() == 1
+
+
+def test_blocks_are_paginated_newest_first(client, owner):
+    made = [client.post(url(owner), {"song": SongFactory().pk}, format="json").json()["id"] for _ in range(3)]
+
+    first = client.get(url(owner), {"page_size": 2}).json()
+    second = client.get(first["next"]).json()
+
+    assert first["count"] == 3 and first["previous"] is None
+    assert [block["id"] for block in first["results"] + second["results"]] == made[::-1]
+    assert second["next"] is None
