@@ -21,6 +21,15 @@ class ListQuerySerializer(serializers.Serializer):
     limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, default=DEFAULT_LIMIT)
 
 
+class TaskQuerySerializer(serializers.Serializer):
+    limit = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_LIMIT,
+        required=False,
+        help_text="Cut the result to this many songs (a GET's `status_url` names the length it asked).",
+    )
+
+
 class RefreshSerializer(serializers.Serializer):
     limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, default=DEFAULT_LIMIT)
     seed_genres = serializers.ListField(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from urllib.parse import urlencode
 
 from django.urls import reverse
 from django.utils import timezone
@@ -51,8 +52,13 @@ def listener_readable(request: Request, user_id: int) -> int:
 ACCEPTED = OpenApiResponse(s.TaskAcceptedSerializer, description="Being computed: poll `status_url`.")
 
 
-def _accepted(request: Request, generation: Generation) -> Response:
-    url = request.build_absolute_uri(reverse("recommendations-task", args=[generation.task_id]))
+def _accepted(request: Request, generation: Generation, *, limit: int | None = None) -> Response:
+    """202 with the task to poll; `limit`: the length the caller asked for, which the task's
+    result is then cut to (a list is computed at least DEFAULT_LIMIT long, for later GETs)."""
+    url = reverse("recommendations-task", args=[generation.task_id])
+    if limit is not None:
+        url += "?" + urlencode({"limit": limit})
+    url = request.build_absolute_uri(url)
     body = s.TaskAcceptedSerializer({"task_id": generation.task_id, "status_url": url}).data
     return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": url})
 
@@ -87,7 +93,7 @@ class UserRecommendationsView(APIView):
         query.is_valid(raise_exception=True)
         found = list_for(user_id=owner, limit=query.validated_data["limit"])
         if isinstance(found, Generation):
-            return _accepted(request, found)
+            return _accepted(request, found, limit=query.validated_data["limit"])
         return Response(_list_body(found))
 
 
@@ -132,16 +138,19 @@ class TaskView(APIView):
             "pending (queued), started, success (with the list as `result`) or failure (with "
             "`error`). Only the user who asked (and staff) see it; anyone else gets a 404."
         ),
+        parameters=[s.TaskQuerySerializer],
         responses={200: s.TaskStatusSerializer, 404: OpenApiResponse(description="No such task of yours.")},
     )
     def get(self, request: Request, task_id: uuid.UUID) -> Response:
+        query = s.TaskQuerySerializer(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
         asker = None if request.user.is_staff else caller_id(request)
         generation = generation_of(task_id=task_id, user_id=asker)
         if generation is None:
             raise NotFound()
         body: dict = {"task_id": generation.task_id, "state": generation.state}
         if generation.state == GenerationState.SUCCESS:
-            body["result"] = generation_list(generation)
+            body["result"] = generation_list(generation, limit=query.validated_data.get("limit"))
         elif generation.state == GenerationState.FAILURE:
             body["error"] = generation.error or "The list could not be computed."
         return Response(s.TaskStatusSerializer(body).data)

@@ -215,7 +215,7 @@ def test_without_a_model_at_hand_the_list_is_queued_and_its_task_polled(
 
     assert response.status_code == 202
     task_id, status_url = response.json()["task_id"], response.json()["status_url"]
-    assert status_url.endswith(f"/api/recommendations/tasks/{task_id}/")
+    assert status_url.endswith(f"/api/recommendations/tasks/{task_id}/?limit=4")
     assert response["Location"] == status_url
     pending = client.get(status_url).json()
     assert pending == {"task_id": task_id, "state": "pending"}
@@ -225,10 +225,14 @@ def test_without_a_model_at_hand_the_list_is_queued_and_its_task_polled(
     done = client.get(status_url).json()
 
     assert done["state"] == "success"
-    assert len(done["result"]["results"]) > 4  # computed at the default length, served cut
+    assert len(done["result"]["results"]) == 4  # the length asked for
+    whole = client.get(status_url.split("?")[0]).json()["result"]
+    assert len(whole["results"]) > 4  # computed at the default length, for later GETs
     served = client.get(url(listener.pk), {"limit": 4})
     assert served.status_code == 200
-    assert _song_ids(served.json()) == _song_ids(done["result"])[:4]
+    assert _song_ids(served.json()) == _song_ids(done["result"]) == _song_ids(whole)[:4]
+    for bad in ("0", "101", "x"):
+        assert client.get(status_url.split("?")[0], {"limit": bad}).status_code == 400, bad
 
 
 def test_a_task_polled_after_a_rating_leaves_the_rated_song_out(
