@@ -284,7 +284,7 @@ class TokenObtainPairSerializer(jwt_serializers.TokenObtainPairSerializer):
         super().__init__(*args, **kwargs)
         self.fields[self.username_field] = UsernameField(
             write_only=True,
-            help_text="NFKC-normalised as at registration, then compared exactly, case included.",
+            help_text="Trimmed and NFKC-normalised as at registration, then compared exactly, case included.",
         )
         self.fields["password"] = jwt_serializers.PasswordField(trim_whitespace=False)
 
