@@ -35,6 +35,10 @@ MOOD_TARGETS: dict[str, dict[str, tuple[float, float]]] = {
 # The width of each feature's scale, over which a value outside a range loses its fit.
 FEATURE_SCALE: dict[str, float] = {"tempo": 150.0, "loudness": 30.0}
 MOOD_FALLOFF = 0.25
+# A recommendation says a song is in a mood only when it fits it at least this well (nearly
+# every feature in its range): a mood lifts the songs that fit it best, and where the catalog
+# has few, those may fit it only in part ("happy" in energy and danceability, sad in valence).
+MOOD_REASON_FIT = 0.9
 
 
 def mood_fit(features: FloatArray, mood: str) -> FloatArray:
@@ -67,3 +71,12 @@ def mood_scores(catalog: CatalogArrays, moods: tuple[str, ...]) -> tuple[FloatAr
         return _fit_of(catalog, moods[0]), np.zeros(catalog.size, np.float32)
     fits = np.stack([_fit_of(catalog, mood) for mood in moods])
     return fits.max(axis=0), fits.argmax(axis=0).astype(np.float32)
+
+
+def mood_reason(catalog: CatalogArrays, mood: str, song: int) -> str | None:
+    """What may be said of `song` and the listener's `mood`: in it (MOOD_REASON_FIT), in part,
+    or nothing when it fits it not at all."""
+    fit = float(_fit_of(catalog, mood)[song])
+    if fit >= MOOD_REASON_FIT:
+        return f"{mood}, like your '{mood}' mood"
+    return f"in part like your '{mood}' mood" if fit > 0 else None

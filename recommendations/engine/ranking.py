@@ -28,6 +28,7 @@ from recommendations.engine.arrays import (
     sound_similarity,
 )
 from recommendations.engine.collaborative import CollaborativeModel
+from recommendations.engine.moods import mood_reason
 from recommendations.engine.signals import (
     SIGNALS,
     Evidence,
@@ -321,8 +322,7 @@ def _reason(
         liked = found.taste_liked
         return "sounds like the songs you like" if liked else "sounds unlike the songs you passed on"
     if signal == "mood":
-        mood = listener.moods[int(found.mood_index[song])]
-        return f"{mood}, like your '{mood}' mood"
+        return mood_reason(catalog, listener.moods[int(found.mood_index[song])], song)
     return "popular in the catalog"
 
 

@@ -15,6 +15,7 @@ from recommendations.engine import (
     recommend,
 )
 from recommendations.engine.collaborative import collaborative_scores
+from recommendations.engine.moods import MOOD_REASON_FIT, mood_fit
 from tests.recommendations.builders import catalog_of, listener_of, user_songs
 from users.moods import MOODS
 
@@ -131,7 +132,13 @@ def test_a_mood_moves_the_list_toward_its_features(mood, feature, higher):
 
     mean = float(np.mean(column[_songs(items)]))
     assert (mean > column.mean() + 0.2) if higher else (mean < column.mean() - 0.2)
-    assert all(f"{mood}, like your '{mood}' mood" in item.reasons for item in items)
+    # Said to be in the mood exactly when it fits it nearly whole, else in part.
+    fits = mood_fit(catalog.features, mood)
+    whole = [f"{mood}, like your '{mood}' mood" in item.reasons for item in items]
+    assert whole == [bool(fits[item.song] >= MOOD_REASON_FIT) for item in items]
+    assert any(whole) and not all(whole)
+    in_part = [item for item, said in zip(items, whole, strict=True) if not said]
+    assert all(f"in part like your '{mood}' mood" in item.reasons for item in in_part)
 
 
 def test_with_nothing_known_the_list_is_the_most_popular_songs():
@@ -162,7 +169,12 @@ def test_with_a_mood_the_liked_genre_and_artist_are_named_beside_it():
 
     items = recommend(catalog=catalog, listener=listener, model=None, limit=60)
 
-    assert all(item.reasons[0] == "calm, like your 'calm' mood" for item in items)
+    fits = mood_fit(catalog.features, "calm")
+    assert all(
+        item.reasons[0] == "calm, like your 'calm' mood"
+        for item in items
+        if fits[item.song] >= MOOD_REASON_FIT
+    )
     in_genre = [item for item in items if item.song % 4 == 1]
     by_artist = [item for item in items if item.song % 20 == 7]
     assert in_genre and by_artist
