@@ -40,9 +40,10 @@ KEPT_HEADERS = ("Content-Type", "Vary", "Allow", "X-Total-Count-Exact")
 def list_cache_key(request: HttpRequest) -> str | None:
     """A key for an anonymous JSON GET of the list, or None when it must not be cached.
 
-    The query string is normalized (sorted parameters, normalized search text) so that
-    equivalent requests share one entry; scheme and host are part of the key because the
-    pagination links in the body are absolute URLs.
+    The query string is normalized (parameters sorted by name, normalized search text) so
+    that equivalent requests share one entry; a repeated parameter keeps its values in their
+    order, since the last one is the one that counts. Scheme and host are part of the key
+    because the pagination links in the body are absolute URLs.
     """
     if request.method != "GET" or "HTTP_AUTHORIZATION" in request.META:
         return None
@@ -60,7 +61,8 @@ def list_cache_key(request: HttpRequest) -> str | None:
         if name == "format":
             return None
         params.append((name, normalize_query(value) if name == "search" else value))
-    identity = f"{request.scheme}://{host}?{urlencode(sorted(params))}"
+    params.sort(key=lambda param: param[0])  # stable: a name's values stay in their order
+    identity = f"{request.scheme}://{host}?{urlencode(params)}"
     return LIST_CACHE_PREFIX + hashlib.sha256(identity.encode()).hexdigest()
 
 

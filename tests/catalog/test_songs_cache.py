@@ -35,6 +35,20 @@ def test_anonymous_repeat_is_served_from_cache(api_client):
     assert other.json()["count"] == 0
 
 
+def test_a_repeated_parameter_in_another_order_is_another_query(api_client):
+    """The last value of a repeated parameter is the one that counts: reordering its values
+    is another query, never served from the other's entry."""
+    SongFactory(title="Alpha", popularity=10)
+    SongFactory(title="Beta", popularity=90)
+
+    def first_title(query: str) -> str:
+        return api_client.get(f"/api/songs/?page_size=1&{query}").json()["results"][0]["title"]
+
+    assert first_title("ordering=title&ordering=-popularity") == "Beta"
+    assert first_title("ordering=-popularity&ordering=title") == "Alpha"
+    assert first_title("ordering=title&ordering=-popularity") == "Beta"  # its own entry, a hit
+
+
 def test_a_cache_hit_costs_no_query_and_keeps_the_response_headers(api_client, django_assert_num_queries):
     SongFactory(title="Cached Song")
     first = api_client.get("/api/songs/?search=cached")
