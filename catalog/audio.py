@@ -7,6 +7,11 @@ PITCH_CLASSES = ["C", "C♯/D♭", "D", "D♯/E♭", "E", "F", "F♯/G♭", "G",
 KEY_CHOICES = [(-1, "none"), *enumerate(PITCH_CLASSES)]
 # Spotify's `mode`.
 MODE_CHOICES = [(0, "minor"), (1, "major")]
+# Bounds on the two features without a natural scale, far past any real song (Spotify's
+# tempos stay under 250 BPM, its loudness between -60 and +5 dB): a value past them is a
+# broken file, and one huge value would flatten every song's standardised sound for "similar".
+MAX_TEMPO = 1000.0
+LOUDNESS_RANGE = (-100.0, 100.0)
 
 
 def key_name(key: int) -> str:

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
 
+from catalog.audio import LOUDNESS_RANGE, MAX_TEMPO
 from catalog.naming import name_key
 
 # The prior of the Bayesian `rating_score`: every song starts as if it already had
@@ -173,7 +174,11 @@ class Song(models.Model):
             ),
             models.CheckConstraint(condition=Q(liveness__gte=0, liveness__lte=1), name="song_liveness_range"),
             models.CheckConstraint(condition=Q(valence__gte=0, valence__lte=1), name="song_valence_range"),
-            models.CheckConstraint(condition=Q(tempo__gte=0), name="song_tempo_range"),
+            models.CheckConstraint(condition=Q(tempo__gte=0, tempo__lte=MAX_TEMPO), name="song_tempo_range"),
+            models.CheckConstraint(
+                condition=Q(loudness__gte=LOUDNESS_RANGE[0], loudness__lte=LOUDNESS_RANGE[1]),
+                name="song_loudness_range",
+            ),
             models.CheckConstraint(condition=Q(duration_ms__gt=0), name="song_duration_ms_positive"),
             models.CheckConstraint(
                 condition=Q(time_signature__gte=0, time_signature__lte=12), name="song_time_signature_range"

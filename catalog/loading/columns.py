@@ -16,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from catalog.audio import LOUDNESS_RANGE, MAX_TEMPO
+
 INT32_MAX = 2**31 - 1
 # A song credits at most this many artists and carries at most this many genres.
 MAX_NAMES = 100
@@ -35,6 +37,8 @@ class ColumnSpec:
     minimum_exclusive: bool = False
     max_length: int | None = None
     required: bool = True
+    # Text that is one word: no white space, no control or invisible character (an id).
+    one_word: bool = False
 
     def describe_range(self) -> str:
         low = "" if self.minimum is None else f"{'>' if self.minimum_exclusive else '>='} {self.minimum:g}"
@@ -47,18 +51,18 @@ def _unit(name: str, *, required: bool = True) -> ColumnSpec:
 
 
 COLUMNS: tuple[ColumnSpec, ...] = (
-    ColumnSpec("id", "spotify_id", "str", max_length=64),
+    ColumnSpec("id", "spotify_id", "str", max_length=64, one_word=True),
     ColumnSpec("title", "title", "str", max_length=1000),
     _unit("danceability"),
     _unit("energy"),
     ColumnSpec("key", "key", "int", -1, 11),
-    ColumnSpec("loudness", "loudness", "float"),
+    ColumnSpec("loudness", "loudness", "float", *LOUDNESS_RANGE),
     ColumnSpec("mode", "mode", "int", 0, 1),
     _unit("acousticness"),
     _unit("instrumentalness"),
     _unit("liveness"),
     _unit("valence"),
-    ColumnSpec("tempo", "tempo", "float", 0),
+    ColumnSpec("tempo", "tempo", "float", 0, MAX_TEMPO),
     ColumnSpec("duration_ms", "duration_ms", "int", 0, INT32_MAX, minimum_exclusive=True),
     ColumnSpec("time_signature", "time_signature", "int", 0, 12),
     ColumnSpec("num_bars", "num_bars", "int", 0, INT32_MAX, required=False),

@@ -78,10 +78,18 @@ def _convert(spec: ColumnSpec, cells: tuple[str, ...]) -> list[Any]:
         return [cell if cell else MISSING for cell in cells]
     converters: dict[str, Callable[[str], Any]] = {"int": int, "float": float, "bool": _bool}
     convert = converters[spec.kind]
-    try:
-        return list(map(convert, cells))
-    except ValueError:
-        return [_convert_one(convert, cell) for cell in cells]
+    if _plain("".join(cells)):
+        try:
+            return list(map(convert, cells))
+        except ValueError:
+            pass
+    return [_convert_one(convert, cell) for cell in cells]
+
+
+def _plain(text: str) -> bool:
+    """No `_` and no character past ASCII: Python's int() and float() read `1_000` and the
+    digits of other scripts (`１`) as numbers, which a file's numbers are not."""
+    return "_" not in text and text.isascii()
 
 
 def _bool(cell: str) -> bool:
@@ -94,6 +102,8 @@ def _bool(cell: str) -> bool:
 def _convert_one(convert: Any, cell: str) -> Any:
     if not cell.strip():
         return MISSING
+    if not _plain(cell):
+        return cell  # reported by validation as the text it is
     try:
         return convert(cell)
     except ValueError:

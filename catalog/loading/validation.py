@@ -25,7 +25,7 @@ from music_discovery.storable import text_fault
 # ------------------------------------------------------------------------------
 
 
-def _text_problem(value: str, max_length: int | None) -> str | None:
+def _text_problem(value: str, max_length: int | None, *, one_word: bool = False) -> str | None:
     if not value or value.isspace():
         return "is empty"
     if max_length is not None and len(value) > max_length:
@@ -35,7 +35,15 @@ def _text_problem(value: str, max_length: int | None) -> str | None:
         return "contains a NUL character"
     if fault == "not-utf8":
         return "contains an unpaired surrogate (\\ud800-\\udfff), which is not text"
+    if one_word and not _one_word(value):
+        return "contains white space or an invisible character"
     return None
+
+
+def _one_word(text: str) -> bool:
+    """No white space, no control or invisible (format) character: what Python counts
+    printable, but for the space."""
+    return text.isprintable() and " " not in text
 
 
 def _number_problem(spec: ColumnSpec, value: Any) -> str | None:
@@ -70,7 +78,9 @@ def parse_names(spec: ColumnSpec, value: Any) -> tuple[tuple[str, ...], str | No
     if len(names) > MAX_NAMES:
         return (), f"has {len(names)} names, more than {MAX_NAMES}"
     distinct: dict[str, str] = {}
-    for name in names:
+    for index, name in enumerate(names, 1):
+        if not name:
+            return (), f"name {index} of {len(names)} is empty"
         problem = _text_problem(name, spec.max_length)
         if problem is not None:
             return (), f"name {describe(name)} {problem}"
@@ -91,7 +101,7 @@ def value_problem(spec: ColumnSpec, value: Any) -> str | None:
             return f"expected a string, got {describe(value)}"
         if not spec.required and value == "":
             return None  # an empty optional text is no value
-        return _text_problem(value, spec.max_length)
+        return _text_problem(value, spec.max_length, one_word=spec.one_word)
     if spec.kind == "bool":
         return None if isinstance(value, bool) else f"expected true or false, got {describe(value)}"
     if spec.kind == "names":
@@ -106,21 +116,18 @@ def _expected(spec: ColumnSpec) -> str:
 
 
 def split_names(value: Any) -> list[str] | None:
-    """A names cell as a list of names: a list of strings as it is, a string split on `;`,
-    each name trimmed and empty ones dropped; None when it is neither."""
+    """A names cell as a list of names, each trimmed: a list of strings as it is (a blank
+    one kept, for validation to refuse: a list names each of its entries), a string split on
+    `;` with the empty parts dropped (`a;;b`, a trailing `;`); None when it is neither."""
     if value is None or value is MISSING:
         return []
-    if isinstance(value, str):
-        if ";" not in value:
-            return [value.strip()] if value.strip() else []
-        parts: list[Any] = value.split(";")
-    elif isinstance(value, list):
-        parts = value
-    else:
+    if isinstance(value, list):
+        if not all(isinstance(part, str) for part in value):
+            return None
+        return [part.strip() for part in value]
+    if not isinstance(value, str):
         return None
-    if not all(isinstance(part, str) for part in parts):
-        return None
-    return [part.strip() for part in parts if part.strip()]
+    return [name for name in map(str.strip, value.split(";")) if name]
 
 
 def validate(table: RawTable, *, skip_invalid: bool = False) -> SongFile:
@@ -188,6 +195,8 @@ def _column_valid(spec: ColumnSpec, values: Sequence[Any]) -> bool:
         if min(map(len, values)) < 1 or max(map(len, values)) > (spec.max_length or 0):
             return False
         if any(map(str.isspace, values)):
+            return False
+        if spec.one_word and not _one_word("".join(values)):
             return False
         joined = "\n".join(values)
         return text_fault(joined) is None

@@ -136,7 +136,7 @@ def test_skip_invalid_loads_the_rest_and_reports_each_skipped_row(tmp_path):
     assert err.getvalue().splitlines() == [
         "skipped row 3: title: missing value;"
         " duration_ms: 0 is out of range (must be > 0 and <= 2.14748e+09)",
-        "skipped row 5: tempo: -1.0 is out of range (must be >= 0)",
+        "skipped row 5: tempo: -1.0 is out of range (must be >= 0 and <= 1000)",
     ]
     assert "2 new" in out.getvalue() and "2 invalid rows skipped" in out.getvalue()
 

@@ -153,6 +153,19 @@ def test_csv_problems_name_column_and_line(tmp_path):
     ]
 
 
+def test_csv_numbers_are_plain_numbers(tmp_path):
+    """Python reads `1_1` as 11 and `０.5` as 0.5; a file's numbers are neither."""
+    lines = [csv_line(0, key="1_1"), csv_line(1, danceability="0_5"), csv_line(2, tempo="１２０")]
+    path = write_csv(tmp_path / "tracks.csv", lines)
+    with pytest.raises(SongFileError) as caught:
+        read_song_file(path)
+    assert [str(problem) for problem in caught.value.problems] == [
+        'column "key", row 2: expected an integer, got a string ("1_1")',
+        'column "danceability", row 3: expected a number, got a string ("0_5")',
+        'column "tempo", row 4: expected a number, got a string ("１２０")',
+    ]
+
+
 def test_a_csv_row_with_the_wrong_number_of_fields_is_refused(tmp_path):
     path = write_csv(tmp_path / "tracks.csv", [csv_line(0), "a,b,c"])
     with pytest.raises(SongFileError, match="line 3: 3 fields, the header has 20"):

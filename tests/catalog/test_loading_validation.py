@@ -133,6 +133,15 @@ def test_a_repeated_bad_names_cell_is_reported_on_every_row():
     assert error.problems[0].message == error.problems[1].message
 
 
+@pytest.mark.parametrize("blank", ["", "  "], ids=repr)
+def test_a_blank_name_in_a_list_is_refused_not_dropped(blank):
+    """A list names each of its entries: a blank one is a broken file, which would otherwise
+    take the song's credits away. In a `;` string an empty part is only a doubled separator."""
+    message = only_problem(columnar([song_row(0, artists=["Sia"]), song_row(1, artists=["Adele", blank])]))
+    assert message == 'column "artists", row 1: name 2 of 2 is empty'
+    assert parse(columnar([song_row(0, artists="Adele;;Sia;")])).names["artists"] == [("Adele", "Sia")]
+
+
 def test_songs_from_rows_validates_python_objects():
     assert len(songs_from_rows([song_row(0), song_row(1)])) == 2
     with pytest.raises(SongFileError, match='column "mode", row 1'):
@@ -178,6 +187,15 @@ def test_wrong_type(layout, column, value, message):
     assert only_problem(document) == f'column "{column}", row 2: {message}'
 
 
+@pytest.mark.parametrize(
+    "value", [" padded ", "tab\tbed", "new\nline", "zero\u200bwidth", "nb\u00a0sp"], ids=repr
+)
+def test_an_id_is_one_word(value):
+    """A padded id would be a second song beside the real one, and no lookup finds it."""
+    message = only_problem(columnar([song_row(0), song_row(1, id=value)]))
+    assert message == 'column "id", row 1: contains white space or an invisible character'
+
+
 @pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
 def test_nan_and_infinity_are_refused(value):
     message = only_problem(columnar([song_row(0), song_row(1, loudness=value)]))
@@ -197,7 +215,10 @@ def test_nan_and_infinity_are_refused(value):
         ("key", 12, ">= -1 and <= 11"),
         ("key", -2, ">= -1 and <= 11"),
         ("mode", 2, ">= 0 and <= 1"),
-        ("tempo", -1.0, ">= 0"),
+        ("tempo", -1.0, ">= 0 and <= 1000"),
+        ("tempo", 1e100, ">= 0 and <= 1000"),
+        ("loudness", -1000.0, ">= -100 and <= 100"),
+        ("loudness", 1e308, ">= -100 and <= 100"),
         ("duration_ms", 0, "> 0 and <= 2.14748e+09"),
         ("time_signature", 13, ">= 0 and <= 12"),
         ("num_bars", -1, ">= 0 and <= 2.14748e+09"),
