@@ -1,6 +1,6 @@
 from django import forms
 from django.contrib import admin
-from django.contrib.admin.views.main import ORDER_VAR, ChangeList
+from django.contrib.admin.views.main import ORDER_VAR
 from django.contrib.admin.widgets import AutocompleteSelectMultiple
 from django.db.models import Count
 
@@ -22,15 +22,6 @@ class SongArtistInline(admin.TabularInline):
     def get_queryset(self, request):
         # Each credit is labelled with its artist's and song's names.
         return super().get_queryset(request).select_related("artist", "song")
-
-
-class SongChangeList(ChangeList):
-    def get_ordering(self, request, queryset):
-        # A search keeps its relevance order unless a column header was clicked; the
-        # default would put the model's `id` ordering first.
-        if self.query and ORDER_VAR not in self.params and queryset.query.order_by:
-            return list(queryset.query.order_by)
-        return super().get_ordering(request, queryset)
 
 
 class WordChoiceFilter(admin.SimpleListFilter):
@@ -89,16 +80,18 @@ class SongAdmin(admin.ModelAdmin):
     show_full_result_count = False
     list_per_page = 50
 
-    def get_changelist(self, request, **kwargs):
-        return SongChangeList
-
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("credits__artist", "genres")
 
     def get_search_results(self, request, queryset, search_term):
         if not search_term.strip():
             return queryset, False
-        return song_search_top(queryset, search_term), False
+        found = song_search_top(queryset, search_term)
+        if ORDER_VAR in request.GET:
+            # A column header was clicked: its order, which the change list set on
+            # `queryset` before the search, not relevance.
+            found = found.order_by(*queryset.query.order_by)
+        return found, False
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         # The admin shows no field for a relation through a model of the project's own

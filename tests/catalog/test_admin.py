@@ -59,6 +59,19 @@ def test_admin_search_keeps_relevance_order(staff_browser):
     assert [s.title for s in response.context["cl"].result_list] == ["Bad", "Bad Romance", "The Bad Touch"]
 
 
+def test_admin_search_sorted_by_a_column_keeps_that_order(staff_browser):
+    for title, popularity in (("Bad", 10), ("Bad Romance", 90), ("The Bad Touch", 50)):
+        SongFactory(title=title, popularity=popularity)
+    column = staff_browser.get("/admin/catalog/song/").context["cl"].list_display.index("popularity")
+
+    for order, expected in (
+        (f"-{column}", ["Bad Romance", "The Bad Touch", "Bad"]),
+        (f"{column}", ["Bad", "The Bad Touch", "Bad Romance"]),
+    ):
+        response = staff_browser.get("/admin/catalog/song/", {"q": "bad", "o": order})
+        assert [s.title for s in response.context["cl"].result_list] == expected, order
+
+
 def test_song_list_columns_and_filters(staff_browser):
     minor = SongFactory(
         title="Minor Song", mode=0, key=3, popularity=71, genres=["pop", "dance"], explicit=True
