@@ -20,20 +20,9 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler
 
+from music_discovery.unavailable import DatabaseUnavailable, ServiceUnavailable
+
 API_PREFIX = "/api/"
-
-
-class DatabaseUnavailable(exceptions.APIException):
-    """The database refused or dropped the connection (a restart, a failover): the request
-    may be tried again shortly, so a 503 saying when, never a 500."""
-
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "The database is unavailable; try again shortly."
-    default_code = "database_unavailable"
-
-
-# Seconds a client is asked to wait before trying again when the database is unavailable.
-DATABASE_RETRY_AFTER = 5
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -52,8 +41,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     response = exception_handler(exc, context)
     if response is not None:
         _render_as_json(context.get("request"))
-        if isinstance(exc, DatabaseUnavailable):
-            response["Retry-After"] = str(DATABASE_RETRY_AFTER)
+        if isinstance(exc, ServiceUnavailable):
+            response["Retry-After"] = str(exc.retry_after)
     return response
 
 

@@ -215,15 +215,27 @@ if REDIS_URL:
                 # A Redis outage degrades to cache misses, never to a 500.
                 "IGNORE_EXCEPTIONS": True,
             },
-        }
+        },
+        # The same entries, read by the credential throttle only, which refuses an attempt it
+        # cannot count (a 503) rather than let it through: this one raises its errors.
+        "credentials": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_CACHE_URL,
+            "KEY_PREFIX": "md",
+            "OPTIONS": {
+                "CLIENT_CLASS": "django_redis.client.DefaultClient",
+                "SOCKET_CONNECT_TIMEOUT": REDIS_SOCKET_TIMEOUT,
+                "SOCKET_TIMEOUT": REDIS_SOCKET_TIMEOUT,
+                "IGNORE_EXCEPTIONS": False,
+            },
+        },
     }
     DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 else:
+    # Both aliases on one in-process store (LocMemCache shares it by LOCATION).
     CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "music-discovery",
-        }
+        alias: {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "music-discovery"}
+        for alias in ("default", "credentials")
     }
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"

@@ -5,12 +5,20 @@ endpoints and the admin login."""
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, cast
 
 from django.contrib import admin
+from django.core.cache import BaseCache, caches
 from django.http import HttpRequest, HttpResponse
+from django.utils.connection import ConnectionProxy
+from django_redis.exceptions import ConnectionInterrupted
+from redis.exceptions import RedisError
 from rest_framework.request import Request
-from rest_framework.throttling import SimpleRateThrottle, UserRateThrottle
+from rest_framework.throttling import ScopedRateThrottle, SimpleRateThrottle, UserRateThrottle
+
+from music_discovery.unavailable import CredentialCountUnavailable
 
 if TYPE_CHECKING:
     # rest_framework.views loads the throttle classes as it is imported.
@@ -33,15 +41,49 @@ class SignedInRateThrottle(UserRateThrottle):
         return super().get_cache_key(request, view)
 
 
+# The `auth` scope's counts are kept in a cache of their own (settings.CACHES), the same
+# Redis as the default one but raising its errors, where the default one turns them into
+# misses: an attempt that cannot be counted is refused, never let through uncounted.
+CREDENTIALS_CACHE = "credentials"
+_credential_counts = cast(BaseCache, ConnectionProxy(caches, CREDENTIALS_CACHE))
+
+
+# What the credentials cache raises when Redis is out of reach.
+_STORE_ERRORS = (ConnectionInterrupted, RedisError, OSError)
+
+
+@contextmanager
+def _refused_uncounted() -> Iterator[None]:
+    try:
+        yield
+    except _STORE_ERRORS as exc:
+        raise CredentialCountUnavailable() from exc
+
+
+class CredentialThrottle(ScopedRateThrottle):
+    """DRF's ScopedRateThrottle, on the credentials cache (the `auth` scope's views)."""
+
+    cache = _credential_counts
+
+    def allow_request(self, request: Request, view: APIView) -> bool:
+        with _refused_uncounted():
+            return super().allow_request(request, view)
+
+
 class LoginThrottle(SimpleRateThrottle):
-    """The `auth` scope counted per client address, in the same cache entries as DRF's
-    ScopedRateThrottle keeps for an anonymous caller: guesses at the admin login and at the
+    """The `auth` scope counted per client address, in the same cache entries as
+    CredentialThrottle keeps for an anonymous caller: guesses at the admin login and at the
     API's token endpoint from one address draw on one allowance."""
 
     scope = AUTH_THROTTLE_SCOPE
+    cache = _credential_counts
 
     def get_cache_key(self, request: Request, view: object) -> str:
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+    def allow_request(self, request: Request, view: APIView) -> bool:
+        with _refused_uncounted():
+            return super().allow_request(request, view)
 
 
 def admin_login(request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
@@ -51,7 +93,13 @@ def admin_login(request: HttpRequest, extra_context: dict | None = None) -> Http
         throttle = LoginThrottle()
         # DRF's throttles read only request.META (a Django request has it) and no view;
         # the stubs ask for DRF's Request and a view, which the admin login has neither of.
-        if not throttle.allow_request(request, None):  # type: ignore[arg-type]
+        try:
+            allowed = throttle.allow_request(request, None)  # type: ignore[arg-type]
+        except CredentialCountUnavailable as exc:
+            response = HttpResponse(str(exc.detail), status=503, content_type="text/plain; charset=utf-8")
+            response["Retry-After"] = str(exc.retry_after)
+            return response
+        if not allowed:
             response = HttpResponse(
                 "Too many login attempts. Try again later.",
                 status=429,

@@ -24,13 +24,13 @@ from rest_framework.permissions import (
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
-from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
+from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt import views as jwt_views
 
 from music_discovery.caller import owner_only
 from music_discovery.parsers import JSONParser
-from music_discovery.throttling import AUTH_THROTTLE_SCOPE
+from music_discovery.throttling import AUTH_THROTTLE_SCOPE, CredentialThrottle
 from users import selectors, services
 from users.models import User
 from users.serializers import (
@@ -47,7 +47,7 @@ from users.serializers import (
 )
 
 # APIView's default is DEFAULT_THROTTLE_CLASSES, imported (the setting itself holds dotted paths).
-AUTH_THROTTLE_CLASSES: list[type[BaseThrottle]] = [*APIView.throttle_classes, ScopedRateThrottle]
+AUTH_THROTTLE_CLASSES: list[type[BaseThrottle]] = [*APIView.throttle_classes, CredentialThrottle]
 
 THROTTLED = OpenApiResponse(description="Too many attempts; `Retry-After` says when to try again.")
 NOT_FOUND = OpenApiResponse(description="No such user, or not yours to see (the two are indistinguishable).")
