@@ -202,33 +202,28 @@ REDIS_CACHE_URL = env.str("REDIS_CACHE_URL", default="") or REDIS_URL
 # publish fails: an API request must never hang on a dead Redis.
 REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=0.5)
 
+
+def _redis_cache(*, ignore_exceptions: bool) -> dict:
+    return {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": REDIS_CACHE_URL,
+        "KEY_PREFIX": "md",
+        "OPTIONS": {
+            "CLIENT_CLASS": "django_redis.client.DefaultClient",
+            "SOCKET_CONNECT_TIMEOUT": REDIS_SOCKET_TIMEOUT,
+            "SOCKET_TIMEOUT": REDIS_SOCKET_TIMEOUT,
+            "IGNORE_EXCEPTIONS": ignore_exceptions,
+        },
+    }
+
+
 if REDIS_URL:
     CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": REDIS_CACHE_URL,
-            "KEY_PREFIX": "md",
-            "OPTIONS": {
-                "CLIENT_CLASS": "django_redis.client.DefaultClient",
-                "SOCKET_CONNECT_TIMEOUT": REDIS_SOCKET_TIMEOUT,
-                "SOCKET_TIMEOUT": REDIS_SOCKET_TIMEOUT,
-                # A Redis outage degrades to cache misses, never to a 500.
-                "IGNORE_EXCEPTIONS": True,
-            },
-        },
+        # A Redis outage degrades to cache misses, never to a 500.
+        "default": _redis_cache(ignore_exceptions=True),
         # The same entries, read by the credential throttle only, which refuses an attempt it
         # cannot count (a 503) rather than let it through: this one raises its errors.
-        "credentials": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": REDIS_CACHE_URL,
-            "KEY_PREFIX": "md",
-            "OPTIONS": {
-                "CLIENT_CLASS": "django_redis.client.DefaultClient",
-                "SOCKET_CONNECT_TIMEOUT": REDIS_SOCKET_TIMEOUT,
-                "SOCKET_TIMEOUT": REDIS_SOCKET_TIMEOUT,
-                "IGNORE_EXCEPTIONS": False,
-            },
-        },
+        "credentials": _redis_cache(ignore_exceptions=False),
     }
     DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 else:

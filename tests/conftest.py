@@ -192,22 +192,23 @@ def dead_port() -> int:
 
 @pytest.fixture
 def point_redis_at(settings) -> Callable[[str], None]:
-    """Returns a function that points the cache and the Celery broker at a Redis URL for
-    the rest of the test, as REDIS_URL would (the cache keeps IGNORE_EXCEPTIONS)."""
+    """Returns a function that points the caches and the Celery broker at a Redis URL for
+    the rest of the test, as REDIS_URL would (the default cache ignores its errors, the
+    credentials one raises them)."""
+
+    def redis_cache(url: str, *, ignore_exceptions: bool) -> dict:
+        options = {
+            "CLIENT_CLASS": "django_redis.client.DefaultClient",
+            "IGNORE_EXCEPTIONS": ignore_exceptions,
+        }
+        options |= {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5}
+        return {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": url, "OPTIONS": options}
 
     def point(url: str) -> None:
         settings.REDIS_URL = url
         settings.CACHES = {
-            "default": {
-                "BACKEND": "django_redis.cache.RedisCache",
-                "LOCATION": url,
-                "OPTIONS": {
-                    "CLIENT_CLASS": "django_redis.client.DefaultClient",
-                    "SOCKET_CONNECT_TIMEOUT": 0.5,
-                    "SOCKET_TIMEOUT": 0.5,
-                    "IGNORE_EXCEPTIONS": True,
-                },
-            }
+            "default": redis_cache(url, ignore_exceptions=True),
+            "credentials": redis_cache(url, ignore_exceptions=False),
         }
         settings.CELERY_BROKER_URL = url
         settings.CELERY_TASK_ALWAYS_EAGER = False

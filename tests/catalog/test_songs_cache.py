@@ -6,7 +6,6 @@ import time
 
 import pytest
 from django.core.cache import cache
-from django.test import override_settings
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
 from catalog import list_cache
@@ -144,26 +143,12 @@ def test_error_responses_are_not_cached(api_client):
     assert "X-Cache" not in second
 
 
-@pytest.mark.redis
-def test_cache_degrades_silently_when_redis_is_down(api_client):
+def test_cache_degrades_silently_when_redis_is_down(api_client, point_redis_at, dead_port):
     SongFactory(title="Still Served")
-    dead = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            # Nothing listens on port 1: every cache call fails at once.
-            "LOCATION": "redis://127.0.0.1:1/0",
-            "OPTIONS": {
-                "CLIENT_CLASS": "django_redis.client.DefaultClient",
-                "SOCKET_CONNECT_TIMEOUT": 0.2,
-                "SOCKET_TIMEOUT": 0.2,
-                "IGNORE_EXCEPTIONS": True,
-            },
-        }
-    }
     # Django swaps its cache connections when CACHES changes; the throttle then degrades too.
-    with override_settings(CACHES=dead):
-        first = api_client.get("/api/songs/?search=served")
-        second = api_client.get("/api/songs/?search=served")
+    point_redis_at(f"redis://127.0.0.1:{dead_port}/0")
+    first = api_client.get("/api/songs/?search=served")
+    second = api_client.get("/api/songs/?search=served")
 
     assert first.status_code == second.status_code == 200
     assert second.json()["count"] == 1

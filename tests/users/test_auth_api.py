@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django.test import override_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from catalog.models import Rating
@@ -239,33 +238,18 @@ def test_an_unchanged_password_keeps_access_tokens(api_client, user):
 # ---------------------------------------------------------------------------------------------
 # Credentials are refused while their attempts cannot be counted
 # ---------------------------------------------------------------------------------------------
-def _unreachable_caches() -> dict:
-    """Both caches on a port nothing listens on: the default one ignores its errors (a miss),
-    the credentials one raises them, as settings configure them."""
-    return {
-        alias: {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",
-            "OPTIONS": {
-                "CLIENT_CLASS": "django_redis.client.DefaultClient",
-                "SOCKET_CONNECT_TIMEOUT": 0.2,
-                "SOCKET_TIMEOUT": 0.2,
-                "IGNORE_EXCEPTIONS": alias == "default",
-            },
-        }
-        for alias in ("default", "credentials")
-    }
-
-
-def test_credential_attempts_that_cannot_be_counted_are_refused(api_client, client, user):
+def test_credential_attempts_that_cannot_be_counted_are_refused(
+    api_client, client, user, point_redis_at, dead_port
+):
     """With Redis out of reach no attempt could be counted: a login, a sign-up or an admin
     login is a 503 saying when to try again, not a guess let through unthrottled. The rest
     of the API degrades to cache misses."""
-    with override_settings(CACHES=_unreachable_caches()):
-        login = obtain(api_client, user.username)
-        signup = api_client.post("/api/users/", registration(username="newcomer"), format="json")
-        admin_login = client.post("/admin/login/", {"username": user.username, "password": PASSWORD})
-        songs = api_client.get("/api/songs/")
+    point_redis_at(f"redis://127.0.0.1:{dead_port}/0")
+
+    login = obtain(api_client, user.username)
+    signup = api_client.post("/api/users/", registration(username="newcomer"), format="json")
+    admin_login = client.post("/admin/login/", {"username": user.username, "password": PASSWORD})
+    songs = api_client.get("/api/songs/")
 
     for refused in (login, signup):
         assert refused.status_code == 503, refused.content
@@ -273,4 +257,3 @@ def test_credential_attempts_that_cannot_be_counted_are_refused(api_client, clie
     assert admin_login.status_code == 503 and admin_login["Retry-After"] == "5"
     assert not User.objects.filter(username="newcomer").exists()
     assert songs.status_code == 200
-    assert obtain(api_client, user.username).status_code == 200  # counted again once it is back
