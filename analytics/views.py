@@ -12,7 +12,6 @@ from rest_framework.views import APIView
 from analytics.events_in import EVENT_SCHEMA, BatchError, parse_batch
 from analytics.services import activity_record
 from music_discovery.caller import caller_id
-from music_discovery.parsers import JSONParser
 
 RECORDED = inline_serializer(
     "ActivityRecorded",
@@ -38,7 +37,6 @@ BATCH_ERROR = inline_serializer(
 
 class ActivityCreateView(APIView):
     permission_classes = [IsAuthenticated]
-    parser_classes = [JSONParser]
 
     @extend_schema(
         operation_id="analytics_activity_create",

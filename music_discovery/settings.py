@@ -321,12 +321,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "music_discovery.pagination.StandardPagination",
     "PAGE_SIZE": 20,
-    # JSON nested deeper than music_discovery.parsers.MAX_JSON_DEPTH is a 400.
-    "DEFAULT_PARSER_CLASSES": [
-        "music_discovery.parsers.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON everywhere, as the contract says: a form or multipart body is a 415 (the
+    # listening-history import alone also takes a file upload). JSON nested deeper than
+    # music_discovery.parsers.MAX_JSON_DEPTH is a 400.
+    "DEFAULT_PARSER_CLASSES": ["music_discovery.parsers.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "music_discovery.schema.AutoSchema",
     # JSON in every environment, errors included: the contract allows no HTML page under

@@ -29,7 +29,6 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt import views as jwt_views
 
 from music_discovery.caller import owner_only
-from music_discovery.parsers import JSONParser
 from music_discovery.throttling import AUTH_THROTTLE_SCOPE, CredentialThrottle
 from users import selectors, services
 from users.models import User
@@ -200,8 +199,6 @@ class UserViewSet(
     # Accounts and profiles are read where they are written: the primary
     # (music_discovery/db_router.py).
     reads_own_writes = True
-    # JSON only, like every other write of the API: a form or multipart body is a 415.
-    parser_classes = [JSONParser]
 
     def initialize_request(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Request:
         drf_request = super().initialize_request(request, *args, **kwargs)

@@ -22,7 +22,6 @@ from catalog.serializers.ratings import (
     RatingSerializer,
 )
 from music_discovery.caller import caller_id
-from music_discovery.parsers import JSONParser
 
 AGGREGATES_NOTE = (
     "The song's average_rating, total_ratings and rating_score are updated in the background "
@@ -46,8 +45,6 @@ class RatingListCreateView(GenericAPIView):
     # The caller's own ratings: read from the primary (music_discovery/db_router.py).
     reads_own_writes = True
     permission_classes = [IsAuthenticated]
-    # JSON only: a score must be a JSON integer, which a form field can never be.
-    parser_classes = [JSONParser]
     filter_backends: list = []
     serializer_class = RatingSerializer
 

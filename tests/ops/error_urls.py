@@ -2,19 +2,23 @@
 
 from django.http import HttpResponse
 from django.urls import path
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from music_discovery.parsers import JSONParser
 from music_discovery.urls import handler400, handler404, handler500
 from music_discovery.urls import urlpatterns as project_urlpatterns
 
 
 class EchoView(APIView):
-    """Parses the body the way every write endpoint does."""
+    """Parses the body with JSON's parser, every endpoint's, and the form parsers (the
+    listening-history import takes a multipart upload): their limits are tested once, here."""
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     def post(self, request):
         return Response({"keys": sorted(request.data)})

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+from urllib.parse import urlencode
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -16,6 +17,8 @@ from music_discovery.parsers import MAX_JSON_DEPTH, JSONParser
 from tests.factories import UserFactory
 from tests.users.builders import PASSWORD, registration
 from users.models import User
+
+FORM = "application/x-www-form-urlencoded"
 
 pytestmark = pytest.mark.django_db
 
@@ -141,16 +144,18 @@ def test_a_form_body_past_the_limit_is_413_outside_api_too(client, settings):
     assert response.status_code == 413
 
 
-def test_a_multipart_body_under_the_limit_is_parsed(api_client, settings):
-    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+@pytest.mark.parametrize("body_format", ["multipart", "form"])
+def test_a_login_takes_json_only_like_every_endpoint(api_client, body_format):
+    """The contract: JSON everywhere. A form or multipart login is a 415, as a rating is."""
     user = UserFactory(password=PASSWORD)
+    credentials = {"username": user.username, "password": PASSWORD}
+    if body_format == "form":
+        response = api_client.post("/api/auth/token/", urlencode(credentials), content_type=FORM)
+    else:
+        response = api_client.post("/api/auth/token/", credentials, format="multipart")
 
-    # The token endpoint takes form bodies as well as JSON.
-    response = api_client.post(
-        "/api/auth/token/", {"username": user.username, "password": PASSWORD}, format="multipart"
-    )
-
-    assert response.status_code == 200, response.content
+    assert response.status_code == 415, response.content
+    assert api_client.post("/api/auth/token/", credentials, format="json").status_code == 200
 
 
 # ---------------------------------------------------------------------------------------------
