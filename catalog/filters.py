@@ -21,8 +21,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from catalog.models import Artist, Song
-from catalog.naming import name_key
 from catalog.selectors.artists import ArtistResults, artist_results
+from catalog.selectors.refs import genre_key
 from catalog.selectors.search_text import MAX_QUERY_LENGTH, normalize_query
 from catalog.selectors.songs import ORDERING_FIELDS, SongResults, song_results, song_title_contains
 
@@ -177,7 +177,7 @@ class SongFilter(_RangeFilterSet):
     genre = django_filters.CharFilter(
         method="filter_genre",
         max_length=100,
-        help_text="Genre name, in any case and spacing (`Hip Hop` is `hip hop`).",
+        help_text="Genre name, in any case and spacing, or its words (`Hip Hop` is `hip-hop`).",
     )
     explicit = StrictBooleanFilter(help_text="`true` or `false`; songs whose source did not say never match.")
     title = django_filters.CharFilter(
@@ -227,7 +227,7 @@ class SongFilter(_RangeFilterSet):
         return song_title_contains(queryset, value)
 
     def filter_genre(self, queryset: QuerySet[Song], name: str, value: str) -> QuerySet[Song]:
-        return queryset.filter(genres__name=name_key(value))
+        return queryset.filter(genres__name=genre_key(value))
 
 
 class ArtistFilter(CachedFormFilterSet):
@@ -238,7 +238,11 @@ class ArtistFilter(CachedFormFilterSet):
         ),
     )
     genre = django_filters.CharFilter(
-        max_length=100, help_text="Artists with at least one song of this genre (any case and spacing)."
+        max_length=100,
+        help_text=(
+            "Artists with at least one song of this genre (any case and spacing, or its words: "
+            "`hip hop` is `hip-hop`)."
+        ),
     )
 
     class Meta:

@@ -5,8 +5,31 @@ against outside data (listening imports, the evaluation's Last.fm join) use it."
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Collection
+from functools import lru_cache
+
+from catalog.selectors.search_text import title_words
 
 
 def name_key(name: str) -> str:
     """NFKC, case-folded, runs of white space collapsed to one space, trimmed."""
     return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
+def name_among(text: str, names: Collection[str]) -> str | None:
+    """The one of `names` (normalised names, as the catalog keeps its genres) that a user's
+    `text` names: its own normalised name, else the single name whose words (the search's
+    word rule) are its words, whatever joins them (`hip hop` and `Hip-Hop` name `hip-hop`);
+    None when no name, or more than one, has them."""
+    key = name_key(text)
+    if key in names:
+        return key
+    words = _words(key)
+    found = [name for name in names if _words(name) == words]
+    return found[0] if len(found) == 1 else None
+
+
+@lru_cache(maxsize=4096)
+def _words(name: str) -> tuple[str, ...]:
+    # Cached: a list computed for a listener compares each text with every genre's words.
+    return tuple(title_words(name))

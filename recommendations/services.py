@@ -21,8 +21,8 @@ import numpy.typing as npt
 from django.conf import settings
 from django.core.cache import cache
 
-from catalog.selectors.arrays import catalog_load_version, name_key
-from catalog.selectors.refs import artist_keys_known, genre_names_known, song_refs
+from catalog.selectors.arrays import catalog_load_version, name_among, name_key
+from catalog.selectors.refs import artist_keys_known, genre_key, genre_names_known, song_refs
 from catalog.selectors.songs import song_get, song_list, songs_attach
 from recommendations.engine import (
     ARTIST_CAP,
@@ -323,8 +323,17 @@ def request_check(
     _refuse_unknown("seed_songs", seed_songs, [s for s in seed_songs if s not in known_songs])
     artists = artist_keys_known([name_key(name) for name in seed_artists])
     _refuse_unknown("seed_artists", seed_artists, [a for a in seed_artists if name_key(a) not in artists])
-    genres = genre_names_known([name_key(name) for name in seed_genres])
-    _refuse_unknown("seed_genres", seed_genres, [g for g in seed_genres if name_key(g) not in genres])
+    keys = [genre_key(name) for name in seed_genres]
+    genres = genre_names_known(keys)
+    _refuse_unknown(
+        "seed_genres", seed_genres, [g for g, k in zip(seed_genres, keys, strict=True) if k not in genres]
+    )
+
+
+def _genre_names(texts: Sequence[str], table: dict[str, int]) -> list[str]:
+    """The genre each text names among the model's (`name_among`: `hip hop` is `hip-hop`),
+    else the text itself, which then names none."""
+    return [name_among(text, table) or text for text in texts]
 
 
 def _known_only(names: Sequence[str], table: dict[str, int]) -> list[int]:
@@ -351,8 +360,8 @@ def listener_of(
     return listener_for(
         user_id=user_id,
         index=index,
-        genres=_known_only(favourite_genres, index.genre_by_name)
-        + _resolve_names("seed_genres", seed_genres, index.genre_by_name),
+        genres=_known_only(_genre_names(favourite_genres, index.genre_by_name), index.genre_by_name)
+        + _resolve_names("seed_genres", _genre_names(seed_genres, index.genre_by_name), index.genre_by_name),
         artists=_known_only(favourite_artists, index.artist_by_key)
         + _resolve_names("seed_artists", seed_artists, index.artist_by_key),
         seed_songs=_resolve_songs(seed_songs, index),

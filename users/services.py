@@ -22,8 +22,7 @@ from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from catalog.ratings.selectors import rating_list
 from catalog.ratings.services import song_ratings_mark_dirty_on_commit
-from catalog.selectors.arrays import name_key
-from catalog.selectors.refs import genre_ids_by_name, labels_of, song_refs
+from catalog.selectors.refs import genre_ids_by_name, genre_key, labels_of, song_refs
 from music_discovery.signals import signals_changed
 from users.models import Block, Profile, User
 from users.moods import MOODS
@@ -283,7 +282,7 @@ def _block_target(*, artist_id: int | None, song_id: int | None, genre: str | No
             raise ValidationError({"song": [f"No song has id {song_id}."]})
         return {"song_id": song_id}
     assert genre is not None
-    found = genre_ids_by_name([name_key(genre)])
+    found = genre_ids_by_name([genre_key(genre)])
     if not found:
         raise ValidationError({"genre": [f"No genre is named {genre!r}."]})
     return {"genre_id": next(iter(found.values()))}

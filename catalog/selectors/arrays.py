@@ -15,14 +15,16 @@ import numpy.typing as npt
 from django.db.models import Q
 
 from catalog.models import Artist, Genre, Rating, Song, SongArtist, SongFileLoad, SongGenre
-from catalog.naming import name_key
+from catalog.naming import name_among, name_key
 from music_discovery.arrays import CHUNK, numeric_array
 
-# Re-exported: the rule by which other apps match names against `artist_name_rows`' keys.
+# Re-exported: the rules by which other apps match names against `artist_name_rows`' keys
+# and `genre_name_rows`' names.
 __all__ = [
     "artist_name_rows",
     "catalog_load_version",
     "genre_name_rows",
+    "name_among",
     "name_key",
     "rating_table",
     "song_credit_table",

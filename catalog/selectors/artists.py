@@ -15,9 +15,9 @@ from django.db.models import Case, Count, F, IntegerField, QuerySet, When
 from django.shortcuts import get_object_or_404
 
 from catalog.models import Artist, Song, SongArtist, SongGenre
-from catalog.naming import name_key
 from catalog.selectors.counts import WholePage, queryset_count_bounded
 from catalog.selectors.lookups import EqualsAnyOf
+from catalog.selectors.refs import genre_key
 from catalog.selectors.search import artist_search
 from catalog.selectors.search_text import normalize_query, similarity, title_words
 from catalog.selectors.songs import song_list, songs_attach
@@ -102,7 +102,7 @@ def artist_results(
         artists = artist_list()
     if genre:
         in_genre = SongArtist.objects.filter(
-            song_id__in=SongGenre.objects.filter(genre__name=name_key(genre)).values("song_id")
+            song_id__in=SongGenre.objects.filter(genre__name=genre_key(genre)).values("song_id")
         ).values("artist_id")
         # `id = ANY(ARRAY(...))`: the genre's artists are looked up by primary key, where
         # `id IN (...)` let the planner read every artist to join them.

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.db.models import F, Q
 
 from catalog.models import Artist, Genre, Song
+from catalog.naming import name_among, name_key
 from catalog.selectors.lookups import InList
 
 
@@ -37,6 +38,15 @@ def artist_keys_known(keys: Collection[str]) -> set[str]:
         if keys
         else set()
     )
+
+
+def genre_key(text: str) -> str:
+    """The name of the genre a user's `text` names (`naming.name_among`: `hip hop` is
+    `hip-hop`), or its normalised name when none does, which then matches no genre."""
+    key = name_key(text)
+    if not key or Genre.objects.filter(name=key).exists():
+        return key
+    return name_among(text, list(Genre.objects.values_list("name", flat=True))) or key
 
 
 def genre_names_known(names: Collection[str]) -> set[str]:

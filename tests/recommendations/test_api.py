@@ -12,7 +12,7 @@ from recommendations.lists import recommendations_build
 from recommendations.models import Generation, GenerationState
 from recommendations.services import model_forget
 from tests.catalog.builders import song_row, upsert
-from tests.factories import RatingFactory, UserFactory
+from tests.factories import RatingFactory, SongFactory, UserFactory
 from tests.recommendations.builders import listened
 
 
@@ -300,6 +300,24 @@ def test_a_refresh_steered_by_moods_and_seeds_becomes_the_served_list(
     assert generation.request["moods"] == ["calm"]
     assert generation.duration_ms is not None
     assert _song_ids(client.get(url(listener.pk), {"limit": 3}).json()) == _song_ids(result)
+
+
+def test_a_seed_genre_is_named_by_its_words_as_in_the_filters(
+    client_of, world, django_capture_on_commit_callbacks
+):
+    """`hip hop` names the catalog's `hip-hop`, as `?genre=` does: the refresh is queued and
+    its list holds the genre's songs."""
+    hip_hop = [SongFactory(title=f"Beat {i}", genres=["hip-hop"], popularity=50) for i in range(3)]
+    listener = UserFactory(profile__favorite_genres=[], profile__moods=[])
+    client = client_of(listener)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            refresh_url(listener.pk), {"limit": 3, "seed_genres": ["Hip Hop"]}, format="json"
+        )
+
+    assert response.status_code == 202, response.json()
+    result = client.get(response.json()["status_url"]).json()["result"]
+    assert set(_song_ids(result)) == {song.pk for song in hip_hop}
 
 
 @pytest.mark.parametrize(

@@ -133,3 +133,12 @@ def test_blocks_are_paginated_newest_first(client, owner):
     assert first["count"] == 3 and first["previous"] is None
     assert [block["id"] for block in first["results"] + second["results"]] == made[::-1]
     assert second["next"] is None
+
+
+def test_a_genre_is_blocked_by_its_words_as_the_filters_name_it(client, owner):
+    SongFactory(genres=["hip-hop"])
+
+    response = client.post(url(owner), {"genre": "Hip Hop"}, format="json")
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["name"] == "hip-hop"
