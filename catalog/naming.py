@@ -1,6 +1,8 @@
 """The one rule for telling names apart: artists and genres are the same when their
 normalised names are (`name_key`). The loader, the API's filters and every later match
-against outside data (listening imports, the evaluation's Last.fm join) use it."""
+against outside data (listening imports, the evaluation's Last.fm join) use it. And the one
+rule for which genre a user's text names (`name_among`): the filters, blocks and the
+recommendations' seed and profile genres use it."""
 
 from __future__ import annotations
 
