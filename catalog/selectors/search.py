@@ -13,9 +13,12 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from functools import reduce
+from itertools import islice, product
+from operator import or_
 
 from django.db import connections
-from django.db.models import Case, F, IntegerField, QuerySet, When
+from django.db.models import Case, F, IntegerField, Q, QuerySet, When
 from django.db.models.functions import Collate, Lower
 
 from catalog.models import Artist, Song, SongArtist
@@ -35,8 +38,9 @@ from catalog.selectors.search_text import (
     query_terms,
     similarity,
     title_words,
+    with_words_replaced,
 )
-from catalog.selectors.search_words import ParsedQuery, parse_postgres, parse_python
+from catalog.selectors.search_words import ParsedQuery, name_accented, parse_postgres, parse_python
 from catalog.selectors.songs import COMMON_SUBSTRING_SHARE
 
 __all__ = [
@@ -110,25 +114,39 @@ def song_search_matches(queryset: QuerySet[Song], query: str, *, within_set: boo
 
 
 def artist_search(queryset: QuerySet[Artist], query: str) -> QuerySet[Artist]:
-    """Artists whose name contains `query` (served by the trigram index on PostgreSQL):
-    the exact name first, then names starting with it, then the rest by name."""
+    """Artists whose name contains `query`, or a form of it whose words are accented
+    differently (`_accented_texts`), served by the trigram index on PostgreSQL: the exact
+    name first, then names starting with it, then the rest by name."""
     text = normalize_query(query)
     if not query_terms(text):
         return queryset.none()
     lowered = Lower("name")
-    prefix = escape_like(text) + "%"
+    texts = _accented_texts(queryset.db, text)
     if len(text) < MIN_TRIGRAM_TERM:
-        matched = queryset.filter(Like(Collate(lowered, "C"), prefix))
+        matched = queryset.filter(Like(Collate(lowered, "C"), escape_like(text) + "%"))
     else:
-        matched = queryset.filter(ILike(F("name"), f"%{escape_like(text)}%"))
+        matched = queryset.filter(reduce(or_, (Q(ILike(F("name"), f"%{escape_like(t)}%")) for t in texts)))
     return matched.annotate(
         search_rank=Case(
-            When(Like(lowered, escape_like(text)), then=0),
-            When(Like(lowered, prefix), then=1),
+            When(reduce(or_, (Q(Like(lowered, escape_like(t))) for t in texts)), then=0),
+            When(reduce(or_, (Q(Like(lowered, escape_like(t) + "%")) for t in texts)), then=1),
             default=2,
             output_field=IntegerField(),
         )
     ).order_by("search_rank", "name", "id")
+
+
+# The most forms of an artist search's text looked for (each a pattern of its own).
+ACCENTED_TEXTS = 8
+
+
+def _accented_texts(using: str, text: str) -> list[str]:
+    """`text` first, then the texts its words' other forms in names make
+    (`search_words.name_accented`): "motley crue" is also "mötley crüe"."""
+    terms = query_terms(text)
+    forms = [[term, *others] for term, others in zip(terms, name_accented(using, terms), strict=True)]
+    combinations = islice(product(*forms), ACCENTED_TEXTS)
+    return [with_words_replaced(text, dict(zip(terms, words, strict=True))) for words in combinations]
 
 
 def _song_search_postgres(queryset: QuerySet[Song], text: str, terms: list[str]) -> QuerySet[Song]:

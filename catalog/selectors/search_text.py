@@ -27,6 +27,39 @@ _WORD = re.compile(r"[^\W_]+")
 _SPACES = re.compile(r"\s+")
 
 
+def _fold_table() -> tuple[str, str]:
+    """The lowercase Latin letters that carry a mark (U+00C0-U+024F, U+1E00-U+1EFF) and
+    the base letter of each, plus four letters whose stroke is no mark to Unicode."""
+    marked, bases = ["ø", "ł", "đ", "ı"], ["o", "l", "d", "i"]
+    for code in (*range(0xC0, 0x250), *range(0x1E00, 0x1F00)):
+        letter = chr(code)
+        base = unicodedata.normalize("NFD", letter)[0]
+        if letter == letter.lower() and base != letter and base.isascii() and base.isalpha():
+            marked.append(letter)
+            bases.append(base)
+    return "".join(marked), "".join(bases)
+
+
+# Accent folding: a word and a query term compare equal when their letters differ only by
+# marks ("beyonce" finds Beyoncé, "cafe" Café, "café" Cafe). One letter for one, so that a
+# folded word's prefix of a term's length is the word's own prefix of that length.
+# PostgreSQL applies it as `translate(word, FOLD_FROM, FOLD_TO)` (`folded_sql`), which
+# migration 0019 indexes: a change here needs a migration re-creating those indexes.
+FOLD_FROM, FOLD_TO = _fold_table()
+_FOLD = str.maketrans(FOLD_FROM, FOLD_TO)
+
+
+def fold(text: str) -> str:
+    """`text` (lowercase) with each accented letter as its base letter: 'björk' -> 'bjork'."""
+    return text.translate(_FOLD)
+
+
+def folded_sql(column: str) -> str:
+    """`fold` in SQL, constants inline: an index on this expression serves only a query
+    holding the very same expression."""
+    return f"translate({column}, '{FOLD_FROM}', '{FOLD_TO}')"
+
+
 def normalize_query(raw: str) -> str:
     """Lowercased, control characters (NUL included) removed, whitespace collapsed, bounded."""
     cleaned = "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in raw[: MAX_QUERY_LENGTH * 2])
@@ -43,6 +76,11 @@ def query_terms(normalized: str) -> list[str]:
         if len(terms) == MAX_TERMS:
             break
     return terms
+
+
+def with_words_replaced(text: str, replacements: dict[str, str]) -> str:
+    """`text` with each of its words that `replacements` holds replaced."""
+    return _WORD.sub(lambda match: replacements.get(match.group(0), match.group(0)), text)
 
 
 def title_words(title: str) -> list[str]:

@@ -10,6 +10,10 @@ The rules, the same on both databases:
   CORRECTION_THRESHOLD). When
   no word is one edit away and no word even contains the term, the most similar words are
   its corrections instead. The term stays one of its own variants: titles holding it match.
+- A term also finds the words it folds alike with (`search_text.fold`): "beyonce" is
+  "beyoncé" too, "bjor" "björ", "café" "cafe". Its accented forms are the prefixes of the
+  term's length of the words whose folded form starts with the folded term, the most
+  frequent ACCENTED_PER_TERM of them; a term found that way is known, not a typo.
 - A term that neither it nor its corrections find in a title word or an artist name cannot
   match: it is left out, so that "love qwxz" finds love songs instead of nothing.
 
@@ -27,7 +31,15 @@ from dataclasses import dataclass
 
 from django.db import connections
 
-from catalog.selectors.search_text import MIN_TRIGRAM_TERM, one_edit, similarity, title_words
+from catalog.models import Artist
+from catalog.selectors.search_text import (
+    MIN_TRIGRAM_TERM,
+    fold,
+    folded_sql,
+    one_edit,
+    similarity,
+    title_words,
+)
 
 CORRECTIONS_PER_TERM = 3
 # Trigram similarity a word needs to count as a correction when no word is one edit away.
@@ -38,6 +50,8 @@ CORRECTION_MARGIN = 0.1
 # The most similar words looked at for a term (those one edit away are among them: one edit
 # leaves a word of 3+ letters at least CORRECTION_THRESHOLD similar).
 SIMILAR_CANDIDATES = 30
+# A term's accented forms looked for, the most frequent first ("the": thé, thè).
+ACCENTED_PER_TERM = 3
 
 
 @dataclass(frozen=True)
@@ -55,6 +69,8 @@ class ParsedQuery:
     # Per such term: how many artist-name words contain a variant (0: the term is looked
     # for in titles only).
     name_occurrences: tuple[int, ...] = ()
+    # Per such term: what the corrected query reads for it (`_Term.best`).
+    best: tuple[str, ...] = ()
 
     @property
     def in_artist_names(self) -> tuple[bool, ...]:
@@ -79,7 +95,7 @@ class ParsedQuery:
     def corrected(self) -> str:
         """The query with each unknown term replaced by its best correction, and terms that
         can match nothing left out."""
-        best = {v[0]: v[1] if len(v) > 1 else v[0] for v in self.variants}
+        best = {v[0]: fix for v, fix in zip(self.variants, self.best, strict=True)}
         return " ".join(best.get(t, t) for t in self.terms if t in best or len(t) < MIN_TRIGRAM_TERM)
 
     @property
@@ -106,16 +122,45 @@ _SIMILAR_SQL = f"""(
         GROUP BY f.word ORDER BY 3 DESC, 2 DESC, 1 LIMIT {SIMILAR_CANDIDATES}
     ) AS g
 )"""
+# Per term: its accented forms (the prefixes of its length of the accented words whose
+# folded form starts with the folded term), most frequent first, read from the partial
+# indexes of migration 0019, which hold the accented words only. `lists`: the word lists
+# (table, count column) looked in.
+_FOLDED = folded_sql("word")
+_WORD_LISTS = (("catalog_searchword", "ndoc"), ("catalog_artistword", "nnames"))
+
+
+def _accented_sql(lists: tuple[tuple[str, str], ...] = _WORD_LISTS) -> str:
+    each = " UNION ALL ".join(
+        f"SELECT left(word, %(length{{i}})s) AS part, {count} AS n FROM {words}"
+        f" WHERE {_FOLDED} LIKE %(folded{{i}})s AND word <> {_FOLDED}"
+        for words, count in lists
+    )
+    return f"""(
+    SELECT coalesce(json_agg(a.part ORDER BY a.n DESC, a.part), '[]') FROM (
+        SELECT w.part, sum(w.n) AS n FROM ({each}) AS w
+        WHERE w.part <> %(term{{i}})s GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {ACCENTED_PER_TERM}
+    ) AS a
+)"""
+
+
+def _accented_params(i: int, term: str) -> dict[str, str | int]:
+    return {f"folded{i}": f"{fold(term)}%", f"length{i}": len(term), f"term{i}": term}
+
+
 # Per term: whether a word starts with it, the occurrences of the words containing it (in
-# titles, in names), and its candidate corrections when no word starts with it (a CASE
-# evaluates its subqueries only when reached: a known term costs three index probes).
+# titles, in names), its accented forms, and its candidate corrections when no word starts
+# with it or with an accented form (a CASE evaluates its subqueries only when reached: a
+# known term costs six index lookups).
 _TERM_SQL = f"""
-SELECT {{i}} AS ord, t.inside, t.named, CASE WHEN t.known THEN '[]'::json ELSE {_SIMILAR_SQL} END
+SELECT {{i}} AS ord, t.inside, t.named, t.known, t.accented,
+       CASE WHEN t.known OR json_array_length(t.accented) > 0 THEN '[]'::json ELSE {_SIMILAR_SQL} END
 FROM (SELECT
         EXISTS (SELECT 1 FROM catalog_searchword WHERE word LIKE %(prefix{{i}})s)
             OR EXISTS (SELECT 1 FROM catalog_artistword WHERE word LIKE %(prefix{{i}})s) AS known,
         (SELECT coalesce(sum(ndoc), 0) FROM catalog_searchword WHERE word LIKE %(inside{{i}})s) AS inside,
-        (SELECT coalesce(sum(nnames), 0) FROM catalog_artistword WHERE word LIKE %(inside{{i}})s) AS named
+        (SELECT coalesce(sum(nnames), 0) FROM catalog_artistword WHERE word LIKE %(inside{{i}})s) AS named,
+        {_accented_sql()} AS accented
      ) AS t
 """
 # Per correction: its occurrences in title words and in artist-name words. A sum rather
@@ -165,8 +210,8 @@ def _each(template: str, count: int) -> str:
 
 def parse_postgres(using: str, text: str, terms: list[str]) -> ParsedQuery:
     """The terms looked up in the word lists: in one round trip, whether each is known, its
-    occurrences and its corrections; in a second one, only when there are corrections, the
-    corrections' occurrences.
+    occurrences, accented forms and corrections; in a second one, only when there are
+    accented forms or corrections, their occurrences.
 
     Terms are runs of letters and digits, and so are the words: neither can hold a LIKE
     wildcard, so they are put into patterns unescaped."""
@@ -181,15 +226,24 @@ def parse_postgres(using: str, text: str, terms: list[str]) -> ParsedQuery:
             [str(CORRECTION_THRESHOLD)],
         )
         songs = max(float(cursor.fetchone()[1] or 0.0), 0.0)
-        params: dict[str, str] = {}
+        params: dict[str, str | int] = {}
         for i, term in enumerate(long_terms):
-            params[f"prefix{i}"], params[f"inside{i}"], params[f"term{i}"] = f"{term}%", f"%{term}%", term
+            params.update(_accented_params(i, term), **{f"prefix{i}": f"{term}%", f"inside{i}": f"%{term}%"})
         cursor.execute(_each(_TERM_SQL, len(long_terms)), params)
         rows = [
-            (inside, named, _pick(term, [tuple(row) for row in similar], bool(inside or named)))
-            for term, (_, inside, named, similar) in zip(long_terms, cursor.fetchall(), strict=True)
+            _Term(
+                term,
+                inside,
+                named,
+                known,
+                accented,
+                _pick(term, [tuple(r) for r in similar], bool(inside or named)),
+            )
+            for term, (_, inside, named, known, accented, similar) in zip(
+                long_terms, cursor.fetchall(), strict=True
+            )
         ]
-        fixes = [word for _, _, words in rows for word in words]
+        fixes = list(dict.fromkeys(word for row in rows for word in row.fixes))
         counted: dict[str, tuple[int, int]] = {}
         if fixes:
             cursor.execute(
@@ -200,21 +254,54 @@ def parse_postgres(using: str, text: str, terms: list[str]) -> ParsedQuery:
                 for word, (_, inside, named) in zip(fixes, cursor.fetchall(), strict=True)
             }
     alive = []
-    for term, (inside, named, words) in zip(long_terms, rows, strict=True):
-        variants = [term, *(w for w in words if w != term)]
-        title_count = int(inside) + sum(counted[w][0] for w in variants[1:])
-        name_count = int(named) + sum(counted[w][1] for w in variants[1:])
+    for row in rows:
+        # A fix no word holds (the folded form of an accented term, unless some word holds
+        # it) would only cost a pattern that matches nothing.
+        variants = [row.term, *dict.fromkeys(w for w in row.fixes if w != row.term and any(counted[w]))]
+        title_count = int(row.inside) + sum(counted[w][0] for w in variants[1:])
+        name_count = int(row.named) + sum(counted[w][1] for w in variants[1:])
         if title_count or name_count:
-            alive.append((variants, title_count, name_count))
+            alive.append((variants, title_count, name_count, row.best))
     return ParsedQuery(
         text=text,
         terms=terms,
-        variants=[variants for variants, _, _ in alive],
-        occurrences=tuple(count for _, count, _ in alive),
+        variants=[variants for variants, _, _, _ in alive],
+        occurrences=tuple(count for _, count, _, _ in alive),
         songs=songs,
         matchable=bool(alive),
-        name_occurrences=tuple(count for _, _, count in alive),
+        name_occurrences=tuple(count for _, _, count, _ in alive),
+        best=tuple(best for _, _, _, best in alive),
     )
+
+
+@dataclass(frozen=True)
+class _Term:
+    """A term as the word lists know it: the occurrences of the words containing it (in
+    titles, in names), whether a word starts with it, its accented forms, corrections."""
+
+    term: str
+    inside: int
+    named: int
+    known: bool
+    accented: list[str]
+    corrections: list[str]
+
+    @property
+    def fixes(self) -> list[str]:
+        """Its other variants: its accented forms, its folded form when it is accented, its
+        corrections."""
+        folded = fold(self.term)
+        return [*self.accented, *([folded] if folded != self.term else []), *self.corrections]
+
+    @property
+    def best(self) -> str:
+        """What the corrected query reads for it: its best correction; else, when only an
+        accented form is a word's beginning ("bjork": björk), that form; else itself."""
+        if self.corrections:
+            return self.corrections[0]
+        if self.accented and not self.known:
+            return self.accented[0]
+        return self.term
 
 
 # ---------------------------------------------------------------------------------------
@@ -231,20 +318,26 @@ def parse_python(text: str, terms: list[str], title_counts: Counter, artist_name
         known[word] = max(known[word], count)
     variants = []
     name_occurrences: list[int] = []
+    best = []
     for term in (t for t in terms if len(t) >= MIN_TRIGRAM_TERM):
-        fixes: list[str] = []
-        if not any(word.startswith(term) for word in known):
+        accented = _accented_python(term, title_counts + name_words)
+        is_known = any(word.startswith(term) for word in known)
+        corrections: list[str] = []
+        if not is_known and not accented:
             scored = ((w, c, similarity(w, term)) for w, c in known.items() if len(w) >= MIN_TRIGRAM_TERM)
             similar = sorted(
                 (row for row in scored if row[2] >= CORRECTION_THRESHOLD), key=lambda r: (-r[2], -r[1], r[0])
             )
-            fixes = _pick(term, similar[:SIMILAR_CANDIDATES], any(term in word for word in known))
-        term_variants = [term, *(w for w in fixes if w != term)]
+            corrections = _pick(term, similar[:SIMILAR_CANDIDATES], any(term in word for word in known))
+        row = _Term(term, 0, 0, is_known, accented, corrections)
+        held = [w for w in row.fixes if w != term and any(w in word for word in known)]
+        term_variants = [term, *dict.fromkeys(held)]
         if any(v in word for v in term_variants for word in known):
             variants.append(term_variants)
             name_occurrences.append(
                 sum(c for w, c in name_words.items() if any(v in w for v in term_variants))
             )
+            best.append(row.best)
     long_terms = [t for t in terms if len(t) >= MIN_TRIGRAM_TERM]
     return ParsedQuery(
         text=text,
@@ -252,4 +345,40 @@ def parse_python(text: str, terms: list[str], title_counts: Counter, artist_name
         variants=variants,
         matchable=bool(variants) or not long_terms,
         name_occurrences=tuple(name_occurrences),
+        best=tuple(best),
     )
+
+
+def _accented_python(term: str, occurrences: Counter) -> list[str]:
+    """`_accented_sql` over in-memory words with their occurrences."""
+    folded, parts = fold(term), Counter[str]()
+    for word, count in occurrences.items():
+        if word != fold(word) and fold(word).startswith(folded) and word[: len(term)] != term:
+            parts[word[: len(term)]] += count
+    return [
+        part for part, _ in sorted(parts.items(), key=lambda item: (-item[1], item[0]))[:ACCENTED_PER_TERM]
+    ]
+
+
+def name_accented(using: str, terms: list[str]) -> list[list[str]]:
+    """Per term, its other forms in artist names: its accented forms among the words of
+    names (for a term of 3+ characters, as song search finds them), and its folded form
+    when it is accented."""
+    long_terms = [t for t in terms if len(t) >= MIN_TRIGRAM_TERM]
+    forms: dict[str, list[str]] = {}
+    if long_terms and connections[using].vendor == "postgresql":
+        params: dict[str, str | int] = {}
+        for i, term in enumerate(long_terms):
+            params.update(_accented_params(i, term))
+        sql = _each(f"SELECT {{i}} AS ord, {_accented_sql(_WORD_LISTS[1:])}", len(long_terms))
+        with connections[using].cursor() as cursor:
+            cursor.execute(sql, params)
+            forms = {term: found for term, (_, found) in zip(long_terms, cursor.fetchall(), strict=True)}
+    elif long_terms:
+        words = Counter(
+            w
+            for name in Artist.objects.using(using).values_list("name", flat=True)
+            for w in title_words(name)
+        )
+        forms = {term: _accented_python(term, words) for term in long_terms}
+    return [[*forms.get(term, []), *([fold(term)] if fold(term) != term else [])] for term in terms]

@@ -1,0 +1,95 @@
+"""Accent folding in `search=`: a term finds the words it folds alike with, on either
+database (`search_text.fold`, migration 0019's indexes on PostgreSQL)."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+from django.db import connection
+
+from catalog.selectors.search_text import FOLD_FROM, FOLD_TO, fold, normalize_query, query_terms
+from catalog.selectors.search_words import parse_postgres
+from tests.factories import ArtistFactory, SongArtistFactory, SongFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def found(api_client, query: str) -> list[str]:
+    response = api_client.get("/api/songs/", {"search": query})
+    assert response.status_code == 200, response.json()
+    return [song["title"] for song in response.json()["results"]]
+
+
+def by(artist: str, *titles: str) -> None:
+    credited = ArtistFactory(name=artist)
+    for title in titles:
+        SongArtistFactory(song=SongFactory(title=title), artist=credited)
+
+
+def test_the_fold_is_the_one_the_word_lists_are_indexed_by():
+    # The indexes serve only the very expression they were built on: a change of the fold
+    # needs a migration, which this comparison asks for.
+    migration = importlib.import_module("catalog.migrations.0019_word_lists_folded")
+    assert (migration.FOLD_FROM, migration.FOLD_TO) == (FOLD_FROM, FOLD_TO)
+    assert len(FOLD_FROM) == len(FOLD_TO) == len(set(FOLD_FROM))
+    assert fold("björk beyoncé mötley crüe łódź ø ñ ệ") == "bjork beyonce motley crue lodz o n e"
+    assert fold("東京 москва abc") == "東京 москва abc"
+
+
+def test_an_unaccented_term_finds_accented_names_and_titles(api_client):
+    by("Beyoncé", "Halo", "CUFF IT")
+    by("Vybz Kartel", "Beyonce Wine")
+    by("Mötley Crüe", "Kickstart My Heart")
+    by("Dimitri Vegas", "Café del Mar")
+    SongFactory(title="Motley Fool")
+
+    assert set(found(api_client, "beyonce")) == {"Halo", "CUFF IT", "Beyonce Wine"}
+    assert found(api_client, "motley crue") == ["Kickstart My Heart"]
+    assert found(api_client, "cafe del mar") == ["Café del Mar"]
+
+
+def test_an_accented_term_finds_the_unaccented_word(api_client):
+    SongFactory(title="Café del Mar")
+    SongFactory(title="Cafe Society")
+    SongFactory(title="Caffeine")
+
+    assert set(found(api_client, "café")) == {"Café del Mar", "Cafe Society"}
+
+
+def test_a_term_found_through_an_accented_word_is_not_a_typo(api_client):
+    # "bjork" starts no word as typed: it was corrected to "bjorn", one letter away.
+    by("Björk", "Army of Me")
+    by("Bjorn Again", "Waterloo")
+
+    assert found(api_client, "bjork") == ["Army of Me"]
+    # A prefix finds both.
+    assert set(found(api_client, "bjor")) == {"Army of Me", "Waterloo"}
+
+
+@pytest.mark.postgres
+def test_accented_forms_match_without_becoming_the_corrected_query():
+    SongFactory(title="Love Story")
+    SongFactory(title="Lové")
+    text = normalize_query("love")
+
+    parsed = parse_postgres(connection.alias, text, query_terms(text))
+
+    assert parsed.variants == [["love", "lové"]]
+    assert parsed.corrected == "love"
+
+
+def test_artist_search_finds_names_accented_otherwise(api_client):
+    for name in ("Björk", "Bjorn Again", "Mötley Crüe", "Motley Fool Band", "Beyoncé"):
+        ArtistFactory(name=name)
+
+    def names(query: str) -> list[str]:
+        response = api_client.get("/api/artists/", {"search": query})
+        assert response.status_code == 200, response.json()
+        return [artist["name"] for artist in response.json()["results"]]
+
+    assert names("bjork") == ["Björk"]
+    assert names("BEYONCE") == ["Beyoncé"]
+    assert names("motley crue") == ["Mötley Crüe"]
+    assert names("mötley") == ["Motley Fool Band", "Mötley Crüe"]
+    assert names("bjor") == ["Bjorn Again", "Björk"]
