@@ -21,8 +21,9 @@ def name_key(name: str) -> str:
 def name_among(text: str, names: Collection[str]) -> str | None:
     """The one of `names` (normalised names, as the catalog keeps its genres) that a user's
     `text` names: its own normalised name, else the single name whose words (the search's
-    word rule) are its words, whatever joins them (`hip hop` and `Hip-Hop` name `hip-hop`);
-    None when no name, or more than one, has them."""
+    word rule, `&`, `and` and `n` one word: `_words`) are its words, whatever joins them
+    (`hip hop` and `Hip-Hop` name `hip-hop`, `R&B` `r-n-b`, `drum & bass`
+    `drum-and-bass`); None when no name, or more than one, has them."""
     key = name_key(text)
     if key in names:
         return key
@@ -31,7 +32,12 @@ def name_among(text: str, names: Collection[str]) -> str | None:
     return found[0] if len(found) == 1 else None
 
 
+# The ways of writing "and" between two words of a genre's name: `R&B`, `r-n-b`, `rock and
+# roll`, `rock-n-roll`.
+_AND = {"and": "and", "n": "and"}
+
+
 @lru_cache(maxsize=4096)
 def _words(name: str) -> tuple[str, ...]:
     # Cached: a list computed for a listener compares each text with every genre's words.
-    return tuple(title_words(name))
+    return tuple(_AND.get(word, word) for word in title_words(name.replace("&", " and ")))

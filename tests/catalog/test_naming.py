@@ -18,7 +18,13 @@ GENRES = {"hip-hop", "pop", "k-pop", "j-pop", "drum-and-bass", "r-n-b", "singer-
         ("Hip-Hop", "hip-hop"),
         ("K Pop", "k-pop"),
         ("drum and bass", "drum-and-bass"),
-        ("R&B", None),  # "r b" is not the words of "r-n-b"
+        ("R&B", "r-n-b"),
+        ("r & b", "r-n-b"),
+        ("R and B", "r-n-b"),
+        ("drum & bass", "drum-and-bass"),
+        ("Drum n Bass", "drum-and-bass"),
+        ("r b", None),  # the "and" is a word of the name
+        ("b&r", None),
         ("hiphop", None),
         ("hop", None),
         ("", None),
