@@ -19,7 +19,7 @@ from catalog.selectors.counts import WholePage, queryset_count_bounded
 from catalog.selectors.lookups import EqualsAnyOf
 from catalog.selectors.refs import genre_key
 from catalog.selectors.search import artist_search
-from catalog.selectors.search_text import normalize_query, similarity, title_words
+from catalog.selectors.search_text import MAX_TERMS, normalize_query, similarity, title_words
 from catalog.selectors.songs import song_list, songs_attach
 
 # How many of an artist's songs its detail shows.
@@ -97,7 +97,8 @@ def artist_results(
     """`artists` (all of them by default) credited on a song of `genre` (any spelling of
     its name that normalises to it) and matching `search`: names containing it (exact,
     then prefix, then the rest: `artist_search`), and when no name contains it, the names
-    closest to it (typo tolerance: `artist_search_corrected`)."""
+    closest to it (typo tolerance: `artist_search_corrected`, for a text of at most
+    MAX_TERMS words)."""
     if artists is None:
         artists = artist_list()
     if genre:
@@ -113,9 +114,12 @@ def artist_results(
     text = normalize_query(search)
     if not title_words(text):
         return ArtistResults(artists.none())
-    return ArtistResults(
-        artist_search(artists, text), otherwise=lambda: artist_search_corrected(artists, text), whole=whole
+    # A name is a few words: a longer text is no typo of one, and comparing it with every
+    # name's words costs most of a second at a hundred thousand artists.
+    corrected = (
+        (lambda: artist_search_corrected(artists, text)) if len(title_words(text)) <= MAX_TERMS else None
     )
+    return ArtistResults(artist_search(artists, text), otherwise=corrected, whole=whole)
 
 
 def artist_search_corrected(artists: QuerySet[Artist], text: str) -> QuerySet[Artist]:

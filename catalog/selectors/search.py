@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from functools import reduce
-from itertools import islice, product
 from operator import or_
 
 from django.db import connections
@@ -38,7 +37,7 @@ from catalog.selectors.search_text import (
     query_terms,
     similarity,
     title_words,
-    with_words_replaced,
+    with_forms,
 )
 from catalog.selectors.search_words import ParsedQuery, name_accented, parse_postgres, parse_python
 from catalog.selectors.songs import COMMON_SUBSTRING_SHARE
@@ -123,7 +122,9 @@ def artist_search(queryset: QuerySet[Artist], query: str) -> QuerySet[Artist]:
     lowered = Lower("name")
     texts = _accented_texts(queryset.db, text)
     if len(text) < MIN_TRIGRAM_TERM:
-        matched = queryset.filter(Like(Collate(lowered, "C"), escape_like(text) + "%"))
+        matched = queryset.filter(
+            reduce(or_, (Q(Like(Collate(lowered, "C"), escape_like(t) + "%")) for t in texts))
+        )
     else:
         matched = queryset.filter(reduce(or_, (Q(ILike(F("name"), f"%{escape_like(t)}%")) for t in texts)))
     return matched.annotate(
@@ -136,17 +137,11 @@ def artist_search(queryset: QuerySet[Artist], query: str) -> QuerySet[Artist]:
     ).order_by("search_rank", "name", "id")
 
 
-# The most forms of an artist search's text looked for (each a pattern of its own).
-ACCENTED_TEXTS = 8
-
-
 def _accented_texts(using: str, text: str) -> list[str]:
     """`text` first, then the texts its words' other forms in names make
     (`search_words.name_accented`): "motley crue" is also "mötley crüe"."""
     terms = query_terms(text)
-    forms = [[term, *others] for term, others in zip(terms, name_accented(using, terms), strict=True)]
-    combinations = islice(product(*forms), ACCENTED_TEXTS)
-    return [with_words_replaced(text, dict(zip(terms, words, strict=True))) for words in combinations]
+    return with_forms(text, dict(zip(terms, name_accented(using, terms), strict=True)))
 
 
 def _song_search_postgres(queryset: QuerySet[Song], text: str, terms: list[str]) -> QuerySet[Song]:
@@ -223,9 +218,9 @@ def _python_rank(
             matched += 1
     if not matched:
         return None
-    if lowered in (parsed.text, corrected):
+    if lowered in parsed.texts:
         return (0, matched)
-    if lowered.startswith(parsed.text) or lowered.startswith(corrected):
+    if any(lowered.startswith(text) for text in parsed.texts):
         return (1, matched)
     words = title_words(lowered)
     if all(any(w.startswith(v) for w in words for v in variants) for variants in parsed.variants):

@@ -178,7 +178,7 @@ def relevance_sql(parsed: ParsedQuery, title: str, popularity: str) -> tuple[str
     escaping in the regular expressions."""
     lowered = f"lower({title})"
     key = f'{lowered} COLLATE "C"'
-    texts = [parsed.text] if parsed.corrected == parsed.text else [parsed.text, parsed.corrected]
+    texts = parsed.texts
     word_starts = ["(^|[^[:alnum:]])(" + "|".join(v) + ")" for v in parsed.variants]
     any_term = "|".join(v for variants in parsed.variants for v in variants)
     similarity = f"similarity({lowered}, %s)::float8"
@@ -202,18 +202,12 @@ def relevance_sql(parsed: ParsedQuery, title: str, popularity: str) -> tuple[str
 
 def exact_q(parsed: ParsedQuery) -> Q:
     key = prefix_key()
-    q = Q(Exact(key, parsed.text))
-    if parsed.corrected != parsed.text:
-        q |= Q(Exact(key, parsed.corrected))
-    return q
+    return reduce(operator.or_, (Q(Exact(key, text)) for text in parsed.texts))
 
 
 def prefix_q(parsed: ParsedQuery) -> Q:
     key = prefix_key()
-    q = Q(Like(key, escape_like(parsed.text) + "%"))
-    if parsed.corrected != parsed.text:
-        q |= Q(Like(key, escape_like(parsed.corrected) + "%"))
-    return q
+    return reduce(operator.or_, (Q(Like(key, escape_like(text) + "%")) for text in parsed.texts))
 
 
 def ranked(matches: QuerySet[Song], parsed: ParsedQuery, named: Sequence[int] = ()) -> QuerySet[Song]:

@@ -194,13 +194,14 @@ class RankedSongSearch(RankedIds):
     def _prefix_scans(self) -> list[QuerySet[Song]]:
         """The exact and prefix tiers, each an index-ordered scan of song ids.
 
-        Without a correction, titles equal to the query and titles starting with it are one
-        scan of the prefix range: the equal ones sort first in it. With a correction there
-        are two exact values and two prefixes; an OR of them would make PostgreSQL walk the
-        whole index in order, so each gets its own scan, in key order (a prefix that extends
-        another adds nothing to it, and disjoint prefixes are ordered ranges)."""
+        With one text (`ParsedQuery.texts`: no correction, no accented form), titles equal
+        to the query and titles starting with it are one scan of the prefix range: the equal
+        ones sort first in it. With several there are as many exact values and prefixes; an
+        OR of them would make PostgreSQL walk the whole index in order, so each gets its own
+        scan, in key order (a prefix that extends another adds nothing to it, and disjoint
+        prefixes are ordered ranges)."""
         key = prefix_key()
-        texts = sorted({self.parsed.text, self.parsed.corrected})
+        texts = self.parsed.texts
         if len(texts) == 1:
             scan = self.queryset.filter(Like(key, escape_like(texts[0]) + "%")).alias(search_key=key)
             return [scan.order_by("search_key", popular_first(), "id")]

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
+from itertools import islice, product
 
 # A search longer than this is cut, not refused: nobody types 200 characters into a
 # search box, and the bound keeps trigram extraction and the SQL small.
@@ -60,10 +62,17 @@ def folded_sql(column: str) -> str:
     return f"translate({column}, '{FOLD_FROM}', '{FOLD_TO}')"
 
 
+def lowered(text: str) -> str:
+    """`text` lowercased as PostgreSQL's `lower()` does it: one letter for one, where Python
+    makes Turkish `İ` an `i` and a combining dot, which splits a word in two."""
+    return text.replace("\u0130", "i").lower()
+
+
 def normalize_query(raw: str) -> str:
-    """Lowercased, control characters (NUL included) removed, whitespace collapsed, bounded."""
+    """Composed (NFC: an `o` and a combining diaeresis are `ö`, as titles write it),
+    lowercased, control characters (NUL included) removed, whitespace collapsed, bounded."""
     cleaned = "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in raw[: MAX_QUERY_LENGTH * 2])
-    return _SPACES.sub(" ", cleaned).strip().lower()[:MAX_QUERY_LENGTH]
+    return lowered(_SPACES.sub(" ", unicodedata.normalize("NFC", cleaned)).strip())[:MAX_QUERY_LENGTH]
 
 
 def query_terms(normalized: str) -> list[str]:
@@ -78,19 +87,34 @@ def query_terms(normalized: str) -> list[str]:
     return terms
 
 
-def with_words_replaced(text: str, replacements: dict[str, str]) -> str:
-    """`text` with each of its words that `replacements` holds replaced."""
+# The most forms of a query's text looked for (`with_forms`): each is a pattern or an index
+# range of its own.
+MAX_FORMS = 8
+
+
+def with_forms(text: str, forms: Mapping[str, Sequence[str]]) -> list[str]:
+    """`text` (normalized), then the texts its words' other `forms` make, each word
+    replaced by one of its forms ("motley crue": "motley crüe", "mötley crue", "mötley
+    crüe"), at most MAX_FORMS in all."""
+    words = list(forms)
+    return [
+        _replace_words(text, dict(zip(words, chosen, strict=True)))
+        for chosen in islice(product(*([word, *forms[word]] for word in words)), MAX_FORMS)
+    ]
+
+
+def _replace_words(text: str, replacements: dict[str, str]) -> str:
     return _WORD.sub(lambda match: replacements.get(match.group(0), match.group(0)), text)
 
 
 def title_words(title: str) -> list[str]:
-    return _WORD.findall(title.lower())
+    return _WORD.findall(lowered(title))
 
 
 def trigrams(text: str) -> set[str]:
     """pg_trgm's trigrams: each word padded with two spaces before and one after."""
     grams: set[str] = set()
-    for word in _WORD.findall(text.lower()):
+    for word in _WORD.findall(lowered(text)):
         padded = f"  {word} "
         grams.update(padded[i : i + 3] for i in range(len(padded) - 2))
     return grams

@@ -39,6 +39,7 @@ from catalog.selectors.search_text import (
     one_edit,
     similarity,
     title_words,
+    with_forms,
 )
 
 CORRECTIONS_PER_TERM = 3
@@ -71,6 +72,8 @@ class ParsedQuery:
     name_occurrences: tuple[int, ...] = ()
     # Per such term: what the corrected query reads for it (`_Term.best`).
     best: tuple[str, ...] = ()
+    # Per such term: its variants that are accented forms of it, or its folded form.
+    accented: tuple[tuple[str, ...], ...] = ()
 
     @property
     def in_artist_names(self) -> tuple[bool, ...]:
@@ -99,6 +102,14 @@ class ParsedQuery:
         return " ".join(best.get(t, t) for t in self.terms if t in best or len(t) < MIN_TRIGRAM_TERM)
 
     @property
+    def texts(self) -> list[str]:
+        """The texts a title equal to the query, or starting with it, may be: the query as
+        typed, as corrected, and as its terms' accented forms make it (`with_forms`), in
+        key order."""
+        forms = {v[0]: accented for v, accented in zip(self.variants, self.accented, strict=True) if accented}
+        return sorted({self.text, self.corrected, *with_forms(self.text, forms)})
+
+    @property
     def long_terms(self) -> list[str]:
         return [t for t in self.terms if len(t) >= MIN_TRIGRAM_TERM]
 
@@ -107,17 +118,27 @@ class ParsedQuery:
 # PostgreSQL
 # ---------------------------------------------------------------------------------------
 # Candidate corrections: the words of either list most similar to the term by trigrams
-# (`%`, which their trigram indexes serve), as [word, occurrences, similarity];
-# the caller prefers those one edit away (`_pick`).
+# (`%`, which their trigram indexes serve), the accented ones also by their folded form
+# against the folded term (migration 0019's partial trigram indexes), as [word,
+# occurrences, similarity]; the caller prefers those one edit away (`_pick`).
+_FOLDED = folded_sql("word")
 _SIMILAR_SQL = f"""(
     SELECT coalesce(
         json_agg(json_build_array(g.word, g.ndoc, g.sim) ORDER BY g.sim DESC, g.ndoc DESC, g.word), '[]'
     )
     FROM (
-        SELECT f.word, max(f.ndoc) AS ndoc, max(similarity(f.word, %(term{{i}})s)) AS sim FROM (
-            SELECT word, ndoc FROM catalog_searchword WHERE word %% %(term{{i}})s AND length(word) >= 3
+        SELECT f.word, max(f.ndoc) AS ndoc, max(f.sim) AS sim FROM (
+            SELECT word, ndoc, similarity(word, %(term{{i}})s) AS sim FROM catalog_searchword
+            WHERE word %% %(term{{i}})s AND length(word) >= 3
             UNION ALL
-            SELECT word, nnames FROM catalog_artistword WHERE word %% %(term{{i}})s AND length(word) >= 3
+            SELECT word, nnames, similarity(word, %(term{{i}})s) FROM catalog_artistword
+            WHERE word %% %(term{{i}})s AND length(word) >= 3
+            UNION ALL
+            SELECT word, ndoc, similarity({_FOLDED}, %(plain{{i}})s) FROM catalog_searchword
+            WHERE {_FOLDED} %% %(plain{{i}})s AND word <> {_FOLDED} AND length(word) >= 3
+            UNION ALL
+            SELECT word, nnames, similarity({_FOLDED}, %(plain{{i}})s) FROM catalog_artistword
+            WHERE {_FOLDED} %% %(plain{{i}})s AND word <> {_FOLDED} AND length(word) >= 3
         ) AS f
         GROUP BY f.word ORDER BY 3 DESC, 2 DESC, 1 LIMIT {SIMILAR_CANDIDATES}
     ) AS g
@@ -126,7 +147,6 @@ _SIMILAR_SQL = f"""(
 # folded form starts with the folded term), most frequent first, read from the partial
 # indexes of migration 0019, which hold the accented words only. `lists`: the word lists
 # (table, count column) looked in.
-_FOLDED = folded_sql("word")
 _WORD_LISTS = (("catalog_searchword", "ndoc"), ("catalog_artistword", "nnames"))
 
 
@@ -145,7 +165,12 @@ def _accented_sql(lists: tuple[tuple[str, str], ...] = _WORD_LISTS) -> str:
 
 
 def _accented_params(i: int, term: str) -> dict[str, str | int]:
-    return {f"folded{i}": f"{fold(term)}%", f"length{i}": len(term), f"term{i}": term}
+    return {
+        f"folded{i}": f"{fold(term)}%",
+        f"plain{i}": fold(term),
+        f"length{i}": len(term),
+        f"term{i}": term,
+    }
 
 
 # Per term: whether a word starts with it, the occurrences of the words containing it (in
@@ -187,11 +212,14 @@ def _pick(term: str, similar: list[tuple[str, int, float]], contained: bool) -> 
     similarity): the words one edit away, those keeping every typed letter first, then the
     most frequent ("blnk" is "blank" before "bank", "spce" "space" before "spc"); else,
     when no word even contains the term, the most similar words, none clearly worse than
-    the best. At most CORRECTIONS_PER_TERM."""
-    edits = set(one_edit(term))
+    the best. At most CORRECTIONS_PER_TERM. Accents do not count: a word is one edit away
+    when its folded form is from the folded term ("beyonse": beyonce and beyoncé), and a
+    word that only its accents tell from the term is nearer still ("café": cafe)."""
+    folded = fold(term)
+    edits = {*one_edit(folded), folded}
     near = sorted(
-        (row for row in similar if row[0] in edits),
-        key=lambda row: (_edit_kind(term, row[0]), -row[1], -row[2], row[0]),
+        (row for row in similar if row[0] != term and fold(row[0]) in edits),
+        key=lambda row: (_edit_kind(folded, fold(row[0])), -row[1], -row[2], row[0]),
     )
     if near:
         return [word for word, _, _ in near[:CORRECTIONS_PER_TERM]]
@@ -261,7 +289,7 @@ def parse_postgres(using: str, text: str, terms: list[str]) -> ParsedQuery:
         title_count = int(row.inside) + sum(counted[w][0] for w in variants[1:])
         name_count = int(row.named) + sum(counted[w][1] for w in variants[1:])
         if title_count or name_count:
-            alive.append((variants, title_count, name_count, row.best))
+            alive.append((variants, title_count, name_count, row))
     return ParsedQuery(
         text=text,
         terms=terms,
@@ -270,7 +298,8 @@ def parse_postgres(using: str, text: str, terms: list[str]) -> ParsedQuery:
         songs=songs,
         matchable=bool(alive),
         name_occurrences=tuple(count for _, _, count, _ in alive),
-        best=tuple(best for _, _, _, best in alive),
+        best=tuple(row.best for _, _, _, row in alive),
+        accented=tuple(row.accented_among(variants) for variants, _, _, row in alive),
     )
 
 
@@ -292,6 +321,10 @@ class _Term:
         corrections."""
         folded = fold(self.term)
         return [*self.accented, *([folded] if folded != self.term else []), *self.corrections]
+
+    def accented_among(self, variants: list[str]) -> tuple[str, ...]:
+        """Those of `variants` that are its accented forms or its folded form."""
+        return tuple(v for v in variants if v in self.accented or v == fold(self.term) != self.term)
 
     @property
     def best(self) -> str:
@@ -319,12 +352,13 @@ def parse_python(text: str, terms: list[str], title_counts: Counter, artist_name
     variants = []
     name_occurrences: list[int] = []
     best = []
+    accented_forms = []
     for term in (t for t in terms if len(t) >= MIN_TRIGRAM_TERM):
         accented = _accented_python(term, title_counts + name_words)
         is_known = any(word.startswith(term) for word in known)
         corrections: list[str] = []
         if not is_known and not accented:
-            scored = ((w, c, similarity(w, term)) for w, c in known.items() if len(w) >= MIN_TRIGRAM_TERM)
+            scored = ((w, c, _similarity(w, term)) for w, c in known.items() if len(w) >= MIN_TRIGRAM_TERM)
             similar = sorted(
                 (row for row in scored if row[2] >= CORRECTION_THRESHOLD), key=lambda r: (-r[2], -r[1], r[0])
             )
@@ -338,6 +372,7 @@ def parse_python(text: str, terms: list[str], title_counts: Counter, artist_name
                 sum(c for w, c in name_words.items() if any(v in w for v in term_variants))
             )
             best.append(row.best)
+            accented_forms.append(row.accented_among(term_variants))
     long_terms = [t for t in terms if len(t) >= MIN_TRIGRAM_TERM]
     return ParsedQuery(
         text=text,
@@ -346,7 +381,15 @@ def parse_python(text: str, terms: list[str], title_counts: Counter, artist_name
         matchable=bool(variants) or not long_terms,
         name_occurrences=tuple(name_occurrences),
         best=tuple(best),
+        accented=tuple(accented_forms),
     )
+
+
+def _similarity(word: str, term: str) -> float:
+    """`_SIMILAR_SQL`'s: the word's trigram similarity to the term, or for an accented word
+    its folded form's to the folded term, whichever is higher."""
+    plain = similarity(word, term)
+    return max(plain, similarity(fold(word), fold(term))) if word != fold(word) else plain
 
 
 def _accented_python(term: str, occurrences: Counter) -> list[str]:
@@ -362,23 +405,22 @@ def _accented_python(term: str, occurrences: Counter) -> list[str]:
 
 def name_accented(using: str, terms: list[str]) -> list[list[str]]:
     """Per term, its other forms in artist names: its accented forms among the words of
-    names (for a term of 3+ characters, as song search finds them), and its folded form
+    names (as song search finds them: "ze" is "zé", "omur" "ömür"), and its folded form
     when it is accented."""
-    long_terms = [t for t in terms if len(t) >= MIN_TRIGRAM_TERM]
     forms: dict[str, list[str]] = {}
-    if long_terms and connections[using].vendor == "postgresql":
+    if terms and connections[using].vendor == "postgresql":
         params: dict[str, str | int] = {}
-        for i, term in enumerate(long_terms):
+        for i, term in enumerate(terms):
             params.update(_accented_params(i, term))
-        sql = _each(f"SELECT {{i}} AS ord, {_accented_sql(_WORD_LISTS[1:])}", len(long_terms))
+        sql = _each(f"SELECT {{i}} AS ord, {_accented_sql(_WORD_LISTS[1:])}", len(terms))
         with connections[using].cursor() as cursor:
             cursor.execute(sql, params)
-            forms = {term: found for term, (_, found) in zip(long_terms, cursor.fetchall(), strict=True)}
-    elif long_terms:
+            forms = {term: found for term, (_, found) in zip(terms, cursor.fetchall(), strict=True)}
+    elif terms:
         words = Counter(
             w
             for name in Artist.objects.using(using).values_list("name", flat=True)
             for w in title_words(name)
         )
-        forms = {term: _accented_python(term, words) for term in long_terms}
+        forms = {term: _accented_python(term, words) for term in terms}
     return [[*forms.get(term, []), *([fold(term)] if fold(term) != term else [])] for term in terms]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from catalog.models import Song
+from catalog.selectors import artists as artists_selectors
 from tests.catalog.builders import song_row, upsert
 from tests.factories import ArtistFactory, RatingFactory, SongArtistFactory, SongFactory
 
@@ -48,6 +49,23 @@ def test_search_tolerates_typos(api_client, query, expected):
         ArtistFactory(name=name)
 
     assert names(api_client.get("/api/artists/", {"search": query}))[:1] == [expected]
+
+
+def test_a_text_longer_than_a_name_is_not_compared_with_every_name(api_client, monkeypatch):
+    # No name is that long; comparing it with every name's words took most of a second.
+    ArtistFactory(name="Ed Sheeran")
+    compared = []
+    real = artists_selectors.artist_search_corrected
+    monkeypatch.setattr(
+        artists_selectors, "artist_search_corrected", lambda *args: compared.append(args[1]) or real(*args)
+    )
+
+    def found(query: str) -> list[str]:
+        return names(api_client.get("/api/artists/", {"search": query}))
+
+    assert found("ed sheran") == ["Ed Sheeran"]
+    assert found("ed sheran and some other words of no name") == []
+    assert compared == ["ed sheran"]
 
 
 @pytest.mark.parametrize("search", ["%_\\\x00" + "y" * 5000, "%", "!!!", "zzzzqqqq"])

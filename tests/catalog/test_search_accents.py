@@ -80,7 +80,7 @@ def test_accented_forms_match_without_becoming_the_corrected_query():
 
 
 def test_artist_search_finds_names_accented_otherwise(api_client):
-    for name in ("Björk", "Bjorn Again", "Mötley Crüe", "Motley Fool Band", "Beyoncé"):
+    for name in ("Björk", "Bjorn Again", "Mötley Crüe", "Motley Fool Band", "Beyoncé", "Zé Felipe", "Zeal"):
         ArtistFactory(name=name)
 
     def names(query: str) -> list[str]:
@@ -93,3 +93,40 @@ def test_artist_search_finds_names_accented_otherwise(api_client):
     assert names("motley crue") == ["Mötley Crüe"]
     assert names("mötley") == ["Motley Fool Band", "Mötley Crüe"]
     assert names("bjor") == ["Bjorn Again", "Björk"]
+    # Words of any length, the last one a prefix as typed so far.
+    assert names("ze feli") == ["Zé Felipe"]
+    assert names("ze") == ["Zeal", "Zé Felipe"]
+
+
+def test_a_title_equal_to_the_query_but_for_accents_is_an_exact_match(api_client):
+    SongFactory(title="Corazon de mimbre")
+    SongFactory(title="Corazón")
+    SongFactory(title="Mi Corazón Latino")
+
+    assert found(api_client, "corazon") == ["Corazón", "Corazon de mimbre", "Mi Corazón Latino"]
+
+
+def test_a_typo_in_an_accented_word_typed_without_its_accent_is_corrected(api_client):
+    # "beyonsa" is one edit away as typed; "beyoncé" once its accent is folded.
+    by("Beyoncé", "Halo")
+    SongFactory(title="Beyonsa")
+
+    assert set(found(api_client, "beyonse")) == {"Halo", "Beyonsa"}
+    # A typo that only the folded form is near by trigrams ("motly": mötley 0.08, motley 0.44).
+    by("Mötley Crüe", "Kickstart My Heart")
+    SongFactory(title="Mostly Harmless")
+    assert set(found(api_client, "motly")) == {"Kickstart My Heart", "Mostly Harmless"}
+
+
+@pytest.mark.parametrize(
+    ("query", "normalized"),
+    [
+        ("mo\u0308tley cru\u0308e", "mötley crüe"),  # combining marks composed, as titles write them
+        ("DEN\u0130Z", "deniz"),  # Turkish İ lowercased as PostgreSQL does, one letter
+        ("K\u0130Z \u0130STANBUL", "kiz istanbul"),
+    ],
+)
+def test_a_query_is_composed_and_lowercased_one_letter_for_one(api_client, query, normalized):
+    assert normalize_query(query) == normalized
+    SongFactory(title="Deniz Mötley Crüe Kiz Istanbul")
+    assert found(api_client, query) == ["Deniz Mötley Crüe Kiz Istanbul"]
