@@ -144,22 +144,24 @@ _SIMILAR_SQL = f"""(
     ) AS g
 )"""
 # Per term: its accented forms (the prefixes of its length of the accented words whose
-# folded form starts with the folded term), most frequent first, read from the partial
-# indexes of migration 0019, which hold the accented words only. `lists`: the word lists
-# (table, count column) looked in.
-_WORD_LISTS = (("catalog_searchword", "ndoc"), ("catalog_artistword", "nnames"))
+# folded form starts with the folded term), most frequent first, each as [form,
+# occurrences in titles, in names] of the words it starts, read from the partial indexes of
+# migration 0019, which hold the accented words only. `lists`: the word lists looked in,
+# each (table, its count as titles', as names').
+_WORD_LISTS = (("catalog_searchword", "ndoc", "0"), ("catalog_artistword", "0", "nnames"))
 
 
-def _accented_sql(lists: tuple[tuple[str, str], ...] = _WORD_LISTS) -> str:
+def _accented_sql(lists: tuple[tuple[str, str, str], ...] = _WORD_LISTS) -> str:
     each = " UNION ALL ".join(
-        f"SELECT left(word, %(length{{i}})s) AS part, {count} AS n FROM {words}"
+        f"SELECT left(word, %(length{{i}})s) AS part, {titles} AS t, {names} AS n FROM {words}"
         f" WHERE {_FOLDED} LIKE %(folded{{i}})s AND word <> {_FOLDED}"
-        for words, count in lists
+        for words, titles, names in lists
     )
     return f"""(
-    SELECT coalesce(json_agg(a.part ORDER BY a.n DESC, a.part), '[]') FROM (
-        SELECT w.part, sum(w.n) AS n FROM ({each}) AS w
-        WHERE w.part <> %(term{{i}})s GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {ACCENTED_PER_TERM}
+    SELECT coalesce(json_agg(json_build_array(a.part, a.t, a.n) ORDER BY a.t + a.n DESC, a.part), '[]') FROM (
+        SELECT w.part, sum(w.t) AS t, sum(w.n) AS n FROM ({each}) AS w
+        WHERE w.part <> %(term{{i}})s
+        GROUP BY 1 ORDER BY sum(w.t) + sum(w.n) DESC, 1 LIMIT {ACCENTED_PER_TERM}
     ) AS a
 )"""
 
@@ -174,12 +176,11 @@ def _accented_params(i: int, term: str) -> dict[str, str | int]:
 
 
 # Per term: whether a word starts with it, the occurrences of the words containing it (in
-# titles, in names), its accented forms, and its candidate corrections when no word starts
-# with it or with an accented form (a CASE evaluates its subqueries only when reached: a
-# known term costs six index lookups).
+# titles, in names) and its accented forms: six index lookups. The candidate corrections
+# (`_SIMILAR_SQL`) are a statement of their own, for the terms no word starts with, nor an
+# accented form: in this one, even unreached, they doubled its planning.
 _TERM_SQL = f"""
-SELECT {{i}} AS ord, t.inside, t.named, t.known, t.accented,
-       CASE WHEN t.known OR json_array_length(t.accented) > 0 THEN '[]'::json ELSE {_SIMILAR_SQL} END
+SELECT {{i}} AS ord, t.inside, t.named, t.known, t.accented
 FROM (SELECT
         EXISTS (SELECT 1 FROM catalog_searchword WHERE word LIKE %(prefix{{i}})s)
             OR EXISTS (SELECT 1 FROM catalog_artistword WHERE word LIKE %(prefix{{i}})s) AS known,
@@ -230,16 +231,20 @@ def _pick(term: str, similar: list[tuple[str, int, float]], contained: bool) -> 
     return [word for word, _, sim in chosen[:CORRECTIONS_PER_TERM] if sim >= best - CORRECTION_MARGIN]
 
 
-def _each(template: str, count: int) -> str:
-    """`template` for items 0 to count - 1, as one statement whose rows come in that order."""
-    branches = " UNION ALL ".join(f"({template.format(i=i)})" for i in range(count))
+def _each(template: str, items: int | list[int]) -> str:
+    """`template` for items 0 to `items` - 1 (or those of the list), as one statement whose
+    rows come in that order."""
+    indices = range(items) if isinstance(items, int) else items
+    branches = " UNION ALL ".join(f"({template.format(i=i)})" for i in indices)
     return f"SELECT * FROM ({branches}) AS each ORDER BY ord"
 
 
 def parse_postgres(using: str, text: str, terms: list[str]) -> ParsedQuery:
     """The terms looked up in the word lists: in one round trip, whether each is known, its
-    occurrences, accented forms and corrections; in a second one, only when there are
-    accented forms or corrections, their occurrences.
+    occurrences and accented forms (with theirs); in a second one, only for terms that are
+    neither known nor accented forms of a word, their candidate corrections; in a third,
+    only when there are corrections (or an accented term's folded form), their
+    occurrences.
 
     Terms are runs of letters and digits, and so are the words: neither can hold a LIKE
     wildcard, so they are put into patterns unescaped."""
@@ -258,29 +263,39 @@ def parse_postgres(using: str, text: str, terms: list[str]) -> ParsedQuery:
         for i, term in enumerate(long_terms):
             params.update(_accented_params(i, term), **{f"prefix{i}": f"{term}%", f"inside{i}": f"%{term}%"})
         cursor.execute(_each(_TERM_SQL, len(long_terms)), params)
+        found = cursor.fetchall()
+        unknown = [i for i, (_, _, _, known, accented) in enumerate(found) if not known and not accented]
+        similar: dict[int, list] = {}
+        if unknown:
+            cursor.execute(_each(f"SELECT {{i}} AS ord, {_SIMILAR_SQL}", unknown), params)
+            similar = dict(cursor.fetchall())
+        # An accented form's occurrences are those of the words it starts, counted with it
+        # (an estimate, as every count here is: the words holding it further in are not).
+        counted: dict[str, tuple[int, int]] = {
+            form: (int(titles), int(names)) for *_, accented in found for form, titles, names in accented
+        }
         rows = [
             _Term(
                 term,
                 inside,
                 named,
                 known,
-                accented,
-                _pick(term, [tuple(r) for r in similar], bool(inside or named)),
+                [form for form, _, _ in accented],
+                _pick(term, [tuple(r) for r in similar.get(i, [])], bool(inside or named)),
             )
-            for term, (_, inside, named, known, accented, similar) in zip(
-                long_terms, cursor.fetchall(), strict=True
+            for i, (term, (_, inside, named, known, accented)) in enumerate(
+                zip(long_terms, found, strict=True)
             )
         ]
-        fixes = list(dict.fromkeys(word for row in rows for word in row.fixes))
-        counted: dict[str, tuple[int, int]] = {}
+        fixes = list(dict.fromkeys(word for row in rows for word in row.fixes if word not in counted))
         if fixes:
             cursor.execute(
                 _each(_VARIANT_SQL, len(fixes)), {f"inside{i}": f"%{w}%" for i, w in enumerate(fixes)}
             )
-            counted = {
-                word: (int(inside), int(named))
+            counted.update(
+                (word, (int(inside), int(named)))
                 for word, (_, inside, named) in zip(fixes, cursor.fetchall(), strict=True)
-            }
+            )
     alive = []
     for row in rows:
         # A fix no word holds (the folded form of an accented term, unless some word holds
@@ -415,7 +430,10 @@ def name_accented(using: str, terms: list[str]) -> list[list[str]]:
         sql = _each(f"SELECT {{i}} AS ord, {_accented_sql(_WORD_LISTS[1:])}", len(terms))
         with connections[using].cursor() as cursor:
             cursor.execute(sql, params)
-            forms = {term: found for term, (_, found) in zip(terms, cursor.fetchall(), strict=True)}
+            forms = {
+                term: [form for form, _, _ in found]
+                for term, (_, found) in zip(terms, cursor.fetchall(), strict=True)
+            }
     elif terms:
         words = Counter(
             w
