@@ -22,7 +22,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from catalog.selectors.arrays import catalog_load_version, name_among, name_key
-from catalog.selectors.refs import artist_keys_known, genre_key, genre_names_known, song_refs
+from catalog.selectors.refs import artist_keys_named, genre_key, genre_names_known, song_refs
 from catalog.selectors.songs import song_get, song_list, songs_attach
 from recommendations.engine import (
     ARTIST_CAP,
@@ -293,8 +293,12 @@ def _refuse_unknown(field: str, asked: Sequence[object], unknown: Sequence[objec
         raise RecommendationInputError(field, f"Unknown {what}(s): {names}.")
 
 
-def _resolve_names(field: str, names: Sequence[str], table: dict[str, int]) -> list[int]:
-    keys = [name_key(name) for name in names]
+def _resolve_names(
+    field: str, names: Sequence[str], table: dict[str, int], keys: Sequence[str] | None = None
+) -> list[int]:
+    """The positions of `names` (their `keys`, name_key by default) in `table`; raises
+    RecommendationInputError for one it lacks."""
+    keys = [name_key(name) for name in names] if keys is None else keys
     _refuse_unknown(field, names, [name for name, key in zip(names, keys, strict=True) if key not in table])
     return [table[key] for key in keys]
 
@@ -321,8 +325,8 @@ def request_check(
     _refuse_unknown("moods", moods, [mood for mood in moods if mood not in MOOD_TARGETS])
     known_songs = {ref.id for ref in song_refs(ids=seed_songs)}
     _refuse_unknown("seed_songs", seed_songs, [s for s in seed_songs if s not in known_songs])
-    artists = artist_keys_known([name_key(name) for name in seed_artists])
-    _refuse_unknown("seed_artists", seed_artists, [a for a in seed_artists if name_key(a) not in artists])
+    artists = artist_keys_named(seed_artists)
+    _refuse_unknown("seed_artists", seed_artists, [a for a in seed_artists if a not in artists])
     keys = [genre_key(name) for name in seed_genres]
     genres = genre_names_known(keys)
     _refuse_unknown(
@@ -336,9 +340,18 @@ def _genre_names(texts: Sequence[str], table: dict[str, int]) -> list[str]:
     return [name_among(text, table) or text for text in texts]
 
 
-def _known_only(names: Sequence[str], table: dict[str, int]) -> list[int]:
-    """A profile's names that the catalog holds (a profile is free text: others are ignored)."""
-    return [table[key] for key in (name_key(name) for name in names) if key in table]
+def _known_only(names: Sequence[str], table: dict[str, int], keys: Sequence[str] | None = None) -> list[int]:
+    """A profile's names (their `keys`, name_key by default) that the catalog holds (a
+    profile is free text: others are ignored)."""
+    keys = [name_key(name) for name in names] if keys is None else keys
+    return [table[key] for key in keys if key in table]
+
+
+def _artist_keys(names: Sequence[str], table: dict[str, int]) -> list[str]:
+    """Each of a user's artist names as the key of the artist it names
+    (`artist_keys_named`: `beyonce` names Beyoncé), else its own name_key."""
+    named = artist_keys_named(names, known=table.keys())
+    return [named.get(name, name_key(name)) for name in names]
 
 
 def listener_of(
@@ -362,8 +375,12 @@ def listener_of(
         index=index,
         genres=_known_only(_genre_names(favourite_genres, index.genre_by_name), index.genre_by_name)
         + _resolve_names("seed_genres", _genre_names(seed_genres, index.genre_by_name), index.genre_by_name),
-        artists=_known_only(favourite_artists, index.artist_by_key)
-        + _resolve_names("seed_artists", seed_artists, index.artist_by_key),
+        artists=_known_only(
+            favourite_artists, index.artist_by_key, _artist_keys(favourite_artists, index.artist_by_key)
+        )
+        + _resolve_names(
+            "seed_artists", seed_artists, index.artist_by_key, _artist_keys(seed_artists, index.artist_by_key)
+        ),
         seed_songs=_resolve_songs(seed_songs, index),
         moods=tuple(moods) or tuple(m for m in profile_moods if m in MOOD_TARGETS),
         blocks=blocks_active(user_id=user_id),

@@ -3,14 +3,17 @@ that record or ask about them."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import F, Q
 
 from catalog.models import Artist, Genre, Song
 from catalog.naming import name_among, name_key
 from catalog.selectors.lookups import InList
+from catalog.selectors.search_text import normalize_query, query_terms, with_forms
+from catalog.selectors.search_words import name_accented
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +41,38 @@ def artist_keys_known(keys: Collection[str]) -> set[str]:
         if keys
         else set()
     )
+
+
+def artist_keys_named(names: Sequence[str], *, known: Collection[str] = frozenset()) -> dict[str, str]:
+    """name -> the normalised name (`name_key`) of the artist that a user's `name` names:
+    its own when `known` (a model's keys) holds it or an artist has it, else the first of
+    its forms accented as artists' names are (as the artist search finds them: `beyonce`
+    names Beyoncé) that an artist has. Names naming none are left out. Three queries at
+    most, none when `known` holds every name."""
+    keys = {name: name_key(name) for name in names}
+    named = {name: key for name, key in keys.items() if key in known}
+    rest = [name for name in keys if name not in named]
+    if not rest:
+        return named
+    found = artist_keys_known([keys[name] for name in rest])
+    named.update((name, keys[name]) for name in rest if keys[name] in found)
+    rest = [name for name in rest if name not in named]
+    if not rest:
+        return named
+    texts = {name: normalize_query(name) for name in rest}
+    terms = list(dict.fromkeys(term for text in texts.values() for term in query_terms(text)))
+    others = dict(zip(terms, name_accented(DEFAULT_DB_ALIAS, terms), strict=True))
+    forms = {
+        name: [name_key(form) for form in with_forms(text, {t: others[t] for t in query_terms(text)})[1:]]
+        for name, text in texts.items()
+    }
+    found = artist_keys_known([form for keys_of in forms.values() for form in keys_of])
+    named.update(
+        (name, next(k for k in keys_of if k in found))
+        for name, keys_of in forms.items()
+        if found & set(keys_of)
+    )
+    return named
 
 
 def genre_key(text: str) -> str:

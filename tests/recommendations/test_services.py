@@ -152,3 +152,23 @@ def test_listening_kept_out_of_taste_shapes_no_list_and_no_model(world):
 
     counted = recommend(user_id=listener.pk, limit=6)
     assert "liked by listeners who like Alpha" in counted[0]["reasons"]
+
+
+def test_an_artist_named_without_its_accents_is_that_artist(db):
+    """Seeds and profile artists name an artist as the artist search finds it: `beyonce`
+    is Beyoncé, in the check before queueing and in the list alike."""
+    beyonce = song_by(ArtistFactory(name="Beyoncé"), popularity=1)
+    motley = song_by(ArtistFactory(name="Mötley Crüe"), popularity=2)
+    song_by(ArtistFactory(), popularity=99)
+    fan = UserFactory(
+        profile__favorite_genres=[], profile__favorite_artists=["motley crue"], profile__moods=[]
+    )
+
+    request_check(limit=1, seed_artists=["BEYONCE"])
+    stranger = UserFactory(profile__favorite_genres=[], profile__favorite_artists=[], profile__moods=[])
+    seeded = recommend(user_id=stranger.pk, limit=1, seed_artists=["beyonce"])
+    liked = recommend(user_id=fan.pk, limit=1)
+
+    assert seeded[0]["song"].pk == beyonce.pk
+    assert liked[0]["song"].pk == motley.pk
+    assert "by Mötley Crüe, an artist you like" in liked[0]["reasons"]
