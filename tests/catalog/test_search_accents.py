@@ -130,3 +130,13 @@ def test_a_query_is_composed_and_lowercased_one_letter_for_one(api_client, query
     assert normalize_query(query) == normalized
     SongFactory(title="Deniz Mötley Crüe Kiz Istanbul")
     assert found(api_client, query) == ["Deniz Mötley Crüe Kiz Istanbul"]
+
+
+def test_a_whole_name_with_a_short_word_names_its_artist_but_for_accents(api_client):
+    by("Zé Felipe", "Saudade")
+    by("Pé", "Intrusive Thoughts")
+    SongFactory(title="Felipe Blues")
+    SongFactory(title="Pelican")
+
+    assert found(api_client, "ze felipe")[0] == "Saudade"
+    assert found(api_client, "pe")[0] == "Intrusive Thoughts"
