@@ -56,10 +56,17 @@ def artist_keys_named(names: Sequence[str], *, known: Collection[str] = frozense
         return named
     found = artist_keys_known([keys[name] for name in rest])
     named.update((name, keys[name]) for name in rest if keys[name] in found)
-    rest = [name for name in rest if name not in named]
-    if not rest:
-        return named
-    texts = {name: normalize_query(name) for name in rest}
+    named.update(artist_keys_accented([name for name in rest if name not in named]))
+    return named
+
+
+def artist_keys_accented(names: Sequence[str]) -> dict[str, str]:
+    """name -> the normalised name of the first of its forms accented as artists' names
+    are (`artist_keys_named`) that an artist has; for names whose own does not name one.
+    Two queries, none for no names."""
+    if not names:
+        return {}
+    texts = {name: normalize_query(name) for name in names}
     terms = list(dict.fromkeys(term for text in texts.values() for term in query_terms(text)))
     others = dict(zip(terms, name_accented(DEFAULT_DB_ALIAS, terms), strict=True))
     forms = {
@@ -67,12 +74,11 @@ def artist_keys_named(names: Sequence[str], *, known: Collection[str] = frozense
         for name, text in texts.items()
     }
     found = artist_keys_known([form for keys_of in forms.values() for form in keys_of])
-    named.update(
-        (name, next(k for k in keys_of if k in found))
+    return {
+        name: next(k for k in keys_of if k in found)
         for name, keys_of in forms.items()
         if found & set(keys_of)
-    )
-    return named
+    }
 
 
 def genre_key(text: str) -> str:

@@ -16,7 +16,7 @@ from catalog.models import Artist, Song, SongArtist
 from catalog.naming import name_key
 from catalog.selectors.counts import queryset_count_bounded
 from catalog.selectors.lookups import EqualsAnyOf, InList, Like
-from catalog.selectors.refs import artist_keys_named
+from catalog.selectors.refs import artist_keys_accented
 from catalog.selectors.search_postgres import popular_first, popular_named_first, prefix_key
 from catalog.selectors.search_ranking import RankedIds
 from catalog.selectors.search_text import MIN_TRIGRAM_TERM, escape_like, title_words
@@ -29,7 +29,7 @@ NAMED_CANDIDATES = 200
 
 def named_artist_ids(text: str) -> list[int]:
     """The artists a query (`normalize_query`'s text) names: the one whose whole name it is
-    (`name_key`, found by its unique index; or but for its accents: `refs.artist_keys_named`),
+    (`name_key`, found by its unique index; or but for its accents: `refs.artist_keys_accented`),
     else those whose name's words are the query's
     words in the same order (`title_words`, the search's word rule), so that `jay z` names
     JAY-Z and `ac dc` AC/DC: looked for among the first NAMED_CANDIDATES names (in the
@@ -38,7 +38,7 @@ def named_artist_ids(text: str) -> list[int]:
     exact = list(Artist.objects.filter(name_key=name_key(text)).values_list("id", flat=True))
     if not exact:
         # Else the whole name but for its accents (`ze felipe`: Zé Felipe, `pe`: Pé).
-        keys = list(artist_keys_named([text]).values())
+        keys = list(artist_keys_accented([text]).values())
         exact = list(Artist.objects.filter(name_key__in=keys).values_list("id", flat=True)) if keys else []
     words = title_words(text)
     if exact or len(words) < 2:

@@ -420,25 +420,27 @@ def _accented_python(term: str, occurrences: Counter) -> list[str]:
 
 def name_accented(using: str, terms: list[str]) -> list[list[str]]:
     """Per term, its other forms in artist names: its accented forms among the words of
-    names (as song search finds them: "ze" is "zé", "omur" "ömür"), and its folded form
-    when it is accented."""
+    names (as song search finds them: "ze" is "zé", "omur" "ömür"; none for a single
+    letter, which starts too many words to be worth a read), and its folded form when it
+    is accented."""
     forms: dict[str, list[str]] = {}
-    if terms and connections[using].vendor == "postgresql":
+    looked_up = [term for term in terms if len(term) > 1]
+    if looked_up and connections[using].vendor == "postgresql":
         params: dict[str, str | int] = {}
-        for i, term in enumerate(terms):
+        for i, term in enumerate(looked_up):
             params.update(_accented_params(i, term))
-        sql = _each(f"SELECT {{i}} AS ord, {_accented_sql(_WORD_LISTS[1:])}", len(terms))
+        sql = _each(f"SELECT {{i}} AS ord, {_accented_sql(_WORD_LISTS[1:])}", len(looked_up))
         with connections[using].cursor() as cursor:
             cursor.execute(sql, params)
             forms = {
                 term: [form for form, _, _ in found]
-                for term, (_, found) in zip(terms, cursor.fetchall(), strict=True)
+                for term, (_, found) in zip(looked_up, cursor.fetchall(), strict=True)
             }
-    elif terms:
+    elif looked_up:
         words = Counter(
             w
             for name in Artist.objects.using(using).values_list("name", flat=True)
             for w in title_words(name)
         )
-        forms = {term: _accented_python(term, words) for term in terms}
+        forms = {term: _accented_python(term, words) for term in looked_up}
     return [[*forms.get(term, []), *([fold(term)] if fold(term) != term else [])] for term in terms]
