@@ -10,7 +10,7 @@ import unicodedata
 from collections.abc import Collection
 from functools import lru_cache
 
-from catalog.selectors.search_text import title_words
+from catalog.selectors.search_text import fold, title_words
 
 
 def name_key(name: str) -> str:
@@ -21,9 +21,9 @@ def name_key(name: str) -> str:
 def name_among(text: str, names: Collection[str]) -> str | None:
     """The one of `names` (normalised names, as the catalog keeps its genres) that a user's
     `text` names: its own normalised name, else the single name whose words (the search's
-    word rule, `&`, `and` and `n` one word: `_words`) are its words, whatever joins them
-    (`hip hop` and `Hip-Hop` name `hip-hop`, `R&B` `r-n-b`, `drum & bass`
-    `drum-and-bass`); None when no name, or more than one, has them."""
+    word rule, accents folded, `&`, `and` and `n` one word: `_words`) are its words,
+    whatever joins them (`hip hop` and `Hip-Hop` name `hip-hop`, `R&B` `r-n-b`, `drum &
+    bass` `drum-and-bass`, `forró` `forro`); None when no name, or more than one, has them."""
     key = name_key(text)
     if key in names:
         return key
@@ -40,4 +40,4 @@ _AND = {"and": "and", "n": "and"}
 @lru_cache(maxsize=4096)
 def _words(name: str) -> tuple[str, ...]:
     # Cached: a list computed for a listener compares each text with every genre's words.
-    return tuple(_AND.get(word, word) for word in title_words(name.replace("&", " and ")))
+    return tuple(_AND.get(word, word) for word in title_words(fold(name.replace("&", " and "))))

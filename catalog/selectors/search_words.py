@@ -13,7 +13,8 @@ The rules, the same on both databases:
 - A term also finds the words it folds alike with (`search_text.fold`): "beyonce" is
   "beyoncé" too, "bjor" "björ", "café" "cafe". Its accented forms are the prefixes of the
   term's length of the words whose folded form starts with the folded term, the most
-  frequent ACCENTED_PER_TERM of them; a term found that way is known, not a typo.
+  frequent ACCENTED_PER_TERM of them; a term found that way, or whose folded form starts a
+  word ("abbá": abba), is known, not a typo.
 - A term that neither it nor its corrections find in a title word or an artist name cannot
   match: it is left out, so that "love qwxz" finds love songs instead of nothing.
 
@@ -160,7 +161,7 @@ def _accented_sql(lists: tuple[tuple[str, str, str], ...] = _WORD_LISTS) -> str:
     return f"""(
     SELECT coalesce(json_agg(json_build_array(a.part, a.t, a.n) ORDER BY a.t + a.n DESC, a.part), '[]') FROM (
         SELECT w.part, sum(w.t) AS t, sum(w.n) AS n FROM ({each}) AS w
-        WHERE w.part <> %(term{{i}})s
+        WHERE w.part <> %(term{{i}})s AND w.part <> %(plain{{i}})s
         GROUP BY 1 ORDER BY sum(w.t) + sum(w.n) DESC, 1 LIMIT {ACCENTED_PER_TERM}
     ) AS a
 )"""
@@ -170,20 +171,23 @@ def _accented_params(i: int, term: str) -> dict[str, str | int]:
     return {
         f"folded{i}": f"{fold(term)}%",
         f"plain{i}": fold(term),
+        f"plainprefix{i}": f"{fold(term)}%",
         f"length{i}": len(term),
         f"term{i}": term,
     }
 
 
 # Per term: whether a word starts with it, the occurrences of the words containing it (in
-# titles, in names) and its accented forms: six index lookups. The candidate corrections
+# titles, in names) and its accented forms: eight index lookups. The candidate corrections
 # (`_SIMILAR_SQL`) are a statement of their own, for the terms no word starts with, nor an
 # accented form: in this one, even unreached, they doubled its planning.
 _TERM_SQL = f"""
 SELECT {{i}} AS ord, t.inside, t.named, t.known, t.accented
 FROM (SELECT
         EXISTS (SELECT 1 FROM catalog_searchword WHERE word LIKE %(prefix{{i}})s)
-            OR EXISTS (SELECT 1 FROM catalog_artistword WHERE word LIKE %(prefix{{i}})s) AS known,
+            OR EXISTS (SELECT 1 FROM catalog_artistword WHERE word LIKE %(prefix{{i}})s)
+            OR EXISTS (SELECT 1 FROM catalog_searchword WHERE word LIKE %(plainprefix{{i}})s)
+            OR EXISTS (SELECT 1 FROM catalog_artistword WHERE word LIKE %(plainprefix{{i}})s) AS known,
         (SELECT coalesce(sum(ndoc), 0) FROM catalog_searchword WHERE word LIKE %(inside{{i}})s) AS inside,
         (SELECT coalesce(sum(nnames), 0) FROM catalog_artistword WHERE word LIKE %(inside{{i}})s) AS named,
         {_accented_sql()} AS accented
@@ -370,7 +374,7 @@ def parse_python(text: str, terms: list[str], title_counts: Counter, artist_name
     accented_forms = []
     for term in (t for t in terms if len(t) >= MIN_TRIGRAM_TERM):
         accented = _accented_python(term, title_counts + name_words)
-        is_known = any(word.startswith(term) for word in known)
+        is_known = any(word.startswith((term, fold(term))) for word in known)
         corrections: list[str] = []
         if not is_known and not accented:
             scored = ((w, c, _similarity(w, term)) for w, c in known.items() if len(w) >= MIN_TRIGRAM_TERM)
@@ -411,7 +415,7 @@ def _accented_python(term: str, occurrences: Counter) -> list[str]:
     """`_accented_sql` over in-memory words with their occurrences."""
     folded, parts = fold(term), Counter[str]()
     for word, count in occurrences.items():
-        if word != fold(word) and fold(word).startswith(folded) and word[: len(term)] != term:
+        if word != fold(word) and fold(word).startswith(folded) and word[: len(term)] not in (term, folded):
             parts[word[: len(term)]] += count
     return [
         part for part, _ in sorted(parts.items(), key=lambda item: (-item[1], item[0]))[:ACCENTED_PER_TERM]
@@ -420,11 +424,10 @@ def _accented_python(term: str, occurrences: Counter) -> list[str]:
 
 def name_accented(using: str, terms: list[str]) -> list[list[str]]:
     """Per term, its other forms in artist names: its accented forms among the words of
-    names (as song search finds them: "ze" is "zé", "omur" "ömür"; none for a single
-    letter, which starts too many words to be worth a read), and its folded form when it
-    is accented."""
+    names (as song search finds them: "ze" is "zé", "omur" "ömür", "u" "ü"), and its
+    folded form when it is accented."""
     forms: dict[str, list[str]] = {}
-    looked_up = [term for term in terms if len(term) > 1]
+    looked_up = list(terms)
     if looked_up and connections[using].vendor == "postgresql":
         params: dict[str, str | int] = {}
         for i, term in enumerate(looked_up):

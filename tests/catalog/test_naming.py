@@ -6,7 +6,7 @@ import pytest
 
 from catalog.naming import name_among
 
-GENRES = {"hip-hop", "pop", "k-pop", "j-pop", "drum-and-bass", "r-n-b", "singer-songwriter"}
+GENRES = {"hip-hop", "pop", "k-pop", "j-pop", "drum-and-bass", "r-n-b", "singer-songwriter", "forro"}
 
 
 @pytest.mark.parametrize(
@@ -23,6 +23,7 @@ GENRES = {"hip-hop", "pop", "k-pop", "j-pop", "drum-and-bass", "r-n-b", "singer-
         ("R and B", "r-n-b"),
         ("drum & bass", "drum-and-bass"),
         ("Drum n Bass", "drum-and-bass"),
+        ("Forró", "forro"),
         ("r b", None),  # the "and" is a word of the name
         ("b&r", None),
         ("hiphop", None),

@@ -140,3 +140,23 @@ def test_a_whole_name_with_a_short_word_names_its_artist_but_for_accents(api_cli
 
     assert found(api_client, "ze felipe")[0] == "Saudade"
     assert found(api_client, "pe")[0] == "Intrusive Thoughts"
+
+
+def test_a_term_whose_folded_form_starts_a_word_is_known(api_client):
+    # "abbá" starts no word, "abba" does: no typo, so "abby" is no correction of it.
+    by("ABBA", "Waterloo")
+    by("Della Mae", "Bluegrass")
+    SongFactory(title="Abby Road")
+    SongFactory(title="Mãe")
+    SongFactory(title="Maeström")  # an accented word whose first letters are "mae"
+
+    assert found(api_client, "abbá") == ["Waterloo"]
+    # An accented term finds an unaccented name too.
+    assert found(api_client, "della mãe") == ["Bluegrass"]
+
+
+def test_a_single_letter_of_a_name_folds_too(api_client):
+    by("Jack Ü", "Where Are Ü Now")
+    SongFactory(title="Jack Up")
+
+    assert found(api_client, "jack u")[0] == "Where Are Ü Now"
