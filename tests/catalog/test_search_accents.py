@@ -160,3 +160,13 @@ def test_a_single_letter_of_a_name_folds_too(api_client):
     SongFactory(title="Jack Up")
 
     assert found(api_client, "jack u")[0] == "Where Are Ü Now"
+
+
+def test_an_artist_search_of_many_forms_gives_the_index_one_pattern():
+    from catalog.selectors.search import _common_pattern
+
+    assert _common_pattern(["anibal troilo", "aníbal troilo"]) == "an_bal troilo"
+    assert _common_pattern(["100% ok", "100% ök"]) == "100\\% _k"
+    # No three letters in a row left for a trigram: the forms' own patterns serve.
+    assert _common_pattern(["ze", "zé"]) is None
+    assert _common_pattern(["abc d", "ábc d", "abç d"]) is None
