@@ -18,7 +18,7 @@ from catalog.models import Artist, Song, SongArtist, SongGenre
 from catalog.selectors.counts import WholePage, queryset_count_bounded
 from catalog.selectors.lookups import EqualsAnyOf
 from catalog.selectors.refs import genre_key
-from catalog.selectors.search import artist_search
+from catalog.selectors.search import artist_search, corrected_query
 from catalog.selectors.search_text import MAX_TERMS, normalize_query, similarity, title_words
 from catalog.selectors.songs import song_list, songs_attach
 
@@ -123,6 +123,18 @@ def artist_results(
 
 
 def artist_search_corrected(artists: QuerySet[Artist], text: str) -> QuerySet[Artist]:
+    """For a normalized query that no name contains: the names containing the query as song
+    search corrects it (`search.corrected_query`, accents folded: `beyonse` finds Beyoncé,
+    `motly crue` Mötley Crüe), else the names closest to it (`artist_names_closest`)."""
+    corrected = corrected_query(artists.db, text)
+    if corrected and corrected != text:
+        found = artist_search(artists, corrected)
+        if found.exists():
+            return found
+    return artist_names_closest(artists, text)
+
+
+def artist_names_closest(artists: QuerySet[Artist], text: str) -> QuerySet[Artist]:
     """For a normalized query that no name contains: the names whose words come closest
     to it (best first, then the closer whole name: `Drake` before `Nick Drake`), at most
     CORRECTED_AT_MOST. On PostgreSQL pg_trgm's strict word similarity (`name %>> query`,

@@ -47,6 +47,7 @@ __all__ = [
     "RankedSongSearch",
     "SearchMatches",
     "artist_search",
+    "corrected_query",
     "song_search",
     "song_search_matches",
     "song_search_ranked",
@@ -265,14 +266,33 @@ def _in_order(queryset: QuerySet[Song], ids: list[int]) -> QuerySet[Song]:
     )
 
 
+def _parse_python(using: str, text: str, terms: list[str]) -> ParsedQuery:
+    """`parse_python` over every title's and name's words, read from the database."""
+    title_counts = Counter(
+        w for title in Song.objects.using(using).values_list("title", flat=True) for w in title_words(title)
+    )
+    artist_names = [name.lower() for name in Artist.objects.using(using).values_list("name", flat=True)]
+    return parse_python(text, terms, title_counts, artist_names)
+
+
+def corrected_query(using: str, query: str) -> str:
+    """`query` normalized, as song search corrects it (`ParsedQuery.corrected`: each term no
+    word starts with as its best correction, accents folded: `beyonse` is `beyonce`)."""
+    text = normalize_query(query)
+    terms = query_terms(text)
+    if not terms:
+        return text
+    vendor = connections[using].vendor
+    parsed = (
+        parse_postgres(using, text, terms) if vendor == "postgresql" else _parse_python(using, text, terms)
+    )
+    return parsed.corrected if parsed.variants else text
+
+
 def _python_ranked(queryset: QuerySet[Song], text: str, terms: list[str]) -> list[int]:
     """Every match's id, best first."""
     rows = list(queryset.order_by().values_list("id", "title", "popularity"))
-    title_counts = Counter(
-        w for title in Song.objects.values_list("title", flat=True) for w in title_words(title)
-    )
-    artist_names = [name.lower() for name in Artist.objects.values_list("name", flat=True)]
-    parsed = parse_python(text, terms, title_counts, artist_names)
+    parsed = _parse_python(queryset.db, text, terms)
     if not parsed.matchable:
         return []
     corrected = parsed.corrected
