@@ -12,8 +12,8 @@ from django.db.models import F, Q
 from catalog.models import Artist, Genre, Song
 from catalog.naming import name_among, name_key
 from catalog.selectors.lookups import InList
+from catalog.selectors.search_accents import name_accented
 from catalog.selectors.search_text import normalize_query, query_terms, with_forms
-from catalog.selectors.search_words import name_accented
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from django.db.models.functions import Collate, Lower
 
 from catalog.models import Artist, Song, SongArtist
 from catalog.selectors.lookups import ILike, InList, Like
+from catalog.selectors.search_accents import name_accented
 from catalog.selectors.search_postgres import FetchedSongs, candidates, ranked
 from catalog.selectors.search_ranking import RankedIds, RankedSongSearch
 from catalog.selectors.search_short import (
@@ -39,7 +40,7 @@ from catalog.selectors.search_text import (
     title_words,
     with_forms,
 )
-from catalog.selectors.search_words import ParsedQuery, name_accented, parse_postgres, parse_python
+from catalog.selectors.search_words import ParsedQuery, parse_postgres, parse_python
 from catalog.selectors.songs import COMMON_SUBSTRING_SHARE
 
 __all__ = [

@@ -13,8 +13,8 @@ The rules, the same on both databases:
 - A term also finds the words it folds alike with (`search_text.fold`): "beyonce" is
   "beyoncé" too, "bjor" "björ", "café" "cafe". Its accented forms are the prefixes of the
   term's length of the words whose folded form starts with the folded term, the most
-  frequent ACCENTED_PER_TERM of them; a term found that way, or whose folded form starts a
-  word ("abbá": abba), is known, not a typo.
+  frequent `search_accents.ACCENTED_PER_TERM`; a term found that way, or whose folded form
+  starts a word ("abbá": abba), is known, not a typo.
 - A term that neither it nor its corrections find in a title word or an artist name cannot
   match: it is left out, so that "love qwxz" finds love songs instead of nothing.
 
@@ -32,11 +32,16 @@ from dataclasses import dataclass
 
 from django.db import connections
 
-from catalog.models import Artist
+from catalog.selectors.search_accents import (
+    FOLDED_WORD,
+    accented_params,
+    accented_python,
+    accented_sql,
+    each_sql,
+)
 from catalog.selectors.search_text import (
     MIN_TRIGRAM_TERM,
     fold,
-    folded_sql,
     one_edit,
     similarity,
     title_words,
@@ -52,8 +57,6 @@ CORRECTION_MARGIN = 0.1
 # The most similar words looked at for a term (those one edit away are among them: one edit
 # leaves a word of 3+ letters at least CORRECTION_THRESHOLD similar).
 SIMILAR_CANDIDATES = 30
-# A term's accented forms looked for, the most frequent first ("the": thé, thè).
-ACCENTED_PER_TERM = 3
 
 
 @dataclass(frozen=True)
@@ -122,7 +125,6 @@ class ParsedQuery:
 # (`%`, which their trigram indexes serve), the accented ones also by their folded form
 # against the folded term (migration 0019's partial trigram indexes), as [word,
 # occurrences, similarity]; the caller prefers those one edit away (`_pick`).
-_FOLDED = folded_sql("word")
 _SIMILAR_SQL = f"""(
     SELECT coalesce(
         json_agg(json_build_array(g.word, g.ndoc, g.sim) ORDER BY g.sim DESC, g.ndoc DESC, g.word), '[]'
@@ -135,48 +137,15 @@ _SIMILAR_SQL = f"""(
             SELECT word, nnames, similarity(word, %(term{{i}})s) FROM catalog_artistword
             WHERE word %% %(term{{i}})s AND length(word) >= 3
             UNION ALL
-            SELECT word, ndoc, similarity({_FOLDED}, %(plain{{i}})s) FROM catalog_searchword
-            WHERE {_FOLDED} %% %(plain{{i}})s AND word <> {_FOLDED} AND length(word) >= 3
+            SELECT word, ndoc, similarity({FOLDED_WORD}, %(plain{{i}})s) FROM catalog_searchword
+            WHERE {FOLDED_WORD} %% %(plain{{i}})s AND word <> {FOLDED_WORD} AND length(word) >= 3
             UNION ALL
-            SELECT word, nnames, similarity({_FOLDED}, %(plain{{i}})s) FROM catalog_artistword
-            WHERE {_FOLDED} %% %(plain{{i}})s AND word <> {_FOLDED} AND length(word) >= 3
+            SELECT word, nnames, similarity({FOLDED_WORD}, %(plain{{i}})s) FROM catalog_artistword
+            WHERE {FOLDED_WORD} %% %(plain{{i}})s AND word <> {FOLDED_WORD} AND length(word) >= 3
         ) AS f
         GROUP BY f.word ORDER BY 3 DESC, 2 DESC, 1 LIMIT {SIMILAR_CANDIDATES}
     ) AS g
 )"""
-# Per term: its accented forms (the prefixes of its length of the accented words whose
-# folded form starts with the folded term), most frequent first, each as [form,
-# occurrences in titles, in names] of the words it starts, read from the partial indexes of
-# migration 0019, which hold the accented words only. `lists`: the word lists looked in,
-# each (table, its count as titles', as names').
-_WORD_LISTS = (("catalog_searchword", "ndoc", "0"), ("catalog_artistword", "0", "nnames"))
-
-
-def _accented_sql(lists: tuple[tuple[str, str, str], ...] = _WORD_LISTS) -> str:
-    each = " UNION ALL ".join(
-        f"SELECT left(word, %(length{{i}})s) AS part, {titles} AS t, {names} AS n FROM {words}"
-        f" WHERE {_FOLDED} LIKE %(folded{{i}})s AND word <> {_FOLDED}"
-        for words, titles, names in lists
-    )
-    return f"""(
-    SELECT coalesce(json_agg(json_build_array(a.part, a.t, a.n) ORDER BY a.t + a.n DESC, a.part), '[]') FROM (
-        SELECT w.part, sum(w.t) AS t, sum(w.n) AS n FROM ({each}) AS w
-        WHERE w.part <> %(term{{i}})s AND w.part <> %(plain{{i}})s
-        GROUP BY 1 ORDER BY sum(w.t) + sum(w.n) DESC, 1 LIMIT {ACCENTED_PER_TERM}
-    ) AS a
-)"""
-
-
-def _accented_params(i: int, term: str) -> dict[str, str | int]:
-    return {
-        f"folded{i}": f"{fold(term)}%",
-        f"plain{i}": fold(term),
-        f"plainprefix{i}": f"{fold(term)}%",
-        f"length{i}": len(term),
-        f"term{i}": term,
-    }
-
-
 # Per term: whether a word starts with it, the occurrences of the words containing it (in
 # titles, in names) and its accented forms: eight index lookups. The candidate corrections
 # (`_SIMILAR_SQL`) are a statement of their own, for the terms no word starts with, nor an
@@ -190,7 +159,7 @@ FROM (SELECT
             OR EXISTS (SELECT 1 FROM catalog_artistword WHERE word LIKE %(plainprefix{{i}})s) AS known,
         (SELECT coalesce(sum(ndoc), 0) FROM catalog_searchword WHERE word LIKE %(inside{{i}})s) AS inside,
         (SELECT coalesce(sum(nnames), 0) FROM catalog_artistword WHERE word LIKE %(inside{{i}})s) AS named,
-        {_accented_sql()} AS accented
+        {accented_sql()} AS accented
      ) AS t
 """
 # Per correction: its occurrences in title words and in artist-name words. A sum rather
@@ -235,14 +204,6 @@ def _pick(term: str, similar: list[tuple[str, int, float]], contained: bool) -> 
     return [word for word, _, sim in chosen[:CORRECTIONS_PER_TERM] if sim >= best - CORRECTION_MARGIN]
 
 
-def _each(template: str, items: int | list[int]) -> str:
-    """`template` for items 0 to `items` - 1 (or those of the list), as one statement whose
-    rows come in that order."""
-    indices = range(items) if isinstance(items, int) else items
-    branches = " UNION ALL ".join(f"({template.format(i=i)})" for i in indices)
-    return f"SELECT * FROM ({branches}) AS each ORDER BY ord"
-
-
 def parse_postgres(using: str, text: str, terms: list[str]) -> ParsedQuery:
     """The terms looked up in the word lists: in one round trip, whether each is known, its
     occurrences and accented forms (with theirs); in a second one, only for terms that are
@@ -265,13 +226,13 @@ def parse_postgres(using: str, text: str, terms: list[str]) -> ParsedQuery:
         songs = max(float(cursor.fetchone()[1] or 0.0), 0.0)
         params: dict[str, str | int] = {}
         for i, term in enumerate(long_terms):
-            params.update(_accented_params(i, term), **{f"prefix{i}": f"{term}%", f"inside{i}": f"%{term}%"})
-        cursor.execute(_each(_TERM_SQL, len(long_terms)), params)
+            params.update(accented_params(i, term), **{f"prefix{i}": f"{term}%", f"inside{i}": f"%{term}%"})
+        cursor.execute(each_sql(_TERM_SQL, len(long_terms)), params)
         found = cursor.fetchall()
         unknown = [i for i, (_, _, _, known, accented) in enumerate(found) if not known and not accented]
         similar: dict[int, list] = {}
         if unknown:
-            cursor.execute(_each(f"SELECT {{i}} AS ord, {_SIMILAR_SQL}", unknown), params)
+            cursor.execute(each_sql(f"SELECT {{i}} AS ord, {_SIMILAR_SQL}", unknown), params)
             similar = dict(cursor.fetchall())
         # An accented form's occurrences are those of the words it starts, counted with it
         # (an estimate, as every count here is: the words holding it further in are not).
@@ -294,7 +255,7 @@ def parse_postgres(using: str, text: str, terms: list[str]) -> ParsedQuery:
         fixes = list(dict.fromkeys(word for row in rows for word in row.fixes if word not in counted))
         if fixes:
             cursor.execute(
-                _each(_VARIANT_SQL, len(fixes)), {f"inside{i}": f"%{w}%" for i, w in enumerate(fixes)}
+                each_sql(_VARIANT_SQL, len(fixes)), {f"inside{i}": f"%{w}%" for i, w in enumerate(fixes)}
             )
             counted.update(
                 (word, (int(inside), int(named)))
@@ -373,7 +334,7 @@ def parse_python(text: str, terms: list[str], title_counts: Counter, artist_name
     best = []
     accented_forms = []
     for term in (t for t in terms if len(t) >= MIN_TRIGRAM_TERM):
-        accented = _accented_python(term, title_counts + name_words)
+        accented = accented_python(term, title_counts + name_words)
         is_known = any(word.startswith((term, fold(term))) for word in known)
         corrections: list[str] = []
         if not is_known and not accented:
@@ -409,41 +370,3 @@ def _similarity(word: str, term: str) -> float:
     its folded form's to the folded term, whichever is higher."""
     plain = similarity(word, term)
     return max(plain, similarity(fold(word), fold(term))) if word != fold(word) else plain
-
-
-def _accented_python(term: str, occurrences: Counter) -> list[str]:
-    """`_accented_sql` over in-memory words with their occurrences."""
-    folded, parts = fold(term), Counter[str]()
-    for word, count in occurrences.items():
-        if word != fold(word) and fold(word).startswith(folded) and word[: len(term)] not in (term, folded):
-            parts[word[: len(term)]] += count
-    return [
-        part for part, _ in sorted(parts.items(), key=lambda item: (-item[1], item[0]))[:ACCENTED_PER_TERM]
-    ]
-
-
-def name_accented(using: str, terms: list[str]) -> list[list[str]]:
-    """Per term, its other forms in artist names: its accented forms among the words of
-    names (as song search finds them: "ze" is "zé", "omur" "ömür", "u" "ü"), and its
-    folded form when it is accented."""
-    forms: dict[str, list[str]] = {}
-    looked_up = list(terms)
-    if looked_up and connections[using].vendor == "postgresql":
-        params: dict[str, str | int] = {}
-        for i, term in enumerate(looked_up):
-            params.update(_accented_params(i, term))
-        sql = _each(f"SELECT {{i}} AS ord, {_accented_sql(_WORD_LISTS[1:])}", len(looked_up))
-        with connections[using].cursor() as cursor:
-            cursor.execute(sql, params)
-            forms = {
-                term: [form for form, _, _ in found]
-                for term, (_, found) in zip(looked_up, cursor.fetchall(), strict=True)
-            }
-    elif looked_up:
-        words = Counter(
-            w
-            for name in Artist.objects.using(using).values_list("name", flat=True)
-            for w in title_words(name)
-        )
-        forms = {term: _accented_python(term, words) for term in looked_up}
-    return [[*forms.get(term, []), *([fold(term)] if fold(term) != term else [])] for term in terms]
