@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.db import connections
 
@@ -98,14 +99,15 @@ class ParsedQuery:
             estimate *= min(1.0, occurrences / self.songs)
         return estimate
 
-    @property
+    # Cached: the SQLite ranking asks for them once a song.
+    @cached_property
     def corrected(self) -> str:
         """The query with each unknown term replaced by its best correction, and terms that
         can match nothing left out."""
         best = {v[0]: fix for v, fix in zip(self.variants, self.best, strict=True)}
         return " ".join(best.get(t, t) for t in self.terms if t in best or len(t) < MIN_TRIGRAM_TERM)
 
-    @property
+    @cached_property
     def texts(self) -> list[str]:
         """The texts a title equal to the query, or starting with it, may be: the query as
         typed, as corrected, and as its terms' accented forms make it (`with_forms`), in
