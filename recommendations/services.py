@@ -370,17 +370,16 @@ def listener_of(
     favourite_genres = profile.favorite_genres if profile else []
     favourite_artists = profile.favorite_artists if profile else []
     profile_moods = profile.moods if profile else []
+    # The profile's artists and the seeds, named in one lookup (`_artist_keys`).
+    artist_keys = _artist_keys([*favourite_artists, *seed_artists], index.artist_by_key)
+    favourite_keys, seed_keys = artist_keys[: len(favourite_artists)], artist_keys[len(favourite_artists) :]
     return listener_for(
         user_id=user_id,
         index=index,
         genres=_known_only(_genre_names(favourite_genres, index.genre_by_name), index.genre_by_name)
         + _resolve_names("seed_genres", _genre_names(seed_genres, index.genre_by_name), index.genre_by_name),
-        artists=_known_only(
-            favourite_artists, index.artist_by_key, _artist_keys(favourite_artists, index.artist_by_key)
-        )
-        + _resolve_names(
-            "seed_artists", seed_artists, index.artist_by_key, _artist_keys(seed_artists, index.artist_by_key)
-        ),
+        artists=_known_only(favourite_artists, index.artist_by_key, favourite_keys)
+        + _resolve_names("seed_artists", seed_artists, index.artist_by_key, seed_keys),
         seed_songs=_resolve_songs(seed_songs, index),
         moods=tuple(moods) or tuple(m for m in profile_moods if m in MOOD_TARGETS),
         blocks=blocks_active(user_id=user_id),

@@ -112,13 +112,12 @@ def artist_results(
     if not search:
         return ArtistResults(artists, whole=whole)
     text = normalize_query(search)
-    if not title_words(text):
+    words = title_words(text)
+    if not words:
         return ArtistResults(artists.none())
     # A name is a few words: a longer text is no typo of one, and comparing it with every
     # name's words costs most of a second at a hundred thousand artists.
-    corrected = (
-        (lambda: artist_search_corrected(artists, text)) if len(title_words(text)) <= MAX_TERMS else None
-    )
+    corrected = (lambda: artist_search_corrected(artists, text)) if len(words) <= MAX_TERMS else None
     return ArtistResults(artist_search(artists, text), otherwise=corrected, whole=whole)
 
 

@@ -12,8 +12,8 @@ from django.db.models import F, Q
 from catalog.models import Artist, Genre, Song
 from catalog.naming import name_among, name_key
 from catalog.selectors.lookups import InList
-from catalog.selectors.search_accents import name_accented
-from catalog.selectors.search_text import normalize_query, query_terms, with_forms
+from catalog.selectors.search_accents import accented_texts
+from catalog.selectors.search_text import normalize_query
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,13 +66,8 @@ def artist_keys_accented(names: Sequence[str]) -> dict[str, str]:
     Two queries, none for no names."""
     if not names:
         return {}
-    texts = {name: normalize_query(name) for name in names}
-    terms = list(dict.fromkeys(term for text in texts.values() for term in query_terms(text)))
-    others = dict(zip(terms, name_accented(DEFAULT_DB_ALIAS, terms), strict=True))
-    forms = {
-        name: [name_key(form) for form in with_forms(text, {t: others[t] for t in query_terms(text)})[1:]]
-        for name, text in texts.items()
-    }
+    texts = accented_texts(DEFAULT_DB_ALIAS, [normalize_query(name) for name in names])
+    forms = {name: [name_key(form) for form in found[1:]] for name, found in zip(names, texts, strict=True)}
     found = artist_keys_known([form for keys_of in forms.values() for form in keys_of])
     return {
         name: next(k for k in keys_of if k in found)

@@ -22,7 +22,7 @@ from django.db.models.functions import Collate, Lower
 
 from catalog.models import Artist, Song, SongArtist
 from catalog.selectors.lookups import ILike, InList, Like
-from catalog.selectors.search_accents import name_accented
+from catalog.selectors.search_accents import accented_texts
 from catalog.selectors.search_postgres import FetchedSongs, candidates, ranked
 from catalog.selectors.search_ranking import RankedIds, RankedSongSearch
 from catalog.selectors.search_short import (
@@ -38,7 +38,6 @@ from catalog.selectors.search_text import (
     query_terms,
     similarity,
     title_words,
-    with_forms,
 )
 from catalog.selectors.search_words import ParsedQuery, parse_postgres, parse_python
 from catalog.selectors.songs import COMMON_SUBSTRING_SHARE
@@ -116,13 +115,13 @@ def song_search_matches(queryset: QuerySet[Song], query: str, *, within_set: boo
 
 def artist_search(queryset: QuerySet[Artist], query: str) -> QuerySet[Artist]:
     """Artists whose name contains `query`, or a form of it whose words are accented
-    differently (`_accented_texts`), served by the trigram index on PostgreSQL: the exact
+    differently (`search_accents.accented_texts`), served by the trigram index on PostgreSQL: the exact
     name first, then names starting with it, then the rest by name."""
     text = normalize_query(query)
     if not query_terms(text):
         return queryset.none()
     lowered = Lower("name")
-    texts = _accented_texts(queryset.db, text)
+    texts = accented_texts(queryset.db, [text])[0]
     if len(text) < MIN_TRIGRAM_TERM:
         matched = queryset.filter(
             reduce(or_, (Q(Like(Collate(lowered, "C"), escape_like(t) + "%")) for t in texts))
@@ -152,13 +151,6 @@ def _common_pattern(texts: list[str]) -> str | None:
     if not runs or max(map(len, runs)) < MIN_TRIGRAM_TERM:
         return None
     return "".join("_" if c is None else escape_like(c) for c in letters)
-
-
-def _accented_texts(using: str, text: str) -> list[str]:
-    """`text` first, then the texts its words' other forms in names make
-    (`search_words.name_accented`): "motley crue" is also "mötley crüe"."""
-    terms = query_terms(text)
-    return with_forms(text, dict(zip(terms, name_accented(using, terms), strict=True)))
 
 
 def _song_search_postgres(queryset: QuerySet[Song], text: str, terms: list[str]) -> QuerySet[Song]:

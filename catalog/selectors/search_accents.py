@@ -2,7 +2,7 @@
 only by marks on their letters (`search_text.fold`), read from the partial indexes of
 migration 0019 on PostgreSQL, from in-memory words elsewhere. Song search
 (`search_words`) takes them as variants of its terms; the artist search and the naming of
-artists (`refs.artist_keys_named`) as forms of a name (`name_accented`)."""
+artists (`refs.artist_keys_named`) as forms of a name (`accented_texts`)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from collections import Counter
 from django.db import connections
 
 from catalog.models import Artist
-from catalog.selectors.search_text import fold, folded_sql, title_words
+from catalog.selectors.search_text import fold, folded_sql, query_terms, title_words, with_forms
 
 # A term's accented forms looked for, the most frequent first ("the": thé, thè).
 ACCENTED_PER_TERM = 3
@@ -95,3 +95,12 @@ def name_accented(using: str, terms: list[str]) -> list[list[str]]:
         )
         forms = {term: accented_python(term, words) for term in looked_up}
     return [[*forms.get(term, []), *([fold(term)] if fold(term) != term else [])] for term in terms]
+
+
+def accented_texts(using: str, texts: list[str]) -> list[list[str]]:
+    """Per text (normalized), the text first, then the texts its words' other forms in
+    artist names make (`name_accented`, `with_forms`): "motley crue" is also "mötley crüe".
+    One query for every text."""
+    terms = list(dict.fromkeys(term for text in texts for term in query_terms(text)))
+    others = dict(zip(terms, name_accented(using, terms), strict=True))
+    return [with_forms(text, {term: others[term] for term in query_terms(text)}) for text in texts]

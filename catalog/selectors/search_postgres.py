@@ -23,7 +23,6 @@ from typing import Any
 from django.db import connections
 from django.db.models import Case, F, FloatField, Q, QuerySet, SmallIntegerField, Value, When
 from django.db.models.expressions import RawSQL
-from django.db.models.lookups import Exact
 
 from catalog.models import Song
 from catalog.selectors.lookups import EqualsAnyOf, ILike, InList, Like
@@ -198,11 +197,6 @@ def relevance_sql(parsed: ParsedQuery, title: str, popularity: str) -> tuple[str
         parsed.corrected,
     ]
     return sql, params
-
-
-def exact_q(parsed: ParsedQuery) -> Q:
-    key = prefix_key()
-    return reduce(operator.or_, (Q(Exact(key, text)) for text in parsed.texts))
 
 
 def prefix_q(parsed: ParsedQuery) -> Q:
