@@ -188,8 +188,10 @@ class SongFilter(_RangeFilterSet):
     search = SearchFilter(
         help_text=(
             "Typo-tolerant search of titles and artist names, best match first unless "
-            "`ordering` is given; songs found by an artist's name alone after the titles, most "
-            "popular first; songs of equal relevance by title, and those of the same title most "
+            "`ordering` is given: exact titles, titles starting with the query, titles where "
+            "every term starts a word, songs found by an artist's name alone (most popular "
+            "first), then titles holding a term inside a word; songs of equal relevance by "
+            "title, and those of the same title most "
             f"popular first. Cut to {MAX_QUERY_LENGTH} characters. Control characters "
             "and surrounding spaces are dropped: nothing left is no search (every song); "
             "something left without a letter or digit matches nothing."

@@ -235,8 +235,8 @@ def _python_rank(
     if all(any(w.startswith(v) for w in words for v in variants) for variants in parsed.variants):
         return (2, matched)
     if not any(v in lowered for variants in parsed.variants for v in variants):
-        return (4, matched)  # found through an artist's name alone
-    return (3, matched)
+        return (3, matched)  # found through an artist's name alone
+    return (4, matched)
 
 
 def _song_search_python(queryset: QuerySet[Song], text: str, terms: list[str]) -> QuerySet[Song]:
@@ -321,13 +321,13 @@ def _python_ranked(queryset: QuerySet[Song], text: str, terms: list[str]) -> lis
 
     def order(item: tuple[tuple[int, int], str, int]) -> tuple:
         (tier, _), title, song_id = item
-        # An artist so named (tier -1), or found through an artist's name alone (tier 4):
+        # An artist so named (tier -1), or found through an artist's name alone (tier 3):
         # its songs most popular first, as `search_postgres.popular_named_first` and
         # `relevance_sql` order them; ties as `popular_first` orders them.
         song_popularity = popularity[song_id]
         popular = -song_popularity if song_popularity is not None else 1
-        closeness = -similarity(title.lower(), corrected) if tier in (2, 3) else 0.0
-        return (tier, closeness, popular if tier in (-1, 4) else 0, title.lower(), popular, song_id)
+        closeness = -similarity(title.lower(), corrected) if tier in (2, 4) else 0.0
+        return (tier, closeness, popular if tier in (-1, 3) else 0, title.lower(), popular, song_id)
 
     ranked.sort(key=order)
     return [song_id for _, _, song_id in ranked]

@@ -167,11 +167,12 @@ def relevance_sql(parsed: ParsedQuery, title: str, popularity: str) -> tuple[str
     """The relevance tiers as one sort key over the SQL expressions `title` and `popularity`
     of a song, with its parameters: 0 when the whole title equals the query (as typed or
     corrected), 1 when it starts with it, then 3 - s when every term (or a correction)
-    starts a word of the title and 5 - s for the rest of the titles holding a term, s being
-    the title's trigram similarity (0 to 1) to the corrected query, so that the closer title
-    comes first within its tier; last, the songs found through an artist's name alone (no
-    term in the title, where s would mean nothing), most popular first: 6 - p / 101, p the
-    popularity (-1 when unknown). Callers break ties by `popular_first`.
+    starts a word of the title, s being the title's trigram similarity (0 to 1) to the
+    corrected query, so that the closer title comes first within its tier; then the songs
+    found through an artist's name alone (no term in the title, where s would mean nothing),
+    most popular first: 3.5 - p / 202, p the popularity (-1 when unknown); last, 5 - s for
+    the rest of the titles holding a term (inside a word: `adele` finds Adele's songs before
+    "Madeleine"). Callers break ties by `popular_first`.
 
     Terms and corrections are runs of letters and digits only: nothing in them needs
     escaping in the regular expressions."""
@@ -185,7 +186,7 @@ def relevance_sql(parsed: ParsedQuery, title: str, popularity: str) -> tuple[str
         f"CASE WHEN {' OR '.join(f'{key} = %s' for _ in texts)} THEN 0"
         f" WHEN {' OR '.join(f'{key} LIKE %s' for _ in texts)} THEN 1"
         f" WHEN {' AND '.join(f'{lowered} ~ %s' for _ in word_starts)} THEN 3 - {similarity}"
-        + (f" WHEN {lowered} !~ %s THEN 6 - coalesce({popularity}, -1) / 101.0" if any_term else "")
+        + (f" WHEN {lowered} !~ %s THEN 3.5 - coalesce({popularity}, -1) / 202.0" if any_term else "")
         + f" ELSE 5 - {similarity} END"
     )
     params = [

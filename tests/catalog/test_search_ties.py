@@ -1,6 +1,7 @@
 """Where relevance says nothing, popularity: songs of equal relevance by title, then, among
 equal titles (a recording on several albums, covers of a song), the most popular first;
-songs found through an artist's name alone after the titles, most popular first. Songs
+songs found through an artist's name alone after the titles where the terms start words, most
+popular first, and before the titles holding a term inside a word. Songs
 without a popularity last."""
 
 from __future__ import annotations
@@ -94,17 +95,29 @@ def test_a_short_query_lists_equal_titles_most_popular_first(api_client):
 
 
 @pytest.mark.parametrize("small_result", [2000, -1])
-def test_songs_found_by_their_artists_name_alone_come_after_the_titles_most_popular_first(
+def test_songs_found_by_their_artists_name_alone_come_between_word_and_substring_titles(
     api_client, monkeypatch, small_result
 ):
+    """After the titles where the query starts a word, most popular first; before the
+    titles holding it inside a word (`adele`: Adele's songs before "Madeleine")."""
     monkeypatch.setattr("catalog.selectors.search_ranking.SMALL_RESULT", small_result)
     band = ArtistFactory(name="Coldplay")
     for title, popularity in [("Trouble", 5), ("Yellow", 88), ("Clocks", None), ("Fix You", 60)]:
         SongArtistFactory(song=SongFactory(title=title, popularity=popularity), artist=band)
-    for title in ("Ode to Coldplay", "Coldplayer Blues", "Coldplay"):
-        SongFactory(title=title, popularity=1)
+    for title in ("Ode to Coldplay", "Coldplayer Blues", "Coldplay", "Uncoldplayable", "Anticoldplay"):
+        SongFactory(title=title, popularity=90)
 
-    expected = ["Coldplay", "Coldplayer Blues", "Ode to Coldplay", "Yellow", "Fix You", "Trouble", "Clocks"]
+    expected = [
+        "Coldplay",
+        "Coldplayer Blues",
+        "Ode to Coldplay",
+        "Yellow",
+        "Fix You",
+        "Trouble",
+        "Clocks",
+        "Anticoldplay",
+        "Uncoldplayable",
+    ]
     assert [title for title, _ in results(api_client, search="coldplay")] == expected
     # A typo is corrected to the artist's name as to a title word.
     assert [title for title, _ in results(api_client, search="coldpaly")] == expected
