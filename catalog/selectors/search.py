@@ -323,11 +323,12 @@ def _python_ranked(queryset: QuerySet[Song], text: str, terms: list[str]) -> lis
         (tier, _), title, song_id = item
         # An artist so named (tier -1), or found through an artist's name alone (tier 3):
         # its songs most popular first, as `search_postgres.popular_named_first` and
-        # `relevance_sql` order them; ties as `popular_first` orders them.
+        # `relevance_sql` order them, as are the titles equal to the query or a form of it
+        # (tier 0); ties as `popular_first` orders them.
         song_popularity = popularity[song_id]
         popular = -song_popularity if song_popularity is not None else 1
         closeness = -similarity(title.lower(), corrected) if tier in (2, 4) else 0.0
-        return (tier, closeness, popular if tier in (-1, 3) else 0, title.lower(), popular, song_id)
+        return (tier, closeness, popular if tier in (-1, 0, 3) else 0, title.lower(), popular, song_id)
 
     ranked.sort(key=order)
     return [song_id for _, _, song_id in ranked]

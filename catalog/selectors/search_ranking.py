@@ -18,7 +18,7 @@ from django.db.models.lookups import Exact, GreaterThan, LessThanOrEqual
 from catalog.models import Song
 from catalog.selectors.counts import EXACT_COUNT_LIMIT, count_up_to
 from catalog.selectors.lookups import Like
-from catalog.selectors.search_postgres import popular_first, prefix_key, prefix_q
+from catalog.selectors.search_postgres import popular_first, prefix_key, prefix_q, ties_sql
 from catalog.selectors.search_text import escape_like
 from catalog.selectors.search_ways import Bounds, Ranking, find_ways, has_match, rank
 from catalog.selectors.search_words import ParsedQuery
@@ -193,30 +193,34 @@ class RankedSongSearch(RankedIds):
             return len(ids), False
         return len(ids) - len(rest.ids) + rest.found, rest.whole
 
-    def _prefix_scans(self) -> list[QuerySet[Song]]:
-        """The exact and prefix tiers, each an index-ordered scan of song ids.
+    def _prefix_scans(self) -> tuple[list[QuerySet[Song]], list[QuerySet[Song]]]:
+        """The exact and prefix tiers: (the exact scans, merged most popular first; the
+        prefix scans, one after the other), each an index-ordered scan of song ids.
 
         With one text (`ParsedQuery.texts`: no correction, no accented form), titles equal
         to the query and titles starting with it are one scan of the prefix range: the equal
-        ones sort first in it. With several there are as many exact values and prefixes; an
-        OR of them would make PostgreSQL walk the whole index in order, so each gets its own
-        scan, in key order (a prefix that extends another adds nothing to it, and disjoint
-        prefixes are ordered ranges)."""
+        ones sort first in it, most popular first. With several there are as many exact
+        values and prefixes; an OR of them would make PostgreSQL walk the whole index in
+        order, so each gets its own scan: the exact ones merged by popularity (one title
+        but for its accents: `señorita` lists Shawn Mendes' "Señorita" before the less
+        popular "Senorita"s), the prefixes in key order (a prefix that extends another adds
+        nothing to it, and disjoint prefixes are ordered ranges)."""
         key = prefix_key()
         texts = self.parsed.texts
         if len(texts) == 1:
             scan = self.queryset.filter(Like(key, escape_like(texts[0]) + "%")).alias(search_key=key)
-            return [scan.order_by("search_key", popular_first(), "id")]
+            return [], [scan.order_by("search_key", popular_first(), "id")]
         # The titles equal to a text as the prefix range cut at the text (`LIKE 'you%'` and
         # `<= 'you'`), not `= 'you'`: an equality makes the key constant, and the planner
         # then walks the popularity index instead, which for a common title reads far more
         # (bench/README.md, "Accents folded").
-        scans: list[QuerySet[Song]] = [
+        exact: list[QuerySet[Song]] = [
             self.queryset.filter(Like(key, escape_like(text) + "%"), LessThanOrEqual(key, text))
             .alias(search_key=key)
             .order_by("search_key", popular_first(), "id")
             for text in texts
         ]
+        scans: list[QuerySet[Song]] = []
         for prefix in texts:
             if any(prefix != other and prefix.startswith(other) for other in texts):
                 continue
@@ -230,14 +234,28 @@ class RankedSongSearch(RankedIds):
             if longer:
                 past = past.exclude(reduce(operator.or_, longer))
             scans.append(past.alias(search_key=key).order_by("search_key", popular_first(), "id"))
-        return scans
+        return exact, scans
 
     def _prefix_ids(self, count: int) -> list[int]:
         """The first `count` ids of the exact and prefix tiers, in one round trip: each
-        scan as an array, which keeps the scan's order."""
+        scan as an array, which keeps the scan's order; the exact scans' first `count` rows
+        as one array, most popular first (`popular_first`, then by title and id)."""
+        exact, scans = self._prefix_scans()
         parts: list[str] = []
         params: list[Any] = []
-        for scan in self._prefix_scans():
+        if exact:
+            merged = []
+            for scan in exact:
+                sql, scan_params = scan.values_list("id", "popularity", "title")[
+                    :count
+                ].query.sql_with_params()
+                merged.append(f"({sql})")
+                params.extend(scan_params)
+            parts.append(
+                f"ARRAY(SELECT e.id FROM ({' UNION ALL '.join(merged)}) AS e"
+                f" ORDER BY e.popularity DESC NULLS LAST, {ties_sql('e')} LIMIT {int(count)})"
+            )
+        for scan in scans:
             sql, scan_params = scan.values_list("id", flat=True)[:count].query.sql_with_params()
             parts.append(f"ARRAY({sql})")
             params.extend(scan_params)

@@ -8,8 +8,10 @@ import importlib
 import pytest
 from django.db import connection
 
+from catalog.selectors.search import song_search
 from catalog.selectors.search_text import FOLD_FROM, FOLD_TO, fold, normalize_query, query_terms
 from catalog.selectors.search_words import parse_postgres
+from catalog.selectors.songs import song_list
 from tests.factories import ArtistFactory, SongArtistFactory, SongFactory
 
 pytestmark = pytest.mark.django_db
@@ -106,6 +108,30 @@ def test_a_title_equal_to_the_query_but_for_accents_is_an_exact_match(api_client
     SongFactory(title="Mi Corazón Latino")
 
     assert found(api_client, "corazon") == ["Corazón", "Corazon de mimbre", "Mi Corazón Latino"]
+
+
+@pytest.mark.parametrize("small_result", [2000, -1])
+@pytest.mark.parametrize("query", ["señorita", "senorita", "SENORITA"])
+def test_titles_equal_but_for_their_accents_come_most_popular_first(
+    api_client, monkeypatch, query, small_result
+):
+    """One title, whichever way it is accented: ranked whole (`small_result` 2000) or tier by
+    tier from the index (-1, as for many matches on PostgreSQL), and by the admin's search."""
+    monkeypatch.setattr("catalog.selectors.search_ranking.SMALL_RESULT", small_result)
+    for title, popularity in [("Senorita", 64), ("Señorita", 81), ("Senorita", None), ("señorita", 20)]:
+        SongFactory(title=title, popularity=popularity)
+    SongFactory(title="Senorita Bonita", popularity=99)
+    expected = [
+        ("Señorita", 81),
+        ("Senorita", 64),
+        ("señorita", 20),
+        ("Senorita", None),
+        ("Senorita Bonita", 99),
+    ]
+
+    response = api_client.get("/api/songs/", {"search": query})
+    assert [(s["title"], s["popularity"]) for s in response.json()["results"]] == expected
+    assert list(song_search(song_list(), query).values_list("title", "popularity")) == expected
 
 
 def test_a_typo_in_an_accented_word_typed_without_its_accent_is_corrected(api_client):
