@@ -60,7 +60,7 @@ class BodySizeLimitMiddleware:
     Django applies that limit to JSON and form bodies as they are read, but not to the files
     of a multipart body, which it streams to disk whatever their size: this makes the limit
     one for every body, whatever its encoding, and answers before any of it is read. A body
-    sent without a Content-Length (chunked) is limited by the front proxy. A path in
+    sent chunked has been given its length first (`chunked.ChunkedBodies`). A path in
     BODY_SIZE_LIMITS_BY_PATH (an upload of a listening history) has its own limit instead.
     """
 

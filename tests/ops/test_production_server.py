@@ -156,6 +156,42 @@ def test_requests_gunicorn_refuses_are_answered_in_json(server):
         assert json.loads(response.body) == {"detail": detail}
 
 
+def chunked_post(port: int, path: str, body: bytes) -> stack.Response:
+    """POST `body` with Transfer-Encoding: chunked and no Content-Length, as curl sends a
+    body read from a pipe."""
+    head = "".join(f"{name}: {value}\r\n" for name, value in behind_nginx().items())
+    chunks = b"".join(
+        b"%x\r\n%s\r\n" % (len(body[i : i + 4096]), body[i : i + 4096]) for i in range(0, len(body), 4096)
+    )
+    return stack.raw_request(
+        port,
+        f"POST {path} HTTP/1.1\r\n{head}Content-Type: application/json\r\n"
+        "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n".encode()
+        + chunks
+        + b"0\r\n\r\n",
+    )
+
+
+def test_a_body_sent_chunked_is_read(server):
+    """Served by Gunicorn alone: Django reads Content-Length bytes of a body, and a chunked
+    one has none, so it was read as empty (400: "This field is required" for both)."""
+    credentials = json.dumps({"username": "nobody-here", "password": ""}).encode()
+
+    response = chunked_post(server["port"], "/api/auth/token/", credentials)
+
+    assert response.status == 400
+    assert json.loads(response.body) == {"password": ["This field may not be blank."]}
+
+
+def test_a_body_sent_chunked_over_the_limit_is_refused(server):
+    response = chunked_post(
+        server["port"], "/api/auth/token/", b" " * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)
+    )
+
+    assert response.status == 413
+    assert response.headers["content-type"] == "application/json"
+
+
 def test_the_control_socket_is_in_the_project_not_in_home(server):
     socket_path = BASE_DIR / "var" / f"gunicorn-{server['port']}.ctl"
 
