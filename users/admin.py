@@ -9,6 +9,7 @@ from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
 from users import services
 from users.models import Profile, User
 from users.moods import MOODS
+from users.selectors import user_changeable_by
 
 
 # Django's forms name auth.User in their Meta; these are the same forms on our model, with
@@ -90,6 +91,26 @@ class UserAdmin(DjangoUserAdmin):
             },
         ),
     )
+
+    # Fields only a superuser may set: with them, staff could make themselves (or an account
+    # they may change) a superuser, and then take over any account.
+    SUPERUSER_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
+
+    # The API's rule (`user_changeable_by`), for the change and password pages and deletion
+    # alike (the bulk delete action asks has_delete_permission for each account): staff
+    # change ordinary accounts and their own; another staff or superuser account only as a
+    # superuser.
+    def has_change_permission(self, request, obj: User | None = None) -> bool:
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or user_changeable_by(actor=request.user, account=obj))
+
+    def has_delete_permission(self, request, obj: User | None = None) -> bool:
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or user_changeable_by(actor=request.user, account=obj))
+
+    def get_readonly_fields(self, request, obj: User | None = None) -> tuple[str, ...]:
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        return readonly if request.user.is_superuser else (*readonly, *self.SUPERUSER_FIELDS)
 
     def delete_model(self, request, obj: User) -> None:
         # Through the service, like the API: tokens revoked, rated songs recomputed.

@@ -18,7 +18,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
-from rest_framework_simplejwt.utils import datetime_from_epoch
+from rest_framework_simplejwt.utils import datetime_from_epoch, get_md5_hash_password
 
 from catalog.ratings.selectors import rating_list
 from catalog.ratings.services import song_ratings_mark_dirty_on_commit
@@ -41,6 +41,8 @@ EMAIL_TAKEN = "A user with that email already exists."
 USERNAME_TAKEN = "A user with that username already exists."
 TOKEN_INVALID = "Token is invalid or expired."
 NO_ACTIVE_ACCOUNT = "No active account found for the given token."
+# SimpleJWT's words for an access token issued before a password change.
+PASSWORD_CHANGED = "The user's password has been changed."
 
 
 def unknown_moods_message(unknown: Iterable[str]) -> str:
@@ -244,11 +246,18 @@ def token_refresh(*, refresh: RefreshToken) -> dict[str, str]:
     """Exchange a valid refresh token for a new access and refresh token pair; the one given
     is spent (refresh_token_claim), so of concurrent exchanges of one token exactly one
     succeeds. Raises TokenError for a spent token, AuthenticationFailed for an account that
-    is gone or inactive."""
+    is gone or inactive, or whose password changed since the token was issued: it carries a
+    digest of the password's hash, as access tokens do (`CHECK_REVOKE_TOKEN`), so a password
+    changed anywhere (the admin, `manage.py changepassword`) ends the sessions before it,
+    not only a change through `user_update`, which also blacklists them."""
     with transaction.atomic():
         user = User.objects.filter(pk=token_user_id(refresh.payload)).first()
         if user is None or not jwt_settings.USER_AUTHENTICATION_RULE(user):
             raise AuthenticationFailed(NO_ACTIVE_ACCOUNT, "no_active_account")
+        if jwt_settings.CHECK_REVOKE_TOKEN and refresh.payload.get(
+            jwt_settings.REVOKE_TOKEN_CLAIM
+        ) != get_md5_hash_password(user.password):
+            raise AuthenticationFailed(PASSWORD_CHANGED, "password_changed")
         refresh_token_claim(refresh=refresh)
         rotated = RefreshToken.for_user(user)
     return {"access": str(rotated.access_token), "refresh": str(rotated)}

@@ -186,3 +186,99 @@ def test_deleting_a_user_in_the_admin_goes_through_the_service(
     song.refresh_from_db()
     assert song.total_ratings == 0
     assert BlacklistedToken.objects.filter(token__jti=token["jti"]).exists()
+
+
+def _password_form(password: str) -> dict:
+    return {"usable_password": "true", "password1": password, "password2": password}
+
+
+def test_staff_cannot_change_a_superuser_or_reset_its_password(admin_client_logged_in):
+    """The API's rule (`user_changeable_by`) in the admin too: staff resetting a superuser's
+    password would take the account over."""
+    boss = UserFactory(is_staff=True, is_superuser=True, email="boss@example.com")
+    password_page = f"/admin/users/user/{boss.pk}/password/"
+
+    assert admin_client_logged_in.get(password_page).status_code == 403
+    assert admin_client_logged_in.post(password_page, _password_form("Owned-By-Staff-42")).status_code == 403
+    changed = admin_client_logged_in.post(
+        reverse("admin:users_user_change", args=[boss.pk]),
+        {**_change_form(boss), "email": "staff@example.com"},
+    )
+
+    assert changed.status_code == 403
+    boss.refresh_from_db()
+    assert boss.check_password("correct-horse-battery-staple")
+    assert boss.email == "boss@example.com"
+
+
+def test_staff_cannot_delete_a_superuser_even_in_bulk(admin_client_logged_in):
+    boss = UserFactory(is_staff=True, is_superuser=True)
+    staff = User.objects.get(is_staff=True, is_superuser=False)
+    staff.user_permissions.add(Permission.objects.get(codename="delete_user"))
+
+    single = admin_client_logged_in.post(reverse("admin:users_user_delete", args=[boss.pk]), {"post": "yes"})
+    bulk = admin_client_logged_in.post(
+        reverse("admin:users_user_changelist"),
+        {"action": "delete_selected", "_selected_action": [boss.pk], "post": "yes"},
+    )
+
+    assert single.status_code == 403
+    assert bulk.status_code == 403
+    assert User.objects.filter(pk=boss.pk).exists()
+
+
+def test_staff_cannot_make_themselves_or_anyone_a_superuser(admin_client_logged_in, user):
+    staff = User.objects.get(is_staff=True, is_superuser=False)
+    Profile.objects.get_or_create(user=staff)
+    granted = set(staff.user_permissions.values_list("pk", flat=True))
+    extra = {
+        "is_staff": "on",
+        "is_superuser": "on",
+        "user_permissions": [p.pk for p in Permission.objects.all()[:5]],
+    }
+
+    for account in (staff, user):
+        response = admin_client_logged_in.post(
+            reverse("admin:users_user_change", args=[account.pk]), {**_change_form(account), **extra}
+        )
+        assert response.status_code == 302, response.content
+
+    staff.refresh_from_db()
+    user.refresh_from_db()
+    assert not staff.is_superuser
+    assert set(staff.user_permissions.values_list("pk", flat=True)) == granted
+    assert not user.is_staff and not user.is_superuser
+    assert not user.user_permissions.exists()
+
+
+def test_a_superuser_may_reset_another_superusers_password_and_grant_staff(client, user):
+    boss = UserFactory(is_staff=True, is_superuser=True)
+    other = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(boss)
+
+    reset = client.post(f"/admin/users/user/{other.pk}/password/", _password_form("Reset-By-Boss-42"))
+    promoted = client.post(
+        reverse("admin:users_user_change", args=[user.pk]), {**_change_form(user), "is_staff": "on"}
+    )
+
+    assert reset.status_code == 302
+    assert promoted.status_code == 302
+    other.refresh_from_db()
+    user.refresh_from_db()
+    assert other.check_password("Reset-By-Boss-42")
+    assert user.is_staff
+
+
+def test_a_password_reset_in_the_admin_ends_the_sessions_before_it(client, user, api_client):
+    """The refresh tokens issued before are refused (they carry a digest of the password's
+    hash, as access tokens do), however the password was changed."""
+    boss = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(boss)
+    refresh = str(RefreshToken.for_user(user))
+
+    response = client.post(f"/admin/users/user/{user.pk}/password/", _password_form("Reset-By-Boss-42"))
+    refreshed = api_client.post("/api/auth/token/refresh/", {"refresh": refresh}, format="json")
+
+    assert response.status_code == 302
+    assert refreshed.status_code == 401
+    assert refreshed.json() == {"detail": "The user's password has been changed."}
