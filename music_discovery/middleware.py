@@ -99,3 +99,20 @@ class ProbeMiddleware:
         if probe is not None:
             return probe(request)
         return self.get_response(request)
+
+
+class AdminNulQueryMiddleware:
+    """Answers 400 to an admin page whose query string holds a NUL character: the admin's
+    list filters (`?username__startswith=`) pass their values to the database as they are,
+    and PostgreSQL text cannot hold NUL (a DataError, so a 500). Its forms already refuse NUL
+    (Django's fields do), and the API's parameters are each validated."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info.startswith("/admin/") and any(
+            "\x00" in key or any("\x00" in value for value in values) for key, values in request.GET.lists()
+        ):
+            return exceptions.bad_request(request, ValueError("NUL in the query string"))
+        return self.get_response(request)
