@@ -6,6 +6,7 @@ from typing import Any, cast
 
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
 from django.db.models import Value
 from django.db.models.functions import Lower
 from rest_framework import serializers
@@ -19,7 +20,8 @@ from users.tokens import RefreshToken
 
 
 class _StringOnly(serializers.CharField):
-    """A string as sent: a number is refused ("Not a valid string."), not turned into its text."""
+    """A string as sent: a number is refused ("Not a valid string."), not turned into its text
+    (DRF's CharField makes `1e999` "inf"). Every text field of an account is one."""
 
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
@@ -70,7 +72,7 @@ class ProfileSerializer(serializers.ModelSerializer):
         return self._normalized(value, "moods")
 
 
-class UsernameField(serializers.CharField):
+class UsernameField(_StringOnly):
     """A username as Django's own forms take it: NFKC-normalised (AbstractBaseUser.
     normalize_username: a fullwidth `ａdmin` is `admin`) before any validator sees it."""
 
@@ -111,7 +113,7 @@ class UserWriteSerializer(serializers.ModelSerializer):
             "whatever its case (`Admin` is taken when `admin` exists)."
         ),
     )
-    password = serializers.CharField(
+    password = _StringOnly(
         write_only=True,
         trim_whitespace=False,
         max_length=256,
@@ -119,6 +121,11 @@ class UserWriteSerializer(serializers.ModelSerializer):
         help_text="Checked by the configured password validators, then stored hashed.",
     )
     profile = ProfileSerializer(required=False)
+    # The model's names as strings only, too (a number is never a valid email).
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: _StringOnly,
+    }
 
     class Meta:
         model = User
@@ -192,7 +199,7 @@ class UserCreateSerializer(UserWriteSerializer):
 
 def _password_field(help_text: str, *, required: bool = True) -> serializers.CharField:
     # Never trimmed: a password is kept exactly as typed everywhere (users.validators).
-    return serializers.CharField(
+    return _StringOnly(
         write_only=True,
         required=required,
         trim_whitespace=False,

@@ -27,7 +27,7 @@ class StrictIntegerField(serializers.IntegerField):
 
 
 class RatingInputSerializer(serializers.Serializer):
-    song = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="Id of the song to rate.")
+    song = StrictIntegerField(min_value=1, max_value=MAX_ID, help_text="Id of the song to rate.")
     score = StrictIntegerField(min_value=1, max_value=5, help_text="Stars, an integer from 1 to 5.")
 
 

@@ -123,7 +123,7 @@ def test_score_must_be_an_integer_from_1_to_5(auth_client, song, score):
     assert not Rating.objects.exists()
 
 
-@pytest.mark.parametrize("song_id", [999_999, 0, -3, "abc", True, None, 2**63, 10**40, [1], 1.5])
+@pytest.mark.parametrize("song_id", [999_999, 0, -3, "abc", True, None, 2**63, 10**40, [1], 1.5, 1.0, "1"])
 def test_song_must_name_an_existing_song(auth_client, song_id):
     SongFactory()
     response = post(auth_client, {"song": song_id, "score": 4})

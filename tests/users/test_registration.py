@@ -155,6 +155,29 @@ def test_a_number_in_a_profile_list_is_400_naming_the_field(api_client, field, v
     assert not User.objects.exists()
 
 
+@pytest.mark.parametrize("field", ["username", "password", "first_name", "last_name"])
+@pytest.mark.parametrize("number", ["123", "1.5e+300", "1e999"])
+def test_a_number_for_a_text_field_is_400_not_its_text(api_client, field, number):
+    """DRF's CharField turns a number into its text (`1e999` into "inf"): a username, a
+    password or a name is a JSON string (a number is never a valid email)."""
+    body = json.dumps(registration(**{field: "__NUMBER__"})).replace('"__NUMBER__"', number)
+
+    response = api_client.post("/api/users/", body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json() == {field: ["Not a valid string."]}
+    assert not User.objects.exists()
+
+
+def test_a_number_for_a_name_in_a_change_is_400(auth_client, user):
+    response = auth_client.patch("/api/users/me/", '{"first_name": 1e999}', content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json() == {"first_name": ["Not a valid string."]}
+    user.refresh_from_db()
+    assert user.first_name != "inf"
+
+
 @pytest.mark.parametrize(
     ("profile", "path"),
     [
