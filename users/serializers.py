@@ -197,7 +197,7 @@ class UserCreateSerializer(UserWriteSerializer):
     """Registration: username, email and password are required."""
 
 
-def _password_field(help_text: str, *, required: bool = True) -> serializers.CharField:
+def _password_field(help_text: str, *, required: bool = True) -> _StringOnly:
     # Never trimmed: a password is kept exactly as typed everywhere (users.validators).
     return _StringOnly(
         write_only=True,
