@@ -38,6 +38,10 @@ LOGGING = {
         # Requests are logged once, by our middleware; Django's own copy would double them.
         "django.request": {"level": "ERROR"},
         "django.server": {"level": "WARNING"},
+        # A request naming a host not in ALLOWED_HOSTS is a client's error, answered 400 and
+        # logged as such by our request line; Django would add an ERROR with a traceback for
+        # each one, which any scanner could fill the log with.
+        "django.security.DisallowedHost": {"level": "CRITICAL"},
         "celery": {"level": "INFO"},
         # Our task_postrun line replaces Celery's "received" and "succeeded" lines; failures still show.
         "celery.app.trace": {"level": "WARNING"},

@@ -219,3 +219,35 @@ def test_production_logs_each_request_as_a_json_line(run_django):
     assert request["path"] == f"/api/{marker}/"
     assert request["status"] == 404
     assert request["level"] == "INFO"
+
+
+UNKNOWN_HOST_SCRIPT = textwrap.dedent(
+    """
+    import django
+    django.setup()
+    from django.test import Client
+    for _ in range(3):
+        assert Client().get("/api/songs/", secure=True, HTTP_HOST="evil.example").status_code == 400
+    """
+)
+
+
+def test_a_request_for_an_unknown_host_is_one_request_line_not_an_error(run_django):
+    """Answered 400 and logged as such: not also an ERROR with a traceback, which a client
+    could fill the log with."""
+    env = {
+        "DJANGO_ENV": "production",
+        "SECRET_KEY": "x" * 50,
+        "ALLOWED_HOSTS": "testserver",
+        "LOG_FORMAT": "json",
+        "PYTHONWARNINGS": "ignore",
+    }
+
+    result = run_django("-c", UNKNOWN_HOST_SCRIPT, env=env)
+
+    assert result.returncode == 0, result.stderr
+    lines = json_lines(result.stderr)
+    assert [(line["logger"], line["status"], line["level"]) for line in lines] == [
+        ("music_discovery.requests", 400, "INFO")
+    ] * 3
+    assert "Traceback" not in result.stderr
