@@ -18,6 +18,7 @@ from catalog.selectors.arrays import (
     song_credit_table,
     song_feature_table,
     song_genre_table,
+    song_recording_table,
 )
 from recommendations.engine import FEATURES, CatalogArrays, Listener
 from recommendations.models import Feedback, FeedbackKind, Generation
@@ -121,8 +122,13 @@ def catalog_arrays() -> tuple[CatalogArrays, CatalogIndex]:
     song_at, artist_at = index.song_positions(firsts[:, 0]), _positions(artist_ids, firsts[:, 1])
     ok = (song_at >= 0) & (artist_at >= 0)
     main[song_at[ok]] = artist_at[ok]
+    recordings = song_recording_table()
+    recording = np.arange(len(ids), dtype=np.int64)  # a song read after the table: its own
+    at = index.song_positions(recordings[:, 0])
+    recording[at[at >= 0]] = recordings[at >= 0, 1] + len(ids)
     catalog = CatalogArrays(
         song_ids=ids,
+        recording=np.unique(recording, return_inverse=True)[1].astype(np.int64).ravel(),
         features=features,
         prior=prior,
         has_features=has_features,

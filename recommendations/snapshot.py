@@ -34,7 +34,7 @@ from recommendations.selectors import CatalogIndex
 logger = logging.getLogger(__name__)
 
 # Changed whenever what a snapshot holds changes shape: an older file is then ignored.
-FORMAT = 2
+FORMAT = 3
 
 
 @dataclass(frozen=True, eq=False)

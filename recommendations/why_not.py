@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from analytics.selectors import user_song_signals
 from catalog.selectors.arrays import rating_table
 from catalog.selectors.refs import labels_of
 from catalog.selectors.songs import song_get
-from recommendations.engine import ARTIST_CAP, BLEND
+from recommendations.engine import ARTIST_CAP, BLEND, CatalogArrays
 from recommendations.engine.explain import placement
 from recommendations.models import FeedbackKind
 from recommendations.selectors import feedback_kind
@@ -60,6 +62,10 @@ def _history(user_id: int, song_id: int) -> list[str]:
     return reasons
 
 
+def _ids(catalog: CatalogArrays, positions: list[int]) -> str:
+    return ", ".join(f"song {int(catalog.song_ids[at])}" for at in positions)
+
+
 def why_not(*, user_id: int, song_id: int, limit: int) -> dict[str, Any]:
     """`{song, in_list, reasons, rank, score, cut}` for `song_id` in `user_id`'s list of
     `limit` songs: rank, score and cut are null when the song cannot be in any list.
@@ -74,6 +80,11 @@ def why_not(*, user_id: int, song_id: int, limit: int) -> dict[str, Any]:
     if reasons:
         return {**answer, "reasons": reasons}
     listener = listener_of(user_id=user_id, model=model)
+    catalog = model.catalog
+    others = [int(at) for at in catalog.same_songs(np.array([position])) if at != position]
+    known = sorted(set(others) & {int(at) for at in listener.exclude})
+    if known:
+        return {**answer, "reasons": [f"it is the same song as {_ids(catalog, known)}, in your history"]}
     placed = placement(
         catalog=model.catalog,
         listener=listener,
@@ -90,6 +101,13 @@ def why_not(*, user_id: int, song_id: int, limit: int) -> dict[str, Any]:
             "in_list": True,
             "reasons": [f"it is in your list, at #{listed.index(position) + 1}"],
         }
+    for other in others:
+        if other in listed:
+            where = f"#{listed.index(other) + 1}"
+            return {
+                **answer,
+                "reasons": [f"the same song is in your list as {_ids(catalog, [other])}, at {where}"],
+            }
     if placed.rank <= limit:
         reasons = [f"its artist already has {ARTIST_CAP} songs in your list"]
     else:

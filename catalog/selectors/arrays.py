@@ -12,10 +12,12 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 import numpy.typing as npt
-from django.db.models import Q
+from django.db.models import F, OuterRef, Q, Subquery, Window
+from django.db.models.functions import Coalesce, DenseRank
 
 from catalog.models import Artist, Genre, Rating, Song, SongArtist, SongFileLoad, SongGenre
 from catalog.naming import name_among, name_key
+from catalog.selectors.songs import TitleKey
 from music_discovery.arrays import CHUNK, numeric_array
 
 # Re-exported: the rules by which other apps match names against `artist_name_rows`' keys
@@ -30,6 +32,7 @@ __all__ = [
     "song_credit_table",
     "song_feature_table",
     "song_genre_table",
+    "song_recording_table",
 ]
 
 
@@ -59,6 +62,22 @@ def song_credit_table() -> npt.NDArray:
     """(song id, artist id, position) of every credit, as int64."""
     rows = SongArtist.objects.order_by().values_list("song_id", "artist_id", "position")
     return numeric_array(rows, 3, floats=False)
+
+
+def song_recording_table() -> npt.NDArray:
+    """(song id, recording) of every song, as int64: songs with the same first-credited
+    artist and the same title (lowercased: `TitleKey`) share a recording number, the one
+    song under several ids (an album's track, the single, a compilation's). What "the same
+    song" means to a list of recommendations. A song crediting no artist is a recording of
+    its own."""
+    main = SongArtist.objects.filter(song=OuterRef("pk"), position=0).order_by().values("artist_id")[:1]
+    rows = (
+        Song.objects.order_by()
+        .alias(main=Coalesce(Subquery(main), -F("id")))
+        .annotate(recording=Window(DenseRank(), order_by=[F("main").asc(), TitleKey("title").asc()]))
+        .values_list("id", "recording")
+    )
+    return numeric_array(rows, 2, floats=False)
 
 
 def song_genre_table() -> npt.NDArray:

@@ -69,11 +69,17 @@ class CatalogArrays:
     # False for songs without audio features (their `features` are stand-ins): no sound or
     # mood signal for them. All True when not given.
     has_features: npt.NDArray[np.bool_] | None = None
+    # Each song's recording: songs with the same number are the same song under several ids
+    # (the service's rule), which a list holds once and excludes together. When not given,
+    # each song is a recording of its own.
+    recording: IntArray | None = None
     standardised: FloatArray = field(init=False)
     # Each song's squared length in the standardised space (for `sound_similarity`).
     sound_norms: FloatArray = field(init=False)
     artist_songs: sp.csr_matrix = field(init=False)
     genre_songs: sp.csr_matrix = field(init=False)
+    # Recordings x songs (None when each song is its own).
+    recording_songs: sp.csr_matrix | None = field(init=False)
     # What is the same for every listener, computed on first use (each mood's fit...).
     memo: dict = field(init=False, repr=False)
 
@@ -86,7 +92,27 @@ class CatalogArrays:
         object.__setattr__(self, "sound_norms", np.einsum("ij,ij->i", standardised, standardised))
         object.__setattr__(self, "artist_songs", self.song_artists.T.tocsr())
         object.__setattr__(self, "genre_songs", self.song_genres.T.tocsr())
+        recording_songs = None
+        if self.recording is not None and len(self.recording):
+            songs = np.arange(len(self.recording))
+            recording_songs = sp.csr_matrix(
+                (np.ones(len(songs), np.float32), (self.recording, songs)),
+                shape=(int(self.recording.max()) + 1, len(songs)),
+            )
+        object.__setattr__(self, "recording_songs", recording_songs)
         object.__setattr__(self, "memo", {})
+
+    def same_songs(self, songs: IntArray) -> IntArray:
+        """`songs` and every other song of their recordings (`recording`)."""
+        if self.recording is None or self.recording_songs is None or len(songs) == 0:
+            return np.asarray(songs, np.int64)
+        # The rows gathered by hand: indexing the matrix builds a new one (~50 µs, where a
+        # list of a hundred songs asks once a song).
+        indptr, indices = self.recording_songs.indptr, self.recording_songs.indices
+        rows = self.recording[np.asarray(songs, np.int64)]
+        starts, lengths = indptr[rows], indptr[rows + 1] - indptr[rows]
+        shift = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
+        return indices[np.arange(int(lengths.sum())) + shift].astype(np.int64)
 
     @property
     def sound_known(self) -> npt.NDArray[np.bool_]:

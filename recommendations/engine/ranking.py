@@ -284,20 +284,22 @@ def within_artist_cap(artists: Sequence[int], taken: dict[int, int], cap: int) -
 
 def rerank(catalog: CatalogArrays, blended: Blended, limit: int, artist_cap: int) -> IntArray:
     """The best `limit` songs, none of an artist already `artist_cap` times in the list, no
-    song twice. The best limit x CANDIDATE_FACTOR songs are read first; only when the caps
-    leave the list short is the whole catalog ranked (without the content signal outside the
-    candidates: a rare list, ranked a little less finely)."""
+    song twice (nor two ids of one recording). The best limit x CANDIDATE_FACTOR songs are
+    read first; only when the caps leave the list short is the whole catalog ranked (without
+    the content signal outside the candidates: a rare list, ranked a little less finely)."""
     scores = blended.total.copy()
     chosen: list[int] = []
     per_artist: dict[int, int] = {}
     indptr, indices = catalog.song_artists.indptr, catalog.song_artists.indices
     for count, among in ((limit * CANDIDATE_FACTOR, blended.candidates), (len(scores), None)):
         for song in _ranked(scores, count, among):
+            if not np.isfinite(scores[song]):
+                continue  # another id of a recording the list holds
             artists = indices[indptr[song] : indptr[song + 1]].tolist()
             if not within_artist_cap(artists, per_artist, artist_cap):
                 continue
             chosen.append(int(song))
-            scores[song] = -np.inf
+            scores[catalog.same_songs(np.array([song]))] = -np.inf
             if len(chosen) == limit:
                 return np.asarray(chosen, np.int64)
     return np.asarray(chosen, np.int64)
@@ -354,11 +356,13 @@ def reasons_for(
 
 def excluded(catalog: CatalogArrays, listener: Listener) -> IntArray:
     """The songs a list may not hold: the listener's history, their seeds (where they start
-    from, not something to hand back) and what they blocked."""
+    from, not something to hand back), every other id of those songs' recordings, and what
+    they blocked."""
     blocked = songs_blocked(
         catalog, listener.seed_songs[:0], listener.blocked_artists, listener.blocked_genres
     )
-    return np.concatenate([listener.exclude, listener.seed_songs, blocked]).astype(np.int64)
+    known = catalog.same_songs(np.concatenate([listener.exclude, listener.seed_songs]).astype(np.int64))
+    return np.concatenate([known, blocked]).astype(np.int64)
 
 
 def recommend(

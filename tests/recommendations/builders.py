@@ -23,11 +23,13 @@ def catalog_of(
     seed: int = 0,
     guests: dict[int, list[int]] | None = None,
     more_genres: dict[int, list[int]] | None = None,
+    recording: list[int] | None = None,
 ) -> CatalogArrays:
     """One song per entry of `artists` (its first-credited artist's position), with the
     artists `guests` credits after it on some songs (song -> artists); genres likewise (all
     genre 0 by default), `more_genres` giving some songs more; random features unless given;
-    prior falling with position unless given (song 0 most popular)."""
+    prior falling with position unless given (song 0 most popular); `recording`: each
+    song's recording, when some are one song under several ids."""
     size = len(artists)
     genres = genres if genres is not None else [0] * size
     rng = np.random.default_rng(seed)
@@ -55,6 +57,7 @@ def catalog_of(
         main_artist=np.asarray(artists, np.int64),
         artist_names=tuple(f"Artist {i}" for i in range(artist_count)),
         genre_names=tuple(f"genre {i}" for i in range(genre_count)),
+        recording=None if recording is None else np.asarray(recording, np.int64),
     )
 
 

@@ -12,7 +12,7 @@ from recommendations.lists import recommendations_build
 from recommendations.models import Generation, GenerationState
 from recommendations.services import model_forget
 from tests.catalog.builders import song_row, upsert
-from tests.factories import RatingFactory, SongFactory, UserFactory
+from tests.factories import RatingFactory, SongArtistFactory, SongFactory, UserFactory
 from tests.recommendations.builders import listened
 
 
@@ -63,6 +63,26 @@ def test_the_owner_gets_an_explained_list_without_what_they_rated_skipped_or_pla
     assert "liked by listeners who like Alpha" in body["results"][0]["reasons"]
     scores = [item["score"] for item in body["results"]]
     assert scores == sorted(scores, reverse=True)
+
+
+def test_a_song_under_another_id_counts_as_the_same_song(client_of, listener, world):
+    """One recording under several ids (album, single): a list never holds the copy of a song
+    the listener rated, nor one song twice; similar songs never hold the song itself."""
+
+    def copy_of(song):
+        copied = SongFactory(title=song.title.upper(), popularity=song.popularity, genres=["rock"])
+        SongArtistFactory(song=copied, artist=song.credits.get(position=0).artist, position=0)
+        return copied
+
+    rated_copy = copy_of(world["Alpha"][2])
+    beta_copies = {world["Beta"][0].pk, copy_of(world["Beta"][0]).pk}
+
+    ids = _song_ids(client_of(listener).get(url(listener.pk), {"limit": 8}).json())
+    similar = client_of(listener).get(f"/api/songs/{world['Alpha'][2].pk}/similar/", {"limit": 50}).json()
+
+    assert rated_copy.pk not in ids
+    assert len(beta_copies & set(ids)) == 1
+    assert rated_copy.pk not in [item["song"]["id"] for item in similar["results"]]
 
 
 def test_a_new_listener_with_only_a_profile_gets_a_personal_list(client_of, world):

@@ -16,6 +16,7 @@ from recommendations.engine import (
 )
 from recommendations.engine.collaborative import collaborative_scores
 from recommendations.engine.moods import MOOD_REASON_FIT, mood_fit
+from recommendations.engine.similar import similar_songs
 from tests.recommendations.builders import catalog_of, listener_of, user_songs
 from users.moods import MOODS
 
@@ -148,6 +149,28 @@ def test_with_nothing_known_the_list_is_the_most_popular_songs():
 
     assert _songs(items) == [1, 9, 4]
     assert all(item.reasons == ("popular in the catalog",) for item in items)
+
+
+def test_a_list_holds_a_recording_once_and_none_the_listener_knows_under_another_id():
+    """Songs 1 and 9 are one recording, 4 and 5 another; the listener rated 7, whose other id
+    is 8. By popularity alone: 1 9 4 5 8 2 7 3 0 6."""
+    catalog = catalog_of(
+        artists=list(range(10)),
+        prior=[0.1, 0.9, 0.5, 0.3, 0.7, 0.65, 0.0, 0.4, 0.6, 0.8],
+        recording=[0, 1, 2, 3, 4, 4, 6, 7, 7, 1],
+    )
+
+    items = recommend(catalog=catalog, listener=listener_of(exclude=[7]), model=None, limit=8)
+
+    assert _songs(items) == [1, 4, 2, 3, 0, 6]
+
+
+def test_similar_songs_are_never_the_song_under_another_id_nor_one_recording_twice():
+    features = np.zeros((6, len(FEATURES)), np.float32)
+    features[:, 0] = [0.0, 0.0, 0.1, 0.1, 0.2, 0.9]  # 0 and 1 alike, then 2 and 3, then 4
+    catalog = catalog_of(artists=list(range(6)), features=features, recording=[0, 0, 2, 2, 4, 5])
+
+    assert [song for song, _ in similar_songs(catalog, 0, 3)] == [2, 4, 5]
 
 
 def test_a_profile_alone_gives_a_personal_list():

@@ -7,7 +7,7 @@ import pytest
 from analytics.models import Action
 from catalog.models import Song
 from recommendations.engine import FEATURES
-from tests.factories import RatingFactory, UserFactory
+from tests.factories import RatingFactory, SongArtistFactory, SongFactory, UserFactory
 from tests.recommendations.builders import listened
 from users.models import Block
 
@@ -102,6 +102,31 @@ def test_the_artist_cap_is_named(make_auth_client, fan, world):
     assert capped["in_list"] is False
     assert capped["rank"] <= 5
     assert capped["reasons"][0] == "its artist already has 2 songs in your list"
+
+
+def test_the_same_song_under_another_id_is_named(make_auth_client, fan, world):
+    """One recording under several ids: known to the listener under one of them, or already
+    in the list under another."""
+
+    def copy_of(song):
+        copied = SongFactory(title=song.title, popularity=song.popularity, genres=["rock"])
+        SongArtistFactory(song=copied, artist=song.credits.get().artist, position=0)
+        return copied
+
+    client = make_auth_client(fan)
+    liked_copy = copy_of(world["Alpha"][0])
+    listed_copy = copy_of(world["Beta"][0])
+    listed = why(client, fan, world["Beta"][0]).json()
+
+    assert listed["in_list"] is True
+    assert why(client, fan, liked_copy).json()["reasons"] == [
+        f"it is the same song as song {world['Alpha'][0].pk}, in your history"
+    ]
+    assert (
+        why(client, fan, listed_copy)
+        .json()["reasons"][0]
+        .startswith(f"the same song is in your list as song {world['Beta'][0].pk}, at #")
+    )
 
 
 def test_only_the_owner_asks_and_unknown_songs_are_404(make_auth_client, api_client, listener, world):
