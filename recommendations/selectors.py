@@ -205,16 +205,21 @@ def listener_for(
     seed_songs: list[int],
     moods: tuple[str, ...],
     blocks: BlockSet | None = None,
+    asked: bool = False,
 ) -> Listener:
     """`user_id`'s evidence; `genres`, `artists` and `seed_songs` are positions already
-    resolved by the caller (profile and seeds); `blocks` what they blocked (ids)."""
+    resolved by the caller (profile and seeds); `blocks` what they blocked (ids). `asked`:
+    they are a request's seeds, which stand for the listener's taste in that list (their
+    signals then only leave out what they know)."""
     rows = interest_rows(user_id=user_id)
     at = index.song_positions(rows.song_ids)
     known = at >= 0
     blocked = blocked_positions(index, blocks or BlockSet())
+    taste = np.zeros(len(at), bool) if asked else known
     return Listener(
-        song_index=at[known],
-        interest=rows.interest[known],
+        song_index=at[taste],
+        interest=rows.interest[taste],
+        asked=asked,
         # Everything the user rated, skipped, played, liked or shared: a list is for discovery.
         exclude=np.concatenate([at[known], blocked.songs]),
         genres=np.array(genres, np.int64),

@@ -363,12 +363,15 @@ def listener_of(
     seed_songs: Sequence[int] = (),
     moods: Sequence[str] = (),
 ) -> Listener:
-    """`user_id`'s evidence for `model`: their signals, profile, seeds, moods and blocks.
-    Raises RecommendationInputError for an unknown seed."""
+    """`user_id`'s evidence for `model`: their signals, profile, moods and blocks; or, when
+    the request names seeds, the seeds in place of their signals and profile favourites (a
+    list steered by them, as a new listener who named only them would get it), their history
+    still left out of it. Raises RecommendationInputError for an unknown seed."""
     index = model.index
+    asked = bool(seed_genres or seed_artists or seed_songs)
     profile = profile_get(user_id=user_id)
-    favourite_genres = profile.favorite_genres if profile else []
-    favourite_artists = profile.favorite_artists if profile else []
+    favourite_genres = profile.favorite_genres if profile and not asked else []
+    favourite_artists = profile.favorite_artists if profile and not asked else []
     profile_moods = profile.moods if profile else []
     # The profile's artists and the seeds, named in one lookup (`_artist_keys`).
     artist_keys = _artist_keys([*favourite_artists, *seed_artists], index.artist_by_key)
@@ -383,6 +386,7 @@ def listener_of(
         seed_songs=_resolve_songs(seed_songs, index),
         moods=tuple(moods) or tuple(m for m in profile_moods if m in MOOD_TARGETS),
         blocks=blocks_active(user_id=user_id),
+        asked=asked,
     )
 
 
@@ -399,8 +403,9 @@ def recommend(
 ) -> list[dict[str, Any]]:
     """Up to `limit` (1..MAX_LIMIT) songs for `user_id`, best first: `{song, score, reasons}`
     with `song` as `songs_attach` returns it. Never a song the user rated, skipped, played,
-    liked or shared, nor a seed song, nor a song twice. Seeds and moods add to the profile's
-    genres, artists and moods (request moods replace the profile's). Raises
+    liked or shared, nor a seed song, nor a song twice. Seeds, when given, stand for the
+    listener's signals and profile favourites (`listener_of`); request moods replace the
+    profile's. Raises
     RecommendationInputError for an unknown mood, seed song, artist or genre. `weights` and
     `model` are for the evaluation (bench/reco_eval.py); clients use the defaults."""
     if not 1 <= limit <= MAX_LIMIT:

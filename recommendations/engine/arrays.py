@@ -176,6 +176,9 @@ class Listener:
     # Never a song crediting one of these artists (in any position) or in one of these genres.
     blocked_artists: IntArray = field(default_factory=lambda: np.zeros(0, np.int64))
     blocked_genres: IntArray = field(default_factory=lambda: np.zeros(0, np.int64))
+    # The genres, artists and songs are what a request asked for (its seeds), not the
+    # listener's taste: the reasons say so.
+    asked: bool = False
 
 
 # How much a seed song counts, in the units of analytics' action weights (a like).

@@ -314,15 +314,16 @@ def _reason(
         if source < 0:  # the score came from what the listener passed on
             return "unlike what you passed on, by other listeners' tastes"
         return f"liked by listeners who like {catalog.artist_names[source]}"
+    like = "you asked for" if listener.asked else "you like"
     if signal == "artist":
         artist = best_item(catalog.song_artists, found.artist_values, song)
-        return f"by {catalog.artist_names[artist]}, an artist you like" if artist >= 0 else None
+        return f"by {catalog.artist_names[artist]}, an artist {like}" if artist >= 0 else None
     if signal == "genre":
         genre = best_item(catalog.song_genres, found.genre_values, song)
-        return f"{catalog.genre_names[genre]}, a genre you like" if genre >= 0 else None
+        return f"{catalog.genre_names[genre]}, a genre {like}" if genre >= 0 else None
     if signal == "content":
         liked = found.taste_liked
-        return "sounds like the songs you like" if liked else "sounds unlike the songs you passed on"
+        return f"sounds like the songs {like}" if liked else "sounds unlike the songs you passed on"
     if signal == "mood":
         return mood_reason(catalog, listener.moods[int(found.mood_index[song])], song)
     return "popular in the catalog"

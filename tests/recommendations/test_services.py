@@ -80,6 +80,32 @@ def test_moods_and_seeds_shape_the_list(db):
     assert seeded[0]["song"].pk == calm.pk
 
 
+def test_seeds_steer_the_list_of_a_listener_with_a_history(world):
+    """A listener whose signals all point at Alpha and Beta (rock): seeds stand for them in
+    the list they steer, which still leaves out what the listener knows."""
+    listener = UserFactory(
+        profile__favorite_genres=["rock"], profile__favorite_artists=["Alpha"], profile__moods=[]
+    )
+    listened(listener, (world["Alpha"][0], Action.LIKE), (world["Gamma"][0], Action.PLAY))
+    jazz = {song.pk for name in ("Gamma", "Delta") for song in world[name]}
+
+    plain = recommend(user_id=listener.pk, limit=4)
+    by_genre = recommend(user_id=listener.pk, limit=4, seed_genres=["jazz"])
+    by_artist = recommend(user_id=listener.pk, limit=4, seed_artists=["Delta"])
+
+    assert plain[0]["song"].pk in {song.pk for song in world["Beta"]}
+    assert len(by_genre) == 4
+    assert {item["song"].pk for item in by_genre} <= jazz - {world["Gamma"][0].pk}
+    assert all("jazz, a genre you asked for" in item["reasons"] for item in by_genre)
+    # Delta's songs, and those of the artists Delta's listeners like (Gamma).
+    assert {item["song"].pk for item in by_artist} <= jazz - {world["Gamma"][0].pk}
+    assert all(
+        {"by Delta, an artist you asked for", "liked by listeners who like Delta"} & set(item["reasons"])
+        for item in by_artist
+    )
+    assert any("by Delta, an artist you asked for" in item["reasons"] for item in by_artist)
+
+
 @pytest.mark.parametrize(
     ("arguments", "field", "message"),
     [
@@ -126,7 +152,7 @@ def test_a_song_without_audio_features_comes_by_its_artist_never_by_a_mood(db):
 
     assert by_mood[0]["song"].pk == calm.pk
     assert by_artist[0]["song"].pk == featureless.pk
-    assert "by Outside, an artist you like" in by_artist[0]["reasons"]
+    assert "by Outside, an artist you asked for" in by_artist[0]["reasons"]
 
 
 def test_listening_kept_out_of_taste_shapes_no_list_and_no_model(world):
