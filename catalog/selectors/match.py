@@ -2,9 +2,10 @@
 
 The rule, for an (artist name, title) pair:
 1. the artist is the catalog artist whose `name_key` (catalog.naming) equals the given
-   name's; no such artist, no match;
+   name's, else the one whose name it is but for its accents (`refs.artist_keys_accented`,
+   as the artist search finds it: `Beyonce` is Beyoncé); no such artist, no match;
 2. among the songs crediting that artist (at any position), a title equal under `name_key`
-   matches;
+   matches, else one equal once accents are folded too (`search_text.fold`);
 3. otherwise the title with the highest trigram similarity (pg_trgm's definition, computed
    by `search_text` on both databases so they agree) matches if it reaches
    TITLE_SIMILARITY.
@@ -29,7 +30,8 @@ from django.db.models import F
 from catalog.models import Artist, SongArtist
 from catalog.naming import name_key
 from catalog.selectors.lookups import InList
-from catalog.selectors.search_text import trigrams, trigrams_similarity
+from catalog.selectors.refs import artist_keys_accented
+from catalog.selectors.search_text import fold, trigrams, trigrams_similarity
 
 # A typo scores well above it ("Someting" against "Something" is 0.58), while
 # unrelated titles of one artist rarely reach 0.3, pg_trgm's own default, which is
@@ -50,8 +52,9 @@ TRIGRAMS_COST = 15
 class _ArtistSongs:
     # Main-artist credits first, then by song id: the first of equals wins.
     songs: list[tuple[int, str]] = field(default_factory=list)
-    # Each normalised title's first song.
+    # Each normalised title's first song, and each folded one's (accents aside).
     by_key: dict[str, int] = field(default_factory=dict)
+    by_folded: dict[str, int] = field(default_factory=dict)
     # Each song's title's trigrams, in the order of `songs`; computed when first needed.
     grams: list[frozenset[str]] | None = None
 
@@ -64,10 +67,14 @@ def song_name_key(artist: str, title: str) -> str:
 
 def songs_match(pairs: Collection[tuple[str, str]]) -> dict[tuple[str, str], int]:
     """The matched song id of each (artist name, title) of `pairs` that matches (see the
-    module's rule); pairs that match nothing are absent. Two queries for all pairs."""
-    artist_keys = {name_key(artist) for artist, _ in pairs}
-    rows = Artist.objects.filter(InList(F("name_key"), list(artist_keys))).values_list("name_key", "id")
-    artists: dict[str, int] = dict(rows)
+    module's rule); pairs that match nothing are absent. Two queries for all pairs, three more
+    when some artist is named otherwise than the catalog names it."""
+    named = {artist: name_key(artist) for artist, _ in pairs}
+    artists = _artist_ids(set(named.values()))
+    accented = artist_keys_accented(sorted({name for name, key in named.items() if key not in artists}))
+    if accented:
+        artists.update(_artist_ids(set(accented.values())))
+        named.update(accented)
     if not artists:
         return {}
     by_artist = {artist_id: _ArtistSongs() for artist_id in artists.values()}
@@ -80,13 +87,15 @@ def songs_match(pairs: Collection[tuple[str, str]]) -> dict[tuple[str, str], int
         songs = by_artist[artist_id]
         songs.songs.append((song_id, title))
         songs.by_key.setdefault(name_key(title), song_id)
+        songs.by_folded.setdefault(fold(name_key(title)), song_id)
     matches = {}
     fuzzy = []
     for artist, title in pairs:
-        found = artists.get(name_key(artist))
+        found = artists.get(named[artist])
         if found is None:
             continue
-        exact = by_artist[found].by_key.get(name_key(title))
+        key = name_key(title)
+        exact = by_artist[found].by_key.get(key, by_artist[found].by_folded.get(fold(key)))
         if exact is not None:
             matches[(artist, title)] = exact
         else:
@@ -105,6 +114,11 @@ def songs_match(pairs: Collection[tuple[str, str]]) -> dict[tuple[str, str], int
         if best is not None:
             matches[(artist, title)] = best
     return matches
+
+
+def _artist_ids(keys: set[str]) -> dict[str, int]:
+    """name_key -> id of the artists having those keys."""
+    return dict(Artist.objects.filter(InList(F("name_key"), list(keys))).values_list("name_key", "id"))
 
 
 def _most_similar(songs: _ArtistSongs, title: str) -> int | None:

@@ -399,6 +399,14 @@ class TestMatching:
 
         assert songs_match({("Band", "Love Song!")}) == {("Band", "Love Song!"): exact.id}
 
+    def test_names_without_their_accents_match_as_the_search_finds_them(self, db):
+        """A history often loses accents: `Beyonce` is Beyoncé, `Joga` by `Bjork` is "Jóga"."""
+        cuff_it = song_by(artist("Beyoncé"), title="CUFF IT")
+        joga = song_by(artist("Björk"), title="Jóga")
+        pairs = {("Beyonce", "Cuff It"), ("BJORK", "joga"), ("Bjork", "Hyperballad"), ("Beyoncee", "CUFF IT")}
+
+        assert songs_match(pairs) == {("Beyonce", "Cuff It"): cuff_it.id, ("BJORK", "joga"): joga.id}
+
 
 class TestCommand:
     def test_it_imports_a_file_for_a_user(self, user, catalog, history, tmp_path, capsys):
