@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from analytics.events_in import MAX_BATCH, MAX_ID
 from analytics.platform_serializers import ActionCountsSerializer
+from music_discovery.fields import AwareDateTimeField, StrictBooleanField, StrictIntegerField
 
 
 class TopSongSerializer(serializers.Serializer):
@@ -115,19 +116,19 @@ class ExclusionInputSerializer(serializers.Serializer):
     of `events`, the window `since`..`until`, or `import_id`."""
 
     events = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        child=StrictIntegerField(min_value=1, max_value=MAX_ID),
         min_length=1,
         # As many as an ingest batch holds.
         max_length=MAX_BATCH,
         required=False,
         help_text=f"Event ids (the export's `id`), up to {MAX_BATCH}.",
     )
-    since = serializers.DateTimeField(required=False, help_text="A window's start (inclusive); with `until`.")
-    until = serializers.DateTimeField(required=False, help_text="A window's end (exclusive); with `since`.")
+    since = AwareDateTimeField(required=False, help_text="A window's start (inclusive); with `until`.")
+    until = AwareDateTimeField(required=False, help_text="A window's end (exclusive); with `since`.")
     import_id = serializers.RegexField(
         r"^[0-9a-f]{32}$", required=False, help_text="An import's id, as the import answered it."
     )
-    excluded = serializers.BooleanField(
+    excluded = StrictBooleanField(
         default=True, help_text="true (the default): keep them out; false: count them again."
     )
 

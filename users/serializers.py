@@ -13,6 +13,7 @@ from rest_framework import serializers
 from rest_framework_simplejwt import serializers as jwt_serializers
 from rest_framework_simplejwt.exceptions import TokenError
 
+from music_discovery.fields import AwareDateTimeField, StrictIntegerField
 from users import selectors, services
 from users.models import Profile, User
 from users.moods import MOODS
@@ -308,14 +309,10 @@ class TokenRefreshSerializer(jwt_serializers.TokenRefreshSerializer):
 
 
 class BlockInputSerializer(serializers.Serializer):
-    artist = serializers.IntegerField(
-        min_value=1, max_value=2**63 - 1, required=False, help_text="An artist's id."
-    )
-    song = serializers.IntegerField(
-        min_value=1, max_value=2**63 - 1, required=False, help_text="A song's id."
-    )
-    genre = serializers.CharField(max_length=100, required=False, help_text="A genre's name (any case).")
-    until = serializers.DateTimeField(
+    artist = StrictIntegerField(min_value=1, max_value=2**63 - 1, required=False, help_text="An artist's id.")
+    song = StrictIntegerField(min_value=1, max_value=2**63 - 1, required=False, help_text="A song's id.")
+    genre = _StringOnly(max_length=100, required=False, help_text="A genre's name (any case).")
+    until = AwareDateTimeField(
         required=False,
         allow_null=True,
         help_text="When the block ends (ISO 8601, in the future); omitted or null: for good.",

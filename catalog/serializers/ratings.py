@@ -4,26 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+from music_discovery.fields import StrictIntegerField
 
 # Ids are PostgreSQL bigints: anything larger cannot name a song and must not reach the database.
 MAX_ID = 2**63 - 1
-
-
-@extend_schema_field(OpenApiTypes.INT)
-class StrictIntegerField(serializers.IntegerField):
-    """An integer given as a JSON number: "5", 3.5, 3.0 and true are refused, where DRF's
-    IntegerField would coerce some of them."""
-
-    default_error_messages = {"invalid": _("A whole number (a JSON integer) is required.")}
-
-    def to_internal_value(self, data: Any) -> int:
-        if isinstance(data, bool) or not isinstance(data, int):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 class RatingInputSerializer(serializers.Serializer):

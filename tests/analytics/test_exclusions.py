@@ -281,6 +281,13 @@ def test_anonymous_is_401(api_client, user):
         ({"events": ["x"]}, "events"),
         ({"import_id": "../etc"}, "import_id"),
         ({"events": [1], "excluded": "maybe"}, "excluded"),
+        # JSON as sent: no text for a number or a boolean, no time without its timezone.
+        ({"events": ["1"]}, "events"),
+        ({"events": [1.0]}, "events"),
+        ({"events": [1], "excluded": "no"}, "excluded"),
+        ({"events": [1], "excluded": 0}, "excluded"),
+        ({"since": "2026-01-01", "until": "2027-01-01"}, "since"),
+        ({"since": "2026-01-01T00:00:00Z", "until": "2027-01-01T00:00:00"}, "until"),
     ],
 )
 def test_bad_input_is_a_400_naming_the_field_and_changes_nothing(auth_client, ids, body, field):

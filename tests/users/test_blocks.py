@@ -97,6 +97,11 @@ def test_an_expired_block_is_listed_as_inactive(client, owner):
         ({"genre": ["pop"]}, "genre"),
         ({"song": 1, "until": "tomorrow"}, "until"),
         ({"song": 1, "until": "2001-01-01T00:00:00Z"}, "until"),
+        ({"song": 1, "until": "2999-01-01"}, "until"),
+        ({"song": 1, "until": "2999-01-01T00:00:00"}, "until"),
+        ({"song": "1"}, "song"),
+        ({"artist": 1.0}, "artist"),
+        ({"genre": 5}, "genre"),
     ],
 )
 def test_bad_blocks_are_refused_and_store_nothing(client, owner, body, field):
