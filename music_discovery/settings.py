@@ -363,6 +363,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "music_discovery.schema.add_error_component",
         "music_discovery.schema.add_links",
+        "catalog.schema.add_filter_bounds",
     ],
 }
 

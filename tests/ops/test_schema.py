@@ -112,3 +112,35 @@ def test_a_listeners_first_steps_are_linked(schema):
         # Each parameter named is one of the target's (the bearer token is its security scheme's).
         target = {parameter["name"] for parameter in operations[link["operationId"]].get("parameters", [])}
         assert set(link.get("parameters", {})) - {"header.Authorization"} <= target, link
+
+
+@pytest.mark.parametrize(
+    ("path", "name", "bounds"),
+    [
+        ("/api/songs/", "artist", {"minimum": 1, "maximum": 2**63 - 1}),
+        ("/api/songs/", "key", {"minimum": -1, "maximum": 11}),
+        ("/api/songs/", "time_signature", {"minimum": 0, "maximum": 12}),
+        ("/api/songs/", "min_popularity", {"minimum": -(2**15), "maximum": 2**15 - 1}),
+        ("/api/songs/", "max_energy", {"minimum": -1e6, "maximum": 1e6}),
+        ("/api/songs/", "spotify_id", {"maxLength": 64}),
+        ("/api/songs/", "genre", {"maxLength": 100}),
+        ("/api/artists/", "genre", {"maxLength": 100}),
+    ],
+)
+def test_list_parameters_carry_the_bounds_the_server_enforces(schema, api_client, path, name, bounds):
+    """A value the schema allows is accepted, one past it refused: the schema says what the
+    filters check (a schema-valid `artist=0` was a 400)."""
+    [parameter] = [p for p in schema["paths"][path]["get"]["parameters"] if p["name"] == name]
+    assert bounds.items() <= parameter["schema"].items()
+
+    if "maxLength" in bounds:
+        inside, outside = ["a" * bounds["maxLength"]], ["a" * (bounds["maxLength"] + 1)]
+    else:
+        inside, outside = (
+            [bounds["minimum"], bounds["maximum"]],
+            [bounds["minimum"] - 1, bounds["maximum"] + 1],
+        )
+    for value in inside:
+        assert api_client.get(path, {name: value}).status_code == 200, value
+    for value in outside:
+        assert api_client.get(path, {name: value}).status_code == 400, value
