@@ -219,7 +219,7 @@ class UserViewSet(
 
     def get_throttles(self) -> list[BaseThrottle]:
         if self.action == "create" or self._changes_credentials():
-            # Each answer here tells whether an email is taken or a password is right.
+            # Each answer here tells whether an email or a username is taken, or a password right.
             self.throttle_scope = AUTH_THROTTLE_SCOPE
             return [throttle() for throttle in AUTH_THROTTLE_CLASSES]
         return super().get_throttles()
@@ -228,7 +228,12 @@ class UserViewSet(
         if self.request.method not in {"PUT", "PATCH"}:
             return False
         data = self.request.data
-        return isinstance(data, Mapping) and any(field in data for field in CREDENTIAL_FIELDS)
+        if not isinstance(data, Mapping):
+            return False
+        # A username other than the caller's own: its answer says whether that name is taken.
+        username = data.get("username")
+        renames = username is not None and username != getattr(self.request.user, "username", None)
+        return renames or any(field in data for field in CREDENTIAL_FIELDS)
 
     def get_serializer_class(self) -> type[BaseSerializer]:
         # Input and output differ: writes accept only the writable fields, answers are UserSerializer.

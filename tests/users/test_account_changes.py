@@ -141,6 +141,22 @@ def test_probing_emails_is_throttled_like_a_login(auth_client, user):
     assert auth_client.patch(detail_url(user), {"first_name": "Still"}, format="json").status_code == 200
 
 
+def test_probing_usernames_is_throttled_like_a_login(auth_client, user):
+    """A rename's answer says whether the name is taken; the caller's own name, sent along with
+    other fields (a PUT), is no probe."""
+    taken = [UserFactory().username for _ in range(auth_rate())]
+    for username in taken:
+        assert auth_client.patch(detail_url(user), {"username": username}, format="json").status_code == 400
+
+    renamed = auth_client.patch(detail_url(user), {"username": "free-name"}, format="json")
+    own = auth_client.patch(
+        detail_url(user), {"username": user.username, "first_name": "Same"}, format="json"
+    )
+
+    assert renamed.status_code == 429
+    assert own.status_code == 200
+
+
 def test_guessing_the_current_password_is_throttled(auth_client, user):
     for attempt in range(auth_rate()):
         body = {"password": NEW_PASSWORD, "current_password": f"guess-{attempt}"}
