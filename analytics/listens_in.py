@@ -140,17 +140,20 @@ def _lines(raw: bytes, *, now: dt.datetime) -> list[Listen]:
 
 
 def _decode(data: bytes, *, index: int | None, line: int | None) -> tuple[Any, bool]:
-    """`data` decoded, and whether it was UTF-8. msgspec refuses bytes that are not UTF-8
-    without saying where they are: Python's decoder then reads them as lone surrogates
-    (surrogateescape), which the checks of each listen find, naming the listen and field."""
+    """`data` decoded, and whether it was UTF-8. msgspec refuses bytes that are not UTF-8,
+    and an escaped lone surrogate (`"\\ud800"`, valid JSON but no text), without saying
+    where they are: Python's decoder then reads them as lone surrogates (surrogateescape),
+    which the checks of each listen find, naming the listen and field."""
     try:
         return msgspec.json.decode(data), True
     except UnicodeDecodeError:
-        try:
-            return json.loads(data.decode("utf-8", "surrogateescape")), False
-        except (ValueError, RecursionError) as error:
-            raise ListensError(f"Not JSON: {error}", index, line) from None
+        pass
     except (msgspec.DecodeError, RecursionError) as error:
+        if b"\\u" not in data:
+            raise ListensError(f"Not JSON: {error}", index, line) from None
+    try:
+        return json.loads(data.decode("utf-8", "surrogateescape")), False
+    except (ValueError, RecursionError) as error:
         raise ListensError(f"Not JSON: {error}", index, line) from None
 
 
@@ -160,4 +163,8 @@ def _check_utf8(item: Any, *, index: int, line: int | None) -> None:
     try:
         json.dumps(item, ensure_ascii=False).encode()
     except UnicodeEncodeError:
-        raise ListensError("Holds bytes that are not UTF-8.", index, line) from None
+        raise ListensError(
+            "Holds text that is not UTF-8 (an invalid byte, or an escaped lone surrogate: \\ud800).",
+            index,
+            line,
+        ) from None

@@ -261,6 +261,28 @@ def test_bytes_that_are_not_utf8_in_an_ignored_field_are_a_400_naming_the_listen
 
 
 @pytest.mark.parametrize("ndjson", [False, True])
+@pytest.mark.parametrize(("where", "field"), [("artist", "track_metadata.artist_name"), ("user_name", None)])
+def test_an_escaped_lone_surrogate_is_a_400_naming_the_listen(auth_client, catalog, ndjson, where, field):
+    """`"\\ud800"` is valid JSON but no text: named like a byte that is not UTF-8, not
+    "Not JSON" for the whole file."""
+    odd = (
+        _listen("\ud800", "Hey Jude", T0)
+        if where == "artist"
+        else _listen("The Beatles", "Hey Jude", T0, user_name="\ud800")
+    )
+    listens = [_listen("The Beatles", "Something", T0), odd]
+    body = _ndjson(listens) if ndjson else json.dumps(listens)
+
+    response = auth_client.post(URL, body, content_type=NDJSON if ndjson else "application/json")
+
+    assert response.status_code == 400, response.content
+    assert response.json()["index"] == 1
+    assert response.json()["field"] == field
+    assert "not UTF-8" in response.json()["detail"]
+    assert not Activity.objects.exists()
+
+
+@pytest.mark.parametrize("ndjson", [False, True])
 def test_a_file_starting_with_a_byte_order_mark_is_read(auth_client, catalog, history, ndjson):
     text = _ndjson(history) if ndjson else json.dumps(history)
 
