@@ -9,6 +9,7 @@ narrowed songs, with the search text and ordering, to the one read selector
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -61,9 +62,38 @@ class SearchFilter(django_filters.CharFilter):
     field_class = SearchField
 
 
+# A number as the loader reads one (catalog.loading): ASCII digits, no `_` separators, no
+# fullwidth or other Unicode digits, which Python's int() and float() would take.
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+class AsciiIntegerField(forms.IntegerField):
+    """A whole number in ASCII digits: `1.0`, `1_0` and `１` are refused."""
+
+    def to_python(self, value: Any) -> int | None:
+        if isinstance(value, str) and value.strip() and not _INTEGER.fullmatch(value.strip()):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
+class AsciiNumberField(forms.FloatField):
+    """A decimal number in ASCII digits (an exponent allowed): `1_0`, `１`, `nan` and `inf`
+    are refused."""
+
+    def to_python(self, value: Any) -> float | None:  # type: ignore[override]
+        if isinstance(value, str) and value.strip() and not _NUMBER.fullmatch(value.strip()):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
 class IntegerFilter(django_filters.NumberFilter):
     # The stubs pin NumberFilter's field to DecimalField; any number field works.
-    field_class = forms.IntegerField  # type: ignore[assignment]
+    field_class = AsciiIntegerField  # type: ignore[assignment]
+
+
+class DecimalNumberFilter(django_filters.NumberFilter):
+    field_class = AsciiNumberField  # type: ignore[assignment]
 
 
 class StrictBooleanField(forms.Field):
@@ -130,9 +160,9 @@ class CachedFormFilterSet(django_filters.FilterSet):
 
 
 def _range_filters() -> dict[str, django_filters.NumberFilter]:
-    filters = {}
+    filters: dict[str, django_filters.NumberFilter] = {}
     for field, low, high in RANGE_FIELDS:
-        kind = IntegerFilter if field in _INTEGER_FIELDS else django_filters.NumberFilter
+        kind = IntegerFilter if field in _INTEGER_FIELDS else DecimalNumberFilter
         for prefix, lookup, words in (("min", "gte", "at least"), ("max", "lte", "at most")):
             filters[f"{prefix}_{field}"] = kind(
                 field_name=field,

@@ -268,6 +268,12 @@ def test_unknown_popularity_comes_last_in_both_directions(api_client, narrowed):
         ("min_speechiness=NaN", "min_speechiness"),
         ("genre=" + "g" * 101, "genre"),
         ("genre=a%00b", "genre"),
+        # Numbers as the loader reads them: ASCII digits only.
+        ("min_energy=1_0", "min_energy"),
+        ("min_energy=%EF%BC%91", "min_energy"),
+        ("key=1.0", "key"),
+        ("key=%EF%BC%95", "key"),
+        ("min_popularity=5_0", "min_popularity"),
     ],
 )
 def test_bad_filter_values_are_400_naming_the_parameter(api_client, query, field):
