@@ -202,17 +202,20 @@ PRODUCTION_LOGGING_SCRIPT = textwrap.dedent(
 )
 
 
+# Production settings, serving `testserver`, logging JSON lines.
+PRODUCTION_JSON_LOGS = {
+    "DJANGO_ENV": "production",
+    "SECRET_KEY": "x" * 50,
+    "ALLOWED_HOSTS": "testserver",
+    "LOG_FORMAT": "json",
+    "PYTHONWARNINGS": "ignore",
+}
+
+
 def test_production_logs_each_request_as_a_json_line(run_django):
     marker = f"marker-{uuid.uuid4().hex}"
-    env = {
-        "DJANGO_ENV": "production",
-        "SECRET_KEY": "x" * 50,
-        "ALLOWED_HOSTS": "testserver",
-        "LOG_FORMAT": "json",
-        "PYTHONWARNINGS": "ignore",
-    }
 
-    result = run_django("-c", PRODUCTION_LOGGING_SCRIPT, marker, env=env)
+    result = run_django("-c", PRODUCTION_LOGGING_SCRIPT, marker, env=PRODUCTION_JSON_LOGS)
 
     assert result.returncode == 0, result.stderr
     [request] = [line for line in json_lines(result.stderr) if line["logger"] == "music_discovery.requests"]
@@ -235,15 +238,8 @@ UNKNOWN_HOST_SCRIPT = textwrap.dedent(
 def test_a_request_for_an_unknown_host_is_one_request_line_not_an_error(run_django):
     """Answered 400 and logged as such: not also an ERROR with a traceback, which a client
     could fill the log with."""
-    env = {
-        "DJANGO_ENV": "production",
-        "SECRET_KEY": "x" * 50,
-        "ALLOWED_HOSTS": "testserver",
-        "LOG_FORMAT": "json",
-        "PYTHONWARNINGS": "ignore",
-    }
 
-    result = run_django("-c", UNKNOWN_HOST_SCRIPT, env=env)
+    result = run_django("-c", UNKNOWN_HOST_SCRIPT, env=PRODUCTION_JSON_LOGS)
 
     assert result.returncode == 0, result.stderr
     lines = json_lines(result.stderr)
