@@ -26,6 +26,16 @@ class StrictIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
+class StrictCharField(serializers.CharField):
+    """A string as sent: a number is refused ("Not a valid string."), not turned into its text
+    (DRF's CharField makes `1e999` "inf")."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 @extend_schema_field(OpenApiTypes.BOOL)
 class StrictBooleanField(serializers.BooleanField):
     """true or false as JSON: "no", "yes", 0 and 1 are refused."""

@@ -7,6 +7,7 @@ from typing import Any
 from rest_framework import serializers
 
 from catalog.serializers.songs import SongSerializer
+from music_discovery.fields import StrictCharField, StrictIntegerField
 from recommendations.engine import MOOD_TARGETS
 from recommendations.lists import DEFAULT_LIMIT
 from recommendations.services import MAX_LIMIT, SIMILAR_DEFAULT_LIMIT, SIMILAR_MAX_LIMIT
@@ -31,15 +32,16 @@ class TaskQuerySerializer(serializers.Serializer):
 
 
 class RefreshSerializer(serializers.Serializer):
-    limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, default=DEFAULT_LIMIT)
+    # A JSON body: its values as sent ("5" is no limit, 5 no genre).
+    limit = StrictIntegerField(min_value=1, max_value=MAX_LIMIT, default=DEFAULT_LIMIT)
     seed_genres = serializers.ListField(
-        child=serializers.CharField(max_length=100), max_length=MAX_SEEDS, default=list
+        child=StrictCharField(max_length=100), max_length=MAX_SEEDS, default=list
     )
     seed_artists = serializers.ListField(
-        child=serializers.CharField(max_length=500), max_length=MAX_SEEDS, default=list
+        child=StrictCharField(max_length=500), max_length=MAX_SEEDS, default=list
     )
     seed_songs = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), max_length=MAX_SEEDS, default=list
+        child=StrictIntegerField(min_value=1, max_value=2**63 - 1), max_length=MAX_SEEDS, default=list
     )
     moods = serializers.ListField(
         child=serializers.ChoiceField(choices=sorted(MOOD_TARGETS)),
@@ -124,7 +126,7 @@ class WhyNotSerializer(serializers.Serializer):
 
 
 class FeedbackSerializer(serializers.Serializer):
-    song = serializers.IntegerField(min_value=1, max_value=2**63 - 1, help_text="A song's id.")
+    song = StrictIntegerField(min_value=1, max_value=2**63 - 1, help_text="A song's id.")
     feedback = serializers.ChoiceField(
         choices=["more_like_this", "not_for_me"],
         help_text="more_like_this counts as a like, not_for_me as a skip; the latest per song counts.",
@@ -132,5 +134,5 @@ class FeedbackSerializer(serializers.Serializer):
 
 
 class SnoozeSerializer(serializers.Serializer):
-    song = serializers.IntegerField(min_value=1, max_value=2**63 - 1, help_text="A song's id.")
-    days = serializers.IntegerField(min_value=1, max_value=365, help_text="For how many days, 1 to 365.")
+    song = StrictIntegerField(min_value=1, max_value=2**63 - 1, help_text="A song's id.")
+    days = StrictIntegerField(min_value=1, max_value=365, help_text="For how many days, 1 to 365.")

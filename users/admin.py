@@ -2,9 +2,11 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm as DjangoAdminUserCreationForm
 from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
+from django.contrib.auth.models import Group
 
 from users import services
 from users.models import Profile, User
@@ -34,7 +36,14 @@ class LinesField(forms.CharField):
         return "\n".join(value) if isinstance(value, list | tuple) else value
 
     def to_python(self, value: object) -> list[str]:  # type: ignore[override]
-        return str(super().to_python(value)).splitlines()
+        text = str(super().to_python(value))
+        # Django's NUL check runs on the value the field returns, a list here, whose text
+        # shows a NUL escaped: it is made on the text (PostgreSQL cannot store one: a 500).
+        if "\x00" in text:
+            raise forms.ValidationError(
+                "Null characters are not allowed.", code="null_characters_not_allowed"
+            )
+        return text.splitlines()
 
 
 class ProfileForm(forms.ModelForm):
@@ -70,6 +79,19 @@ class ProfileInline(admin.StackedInline):
     can_delete = False
     verbose_name_plural = "profile"
     fields = ("favorite_genres", "favorite_artists", "moods")
+
+
+class GroupAdmin(DjangoGroupAdmin):
+    """A group's permissions are set by superusers only, as a user's are (`UserAdmin`): staff
+    allowed to change a group they belong to could otherwise grant it every permission."""
+
+    def get_readonly_fields(self, request, obj: Group | None = None) -> tuple[str, ...]:
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        return readonly if request.user.is_superuser else (*readonly, "permissions")
+
+
+admin.site.unregister(Group)
+admin.site.register(Group, GroupAdmin)
 
 
 @admin.register(User)

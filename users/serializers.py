@@ -13,22 +13,11 @@ from rest_framework import serializers
 from rest_framework_simplejwt import serializers as jwt_serializers
 from rest_framework_simplejwt.exceptions import TokenError
 
-from music_discovery.fields import AwareDateTimeField, StrictIntegerField
+from music_discovery.fields import AwareDateTimeField, StrictCharField, StrictIntegerField
 from users import selectors, services
 from users.models import Profile, User
 from users.moods import MOODS
 from users.tokens import RefreshToken
-
-
-class _StringOnly(serializers.CharField):
-    """A string as sent: a number is refused ("Not a valid string."), not turned into its text
-    (DRF's CharField makes `1e999` "inf"). Every text field of an account is one."""
-
-    def to_internal_value(self, data: Any) -> str:
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
 
 _LIST_BOUND = (
     f" At most {services.PROFILE_LIST_MAX_ITEMS} entries once blanks and repeats are dropped, "
@@ -42,7 +31,7 @@ def _profile_list(help_text: str) -> serializers.ListField:
     # The number of entries is bounded by services.profile_list_normalize, once blanks and
     # repeats are dropped (a list's raw length, by the body's size).
     return serializers.ListField(
-        child=_StringOnly(allow_blank=True, max_length=services.PROFILE_ITEM_MAX_LENGTH),
+        child=StrictCharField(allow_blank=True, max_length=services.PROFILE_ITEM_MAX_LENGTH),
         default=list,
         help_text=help_text + _LIST_BOUND,
     )
@@ -73,7 +62,7 @@ class ProfileSerializer(serializers.ModelSerializer):
         return self._normalized(value, "moods")
 
 
-class UsernameField(_StringOnly):
+class UsernameField(StrictCharField):
     """A username as Django's own forms take it: NFKC-normalised (AbstractBaseUser.
     normalize_username: a fullwidth `ａdmin` is `admin`) before any validator sees it."""
 
@@ -114,7 +103,7 @@ class UserWriteSerializer(serializers.ModelSerializer):
             "whatever its case (`Admin` is taken when `admin` exists)."
         ),
     )
-    password = _StringOnly(
+    password = StrictCharField(
         write_only=True,
         trim_whitespace=False,
         max_length=256,
@@ -125,7 +114,7 @@ class UserWriteSerializer(serializers.ModelSerializer):
     # The model's names as strings only, too (a number is never a valid email).
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
-        models.CharField: _StringOnly,
+        models.CharField: StrictCharField,
     }
 
     class Meta:
@@ -198,9 +187,9 @@ class UserCreateSerializer(UserWriteSerializer):
     """Registration: username, email and password are required."""
 
 
-def _password_field(help_text: str, *, required: bool = True) -> _StringOnly:
+def _password_field(help_text: str, *, required: bool = True) -> StrictCharField:
     # Never trimmed: a password is kept exactly as typed everywhere (users.validators).
-    return _StringOnly(
+    return StrictCharField(
         write_only=True,
         required=required,
         trim_whitespace=False,
@@ -294,7 +283,9 @@ class TokenObtainPairSerializer(jwt_serializers.TokenObtainPairSerializer):
             write_only=True,
             help_text="Trimmed and NFKC-normalised as at registration, then compared exactly, case included.",
         )
-        self.fields["password"] = jwt_serializers.PasswordField(trim_whitespace=False)
+        self.fields["password"] = StrictCharField(
+            write_only=True, trim_whitespace=False, style={"input_type": "password"}
+        )
 
 
 class TokenRefreshSerializer(jwt_serializers.TokenRefreshSerializer):
@@ -311,7 +302,7 @@ class TokenRefreshSerializer(jwt_serializers.TokenRefreshSerializer):
 class BlockInputSerializer(serializers.Serializer):
     artist = StrictIntegerField(min_value=1, max_value=2**63 - 1, required=False, help_text="An artist's id.")
     song = StrictIntegerField(min_value=1, max_value=2**63 - 1, required=False, help_text="A song's id.")
-    genre = _StringOnly(max_length=100, required=False, help_text="A genre's name (any case).")
+    genre = StrictCharField(max_length=100, required=False, help_text="A genre's name (any case).")
     until = AwareDateTimeField(
         required=False,
         allow_null=True,

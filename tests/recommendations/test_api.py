@@ -349,6 +349,13 @@ def test_a_seed_genre_is_named_by_its_words_as_in_the_filters(
         ({"seed_artists": ["Nobody At All"]}, "seed_artists"),
         ({"seed_genres": ["polka"]}, "seed_genres"),
         ({"seed_genres": "jazz"}, "seed_genres"),
+        # A JSON body's values as sent.
+        ({"limit": "5"}, "limit"),
+        ({"limit": 5.0}, "limit"),
+        ({"seed_songs": [5.0]}, "seed_songs"),
+        ({"seed_songs": ["5"]}, "seed_songs"),
+        ({"seed_genres": [5]}, "seed_genres"),
+        ({"seed_artists": [5]}, "seed_artists"),
         ({"limit": 0}, "limit"),
         ({"limit": 101}, "limit"),
         ({"limit": "many"}, "limit"),

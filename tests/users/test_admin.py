@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -299,3 +299,46 @@ def test_a_nul_in_an_admin_list_filter_is_a_400(client, path):
 
     assert client.get(path).status_code == 400
     assert client.get(path.replace("%00", "x")).status_code in (200, 302)
+
+
+def test_a_nul_in_a_profile_line_is_refused_not_a_500(admin_client_logged_in, user):
+    response = admin_client_logged_in.post(
+        reverse("admin:users_user_change", args=[user.pk]), _change_form(user, favorite_genres="pop\x00rock")
+    )
+
+    assert response.status_code == 200  # the form again, with the error
+    assert "Null characters are not allowed." in response.content.decode()
+    user.profile.refresh_from_db()
+    assert user.profile.favorite_genres != ["pop\x00rock"]
+
+
+def test_staff_cannot_grant_permissions_through_a_group(client):
+    """A staff member allowed to change groups, in a group: its permissions stay as a
+    superuser set them."""
+    group = Group.objects.create(name="support")
+    group.permissions.set(Permission.objects.filter(codename__in=["change_group", "view_group"]))
+    staff = UserFactory(is_staff=True)
+    staff.groups.add(group)
+    client.force_login(staff)
+    granted = set(group.permissions.values_list("pk", flat=True))
+
+    response = client.post(
+        reverse("admin:auth_group_change", args=[group.pk]),
+        {"name": "support", "permissions": list(Permission.objects.values_list("pk", flat=True))},
+    )
+
+    assert response.status_code == 302
+    assert set(group.permissions.values_list("pk", flat=True)) == granted
+
+
+def test_a_superuser_sets_a_groups_permissions(client):
+    group = Group.objects.create(name="editors")
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    wanted = list(Permission.objects.filter(codename="view_user").values_list("pk", flat=True))
+
+    response = client.post(
+        reverse("admin:auth_group_change", args=[group.pk]), {"name": "editors", "permissions": wanted}
+    )
+
+    assert response.status_code == 302
+    assert list(group.permissions.values_list("pk", flat=True)) == wanted

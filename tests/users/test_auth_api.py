@@ -257,3 +257,13 @@ def test_credential_attempts_that_cannot_be_counted_are_refused(
     assert admin_login.status_code == 503 and admin_login["Retry-After"] == "5"
     assert not User.objects.filter(username="newcomer").exists()
     assert songs.status_code == 200
+
+
+@pytest.mark.parametrize("password", [1, 1.5, True, ["x"]])
+def test_a_password_that_is_not_text_is_a_400_not_a_failed_login(api_client, user, password):
+    response = api_client.post(
+        "/api/auth/token/", {"username": user.username, "password": password}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert "password" in response.json()
