@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt import exceptions as jwt_exceptions
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
@@ -257,7 +258,8 @@ def token_refresh(*, refresh: RefreshToken) -> dict[str, str]:
         if jwt_settings.CHECK_REVOKE_TOKEN and refresh.payload.get(
             jwt_settings.REVOKE_TOKEN_CLAIM
         ) != get_md5_hash_password(user.password):
-            raise AuthenticationFailed(PASSWORD_CHANGED, "password_changed")
+            # SimpleJWT's own exception: its body carries the code, as for an access token.
+            raise jwt_exceptions.AuthenticationFailed(PASSWORD_CHANGED, "password_changed")
         refresh_token_claim(refresh=refresh)
         rotated = RefreshToken.for_user(user)
     return {"access": str(rotated.access_token), "refresh": str(rotated)}

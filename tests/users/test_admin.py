@@ -281,7 +281,7 @@ def test_a_password_reset_in_the_admin_ends_the_sessions_before_it(client, user,
 
     assert response.status_code == 302
     assert refreshed.status_code == 401
-    assert refreshed.json() == {"detail": "The user's password has been changed."}
+    assert refreshed.json() == {"detail": "The user's password has been changed.", "code": "password_changed"}
 
 
 @pytest.mark.parametrize(
