@@ -1,5 +1,7 @@
 """The OpenAPI schema: valid, warning-free, and honest about error responses."""
 
+import re
+
 import jsonschema
 import pytest
 from django.core.management import call_command
@@ -144,3 +146,15 @@ def test_list_parameters_carry_the_bounds_the_server_enforces(schema, api_client
         assert api_client.get(path, {name: value}).status_code == 200, value
     for value in outside:
         assert api_client.get(path, {name: value}).status_code == 400, value
+
+
+@pytest.mark.parametrize(
+    ("path", "name"), [("/api/songs/", "title"), ("/api/songs/", "genre"), ("/api/artists/", "genre")]
+)
+def test_text_parameters_say_a_nul_is_refused(schema, api_client, path, name):
+    [parameter] = [p for p in schema["paths"][path]["get"]["parameters"] if p["name"] == name]
+    pattern = re.compile(parameter["schema"]["pattern"].replace("\\u0000", "\\x00"))
+
+    assert not pattern.match("a\x00b")
+    assert pattern.match("rock")
+    assert api_client.get(path, {name: "a\x00b"}).status_code == 400
