@@ -305,6 +305,14 @@ def rerank(catalog: CatalogArrays, blended: Blended, limit: int, artist_cap: int
     return np.asarray(chosen, np.int64)
 
 
+def _liked(listener: Listener, named: IntArray, item: int, kind: str) -> str:
+    """Why an artist or genre counts: the listener likes it; or, in a list a request's seeds
+    steer (`Listener.asked`), it was asked for by name, or it is one of the seed songs'."""
+    if not listener.asked:
+        return f"{kind} you like"
+    return f"{kind} you asked for" if item in set(named.tolist()) else "like the songs you asked for"
+
+
 def _reason(
     catalog: CatalogArrays, found: Evidence, listener: Listener, signal: str, song: int
 ) -> str | None:
@@ -314,16 +322,20 @@ def _reason(
         if source < 0:  # the score came from what the listener passed on
             return "unlike what you passed on, by other listeners' tastes"
         return f"liked by listeners who like {catalog.artist_names[source]}"
-    like = "you asked for" if listener.asked else "you like"
     if signal == "artist":
         artist = best_item(catalog.song_artists, found.artist_values, song)
-        return f"by {catalog.artist_names[artist]}, an artist {like}" if artist >= 0 else None
+        liked = _liked(listener, listener.artists, artist, "an artist")
+        return f"by {catalog.artist_names[artist]}, {liked}" if artist >= 0 else None
     if signal == "genre":
         genre = best_item(catalog.song_genres, found.genre_values, song)
-        return f"{catalog.genre_names[genre]}, a genre {like}" if genre >= 0 else None
+        return (
+            f"{catalog.genre_names[genre]}, {_liked(listener, listener.genres, genre, 'a genre')}"
+            if genre >= 0
+            else None
+        )
     if signal == "content":
-        liked = found.taste_liked
-        return f"sounds like the songs {like}" if liked else "sounds unlike the songs you passed on"
+        songs = "the songs you asked for" if listener.asked else "the songs you like"
+        return f"sounds like {songs}" if found.taste_liked else "sounds unlike the songs you passed on"
     if signal == "mood":
         return mood_reason(catalog, listener.moods[int(found.mood_index[song])], song)
     return "popular in the catalog"

@@ -218,6 +218,24 @@ def test_a_seed_song_is_not_recommended_back():
     assert 0 not in _songs(items)
 
 
+def test_a_list_steered_by_seeds_says_what_was_asked_for_by_name_and_what_by_a_song():
+    """Seed genre 2 named; seed song 0 (artist 0, genre 0): "asked for" only for what was
+    named, "like the songs you asked for" for what a seed song brought."""
+    catalog = catalog_of(artists=ARTISTS, genres=[s % 3 for s in range(30)])
+    weights = Weights(artist=1.0, genre=1.0)
+    listener = listener_of(seed_songs=[0], genres=[2], asked=True)
+
+    items = recommend(
+        catalog=catalog, listener=listener, model=None, limit=30, weights=weights, artist_cap=30
+    )
+
+    reasons = {reason for item in items for reason in item.reasons}
+    assert "genre 2, a genre you asked for" in reasons
+    assert "genre 0, like the songs you asked for" in reasons
+    assert "by Artist 0, like the songs you asked for" in reasons
+    assert not any("you like" in reason for reason in reasons)
+
+
 @pytest.mark.parametrize("kind", ["ease", "knn"])
 def test_leaving_a_user_out_equals_a_model_built_without_them(kind):
     catalog = catalog_of(artists=ARTISTS)
