@@ -134,6 +134,8 @@ def _cache_list(generation: Generation, began: float, model: Model) -> None:
         "began": began,
         "catalog": model.catalog_version,
         "limit": generation.request["limit"],
+        # What steered it (seeds, moods): a longer list asked for later is steered alike.
+        "steer": {key: value for key, value in generation.request.items() if key != "limit" and value},
         "generated_at": generation.finished_at.isoformat(),
         "source": generation.source,
         "items": generation.items,
@@ -283,10 +285,19 @@ def list_for(*, user_id: int, limit: int) -> RecommendationList | Generation:
     if cached is not None:
         return cached
     size = max(limit, DEFAULT_LIMIT)
+    # A fresh list too short for this GET, steered by a refresh's seeds or moods: the longer
+    # one is steered alike (its list is the one GET serves).
+    shorter = _fresh_entry(user_id, 1)
+    steer: dict[str, Any] = shorter.get("steer", {}) if shorter is not None else {}
+    try:
+        request_check(limit=size, **steer)
+    except RecommendationInputError:
+        steer = {}  # a seed the catalog no longer holds: the listener's own list then
     if _computes_fast():
-        request_check(limit=size)
-        generation = Generation.objects.create(user_id=user_id, request={"limit": size})
+        generation = Generation.objects.create(user_id=user_id, request={"limit": size, **steer})
         generation = generation_run(generation_id=generation.pk) or generation
+    elif steer:
+        generation = generation_start(user_id=user_id, limit=size, **steer)
     else:
         generation = _queued_for(user_id, size) or generation_start(user_id=user_id, limit=size)
     if generation.state != GenerationState.SUCCESS:

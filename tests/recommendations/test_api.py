@@ -322,6 +322,23 @@ def test_a_refresh_steered_by_moods_and_seeds_becomes_the_served_list(
     assert _song_ids(client.get(url(listener.pk), {"limit": 3}).json()) == _song_ids(result)
 
 
+def test_a_longer_list_than_a_steered_one_is_steered_alike(
+    client_of, world, django_capture_on_commit_callbacks
+):
+    """The refresh's list is the one GET serves: a GET asking for more songs gets more of it,
+    not the listener's unsteered list."""
+    listener = UserFactory(profile__favorite_genres=["rock"], profile__moods=[])
+    client = client_of(listener)
+    jazz = {song.pk for name in ("Gamma", "Delta") for song in world[name]}
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(refresh_url(listener.pk), {"limit": 2, "seed_genres": ["jazz"]}, format="json")
+
+    longer = client.get(url(listener.pk), {"limit": 4}).json()
+
+    assert len(_song_ids(longer)) == 4
+    assert set(_song_ids(longer)) <= jazz
+
+
 def test_a_seed_genre_is_named_by_its_words_as_in_the_filters(
     client_of, world, django_capture_on_commit_callbacks
 ):
