@@ -9,8 +9,8 @@ in this app's selectors and services.
 Modules: `arrays` (the catalog and a listener as arrays), `credits` (which artists a
 listener's songs count for), `collaborative` (the artist-level item-item model), `moods` (the
 mood table), `signals` (each signal's score for every song),
-`ranking` (the blend, the re-rank for diversity, the reasons), `similar` (songs that sound
-alike).
+`ranking` (the blend, the re-rank for diversity), `reasons` (a recommendation's reasons in
+words), `explain` (where a song stands in a list), `similar` (songs that sound alike).
 """
 
 from recommendations.engine.arrays import FEATURES, CatalogArrays, Listener, sound_similarity

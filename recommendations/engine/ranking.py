@@ -1,4 +1,4 @@
-"""The blend of the signals, the re-rank for diversity, and the reasons.
+"""The blend of the signals and the re-rank for diversity (the reasons: `reasons`).
 
 Blend: a song's score is the weighted sum of its normalised signals (`Weights`; BLEND is the
 default, its figures in bench/README.md, "Recommendations"). Each signal is 0 where it has
@@ -28,11 +28,10 @@ from recommendations.engine.arrays import (
     sound_similarity,
 )
 from recommendations.engine.collaborative import CollaborativeModel
-from recommendations.engine.moods import mood_reason
+from recommendations.engine.reasons import reasons_for
 from recommendations.engine.signals import (
     SIGNALS,
     Evidence,
-    best_item,
     content_at,
     evidence,
     none,
@@ -60,13 +59,6 @@ TIE_BREAK = 1e-4
 ARTIST_CAP = 2
 # Candidates read past `limit` before the re-rank, for excluded and capped songs.
 CANDIDATE_FACTOR = 20
-# A signal is named in the reasons when it adds at least this share of the song's strongest
-# one; an artist or genre the listener likes also when the song's is at least this share of
-# their favourite's (their weights are small, yet among songs that fit a mood alike they
-# decide which make the list: the reasons must say so).
-REASON_SHARE = 0.35
-LIKED_ITEMS = ("artist", "genre")
-MAX_REASONS = 3
 # Above this many songs within the content signal's reach, it is computed over the catalog
 # at once (approximately) rather than exactly song by song.
 CONTENT_EXACT_MAX = 50_000
@@ -303,68 +295,6 @@ def rerank(catalog: CatalogArrays, blended: Blended, limit: int, artist_cap: int
             if len(chosen) == limit:
                 return np.asarray(chosen, np.int64)
     return np.asarray(chosen, np.int64)
-
-
-def _liked(listener: Listener, named: IntArray, item: int, kind: str) -> str:
-    """Why an artist or genre counts: the listener likes it; or, in a list a request's seeds
-    steer (`Listener.asked`), it was asked for by name, or it is one of the seed songs'."""
-    if not listener.asked:
-        return f"{kind} you like"
-    return f"{kind} you asked for" if item in set(named.tolist()) else "like the songs you asked for"
-
-
-def _reason(
-    catalog: CatalogArrays, found: Evidence, listener: Listener, signal: str, song: int
-) -> str | None:
-    if signal == "collaborative":
-        artist = best_item(catalog.song_artists, found.collaborative_values, song)
-        source = found.collaborative_source[artist] if artist >= 0 else -1
-        if source < 0:  # the score came from what the listener passed on
-            return "unlike what you passed on, by other listeners' tastes"
-        return f"liked by listeners who like {catalog.artist_names[source]}"
-    if signal == "artist":
-        artist = best_item(catalog.song_artists, found.artist_values, song)
-        liked = _liked(listener, listener.artists, artist, "an artist")
-        return f"by {catalog.artist_names[artist]}, {liked}" if artist >= 0 else None
-    if signal == "genre":
-        genre = best_item(catalog.song_genres, found.genre_values, song)
-        return (
-            f"{catalog.genre_names[genre]}, {_liked(listener, listener.genres, genre, 'a genre')}"
-            if genre >= 0
-            else None
-        )
-    if signal == "content":
-        songs = "the songs you asked for" if listener.asked else "the songs you like"
-        return f"sounds like {songs}" if found.taste_liked else "sounds unlike the songs you passed on"
-    if signal == "mood":
-        return mood_reason(catalog, listener.moods[int(found.mood_index[song])], song)
-    return "popular in the catalog"
-
-
-def reasons_for(
-    catalog: CatalogArrays, found: Evidence, listener: Listener, weights: Weights, song: int
-) -> tuple[str, ...]:
-    """Sentences naming the signals that put `song` in the list, strongest first; popularity
-    when nothing else adds anything."""
-
-    def score(signal: str) -> float:
-        if signal == "content":
-            return float(content_at(catalog, found, np.array([song]))[0])
-        return found.score_of(signal, song)
-
-    added = sorted(((weights.of(signal) * score(signal), signal) for signal in SIGNALS), reverse=True)
-    strongest = added[0][0]
-    reasons: list[str] = []
-    for amount, signal in added:
-        if amount <= 0 or len(reasons) == MAX_REASONS:
-            break
-        liked = signal in LIKED_ITEMS and amount >= REASON_SHARE * weights.of(signal)
-        if amount < REASON_SHARE * strongest and not liked:
-            continue
-        sentence = _reason(catalog, found, listener, signal, song)
-        if sentence and sentence not in reasons:
-            reasons.append(sentence)
-    return tuple(reasons) or ("popular in the catalog",)
 
 
 def excluded(catalog: CatalogArrays, listener: Listener) -> IntArray:
