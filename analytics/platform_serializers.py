@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from analytics.scoring import ACTION_WEIGHTS
 from analytics.selectors.trends import DEFAULT_LIMIT, DEFAULT_WINDOW, MAX_LIMIT, WINDOW_DAYS
+from music_discovery.fields import QueryIntegerField
 
 WEIGHTS_TEXT = ", ".join(f"{action} {weight:+d}" for action, weight in ACTION_WEIGHTS.items())
 
@@ -17,7 +18,7 @@ class TrendsQuerySerializer(serializers.Serializer):
         default=DEFAULT_WINDOW,
         help_text="day: today (UTC); week: the last 7 days; month: the last 30; all: every day.",
     )
-    limit = serializers.IntegerField(
+    limit = QueryIntegerField(
         min_value=1, max_value=MAX_LIMIT, default=DEFAULT_LIMIT, help_text="Items of each kind."
     )
 

@@ -36,6 +36,19 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+@extend_schema_field(OpenApiTypes.INT)
+class QueryIntegerField(serializers.IntegerField):
+    """A query parameter's whole number in ASCII digits: `1.0`, ` 5`, `１` and `1_0`, which
+    DRF's IntegerField reads as numbers, are refused."""
+
+    default_error_messages = {"invalid": _("A whole number in digits is required.")}
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, str) and not (data.isascii() and data.isdigit()):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 @extend_schema_field(OpenApiTypes.BOOL)
 class StrictBooleanField(serializers.BooleanField):
     """true or false as JSON: "no", "yes", 0 and 1 are refused."""

@@ -7,7 +7,7 @@ from typing import Any
 from rest_framework import serializers
 
 from catalog.serializers.songs import SongSerializer
-from music_discovery.fields import StrictCharField, StrictIntegerField
+from music_discovery.fields import QueryIntegerField, StrictCharField, StrictIntegerField
 from recommendations.engine import MOOD_TARGETS
 from recommendations.lists import DEFAULT_LIMIT
 from recommendations.services import MAX_LIMIT, SIMILAR_DEFAULT_LIMIT, SIMILAR_MAX_LIMIT
@@ -19,11 +19,11 @@ MAX_SEEDS = 20
 # The query serializers read a plain dict (`request.query_params.dict()`): from a QueryDict
 # DRF reads an empty `?limit=` as absent, the default, where it is no number (a 400).
 class ListQuerySerializer(serializers.Serializer):
-    limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, default=DEFAULT_LIMIT)
+    limit = QueryIntegerField(min_value=1, max_value=MAX_LIMIT, default=DEFAULT_LIMIT)
 
 
 class TaskQuerySerializer(serializers.Serializer):
-    limit = serializers.IntegerField(
+    limit = QueryIntegerField(
         min_value=1,
         max_value=MAX_LIMIT,
         required=False,
@@ -102,7 +102,7 @@ class SimilarSongsSerializer(serializers.Serializer):
 
 
 class SimilarQuerySerializer(serializers.Serializer):
-    limit = serializers.IntegerField(
+    limit = QueryIntegerField(
         required=False,
         default=SIMILAR_DEFAULT_LIMIT,
         min_value=1,

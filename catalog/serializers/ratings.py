@@ -6,7 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from music_discovery.fields import StrictIntegerField
+from music_discovery.fields import QueryIntegerField, StrictIntegerField
 
 # Ids are PostgreSQL bigints: anything larger cannot name a song and must not reach the database.
 MAX_ID = 2**63 - 1
@@ -28,7 +28,7 @@ class RatingSerializer(serializers.Serializer):
 
 
 class RatingListQuerySerializer(serializers.Serializer):
-    song = serializers.IntegerField(
+    song = QueryIntegerField(
         min_value=1, max_value=MAX_ID, required=False, help_text="Only the caller's rating of this song."
     )
 

@@ -153,6 +153,8 @@ def test_limit(auth_client, record, catalog):
         ({"limit": "0"}, "limit"),
         ({"limit": "51"}, "limit"),
         ({"limit": "ten"}, "limit"),
+        ({"limit": "1.0"}, "limit"),
+        ({"limit": "\uff15"}, "limit"),
     ],
 )
 def test_bad_parameters_are_a_400_naming_them(auth_client, params, field):

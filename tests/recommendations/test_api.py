@@ -124,7 +124,7 @@ def test_staff_read_and_refresh_anyones_list_but_write_no_feedback(client_of, li
     assert Generation.objects.filter(user=listener).count() == 2
 
 
-@pytest.mark.parametrize("limit", ["0", "101", "abc", "-1", "1.5", ""])
+@pytest.mark.parametrize("limit", ["0", "101", "abc", "-1", "1.5", "", "1.0", " 5", "\uff15", "1_0"])
 def test_a_bad_limit_is_refused(client_of, listener, limit):
     response = client_of(listener).get(url(listener.pk), {"limit": limit})
 
