@@ -257,10 +257,11 @@ def _stale_since(user_id: int) -> datetime | None:
     return None if marked is None else datetime.fromtimestamp(marked, tz=UTC)
 
 
-def _queued_for(user_id: int, size: int) -> Generation | None:
-    """A computation of `user_id`'s plain list (no seeds, no moods), of at least `size` songs,
-    queued lately, since their signals last changed, and not finished: repeated GETs must not
-    flood the queue, and a GET after a new rating must not wait for a list made without it."""
+def _queued_for(user_id: int, size: int, steer: dict[str, Any]) -> Generation | None:
+    """A computation of `user_id`'s list steered by `steer` (seeds, moods; none: their plain
+    list), of at least `size` songs, queued lately, since their signals last changed, and not
+    finished: repeated GETs must not flood the queue, and a GET after a new rating must not
+    wait for a list made without it."""
     since = timezone.now() - QUEUED_REUSE
     stale_since = _stale_since(user_id)
     if stale_since is not None:
@@ -270,10 +271,12 @@ def _queued_for(user_id: int, size: int) -> Generation | None:
         state__in=[GenerationState.PENDING, GenerationState.STARTED],
         created_at__gt=since,
     ).order_by("-created_at")[:5]
-    plain: dict[str, list] = {"seed_genres": [], "seed_artists": [], "seed_songs": [], "moods": []}
+    wanted: dict[str, list] = {"seed_genres": [], "seed_artists": [], "seed_songs": [], "moods": [], **steer}
     for generation in recent:
         asked = generation.request
-        if asked.get("limit", 0) >= size and all(asked.get(key, []) == value for key, value in plain.items()):
+        if asked.get("limit", 0) >= size and all(
+            asked.get(key, []) == value for key, value in wanted.items()
+        ):
             return generation
     return None
 
@@ -296,10 +299,10 @@ def list_for(*, user_id: int, limit: int) -> RecommendationList | Generation:
     if _computes_fast():
         generation = Generation.objects.create(user_id=user_id, request={"limit": size, **steer})
         generation = generation_run(generation_id=generation.pk) or generation
-    elif steer:
-        generation = generation_start(user_id=user_id, limit=size, **steer)
     else:
-        generation = _queued_for(user_id, size) or generation_start(user_id=user_id, limit=size)
+        generation = _queued_for(user_id, size, steer) or generation_start(
+            user_id=user_id, limit=size, **steer
+        )
     if generation.state != GenerationState.SUCCESS:
         return generation
     return generation_list(generation, limit=limit)

@@ -339,6 +339,32 @@ def test_a_longer_list_than_a_steered_one_is_steered_alike(
     assert set(_song_ids(longer)) <= jazz
 
 
+def test_a_longer_steered_list_is_queued_once_and_steered(
+    client_of, world, settings, django_capture_on_commit_callbacks
+):
+    listener = UserFactory(profile__favorite_genres=["rock"], profile__moods=[])
+    client = client_of(listener)
+    jazz = {song.pk for name in ("Gamma", "Delta") for song in world[name]}
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(refresh_url(listener.pk), {"limit": 2, "seed_genres": ["jazz"]}, format="json")
+    # No model at hand, and building one is not quick: the list is queued.
+    settings.RECOMMENDATIONS_SYNC_BUILD_MAX_SONGS = 0
+    settings.RECOMMENDATIONS_SYNC_BUILD_SECONDS = -1
+    model_forget()
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        first = client.get(url(listener.pk), {"limit": 4})
+        again = client.get(url(listener.pk), {"limit": 4})
+    for callback in callbacks:
+        callback()
+    done = client.get(first.json()["status_url"]).json()
+
+    assert first.status_code == again.status_code == 202
+    assert first.json()["task_id"] == again.json()["task_id"]
+    assert len(_song_ids(done["result"])) == 4
+    assert set(_song_ids(done["result"])) <= jazz
+
+
 def test_a_seed_genre_is_named_by_its_words_as_in_the_filters(
     client_of, world, django_capture_on_commit_callbacks
 ):
