@@ -4,10 +4,10 @@ import time
 import uuid
 from collections.abc import Callable
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from music_discovery import exceptions, health
+from music_discovery.chunked import body_limit
 
 logger = logging.getLogger("music_discovery.requests")
 
@@ -68,7 +68,7 @@ class BodySizeLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        limit = settings.BODY_SIZE_LIMITS_BY_PATH.get(request.path_info, settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+        limit = body_limit(request.path_info)
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:

@@ -92,13 +92,14 @@ def _materialise(
     return RecommendationList(user_id=user_id, generated_at=generated_at, source=source, results=results)
 
 
-def _fresh_entry(user_id: int, limit: int) -> dict[str, Any] | None:
+def _fresh_entry(user_id: int) -> dict[str, Any] | None:
+    """`user_id`'s cached list, whatever its length, when it is still fresh (one cache
+    round trip)."""
     key = _list_key(user_id)
     found = cache.get_many([key, MODEL_BUILT_KEY, _stale_key(user_id)])
     entry = found.get(key)
     if (
         entry is None
-        or entry["limit"] < limit
         or entry.get("model", 0.0) < (found.get(MODEL_BUILT_KEY) or 0.0)
         or entry["began"] <= found.get(_stale_key(user_id), 0.0)
         or entry.get("catalog") != catalog_load_version()
@@ -108,14 +109,18 @@ def _fresh_entry(user_id: int, limit: int) -> dict[str, Any] | None:
 
 
 def list_is_fresh(*, user_id: int) -> bool:
-    return _fresh_entry(user_id, 1) is not None
+    return _fresh_entry(user_id) is not None
 
 
 def list_cached(*, user_id: int, limit: int) -> RecommendationList | None:
     """`user_id`'s cached list cut to `limit`, or None when there is none fresh with as many
     items (one cache round trip)."""
-    entry = _fresh_entry(user_id, limit)
-    if entry is None:
+    return _served(user_id, _fresh_entry(user_id), limit)
+
+
+def _served(user_id: int, entry: dict[str, Any] | None, limit: int) -> RecommendationList | None:
+    """A fresh cache entry's list cut to `limit`; None without one holding as many items."""
+    if entry is None or entry["limit"] < limit:
         return None
     generated_at = datetime.fromisoformat(entry["generated_at"])
     return _materialise(user_id, generated_at, entry["source"], entry["items"][:limit])
@@ -284,14 +289,14 @@ def _queued_for(user_id: int, size: int, steer: dict[str, Any]) -> Generation | 
 def list_for(*, user_id: int, limit: int) -> RecommendationList | Generation:
     """`user_id`'s list of `limit` songs (see the module's docstring), or the generation
     queued to compute it."""
-    cached = list_cached(user_id=user_id, limit=limit)
+    entry = _fresh_entry(user_id)
+    cached = _served(user_id, entry, limit)
     if cached is not None:
         return cached
     size = max(limit, DEFAULT_LIMIT)
     # A fresh list too short for this GET, steered by a refresh's seeds or moods: the longer
     # one is steered alike (its list is the one GET serves).
-    shorter = _fresh_entry(user_id, 1)
-    steer: dict[str, Any] = shorter.get("steer", {}) if shorter is not None else {}
+    steer: dict[str, Any] = entry.get("steer", {}) if entry is not None else {}
     try:
         request_check(limit=size, **steer)
     except RecommendationInputError:
