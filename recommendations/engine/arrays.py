@@ -16,6 +16,17 @@ FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int64]
 
 
+def row_entries(matrix: sp.csr_matrix, rows: IntArray) -> tuple[IntArray, IntArray]:
+    """The column of every entry of `rows` of a CSR matrix, row after row in the order of
+    `rows`, and for each entry the position in `rows` of the row it is in. Gathered from
+    the matrix's arrays: indexing the matrix builds a new one (~50 µs, where a list of a
+    hundred songs asks once a song)."""
+    counts = np.diff(matrix.indptr)[rows]
+    which = np.repeat(np.arange(len(rows)), counts)
+    start = np.repeat(matrix.indptr[rows] - np.cumsum(counts) + counts, counts)
+    return matrix.indices[start + np.arange(len(which))].astype(np.int64), which
+
+
 def nonzero_at(values: FloatArray) -> IntArray:
     """The positions of `values`' nonzero entries. Compared first: NumPy finds the true
     entries of a bool array many times faster than the nonzero ones of a float array."""
@@ -106,13 +117,7 @@ class CatalogArrays:
         """`songs` and every other song of their recordings (`recording`)."""
         if self.recording is None or self.recording_songs is None or len(songs) == 0:
             return np.asarray(songs, np.int64)
-        # The rows gathered by hand: indexing the matrix builds a new one (~50 µs, where a
-        # list of a hundred songs asks once a song).
-        indptr, indices = self.recording_songs.indptr, self.recording_songs.indices
-        rows = self.recording[np.asarray(songs, np.int64)]
-        starts, lengths = indptr[rows], indptr[rows + 1] - indptr[rows]
-        shift = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
-        return indices[np.arange(int(lengths.sum())) + shift].astype(np.int64)
+        return row_entries(self.recording_songs, self.recording[np.asarray(songs, np.int64)])[0]
 
     @property
     def sound_known(self) -> npt.NDArray[np.bool_]:

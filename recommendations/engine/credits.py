@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from recommendations.engine.arrays import CatalogArrays, FloatArray, IntArray, Listener
+from recommendations.engine.arrays import CatalogArrays, FloatArray, IntArray, Listener, row_entries
 
 # From this `artist_evidence` on, an artist is followed (a whole song's worth; float sums of
 # shares may fall just under it).
@@ -62,9 +62,7 @@ def _shares(songs: sp.csr_matrix, credits: CreditShares) -> sp.csr_matrix:
     even = (songs @ credits.even).tocsr()
     even.sort_indices()
     # One entry per (row, song, credited artist).
-    pair = np.repeat(np.arange(len(rows)), count)
-    start = np.repeat(credits.song_artists.indptr[of_song] - np.cumsum(count) + count, count)
-    artist = credits.song_artists.indices[start + np.arange(len(pair))].astype(np.int64)
+    artist, pair = row_entries(credits.song_artists, of_song)
     row = rows[pair].astype(np.int64)
     # Each (row, artist)'s even share over all the row's songs, found by its sorted key.
     keys = np.repeat(np.arange(even.shape[0], dtype=np.int64), np.diff(even.indptr)) * even.shape[1]
