@@ -36,6 +36,12 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+def ascii_digits(text: str) -> bool:
+    """Whether a query parameter is a whole number written in ASCII digits only: Python's
+    int() also takes `1_0`, ` 5`, `+5` and other scripts' digits (`１`)."""
+    return text.isascii() and text.isdigit()
+
+
 @extend_schema_field(OpenApiTypes.INT)
 class QueryIntegerField(serializers.IntegerField):
     """A query parameter's whole number in ASCII digits: `1.0`, ` 5`, `１` and `1_0`, which
@@ -44,7 +50,7 @@ class QueryIntegerField(serializers.IntegerField):
     default_error_messages = {"invalid": _("A whole number in digits is required.")}
 
     def to_internal_value(self, data: Any) -> int:
-        if isinstance(data, str) and not (data.isascii() and data.isdigit()):
+        if isinstance(data, str) and not ascii_digits(data):
             self.fail("invalid")
         return super().to_internal_value(data)
 

@@ -4,6 +4,8 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 
+from music_discovery.fields import ascii_digits
+
 
 class StandardPagination(PageNumberPagination):
     """`?page=` and `?page_size=` (default 20); a larger page_size is capped at 100, not
@@ -18,7 +20,7 @@ class StandardPagination(PageNumberPagination):
         value = request.query_params.get(self.page_size_query_param)
         if value is None:
             return self.page_size
-        if not value.isascii() or not value.isdigit() or int(value) < 1:
+        if not ascii_digits(value) or int(value) < 1:
             raise ValidationError({self.page_size_query_param: ["A positive whole number is required."]})
         return min(int(value), self.max_page_size)
 
