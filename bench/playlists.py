@@ -43,8 +43,8 @@ def main() -> None:
     from django.utils import timezone
 
     from catalog.selectors.songs import song_list, songs_attach
+    from recommendations.model import build_model
     from recommendations.playlists import playlist_generate
-    from recommendations.services import build_model
 
     listeners = list(
         get_user_model()

@@ -387,7 +387,7 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
 
-    from recommendations.services import build_model
+    from recommendations.model import build_model
 
     now = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
     users, tracks, background = load_world(now, args.reuse)

@@ -111,8 +111,8 @@ def fill_signals(listeners: list[int], events: int) -> int:
 
 def time_rebuild(runs: int) -> None:
     from recommendations.engine import build_collaborative
+    from recommendations.model import build_model
     from recommendations.selectors import catalog_arrays, user_song_matrix
-    from recommendations.services import build_model
 
     for run in range(runs):
         started = time.perf_counter()

@@ -60,7 +60,8 @@ def main() -> int:
     from django.db import connection
 
     from catalog.models import Song
-    from recommendations.services import MODEL_BUILT_KEY, model_forget, similar_to
+    from recommendations.model import MODEL_BUILT_KEY, model_forget
+    from recommendations.services import similar_to
 
     if args.first_call is not None:
         started = time.perf_counter()

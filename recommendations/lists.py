@@ -11,7 +11,7 @@ The flow of `GET /api/recommendations/user/{id}/` (`list_for`):
 
 A cached entry holds song ids, scores and reasons, stamped with when the model that made it
 was built, the time its computation began and the catalog's load version then. It is stale
-when a newer model was published since (`services.MODEL_BUILT_KEY`: a build by the beat, or
+when a newer model was published since (`model.MODEL_BUILT_KEY`: a build by the beat, or
 one due to a load or to the model's age), when a catalog load wrote songs since (in any
 process: the database records it), or when the listener's signals changed after that time
 (`lists_mark_stale`): a like that lands while a list is being computed still makes that list
@@ -36,20 +36,18 @@ from catalog.selectors.arrays import catalog_load_version
 from catalog.selectors.refs import song_refs
 from catalog.selectors.songs import song_count_exceeds, song_list, songs_attach
 from music_discovery.signals import signals_changed
-from recommendations.models import Feedback, Generation, GenerationState
-from recommendations.selectors import interest_rows
-from recommendations.services import (
+from recommendations.model import (
     MODEL_BUILT_KEY,
     Model,
-    RecommendationInputError,
     build_model,
     model_build_seconds,
     model_current,
     model_for_songs,
     model_ready,
-    recommend,
-    request_check,
 )
+from recommendations.models import Feedback, Generation, GenerationState
+from recommendations.selectors import interest_rows
+from recommendations.services import RecommendationInputError, recommend, request_check
 from recommendations.spotify.client import spotify_enabled
 
 logger = logging.getLogger(__name__)

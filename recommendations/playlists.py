@@ -24,9 +24,10 @@ from django.utils import timezone
 from analytics.selectors import songs_heard_since, users_active_since
 from recommendations.engine import ARTIST_CAP, within_artist_cap
 from recommendations.engine.signals import songs_blocked
+from recommendations.model import model_current
 from recommendations.models import Playlist, PlaylistKind
 from recommendations.selectors import blocked_positions, interest_rows
-from recommendations.services import model_current, recommend
+from recommendations.services import recommend
 from users.selectors import blocks_active
 
 WEEKLY_SIZE = 30

@@ -5,7 +5,7 @@ process).
 A process that reads the catalog's arrays from the database (a model build, or similar songs
 in a process that holds no model) saves them here with the time they were read; another
 process takes them instead of reading the database again, under the rule of
-`recommendations.services` for arrays a process holds itself: only while no newer model has
+`recommendations.model` for arrays a process holds itself: only while no newer model has
 been built since they were read. A snapshot is written to a temporary file and renamed over
 the last one, so a reader never meets half of one; one file per database.
 

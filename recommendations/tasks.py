@@ -1,5 +1,5 @@
 """Recommendation jobs: thin, idempotent wrappers over `recommendations.lists` and
-`recommendations.services`.
+`recommendations.playlists`.
 
 - `recommendations.generate`: one generation. A generation already finished is left alone,
   so a redelivered task does nothing twice; a database error is retried; when the retries

@@ -14,9 +14,10 @@ from catalog.selectors.refs import labels_of
 from catalog.selectors.songs import song_get
 from recommendations.engine import ARTIST_CAP, BLEND, CatalogArrays
 from recommendations.engine.explain import placement
+from recommendations.model import model_current
 from recommendations.models import FeedbackKind
 from recommendations.selectors import feedback_kind
-from recommendations.services import listener_of, model_current
+from recommendations.services import listener_of
 from users.selectors import blocks_active
 
 # How each signal is named when saying what a song got from it.

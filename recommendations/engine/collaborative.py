@@ -12,7 +12,7 @@ model, they push down at scoring time):
   with P = (XᵀX + λI)⁻¹, a closed-form item-item regression; a user's scores are qB.
 - "knn": cosine between artists' listener sets, summed over the user's artists.
 bench/reco_eval.py measures both (bench/README.md, "Recommendations"); the service uses the
-better one (`recommendations.services.COLLABORATIVE_KIND`).
+better one (`recommendations.model.COLLABORATIVE_KIND`).
 
 A model can leave one of its users out (`excluding`), without a rebuild: their row's
 contribution is taken out at scoring time (Sherman-Morrison for EASE, the Gram matrix minus

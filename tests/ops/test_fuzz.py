@@ -29,7 +29,7 @@ from schemathesis.checks import (
 from schemathesis.config import SchemathesisConfig
 
 from music_discovery.wsgi import application
-from recommendations.services import model_forget
+from recommendations.model import model_forget
 from recommendations.tasks import generate_task
 from tests.factories import SongFactory, UserFactory
 from users.models import User

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from analytics.models import Action
-from recommendations.services import model_forget
+from recommendations.model import model_forget
 from tests.factories import ArtistFactory, UserFactory
 from tests.recommendations.builders import listened, song_by
 

@@ -9,8 +9,8 @@ from django.core.cache import cache
 
 from analytics.models import Action
 from recommendations.lists import recommendations_build
+from recommendations.model import model_forget
 from recommendations.models import Generation, GenerationState
-from recommendations.services import model_forget
 from tests.catalog.builders import song_row, upsert
 from tests.factories import RatingFactory, SongArtistFactory, SongFactory, UserFactory
 from tests.recommendations.builders import listened
@@ -478,7 +478,7 @@ def test_the_cache_holding_nothing_still_gives_a_list(client_of, listener, monke
 def test_after_a_slow_build_a_process_without_a_model_queues_rather_than_builds(client_of, listener):
     """The catalog is tiny, but the last build took long (many artists listened to): a GET
     must not hold a web worker for it."""
-    from recommendations.services import MODEL_SECONDS_KEY
+    from recommendations.model import MODEL_SECONDS_KEY
 
     cache.set(MODEL_SECONDS_KEY, 30.0)
 
@@ -488,7 +488,7 @@ def test_after_a_slow_build_a_process_without_a_model_queues_rather_than_builds(
 
 
 def test_after_a_quick_build_a_process_without_a_model_builds_one_and_answers(client_of, listener, settings):
-    from recommendations.services import MODEL_SECONDS_KEY
+    from recommendations.model import MODEL_SECONDS_KEY
 
     settings.RECOMMENDATIONS_SYNC_BUILD_MAX_SONGS = 0
     cache.set(MODEL_SECONDS_KEY, 0.2)
@@ -503,7 +503,7 @@ def test_before_any_build_a_catalog_of_at_most_the_limit_is_answered_at_once(
     client_of, listener, settings, headroom, status
 ):
     from catalog.models import Song
-    from recommendations.services import MODEL_SECONDS_KEY
+    from recommendations.model import MODEL_SECONDS_KEY
 
     model_forget()
     cache.delete(MODEL_SECONDS_KEY)

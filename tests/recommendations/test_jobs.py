@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from recommendations import lists
 from recommendations.lists import generation_start, list_cached, list_for, lists_mark_stale
+from recommendations.model import model_ready
 from recommendations.models import Generation, GenerationState
-from recommendations.services import model_ready
 from recommendations.tasks import build_task, refresh_active_task
 from tests.factories import UserFactory
 

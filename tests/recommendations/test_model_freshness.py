@@ -12,9 +12,10 @@ import time
 import pytest
 
 from catalog.models import SongSource
-from recommendations import services
+from recommendations import model as reco_model
 from recommendations.lists import list_cached, list_for
-from recommendations.services import build_model, model_ready, recommend
+from recommendations.model import build_model, model_ready
+from recommendations.services import recommend
 from tests.catalog.builders import song_row, upsert
 from tests.factories import ArtistFactory, UserFactory
 from tests.recommendations.builders import song_by
@@ -45,7 +46,7 @@ def test_a_load_that_wrote_nothing_keeps_the_model():
     assert upsert(k_pop_rows()).unchanged == 3
 
     assert model_ready()
-    assert services.model_current() is model
+    assert reco_model.model_current() is model
 
 
 def test_a_load_that_changed_songs_makes_the_model_stale():
@@ -66,7 +67,7 @@ def test_a_seed_song_added_without_a_load_is_built_in_unless_the_model_is_new(
     than that is not rebuilt for it (requests naming new songs must not keep a worker
     rebuilding), and the request fails naming the song."""
     model = build_model()
-    monkeypatch.setattr(services, "CATALOG_REREAD_SECONDS", 3600.0 if model_is_new else 0.0)
+    monkeypatch.setattr(reco_model, "CATALOG_REREAD_SECONDS", 3600.0 if model_is_new else 0.0)
     found = song_by(ArtistFactory(name="Found"), popularity=50, source=SongSource.SPOTIFY)
     assert model_ready()
 
@@ -78,11 +79,11 @@ def test_a_seed_song_added_without_a_load_is_built_in_unless_the_model_is_new(
 
     if not model_is_new:
         assert status["state"] == "success", status
-        assert services.model_current().index.song_positions([found.pk])[0] >= 0
+        assert reco_model.model_current().index.song_positions([found.pk])[0] >= 0
     else:
         assert status["state"] == "failure"
         assert f"Unknown song(s): {found.pk}" in status["error"]
-        assert services.model_current() is model
+        assert reco_model.model_current() is model
 
 
 def test_without_a_beat_a_model_older_than_the_build_period_is_built_again(settings):
@@ -92,7 +93,7 @@ def test_without_a_beat_a_model_older_than_the_build_period_is_built_again(setti
 
     settings.RECOMMENDATIONS_BUILD_SECONDS = 0.0
     assert not model_ready()
-    assert services.model_current() is not model
+    assert reco_model.model_current() is not model
 
     settings.REDIS_URL = "redis://127.0.0.1:6379/15"  # a beat rebuilds it: its age alone is no reason
     assert model_ready()
@@ -105,13 +106,13 @@ def test_a_build_to_catch_up_leaves_the_other_processes_models_and_lists_fresh(w
     listener = UserFactory()
     first = build_model()
     made_by_first = list_for(user_id=listener.pk, limit=5)
-    services.model_forget()  # now the second process, which holds no model yet
+    reco_model.model_forget()  # now the second process, which holds no model yet
 
-    second = services.model_current()
+    second = reco_model.model_current()
 
     assert second is not first
     assert model_ready()
-    monkeypatch.setattr(services, "_current", first)  # back in the first process
+    monkeypatch.setattr(reco_model, "_current", first)  # back in the first process
     assert model_ready()
     assert list_cached(user_id=listener.pk, limit=5) == made_by_first
 
@@ -126,7 +127,7 @@ def test_a_published_build_makes_the_lists_older_models_made_stale(world, settin
 
     settings.REDIS_URL = ""  # the embedded default: the model's age rebuilds it
     settings.RECOMMENDATIONS_BUILD_SECONDS = 0.0
-    services.model_current()
+    reco_model.model_current()
 
     assert list_cached(user_id=listener.pk, limit=5) is None
 
@@ -137,10 +138,10 @@ def test_a_build_to_catch_up_counts_as_new_as_the_build_it_follows(world):
     list."""
     from django.core.cache import cache
 
-    cache.set(services.MODEL_BUILT_KEY, time.time() + 100, None)
-    services.model_forget()
+    cache.set(reco_model.MODEL_BUILT_KEY, time.time() + 100, None)
+    reco_model.model_forget()
 
-    model = services.model_current()
+    model = reco_model.model_current()
 
     assert model_ready()
-    assert services.model_current() is model
+    assert reco_model.model_current() is model

@@ -7,7 +7,8 @@ import pytest
 
 from analytics.models import Action
 from catalog.models import AUDIO_FEATURE_FIELDS
-from recommendations.services import RecommendationInputError, build_model, recommend, request_check
+from recommendations.model import build_model
+from recommendations.services import RecommendationInputError, recommend, request_check
 from tests.factories import ArtistFactory, RatingFactory, SongArtistFactory, SongFactory, UserFactory
 from tests.recommendations.builders import listened, song_by
 

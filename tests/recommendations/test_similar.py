@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from catalog.models import AUDIO_FEATURE_FIELDS
-from recommendations import services
+from recommendations import model
 from recommendations.engine import FEATURES, sound_similarity
 from recommendations.engine.signals import SIGNALS, content_at, evidence
 from tests.factories import ArtistFactory, RatingFactory, SongArtistFactory, SongFactory
@@ -135,7 +135,7 @@ def test_songs_without_audio_features_are_similar_to_nothing(api_client, backgro
 def test_a_song_loaded_after_the_catalog_was_read_is_found(api_client, background, monkeypatch):
     seed = SongFactory(**PROFILE)
     similar(api_client, seed)  # this process reads the catalog
-    monkeypatch.setattr(services, "CATALOG_REREAD_SECONDS", 0.0)
+    monkeypatch.setattr(model, "CATALOG_REREAD_SECONDS", 0.0)
     newcomer = SongFactory(**PROFILE)
 
     assert similar(api_client, newcomer, limit=1)[0]["song"]["id"] == seed.pk
