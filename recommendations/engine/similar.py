@@ -4,8 +4,15 @@ content signal uses too), over the whole catalog."""
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
-from recommendations.engine.arrays import SOUND_APPROXIMATION, CatalogArrays, IntArray, sound_similarity
+from recommendations.engine.arrays import (
+    SOUND_APPROXIMATION,
+    CatalogArrays,
+    FloatArray,
+    IntArray,
+    sound_similarity,
+)
 
 
 def similar_songs(
@@ -23,9 +30,21 @@ def similar_songs(
     if exclude is not None:
         rough[exclude] = -np.inf
     candidates = int(np.count_nonzero(np.isfinite(rough)))
-    # Twice as many read as asked for: the copies of a recording sound alike, and each
-    # counts once.
+    # Twice as many read as asked for, then twice that while copies of one recording (which
+    # sound alike, and each count once) leave the list short.
     take = min(2 * limit, candidates)
+    while True:
+        found = _best_recordings(catalog, point, rough, take, limit)
+        if len(found) == limit or take == candidates:
+            return found
+        take = min(2 * take, candidates)
+
+
+def _best_recordings(
+    catalog: CatalogArrays, point: FloatArray, rough: npt.NDArray[np.float64], take: int, limit: int
+) -> list[tuple[int, float]]:
+    """Up to `limit` (position, similarity) pairs, one a recording, among the `take` songs
+    best by `rough` (the approximate similarity, -inf where excluded)."""
     if take == 0:
         return []
     # Every song that may be among the best once scored exactly, then scored exactly; ties at

@@ -8,7 +8,7 @@ import pytest
 
 from catalog.models import AUDIO_FEATURE_FIELDS
 from recommendations import model
-from recommendations.engine import FEATURES, sound_similarity
+from recommendations.engine import FEATURES, similar_songs, sound_similarity
 from recommendations.engine.signals import SIGNALS, content_at, evidence
 from tests.factories import ArtistFactory, RatingFactory, SongArtistFactory, SongFactory
 from tests.recommendations.builders import catalog_of, listener_of
@@ -154,3 +154,19 @@ def test_the_sound_signal_of_recommendations_is_the_same_measure():
     np.testing.assert_allclose(
         content, sound_similarity(catalog, catalog.standardised[4], np.arange(30)), rtol=1e-5
     )
+
+
+def test_similar_songs_fill_the_list_past_many_copies_of_one_recording():
+    """Song 0's nearest neighbours are twelve ids of one recording (album, single,
+    compilations): they count once, and the list still holds as many songs as asked."""
+    features = np.zeros((20, len(FEATURES)), np.float32)
+    features[:, 0] = [0.0] + [0.01] * 12 + [0.1 * i for i in range(2, 9)]
+    catalog = catalog_of(
+        artists=list(range(20)), features=features, recording=[0] + [1] * 12 + list(range(13, 20))
+    )
+
+    found = [song for song, _ in similar_songs(catalog, 0, 4)]
+
+    assert len(found) == 4
+    assert found[0] in range(1, 13)
+    assert found[1:] == [13, 14, 15]
