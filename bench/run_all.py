@@ -1,6 +1,6 @@
 """Run every benchmark in turn, each on a PostgreSQL database and a Redis database of its own.
 
-    python bench/run_all.py [--only load,load_parts,search,ratings,ops,analytics]
+    python bench/run_all.py [--only load,load_parts,search,search_typos,ratings,ops,analytics]
 
 BENCH_POSTGRES (default postgres://postgres@127.0.0.1:5432) and BENCH_REDIS (default
 redis://127.0.0.1:6379) say where the servers are; the databases are created when missing.
@@ -26,6 +26,7 @@ BENCHMARKS = {
     "load": ("load.py", "md_loader_bench", 3),
     "load_parts": ("load_parts.py", "md_loader_parts", 7),
     "search": ("search.py", "md_search_bench", 4),
+    "search_typos": ("search_typos.py", "md_search_typos", 8),
     "ratings": ("ratings.py", "md_ratings_bench", 5),
     "ops": ("ops.py", "md_ops_bench", 2),
     "analytics": ("analytics.py", "md_analytics_bench", 6),

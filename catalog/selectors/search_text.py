@@ -161,3 +161,15 @@ def one_edit(term: str) -> list[str]:
     )
     edits.pop(term, None)
     return [edit for edit in edits if len(edit) >= MIN_TRIGRAM_TERM]
+
+
+def slips(term: str) -> list[str]:
+    """The strings one slip from `term` that trigram similarity may not rank among its most
+    similar words, to be looked up as they are: two neighbouring letters swapped, or one
+    dropped (each breaks up to three trigrams: "lvoe" shares one of five with "love"); at
+    least MIN_TRIGRAM_TERM characters long, none for a term longer than MAX_EDITED_TERM."""
+    if len(term) > MAX_EDITED_TERM:
+        return []
+    swapped = [term[:i] + term[i + 1] + term[i] + term[i + 2 :] for i in range(len(term) - 1)]
+    dropped = [term[:i] + term[i + 1 :] for i in range(len(term))]
+    return [w for w in dict.fromkeys(swapped + dropped) if w != term and len(w) >= MIN_TRIGRAM_TERM]

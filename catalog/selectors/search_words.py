@@ -5,11 +5,12 @@ The rules, the same on both databases:
 - A term of 3+ characters that some word (of a title or an artist's name) starts with is
   taken as typed.
 - Any other term may be a typo: its corrections are the words one edit away (a letter
-  dropped, swapped, replaced or inserted), those keeping every typed letter first, then the
-  most frequent, among the words most similar to it by trigrams (pg_trgm's `%`, at
-  CORRECTION_THRESHOLD). When
-  no word is one edit away and no word even contains the term, the most similar words are
-  its corrections instead. The term stays one of its own variants: titles holding it match.
+  dropped, swapped, replaced or inserted), the most likely first (`_likelihood`: the most
+  frequent, unless they lose a typed letter or change the first), among the term's slips
+  (`search_text.slips`: the edits that trigrams miss, looked up as they are) and the words
+  most similar to it by trigrams (pg_trgm's `%`, at CORRECTION_THRESHOLD). When no word is
+  one edit away and no word even contains the term, the most similar words are its
+  corrections instead. The term stays one of its own variants: titles holding it match.
 - A term also finds the words it folds alike with (`search_text.fold`): "beyonce" is
   "beyoncé" too, "bjor" "björ", "café" "cafe". Its accented forms are the prefixes of the
   term's length of the words whose folded form starts with the folded term, the most
@@ -27,6 +28,7 @@ to the words of every title and name, in Python.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property
@@ -45,6 +47,7 @@ from catalog.selectors.search_text import (
     fold,
     one_edit,
     similarity,
+    slips,
     title_words,
     with_forms,
 )
@@ -123,29 +126,40 @@ class ParsedQuery:
 # ---------------------------------------------------------------------------------------
 # PostgreSQL
 # ---------------------------------------------------------------------------------------
-# Candidate corrections: the words of either list most similar to the term by trigrams
+# Candidate corrections: the term's slips (`search_text.slips`) that are words, looked up by
+# their primary keys, then the words of either list most similar to the term by trigrams
 # (`%`, which their trigram indexes serve), the accented ones also by their folded form
 # against the folded term (migration 0019's partial trigram indexes), as [word,
 # occurrences, similarity]; the caller prefers those one edit away (`_pick`).
 _SIMILAR_SQL = f"""(
     SELECT coalesce(
-        json_agg(json_build_array(g.word, g.ndoc, g.sim) ORDER BY g.sim DESC, g.ndoc DESC, g.word), '[]'
+        json_agg(
+            json_build_array(g.word, g.ndoc, g.sim) ORDER BY g.slip DESC, g.sim DESC, g.ndoc DESC, g.word
+        ),
+        '[]'
     )
     FROM (
-        SELECT f.word, max(f.ndoc) AS ndoc, max(f.sim) AS sim FROM (
-            SELECT word, ndoc, similarity(word, %(term{{i}})s) AS sim FROM catalog_searchword
+        SELECT f.word, max(f.ndoc) AS ndoc, max(f.sim) AS sim, bool_or(f.slip) AS slip
+        FROM (
+            SELECT word, ndoc, similarity(word, %(term{{i}})s) AS sim, true AS slip FROM catalog_searchword
+            WHERE word = ANY(%(slips{{i}})s)
+            UNION ALL
+            SELECT word, nnames, similarity(word, %(term{{i}})s), true FROM catalog_artistword
+            WHERE word = ANY(%(slips{{i}})s)
+            UNION ALL
+            SELECT word, ndoc, similarity(word, %(term{{i}})s), false FROM catalog_searchword
             WHERE word %% %(term{{i}})s AND length(word) >= 3
             UNION ALL
-            SELECT word, nnames, similarity(word, %(term{{i}})s) FROM catalog_artistword
+            SELECT word, nnames, similarity(word, %(term{{i}})s), false FROM catalog_artistword
             WHERE word %% %(term{{i}})s AND length(word) >= 3
             UNION ALL
-            SELECT word, ndoc, similarity({FOLDED_WORD}, %(plain{{i}})s) FROM catalog_searchword
+            SELECT word, ndoc, similarity({FOLDED_WORD}, %(plain{{i}})s), false FROM catalog_searchword
             WHERE {FOLDED_WORD} %% %(plain{{i}})s AND word <> {FOLDED_WORD} AND length(word) >= 3
             UNION ALL
-            SELECT word, nnames, similarity({FOLDED_WORD}, %(plain{{i}})s) FROM catalog_artistword
+            SELECT word, nnames, similarity({FOLDED_WORD}, %(plain{{i}})s), false FROM catalog_artistword
             WHERE {FOLDED_WORD} %% %(plain{{i}})s AND word <> {FOLDED_WORD} AND length(word) >= 3
         ) AS f
-        GROUP BY f.word ORDER BY 3 DESC, 2 DESC, 1 LIMIT {SIMILAR_CANDIDATES}
+        GROUP BY f.word ORDER BY 4 DESC, 3 DESC, 2 DESC, 1 LIMIT {SIMILAR_CANDIDATES}
     ) AS g
 )"""
 # Per term: whether a word starts with it, the occurrences of the words containing it (in
@@ -174,19 +188,23 @@ SELECT {i} AS ord,
 """
 
 
-def _edit_kind(term: str, word: str) -> int:
-    """How a word one edit away from `term` differs from it: 0 when it keeps every typed
-    letter (one was left out, or two swapped: the commonest slips), 1 for a letter replaced,
-    2 for a letter typed too many."""
-    if len(word) > len(term) or sorted(word) == sorted(term):
-        return 0
-    return 1 if len(word) == len(term) else 2
+def _likelihood(folded: str, word: str, occurrences: int) -> float:
+    """How likely `word`, one edit from the folded term `folded`, is what was meant: its
+    occurrences as a power of ten, less one when it lacks a typed letter or has another in
+    its place (a word from which the user left a letter out, or swapped two, holds them
+    all: the commonest slips), and less two when it
+    changes the first letter (people seldom get that one wrong). A word ten times as
+    frequent makes up for a lost letter ("ryaan": ryan before royaan), a hundred times for
+    a first letter ("adelle": adele before delle)."""
+    plain = fold(word)
+    keeps_letters = len(plain) > len(folded) or sorted(plain) == sorted(folded)
+    return math.log10(max(occurrences, 1)) - (not keeps_letters) - 2 * (plain[:1] != folded[:1])
 
 
 def _pick(term: str, similar: list[tuple[str, int, float]], contained: bool) -> list[str]:
     """The corrections of `term` among `similar` (word, occurrences in titles or names,
-    similarity): the words one edit away, those keeping every typed letter first, then the
-    most frequent ("blnk" is "blank" before "bank", "spce" "space" before "spc"); else,
+    similarity): the words one edit away, most likely first (`_likelihood`: "blnk" is
+    "blank" before "bank", "spce" "space" before "spc", "lvoe" "love"); else,
     when no word even contains the term, the most similar words, none clearly worse than
     the best. At most CORRECTIONS_PER_TERM. Accents do not count: a word is one edit away
     when its folded form is from the folded term ("beyonse": beyonce and beyoncé), and a
@@ -195,7 +213,7 @@ def _pick(term: str, similar: list[tuple[str, int, float]], contained: bool) -> 
     edits = {*one_edit(folded), folded}
     near = sorted(
         (row for row in similar if row[0] != term and fold(row[0]) in edits),
-        key=lambda row: (_edit_kind(folded, fold(row[0])), -row[1], -row[2], row[0]),
+        key=lambda row: (-_likelihood(folded, row[0], row[1]), -row[2], row[0]),
     )
     if near:
         return [word for word, _, _ in near[:CORRECTIONS_PER_TERM]]
@@ -226,9 +244,10 @@ def parse_postgres(using: str, text: str, terms: list[str]) -> ParsedQuery:
             [str(CORRECTION_THRESHOLD)],
         )
         songs = max(float(cursor.fetchone()[1] or 0.0), 0.0)
-        params: dict[str, str | int] = {}
+        params: dict[str, str | int | list[str]] = {}
         for i, term in enumerate(long_terms):
             params.update(accented_params(i, term), **{f"prefix{i}": f"{term}%", f"inside{i}": f"%{term}%"})
+            params[f"slips{i}"] = slips(term)
         cursor.execute(each_sql(_TERM_SQL, len(long_terms)), params)
         found = cursor.fetchall()
         unknown = [i for i, (_, _, _, known, accented) in enumerate(found) if not known and not accented]
@@ -340,9 +359,11 @@ def parse_python(text: str, terms: list[str], title_counts: Counter, artist_name
         is_known = any(word.startswith((term, fold(term))) for word in known)
         corrections: list[str] = []
         if not is_known and not accented:
+            slipped = {w for w in slips(term) if w in known}
             scored = ((w, c, _similarity(w, term)) for w, c in known.items() if len(w) >= MIN_TRIGRAM_TERM)
             similar = sorted(
-                (row for row in scored if row[2] >= CORRECTION_THRESHOLD), key=lambda r: (-r[2], -r[1], r[0])
+                (row for row in scored if row[2] >= CORRECTION_THRESHOLD or row[0] in slipped),
+                key=lambda r: (r[0] not in slipped, -r[2], -r[1], r[0]),
             )
             corrections = _pick(term, similar[:SIMILAR_CANDIDATES], any(term in word for word in known))
         row = _Term(term, 0, 0, is_known, accented, corrections)
