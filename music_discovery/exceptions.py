@@ -8,9 +8,10 @@ handler400/403/404/500 instead: under /api/ those answer the same JSON shape, el
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import InterfaceError, OperationalError
+from django.db import IntegrityError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import csrf, defaults
 from django.views.decorators.csrf import csrf_exempt
@@ -38,12 +39,25 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         exc = exceptions.ValidationError(as_serializer_error(exc))
     elif isinstance(exc, OperationalError | InterfaceError):
         exc = DatabaseUnavailable()
+    elif isinstance(exc, IntegrityError) and _names_a_gone_account(exc):
+        # As the token of a deleted account is refused (SimpleJWT's code).
+        exc = exceptions.AuthenticationFailed(
+            {"detail": "This account no longer exists.", "code": "user_not_found"}
+        )
     response = exception_handler(exc, context)
     if response is not None:
         _render_as_json(context.get("request"))
         if isinstance(exc, ServiceUnavailable):
             response["Retry-After"] = str(exc.retry_after)
     return response
+
+
+def _names_a_gone_account(error: IntegrityError) -> bool:
+    """Whether `error` is a foreign key's check failing for an account deleted while the
+    request wrote on its behalf (`users.services.user_delete` locks the account's row, so
+    such a write commits after it): PostgreSQL's detail names the users table."""
+    detail = getattr(getattr(error.__cause__, "diag", None), "message_detail", None) or ""
+    return "is not present in table" in detail and f'"{get_user_model()._meta.db_table}"' in detail
 
 
 def _render_as_json(request: Any) -> None:

@@ -203,8 +203,16 @@ def user_delete(*, user: User) -> None:
     """Delete the account and everything that cascades from it (profile, ratings...).
     Its refresh tokens are blacklisted first: the token rows outlive the user, and a
     refresh token of a deleted user must be refused as such. The songs it had rated get
-    their aggregates recomputed after the commit, as for any other removed rating."""
+    their aggregates recomputed after the commit, as for any other removed rating.
+
+    The account's row is locked first: a rating or a list request of that user committed
+    until then is deleted with it; one committing after waits for the deletion (its
+    foreign key's check locks the row) and then fails as the write of an account that no
+    longer exists (a 401: `music_discovery.exceptions`). Without the lock, a write that
+    committed between Django's collecting the rows to delete and deleting the account made
+    the deletion fail at commit, and the account stayed."""
     with transaction.atomic():
+        User.objects.select_for_update().filter(pk=user.pk).exists()
         rated_song_ids = list(rating_list(user_id=user.pk).values_list("song_id", flat=True))
         user_tokens_revoke(user=user)
         user.delete()
