@@ -39,7 +39,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         exc = exceptions.ValidationError(as_serializer_error(exc))
     elif isinstance(exc, OperationalError | InterfaceError):
         exc = DatabaseUnavailable()
-    elif isinstance(exc, IntegrityError) and _names_a_gone_account(exc):
+    elif isinstance(exc, AccountGoneError) or isinstance(exc, IntegrityError) and _names_a_gone_account(exc):
         # As the token of a deleted account is refused (SimpleJWT's code).
         exc = exceptions.AuthenticationFailed(
             {"detail": "This account no longer exists.", "code": "user_not_found"}
@@ -50,6 +50,11 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         if isinstance(exc, ServiceUnavailable):
             response["Retry-After"] = str(exc.retry_after)
     return response
+
+
+class AccountGoneError(Exception):
+    """The account a write was for was deleted while the request ran (`users.services.
+    account_hold`); answered as the token of a deleted account is."""
 
 
 def _names_a_gone_account(error: IntegrityError) -> bool:

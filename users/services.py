@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt import exceptions as jwt_exceptions
@@ -24,6 +24,7 @@ from rest_framework_simplejwt.utils import datetime_from_epoch, get_md5_hash_pas
 from catalog.ratings.selectors import rating_list
 from catalog.ratings.services import song_ratings_mark_dirty_on_commit
 from catalog.selectors.refs import genre_ids_by_name, genre_key, labels_of, song_refs
+from music_discovery.exceptions import AccountGoneError
 from music_discovery.signals import signals_changed
 from users.models import Block, Profile, User
 from users.moods import MOODS
@@ -217,6 +218,18 @@ def user_delete(*, user: User) -> None:
         user_tokens_revoke(user=user)
         user.delete()
         song_ratings_mark_dirty_on_commit(song_ids=rated_song_ids)
+
+
+def account_hold(*, user_id: int) -> None:
+    """Within the caller's transaction, hold the account's row as a foreign key's check does
+    (FOR KEY SHARE: the account's writes share it, `user_delete`'s lock waits for them and
+    they for it), for writes that reference the account without a foreign key (events).
+    Raises AccountGoneError when the account no longer exists, deleted meanwhile."""
+    lock = " FOR KEY SHARE" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {User._meta.db_table} WHERE id = %s{lock}", [user_id])
+        if cursor.fetchone() is None:
+            raise AccountGoneError(user_id)
 
 
 def user_tokens_revoke(*, user: User) -> int:

@@ -21,6 +21,7 @@ from analytics.services.ingest_postgres import claim_keys_postgres, write_postgr
 from analytics.services.rollups import rollups_catch_up_in_process
 from catalog.selectors.refs import song_refs
 from music_discovery.signals import signals_changed
+from users.services import account_hold
 
 # A concurrent retry of the same batch can take a key between our check and our insert;
 # the next attempt then sees it as a duplicate.
@@ -47,6 +48,10 @@ def activity_record(*, user_id: int, events: Sequence[EventIn]) -> Recorded:
 
 
 def _record(*, user_id: int, events: Sequence[EventIn], received_at: dt.datetime) -> Recorded:
+    # Events reference their user without a foreign key: the account's row is held as a
+    # key's check would, so that a deletion running meanwhile takes these events with it, or
+    # has deleted the account and they are refused.
+    account_hold(user_id=user_id)
     if connection.vendor == "postgresql":
         fresh = claim_keys_postgres(user_id=user_id, events=events)
         write_postgres(user_id=user_id, events=fresh, pending=_pending(events=fresh), received_at=received_at)

@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from django.db.models.deletion import Collector
 from rest_framework.test import APIClient
 
+from analytics.models import Activity
 from catalog.models import Rating
 from catalog.ratings.services import RaterNotActiveError, rating_submit
 from tests.factories import SongFactory, UserFactory
@@ -80,3 +81,30 @@ def test_a_request_writing_for_an_account_deleted_meanwhile_is_a_401():
 
     assert answers[0].status_code == 401
     assert answers[0].json() == {"detail": "This account no longer exists.", "code": "user_not_found"}
+
+
+def test_events_posted_for_an_account_being_deleted_are_refused_not_left_behind():
+    """Events have no foreign key to their user: without the account's row held, a batch
+    committed during the deletion was stored (a 201) and outlived the account."""
+    user, song = UserFactory(), SongFactory()
+    answers = []
+
+    def post_events() -> None:
+        client = APIClient()
+        client.force_authenticate(user=user)
+        try:
+            events = [{"song": song.pk, "action": "play"}] * 3
+            answers.append(client.post("/api/analytics/activity/", events, format="json"))
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=user.pk).exists()  # the deletion has begun
+        poster = threading.Thread(target=post_events)
+        poster.start()
+        poster.join(1.5)  # the batch waits on the account's row
+        user_delete(user=user)
+    poster.join(10)
+
+    assert answers[0].status_code == 401
+    assert not Activity.objects.filter(user_id=user.pk).exists()
