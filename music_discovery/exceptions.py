@@ -13,6 +13,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import Resolver404, resolve
 from django.views import csrf, defaults
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
@@ -82,7 +83,31 @@ def _is_api(request: HttpRequest) -> bool:
 # CSRF check would otherwise answer first, with a 403 that suggests the path exists).
 @csrf_exempt
 def json_not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return JsonResponse({"detail": "Not found."}, status=404)
+    """404, or for a route named without its trailing slash (which Django's APPEND_SLASH
+    does not redirect: this catch-all resolves every path under /api/) a 301 to it for a
+    read, and a 404 naming it otherwise (a redirected write would lose its body)."""
+    slashed = _slashed_route(request.path_info)
+    if slashed is None:
+        return JsonResponse({"detail": "Not found."}, status=404)
+    target = request.build_absolute_uri(request.get_full_path(force_append_slash=True))
+    if request.method in ("GET", "HEAD"):
+        response = JsonResponse({"detail": f"Moved permanently to {target}"}, status=301)
+        response["Location"] = target
+        return response
+    return JsonResponse(
+        {"detail": f"Not found. Did you mean {slashed} (with the trailing slash)?"}, status=404
+    )
+
+
+def _slashed_route(path: str) -> str | None:
+    """`path` with a trailing slash when that names a route, else None."""
+    if path.endswith("/"):
+        return None
+    try:
+        match = resolve(path + "/")
+    except Resolver404:
+        return None
+    return None if match.func is json_not_found else path + "/"
 
 
 def payload_too_large(request: HttpRequest) -> HttpResponse:
