@@ -30,5 +30,6 @@ def test_a_route_named_without_its_trailing_slash_is_redirected_for_a_read(api_c
     # A write is not redirected (its body would be lost): its 404 names the route.
     response = api_client.post("/api/auth/token", {"username": "x", "password": "y"}, format="json")
     assert response.status_code == 404
-    assert response.json() == {"detail": "Not found. Did you mean /api/auth/token/ (with the trailing slash)?"}
+    hint = "Not found. Did you mean /api/auth/token/ (with the trailing slash)?"
+    assert response.json() == {"detail": hint}
     assert api_client.get("/api/no-such-thing").json() == {"detail": "Not found."}
