@@ -124,12 +124,19 @@ def artist_results(
 def artist_search_corrected(artists: QuerySet[Artist], text: str) -> QuerySet[Artist]:
     """For a normalized query that no name contains: the names containing the query as song
     search corrects it (`search.corrected_query`, accents folded: `beyonse` finds Beyoncé,
-    `motly crue` Mötley Crüe), else the names closest to it (`artist_names_closest`)."""
+    `motly crue` Mötley Crüe), else the names closest to it as corrected, or as typed
+    (`artist_names_closest`)."""
     corrected = corrected_query(artists.db, text)
     if corrected and corrected != text:
         found = artist_search(artists, corrected)
         if found.exists():
             return found
+        # The names closest to the corrected text first: a term taken as typed because
+        # some name starts with it ("taylr", Taylr Renee) is nearer to its right name
+        # once the other terms are corrected ("taylr swft": Taylor Swift).
+        closest = artist_names_closest(artists, corrected)
+        if closest.exists():
+            return closest
     return artist_names_closest(artists, text)
 
 

@@ -51,6 +51,15 @@ def test_search_tolerates_typos(api_client, query, expected):
     assert names(api_client.get("/api/artists/", {"search": query}))[:1] == [expected]
 
 
+def test_a_term_some_name_starts_with_is_still_near_the_name_meant(api_client):
+    """ "taylr" is taken as typed (Taylr Renee starts with it), so the corrected "taylr
+    swift" is no name's part: the names closest to it come first."""
+    for name in ("Taylr Renee", "Taylor Swift", "Queen"):
+        ArtistFactory(name=name)
+
+    assert names(api_client.get("/api/artists/", {"search": "taylr swft"}))[:1] == ["Taylor Swift"]
+
+
 def test_a_text_longer_than_a_name_is_not_compared_with_every_name(api_client, monkeypatch):
     # No name is that long; comparing it with every name's words took most of a second.
     ArtistFactory(name="Ed Sheeran")
