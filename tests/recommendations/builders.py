@@ -1,5 +1,6 @@
-"""Small catalogs and listeners as the engine's arrays, for the engine's unit tests; and
-songs and listening in the database, for the tests that go through it."""
+"""Small catalogs and listeners as the engine's arrays, for the engine's unit tests;
+songs and listening in the database, for the tests that go through it; and the list API's
+paths and song ids, for the tests that go through HTTP."""
 
 from __future__ import annotations
 
@@ -101,3 +102,17 @@ def listened(user, *pairs):
             for i, (song, action) in enumerate(pairs)
         ],
     )
+
+
+def url(user_id: int) -> str:
+    """A listener's list: GET /api/recommendations/user/{id}/."""
+    return f"/api/recommendations/user/{user_id}/"
+
+
+def refresh_url(user_id: int) -> str:
+    return f"/api/recommendations/user/{user_id}/refresh/"
+
+
+def song_ids(body: dict) -> list[int]:
+    """The song ids of a list's body, in its order."""
+    return [item["song"]["id"] for item in body["results"]]

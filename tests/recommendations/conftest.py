@@ -1,5 +1,6 @@
 """Shared builders for the recommendation tests that go through the database: a small
-catalog of four artists with listeners, and the model's lifetime."""
+catalog of four artists with listeners, the model's lifetime, and the API tests' listener
+and clients."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import pytest
 
 from analytics.models import Action
 from recommendations.model import model_forget
-from tests.factories import ArtistFactory, UserFactory
+from tests.factories import ArtistFactory, RatingFactory, UserFactory
 from tests.recommendations.builders import listened, song_by
 
 
@@ -35,3 +36,19 @@ def world(db):
         for _ in range(count):
             listened(UserFactory(), *[(songs[name][0], Action.LIKE) for name in pair])
     return songs
+
+
+@pytest.fixture
+def listener(world):
+    """A listener who played an Alpha song, skipped another and rated a third (a module may
+    define a listener of its own)."""
+    user = UserFactory(profile__favorite_genres=[], profile__moods=[])
+    listened(user, (world["Alpha"][0], Action.PLAY), (world["Alpha"][1], Action.SKIP))
+    RatingFactory(user=user, song=world["Alpha"][2], score=5)
+    return user
+
+
+@pytest.fixture
+def client_of(make_auth_client):
+    """client_of(user): an API client signed in as `user`."""
+    return make_auth_client
