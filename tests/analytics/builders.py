@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 from collections import defaultdict
 
 from django.utils import timezone
@@ -12,6 +14,12 @@ from analytics.scoring import score
 from catalog.models import SongArtist, SongGenre
 
 COUNTERS = ("plays", "likes", "skips", "shares")
+
+# A ListenBrainz import (test_import*.py).
+IMPORT_URL = "/api/analytics/import/"
+NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
+# History: a year ago, and older than the activity endpoint's 30 days.
+T0 = int((NOW - dt.timedelta(days=365)).timestamp())
 
 
 def today_at(hour: int = 0, minute: int = 0, days_ago: int = 0) -> dt.datetime:
@@ -76,3 +84,36 @@ def scores_kept() -> bool:
         for model in (UserSong, UserArtist, UserGenre)
         for stored, *counts in model.objects.values_list("score", *COUNTERS)
     )
+
+
+def listen(artist_name: str, track: str, at: int, **extra) -> dict:
+    """One listen of a ListenBrainz export, at `at` (a Unix time)."""
+    return {
+        "listened_at": at,
+        "track_metadata": {
+            "artist_name": artist_name,
+            "track_name": track,
+            "release_name": "Some album",
+            "additional_info": {"media_player": "foobar", "duration_ms": 123},
+        },
+        "recording_msid": "0a1b2c3d-0000-4000-8000-000000000000",
+        "user_name": "someone",
+        **extra,
+    }
+
+
+def post_listens(client, listens):
+    """POST `listens` to the import as a JSON array."""
+    return client.post(IMPORT_URL, json.dumps(listens), content_type="application/json")
+
+
+def as_ndjson(listens) -> str:
+    """`listens` as JSON lines."""
+    return "\n".join(json.dumps(one) for one in listens) + "\n"
+
+
+def import_counts(response) -> dict:
+    """The import's counts; its `import_id` checked for shape and left out."""
+    body = response.json()
+    assert re.fullmatch(r"[0-9a-f]{32}", body.pop("import_id"))
+    return body

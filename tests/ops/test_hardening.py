@@ -89,7 +89,7 @@ def test_every_api_view_parses_json_with_the_depth_limit():
         for parser in view_class().get_parsers():
             if parser.media_type == "application/json":
                 # Or a parser whose view decodes the body itself within the same bound
-                # (the listening-history import, tested in tests/analytics/test_import.py).
+                # (the listening-history import, tested in tests/analytics/test_import_validation.py).
                 assert isinstance(parser, JSONParser) or getattr(parser, "bounds_json_depth", False), (
                     view_class
                 )
