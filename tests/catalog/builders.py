@@ -1,4 +1,4 @@
-"""Builders of song files for the loader tests (no tests here)."""
+"""Builders of song files for the loader tests, and what the parser makes of them (no tests here)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from catalog.loading import COLUMNS, songs_from_rows
+import pytest
+
+from catalog.loading import COLUMNS, SongFileError, parse_song_json, songs_from_rows
 from catalog.services.loading import SongUpsertResult, song_upsert_many
 
 
@@ -91,3 +93,22 @@ def csv_line(i: int, **overrides: Any) -> str:
 def write_csv(path: Path, lines: list[str]) -> Path:
     path.write_text("\n".join([CSV_HEADER, *lines]) + "\n", encoding="utf-8")
     return path
+
+
+def parse(document) -> object:
+    """`document` (any JSON value, NaN and infinities allowed) read as a song file."""
+    return parse_song_json(json.dumps(document, allow_nan=True))
+
+
+def problems_of(document) -> SongFileError:
+    """The error `document` is refused with."""
+    with pytest.raises(SongFileError) as caught:
+        parse(document)
+    return caught.value
+
+
+def only_problem(document) -> str:
+    """The one problem `document` is refused for."""
+    error = problems_of(document)
+    assert error.total == 1, error.report()
+    return str(error.problems[0])
