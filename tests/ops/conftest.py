@@ -1,4 +1,5 @@
-"""Fixtures for the operations tests: fresh Django processes, dead ports, a Redis to kill."""
+"""Fixtures for the operations tests: fresh Django processes, dead ports, a Redis to kill,
+docker-compose.yml read."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from subprocess import CompletedProcess
 
 import pytest
 import redis
+import yaml
 from django.conf import settings
 
 BASE_DIR = Path(settings.BASE_DIR)
@@ -106,3 +108,18 @@ def private_redis() -> Iterator[dict]:
         yield {"url": url, "stop": stop}
     finally:
         stop()
+
+
+@pytest.fixture(scope="module")
+def compose_text() -> str:
+    return (BASE_DIR / "docker-compose.yml").read_text()
+
+
+@pytest.fixture(scope="module")
+def compose(compose_text) -> dict:
+    return yaml.safe_load(compose_text)
+
+
+@pytest.fixture(scope="module")
+def services(compose) -> dict:
+    return compose["services"]
