@@ -51,7 +51,7 @@ from fixtures import free_port, serve_as_production  # noqa: E402
 serve_as_production()
 
 import analytics_data as data  # noqa: E402
-from analytics_http import Batch, Server, cpu_sample, percentile, run_ingest  # noqa: E402
+from analytics_http import Batch, Server, cpu_sample, run_ingest  # noqa: E402
 from analytics_phases import (  # noqa: E402
     count_events,
     load,
@@ -61,6 +61,7 @@ from analytics_phases import (  # noqa: E402
     rollup_functions,
     tokens_for,
 )
+from fixtures import percentile  # noqa: E402
 
 ACTION_NAMES = {1: "play", 2: "like", 3: "skip", 4: "share"}
 # Enough prepared batches for this many events/s over --ingest-seconds.

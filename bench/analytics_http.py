@@ -18,13 +18,6 @@ from pathlib import Path
 from fixtures import start_gunicorn  # bench/ is on sys.path wherever this module is imported
 
 
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
-
-
 class Server:
     """Gunicorn with production settings (JSON renderer, request log, user throttle, connection
     health checks), `workers` sync workers, its log in `log_path`. The user throttle's rate

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import analytics_data as data
-from analytics_http import Server, percentile, timed_reads
+from analytics_http import Server, timed_reads
+from fixtures import percentile
 
 WINDOWS = ("day", "week", "month", "all")
 HEAVIEST = 10

@@ -168,3 +168,11 @@ def reset_ratings() -> None:
 
 
 # ------------------------------------------------------------------------------
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The `q`th percentile (0-100) of `values`, nearest rank; NaN for none."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]

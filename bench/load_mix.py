@@ -41,7 +41,7 @@ import re  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
-from collections import Counter, defaultdict  # noqa: E402
+from collections import Counter  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any, ClassVar  # noqa: E402
@@ -62,6 +62,7 @@ os.environ.setdefault("JWT_ACCESS_MINUTES", "600")  # a fault drill outlives the
 os.environ.setdefault("PYTHONUNBUFFERED", "1")  # a SIGKILLed worker's log keeps its last lines
 
 import analytics_data as data  # noqa: E402
+from mix_figures import per_endpoint, step_figures  # noqa: E402
 from mix_stack import PrivateRedis, Stack, StackCpu, cpu_per_request, load_average  # noqa: E402
 
 P95_LIMIT_MS = 200.0
@@ -273,46 +274,6 @@ def up(args: argparse.Namespace, logs: Path) -> tuple[Plan, Stack, PrivateRedis,
         redis_server.stop()
         raise
     return plan, stack, redis_server, port
-
-
-# ------------------------------------------------------------------------------------------
-# Figures
-# ------------------------------------------------------------------------------------------
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
-
-
-def step_figures(samples: list[tuple[float, str, float, int]], seconds: float) -> dict[str, Any]:
-    times = [s[2] for s in samples if s[3]]
-    figures: dict[str, Any] = {
-        "rps": len(samples) / seconds,
-        "p50": percentile(times, 0.50),
-        "p95": percentile(times, 0.95),
-        "5xx": sum(1 for s in samples if s[3] >= 500),
-        "other_errors": sum(1 for s in samples if s[3] == 0 or 400 <= s[3] < 500),
-    }
-    return figures
-
-
-def per_endpoint(samples: list[tuple[float, str, float, int]]) -> str:
-    by_name: dict[str, list[tuple[float, int]]] = defaultdict(list)
-    for _, name, ms, status in samples:
-        by_name[name].append((ms, status))
-    lines = [f"{'endpoint':<20} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8} {'5xx':>5}  statuses"]
-    for name, rows in sorted(by_name.items()):
-        times = [ms for ms, status in rows if status]
-        statuses: dict[int, int] = defaultdict(int)
-        for _, status in rows:
-            statuses[status] += 1
-        fivexx = sum(n for s, n in statuses.items() if s >= 500)
-        lines.append(
-            f"{name:<20} {len(rows):>8} {percentile(times, 0.5):>8.1f} {percentile(times, 0.95):>8.1f} "
-            f"{fivexx:>5}  {dict(sorted(statuses.items()))}"
-        )
-    return "\n".join(lines)
 
 
 def after_run(plan: Plan, stack: Stack) -> dict[str, Any]:

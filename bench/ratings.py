@@ -56,7 +56,8 @@ from fixtures import fill_songs, fill_users, free_port, reset_ratings, serve_as_
 
 serve_as_production()
 
-from ratings_drivers import percentile, run_clients, run_python, run_wrk, write_wrk_data  # noqa: E402
+from fixtures import percentile  # noqa: E402
+from ratings_drivers import run_clients, run_python, run_wrk, write_wrk_data  # noqa: E402
 from ratings_services import CpuMeter, Probe, Services, wait_until_no_drift  # noqa: E402
 
 HOT_SONGS = 50

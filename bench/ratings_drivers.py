@@ -16,14 +16,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fixtures import percentile  # bench/ is on sys.path wherever this module is imported
+
 WRK_SCRIPT = Path(__file__).resolve().parent / "ratings_wrk.lua"
-
-
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
 
 
 async def post_once(port: int, token: str, body: bytes) -> tuple[int, float]:
