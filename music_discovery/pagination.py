@@ -10,7 +10,8 @@ from music_discovery.fields import ascii_digits
 class StandardPagination(PageNumberPagination):
     """`?page=` and `?page_size=` (default 20); a larger page_size is capped at 100, not
     refused, but one that is not a positive whole number (empty included) is a 400 naming
-    it; a page that is not one (empty included) is a 404, as a page past the end is."""
+    it; a page that is not one in ASCII digits (empty included) is a 404, as a page past the
+    end is."""
 
     page_size = 20
     page_size_query_param = "page_size"
@@ -25,10 +26,15 @@ class StandardPagination(PageNumberPagination):
         return min(int(value), self.max_page_size)
 
     def get_page_number(self, request: Request, paginator: Any) -> Any:
-        # DRF reads an empty ?page= as the first page; it is no page number.
-        if request.query_params.get(self.page_query_param) == "":
+        # The number as page_size takes it, ASCII digits: DRF reads an empty ?page= as the
+        # first page, and Django's paginator hands the rest to int(), which reads ` 2`, `+2`
+        # and other scripts' digits (`２`) as page 2. DRF's "last" is kept.
+        value = request.query_params.get(self.page_query_param)
+        if value is not None and value not in self.last_page_strings and not ascii_digits(value):
             raise NotFound(
-                self.invalid_page_message.format(page_number="", message="That page contains no results")
+                self.invalid_page_message.format(
+                    page_number=value, message="That page number is not an integer"
+                )
             )
         return super().get_page_number(request, paginator)
 

@@ -195,7 +195,9 @@ class UserViewSet(
     viewsets.GenericViewSet,
 ):
     serializer_class = UserSerializer
-    lookup_value_regex = r"\d+"
+    # ASCII digits, as `<int:...>` takes on every other route: `\d` also matches other
+    # scripts' digits (`１`, `١`), which int() reads as the same id.
+    lookup_value_regex = r"[0-9]+"
     # Accounts and profiles are read where they are written: the primary
     # (music_discovery/db_router.py).
     reads_own_writes = True

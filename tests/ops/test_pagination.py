@@ -19,12 +19,13 @@ def test_a_page_size_that_is_not_a_positive_whole_number_is_a_400_naming_it(auth
 
 
 @pytest.mark.parametrize("path", LISTS)
-@pytest.mark.parametrize("value", ["", "abc", "0"])
+# Each of `１`, `١`, ` 1` and `+1` is page 1 to Python's int().
+@pytest.mark.parametrize("value", ["", "abc", "0", "１", "١", " 1", "+1"])
 def test_a_page_that_is_not_a_page_number_is_a_404(auth_client, path, value):
     response = auth_client.get(path, {"page": value})
 
     assert response.status_code == 404
-    assert "detail" in response.json()
+    assert response.json() == {"detail": "Invalid page."}
 
 
 def test_a_large_page_size_is_capped_not_refused(auth_client):

@@ -78,6 +78,17 @@ def test_odd_ids_are_404(auth_client, path):
 
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
+
+
+@pytest.mark.parametrize("zero", ["０", "٠"], ids=["fullwidth", "arabic-indic"])
+def test_own_id_in_another_scripts_digits_is_404(auth_client, user, zero):
+    # The owner's own id, each ASCII digit swapped for the same digit of another script.
+    path = "/api/users/{}/".format("".join(chr(ord(zero) + int(d)) for d in str(user.pk)))
+
+    response = auth_client.get(path)
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
     assert response.json() == {"detail": "Not found."}
 
 
