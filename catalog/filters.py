@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from django.db.models import QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -51,11 +52,16 @@ _SET_FILTERS = ("artist", "genre")
 
 
 class SearchField(forms.CharField):
-    """Search text, normalized before validation: control characters (NUL included) are
-    dropped and the length bounded, so any typed text is a valid search."""
+    """Search text, normalized before validation: a NUL is refused as in every text
+    parameter, other control characters are dropped and the length bounded, so any other
+    typed text is a valid search."""
 
     def to_python(self, value):
-        return normalize_query(super().to_python(value) or "")
+        text = super().to_python(value) or ""
+        # CharField's own NUL check runs after to_python, on text normalize_query has
+        # already rid of control characters: it is run here on the text as sent.
+        ProhibitNullCharactersValidator()(text)
+        return normalize_query(text)
 
 
 class SearchFilter(django_filters.CharFilter):
@@ -222,9 +228,9 @@ class SongFilter(_RangeFilterSet):
             "every term starts a word, songs found by an artist's name alone (most popular "
             "first), then titles holding a term inside a word; songs of equal relevance by "
             "title, and those of the same title most "
-            f"popular first. Cut to {MAX_QUERY_LENGTH} characters. Control characters "
-            "and surrounding spaces are dropped: nothing left is no search (every song); "
-            "something left without a letter or digit matches nothing."
+            f"popular first. Cut to {MAX_QUERY_LENGTH} characters. A NUL is a 400; other "
+            "control characters and surrounding spaces are dropped: nothing left is no "
+            "search (every song); something left without a letter or digit matches nothing."
         ),
     )
     ordering = django_filters.OrderingFilter(
@@ -266,7 +272,8 @@ class ArtistFilter(CachedFormFilterSet):
     search = SearchFilter(
         help_text=(
             "Part of the name, any case: the exact name first, then names starting with it, "
-            "then the rest; when no name contains it, the names closest to it (typos)."
+            "then the rest; when no name contains it, the names closest to it (typos). "
+            "A NUL is a 400."
         ),
     )
     genre = django_filters.CharFilter(

@@ -24,17 +24,19 @@ from urllib.parse import parse_qsl, urlencode
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import DisallowedHost
+from django.core.exceptions import DisallowedHost, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
-from catalog.selectors.search_text import normalize_query
+from catalog.filters import SearchField
 
 # Short, because the rating aggregates shown in the list change in the background.
 LIST_CACHE_SECONDS = 15
 LIST_CACHE_PREFIX = "catalog:songs:list:"
 # The headers of the view's response a hit repeats; the rest is the same for every request.
 KEPT_HEADERS = ("Content-Type", "Vary", "Allow", "X-Total-Count-Exact")
+# The search text as the list's filter reads it.
+_SEARCH = SearchField(required=False)
 
 
 def list_cache_key(request: HttpRequest) -> str | None:
@@ -60,7 +62,14 @@ def list_cache_key(request: HttpRequest) -> str | None:
     for name, value in parse_qsl(request.META.get("QUERY_STRING", ""), keep_blank_values=True):
         if name == "format":
             return None
-        params.append((name, normalize_query(value) if name == "search" else value))
+        if name == "search":
+            try:
+                value = _SEARCH.clean(value)
+            except ValidationError:
+                # Refused by the view (a NUL), yet its normalized text is that of a valid
+                # search, whose cached 200 it must not be answered with.
+                return None
+        params.append((name, value))
     params.sort(key=lambda param: param[0])  # stable: a name's values stay in their order
     identity = f"{request.scheme}://{host}?{urlencode(params)}"
     return LIST_CACHE_PREFIX + hashlib.sha256(identity.encode()).hexdigest()

@@ -17,7 +17,7 @@ _KEYWORDS = {"min_value": "minimum", "max_value": "maximum", "max_length": "maxL
 
 def add_filter_bounds(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
     """POSTPROCESSING_HOOKS entry: each list parameter's minimum, maximum and maxLength."""
-    from catalog.filters import ArtistFilter, SearchField, SongFilter
+    from catalog.filters import ArtistFilter, SongFilter
 
     for path, filterset in (("/api/songs/", SongFilter), ("/api/artists/", ArtistFilter)):
         operation = result.get("paths", {}).get(path, {}).get("get")
@@ -31,9 +31,7 @@ def add_filter_bounds(result: dict[str, Any], generator: Any, request: Any, publ
             for argument, keyword in _KEYWORDS.items():
                 if argument in found.extra:
                     schema[keyword] = found.extra[argument]
-            if issubclass(found.field_class, forms.CharField) and not issubclass(
-                found.field_class, SearchField
-            ):
-                # Django's text fields refuse a NUL (the search drops control characters).
+            if issubclass(found.field_class, forms.CharField):
+                # Django's text fields refuse a NUL, the search's included.
                 schema["pattern"] = NO_NUL
     return result

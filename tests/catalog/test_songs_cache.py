@@ -48,6 +48,19 @@ def test_a_repeated_parameter_in_another_order_is_another_query(api_client):
     assert first_title("ordering=title&ordering=-popularity") == "Beta"  # its own entry, a hit
 
 
+@pytest.mark.parametrize(("cached", "refused"), [("", "%00"), ("a%20b", "a%00b")])
+def test_a_search_the_filter_refuses_is_never_answered_from_a_cached_one(api_client, cached, refused):
+    """The key normalizes the search text, which drops control characters: a NUL, which the
+    filter refuses, must not make the request another one's repeat."""
+    SongFactory(title="A B")
+    api_client.get(f"/api/songs/?search={cached}")
+
+    response = api_client.get(f"/api/songs/?search={refused}")
+
+    assert "X-Cache" not in response
+    assert response.status_code == 400
+
+
 def test_a_cache_hit_costs_no_query_and_keeps_the_response_headers(api_client, django_assert_num_queries):
     SongFactory(title="Cached Song")
     first = api_client.get("/api/songs/?search=cached")

@@ -131,6 +131,8 @@ def test_unknown_popularity_comes_last_in_both_directions(api_client, narrowed):
         ("ordering=title,,-popularity", "ordering"),
         ("title=" + "x" * 5000, "title"),
         ("title=a%00b", "title"),
+        ("search=%00", "search"),
+        ("search=a%00b", "search"),
         ("spotify_id=a%00b", "spotify_id"),
         ("explicit=maybe", "explicit"),
         ("explicit=yes", "explicit"),
@@ -256,6 +258,19 @@ def test_hostile_search_matches_nothing_instead_of_everything(api_client):
 def test_a_search_empty_once_normalized_is_no_search(api_client):
     SongFactory(title="Plain Song")
     SongFactory(title="Other Song")
-    for search in ("\x00", " ", "\t\x00 \x1f"):
+    for search in (" ", "\t\x01 \x1f"):
         body = api_client.get("/api/songs/", {"search": search}).json()
         assert body["count"] == 2, repr(search)
+
+
+@pytest.mark.parametrize("path", ["/api/songs/", "/api/artists/"])
+@pytest.mark.parametrize("search", ["\x00", "a\x00b", "\t\x00 \x1f"])
+def test_a_nul_in_the_search_is_refused_as_in_any_text_parameter(api_client, path, search):
+    """Not dropped with the other control characters, which made `\x00` no search at all
+    (every song) while `title=\x00` was a 400."""
+    SongFactory(title="Plain Song")
+
+    response = api_client.get(path, {"search": search})
+
+    assert response.status_code == 400
+    assert response.json() == {"search": ["Null characters are not allowed."]}

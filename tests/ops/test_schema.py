@@ -149,7 +149,14 @@ def test_list_parameters_carry_the_bounds_the_server_enforces(schema, api_client
 
 
 @pytest.mark.parametrize(
-    ("path", "name"), [("/api/songs/", "title"), ("/api/songs/", "genre"), ("/api/artists/", "genre")]
+    ("path", "name"),
+    [
+        ("/api/songs/", "title"),
+        ("/api/songs/", "genre"),
+        ("/api/songs/", "search"),
+        ("/api/artists/", "genre"),
+        ("/api/artists/", "search"),
+    ],
 )
 def test_text_parameters_say_a_nul_is_refused(schema, api_client, path, name):
     [parameter] = [p for p in schema["paths"][path]["get"]["parameters"] if p["name"] == name]
