@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog.serializers.songs import SongSerializer
@@ -11,6 +13,7 @@ from music_discovery.fields import QueryIntegerField, StrictCharField, StrictInt
 from recommendations.engine import MOOD_TARGETS
 from recommendations.lists import DEFAULT_LIMIT
 from recommendations.services import MAX_LIMIT, SIMILAR_DEFAULT_LIMIT, SIMILAR_MAX_LIMIT
+from users.services import moods_normalize
 
 # Seeds a request may name, per kind: enough to steer a list, few enough to check at once.
 MAX_SEEDS = 20
@@ -31,6 +34,13 @@ class TaskQuerySerializer(serializers.Serializer):
     )
 
 
+@extend_schema_field({"type": "string", "enum": sorted(MOOD_TARGETS)})
+class MoodField(StrictCharField):
+    """A mood in a request body: any string here, its length and vocabulary checked by the
+    serializer as the profile's moods are (a ChoiceField's message would not list the allowed
+    ones); the schema still lists them."""
+
+
 class RefreshSerializer(serializers.Serializer):
     # A JSON body: its values as sent ("5" is no limit, 5 no genre).
     limit = StrictIntegerField(min_value=1, max_value=MAX_LIMIT, default=DEFAULT_LIMIT)
@@ -44,10 +54,19 @@ class RefreshSerializer(serializers.Serializer):
         child=StrictIntegerField(min_value=1, max_value=2**63 - 1), max_length=MAX_SEEDS, default=list
     )
     moods = serializers.ListField(
-        child=serializers.ChoiceField(choices=sorted(MOOD_TARGETS)),
+        child=MoodField(allow_blank=True),
         max_length=len(MOOD_TARGETS),
         default=list,
+        help_text="Moods as the profile takes them: any case, blanks and repeats dropped.",
     )
+
+    def validate_moods(self, value: list[str]) -> list[str]:
+        # The profile's rule (users.services.moods_normalize): an unknown mood is a 400
+        # listing the allowed ones.
+        try:
+            return moods_normalize(value)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.message_dict["moods"]) from error
 
 
 class ItemSerializer(serializers.Serializer):

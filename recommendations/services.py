@@ -31,6 +31,7 @@ from recommendations.engine.signals import songs_blocked
 from recommendations.model import Model, catalog_current, model_current
 from recommendations.selectors import CatalogIndex, blocked_positions, listener_for
 from users.selectors import blocks_active, profile_get
+from users.services import unknown_moods_message
 
 MAX_LIMIT = 100
 
@@ -88,11 +89,16 @@ def similar_to(
 
 def _refuse_unknown(field: str, asked: Sequence[object], unknown: Sequence[object]) -> None:
     if unknown:
-        what = {"seed_songs": "song", "seed_artists": "artist", "seed_genres": "genre", "moods": "mood"}[
-            field
-        ]
+        what = {"seed_songs": "song", "seed_artists": "artist", "seed_genres": "genre"}[field]
         names = ", ".join(str(name) for name in dict.fromkeys(unknown))
         raise RecommendationInputError(field, f"Unknown {what}(s): {names}.")
+
+
+def _refuse_unknown_moods(moods: Sequence[str]) -> None:
+    # In the profile's words (users.services), which list the allowed moods.
+    unknown = [mood for mood in moods if mood not in MOOD_TARGETS]
+    if unknown:
+        raise RecommendationInputError("moods", unknown_moods_message(unknown))
 
 
 def _resolve_names(
@@ -124,7 +130,7 @@ def request_check(
     hold no model."""
     if not 1 <= limit <= MAX_LIMIT:
         raise RecommendationInputError("limit", f"limit must be between 1 and {MAX_LIMIT}.")
-    _refuse_unknown("moods", moods, [mood for mood in moods if mood not in MOOD_TARGETS])
+    _refuse_unknown_moods(moods)
     known_songs = {ref.id for ref in song_refs(ids=seed_songs)}
     _refuse_unknown("seed_songs", seed_songs, [s for s in seed_songs if s not in known_songs])
     artists = artist_keys_named(seed_artists)
@@ -212,7 +218,7 @@ def recommend(
     `model` are for the evaluation (bench/reco_eval.py); clients use the defaults."""
     if not 1 <= limit <= MAX_LIMIT:
         raise RecommendationInputError("limit", f"limit must be between 1 and {MAX_LIMIT}.")
-    _refuse_unknown("moods", moods, [mood for mood in moods if mood not in MOOD_TARGETS])
+    _refuse_unknown_moods(moods)
     model = model or model_current()
     listener = listener_of(
         user_id=user_id,

@@ -125,6 +125,31 @@ def test_a_refresh_with_unknown_seeds_or_bad_values_is_refused_and_queues_nothin
     assert not Generation.objects.exists()
 
 
+def test_a_refresh_refuses_an_unknown_mood_as_the_profile_does_listing_the_allowed_ones(client_of, listener):
+    client = client_of(listener)
+
+    refused = client.post(refresh_url(listener.pk), {"moods": ["calm", "bogus"]}, format="json")
+    profile = client.patch("/api/users/me/", {"profile": {"moods": ["calm", "bogus"]}}, format="json")
+
+    assert refused.status_code == profile.status_code == 400
+    assert refused.json() == {"moods": profile.json()["profile"]["moods"]}
+    [message] = refused.json()["moods"]
+    assert "bogus" in message
+    assert all(mood in message for mood in ("happy", "sad", "energetic", "calm", "melancholic"))
+    assert not Generation.objects.exists()
+
+
+def test_a_refresh_takes_moods_as_the_profile_does(client_of, listener, django_capture_on_commit_callbacks):
+    """Any case, blanks and repeats dropped, stored lower-case: the profile's one rule."""
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_of(listener).post(
+            refresh_url(listener.pk), {"limit": 3, "moods": ["Calm", " calm ", "", "PARTY"]}, format="json"
+        )
+
+    assert response.status_code == 202, response.json()
+    assert Generation.objects.get().request["moods"] == ["calm", "party"]
+
+
 def test_a_refresh_body_that_is_not_an_object_is_refused(client_of, listener):
     response = client_of(listener).post(refresh_url(listener.pk), [1, 2], format="json")
 

@@ -110,7 +110,8 @@ def test_seeds_steer_the_list_of_a_listener_with_a_history(world):
 @pytest.mark.parametrize(
     ("arguments", "field", "message"),
     [
-        ({"moods": ["grumpy"]}, "moods", "Unknown mood"),
+        # In the profile's words, listing the allowed moods.
+        ({"moods": ["grumpy"]}, "moods", "Unknown mood\\(s\\): grumpy. Allowed moods: happy, sad"),
         ({"seed_songs": [987654]}, "seed_songs", "Unknown song"),
         ({"seed_artists": ["Nobody"]}, "seed_artists", "Unknown artist"),
         ({"seed_genres": ["polka"]}, "seed_genres", "Unknown genre"),
