@@ -42,7 +42,13 @@ class StandardPagination(PageNumberPagination):
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:
             if parameter["name"] == self.page_size_query_param:
-                parameter["schema"] = {"type": "integer", "minimum": 1}
+                # No maximum: a larger value is capped, not refused, so it is a valid one.
+                parameter["schema"] = {"type": "integer", "minimum": 1, "default": self.page_size}
+                parameter["description"] = (
+                    f"Number of results to return per page: default {self.page_size}, at most "
+                    f"{self.max_page_size} (a larger value is capped at {self.max_page_size}, not "
+                    "refused)."
+                )
             if parameter["name"] == self.page_query_param:
                 parameter["schema"] = {"type": "integer", "minimum": 1}
         return parameters

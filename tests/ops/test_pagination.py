@@ -41,3 +41,24 @@ def test_account_writes_take_json_only(auth_client):
     response = auth_client.patch("/api/users/me/", {"first_name": "Ana"}, format="multipart")
 
     assert response.status_code == 415
+
+
+@pytest.mark.django_db
+def test_the_schema_states_page_sizes_default_and_cap(api_client):
+    """Every paginated list's page_size says what the lists do: 20 when absent, a larger value
+    than 100 capped (so the schema gives it no maximum, which would make 1000 invalid)."""
+    paths = api_client.get("/api/schema/?format=json").json()["paths"]
+    parameters = [
+        parameter
+        for operations in paths.values()
+        for operation in operations.values()
+        for parameter in operation.get("parameters", [])
+        if parameter["name"] == "page_size"
+    ]
+
+    assert len(parameters) >= len(LISTS)
+    for parameter in parameters:
+        assert parameter["schema"] == {"type": "integer", "minimum": 1, "default": 20}
+        assert "default 20" in parameter["description"]
+        assert "at most 100" in parameter["description"]
+        assert "capped" in parameter["description"]
