@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.core.validators import ProhibitNullCharactersValidator
+from django.core.validators import MaxValueValidator, ProhibitNullCharactersValidator
 from django.db.models import QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -93,12 +93,21 @@ class AsciiNumberField(forms.FloatField):
         return super().to_python(value)
 
 
-class IntegerFilter(django_filters.NumberFilter):
+class BoundedNumberFilter(django_filters.NumberFilter):
+    """A number filter whose one upper bound is its own `max_value`: django-filter adds a
+    1e50 bound to every number filter, so a value past both was refused with two messages
+    naming two limits. A filter given no max_value keeps that guard."""
+
+    def get_max_validator(self) -> MaxValueValidator | None:
+        return None if "max_value" in self.extra else super().get_max_validator()
+
+
+class IntegerFilter(BoundedNumberFilter):
     # The stubs pin NumberFilter's field to DecimalField; any number field works.
     field_class = AsciiIntegerField  # type: ignore[assignment]
 
 
-class DecimalNumberFilter(django_filters.NumberFilter):
+class DecimalNumberFilter(BoundedNumberFilter):
     field_class = AsciiNumberField  # type: ignore[assignment]
 
 

@@ -160,6 +160,23 @@ def test_bad_filter_values_are_400_naming_the_parameter(api_client, query, field
 
 
 @pytest.mark.parametrize(
+    ("name", "value", "bound"),
+    [
+        ("min_danceability", "1e308", 1e6),
+        ("max_tempo", "1e51", 1e6),
+        ("min_duration_ms", str(10**60), 2**31 - 1),
+        ("artist", str(10**60), 2**63 - 1),
+    ],
+)
+def test_a_value_past_a_filters_bound_is_refused_naming_that_bound_alone(api_client, name, value, bound):
+    """Not django-filter's own 1e50 guard besides: two limits for one parameter."""
+    response = api_client.get("/api/songs/", {name: value})
+
+    assert response.status_code == 400
+    assert response.json() == {name: [f"Ensure this value is less than or equal to {bound}."]}
+
+
+@pytest.mark.parametrize(
     "field",
     [
         "title",
