@@ -13,7 +13,9 @@ No table here has foreign-key constraints in the database: ingest checks the son
 user in the request, the rollup job adds only rows of existing songs and users, and checking
 every one of billions of rows again costs a third of a write (bench/README.md, "Analytics").
 Django still cascades deletes; a song or user deleted while a batch naming it commits can
-leave orphan rows, which every read joins away.
+leave orphan rows, which every read joins away. A user's counts in the per-song rollups
+(SongDay, SongTotal), which no cascade reaches, are taken out by the deletion itself
+(`services.account_deletion`).
 
 Why the rollup tables' real key on PostgreSQL is their unique key, not `id` (migration
 0005): a refresh upserts ~100k rows, and each B-tree a row goes into is most of its cost; the

@@ -25,7 +25,7 @@ from catalog.ratings.selectors import rating_list
 from catalog.ratings.services import song_ratings_mark_dirty_on_commit
 from catalog.selectors.refs import genre_ids_by_name, genre_key, labels_of, song_refs
 from music_discovery.exceptions import AccountGoneError
-from music_discovery.signals import signals_changed
+from music_discovery.signals import account_deleting, signals_changed
 from users.models import Block, Profile, User
 from users.moods import MOODS
 from users.selectors import blocks_described
@@ -216,6 +216,8 @@ def user_delete(*, user: User) -> None:
         User.objects.select_for_update().filter(pk=user.pk).exists()
         rated_song_ids = list(rating_list(user_id=user.pk).values_list("song_id", flat=True))
         user_tokens_revoke(user=user)
+        # Counts of the account's rows kept beyond the cascade's reach (per song) go with it.
+        account_deleting(user_id=user.pk)
         user.delete()
         song_ratings_mark_dirty_on_commit(song_ids=rated_song_ids)
 

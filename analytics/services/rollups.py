@@ -216,6 +216,16 @@ def snapshots_catch_up() -> bool:
     return True
 
 
+def snapshots_stale() -> None:
+    """The rollups changed outside a refresh (an account's counts taken out at its deletion):
+    beat's snapshot job, which recomputes only once refreshes applied rows, recomputes at its
+    next run; the embedded default, which has no beat, recomputes at once."""
+    if settings.REDIS_URL:
+        cache.delete(SNAPSHOTS_OF_KEY)
+    else:
+        snapshots_refresh()
+
+
 def rollups_catch_up_in_process() -> None:
     """The embedded default has no beat: ingest calls this once its batch is committed.
     With Redis, beat's periodic task does the work and this does nothing."""
