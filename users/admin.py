@@ -134,6 +134,15 @@ class UserAdmin(DjangoUserAdmin):
         readonly = tuple(super().get_readonly_fields(request, obj))
         return readonly if request.user.is_superuser else (*readonly, *self.SUPERUSER_FIELDS)
 
+    def get_deleted_objects(self, objs, request):
+        # Only the accounts' own delete permission counts (the rule above): an account goes
+        # with every row that hangs off it, through `services.user_delete`, whatever staff
+        # may do to those rows one by one. The listening events' admin is read-only (they are
+        # a record), and asking for its delete permission refused (403) every account that
+        # had listened to anything.
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        return deleted, counts, perms_needed & {User._meta.verbose_name}, protected
+
     def delete_model(self, request, obj: User) -> None:
         # Through the service, like the API: tokens revoked, rated songs recomputed.
         services.user_delete(user=obj)

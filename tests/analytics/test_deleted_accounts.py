@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 
 from analytics.models import PendingRollup, PendingUserRollup
 from analytics.services.exclusions import Selection, activity_exclude
 from analytics.services.rollups import days_refresh, rollups_catch_up, snapshots_catch_up
 from tests.analytics.builders import rollups, today_at
 from tests.factories import ArtistFactory, SongArtistFactory, SongFactory, UserFactory
+from users.models import User
 
 TRENDS = "/api/analytics/trends/"
 SUMMARY = "/api/analytics/summary/"
@@ -124,4 +126,29 @@ def test_counts_still_pending_in_either_stage_are_taken_out_once(
     rollups_catch_up()
 
     assert response.status_code == 204
+    _assert_as_if_never_there(auth_client, without, tables)
+
+
+def test_deleting_accounts_in_the_admin_takes_their_counts_out_too(
+    client, auth_client, record, songs, staying, django_capture_on_commit_callbacks
+):
+    """One account from its delete page, one by the bulk action: both go through
+    `user_delete`. The events' admin is read-only; that must not stop an account's deletion."""
+    without, tables = _figures(auth_client), _counted()
+    one, other = UserFactory.create_batch(2)
+    for listener in (one, other):
+        _listen(record, listener, songs)
+    rollups_catch_up()
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    without["summary"]["users"] += 1  # the admin
+
+    with django_capture_on_commit_callbacks(execute=True):
+        single = client.post(reverse("admin:users_user_delete", args=[one.pk]), {"post": "yes"})
+        bulk = client.post(
+            reverse("admin:users_user_changelist"),
+            {"action": "delete_selected", "_selected_action": [other.pk], "post": "yes"},
+        )
+
+    assert (single.status_code, bulk.status_code) == (302, 302)
+    assert not User.objects.filter(pk__in=[one.pk, other.pk]).exists()
     _assert_as_if_never_there(auth_client, without, tables)
