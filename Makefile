@@ -1,11 +1,9 @@
-# The two commands: `make run` serves the API on :8000, `make test` runs the suite.
+# The two commands: `make run` serves the API on :8000 (or PORT), `make test` runs the suite.
 # Both create .venv on first use; nothing else needs installing beforehand but Python 3.11.
 
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-PORT ?= 8000
-export PORT
 
 .PHONY: run test lint bench venv venv-dev migrate clean
 
@@ -27,15 +25,27 @@ venv-dev: $(VENV)/.dev-installed
 migrate: venv
 	$(BIN)/python manage.py migrate --noinput
 
+# What settings.py adds to the environment from .env (real variables win), as `export` lines.
+# Make sees only the real environment: `run` evaluates these first, so that REDIS_URL, PORT or
+# CELERY_CONCURRENCY set in .env alone choose, bind and size the stack as the settings see it
+# (with REDIS_URL only in .env, Gunicorn alone would queue tasks that nothing ever runs).
+DOTENV_EXPORTS = DJANGO_SETTINGS_MODULE=music_discovery.settings $(BIN)/python -c 'import os, shlex; \
+	before = set(os.environ); import music_discovery.settings; \
+	print("".join(f"export {k}={shlex.quote(v)}\n" for k, v in os.environ.items() if k not in before))'
+
+# With a broker (REDIS_URL), the Procfile's web, workers and beat under honcho; without one,
+# Gunicorn alone, running tasks in-process. honcho reads no .env of its own (`-e /dev/null`):
+# it would put .env's values over the real environment, the reverse of settings.py's order.
+# Its web process gets `-p` as PORT, so that is Gunicorn's port, 8000 unless PORT says.
 run: migrate
 	$(BIN)/python manage.py load_music playlist.json
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
-ifdef REDIS_URL
-	mkdir -p var
-	$(BIN)/honcho start -f Procfile
-else
-	$(BIN)/gunicorn music_discovery.wsgi
-endif
+	@exports="$$($(DOTENV_EXPORTS))" && eval "$$exports" && \
+	if [ -n "$$REDIS_URL" ]; then \
+		mkdir -p var && set -x && exec $(BIN)/honcho start -f Procfile -e /dev/null -p "$${PORT:-8000}"; \
+	else \
+		set -x && exec $(BIN)/gunicorn music_discovery.wsgi; \
+	fi
 
 test: venv-dev
 	DJANGO_ENV=test $(BIN)/pytest $(PYTEST_ARGS)

@@ -1,4 +1,8 @@
-"""Gunicorn settings, read from the environment like everything else."""
+"""Gunicorn settings, read from the environment like everything else.
+
+From the environment only, not from .env as settings.py also does: `make run` exports .env's
+values before it starts Gunicorn (the Makefile's DOTENV_EXPORTS), docker-compose.yml passes
+.env to the containers as their environment, and the image has no .env."""
 
 import json
 import os
@@ -6,7 +10,8 @@ from pathlib import Path
 
 from gunicorn import util
 
-PORT = os.environ.get("PORT", "8000")
+# Empty means unset, as `make run` reads it ("${PORT:-8000}") for honcho.
+PORT = os.environ.get("PORT") or "8000"
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{PORT}"
 if os.environ.get("REDIS_URL"):
     workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
