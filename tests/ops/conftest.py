@@ -18,6 +18,8 @@ import redis
 import yaml
 from django.conf import settings
 
+from tests.ops import stack
+
 BASE_DIR = Path(settings.BASE_DIR)
 
 # Variables settings.py reads that would leak the caller's configuration into a child
@@ -68,6 +70,15 @@ def run_django() -> Callable[..., CompletedProcess]:
         )
 
     return run
+
+
+@pytest.fixture(scope="session")
+def static_root(tmp_path_factory) -> Path:
+    """Static files collected once a session, as the image's build collects them
+    (`stack.collect_static`): the production server and nginx serve them, and neither writes there."""
+    root = tmp_path_factory.mktemp("collected") / "static"
+    stack.collect_static(root)
+    return root
 
 
 @pytest.fixture

@@ -57,8 +57,12 @@ def site_environment(tmp: Path, **dotenv_changes: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def tmp(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("stack")
+def tmp(tmp_path_factory, static_root) -> Path:
+    """This module's files, with the session's static files (collected as the image's build
+    collects them) at static/."""
+    directory = tmp_path_factory.mktemp("stack")
+    (directory / "static").symlink_to(static_root, target_is_directory=True)
+    return directory
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +70,6 @@ def prepared(tmp) -> Path:
     """What the image build and the migrate service leave behind: static files collected,
     the schema migrated, playlist.json loaded; plus the superuser the README creates."""
     environment = site_environment(tmp)
-    stack.run(["python", "manage.py", "collectstatic", "--noinput", "--verbosity", "0"], environment)
     stack.run(stack.compose()["services"]["migrate"]["command"], environment)
     stack.run(
         [

@@ -10,7 +10,6 @@ import re
 import secrets
 import shlex
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,9 +25,10 @@ HOST = "music.example.org"
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[dict]:
+def server(tmp_path_factory, static_root) -> Iterator[dict]:
     """Gunicorn serving production settings on a free loopback port, on this run's database
-    and Redis; yields its port and the environment it runs with."""
+    and Redis, with the static files the image's build collects; yields its port and the
+    environment it runs with."""
     tmp = tmp_path_factory.mktemp("production")
     port = stack.free_port()
     env = stack.process_environment(
@@ -36,7 +36,7 @@ def server(tmp_path_factory) -> Iterator[dict]:
         DJANGO_ENV="production",
         SECRET_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS=HOST,
-        STATIC_ROOT=str(tmp / "static"),
+        STATIC_ROOT=str(static_root),
         LOG_FORMAT="json",
         HOST="127.0.0.1",
         PORT=str(port),
@@ -44,10 +44,9 @@ def server(tmp_path_factory) -> Iterator[dict]:
         # A home of its own: nothing (Gunicorn's control socket included) may land in the real one.
         HOME=str(tmp),
     )
-    stack.run([sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"], env)
     stderr_path = tmp / "gunicorn.stderr"
     with stack.gunicorn(env, stderr_path):
-        yield {"port": port, "env": env, "static_root": tmp / "static", "stderr": stderr_path, "home": tmp}
+        yield {"port": port, "env": env, "static_root": static_root, "stderr": stderr_path, "home": tmp}
 
 
 def get(port: int, path: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
