@@ -50,13 +50,15 @@ run: migrate
 test: venv-dev
 	DJANGO_ENV=test $(BIN)/pytest $(PYTEST_ARGS)
 
-# ruff (lint and format), mypy (types, with the Django and DRF stubs) and the import
-# contracts between apps (import-linter); all three configured in pyproject.toml.
+# ruff (lint and format), mypy (types, with the Django and DRF stubs), the import contracts
+# between apps (import-linter), all configured in pyproject.toml, and migrations in step with
+# the models. bench/analytics.py gets a mypy run of its own (pyproject.toml says why); that run
+# leaves the overrides for libraries it does not import unused, which is no stale section.
 lint: venv-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	DJANGO_ENV=test $(BIN)/mypy
-	DJANGO_ENV=test $(BIN)/mypy bench/analytics.py
+	DJANGO_ENV=test $(BIN)/mypy --no-warn-unused-configs bench/analytics.py
 	$(BIN)/lint-imports
 	DJANGO_ENV=test $(BIN)/python manage.py makemigrations --check --dry-run
 
