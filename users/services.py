@@ -288,9 +288,12 @@ def token_refresh(*, refresh: RefreshToken) -> dict[str, str]:
     return {"access": str(rotated.access_token), "refresh": str(rotated)}
 
 
-def user_logout(*, refresh: RefreshToken) -> None:
-    """Blacklist a refresh token. Holding the token is the proof of who logs out, so no
-    access token is needed (an expired one must not stop a client from logging out)."""
+def user_logout(*, user: User, refresh: RefreshToken) -> None:
+    """Blacklist one refresh token of `user`. Another user's token gets the answer an
+    invalid one gets (ValidationError, nothing revoked): one user cannot log another out,
+    and learns nothing about whether that token is valid."""
+    if token_user_id(refresh.payload) != user.pk:
+        raise ValidationError({"refresh": [TOKEN_INVALID]})
     try:
         with transaction.atomic():
             refresh_token_claim(refresh=refresh)

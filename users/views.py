@@ -27,6 +27,7 @@ from rest_framework.serializers import BaseSerializer
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt import views as jwt_views
+from rest_framework_simplejwt.authentication import JWTAuthentication
 
 from music_discovery.caller import owner_only
 from music_discovery.throttling import AUTH_THROTTLE_SCOPE, CredentialThrottle
@@ -120,26 +121,39 @@ class TokenRefreshView(AuthThrottled, jwt_views.TokenRefreshView):
 
 
 class LogoutView(AuthThrottled, APIView):
-    # The refresh token is the credential: no access token is needed, and an expired one
-    # sent along is ignored rather than refused (no authentication classes, hence no CSRF).
-    authentication_classes: list = []
-    permission_classes = [AllowAny]
+    # The contract marks logout *auth*: a valid bearer access token, and only that (a
+    # session cookie is no way to hold a refresh token, and bearer-only needs no CSRF check).
+    authentication_classes = [JWTAuthentication]
+    permission_classes = [IsAuthenticated]
 
     @extend_schema(
         summary="Revoke a refresh token",
-        description="Needs only the refresh token itself: an access token is neither needed nor checked.",
+        description=(
+            "Needs a valid access token (401 otherwise, the refresh token then left working) and "
+            "a refresh token of the same user. A client whose access token expired refreshes "
+            "first, then logs out the new refresh token."
+        ),
         request=LogoutSerializer,
         responses={
             205: OpenApiResponse(description="The refresh token no longer works."),
-            400: OpenApiResponse(description="Not a valid, unrevoked refresh token."),
+            400: OpenApiResponse(
+                description=(
+                    "Not a valid, unrevoked refresh token of the authenticated user. Another user's "
+                    "token is refused with this same answer, and stays valid: the caller is "
+                    "authenticated (so not a 401, which tells a client its own access token is bad), "
+                    "the body is what is refused, and nothing says whether that token is valid."
+                )
+            ),
+            401: OpenApiResponse(
+                description="No valid access token: a missing, expired or malformed bearer token."
+            ),
             429: THROTTLED,
         },
-        auth=[],
     )
     def post(self, request: Request) -> Response:
         serializer = LogoutSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.user_logout(refresh=serializer.validated_data["refresh"])
+        services.user_logout(user=cast(User, request.user), refresh=serializer.validated_data["refresh"])
         return Response(status=status.HTTP_205_RESET_CONTENT)
 
 

@@ -48,7 +48,7 @@ USERS_AND_AUTH_ERRORS = {
     ("delete", "/api/users/{id}/"): {"401", "403", "404"},
     ("post", "/api/auth/token/"): {"401"},
     ("post", "/api/auth/token/refresh/"): {"401"},
-    ("post", "/api/auth/logout/"): set(),
+    ("post", "/api/auth/logout/"): {"401"},
 }
 
 
@@ -70,14 +70,18 @@ def test_credential_changes_document_current_password(schema):
         assert "current_password" in schema["paths"][path]["patch"]["description"]
 
 
-def test_logout_needs_no_access_token(schema):
-    assert schema["paths"]["/api/auth/logout/"]["post"].get("security", []) == []
+def test_logout_needs_a_bearer_access_token(schema):
+    security = schema["paths"]["/api/auth/logout/"]["post"]["security"]
+
+    assert security == [{"jwtAuth": []}]
 
 
 def test_an_endpoints_own_error_documentation_is_kept(schema):
     # Logout documents its own 400; the generic one must not replace it.
     responses = schema["paths"]["/api/auth/logout/"]["post"]["responses"]
-    assert responses["400"]["description"] == "Not a valid, unrevoked refresh token."
+    assert responses["400"]["description"].startswith(
+        "Not a valid, unrevoked refresh token of the authenticated"
+    )
     assert responses["429"]["description"].startswith("Too many attempts")
     assert schema["components"]["schemas"]["Error"]["properties"]["detail"]["type"] == "string"
 

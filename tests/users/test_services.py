@@ -194,19 +194,28 @@ def test_user_delete_recomputes_the_songs_it_had_rated(user, django_capture_on_c
 def test_user_logout_blacklists(user):
     token = RefreshToken.for_user(user)
 
-    services.user_logout(refresh=token)
+    services.user_logout(user=user, refresh=token)
 
     assert BlacklistedToken.objects.filter(token__jti=token["jti"]).exists()
 
 
 def test_user_logout_of_a_spent_token_is_a_validation_error(user):
     token = RefreshToken.for_user(user)
-    services.user_logout(refresh=token)
+    services.user_logout(user=user, refresh=token)
 
     with pytest.raises(ValidationError):
-        services.user_logout(refresh=token)
+        services.user_logout(user=user, refresh=token)
 
     assert BlacklistedToken.objects.count() == 1
+
+
+def test_user_logout_of_another_users_token_is_a_validation_error(user):
+    token = RefreshToken.for_user(UserFactory())
+
+    with pytest.raises(ValidationError):
+        services.user_logout(user=user, refresh=token)
+
+    assert not BlacklistedToken.objects.exists()
 
 
 def test_token_refresh_spends_the_token_once(user):

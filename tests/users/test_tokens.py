@@ -1,5 +1,6 @@
 """Tokens and passwords at their edges: one whitespace rule for passwords, one winner among
-concurrent refreshes of a token, odd user claims, and logging out with the refresh token alone."""
+concurrent refreshes of a token, odd user claims, and logging out (an access token needed, and
+only one's own refresh token revoked)."""
 
 from __future__ import annotations
 
@@ -155,10 +156,10 @@ def test_a_refresh_token_without_a_user_id_is_401(api_client, user):
 
 
 @pytest.mark.parametrize("value", ["abc", None], ids=repr)
-def test_logging_out_a_token_with_an_odd_user_id_is_400(api_client, user, value):
+def test_logging_out_a_token_with_an_odd_user_id_is_400(auth_client, user, value):
     refresh = _with_claim(RefreshToken.for_user(user), "user_id", value)
 
-    response = api_client.post("/api/auth/logout/", {"refresh": refresh}, format="json")
+    response = auth_client.post("/api/auth/logout/", {"refresh": refresh}, format="json")
 
     assert response.status_code == 400
 
@@ -190,20 +191,20 @@ def test_refreshing_a_token_with_an_odd_jti_is_401(api_client, user, value):
 
 
 @pytest.mark.parametrize("value", ODD_JTIS.values(), ids=ODD_JTIS.keys())
-def test_logging_out_a_token_with_an_odd_jti_is_400(api_client, user, value):
+def test_logging_out_a_token_with_an_odd_jti_is_400(auth_client, user, value):
     refresh = _with_jti(RefreshToken.for_user(user), value)
 
-    response = api_client.post("/api/auth/logout/", {"refresh": refresh}, format="json")
+    response = auth_client.post("/api/auth/logout/", {"refresh": refresh}, format="json")
 
     assert response.status_code == 400
     assert "refresh" in response.json()
 
 
-def test_a_jti_may_have_255_characters_not_256(api_client, user):
+def test_a_jti_may_have_255_characters_not_256(auth_client, user):
     longest, too_long = (_with_jti(RefreshToken.for_user(user), "x" * n) for n in (255, 256))
 
-    assert api_client.post("/api/auth/logout/", {"refresh": longest}, format="json").status_code == 205
-    assert api_client.post("/api/auth/logout/", {"refresh": too_long}, format="json").status_code == 400
+    assert auth_client.post("/api/auth/logout/", {"refresh": longest}, format="json").status_code == 205
+    assert auth_client.post("/api/auth/logout/", {"refresh": too_long}, format="json").status_code == 400
 
 
 # ---------------------------------------------------------------------------------------------
@@ -213,7 +214,7 @@ ODD_EXPIRIES = [10**20, 1e300, 253_402_300_800]
 
 
 @pytest.mark.parametrize("value", ODD_EXPIRIES, ids=repr)
-def test_a_token_expiring_past_the_year_9999_is_refused_not_a_500(api_client, user, value):
+def test_a_token_expiring_past_the_year_9999_is_refused_not_a_500(api_client, auth_client, user, value):
     access = _with_claim(AccessToken.for_user(user), "exp", value)
     me = api_client.get("/api/users/me/", HTTP_AUTHORIZATION=f"Bearer {access}")
     assert me.status_code == 401 and me.json()["detail"]
@@ -225,7 +226,7 @@ def test_a_token_expiring_past_the_year_9999_is_refused_not_a_500(api_client, us
     )
     assert refreshed.status_code == 401
 
-    logout = api_client.post(
+    logout = auth_client.post(
         "/api/auth/logout/",
         {"refresh": _with_claim(RefreshToken.for_user(user), "exp", value)},
         format="json",
@@ -239,24 +240,66 @@ def test_a_token_expiring_in_the_year_9999_is_accepted(api_client, user):
 
 
 # ---------------------------------------------------------------------------------------------
-# Logout with the refresh token alone
+# Logout: a valid access token, and a refresh token of the same user
 # ---------------------------------------------------------------------------------------------
-def test_logout_with_the_refresh_token_alone(api_client, user):
+def _refresh_still_works(api_client, refresh: str) -> bool:
+    api_client.credentials()
+    return api_client.post("/api/auth/token/refresh/", {"refresh": refresh}, format="json").status_code == 200
+
+
+def test_logout_without_an_access_token_is_401_and_revokes_nothing(api_client, user):
     refresh = obtain(api_client, user.username).json()["refresh"]
 
     response = api_client.post("/api/auth/logout/", {"refresh": refresh}, format="json")
 
-    assert response.status_code == 205
-    refused = api_client.post("/api/auth/token/refresh/", {"refresh": refresh}, format="json")
-    assert refused.status_code == 401
+    assert response.status_code == 401
+    assert _refresh_still_works(api_client, refresh)
 
 
-def test_logout_ignores_an_expired_access_token_beside_the_refresh_token(api_client, user):
+@pytest.mark.parametrize("header", ["Bearer garbage", "Bearer", "Token abc", "expired", "refresh"])
+def test_logout_with_a_bad_access_token_is_401_and_revokes_nothing(api_client, user, header):
     refresh = obtain(api_client, user.username).json()["refresh"]
-    expired = AccessToken.for_user(user)
-    expired.set_exp(lifetime=-AccessToken.lifetime)
-    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {expired}")
+    if header == "expired":
+        expired = AccessToken.for_user(user)
+        expired.set_exp(lifetime=-AccessToken.lifetime)
+        header = f"Bearer {expired}"
+    elif header == "refresh":
+        header = f"Bearer {refresh}"
+    api_client.credentials(HTTP_AUTHORIZATION=header)
 
     response = api_client.post("/api/auth/logout/", {"refresh": refresh}, format="json")
 
+    assert response.status_code == 401
+    assert _refresh_still_works(api_client, refresh)
+
+
+def test_logout_with_a_session_alone_is_401(client, user):
+    # Bearer tokens only: a signed-in admin session does not stand in for the access token.
+    refresh = str(RefreshToken.for_user(user))
+    client.force_login(user)
+
+    response = client.post("/api/auth/logout/", {"refresh": refresh}, content_type="application/json")
+
+    assert response.status_code == 401
+
+
+def test_logout_of_another_users_refresh_token_is_refused_and_revokes_nothing(api_client, auth_client, user):
+    other = UserFactory()
+    theirs = obtain(api_client, other.username).json()["refresh"]
+
+    response = auth_client.post("/api/auth/logout/", {"refresh": theirs}, format="json")
+
+    # The answer an invalid token gets: no hint that this one is valid.
+    assert response.status_code == 400
+    assert response.json() == {"refresh": ["Token is invalid or expired."]}
+    assert _refresh_still_works(api_client, theirs)
+
+
+def test_logout_with_ones_own_access_and_refresh_tokens_is_205(api_client, user):
+    tokens = obtain(api_client, user.username).json()
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+
+    response = api_client.post("/api/auth/logout/", {"refresh": tokens["refresh"]}, format="json")
+
     assert response.status_code == 205
+    assert not _refresh_still_works(api_client, tokens["refresh"])
