@@ -23,6 +23,7 @@ class GenerationAdmin(admin.ModelAdmin):
     readonly_fields = [
         "task_id",
         "user",
+        "asked_by",
         "state",
         "request",
         "source",

@@ -213,13 +213,15 @@ def generation_start(
     moods: Sequence[str] = (),
     discover: bool = False,
     countdown: float = 0.0,
+    asker_id: int | None = None,
 ) -> Generation:
     """Check a request (RecommendationInputError names the field at fault), record it and
     queue its computation once the record is committed. Returns the generation as it stands
     after that (already finished where tasks run in-process). With `discover` and Spotify on,
     also queue a search of Spotify on the listener's favourites: the songs it brings into the
     catalog count from the next model build on (this list is not held up by Spotify). `countdown`:
-    seconds the computation waits in the queue (the beat's refresh spreads its work)."""
+    seconds the computation waits in the queue (the beat's refresh spreads its work).
+    `asker_id`: the user who asked (None: the listener, or nobody), the one who may poll it."""
     asked: dict[str, Any] = {
         "limit": limit,
         "seed_genres": list(seed_genres),
@@ -229,7 +231,9 @@ def generation_start(
     }
     request_check(**asked)
     with transaction.atomic():
-        generation = Generation.objects.create(user_id=user_id, request=asked)
+        generation = Generation.objects.create(
+            user_id=user_id, asked_by_id=_asked_by(user_id, asker_id), request=asked
+        )
         transaction.on_commit(lambda: _enqueue(generation.pk, countdown), robust=True)
         if discover and spotify_enabled():
             transaction.on_commit(lambda: _discover(user_id), robust=True)
@@ -260,17 +264,24 @@ def _stale_since(user_id: int) -> datetime | None:
     return None if marked is None else datetime.fromtimestamp(marked, tz=UTC)
 
 
-def _queued_for(user_id: int, size: int, steer: dict[str, Any]) -> Generation | None:
+def _asked_by(user_id: int, asker_id: int | None) -> int | None:
+    """Generation.asked_by for a request of `asker_id` for `user_id`'s list."""
+    return None if asker_id == user_id else asker_id
+
+
+def _queued_for(user_id: int, size: int, steer: dict[str, Any], asked_by: int | None) -> Generation | None:
     """A computation of `user_id`'s list steered by `steer` (seeds, moods; none: their plain
     list), of at least `size` songs, queued lately, since their signals last changed, and not
     finished: repeated GETs must not flood the queue, and a GET after a new rating must not
-    wait for a list made without it."""
+    wait for a list made without it. Only one `asked_by` asked for: the task it answers with
+    must be one its asker may poll."""
     since = timezone.now() - QUEUED_REUSE
     stale_since = _stale_since(user_id)
     if stale_since is not None:
         since = max(since, stale_since)
     recent = Generation.objects.filter(
         user_id=user_id,
+        asked_by_id=asked_by,
         state__in=[GenerationState.PENDING, GenerationState.STARTED],
         created_at__gt=since,
     ).order_by("-created_at")[:5]
@@ -284,9 +295,9 @@ def _queued_for(user_id: int, size: int, steer: dict[str, Any]) -> Generation | 
     return None
 
 
-def list_for(*, user_id: int, limit: int) -> RecommendationList | Generation:
+def list_for(*, user_id: int, limit: int, asker_id: int | None = None) -> RecommendationList | Generation:
     """`user_id`'s list of `limit` songs (see the module's docstring), or the generation
-    queued to compute it."""
+    queued to compute it, which `asker_id` (None: the listener) may poll."""
     entry = _fresh_entry(user_id)
     cached = _served(user_id, entry, limit)
     if cached is not None:
@@ -299,12 +310,15 @@ def list_for(*, user_id: int, limit: int) -> RecommendationList | Generation:
         request_check(limit=size, **steer)
     except RecommendationInputError:
         steer = {}  # a seed the catalog no longer holds: the listener's own list then
+    asked_by = _asked_by(user_id, asker_id)
     if _computes_fast():
-        generation = Generation.objects.create(user_id=user_id, request={"limit": size, **steer})
+        generation = Generation.objects.create(
+            user_id=user_id, asked_by_id=asked_by, request={"limit": size, **steer}
+        )
         generation = generation_run(generation_id=generation.pk) or generation
     else:
-        generation = _queued_for(user_id, size, steer) or generation_start(
-            user_id=user_id, limit=size, **steer
+        generation = _queued_for(user_id, size, steer, asked_by) or generation_start(
+            user_id=user_id, limit=size, asker_id=asker_id, **steer
         )
     if generation.state != GenerationState.SUCCESS:
         return generation

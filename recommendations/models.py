@@ -26,6 +26,13 @@ class Generation(models.Model):
     # The id a client polls; a UUID so that one user cannot guess another's.
     task_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # Who asked, when not the listener themself (staff reading or refreshing a listener's
+    # list); null for the listener's own requests and the beat's on their behalf. The task is
+    # theirs alone to poll (selectors.generation_of). SET_NULL: the listener's record of
+    # their list outlives the staff account that asked for it.
+    asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     state = models.CharField(max_length=8, choices=GenerationState.choices, default=GenerationState.PENDING)
     # What was asked: limit, seed_genres, seed_artists, seed_songs, moods.
     request = models.JSONField(default=dict, blank=True)

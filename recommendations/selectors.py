@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
+from django.db.models import Q
 
 from analytics.selectors import ACTION_WEIGHTS, user_song_signals
 from catalog.selectors.arrays import (
@@ -252,12 +253,11 @@ def blocked_positions(index: CatalogIndex, blocks: BlockSet) -> Blocked:
     )
 
 
-def generation_of(*, task_id: uuid.UUID, user_id: int | None) -> Generation | None:
-    """The generation `task_id`, when `user_id` asked for it (any user's for None: staff)."""
-    generations = Generation.objects.filter(task_id=task_id)
-    if user_id is not None:
-        generations = generations.filter(user_id=user_id)
-    return generations.first()
+def generation_of(*, task_id: uuid.UUID, user_id: int) -> Generation | None:
+    """The generation `task_id`, when `user_id` asked for it: the staff member who asked for
+    a listener's list, else the listener themself. Nobody else, staff included."""
+    asked = Q(asked_by_id=user_id) | Q(asked_by__isnull=True, user_id=user_id)
+    return Generation.objects.filter(asked, task_id=task_id).first()
 
 
 __all__ = [

@@ -91,7 +91,7 @@ class UserRecommendationsView(APIView):
         owner = listener_readable(request, user_id)
         query = s.ListQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
-        found = list_for(user_id=owner, limit=query.validated_data["limit"])
+        found = list_for(user_id=owner, limit=query.validated_data["limit"], asker_id=caller_id(request))
         if isinstance(found, Generation):
             return _accepted(request, found, limit=query.validated_data["limit"])
         return Response(_list_body(found))
@@ -121,7 +121,9 @@ class RefreshView(APIView):
         body = s.RefreshSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
-            generation = generation_start(user_id=owner, discover=True, **body.validated_data)
+            generation = generation_start(
+                user_id=owner, discover=True, asker_id=caller_id(request), **body.validated_data
+            )
         except RecommendationInputError as error:
             raise ValidationError({error.field: [str(error)]}) from error
         return _accepted(request, generation)
@@ -136,16 +138,19 @@ class TaskView(APIView):
         summary="A recommendation task's state",
         description=(
             "pending (queued), started, success (with the list as `result`) or failure (with "
-            "`error`). Only the user who asked (and staff) see it; anyone else gets a 404."
+            "`error`). Only the user who asked sees it (the staff member who asked for a "
+            "listener's list, else the listener); anyone else, staff included, gets a 404."
         ),
         parameters=[s.TaskQuerySerializer],
-        responses={200: s.TaskStatusSerializer, 404: OpenApiResponse(description="No such task of yours.")},
+        responses={
+            200: s.TaskStatusSerializer,
+            404: OpenApiResponse(description="No such task, or one another user asked for."),
+        },
     )
     def get(self, request: Request, task_id: uuid.UUID) -> Response:
         query = s.TaskQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
-        asker = None if request.user.is_staff else caller_id(request)
-        generation = generation_of(task_id=task_id, user_id=asker)
+        generation = generation_of(task_id=task_id, user_id=caller_id(request))
         if generation is None:
             raise NotFound()
         body: dict = {"task_id": generation.task_id, "state": generation.state}

@@ -95,6 +95,31 @@ def test_a_task_is_seen_only_by_the_user_who_asked(client_of, listener, queued):
     assert client_of(listener).get("/api/recommendations/tasks/not-a-task/").status_code == 404
 
 
+def test_staff_do_not_see_a_task_another_user_asked_for(client_of, listener, queued, staff_user):
+    status_url = client_of(listener).post(refresh_url(listener.pk), {}, format="json").json()["status_url"]
+
+    assert client_of(staff_user).get(status_url).status_code == 404
+    assert client_of(UserFactory(is_staff=True, is_superuser=True)).get(status_url).status_code == 404
+
+
+def test_a_task_staff_asked_for_is_theirs_to_poll_not_the_listeners(
+    client_of, listener, queued, staff_user, django_capture_on_commit_callbacks
+):
+    staff, own = client_of(staff_user), client_of(listener)
+    with django_capture_on_commit_callbacks(execute=False):
+        listeners_task = own.get(url(listener.pk)).json()["task_id"]
+        # Staff's GET of the same list while the listener's is queued: a task of their own
+        # to poll, not the listener's.
+        read = staff.get(url(listener.pk))
+        refreshed = staff.post(refresh_url(listener.pk), {}, format="json")
+
+    assert read.status_code == 202 and read.json()["task_id"] != listeners_task
+    for answer in (read, refreshed):
+        assert staff.get(answer.json()["status_url"]).status_code == 200
+        assert own.get(answer.json()["status_url"]).status_code == 404
+    assert own.get(url(listener.pk)).json()["task_id"] == listeners_task  # still queued once
+
+
 def test_a_generation_that_fails_says_so_to_the_poller(
     client_of, listener, monkeypatch, django_capture_on_commit_callbacks
 ):
