@@ -54,8 +54,10 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_ANON", default="300/min"),
         "user": env.str("THROTTLE_USER", default="1200/min"),
-        # Registration and token endpoints: strict, against brute force and sign-up spam.
+        # Registration, login and credential changes: strict, against brute force and sign-up spam.
         "auth": env.str("THROTTLE_AUTH", default="10/min"),
+        # Token refresh and logout, apart from the above (music_discovery/throttling.py).
+        "token_refresh": env.str("THROTTLE_TOKEN_REFRESH", default="60/min"),
         # A refresh queues a computation of the whole catalog's scores.
         "recommendations_refresh": env.str("THROTTLE_RECOMMENDATIONS_REFRESH", default="30/min"),
     },

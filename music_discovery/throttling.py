@@ -1,6 +1,6 @@
 """The API's throttles: each caller counted in one scope (anonymous callers by address,
-users by account), and the strict throttle on credentials, shared by the API's auth
-endpoints and the admin login."""
+users by account), the strict throttle on credentials, shared by the API's sign-up, login
+and credential changes and the admin login, and the one on token refresh and logout."""
 
 from __future__ import annotations
 
@@ -24,9 +24,14 @@ if TYPE_CHECKING:
     # rest_framework.views loads the throttle classes as it is imported.
     from rest_framework.views import APIView
 
-# Sign-up, the token endpoints, logout, credential changes and the admin login share this
-# strict rate (settings: DEFAULT_THROTTLE_RATES), against brute force and sign-up spam.
+# Sign-up, login, credential changes and the admin login share this strict rate (settings:
+# DEFAULT_THROTTLE_RATES), against password guessing, account enumeration and sign-up spam.
 AUTH_THROTTLE_SCOPE = "auth"
+# Token refresh and logout count in a scope of their own: they take a token only a login
+# issued, so there is nothing to guess, and every signed-in client refreshes every few
+# minutes. In the `auth` scope, ten failed sign-ups from one address (a NAT, an office)
+# kept everyone behind it from refreshing.
+TOKEN_REFRESH_THROTTLE_SCOPE = "token_refresh"
 
 
 class SignedInRateThrottle(UserRateThrottle):
@@ -41,7 +46,7 @@ class SignedInRateThrottle(UserRateThrottle):
         return super().get_cache_key(request, view)
 
 
-# The `auth` scope's counts are kept in a cache of their own (settings.CACHES), the same
+# The `auth` and `token_refresh` scopes' counts are kept in a cache of their own (settings.CACHES), the same
 # Redis as the default one but raising its errors, where the default one turns them into
 # misses: an attempt that cannot be counted is refused, never let through uncounted.
 CREDENTIALS_CACHE = "credentials"
@@ -61,7 +66,8 @@ def _refused_uncounted() -> Iterator[None]:
 
 
 class CredentialThrottle(ScopedRateThrottle):
-    """DRF's ScopedRateThrottle, on the credentials cache (the `auth` scope's views)."""
+    """DRF's ScopedRateThrottle, on the credentials cache (the `auth` and `token_refresh`
+    scopes' views)."""
 
     cache = _credential_counts
 

@@ -30,7 +30,7 @@ from rest_framework_simplejwt import views as jwt_views
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
 from music_discovery.caller import owner_only
-from music_discovery.throttling import AUTH_THROTTLE_SCOPE, CredentialThrottle
+from music_discovery.throttling import AUTH_THROTTLE_SCOPE, TOKEN_REFRESH_THROTTLE_SCOPE, CredentialThrottle
 from users import selectors, services
 from users.models import User
 from users.serializers import (
@@ -80,12 +80,19 @@ class MayChangeAccount(BasePermission):
         return selectors.user_changeable_by(actor=cast(User, request.user), account=obj)
 
 
-# The strict `auth` throttle scope on top of the usual ones, for endpoints that take
-# credentials or mint tokens (against brute force). A comment, not a docstring: the schema
-# would take a docstring for the views' description.
+# The strict `auth` throttle scope on top of the usual ones, for the login (against brute
+# force). A comment, not a docstring: the schema would take a docstring for the views'
+# description.
 class AuthThrottled:
     throttle_classes: Sequence[type[BaseThrottle]] = AUTH_THROTTLE_CLASSES
     throttle_scope = AUTH_THROTTLE_SCOPE
+
+
+# Refresh and logout: throttled on the same fail-closed cache, in their own scope, so that
+# failed sign-ups or logins from an address never keep its signed-in clients from refreshing.
+class TokenThrottled:
+    throttle_classes: Sequence[type[BaseThrottle]] = AUTH_THROTTLE_CLASSES
+    throttle_scope = TOKEN_REFRESH_THROTTLE_SCOPE
 
 
 @extend_schema_view(
@@ -116,11 +123,11 @@ class TokenObtainPairView(AuthThrottled, jwt_views.TokenObtainPairView):
         },
     )
 )
-class TokenRefreshView(AuthThrottled, jwt_views.TokenRefreshView):
+class TokenRefreshView(TokenThrottled, jwt_views.TokenRefreshView):
     serializer_class = TokenRefreshSerializer
 
 
-class LogoutView(AuthThrottled, APIView):
+class LogoutView(TokenThrottled, APIView):
     # The contract marks logout *auth*: a valid bearer access token, and only that (a
     # session cookie is no way to hold a refresh token, and bearer-only needs no CSRF check).
     authentication_classes = [JWTAuthentication]

@@ -31,13 +31,19 @@ def registration(**overrides: object) -> dict:
     return body
 
 
-def auth_rate() -> int:
-    """How many requests the strict 'auth' scope accepts per period, as configured."""
+def auth_rate(scope: str = "auth") -> int:
+    """How many requests a throttle scope (by default the strict 'auth' one) accepts per
+    period, as configured."""
     num_requests, _ = ScopedRateThrottle().parse_rate(
-        settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["auth"]
+        settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"][scope]
     )
     assert num_requests is not None
     return num_requests
+
+
+def token_refresh_rate() -> int:
+    """How many token refreshes or logouts the 'token_refresh' scope accepts per period."""
+    return auth_rate("token_refresh")
 
 
 def obtain(api_client: APIClient, username: str, password: str = PASSWORD) -> Response:

@@ -7,7 +7,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from catalog.models import Rating
 from tests.factories import SongFactory, UserFactory
-from tests.users.builders import PASSWORD, auth_rate, obtain, registration
+from tests.users.builders import PASSWORD, auth_rate, obtain, registration, token_refresh_rate
 from users.models import User
 
 pytestmark = pytest.mark.django_db
@@ -135,14 +135,28 @@ def test_refresh_of_an_inactive_account_is_401(api_client):
     assert response.status_code == 401
 
 
-def test_refresh_is_throttled(api_client):
-    for _ in range(auth_rate()):
+def test_refresh_is_throttled_past_its_own_rate(api_client, user):
+    for _ in range(token_refresh_rate()):
         api_client.post("/api/auth/token/refresh/", {"refresh": "garbage"}, format="json")
+    refresh = str(RefreshToken.for_user(user))
 
-    response = api_client.post("/api/auth/token/refresh/", {"refresh": "garbage"}, format="json")
+    response = api_client.post("/api/auth/token/refresh/", {"refresh": refresh}, format="json")
 
     assert response.status_code == 429
-    assert "Retry-After" in response
+    assert int(response["Retry-After"]) > 0
+    # Its own bucket: the login's allowance is untouched.
+    assert obtain(api_client, user.username).status_code == 200
+
+
+def test_failed_sign_ups_leave_token_refresh_alone(api_client, user):
+    refresh = str(RefreshToken.for_user(user))
+    for _ in range(auth_rate()):
+        assert api_client.post("/api/users/", {"username": ""}, format="json").status_code == 400
+    assert api_client.post("/api/users/", registration(), format="json").status_code == 429
+
+    response = api_client.post("/api/auth/token/refresh/", {"refresh": refresh}, format="json")
+
+    assert response.status_code == 200
 
 
 # ---------------------------------------------------------------------------------------------
@@ -241,9 +255,9 @@ def test_an_unchanged_password_keeps_access_tokens(api_client, user):
 def test_credential_attempts_that_cannot_be_counted_are_refused(
     api_client, client, user, point_redis_at, dead_port
 ):
-    """With Redis out of reach no attempt could be counted: a login, a sign-up or an admin
-    login is a 503 saying when to try again, not a guess let through unthrottled. The rest
-    of the API degrades to cache misses."""
+    """With Redis out of reach no attempt could be counted: a login, a sign-up, a token
+    refresh or an admin login is a 503 saying when to try again, not a guess let through
+    unthrottled. The rest of the API degrades to cache misses."""
     point_redis_at(f"redis://127.0.0.1:{dead_port}/0")
 
     login = obtain(api_client, user.username)
@@ -251,7 +265,11 @@ def test_credential_attempts_that_cannot_be_counted_are_refused(
     admin_login = client.post("/admin/login/", {"username": user.username, "password": PASSWORD})
     songs = api_client.get("/api/songs/")
 
-    for refused in (login, signup):
+    refresh = api_client.post(
+        "/api/auth/token/refresh/", {"refresh": str(RefreshToken.for_user(user))}, format="json"
+    )
+
+    for refused in (login, signup, refresh):
         assert refused.status_code == 503, refused.content
         assert refused["Retry-After"] == "5" and refused.json()["detail"]
     assert admin_login.status_code == 503 and admin_login["Retry-After"] == "5"

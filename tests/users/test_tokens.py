@@ -14,7 +14,7 @@ from rest_framework.throttling import SimpleRateThrottle
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from tests.factories import SongFactory, UserFactory
-from tests.users.builders import PASSWORD, obtain, registration
+from tests.users.builders import PASSWORD, obtain, registration, token_refresh_rate
 
 pytestmark = pytest.mark.django_db
 
@@ -87,7 +87,7 @@ def _refresh_together(token: str) -> list[int]:
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_refreshes_of_one_token_have_exactly_one_winner(monkeypatch):
-    monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "auth", "10000/min")
+    monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "token_refresh", "10000/min")
     user = UserFactory()
     for _ in range(ROUNDS):
         statuses = _refresh_together(str(RefreshToken.for_user(user)))
@@ -303,3 +303,15 @@ def test_logout_with_ones_own_access_and_refresh_tokens_is_205(api_client, user)
 
     assert response.status_code == 205
     assert not _refresh_still_works(api_client, tokens["refresh"])
+
+
+def test_logout_is_throttled_past_the_token_refresh_rate(auth_client, user):
+    for _ in range(token_refresh_rate()):
+        assert auth_client.post("/api/auth/logout/", {"refresh": "garbage"}, format="json").status_code == 400
+
+    response = auth_client.post(
+        "/api/auth/logout/", {"refresh": str(RefreshToken.for_user(user))}, format="json"
+    )
+
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) > 0
