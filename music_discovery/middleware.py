@@ -4,7 +4,8 @@ import time
 import uuid
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 
 from music_discovery import exceptions, health
 from music_discovery.chunked import body_limit
@@ -77,6 +78,37 @@ class BodySizeLimitMiddleware:
         if limit is not None and length > limit:
             return exceptions.payload_too_large(request)
         return self.get_response(request)
+
+
+class HeadMiddleware:
+    """Answers HEAD with the status and headers GET would have, and no body.
+
+    Django runs a GET view for HEAD, and a WSGI server is left to drop the body: Gunicorn
+    logs a WARNING for every such response ("sent body bytes on a no-body response"), and a
+    streamed body (a user's export) would be read whole first, every row of it, to be thrown
+    away. Outside every other middleware but the request log, so it sees the final response:
+    a rendered body leaves its length in Content-Length (CommonMiddleware's, or set here for
+    a response answered before it, a probe's) and goes; a streamed one is replaced before
+    anything iterates it (its generator never starts, so it runs no query), and, as for GET,
+    has no Content-Length unless it set one itself (a file's size).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        if request.method != "HEAD":
+            return response
+        if isinstance(response, StreamingHttpResponse):
+            # An unstarted generator needs no closing; what the response holds open (a
+            # FileResponse's file) response.close() still closes, as the server calls it.
+            response.streaming_content = []
+        elif isinstance(response, HttpResponse):
+            if not response.has_header("Content-Length"):
+                response["Content-Length"] = str(len(response.content))
+            response.content = b""
+        return response
 
 
 class ProbeMiddleware:

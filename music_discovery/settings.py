@@ -97,6 +97,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "music_discovery.middleware.RequestLogMiddleware",
+    # HEAD: GET's status and headers, no body, a streamed one never read (probes' too).
+    "music_discovery.middleware.HeadMiddleware",
     "music_discovery.middleware.ProbeMiddleware",
     # 413 for any body over DATA_UPLOAD_MAX_MEMORY_SIZE, multipart files included, unread.
     "music_discovery.middleware.BodySizeLimitMiddleware",
