@@ -26,8 +26,15 @@ class SummaryView(APIView):
         summary="Platform totals",
         description=(
             "Accounts, songs, ratings, listening events (in all and by action) and active users "
-            "in the last 24 hours and 7 days. Counts only, no personal data. Recomputed after "
-            "each rollup refresh, so events show up within seconds."
+            "in the last 24 hours and 7 days. Counts only, no personal data. Served from a "
+            "snapshot computed at `as_of`, not counted per request: with the background jobs "
+            "(Redis), new events are rolled up every `ANALYTICS_ROLLUP_SECONDS` (10 s) and the "
+            "snapshot recomputed every `ANALYTICS_TRENDS_SECONDS` (60 s) when they were, so a new "
+            "event is counted after up to about a minute and ten seconds; with no new event, it is "
+            "recomputed once half of `ANALYTICS_SNAPSHOT_SECONDS` (300 s) has passed, so a new "
+            "account, song or rating alone shows after up to about three minutes. Without Redis "
+            "(no background jobs), each stored batch of events recomputes it at once, and the other "
+            "counts follow then, or when it expires (`ANALYTICS_SNAPSHOT_SECONDS`)."
         ),
         responses={200: SummarySerializer},
     )

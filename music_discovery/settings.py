@@ -318,8 +318,9 @@ ANALYTICS_CONTEXT_MAX_BYTES = env.int("ANALYTICS_CONTEXT_MAX_BYTES", default=102
 ANALYTICS_RETENTION_MONTHS = env.int("ANALYTICS_RETENTION_MONTHS", default=0)
 # Months of event partitions kept created ahead of now.
 ANALYTICS_PARTITIONS_AHEAD = 2
-# Trends and summary are served from a cached snapshot, recomputed after each rollup refresh
-# that applied events; this long at most (time moves the windows even without events).
+# Trends and summary are served from a cached snapshot, recomputed by the snapshot job
+# (ANALYTICS_TRENDS_SECONDS) when the rollups took events, or, on the embedded default, after
+# each refresh that applied some; this long at most (time moves the windows even without events).
 ANALYTICS_SNAPSHOT_SECONDS = env.int("ANALYTICS_SNAPSHOT_SECONDS", default=300)
 # The largest listening history POST /api/analytics/import/ takes (bigger ones: the
 # import_listens command, which has no limit).

@@ -7,6 +7,7 @@ import datetime as dt
 from django.utils import timezone
 
 from analytics.services.rollups import rollups_catch_up
+from analytics.tasks import rollups_refresh_task, snapshots_refresh_task
 from tests.analytics.builders import today_at
 from tests.factories import RatingFactory, SongFactory, UserFactory
 
@@ -57,6 +58,31 @@ def test_a_refresh_shows_new_events(auth_client, record):
     body = auth_client.get(URL).json()
     assert body["activities"] == 1
     assert body["active_users_24h"] == 1
+
+
+def test_with_the_background_jobs_an_event_shows_once_the_snapshot_job_ran(
+    auth_client, record, settings, django_capture_on_commit_callbacks
+):
+    """The rollup job (every ANALYTICS_ROLLUP_SECONDS) does not change the summary served;
+    the snapshot job (every ANALYTICS_TRENDS_SECONDS) does."""
+    settings.REDIS_URL = "redis://127.0.0.1:6379/3"  # ingest leaves the work to beat
+    assert auth_client.get(URL).json()["activities"] == 0  # the snapshot, now cached
+    with django_capture_on_commit_callbacks(execute=True):
+        record(UserFactory(), SongFactory(), "play", at=today_at())
+
+    assert rollups_refresh_task.delay().get() == 1
+    assert auth_client.get(URL).json()["activities"] == 0
+    assert snapshots_refresh_task.delay().get() is True
+    assert auth_client.get(URL).json()["activities"] == 1
+
+
+def test_the_schema_says_how_late_the_summary_may_be(api_client):
+    schema = api_client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    description = schema["paths"][URL]["get"]["description"]
+
+    assert "within seconds" not in description
+    for period in ("ANALYTICS_ROLLUP_SECONDS", "ANALYTICS_TRENDS_SECONDS", "ANALYTICS_SNAPSHOT_SECONDS"):
+        assert period in description
 
 
 def test_anonymous_is_refused(api_client):
