@@ -58,53 +58,45 @@ def test_a_rating_committed_while_the_deletion_collects_does_not_keep_the_accoun
     assert len(outcome) == 1 and isinstance(outcome[0], RaterNotActiveError)
 
 
-def test_a_request_writing_for_an_account_deleted_meanwhile_is_a_401():
-    """A list request's row, whose foreign key's check at commit finds the account gone."""
-    user = UserFactory()
+def post_during_deletion(user: User, path: str, body: object):
+    """The answer to `user`'s POST of `body` to `path`, sent once the account's deletion has
+    locked its row, and committing (or failing) only after the deletion did."""
     answers = []
 
-    def rate() -> None:
+    def post() -> None:
         client = APIClient()
         client.force_authenticate(user=user)
         try:
-            answers.append(client.post(f"/api/recommendations/user/{user.pk}/refresh/", {}, format="json"))
+            answers.append(client.post(path, body, format="json"))
         finally:
             connection.close()
 
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=user.pk).exists()  # the deletion has begun
-        rater = threading.Thread(target=rate)
-        rater.start()
-        rater.join(1.5)  # the request's commit waits on the account's row
+        poster = threading.Thread(target=post)
+        poster.start()
+        poster.join(1.5)  # the request waits on the account's row
         user_delete(user=user)
-    rater.join(10)
+    poster.join(10)
+    return answers[0]
 
-    assert answers[0].status_code == 401
-    assert answers[0].json() == {"detail": "This account no longer exists.", "code": "user_not_found"}
+
+def test_a_request_writing_for_an_account_deleted_meanwhile_is_a_401():
+    """A list request's row, whose foreign key's check at commit finds the account gone."""
+    user = UserFactory()
+
+    answer = post_during_deletion(user, f"/api/recommendations/user/{user.pk}/refresh/", {})
+
+    assert answer.status_code == 401
+    assert answer.json() == {"detail": "This account no longer exists.", "code": "user_not_found"}
 
 
 def test_events_posted_for_an_account_being_deleted_are_refused_not_left_behind():
     """Events have no foreign key to their user: without the account's row held, a batch
     committed during the deletion was stored (a 201) and outlived the account."""
     user, song = UserFactory(), SongFactory()
-    answers = []
 
-    def post_events() -> None:
-        client = APIClient()
-        client.force_authenticate(user=user)
-        try:
-            events = [{"song": song.pk, "action": "play"}] * 3
-            answers.append(client.post("/api/analytics/activity/", events, format="json"))
-        finally:
-            connection.close()
+    answer = post_during_deletion(user, "/api/analytics/activity/", [{"song": song.pk, "action": "play"}] * 3)
 
-    with transaction.atomic():
-        User.objects.select_for_update().filter(pk=user.pk).exists()  # the deletion has begun
-        poster = threading.Thread(target=post_events)
-        poster.start()
-        poster.join(1.5)  # the batch waits on the account's row
-        user_delete(user=user)
-    poster.join(10)
-
-    assert answers[0].status_code == 401
+    assert answer.status_code == 401
     assert not Activity.objects.filter(user_id=user.pk).exists()
