@@ -14,7 +14,7 @@ least n / artist_cap artists. The list never holds a song twice.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -54,6 +54,10 @@ class Weights:
 
 # The default blend; every weight is justified by bench/reco_eval.py's ablations.
 BLEND = Weights(collaborative=1.0, artist=0.05, genre=0.05, content=0.05, mood=0.6, popularity=0.05)
+# With seeds (`Listener.asked`), a mood orders what the seeds bring rather than outweighing
+# them: its weight is the seed signals' own (at BLEND's it gave a calm list without a song of
+# the seed artist's for `seed_artists=Coldplay, moods=calm`).
+STEERED_MOOD = 0.05
 # A tie-break only: orders songs the weighted signals leave equal, most popular first.
 TIE_BREAK = 1e-4
 ARTIST_CAP = 2
@@ -321,6 +325,8 @@ def recommend(
     if limit < 1 or catalog.size == 0:
         return []
     found = evidence(catalog, listener, model)
+    if listener.asked:
+        weights = replace(weights, mood=min(weights.mood, STEERED_MOOD))
     blended = blend(catalog, found, weights, limit * CANDIDATE_FACTOR, excluded(catalog, listener))
     total = blended.total
     chosen = rerank(catalog, blended, limit, artist_cap)

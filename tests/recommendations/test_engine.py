@@ -268,3 +268,17 @@ def test_an_unknown_collaborative_kind_is_refused():
             song_artists=CATALOG.song_artists,
             kind="bpr",
         )
+
+
+def test_with_seeds_a_mood_orders_what_they_bring_rather_than_outweighing_them():
+    """A request naming an artist and a mood: the artist's songs lead, the mood orders the
+    rest. At the blend's mood weight (twelve times a seed artist's) other artists' songs that
+    fit the mood came first (on the real catalog, `Coldplay` with `calm` listed none of
+    Coldplay's songs)."""
+    catalog = catalog_of(artists=list(range(20)) * 10, seed=3)
+    listener = listener_of(artists=[7], moods=["energetic"], asked=True)
+
+    items = recommend(catalog=catalog, listener=listener, model=None, limit=10)
+
+    assert [item.song % 20 for item in items[:2]] == [7, 7]
+    assert "by Artist 7, an artist you asked for" in items[0].reasons
