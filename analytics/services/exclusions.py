@@ -63,8 +63,11 @@ def activity_exclude(*, user_id: int, selection: Selection, excluded: bool = Tru
         events = Activity.objects.filter(selection.condition(), user_id=user_id)
         matched = events.count()
         # Locked: a concurrent call flipping the same events waits, then finds them flipped.
+        # In the order of their ids, as every such call takes them: two calls locking
+        # overlapping events each in its own order deadlocked (one of them a 503).
         flipping = list(
             events.filter(excluded=not excluded)
+            .order_by("id")
             .select_for_update()
             .values_list("id", "song_id", "action", "occurred_at")
         )

@@ -10,6 +10,7 @@ import threading
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from analytics.models import Activity, PendingRollup, UserMonth, UserSong, days_of, month_start
 from analytics.selectors import songs_heard_since, user_song_signals
@@ -326,6 +327,27 @@ def test_concurrent_calls_take_events_out_once(transactional_db):
 
     assert sorted(changed) == [0, 5]
     assert sum(PendingRollup.objects.values_list("count", flat=True)) == -5
+
+
+@pytest.mark.postgres
+def test_events_are_locked_in_the_order_of_their_ids(db):
+    """Every call locks the events it flips in one order, so two calls on overlapping
+    events wait for each other instead of deadlocking (one of them then answered 503)."""
+    user, song = UserFactory(), SongFactory()
+    Activity.objects.bulk_create(
+        Activity(user=user, song=song, action=1, occurred_at=today_at(days_ago=1, hour=h))
+        for h in range(1, 4)
+    )
+    with CaptureQueriesContext(connection) as queries:
+        activity_exclude(
+            user_id=user.id, selection=Selection(ids=list(Activity.objects.values_list("id", flat=True)))
+        )
+
+    [locking] = [q["sql"] for q in queries.captured_queries if "FOR UPDATE" in q["sql"]]
+    # The id is the first column selected: Django orders by its position.
+    assert locking.endswith(
+        ("ORDER BY 1 ASC FOR UPDATE", 'ORDER BY "analytics_activity"."id" ASC FOR UPDATE')
+    )
 
 
 @pytest.mark.usefixtures("partitions_forgotten")
