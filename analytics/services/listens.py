@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -71,10 +70,18 @@ def listen_event_id(listen: Listen) -> str:
     return f"lb:{listen.listened_at}:{hashlib.sha256(names).hexdigest()[:24]}"
 
 
+def import_id_of(listens: Sequence[Listen]) -> str:
+    """An import's id: a hash of its listens' event ids, so that the same history imported
+    again, or twice at once, has one id, which names the events it stored (a new id each
+    time named nothing on a second import, and split concurrent ones)."""
+    ids = "\n".join(sorted({listen_event_id(listen) for listen in listens}))
+    return hashlib.sha256(ids.encode()).hexdigest()[:32]
+
+
 def listens_import(*, user_id: int, listens: Sequence[Listen], excluded: bool = False) -> Imported:
     """Store `listens` as `user_id`'s plays (see the module), kept out of their taste if
-    `excluded`; returns the counts and the import's id."""
-    import_id = uuid.uuid4().hex
+    `excluded`; returns the counts and the import's id (`import_id_of`)."""
+    import_id = import_id_of(listens)
     cutoff = retention_cutoff(now=timezone.now())
     kept = [listen for listen in listens if cutoff is None or listen.moment >= cutoff]
     too_old = len(listens) - len(kept)

@@ -175,3 +175,14 @@ class TestCommand:
         with pytest.raises(CommandError, match=r"Line 2: listened_at: Expected `int`.*nothing imported"):
             call_command("import_listens", str(path), "--user", user.username)
         assert not Activity.objects.exists()
+
+
+def test_the_same_history_imported_again_has_the_same_id(auth_client, catalog, history):
+    """The id names the events the history stored, whichever import of it stored them: a
+    new id each time named nothing on a second import (excluding "that import" then kept
+    nothing out), and split concurrent imports of one file."""
+    first = post_listens(auth_client, history).json()["import_id"]
+    again = auth_client.post(IMPORT_URL, as_ndjson(history), content_type="application/x-ndjson")
+
+    assert again.json()["import_id"] == first
+    assert post_listens(auth_client, history[:2]).json()["import_id"] != first
