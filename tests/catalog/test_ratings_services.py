@@ -374,3 +374,20 @@ def test_rating_writes_tell_that_the_users_signals_changed(
         services.rating_delete(user_id=user.id, song_id=song.id)
 
     assert signals_received == [user.id, user.id]
+
+
+@pytest.mark.redis
+def test_reconcile_warns_only_of_drift_that_no_vote_marked(caplog):
+    """Under load many songs wait a fraction of a second for their recompute: reconcile
+    repairs them all, but only a song no vote had marked is drift worth a warning."""
+    waiting, lost = SongFactory(), SongFactory()
+    RatingFactory(song=waiting, score=4)  # written past the service: both songs drift
+    RatingFactory(song=lost, score=2)
+    dirty_queue.mark(dirty_queue.client(), [waiting.pk])
+
+    with caplog.at_level("INFO", logger="catalog.ratings.services"):
+        assert services.song_ratings_reconcile() == 2
+
+    warnings = [record.getMessage() for record in caplog.records if record.levelname == "WARNING"]
+    assert warnings == ["ratings: reconcile repaired 1 songs"]
+    assert not songs_with_drifted_ratings()
