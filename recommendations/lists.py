@@ -256,6 +256,16 @@ def _computes_fast() -> bool:
 # A GET that finds its list still being computed for an earlier GET polls that computation
 # rather than queue another, as long as it is this recent.
 QUEUED_REUSE = timedelta(minutes=10)
+GIVEN_UP = "The computation did not finish in time (its worker may have stopped): ask for the list again."
+
+
+def generation_given_up(generation: Generation) -> bool:
+    """Whether `generation`, not finished, was queued longer than QUEUED_REUSE ago: a task
+    runs at most CELERY_TASK_TIME_LIMIT, so its worker stopped before finishing (Redis hands
+    the task out again only after the visibility timeout, an hour) or the queue is that far
+    behind. A GET then queues another (`_queued_for`), and the poller is told to ask again
+    rather than see `started` for an hour."""
+    return not generation.finished and generation.created_at <= timezone.now() - QUEUED_REUSE
 
 
 def _stale_since(user_id: int) -> datetime | None:

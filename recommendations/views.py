@@ -23,8 +23,10 @@ from rest_framework.views import APIView
 from music_discovery.caller import caller_id, owner_only
 from recommendations import serializers as s
 from recommendations.lists import (
+    GIVEN_UP,
     RecommendationList,
     feedback_give,
+    generation_given_up,
     generation_list,
     generation_start,
     list_for,
@@ -138,7 +140,8 @@ class TaskView(APIView):
         summary="A recommendation task's state",
         description=(
             "pending (queued), started, success (with the list as `result`) or failure (with "
-            "`error`). Only the user who asked sees it (the staff member who asked for a "
+            "`error`; so is a task queued over 10 minutes ago and not finished: its worker "
+            "stopped, or the queue is that far behind, and a GET of the list queues another). Only the user who asked sees it (the staff member who asked for a "
             "listener's list, else the listener); anyone else, staff included, gets a 404."
         ),
         parameters=[s.TaskQuerySerializer],
@@ -154,7 +157,9 @@ class TaskView(APIView):
         if generation is None:
             raise NotFound()
         body: dict = {"task_id": generation.task_id, "state": generation.state}
-        if generation.state == GenerationState.SUCCESS:
+        if generation_given_up(generation):
+            body.update(state=GenerationState.FAILURE, error=GIVEN_UP)
+        elif generation.state == GenerationState.SUCCESS:
             body["result"] = generation_list(generation, limit=query.validated_data.get("limit"))
         elif generation.state == GenerationState.FAILURE:
             body["error"] = generation.error or "The list could not be computed."

@@ -3,8 +3,11 @@ task's state and result as polled, and a generation or a queue that fails."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.core.cache import cache
+from django.utils import timezone
 
 from recommendations.model import model_forget
 from recommendations.models import Generation, GenerationState
@@ -118,6 +121,20 @@ def test_a_task_staff_asked_for_is_theirs_to_poll_not_the_listeners(
         assert staff.get(answer.json()["status_url"]).status_code == 200
         assert own.get(answer.json()["status_url"]).status_code == 404
     assert own.get(url(listener.pk)).json()["task_id"] == listeners_task  # still queued once
+
+
+def test_a_task_queued_long_ago_and_not_finished_is_given_up_to_its_poller(client_of, listener, queued):
+    """Its worker stopped mid-way (Redis hands the task out again only after an hour): the
+    poller is told to ask again instead of seeing `started` all that time."""
+    status_url = client_of(listener).post(refresh_url(listener.pk), {}, format="json").json()["status_url"]
+    Generation.objects.update(
+        state=GenerationState.STARTED, created_at=timezone.now() - dt.timedelta(minutes=11)
+    )
+
+    body = client_of(listener).get(status_url).json()
+
+    assert body["state"] == "failure"
+    assert "ask for the list again" in body["error"]
 
 
 def test_a_generation_that_fails_says_so_to_the_poller(
