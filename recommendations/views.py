@@ -141,7 +141,8 @@ class TaskView(APIView):
         description=(
             "pending (queued), started, success (with the list as `result`) or failure (with "
             "`error`; so is a task queued over 10 minutes ago and not finished: its worker "
-            "stopped, or the queue is that far behind, and a GET of the list queues another). Only the user who asked sees it (the staff member who asked for a "
+            "stopped, or the queue is that far behind, and a GET of the list queues another). "
+            "Only the user who asked sees it (the staff member who asked for a "
             "listener's list, else the listener); anyone else, staff included, gets a 404."
         ),
         parameters=[s.TaskQuerySerializer],
