@@ -260,7 +260,8 @@ class UserViewSet(
 
     def get_serializer_class(self) -> type[BaseSerializer]:
         # Input and output differ: writes accept only the writable fields, answers are UserSerializer.
-        if self.action == "create":
+        # By method too: OPTIONS describes each method's input through this (action "metadata").
+        if self.action == "create" or (self.request is not None and self.request.method == "POST"):
             return UserCreateSerializer
         if self.request is not None and self.request.method in {"PUT", "PATCH"}:
             return UserUpdateSerializer

@@ -11,6 +11,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import Serializer
 
 from catalog.models import Rating
 from catalog.ratings.selectors import rating_list
@@ -47,6 +48,12 @@ class RatingListCreateView(GenericAPIView):
     permission_classes = [IsAuthenticated]
     filter_backends: list = []
     serializer_class = RatingSerializer
+
+    def get_serializer_class(self) -> type[Serializer]:
+        # What OPTIONS describes for each method: a POST's input, a GET's answers.
+        if self.request is not None and self.request.method == "POST":
+            return RatingInputSerializer
+        return RatingSerializer
 
     def get_queryset(self) -> QuerySet[Rating]:
         # The caller's ratings, narrowed by `?song=`: what GET lists.
