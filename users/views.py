@@ -231,12 +231,21 @@ class UserViewSet(
             drf_request.authenticators = ()
         return drf_request
 
+    def _acting(self) -> str | None:
+        """The action: for OPTIONS, which describes each method through a copy of the
+        request with that method ("metadata"), the action that method stands for."""
+        if self.action == "metadata" and self.request is not None and self.request.method:
+            return self.action_map.get(self.request.method.lower(), self.action)
+        return self.action
+
     def get_permissions(self) -> list[BasePermission]:
-        if self.action == "create":
+        action = self._acting()
+        # Describing the methods is open: each is then listed only if its own check passes.
+        if action in {"create", "metadata"}:
             return [AllowAny()]
-        if self.action == "list":
+        if action == "list":
             return [IsAdminUser()]
-        if self.action in {"update", "partial_update", "destroy"}:
+        if action in {"update", "partial_update", "destroy"}:
             return [IsAuthenticated(), MayChangeAccount()]
         return [IsAuthenticated()]
 
@@ -260,8 +269,7 @@ class UserViewSet(
 
     def get_serializer_class(self) -> type[BaseSerializer]:
         # Input and output differ: writes accept only the writable fields, answers are UserSerializer.
-        # By method too: OPTIONS describes each method's input through this (action "metadata").
-        if self.action == "create" or (self.request is not None and self.request.method == "POST"):
+        if self._acting() == "create":
             return UserCreateSerializer
         if self.request is not None and self.request.method in {"PUT", "PATCH"}:
             return UserUpdateSerializer

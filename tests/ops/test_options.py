@@ -27,3 +27,11 @@ def test_a_sign_up_takes_a_username_an_email_and_a_password(auth_client):
         "password": (False, True),
     }
     assert described["first_name"] == (False, False)
+
+
+def test_anyone_may_ask_what_a_sign_up_takes(api_client, user):
+    """A sign-up is open to anyone, and so is its description; an account's is not."""
+    assert "password" in fields(api_client.options("/api/users/"))
+    response = api_client.options(f"/api/users/{user.pk}/")
+    assert response.status_code == 200
+    assert "actions" not in response.json()  # no PUT described to a stranger
