@@ -54,10 +54,11 @@ def activity_forget(*, user_id: int) -> Forgotten:
     """Takes `user_id`'s counts out of SongDay and SongTotal, inside the caller's
     transaction, which goes on to delete the account (and with it, through the cascade, its
     events, pending rows and per-user rollups). Its cost is the account's: one grouped read
-    of its events and pending rows, and a write per (day, song) it has counts on."""
-    if not transaction.get_connection().in_atomic_block:
-        # Committed on its own, the subtraction would stand whether or not the account goes.
-        raise RuntimeError("activity_forget must run inside the account's deletion's transaction")
+    of its events and pending rows, and a write per (day, song) it has counts on.
+
+    Precondition: called by the `user_deleting` signal, which refuses to be sent outside a
+    transaction (`music_discovery.signals.account_deleting`): committed on its own, the
+    subtraction would stand whether or not the account goes."""
     with transaction.atomic():
         # In the order every writer of both stages' tables takes them (`fill_state_lock`).
         fill_state_lock(wait=True)

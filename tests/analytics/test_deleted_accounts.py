@@ -13,6 +13,7 @@ from django.urls import reverse
 from analytics.models import PendingRollup, PendingUserRollup
 from analytics.services.exclusions import Selection, activity_exclude
 from analytics.services.rollups import days_refresh, rollups_catch_up, snapshots_catch_up
+from music_discovery.signals import account_deleting
 from tests.analytics.builders import rollups, today_at
 from tests.factories import ArtistFactory, SongArtistFactory, SongFactory, UserFactory
 from users.models import User
@@ -152,3 +153,11 @@ def test_deleting_accounts_in_the_admin_takes_their_counts_out_too(
     assert (single.status_code, bulk.status_code) == (302, 302)
     assert not User.objects.filter(pk__in=[one.pk, other.pk]).exists()
     _assert_as_if_never_there(auth_client, without, tables)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_account_deleting_outside_a_transaction_takes_nothing_out():
+    """Committed on their own, the counts taken out would stand whether or not the account
+    then went: the signal is refused outside the deletion's transaction."""
+    with pytest.raises(RuntimeError, match="inside the deletion's transaction"):
+        account_deleting(user_id=UserFactory().pk)
