@@ -5,9 +5,10 @@
 The Spotify tracks file of ../shared/data is loaded first (`load_music --skip-invalid`) when
 the songs table is empty. Queries are made from songs people know (popularity >= 50, drawn
 at random with --seed): a song's title, or its first artist's name and the title's first
-word, with one typo in a word of 4+ letters, never in its first letter (people get that one
-right): two neighbouring letters swapped, one dropped, one doubled, one replaced by its
-neighbour on the keyboard. Each query goes through `song_search_ranked`, what
+word, with one typo in a word of 4+ letters: past its first letter, two neighbouring letters
+swapped, one dropped, one doubled, one replaced by its neighbour on the keyboard; and, as a
+kind of its own (people seldom make it, and the corrections count on that), the first letter
+replaced by its neighbour. Each query goes through `song_search_ranked`, what
 `GET /api/songs/?search=` runs; a query counts as found when the song, or another id of its
 recording (same title and first artist), is in the first 1 / 10 results.
 
@@ -27,7 +28,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "music_discovery.settings")
 CSV = BASE_DIR.parent / "shared" / "data" / "spotify-tracks-114k.csv"
-KINDS = ("swapped", "dropped", "doubled", "neighbour key")
+KINDS = ("swapped", "dropped", "doubled", "neighbour key", "first letter")
 _WORD = re.compile(r"[a-z]+")
 _KEYBOARD = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
 
@@ -46,6 +47,9 @@ def typo(kind: str, rng: random.Random, word: str) -> str | None:
         spots = [i for i in range(1, len(word) - 1) if word[i] != word[i + 1]]
         i = rng.choice(spots) if spots else None
         return None if i is None else word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+    if kind == "first letter":  # its neighbour on the keyboard: the slip the others avoid
+        keys = _neighbours(word[0])
+        return rng.choice(keys) + word[1:] if keys else None
     i = rng.randrange(1, len(word))
     if kind == "dropped":
         return word[:i] + word[i + 1 :]
