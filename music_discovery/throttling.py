@@ -92,25 +92,55 @@ class LoginThrottle(SimpleRateThrottle):
             return super().allow_request(request, view)
 
 
+class AccountThrottle(LoginThrottle):
+    """The `auth` scope counted per signed-in account (per address otherwise), in the same
+    cache entries as CredentialThrottle keeps for a user: the admin's password change and the
+    API's credential changes of one account draw on one allowance."""
+
+    def get_cache_key(self, request: Request, view: object) -> str:
+        user = getattr(request, "user", None)
+        ident = user.pk if user is not None and user.is_authenticated else self.get_ident(request)
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+def _refused(request: HttpRequest, throttle: LoginThrottle, message: str) -> HttpResponse | None:
+    """A 429 with Retry-After when this submitted attempt is over the `auth` rate (a 503 when
+    it cannot be counted), else None."""
+    # DRF's throttles read only request.META and request.user (a Django request has both)
+    # and no view; the stubs ask for DRF's Request and a view, which the admin has neither of.
+    try:
+        allowed = throttle.allow_request(request, None)  # type: ignore[arg-type]
+    except CredentialCountUnavailable as exc:
+        response = HttpResponse(str(exc.detail), status=503, content_type="text/plain; charset=utf-8")
+        response["Retry-After"] = str(exc.retry_after)
+        return response
+    if allowed:
+        return None
+    response = HttpResponse(message, status=429, content_type="text/plain; charset=utf-8")
+    response["Retry-After"] = str(math.ceil(throttle.wait() or 1))
+    return response
+
+
 def admin_login(request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
     """The admin's login view, with each submitted attempt counted against the `auth` rate;
     past it, a 429 with Retry-After (showing the form stays free)."""
     if request.method == "POST":
-        throttle = LoginThrottle()
-        # DRF's throttles read only request.META (a Django request has it) and no view;
-        # the stubs ask for DRF's Request and a view, which the admin login has neither of.
-        try:
-            allowed = throttle.allow_request(request, None)  # type: ignore[arg-type]
-        except CredentialCountUnavailable as exc:
-            response = HttpResponse(str(exc.detail), status=503, content_type="text/plain; charset=utf-8")
-            response["Retry-After"] = str(exc.retry_after)
-            return response
-        if not allowed:
-            response = HttpResponse(
-                "Too many login attempts. Try again later.",
-                status=429,
-                content_type="text/plain; charset=utf-8",
-            )
-            response["Retry-After"] = str(math.ceil(throttle.wait() or 1))
-            return response
+        refused = _refused(request, LoginThrottle(), "Too many login attempts. Try again later.")
+        if refused is not None:
+            return refused
     return admin.site.login(request, extra_context)
+
+
+def _admin_password_change(request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+    if request.method == "POST":
+        refused = _refused(request, AccountThrottle(), "Too many password change attempts. Try again later.")
+        if refused is not None:
+            return refused
+    return admin.site.password_change(request, extra_context)
+
+
+# The admin's own password change (it asks for the old password), each submitted attempt
+# counted per account against the `auth` rate as the API's credential changes are: a stolen
+# admin session could otherwise guess the password without limit. Wrapped as the admin wraps
+# its views (staff only, CSRF, never cached).
+admin_password_change = admin.site.admin_view(_admin_password_change)

@@ -21,8 +21,9 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/api/docs/"), name="root"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
-    # Before admin.site.urls, which answers the same path unthrottled.
+    # Before admin.site.urls, which answers the same paths unthrottled.
     path("admin/login/", throttling.admin_login),
+    path("admin/password_change/", throttling.admin_password_change),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
 ]

@@ -7,6 +7,9 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm as DjangoAdminUserCreationForm
 from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
 from django.contrib.auth.models import Group
+from django.http import HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from users import services
 from users.models import Profile, User
@@ -93,6 +96,13 @@ class GroupAdmin(DjangoGroupAdmin):
 admin.site.unregister(Group)
 admin.site.register(Group, GroupAdmin)
 
+# SimpleJWT's admin shows each outstanding refresh token whole, a working credential for its
+# account (staff allowed to view them could sign in as a superuser), and deleting a
+# blacklisted one brings it back to life. Tokens are issued and revoked through the API and
+# `services.user_delete` only.
+admin.site.unregister(OutstandingToken)
+admin.site.unregister(BlacklistedToken)
+
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
@@ -130,9 +140,23 @@ class UserAdmin(DjangoUserAdmin):
         allowed = super().has_delete_permission(request, obj)
         return allowed and (obj is None or user_changeable_by(actor=request.user, account=obj))
 
+    # An account's own credentials change only with its current password: in the admin,
+    # through its password change page (which asks for it, throttled); the username and
+    # email through the API (`current_password`). A stolen admin session must not be enough.
+    OWN_CREDENTIAL_FIELDS = ("username", "email")
+
     def get_readonly_fields(self, request, obj: User | None = None) -> tuple[str, ...]:
         readonly = tuple(super().get_readonly_fields(request, obj))
-        return readonly if request.user.is_superuser else (*readonly, *self.SUPERUSER_FIELDS)
+        if not request.user.is_superuser:
+            readonly = (*readonly, *self.SUPERUSER_FIELDS)
+        if obj is not None and obj.pk == request.user.pk:
+            readonly = (*readonly, *self.OWN_CREDENTIAL_FIELDS)
+        return readonly
+
+    def user_change_password(self, request, id: str, form_url: str = "") -> HttpResponse:
+        if str(id) == str(request.user.pk):
+            return HttpResponseRedirect(reverse("admin:password_change"))
+        return super().user_change_password(request, id, form_url)
 
     def get_deleted_objects(self, objs, request):
         # Only the accounts' own delete permission counts (the rule above): an account goes

@@ -175,7 +175,9 @@ class UserWriteSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError({"password": list(error.messages)}) from error
 
 
-CURRENT_PASSWORD_REQUIRED = "Your current password is required to change the password or the email."
+CURRENT_PASSWORD_REQUIRED = (
+    "Your current password is required to change the password, the email or the username."
+)
 CURRENT_PASSWORD_WRONG = "Your current password is not correct."
 
 # Fields whose presence in a change puts the request under the strict `auth` throttle:
@@ -202,7 +204,7 @@ def _password_field(help_text: str, *, required: bool = True) -> StrictCharField
 class UserUpdateSerializer(UserWriteSerializer):
     """PUT and PATCH: the password is optional; sending one changes it.
 
-    A new password or a new email needs the account's current password in the same body,
+    A new password, email or username needs the account's current password in the same body,
     so that a stolen access token cannot take the account over. Staff changing another
     user's account they may change (a reset: users.selectors.user_changeable_by) do not need
     it; the serializer's context must hold the request.
@@ -213,7 +215,7 @@ class UserUpdateSerializer(UserWriteSerializer):
         required=False,
     )
     current_password = _password_field(
-        "The account's current password: required with a new `password` or `email` "
+        "The account's current password: required with a new `password`, `email` or `username` "
         "(except for staff resetting another account they may change).",
         required=False,
     )
@@ -241,7 +243,11 @@ class UserUpdateSerializer(UserWriteSerializer):
         # two domains.
         email = attrs.get("email")
         new_email = email is not None and email.lower() != self._account().email.lower()
-        return "password" in attrs or new_email
+        # The username signs in, compared exactly (case included): renamed, the account is
+        # lost to its owner, with no recovery by name.
+        username = attrs.get("username")
+        new_username = username is not None and username != self._account().username
+        return "password" in attrs or new_email or new_username
 
     def _needs_current_password(self) -> bool:
         # A reset without the password only by someone who may change another's account.

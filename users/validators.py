@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
@@ -12,13 +13,14 @@ if TYPE_CHECKING:
 
 class NotOnlyWhitespaceValidator:
     """A password is kept exactly as typed, spaces included, at registration, on a change and
-    at login (no step trims it); a password of nothing but whitespace is refused, as it
-    looks empty in every form and is easily lost."""
+    at login (no step trims it); a password of nothing but whitespace or invisible format
+    characters (zero-width spaces and joiners, the byte order mark: Unicode category Cf,
+    which `str.strip` keeps) is refused, as it looks empty in every form and is easily lost."""
 
     message = "Your password cannot consist only of whitespace."
 
     def validate(self, password: str, user: User | None = None) -> None:
-        if not password.strip():
+        if all(char.isspace() or unicodedata.category(char) == "Cf" for char in password):
             raise ValidationError(self.message, code="password_only_whitespace")
 
     def get_help_text(self) -> str:

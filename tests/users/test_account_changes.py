@@ -1,4 +1,5 @@
-"""Changing one's credentials: the current password is required for a new password or email,
+"""Changing one's credentials: the current password is required for a new password, email or
+username,
 the email-exists answer is throttled like a login, and `/api/users/me/` takes PATCH."""
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ def detail_url(user) -> str:
 @pytest.mark.parametrize(("method", "path"), [("patch", "detail"), ("put", "detail"), ("patch", "me")])
 @pytest.mark.parametrize(
     "change",
-    [{"password": NEW_PASSWORD}, {"email": "thief@example.com"}],
-    ids=["password", "email"],
+    [{"password": NEW_PASSWORD}, {"email": "thief@example.com"}, {"username": "thief"}],
+    ids=["password", "email", "username"],
 )
 def test_a_credential_change_without_the_current_password_is_400_naming_it(
     auth_client, user, method, path, change
@@ -38,6 +39,7 @@ def test_a_credential_change_without_the_current_password_is_400_naming_it(
     user.refresh_from_db()
     assert user.check_password(PASSWORD)
     assert user.email != "thief@example.com"
+    assert user.username != "thief"
 
 
 @pytest.mark.parametrize("change", [{"password": NEW_PASSWORD}, {"email": "thief@example.com"}])
@@ -64,6 +66,22 @@ def test_the_current_password_allows_the_change(auth_client, user):
     user.refresh_from_db()
     assert user.check_password(NEW_PASSWORD)
     assert user.email == "moved@example.com"
+
+
+def test_a_rename_needs_the_current_password_even_in_another_case_only(auth_client, api_client, user):
+    """A username signs in compared exactly, case included: a rename of its case is one too."""
+    old_name = user.username
+
+    upper = auth_client.patch(detail_url(user), {"username": old_name.upper()}, format="json")
+    renamed = auth_client.patch(
+        detail_url(user), {"username": "new-name", "current_password": PASSWORD}, format="json"
+    )
+
+    assert upper.status_code == 400
+    assert upper.json() == {"current_password": [CURRENT_PASSWORD_REQUIRED]}
+    assert renamed.status_code == 200, renamed.content
+    assert obtain(api_client, "new-name").status_code == 200
+    assert obtain(api_client, old_name).status_code == 401
 
 
 def test_resending_the_same_email_needs_no_current_password(auth_client, user):

@@ -16,22 +16,6 @@ from users.moods import MOODS
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def admin_client_logged_in(client):
-    """A staff member (not a superuser) allowed to manage users, logged in through the login form."""
-    staff = UserFactory(is_staff=True)
-    staff.user_permissions.set(
-        Permission.objects.filter(content_type__app_label="users", codename__regex=r"^(add|change|view)_")
-    )
-    response = client.post(
-        reverse("admin:login"),
-        {"username": staff.username, "password": "correct-horse-battery-staple", "next": "/admin/"},
-    )
-    assert response.status_code == 302
-    assert response["Location"] == "/admin/"
-    return client
-
-
 def test_staff_sees_users_changelist_and_searches(admin_client_logged_in):
     UserFactory(username="needle", email="needle@example.com")
     UserFactory(username="haystack")

@@ -49,7 +49,7 @@ def test_the_current_password_is_compared_as_typed(auth_client, user):
     assert "current_password" in response.json()
 
 
-@pytest.mark.parametrize("password", [" " * 12, "\t" * 10, " \u00a0 " * 5])
+@pytest.mark.parametrize("password", [" " * 12, "\t" * 10, " \u00a0 " * 5, "\u200b" * 9, "\ufeff\u2060 " * 4])
 def test_a_password_of_only_whitespace_is_refused(api_client, auth_client, password):
     registered = api_client.post("/api/users/", registration(password=password), format="json")
     changed = auth_client.patch(

@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from tests.factories import UserFactory
-from tests.users.builders import obtain, registration
+from tests.users.builders import PASSWORD, obtain, registration
 from users import services
 from users.models import User
 from users.serializers import UserCreateSerializer
@@ -56,8 +56,10 @@ def test_changing_ones_username_to_another_case_of_a_taken_one_is_400(auth_clien
     assert response.json() == TAKEN
     user.refresh_from_db()
     assert user.username == own
-    # One's own username in another case is still one's own.
-    response = auth_client.patch("/api/users/me/", {"username": own.upper()}, format="json")
+    # One's own username in another case is still one's own (a rename: it signs in as typed).
+    response = auth_client.patch(
+        "/api/users/me/", {"username": own.upper(), "current_password": PASSWORD}, format="json"
+    )
     assert response.status_code == 200
     assert response.json()["username"] == own.upper()
 

@@ -162,7 +162,12 @@ def test_put_replaces_profile_lists(auth_client, user):
 
     response = auth_client.put(
         f"/api/users/{user.pk}/",
-        {"username": "renamed", "email": user.email, "profile": {"favorite_genres": ["rock"]}},
+        {
+            "username": "renamed",
+            "email": user.email,
+            "current_password": PASSWORD,
+            "profile": {"favorite_genres": ["rock"]},
+        },
         format="json",
     )
 
