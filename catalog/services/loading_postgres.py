@@ -9,6 +9,7 @@ staging table and compared with the catalog in one statement that keeps only the
 changed songs (values, credits or genres), and those are written set-wise: one INSERT of
 the new songs, one UPDATE of the changed ones, and their credits and genres replaced. The
 search word lists follow through their statement-level triggers, in one statement each.
+New songs and their credits are written most popular first (`_laid_out`), for the search.
 Every index is maintained as the rows go in, so readers are never blocked (dropping the
 indexes and building them after a first load's insert bought too little end to end to keep:
 bench/README.md, "Loading", which has the figures of each step).
@@ -221,7 +222,7 @@ def _write_changes(cursor, songs: SongColumns, timer: PhaseTimer) -> SongUpsertR
         return SongUpsertResult(total=len(songs), created=0, updated=0)
     cursor.execute(
         f"INSERT INTO {table} (id, {_columns(fields)})"
-        f" SELECT song_id, {_columns(fields)} FROM {_CHANGES} WHERE is_new"
+        f" SELECT song_id, {_columns(fields)} FROM {_CHANGES} WHERE is_new{_laid_out(fields, '')}"
     )
     created = cursor.rowcount
     timer.lap("insert new songs")
@@ -233,14 +234,26 @@ def _write_changes(cursor, songs: SongColumns, timer: PhaseTimer) -> SongUpsertR
     updated = cursor.rowcount
     timer.lap("update changed songs")
     for column in names:
-        _relink(cursor, column)
+        _relink(cursor, column, _laid_out(fields, "c."))
         timer.lap(f"link {column}")
     return SongUpsertResult(total=len(songs), created=created, updated=updated)
 
 
-def _relink(cursor, column: str) -> None:
+def _laid_out(fields: list[str], alias: str) -> str:
+    """The ORDER BY that writes new songs, and their credits, most popular first (when the
+    file has popularity). A search reads a bounded number of matches of each way in table
+    order (`catalog.selectors.search_ways`): laid out so, those are the most popular ones,
+    where the file's order gave arbitrary ones (the best-known songs holding a common word
+    could be out of reach of every page)."""
+    if "popularity" not in fields:
+        return ""
+    return f" ORDER BY {alias}{_column('popularity')} DESC NULLS LAST, {alias}song_id"
+
+
+def _relink(cursor, column: str, order: str) -> None:
     """Replace the `column` links of the changed songs whose names changed (every new song's)
-    with the staged ones, creating the named rows that do not exist yet."""
+    with the staged ones, creating the named rows that do not exist yet; the links written
+    in `order` (an ORDER BY on `_CHANGES c`, or nothing)."""
     link, link_column, named, key, positioned = _LINKS[column]
     changed = f"(c.is_new OR c.{column}_changed)"
     if named == "catalog_artist":
@@ -264,5 +277,5 @@ def _relink(cursor, column: str) -> None:
         f"INSERT INTO {link} (song_id, {link_column}{position})"
         f" SELECT c.song_id, n.id{position_value} FROM {_CHANGES} c,"
         f" unnest(c.{column}_keys) WITH ORDINALITY AS u (k, i) JOIN {named} n ON n.{key} = u.k"
-        f" WHERE {changed}"
+        f" WHERE {changed}{order}"
     )
