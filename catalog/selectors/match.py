@@ -17,11 +17,14 @@ artist (turned into trigrams once an artist), so a file's work is the sum, over 
 with no exact match, of their artists' numbers of songs, plus every title turned into
 trigrams. That is bounded by MAX_TITLE_COMPARISONS, a title turned into trigrams counting as
 TRIGRAMS_COST comparisons, the titles of artists with the fewest songs compared first; those
-left over match nothing.
+left over match nothing. The accented forms of step 1 are looked for ACCENTED_NAMES_AT_MOST
+names at most, those with the most titles in the file first; the others match only as
+named.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
@@ -46,6 +49,10 @@ MAX_TITLE_COMPARISONS = 2_000_000
 # trigrams (bench/README.md, "Import: matching a history"): a file naming every artist once
 # prepares every credited title.
 TRIGRAMS_COST = 15
+# A file's names that no artist has are looked for under their accents (`Beyonce` is
+# Beyoncé) up to this many, about 2 s of statements: a history naming thousands of artists
+# the catalog lacks took minutes and failed (bench/README.md, "Import: matching a history").
+ACCENTED_NAMES_AT_MOST = 2_000
 
 
 @dataclass
@@ -71,7 +78,7 @@ def songs_match(pairs: Collection[tuple[str, str]]) -> dict[tuple[str, str], int
     when some artist is named otherwise than the catalog names it."""
     named = {artist: name_key(artist) for artist, _ in pairs}
     artists = _artist_ids(set(named.values()))
-    accented = artist_keys_accented(sorted({name for name, key in named.items() if key not in artists}))
+    accented = artist_keys_accented(_accents_looked_up(pairs, named, artists))
     if accented:
         artists.update(_artist_ids(set(accented.values())))
         named.update(accented)
@@ -114,6 +121,17 @@ def songs_match(pairs: Collection[tuple[str, str]]) -> dict[tuple[str, str], int
         if best is not None:
             matches[(artist, title)] = best
     return matches
+
+
+def _accents_looked_up(
+    pairs: Collection[tuple[str, str]], named: dict[str, str], artists: dict[str, int]
+) -> list[str]:
+    """The names the catalog does not have whose accented forms are looked for: at most
+    ACCENTED_NAMES_AT_MOST of them, those with the most titles in the file first (then by
+    name, so that a file always matches the same listens)."""
+    titles = Counter(artist for artist, _ in pairs if named[artist] not in artists)
+    ranked = sorted(titles.items(), key=lambda item: (-item[1], item[0]))
+    return sorted(name for name, _ in ranked[:ACCENTED_NAMES_AT_MOST])
 
 
 def _artist_ids(keys: set[str]) -> dict[str, int]:

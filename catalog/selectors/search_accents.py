@@ -15,6 +15,10 @@ from catalog.selectors.search_text import fold, folded_sql, query_terms, title_w
 
 # A term's accented forms looked for, the most frequent first ("the": thé, thè).
 ACCENTED_PER_TERM = 3
+# Terms whose forms in names one statement looks up: a statement's planning grows faster
+# than its branches (a history's 2,000 unknown name words in one statement took 97 s, in
+# statements of 100 about 2 s: bench/README.md, "Import: matching a history").
+TERMS_PER_STATEMENT = 100
 FOLDED_WORD = folded_sql("word")
 
 
@@ -75,18 +79,21 @@ def name_accented(using: str, terms: list[str]) -> list[list[str]]:
     names (as song search finds them: "ze" is "zé", "omur" "ömür", "u" "ü"), and its
     folded form when it is accented."""
     forms: dict[str, list[str]] = {}
-    looked_up = list(terms)
+    looked_up = list(dict.fromkeys(terms))
     if looked_up and connections[using].vendor == "postgresql":
-        params: dict[str, str | int] = {}
-        for i, term in enumerate(looked_up):
-            params.update(accented_params(i, term))
-        sql = each_sql(f"SELECT {{i}} AS ord, {accented_sql(WORD_LISTS[1:])}", len(looked_up))
         with connections[using].cursor() as cursor:
-            cursor.execute(sql, params)
-            forms = {
-                term: [form for form, _, _ in found]
-                for term, (_, found) in zip(looked_up, cursor.fetchall(), strict=True)
-            }
+            for start in range(0, len(looked_up), TERMS_PER_STATEMENT):
+                chunk = looked_up[start : start + TERMS_PER_STATEMENT]
+                params: dict[str, str | int] = {}
+                for i, term in enumerate(chunk):
+                    params.update(accented_params(i, term))
+                cursor.execute(
+                    each_sql(f"SELECT {{i}} AS ord, {accented_sql(WORD_LISTS[1:])}", len(chunk)), params
+                )
+                forms.update(
+                    (term, [form for form, _, _ in found])
+                    for term, (_, found) in zip(chunk, cursor.fetchall(), strict=True)
+                )
     elif looked_up:
         words = Counter(
             w

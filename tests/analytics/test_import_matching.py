@@ -5,9 +5,11 @@ bound on the title comparisons a file may ask for."""
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from analytics.models import Activity
-from catalog.selectors import match
+from catalog.selectors import match, search_accents
 from catalog.selectors.match import TITLE_SIMILARITY, songs_match
 from catalog.selectors.search_text import similarity
 from tests.analytics.builders import T0, import_counts, listen, post_listens
@@ -82,3 +84,29 @@ class TestMatching:
         pairs = {("Beyonce", "Cuff It"), ("BJORK", "joga"), ("Bjork", "Hyperballad"), ("Beyoncee", "CUFF IT")}
 
         assert songs_match(pairs) == {("Beyonce", "Cuff It"): cuff_it.id, ("BJORK", "joga"): joga.id}
+
+    def test_only_the_names_with_the_most_titles_are_looked_for_under_their_accents(self, db, monkeypatch):
+        """A history may name thousands of artists the catalog lacks: past the bound, the
+        names with the fewest titles in the file match only as named."""
+        monkeypatch.setattr(match, "ACCENTED_NAMES_AT_MOST", 1)
+        beyonce = artist("Beyoncé")
+        cuff_it, halo = song_by(beyonce, title="CUFF IT"), song_by(beyonce, title="Halo")
+        song_by(artist("Björk"), title="Jóga")
+        pairs = {("Beyonce", "Cuff It"), ("Beyonce", "Halo"), ("Bjork", "Joga")}
+
+        assert songs_match(pairs) == {("Beyonce", "Cuff It"): cuff_it.id, ("Beyonce", "Halo"): halo.id}
+
+
+@pytest.mark.postgres
+def test_the_accented_forms_of_many_name_words_are_looked_up_a_few_terms_a_statement(db, monkeypatch):
+    """One statement of thousands of branches took minutes to plan: a few terms each."""
+    monkeypatch.setattr(search_accents, "TERMS_PER_STATEMENT", 2)
+    for name in ("Beyoncé", "Björk", "Sigur Rós", "Mötley Crüe"):
+        artist(name)
+    terms = ["beyonce", "bjork", "ros", "motley", "crue"]
+
+    with CaptureQueriesContext(connection) as queries:
+        forms = search_accents.name_accented("default", terms)
+
+    assert len(queries) == 3
+    assert forms == [["beyoncé"], ["björk"], ["rós"], ["mötley"], ["crüe"]]
