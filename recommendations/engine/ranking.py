@@ -58,6 +58,13 @@ BLEND = Weights(collaborative=1.0, artist=0.05, genre=0.05, content=0.05, mood=0
 # them: its weight is the seed signals' own (at BLEND's it gave a calm list without a song of
 # the seed artist's for `seed_artists=Coldplay, moods=calm`).
 STEERED_MOOD = 0.05
+# With seeds, the artist signal outweighs all the others together (at BLEND collaborative
+# 1.0, genre, content and popularity 0.05 each, the mood at STEERED_MOOD: 1.2 at most), so
+# that the named artists' songs lead the list (within ARTIST_CAP) and the rest follows in
+# the blend's order: at BLEND's 0.05, as soon as other listeners liked the seed artist the
+# collaborative signal put the artists those listeners also like first. A named artist's
+# value is 1, less beside seed songs (whose artists count more): hence the margin.
+STEERED_ARTIST = 3.0
 # A tie-break only: orders songs the weighted signals leave equal, most popular first.
 TIE_BREAK = 1e-4
 ARTIST_CAP = 2
@@ -312,6 +319,14 @@ def excluded(catalog: CatalogArrays, listener: Listener) -> IntArray:
     return np.concatenate([known, blocked]).astype(np.int64)
 
 
+def steered(weights: Weights, listener: Listener) -> Weights:
+    """The weights a listener's list is blended with: with seeds (`Listener.asked`), the seed
+    artists lead and a mood orders what the seeds bring (STEERED_ARTIST, STEERED_MOOD)."""
+    if not listener.asked:
+        return weights
+    return replace(weights, artist=max(weights.artist, STEERED_ARTIST), mood=min(weights.mood, STEERED_MOOD))
+
+
 def recommend(
     *,
     catalog: CatalogArrays,
@@ -325,8 +340,7 @@ def recommend(
     if limit < 1 or catalog.size == 0:
         return []
     found = evidence(catalog, listener, model)
-    if listener.asked:
-        weights = replace(weights, mood=min(weights.mood, STEERED_MOOD))
+    weights = steered(weights, listener)
     blended = blend(catalog, found, weights, limit * CANDIDATE_FACTOR, excluded(catalog, listener))
     total = blended.total
     chosen = rerank(catalog, blended, limit, artist_cap)

@@ -107,6 +107,21 @@ def test_seeds_steer_the_list_of_a_listener_with_a_history(world):
     assert any("by Delta, an artist you asked for" in item["reasons"] for item in by_artist)
 
 
+def test_a_seed_artist_leads_the_list_where_other_listeners_point_elsewhere(world):
+    """Every listener who liked Delta also liked Gamma, so the collaborative signal (the
+    blend's heaviest) points from Delta to Gamma: the seed artist's songs still come first,
+    as many as the artist cap allows, then the rest."""
+    listener = UserFactory(profile__favorite_genres=[], profile__moods=[])
+    build_model()
+
+    items = recommend(user_id=listener.pk, limit=4, seed_artists=["Delta"])
+
+    artists = [item["song"].artist_credits[0]["name"] for item in items]
+    assert artists == ["Delta", "Delta", "Gamma", "Gamma"]
+    assert all(item["reasons"][0] == "by Delta, an artist you asked for" for item in items[:2])
+    assert "liked by listeners who like Delta" in items[2]["reasons"]
+
+
 @pytest.mark.parametrize(
     ("arguments", "field", "message"),
     [
