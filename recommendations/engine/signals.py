@@ -224,18 +224,25 @@ def content_at(catalog: CatalogArrays, found: Evidence, songs: IntArray) -> Floa
 # The popularity prior's share that comes from this service's own listeners (how many liked,
 # played or shared each song), the rest from the catalog's popularity figure.
 LISTENER_SHARE = 0.9
+# A song's listeners count towards the prior only from this many on: below it, the catalog's
+# popularity decides. One listener's play is that listener's history, not popularity: on a
+# young service, a song nobody else knows would be "popular in the catalog" to everyone, and
+# would show them what that one listener played.
+MIN_LISTENERS = 3
 
 
 def popularity(catalog: CatalogArrays, model: CollaborativeModel | None) -> FloatArray:
-    """The popularity prior, 0..1, normalised: the catalog's figure, and once the model has
-    listeners, mostly how many of them each song has (log-scaled). The same for every
-    listener: computed once per catalog and model."""
+    """The popularity prior, 0..1, normalised: the catalog's figure, and once songs have
+    MIN_LISTENERS listeners in the model, mostly how many each has (log-scaled). The same for
+    every listener: computed once per catalog and model."""
     memo = catalog.memo if model is None else model.memo
     if "popularity" not in memo:
-        if model is None or not model.song_listeners.any():
+        counted = np.zeros(0) if model is None else model.listeners()
+        counted = np.where(counted >= MIN_LISTENERS, counted, 0.0)
+        if not counted.any():
             values = catalog.prior.astype(np.float32)
         else:
-            listened = np.log1p(np.maximum(model.listeners(), 0.0))
+            listened = np.log1p(counted)
             listened = listened / max(float(listened.max()), 1e-9)
             values = (LISTENER_SHARE * listened + (1 - LISTENER_SHARE) * catalog.prior).astype(np.float32)
         memo["popularity"] = normalised(values)

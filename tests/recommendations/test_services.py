@@ -7,6 +7,7 @@ import pytest
 
 from analytics.models import Action
 from catalog.models import AUDIO_FEATURE_FIELDS
+from recommendations.engine.signals import MIN_LISTENERS
 from recommendations.model import build_model
 from recommendations.services import RecommendationInputError, recommend, request_check
 from tests.factories import ArtistFactory, RatingFactory, SongArtistFactory, SongFactory, UserFactory
@@ -65,6 +66,28 @@ def test_with_nothing_known_the_most_popular_songs_come_first(world):
 
     assert [item["song"].popularity for item in items] == [90, 90, 90]
     assert all(item["reasons"] == ["popular in the catalog"] for item in items)
+
+
+def test_one_listeners_song_is_not_popular_until_enough_listeners_play_it(db):
+    """A song of catalog popularity 0 that one other listener played is not listed to a new
+    listener as popular above the catalog's most popular songs; once MIN_LISTENERS
+    listeners play it, the service's own listening lifts it."""
+    popular = [song_by(ArtistFactory(), popularity=100) for _ in range(3)]
+    obscure = song_by(ArtistFactory(), popularity=0)
+    newcomer = UserFactory(profile__favorite_genres=[], profile__moods=[])
+    listened(UserFactory(), (obscure, Action.PLAY))
+    build_model()
+
+    alone = recommend(user_id=newcomer.pk, limit=3)
+
+    for _ in range(MIN_LISTENERS - 1):
+        listened(UserFactory(), (obscure, Action.PLAY))
+    build_model()
+    agreed = recommend(user_id=newcomer.pk, limit=3)
+
+    assert {item["song"].pk for item in alone} == {song.pk for song in popular}
+    assert agreed[0]["song"].pk == obscure.pk
+    assert agreed[0]["reasons"] == ["popular in the catalog"]
 
 
 def test_moods_and_seeds_shape_the_list(db):
