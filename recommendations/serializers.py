@@ -138,7 +138,10 @@ class WhyNotSerializer(serializers.Serializer):
     reasons = serializers.ListField(child=serializers.CharField(), help_text="Why, in words; never empty.")
     rank = serializers.IntegerField(
         allow_null=True,
-        help_text="Its place among the songs a list may hold (1 = best); null when it may not.",
+        help_text=(
+            "Its place in the list (1 = best) when it is there; else 1 + how many songs the blend "
+            "scores above it, those the artist cap holds back included; null when it may be in no list."
+        ),
     )
     score = serializers.FloatField(allow_null=True, help_text="Its blended score.")
     cut = serializers.FloatField(allow_null=True, help_text="The score of the list's last song.")

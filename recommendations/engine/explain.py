@@ -17,6 +17,7 @@ from recommendations.engine.ranking import (
     blend,
     excluded,
     rerank,
+    steered,
 )
 from recommendations.engine.signals import SIGNALS, content_at, evidence
 
@@ -24,9 +25,9 @@ from recommendations.engine.signals import SIGNALS, content_at, evidence
 @dataclass(frozen=True)
 class Placement:
     """A song's place in the blend, against the list of `limit` songs computed from the same
-    blend (`listed`, positions, best first): its score and rank (1 = best) among the songs a
-    list may hold, each signal's weighted part of the score, and the score of the list's last
-    song."""
+    blend (`listed`, positions, best first): its score; its rank (1 = best), its position in
+    the list when it is there, else 1 + how many songs the blend scores above it; each
+    signal's weighted part of the score; and the score of the list's last song."""
 
     score: float
     rank: int
@@ -44,10 +45,12 @@ def placement(
     limit: int,
     weights: Weights = BLEND,
 ) -> Placement:
-    """Where `song` stands for `listener` in a list of `limit` songs. The rank counts the
-    songs scored above it (the content signal counted near the top of the list only, as the
-    list itself does), so far down the catalog it is approximate."""
+    """Where `song` stands for `listener` in a list of `limit` songs. Outside the list, the
+    rank counts the songs scored above it (the content signal counted near the top of the
+    list only, as the list itself does), so far down the catalog it is approximate; those
+    the artist cap or another id of their recording keep out of the list count too."""
     found = evidence(catalog, listener, model)
+    weights = steered(weights, listener)
     blended = blend(catalog, found, weights, limit * CANDIDATE_FACTOR, excluded(catalog, listener))
     listed = rerank(catalog, blended, limit, ARTIST_CAP).tolist()
     parts = {
@@ -61,9 +64,13 @@ def placement(
     }
     score = float(TIE_BREAK * catalog.prior[song]) + sum(parts.values())
     total = blended.total
+    # Against the song's own total, as the others' were computed (float32, content only where
+    # they got it), never against `score`: recomputed in float64, a song could count itself.
+    own = total[song] if np.isfinite(total[song]) else np.float32(score)
+    rank = listed.index(song) + 1 if song in listed else int(np.count_nonzero(total > own)) + 1
     return Placement(
         score=score,
-        rank=int(np.count_nonzero(total[np.isfinite(total)] > score)) + 1,
+        rank=rank,
         parts=parts,
         listed=listed,
         cut=float(total[listed[-1]]) if listed else 0.0,
