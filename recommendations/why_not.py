@@ -49,7 +49,9 @@ def _blocked(user_id: int, song: Any) -> list[str]:
 
 def _history(user_id: int, song_id: int) -> list[str]:
     reasons = [
-        f"you rated it {score} stars" for _, rated, score in rating_table(user_id=user_id) if rated == song_id
+        f"you rated it {score} star{'' if score == 1 else 's'}"
+        for _, rated, score in rating_table(user_id=user_id)
+        if rated == song_id
     ]
     signals = user_song_signals(user_id=user_id)
     mine = signals.song_ids == song_id

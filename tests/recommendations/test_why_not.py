@@ -46,6 +46,15 @@ def test_history_and_blocks_are_named(make_auth_client, listener, world):
     assert blocked["rank"] is None and blocked["in_list"] is False
 
 
+@pytest.mark.parametrize(("score", "said"), [(1, "you rated it 1 star"), (5, "you rated it 5 stars")])
+def test_a_rating_is_said_in_stars_one_star_singular(make_auth_client, fan, world, score, said):
+    RatingFactory(user=fan, song=world["Gamma"][0], score=score)
+
+    answer = why(make_auth_client(fan), fan, world["Gamma"][0]).json()
+
+    assert answer["reasons"] == [said]
+
+
 @pytest.mark.parametrize(
     ("kind", "said"),
     [("not_for_me", "you said it is not for you"), ("more_like_this", "you asked for more like it")],
