@@ -8,16 +8,16 @@ stream them (`iterator`), so a million songs cost their tuples, never model inst
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterator, Sequence
 
 import numpy as np
 import numpy.typing as npt
-from django.db.models import F, OuterRef, Q, Subquery, Window
-from django.db.models.functions import Coalesce, DenseRank
+from django.db.models import BigIntegerField, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 
 from catalog.models import Artist, Genre, Rating, Song, SongArtist, SongFileLoad, SongGenre
 from catalog.naming import name_among, name_key
-from catalog.selectors.songs import TitleKey
 from music_discovery.arrays import CHUNK, numeric_array
 
 # Re-exported: the rules by which other apps match names against `artist_name_rows`' keys
@@ -29,6 +29,7 @@ __all__ = [
     "name_among",
     "name_key",
     "rating_table",
+    "recording_title",
     "song_credit_table",
     "song_feature_table",
     "song_genre_table",
@@ -64,20 +65,50 @@ def song_credit_table() -> npt.NDArray:
     return numeric_array(rows, 3, floats=False)
 
 
+# A title's last " - " part naming a remaster (" - Remastered 2011", " - 2011 Remaster",
+# " - 2015 Remastered Version") says which master, not which song: Spotify's catalog holds
+# the original and its remasters under several ids, and a listener who rated one knows them
+# all. Any other part (" - Live", " - Acoustic") is another performance: kept.
+_REMASTER = "remaster"
+_PART = " - "
+
+
+def recording_title(title: str) -> str:
+    """The title as `song_recording_table` compares it: lowercased, its last " - " part
+    dropped when that part names a remaster."""
+    key = title.lower()
+    if _REMASTER in key:
+        head, part, tail = key.rpartition(_PART)
+        if part and _REMASTER in tail:
+            return head
+    return key
+
+
 def song_recording_table() -> npt.NDArray:
     """(song id, recording) of every song, as int64: songs with the same first-credited
-    artist and the same title (lowercased: `TitleKey`) share a recording number, the one
-    song under several ids (an album's track, the single, a compilation's). What "the same
-    song" means to a list of recommendations. A song crediting no artist is a recording of
-    its own."""
+    artist and the same `recording_title` (lowercased, a remaster's suffix dropped) share a
+    recording number, the one song under several ids (an album's track, the single, a
+    compilation's, a remaster). What "the same song" means to a list of recommendations. A
+    song crediting no artist is a recording of its own.
+
+    Numbered here rather than in SQL, one pass over (id, artist, title) tuples: the suffix
+    is found from the title's end, which SQL would do only with REVERSE and STRPOS sums on
+    every row, and Python lowercases alike on every database (SQLite's LOWER folds ASCII
+    only). At 1M songs on PostgreSQL: 2.5-3.5 s and 410 MB at peak, where a DenseRank window
+    over (artist, lowercased title) took 2.0-2.7 s and 250 MB; a model build takes 27-40 s."""
     main = SongArtist.objects.filter(song=OuterRef("pk"), position=0).order_by().values("artist_id")[:1]
     rows = (
         Song.objects.order_by()
-        .alias(main=Coalesce(Subquery(main), -F("id")))
-        .annotate(recording=Window(DenseRank(), order_by=[F("main").asc(), TitleKey("title").asc()]))
-        .values_list("id", "recording")
+        .annotate(main=Coalesce(Subquery(main), -F("id"), output_field=BigIntegerField()))
+        .values_list("id", "main", "title")
+        .iterator(CHUNK)
     )
-    return numeric_array(rows, 2, floats=False)
+    recordings: dict[tuple[int, str], int] = {}
+    numbered = array("q")
+    for song, artist, title in rows:
+        numbered.append(song)
+        numbered.append(recordings.setdefault((artist, recording_title(title)), len(recordings)))
+    return np.frombuffer(numbered, np.int64).reshape(-1, 2).copy()
 
 
 def song_genre_table() -> npt.NDArray:

@@ -6,11 +6,12 @@ from __future__ import annotations
 import pytest
 from django.core.cache import cache
 
+from catalog.selectors.arrays import song_recording_table
 from recommendations.lists import recommendations_build
 from recommendations.models import Generation
 from tests.catalog.builders import song_row, upsert
-from tests.factories import SongArtistFactory, SongFactory, UserFactory
-from tests.recommendations.builders import refresh_url, song_ids, url
+from tests.factories import ArtistFactory, SongArtistFactory, SongFactory, UserFactory
+from tests.recommendations.builders import refresh_url, song_by, song_ids, url
 
 
 def test_the_owner_gets_an_explained_list_without_what_they_rated_skipped_or_played(
@@ -54,6 +55,46 @@ def test_a_song_under_another_id_counts_as_the_same_song(client_of, listener, wo
     assert rated_copy.pk not in ids
     assert len(beta_copies & set(ids)) == 1
     assert rated_copy.pk not in [item["song"]["id"] for item in similar["results"]]
+
+
+def test_a_remaster_is_the_song_it_remasters_a_live_take_another(client_of, listener, world):
+    """The listener rated Alpha's third song: its remaster by Alpha is that song, never in
+    their list; a live take of it is another song, which a list may hold."""
+    rated = world["Alpha"][2]
+    alpha = rated.credits.get(position=0).artist
+    remaster, live = (
+        song_by(alpha, popularity=95, title=f"{rated.title}{suffix}")
+        for suffix in (" - Remastered 2011", " - Live")
+    )
+
+    ids = song_ids(client_of(listener).get(url(listener.pk), {"limit": 20}).json())
+
+    assert remaster.pk not in ids
+    assert live.pk in ids
+
+
+@pytest.mark.parametrize(
+    ("title", "same"),
+    [
+        ("Bohemian Rhapsody - Remastered 2011", True),
+        ("Bohemian Rhapsody - 2011 Remaster", True),
+        ("BOHEMIAN RHAPSODY - Remastered", True),
+        ("Bohemian Rhapsody - 2015 Remastered Version", True),
+        ("Bohemian Rhapsody - Live", False),
+        ("Bohemian Rhapsody - Live - Remastered 2011", False),
+        ("Bohemian Rhapsody Remastered", False),
+    ],
+)
+def test_a_remasters_suffix_is_left_out_of_the_recording(db, title, same):
+    queen = ArtistFactory(name="Queen")
+    original, other = (
+        song_by(queen, popularity=90, title="Bohemian Rhapsody"),
+        song_by(queen, popularity=80, title=title),
+    )
+
+    recording = dict(song_recording_table().tolist())
+
+    assert (recording[original.pk] == recording[other.pk]) is same
 
 
 def test_a_new_listener_with_only_a_profile_gets_a_personal_list(client_of, world):
