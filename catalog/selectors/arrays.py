@@ -94,8 +94,7 @@ def song_recording_table() -> npt.NDArray:
     Numbered here rather than in SQL, one pass over (id, artist, title) tuples: the suffix
     is found from the title's end, which SQL would do only with REVERSE and STRPOS sums on
     every row, and Python lowercases alike on every database (SQLite's LOWER folds ASCII
-    only). At 1M songs on PostgreSQL: 2.5-3.5 s and 410 MB at peak, where a DenseRank window
-    over (artist, lowercased title) took 2.0-2.7 s and 250 MB; a model build takes 27-40 s."""
+    only), at a cost measured in bench/README.md ("A remaster is the same song")."""
     main = SongArtist.objects.filter(song=OuterRef("pk"), position=0).order_by().values("artist_id")[:1]
     rows = (
         Song.objects.order_by()
