@@ -116,7 +116,8 @@ class BatchError(Exception):
 
 
 _PATH = re.compile(r" - at `\$(?:\[(\d+)\])?(?:\.(\w+))?`$")
-_UNKNOWN = re.compile(r"unknown field `([^`]*)`")
+# msgspec names a field in its message, not its path, when it is unknown or missing.
+_NAMED = re.compile(r"(?:unknown|missing required) field `([^`]*)`")
 
 
 def _from_msgspec(error: msgspec.ValidationError, *, single: bool) -> BatchError:
@@ -127,9 +128,9 @@ def _from_msgspec(error: msgspec.ValidationError, *, single: bool) -> BatchError
     field = match.group(2) if match else None
     if field == "action" and message.startswith("Invalid enum value"):
         message = f"{message}: must be one of {', '.join(ACTION_NAMES)}."
-    unknown = _UNKNOWN.search(message)
-    if unknown and field is None:
-        field = unknown.group(1)
+    named = _NAMED.search(message)
+    if named and field is None:
+        field = named.group(1)
     return BatchError(index=None if single else index, field=field, message=message)
 
 

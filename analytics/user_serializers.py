@@ -8,7 +8,12 @@ from rest_framework import serializers
 
 from analytics.events_in import MAX_BATCH, MAX_ID
 from analytics.platform_serializers import ActionCountsSerializer
-from music_discovery.fields import AwareDateTimeField, StrictBooleanField, StrictIntegerField
+from music_discovery.fields import (
+    AwareDateTimeField,
+    KnownFieldsMixin,
+    StrictBooleanField,
+    StrictIntegerField,
+)
 
 
 class TopSongSerializer(serializers.Serializer):
@@ -111,7 +116,7 @@ class ImportFileSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="A ListenBrainz listens export (JSON array or JSON lines).")
 
 
-class ExclusionInputSerializer(serializers.Serializer):
+class ExclusionInputSerializer(KnownFieldsMixin, serializers.Serializer):
     """Which of the caller's events to keep out of their taste (or let back in): exactly one
     of `events`, the window `since`..`until`, or `import_id`."""
 

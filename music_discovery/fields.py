@@ -85,3 +85,17 @@ class AwareDateTimeField(serializers.DateTimeField):
             if parsed is not None and parsed.tzinfo is None:
                 self.fail("naive")
         return super().to_internal_value(value)
+
+
+class KnownFieldsMixin:
+    """A serializer that refuses a body naming a field it does not have (400 naming it),
+    where DRF ignores it: for a body whose misspelt field would silently take its default
+    (`"exclude": false` left `excluded` true and did the opposite of what was asked)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            fields = self.fields  # type: ignore[attr-defined]
+            unknown = sorted(str(key) for key in data if key not in fields)
+            if unknown:
+                raise serializers.ValidationError(dict.fromkeys(unknown, ["Unknown field."]))
+        return super().to_internal_value(data)  # type: ignore[misc]

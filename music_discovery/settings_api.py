@@ -48,7 +48,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "EXCEPTION_HANDLER": "music_discovery.exceptions.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
+        "music_discovery.throttling.AnonCountedThrottle",
         "music_discovery.throttling.SignedInRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {

@@ -16,7 +16,12 @@ from django.utils.connection import ConnectionProxy
 from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import RedisError
 from rest_framework.request import Request
-from rest_framework.throttling import ScopedRateThrottle, SimpleRateThrottle, UserRateThrottle
+from rest_framework.throttling import (
+    AnonRateThrottle,
+    ScopedRateThrottle,
+    SimpleRateThrottle,
+    UserRateThrottle,
+)
 
 from music_discovery.unavailable import CredentialCountUnavailable
 
@@ -34,7 +39,48 @@ AUTH_THROTTLE_SCOPE = "auth"
 TOKEN_REFRESH_THROTTLE_SCOPE = "token_refresh"
 
 
-class SignedInRateThrottle(UserRateThrottle):
+class CountedRateThrottle(SimpleRateThrottle):
+    """DRF's rate, counted atomically: each request adds one to its caller's count for the
+    current period in the cache (`add`, then `incr`), where DRF reads the caller's history,
+    appends to it and writes it back, so that concurrent requests in several worker processes
+    overwrote each other's counts (1,260 requests in 11 s from 6 parallel clients all
+    answered against a rate of 1,200 a minute). A count per fixed period: a burst straddling
+    two periods may reach twice the rate within one period's length, never more."""
+
+    def allow_request(self, request: Request, view: APIView) -> bool:
+        if self.rate is None:
+            return True
+        key = self.get_cache_key(request, view)
+        if key is None:
+            return True
+        # Set from the rate by DRF's __init__ (or ScopedRateThrottle's allow_request).
+        allowed, duration = self.num_requests, self.duration  # type: ignore[attr-defined]
+        self.now = self.timer()
+        period = int(self.now // duration)
+        self.period_end = (period + 1) * duration
+        self.key = f"{key}:{period}"
+        self.cache.add(self.key, 0, duration + 1)
+        try:
+            count = self.cache.incr(self.key)
+        except ValueError:  # expired between the two calls: a period of its own
+            self.cache.add(self.key, 1, duration + 1)
+            count = 1
+        # None: the default cache turns an error into a miss, and lets the request through.
+        return count is None or count <= allowed
+
+    def wait(self) -> float:
+        return max(self.period_end - self.now, 1.0)
+
+
+class AnonCountedThrottle(AnonRateThrottle, CountedRateThrottle):
+    """The `anon` rate, per address, counted atomically."""
+
+
+class ScopedCountedThrottle(ScopedRateThrottle, CountedRateThrottle):
+    """A view's own scope (`throttle_scope`), counted atomically."""
+
+
+class SignedInRateThrottle(UserRateThrottle, CountedRateThrottle):
     """The `user` rate, for signed-in users only. DRF's UserRateThrottle also counts an
     anonymous caller by address, beside AnonRateThrottle's stricter count of the same
     address: two more cache round trips a request for a limit that never refused one first.
@@ -65,7 +111,7 @@ def _refused_uncounted() -> Iterator[None]:
         raise CredentialCountUnavailable() from exc
 
 
-class CredentialThrottle(ScopedRateThrottle):
+class CredentialThrottle(ScopedCountedThrottle):
     """DRF's ScopedRateThrottle, on the credentials cache (the `auth` and `token_refresh`
     scopes' views)."""
 
@@ -76,7 +122,7 @@ class CredentialThrottle(ScopedRateThrottle):
             return super().allow_request(request, view)
 
 
-class LoginThrottle(SimpleRateThrottle):
+class LoginThrottle(CountedRateThrottle):
     """The `auth` scope counted per client address, in the same cache entries as
     CredentialThrottle keeps for an anonymous caller: guesses at the admin login and at the
     API's token endpoint from one address draw on one allowance."""

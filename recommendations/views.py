@@ -17,10 +17,10 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from music_discovery.caller import caller_id, owner_only
+from music_discovery.throttling import ScopedCountedThrottle
 from recommendations import serializers as s
 from recommendations.lists import (
     GIVEN_UP,
@@ -101,7 +101,7 @@ class UserRecommendationsView(APIView):
 
 class RefreshView(APIView):
     permission_classes = [IsAuthenticated]
-    throttle_classes = [*APIView.throttle_classes, ScopedRateThrottle]
+    throttle_classes = [*APIView.throttle_classes, ScopedCountedThrottle]
     throttle_scope = "recommendations_refresh"
 
     @extend_schema(

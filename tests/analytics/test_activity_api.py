@@ -117,6 +117,17 @@ def test_a_single_bad_event_names_its_field_without_an_index(auth_client, songs)
     assert "index" not in response.json()
 
 
+def test_a_missing_field_is_named(auth_client, songs):
+    single = _post(auth_client, {"song": songs[0].id})
+    batch = _post(auth_client, [{"song": songs[0].id, "action": "play"}, {"song": songs[0].id}])
+
+    assert single.status_code == batch.status_code == 400
+    assert single.json()["field"] == "action"
+    assert single.json()["detail"] == "Event: action: Object missing required field `action`"
+    assert (batch.json()["index"], batch.json()["field"]) == (1, "action")
+    assert not Activity.objects.exists()
+
+
 # Raw JSON text: a lone surrogate or 1e400 cannot be written by the test client's encoder.
 @pytest.mark.parametrize(
     ("bad", "field", "words"),

@@ -289,6 +289,8 @@ def test_anonymous_is_401(api_client, user):
         ({"events": [1], "excluded": 0}, "excluded"),
         ({"since": "2026-01-01", "until": "2027-01-01"}, "since"),
         ({"since": "2026-01-01T00:00:00Z", "until": "2027-01-01T00:00:00"}, "until"),
+        # A misspelt field would leave `excluded` at its default: the opposite of what was meant.
+        ({"events": [1], "exclude": False}, "exclude"),
     ],
 )
 def test_bad_input_is_a_400_naming_the_field_and_changes_nothing(auth_client, ids, body, field):
