@@ -9,7 +9,8 @@ staging table and compared with the catalog in one statement that keeps only the
 changed songs (values, credits or genres), and those are written set-wise: one INSERT of
 the new songs, one UPDATE of the changed ones, and their credits and genres replaced. The
 search word lists follow through their statement-level triggers, in one statement each.
-New songs and their credits are written most popular first (`_laid_out`), for the search.
+New songs draw their ids and are written, with their credits, most popular first
+(`_popular_first`), for the search.
 Every index is maintained as the rows go in, so readers are never blocked (dropping the
 indexes and building them after a first load's insert bought too little end to end to keep:
 bench/README.md, "Loading", which has the figures of each step).
@@ -208,13 +209,14 @@ def _write_changes(cursor, songs: SongColumns, timer: PhaseTimer) -> SongUpsertR
     # The sequence named once: pg_get_serial_sequence() in the statement would run per row.
     cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
     sequence = cursor.fetchone()[0]
-    # A new song draws its id here: nextval() runs only for the rows that COALESCE reaches.
+    # A new song draws its id here: nextval() runs only for the rows that COALESCE reaches,
+    # after the ORDER BY (PostgreSQL computes a volatile output column after sorting).
     cursor.execute(
         f"CREATE TEMPORARY TABLE {_CHANGES} ON COMMIT DROP AS"
         f" SELECT s.*, t.id IS NULL AS is_new,"
         f" coalesce(t.id, nextval(%s::regclass)) AS song_id{flags}"
         f" FROM {_STAGING} s LEFT JOIN {table} t ON t.{spotify_id} = s.{spotify_id}{''.join(joins)}"
-        f" WHERE t.id IS NULL OR {' OR '.join(differs)}",
+        f" WHERE t.id IS NULL OR {' OR '.join(differs)}{_popular_first(fields)}",
         [sequence],
     )
     timer.lap("compare")
@@ -239,15 +241,22 @@ def _write_changes(cursor, songs: SongColumns, timer: PhaseTimer) -> SongUpsertR
     return SongUpsertResult(total=len(songs), created=created, updated=updated)
 
 
-def _laid_out(fields: list[str], alias: str) -> str:
-    """The ORDER BY that writes new songs, and their credits, most popular first (when the
-    file has popularity). A search reads a bounded number of matches of each way in table
-    order (`catalog.selectors.search_ways`): laid out so, those are the most popular ones,
-    where the file's order gave arbitrary ones (the best-known songs holding a common word
-    could be out of reach of every page)."""
+def _popular_first(fields: list[str]) -> str:
+    """The order in which new songs draw their ids and are written, with their credits:
+    most popular first (when the file has popularity). A search reads a bounded number of
+    matches of each way in table order (`catalog.selectors.search_ways`): laid out so, those
+    are the most popular ones, where the file's order gave arbitrary ones (the best-known
+    songs holding a common word could be out of reach of every page). Ids drawn in that order
+    keep each index's inserts in key order."""
     if "popularity" not in fields:
         return ""
-    return f" ORDER BY {alias}{_column('popularity')} DESC NULLS LAST, {alias}song_id"
+    return f" ORDER BY s.{_column('popularity')} DESC NULLS LAST, s.ord"
+
+
+def _laid_out(fields: list[str], alias: str) -> str:
+    """Rows of `_CHANGES` (as `alias`) in the order their songs' ids were drawn, which
+    `_popular_first` chose."""
+    return f" ORDER BY {alias}song_id" if "popularity" in fields else ""
 
 
 def _relink(cursor, column: str, order: str) -> None:
