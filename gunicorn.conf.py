@@ -76,6 +76,10 @@ def post_worker_init(worker) -> None:
 
     from django.urls import get_resolver
 
+    from music_discovery import heartbeat
+
+    # A streamed response that keeps sending keeps its worker alive (music_discovery.heartbeat).
+    heartbeat.register(worker.notify)
     routes = len(get_resolver().url_patterns)
     gc.collect()
     gc.freeze()

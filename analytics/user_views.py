@@ -21,6 +21,7 @@ from analytics.selectors.user_stats import user_stats
 from analytics.services.exclusions import Selection, activity_exclude
 from analytics.services.listens import listens_import
 from music_discovery.caller import caller_id, owner_only
+from music_discovery.heartbeat import beating
 from users.selectors import user_readable
 
 NDJSON = "application/x-ndjson"
@@ -115,7 +116,9 @@ class UserExportView(APIView):
     def get(self, request: Request, user_id: int) -> StreamingHttpResponse:
         if not user_readable(actor=request.user, user_id=user_id):
             raise NotFound()
-        response = StreamingHttpResponse(activity_export_lines(user_id=user_id), content_type=NDJSON)
+        # However long the download takes, while it keeps going (music_discovery.heartbeat).
+        lines = beating(activity_export_lines(user_id=user_id))
+        response = StreamingHttpResponse(lines, content_type=NDJSON)
         response["Content-Disposition"] = f'attachment; filename="activity-{user_id}.jsonl"'
         return response
 

@@ -10,6 +10,7 @@ import pytest
 from analytics.models import Action, Activity
 from analytics.selectors.export import FIELDS, activity_export_lines
 from analytics.services import EventIn, activity_record
+from music_discovery import heartbeat
 from tests.factories import SongFactory, UserFactory
 
 
@@ -172,3 +173,27 @@ def test_an_export_posted_back_is_all_duplicates(auth_client, songs, start):
     assert response.json() == {"stored": 0, "duplicates": 2}
     assert lines[1]["context"] == {"to": "friend"}
     assert [line["excluded"] for line in lines] == [False, True]
+
+
+def test_each_chunk_sent_is_the_workers_heartbeat(auth_client, songs, start, monkeypatch):
+    """A download longer than the web worker's timeout goes on while it makes progress."""
+    monkeypatch.setitem(activity_export_lines.__kwdefaults__, "chunk", 2)
+    beats: list[int] = []
+    monkeypatch.setattr(heartbeat, "_notify", lambda: beats.append(len(beats)))
+    activity_record(
+        user_id=auth_client.user.id,
+        events=[
+            EventIn(song_id=songs[0].id, action=Action.PLAY, occurred_at=start + dt.timedelta(seconds=i))
+            for i in range(5)
+        ],
+    )
+
+    response = auth_client.get(_url(auth_client.user.id))
+    chunks = iter(response.streaming_content)
+    next(chunks)
+    before_the_second = len(beats)
+    rest = list(chunks)
+
+    assert before_the_second == 0
+    assert len(rest) == 2
+    assert len(beats) == 3
