@@ -21,6 +21,7 @@ from analytics.selectors.user_stats import user_stats
 from analytics.services.exclusions import Selection, activity_exclude
 from analytics.services.listens import listens_import
 from music_discovery.caller import caller_id, owner_only
+from music_discovery.described import DescribedInputMixin
 from music_discovery.heartbeat import beating
 from users.selectors import user_readable
 
@@ -201,7 +202,8 @@ class ListensImportView(APIView):
         return Response(s.ImportedSerializer(imported).data)
 
 
-class ExclusionsView(APIView):
+class ExclusionsView(DescribedInputMixin, APIView):
+    input_serializer = s.ExclusionInputSerializer
     permission_classes = [IsAuthenticated]
 
     @extend_schema(

@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from music_discovery.caller import caller_id, owner_only
+from music_discovery.described import DescribedInputMixin
 from music_discovery.throttling import ScopedCountedThrottle
 from recommendations import serializers as s
 from recommendations.lists import (
@@ -99,7 +100,8 @@ class UserRecommendationsView(APIView):
         return Response(_list_body(found))
 
 
-class RefreshView(APIView):
+class RefreshView(DescribedInputMixin, APIView):
+    input_serializer = s.RefreshSerializer
     permission_classes = [IsAuthenticated]
     throttle_classes = [*APIView.throttle_classes, ScopedCountedThrottle]
     throttle_scope = "recommendations_refresh"
@@ -223,7 +225,8 @@ class WhyNotView(APIView):
         )
 
 
-class FeedbackView(APIView):
+class FeedbackView(DescribedInputMixin, APIView):
+    input_serializer = s.FeedbackSerializer
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
@@ -250,7 +253,8 @@ class FeedbackView(APIView):
         return Response(body.validated_data, status=status.HTTP_201_CREATED)
 
 
-class SnoozeView(APIView):
+class SnoozeView(DescribedInputMixin, APIView):
+    input_serializer = s.SnoozeSerializer
     permission_classes = [IsAuthenticated]
 
     @extend_schema(

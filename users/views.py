@@ -30,6 +30,7 @@ from rest_framework_simplejwt import views as jwt_views
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
 from music_discovery.caller import owner_only
+from music_discovery.described import DescribedInputMixin
 from music_discovery.throttling import AUTH_THROTTLE_SCOPE, TOKEN_REFRESH_THROTTLE_SCOPE, CredentialThrottle
 from users import selectors, services
 from users.models import User
@@ -127,7 +128,8 @@ class TokenRefreshView(TokenThrottled, jwt_views.TokenRefreshView):
     serializer_class = TokenRefreshSerializer
 
 
-class LogoutView(TokenThrottled, APIView):
+class LogoutView(TokenThrottled, DescribedInputMixin, APIView):
+    input_serializer = LogoutSerializer
     # The contract marks logout *auth*: a valid bearer access token, and only that (a
     # session cookie is no way to hold a refresh token, and bearer-only needs no CSRF check).
     authentication_classes = [JWTAuthentication]

@@ -35,3 +35,31 @@ def test_anyone_may_ask_what_a_sign_up_takes(api_client, user):
     response = api_client.options(f"/api/users/{user.pk}/")
     assert response.status_code == 200
     assert "actions" not in response.json()  # no PUT described to a stranger
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        (
+            "/api/analytics/user/{me}/exclusions/",
+            {"events", "since", "until", "import_id", "excluded"},
+        ),
+        ("/api/auth/logout/", {"refresh"}),
+        ("/api/recommendations/user/{me}/feedback/", {"song", "feedback"}),
+    ],
+)
+def test_a_plain_views_post_is_described_by_its_input_serializer(auth_client, path, expected):
+    described = fields(auth_client.options(path.format(me=auth_client.user.pk)))
+
+    assert set(described) >= expected
+    assert all(not read_only for read_only, _ in described.values())
+
+
+def test_a_refresh_and_a_snooze_are_described(auth_client):
+    me = auth_client.user.pk
+
+    refresh = fields(auth_client.options(f"/api/recommendations/user/{me}/refresh/"))
+    snooze = fields(auth_client.options(f"/api/recommendations/user/{me}/snooze/"))
+
+    assert {"limit", "seed_artists", "seed_genres", "seed_songs", "moods"} <= set(refresh)
+    assert snooze
