@@ -37,6 +37,7 @@ from catalog.selectors.search_text import (
     normalize_query,
     query_terms,
     similarity,
+    song_query,
     title_words,
 )
 from catalog.selectors.search_words import ParsedQuery, parse_postgres, parse_python
@@ -65,7 +66,7 @@ def song_search(queryset: QuerySet[Song], query: str) -> QuerySet[Song]:
     Any string is accepted: it is normalized and bounded first; a query with no letter or
     digit matches nothing.
     """
-    text = normalize_query(query)
+    text = song_query(query)
     terms = query_terms(text)
     if not terms:
         return queryset.none()
@@ -92,7 +93,7 @@ class SearchMatches:
 
 def song_search_matches(queryset: QuerySet[Song], query: str, *, within_set: bool = False) -> SearchMatches:
     """The songs of `queryset` matching `query` (`within_set` is `candidates`')."""
-    text = normalize_query(query)
+    text = song_query(query)
     terms = query_terms(text)
     if not terms:
         return SearchMatches(queryset.none())
@@ -174,7 +175,7 @@ def song_search_ranked(
     """Like `song_search`, for a paginated list in relevance order of every match: on
     PostgreSQL a `RankedSongSearch` that fetches only the tiers a page needs (`within_set`:
     see its constructor); elsewhere every match ranked in Python."""
-    text = normalize_query(query)
+    text = song_query(query)
     terms = query_terms(text)
     if not terms:
         return queryset.none()
@@ -271,7 +272,7 @@ def _parse_python(using: str, text: str, terms: list[str]) -> ParsedQuery:
 def corrected_query(using: str, query: str) -> str:
     """`query` normalized, as song search corrects it (`ParsedQuery.corrected`: each term no
     word starts with as its best correction, accents folded: `beyonse` is `beyonce`)."""
-    text = normalize_query(query)
+    text = song_query(query)
     terms = query_terms(text)
     if not terms:
         return text

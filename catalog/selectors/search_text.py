@@ -75,6 +75,49 @@ def normalize_query(raw: str) -> str:
     return lowered(_SPACES.sub(" ", unicodedata.normalize("NFC", cleaned)).strip())[:MAX_QUERY_LENGTH]
 
 
+# English contractions typed without their apostrophe, as titles write them: a title's words
+# split at the apostrophe ("Don't" is "don" and "t"), so the term `dont` never found "Don't
+# Stop Me Now" while "don't stop me now" did. Only those whose plain spelling is no word of
+# its own in English or in other languages' titles ("cant", "wont", "ill", "its", "were",
+# "well", "im" and "id" are).
+CONTRACTIONS = {
+    "dont": "don't",
+    "doesnt": "doesn't",
+    "didnt": "didn't",
+    "isnt": "isn't",
+    "arent": "aren't",
+    "wasnt": "wasn't",
+    "werent": "weren't",
+    "hasnt": "hasn't",
+    "havent": "haven't",
+    "hadnt": "hadn't",
+    "couldnt": "couldn't",
+    "wouldnt": "wouldn't",
+    "shouldnt": "shouldn't",
+    "aint": "ain't",
+    "ive": "i've",
+    "youre": "you're",
+    "youve": "you've",
+    "youll": "you'll",
+    "theyre": "they're",
+    "theyve": "they've",
+    "weve": "we've",
+    "whats": "what's",
+    "thats": "that's",
+    "theres": "there's",
+    "wheres": "where's",
+    "shes": "she's",
+    "itll": "it'll",
+    "yall": "y'all",
+}
+
+
+def song_query(raw: str) -> str:
+    """A song search's text: `normalize_query`'s, each contraction typed without its
+    apostrophe written with it (`CONTRACTIONS`: `dont stop me now` is "don't stop me now")."""
+    return _WORD.sub(lambda word: CONTRACTIONS.get(word.group(0), word.group(0)), normalize_query(raw))
+
+
 def query_terms(normalized: str) -> list[str]:
     """Distinct words of a normalized query, in order, each bounded."""
     terms: list[str] = []
