@@ -227,7 +227,7 @@ class ExclusionsView(DescribedInputMixin, APIView):
     )
     def post(self, request: Request, user_id: int) -> Response:
         owner_only(request, user_id)
-        given = s.ExclusionInputSerializer(data=request.data)
+        given = self.get_serializer(data=request.data)
         given.is_valid(raise_exception=True)
         data = given.validated_data
         selection = Selection(

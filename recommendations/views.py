@@ -122,7 +122,7 @@ class RefreshView(DescribedInputMixin, APIView):
     )
     def post(self, request: Request, user_id: int) -> Response:
         owner = listener_readable(request, user_id)
-        body = s.RefreshSerializer(data=request.data)
+        body = self.get_serializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
             generation = generation_start(
@@ -242,7 +242,7 @@ class FeedbackView(DescribedInputMixin, APIView):
     )
     def post(self, request: Request, user_id: int) -> Response:
         owner = owner_only(request, user_id)
-        body = s.FeedbackSerializer(data=request.data)
+        body = self.get_serializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
             feedback_give(
@@ -272,7 +272,7 @@ class SnoozeView(DescribedInputMixin, APIView):
     )
     def post(self, request: Request, user_id: int) -> Response:
         owner = owner_only(request, user_id)
-        body = s.SnoozeSerializer(data=request.data)
+        body = self.get_serializer(data=request.data)
         body.is_valid(raise_exception=True)
         until = timezone.now() + dt.timedelta(days=body.validated_data["days"])
         block = song_snooze(user_id=owner, song_id=body.validated_data["song"], until=until)

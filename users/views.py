@@ -160,7 +160,7 @@ class LogoutView(TokenThrottled, DescribedInputMixin, APIView):
         },
     )
     def post(self, request: Request) -> Response:
-        serializer = LogoutSerializer(data=request.data)
+        serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.user_logout(user=cast(User, request.user), refresh=serializer.validated_data["refresh"])
         return Response(status=status.HTTP_205_RESET_CONTENT)

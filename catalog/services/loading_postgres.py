@@ -256,7 +256,7 @@ def _popular_first(fields: list[str]) -> str:
 def _laid_out(fields: list[str], alias: str) -> str:
     """Rows of `_CHANGES` (as `alias`) in the order their songs' ids were drawn, which
     `_popular_first` chose."""
-    return f" ORDER BY {alias}song_id" if "popularity" in fields else ""
+    return f" ORDER BY {alias}song_id" if _popular_first(fields) else ""
 
 
 def _relink(cursor, column: str, order: str) -> None:
