@@ -204,6 +204,7 @@ class ListensImportView(APIView):
 
 class ExclusionsView(DescribedInputMixin, APIView):
     input_serializer = s.ExclusionInputSerializer
+    path_caller = staticmethod(owner_only)
     permission_classes = [IsAuthenticated]
 
     @extend_schema(

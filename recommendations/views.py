@@ -102,6 +102,7 @@ class UserRecommendationsView(APIView):
 
 class RefreshView(DescribedInputMixin, APIView):
     input_serializer = s.RefreshSerializer
+    path_caller = staticmethod(listener_readable)
     permission_classes = [IsAuthenticated]
     throttle_classes = [*APIView.throttle_classes, ScopedCountedThrottle]
     throttle_scope = "recommendations_refresh"
@@ -227,6 +228,7 @@ class WhyNotView(APIView):
 
 class FeedbackView(DescribedInputMixin, APIView):
     input_serializer = s.FeedbackSerializer
+    path_caller = staticmethod(owner_only)
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
@@ -255,6 +257,7 @@ class FeedbackView(DescribedInputMixin, APIView):
 
 class SnoozeView(DescribedInputMixin, APIView):
     input_serializer = s.SnoozeSerializer
+    path_caller = staticmethod(owner_only)
     permission_classes = [IsAuthenticated]
 
     @extend_schema(

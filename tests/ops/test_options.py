@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.factories import UserFactory
+
 pytestmark = pytest.mark.django_db
 
 
@@ -63,3 +65,19 @@ def test_a_refresh_and_a_snooze_are_described(auth_client):
 
     assert {"limit", "seed_artists", "seed_genres", "seed_songs", "moods"} <= set(refresh)
     assert snooze
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/analytics/user/{other}/exclusions/",
+        "/api/recommendations/user/{other}/refresh/",
+        "/api/recommendations/user/{other}/feedback/",
+        "/api/recommendations/user/{other}/snooze/",
+    ],
+)
+def test_someone_elses_path_describes_no_input(auth_client, path):
+    response = auth_client.options(path.format(other=UserFactory().pk))
+
+    assert response.status_code == 200
+    assert "actions" not in response.json()
