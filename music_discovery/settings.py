@@ -358,7 +358,10 @@ USE_TZ = True
 # ------------------------------------------------------------------------------
 # Security
 # ------------------------------------------------------------------------------
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# A proxy in front (NUM_PROXIES, as for the client address) sets X-Forwarded-Proto from the
+# connection it accepted; without one the header is the client's own claim, and trusting it
+# would let a client over plain HTTP pass for HTTPS.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if REST_FRAMEWORK["NUM_PROXIES"] else None  # noqa: F405
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=IS_PRODUCTION)
 # Health probes come from inside the network over plain HTTP.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]

@@ -72,6 +72,30 @@ def test_an_empty_database_url_means_the_embedded_database(run_django):
     assert result.stdout.strip() == "django.db.backends.sqlite3"
 
 
+IS_SECURE_WITH_CLAIMED_HTTPS = (
+    "import django; django.setup(); from django.test import RequestFactory;"
+    " print(RequestFactory().get('/', HTTP_X_FORWARDED_PROTO='https').is_secure())"
+)
+
+
+@pytest.mark.parametrize(
+    ("env", "secure"),
+    [
+        ({}, "False"),
+        ({"NUM_PROXIES": "1"}, "True"),
+        (production_env(), "True"),
+        (production_env(NUM_PROXIES="0"), "False"),
+    ],
+)
+def test_x_forwarded_proto_is_trusted_only_behind_a_proxy(run_django, env, secure):
+    # Without a proxy in front, X-Forwarded-Proto is whatever the client sent: a request over
+    # plain HTTP claiming https must not pass for a secure one.
+    result = run_django("-c", IS_SECURE_WITH_CLAIMED_HTTPS, env=env)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == secure
+
+
 def test_a_database_url_django_cannot_use_is_refused_clearly(run_django):
     result = run_django("manage.py", "check", env={"DATABASE_URL": "postgress://user@db:5432/music"})
 
