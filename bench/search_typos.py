@@ -8,7 +8,9 @@ at random with --seed): a song's title, or its first artist's name and the title
 word, with one typo in a word of 4+ letters: past its first letter, two neighbouring letters
 swapped, one dropped, one doubled, one replaced by its neighbour on the keyboard; and, as a
 kind of its own (people seldom make it, and the corrections count on that), the first letter
-replaced by its neighbour. Each query goes through `song_search_ranked`, what
+replaced by its neighbour; and a title that holds an apostrophe typed without it (`cant
+stop` for "Can't Stop": its first six words before any " - " or "(" part, when they hold
+one). Each query goes through `song_search_ranked`, what
 `GET /api/songs/?search=` runs; a query counts as found when the song, or another id of its
 recording (same title and first artist), is in the first 1 / 10 results.
 
@@ -28,8 +30,9 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "music_discovery.settings")
 CSV = BASE_DIR.parent / "shared" / "data" / "spotify-tracks-114k.csv"
-KINDS = ("swapped", "dropped", "doubled", "neighbour key", "first letter")
+KINDS = ("swapped", "dropped", "doubled", "neighbour key", "first letter", "apostrophe left out")
 _WORD = re.compile(r"[a-z]+")
+_APOSTROPHE = re.compile(r"(?<=[a-z])['\u2019](?=[a-z])")
 _KEYBOARD = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
 
 
@@ -71,7 +74,14 @@ def make_queries(per_kind: int, seed: int) -> list[tuple[str, str, int]]:
         .values_list("song_id", "song__title", "artist__name")
     )
     queries: list[tuple[str, str, int]] = []
-    for kind in KINDS:
+    # The title's words before any " - " or "(" part, when they hold an apostrophe.
+    typed = {song_id: re.split(r" - |\(", title.lower())[0].split()[:6] for song_id, title, _ in firsts}
+    with_apostrophe = sorted(
+        song_id for song_id, words in typed.items() if _APOSTROPHE.search(" ".join(words))
+    )
+    for song_id in rng.sample(with_apostrophe, min(per_kind, len(with_apostrophe))):
+        queries.append(("apostrophe left out", _APOSTROPHE.sub("", " ".join(typed[song_id])), song_id))
+    for kind in KINDS[:-1]:
         made = 0
         while made < per_kind:
             song_id, title, name = rng.choice(firsts)

@@ -38,6 +38,7 @@ from catalog.selectors.search_text import (
     query_terms,
     similarity,
     song_query,
+    starts_a_word,
     title_words,
 )
 from catalog.selectors.search_words import ParsedQuery, parse_postgres, parse_python
@@ -232,8 +233,7 @@ def _python_rank(
         return (0, matched)
     if any(lowered.startswith(text) for text in parsed.texts):
         return (1, matched)
-    words = title_words(lowered)
-    if all(any(w.startswith(v) for w in words for v in variants) for variants in parsed.variants):
+    if all(any(starts_a_word(lowered, v) for v in variants) for variants in parsed.variants):
         return (2, matched)
     if not any(v in lowered for variants in parsed.variants for v in variants):
         return (3, matched)  # found through an artist's name alone

@@ -175,8 +175,8 @@ def relevance_sql(parsed: ParsedQuery, title: str, popularity: str) -> tuple[str
     the rest of the titles holding a term (inside a word: `adele` finds Adele's songs before
     "Madeleine"). Callers break ties by `popular_first`.
 
-    Terms and corrections are runs of letters and digits only: nothing in them needs
-    escaping in the regular expressions."""
+    Terms and corrections are runs of letters and digits, contraction readings those and an
+    apostrophe: nothing in them needs escaping in the regular expressions."""
     lowered = f"lower({title})"
     key = f'{lowered} COLLATE "C"'
     texts = parsed.texts

@@ -109,7 +109,77 @@ CONTRACTIONS = {
     "shes": "she's",
     "itll": "it'll",
     "yall": "y'all",
+    "hes": "he's",
+    "whos": "who's",
+    "hows": "how's",
+    "youd": "you'd",
+    "theyd": "they'd",
+    "theyll": "they'll",
+    "wouldve": "would've",
+    "couldve": "could've",
+    "shouldve": "should've",
+    "mustve": "must've",
 }
+
+
+# Contractions typed without their apostrophe whose plain spelling is a word too: in a query
+# of two words or more, both readings are looked for (`cant stop` finds "Can't Stop" as it
+# would "Cant Stop"), through `spelled` (titles equal to or starting with the query) and
+# `contraction_forms` (a term's variants). A one-word query keeps its plain reading: `hell`
+# is a word far more often than "he'll".
+AMBIGUOUS_CONTRACTIONS = {
+    "cant": "can't",
+    "wont": "won't",
+    "im": "i'm",
+    "id": "i'd",
+    "ill": "i'll",
+    "its": "it's",
+    "were": "we're",
+    "well": "we'll",
+    "hell": "he'll",
+    "shell": "she'll",
+    "wed": "we'd",
+    "hed": "he'd",
+    "shed": "she'd",
+    "lets": "let's",
+}
+# Apostrophes as titles write them: the typewriter one and the typographic one (U+2019), which
+# phone keyboards type. A text holding one is looked for with each (`with_apostrophes`).
+APOSTROPHES = ("'", "\u2019")
+
+
+def with_apostrophes(text: str) -> list[str]:
+    """`text` with its apostrophes written each way (just `text` when it has none)."""
+    if not any(apostrophe in text for apostrophe in APOSTROPHES):
+        return [text]
+    return [text.replace(APOSTROPHES[1], APOSTROPHES[0]), text.replace(APOSTROPHES[0], APOSTROPHES[1])]
+
+
+def _reads_contractions(text: str) -> bool:
+    return len(_WORD.findall(text)) > 1
+
+
+def contraction_forms(term: str, text: str) -> list[str]:
+    """A term's contraction readings (`AMBIGUOUS_CONTRACTIONS`) in the query `text`, with each
+    apostrophe: `cant` in `cant stop` is "can't" and "can’t"; none in a one-word query."""
+    contracted = AMBIGUOUS_CONTRACTIONS.get(term) if _reads_contractions(text) else None
+    return with_apostrophes(contracted) if contracted else []
+
+
+def spelled(text: str) -> list[str]:
+    """The texts a title equal to `text` (normalized) may be: `text`, and in a query of two
+    words or more, with its ambiguous contractions as contractions (`im yours`: "i'm
+    yours"); each with its apostrophes written both ways."""
+    texts = [text]
+    if _reads_contractions(text):
+        texts.append(_WORD.sub(lambda word: AMBIGUOUS_CONTRACTIONS.get(word.group(0), word.group(0)), text))
+    return list(dict.fromkeys(form for each in texts for form in with_apostrophes(each)))
+
+
+def starts_a_word(lowered: str, variant: str) -> bool:
+    """Whether `variant` starts a word of `lowered`: it stands at the start or after a
+    character that is no letter or digit (PostgreSQL's `(^|[^[:alnum:]])variant`)."""
+    return re.search(r"(?:^|[\W_])" + re.escape(variant), lowered) is not None
 
 
 def song_query(raw: str) -> str:

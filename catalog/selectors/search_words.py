@@ -44,10 +44,12 @@ from catalog.selectors.search_accents import (
 )
 from catalog.selectors.search_text import (
     MIN_TRIGRAM_TERM,
+    contraction_forms,
     fold,
     one_edit,
     similarity,
     slips,
+    spelled,
     title_words,
     with_forms,
 )
@@ -67,7 +69,8 @@ SIMILAR_CANDIDATES = 30
 class ParsedQuery:
     text: str
     terms: list[str]
-    # Per term of 3+ characters that can match: the term itself, then its corrections.
+    # Per term of 3+ characters that can match: the term itself, then its corrections (and
+    # its contraction readings: `search_text.contraction_forms`).
     variants: list[list[str]]
     # Per such term: occurrences in titles of the words containing a variant (PostgreSQL's
     # word list), and the planner's song count; zeros when unknown.
@@ -113,10 +116,10 @@ class ParsedQuery:
     @cached_property
     def texts(self) -> list[str]:
         """The texts a title equal to the query, or starting with it, may be: the query as
-        typed, as corrected, and as its terms' accented forms make it (`with_forms`), in
-        key order."""
+        typed and as corrected, each as `spelled` (contractions, apostrophes), and as its
+        terms' accented forms make it (`with_forms`), in key order."""
         forms = {v[0]: accented for v, accented in zip(self.variants, self.accented, strict=True) if accented}
-        return sorted({self.text, self.corrected, *with_forms(self.text, forms)})
+        return sorted({*spelled(self.text), *spelled(self.corrected), *with_forms(self.text, forms)})
 
     @property
     def long_terms(self) -> list[str]:
@@ -289,8 +292,11 @@ def parse_postgres(using: str, text: str, terms: list[str]) -> ParsedQuery:
         variants = [row.term, *dict.fromkeys(w for w in row.fixes if w != row.term and any(counted[w]))]
         title_count = int(row.inside) + sum(counted[w][0] for w in variants[1:])
         name_count = int(row.named) + sum(counted[w][1] for w in variants[1:])
-        if title_count or name_count:
-            alive.append((variants, title_count, name_count, row))
+        # A contraction reading is no word of the lists (they split at the apostrophe), so
+        # it adds nothing to the counts, and keeps its term whatever they say.
+        contracted = contraction_forms(row.term, text)
+        if title_count or name_count or contracted:
+            alive.append(([*variants, *contracted], title_count, name_count, row))
     return ParsedQuery(
         text=text,
         terms=terms,
@@ -369,7 +375,9 @@ def parse_python(text: str, terms: list[str], title_counts: Counter, artist_name
         row = _Term(term, 0, 0, is_known, accented, corrections)
         held = [w for w in row.fixes if w != term and any(w in word for word in known)]
         term_variants = [term, *dict.fromkeys(held)]
-        if any(v in word for v in term_variants for word in known):
+        contracted = contraction_forms(term, text)
+        if contracted or any(v in word for v in term_variants for word in known):
+            term_variants += contracted
             variants.append(term_variants)
             name_occurrences.append(
                 sum(c for w, c in name_words.items() if any(v in w for v in term_variants))

@@ -1,12 +1,14 @@
 """A contraction typed without its apostrophe finds the titles that write it with one, the
-same on SQLite and PostgreSQL (`search_text.song_query`): a title's words split at the
-apostrophe, so `dont` alone never found "Don't"."""
+same on SQLite and PostgreSQL (`search_text.song_query`, and for the spellings that are
+words too `search_text.spelled` and `contraction_forms`): a title's words split at the
+apostrophe, so `dont` alone never found "Don't". An apostrophe typed either way (' or ’)
+finds titles written with either."""
 
 from __future__ import annotations
 
 import pytest
 
-from catalog.selectors.search_text import song_query
+from catalog.selectors.search_text import contraction_forms, song_query, spelled
 from tests.factories import SongFactory
 
 pytestmark = pytest.mark.django_db
@@ -46,3 +48,56 @@ def test_only_the_listed_contractions_and_whole_words_are_spelled_out():
     assert song_query("Dont  stop") == "don't stop"
     assert song_query("dontcha im ill its") == "dontcha im ill its"
     assert song_query("whats up, yall") == "what's up, y'all"
+    assert song_query("hes the one") == "he's the one"
+
+
+@pytest.fixture
+def word_titles(db):
+    for title, popularity in (
+        ("Can't Stop", 60),
+        ("Cantina Stop", 90),
+        ("I Won't Back Down - Live at the Fillmore, San Francisco", 50),
+        ("Back Down", 70),
+        ("Fawont Back Down", 99),
+        ("Wonton Soup", 5),
+        ("I’m Yours", 40),
+        ("I'm Yours Forever", 45),
+        ("Can’t Stop Now", 10),
+        ("Yours", 80),
+        ("Hell Yeah", 30),
+        ("He'll Be Back", 90),
+        ("It's My Life", 20),
+        ("My Life", 95),
+    ):
+        SongFactory(title=title, popularity=popularity)
+
+
+def test_a_contraction_that_is_a_word_too_is_read_both_ways_in_a_longer_query(api_client, word_titles):
+    assert search(api_client, "cant stop")[0] == "Can't Stop"
+    assert search(api_client, "im yours")[0] == "I’m Yours"
+    assert search(api_client, "its my life")[0] == "It's My Life"
+    # Not from the title's start: the contraction is one of the term's variants, and it
+    # starts a word of the title, where "Fawont" only holds the term ("Wonton" keeps `wont`
+    # a word's beginning, so that it has no correction).
+    assert search(api_client, "wont back down")[:2] == [
+        "I Won't Back Down - Live at the Fillmore, San Francisco",
+        "Fawont Back Down",
+    ]
+
+
+def test_a_one_word_query_keeps_the_word(api_client, word_titles):
+    assert search(api_client, "hell") == ["Hell Yeah"]
+
+
+def test_an_apostrophe_typed_either_way_finds_titles_written_either_way(api_client, word_titles):
+    assert search(api_client, "can’t stop")[0] == "Can't Stop"
+    assert search(api_client, "i'm yours")[0] == "I’m Yours"
+
+
+def test_the_readings_of_a_query():
+    assert spelled("cant stop") == ["cant stop", "can't stop", "can’t stop"]
+    assert spelled("hell") == ["hell"]
+    assert spelled("don’t stop") == ["don't stop", "don’t stop"]
+    assert contraction_forms("cant", "cant stop") == ["can't", "can’t"]
+    assert contraction_forms("cant", "cant") == []
+    assert contraction_forms("stop", "cant stop") == []
