@@ -155,14 +155,17 @@ def with_apostrophes(text: str) -> list[str]:
     return [text.replace(APOSTROPHES[1], APOSTROPHES[0]), text.replace(APOSTROPHES[0], APOSTROPHES[1])]
 
 
-def _reads_contractions(text: str) -> bool:
+def several_words(text: str) -> bool:
+    """Whether the query `text` has two words or more: then a word in it is more likely a
+    whole word than a beginning or a fragment, and is read in the ways a whole word may be
+    (`contraction_forms`, `search_words._prevailing`)."""
     return len(_WORD.findall(text)) > 1
 
 
 def contraction_forms(term: str, text: str) -> list[str]:
     """A term's contraction readings (`AMBIGUOUS_CONTRACTIONS`) in the query `text`, with each
     apostrophe: `cant` in `cant stop` is "can't" and "can’t"; none in a one-word query."""
-    contracted = AMBIGUOUS_CONTRACTIONS.get(term) if _reads_contractions(text) else None
+    contracted = AMBIGUOUS_CONTRACTIONS.get(term) if several_words(text) else None
     return with_apostrophes(contracted) if contracted else []
 
 
@@ -171,7 +174,7 @@ def spelled(text: str) -> list[str]:
     words or more, with its ambiguous contractions as contractions (`im yours`: "i'm
     yours"); each with its apostrophes written both ways."""
     texts = [text]
-    if _reads_contractions(text):
+    if several_words(text):
         texts.append(_WORD.sub(lambda word: AMBIGUOUS_CONTRACTIONS.get(word.group(0), word.group(0)), text))
     return list(dict.fromkeys(form for each in texts for form in with_apostrophes(each)))
 

@@ -3,7 +3,11 @@ terms can match, their typo corrections, and how often they occur.
 
 The rules, the same on both databases:
 - A term of 3+ characters that some word (of a title or an artist's name) starts with is
-  taken as typed.
+  taken as typed; and in a query of two words or more, when it is no word itself and the
+  words holding it are rare, also as the words one edit away that occur at least PREVAILS
+  times as often (`_prevailing`: in `teen spirt`, `spirt`, which only "Spirto" starts, is
+  spirit too). A word alone may be a beginning or a fragment (`gling`), and stays as typed;
+  a word of the lists ("Loote") is meant.
 - Any other term may be a typo: its corrections are the words one edit away (a letter
   dropped, swapped, replaced or inserted), the most likely first (`_likelihood`: the most
   frequent, unless they lose a typed letter or change the first), among the term's slips
@@ -47,6 +51,7 @@ from catalog.selectors.search_text import (
     contraction_forms,
     fold,
     one_edit,
+    several_words,
     similarity,
     slips,
     spelled,
@@ -55,6 +60,13 @@ from catalog.selectors.search_text import (
 )
 
 CORRECTIONS_PER_TERM = 3
+# A term some word starts with, and no word is, is corrected too when the words holding it occur fewer than
+# WEAKLY_HELD times, by the words one edit away that occur PREVAILS times as often: as for
+# a letter lost (`_likelihood`), ten times as frequent makes up for it. Past WEAKLY_HELD
+# (a common beginning such as `lov`) no correction could prevail often enough to be worth
+# looking one up (`_EDITS_SQL`).
+WEAKLY_HELD = 1000
+PREVAILS = 10
 # Trigram similarity a word needs to count as a correction when no word is one edit away.
 # Below pg_trgm's default (0.3) so that a word with two letters wrong can still be found.
 CORRECTION_THRESHOLD = 0.25
@@ -165,12 +177,28 @@ _SIMILAR_SQL = f"""(
         GROUP BY f.word ORDER BY 4 DESC, 3 DESC, 2 DESC, 1 LIMIT {SIMILAR_CANDIDATES}
     ) AS g
 )"""
+# Per term some word starts with, weakly held: the words one edit from it (`one_edit`), by
+# the word lists' primary keys, as [word, occurrences, 0] (`_SIMILAR_SQL`'s rows; trigram
+# similarity, a tie-break there, is left out: its lookup costs several milliseconds where
+# these cost one).
+_EDITS_SQL = """(
+    SELECT coalesce(json_agg(json_build_array(e.word, e.n, 0.0)), '[]')
+    FROM (
+        SELECT w.word, max(w.n) AS n
+        FROM (
+            SELECT word, ndoc AS n FROM catalog_searchword WHERE word = ANY(%(edits{i})s)
+            UNION ALL
+            SELECT word, nnames FROM catalog_artistword WHERE word = ANY(%(edits{i})s)
+        ) AS w
+        GROUP BY w.word
+    ) AS e
+)"""
 # Per term: whether a word starts with it, the occurrences of the words containing it (in
 # titles, in names) and its accented forms: eight index lookups. The candidate corrections
 # (`_SIMILAR_SQL`) are a statement of their own, for the terms no word starts with, nor an
 # accented form: in this one, even unreached, they doubled its planning.
 _TERM_SQL = f"""
-SELECT {{i}} AS ord, t.inside, t.named, t.known, t.accented
+SELECT {{i}} AS ord, t.inside, t.named, t.known, t.accented, t.whole
 FROM (SELECT
         EXISTS (SELECT 1 FROM catalog_searchword WHERE word LIKE %(prefix{{i}})s)
             OR EXISTS (SELECT 1 FROM catalog_artistword WHERE word LIKE %(prefix{{i}})s)
@@ -178,7 +206,9 @@ FROM (SELECT
             OR EXISTS (SELECT 1 FROM catalog_artistword WHERE word LIKE %(plainprefix{{i}})s) AS known,
         (SELECT coalesce(sum(ndoc), 0) FROM catalog_searchword WHERE word LIKE %(inside{{i}})s) AS inside,
         (SELECT coalesce(sum(nnames), 0) FROM catalog_artistword WHERE word LIKE %(inside{{i}})s) AS named,
-        {accented_sql()} AS accented
+        {accented_sql()} AS accented,
+        EXISTS (SELECT 1 FROM catalog_searchword WHERE word = %(term{{i}})s)
+            OR EXISTS (SELECT 1 FROM catalog_artistword WHERE word = %(term{{i}})s) AS whole
      ) AS t
 """
 # Per correction: its occurrences in title words and in artist-name words. A sum rather
@@ -212,12 +242,7 @@ def _pick(term: str, similar: list[tuple[str, int, float]], contained: bool) -> 
     the best. At most CORRECTIONS_PER_TERM. Accents do not count: a word is one edit away
     when its folded form is from the folded term ("beyonse": beyonce and beyoncé), and a
     word that only its accents tell from the term is nearer still ("café": cafe)."""
-    folded = fold(term)
-    edits = {*one_edit(folded), folded}
-    near = sorted(
-        (row for row in similar if row[0] != term and fold(row[0]) in edits),
-        key=lambda row: (-_likelihood(folded, row[0], row[1]), -row[2], row[0]),
-    )
+    near = _near(term, similar)
     if near:
         return [word for word, _, _ in near[:CORRECTIONS_PER_TERM]]
     if contained or not similar:
@@ -225,6 +250,25 @@ def _pick(term: str, similar: list[tuple[str, int, float]], contained: bool) -> 
     chosen = sorted(similar, key=lambda row: (-row[2], -row[1], row[0]))
     best = chosen[0][2]
     return [word for word, _, sim in chosen[:CORRECTIONS_PER_TERM] if sim >= best - CORRECTION_MARGIN]
+
+
+def _prevailing(term: str, similar: list[tuple[str, int, float]], held: int) -> list[str]:
+    """The corrections of a term some word starts with, whose words occur `held` times:
+    the words one edit away (as `_pick` finds them) that occur at least PREVAILS times as
+    often, most likely first."""
+    return [word for word, count, _ in _near(term, similar) if count >= PREVAILS * max(held, 1)][
+        :CORRECTIONS_PER_TERM
+    ]
+
+
+def _near(term: str, similar: list[tuple[str, int, float]]) -> list[tuple[str, int, float]]:
+    """Those of `similar` one edit from `term`, accents aside, most likely first."""
+    folded = fold(term)
+    edits = {*one_edit(folded), folded}
+    return sorted(
+        (row for row in similar if row[0] != term and fold(row[0]) in edits),
+        key=lambda row: (-_likelihood(folded, row[0], row[1]), -row[2], row[0]),
+    )
 
 
 def parse_postgres(using: str, text: str, terms: list[str]) -> ParsedQuery:
@@ -253,15 +297,25 @@ def parse_postgres(using: str, text: str, terms: list[str]) -> ParsedQuery:
             params[f"slips{i}"] = slips(term)
         cursor.execute(each_sql(_TERM_SQL, len(long_terms)), params)
         found = cursor.fetchall()
-        unknown = [i for i, (_, _, _, known, accented) in enumerate(found) if not known and not accented]
+        unknown = [i for i, (_, _, _, known, accented, _) in enumerate(found) if not known and not accented]
+        weak = [
+            i
+            for i, (_, inside, named, known, _, whole) in enumerate(found)
+            if known and not whole and max(inside, named) < WEAKLY_HELD and several_words(text)
+        ]
         similar: dict[int, list] = {}
-        if unknown:
-            cursor.execute(each_sql(f"SELECT {{i}} AS ord, {_SIMILAR_SQL}", unknown), params)
+        if unknown or weak:
+            for i in weak:
+                params[f"edits{i}"] = one_edit(long_terms[i])
+            branches = [f"(SELECT {i} AS ord, {_SIMILAR_SQL.format(i=i)})" for i in unknown] + [
+                f"(SELECT {i} AS ord, {_EDITS_SQL.format(i=i)})" for i in weak
+            ]
+            cursor.execute(f"SELECT * FROM ({' UNION ALL '.join(branches)}) AS each", params)
             similar = dict(cursor.fetchall())
         # An accented form's occurrences are those of the words it starts, counted with it
         # (an estimate, as every count here is: the words holding it further in are not).
         counted: dict[str, tuple[int, int]] = {
-            form: (int(titles), int(names)) for *_, accented in found for form, titles, names in accented
+            form: (int(titles), int(names)) for *_, accented, _ in found for form, titles, names in accented
         }
         rows = [
             _Term(
@@ -270,9 +324,11 @@ def parse_postgres(using: str, text: str, terms: list[str]) -> ParsedQuery:
                 named,
                 known,
                 [form for form, _, _ in accented],
-                _pick(term, [tuple(r) for r in similar.get(i, [])], bool(inside or named)),
+                _prevailing(term, [tuple(r) for r in similar.get(i, [])], max(int(inside), int(named)))
+                if known
+                else _pick(term, [tuple(r) for r in similar.get(i, [])], bool(inside or named)),
             )
-            for i, (term, (_, inside, named, known, accented)) in enumerate(
+            for i, (term, (_, inside, named, known, accented, _)) in enumerate(
                 zip(long_terms, found, strict=True)
             )
         ]
@@ -335,9 +391,11 @@ class _Term:
 
     @property
     def best(self) -> str:
-        """What the corrected query reads for it: its best correction; else, when only an
-        accented form is a word's beginning ("bjork": björk), that form; else itself."""
-        if self.corrections:
+        """What the corrected query reads for it: for a term no word starts with, its best
+        correction; else, when only an accented form is a word's beginning ("bjork":
+        björk), that form; else itself (a term some word starts with is taken as typed,
+        whatever corrections it has too)."""
+        if self.corrections and not self.known:
             return self.corrections[0]
         if self.accented and not self.known:
             return self.accented[0]
@@ -365,13 +423,15 @@ def parse_python(text: str, terms: list[str], title_counts: Counter, artist_name
         is_known = any(word.startswith((term, fold(term))) for word in known)
         corrections: list[str] = []
         if not is_known and not accented:
-            slipped = {w for w in slips(term) if w in known}
-            scored = ((w, c, _similarity(w, term)) for w, c in known.items() if len(w) >= MIN_TRIGRAM_TERM)
-            similar = sorted(
-                (row for row in scored if row[2] >= CORRECTION_THRESHOLD or row[0] in slipped),
-                key=lambda r: (r[0] not in slipped, -r[2], -r[1], r[0]),
+            corrections = _pick(term, _similar_python(term, known), any(term in word for word in known))
+        elif is_known and term not in known and several_words(text):
+            holding = max(
+                sum(c for w, c in title_counts.items() if term in w),
+                sum(c for w, c in name_words.items() if term in w),
             )
-            corrections = _pick(term, similar[:SIMILAR_CANDIDATES], any(term in word for word in known))
+            if holding < WEAKLY_HELD:
+                edits = [(w, known[w], 0.0) for w in one_edit(term) if w in known]
+                corrections = _prevailing(term, edits, holding)
         row = _Term(term, 0, 0, is_known, accented, corrections)
         held = [w for w in row.fixes if w != term and any(w in word for word in known)]
         term_variants = [term, *dict.fromkeys(held)]
@@ -394,6 +454,18 @@ def parse_python(text: str, terms: list[str], title_counts: Counter, artist_name
         best=tuple(best),
         accented=tuple(accented_forms),
     )
+
+
+def _similar_python(term: str, known: Counter) -> list[tuple[str, int, float]]:
+    """`_SIMILAR_SQL`'s candidates over in-memory words: the term's slips that are words,
+    then the words most similar to it."""
+    slipped = {w for w in slips(term) if w in known}
+    scored = ((w, c, _similarity(w, term)) for w, c in known.items() if len(w) >= MIN_TRIGRAM_TERM)
+    similar = sorted(
+        (row for row in scored if row[2] >= CORRECTION_THRESHOLD or row[0] in slipped),
+        key=lambda r: (r[0] not in slipped, -r[2], -r[1], r[0]),
+    )
+    return similar[:SIMILAR_CANDIDATES]
 
 
 def _similarity(word: str, term: str) -> float:

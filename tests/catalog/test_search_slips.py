@@ -1,6 +1,7 @@
 """Which word a typo meant, the same rules on SQLite and PostgreSQL: the slips trigram
-similarity misses (two letters swapped in a short word), and the most likely of the words one
-edit away (`search_words._likelihood`)."""
+similarity misses (two letters swapped in a short word), the most likely of the words one
+edit away (`search_words._likelihood`), and a word's beginning that a far more frequent word
+one edit away outweighs (`search_words._prevailing`)."""
 
 from __future__ import annotations
 
@@ -44,3 +45,40 @@ def test_a_far_more_frequent_correction_outweighs_a_lost_letter(api_client):
         SongFactory(title=f"Ryan Song {i}")
 
     assert corrected_query(connection.alias, "ryaan") == "ryan"
+
+
+@pytest.fixture
+def spirit_titles(db):
+    """`spirt` starts one title word ("Spirto"), and is one letter from "spirit", which
+    titles hold ten times as often (`search_words.PREVAILS`)."""
+    SongFactory(title="Spirto Gentil")
+    SongFactory(title="Smells Like Teen Spirit", popularity=10)
+    SongFactory(title="Teen Dream", popularity=90)
+    for i in range(9):
+        SongFactory(title=f"Spirit {i}")
+
+
+def test_a_word_beginning_is_corrected_too_when_a_word_one_edit_away_prevails(api_client, spirit_titles):
+    # Only the song with both terms: "spirit" is one of the variants of `spirt`.
+    assert search(api_client, "teen spirt") == ["Smells Like Teen Spirit"]
+    # Taken as typed too: what the corrected query reads keeps it.
+    assert corrected_query(connection.alias, "teen spirt") == "teen spirt"
+
+
+def test_a_word_alone_stays_a_beginning(api_client, spirit_titles):
+    assert search(api_client, "spirt") == ["Spirto Gentil"]
+
+
+def test_a_correction_less_than_ten_times_as_frequent_is_none(api_client, spirit_titles):
+    SongFactory._meta.model.objects.filter(title="Spirit 8").delete()  # 9 "spirit", 1 "spirto"
+
+    # No song has both terms as typed: the songs with either are listed.
+    assert len(search(api_client, "teen spirt")) > 1
+
+
+def test_a_word_of_the_catalog_is_meant_as_typed(api_client, spirit_titles):
+    SongFactory(title="Spirt")  # now a word of its own, not only a beginning
+    for i in range(30):  # "spirit" still prevails: 40 against 2
+        SongFactory(title=f"Spirit Again {i}")
+
+    assert search(api_client, "teen spirt") != ["Smells Like Teen Spirit"]
