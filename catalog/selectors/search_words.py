@@ -60,11 +60,11 @@ from catalog.selectors.search_text import (
 )
 
 CORRECTIONS_PER_TERM = 3
-# A term some word starts with, and no word is, is corrected too when the words holding it occur fewer than
-# WEAKLY_HELD times, by the words one edit away that occur PREVAILS times as often: as for
-# a letter lost (`_likelihood`), ten times as frequent makes up for it. Past WEAKLY_HELD
-# (a common beginning such as `lov`) no correction could prevail often enough to be worth
-# looking one up (`_EDITS_SQL`).
+# A term that some word starts with and no word is, in a query of two words or more, is
+# corrected too when the words holding it occur fewer than WEAKLY_HELD times, by the words
+# one edit away that occur PREVAILS times as often: as for a letter lost (`_likelihood`),
+# ten times as frequent makes up for it. Past WEAKLY_HELD (a common beginning such as `lov`)
+# no correction could prevail often enough to be worth looking one up (`_EDITS_SQL`).
 WEAKLY_HELD = 1000
 PREVAILS = 10
 # Trigram similarity a word needs to count as a correction when no word is one edit away.
@@ -194,9 +194,10 @@ _EDITS_SQL = """(
     ) AS e
 )"""
 # Per term: whether a word starts with it, the occurrences of the words containing it (in
-# titles, in names) and its accented forms: eight index lookups. The candidate corrections
-# (`_SIMILAR_SQL`) are a statement of their own, for the terms no word starts with, nor an
-# accented form: in this one, even unreached, they doubled its planning.
+# titles, in names), its accented forms, and whether it is a word itself: ten index lookups.
+# The candidate corrections (`_SIMILAR_SQL`) are a statement of their own, for the terms no
+# word starts with, nor an accented form: in this one, even unreached, they doubled its
+# planning.
 _TERM_SQL = f"""
 SELECT {{i}} AS ord, t.inside, t.named, t.known, t.accented, t.whole
 FROM (SELECT
@@ -274,7 +275,8 @@ def _near(term: str, similar: list[tuple[str, int, float]]) -> list[tuple[str, i
 def parse_postgres(using: str, text: str, terms: list[str]) -> ParsedQuery:
     """The terms looked up in the word lists: in one round trip, whether each is known, its
     occurrences and accented forms (with theirs); in a second one, only for terms that are
-    neither known nor accented forms of a word, their candidate corrections; in a third,
+    neither known nor accented forms of a word, their candidate corrections, and for the
+    weakly held beginnings (`WEAKLY_HELD`), the words one edit away; in a third,
     only when there are corrections (or an accented term's folded form), their
     occurrences.
 
