@@ -237,7 +237,10 @@ class SongFilter(_RangeFilterSet):
             "every term starts a word, songs found by an artist's name alone (most popular "
             "first), then titles holding a term inside a word; songs of equal relevance by "
             "title, and those of the same title most "
-            f"popular first. Cut to {MAX_QUERY_LENGTH} characters. A NUL is a 400; other "
+            "popular first. Accents are optional (`beyonce`); a contraction may be typed "
+            "without its apostrophe (`dont stop`; `cant stop` in a query of two words or "
+            "more), and an apostrophe either way (`'` or `’`). "
+            f"Cut to {MAX_QUERY_LENGTH} characters. A NUL is a 400; other "
             "control characters and surrounding spaces are dropped: nothing left is no "
             "search (every song); something left without a letter or digit matches nothing."
         ),
