@@ -1,6 +1,7 @@
 """Why a song is not in a listener's list, in words: blocked, already in their history,
-unknown to the model yet, held back by the artist cap, or ranked below the list's cut (with
-its rank, its score against the cut, and what each signal gave it)."""
+unknown to the model yet, held back by the artist cap or by a tie at the cut, or ranked
+below the list's cut (with its rank, its score against the cut, and what each signal gave
+it)."""
 
 from __future__ import annotations
 
@@ -69,6 +70,13 @@ def _ids(catalog: CatalogArrays, positions: list[int]) -> str:
     return ", ".join(f"song {int(catalog.song_ids[at])}" for at in positions)
 
 
+def _capped(catalog: CatalogArrays, listed: list[int], song: int) -> bool:
+    """Whether an artist of `song` (a catalog position) has ARTIST_CAP songs in `listed`."""
+    artists = catalog.song_artists[song].indices
+    in_list = np.asarray(catalog.song_artists[listed][:, artists].sum(axis=0)).ravel()
+    return bool((in_list >= ARTIST_CAP).any())
+
+
 def why_not(*, user_id: int, song_id: int, limit: int) -> dict[str, Any]:
     """`{song, in_list, reasons, rank, score, cut}` for `song_id` in `user_id`'s list of
     `limit` songs: rank, score and cut are null when the song cannot be in any list.
@@ -111,8 +119,15 @@ def why_not(*, user_id: int, song_id: int, limit: int) -> dict[str, Any]:
                 **answer,
                 "reasons": [f"the same song is in your list as {_ids(catalog, [other])}, at {where}"],
             }
-    if placed.rank <= limit:
+    if placed.rank <= limit and _capped(catalog, listed, position):
         reasons = [f"its artist already has {ARTIST_CAP} songs in your list"]
+    elif placed.rank <= limit:
+        # Scored as high as songs the list holds, yet not capped: a tie at the cut, which
+        # `rerank` breaks by catalog order.
+        reasons = [
+            f"it scored {placed.score:.4f}, as your list's last song did: of equal scores, "
+            "the list keeps those first in the catalog"
+        ]
     else:
         last = f"your list's last song scored {placed.cut:.4f}"
         reasons = [f"ranked #{placed.rank}: scored {placed.score:.4f} where {last}"]

@@ -167,3 +167,17 @@ def test_only_the_owner_asks_and_unknown_songs_are_404(make_auth_client, api_cli
     )
     assert why(make_auth_client(listener), listener, song, limit=0).status_code == 400
     assert why(make_auth_client(listener), listener, song, limit="").status_code == 400
+
+
+def test_a_song_kept_out_by_a_tie_is_not_blamed_on_the_artist_cap(make_auth_client, world):
+    # A new listener: the popularity prior alone, in which Alpha's and Beta's first songs (90,
+    # eight listeners each) tie; a list of one keeps the one the catalog holds first.
+    user = UserFactory(profile__favorite_genres=[], profile__moods=[])
+
+    tied = why(make_auth_client(user), user, world["Beta"][0], limit=1).json()
+
+    assert (tied["in_list"], tied["rank"], tied["score"]) == (False, 1, tied["cut"])
+    assert tied["reasons"][0] == (
+        f"it scored {tied['score']:.4f}, as your list's last song did: of equal scores, "
+        "the list keeps those first in the catalog"
+    )
