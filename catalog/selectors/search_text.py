@@ -175,7 +175,7 @@ def spelled(text: str) -> list[str]:
     yours"); each with its apostrophes written both ways."""
     texts = [text]
     if several_words(text):
-        texts.append(_WORD.sub(lambda word: AMBIGUOUS_CONTRACTIONS.get(word.group(0), word.group(0)), text))
+        texts.append(_replace_words(text, AMBIGUOUS_CONTRACTIONS))
     return list(dict.fromkeys(form for each in texts for form in with_apostrophes(each)))
 
 
@@ -188,7 +188,7 @@ def starts_a_word(lowered: str, variant: str) -> bool:
 def song_query(raw: str) -> str:
     """A song search's text: `normalize_query`'s, each contraction typed without its
     apostrophe written with it (`CONTRACTIONS`: `dont stop me now` is "don't stop me now")."""
-    return _WORD.sub(lambda word: CONTRACTIONS.get(word.group(0), word.group(0)), normalize_query(raw))
+    return _replace_words(normalize_query(raw), CONTRACTIONS)
 
 
 def query_terms(normalized: str) -> list[str]:
@@ -219,7 +219,8 @@ def with_forms(text: str, forms: Mapping[str, Sequence[str]]) -> list[str]:
     ]
 
 
-def _replace_words(text: str, replacements: dict[str, str]) -> str:
+def _replace_words(text: str, replacements: Mapping[str, str]) -> str:
+    """`text` with each word that `replacements` holds replaced by its value."""
     return _WORD.sub(lambda match: replacements.get(match.group(0), match.group(0)), text)
 
 
