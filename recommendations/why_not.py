@@ -70,13 +70,6 @@ def _ids(catalog: CatalogArrays, positions: list[int]) -> str:
     return ", ".join(f"song {int(catalog.song_ids[at])}" for at in positions)
 
 
-def _capped(catalog: CatalogArrays, listed: list[int], song: int) -> bool:
-    """Whether an artist of `song` (a catalog position) has ARTIST_CAP songs in `listed`."""
-    artists = catalog.song_artists[song].indices
-    in_list = np.asarray(catalog.song_artists[listed][:, artists].sum(axis=0)).ravel()
-    return bool((in_list >= ARTIST_CAP).any())
-
-
 def why_not(*, user_id: int, song_id: int, limit: int) -> dict[str, Any]:
     """`{song, in_list, reasons, rank, score, cut}` for `song_id` in `user_id`'s list of
     `limit` songs: rank, score and cut are null when the song cannot be in any list.
@@ -119,7 +112,7 @@ def why_not(*, user_id: int, song_id: int, limit: int) -> dict[str, Any]:
                 **answer,
                 "reasons": [f"the same song is in your list as {_ids(catalog, [other])}, at {where}"],
             }
-    if placed.rank <= limit and _capped(catalog, listed, position):
+    if placed.rank <= limit and placed.capped:
         reasons = [f"its artist already has {ARTIST_CAP} songs in your list"]
     elif placed.rank <= limit:
         # Scored as high as songs the list holds, yet not capped: a tie at the cut, which

@@ -18,6 +18,7 @@ from recommendations.engine.ranking import (
     excluded,
     rerank,
     steered,
+    within_artist_cap,
 )
 from recommendations.engine.signals import SIGNALS, content_at, evidence
 
@@ -27,13 +28,16 @@ class Placement:
     """A song's place in the blend, against the list of `limit` songs computed from the same
     blend (`listed`, positions, best first): its score; its rank (1 = best), its position in
     the list when it is there, else 1 + how many songs the blend scores above it; each
-    signal's weighted part of the score; and the score of the list's last song."""
+    signal's weighted part of the score; the score of the list's last song; and, for a song
+    the list does not hold, whether the artist cap refuses it (an artist of it has
+    ARTIST_CAP songs there)."""
 
     score: float
     rank: int
     parts: dict[str, float]
     listed: list[int]
     cut: float
+    capped: bool
 
 
 def placement(
@@ -74,4 +78,16 @@ def placement(
         parts=parts,
         listed=listed,
         cut=float(total[listed[-1]]) if listed else 0.0,
+        capped=song not in listed and _capped(catalog, listed, song),
     )
+
+
+def _capped(catalog: CatalogArrays, listed: list[int], song: int) -> bool:
+    """Whether `rerank`'s rule (`within_artist_cap`) refuses `song` a place beside `listed`:
+    the list's songs counted by that rule, then the song checked against them."""
+    indptr, indices = catalog.song_artists.indptr, catalog.song_artists.indices
+    taken: dict[int, int] = {}
+    for at in [*listed, song]:
+        if not within_artist_cap(indices[indptr[at] : indptr[at + 1]].tolist(), taken, ARTIST_CAP):
+            return True
+    return False
