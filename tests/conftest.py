@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+import time
 from collections.abc import Callable
 
 import pytest
@@ -22,6 +23,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from catalog.list_cache import list_cache_clear_local
 from music_discovery.celery import app as celery_app
+from music_discovery.throttling import CountedRateThrottle
 from tests.factories import UserFactory
 
 # Settings are loaded before this file, so `pytest` run by hand (without the Makefile's
@@ -92,6 +94,15 @@ def _fresh_cache():
     yield
     cache.clear()
     list_cache_clear_local()
+
+
+@pytest.fixture(autouse=True)
+def _throttles_count_in_one_period(monkeypatch):
+    """The throttles' clock stands still for the test (a test may set its own): on the real
+    clock, requests that straddled a minute's turn counted in two periods, and a test that
+    expected the rate's last request to be refused saw it let through."""
+    now = time.time()
+    monkeypatch.setattr(CountedRateThrottle, "timer", lambda self: now)
 
 
 @pytest.fixture(autouse=True)
