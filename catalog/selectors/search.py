@@ -325,11 +325,14 @@ def _python_ranked(queryset: QuerySet[Song], text: str, terms: list[str]) -> lis
         # An artist so named (tier -1), or found through an artist's name alone (tier 3):
         # its songs most popular first, as `search_postgres.popular_named_first` and
         # `relevance_sql` order them, as are the titles equal to the query or a form of it
-        # (tier 0); ties as `popular_first` orders them.
+        # (tier 0) and those starting with it (tier 1), but for a query of 1-2 letter words,
+        # whose titles come by title as `search_short`'s index-ordered scan lists them;
+        # ties as `popular_first` orders them.
         song_popularity = popularity[song_id]
         popular = -song_popularity if song_popularity is not None else 1
         closeness = -similarity(title.lower(), corrected) if tier in (2, 4) else 0.0
-        return (tier, closeness, popular if tier in (-1, 0, 3) else 0, title.lower(), popular, song_id)
+        by_popularity = tier in (-1, 0, 3) or (tier == 1 and bool(parsed.variants))
+        return (tier, closeness, popular if by_popularity else 0, title.lower(), popular, song_id)
 
     ranked.sort(key=order)
     return [song_id for _, _, song_id in ranked]

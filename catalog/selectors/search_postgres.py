@@ -167,7 +167,8 @@ def relevance_sql(parsed: ParsedQuery, title: str, popularity: str) -> tuple[str
     """The relevance tiers as one sort key over the SQL expressions `title` and `popularity`
     of a song, with its parameters: 0.5 - p / 202 when the whole title equals the query (as
     typed, corrected or with its accented forms: one title, so most popular first), p the
-    popularity (-1 when unknown), 1 when it starts with it, then 3 - s when every term (or a correction)
+    popularity (-1 when unknown), 1.5 - p / 202 when it starts with it (most popular first:
+    `love` lists "Lovely" and "Love Story" before "Love & Dun"), then 3 - s when every term (or a correction)
     starts a word of the title, s being the title's trigram similarity (0 to 1) to the
     corrected query, so that the closer title comes first within its tier; then the songs
     found through an artist's name alone (no term in the title, where s would mean nothing),
@@ -185,7 +186,7 @@ def relevance_sql(parsed: ParsedQuery, title: str, popularity: str) -> tuple[str
     similarity = f"similarity({lowered}, %s)::float8"
     sql = (
         f"CASE WHEN {' OR '.join(f'{key} = %s' for _ in texts)} THEN 0.5 - coalesce({popularity}, -1) / 202.0"
-        f" WHEN {' OR '.join(f'{key} LIKE %s' for _ in texts)} THEN 1"
+        f" WHEN {' OR '.join(f'{key} LIKE %s' for _ in texts)} THEN 1.5 - coalesce({popularity}, -1) / 202.0"
         f" WHEN {' AND '.join(f'{lowered} ~ %s' for _ in word_starts)} THEN 3 - {similarity}"
         + (f" WHEN {lowered} !~ %s THEN 3.5 - coalesce({popularity}, -1) / 202.0" if any_term else "")
         + f" ELSE 5 - {similarity} END"

@@ -121,8 +121,9 @@ class RankedSongSearch(RankedIds):
     A search the word list expects to match at most SMALL_RESULT songs is ranked in one
     statement, which gives its exact count too when every match was reached. A larger one
     is fetched tier by tier, each in its own order and only as far as the requested page
-    needs: titles equal to the query (btree), titles starting with it (btree range in index
-    order, so a common word like "love" costs one short index scan), then the remaining
+    needs: titles equal to the query, then titles starting with it, each most popular first
+    and read at most as far as the page (PostgreSQL sorts a rare prefix's range of the title
+    index, and walks the popularity index for a common one until the page is full), then the remaining
     matches ranked by `ranked_page`, which only pages past the first two tiers pay for.
     The order is the same as `song_search`'s, with one bound: past the first two tiers, only
     the matches that `ranked_page`'s bounded scans reach are ranked (all of them when
@@ -194,30 +195,21 @@ class RankedSongSearch(RankedIds):
         return len(ids) - len(rest.ids) + rest.found, rest.whole
 
     def _prefix_scans(self) -> tuple[list[QuerySet[Song]], list[QuerySet[Song]]]:
-        """The exact and prefix tiers: (the exact scans, merged most popular first; the
-        prefix scans, one after the other), each an index-ordered scan of song ids.
+        """The exact and prefix tiers: (the exact scans, the prefix scans), each a scan of
+        song ids through the title prefix index, to be merged most popular first.
 
-        With one text (`ParsedQuery.texts`: no correction, no accented form), titles equal
-        to the query and titles starting with it are one scan of the prefix range: the equal
-        ones sort first in it, most popular first. With several there are as many exact
-        values and prefixes; an OR of them would make PostgreSQL walk the whole index in
-        order, so each gets its own scan: the exact ones merged by popularity (one title
-        but for its accents: `señorita` lists Shawn Mendes' "Señorita" before the less
-        popular "Senorita"s), the prefixes in key order (a prefix that extends another adds
-        nothing to it, and disjoint prefixes are ordered ranges)."""
+        There are as many exact values and prefixes as texts (`ParsedQuery.texts`: the query,
+        its correction, its accented forms); an OR of them would make PostgreSQL walk the
+        whole index in order, so each gets its own scan. A prefix that extends another adds
+        nothing to it, and disjoint prefixes are disjoint ranges: no song is listed twice."""
         key = prefix_key()
         texts = self.parsed.texts
-        if len(texts) == 1:
-            scan = self.queryset.filter(Like(key, escape_like(texts[0]) + "%")).alias(search_key=key)
-            return [], [scan.order_by("search_key", popular_first(), "id")]
         # The titles equal to a text as the prefix range cut at the text (`LIKE 'you%'` and
         # `<= 'you'`), not `= 'you'`: an equality makes the key constant, and the planner
         # then walks the popularity index instead, which for a common title reads far more
         # (bench/README.md, "Accents folded").
         exact: list[QuerySet[Song]] = [
             self.queryset.filter(Like(key, escape_like(text) + "%"), LessThanOrEqual(key, text))
-            .alias(search_key=key)
-            .order_by("search_key", popular_first(), "id")
             for text in texts
         ]
         scans: list[QuerySet[Song]] = []
@@ -233,32 +225,32 @@ class RankedSongSearch(RankedIds):
             )
             if longer:
                 past = past.exclude(reduce(operator.or_, longer))
-            scans.append(past.alias(search_key=key).order_by("search_key", popular_first(), "id"))
+            scans.append(past)
         return exact, scans
 
     def _prefix_ids(self, count: int) -> list[int]:
         """The first `count` ids of the exact and prefix tiers, in one round trip: each
-        scan as an array, which keeps the scan's order; the exact scans' first `count` rows
-        as one array, most popular first (`popular_first`, then by title and id)."""
-        exact, scans = self._prefix_scans()
+        tier's scans merged as one array, most popular first (`popular_first`, then by
+        title and id), the exact tier's before the prefix tier's."""
         parts: list[str] = []
         params: list[Any] = []
-        if exact:
+        for scans in self._prefix_scans():
+            if not scans:
+                continue
             merged = []
-            for scan in exact:
-                sql, scan_params = scan.values_list("id", "popularity", "title")[
-                    :count
-                ].query.sql_with_params()
+            for scan in scans:
+                sql, scan_params = (
+                    scan.alias(search_key=prefix_key())
+                    .order_by(popular_first(), "search_key", "id")
+                    .values_list("id", "popularity", "title")[:count]
+                    .query.sql_with_params()
+                )
                 merged.append(f"({sql})")
                 params.extend(scan_params)
             parts.append(
                 f"ARRAY(SELECT e.id FROM ({' UNION ALL '.join(merged)}) AS e"
                 f" ORDER BY e.popularity DESC NULLS LAST, {ties_sql('e')} LIMIT {int(count)})"
             )
-        for scan in scans:
-            sql, scan_params = scan.values_list("id", flat=True)[:count].query.sql_with_params()
-            parts.append(f"ARRAY({sql})")
-            params.extend(scan_params)
         with connections[self.queryset.db].cursor() as cursor:
             cursor.execute(f"SELECT {', '.join(parts)}", params)
             return [song_id for tier in cursor.fetchone() for song_id in tier][:count]

@@ -32,9 +32,17 @@ CATALOG = [
 ]
 
 
+# The titles starting with "bad" come most popular first; "The Bad Touch", the most
+# popular, holds the word later in its title, and comes after them.
+POPULARITY = {"Bad Boy": 20, "Bad Romance": 80, "Badlands": 50, "The Bad Touch": 90}
+
+
 @pytest.fixture
 def catalog():
-    return {title: SongFactory(title=title) for title in CATALOG}
+    return {
+        title: SongFactory(title=title, **({"popularity": POPULARITY[title]} if title in POPULARITY else {}))
+        for title in CATALOG
+    }
 
 
 def search(api_client, query: str, **params) -> list[str]:
@@ -52,7 +60,7 @@ def test_typos_find_the_song(api_client, catalog):
 
 def test_exact_then_prefix_before_word_in_the_middle(api_client, catalog):
     results = search(api_client, "bad")
-    assert results[:3] == ["Bad Boy", "Bad Romance", "Badlands"]
+    assert results[:3] == ["Bad Romance", "Badlands", "Bad Boy"]
     assert results.index("The Bad Touch") == 3
     assert len(results) == 4
 
@@ -277,7 +285,7 @@ def test_paged_relevance_order_equals_the_single_query_order(catalog, monkeypatc
 
 def test_search_input_is_bounded(catalog):
     long_query = "bad " * 2000
-    assert list(song_search(song_list(), long_query).values_list("title", flat=True))[0] == "Bad Boy"
+    assert list(song_search(song_list(), long_query).values_list("title", flat=True))[0] == "Bad Romance"
 
 
 @pytest.mark.postgres
@@ -332,12 +340,15 @@ def test_many_matches_are_not_all_ranked_and_the_best_still_come_first(catalog, 
     monkeypatch.setattr("catalog.selectors.search_ranking.RANK_AT_MOST", 2)
     monkeypatch.setattr("catalog.selectors.search_ranking.WHOLE_AT_MOST", 2)
     monkeypatch.setattr("catalog.selectors.search_ranking.SMALL_RESULT", small_result)
-    for title in ("My Love", "Your Love", "Our Love", "Their Love", "Love", "Love Me"):
+    for title in ("My Love", "Your Love", "Our Love", "Their Love", "Love"):
         SongFactory(title=title)
+    SongFactory(title="Love Me", popularity=10)
+    Song.objects.filter(title="Love Story").update(popularity=70)
+    Song.objects.filter(title="Lovely Day").update(popularity=40)
     ranked = song_search_ranked(song_list(), "love")
     assert isinstance(ranked, RankedSongSearch) and ranked.complete is None
     page = [song.title for song in ranked[0:4]]
-    assert page[:4] == ["Love", "Love Me", "Love Story", "Lovely Day"]
+    assert page[:4] == ["Love", "Love Story", "Lovely Day", "Love Me"]
     # 4 titles start with "love", 5 hold it further on: at most 2 of those are ranked.
     whole_page = ranked[0:20]
     assert len({song.pk for song in whole_page}) == len(whole_page)

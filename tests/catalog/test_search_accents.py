@@ -134,6 +134,22 @@ def test_titles_equal_but_for_their_accents_come_most_popular_first(
     assert list(song_search(song_list(), query).values_list("title", "popularity")) == expected
 
 
+@pytest.mark.parametrize("small_result", [2000, -1])
+def test_titles_starting_with_the_query_either_way_accented_come_most_popular_first(
+    api_client, monkeypatch, small_result
+):
+    """The prefix tier of each accented form (one index scan each on PostgreSQL) merged
+    into one order, most popular first, not one form's titles after the other's."""
+    monkeypatch.setattr("catalog.selectors.search_ranking.SMALL_RESULT", small_result)
+    for title, popularity in [("Señorita Bonita", 30), ("Senorita Mia", 60), ("Señoritas", 90)]:
+        SongFactory(title=title, popularity=popularity)
+    SongFactory(title="Señorita", popularity=5)
+    expected = ["Señorita", "Señoritas", "Senorita Mia", "Señorita Bonita"]
+
+    assert found(api_client, "senorita") == expected
+    assert list(song_search(song_list(), "senorita").values_list("title", flat=True)) == expected
+
+
 def test_a_typo_in_an_accented_word_typed_without_its_accent_is_corrected(api_client):
     # "beyonsa" is one edit away as typed; "beyoncé" once its accent is folded.
     by("Beyoncé", "Halo")
