@@ -101,6 +101,25 @@ def make_queries(per_kind: int, seed: int) -> list[tuple[str, str, int]]:
     return queries
 
 
+def real_catalog() -> bool:
+    """Django set up on DATABASE_URL, migrated, the Spotify tracks file loaded when the songs
+    table is empty; False (having said why) when the file is absent."""
+    if not CSV.exists():
+        print(f"skipped: the Spotify tracks file is not at {CSV}")
+        return False
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from catalog.models import Song
+
+    call_command("migrate", verbosity=0)
+    if not Song.objects.exists():
+        call_command("load_music", str(CSV), skip_invalid=True, verbosity=0)
+    return True
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -109,21 +128,12 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--show", type=int, default=0, help="print this many misses of each kind")
     args = parser.parse_args()
-    if not CSV.exists():
-        print(f"skipped: the Spotify tracks file is not at {CSV}")
+    if not real_catalog():
         return 0
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
     from catalog.models import Song, SongArtist
     from catalog.selectors.search import song_search_ranked
     from catalog.selectors.songs import song_list
 
-    call_command("migrate", verbosity=0)
-    if not Song.objects.exists():
-        call_command("load_music", str(CSV), skip_invalid=True, verbosity=0)
     firsts = dict(SongArtist.objects.filter(position=0).values_list("song_id", "artist_id"))
     titles = dict(Song.objects.values_list("id", "title"))
 
