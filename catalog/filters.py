@@ -233,9 +233,10 @@ class SongFilter(_RangeFilterSet):
     search = SearchFilter(
         help_text=(
             "Typo-tolerant search of titles and artist names, best match first unless "
-            "`ordering` is given: exact titles, titles starting with the query, titles where "
-            "every term starts a word, songs found by an artist's name alone (most popular "
-            "first), then titles holding a term inside a word; songs of equal relevance by "
+            "`ordering` is given: exact titles, titles starting with the query (both most "
+            "popular first), titles where every term starts a word, songs found by an "
+            "artist's name alone (most popular first), then titles holding a term inside a "
+            "word; songs of equal relevance by "
             "title, and those of the same title most "
             "popular first. Accents are optional (`beyonce`); a contraction may be typed "
             "without its apostrophe (`dont stop`; `cant stop` in a query of two words or "
