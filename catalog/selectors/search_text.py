@@ -125,7 +125,7 @@ CONTRACTIONS = {
 # Contractions typed without their apostrophe whose plain spelling is a word too: in a query
 # of two words or more, both readings are looked for (`cant stop` finds "Can't Stop" as it
 # would "Cant Stop"), through `spelled` (titles equal to or starting with the query) and
-# `contraction_forms` (a term's variants). A one-word query keeps its plain reading: `hell`
+# `apostrophe_forms` (a term's variants). A one-word query keeps its plain reading: `hell`
 # is a word far more often than "he'll".
 AMBIGUOUS_CONTRACTIONS = {
     "cant": "can't",
@@ -158,24 +158,41 @@ def with_apostrophes(text: str) -> list[str]:
 def several_words(text: str) -> bool:
     """Whether the query `text` has two words or more: then a word in it is more likely a
     whole word than a beginning or a fragment, and is read in the ways a whole word may be
-    (`contraction_forms`, `search_words._prevailing`)."""
+    (`apostrophe_forms`, `search_words._prevailing`)."""
     return len(_WORD.findall(text)) > 1
 
 
-def contraction_forms(term: str, text: str) -> list[str]:
-    """A term's contraction readings (`AMBIGUOUS_CONTRACTIONS`) in the query `text`, with each
-    apostrophe: `cant` in `cant stop` is "can't" and "can’t"; none in a one-word query."""
-    contracted = AMBIGUOUS_CONTRACTIONS.get(term) if several_words(text) else None
-    return with_apostrophes(contracted) if contracted else []
+def possessive(word: str) -> str | None:
+    """The possessive that `word` may be typed without its apostrophe (`days`: "day's",
+    `toms`: "tom's"), else None: a word of 4+ letters ending in `s` after a letter other
+    than s, i or u (not `kiss`, `this`, `venus`, `its`)."""
+    if len(word) < 4 or word[-1] != "s" or word[-2] in "siu" or not word.isalpha():
+        return None
+    return word[:-1] + "'s"
+
+
+def _apostrophe_reading(word: str) -> str | None:
+    return AMBIGUOUS_CONTRACTIONS.get(word) or possessive(word)
+
+
+def apostrophe_forms(term: str, text: str) -> list[str]:
+    """A term's readings with an apostrophe in the query `text`, each apostrophe either way:
+    its contraction (`AMBIGUOUS_CONTRACTIONS`: `cant` in `cant stop` is "can't" and "can’t"),
+    else its possessive (`possessive`: `days` in `a hard days night` is "day's"); none in a
+    one-word query."""
+    read = _apostrophe_reading(term) if several_words(text) else None
+    return with_apostrophes(read) if read else []
 
 
 def spelled(text: str) -> list[str]:
     """The texts a title equal to `text` (normalized) may be: `text`, and in a query of two
     words or more, with its ambiguous contractions as contractions (`im yours`: "i'm
-    yours"); each with its apostrophes written both ways."""
+    yours"), and with its possessives too (`a hard days night`: "a hard day's night"); each
+    with its apostrophes written both ways."""
     texts = [text]
     if several_words(text):
         texts.append(_replace_words(text, AMBIGUOUS_CONTRACTIONS))
+        texts.append(_WORD.sub(lambda match: _apostrophe_reading(match.group(0)) or match.group(0), text))
     return list(dict.fromkeys(form for each in texts for form in with_apostrophes(each)))
 
 

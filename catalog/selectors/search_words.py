@@ -48,7 +48,7 @@ from catalog.selectors.search_accents import (
 )
 from catalog.selectors.search_text import (
     MIN_TRIGRAM_TERM,
-    contraction_forms,
+    apostrophe_forms,
     fold,
     one_edit,
     several_words,
@@ -82,7 +82,7 @@ class ParsedQuery:
     text: str
     terms: list[str]
     # Per term of 3+ characters that can match: the term itself, then its corrections (and
-    # its contraction readings: `search_text.contraction_forms`).
+    # its readings with an apostrophe: `search_text.apostrophe_forms`).
     variants: list[list[str]]
     # Per such term: occurrences in titles of the words containing a variant (PostgreSQL's
     # word list), and the planner's song count; zeros when unknown.
@@ -350,9 +350,10 @@ def parse_postgres(using: str, text: str, terms: list[str]) -> ParsedQuery:
         variants = [row.term, *dict.fromkeys(w for w in row.fixes if w != row.term and any(counted[w]))]
         title_count = int(row.inside) + sum(counted[w][0] for w in variants[1:])
         name_count = int(row.named) + sum(counted[w][1] for w in variants[1:])
-        # A contraction reading is no word of the lists (they split at the apostrophe), so
-        # it adds nothing to the counts, and keeps its term whatever they say.
-        contracted = contraction_forms(row.term, text)
+        # A reading with an apostrophe (a contraction, a possessive) is no word of the lists
+        # (they split at the apostrophe), so it adds nothing to the counts, and keeps its
+        # term whatever they say.
+        contracted = apostrophe_forms(row.term, text)
         if title_count or name_count or contracted:
             alive.append(([*variants, *contracted], title_count, name_count, row))
     return ParsedQuery(
@@ -437,7 +438,7 @@ def parse_python(text: str, terms: list[str], title_counts: Counter, artist_name
         row = _Term(term, 0, 0, is_known, accented, corrections)
         held = [w for w in row.fixes if w != term and any(w in word for word in known)]
         term_variants = [term, *dict.fromkeys(held)]
-        contracted = contraction_forms(term, text)
+        contracted = apostrophe_forms(term, text)
         if contracted or any(v in word for v in term_variants for word in known):
             term_variants += contracted
             variants.append(term_variants)

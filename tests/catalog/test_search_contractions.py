@@ -1,6 +1,6 @@
 """A contraction typed without its apostrophe finds the titles that write it with one, the
 same on SQLite and PostgreSQL (`search_text.song_query`, and for the spellings that are
-words too `search_text.spelled` and `contraction_forms`): a title's words split at the
+words too `search_text.spelled` and `apostrophe_forms`): a title's words split at the
 apostrophe, so `dont` alone never found "Don't". An apostrophe typed either way (' or ’)
 finds titles written with either."""
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from catalog.selectors.search_text import contraction_forms, song_query, spelled
+from catalog.selectors.search_text import apostrophe_forms, possessive, song_query, spelled
 from tests.factories import SongFactory
 
 pytestmark = pytest.mark.django_db
@@ -98,6 +98,53 @@ def test_the_readings_of_a_query():
     assert spelled("cant stop") == ["cant stop", "can't stop", "can’t stop"]
     assert spelled("hell") == ["hell"]
     assert spelled("don’t stop") == ["don't stop", "don’t stop"]
-    assert contraction_forms("cant", "cant stop") == ["can't", "can’t"]
-    assert contraction_forms("cant", "cant") == []
-    assert contraction_forms("stop", "cant stop") == []
+    assert apostrophe_forms("cant", "cant stop") == ["can't", "can’t"]
+    assert apostrophe_forms("cant", "cant") == []
+    assert apostrophe_forms("stop", "cant stop") == []
+
+
+@pytest.fixture
+def possessive_titles(db):
+    for title, popularity in (
+        ("A Hard Day's Night - Remastered 2009", 70),
+        ("Hard Days", 90),
+        ("Tom’s Diner", 60),
+        ("Diner Days", 95),
+        ("Heaven's Gonna Burn Your Eyes", 30),
+        ("Dancing Days", 40),
+    ):
+        SongFactory(title=title, popularity=popularity)
+
+
+def test_a_possessive_without_its_apostrophe_finds_the_title_that_has_it(api_client, possessive_titles):
+    assert search(api_client, "a hard days night") == ["A Hard Day's Night - Remastered 2009"]
+    assert search(api_client, "toms diner")[0] == "Tom’s Diner"
+    # Every word read as a possessive misses the title ("eye's"): each term's own readings
+    # still find it.
+    assert search(api_client, "heavens gonna burn your eyes") == ["Heaven's Gonna Burn Your Eyes"]
+
+
+def test_a_plural_is_still_a_plural(api_client, possessive_titles):
+    assert search(api_client, "dancing days") == ["Dancing Days"]
+    # A one-word query keeps the word: "A Hard Day's Night" does not hold it.
+    assert set(search(api_client, "days")) == {"Hard Days", "Diner Days", "Dancing Days"}
+
+
+def test_the_possessive_readings_of_a_query():
+    assert possessive("days") == "day's"
+    assert [possessive(w) for w in ("kiss", "this", "venus", "its", "is", "2pms")] == [None] * 6
+    assert apostrophe_forms("toms", "toms diner") == ["tom's", "tom’s"]
+    assert apostrophe_forms("toms", "toms") == []
+    assert spelled("a hard days night") == [
+        "a hard days night",
+        "a hard day's night",
+        "a hard day’s night",
+    ]
+    # The contractions that are words too come with the possessives, and alone.
+    assert spelled("its a mans world") == [
+        "its a mans world",
+        "it's a mans world",
+        "it’s a mans world",
+        "it's a man's world",
+        "it’s a man’s world",
+    ]
