@@ -279,6 +279,22 @@ _EDIT_LETTERS = "abcdefghijklmnopqrstuvwxyz0123456789"
 MAX_EDITED_TERM = 20
 
 
+# The rows of a QWERTY keyboard: a letter replaced by its neighbour there is a common slip.
+_KEY_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+_KEY_NEIGHBOURS = {
+    row[i]: row[max(i - 1, 0) : i] + row[i + 1 : i + 2] for row in _KEY_ROWS for i in range(len(row))
+}
+
+
+def neighbouring_key(typed: str, word: str) -> bool:
+    """Whether `word` is `typed` with one letter in its place that is a neighbour of the typed
+    one on a QWERTY keyboard (`bitd`: "bird")."""
+    if len(typed) != len(word):
+        return False
+    differ = [(a, b) for a, b in zip(typed, word, strict=True) if a != b]
+    return len(differ) == 1 and differ[0][1] in _KEY_NEIGHBOURS.get(differ[0][0], "")
+
+
 def one_edit(term: str) -> list[str]:
     """Every string one edit away from `term` (a letter dropped, two neighbours swapped, a
     letter replaced or inserted), at least MIN_TRIGRAM_TERM characters long, in a fixed
@@ -299,11 +315,17 @@ def one_edit(term: str) -> list[str]:
 
 def slips(term: str) -> list[str]:
     """The strings one slip from `term` that trigram similarity may not rank among its most
-    similar words, to be looked up as they are: two neighbouring letters swapped, or one
-    dropped (each breaks up to three trigrams: "lvoe" shares one of five with "love"); at
+    similar words, to be looked up as they are: two neighbouring letters swapped, one
+    dropped, or one replaced by its neighbour on the keyboard (each breaks up to three
+    trigrams: "lvoe" shares one of five with "love", "bitd" two of five with "bird"); at
     least MIN_TRIGRAM_TERM characters long, none for a term longer than MAX_EDITED_TERM."""
     if len(term) > MAX_EDITED_TERM:
         return []
     swapped = [term[:i] + term[i + 1] + term[i] + term[i + 2 :] for i in range(len(term) - 1)]
     dropped = [term[:i] + term[i + 1 :] for i in range(len(term))]
-    return [w for w in dict.fromkeys(swapped + dropped) if w != term and len(w) >= MIN_TRIGRAM_TERM]
+    replaced = [
+        term[:i] + key + term[i + 1 :] for i, c in enumerate(term) for key in _KEY_NEIGHBOURS.get(c, "")
+    ]
+    return [
+        w for w in dict.fromkeys(swapped + dropped + replaced) if w != term and len(w) >= MIN_TRIGRAM_TERM
+    ]

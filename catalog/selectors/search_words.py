@@ -10,7 +10,8 @@ The rules, the same on both databases:
   a word of the lists ("Loote") is meant.
 - Any other term may be a typo: its corrections are the words one edit away (a letter
   dropped, swapped, replaced or inserted), the most likely first (`_likelihood`: the most
-  frequent, unless they lose a typed letter or change the first), among the term's slips
+  frequent, unless they lose a typed letter or change the first; a letter replaced by its
+  neighbour on the keyboard is no loss), among the term's slips
   (`search_text.slips`: the edits that trigrams miss, looked up as they are) and the words
   most similar to it by trigrams (pg_trgm's `%`, at CORRECTION_THRESHOLD). When no word is
   one edit away and no word even contains the term, the most similar words are its
@@ -21,7 +22,10 @@ The rules, the same on both databases:
   frequent `search_accents.ACCENTED_PER_TERM`; a term found that way, or whose folded form
   starts a word ("abbá": abba), is known, not a typo.
 - A term that neither it nor its corrections find in a title word or an artist name cannot
-  match: it is left out, so that "love qwxz" finds love songs instead of nothing.
+  match: it is left out, so that "love qwxz" finds love songs instead of nothing; unless, in
+  a query of two words or more, it has a reading with an apostrophe (a contraction or a
+  possessive: `search_text.apostrophe_forms`), which the lists, split at the apostrophe,
+  cannot count.
 
 PostgreSQL looks the words up in `catalog_searchword` and `catalog_artistword` (migrations
 0003 and 0007), every lookup with its own parameters so that an index serves it: the
@@ -50,6 +54,7 @@ from catalog.selectors.search_text import (
     MIN_TRIGRAM_TERM,
     apostrophe_forms,
     fold,
+    neighbouring_key,
     one_edit,
     several_words,
     similarity,
@@ -226,12 +231,15 @@ def _likelihood(folded: str, word: str, occurrences: int) -> float:
     """How likely `word`, one edit from the folded term `folded`, is what was meant: its
     occurrences as a power of ten, less one when it lacks a typed letter or has another in
     its place (a word from which the user left a letter out, or swapped two, holds them
-    all: the commonest slips), and less two when it
+    all: the commonest slips), unless that other letter is the typed one's neighbour on
+    the keyboard (`neighbouring_key`: "bitd" is "bird" before "bits"), and less two when it
     changes the first letter (people seldom get that one wrong). A word ten times as
     frequent makes up for a lost letter ("ryaan": ryan before royaan), a hundred times for
     a first letter ("adelle": adele before delle)."""
     plain = fold(word)
-    keeps_letters = len(plain) > len(folded) or sorted(plain) == sorted(folded)
+    keeps_letters = (
+        len(plain) > len(folded) or sorted(plain) == sorted(folded) or neighbouring_key(folded, plain)
+    )
     return math.log10(max(occurrences, 1)) - (not keeps_letters) - 2 * (plain[:1] != folded[:1])
 
 

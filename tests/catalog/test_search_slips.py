@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 
 from catalog.selectors.search import corrected_query
+from catalog.selectors.search_text import neighbouring_key
 from tests.factories import ArtistFactory, SongArtistFactory, SongFactory
 
 pytestmark = pytest.mark.django_db
@@ -47,6 +48,18 @@ def test_a_far_more_frequent_correction_outweighs_a_lost_letter(api_client):
     assert corrected_query(connection.alias, "ryaan") == "ryan"
 
 
+def test_a_letter_replaced_by_its_neighbour_on_the_keyboard_is_the_likelier_slip(api_client):
+    """ "bitd" is "bird" with the r's neighbour typed, and "bite" with a letter replaced at
+    random: the neighbour's word is meant though the other is more frequent."""
+    for title in ("Blue Bird", "Bird Song"):
+        SongFactory(title=title)
+    for i in range(5):
+        SongFactory(title=f"Bite {i}")
+
+    assert corrected_query(connection.alias, "bitd") == "bird"
+    assert search(api_client, "blue bitd")[0] == "Blue Bird"
+
+
 @pytest.fixture
 def spirit_titles(db):
     """`spirt` starts one title word ("Spirto"), and is one letter from "spirit", which
@@ -82,3 +95,22 @@ def test_a_word_of_the_catalog_is_meant_as_typed(api_client, spirit_titles):
         SongFactory(title=f"Spirit Again {i}")
 
     assert search(api_client, "teen spirt") != ["Smells Like Teen Spirit"]
+
+
+def test_a_letter_replaced_by_its_neighbour_is_looked_up_as_typed(api_client):
+    """ "cst" shares one trigram of seven with "cat", under the similarity the trigram
+    indexes look for: its neighbouring-key slips are looked up as they are."""
+    SongFactory(title="Black Cat")
+
+    assert corrected_query(connection.alias, "cst") == "cat"
+
+
+def test_neighbouring_keys():
+    assert neighbouring_key("bitd", "bird")
+    assert neighbouring_key("lived", "loved")  # i and o are neighbours
+    assert not neighbouring_key("lived", "laved")
+    assert neighbouring_key("lovwd", "loved")
+    assert neighbouring_key("bitd", "bits")  # s is d's neighbour too
+    assert not neighbouring_key("bitd", "bite")
+    assert not neighbouring_key("bird", "birds")
+    assert not neighbouring_key("bitd", "bitd")
