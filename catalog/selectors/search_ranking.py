@@ -205,12 +205,10 @@ class RankedSongSearch(RankedIds):
         key = prefix_key()
         texts = self.parsed.texts
         # The titles equal to a text as the prefix range cut at the text (`LIKE 'you%'` and
-        # `<= 'you'`), not `= 'you'`: an equality makes the key constant, and the planner
-        # then walks the popularity index instead, which for a common title reads far more
-        # (bench/README.md, "Accents folded").
-        # Ordered by the key first, though it is one value there: by popularity first, the
-        # planner walks the popularity index for a common title (80,000 songs read at 1M to
-        # find 113 titled "Love").
+        # `<= 'you'`), not `= 'you'`, and ordered by the key first though it is one value
+        # there: an equality, or popularity first, makes the planner walk the popularity
+        # index instead, which for a common title reads far more (bench/README.md, "Accents
+        # folded"; 80,000 songs read at 1M to find the 113 titled "Love").
         exact: list[QuerySet[Song]] = [
             self.queryset.filter(Like(key, escape_like(text) + "%"), LessThanOrEqual(key, text))
             .alias(search_key=key)

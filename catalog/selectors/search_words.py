@@ -232,7 +232,7 @@ def _likelihood(folded: str, word: str, occurrences: int) -> float:
     occurrences as a power of ten, less one when it lacks a typed letter or has another in
     its place (a word from which the user left a letter out, or swapped two, holds them
     all: the commonest slips), unless that other letter is the typed one's neighbour on
-    the keyboard (`neighbouring_key`: "bitd" is "bird" before "bits"), and less two when it
+    the keyboard (`neighbouring_key`: "bitd" is "bird" before "bite"), and less two when it
     changes the first letter (people seldom get that one wrong). A word ten times as
     frequent makes up for a lost letter ("ryaan": ryan before royaan), a hundred times for
     a first letter ("adelle": adele before delle)."""
@@ -361,9 +361,9 @@ def parse_postgres(using: str, text: str, terms: list[str]) -> ParsedQuery:
         # A reading with an apostrophe (a contraction, a possessive) is no word of the lists
         # (they split at the apostrophe), so it adds nothing to the counts, and keeps its
         # term whatever they say.
-        contracted = apostrophe_forms(row.term, text)
-        if title_count or name_count or contracted:
-            alive.append(([*variants, *contracted], title_count, name_count, row))
+        readings = apostrophe_forms(row.term, text)
+        if title_count or name_count or readings:
+            alive.append(([*variants, *readings], title_count, name_count, row))
     return ParsedQuery(
         text=text,
         terms=terms,
@@ -446,9 +446,9 @@ def parse_python(text: str, terms: list[str], title_counts: Counter, artist_name
         row = _Term(term, 0, 0, is_known, accented, corrections)
         held = [w for w in row.fixes if w != term and any(w in word for word in known)]
         term_variants = [term, *dict.fromkeys(held)]
-        contracted = apostrophe_forms(term, text)
-        if contracted or any(v in word for v in term_variants for word in known):
-            term_variants += contracted
+        readings = apostrophe_forms(term, text)
+        if readings or any(v in word for v in term_variants for word in known):
+            term_variants += readings
             variants.append(term_variants)
             name_occurrences.append(
                 sum(c for w, c in name_words.items() if any(v in w for v in term_variants))
