@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from itertools import islice, product
 
@@ -191,8 +191,8 @@ def spelled(text: str) -> list[str]:
     with its apostrophes written both ways."""
     texts = [text]
     if several_words(text):
-        texts.append(_replace_words(text, AMBIGUOUS_CONTRACTIONS))
-        texts.append(_WORD.sub(lambda match: _apostrophe_reading(match.group(0)) or match.group(0), text))
+        texts.append(_replace_words(text, AMBIGUOUS_CONTRACTIONS.get))
+        texts.append(_replace_words(text, _apostrophe_reading))
     return list(dict.fromkeys(form for each in texts for form in with_apostrophes(each)))
 
 
@@ -205,7 +205,7 @@ def starts_a_word(lowered: str, variant: str) -> bool:
 def song_query(raw: str) -> str:
     """A song search's text: `normalize_query`'s, each contraction typed without its
     apostrophe written with it (`CONTRACTIONS`: `dont stop me now` is "don't stop me now")."""
-    return _replace_words(normalize_query(raw), CONTRACTIONS)
+    return _replace_words(normalize_query(raw), CONTRACTIONS.get)
 
 
 def query_terms(normalized: str) -> list[str]:
@@ -231,14 +231,15 @@ def with_forms(text: str, forms: Mapping[str, Sequence[str]]) -> list[str]:
     crüe"), at most MAX_FORMS in all."""
     words = list(forms)
     return [
-        _replace_words(text, dict(zip(words, chosen, strict=True)))
+        _replace_words(text, dict(zip(words, chosen, strict=True)).get)
         for chosen in islice(product(*([word, *forms[word]] for word in words)), MAX_FORMS)
     ]
 
 
-def _replace_words(text: str, replacements: Mapping[str, str]) -> str:
-    """`text` with each word that `replacements` holds replaced by its value."""
-    return _WORD.sub(lambda match: replacements.get(match.group(0), match.group(0)), text)
+def _replace_words(text: str, replacement: Callable[[str], str | None]) -> str:
+    """`text` with each word replaced by what `replacement` gives for it, when it gives one
+    (a mapping's `get`, or a reading such as `_apostrophe_reading`)."""
+    return _WORD.sub(lambda match: replacement(match.group(0)) or match.group(0), text)
 
 
 def title_words(title: str) -> list[str]:
