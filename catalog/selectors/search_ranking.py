@@ -123,8 +123,9 @@ class RankedSongSearch(RankedIds):
     is fetched tier by tier, each in its own order and only as far as the requested page
     needs: titles equal to the query, then titles starting with it, each most popular first
     and read at most as far as the page (PostgreSQL sorts a rare prefix's range of the title
-    index, and walks the popularity index for a common one until the page is full), then the remaining
-    matches ranked by `ranked_page`, which only pages past the first two tiers pay for.
+    index, and walks the songs most popular first for a common one until the page is full),
+    then the remaining matches ranked by `ranked_page`, which only pages past the first two
+    tiers pay for.
     The order is the same as `song_search`'s, with one bound: past the first two tiers, only
     the matches that `ranked_page`'s bounded scans reach are ranked (all of them when
     reading up to WHOLE_AT_MOST songs a way reaches every match), and only they are listed
@@ -228,8 +229,10 @@ class RankedSongSearch(RankedIds):
             )
             if longer:
                 past = past.exclude(reduce(operator.or_, longer))
-            # The planner sorts the prefix's range, or walks the popularity index for a
-            # common prefix (migration 0020 keeps its estimate of the range close).
+            # The planner sorts the prefix's range, or walks the songs most popular first
+            # for a common prefix (migration 0020 keeps its estimate of the range close), in
+            # an index holding the title's key after popularity (migration 0021): the walk
+            # tests each title there and reads only the rows it lists.
             scans.append(past.alias(search_key=key).order_by(popular_first(), "search_key", "id"))
         return exact, scans
 
