@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from functools import reduce
+from functools import partial, reduce
 from operator import or_
 
 from django.db import connections
@@ -41,7 +41,7 @@ from catalog.selectors.search_text import (
     starts_a_word,
     title_words,
 )
-from catalog.selectors.search_words import ParsedQuery, parse_postgres, parse_python
+from catalog.selectors.search_words import ParsedQuery, parse_postgres, parse_python, reread
 from catalog.selectors.songs import COMMON_SUBSTRING_SHARE
 
 __all__ = [
@@ -260,13 +260,13 @@ def _in_order(queryset: QuerySet[Song], ids: list[int]) -> QuerySet[Song]:
     )
 
 
-def _parse_python(using: str, text: str, terms: list[str]) -> ParsedQuery:
+def _parse_python(using: str, text: str, terms: list[str], *, every_word: bool = False) -> ParsedQuery:
     """`parse_python` over every title's and name's words, read from the database."""
     title_counts = Counter(
         w for title in Song.objects.using(using).values_list("title", flat=True) for w in title_words(title)
     )
     artist_names = [name.lower() for name in Artist.objects.using(using).values_list("name", flat=True)]
-    return parse_python(text, terms, title_counts, artist_names)
+    return parse_python(text, terms, title_counts, artist_names, every_word=every_word)
 
 
 def corrected_query(using: str, query: str) -> str:
@@ -298,16 +298,24 @@ def _python_ranked(queryset: QuerySet[Song], text: str, terms: list[str]) -> lis
             names.setdefault(song_id, []).append(name.lower())
 
     named = set(named_unless_trigrams(queryset, text, terms))
-    ranked = []
-    popularity: dict[int, int | None] = {}
-    for song_id, title, song_popularity in rows:
-        rank = _python_rank(title, names.get(song_id, []), parsed, corrected, named=song_id in named)
-        if rank is not None:
-            ranked.append((rank, title, song_id))
-            popularity[song_id] = song_popularity
+    popularity = {song_id: song_popularity for song_id, _, song_popularity in rows}
+
+    def ranks(parsed: ParsedQuery) -> list[tuple[tuple[int, int], str, int]]:
+        found = (
+            (_python_rank(t, names.get(i, []), parsed, corrected, named=i in named), t, i) for i, t, _ in rows
+        )
+        return [(rank, title, song_id) for rank, title, song_id in found if rank is not None]
+
+    ranked = ranks(parsed)
     if not ranked:
         return []
     best_coverage = max(rank[1] for rank, _, _ in ranked)
+    if parsed.variants and best_coverage < len(parsed.variants):
+        # No song has every term as typed: the query read again (`search_words.reread`).
+        again = reread(parsed, partial(_parse_python, queryset.db))
+        reranked = ranks(again) if again is not None else []
+        if again is not None and any(rank[1] == len(again.variants) for rank, _, _ in reranked):
+            parsed, ranked, best_coverage = again, reranked, len(again.variants)
     if parsed.variants and best_coverage == len(parsed.variants):
         # Same as PostgreSQL: when some songs have every term, only they are results, and
         # of those, the ones with the terms split between the title and several artist

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Sequence
-from functools import reduce
+from functools import partial, reduce
 from typing import Any
 
 from django.db import connections
@@ -27,7 +27,7 @@ from django.db.models.expressions import RawSQL
 from catalog.models import Song
 from catalog.selectors.lookups import EqualsAnyOf, ILike, InList, Like
 from catalog.selectors.search_text import escape_like
-from catalog.selectors.search_words import ParsedQuery
+from catalog.selectors.search_words import ParsedQuery, parse_postgres, reread
 from catalog.selectors.songs import TitleKey
 
 
@@ -116,7 +116,8 @@ def candidates(
     fetched: FetchedSongs | None = None,
 ) -> QuerySet[Song]:
     """Songs with every long term (or one of its corrections) in the title or an artist's
-    name; songs with any of them when no song has all.
+    name; else with every term of the query read again (`search_words.reread`); songs with
+    any of them when no song has all either way.
 
     `within_set`: `queryset` was narrowed to a set that its own index lists (a genre's
     songs, see `songs.song_results`), whose songs the plan tests one by one: the artists'
@@ -132,13 +133,17 @@ def candidates(
     using = queryset.db
     if within_set and _many_matches(parsed):
         queryset = Song.objects.using(using).filter(EqualsAnyOf(F("id"), queryset.order_by().values("id")))
-    terms = _term_qs(
-        parsed, using, fetch_all=within_set or common, fetched={} if fetched is None else fetched
-    )
+    fetched = {} if fetched is None else fetched
+    terms = _term_qs(parsed, using, fetch_all=within_set or common, fetched=fetched)
     matched = queryset.filter(*terms)
     # When the word frequencies promise plenty of songs with every term, skip the check.
     if len(terms) == 1 or parsed.estimated_matches() >= 100 or matched.exists():
         return matched
+    again = reread(parsed, partial(parse_postgres, using, looked_up=parsed.looked_up))
+    if again is not None:
+        matched = queryset.filter(*_term_qs(again, using, fetch_all=within_set or common, fetched=fetched))
+        if matched.exists():
+            return matched
     return queryset.filter(reduce(operator.or_, terms))
 
 

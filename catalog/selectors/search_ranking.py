@@ -8,7 +8,7 @@ The rules (what matches, the relevance order) are `search_postgres`'s.
 from __future__ import annotations
 
 import operator
-from functools import reduce
+from functools import partial, reduce
 from typing import Any
 
 from django.db import connections
@@ -21,7 +21,7 @@ from catalog.selectors.lookups import Like
 from catalog.selectors.search_postgres import popular_first, prefix_key, prefix_q, ties_sql
 from catalog.selectors.search_text import escape_like
 from catalog.selectors.search_ways import Bounds, Ranking, find_ways, has_match, rank
-from catalog.selectors.search_words import ParsedQuery
+from catalog.selectors.search_words import ParsedQuery, parse_postgres, reread
 
 # Up to this many estimated matches a search is ranked in one statement at once; above it,
 # tier by tier as far as a page needs.
@@ -158,16 +158,36 @@ class RankedSongSearch(RankedIds):
         if self.estimate <= SMALL_RESULT or small_set:
             ranking = ranked_page(queryset, parsed, widen=self.widen)
             if not ranking.found and several:
-                self._any_term(small_set)
-                ranking = ranked_page(queryset, parsed, any_term=True, widen=self.widen)
+                if self._reread(small_set):
+                    ranking = ranked_page(queryset, self.parsed, widen=self.widen)
+                else:
+                    self._any_term(small_set)
+                    ranking = ranked_page(queryset, parsed, any_term=True, widen=self.widen)
             if ranking.whole:
                 self.complete = ranking.ids
             else:
                 # More matches than the bounded ways read: the prefix tiers come from their
                 # own index scans, the rest from this ranking.
                 self.rest = ranking.past_prefixes
-        elif several and not has_match(queryset, parsed, Bounds(RANK_AT_MOST, MIXED_AT_MOST)):
+        elif (
+            several
+            and not has_match(queryset, parsed, Bounds(RANK_AT_MOST, MIXED_AT_MOST))
+            and not self._reread(small_set)
+        ):
             self._any_term(small_set)
+
+    def _reread(self, small_set: bool) -> bool:
+        """No song has every term as typed: whether one has every term of the query read
+        again (`search_words.reread`), which is then the query searched."""
+        again = reread(
+            self.parsed, partial(parse_postgres, self.queryset.db, looked_up=self.parsed.looked_up)
+        )
+        if again is None or not has_match(self.queryset, again, Bounds(RANK_AT_MOST, MIXED_AT_MOST)):
+            return False
+        self.parsed = again
+        self.estimate = again.estimated_matches()
+        self.widen = small_set or self.estimate <= WHOLE_AT_MOST
+        return True
 
     def _any_term(self, small_set: bool) -> None:
         """No song has every term: any term will do, and many more songs may match."""

@@ -38,8 +38,9 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Protocol
 
 from django.db import connections
 
@@ -72,6 +73,10 @@ CORRECTIONS_PER_TERM = 3
 # no correction could prevail often enough to be worth looking one up (`_EDITS_SQL`).
 WEAKLY_HELD = 1000
 PREVAILS = 10
+# In a query read again because no song has every term as typed (`reread`), a word one
+# edit away prevails when it occurs this many times as often: `someone you lived` is
+# "Someone You Loved" (loved 57 times in the real catalog's titles, lived 6).
+PREVAILS_AGAIN = 2
 # Trigram similarity a word needs to count as a correction when no word is one edit away.
 # Below pg_trgm's default (0.3) so that a word with two letters wrong can still be found.
 CORRECTION_THRESHOLD = 0.25
@@ -102,6 +107,8 @@ class ParsedQuery:
     best: tuple[str, ...] = ()
     # Per such term: its variants that are accented forms of it, or its folded form.
     accented: tuple[tuple[str, ...], ...] = ()
+    # PostgreSQL's first round trip (`parse_postgres`), which `reread` does not repeat.
+    looked_up: tuple[float, list] | None = field(default=None, compare=False, repr=False)
 
     @property
     def in_artist_names(self) -> tuple[bool, ...]:
@@ -141,6 +148,26 @@ class ParsedQuery:
     @property
     def long_terms(self) -> list[str]:
         return [t for t in self.terms if len(t) >= MIN_TRIGRAM_TERM]
+
+
+class Parser(Protocol):
+    def __call__(self, text: str, terms: list[str], *, every_word: bool = False) -> ParsedQuery: ...
+
+
+def reread(parsed: ParsedQuery, parse: Parser) -> ParsedQuery | None:
+    """`parsed` read again, for a caller that found no song with every term as typed: each
+    term some word starts with (a word itself, or held often) is read as the words one edit
+    from it that prevail (`_prevailing`) too, as a weakly held beginning always is, so that
+    a typo that makes another word (`set you fere`, `someone you lived`) finds its song
+    before any term will do. Only then: the words of a query that matches as typed are
+    taken as meant, and looking up every term's neighbours costs every query (bench/
+    README.md, "A word's beginning that a frequent word one edit away outweighs"). None for
+    a query of one term (its songs hold it), or when no term reads otherwise. `parse`:
+    `parse_postgres` or `parse_python` over the same words."""
+    if len(parsed.variants) < 2:
+        return None
+    again = parse(parsed.text, parsed.terms, every_word=True)
+    return again if again.variants != parsed.variants else None
 
 
 # ---------------------------------------------------------------------------------------
@@ -261,11 +288,14 @@ def _pick(term: str, similar: list[tuple[str, int, float]], contained: bool) -> 
     return [word for word, _, sim in chosen[:CORRECTIONS_PER_TERM] if sim >= best - CORRECTION_MARGIN]
 
 
-def _prevailing(term: str, similar: list[tuple[str, int, float]], held: int) -> list[str]:
+def _prevailing(
+    term: str, similar: list[tuple[str, int, float]], held: int, *, again: bool = False
+) -> list[str]:
     """The corrections of a term some word starts with, whose words occur `held` times:
     the words one edit away (as `_pick` finds them) that occur at least PREVAILS times as
-    often, most likely first."""
-    return [word for word, count, _ in _near(term, similar) if count >= PREVAILS * max(held, 1)][
+    often (`again`, in a query read again: PREVAILS_AGAIN times), most likely first."""
+    prevails = PREVAILS_AGAIN if again else PREVAILS
+    return [word for word, count, _ in _near(term, similar) if count >= prevails * max(held, 1)][
         :CORRECTIONS_PER_TERM
     ]
 
@@ -280,13 +310,21 @@ def _near(term: str, similar: list[tuple[str, int, float]]) -> list[tuple[str, i
     )
 
 
-def parse_postgres(using: str, text: str, terms: list[str]) -> ParsedQuery:
+def parse_postgres(
+    using: str,
+    text: str,
+    terms: list[str],
+    *,
+    every_word: bool = False,
+    looked_up: tuple[float, list] | None = None,
+) -> ParsedQuery:
     """The terms looked up in the word lists: in one round trip, whether each is known, its
     occurrences and accented forms (with theirs); in a second one, only for terms that are
     neither known nor accented forms of a word, their candidate corrections, and for the
-    weakly held beginnings (`WEAKLY_HELD`), the words one edit away; in a third,
-    only when there are corrections (or an accented term's folded form), their
-    occurrences.
+    weakly held beginnings (`WEAKLY_HELD`; with `every_word`, every known term: `reread`),
+    the words one edit away; in a third, only when there are corrections (or an accented
+    term's folded form), their occurrences. `looked_up`: the first round trip's answer, from
+    an earlier parse of the same query on the same connection.
 
     Terms are runs of letters and digits, and so are the words: neither can hold a LIKE
     wildcard, so they are put into patterns unescaped."""
@@ -294,24 +332,27 @@ def parse_postgres(using: str, text: str, terms: list[str]) -> ParsedQuery:
     if not long_terms:
         return ParsedQuery(text=text, terms=terms, variants=[])
     with connections[using].cursor() as cursor:
-        # Session-wide, for the `%` operator that the word lists' trigram indexes serve.
-        cursor.execute(
-            "SELECT set_config('pg_trgm.similarity_threshold', %s, false),"
-            " (SELECT reltuples FROM pg_class WHERE oid = 'catalog_song'::regclass)",
-            [str(CORRECTION_THRESHOLD)],
-        )
-        songs = max(float(cursor.fetchone()[1] or 0.0), 0.0)
         params: dict[str, str | int | list[str]] = {}
         for i, term in enumerate(long_terms):
             params.update(accented_params(i, term), **{f"prefix{i}": f"{term}%", f"inside{i}": f"%{term}%"})
             params[f"slips{i}"] = slips(term)
-        cursor.execute(each_sql(_TERM_SQL, len(long_terms)), params)
-        found = cursor.fetchall()
+        if looked_up is None:
+            # Session-wide, for the `%` operator that the word lists' trigram indexes serve.
+            cursor.execute(
+                "SELECT set_config('pg_trgm.similarity_threshold', %s, false),"
+                " (SELECT reltuples FROM pg_class WHERE oid = 'catalog_song'::regclass)",
+                [str(CORRECTION_THRESHOLD)],
+            )
+            songs = max(float(cursor.fetchone()[1] or 0.0), 0.0)
+            cursor.execute(each_sql(_TERM_SQL, len(long_terms)), params)
+            looked_up = (songs, cursor.fetchall())
+        songs, found = looked_up
         unknown = [i for i, (_, _, _, known, accented, _) in enumerate(found) if not known and not accented]
         weak = [
             i
             for i, (_, inside, named, known, _, whole) in enumerate(found)
-            if known and not whole and max(inside, named) < WEAKLY_HELD and several_words(text)
+            if known
+            and (every_word or (not whole and max(inside, named) < WEAKLY_HELD and several_words(text)))
         ]
         similar: dict[int, list] = {}
         if unknown or weak:
@@ -334,7 +375,12 @@ def parse_postgres(using: str, text: str, terms: list[str]) -> ParsedQuery:
                 named,
                 known,
                 [form for form, _, _ in accented],
-                _prevailing(term, [tuple(r) for r in similar.get(i, [])], max(int(inside), int(named)))
+                _prevailing(
+                    term,
+                    [tuple(r) for r in similar.get(i, [])],
+                    max(int(inside), int(named)),
+                    again=every_word,
+                )
                 if known
                 else _pick(term, [tuple(r) for r in similar.get(i, [])], bool(inside or named)),
             )
@@ -374,6 +420,7 @@ def parse_postgres(using: str, text: str, terms: list[str]) -> ParsedQuery:
         name_occurrences=tuple(count for _, _, count, _ in alive),
         best=tuple(row.best for _, _, _, row in alive),
         accented=tuple(row.accented_among(variants) for variants, _, _, row in alive),
+        looked_up=looked_up,
     )
 
 
@@ -416,7 +463,9 @@ class _Term:
 # ---------------------------------------------------------------------------------------
 # SQLite and anything else: the same rules in Python
 # ---------------------------------------------------------------------------------------
-def parse_python(text: str, terms: list[str], title_counts: Counter, artist_names: list[str]) -> ParsedQuery:
+def parse_python(
+    text: str, terms: list[str], title_counts: Counter, artist_names: list[str], *, every_word: bool = False
+) -> ParsedQuery:
     """The PostgreSQL rules over in-memory words: `title_counts` are the title words with
     their occurrences, `artist_names` the lowercased names."""
     name_words = Counter(word for name in artist_names for word in title_words(name))
@@ -435,14 +484,14 @@ def parse_python(text: str, terms: list[str], title_counts: Counter, artist_name
         corrections: list[str] = []
         if not is_known and not accented:
             corrections = _pick(term, _similar_python(term, known), any(term in word for word in known))
-        elif is_known and term not in known and several_words(text):
+        elif is_known and (every_word or (term not in known and several_words(text))):
             holding = max(
                 sum(c for w, c in title_counts.items() if term in w),
                 sum(c for w, c in name_words.items() if term in w),
             )
-            if holding < WEAKLY_HELD:
+            if every_word or holding < WEAKLY_HELD:
                 edits = [(w, known[w], 0.0) for w in one_edit(term) if w in known]
-                corrections = _prevailing(term, edits, holding)
+                corrections = _prevailing(term, edits, holding, again=every_word)
         row = _Term(term, 0, 0, is_known, accented, corrections)
         held = [w for w in row.fixes if w != term and any(w in word for word in known)]
         term_variants = [term, *dict.fromkeys(held)]

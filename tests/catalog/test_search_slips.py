@@ -1,13 +1,16 @@
 """Which word a typo meant, the same rules on SQLite and PostgreSQL: the slips trigram
 similarity misses (two letters swapped in a short word), the most likely of the words one
-edit away (`search_words._likelihood`), and a word's beginning that a far more frequent word
-one edit away outweighs (`search_words._prevailing`)."""
+edit away (`search_words._likelihood`), a word's beginning that a far more frequent word
+one edit away outweighs (`search_words._prevailing`), and a query read again when no song
+has every term as typed (`search_words.reread`)."""
 
 from __future__ import annotations
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from catalog.selectors import search_ranking
 from catalog.selectors.search import corrected_query
 from catalog.selectors.search_text import neighbouring_key
 from tests.factories import ArtistFactory, SongArtistFactory, SongFactory
@@ -82,19 +85,61 @@ def test_a_word_alone_stays_a_beginning(api_client, spirit_titles):
     assert search(api_client, "spirt") == ["Spirto Gentil"]
 
 
-def test_a_correction_less_than_ten_times_as_frequent_is_none(api_client, spirit_titles):
+def test_a_correction_less_than_ten_times_as_frequent_is_none_while_a_song_has_every_term(
+    api_client, spirit_titles
+):
     SongFactory._meta.model.objects.filter(title="Spirit 8").delete()  # 9 "spirit", 1 "spirto"
+    SongFactory(title="Teen Spirto")  # now 2 "spirto"
 
-    # No song has both terms as typed: the songs with either are listed.
-    assert len(search(api_client, "teen spirt")) > 1
+    assert search(api_client, "teen spirt") == ["Teen Spirto"]
 
 
-def test_a_word_of_the_catalog_is_meant_as_typed(api_client, spirit_titles):
-    SongFactory(title="Spirt")  # now a word of its own, not only a beginning
-    for i in range(30):  # "spirit" still prevails: 40 against 2
+def test_a_word_of_the_catalog_is_meant_as_typed_while_a_song_has_every_term(api_client, spirit_titles):
+    SongFactory(title="Spirt Teen")  # a word of its own, not only a beginning
+    for i in range(30):  # "spirit" would prevail: 40 against 3
         SongFactory(title=f"Spirit Again {i}")
 
-    assert search(api_client, "teen spirt") != ["Smells Like Teen Spirit"]
+    assert search(api_client, "teen spirt") == ["Spirt Teen"]
+
+
+@pytest.fixture
+def loved_titles(db):
+    """ "lived" is a word of the catalog, one letter from "loved", which titles hold twice
+    as often (`search_words.PREVAILS_AGAIN`); no title holds "someone", "you" and "lived"."""
+    SongFactory(title="Someone You Loved", popularity=80)
+    SongFactory(title="Loved Again", popularity=90)
+    SongFactory(title="Lived Once", popularity=95)
+    SongFactory(title="You Belong", popularity=99)
+
+
+@pytest.mark.parametrize("ranked_whole", [True, False])
+def test_a_typo_that_is_a_word_is_read_again_when_no_song_has_every_term(
+    api_client, loved_titles, monkeypatch, ranked_whole
+):
+    if not ranked_whole:  # PostgreSQL's search of many expected matches, tier by tier
+        monkeypatch.setattr(search_ranking, "SMALL_RESULT", -1)
+
+    # Read as typed, any term would do: every song but "Loved Again" would be listed.
+    assert search(api_client, "someone you lived") == ["Someone You Loved"]
+
+
+@pytest.mark.parametrize("params", [{"ordering": "-popularity"}, {"ordering": "title"}])
+def test_a_query_read_again_in_another_order(api_client, loved_titles, params):
+    response = api_client.get("/api/songs/", {"search": "someone you lived", **params})
+
+    assert [song["title"] for song in response.json()["results"]] == ["Someone You Loved"]
+
+
+def test_a_typo_that_is_a_word_is_meant_as_typed_while_a_song_has_every_term(api_client, loved_titles):
+    SongFactory(title="Someone You Lived With")
+
+    assert search(api_client, "someone you lived") == ["Someone You Lived With"]
+
+
+def test_a_word_one_edit_away_less_than_twice_as_frequent_reads_nothing_again(api_client, loved_titles):
+    SongFactory(title="Lived Twice")  # 2 "lived", 2 "loved"
+
+    assert len(search(api_client, "someone you lived")) > 1
 
 
 def test_a_letter_replaced_by_its_neighbour_is_looked_up_as_typed(api_client):
@@ -114,3 +159,13 @@ def test_neighbouring_keys():
     assert not neighbouring_key("bitd", "bite")
     assert not neighbouring_key("bird", "birds")
     assert not neighbouring_key("bitd", "bitd")
+
+
+@pytest.mark.postgres
+def test_a_query_read_again_looks_its_terms_up_once(api_client, loved_titles):
+    """The reread looks up only the words one edit from each term: whether each term is
+    known, and its counts, come from the first reading (`parse_postgres`'s `looked_up`)."""
+    with CaptureQueriesContext(connection) as captured:
+        assert search(api_client, "someone you lived") == ["Someone You Loved"]
+
+    assert sum(" AS known" in q["sql"] for q in captured.captured_queries) == 1
