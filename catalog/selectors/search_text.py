@@ -158,7 +158,7 @@ def with_apostrophes(text: str) -> list[str]:
 def several_words(text: str) -> bool:
     """Whether the query `text` has two words or more: then a word in it is more likely a
     whole word than a beginning or a fragment, and is read in the ways a whole word may be
-    (`apostrophe_forms`, `search_words._prevailing`)."""
+    (`apostrophe_forms`, `search_corrections.prevailing`)."""
     return len(_WORD.findall(text)) > 1
 
 

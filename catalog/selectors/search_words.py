@@ -5,11 +5,11 @@ The rules, the same on both databases:
 - A term of 3+ characters that some word (of a title or an artist's name) starts with is
   taken as typed; and in a query of two words or more, when it is no word itself and the
   words holding it are rare, also as the words one edit away that occur at least PREVAILS
-  times as often (`_prevailing`: in `teen spirt`, `spirt`, which only "Spirto" starts, is
+  times as often (`search_corrections.prevailing`: in `teen spirt`, `spirt`, which only "Spirto" starts, is
   spirit too). A word alone may be a beginning or a fragment (`gling`), and stays as typed;
   a word of the lists ("Loote") is meant.
 - Any other term may be a typo: its corrections are the words one edit away (a letter
-  dropped, swapped, replaced or inserted), the most likely first (`_likelihood`: the most
+  dropped, swapped, replaced or inserted), the most likely first (`search_corrections.likelihood`: the most
   frequent, unless they lose a typed letter or change the first; a letter replaced by its
   neighbour on the keyboard is no loss), among the term's slips
   (`search_text.slips`: the edits that trigrams miss, looked up as they are) and the words
@@ -26,6 +26,10 @@ The rules, the same on both databases:
   a query of two words or more, it has a reading with an apostrophe (a contraction or a
   possessive: `search_text.apostrophe_forms`), which the lists, split at the apostrophe,
   cannot count.
+- When no song has every term of a query of two words or more as typed (its caller looks),
+  the query is read again (`reread`): each term some word starts with, a word or not, also
+  as the words one edit away that occur PREVAILS_AGAIN times as often (`someone you lived`:
+  loved).
 
 PostgreSQL looks the words up in `catalog_searchword` and `catalog_artistword` (migrations
 0003 and 0007), every lookup with its own parameters so that an index serves it: the
@@ -36,7 +40,6 @@ to the words of every title and name, in Python.
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -51,11 +54,17 @@ from catalog.selectors.search_accents import (
     accented_sql,
     each_sql,
 )
+from catalog.selectors.search_corrections import (
+    CORRECTION_THRESHOLD,
+    WEAKLY_HELD,
+    Term,
+    pick,
+    prevailing,
+)
 from catalog.selectors.search_text import (
     MIN_TRIGRAM_TERM,
     apostrophe_forms,
     fold,
-    neighbouring_key,
     one_edit,
     several_words,
     similarity,
@@ -65,23 +74,6 @@ from catalog.selectors.search_text import (
     with_forms,
 )
 
-CORRECTIONS_PER_TERM = 3
-# A term that some word starts with and no word is, in a query of two words or more, is
-# corrected too when the words holding it occur fewer than WEAKLY_HELD times, by the words
-# one edit away that occur PREVAILS times as often: as for a letter lost (`_likelihood`),
-# ten times as frequent makes up for it. Past WEAKLY_HELD (a common beginning such as `lov`)
-# no correction could prevail often enough to be worth looking one up (`_EDITS_SQL`).
-WEAKLY_HELD = 1000
-PREVAILS = 10
-# In a query read again because no song has every term as typed (`reread`), a word one
-# edit away prevails when it occurs this many times as often: `someone you lived` is
-# "Someone You Loved" (loved 57 times in the real catalog's titles, lived 6).
-PREVAILS_AGAIN = 2
-# Trigram similarity a word needs to count as a correction when no word is one edit away.
-# Below pg_trgm's default (0.3) so that a word with two letters wrong can still be found.
-CORRECTION_THRESHOLD = 0.25
-# Corrections clearly worse than the best one are noise ("blnk": blank 0.38, blue 0.25).
-CORRECTION_MARGIN = 0.1
 # The most similar words looked at for a term (those one edit away are among them: one edit
 # leaves a word of 3+ letters at least CORRECTION_THRESHOLD similar).
 SIMILAR_CANDIDATES = 30
@@ -103,7 +95,7 @@ class ParsedQuery:
     # Per such term: how many artist-name words contain a variant (0: the term is looked
     # for in titles only).
     name_occurrences: tuple[int, ...] = ()
-    # Per such term: what the corrected query reads for it (`_Term.best`).
+    # Per such term: what the corrected query reads for it (`Term.best`).
     best: tuple[str, ...] = ()
     # Per such term: its variants that are accented forms of it, or its folded form.
     accented: tuple[tuple[str, ...], ...] = ()
@@ -157,7 +149,7 @@ class Parser(Protocol):
 def reread(parsed: ParsedQuery, parse: Parser) -> ParsedQuery | None:
     """`parsed` read again, for a caller that found no song with every term as typed: each
     term some word starts with (a word itself, or held often) is read as the words one edit
-    from it that prevail (`_prevailing`) too, as a weakly held beginning always is, so that
+    from it that prevail (`prevailing`) too, as a weakly held beginning always is, so that
     a typo that makes another word (`set you fere`, `someone you lived`) finds its song
     before any term will do. Only then: the words of a query that matches as typed are
     taken as meant, and looking up every term's neighbours costs every query (bench/
@@ -177,7 +169,7 @@ def reread(parsed: ParsedQuery, parse: Parser) -> ParsedQuery | None:
 # their primary keys, then the words of either list most similar to the term by trigrams
 # (`%`, which their trigram indexes serve), the accented ones also by their folded form
 # against the folded term (migration 0019's partial trigram indexes), as [word,
-# occurrences, similarity]; the caller prefers those one edit away (`_pick`).
+# occurrences, similarity]; the caller prefers those one edit away (`pick`).
 _SIMILAR_SQL = f"""(
     SELECT coalesce(
         json_agg(
@@ -254,62 +246,6 @@ SELECT {i} AS ord,
 """
 
 
-def _likelihood(folded: str, word: str, occurrences: int) -> float:
-    """How likely `word`, one edit from the folded term `folded`, is what was meant: its
-    occurrences as a power of ten, less one when it lacks a typed letter or has another in
-    its place (a word from which the user left a letter out, or swapped two, holds them
-    all: the commonest slips), unless that other letter is the typed one's neighbour on
-    the keyboard (`neighbouring_key`: "bitd" is "bird" before "bite"), and less two when it
-    changes the first letter (people seldom get that one wrong). A word ten times as
-    frequent makes up for a lost letter ("ryaan": ryan before royaan), a hundred times for
-    a first letter ("adelle": adele before delle)."""
-    plain = fold(word)
-    keeps_letters = (
-        len(plain) > len(folded) or sorted(plain) == sorted(folded) or neighbouring_key(folded, plain)
-    )
-    return math.log10(max(occurrences, 1)) - (not keeps_letters) - 2 * (plain[:1] != folded[:1])
-
-
-def _pick(term: str, similar: list[tuple[str, int, float]], contained: bool) -> list[str]:
-    """The corrections of `term` among `similar` (word, occurrences in titles or names,
-    similarity): the words one edit away, most likely first (`_likelihood`: "blnk" is
-    "blank" before "bank", "spce" "space" before "spc", "lvoe" "love"); else,
-    when no word even contains the term, the most similar words, none clearly worse than
-    the best. At most CORRECTIONS_PER_TERM. Accents do not count: a word is one edit away
-    when its folded form is from the folded term ("beyonse": beyonce and beyoncé), and a
-    word that only its accents tell from the term is nearer still ("café": cafe)."""
-    near = _near(term, similar)
-    if near:
-        return [word for word, _, _ in near[:CORRECTIONS_PER_TERM]]
-    if contained or not similar:
-        return []
-    chosen = sorted(similar, key=lambda row: (-row[2], -row[1], row[0]))
-    best = chosen[0][2]
-    return [word for word, _, sim in chosen[:CORRECTIONS_PER_TERM] if sim >= best - CORRECTION_MARGIN]
-
-
-def _prevailing(
-    term: str, similar: list[tuple[str, int, float]], held: int, *, again: bool = False
-) -> list[str]:
-    """The corrections of a term some word starts with, whose words occur `held` times:
-    the words one edit away (as `_pick` finds them) that occur at least PREVAILS times as
-    often (`again`, in a query read again: PREVAILS_AGAIN times), most likely first."""
-    prevails = PREVAILS_AGAIN if again else PREVAILS
-    return [word for word, count, _ in _near(term, similar) if count >= prevails * max(held, 1)][
-        :CORRECTIONS_PER_TERM
-    ]
-
-
-def _near(term: str, similar: list[tuple[str, int, float]]) -> list[tuple[str, int, float]]:
-    """Those of `similar` one edit from `term`, accents aside, most likely first."""
-    folded = fold(term)
-    edits = {*one_edit(folded), folded}
-    return sorted(
-        (row for row in similar if row[0] != term and fold(row[0]) in edits),
-        key=lambda row: (-_likelihood(folded, row[0], row[1]), -row[2], row[0]),
-    )
-
-
 def parse_postgres(
     using: str,
     text: str,
@@ -369,20 +305,20 @@ def parse_postgres(
             form: (int(titles), int(names)) for *_, accented, _ in found for form, titles, names in accented
         }
         rows = [
-            _Term(
+            Term(
                 term,
                 inside,
                 named,
                 known,
                 [form for form, _, _ in accented],
-                _prevailing(
+                prevailing(
                     term,
                     [tuple(r) for r in similar.get(i, [])],
                     max(int(inside), int(named)),
                     again=every_word,
                 )
                 if known
-                else _pick(term, [tuple(r) for r in similar.get(i, [])], bool(inside or named)),
+                else pick(term, [tuple(r) for r in similar.get(i, [])], bool(inside or named)),
             )
             for i, (term, (_, inside, named, known, accented, _)) in enumerate(
                 zip(long_terms, found, strict=True)
@@ -424,42 +360,6 @@ def parse_postgres(
     )
 
 
-@dataclass(frozen=True)
-class _Term:
-    """A term as the word lists know it: the occurrences of the words containing it (in
-    titles, in names), whether a word starts with it, its accented forms, corrections."""
-
-    term: str
-    inside: int
-    named: int
-    known: bool
-    accented: list[str]
-    corrections: list[str]
-
-    @property
-    def fixes(self) -> list[str]:
-        """Its other variants: its accented forms, its folded form when it is accented, its
-        corrections."""
-        folded = fold(self.term)
-        return [*self.accented, *([folded] if folded != self.term else []), *self.corrections]
-
-    def accented_among(self, variants: list[str]) -> tuple[str, ...]:
-        """Those of `variants` that are its accented forms or its folded form."""
-        return tuple(v for v in variants if v in self.accented or v == fold(self.term) != self.term)
-
-    @property
-    def best(self) -> str:
-        """What the corrected query reads for it: for a term no word starts with, its best
-        correction; else, when only an accented form is a word's beginning ("bjork":
-        björk), that form; else itself (a term some word starts with is taken as typed,
-        whatever corrections it has too)."""
-        if self.corrections and not self.known:
-            return self.corrections[0]
-        if self.accented and not self.known:
-            return self.accented[0]
-        return self.term
-
-
 # ---------------------------------------------------------------------------------------
 # SQLite and anything else: the same rules in Python
 # ---------------------------------------------------------------------------------------
@@ -483,7 +383,7 @@ def parse_python(
         is_known = any(word.startswith((term, fold(term))) for word in known)
         corrections: list[str] = []
         if not is_known and not accented:
-            corrections = _pick(term, _similar_python(term, known), any(term in word for word in known))
+            corrections = pick(term, _similar_python(term, known), any(term in word for word in known))
         elif is_known and (every_word or (term not in known and several_words(text))):
             holding = max(
                 sum(c for w, c in title_counts.items() if term in w),
@@ -491,8 +391,8 @@ def parse_python(
             )
             if every_word or holding < WEAKLY_HELD:
                 edits = [(w, known[w], 0.0) for w in one_edit(term) if w in known]
-                corrections = _prevailing(term, edits, holding, again=every_word)
-        row = _Term(term, 0, 0, is_known, accented, corrections)
+                corrections = prevailing(term, edits, holding, again=every_word)
+        row = Term(term, 0, 0, is_known, accented, corrections)
         held = [w for w in row.fixes if w != term and any(w in word for word in known)]
         term_variants = [term, *dict.fromkeys(held)]
         readings = apostrophe_forms(term, text)

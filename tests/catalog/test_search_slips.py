@@ -1,7 +1,7 @@
 """Which word a typo meant, the same rules on SQLite and PostgreSQL: the slips trigram
 similarity misses (two letters swapped in a short word), the most likely of the words one
-edit away (`search_words._likelihood`), a word's beginning that a far more frequent word
-one edit away outweighs (`search_words._prevailing`), and a query read again when no song
+edit away (`search_corrections.likelihood`), a word's beginning that a far more frequent word
+one edit away outweighs (`search_corrections.prevailing`), and a query read again when no song
 has every term as typed (`search_words.reread`)."""
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def test_a_letter_replaced_by_its_neighbour_on_the_keyboard_is_the_likelier_slip
 @pytest.fixture
 def spirit_titles(db):
     """`spirt` starts one title word ("Spirto"), and is one letter from "spirit", which
-    titles hold ten times as often (`search_words.PREVAILS`)."""
+    titles hold ten times as often (`search_corrections.PREVAILS`)."""
     SongFactory(title="Spirto Gentil")
     SongFactory(title="Smells Like Teen Spirit", popularity=10)
     SongFactory(title="Teen Dream", popularity=90)
@@ -105,7 +105,7 @@ def test_a_word_of_the_catalog_is_meant_as_typed_while_a_song_has_every_term(api
 @pytest.fixture
 def loved_titles(db):
     """ "lived" is a word of the catalog, one letter from "loved", which titles hold twice
-    as often (`search_words.PREVAILS_AGAIN`); no title holds "someone", "you" and "lived"."""
+    as often (`search_corrections.PREVAILS_AGAIN`); no title holds "someone", "you" and "lived"."""
     SongFactory(title="Someone You Loved", popularity=80)
     SongFactory(title="Loved Again", popularity=90)
     SongFactory(title="Lived Once", popularity=95)
