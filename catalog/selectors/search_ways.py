@@ -109,14 +109,17 @@ def _mixed_ways(
 ) -> list[Way]:
     """For several terms of which some are in names, the songs whose terms are split between
     the title and the names otherwise, checked term by term (title or a credited artist's
-    name): the songs of the artists whose name holds the rarest name term, and the titles
+    name): the songs of the artists whose name holds the rarest name term, and of those
+    whose name holds the first (people type the artist first: `pearl jam given`, where an
+    artist's name holds "given" too and none "pearl" and "jam" and "given"), and the titles
     holding the rarest title term."""
     ways = []
     name_counts = parsed.name_occurrences or (1,) * len(parsed.variants)
     rarest_name = min(named, key=lambda i: name_counts[i])
     if len(named) > 1:
-        others = _check_sql(parsed, [i for i in terms if i != rarest_name], "x")
-        ways.append(_artists_way(base, parsed, [rarest_name], (bound, bound), others))
+        for name_term in dict.fromkeys([rarest_name, named[0]]):
+            others = _check_sql(parsed, [i for i in terms if i != name_term], "x")
+            ways.append(_artists_way(base, parsed, [name_term], (bound, bound), others))
     title_counts = parsed.occurrences or (1,) * len(parsed.variants)
     in_titles = [i for i in terms if title_counts[i] > 0]
     if in_titles:

@@ -1,4 +1,5 @@
-"""Builders of song files for the loader tests, and what the parser makes of them (no tests here)."""
+"""Builders of song files for the loader tests, what the parser makes of them, and the titles a
+search lists (no tests here)."""
 
 from __future__ import annotations
 
@@ -112,3 +113,10 @@ def only_problem(document) -> str:
     error = problems_of(document)
     assert error.total == 1, error.report()
     return str(error.problems[0])
+
+
+def searched_titles(api_client, query: str, **params: Any) -> list[str]:
+    """The titles of the first page of `GET /api/songs/?search=query`, in order."""
+    response = api_client.get("/api/songs/", {"search": query, **params})
+    assert response.status_code == 200, response.json()
+    return [song["title"] for song in response.json()["results"]]
