@@ -108,10 +108,12 @@ def song_search_matches(queryset: QuerySet[Song], query: str, *, within_set: boo
     share = parsed.estimated_matches() / parsed.songs if parsed.songs > 0 else 0.0
     fetched: FetchedSongs = {}  # each term's artists' songs fetched once for both statements
     named = named_unless_trigrams(queryset, text, terms)
-    songs = _with_named(queryset, candidates(queryset, parsed, within_set=within_set, fetched=fetched), named)
+    songs = _with_named(
+        queryset, candidates(queryset, parsed, within_set=within_set, fetched=fetched)[0], named
+    )
     if within_set or share <= COMMON_SUBSTRING_SHARE:
         return SearchMatches(songs, share)
-    walkable = _with_named(queryset, candidates(queryset, parsed, common=True, fetched=fetched), named)
+    walkable = _with_named(queryset, candidates(queryset, parsed, common=True, fetched=fetched)[0], named)
     return SearchMatches(songs, share, walkable)
 
 
@@ -162,7 +164,8 @@ def _song_search_postgres(queryset: QuerySet[Song], text: str, terms: list[str])
     if not parsed.variants:
         return short_search(queryset, text)
     named = named_unless_trigrams(queryset, text, terms)
-    return ranked(_with_named(queryset, candidates(queryset, parsed), named), parsed, named)
+    matches, any_term = candidates(queryset, parsed)
+    return ranked(_with_named(queryset, matches, named), parsed, named, any_term=any_term)
 
 
 def _with_named(queryset: QuerySet[Song], matches: QuerySet[Song], named: list[int]) -> QuerySet[Song]:
@@ -328,8 +331,16 @@ def _python_ranked(queryset: QuerySet[Song], text: str, terms: list[str]) -> lis
         ]
         ranked = in_one_place or ranked
 
+    # No song has every term: the titles holding more terms first, an artist so named aside
+    # (`relevance_sql`'s `any_term`).
+    any_term = bool(parsed.variants) and best_coverage < len(parsed.variants)
+
     def order(item: tuple[tuple[int, int], str, int]) -> tuple:
         (tier, _), title, song_id = item
+        lowered = title.lower()
+        missing = 0
+        if any_term and tier != -1:
+            missing = sum(not any(v in lowered for v in variants) for variants in parsed.variants)
         # An artist so named (tier -1), or found through an artist's name alone (tier 3):
         # its songs most popular first, as `search_postgres.popular_named_first` and
         # `relevance_sql` order them, as are the titles equal to the query or a form of it
@@ -340,7 +351,7 @@ def _python_ranked(queryset: QuerySet[Song], text: str, terms: list[str]) -> lis
         popular = -song_popularity if song_popularity is not None else 1
         closeness = -similarity(title.lower(), corrected) if tier in (2, 4) else 0.0
         by_popularity = tier in (-1, 0, 3) or (tier == 1 and bool(parsed.variants))
-        return (tier, closeness, popular if by_popularity else 0, title.lower(), popular, song_id)
+        return (missing, tier, closeness, popular if by_popularity else 0, lowered, popular, song_id)
 
     ranked.sort(key=order)
     return [song_id for _, _, song_id in ranked]

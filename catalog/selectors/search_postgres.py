@@ -114,10 +114,10 @@ def candidates(
     within_set: bool = False,
     common: bool = False,
     fetched: FetchedSongs | None = None,
-) -> QuerySet[Song]:
+) -> tuple[QuerySet[Song], bool]:
     """Songs with every long term (or one of its corrections) in the title or an artist's
     name; else with every term of the query read again (`search_words.reread`); songs with
-    any of them when no song has all either way.
+    any of them when no song has all either way; and whether any term would do.
 
     `within_set`: `queryset` was narrowed to a set that its own index lists (a genre's
     songs, see `songs.song_results`), whose songs the plan tests one by one: the artists'
@@ -138,13 +138,13 @@ def candidates(
     matched = queryset.filter(*terms)
     # When the word frequencies promise plenty of songs with every term, skip the check.
     if len(terms) == 1 or parsed.estimated_matches() >= 100 or matched.exists():
-        return matched
+        return matched, False
     again = reread(parsed, partial(parse_postgres, using, looked_up=parsed.looked_up))
     if again is not None:
         matched = queryset.filter(*_term_qs(again, using, fetch_all=within_set or common, fetched=fetched))
         if matched.exists():
-            return matched
-    return queryset.filter(reduce(operator.or_, terms))
+            return matched, False
+    return queryset.filter(reduce(operator.or_, terms)), True
 
 
 def popular_first() -> Any:
@@ -168,7 +168,14 @@ def ties_sql(row: str) -> str:
     return f'lower({row}.title) COLLATE "C", {row}.popularity DESC NULLS LAST, {row}.id'
 
 
-def relevance_sql(parsed: ParsedQuery, title: str, popularity: str) -> tuple[str, list[str]]:
+# When any term will do, the songs whose titles hold more terms come first: each term a
+# title lacks adds this to its relevance, more than the tiers' whole span (`relevance_sql`).
+MISSING_TERM = 10
+
+
+def relevance_sql(
+    parsed: ParsedQuery, title: str, popularity: str, *, any_term: bool = False
+) -> tuple[str, list[str]]:
     """The relevance tiers as one sort key over the SQL expressions `title` and `popularity`
     of a song, with its parameters: 0.5 - p / 202 when the whole title equals the query (as
     typed, corrected or with its accented forms: one title, so most popular first), p the
@@ -181,19 +188,25 @@ def relevance_sql(parsed: ParsedQuery, title: str, popularity: str) -> tuple[str
     the rest of the titles holding a term (inside a word: `adele` finds Adele's songs before
     "Madeleine"). Callers break ties by `popular_first`.
 
+    With `any_term` (no song has every term: any term will do), MISSING_TERM more for each
+    term (any of its variants) the title does not hold, so that the titles holding more
+    terms come first whatever tier a term found them in: `fel so close radio edit` is "Feel
+    So Close - Radio Edit" (three terms in its title) before the songs of an artist whose
+    name holds "fel". The Python ranking alike (`search._python_ranked`).
+
     Terms and corrections are runs of letters and digits, contraction readings those and an
     apostrophe: nothing in them needs escaping in the regular expressions."""
     lowered = f"lower({title})"
     key = f'{lowered} COLLATE "C"'
     texts = parsed.texts
     word_starts = ["(^|[^[:alnum:]])(" + "|".join(v) + ")" for v in parsed.variants]
-    any_term = "|".join(v for variants in parsed.variants for v in variants)
+    any_variant = "|".join(v for variants in parsed.variants for v in variants)
     similarity = f"similarity({lowered}, %s)::float8"
     sql = (
         f"CASE WHEN {' OR '.join(f'{key} = %s' for _ in texts)} THEN 0.5 - coalesce({popularity}, -1) / 202.0"
         f" WHEN {' OR '.join(f'{key} LIKE %s' for _ in texts)} THEN 1.5 - coalesce({popularity}, -1) / 202.0"
         f" WHEN {' AND '.join(f'{lowered} ~ %s' for _ in word_starts)} THEN 3 - {similarity}"
-        + (f" WHEN {lowered} !~ %s THEN 3.5 - coalesce({popularity}, -1) / 202.0" if any_term else "")
+        + (f" WHEN {lowered} !~ %s THEN 3.5 - coalesce({popularity}, -1) / 202.0" if any_variant else "")
         + f" ELSE 5 - {similarity} END"
     )
     params = [
@@ -201,10 +214,17 @@ def relevance_sql(parsed: ParsedQuery, title: str, popularity: str) -> tuple[str
         *(escape_like(t) + "%" for t in texts),
         *word_starts,
         parsed.corrected,
-        *([any_term] if any_term else []),
+        *([any_variant] if any_variant else []),
         parsed.corrected,
     ]
-    return sql, params
+    if not any_term:
+        return sql, params
+    missing: list[str] = []
+    missing_params: list[str] = []
+    for variants in parsed.variants:
+        missing.append(f"(CASE WHEN {' OR '.join(f'{title} ILIKE %s' for _ in variants)} THEN 0 ELSE 1 END)")
+        missing_params.extend(f"%{escape_like(v)}%" for v in variants)
+    return f"({MISSING_TERM} * ({' + '.join(missing)}) + {sql})", [*missing_params, *params]
 
 
 def prefix_q(parsed: ParsedQuery) -> Q:
@@ -212,12 +232,16 @@ def prefix_q(parsed: ParsedQuery) -> Q:
     return reduce(operator.or_, (Q(Like(key, escape_like(text) + "%")) for text in parsed.texts))
 
 
-def ranked(matches: QuerySet[Song], parsed: ParsedQuery, named: Sequence[int] = ()) -> QuerySet[Song]:
-    """Matches in relevance order, in one statement that ranks every one of them; the songs
-    of `named` (`search_short.named_unless_trigrams`) before all, most popular first."""
+def ranked(
+    matches: QuerySet[Song], parsed: ParsedQuery, named: Sequence[int] = (), *, any_term: bool = False
+) -> QuerySet[Song]:
+    """Matches in relevance order (`any_term`: `relevance_sql`'s), in one statement that
+    ranks every one of them; the songs of `named` (`search_short.named_unless_trigrams`)
+    before all, most popular first."""
     quote = connections[matches.db].ops.quote_name
     table = quote(Song._meta.db_table)
-    relevance, params = relevance_sql(parsed, f"{table}.{quote('title')}", f"{table}.{quote('popularity')}")
+    title, popularity = f"{table}.{quote('title')}", f"{table}.{quote('popularity')}"
+    relevance, params = relevance_sql(parsed, title, popularity, any_term=any_term)
     rank: Any = RawSQL(relevance, params, output_field=FloatField())
     order = ["search_rank", "search_key", popular_first(), "id"]
     if named:

@@ -69,6 +69,7 @@ def ranked_page(
         [way for terms in groups for way in find_ways(queryset, parsed, terms, bounds)],
         limit,
         bounds.whole,
+        any_term=any_term,
     )
     if ranking.found:
         return ranking
@@ -77,7 +78,7 @@ def ranked_page(
     mixed = [way for terms in groups for way in find_ways(queryset, parsed, terms, bounds, mixed=True)]
     if not mixed:
         return ranking
-    found = rank(queryset, parsed, mixed, limit, bounds.whole)
+    found = rank(queryset, parsed, mixed, limit, bounds.whole, any_term=any_term)
     return Ranking(found.ids, found.past_prefixes, found.found, found.whole and ranking.whole)
 
 

@@ -249,13 +249,20 @@ class Ranking:
 
 
 def rank(
-    queryset: QuerySet[Song], parsed: ParsedQuery, ways: list[Way], limit: int | None, whole: int | None
+    queryset: QuerySet[Song],
+    parsed: ParsedQuery,
+    ways: list[Way],
+    limit: int | None,
+    whole: int | None,
+    *,
+    any_term: bool = False,
 ) -> Ranking:
     """The matches the ways read, best first, at most `limit` of them, in one statement
-    (`whole`: `Bounds.whole`). Only the matches ranked pay for the relevance: its trigram
-    similarity is most of a ranking's cost."""
+    (`whole`: `Bounds.whole`; `any_term`: the ways find songs with any term, ranked as
+    `relevance_sql` ranks them then). Only the matches ranked pay for the relevance: its
+    trigram similarity is most of a ranking's cost."""
     with_sql, with_params, listed, listed_params = _read_sql(ways, whole)
-    relevance, relevance_params = relevance_sql(parsed, "d.title", "d.popularity")
+    relevance, relevance_params = relevance_sql(parsed, "d.title", "d.popularity", any_term=any_term)
     sql = (
         f"{with_sql} SELECT d.id, d.listed, count(*) FILTER (WHERE d.listed) OVER (), d.whole,"
         f" CASE WHEN d.listed THEN {relevance} END AS relevance FROM {listed}"

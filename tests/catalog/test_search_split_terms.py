@@ -29,3 +29,45 @@ def test_the_artist_typed_first_is_looked_for_though_another_name_term_is_rarer(
     credited("Alone", "Given")
 
     assert searched_titles(api_client, "pearl jam given") == ["Given to Fly"]
+
+
+@pytest.fixture
+def close_titles(db):
+    """No song has "fel", "close", "radio" and "edit": any term will do. "fel" starts an
+    artist's name (a known beginning, not a typo), whose songs the relevance lists before
+    titles holding a term inside a word; "Feel So Close - Radio Edit" holds three of the
+    terms in its title."""
+    credited("Never There", "Felix Jaehn")
+    credited("Feel So Close - Radio Edit", "Calvin Harris")
+    credited("Radio Ga Ga", "Queen")
+
+
+@pytest.mark.parametrize("small_result", [2000, -1])
+def test_when_any_term_will_do_the_titles_holding_more_terms_come_first(
+    api_client, close_titles, monkeypatch, small_result
+):
+    monkeypatch.setattr("catalog.selectors.search_ranking.SMALL_RESULT", small_result)
+
+    assert searched_titles(api_client, "fel so close radio edit") == [
+        "Feel So Close - Radio Edit",  # close, radio, edit
+        "Radio Ga Ga",  # radio
+        "Never There",  # fel, in the artist's name
+    ]
+
+
+def test_the_whole_ranking_orders_any_term_alike(close_titles):
+    from catalog.selectors.search import song_search, song_search_ranked
+    from catalog.selectors.songs import song_list
+
+    whole = list(song_search(song_list(), "fel so close radio edit").values_list("title", flat=True))
+    ranked = song_search_ranked(song_list(), "fel so close radio edit")
+
+    assert (
+        whole
+        == [song.title for song in ranked[0:20]]
+        == [
+            "Feel So Close - Radio Edit",
+            "Radio Ga Ga",
+            "Never There",
+        ]
+    )
