@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Sequence
-from functools import partial, reduce
+from functools import reduce
 from typing import Any
 
 from django.db import connections
@@ -27,7 +27,7 @@ from django.db.models.expressions import RawSQL
 from catalog.models import Song
 from catalog.selectors.lookups import EqualsAnyOf, ILike, InList, Like
 from catalog.selectors.search_text import escape_like
-from catalog.selectors.search_words import ParsedQuery, parse_postgres, reread
+from catalog.selectors.search_words import ParsedQuery, reread_postgres
 from catalog.selectors.songs import TitleKey
 
 
@@ -139,7 +139,7 @@ def candidates(
     # When the word frequencies promise plenty of songs with every term, skip the check.
     if len(terms) == 1 or parsed.estimated_matches() >= 100 or matched.exists():
         return matched, False
-    again = reread(parsed, partial(parse_postgres, using, looked_up=parsed.looked_up))
+    again = reread_postgres(using, parsed)
     if again is not None:
         matched = queryset.filter(*_term_qs(again, using, fetch_all=within_set or common, fetched=fetched))
         if matched.exists():

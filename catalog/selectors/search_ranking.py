@@ -8,7 +8,7 @@ The rules (what matches, the relevance order) are `search_postgres`'s.
 from __future__ import annotations
 
 import operator
-from functools import partial, reduce
+from functools import reduce
 from typing import Any
 
 from django.db import connections
@@ -21,7 +21,7 @@ from catalog.selectors.lookups import Like
 from catalog.selectors.search_postgres import popular_first, prefix_key, prefix_q, ties_sql
 from catalog.selectors.search_text import escape_like
 from catalog.selectors.search_ways import Bounds, Ranking, find_ways, has_match, rank
-from catalog.selectors.search_words import ParsedQuery, parse_postgres, reread
+from catalog.selectors.search_words import ParsedQuery, reread_postgres
 
 # Up to this many estimated matches a search is ranked in one statement at once; above it,
 # tier by tier as far as a page needs.
@@ -180,9 +180,7 @@ class RankedSongSearch(RankedIds):
     def _reread(self, small_set: bool) -> bool:
         """No song has every term as typed: whether one has every term of the query read
         again (`search_words.reread`), which is then the query searched."""
-        again = reread(
-            self.parsed, partial(parse_postgres, self.queryset.db, looked_up=self.parsed.looked_up)
-        )
+        again = reread_postgres(self.queryset.db, self.parsed)
         if again is None or not has_match(self.queryset, again, Bounds(RANK_AT_MOST, MIXED_AT_MOST)):
             return False
         self.parsed = again

@@ -42,7 +42,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Protocol
 
 from django.db import connections
@@ -160,6 +160,11 @@ def reread(parsed: ParsedQuery, parse: Parser) -> ParsedQuery | None:
         return None
     again = parse(parsed.text, parsed.terms, every_word=True)
     return again if again.variants != parsed.variants else None
+
+
+def reread_postgres(using: str, parsed: ParsedQuery) -> ParsedQuery | None:
+    """`reread` on PostgreSQL, reusing the first reading's lookups."""
+    return reread(parsed, partial(parse_postgres, using, looked_up=parsed.looked_up))
 
 
 # ---------------------------------------------------------------------------------------
