@@ -168,6 +168,13 @@ def ties_sql(row: str) -> str:
     return f'lower({row}.title) COLLATE "C", {row}.popularity DESC NULLS LAST, {row}.id'
 
 
+def holds_sql(variants: list[str], text: str) -> tuple[str, list[str]]:
+    """SQL true when the SQL expression `text` (a title, an artist's name) holds one of a
+    term's `variants`, case aside, with its parameters."""
+    patterns = [f"%{escape_like(v)}%" for v in variants]
+    return "(" + " OR ".join(f"{text} ILIKE %s" for _ in patterns) + ")", patterns
+
+
 # When any term will do, the songs whose titles hold more terms come first: each term a
 # title lacks adds this to its relevance, more than the tiers' whole span (`relevance_sql`).
 MISSING_TERM = 10
@@ -222,8 +229,9 @@ def relevance_sql(
     missing: list[str] = []
     missing_params: list[str] = []
     for variants in parsed.variants:
-        missing.append(f"(CASE WHEN {' OR '.join(f'{title} ILIKE %s' for _ in variants)} THEN 0 ELSE 1 END)")
-        missing_params.extend(f"%{escape_like(v)}%" for v in variants)
+        held, patterns = holds_sql(variants, title)
+        missing.append(f"(CASE WHEN {held} THEN 0 ELSE 1 END)")
+        missing_params.extend(patterns)
     return f"({MISSING_TERM} * ({' + '.join(missing)}) + {sql})", [*missing_params, *params]
 
 

@@ -16,7 +16,7 @@ from django.db.models import F, Q, QuerySet
 
 from catalog.models import Song
 from catalog.selectors.lookups import ILike
-from catalog.selectors.search_postgres import relevance_sql, ties_sql
+from catalog.selectors.search_postgres import holds_sql, relevance_sql, ties_sql
 from catalog.selectors.search_text import escape_like
 from catalog.selectors.search_words import ParsedQuery
 
@@ -55,11 +55,6 @@ class Way:
     names_params: list = field(default_factory=list)
 
 
-def _title_sql(variants: list[str], title: str) -> tuple[str, list[str]]:
-    patterns = [f"%{escape_like(v)}%" for v in variants]
-    return "(" + " OR ".join(f"{title} ILIKE %s" for _ in patterns) + ")", patterns
-
-
 def _check_sql(
     parsed: ParsedQuery, terms: list[int], row: str, *, names: bool = True
 ) -> tuple[str, list[str]]:
@@ -68,7 +63,7 @@ def _check_sql(
     name; evaluated per row."""
     parts, params = [], []
     for index in terms:
-        title, patterns = _title_sql(parsed.variants[index], f"{row}.title")
+        title, patterns = holds_sql(parsed.variants[index], f"{row}.title")
         if names and parsed.in_artist_names[index]:
             # OFFSET 0 keeps the check per row: PostgreSQL would otherwise be free to
             # compute the songs of every artist whose name holds the word (thousands for a
@@ -97,7 +92,7 @@ def _artists_way(
     the songs' primary key (`_fenced` writes the statement)."""
     conditions, patterns = [], []
     for i in terms:
-        sql, term_patterns = _title_sql(parsed.variants[i], "a.name")
+        sql, term_patterns = holds_sql(parsed.variants[i], "a.name")
         conditions.append(sql)
         patterns.extend(term_patterns)
     songs, params = base.query.sql_with_params()
