@@ -41,7 +41,7 @@ from catalog.selectors.search_text import (
     starts_a_word,
     title_words,
 )
-from catalog.selectors.search_words import ParsedQuery, parse_postgres, parse_python, reread
+from catalog.selectors.search_words import ParsedQuery, Parser, parse_postgres, parse_python, reread
 from catalog.selectors.songs import COMMON_SUBSTRING_SHARE
 
 __all__ = [
@@ -263,13 +263,14 @@ def _in_order(queryset: QuerySet[Song], ids: list[int]) -> QuerySet[Song]:
     )
 
 
-def _parse_python(using: str, text: str, terms: list[str], *, every_word: bool = False) -> ParsedQuery:
-    """`parse_python` over every title's and name's words, read from the database."""
+def _python_parser(using: str) -> Parser:
+    """`parse_python` over every title's and name's words, read from the database once (a
+    query read again, `search_words.reread`, is parsed over the same words)."""
     title_counts = Counter(
         w for title in Song.objects.using(using).values_list("title", flat=True) for w in title_words(title)
     )
     artist_names = [name.lower() for name in Artist.objects.using(using).values_list("name", flat=True)]
-    return parse_python(text, terms, title_counts, artist_names, every_word=every_word)
+    return partial(parse_python, title_counts=title_counts, artist_names=artist_names)
 
 
 def corrected_query(using: str, query: str) -> str:
@@ -281,7 +282,7 @@ def corrected_query(using: str, query: str) -> str:
         return text
     vendor = connections[using].vendor
     parsed = (
-        parse_postgres(using, text, terms) if vendor == "postgresql" else _parse_python(using, text, terms)
+        parse_postgres(using, text, terms) if vendor == "postgresql" else _python_parser(using)(text, terms)
     )
     return parsed.corrected if parsed.variants else text
 
@@ -289,7 +290,8 @@ def corrected_query(using: str, query: str) -> str:
 def _python_ranked(queryset: QuerySet[Song], text: str, terms: list[str]) -> list[int]:
     """Every match's id, best first."""
     rows = list(queryset.order_by().values_list("id", "title", "popularity"))
-    parsed = _parse_python(queryset.db, text, terms)
+    parse = _python_parser(queryset.db)
+    parsed = parse(text, terms)
     if not parsed.matchable:
         return []
     corrected = parsed.corrected
@@ -315,7 +317,7 @@ def _python_ranked(queryset: QuerySet[Song], text: str, terms: list[str]) -> lis
     best_coverage = max(rank[1] for rank, _, _ in ranked)
     if parsed.variants and best_coverage < len(parsed.variants):
         # No song has every term as typed: the query read again (`search_words.reread`).
-        again = reread(parsed, partial(_parse_python, queryset.db))
+        again = reread(parsed, parse)
         reranked = ranks(again) if again is not None else []
         if again is not None and any(rank[1] == len(again.variants) for rank, _, _ in reranked):
             parsed, ranked, best_coverage = again, reranked, len(again.variants)
@@ -349,7 +351,7 @@ def _python_ranked(queryset: QuerySet[Song], text: str, terms: list[str]) -> lis
         # ties as `popular_first` orders them.
         song_popularity = popularity[song_id]
         popular = -song_popularity if song_popularity is not None else 1
-        closeness = -similarity(title.lower(), corrected) if tier in (2, 4) else 0.0
+        closeness = -similarity(lowered, corrected) if tier in (2, 4) else 0.0
         by_popularity = tier in (-1, 0, 3) or (tier == 1 and bool(parsed.variants))
         return (missing, tier, closeness, popular if by_popularity else 0, lowered, popular, song_id)
 

@@ -5,14 +5,15 @@ The rules, the same on both databases:
 - A term of 3+ characters that some word (of a title or an artist's name) starts with is
   taken as typed; and in a query of two words or more, when it is no word itself and the
   words holding it are rare, also as the words one edit away that occur at least PREVAILS
-  times as often (`search_corrections.prevailing`: in `teen spirt`, `spirt`, which only "Spirto" starts, is
-  spirit too). A word alone may be a beginning or a fragment (`gling`), and stays as typed;
-  a word of the lists ("Loote") is meant.
+  times as often (`search_corrections.prevailing`: in `teen spirt`, `spirt`, which only
+  "Spirto" starts, is spirit too). A word alone may be a beginning or a fragment (`gling`),
+  and stays as typed; a word of the lists ("Loote") is meant.
 - Any other term may be a typo: its corrections are the words one edit away (a letter
-  dropped, swapped, replaced or inserted), the most likely first (`search_corrections.likelihood`: the most
-  frequent, unless they lose a typed letter or change the first; a letter replaced by its
-  neighbour on the keyboard is no loss), among the term's slips
-  (`search_text.slips`: the edits that trigrams miss, looked up as they are) and the words
+  dropped, swapped, replaced or inserted), the most likely first
+  (`search_corrections.likelihood`: the most frequent, unless they lose a typed letter or
+  change the first; a letter replaced by its neighbour on the keyboard is no loss), among
+  the term's slips (`search_text.slips`: the edits that trigrams miss, looked up as they
+  are) and the words
   most similar to it by trigrams (pg_trgm's `%`, at CORRECTION_THRESHOLD). When no word is
   one edit away and no word even contains the term, the most similar words are its
   corrections instead. The term stays one of its own variants: titles holding it match.

@@ -169,3 +169,13 @@ def test_a_query_read_again_looks_its_terms_up_once(api_client, loved_titles):
         assert search(api_client, "someone you lived") == ["Someone You Loved"]
 
     assert sum(" AS known" in q["sql"] for q in captured.captured_queries) == 1
+
+
+def test_a_query_read_again_reads_the_catalogs_words_once(api_client, loved_titles):
+    """The SQLite path parses over every title's and name's words: a query read again is
+    parsed over the same words, not read again (on PostgreSQL no statement reads them all)."""
+    with CaptureQueriesContext(connection) as captured:
+        assert search(api_client, "someone you lived") == ["Someone You Loved"]
+
+    every_name = 'SELECT "catalog_artist"."name" AS "name" FROM "catalog_artist" ORDER BY'
+    assert sum(q["sql"].startswith(every_name) for q in captured.captured_queries) <= 1
