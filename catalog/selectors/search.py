@@ -216,11 +216,11 @@ def _in_one_place(lowered: str, names: list[str], parsed: ParsedQuery) -> bool:
 
 
 def _python_rank(
-    title: str, names: list[str], parsed: ParsedQuery, corrected: str, *, named: bool = False
+    title: str, names: list[str], parsed: ParsedQuery, *, named: bool = False, any_term: bool = False
 ) -> tuple[int, int] | None:
     """(tier, number of terms matched), or None when the song does not match at all.
     `named`: the song is credited to an artist that a query with a 1-2 character term
-    names (`search_short.named_artist_ids`)."""
+    names (`search_short.named_artist_ids`); `any_term`: `relevance_sql`'s."""
     lowered = title.lower()
     if named:
         return (-1, len(parsed.variants))
@@ -236,11 +236,21 @@ def _python_rank(
         return (0, matched)
     if any(lowered.startswith(text) for text in parsed.texts):
         return (1, matched)
-    if all(any(starts_a_word(lowered, v) for v in variants) for variants in parsed.variants):
+    _, short, starting = parsed.words_held(lowered)
+    if starting == len(parsed.variants) and (any_term or short == len(parsed.short_terms)):
         return (2, matched)
+    if (
+        not any_term
+        and (short or starting)
+        and all(
+            any(starts_a_word(lowered, v) for v in variants) or not any(v in lowered for v in variants)
+            for variants in parsed.variants
+        )
+    ):
+        return (3, matched)  # some words in the title, the other terms in an artist's name
     if not any(v in lowered for variants in parsed.variants for v in variants):
-        return (3, matched)  # found through an artist's name alone
-    return (4, matched)
+        return (4, matched)  # found through an artist's name alone
+    return (5, matched)
 
 
 def _song_search_python(queryset: QuerySet[Song], text: str, terms: list[str]) -> QuerySet[Song]:
@@ -287,6 +297,44 @@ def corrected_query(using: str, query: str) -> str:
     return parsed.corrected if parsed.variants else text
 
 
+def _order(
+    item: tuple[tuple[int, int], str, int],
+    *,
+    parsed: ParsedQuery,
+    corrected: str,
+    popularity: dict[int, int | None],
+    any_term: bool,
+) -> tuple:
+    """The Python ranking's sort key of a match (`_python_rank`'s tier, its title and id),
+    `relevance_sql`'s order."""
+    (tier, _), title, song_id = item
+    lowered = title.lower()
+    missing = 0
+    if any_term and tier != -1:
+        missing = sum(not any(v in lowered for v in variants) for variants in parsed.variants)
+    # An artist so named (tier -1), or found through an artist's name alone (tier 4):
+    # its songs most popular first, as `search_postgres.popular_named_first` and
+    # `relevance_sql` order them, as are the titles equal to the query or a form of it
+    # (tier 0) and those starting with it (tier 1), but for a query of 1-2 letter words,
+    # whose titles come by title as `search_short`'s index-ordered scan lists them;
+    # the titles holding some of the query's words, the other terms in an artist's name
+    # (tier 3), as `search_postgres._held_sql` orders them; ties as `popular_first` orders
+    # them.
+    song_popularity = popularity[song_id]
+    popular = -song_popularity if song_popularity is not None else 1
+    closeness: float | tuple[int, int, int, float] = (
+        -similarity(lowered, corrected) if tier in (2, 5) else 0.0
+    )
+    if tier == 3:
+        first, short, starting = parsed.words_held(lowered)
+        every_term = starting == len(parsed.variants)
+        known = song_popularity if song_popularity is not None else -1
+        then = 0.495 * similarity(lowered, corrected) if every_term else known / 202
+        closeness = (-first, -short, -starting, -then)
+    by_popularity = tier in (-1, 0, 4) or (tier == 1 and bool(parsed.variants))
+    return (missing, tier, closeness, popular if by_popularity else 0, lowered, popular, song_id)
+
+
 def _python_ranked(queryset: QuerySet[Song], text: str, terms: list[str]) -> list[int]:
     """Every match's id, best first."""
     rows = list(queryset.order_by().values_list("id", "title", "popularity"))
@@ -305,9 +353,10 @@ def _python_ranked(queryset: QuerySet[Song], text: str, terms: list[str]) -> lis
     named = set(named_unless_trigrams(queryset, text, terms))
     popularity = {song_id: song_popularity for song_id, _, song_popularity in rows}
 
-    def ranks(parsed: ParsedQuery) -> list[tuple[tuple[int, int], str, int]]:
+    def ranks(parsed: ParsedQuery, any_term: bool = False) -> list[tuple[tuple[int, int], str, int]]:
         found = (
-            (_python_rank(t, names.get(i, []), parsed, corrected, named=i in named), t, i) for i, t, _ in rows
+            (_python_rank(t, names.get(i, []), parsed, named=i in named, any_term=any_term), t, i)
+            for i, t, _ in rows
         )
         return [(rank, title, song_id) for rank, title, song_id in found if rank is not None]
 
@@ -336,25 +385,10 @@ def _python_ranked(queryset: QuerySet[Song], text: str, terms: list[str]) -> lis
     # No song has every term: the titles holding more terms first, an artist so named aside
     # (`relevance_sql`'s `any_term`).
     any_term = bool(parsed.variants) and best_coverage < len(parsed.variants)
+    if any_term:
+        ranked = ranks(parsed, any_term=True)
 
-    def order(item: tuple[tuple[int, int], str, int]) -> tuple:
-        (tier, _), title, song_id = item
-        lowered = title.lower()
-        missing = 0
-        if any_term and tier != -1:
-            missing = sum(not any(v in lowered for v in variants) for variants in parsed.variants)
-        # An artist so named (tier -1), or found through an artist's name alone (tier 3):
-        # its songs most popular first, as `search_postgres.popular_named_first` and
-        # `relevance_sql` order them, as are the titles equal to the query or a form of it
-        # (tier 0) and those starting with it (tier 1), but for a query of 1-2 letter words,
-        # whose titles come by title as `search_short`'s index-ordered scan lists them;
-        # ties as `popular_first` orders them.
-        song_popularity = popularity[song_id]
-        popular = -song_popularity if song_popularity is not None else 1
-        closeness = -similarity(lowered, corrected) if tier in (2, 4) else 0.0
-        by_popularity = tier in (-1, 0, 3) or (tier == 1 and bool(parsed.variants))
-        return (missing, tier, closeness, popular if by_popularity else 0, lowered, popular, song_id)
-
+    order = partial(_order, parsed=parsed, corrected=corrected, popularity=popularity, any_term=any_term)
     ranked.sort(key=order)
     return [song_id for _, _, song_id in ranked]
 

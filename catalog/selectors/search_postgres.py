@@ -189,9 +189,17 @@ def relevance_sql(
     popularity (-1 when unknown), 1.5 - p / 202 when it starts with it (most popular first:
     `love` lists "Lovely" and "Love Story" before "Love & Dun"), then 3 - s when every term (or a correction)
     starts a word of the title, s being the title's trigram similarity (0 to 1) to the
-    corrected query, so that the closer title comes first within its tier; then the songs
-    found through an artist's name alone (no term in the title, where s would mean nothing),
-    most popular first: 3.5 - p / 202; last, 5 - s for
+    corrected query, so that the closer title comes first within its tier (its 1-2
+    character terms words of it too); then the titles holding some of the query's words,
+    each term either starting a word of the title or not in it at all (so in an artist's
+    name), those holding more of its short words first, then more of its terms, then most
+    popular first: 3.5 - (h + p / 202) / (2 (t + 1) (w + 1)), h = (t + 1) hw + ht, of w
+    short words and t terms the title holds hw and ht (`ParsedQuery.words_held`: `the doors
+    the` lists "The End" by The Doors before their songs whose titles hold no word of it,
+    `hans zimmer a` "A Dark Knight", `sean paul we` "We Be Burnin'" before "Cheap Thrills
+    (feat. Sean Paul)"); then the
+    songs found through an artist's name alone (no term in the title, where s would mean
+    nothing), most popular first: 4 - p / 202; last, 5 - s for
     the rest of the titles holding a term (inside a word: `adele` finds Adele's songs before
     "Madeleine"). Callers break ties by `popular_first`.
 
@@ -199,31 +207,35 @@ def relevance_sql(
     term (any of its variants) the title does not hold, so that the titles holding more
     terms come first whatever tier a term found them in: `fel so close radio edit` is "Feel
     So Close - Radio Edit" (three terms in its title) before the songs of an artist whose
-    name holds "fel". The Python ranking alike (`search._python_ranked`).
+    name holds "fel". A term a title lacks need not be in an artist's name then: there is no
+    tier of titles holding some words (the others go to the last tiers as before it), and
+    the short words do not count. The Python ranking alike (`search._python_ranked`).
 
     Terms and corrections are runs of letters and digits, contraction readings those and an
     apostrophe: nothing in them needs escaping in the regular expressions."""
     lowered = f"lower({title})"
     key = f'{lowered} COLLATE "C"'
     texts = parsed.texts
-    word_starts = ["(^|[^[:alnum:]])(" + "|".join(v) + ")" for v in parsed.variants]
-    any_variant = "|".join(v for variants in parsed.variants for v in variants)
+    each_variant = ["|".join(v) for v in parsed.variants]
+    word_starts = [f"(^|[^[:alnum:]])({v})" for v in each_variant]
+    any_variant = "|".join(each_variant)
+    # With any term, a term the title lacks need not be in an artist's name: the short words
+    # count for nothing and there is no tier of titles holding some words.
+    whole_words = [] if any_term else _whole_words(parsed)
     similarity = f"similarity({lowered}, %s)::float8"
+    pop = f"coalesce({popularity}, -1) / 202.0"
     sql = (
-        f"CASE WHEN {' OR '.join(f'{key} = %s' for _ in texts)} THEN 0.5 - coalesce({popularity}, -1) / 202.0"
-        f" WHEN {' OR '.join(f'{key} LIKE %s' for _ in texts)} THEN 1.5 - coalesce({popularity}, -1) / 202.0"
-        f" WHEN {' AND '.join(f'{lowered} ~ %s' for _ in word_starts)} THEN 3 - {similarity}"
-        + (f" WHEN {lowered} !~ %s THEN 3.5 - coalesce({popularity}, -1) / 202.0" if any_variant else "")
-        + f" ELSE 5 - {similarity} END"
+        f"CASE WHEN {' OR '.join(f'{key} = %s' for _ in texts)} THEN 0.5 - {pop}"
+        f" WHEN {' OR '.join(f'{key} LIKE %s' for _ in texts)} THEN 1.5 - {pop}"
+        f" WHEN {' AND '.join(f'{lowered} ~ %s' for _ in [*word_starts, *whole_words])} THEN 3 - {similarity}"
     )
-    params = [
-        *texts,
-        *(escape_like(t) + "%" for t in texts),
-        *word_starts,
-        parsed.corrected,
-        *([any_variant] if any_variant else []),
-        parsed.corrected,
-    ]
+    params = [*texts, *(escape_like(t) + "%" for t in texts), *word_starts, *whole_words, parsed.corrected]
+    if not any_term:
+        held_sql, held_params = _held_sql(parsed, lowered, similarity, pop)
+        sql += held_sql
+        params += held_params
+    sql += f" WHEN {lowered} !~ %s THEN 4 - {pop} ELSE 5 - {similarity} END"
+    params += [any_variant, parsed.corrected]
     if not any_term:
         return sql, params
     missing: list[str] = []
@@ -233,6 +245,43 @@ def relevance_sql(
         missing.append(f"(CASE WHEN {held} THEN 0 ELSE 1 END)")
         missing_params.extend(patterns)
     return f"({MISSING_TERM} * ({' + '.join(missing)}) + {sql})", [*missing_params, *params]
+
+
+def _held_sql(parsed: ParsedQuery, lowered: str, similarity: str, pop: str) -> tuple[str, list[str]]:
+    """`relevance_sql`'s tier of titles holding some of the query's words, each term either
+    starting a word of the title or not in it (so in an artist's name), as a `WHEN` of its
+    CASE with its parameters: 3.5 - k / 2, k in [0, 1) ordering them by
+    `ParsedQuery.words_held` (whether the title starts with one, its short words, its
+    terms), then by similarity s when the title holds every term, else by popularity."""
+    each_variant = ["|".join(v) for v in parsed.variants]
+    words, terms = len(parsed.short_terms), len(parsed.variants)
+    split = " AND ".join(f"({lowered} ~ %s OR {lowered} !~ %s)" for _ in each_variant)
+    starts = [f"(^|[^[:alnum:]])({v})" for v in each_variant]
+    whole = _whole_words(parsed)
+    # A word of the query: a term's variant starting a word, or a short word whole.
+    one_of = "|".join(each_variant)
+    if parsed.short_terms:
+        one_of += f"|({'|'.join(parsed.short_terms)})([^[:alnum:]]|$)"
+    first, some = f"^[^[:alnum:]]*({one_of})", f"(^|[^[:alnum:]])({one_of})"
+    counted = " + ".join(f"({lowered} ~ %s)::int" for _ in starts)
+    short_counted = " + ".join(f"({lowered} ~ %s)::int" for _ in whole) or "0"
+    k = (
+        f"(((k.first * {words + 1} + k.short) * {terms + 1} + k.terms)"
+        f" + CASE WHEN k.terms = {terms} THEN 0.495 * {similarity} ELSE {pop} END)"
+        f" / {2 * (words + 1) * (terms + 1)}.0"
+    )
+    sql = (
+        f" WHEN {split} AND {lowered} ~ %s THEN (SELECT 3.5 - 0.5 * {k} FROM (SELECT"
+        f" ({lowered} ~ %s)::int AS first, {short_counted} AS short, {counted} AS terms) AS k)"
+    )
+    split_params = [p for pair in zip(starts, each_variant, strict=True) for p in pair]
+    # In the text: the split, `some`, the similarity (in k), then the subquery's columns.
+    return sql, [*split_params, some, parsed.corrected, first, *whole, *starts]
+
+
+def _whole_words(parsed: ParsedQuery) -> list[str]:
+    """Per short word of the query, a regular expression true when a title holds it whole."""
+    return [f"(^|[^[:alnum:]]){w}([^[:alnum:]]|$)" for w in parsed.short_terms]
 
 
 def prefix_q(parsed: ParsedQuery) -> Q:

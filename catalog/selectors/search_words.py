@@ -41,6 +41,7 @@ to the words of every title and name, in Python.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property, partial
@@ -71,6 +72,7 @@ from catalog.selectors.search_text import (
     similarity,
     slips,
     spelled,
+    starts_a_word,
     title_words,
     with_forms,
 )
@@ -141,6 +143,24 @@ class ParsedQuery:
     @property
     def long_terms(self) -> list[str]:
         return [t for t in self.terms if len(t) >= MIN_TRIGRAM_TERM]
+
+    @property
+    def short_terms(self) -> list[str]:
+        """The terms of 1-2 characters: no trigram finds them, so the long terms decide what
+        matches, but the titles holding them as words rank higher (`words_held`)."""
+        return [t for t in self.terms if len(t) < MIN_TRIGRAM_TERM]
+
+    def words_held(self, lowered: str) -> tuple[bool, int, int]:
+        """Which of the query's words the lowercased title holds: (whether it starts with
+        one, how many of its 1-2 character terms are words of it, how many of its terms
+        start a word of it as one of their variants). `search_postgres.relevance_sql`
+        counts the same in SQL."""
+        words = set(title_words(lowered))
+        starting = sum(any(starts_a_word(lowered, v) for v in variants) for variants in self.variants)
+        first = any(re.match(r"[\W_]*" + re.escape(v), lowered) for vs in self.variants for v in vs) or any(
+            re.match(r"[\W_]*" + re.escape(w) + r"(?![^\W_])", lowered) for w in self.short_terms
+        )
+        return first, sum(term in words for term in self.short_terms), starting
 
 
 class Parser(Protocol):
