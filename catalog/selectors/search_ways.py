@@ -106,15 +106,18 @@ def _mixed_ways(
     the title and the names otherwise, checked term by term (title or a credited artist's
     name): the songs of the artists whose name holds the rarest name term, and of those
     whose name holds the first (people type the artist first: `pearl jam given`, where an
-    artist's name holds "given" too and none "pearl" and "jam" and "given"), and the titles
-    holding the rarest title term."""
+    artist's name holds "given" too and none "pearl" and "jam" and "given"), or the first
+    two, or all but the last (an artist of several words: `raul seixas american`, where
+    artists named "Raul" or "American" have other songs), and the titles holding the rarest
+    title term."""
     ways = []
     name_counts = parsed.name_occurrences or (1,) * len(parsed.variants)
     rarest_name = min(named, key=lambda i: name_counts[i])
     if len(named) > 1:
-        for name_term in dict.fromkeys([rarest_name, named[0]]):
-            others = _check_sql(parsed, [i for i in terms if i != name_term], "x")
-            ways.append(_artists_way(base, parsed, [name_term], (bound, bound), others))
+        leading = [named[:k] for k in dict.fromkeys([2, len(named) - 1]) if 2 <= k < len(named)]
+        for name_terms in dict.fromkeys(map(tuple, [[rarest_name], [named[0]], *leading])):
+            others = _check_sql(parsed, [i for i in terms if i not in name_terms], "x")
+            ways.append(_artists_way(base, parsed, list(name_terms), (bound, bound), others))
     title_counts = parsed.occurrences or (1,) * len(parsed.variants)
     in_titles = [i for i in terms if title_counts[i] > 0]
     if in_titles:

@@ -71,3 +71,22 @@ def test_the_whole_ranking_orders_any_term_alike(close_titles):
             "Never There",
         ]
     )
+
+
+def test_an_artist_of_several_words_typed_first_is_looked_for_with_them_all(api_client, monkeypatch):
+    """Every term is in some artist's name, none holds all three, no title holds them all:
+    the mixed ways, each reading at most two songs here, look for the artists whose name
+    holds "raul" and "seixas" too, whose song holds "american" in its title. The ways of the
+    rarest name term ("american") and of the first ("raul", Raul Malo's songs read first),
+    and the titles holding "american", read other songs first."""
+    monkeypatch.setattr("catalog.selectors.search_ranking.MIXED_AT_MOST", 2)
+    malo = ArtistFactory(name="Raul Malo")
+    for title in ("Dance the Night Away", "Every Little Thing", "Running Back"):
+        SongArtistFactory(song=SongFactory(title=title), artist=malo)
+    credited("American Pie", "Don McLean")
+    credited("American Idiot", "Green Day")
+    credited("Best Day of My Life", "American Authors")
+    credited("Canto Livre", "Seixas Trio")
+    credited("American Way", "Raul Seixas")
+
+    assert searched_titles(api_client, "raul seixas american") == ["American Way"]
