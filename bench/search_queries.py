@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 import re
 
-KINDS = ("fragment", "typo", "two words", "word", "prefix", "artist", "artist typo")
+KINDS = ("fragment", "typo", "two words", "word", "prefix", "artist", "artist typo", "artist and title word")
 
 _WORD = re.compile(r"[^\W_]+")
 
@@ -41,6 +41,8 @@ def _term(kind: str, rng: random.Random, title: str, names: list[str]) -> str | 
     name_words = [w for name in names for w in _WORD.findall(name) if len(w) >= 5]
     if kind == "artist typo" and name_words:
         return _drop_letter(rng, rng.choice(name_words))
+    if kind == "artist and title word" and names and words:
+        return f"{names[0]} {words[0]}"  # people type the artist, then the title's start
     return None
 
 
