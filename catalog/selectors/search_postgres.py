@@ -190,15 +190,12 @@ def relevance_sql(
     `love` lists "Lovely" and "Love Story" before "Love & Dun"), then 3 - s when every term (or a correction)
     starts a word of the title, s being the title's trigram similarity (0 to 1) to the
     corrected query, so that the closer title comes first within its tier (its 1-2
-    character terms words of it too); then the titles holding some of the query's words,
-    each term either starting a word of the title or not in it at all (so in an artist's
-    name), those holding more of its short words first, then more of its terms, then most
-    popular first: 3.5 - (h + p / 202) / (2 (t + 1) (w + 1)), h = (t + 1) hw + ht, of w
-    short words and t terms the title holds hw and ht (`ParsedQuery.words_held`: `the doors
-    the` lists "The End" by The Doors before their songs whose titles hold no word of it,
-    `hans zimmer a` "A Dark Knight", `sean paul we` "We Be Burnin'" before "Cheap Thrills
-    (feat. Sean Paul)"); then the
-    songs found through an artist's name alone (no term in the title, where s would mean
+    character terms words of it too); then, between 3 and 3.5 as `_held_sql` orders them,
+    the titles holding some of the query's words, each term either starting a word of the
+    title or not in it at all (so in an artist's name): `the doors the` lists "The End" by
+    The Doors before their songs whose titles hold no word of it, `hans zimmer a` "A Dark
+    Knight", `sean paul we` "We Be Burnin'" before "Cheap Thrills (feat. Sean Paul)"; then
+    the songs found through an artist's name alone (no term in the title, where s would mean
     nothing), most popular first: 4 - p / 202; last, 5 - s for
     the rest of the titles holding a term (inside a word: `adele` finds Adele's songs before
     "Madeleine"). Callers break ties by `popular_first`.
@@ -251,8 +248,9 @@ def _held_sql(parsed: ParsedQuery, lowered: str, similarity: str, pop: str) -> t
     """`relevance_sql`'s tier of titles holding some of the query's words, each term either
     starting a word of the title or not in it (so in an artist's name), as a `WHEN` of its
     CASE with its parameters: 3.5 - k / 2, k in [0, 1) ordering them by
-    `ParsedQuery.words_held` (whether the title starts with one, its short words, its
-    terms), then by similarity s when the title holds every term, else by popularity."""
+    `ParsedQuery.words_held` (those starting with a word of the query first, then those
+    holding more of its 1-2 character words, then more of its terms), then by similarity
+    s to the corrected query when the title holds every term, else most popular first."""
     each_variant = ["|".join(v) for v in parsed.variants]
     words, terms = len(parsed.short_terms), len(parsed.variants)
     split = " AND ".join(f"({lowered} ~ %s OR {lowered} !~ %s)" for _ in each_variant)
