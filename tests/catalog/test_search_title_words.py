@@ -109,3 +109,15 @@ def test_the_whole_ranking_orders_them_alike():
         == [song.title for song in ranked[0:20]]
         == ["A Dark Knight", "Hans Zimmer Suite", "I'm Not a Hero", "Time"]
     )
+
+
+def test_when_any_term_will_do_the_closest_title_comes_first_as_before(api_client, small_result):
+    """No song has "back" and "flies": any term will do, and a term a title lacks is then in
+    no artist's name. Titles holding one term each come closest first, not most popular
+    first as in the tier of titles holding some of the query's words."""
+    credited("Ben Howard", ("Black Flies", 50))
+    credited("Somebody", ("Flies Over the Old Town at Night", 90), ("Back Home", 10))
+
+    titles = searched_titles(api_client, "back flies")
+
+    assert titles.index("Black Flies") < titles.index("Flies Over the Old Town at Night")
