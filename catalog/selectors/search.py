@@ -38,7 +38,6 @@ from catalog.selectors.search_text import (
     query_terms,
     similarity,
     song_query,
-    starts_a_word,
     title_words,
 )
 from catalog.selectors.search_words import ParsedQuery, Parser, parse_postgres, parse_python, reread
@@ -236,15 +235,16 @@ def _python_rank(
         return (0, matched)
     if any(lowered.startswith(text) for text in parsed.texts):
         return (1, matched)
-    _, short, starting = parsed.words_held(lowered)
-    if starting == len(parsed.variants) and (any_term or short == len(parsed.short_terms)):
+    starting = parsed.starting(lowered)
+    short = 0 if any_term else parsed.short_words_held(lowered)
+    if all(starting) and (any_term or short == len(parsed.short_terms)):
         return (2, matched)
     if (
         not any_term
-        and (short or starting)
+        and (short or any(starting))
         and all(
-            any(starts_a_word(lowered, v) for v in variants) or not any(v in lowered for v in variants)
-            for variants in parsed.variants
+            starts or not any(v in lowered for v in variants)
+            for starts, variants in zip(starting, parsed.variants, strict=True)
         )
     ):
         return (3, matched)  # some words in the title, the other terms in an artist's name

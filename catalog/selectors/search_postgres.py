@@ -228,7 +228,7 @@ def relevance_sql(
     )
     params = [*texts, *(escape_like(t) + "%" for t in texts), *word_starts, *whole_words, parsed.corrected]
     if not any_term:
-        held_sql, held_params = _held_sql(parsed, lowered, similarity, pop)
+        held_sql, held_params = _held_sql(parsed, lowered, each_variant, word_starts, similarity, pop)
         sql += held_sql
         params += held_params
     sql += f" WHEN {lowered} !~ %s THEN 4 - {pop} ELSE 5 - {similarity} END"
@@ -244,17 +244,19 @@ def relevance_sql(
     return f"({MISSING_TERM} * ({' + '.join(missing)}) + {sql})", [*missing_params, *params]
 
 
-def _held_sql(parsed: ParsedQuery, lowered: str, similarity: str, pop: str) -> tuple[str, list[str]]:
+def _held_sql(
+    parsed: ParsedQuery, lowered: str, each_variant: list[str], starts: list[str], similarity: str, pop: str
+) -> tuple[str, list[str]]:
     """`relevance_sql`'s tier of titles holding some of the query's words, each term either
     starting a word of the title or not in it (so in an artist's name), as a `WHEN` of its
     CASE with its parameters: 3.5 - k / 2, k in [0, 1) ordering them by
     `ParsedQuery.words_held` (those starting with a word of the query first, then those
     holding more of its 1-2 character words, then more of its terms), then by similarity
-    s to the corrected query when the title holds every term, else most popular first."""
-    each_variant = ["|".join(v) for v in parsed.variants]
+    s to the corrected query when the title holds every term, else most popular first.
+    `each_variant` and `starts`: per term, `relevance_sql`'s regular expressions of its
+    variants anywhere and at the start of a word."""
     words, terms = len(parsed.short_terms), len(parsed.variants)
     split = " AND ".join(f"({lowered} ~ %s OR {lowered} !~ %s)" for _ in each_variant)
-    starts = [f"(^|[^[:alnum:]])({v})" for v in each_variant]
     whole = _whole_words(parsed)
     # A word of the query: a term's variant starting a word, or a short word whole.
     one_of = "|".join(each_variant)

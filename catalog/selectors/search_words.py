@@ -152,15 +152,24 @@ class ParsedQuery:
 
     def words_held(self, lowered: str) -> tuple[bool, int, int]:
         """Which of the query's words the lowercased title holds: (whether it starts with
-        one, how many of its 1-2 character terms are words of it, how many of its terms
-        start a word of it as one of their variants). `search_postgres.relevance_sql`
-        counts the same in SQL."""
-        words = set(title_words(lowered))
-        starting = sum(any(starts_a_word(lowered, v) for v in variants) for variants in self.variants)
+        one, `short_words_held`, how many terms are `starting`); the SQL relevance counts
+        the same (`search_postgres._held_sql`)."""
         first = any(re.match(r"[\W_]*" + re.escape(v), lowered) for vs in self.variants for v in vs) or any(
             re.match(r"[\W_]*" + re.escape(w) + r"(?![^\W_])", lowered) for w in self.short_terms
         )
-        return first, sum(term in words for term in self.short_terms), starting
+        return first, self.short_words_held(lowered), sum(self.starting(lowered))
+
+    def short_words_held(self, lowered: str) -> int:
+        """How many of the query's 1-2 character terms are words of the lowercased title."""
+        if not self.short_terms:
+            return 0
+        words = set(title_words(lowered))
+        return sum(term in words for term in self.short_terms)
+
+    def starting(self, lowered: str) -> list[bool]:
+        """Per term of the query, whether it starts a word of the lowercased title (as one
+        of its variants)."""
+        return [any(starts_a_word(lowered, v) for v in variants) for variants in self.variants]
 
 
 class Parser(Protocol):
