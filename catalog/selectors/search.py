@@ -353,21 +353,25 @@ def _python_ranked(queryset: QuerySet[Song], text: str, terms: list[str]) -> lis
     named = set(named_unless_trigrams(queryset, text, terms))
     popularity = {song_id: song_popularity for song_id, _, song_popularity in rows}
 
-    def ranks(parsed: ParsedQuery, any_term: bool = False) -> list[tuple[tuple[int, int], str, int]]:
+    songs = [(song_id, title) for song_id, title, _ in rows]
+
+    def ranks(
+        parsed: ParsedQuery, songs: list[tuple[int, str]], any_term: bool = False
+    ) -> list[tuple[tuple[int, int], str, int]]:
         found = (
             (_python_rank(t, names.get(i, []), parsed, named=i in named, any_term=any_term), t, i)
-            for i, t, _ in rows
+            for i, t in songs
         )
         return [(rank, title, song_id) for rank, title, song_id in found if rank is not None]
 
-    ranked = ranks(parsed)
+    ranked = ranks(parsed, songs)
     if not ranked:
         return []
     best_coverage = max(rank[1] for rank, _, _ in ranked)
     if parsed.variants and best_coverage < len(parsed.variants):
         # No song has every term as typed: the query read again (`search_words.reread`).
         again = reread(parsed, parse)
-        reranked = ranks(again) if again is not None else []
+        reranked = ranks(again, songs) if again is not None else []
         if again is not None and any(rank[1] == len(again.variants) for rank, _, _ in reranked):
             parsed, ranked, best_coverage = again, reranked, len(again.variants)
     if parsed.variants and best_coverage == len(parsed.variants):
@@ -386,7 +390,8 @@ def _python_ranked(queryset: QuerySet[Song], text: str, terms: list[str]) -> lis
     # (`relevance_sql`'s `any_term`).
     any_term = bool(parsed.variants) and best_coverage < len(parsed.variants)
     if any_term:
-        ranked = ranks(parsed, any_term=True)
+        # The same matches (whether a song matches does not depend on it), tiered again.
+        ranked = ranks(parsed, [(song_id, title) for _, title, song_id in ranked], any_term=True)
 
     order = partial(_order, parsed=parsed, corrected=corrected, popularity=popularity, any_term=any_term)
     ranked.sort(key=order)
