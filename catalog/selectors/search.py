@@ -5,25 +5,25 @@ How a query's terms are resolved (typo corrections, terms that cannot match) is
 `search_postgres`. A query made only of 1-2 character terms has no complete trigram: it is
 matched whole (`search_short`), to the artist it names and as a title prefix.
 
-SQLite (the embedded default): the same rules in Python over the filtered rows; correct,
-not fast.
+SQLite (the embedded default) and any other database: the same rules in Python over the
+filtered rows (`search_python`); correct, not fast.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
-from functools import partial, reduce
+from functools import reduce
 from operator import or_
 
 from django.db import connections
 from django.db.models import Case, F, IntegerField, Q, QuerySet, When
 from django.db.models.functions import Collate, Lower
 
-from catalog.models import Artist, Song, SongArtist
+from catalog.models import Artist, Song
 from catalog.selectors.lookups import ILike, InList, Like
 from catalog.selectors.search_accents import accented_texts
 from catalog.selectors.search_postgres import FetchedSongs, candidates, ranked
+from catalog.selectors.search_python import python_parser, python_ranked
 from catalog.selectors.search_ranking import RankedIds, RankedSongSearch
 from catalog.selectors.search_short import (
     NamedFirst,
@@ -36,11 +36,9 @@ from catalog.selectors.search_text import (
     escape_like,
     normalize_query,
     query_terms,
-    similarity,
     song_query,
-    title_words,
 )
-from catalog.selectors.search_words import ParsedQuery, Parser, parse_postgres, parse_python, reread
+from catalog.selectors.search_words_postgres import parse_postgres
 from catalog.selectors.songs import COMMON_SUBSTRING_SHARE
 
 __all__ = [
@@ -98,7 +96,7 @@ def song_search_matches(queryset: QuerySet[Song], query: str, *, within_set: boo
     if not terms:
         return SearchMatches(queryset.none())
     if connections[queryset.db].vendor != "postgresql":
-        return SearchMatches(queryset.filter(InList(F("id"), _python_ranked(queryset, text, terms))))
+        return SearchMatches(queryset.filter(InList(F("id"), python_ranked(queryset, text, terms))))
     parsed = parse_postgres(queryset.db, text, terms)
     if not parsed.matchable:
         return SearchMatches(queryset.none())
@@ -183,7 +181,7 @@ def song_search_ranked(
     if not terms:
         return queryset.none()
     if connections[queryset.db].vendor != "postgresql":
-        return RankedIds(queryset, _python_ranked(queryset, text, terms))
+        return RankedIds(queryset, python_ranked(queryset, text, terms))
     parsed = parse_postgres(queryset.db, text, terms)
     if not parsed.matchable:
         return queryset.none()
@@ -196,65 +194,8 @@ def song_search_ranked(
     return RankedSongSearch(queryset, parsed, within_set=within_set)
 
 
-# ---------------------------------------------------------------------------------------
-# SQLite and anything else: the same rules in Python
-# ---------------------------------------------------------------------------------------
-def _in_one_place(lowered: str, names: list[str], parsed: ParsedQuery) -> bool:
-    """Whether the title holds every term, or one artist's name every term that some name
-    holds and the title the others (PostgreSQL's ways other than the mixed ones)."""
-    in_title = [any(v in lowered for v in variants) for variants in parsed.variants]
-    if all(in_title):
-        return True
-    return any(
-        all(
-            any(v in name for v in variants) if named else held
-            for variants, named, held in zip(parsed.variants, parsed.in_artist_names, in_title, strict=True)
-        )
-        for name in names
-    )
-
-
-def _python_rank(
-    title: str, names: list[str], parsed: ParsedQuery, *, named: bool = False, any_term: bool = False
-) -> tuple[int, int] | None:
-    """(tier, number of terms matched), or None when the song does not match at all.
-    `named`: the song is credited to an artist that a query with a 1-2 character term
-    names (`search_short.named_artist_ids`); `any_term`: `relevance_sql`'s."""
-    lowered = title.lower()
-    if named:
-        return (-1, len(parsed.variants))
-    if not parsed.variants:
-        return (1, 0) if lowered.startswith(parsed.text) else None
-    matched = 0
-    for variants in parsed.variants:
-        if any(v in lowered or any(v in name for name in names) for v in variants):
-            matched += 1
-    if not matched:
-        return None
-    if lowered in parsed.texts:
-        return (0, matched)
-    if any(lowered.startswith(text) for text in parsed.texts):
-        return (1, matched)
-    starting = parsed.starting(lowered)
-    short = 0 if any_term else parsed.short_words_held(lowered)
-    if all(starting) and (any_term or short == len(parsed.short_terms)):
-        return (2, matched)
-    if (
-        not any_term
-        and (short or any(starting))
-        and all(
-            starts or not any(v in lowered for v in variants)
-            for starts, variants in zip(starting, parsed.variants, strict=True)
-        )
-    ):
-        return (3, matched)  # some words in the title, the other terms in an artist's name
-    if not any(v in lowered for variants in parsed.variants for v in variants):
-        return (4, matched)  # found through an artist's name alone
-    return (5, matched)
-
-
 def _song_search_python(queryset: QuerySet[Song], text: str, terms: list[str]) -> QuerySet[Song]:
-    return _in_order(queryset, _python_ranked(queryset, text, terms)[:PYTHON_MAX_RESULTS])
+    return _in_order(queryset, python_ranked(queryset, text, terms)[:PYTHON_MAX_RESULTS])
 
 
 def _in_order(queryset: QuerySet[Song], ids: list[int]) -> QuerySet[Song]:
@@ -273,16 +214,6 @@ def _in_order(queryset: QuerySet[Song], ids: list[int]) -> QuerySet[Song]:
     )
 
 
-def _python_parser(using: str) -> Parser:
-    """`parse_python` over every title's and name's words, read from the database once (a
-    query read again, `search_words.reread`, is parsed over the same words)."""
-    title_counts = Counter(
-        w for title in Song.objects.using(using).values_list("title", flat=True) for w in title_words(title)
-    )
-    artist_names = [name.lower() for name in Artist.objects.using(using).values_list("name", flat=True)]
-    return partial(parse_python, title_counts=title_counts, artist_names=artist_names)
-
-
 def corrected_query(using: str, query: str) -> str:
     """`query` normalized, as song search corrects it (`ParsedQuery.corrected`: each term no
     word starts with as its best correction, accents folded: `beyonse` is `beyonce`)."""
@@ -292,110 +223,9 @@ def corrected_query(using: str, query: str) -> str:
         return text
     vendor = connections[using].vendor
     parsed = (
-        parse_postgres(using, text, terms) if vendor == "postgresql" else _python_parser(using)(text, terms)
+        parse_postgres(using, text, terms) if vendor == "postgresql" else python_parser(using)(text, terms)
     )
     return parsed.corrected if parsed.variants else text
-
-
-def _order(
-    item: tuple[tuple[int, int], str, int],
-    *,
-    parsed: ParsedQuery,
-    corrected: str,
-    popularity: dict[int, int | None],
-    any_term: bool,
-) -> tuple:
-    """The Python ranking's sort key of a match (`_python_rank`'s tier, its title and id),
-    `relevance_sql`'s order."""
-    (tier, _), title, song_id = item
-    lowered = title.lower()
-    missing = 0
-    if any_term and tier != -1:
-        missing = sum(not any(v in lowered for v in variants) for variants in parsed.variants)
-    # An artist so named (tier -1), or found through an artist's name alone (tier 4):
-    # its songs most popular first, as `search_postgres.popular_named_first` and
-    # `relevance_sql` order them, as are the titles equal to the query or a form of it
-    # (tier 0) and those starting with it (tier 1), but for a query of 1-2 letter words,
-    # whose titles come by title as `search_short`'s index-ordered scan lists them;
-    # the titles holding some of the query's words, the other terms in an artist's name
-    # (tier 3), as `search_postgres._held_sql` orders them; ties as `popular_first` orders
-    # them.
-    song_popularity = popularity[song_id]
-    popular = -song_popularity if song_popularity is not None else 1
-    closeness: float | tuple[int, int, int, float] = (
-        -similarity(lowered, corrected) if tier in (2, 5) else 0.0
-    )
-    if tier == 3:
-        first, short, starting = parsed.words_held(lowered)
-        every_term = starting == len(parsed.variants)
-        known = song_popularity if song_popularity is not None else -1
-        then = 0.495 * similarity(lowered, corrected) if every_term else known / 202
-        closeness = (-first, -short, -starting, -then)
-    by_popularity = tier in (-1, 0, 4) or (tier == 1 and bool(parsed.variants))
-    return (missing, tier, closeness, popular if by_popularity else 0, lowered, popular, song_id)
-
-
-def _python_ranked(queryset: QuerySet[Song], text: str, terms: list[str]) -> list[int]:
-    """Every match's id, best first."""
-    rows = list(queryset.order_by().values_list("id", "title", "popularity"))
-    parse = _python_parser(queryset.db)
-    parsed = parse(text, terms)
-    if not parsed.matchable:
-        return []
-    corrected = parsed.corrected
-    names: dict[int, list[str]] = {}
-    if parsed.variants:
-        for song_id, name in SongArtist.objects.filter(song__in=queryset.order_by().values("id")).values_list(
-            "song_id", "artist__name"
-        ):
-            names.setdefault(song_id, []).append(name.lower())
-
-    named = set(named_unless_trigrams(queryset, text, terms))
-    popularity = {song_id: song_popularity for song_id, _, song_popularity in rows}
-
-    songs = [(song_id, title) for song_id, title, _ in rows]
-
-    def ranks(
-        parsed: ParsedQuery, songs: list[tuple[int, str]], any_term: bool = False
-    ) -> list[tuple[tuple[int, int], str, int]]:
-        found = (
-            (_python_rank(t, names.get(i, []), parsed, named=i in named, any_term=any_term), t, i)
-            for i, t in songs
-        )
-        return [(rank, title, song_id) for rank, title, song_id in found if rank is not None]
-
-    ranked = ranks(parsed, songs)
-    if not ranked:
-        return []
-    best_coverage = max(rank[1] for rank, _, _ in ranked)
-    if parsed.variants and best_coverage < len(parsed.variants):
-        # No song has every term as typed: the query read again (`search_words.reread`).
-        again = reread(parsed, parse)
-        reranked = ranks(again, songs) if again is not None else []
-        if again is not None and any(rank[1] == len(again.variants) for rank, _, _ in reranked):
-            parsed, ranked, best_coverage = again, reranked, len(again.variants)
-    if parsed.variants and best_coverage == len(parsed.variants):
-        # Same as PostgreSQL: when some songs have every term, only they are results, and
-        # of those, the ones with the terms split between the title and several artist
-        # names only when no song has them in one place.
-        ranked = [item for item in ranked if item[0][1] == best_coverage]
-        in_one_place = [
-            item
-            for item in ranked
-            if item[2] in named or _in_one_place(item[1].lower(), names.get(item[2], []), parsed)
-        ]
-        ranked = in_one_place or ranked
-
-    # No song has every term: the titles holding more terms first, an artist so named aside
-    # (`relevance_sql`'s `any_term`).
-    any_term = bool(parsed.variants) and best_coverage < len(parsed.variants)
-    if any_term:
-        # The same matches (whether a song matches does not depend on it), tiered again.
-        ranked = ranks(parsed, [(song_id, title) for _, title, song_id in ranked], any_term=True)
-
-    order = partial(_order, parsed=parsed, corrected=corrected, popularity=popularity, any_term=any_term)
-    ranked.sort(key=order)
-    return [song_id for _, _, song_id in ranked]
 
 
 def song_search_top(

@@ -15,7 +15,7 @@ CORRECTIONS_PER_TERM = 3
 # one edit away that occur PREVAILS times as often: as for a letter lost (`likelihood`),
 # ten times as frequent makes up for it. Past WEAKLY_HELD (a common beginning such as `lov`)
 # no correction could prevail often enough to be worth looking one up
-# (`search_words._EDITS_SQL`).
+# (`search_words_postgres._EDITS_SQL`).
 WEAKLY_HELD = 1000
 PREVAILS = 10
 # In a query read again because no song has every term as typed (`search_words.reread`), a

@@ -27,7 +27,8 @@ from django.db.models.expressions import RawSQL
 from catalog.models import Song
 from catalog.selectors.lookups import EqualsAnyOf, ILike, InList, Like
 from catalog.selectors.search_text import escape_like
-from catalog.selectors.search_words import ParsedQuery, reread_postgres
+from catalog.selectors.search_words import ParsedQuery
+from catalog.selectors.search_words_postgres import reread_postgres
 from catalog.selectors.songs import TitleKey
 
 
@@ -151,7 +152,7 @@ def popular_first() -> Any:
     """Songs of equal relevance come by lowercased title (`prefix_key`), then, among equal
     titles (a recording on several albums, covers of a song), most popular first, songs
     without a popularity last, then by id. This is that popularity term; `ties_sql` is the
-    whole order in SQL, and the Python ranking (`search._python_ranked`) follows it."""
+    whole order in SQL, and the Python ranking (`search_python.python_ranked`) follows it."""
     return F("popularity").desc(nulls_last=True)
 
 
@@ -206,7 +207,7 @@ def relevance_sql(
     So Close - Radio Edit" (three terms in its title) before the songs of an artist whose
     name holds "fel". A term a title lacks need not be in an artist's name then: there is no
     tier of titles holding some words (the others go to the last tiers as before it), and
-    the short words do not count. The Python ranking alike (`search._python_ranked`).
+    the short words do not count. The Python ranking alike (`search_python.python_ranked`).
 
     Terms and corrections are runs of letters and digits, contraction readings those and an
     apostrophe: nothing in them needs escaping in the regular expressions."""

@@ -21,7 +21,8 @@ from catalog.selectors.lookups import Like
 from catalog.selectors.search_postgres import popular_first, prefix_key, prefix_q, ties_sql
 from catalog.selectors.search_text import escape_like
 from catalog.selectors.search_ways import Bounds, Ranking, find_ways, has_match, rank
-from catalog.selectors.search_words import ParsedQuery, reread_postgres
+from catalog.selectors.search_words import ParsedQuery
+from catalog.selectors.search_words_postgres import reread_postgres
 
 # Up to this many estimated matches a search is ranked in one statement at once; above it,
 # tier by tier as far as a page needs.

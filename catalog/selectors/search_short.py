@@ -6,7 +6,7 @@ term is that short, the titles starting with the query follow, by title (equal t
 popular first); otherwise the other matches, in relevance order (`search.song_search_ranked`).
 
 The titles come from an index-ordered prefix scan on PostgreSQL, which stops at the page;
-the SQLite path applies the same rule in Python (`search._python_ranked`)."""
+the SQLite path applies the same rule in Python (`search_python.python_ranked`)."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from django.db import connection
 
 from catalog.selectors.search import song_search
 from catalog.selectors.search_text import FOLD_FROM, FOLD_TO, fold, normalize_query, query_terms
-from catalog.selectors.search_words import parse_postgres
+from catalog.selectors.search_words_postgres import parse_postgres
 from catalog.selectors.songs import song_list
 from tests.factories import ArtistFactory, SongArtistFactory, SongFactory
 
