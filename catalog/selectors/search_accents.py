@@ -67,7 +67,10 @@ def accented_python(term: str, occurrences: Counter) -> list[str]:
     """`accented_sql` over in-memory words with their occurrences."""
     folded, parts = fold(term), Counter[str]()
     for word, count in occurrences.items():
-        if word != fold(word) and fold(word).startswith(folded) and word[: len(term)] not in (term, folded):
+        if word.isascii():  # no accent to fold
+            continue
+        plain = fold(word)
+        if plain != word and plain.startswith(folded) and word[: len(term)] not in (term, folded):
             parts[word[: len(term)]] += count
     return [
         part for part, _ in sorted(parts.items(), key=lambda item: (-item[1], item[0]))[:ACCENTED_PER_TERM]
@@ -95,11 +98,8 @@ def name_accented(using: str, terms: list[str]) -> list[list[str]]:
                     for term, (_, found) in zip(chunk, cursor.fetchall(), strict=True)
                 )
     elif looked_up:
-        words = Counter(
-            w
-            for name in Artist.objects.using(using).values_list("name", flat=True)
-            for w in title_words(name)
-        )
+        # Every name on a line of its own: words never span a line.
+        words = Counter(title_words("\n".join(Artist.objects.using(using).values_list("name", flat=True))))
         forms = {term: accented_python(term, words) for term in looked_up}
     return [[*forms.get(term, []), *([fold(term)] if fold(term) != term else [])] for term in terms]
 

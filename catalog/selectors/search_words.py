@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Protocol
@@ -60,11 +61,12 @@ from catalog.selectors.search_text import (
     fold,
     one_edit,
     several_words,
-    similarity,
     slips,
     spelled,
     starts_a_word,
     title_words,
+    trigrams,
+    trigrams_similarity,
     with_forms,
 )
 
@@ -186,27 +188,40 @@ def reread(parsed: ParsedQuery, parse: Parser) -> ParsedQuery | None:
 # ---------------------------------------------------------------------------------------
 # SQLite and anything else: the same rules in Python
 # ---------------------------------------------------------------------------------------
-def parse_python(
-    text: str, terms: list[str], title_counts: Counter, artist_names: list[str], *, every_word: bool = False
-) -> ParsedQuery:
-    """The PostgreSQL rules over in-memory words: `title_counts` are the title words with
-    their occurrences, `artist_names` the lowercased names."""
-    name_words = Counter(word for name in artist_names for word in title_words(name))
-    # Each word with its occurrences in titles or in names, whichever is larger (as the
-    # PostgreSQL statement's max over both lists).
-    known: Counter = Counter(title_counts)
-    for word, count in name_words.items():
-        known[word] = max(known[word], count)
+class Vocabulary:
+    """The words of every title and artist name, with their occurrences, for `parse_python`:
+    read once for a query and its reading again (`reread`)."""
+
+    def __init__(self, titles: Iterable[str], artist_names: Iterable[str]) -> None:
+        # One text of every title (every name), a line each: words never span a line, so
+        # its words are those of each title in turn, split in one pass.
+        self.title_counts = Counter(title_words("\n".join(titles)))
+        self.name_words = Counter(title_words("\n".join(artist_names)))
+        # Each word with its occurrences in titles or in names, whichever is larger (as the
+        # PostgreSQL statement's max over both lists).
+        self.known: Counter = Counter(self.title_counts)
+        for word, count in self.name_words.items():
+            self.known[word] = max(self.known[word], count)
+        self.both_lists = self.title_counts + self.name_words
+        # Every known word on a line of its own: whether some word holds a text is one
+        # search of this string (neither a word nor a term holds a line break).
+        self.lines = "\n".join(self.known)
+
+
+def parse_python(text: str, terms: list[str], words: Vocabulary, *, every_word: bool = False) -> ParsedQuery:
+    """The PostgreSQL rules over in-memory words (`words`)."""
+    title_counts, name_words, known, lines = words.title_counts, words.name_words, words.known, words.lines
     variants = []
     name_occurrences: list[int] = []
     best = []
     accented_forms = []
     for term in (t for t in terms if len(t) >= MIN_TRIGRAM_TERM):
-        accented = accented_python(term, title_counts + name_words)
-        is_known = any(word.startswith((term, fold(term))) for word in known)
+        accented = accented_python(term, words.both_lists)
+        beginnings = (term, fold(term))
+        is_known = any(word.startswith(beginnings) for word in known)
         corrections: list[str] = []
         if not is_known and not accented:
-            corrections = pick(term, _similar_python(term, known), any(term in word for word in known))
+            corrections = pick(term, _similar_python(term, known), term in lines)
         elif is_known and (every_word or (term not in known and several_words(text))):
             holding = max(
                 sum(c for w, c in title_counts.items() if term in w),
@@ -216,10 +231,10 @@ def parse_python(
                 edits = [(w, known[w], 0.0) for w in one_edit(term) if w in known]
                 corrections = prevailing(term, edits, holding, again=every_word)
         row = Term(term, 0, 0, is_known, accented, corrections)
-        held = [w for w in row.fixes if w != term and any(w in word for word in known)]
+        held = [w for w in row.fixes if w != term and w in lines]
         term_variants = [term, *dict.fromkeys(held)]
         readings = apostrophe_forms(term, text)
-        if readings or any(v in word for v in term_variants for word in known):
+        if readings or any(v in lines for v in term_variants):
             term_variants += readings
             variants.append(term_variants)
             name_occurrences.append(
@@ -241,18 +256,21 @@ def parse_python(
 
 def _similar_python(term: str, known: Counter) -> list[tuple[str, int, float]]:
     """`search_words_postgres._SIMILAR_SQL`'s candidates over in-memory words: the term's
-    slips that are words, then the words most similar to it."""
+    slips that are words, then the words most similar to it. Only the words sharing a
+    trigram with it (as typed, or both folded) are scored: the others' similarity is 0."""
     slipped = {w for w in slips(term) if w in known}
-    scored = ((w, c, _similarity(w, term)) for w, c in known.items() if len(w) >= MIN_TRIGRAM_TERM)
-    similar = sorted(
+    grams, folded_grams = trigrams(term), trigrams(fold(term))
+
+    def similar(word: str) -> float:
+        padded, folded = f"  {word} ", word if word.isascii() else fold(word)
+        plain = trigrams_similarity(trigrams(word), grams) if any(g in padded for g in grams) else 0.0
+        if folded == word or not any(g in f"  {folded} " for g in folded_grams):
+            return plain
+        return max(plain, trigrams_similarity(trigrams(folded), folded_grams))
+
+    scored = ((w, c, similar(w)) for w, c in known.items() if len(w) >= MIN_TRIGRAM_TERM)
+    similar_words = sorted(
         (row for row in scored if row[2] >= CORRECTION_THRESHOLD or row[0] in slipped),
         key=lambda r: (r[0] not in slipped, -r[2], -r[1], r[0]),
     )
-    return similar[:SIMILAR_CANDIDATES]
-
-
-def _similarity(word: str, term: str) -> float:
-    """`search_words_postgres._SIMILAR_SQL`'s: the word's trigram similarity to the term, or
-    for an accented word its folded form's to the folded term, whichever is higher."""
-    plain = similarity(word, term)
-    return max(plain, similarity(fold(word), fold(term))) if word != fold(word) else plain
+    return similar_words[:SIMILAR_CANDIDATES]

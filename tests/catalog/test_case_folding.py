@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import ArtistFactory, SongFactory
+from tests.factories import ArtistFactory, SongArtistFactory, SongFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -32,3 +32,25 @@ def test_artist_search_ignores_the_case_of_any_letter(api_client):
     response = api_client.get("/api/artists/", {"search": "björk"})
 
     assert {found["id"] for found in response.json()["results"]} == artists
+
+
+def _searched(api_client, query: str) -> set[str]:
+    response = api_client.get("/api/songs/", {"search": query, "page_size": 100})
+    assert response.status_code == 200, response.content
+    return {song["title"] for song in response.json()["results"]}
+
+
+def test_song_search_ignores_the_case_of_any_letter(api_client):
+    # SQLite reads the songs that may match with LIKE, which folds ASCII letters only: the
+    # titles and names it would not fold must be found all the same.
+    for title in ("ÉTÉ INDIEN", "Un été à Paris", "Ete sans accents", "СЛОВО МОСКВА"):
+        SongFactory(title=title)
+    edith = ArtistFactory(name="ÉDITH PIAF")
+    SongArtistFactory(song=SongFactory(title="La Vie en rose"), artist=edith, position=0)
+
+    assert {"ÉTÉ INDIEN", "Un été à Paris"} <= _searched(api_client, "été")
+    assert "ÉTÉ INDIEN" in _searched(api_client, "ÉTÉ indien")
+    assert "СЛОВО МОСКВА" in _searched(api_client, "москва")
+    assert "La Vie en rose" in _searched(api_client, "édith vie")
+    # A query of 1-2 letter words: the titles starting with it.
+    assert "ÉTÉ INDIEN" in _searched(api_client, "ét")
