@@ -164,19 +164,22 @@ def python_ranked(queryset: QuerySet[Song], text: str, terms: list[str]) -> list
     named = set(named_unless_trigrams(queryset, text, terms))
     names: dict[int, list[str]] = {}
     popularity: dict[int, int | None] = {}
+    songs: list[tuple[int, str]] = []
 
     def read(parsed: ParsedQuery) -> list[tuple[int, str]]:
-        """The songs that may match `parsed` (their artists' names and popularity kept)."""
-        rows = list(_may_match(queryset, parsed, named).order_by().values_list("id", "title", "popularity"))
-        new = [song_id for song_id, _, _ in rows if song_id not in popularity]
+        """Every song read so far, and those that may match `parsed` not read yet (their
+        artists' names and popularity kept)."""
+        may_match = _may_match(queryset, parsed, named).exclude(InList(F("id"), list(popularity)))
+        rows = list(may_match.order_by().values_list("id", "title", "popularity"))
         popularity.update((song_id, song_popularity) for song_id, _, song_popularity in rows)
         if parsed.variants:
-            credits = SongArtist.objects.filter(InList(F("song_id"), new)).values_list(
+            credits = SongArtist.objects.filter(InList(F("song_id"), [row[0] for row in rows])).values_list(
                 "song_id", "artist__name"
             )
             for song_id, name in credits:
                 names.setdefault(song_id, []).append(name.lower())
-        return [(song_id, title) for song_id, title, _ in rows]
+        songs.extend((song_id, title) for song_id, title, _ in rows)
+        return songs
 
     def covering(parsed: ParsedQuery, songs: list[tuple[int, str]]) -> list[tuple[int, str, int]]:
         found = ((_coverage(t, names.get(i, []), parsed, named=i in named), t, i) for i, t in songs)

@@ -45,9 +45,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Protocol
 
-from catalog.selectors.search_accents import (
-    accented_python,
-)
+from catalog.selectors.search_accents import accented_python
 from catalog.selectors.search_corrections import (
     CORRECTION_THRESHOLD,
     WEAKLY_HELD,
@@ -95,7 +93,8 @@ class ParsedQuery:
     best: tuple[str, ...] = ()
     # Per such term: its variants that are accented forms of it, or its folded form.
     accented: tuple[tuple[str, ...], ...] = ()
-    # PostgreSQL's first round trip (`search_words_postgres.parse_postgres`), which `reread` does not repeat.
+    # PostgreSQL's first round trip (`search_words_postgres.parse_postgres`), which `reread`
+    # does not repeat.
     looked_up: tuple[float, list] | None = field(default=None, compare=False, repr=False)
 
     @property
