@@ -201,7 +201,11 @@ class Vocabulary:
         self.known: Counter = Counter(self.title_counts)
         for word, count in self.name_words.items():
             self.known[word] = max(self.known[word], count)
-        self.both_lists = self.title_counts + self.name_words
+        # The words that accent folding may change (`accented_python` skips the others),
+        # with their occurrences in titles and names together.
+        self.accented: Counter = Counter()
+        for counts in (self.title_counts, self.name_words):
+            self.accented.update({word: count for word, count in counts.items() if not word.isascii()})
         # Every known word on a line of its own: whether some word holds a text is one
         # search of this string (neither a word nor a term holds a line break).
         self.lines = "\n".join(self.known)
@@ -215,7 +219,7 @@ def parse_python(text: str, terms: list[str], words: Vocabulary, *, every_word: 
     best = []
     accented_forms = []
     for term in (t for t in terms if len(t) >= MIN_TRIGRAM_TERM):
-        accented = accented_python(term, words.both_lists)
+        accented = accented_python(term, words.accented)
         beginnings = (term, fold(term))
         is_known = any(word.startswith(beginnings) for word in known)
         corrections: list[str] = []
