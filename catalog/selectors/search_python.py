@@ -134,7 +134,8 @@ def _order(
 def _holding(field: str, texts: Iterable[str], *, prefix: bool = False) -> Q:
     """The rows whose `field`, lowercased, may hold one of `texts` (lowercase; with `prefix`,
     start with one): those LIKE finds, and those whose lowercasing by Python differs from
-    SQLite's `lower()` (see the module's docstring)."""
+    SQLite's `lower()` (see the module's docstring). A superset for Python to decide on:
+    `lookups.ILike` is exact, but lowercases each row in Python once per pattern."""
     patterns = [f"{escape_like(t)}%" if prefix else f"%{escape_like(t)}%" for t in texts]
     like = reduce(or_, (Q(Like(F(field), pattern)) for pattern in patterns), Q(pk__in=[]))
     return like | ~Q(Exact(Func(F(field), function=SQLITE_LOWER), Lower(field)))
