@@ -104,13 +104,14 @@ def fill_users(count: int) -> str:
         joined = dt.datetime.now(dt.UTC) - dt.timedelta(days=400)
         with conn.transaction(), conn.cursor() as cursor:
             with cursor.copy(
-                "COPY users_user (password, is_superuser, username, first_name, last_name, email, "
-                "is_staff, is_active, date_joined) FROM STDIN"
+                "COPY users_user (password, is_superuser, username, username_key, first_name, "
+                "last_name, email, is_staff, is_active, date_joined) FROM STDIN"
             ) as copy:
                 for i in range(have, count):
+                    # Lower-case ASCII: the name is its own key (users.models.username_key).
                     name = f"{USER_PREFIX}{i}"
                     copy.write_row(
-                        (password, False, name, "", "", f"{name}@bench.invalid", False, True, joined)
+                        (password, False, name, name, "", "", f"{name}@bench.invalid", False, True, joined)
                     )
             cursor.execute("ANALYZE users_user")
     return f"users: {count - have:,} added by COPY in {time.perf_counter() - started:.1f} s"

@@ -1,21 +1,38 @@
+import unicodedata
+from typing import Any
+
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
+
+USERNAME_TAKEN = "A user with that username already exists."
+
+
+def username_key(username: str) -> str:
+    """What two usernames must not share: the name case-folded, then NFKC-normalised again
+    (Unicode's caseless match of identifiers). Folded in Python, so that both databases
+    compare every letter alike: SQLite's lower() folds ASCII only, and neither database's
+    lower() makes `STRASSE` of `straße`."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", username).casefold())
 
 
 class User(AbstractUser):
     """The project's user. Username (NFKC-normalised, as AbstractBaseUser.clean does) and
-    email are each unique whatever their case."""
+    email are each unique whatever their case: the username by `username_key`, kept in a
+    column of its own by `save`, the email by lower(email)."""
 
     email = models.EmailField("email address")
+    # Case folding can make a name longer (`ß` → `ss`), up to three characters from one.
+    username_key = models.CharField(max_length=450, editable=False)
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
         constraints = [
             models.UniqueConstraint(
-                Lower("username"),
-                name="users_user_username_ci_unique",
-                violation_error_message="A user with that username already exists.",
+                fields=["username_key"],
+                name="users_user_username_key_unique",
+                violation_error_message=USERNAME_TAKEN,
             ),
             models.UniqueConstraint(
                 Lower("email"),
@@ -23,6 +40,24 @@ class User(AbstractUser):
                 violation_error_message="A user with that email already exists.",
             ),
         ]
+
+    def save(self, **kwargs: Any) -> None:
+        self.username_key = username_key(self.username)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "username" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "username_key"}
+        super().save(**kwargs)
+
+    def validate_constraints(self, exclude: Any = None) -> None:
+        # Forms leave username_key out (it is not editable), which would leave its constraint
+        # unchecked: the admin's forms would meet it as an IntegrityError. Checked here as
+        # the username's own rule instead.
+        super().validate_constraints(exclude=exclude)
+        if exclude and "username" in exclude:
+            return
+        others = type(self)._default_manager.filter(username_key=username_key(self.username))
+        if others.exclude(pk=self.pk).exists():
+            raise ValidationError({"username": [USERNAME_TAKEN]})
 
 
 class Profile(models.Model):

@@ -7,15 +7,13 @@ from typing import Any, cast
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
-from django.db.models import Value
-from django.db.models.functions import Lower
 from rest_framework import serializers
 from rest_framework_simplejwt import serializers as jwt_serializers
 from rest_framework_simplejwt.exceptions import TokenError
 
 from music_discovery.fields import AwareDateTimeField, StrictCharField, StrictIntegerField
 from users import selectors, services
-from users.models import Profile, User
+from users.models import Profile, User, username_key
 from users.moods import MOODS
 from users.tokens import RefreshToken
 
@@ -100,7 +98,8 @@ class UserWriteSerializer(serializers.ModelSerializer):
         validators=[User.username_validator],
         help_text=(
             "150 characters or fewer: letters, digits and @/./+/-/_. NFKC-normalised, and unique "
-            "whatever its case (`Admin` is taken when `admin` exists)."
+            "whatever the case of any letter (`Admin` is taken when `admin` exists, `STRASSE` when "
+            "`straße` does)."
         ),
     )
     password = StrictCharField(
@@ -123,11 +122,8 @@ class UserWriteSerializer(serializers.ModelSerializer):
         extra_kwargs = {"email": {"required": True, "allow_blank": False}}
 
     def validate_username(self, value: str) -> str:
-        # The database constraint compares lower(username); this friendly check does the same,
-        # in the database, so that both agree on every character.
-        others = User.objects.alias(username_lower=Lower("username")).filter(
-            username_lower=Lower(Value(value))
-        )
+        # The database constraint compares username_key; this friendly check does the same.
+        others = User.objects.filter(username_key=username_key(value))
         if self.instance is not None:
             others = others.exclude(pk=self.instance.pk)
         if others.exists():

@@ -26,7 +26,7 @@ from catalog.ratings.services import song_ratings_mark_dirty_on_commit
 from catalog.selectors.refs import genre_ids_by_name, genre_key, labels_of, song_refs
 from music_discovery.exceptions import AccountGoneError
 from music_discovery.signals import account_deleting, signals_changed
-from users.models import Block, Profile, User
+from users.models import USERNAME_TAKEN, Block, Profile, User
 from users.moods import MOODS
 from users.selectors import blocks_described
 from users.tokens import RefreshToken, token_user_id
@@ -40,7 +40,6 @@ PROFILE_FIELDS = ("favorite_genres", "favorite_artists", "moods")
 
 EMAIL_CONSTRAINT = "users_user_email_ci_unique"
 EMAIL_TAKEN = "A user with that email already exists."
-USERNAME_TAKEN = "A user with that username already exists."
 TOKEN_INVALID = "Token is invalid or expired."
 NO_ACTIVE_ACCOUNT = "No active account found for the given token."
 # SimpleJWT's words for an access token issued before a password change.
@@ -114,7 +113,7 @@ def _integrity_error_as_validation_error(error: IntegrityError) -> ValidationErr
     message = str(error).splitlines()[0].lower() if str(error) else ""
     if EMAIL_CONSTRAINT in message:
         return ValidationError({"email": [EMAIL_TAKEN]})
-    # users_user_username_ci_unique (lower(username)), or the exact unique index of
+    # users_user_username_key_unique (username_key), or the exact unique index of
     # AbstractUser's field (users_user_username_key on PostgreSQL, users_user.username on SQLite).
     if "username" in message:
         return ValidationError({"username": [USERNAME_TAKEN]})

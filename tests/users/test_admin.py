@@ -118,6 +118,47 @@ def test_change_page_refuses_email_taken_in_another_case(admin_client_logged_in,
     assert b"A user with that email already exists." in response.content
 
 
+def _add_form(username: str, email: str) -> dict[str, str]:
+    return {
+        "username": username,
+        "email": email,
+        "usable_password": "true",
+        "password1": "tangerine-volcano-41",
+        "password2": "tangerine-volcano-41",
+        "profile-TOTAL_FORMS": "1",
+        "profile-INITIAL_FORMS": "0",
+        "profile-MIN_NUM_FORMS": "0",
+        "profile-MAX_NUM_FORMS": "1",
+        "profile-0-favorite_genres": "",
+        "profile-0-favorite_artists": "",
+    }
+
+
+def test_add_page_refuses_a_username_taken_in_another_case_of_any_letter(admin_client_logged_in):
+    UserFactory(username="stra\u00dfe")  # straße
+
+    response = admin_client_logged_in.post(
+        reverse("admin:users_user_add"), _add_form("STRASSE", "strasse@example.com")
+    )
+
+    assert response.status_code == 200
+    assert b"A user with that username already exists." in response.content
+    assert not User.objects.filter(email="strasse@example.com").exists()
+
+
+def test_change_page_refuses_a_username_taken_in_another_case_of_any_letter(admin_client_logged_in, user):
+    UserFactory(username="\u00e9mile")  # émile
+    data = _change_form(user)
+    data["username"] = "\u00c9MILE"
+
+    response = admin_client_logged_in.post(reverse("admin:users_user_change", args=[user.pk]), data)
+
+    assert response.status_code == 200
+    assert b"A user with that username already exists." in response.content
+    user.refresh_from_db()
+    assert user.username != "\u00c9MILE"
+
+
 def test_add_page_creates_user_with_profile(admin_client_logged_in):
     response = admin_client_logged_in.post(
         reverse("admin:users_user_add"),

@@ -22,6 +22,14 @@ LOOKALIKES = [
     ("admin", "\uff41dmin"),  # fullwidth a
     ("admin", "\uff21\uff24\uff2d\uff29\uff2e"),  # fullwidth ADMIN
     ("ffoo", "\ufb00oo"),  # the ff ligature
+    # Letters beyond ASCII: SQLite's lower() folds none of them, and no lower() makes SS of ß
+    # or σ of a final ς.
+    ("\u00e9mile", "\u00c9MILE"),  # émile, ÉMILE
+    ("stra\u00dfe", "STRASSE"),  # straße
+    (
+        "\u03bf\u03b4\u03c5\u03c3\u03c3\u03b5\u03c5\u03c2",
+        "\u039f\u0394\u03a5\u03a3\u03a3\u0395\u03a5\u03a3",
+    ),  # οδυσσευς
 ]
 
 
@@ -87,10 +95,15 @@ def test_a_username_that_normalises_to_invalid_characters_is_400(api_client):
     assert not User.objects.exists()
 
 
-@pytest.mark.parametrize("tried", ["ADA", "\uff41da"])
-def test_the_database_refuses_a_username_in_another_case_or_form(tried):
-    # No pre-check in the services: this is the constraint on lower(username) speaking.
-    ada = services.user_register(username="ada", email="ada@example.com", password="tangerine-volcano-41")
+@pytest.mark.parametrize(
+    ("registered", "tried"),
+    [("ada", "ADA"), ("ada", "\uff41da"), ("\u00e0da", "\u00c0DA"), ("stra\u00dfe", "STRASSE")],
+)
+def test_the_database_refuses_a_username_in_another_case_or_form(registered, tried):
+    # No pre-check in the services: this is the constraint on username_key speaking.
+    ada = services.user_register(
+        username=registered, email="ada@example.com", password="tangerine-volcano-41"
+    )
     other = services.user_register(username="bob", email="bob@example.com", password="tangerine-volcano-41")
 
     with pytest.raises(ValidationError) as registering:
@@ -100,3 +113,22 @@ def test_the_database_refuses_a_username_in_another_case_or_form(tried):
 
     assert registering.value.message_dict == renaming.value.message_dict == TAKEN
     assert list(User.objects.order_by("pk").values_list("username", flat=True)) == [ada.username, "bob"]
+
+
+def test_a_rename_keeps_the_key_in_step_and_frees_the_old_name(api_client):
+    ann = services.user_register(username="ann", email="ann@example.com", password="tangerine-volcano-41")
+
+    services.user_update(user=ann, username="Stra\u00dfe")
+
+    assert User.objects.get(pk=ann.pk).username_key == "strasse"
+    assert (
+        api_client.post(
+            "/api/users/", registration(username="ANN", email="ann2@example.com"), format="json"
+        ).status_code
+        == 201
+    )
+    response = api_client.post(
+        "/api/users/", registration(username="STRASSE", email="strasse@example.com"), format="json"
+    )
+    assert response.status_code == 400
+    assert response.json() == TAKEN
