@@ -105,14 +105,13 @@ def fill_users(count: int) -> str:
         with conn.transaction(), conn.cursor() as cursor:
             with cursor.copy(
                 "COPY users_user (password, is_superuser, username, username_key, first_name, "
-                "last_name, email, is_staff, is_active, date_joined) FROM STDIN"
+                "last_name, email, email_key, is_staff, is_active, date_joined) FROM STDIN"
             ) as copy:
                 for i in range(have, count):
-                    # Lower-case ASCII: the name is its own key (users.models.username_key).
-                    name = f"{USER_PREFIX}{i}"
-                    copy.write_row(
-                        (password, False, name, name, "", "", f"{name}@bench.invalid", False, True, joined)
-                    )
+                    # Lower-case ASCII: the name and the email are their own keys
+                    # (users.models.username_key, email_key).
+                    name, email = f"{USER_PREFIX}{i}", f"{USER_PREFIX}{i}@bench.invalid"
+                    copy.write_row((password, False, name, name, "", "", email, email, False, True, joined))
             cursor.execute("ANALYZE users_user")
     return f"users: {count - have:,} added by COPY in {time.perf_counter() - started:.1f} s"
 

@@ -51,7 +51,7 @@ def percentiles(samples: list[float]) -> str:
 
 
 def fill_listeners(count: int) -> list[int]:
-    from users.models import User, username_key
+    from users.models import User, email_key, username_key
 
     have = User.objects.filter(username__startswith=LISTENER_PREFIX).count()
     if have < count:
@@ -61,6 +61,7 @@ def fill_listeners(count: int) -> list[int]:
                     username=f"{LISTENER_PREFIX}{i}",
                     username_key=username_key(f"{LISTENER_PREFIX}{i}"),
                     email=f"reco-{i}@bench.invalid",
+                    email_key=email_key(f"reco-{i}@bench.invalid"),
                     password="!",
                 )
                 for i in range(have, count)
@@ -141,13 +142,19 @@ def time_rebuild(runs: int) -> None:
 
 def time_lists(listeners: list[int], count: int, rng: random.Random) -> None:
     from recommendations.services import recommend
-    from users.models import User, username_key
+    from users.models import User, email_key, username_key
 
     chosen = rng.sample(listeners, min(count, len(listeners)))
     cold_names = [f"bench-reco-cold-{i}" for i in range(count)]
     User.objects.bulk_create(
         [
-            User(username=name, username_key=username_key(name), email=f"{name}@bench.invalid", password="!")
+            User(
+                username=name,
+                username_key=username_key(name),
+                email=f"{name}@bench.invalid",
+                email_key=email_key(f"{name}@bench.invalid"),
+                password="!",
+            )
             for name in cold_names
         ],
         ignore_conflicts=True,

@@ -1,12 +1,15 @@
+import contextlib
 import unicodedata
 from typing import Any
 
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models.functions import Lower
+
+from users.validators import UsernameValidator
 
 USERNAME_TAKEN = "A user with that username already exists."
+EMAIL_TAKEN = "A user with that email already exists."
 
 
 def username_key(username: str) -> str:
@@ -17,14 +20,41 @@ def username_key(username: str) -> str:
     return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", username).casefold())
 
 
+def email_normalize(email: str) -> str:
+    """An email as stored: the domain lower-cased (Django's rule) and the whole address in
+    NFC, so that an accent typed as one character or as a letter and a combining mark is
+    one spelling. Nothing beyond NFC: a compatibility form (`ｂob`) may be another mailbox."""
+    return unicodedata.normalize("NFC", UserManager.normalize_email(email))
+
+
+def email_key(email: str) -> str:
+    """What two emails must not share: the address NFKC-normalised and lower-cased (not
+    case-folded: `glaß.com` and `glass.com` are two domains), its domain's punycode read
+    as the letters it encodes (`xn--exmple-cua.org` is `exämple.org`)."""
+    local, at, domain = unicodedata.normalize("NFKC", email).lower().rpartition("@")
+    # Not punycode, or not valid punycode: compared as written.
+    with contextlib.suppress(UnicodeError):
+        domain = domain.encode("ascii").decode("idna")
+    return f"{local}{at}{domain}".lower()
+
+
 class User(AbstractUser):
     """The project's user. Username (NFKC-normalised, as AbstractBaseUser.clean does) and
-    email are each unique whatever their case: the username by `username_key`, kept in a
-    column of its own by `save`, the email by lower(email)."""
+    email are each unique whatever their case: by `username_key` and `email_key`, kept in
+    columns of their own by `save`, so that both databases decide alike."""
 
+    username_validator = UsernameValidator()
+    username = models.CharField(
+        "username",
+        max_length=150,
+        unique=True,
+        help_text="Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.",
+        validators=[username_validator],
+        error_messages={"unique": USERNAME_TAKEN},
+    )
     email = models.EmailField("email address")
-    # Case folding can make a name longer (`ß` → `ss`), up to three characters from one.
-    username_key = models.CharField(max_length=450, editable=False)
+    username_key = models.TextField(editable=False)
+    email_key = models.TextField(editable=False)
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
@@ -35,29 +65,35 @@ class User(AbstractUser):
                 violation_error_message=USERNAME_TAKEN,
             ),
             models.UniqueConstraint(
-                Lower("email"),
-                name="users_user_email_ci_unique",
-                violation_error_message="A user with that email already exists.",
+                fields=["email_key"],
+                name="users_user_email_key_unique",
+                violation_error_message=EMAIL_TAKEN,
             ),
         ]
 
     def save(self, **kwargs: Any) -> None:
         self.username_key = username_key(self.username)
+        self.email_key = email_key(self.email)
         update_fields = kwargs.get("update_fields")
-        if update_fields is not None and "username" in update_fields:
-            kwargs["update_fields"] = {*update_fields, "username_key"}
+        if update_fields is not None:
+            keys = {"username": "username_key", "email": "email_key"}
+            kwargs["update_fields"] = {*update_fields, *(keys[f] for f in keys if f in update_fields)}
         super().save(**kwargs)
 
     def validate_constraints(self, exclude: Any = None) -> None:
-        # Forms leave username_key out (it is not editable), which would leave its constraint
-        # unchecked: the admin's forms would meet it as an IntegrityError. Checked here as
-        # the username's own rule instead.
+        # Forms leave the keys out (they are not editable), which would leave their
+        # constraints unchecked: the admin's forms would meet them as an IntegrityError.
+        # Checked here as the rules of the username and of the email instead.
         super().validate_constraints(exclude=exclude)
-        if exclude and "username" in exclude:
-            return
-        others = type(self)._default_manager.filter(username_key=username_key(self.username))
-        if others.exclude(pk=self.pk).exists():
-            raise ValidationError({"username": [USERNAME_TAKEN]})
+        others = type(self)._default_manager.exclude(pk=self.pk)
+        errors: dict[str, list[str]] = {}
+        exclude = exclude or ()
+        if "username" not in exclude and others.filter(username_key=username_key(self.username)).exists():
+            errors["username"] = [USERNAME_TAKEN]
+        if "email" not in exclude and others.filter(email_key=email_key(self.email)).exists():
+            errors["email"] = [EMAIL_TAKEN]
+        if errors:
+            raise ValidationError(errors)
 
 
 class Profile(models.Model):

@@ -13,7 +13,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 
 from music_discovery.fields import AwareDateTimeField, StrictCharField, StrictIntegerField
 from users import selectors, services
-from users.models import Profile, User, username_key
+from users.models import Profile, User, email_key, email_normalize, username_key
 from users.moods import MOODS
 from users.tokens import RefreshToken
 
@@ -121,38 +121,31 @@ class UserWriteSerializer(serializers.ModelSerializer):
         fields: tuple[str, ...] = ("username", "email", "password", "first_name", "last_name", "profile")
         extra_kwargs = {"email": {"required": True, "allow_blank": False}}
 
-    def validate_username(self, value: str) -> str:
-        # The database constraint compares username_key; this friendly check does the same.
-        others = User.objects.filter(username_key=username_key(value))
-        if self.instance is not None:
-            others = others.exclude(pk=self.instance.pk)
-        if others.exists():
-            raise serializers.ValidationError(services.USERNAME_TAKEN)
-        return value
-
     def validate_email(self, value: str) -> str:
-        return User.objects.normalize_email(value)
+        return email_normalize(value)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        # Whether the caller may change credentials comes first: an answer about the email
-        # (taken or free) is given only to someone allowed to change it.
+        # Whether the caller may change credentials comes first: an answer about the username
+        # or the email (taken or free) is given only to someone allowed to change it.
         self.check_credential_change(attrs)
-        self._check_email_free(attrs.get("email"))
+        self._check_free(attrs)
         self._check_password(attrs)
         return attrs
 
     def check_credential_change(self, attrs: dict[str, Any]) -> None:
         """Raise a ValidationError if the caller may not change what `attrs` changes."""
 
-    def _check_email_free(self, email: str | None) -> None:
-        if email is None:
-            return
-        # The database constraint compares lower(email); this friendly check does the same.
-        others = User.objects.filter(email__iexact=email)
-        if self.instance is not None:
-            others = others.exclude(pk=self.instance.pk)
-        if others.exists():
-            raise serializers.ValidationError({"email": [services.EMAIL_TAKEN]})
+    def _check_free(self, attrs: dict[str, Any]) -> None:
+        # The database's constraints compare the keys; this friendly check does the same.
+        others = User.objects.exclude(pk=self.instance.pk) if self.instance is not None else User.objects
+        errors: dict[str, list[str]] = {}
+        username, email = attrs.get("username"), attrs.get("email")
+        if username is not None and others.filter(username_key=username_key(username)).exists():
+            errors["username"] = [services.USERNAME_TAKEN]
+        if email is not None and others.filter(email_key=email_key(email)).exists():
+            errors["email"] = [services.EMAIL_TAKEN]
+        if errors:
+            raise serializers.ValidationError(errors)
 
     def _check_password(self, attrs: dict[str, Any]) -> None:
         password = attrs.get("password")
@@ -174,7 +167,6 @@ class UserWriteSerializer(serializers.ModelSerializer):
 CURRENT_PASSWORD_REQUIRED = (
     "Your current password is required to change the password, the email or the username."
 )
-CURRENT_PASSWORD_WRONG = "Your current password is not correct."
 
 # Fields whose presence in a change puts the request under the strict `auth` throttle:
 # each answer tells whether an email is taken or a password is right.
@@ -220,25 +212,31 @@ class UserUpdateSerializer(UserWriteSerializer):
         fields = (*UserWriteSerializer.Meta.fields, "current_password")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # The current password goes on to the write only when this change needs it: the
+        # write checks it again, against the account's row locked (services.user_update).
         attrs = super().validate(attrs)
-        attrs.pop("current_password", None)
+        current_password = attrs.pop("current_password", None)
+        if self._needs_checking(attrs):
+            attrs["current_password"] = current_password
         return attrs
 
     def check_credential_change(self, attrs: dict[str, Any]) -> None:
-        if not (self._changes_credentials(attrs) and self._needs_current_password()):
+        if not self._needs_checking(attrs):
             return
         current_password = attrs.get("current_password")
         if current_password is None:
             raise serializers.ValidationError({"current_password": [CURRENT_PASSWORD_REQUIRED]})
         if not self._account().check_password(current_password):
-            raise serializers.ValidationError({"current_password": [CURRENT_PASSWORD_WRONG]})
+            raise serializers.ValidationError({"current_password": [services.CURRENT_PASSWORD_WRONG]})
+
+    def _needs_checking(self, attrs: dict[str, Any]) -> bool:
+        return self._changes_credentials(attrs) and self._needs_current_password()
 
     def _changes_credentials(self, attrs: dict[str, Any]) -> bool:
-        # Another address unless only the case of its letters differs, by the rule of the
-        # database's uniqueness (lower(email)). Not casefold(): "glaß.com" and "glass.com" are
-        # two domains.
+        # Another address unless its key is the same (users.models.email_key: only the case
+        # of its letters or its Unicode form differs).
         email = attrs.get("email")
-        new_email = email is not None and email.lower() != self._account().email.lower()
+        new_email = email is not None and email_key(email) != email_key(self._account().email)
         # The username signs in, compared exactly (case included): renamed, the account is
         # lost to its owner, with no recovery by name.
         username = attrs.get("username")

@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
+from django.contrib.auth.hashers import check_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -23,10 +24,10 @@ from rest_framework_simplejwt.utils import datetime_from_epoch, get_md5_hash_pas
 
 from catalog.ratings.selectors import rating_list
 from catalog.ratings.services import song_ratings_mark_dirty_on_commit
-from catalog.selectors.refs import genre_ids_by_name, genre_key, labels_of, song_refs
+from catalog.selectors.refs import genre_ids_by_name, genre_key, labels_of, name_key, song_refs
 from music_discovery.exceptions import AccountGoneError
 from music_discovery.signals import account_deleting, signals_changed
-from users.models import USERNAME_TAKEN, Block, Profile, User
+from users.models import EMAIL_TAKEN, USERNAME_TAKEN, Block, Profile, User, email_normalize
 from users.moods import MOODS
 from users.selectors import blocks_described
 from users.tokens import RefreshToken, token_user_id
@@ -38,8 +39,10 @@ PROFILE_ITEM_MAX_LENGTH = 100
 
 PROFILE_FIELDS = ("favorite_genres", "favorite_artists", "moods")
 
-EMAIL_CONSTRAINT = "users_user_email_ci_unique"
-EMAIL_TAKEN = "A user with that email already exists."
+# How each database names the email key's unique constraint in its error: PostgreSQL by the
+# constraint's name, SQLite by the column.
+EMAIL_CONSTRAINT_NAMES = ("users_user_email_key_unique", "users_user.email_key")
+CURRENT_PASSWORD_WRONG = "Your current password is not correct."
 TOKEN_INVALID = "Token is invalid or expired."
 NO_ACTIVE_ACCOUNT = "No active account found for the given token."
 # SimpleJWT's words for an access token issued before a password change.
@@ -51,8 +54,9 @@ def unknown_moods_message(unknown: Iterable[str]) -> str:
 
 
 def profile_list_normalize(values: Iterable[str], *, field: str) -> list[str]:
-    """Strip each entry, drop the blank ones and the repeats (compared case-insensitively,
-    first spelling wins), then enforce the bounds. Raises ValidationError keyed by `field`."""
+    """Strip each entry, drop the blank ones and the repeats (compared as the catalog matches
+    names, `name_key`: case and Unicode form aside; first spelling wins), then enforce the
+    bounds. Raises ValidationError keyed by `field`."""
     if not isinstance(values, list | tuple):
         raise ValidationError({field: ["Expected a list of strings."]})
     cleaned: list[str] = []
@@ -61,7 +65,7 @@ def profile_list_normalize(values: Iterable[str], *, field: str) -> list[str]:
         if not isinstance(value, str):
             raise ValidationError({field: ["Each entry must be a string."]})
         value = " ".join(value.split())
-        key = value.casefold()
+        key = name_key(value)
         if not value or key in seen:
             continue
         if len(value) > PROFILE_ITEM_MAX_LENGTH:
@@ -111,7 +115,7 @@ def _integrity_error_as_validation_error(error: IntegrityError) -> ValidationErr
     # Only the first line: it names the constraint; PostgreSQL's DETAIL line quotes the
     # conflicting values, which are user input.
     message = str(error).splitlines()[0].lower() if str(error) else ""
-    if EMAIL_CONSTRAINT in message:
+    if any(name in message for name in EMAIL_CONSTRAINT_NAMES):
         return ValidationError({"email": [EMAIL_TAKEN]})
     # users_user_username_key_unique (username_key), or the exact unique index of
     # AbstractUser's field (users_user_username_key on PostgreSQL, users_user.username on SQLite).
@@ -135,7 +139,7 @@ def user_register(
     profile_values = _profile_values(profile or {})
     user = User(
         username=User.normalize_username(username),
-        email=User.objects.normalize_email(email),
+        email=email_normalize(email),
         first_name=first_name,
         last_name=last_name,
     )
@@ -158,28 +162,31 @@ def user_update(
     first_name: str | None = None,
     last_name: str | None = None,
     profile: dict[str, list[str]] | None = None,
+    current_password: str | None = None,
 ) -> User:
     """Change the fields given (None leaves a field as it is). Profile lists given replace
     the stored ones; lists not given are kept. A new password revokes every refresh token
-    the user holds, so a stolen session ends with the password change."""
+    the user holds, so a stolen session ends with the password change.
+
+    `current_password`, when given, is checked against the account's row locked for the
+    change: of concurrent changes made with the same current password, the first wins and
+    the others get a 400 on `current_password` (checked before the lock only, each would
+    have been answered 200 and all but the last overwritten)."""
     profile_values = _profile_values(profile or {})
-    if username is not None:
-        username = User.normalize_username(username)
-    changed: list[str] = []
-    for field, value in (("username", username), ("first_name", first_name), ("last_name", last_name)):
-        if value is not None and getattr(user, field) != value:
-            setattr(user, field, value)
-            changed.append(field)
-    if email is not None:
-        email = User.objects.normalize_email(email)
-        if email != user.email:
-            user.email = email
-            changed.append("email")
+    changed = _fields_set(
+        user=user,
+        username=None if username is None else User.normalize_username(username),
+        email=None if email is None else email_normalize(email),
+        first_name=first_name,
+        last_name=last_name,
+    )
     if password is not None:
         user.set_password(password)
         changed.append("password")
     try:
         with transaction.atomic():
+            if current_password is not None:
+                _current_password_check(user_id=user.pk, password=current_password)
             if changed:
                 user.save(update_fields=changed)
             if profile_values:
@@ -197,6 +204,22 @@ def user_update(
         user.refresh_from_db()
         raise _integrity_error_as_validation_error(error) from error
     return user
+
+
+def _fields_set(*, user: User, **values: str | None) -> list[str]:
+    """Set on `user` the values given (None: unchanged) that differ; their names."""
+    changed = [
+        field for field, value in values.items() if value is not None and getattr(user, field) != value
+    ]
+    for field in changed:
+        setattr(user, field, values[field])
+    return changed
+
+
+def _current_password_check(*, user_id: int, password: str) -> None:
+    stored = User.objects.select_for_update().filter(pk=user_id).values_list("password", flat=True).first()
+    if stored is None or not check_password(password, stored):
+        raise ValidationError({"current_password": [CURRENT_PASSWORD_WRONG]})
 
 
 def user_delete(*, user: User) -> None:

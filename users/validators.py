@@ -1,11 +1,14 @@
-"""Password rules of our own, beside Django's validators in AUTH_PASSWORD_VALIDATORS."""
+"""Rules of our own: for passwords, beside Django's validators in AUTH_PASSWORD_VALIDATORS,
+and for usernames."""
 
 from __future__ import annotations
 
 import unicodedata
 from typing import TYPE_CHECKING
 
+from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
+from django.utils.deconstruct import deconstructible
 
 if TYPE_CHECKING:
     from users.models import User
@@ -25,3 +28,18 @@ class NotOnlyWhitespaceValidator:
 
     def get_help_text(self) -> str:
         return "Your password can't consist only of whitespace."
+
+
+@deconstructible
+class UsernameValidator(UnicodeUsernameValidator):
+    """Django's rule for usernames (letters, digits and @/./+/-/_) less the letters that show
+    as nothing: the Hangul fillers (U+115F, U+1160, U+3164, U+FFA0), which Unicode counts as
+    letters. With them, `ada` plus a filler would look like `ada`, and a filler alone like no
+    name at all. (Invisible format characters, Unicode category Cf, are no letters: refused
+    by Django's rule already.)"""
+
+    regex = r"^(?:(?![\u115f\u1160\u3164\uffa0])[\w.@+-])+\Z"
+    message = (
+        "Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ "
+        "characters; no invisible letter."
+    )

@@ -10,7 +10,8 @@ from django.db import DEFAULT_DB_ALIAS
 from django.db.models import F, Q
 
 from catalog.models import Artist, Genre, Song
-from catalog.naming import name_among, name_key
+from catalog.naming import name_among
+from catalog.naming import name_key as name_key  # the one rule of names, for other apps
 from catalog.selectors.lookups import InList
 from catalog.selectors.search_accents import accented_texts
 from catalog.selectors.search_text import normalize_query

@@ -4,11 +4,20 @@ the email-exists answer is throttled like a login, and `/api/users/me/` takes PA
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
+from rest_framework_simplejwt.tokens import AccessToken
 
 from tests.factories import UserFactory
 from tests.users.builders import PASSWORD, auth_rate, obtain
+from users import services
+from users.models import User
 from users.serializers import CURRENT_PASSWORD_REQUIRED
 
 pytestmark = pytest.mark.django_db
@@ -223,3 +232,51 @@ def test_with_the_current_password_a_taken_email_is_400(auth_client, user):
 
     assert response.status_code == 400
     assert response.json() == {"email": ["A user with that email already exists."]}
+
+
+def test_a_change_made_with_a_current_password_changed_meanwhile_is_400_and_keeps_the_first():
+    # Two requests checked the same current password; the first committed a new one. The
+    # second's write checks again, on the locked row, and refuses instead of overwriting.
+    user = UserFactory()
+    seen_by_the_second = User.objects.get(pk=user.pk)
+    services.user_update(user=user, password=NEW_PASSWORD, current_password=PASSWORD)
+
+    with pytest.raises(ValidationError) as error:
+        services.user_update(
+            user=seen_by_the_second, password="yet-another-tune-99", current_password=PASSWORD
+        )
+
+    assert error.value.message_dict == {"current_password": [services.CURRENT_PASSWORD_WRONG]}
+    assert User.objects.get(pk=user.pk).check_password(NEW_PASSWORD)
+
+
+CONCURRENT_CHANGES = 6
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_password_changes_with_one_current_password_have_one_winner(monkeypatch):
+    monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "auth", "10000/min")
+    user = UserFactory()
+    access = str(AccessToken.for_user(user))
+    barrier = threading.Barrier(CONCURRENT_CHANGES)
+
+    def change(i: int) -> tuple[int, str]:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+        new = f"{NEW_PASSWORD}-{i}"
+        barrier.wait()
+        try:
+            body = {"password": new, "current_password": PASSWORD}
+            return client.patch("/api/users/me/", body, format="json").status_code, new
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(CONCURRENT_CHANGES) as pool:
+        answers = list(pool.map(change, range(CONCURRENT_CHANGES)))
+
+    accepted = [new for status, new in answers if status == 200]
+    # The others: 400 on current_password, or 401 once the winner's change ended the token.
+    assert len(accepted) == 1, answers
+    assert {status for status, _ in answers} <= {200, 400, 401}
+    assert User.objects.get(pk=user.pk).check_password(accepted[0])

@@ -107,10 +107,14 @@ def test_change_page_refuses_unknown_mood(admin_client_logged_in, user):
     assert user.profile.moods == ["happy"]
 
 
-def test_change_page_refuses_email_taken_in_another_case(admin_client_logged_in, user):
-    UserFactory(email="taken@example.com")
+@pytest.mark.parametrize(
+    ("taken", "tried"),
+    [("taken@example.com", "TAKEN@example.com"), ("ada@\u00e9t\u00e9.org", "ADA@\u00c9T\u00c9.ORG")],
+)
+def test_change_page_refuses_email_taken_in_another_case(admin_client_logged_in, user, taken, tried):
+    UserFactory(email=taken)
     data = _change_form(user)
-    data["email"] = "TAKEN@example.com"
+    data["email"] = tried
 
     response = admin_client_logged_in.post(reverse("admin:users_user_change", args=[user.pk]), data)
 

@@ -58,7 +58,9 @@ def test_changing_ones_username_to_another_case_of_a_taken_one_is_400(auth_clien
     UserFactory(username="admin")
     own = user.username
 
-    response = auth_client.patch("/api/users/me/", {"username": "aDmin"}, format="json")
+    response = auth_client.patch(
+        "/api/users/me/", {"username": "aDmin", "current_password": PASSWORD}, format="json"
+    )
 
     assert response.status_code == 400
     assert response.json() == TAKEN
@@ -70,6 +72,17 @@ def test_changing_ones_username_to_another_case_of_a_taken_one_is_400(auth_clien
     )
     assert response.status_code == 200
     assert response.json()["username"] == own.upper()
+
+
+def test_a_rename_without_the_current_password_says_nothing_of_the_name(auth_client, user):
+    # Whether a name is taken is told only to someone allowed to take it.
+    UserFactory(username="admin")
+
+    for name in ("admin", "free-name"):
+        response = auth_client.patch("/api/users/me/", {"username": name}, format="json")
+
+        assert response.status_code == 400
+        assert list(response.json()) == ["current_password"]
 
 
 def test_a_username_is_stored_nfkc_normalised_and_logs_in_as_registered(api_client):
@@ -132,3 +145,22 @@ def test_a_rename_keeps_the_key_in_step_and_frees_the_old_name(api_client):
     )
     assert response.status_code == 400
     assert response.json() == TAKEN
+
+
+@pytest.mark.parametrize("name", ["ada\u3164", "\u3164", "\u115fada", "a\u1160da", "ada\uffa0"])
+def test_a_username_holding_a_letter_that_shows_as_nothing_is_400(api_client, name):
+    UserFactory(username="ada")
+
+    response = api_client.post("/api/users/", registration(username=name), format="json")
+
+    assert response.status_code == 400
+    assert "no invisible letter" in response.json()["username"][0]
+    assert User.objects.count() == 1
+
+
+def test_letters_of_any_script_still_make_a_username(api_client):
+    response = api_client.post(
+        "/api/users/", registration(username="\ud55c\uae00_\u00e9t\u00e9"), format="json"
+    )
+
+    assert response.status_code == 201, response.content

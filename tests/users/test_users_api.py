@@ -239,7 +239,9 @@ def test_patch_email_to_another_address_that_folds_alike_needs_the_current_passw
 def test_patch_username_taken(auth_client, user):
     other = UserFactory()
 
-    response = auth_client.patch(f"/api/users/{user.pk}/", {"username": other.username}, format="json")
+    response = auth_client.patch(
+        f"/api/users/{user.pk}/", {"username": other.username, "current_password": PASSWORD}, format="json"
+    )
 
     assert response.status_code == 400
     assert "username" in response.json()
