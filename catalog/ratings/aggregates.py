@@ -15,6 +15,7 @@ from django.db.models.functions import Coalesce
 
 from catalog.models import Rating, Song
 from catalog.ratings.formula import AGGREGATE_FIELDS, aggregate_sql, aggregate_values
+from catalog.song_locks import songs_lock_for_row_writes
 
 
 def _ratings_of_outer_song(aggregate: Count | Sum) -> Coalesce:
@@ -45,6 +46,7 @@ def song_ratings_recompute(*, song_ids: Iterable[int]) -> int:
         # concurrent recompute of the same songs, and the last writer is never stale.
         # NO KEY UPDATE does not block the key-share locks that rating inserts take. SQLite
         # runs writing transactions one at a time and ignores the clause.
+        songs_lock_for_row_writes()
         locked = Song.objects.filter(pk__in=ids).order_by("pk").select_for_update(no_key=True)
         ids = list(locked.values_list("pk", flat=True))
         if connection.vendor == "postgresql":

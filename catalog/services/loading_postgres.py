@@ -38,6 +38,7 @@ from catalog.services.loading import (
     compared_keys,
     song_file_load_record,
 )
+from catalog.song_locks import songs_lock_for_load
 
 _STAGING = "song_load_staging"
 _CHANGES = "song_load_changes"
@@ -59,8 +60,8 @@ def song_upsert_many(
 ) -> SongUpsertResult:
     """Call inside a transaction (the caller's `transaction.atomic`)."""
     content_hash = songs.content_hash()
+    songs_lock_for_load()
     with connection.cursor() as cursor:
-        cursor.execute(f"LOCK TABLE {Song._meta.db_table} IN SHARE ROW EXCLUSIVE MODE")
         if _holds_last_load(cursor, content_hash, len(songs)):
             progress(len(songs))
             timer.lap("unchanged since the last load of this file")

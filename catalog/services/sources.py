@@ -22,6 +22,7 @@ from catalog.loading.columns import INT32_MAX, MAX_NAMES
 from catalog.models import Artist, Genre, Song, SongArtist, SongGenre
 from catalog.models import SongSource as SongSource
 from catalog.naming import name_key
+from catalog.song_locks import songs_lock_for_row_writes
 
 _FILLED_FIELDS = ("album", "popularity", "explicit")
 _TITLE_LENGTH = Song._meta.get_field("title").max_length or 0
@@ -89,6 +90,7 @@ def song_details_fill(*, song_id: int, details: SourceSong | None) -> bool:
     (`spotify_checked_at`); `details` None means the source does not know the song, which is
     recorded too. True when anything was filled; False as well for an unknown `song_id`."""
     with transaction.atomic():
+        songs_lock_for_row_writes()
         song = Song.objects.select_for_update().filter(pk=song_id).first()
         if song is None:
             return False
@@ -104,6 +106,7 @@ def songs_add_from_source(*, songs: Sequence[SourceSong], source: SongSource) ->
     where a song has none). Safe alongside another call adding the same songs."""
     wanted = {song.spotify_id: song for song in songs if song.duration_ms}
     with transaction.atomic():
+        songs_lock_for_row_writes()
         before = dict(Song.objects.filter(spotify_id__in=wanted).values_list("spotify_id", "id"))
         Song.objects.bulk_create(
             [_new_song(song, source) for spotify_id, song in wanted.items() if spotify_id not in before],
