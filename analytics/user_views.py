@@ -22,7 +22,7 @@ from analytics.services.exclusions import Selection, activity_exclude
 from analytics.services.listens import listens_import
 from music_discovery.caller import caller_id, owner_only
 from music_discovery.described import DescribedInputMixin
-from music_discovery.heartbeat import beating
+from music_discovery.heartbeat import beat, beating
 from users.selectors import user_readable
 
 NDJSON = "application/x-ndjson"
@@ -194,10 +194,16 @@ class ListensImportView(APIView):
             listens = parse_listens(_body(request))
         except ListensError as error:
             return Response(error.as_json(), status=400)
+        beat()
         options = s.ImportOptionsSerializer(data=request.query_params)
         options.is_valid(raise_exception=True)
+        # However long a large history takes, while it is parsed, matched and stored batch by
+        # batch (music_discovery.heartbeat).
         imported = listens_import(
-            user_id=caller_id(request), listens=listens, excluded=options.validated_data["excluded"]
+            user_id=caller_id(request),
+            listens=listens,
+            excluded=options.validated_data["excluded"],
+            progress=beat,
         )
         return Response(s.ImportedSerializer(imported).data)
 

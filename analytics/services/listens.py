@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from django.utils import timezone
@@ -78,15 +78,25 @@ def import_id_of(listens: Sequence[Listen]) -> str:
     return hashlib.sha256(ids.encode()).hexdigest()[:32]
 
 
-def listens_import(*, user_id: int, listens: Sequence[Listen], excluded: bool = False) -> Imported:
+def listens_import(
+    *,
+    user_id: int,
+    listens: Sequence[Listen],
+    excluded: bool = False,
+    progress: Callable[[], object] | None = None,
+) -> Imported:
     """Store `listens` as `user_id`'s plays (see the module), kept out of their taste if
-    `excluded`; returns the counts and the import's id (`import_id_of`)."""
+    `excluded`; returns the counts and the import's id (`import_id_of`). `progress` is
+    called once the listens are matched, then after each batch stored (a web request's
+    heartbeat: a large file takes seconds)."""
     import_id = import_id_of(listens)
     cutoff = retention_cutoff(now=timezone.now())
     kept = [listen for listen in listens if cutoff is None or listen.moment >= cutoff]
     too_old = len(listens) - len(kept)
     listens = kept
     matches = songs_match({(listen.artist, listen.title) for listen in listens})
+    if progress is not None:
+        progress()
     events = []
     for listen in listens:
         song_id = matches.get((listen.artist, listen.title))
@@ -108,6 +118,8 @@ def listens_import(*, user_id: int, listens: Sequence[Listen], excluded: bool = 
     duplicates = 0
     for start in range(0, len(events), BATCH):
         duplicates += activity_record(user_id=user_id, events=events[start : start + BATCH]).duplicates
+        if progress is not None:
+            progress()
     return Imported(
         matched=len(events),
         unmatched=len(listens) - len(events),

@@ -12,6 +12,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 
 from analytics.models import Action, Activity, ActivityKey, PendingRollup
+from analytics.services import listens as listens_service
+from music_discovery import heartbeat
 from tests.analytics.builders import IMPORT_URL, NOW, T0, as_ndjson, import_counts, listen, post_listens
 
 # A history reaches months no partition exists for (conftest.py).
@@ -186,3 +188,16 @@ def test_the_same_history_imported_again_has_the_same_id(auth_client, catalog, h
 
     assert again.json()["import_id"] == first
     assert post_listens(auth_client, history[:2]).json()["import_id"] != first
+
+
+def test_each_batch_stored_is_the_workers_heartbeat(auth_client, catalog, monkeypatch):
+    """An import longer than the web worker's timeout goes on while its batches go in."""
+    monkeypatch.setattr(listens_service, "BATCH", 2)
+    beats: list[int] = []
+    monkeypatch.setattr(heartbeat, "_notify", lambda: beats.append(len(beats)))
+    five = [listen("The Beatles", "Hey Jude", T0 + 60 * i) for i in range(5)]
+
+    response = post_listens(auth_client, five)
+
+    assert import_counts(response)["stored"] == 5
+    assert len(beats) == 1 + 1 + 3  # parsed, matched, then batches of 2, 2 and 1
