@@ -29,6 +29,7 @@ class GenerationAdmin(admin.ModelAdmin):
         "source",
         "duration_ms",
         "created_at",
+        "due_at",
         "finished_at",
         "error",
         "items_shown",

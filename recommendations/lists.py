@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -33,9 +33,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog.selectors.arrays import catalog_load_version
-from catalog.selectors.refs import song_refs
 from catalog.selectors.songs import song_count_exceeds, song_list, songs_attach
-from music_discovery.signals import signals_changed
 from recommendations.model import (
     MODEL_BUILT_KEY,
     Model,
@@ -45,7 +43,7 @@ from recommendations.model import (
     model_for_songs,
     model_ready,
 )
-from recommendations.models import Feedback, Generation, GenerationState
+from recommendations.models import Generation, GenerationState
 from recommendations.selectors import interest_rows
 from recommendations.services import RecommendationInputError, recommend, request_check
 from recommendations.spotify.client import spotify_enabled
@@ -232,7 +230,10 @@ def generation_start(
     request_check(**asked)
     with transaction.atomic():
         generation = Generation.objects.create(
-            user_id=user_id, asked_by_id=_asked_by(user_id, asker_id), request=asked
+            user_id=user_id,
+            asked_by_id=_asked_by(user_id, asker_id),
+            request=asked,
+            due_at=timezone.now() + timedelta(seconds=countdown),
         )
         transaction.on_commit(lambda: _enqueue(generation.pk, countdown), robust=True)
         if discover and spotify_enabled():
@@ -244,7 +245,8 @@ def generation_start(
 def _computes_fast() -> bool:
     """Whether this process can answer in the request: it holds the newest model, or the last
     build was quick (the collaborative fit grows with the cube of the artists listened to, so
-    the catalog's size alone does not say), or, before any build, the catalog is small."""
+    the catalog's size alone does not say), or, with no build timed on the catalog as it is
+    (none yet, or a load wrote songs since: `model_build_seconds`), the catalog is small."""
     if model_ready():
         return True
     seconds = model_build_seconds()
@@ -254,18 +256,18 @@ def _computes_fast() -> bool:
 
 
 # A GET that finds its list still being computed for an earlier GET polls that computation
-# rather than queue another, as long as it is this recent.
+# rather than queue another, as long as it was due to start this recently.
 QUEUED_REUSE = timedelta(minutes=10)
 GIVEN_UP = "The computation did not finish in time (its worker may have stopped): ask for the list again."
 
 
 def generation_given_up(generation: Generation) -> bool:
-    """Whether `generation`, not finished, was queued longer than QUEUED_REUSE ago: a task
-    runs at most CELERY_TASK_TIME_LIMIT, so its worker stopped before finishing (Redis hands
-    the task out again only after the visibility timeout, an hour) or the queue is that far
-    behind. A GET then queues another (`_queued_for`), and the poller is told to ask again
-    rather than see `started` for an hour."""
-    return not generation.finished and generation.created_at <= timezone.now() - QUEUED_REUSE
+    """Whether `generation`, not finished, was due to start (`Generation.due_at`) longer than
+    QUEUED_REUSE ago: a task runs at most CELERY_TASK_TIME_LIMIT, so its worker stopped before
+    finishing (Redis hands the task out again only after the visibility timeout, an hour) or
+    the queue is that far behind. A GET then queues another (`_queued_for`), and the poller is
+    told to ask again rather than see `started` for an hour."""
+    return not generation.finished and generation.due_at <= timezone.now() - QUEUED_REUSE
 
 
 def _stale_since(user_id: int) -> datetime | None:
@@ -281,28 +283,48 @@ def _asked_by(user_id: int, asker_id: int | None) -> int | None:
 
 def _queued_for(user_id: int, size: int, steer: dict[str, Any], asked_by: int | None) -> Generation | None:
     """A computation of `user_id`'s list steered by `steer` (seeds, moods; none: their plain
-    list), of at least `size` songs, queued lately, since their signals last changed, and not
-    finished: repeated GETs must not flood the queue, and a GET after a new rating must not
-    wait for a list made without it. Only one `asked_by` asked for: the task it answers with
-    must be one its asker may poll."""
-    since = timezone.now() - QUEUED_REUSE
-    stale_since = _stale_since(user_id)
-    if stale_since is not None:
-        since = max(since, stale_since)
+    list), of at least `size` songs, not finished, due lately but not later than now (never one
+    the beat queued to start up to an hour on), queued since their signals last changed: GETs
+    must not flood the queue, nor wait for a list made without a new rating. Only one
+    `asked_by` asked for: the task it answers with must be one its asker may poll."""
+    now = timezone.now()
     recent = Generation.objects.filter(
         user_id=user_id,
         asked_by_id=asked_by,
         state__in=[GenerationState.PENDING, GenerationState.STARTED],
-        created_at__gt=since,
-    ).order_by("-created_at")[:5]
+        due_at__gt=now - QUEUED_REUSE,
+        due_at__lte=now,
+    )
+    stale_since = _stale_since(user_id)
+    if stale_since is not None:
+        recent = recent.filter(created_at__gt=stale_since)
     wanted: dict[str, list] = {"seed_genres": [], "seed_artists": [], "seed_songs": [], "moods": [], **steer}
-    for generation in recent:
+    for generation in recent.order_by("-created_at")[:5]:
         asked = generation.request
         if asked.get("limit", 0) >= size and all(
             asked.get(key, []) == value for key, value in wanted.items()
         ):
             return generation
     return None
+
+
+def _steer_of(entry: dict[str, Any] | None) -> dict[str, Any]:
+    """What steered a fresh cached list (a refresh's seeds and moods; none: the plain list):
+    a longer list a GET asks for is steered alike, and why-not explains that list. None when a
+    seed is no longer in the catalog: the listener's own list then."""
+    steer: dict[str, Any] = entry.get("steer", {}) if entry is not None else {}
+    if not steer:
+        return steer
+    try:
+        request_check(limit=DEFAULT_LIMIT, **steer)
+    except RecommendationInputError:
+        return {}
+    return steer
+
+
+def list_steer(*, user_id: int) -> dict[str, Any]:
+    """The seeds and moods that steer the list a GET of `user_id`'s serves (`_steer_of`)."""
+    return _steer_of(_fresh_entry(user_id))
 
 
 def list_for(*, user_id: int, limit: int, asker_id: int | None = None) -> RecommendationList | Generation:
@@ -313,13 +335,7 @@ def list_for(*, user_id: int, limit: int, asker_id: int | None = None) -> Recomm
     if cached is not None:
         return cached
     size = max(limit, DEFAULT_LIMIT)
-    # A fresh list too short for this GET, steered by a refresh's seeds or moods: the longer
-    # one is steered alike (its list is the one GET serves).
-    steer: dict[str, Any] = entry.get("steer", {}) if entry is not None else {}
-    try:
-        request_check(limit=size, **steer)
-    except RecommendationInputError:
-        steer = {}  # a seed the catalog no longer holds: the listener's own list then
+    steer = _steer_of(entry)
     asked_by = _asked_by(user_id, asker_id)
     if _computes_fast():
         generation = Generation.objects.create(
@@ -364,12 +380,7 @@ class Build:
     pruned: int
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "songs": self.songs,
-            "listeners": self.listeners,
-            "seconds": self.seconds,
-            "pruned": self.pruned,
-        }
+        return asdict(self)
 
 
 def recommendations_build() -> Build:
@@ -383,16 +394,3 @@ def recommendations_build() -> Build:
         seconds=round(model.build_seconds, 3),
         pruned=generations_prune(),
     )
-
-
-def feedback_give(*, user_id: int, song_id: int, kind: str) -> Feedback:
-    """Record `user_id`'s word on a song (replacing an earlier one); their next list takes it
-    into account and no longer holds the song."""
-    if not song_refs(ids=[song_id]):
-        raise RecommendationInputError("song", f"No song has id {song_id}.")
-    with transaction.atomic():
-        feedback, _ = Feedback.objects.update_or_create(
-            user_id=user_id, song_id=song_id, defaults={"kind": kind}
-        )
-        signals_changed(user_id=user_id)
-    return feedback

@@ -61,7 +61,8 @@ CATALOG_REREAD_SECONDS = 60.0
 # older builds again (a worker after `build_recommendations`), or hands the work to one that
 # will; a cached list an older model made is stale (recommendations.lists).
 MODEL_BUILT_KEY = "reco:model-built"
-# How long the newest build took, in any process: whether a web process may build one itself.
+# How long the newest build took, in any process, and the catalog load it read
+# (`{"seconds", "catalog"}`): whether a web process may build one itself.
 MODEL_SECONDS_KEY = "reco:model-seconds"
 
 
@@ -98,7 +99,7 @@ def build_model(*, kind: str = COLLABORATIVE_KIND, catching_up: float | None = N
     snapshot_save(
         ReadCatalog(catalog=catalog, index=index, read_at=model.built_at, catalog_version=catalog_version)
     )
-    cache.set(MODEL_SECONDS_KEY, model.build_seconds, None)
+    cache.set(MODEL_SECONDS_KEY, {"seconds": model.build_seconds, "catalog": catalog_version}, None)
     if catching_up is None:
         cache.set(MODEL_BUILT_KEY, model.built_at, None)
     return model
@@ -119,8 +120,13 @@ def model_for_songs(model: Model, song_ids: Sequence[int]) -> Model:
 
 
 def model_build_seconds() -> float | None:
-    """How long the newest build took (None before any, or when the cache lost it)."""
-    return cache.get(MODEL_SECONDS_KEY)
+    """How long the newest build took, if it read the catalog as it is now; None before any
+    build, when the cache lost it, or when a load wrote songs since it read the catalog: that
+    load may have made the catalog a thousand times larger, and the build's time with it."""
+    timed = cache.get(MODEL_SECONDS_KEY)
+    if not isinstance(timed, dict) or timed.get("catalog") != catalog_load_version():
+        return None
+    return float(timed["seconds"])
 
 
 def _model_if_fresh() -> Model | None:

@@ -13,6 +13,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class GenerationState(models.TextChoices):
@@ -41,6 +42,11 @@ class Generation(models.Model):
     source = models.CharField(max_length=32, blank=True)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # When its computation was queued to start: at its creation, unless queued with a
+    # countdown (the beat's refresh spreads its work over its period). Until then nobody computes
+    # it: a GET must not hand its client such work to poll, nor count it as late
+    # (recommendations.lists, `_queued_for` and `generation_given_up`).
+    due_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
 

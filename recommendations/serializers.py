@@ -13,7 +13,7 @@ from music_discovery.fields import QueryIntegerField, StrictCharField, StrictInt
 from recommendations.engine import MOOD_TARGETS
 from recommendations.lists import DEFAULT_LIMIT
 from recommendations.services import MAX_LIMIT, SIMILAR_DEFAULT_LIMIT, SIMILAR_MAX_LIMIT
-from users.services import moods_normalize
+from users.services import PROFILE_LIST_MAX_ITEMS, moods_normalize
 
 # Seeds a request may name, per kind: enough to steer a list, few enough to check at once.
 MAX_SEEDS = 20
@@ -53,11 +53,16 @@ class RefreshSerializer(serializers.Serializer):
     seed_songs = serializers.ListField(
         child=StrictIntegerField(min_value=1, max_value=2**63 - 1), max_length=MAX_SEEDS, default=list
     )
+    # Bounded as sent only loosely (the profile's own bound): repeats and blanks are dropped
+    # before the vocabulary bounds what is left, as the profile's moods are.
     moods = serializers.ListField(
         child=MoodField(allow_blank=True),
-        max_length=len(MOOD_TARGETS),
+        max_length=PROFILE_LIST_MAX_ITEMS,
         default=list,
-        help_text="Moods as the profile takes them: any case, blanks and repeats dropped.",
+        help_text=(
+            "Moods as the profile takes them: any case, blanks and repeats dropped; "
+            f"at most {PROFILE_LIST_MAX_ITEMS} entries as sent."
+        ),
     )
 
     def validate_moods(self, value: list[str]) -> list[str]:

@@ -1,4 +1,4 @@
-"""Recommendations: the services a client's list and similar songs go through.
+"""Recommendations: the services a client's list, similar songs and feedback go through.
 
 The model they use (`recommendations.model`) is built on first use and kept until it is
 stale. A listener's own evidence (activity, ratings, profile, seeds) is read fresh on every
@@ -13,10 +13,12 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from django.db import transaction
 
 from catalog.selectors.arrays import name_among, name_key
 from catalog.selectors.refs import artist_keys_named, genre_key, genre_names_known, song_refs
 from catalog.selectors.songs import song_get, song_list, songs_attach
+from music_discovery.signals import signals_changed
 from recommendations.engine import (
     ARTIST_CAP,
     BLEND,
@@ -29,6 +31,7 @@ from recommendations.engine import (
 from recommendations.engine import recommend as engine_recommend
 from recommendations.engine.signals import songs_blocked
 from recommendations.model import Model, catalog_current, model_current
+from recommendations.models import Feedback
 from recommendations.selectors import CatalogIndex, blocked_positions, listener_for
 from users.selectors import blocks_active, profile_get
 from users.services import unknown_moods_message
@@ -244,3 +247,16 @@ def recommend(
         for song_id, item in zip(ids, items, strict=True)
         if song_id in songs
     ]
+
+
+def feedback_give(*, user_id: int, song_id: int, kind: str) -> Feedback:
+    """Record `user_id`'s word on a song (replacing an earlier one); their next list takes it
+    into account and no longer holds the song."""
+    if not song_refs(ids=[song_id]):
+        raise RecommendationInputError("song", f"No song has id {song_id}.")
+    with transaction.atomic():
+        feedback, _ = Feedback.objects.update_or_create(
+            user_id=user_id, song_id=song_id, defaults={"kind": kind}
+        )
+        signals_changed(user_id=user_id)
+    return feedback

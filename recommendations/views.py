@@ -21,12 +21,12 @@ from rest_framework.views import APIView
 
 from music_discovery.caller import caller_id, owner_only
 from music_discovery.described import DescribedInputMixin
+from music_discovery.schema import ERROR_REFERENCE
 from music_discovery.throttling import ScopedCountedThrottle
 from recommendations import serializers as s
 from recommendations.lists import (
     GIVEN_UP,
     RecommendationList,
-    feedback_give,
     generation_given_up,
     generation_list,
     generation_start,
@@ -34,14 +34,21 @@ from recommendations.lists import (
 )
 from recommendations.models import Generation, GenerationState
 from recommendations.selectors import generation_of
-from recommendations.services import RecommendationInputError, similar_to
+from recommendations.services import RecommendationInputError, feedback_give, similar_to
 from recommendations.why_not import why_not
 from users.selectors import user_readable
 from users.services import song_snooze
 
-NOT_YOURS = OpenApiResponse(description="Another user's id, or no such user: only the owner writes here.")
-NOT_READABLE = OpenApiResponse(
-    description="Another user's id (caller not staff), or no such user: only the owner and staff see a list."
+
+def not_found(description: str) -> OpenApiResponse:
+    """A 404 as documented here, with its body: `{"detail": "Not found."}`, in the Error
+    schema the responses an endpoint does not document refer to."""
+    return OpenApiResponse(ERROR_REFERENCE["application/json"]["schema"], description=description)
+
+
+NOT_YOURS = not_found("Another user's id, or no such user: only the owner writes here.")
+NOT_READABLE = not_found(
+    "Another user's id (caller not staff), or no such user: only the owner and staff see a list."
 )
 
 
@@ -84,8 +91,8 @@ class UserRecommendationsView(APIView):
             "change makes it stale, as do a new model build and a catalog load that wrote songs); "
             "otherwise "
             "computed at once when that takes milliseconds, else queued: 202 with the task to "
-            "poll. Never a song the listener rated, skipped, played, liked or shared, nor a "
-            "song twice."
+            "poll. Never a song the listener rated, skipped, played, liked or shared (listening "
+            "kept out of their taste aside: it counts nowhere), nor a song twice."
         ),
         parameters=[s.ListQuerySerializer],
         responses={200: s.ListSerializer, 202: ACCEPTED, 404: NOT_READABLE},
@@ -143,7 +150,7 @@ class TaskView(APIView):
         summary="A recommendation task's state",
         description=(
             "pending (queued), started, success (with the list as `result`) or failure (with "
-            "`error`; so is a task queued over 10 minutes ago and not finished: its worker "
+            "`error`; so is a task due to start over 10 minutes ago and not finished: its worker "
             "stopped, or the queue is that far behind, and a GET of the list queues another). "
             "Only the user who asked sees it (the staff member who asked for a "
             "listener's list, else the listener); anyone else, staff included, gets a 404."
@@ -151,7 +158,7 @@ class TaskView(APIView):
         parameters=[s.TaskQuerySerializer],
         responses={
             200: s.TaskStatusSerializer,
-            404: OpenApiResponse(description="No such task, or one another user asked for."),
+            404: not_found("No such task, or one another user asked for."),
         },
     )
     def get(self, request: Request, task_id: uuid.UUID) -> Response:
@@ -185,7 +192,7 @@ class SongSimilarView(APIView):
             "signal uses. Songs without audio features are similar to nothing."
         ),
         parameters=[s.SimilarQuerySerializer],
-        responses={200: s.SimilarSongsSerializer, 404: OpenApiResponse(description="No song has this id.")},
+        responses={200: s.SimilarSongsSerializer, 404: not_found("No song has this id.")},
     )
     def get(self, request: Request, id: int) -> Response:
         query = s.SimilarQuerySerializer(data=request.query_params.dict())
@@ -206,13 +213,14 @@ class WhyNotView(APIView):
             "Blocked (by song, artist or genre), already in the listener's history (rated, "
             "played, liked, shared, skipped or given feedback on), new since the model was "
             "built, held back by the artist cap, or ranked below the list's cut: then its rank, "
-            "its score against the last song's and what each signal gave it. `limit`: the "
-            "list's length (default 20)."
+            "its score against the last song's and what each signal gave it. Of the list a GET "
+            "serves: after a refresh, steered by its seeds and moods while its list is fresh. "
+            "`limit`: the list's length (default 20)."
         ),
         parameters=[s.ListQuerySerializer],
         responses={
             200: s.WhyNotSerializer,
-            404: OpenApiResponse(description="Another user's id (caller not staff), or no such song."),
+            404: not_found("Another user's id (caller not staff), or no such song."),
         },
     )
     def get(self, request: Request, user_id: int, song_id: int) -> Response:

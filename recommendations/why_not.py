@@ -15,6 +15,7 @@ from catalog.selectors.refs import labels_of
 from catalog.selectors.songs import song_get
 from recommendations.engine import ARTIST_CAP, BLEND, CatalogArrays
 from recommendations.engine.explain import placement
+from recommendations.lists import list_steer
 from recommendations.model import model_current
 from recommendations.models import FeedbackKind
 from recommendations.selectors import feedback_kind
@@ -72,7 +73,9 @@ def _ids(catalog: CatalogArrays, positions: list[int]) -> str:
 
 def why_not(*, user_id: int, song_id: int, limit: int) -> dict[str, Any]:
     """`{song, in_list, reasons, rank, score, cut}` for `song_id` in `user_id`'s list of
-    `limit` songs: rank, score and cut are null when the song cannot be in any list.
+    `limit` songs, as a GET of the list serves it (a refresh's seeds and moods steering it
+    while its list is the fresh one): rank, score and cut are null when the song cannot be in
+    any list.
     Raises Http404 for an unknown song."""
     song = song_get(song_id=song_id)
     answer: dict[str, Any] = {"song": song_id, "in_list": False, "rank": None, "score": None, "cut": None}
@@ -83,7 +86,8 @@ def why_not(*, user_id: int, song_id: int, limit: int) -> dict[str, Any]:
         reasons = ["it came into the catalog after the model was last built"]
     if reasons:
         return {**answer, "reasons": reasons}
-    listener = listener_of(user_id=user_id, model=model)
+    # The list a GET serves: steered by the seeds and moods of the refresh that made it.
+    listener = listener_of(user_id=user_id, model=model, **list_steer(user_id=user_id))
     catalog = model.catalog
     others = [int(at) for at in catalog.same_songs(np.array([position])) if at != position]
     known = sorted(set(others) & {int(at) for at in listener.exclude})

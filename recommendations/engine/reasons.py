@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 REASON_SHARE = 0.35
 LIKED_ITEMS = ("artist", "genre")
 MAX_REASONS = 3
+# A song no signal adds anything to (nothing the listener did or asked for reaches it, and it
+# is no more popular than any other) is in the list only to fill it: the one thing true to say.
+NOTHING_ADDED = "from the catalog: nothing you did or asked for points to it yet"
 
 
 def _liked(listener: Listener, named: IntArray, item: int, kind: str) -> str:
@@ -61,8 +64,8 @@ def _reason(
 def reasons_for(
     catalog: CatalogArrays, found: Evidence, listener: Listener, weights: Weights, song: int
 ) -> tuple[str, ...]:
-    """Sentences naming the signals that put `song` in the list, strongest first; popularity
-    when nothing else adds anything."""
+    """Sentences naming the signals that put `song` in the list, strongest first;
+    NOTHING_ADDED when none adds anything."""
 
     def score(signal: str) -> float:
         if signal == "content":
@@ -81,4 +84,4 @@ def reasons_for(
         sentence = _reason(catalog, found, listener, signal, song)
         if sentence and sentence not in reasons:
             reasons.append(sentence)
-    return tuple(reasons) or ("popular in the catalog",)
+    return tuple(reasons) or (NOTHING_ADDED,)

@@ -234,7 +234,9 @@ MIN_LISTENERS = 3
 def popularity(catalog: CatalogArrays, model: CollaborativeModel | None) -> FloatArray:
     """The popularity prior, 0..1, normalised: the catalog's figure, and once songs have
     MIN_LISTENERS listeners in the model, mostly how many each has (log-scaled). The same for
-    every listener: computed once per catalog and model."""
+    every listener: computed once per catalog and model. No evidence (zeros) when it is the
+    same for every song: a catalog without popularity figures, ratings or enough listeners
+    tells no song from another, and none may be said to be popular."""
     memo = catalog.memo if model is None else model.memo
     if "popularity" not in memo:
         counted = np.zeros(0) if model is None else model.listeners()
@@ -245,7 +247,8 @@ def popularity(catalog: CatalogArrays, model: CollaborativeModel | None) -> Floa
             listened = np.log1p(counted)
             listened = listened / max(float(listened.max()), 1e-9)
             values = (LISTENER_SHARE * listened + (1 - LISTENER_SHARE) * catalog.prior).astype(np.float32)
-        memo["popularity"] = normalised(values)
+        spread = len(values) > 0 and float(values.max()) > float(values.min())
+        memo["popularity"] = normalised(values) if spread else none(catalog)
     return memo["popularity"]
 
 

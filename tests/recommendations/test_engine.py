@@ -17,6 +17,7 @@ from recommendations.engine import (
 )
 from recommendations.engine.collaborative import collaborative_scores
 from recommendations.engine.moods import MOOD_REASON_FIT, mood_fit
+from recommendations.engine.reasons import NOTHING_ADDED
 from recommendations.engine.similar import similar_songs
 from tests.recommendations.builders import catalog_of, listener_of, user_songs
 from users.moods import MOODS
@@ -150,6 +151,23 @@ def test_with_nothing_known_the_list_is_the_most_popular_songs():
 
     assert _songs(items) == [1, 9, 4]
     assert all(item.reasons == ("popular in the catalog",) for item in items)
+
+
+@pytest.mark.parametrize(
+    ("prior", "popular"),
+    [
+        ([0.1] * 5, []),  # no figure tells one song from another: none is popular
+        ([1.0, 0.0, 0.0, 0.0, 0.0], [0]),  # the others are the least popular
+    ],
+)
+def test_only_a_song_more_popular_than_others_is_said_to_be_popular(prior, popular):
+    catalog = catalog_of(artists=list(range(5)), prior=prior)
+
+    items = recommend(catalog=catalog, listener=listener_of(), model=None, limit=5)
+
+    said = [item.song for item in items if item.reasons == ("popular in the catalog",)]
+    assert said == popular
+    assert all(item.reasons == (NOTHING_ADDED,) for item in items if item.song not in popular)
 
 
 def test_a_list_holds_a_recording_once_and_none_the_listener_knows_under_another_id():

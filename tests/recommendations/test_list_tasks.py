@@ -1,5 +1,6 @@
 """A list computed by a task: when a GET is queued (202) rather than answered at once, the
-task's state and result as polled, and a generation or a queue that fails."""
+task's state and result as polled, a generation or a queue that fails, and the beat's
+generations queued to start later, which no GET hands its client."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from recommendations.model import model_forget
+from catalog.selectors.arrays import catalog_load_version
+from recommendations.lists import generation_start
+from recommendations.model import MODEL_SECONDS_KEY, build_model, model_forget
 from recommendations.models import Generation, GenerationState
+from tests.catalog.builders import song_row, upsert
 from tests.factories import UserFactory
 from tests.recommendations.builders import refresh_url, song_ids, url
 
@@ -127,9 +131,8 @@ def test_a_task_queued_long_ago_and_not_finished_is_given_up_to_its_poller(clien
     """Its worker stopped mid-way (Redis hands the task out again only after an hour): the
     poller is told to ask again instead of seeing `started` all that time."""
     status_url = client_of(listener).post(refresh_url(listener.pk), {}, format="json").json()["status_url"]
-    Generation.objects.update(
-        state=GenerationState.STARTED, created_at=timezone.now() - dt.timedelta(minutes=11)
-    )
+    long_ago = timezone.now() - dt.timedelta(minutes=11)
+    Generation.objects.update(state=GenerationState.STARTED, created_at=long_ago, due_at=long_ago)
 
     body = client_of(listener).get(status_url).json()
 
@@ -178,12 +181,15 @@ def test_a_refresh_the_queue_cannot_take_fails_at_once_rather_than_hang(
     assert "unavailable" in status["error"]
 
 
+def _timed(seconds: float) -> None:
+    """The newest build took `seconds`, on the catalog as it is now."""
+    cache.set(MODEL_SECONDS_KEY, {"seconds": seconds, "catalog": catalog_load_version()})
+
+
 def test_after_a_slow_build_a_process_without_a_model_queues_rather_than_builds(client_of, listener):
     """The catalog is tiny, but the last build took long (many artists listened to): a GET
     must not hold a web worker for it."""
-    from recommendations.model import MODEL_SECONDS_KEY
-
-    cache.set(MODEL_SECONDS_KEY, 30.0)
+    _timed(30.0)
 
     response = client_of(listener).get(url(listener.pk))
 
@@ -191,10 +197,8 @@ def test_after_a_slow_build_a_process_without_a_model_queues_rather_than_builds(
 
 
 def test_after_a_quick_build_a_process_without_a_model_builds_one_and_answers(client_of, listener, settings):
-    from recommendations.model import MODEL_SECONDS_KEY
-
     settings.RECOMMENDATIONS_SYNC_BUILD_MAX_SONGS = 0
-    cache.set(MODEL_SECONDS_KEY, 0.2)
+    _timed(0.2)
 
     response = client_of(listener).get(url(listener.pk))
 
@@ -206,7 +210,6 @@ def test_before_any_build_a_catalog_of_at_most_the_limit_is_answered_at_once(
     client_of, listener, settings, headroom, status
 ):
     from catalog.models import Song
-    from recommendations.model import MODEL_SECONDS_KEY
 
     model_forget()
     cache.delete(MODEL_SECONDS_KEY)
@@ -229,3 +232,66 @@ def test_repeated_gets_while_a_list_is_queued_poll_the_same_task(
     assert again["task_id"] == first["task_id"]
     assert longer["task_id"] != first["task_id"]  # a longer list than the one being computed
     assert Generation.objects.count() == 2
+
+
+def test_a_build_timed_before_a_load_that_wrote_songs_does_not_let_a_get_build(
+    client_of, listener, settings, django_capture_on_commit_callbacks
+):
+    """A build quick on the catalog it read says nothing of one on the catalog a load made,
+    maybe a thousand times larger: until a build reads it, the catalog's size decides (here
+    past the bound). The next build times the new catalog."""
+    settings.RECOMMENDATIONS_SYNC_BUILD_MAX_SONGS = 0
+    settings.RECOMMENDATIONS_SYNC_BUILD_SECONDS = 600.0  # however long the build took here
+    client = client_of(listener)
+    build_model()
+    model_forget()  # a web process that does not hold it
+    assert client.get(url(listener.pk)).status_code == 200
+
+    upsert([song_row(900 + i, artists=["Newcomer"], genres=["k-pop"], popularity=10) for i in range(3)])
+    model_forget()
+    with django_capture_on_commit_callbacks(execute=False):
+        after_load = client.get(url(listener.pk))
+
+    build_model()  # a worker's, on the loaded catalog
+    model_forget()
+    after_build = client.get(url(listener.pk))
+
+    assert after_load.status_code == 202
+    assert after_build.status_code == 200
+
+
+def test_a_get_is_not_handed_a_list_the_beat_queued_to_start_later(
+    client_of, listener, queued, django_capture_on_commit_callbacks
+):
+    """The beat spreads its refreshes over the period: one queued to start in 50 minutes is
+    no answer to a GET now, whose client would poll it for that long."""
+    client = client_of(listener)
+    with django_capture_on_commit_callbacks(execute=False):
+        later = generation_start(user_id=listener.pk, countdown=3000)
+        answer = client.get(url(listener.pk))
+
+    assert answer.status_code == 202
+    assert answer.json()["task_id"] != str(later.task_id)
+    assert client.get(answer.json()["status_url"]).json()["state"] == "pending"
+    mine = Generation.objects.get(task_id=answer.json()["task_id"])
+    assert mine.due_at <= timezone.now() < later.due_at
+
+
+def test_a_beat_generation_due_lately_is_polled_not_given_up(
+    client_of, listener, queued, django_capture_on_commit_callbacks
+):
+    """Queued 15 minutes ago to start 2 minutes ago: a GET polls it, and it is no more late
+    than one a GET queued 2 minutes ago."""
+    client = client_of(listener)
+    with django_capture_on_commit_callbacks(execute=False):
+        beat = generation_start(user_id=listener.pk, countdown=780)
+    now = timezone.now()
+    Generation.objects.filter(pk=beat.pk).update(
+        created_at=now - dt.timedelta(minutes=15), due_at=now - dt.timedelta(minutes=2)
+    )
+
+    with django_capture_on_commit_callbacks(execute=False):
+        answer = client.get(url(listener.pk)).json()
+
+    assert answer["task_id"] == str(beat.task_id)
+    assert client.get(answer["status_url"]).json()["state"] == "pending"

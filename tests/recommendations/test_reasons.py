@@ -1,11 +1,13 @@
 """A list's reasons are true of its listener: a listener who only passed on songs (skips, low
-ratings) is never told what they like."""
+ratings) is never told what they like. And of the song: in a catalog without popularity
+figures, no song is said to be popular."""
 
 from __future__ import annotations
 
 from analytics.models import Action
-from tests.factories import RatingFactory, UserFactory
-from tests.recommendations.builders import listened
+from recommendations.engine.reasons import NOTHING_ADDED
+from tests.factories import ArtistFactory, RatingFactory, UserFactory
+from tests.recommendations.builders import listened, song_by
 
 
 def _reasons(make_auth_client, user) -> set[str]:
@@ -33,3 +35,14 @@ def test_a_listener_with_likes_and_low_ratings_is_told_what_they_like(make_auth_
 
     assert "liked by listeners who like Alpha" in reasons
     assert "sounds unlike the songs you passed on" not in reasons
+
+
+def test_without_popularity_figures_no_song_is_said_to_be_popular(make_auth_client, db):
+    for _ in range(4):
+        song_by(ArtistFactory(), popularity=None)
+    newcomer = UserFactory(profile__favorite_genres=[], profile__moods=[])
+
+    body = make_auth_client(newcomer).get(f"/api/recommendations/user/{newcomer.pk}/").json()
+
+    assert len(body["results"]) == 4
+    assert all(item["reasons"] == [NOTHING_ADDED] for item in body["results"]), body["results"]

@@ -9,6 +9,7 @@ from recommendations.model import model_forget
 from recommendations.models import Generation
 from tests.factories import SongFactory, UserFactory
 from tests.recommendations.builders import refresh_url, song_ids, url
+from users.services import PROFILE_LIST_MAX_ITEMS
 
 
 def test_a_refresh_steered_by_moods_and_seeds_becomes_the_served_list(
@@ -113,6 +114,7 @@ def test_a_seed_genre_is_named_by_its_words_as_in_the_filters(
         ({"limit": 101}, "limit"),
         ({"limit": "many"}, "limit"),
         ({"seed_artists": ["x"] * 21}, "seed_artists"),
+        ({"moods": ["calm"] * (PROFILE_LIST_MAX_ITEMS + 1)}, "moods"),  # the bound as sent
     ],
 )
 def test_a_refresh_with_unknown_seeds_or_bad_values_is_refused_and_queues_nothing(
@@ -148,6 +150,23 @@ def test_a_refresh_takes_moods_as_the_profile_does(client_of, listener, django_c
 
     assert response.status_code == 202, response.json()
     assert Generation.objects.get().request["moods"] == ["calm", "party"]
+
+
+def test_a_refresh_bounds_moods_once_repeats_are_dropped_as_the_profile_does(
+    client_of, listener, django_capture_on_commit_callbacks
+):
+    """More entries than there are moods, all one mood: the profile takes them, so does a
+    refresh."""
+    client = client_of(listener)
+    moods = ["calm", "Calm", " CALM ", ""] * 3
+
+    profile = client.patch("/api/users/me/", {"profile": {"moods": moods}}, format="json")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(refresh_url(listener.pk), {"limit": 3, "moods": moods}, format="json")
+
+    assert profile.status_code == 200, profile.json()
+    assert response.status_code == 202, response.json()
+    assert Generation.objects.get().request["moods"] == ["calm"]
 
 
 def test_a_refresh_body_that_is_not_an_object_is_refused(client_of, listener):

@@ -104,6 +104,27 @@ def test_every_song_of_the_list_is_ranked_where_the_list_has_it(make_auth_client
         assert body["reasons"] == [f"it is in your list, at #{place}"]
 
 
+def test_after_a_steered_refresh_why_not_explains_the_list_get_serves(
+    make_auth_client, fan, world, django_capture_on_commit_callbacks
+):
+    """`fan`'s own list leads with Beta; the refresh's, which GET then serves, with Delta, the
+    artist asked for, in the order a calm mood gives: why-not ranks each song where it is."""
+    client = make_auth_client(fan)
+    with django_capture_on_commit_callbacks(execute=True):
+        refreshed = client.post(
+            f"/api/recommendations/user/{fan.pk}/refresh/",
+            {"seed_artists": ["Delta"], "moods": ["calm"]},
+            format="json",
+        )
+    assert refreshed.status_code == 202
+    served = client.get(f"/api/recommendations/user/{fan.pk}/", {"limit": 6}).json()["results"]
+
+    assert served[0]["song"]["artists"][0]["name"] == "Delta"
+    for place, item in enumerate(served, start=1):
+        body = client.get(f"/api/recommendations/user/{fan.pk}/why-not/{item['song']['id']}/", {"limit": 6})
+        assert body.json()["reasons"] == [f"it is in your list, at #{place}"], item["song"]["id"]
+
+
 def test_a_song_that_fits_none_of_the_moods_says_so(make_auth_client, world):
     user = UserFactory(profile__favorite_genres=[], profile__moods=["calm"])
     loud = world["Gamma"][2]
