@@ -60,6 +60,10 @@ class AutoSchema(openapi.AutoSchema):
                 operation["responses"].setdefault(
                     code, {"description": ERROR_RESPONSES[code], "content": ERROR_REFERENCE}
                 )
+            # An error a view documents by its description only has the same JSON body.
+            for code, response in operation["responses"].items():
+                if code.startswith("4") and "content" not in response:
+                    response["content"] = ERROR_REFERENCE
         return operation
 
     def _error_codes(self, operation: dict[str, Any]) -> list[str]:

@@ -19,7 +19,7 @@ from catalog.serializers.songs import SongSerializer
 from recommendations.models import PlaylistKind
 from recommendations.playlist_formats import jspf, xspf
 from recommendations.playlists import playlist_current
-from recommendations.views import listener_readable, not_found
+from recommendations.views import listener_readable
 
 
 class JSPFRenderer(renderers.JSONRenderer):
@@ -77,7 +77,7 @@ class PlaylistView(APIView):
             (200, "application/json"): PlaylistSerializer,
             (200, "application/jspf+json"): OpenApiResponse(OpenApiTypes.OBJECT, description="JSPF"),
             (200, "application/xspf+xml"): OpenApiResponse(OpenApiTypes.STR, description="XSPF"),
-            404: not_found("Another user's id (caller not staff), or no such kind."),
+            404: OpenApiResponse(description="Another user's id (caller not staff), or no such kind."),
         },
     )
     def get(self, request: Request, user_id: int, kind: str) -> Response:

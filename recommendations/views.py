@@ -21,7 +21,6 @@ from rest_framework.views import APIView
 
 from music_discovery.caller import caller_id, owner_only
 from music_discovery.described import DescribedInputMixin
-from music_discovery.schema import ERROR_REFERENCE
 from music_discovery.throttling import ScopedCountedThrottle
 from recommendations import serializers as s
 from recommendations.lists import (
@@ -39,16 +38,9 @@ from recommendations.why_not import why_not
 from users.selectors import user_readable
 from users.services import song_snooze
 
-
-def not_found(description: str) -> OpenApiResponse:
-    """A 404 as documented here, with its body: `{"detail": "Not found."}`, in the Error
-    schema the responses an endpoint does not document refer to."""
-    return OpenApiResponse(ERROR_REFERENCE["application/json"]["schema"], description=description)
-
-
-NOT_YOURS = not_found("Another user's id, or no such user: only the owner writes here.")
-NOT_READABLE = not_found(
-    "Another user's id (caller not staff), or no such user: only the owner and staff see a list."
+NOT_YOURS = OpenApiResponse(description="Another user's id, or no such user: only the owner writes here.")
+NOT_READABLE = OpenApiResponse(
+    description="Another user's id (caller not staff), or no such user: only the owner and staff see a list."
 )
 
 
@@ -158,7 +150,7 @@ class TaskView(APIView):
         parameters=[s.TaskQuerySerializer],
         responses={
             200: s.TaskStatusSerializer,
-            404: not_found("No such task, or one another user asked for."),
+            404: OpenApiResponse(description="No such task, or one another user asked for."),
         },
     )
     def get(self, request: Request, task_id: uuid.UUID) -> Response:
@@ -192,7 +184,7 @@ class SongSimilarView(APIView):
             "signal uses. Songs without audio features are similar to nothing."
         ),
         parameters=[s.SimilarQuerySerializer],
-        responses={200: s.SimilarSongsSerializer, 404: not_found("No song has this id.")},
+        responses={200: s.SimilarSongsSerializer, 404: OpenApiResponse(description="No song has this id.")},
     )
     def get(self, request: Request, id: int) -> Response:
         query = s.SimilarQuerySerializer(data=request.query_params.dict())
@@ -220,7 +212,7 @@ class WhyNotView(APIView):
         parameters=[s.ListQuerySerializer],
         responses={
             200: s.WhyNotSerializer,
-            404: not_found("Another user's id (caller not staff), or no such song."),
+            404: OpenApiResponse(description="Another user's id (caller not staff), or no such song."),
         },
     )
     def get(self, request: Request, user_id: int, song_id: int) -> Response:
