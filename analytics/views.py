@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+from django.conf import settings
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import serializers, status
+from rest_framework import parsers, serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -12,6 +16,7 @@ from rest_framework.views import APIView
 from analytics.events_in import EVENT_SCHEMA, BatchError, parse_batch
 from analytics.services import activity_record
 from music_discovery.caller import caller_id
+from music_discovery.parsers import JSONParser
 
 RECORDED = inline_serializer(
     "ActivityRecorded",
@@ -35,8 +40,24 @@ BATCH_ERROR = inline_serializer(
 )
 
 
+class BatchJSONParser(parsers.BaseParser):
+    """The API's JSON parser (its depth bound included), reading the body itself. Not a
+    JSONParser: DRF reads a JSONParser's body through `request.body`, which holds it to
+    DATA_UPLOAD_MAX_MEMORY_SIZE, and a batch may be up to ANALYTICS_ACTIVITY_MAX_BYTES (the
+    path's limit, which `middleware.BodySizeLimitMiddleware` checks before anything reads it)."""
+
+    media_type = "application/json"
+    bounds_json_depth = True
+
+    def parse(
+        self, stream: Any, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None
+    ) -> Any:
+        return JSONParser().parse(stream, media_type, parser_context)
+
+
 class ActivityCreateView(APIView):
     permission_classes = [IsAuthenticated]
+    parser_classes = [BatchJSONParser]
 
     @extend_schema(
         operation_id="analytics_activity_create",
@@ -46,13 +67,21 @@ class ActivityCreateView(APIView):
             "(unknown action or song, a time more than 5 minutes ahead or over 30 days ago, an "
             "oversized context, an unknown field, a string holding a NUL character or an unpaired "
             "surrogate, a number that is not finite such as 1e400), the answer is 400 naming its "
-            "index and field and nothing is stored. Events are in the database before the 201."
+            "index and field and nothing is stored. Events are in the database before the 201. "
+            f"The body may be up to {settings.ANALYTICS_ACTIVITY_MAX_BYTES:,} bytes "
+            "(`ANALYTICS_ACTIVITY_MAX_BYTES`): room for 500 events at the bounds of every field "
+            "with every character outside printable ASCII escaped (`\\uXXXX`, as Python's "
+            "`json.dumps` writes by default)."
         ),
         request={"application/json": EVENT_SCHEMA},
         responses={
             201: RECORDED,
             400: OpenApiResponse(BATCH_ERROR, description="A bad event; nothing stored."),
             401: OpenApiResponse(description="No valid token."),
+            413: OpenApiResponse(
+                description=f"A body over {settings.ANALYTICS_ACTIVITY_MAX_BYTES:,} bytes "
+                "(`ANALYTICS_ACTIVITY_MAX_BYTES`), refused before it is read; nothing stored."
+            ),
         },
         examples=[
             OpenApiExample(

@@ -333,8 +333,19 @@ ANALYTICS_IMPORT_MAX_BYTES = env.int("ANALYTICS_IMPORT_MAX_BYTES", default=16 * 
 # before it is read: music_discovery.middleware.BodySizeLimitMiddleware.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
+# The largest batch POST /api/analytics/activity/ takes, so that none the endpoint accepts is
+# refused for how its JSON escapes: 500 events (analytics.events_in.MAX_BATCH), each with a
+# context of ANALYTICS_CONTEXT_MAX_BYTES as the server measures it (compact UTF-8), which an
+# encoder escaping all but printable ASCII (Python's default) writes up to 6 times as long
+# (DEL, one byte, as `\u007f`), and 2 KiB for its other fields (an event_id and a spotify_id
+# of 64 characters, up to 12 bytes each escaped). At the defaults 4,096,000 bytes: nginx's
+# limit for that path matches (4000k).
+ANALYTICS_ACTIVITY_MAX_BYTES = 500 * (6 * ANALYTICS_CONTEXT_MAX_BYTES + 2048)
 # Paths whose bodies may be larger than DATA_UPLOAD_MAX_MEMORY_SIZE, with their own limit.
-BODY_SIZE_LIMITS_BY_PATH = {"/api/analytics/import/": ANALYTICS_IMPORT_MAX_BYTES}
+BODY_SIZE_LIMITS_BY_PATH = {
+    "/api/analytics/import/": ANALYTICS_IMPORT_MAX_BYTES,
+    "/api/analytics/activity/": ANALYTICS_ACTIVITY_MAX_BYTES,
+}
 
 STATIC_URL = "static/"
 STATIC_ROOT = env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))

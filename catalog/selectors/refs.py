@@ -118,14 +118,3 @@ def labels_of(
 def genre_ids_by_name(names: Collection[str]) -> dict[str, int]:
     """Normalised genre name -> id, for those of `names` (normalised) the catalog has."""
     return dict(Genre.objects.filter(name__in=list(names)).values_list("name", "id")) if names else {}
-
-
-def songs_touching(
-    *, song_ids: Collection[int], artist_ids: Collection[int], genre_ids: Collection[int]
-) -> set[int]:
-    """Those of `song_ids` that credit any of `artist_ids` (in any position) or are in any of
-    `genre_ids`."""
-    if not song_ids or not (artist_ids or genre_ids):
-        return set()
-    touching = Q(credits__artist_id__in=list(artist_ids)) | Q(genres__id__in=list(genre_ids))
-    return set(Song.objects.filter(touching, pk__in=list(song_ids)).values_list("id", flat=True).distinct())
