@@ -29,6 +29,7 @@ from catalog.naming import name_key
 
 HEADER_ALIASES = {"track_id": "id", "track_name": "title", "album_name": "album", "track_genre": "genres"}
 _TRUE = {"true": True, "1": True, "false": False, "0": False}
+EMPTY = "empty file: expected a header row naming the columns"
 
 
 def decode(data: bytes) -> RawTable:
@@ -36,11 +37,16 @@ def decode(data: bytes) -> RawTable:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise file_error(f"not UTF-8 text (byte {exc.start}: {exc.reason})") from None
+    if not text or text.isspace():
+        # White space only: as empty as a file of no bytes (the reader would take a blank
+        # line for a header naming no known column). `isspace` stops at the first other
+        # character, where `strip` would copy a whole file ending in a line break.
+        raise file_error(EMPTY)
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader, None)
         if header is None:
-            raise file_error("empty file: expected a header row naming the columns")
+            raise file_error(EMPTY)
         positions = _header_positions(header)
         problems = Problems()
         rows = [(reader.line_num, row) for row in reader if row]

@@ -44,7 +44,10 @@ class Command(BaseCommand):
             "--format",
             choices=["json", "csv"],
             default=None,
-            help="the file's format (default: told from its first character, { or [ for JSON)",
+            help=(
+                "the file's format (default: told from its first character, { or [ for JSON; "
+                "a name ending in .csv means CSV unless it starts like JSON)"
+            ),
         )
         parser.add_argument(
             "--skip-invalid",
