@@ -15,6 +15,7 @@ nothing user-specific (`my_rating`) is ever shared; a Redis outage turns hits in
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 import time
@@ -27,6 +28,8 @@ from django.core.cache import cache
 from django.core.exceptions import DisallowedHost, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from rest_framework.exceptions import NotAcceptable
+from rest_framework.request import Request
 
 from catalog.filters import SearchField
 
@@ -35,6 +38,8 @@ LIST_CACHE_SECONDS = 15
 LIST_CACHE_PREFIX = "catalog:songs:list:"
 # The headers of the view's response a hit repeats; the rest is the same for every request.
 KEPT_HEADERS = ("Content-Type", "Vary", "Allow", "X-Total-Count-Exact")
+# The only rendering kept: what the view answers a request accepting JSON or anything.
+JSON = "application/json"
 # The search text as the list's filter reads it.
 _SEARCH = SearchField(required=False)
 
@@ -51,8 +56,7 @@ def list_cache_key(request: HttpRequest) -> str | None:
         return None
     if settings.SESSION_COOKIE_NAME in request.COOKIES:
         return None
-    # A browser's Accept is left to the view's negotiation (a 406 when it admits no JSON).
-    if "text/html" in request.META.get("HTTP_ACCEPT", ""):
+    if not _renders_plain_json(request):
         return None
     try:
         host = request.get_host()
@@ -73,6 +77,36 @@ def list_cache_key(request: HttpRequest) -> str | None:
     params.sort(key=lambda param: param[0])  # stable: a name's values stay in their order
     identity = f"{request.scheme}://{host}?{urlencode(params)}"
     return LIST_CACHE_PREFIX + hashlib.sha256(identity.encode()).hexdigest()
+
+
+def _renders_plain_json(request: HttpRequest) -> bool:
+    """Whether the list's content negotiation, DRF's as the view runs it, answers this
+    request's Accept with plain `application/json`, the only answer kept (`list_cache_store`):
+    a request the view would refuse (a 406: `Accept: application/xml`, or `text/html` alone)
+    or render otherwise (`application/json; indent=4`) gets the view's own answer, never a
+    cached one, so that the answer does not depend on what the cache holds."""
+    return _accept_renders_plain_json(request.META.get("HTTP_ACCEPT"))
+
+
+# Clients send few distinct Accept headers: each one's answer is kept, which saves most of
+# the ~6 us a negotiation costs on every anonymous list request (the least recently asked
+# dropped past the bound, so that varied headers cannot grow it).
+@functools.lru_cache(maxsize=64)
+def _accept_renders_plain_json(accept: str | None) -> bool:
+    from catalog.views.songs import SongListView  # here: the view reads this module's settings
+
+    view = SongListView()
+    # A request with this Accept alone: `format=` is left out of the key before this is
+    # asked, and nothing else of a request counts in the negotiation.
+    bare = HttpRequest()
+    if accept is not None:
+        bare.META["HTTP_ACCEPT"] = accept
+    asked = Request(bare)
+    try:
+        _renderer, media_type = view.get_content_negotiator().select_renderer(asked, view.get_renderers())
+    except NotAcceptable:
+        return False
+    return media_type == JSON
 
 
 def list_cache_store(key: str, response) -> None:
@@ -148,6 +182,6 @@ class SongListCacheMiddleware:
         if hit is not None:
             return hit
         response = self.get_response(request)
-        if response.status_code == 200 and getattr(response, "accepted_media_type", "") == "application/json":
+        if response.status_code == 200 and getattr(response, "accepted_media_type", "") == JSON:
             list_cache_store(key, response)
         return response

@@ -50,5 +50,14 @@ class StandardPagination(PageNumberPagination):
                     "refused)."
                 )
             if parameter["name"] == self.page_query_param:
-                parameter["schema"] = {"type": "integer", "minimum": 1}
+                parameter["schema"] = {
+                    "oneOf": [
+                        {"type": "integer", "minimum": 1},
+                        {"type": "string", "enum": list(self.last_page_strings)},
+                    ]
+                }
+                parameter["description"] = (
+                    "A page number within the paginated result set (ASCII digits), or `last` for "
+                    "the last page."
+                )
         return parameters

@@ -22,9 +22,9 @@ from django.db.models.functions import Collate, Lower
 from catalog.models import Artist, Song
 from catalog.selectors.lookups import ILike, InList, Like
 from catalog.selectors.search_accents import accented_texts
-from catalog.selectors.search_postgres import FetchedSongs, candidates, ranked
+from catalog.selectors.search_postgres import FetchedSongs, Reading, candidates, ranked
 from catalog.selectors.search_python import python_parser, python_ranked
-from catalog.selectors.search_ranking import RankedIds, RankedSongSearch
+from catalog.selectors.search_ranking import RankedIds, RankedSongSearch, search_reading
 from catalog.selectors.search_short import (
     NamedFirst,
     named_unless_trigrams,
@@ -38,6 +38,7 @@ from catalog.selectors.search_text import (
     query_terms,
     song_query,
 )
+from catalog.selectors.search_words import ParsedQuery
 from catalog.selectors.search_words_postgres import parse_postgres
 from catalog.selectors.songs import COMMON_SUBSTRING_SHARE
 
@@ -75,9 +76,10 @@ def song_search(queryset: QuerySet[Song], query: str) -> QuerySet[Song]:
 
 @dataclass(frozen=True)
 class SearchMatches:
-    """A search's matches, unranked, for a caller that orders them by something else.
+    """A search's matches, unranked, for a caller that orders them by something else: the
+    songs a search in relevance order lists, every one of them (`search_postgres.candidates`
+    as `search_ranking.search_reading` reads the query, the rule of `RankedSongSearch` too).
 
-    `songs`: the matches as `search_postgres.candidates` finds them for a sort of them all.
     `share`: the share of the catalog's songs the title-word list expects to match
     (PostgreSQL only; 0 elsewhere). `walkable`, when that share is over
     COMMON_SUBSTRING_SHARE outside a set: the same matches with the artists' songs fetched
@@ -102,16 +104,25 @@ def song_search_matches(queryset: QuerySet[Song], query: str, *, within_set: boo
         return SearchMatches(queryset.none())
     if not parsed.variants:
         return SearchMatches(_song_search_postgres(queryset, text, terms))
-    share = parsed.estimated_matches() / parsed.songs if parsed.songs > 0 else 0.0
-    fetched: FetchedSongs = {}  # each term's artists' songs fetched once for both statements
     named = named_unless_trigrams(queryset, text, terms)
+    reading = _reading(queryset, parsed, named)
+    # Every term's estimate, any term or not: the thresholds on it were measured so
+    # (bench/README.md, "Ordered searches of common words").
+    share = reading.parsed.estimated_matches() / parsed.songs if parsed.songs > 0 else 0.0
+    fetched: FetchedSongs = {}  # each term's artists' songs fetched once for both statements
     songs = _with_named(
-        queryset, candidates(queryset, parsed, within_set=within_set, fetched=fetched)[0], named
+        queryset, candidates(queryset, reading, within_set=within_set, fetched=fetched), named
     )
     if within_set or share <= COMMON_SUBSTRING_SHARE:
         return SearchMatches(songs, share)
-    walkable = _with_named(queryset, candidates(queryset, parsed, common=True, fetched=fetched)[0], named)
+    walkable = _with_named(queryset, candidates(queryset, reading, common=True, fetched=fetched), named)
     return SearchMatches(songs, share, walkable)
+
+
+def _reading(queryset: QuerySet[Song], parsed: ParsedQuery, named: list[int]) -> Reading:
+    """`search_reading` of the songs other than those of an artist the query names, which
+    come first whatever else matches, as `song_search_ranked` reads them."""
+    return search_reading(queryset.exclude(InList(F("id"), named)) if named else queryset, parsed)
 
 
 def artist_search(queryset: QuerySet[Artist], query: str) -> QuerySet[Artist]:
@@ -161,8 +172,9 @@ def _song_search_postgres(queryset: QuerySet[Song], text: str, terms: list[str])
     if not parsed.variants:
         return short_search(queryset, text)
     named = named_unless_trigrams(queryset, text, terms)
-    matches, any_term = candidates(queryset, parsed)
-    return ranked(_with_named(queryset, matches, named), parsed, named, any_term=any_term)
+    reading = _reading(queryset, parsed, named)
+    matches = _with_named(queryset, candidates(queryset, reading), named)
+    return ranked(matches, reading.parsed, named, any_term=reading.any_term)
 
 
 def _with_named(queryset: QuerySet[Song], matches: QuerySet[Song], named: list[int]) -> QuerySet[Song]:

@@ -9,14 +9,18 @@ trigram similarity of the title to the corrected query, then the title, then id.
 A match has every term (or one of its corrections) in its title or in the name of an artist
 credited on it: all in the title, or those in names all in one artist's name and the rest in
 the title, or, only when no song matches either way, split between the title and several
-names. Titles are searched with `ILIKE '%word%'`, which the GIN trigram index on `title`
-serves; artist names the same way through `catalog_artist`'s own trigram index.
+names. Which of these a query's matches are, and whether it is read again or any term will
+do, is decided once (`search_ranking.search_reading`, a `Reading`) for every order its
+matches are listed in. Titles are searched with `ILIKE '%word%'`, which the GIN trigram
+index on `title` serves; artist names the same way through `catalog_artist`'s own trigram
+index.
 """
 
 from __future__ import annotations
 
 import operator
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import reduce
 from typing import Any
 
@@ -28,7 +32,6 @@ from catalog.models import Song
 from catalog.selectors.lookups import EqualsAnyOf, ILike, InList, Like
 from catalog.selectors.search_text import escape_like
 from catalog.selectors.search_words import ParsedQuery
-from catalog.selectors.search_words_postgres import reread_postgres
 from catalog.selectors.songs import TitleKey
 
 
@@ -58,13 +61,27 @@ _ARTIST_SONGS_SQL = (
 )
 
 
-# The songs of the artists matching a term's patterns, once fetched (`_artist_songs_q`), kept
-# by a caller that builds more than one statement from the same query.
-FetchedSongs = dict[tuple[str, ...], list[int]]
+# The songs of the artists matching some terms' patterns, once fetched (`_artist_songs_q`),
+# kept by a caller that builds more than one statement from the same query.
+FetchedSongs = dict[tuple[tuple[str, ...], ...], list[int]]
 
 
-def _artist_songs_q(patterns: list[str], fetch_from: str | None, fetched: FetchedSongs) -> Q:
-    """The song is credited to an artist whose name matches one of `patterns`.
+@dataclass(frozen=True)
+class Reading:
+    """How a query's matches are found, decided once for every order they are listed in
+    (`search_ranking.search_reading`): `parsed`, the query as typed or read again
+    (`search_words.reread`); `any_term`, no song has every term, and any will do; `split`,
+    no song has them in one place (the title, or one artist's name and the title), and
+    they may be split between the title and several artists' names."""
+
+    parsed: ParsedQuery
+    any_term: bool = False
+    split: bool = False
+
+
+def _artist_songs_q(terms: list[list[str]], fetch_from: str | None, fetched: FetchedSongs) -> Q:
+    """The song is credited to an artist whose name matches, for each of `terms`, one of
+    its patterns.
 
     Without `fetch_from`, an uncorrelated `id = ANY(ARRAY(...))`, which PostgreSQL
     evaluates once and ORs with the title's trigram bitmap (an `IN (subquery)` would force
@@ -73,15 +90,33 @@ def _artist_songs_q(patterns: list[str], fetch_from: str | None, fetched: Fetche
     `fetched` has them) and written into the statement as a constant array, which PostgreSQL
     hashes once and probes per row (`InList` gives it the column's type, without which it
     is not hashed)."""
-    artist_songs = _ARTIST_SONGS_SQL.format(" OR ".join("a.name ILIKE %s" for _ in patterns))
+    condition = " AND ".join(
+        "(" + " OR ".join("a.name ILIKE %s" for _ in patterns) + ")" for patterns in terms
+    )
+    artist_songs = _ARTIST_SONGS_SQL.format(condition)
+    params = [pattern for patterns in terms for pattern in patterns]
     if fetch_from is None:
-        return Q(EqualsAnyOf(F("id"), RawSQL(artist_songs, patterns)))
-    key = tuple(patterns)
+        return Q(EqualsAnyOf(F("id"), RawSQL(artist_songs, params)))
+    key = tuple(map(tuple, terms))
     if key not in fetched:
         with connections[fetch_from].cursor() as cursor:
-            cursor.execute(artist_songs, patterns)
+            cursor.execute(artist_songs, params)
             fetched[key] = [song_id for (song_id,) in cursor.fetchall()]
     return Q(InList(F("id"), fetched[key]))
+
+
+def _patterns(variants: list[str]) -> list[str]:
+    return [f"%{escape_like(v)}%" for v in variants]
+
+
+def _title_q(variants: list[str]) -> Q:
+    return reduce(operator.or_, (Q(ILike(F("title"), pattern)) for pattern in _patterns(variants)))
+
+
+def _fetch_from(using: str, fetch_all: bool, names: int) -> str | None:
+    """Where an artists' songs are fetched first from (`_artist_songs_q`): with `fetch_all`,
+    or when `names` artist names (the name-word list's count) hold the term."""
+    return using if fetch_all or names > FETCHED_ARTIST_NAMES else None
 
 
 def _term_qs(parsed: ParsedQuery, using: str, *, fetch_all: bool, fetched: FetchedSongs) -> list[Q]:
@@ -93,13 +128,27 @@ def _term_qs(parsed: ParsedQuery, using: str, *, fetch_all: bool, fetched: Fetch
     for variants, in_artist_names, in_names in zip(
         parsed.variants, parsed.in_artist_names, names, strict=True
     ):
-        patterns = [f"%{escape_like(v)}%" for v in variants]
-        q = reduce(operator.or_, (Q(ILike(F("title"), pattern)) for pattern in patterns))
+        q = _title_q(variants)
         if in_artist_names:
-            fetch_from = using if fetch_all or in_names > FETCHED_ARTIST_NAMES else None
-            q |= _artist_songs_q(patterns, fetch_from, fetched)
+            q |= _artist_songs_q([_patterns(variants)], _fetch_from(using, fetch_all, in_names), fetched)
         terms.append(q)
     return terms
+
+
+def _in_one_place_q(parsed: ParsedQuery, using: str, *, fetch_all: bool, fetched: FetchedSongs) -> Q:
+    """Every term in the title, or every term that some artist's name holds in one credited
+    artist's name and the others in the title: what the ways of one place
+    (`search_ways.find_ways`) find, unbounded. For one term, `_term_qs`' condition."""
+    in_title = [_title_q(variants) for variants in parsed.variants]
+    named = [i for i, in_names in enumerate(parsed.in_artist_names) if in_names]
+    if not named:
+        return reduce(operator.and_, in_title)
+    counts = parsed.name_occurrences or (0,) * len(parsed.variants)
+    # The artists whose name holds every named term are at most those holding the rarest.
+    fetch_from = _fetch_from(using, fetch_all, min(counts[i] for i in named))
+    artists = _artist_songs_q([_patterns(parsed.variants[i]) for i in named], fetch_from, fetched)
+    rest = [q for i, q in enumerate(in_title) if i not in named]
+    return reduce(operator.and_, in_title) | reduce(operator.and_, rest, artists)
 
 
 def _many_matches(parsed: ParsedQuery) -> bool:
@@ -110,15 +159,15 @@ def _many_matches(parsed: ParsedQuery) -> bool:
 
 def candidates(
     queryset: QuerySet[Song],
-    parsed: ParsedQuery,
+    reading: Reading,
     *,
     within_set: bool = False,
     common: bool = False,
     fetched: FetchedSongs | None = None,
-) -> tuple[QuerySet[Song], bool]:
-    """Songs with every long term (or one of its corrections) in the title or an artist's
-    name; else with every term of the query read again (`search_words.reread`); songs with
-    any of them when no song has all either way; and whether any term would do.
+) -> QuerySet[Song]:
+    """Every song of `queryset` matching the query as `reading` reads it, unbounded: with
+    every term (or one of its corrections) in one place (`_in_one_place_q`), or split
+    between the title and artists' names (`split`), or with any term (`any_term`).
 
     `within_set`: `queryset` was narrowed to a set that its own index lists (a genre's
     songs, see `songs.song_results`), whose songs the plan tests one by one: the artists'
@@ -132,20 +181,14 @@ def candidates(
     songs). Fewer matches keep the join, whose title index finds them. `fetched`: the
     artists' songs already fetched for another statement of the same query (filled in)."""
     using = queryset.db
-    if within_set and _many_matches(parsed):
+    if within_set and _many_matches(reading.parsed):
         queryset = Song.objects.using(using).filter(EqualsAnyOf(F("id"), queryset.order_by().values("id")))
     fetched = {} if fetched is None else fetched
-    terms = _term_qs(parsed, using, fetch_all=within_set or common, fetched=fetched)
-    matched = queryset.filter(*terms)
-    # When the word frequencies promise plenty of songs with every term, skip the check.
-    if len(terms) == 1 or parsed.estimated_matches() >= 100 or matched.exists():
-        return matched, False
-    again = reread_postgres(using, parsed)
-    if again is not None:
-        matched = queryset.filter(*_term_qs(again, using, fetch_all=within_set or common, fetched=fetched))
-        if matched.exists():
-            return matched, False
-    return queryset.filter(reduce(operator.or_, terms)), True
+    fetch_all = within_set or common
+    if reading.any_term or reading.split:
+        terms = _term_qs(reading.parsed, using, fetch_all=fetch_all, fetched=fetched)
+        return queryset.filter(reduce(operator.or_, terms)) if reading.any_term else queryset.filter(*terms)
+    return queryset.filter(_in_one_place_q(reading.parsed, using, fetch_all=fetch_all, fetched=fetched))
 
 
 def popular_first() -> Any:

@@ -8,6 +8,7 @@ The rules (what matches, the relevance order) are `search_postgres`'s.
 from __future__ import annotations
 
 import operator
+from dataclasses import replace
 from functools import reduce
 from typing import Any
 
@@ -18,9 +19,9 @@ from django.db.models.lookups import Exact, GreaterThan, LessThanOrEqual
 from catalog.models import Song
 from catalog.selectors.counts import EXACT_COUNT_LIMIT, count_up_to
 from catalog.selectors.lookups import Like
-from catalog.selectors.search_postgres import popular_first, prefix_key, prefix_q, ties_sql
+from catalog.selectors.search_postgres import Reading, popular_first, prefix_key, prefix_q, ties_sql
 from catalog.selectors.search_text import escape_like
-from catalog.selectors.search_ways import Bounds, Ranking, find_ways, has_match, rank
+from catalog.selectors.search_ways import Bounds, Ranking, find_ways, match_split, rank
 from catalog.selectors.search_words import ParsedQuery
 from catalog.selectors.search_words_postgres import reread_postgres
 
@@ -50,6 +51,7 @@ def ranked_page(
     exclude_prefixes: bool = False,
     limit: int | None = None,
     widen: bool = False,
+    split: bool | None = None,
 ) -> Ranking:
     """The songs with every term (any term with `any_term`) in relevance order, at most
     `limit` of them, without the titles starting with the query with `exclude_prefixes`.
@@ -58,29 +60,49 @@ def ranked_page(
     `widen`, WHOLE_AT_MOST) through an index, and only those are checked and ranked, so a
     common word costs no more than a rare one. When a way read as many songs as it may,
     there may be matches it did not reach: the ranking is then of the matches found, not
-    of all (`whole` False)."""
+    of all (`whole` False).
+
+    `split` (`Reading.split`), once decided: False, the ways of one place only; True, the
+    mixed ways only. None: the mixed ways when the others find nothing (`Ranking.split`)."""
     groups = [[i] for i in range(len(parsed.variants))] if any_term else [list(range(len(parsed.variants)))]
     if exclude_prefixes:
         # Before the bounds: the songs read are then all past the prefix tiers.
         queryset = queryset.exclude(prefix_q(parsed))
     bounds = Bounds(RANK_AT_MOST, MIXED_AT_MOST, WHOLE_AT_MOST if widen else None)
-    ranking = rank(
-        queryset,
-        parsed,
-        [way for terms in groups for way in find_ways(queryset, parsed, terms, bounds)],
-        limit,
-        bounds.whole,
-        any_term=any_term,
-    )
-    if ranking.found:
-        return ranking
+    ranking = Ranking([], [], 0, True)
+    if not split:
+        ways = [way for terms in groups for way in find_ways(queryset, parsed, terms, bounds)]
+        ranking = rank(queryset, parsed, ways, limit, bounds.whole, any_term=any_term)
+        if ranking.found or split is False:
+            return ranking
     # Terms split between a title and artist names are looked for only when no song has
     # them all in its title or in one artist's name.
     mixed = [way for terms in groups for way in find_ways(queryset, parsed, terms, bounds, mixed=True)]
     if not mixed:
         return ranking
     found = rank(queryset, parsed, mixed, limit, bounds.whole, any_term=any_term)
-    return Ranking(found.ids, found.past_prefixes, found.found, found.whole and ranking.whole)
+    return replace(found, whole=found.whole and ranking.whole, split=True)
+
+
+def search_reading(queryset: QuerySet[Song], parsed: ParsedQuery, *, unmatched: bool = False) -> Reading:
+    """How the songs of `queryset` match `parsed` (`Reading`), as the bounded ways of
+    finding them (`search_ways.match_split`) tell: with every term in one place, else split
+    between the title and several names; if no song has every term either way, the query
+    read again (`search_words.reread`) the same way; else any term will do. The one rule
+    for a search in relevance order (`RankedSongSearch`) and in any other
+    (`search.song_search_matches`), so that both list the same songs. `unmatched`: a
+    ranking of `parsed` found no song with every term already."""
+    if len(parsed.variants) < 2:
+        # One term: its songs hold it (in one place), and there is nothing to read again.
+        return Reading(parsed)
+    bounds = Bounds(RANK_AT_MOST, MIXED_AT_MOST)
+    split = None if unmatched else match_split(queryset, parsed, bounds)
+    if split is not None:
+        return Reading(parsed, split=split)
+    again = reread_postgres(queryset.db, parsed)
+    if again is not None and (split := match_split(queryset, again, bounds)) is not None:
+        return Reading(again, split=split)
+    return Reading(parsed, any_term=True)
 
 
 class RankedIds:
@@ -145,6 +167,9 @@ class RankedSongSearch(RankedIds):
         # Past the prefix tiers, the bounded ranking, once made.
         self.rest: list[int] | None = None
         self.any_term = False
+        # Whether the terms are split between the title and several names (`Reading`);
+        # None until decided.
+        self.split: bool | None = None
         self.estimate = parsed.estimated_matches()
         # The page the paginator will ask for (`expect_page`), and the last read (`_first`).
         self.expected_stop = 0
@@ -159,40 +184,27 @@ class RankedSongSearch(RankedIds):
         self.widen = small_set or self.estimate <= WHOLE_AT_MOST
         if self.estimate <= SMALL_RESULT or small_set:
             ranking = ranked_page(queryset, parsed, widen=self.widen)
+            self.split = ranking.split
             if not ranking.found and several:
-                if self._reread(small_set):
-                    ranking = ranked_page(queryset, self.parsed, widen=self.widen)
-                else:
-                    self._any_term(small_set)
-                    ranking = ranked_page(queryset, parsed, any_term=True, widen=self.widen)
+                # The same rule as `search_reading`'s, whose first look this ranking was.
+                self._settle(search_reading(queryset, parsed, unmatched=True), small_set)
+                ranking = ranked_page(
+                    queryset, self.parsed, any_term=self.any_term, widen=self.widen, split=self.split
+                )
             if ranking.whole:
                 self.complete = ranking.ids
             else:
                 # More matches than the bounded ways read: the prefix tiers come from their
                 # own index scans, the rest from this ranking.
                 self.rest = ranking.past_prefixes
-        elif (
-            several
-            and not has_match(queryset, parsed, Bounds(RANK_AT_MOST, MIXED_AT_MOST))
-            and not self._reread(small_set)
-        ):
-            self._any_term(small_set)
+        else:
+            self._settle(search_reading(queryset, parsed), small_set)
 
-    def _reread(self, small_set: bool) -> bool:
-        """No song has every term as typed: whether one has every term of the query read
-        again (`search_words.reread`), which is then the query searched."""
-        again = reread_postgres(self.queryset.db, self.parsed)
-        if again is None or not has_match(self.queryset, again, Bounds(RANK_AT_MOST, MIXED_AT_MOST)):
-            return False
-        self.parsed = again
-        self.estimate = again.estimated_matches()
-        self.widen = small_set or self.estimate <= WHOLE_AT_MOST
-        return True
-
-    def _any_term(self, small_set: bool) -> None:
-        """No song has every term: any term will do, and many more songs may match."""
-        self.any_term = True
-        self.estimate = self.parsed.estimated_any()
+    def _settle(self, reading: Reading, small_set: bool) -> None:
+        """Search the query as `reading` reads it: read again, or any term will do (many
+        more songs may match then), or its terms split."""
+        self.parsed, self.any_term, self.split = reading.parsed, reading.any_term, reading.split
+        self.estimate = self.parsed.estimated_any() if self.any_term else self.parsed.estimated_matches()
         self.widen = small_set or self.estimate <= WHOLE_AT_MOST
 
     def expect_page(self, *, start: int, stop: int) -> None:
@@ -292,6 +304,7 @@ class RankedSongSearch(RankedIds):
             exclude_prefixes=True,
             limit=count,
             widen=self.widen,
+            split=self.split,
         )
 
     def _first(self, stop: int) -> tuple[list[int], Ranking | None]:

@@ -244,6 +244,8 @@ class Ranking:
     # How many matches are ranked, and whether they are every match there is.
     found: int
     whole: bool
+    # Whether they are the mixed ways' (the terms split between the title and several names).
+    split: bool = False
 
 
 def rank(
@@ -285,18 +287,24 @@ def rank(
     )
 
 
-def has_match(queryset: QuerySet[Song], parsed: ParsedQuery, bounds: Bounds) -> bool:
-    """Whether one of the ways finds a song with every term: the first one found ends it."""
+def match_split(queryset: QuerySet[Song], parsed: ParsedQuery, bounds: Bounds) -> bool | None:
+    """Where the ways find a song with every term: False when the ways of one place (the
+    title, or one artist's name and the title) find one, True when only the mixed ways do
+    (the terms split between the title and several names), None when none does. One
+    statement; the first song found ends each look, and the mixed ways are read only when
+    the others found none."""
     terms = list(range(len(parsed.variants)))
-    ways = [
-        *find_ways(queryset, parsed, terms, bounds),
-        *find_ways(queryset, parsed, terms, bounds, mixed=True),
-    ]
+    one_place = find_ways(queryset, parsed, terms, bounds)
+    ways = [*one_place, *find_ways(queryset, parsed, terms, bounds, mixed=True)]
     with_sql, params, reads, _ = _fenced(ways)
-    branches = []
-    for way, read in zip(ways, reads, strict=True):
-        branches.append(f"SELECT 1 FROM ({read}) AS x WHERE {way.check}")
+    looks: list[list[str]] = [[], []]
+    for index, (way, read) in enumerate(zip(ways, reads, strict=True)):
+        looks[index >= len(one_place)].append(f"SELECT 1 FROM ({read}) AS x WHERE {way.check}")
         params.extend(way.check_params)
+    found = [f"EXISTS ({' UNION ALL '.join(look)})" if look else "false" for look in looks]
     with connections[queryset.db].cursor() as cursor:
-        cursor.execute(f"{with_sql} SELECT EXISTS ({' UNION ALL '.join(branches)})", params)
-        return bool(cursor.fetchone()[0])
+        # An uncorrelated EXISTS is run when the CASE first needs it: the mixed ways' only
+        # when the ways of one place found nothing.
+        cursor.execute(f"{with_sql} SELECT CASE WHEN {found[0]} THEN 0 WHEN {found[1]} THEN 1 END", params)
+        place = cursor.fetchone()[0]
+    return None if place is None else bool(place)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.paginator import EmptyPage, Page, Paginator
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
 
 from music_discovery.pagination import StandardPagination
 
@@ -24,6 +26,14 @@ COUNT_DESCRIPTION = (
     "the songs up to the one after the page. A search with an `ordering` lists every match."
 )
 
+# `page=last` of a list whose count is an estimate, when the page the estimate names is past
+# the end or not the last (`EstimatedCountPaginator.page`).
+LAST_NEEDS_EXACT_COUNT = (
+    "page=last needs an exact count, and this list's count is an estimate "
+    "(X-Total-Count-Exact: false) that does not name its last page: follow the `next` links "
+    "to its end instead."
+)
+
 
 # The highest page number served (an OFFSET must stay within a bigint); past it, pages are
 # past the end of any catalog.
@@ -39,7 +49,15 @@ class EstimatedCountPaginator(Paginator):
     past the first is a 404. With an exact count it is Django's paginator.
 
     Results that count with their page (`expect_page`) are told which page before they
-    count."""
+    count.
+
+    `last_asked`: the page is `?page=last`, which DRF turned into the estimate's last page
+    number: that page is served only when it is the last (it has rows, and no row follows
+    them), else a 404 says that `last` needs an exact count; where the count is exact it is
+    the last page as ever. Counting exactly to find it would cost more than any page (the
+    reason for the estimate), and a search by relevance counts only the pages it has read."""
+
+    last_asked = False
 
     def _announce(self, number: Any) -> None:
         expect_page = getattr(self.object_list, "expect_page", None)
@@ -70,6 +88,9 @@ class EstimatedCountPaginator(Paginator):
         # One row past the page says whether there is a next one: a full page can be the last.
         rows = list(self.object_list[bottom : bottom + self.per_page + 1])
         more, rows = len(rows) > self.per_page, rows[: self.per_page]
+        if self.last_asked and (more or (not rows and number > 1)):
+            # A DRF error, not EmptyPage, which DRF answers with "Invalid page." alone.
+            raise NotFound(LAST_NEEDS_EXACT_COUNT)
         if not rows and number > 1:
             # Past the end, whatever the estimate said: as past an exact count.
             raise EmptyPage(self.error_messages["no_results"])
@@ -92,6 +113,24 @@ class BoundedCountPagination(StandardPagination):
     `count_is_exact`, set by counting, becomes the X-Total-Count-Exact header."""
 
     django_paginator_class = EstimatedCountPaginator
+
+    def get_page_number(self, request: Request, paginator: Any) -> Any:
+        """DRF's, telling the paginator when the page is `last` (`last_asked`): DRF turns it
+        into the count's last page number, which of an estimate may be past the end or short
+        of it."""
+        paginator.last_asked = request.query_params.get(self.page_query_param) in self.last_page_strings
+        return super().get_page_number(request, paginator)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_query_param:
+                parameter["description"] += (
+                    " `last` needs an exact count: where the count is an estimate "
+                    "(X-Total-Count-Exact: false), it is the last page only when the estimate "
+                    "names it, else a 404 saying so; follow `next` to the end instead."
+                )
+        return parameters
 
     def get_paginated_response(self, data):
         response = super().get_paginated_response(data)

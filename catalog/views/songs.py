@@ -43,7 +43,8 @@ class SongListView(ListAPIView):
         description=(
             "Anyone may read. With `search` and no `ordering`, results come by relevance: the exact "
             "title, then titles starting with the query, then titles where every term starts a word, "
-            "then the rest. Filters on a feature a song's source did not give (null) never match it.\n\n"
+            "then the rest; with an `ordering`, the same songs in that order. Filters on a feature a "
+            "song's source did not give (null) never match it.\n\n"
             f"Anonymous responses are cached for {LIST_CACHE_SECONDS} s (header `X-Cache: hit` on a "
             "repeat), so rating aggregates in them may lag by that much. A repeat answered from the "
             "cache costs no database query and does not count against the anonymous throttle; only "
