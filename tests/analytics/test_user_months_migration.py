@@ -5,20 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
+from tests.builders import migrate_to, migrate_to_latest
 from tests.factories import UserFactory
 
 BEFORE = [("analytics", "0009_pending_user_rollup_user")]
 AFTER = [("analytics", "0010_user_months")]
-
-
-def _migrate(target):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(target)
-    return executor.loader.project_state(target).apps
 
 
 def _at(day: dt.date, hour: int) -> dt.datetime:
@@ -29,7 +21,7 @@ def _at(day: dt.date, hour: int) -> dt.datetime:
 def test_day_rows_become_month_rows_with_their_days():
     ann, bob = UserFactory(), UserFactory()
     try:
-        user_day = _migrate(BEFORE).get_model("analytics", "UserDay")
+        user_day = migrate_to(BEFORE).get_model("analytics", "UserDay")
         oct31, nov1, nov15, nov30 = (dt.date(2026, m, d) for m, d in ((10, 31), (11, 1), (11, 15), (11, 30)))
         for user, day, hour, counts in (
             (ann, oct31, 20, {"plays": 2, "listen_ms": 100}),
@@ -39,7 +31,7 @@ def test_day_rows_become_month_rows_with_their_days():
         ):
             user_day.objects.create(user_id=user.id, day=day, last_at=_at(day, hour), **counts)
 
-        user_month = _migrate(AFTER).get_model("analytics", "UserMonth")
+        user_month = migrate_to(AFTER).get_model("analytics", "UserMonth")
 
         rows = user_month.objects.order_by("user_id", "month").values_list(
             "user_id", "month", "plays", "likes", "skips", "shares", "days", "listen_ms", "last_at"
@@ -50,4 +42,4 @@ def test_day_rows_become_month_rows_with_their_days():
             (bob.id, dt.date(2026, 11, 1), 0, 0, 3, 0, 1 << 14, 0, _at(nov15, 12)),
         ]
     finally:
-        _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+        migrate_to_latest()

@@ -165,20 +165,7 @@ def test_change_page_refuses_a_username_taken_in_another_case_of_any_letter(admi
 
 def test_add_page_creates_user_with_profile(admin_client_logged_in):
     response = admin_client_logged_in.post(
-        reverse("admin:users_user_add"),
-        {
-            "username": "fromadmin",
-            "email": "fromadmin@Example.COM",
-            "usable_password": "true",
-            "password1": "tangerine-volcano-41",
-            "password2": "tangerine-volcano-41",
-            "profile-TOTAL_FORMS": "1",
-            "profile-INITIAL_FORMS": "0",
-            "profile-MIN_NUM_FORMS": "0",
-            "profile-MAX_NUM_FORMS": "1",
-            "profile-0-favorite_genres": "",
-            "profile-0-favorite_artists": "",
-        },
+        reverse("admin:users_user_add"), _add_form("fromadmin", "fromadmin@Example.COM")
     )
 
     assert response.status_code == 302, response.content.decode()[:3000]

@@ -4,24 +4,17 @@ key keep their names, emails and sign-in."""
 from __future__ import annotations
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.builders import migrate_to, migrate_to_latest
 
 BEFORE = [("users", "0004_username_ci_unique")]
 AFTER = [("users", "0005_user_keys")]
 
 
-def _migrate(target):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(target)
-    return executor.loader.project_state(target).apps
-
-
 @pytest.mark.django_db(transaction=True)
 def test_existing_accounts_get_their_keys_and_the_later_of_two_alike_a_key_of_its_own():
     try:
-        old_user = _migrate(BEFORE).get_model("users", "User")
+        old_user = migrate_to(BEFORE).get_model("users", "User")
         # lower(), on either database, lets both of these pairs through.
         odysseus, odysseus_upper = (
             "\u03bf\u03b4\u03c5\u03c3\u03c3\u03b5\u03c5\u03c2",
@@ -41,7 +34,7 @@ def test_existing_accounts_get_their_keys_and_the_later_of_two_alike_a_key_of_it
             for name, email in zip(names, emails, strict=True)
         ]
 
-        new_user = _migrate(AFTER).get_model("users", "User")
+        new_user = migrate_to(AFTER).get_model("users", "User")
 
         emails = dict(new_user.objects.values_list("username", "email_key"))
         assert emails[odysseus] == f"bob@ex\u00e4mple.org {made[3].pk}"
@@ -55,4 +48,4 @@ def test_existing_accounts_get_their_keys_and_the_later_of_two_alike_a_key_of_it
             odysseus_upper: f"\u03bf\u03b4\u03c5\u03c3\u03c3\u03b5\u03c5\u03c3 {made[4].pk}",
         }
     finally:
-        _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+        migrate_to_latest()
