@@ -71,9 +71,18 @@ class User(AbstractUser):
             ),
         ]
 
+    def key_for(self, field: str, value: str | None = None) -> str:
+        """The key this account stores for its `field` ("username" or "email") holding
+        `value` (by default, what it holds): that value's key, or, for an account that shared
+        it with an older one when migration `users 0005` ran, the key it was given then (the
+        key, a space and its id) while its value still has that key."""
+        key = (username_key if field == "username" else email_key)(value or getattr(self, field))
+        stored = getattr(self, f"{field}_key")
+        return stored if self.pk is not None and stored == f"{key} {self.pk}" else key
+
     def save(self, **kwargs: Any) -> None:
-        self.username_key = username_key(self.username)
-        self.email_key = email_key(self.email)
+        self.username_key = self.key_for("username")
+        self.email_key = self.key_for("email")
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
             keys = {"username": "username_key", "email": "email_key"}
@@ -88,9 +97,9 @@ class User(AbstractUser):
         others = type(self)._default_manager.exclude(pk=self.pk)
         errors: dict[str, list[str]] = {}
         exclude = exclude or ()
-        if "username" not in exclude and others.filter(username_key=username_key(self.username)).exists():
+        if "username" not in exclude and others.filter(username_key=self.key_for("username")).exists():
             errors["username"] = [USERNAME_TAKEN]
-        if "email" not in exclude and others.filter(email_key=email_key(self.email)).exists():
+        if "email" not in exclude and others.filter(email_key=self.key_for("email")).exists():
             errors["email"] = [EMAIL_TAKEN]
         if errors:
             raise ValidationError(errors)

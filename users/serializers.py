@@ -13,7 +13,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 
 from music_discovery.fields import AwareDateTimeField, StrictCharField, StrictIntegerField
 from users import selectors, services
-from users.models import Profile, User, email_key, email_normalize, username_key
+from users.models import Profile, User, email_key, email_normalize
 from users.moods import MOODS
 from users.tokens import RefreshToken
 
@@ -137,13 +137,16 @@ class UserWriteSerializer(serializers.ModelSerializer):
 
     def _check_free(self, attrs: dict[str, Any]) -> None:
         # The database's constraints compare the keys; this friendly check does the same.
-        others = User.objects.exclude(pk=self.instance.pk) if self.instance is not None else User.objects
+        account = self.instance if self.instance is not None else User()
+        others = User.objects.exclude(pk=account.pk)
         errors: dict[str, list[str]] = {}
-        username, email = attrs.get("username"), attrs.get("email")
-        if username is not None and others.filter(username_key=username_key(username)).exists():
-            errors["username"] = [services.USERNAME_TAKEN]
-        if email is not None and others.filter(email_key=email_key(email)).exists():
-            errors["email"] = [services.EMAIL_TAKEN]
+        for field, taken in (("username", services.USERNAME_TAKEN), ("email", services.EMAIL_TAKEN)):
+            value = attrs.get(field)
+            if (
+                value is not None
+                and others.filter(**{f"{field}_key": account.key_for(field, value)}).exists()
+            ):
+                errors[field] = [taken]
         if errors:
             raise serializers.ValidationError(errors)
 
