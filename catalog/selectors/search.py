@@ -24,7 +24,7 @@ from catalog.selectors.lookups import ILike, InList, Like
 from catalog.selectors.search_accents import accented_texts
 from catalog.selectors.search_postgres import FetchedSongs, Reading, candidates, ranked
 from catalog.selectors.search_python import python_parser, python_ranked
-from catalog.selectors.search_ranking import RankedIds, RankedSongSearch, search_reading
+from catalog.selectors.search_ranking import RankedIds, RankedSongSearch, reads_widely, search_reading
 from catalog.selectors.search_short import (
     NamedFirst,
     named_unless_trigrams,
@@ -105,7 +105,7 @@ def song_search_matches(queryset: QuerySet[Song], query: str, *, within_set: boo
     if not parsed.variants:
         return SearchMatches(_song_search_postgres(queryset, text, terms))
     named = named_unless_trigrams(queryset, text, terms)
-    reading = _reading(queryset, parsed, named)
+    reading = _reading(queryset, parsed, named, within_set=within_set)
     # Every term's estimate, any term or not: the thresholds on it were measured so
     # (bench/README.md, "Ordered searches of common words").
     share = reading.parsed.estimated_matches() / parsed.songs if parsed.songs > 0 else 0.0
@@ -119,10 +119,12 @@ def song_search_matches(queryset: QuerySet[Song], query: str, *, within_set: boo
     return SearchMatches(songs, share, walkable)
 
 
-def _reading(queryset: QuerySet[Song], parsed: ParsedQuery, named: list[int]) -> Reading:
+def _reading(queryset: QuerySet[Song], parsed: ParsedQuery, named: list[int], *, within_set: bool) -> Reading:
     """`search_reading` of the songs other than those of an artist the query names, which
-    come first whatever else matches, as `song_search_ranked` reads them."""
-    return search_reading(queryset.exclude(InList(F("id"), named)) if named else queryset, parsed)
+    come first whatever else matches, as `song_search_ranked` reads them (its ways reading
+    as far: `reads_widely`)."""
+    others = queryset.exclude(InList(F("id"), named)) if named else queryset
+    return search_reading(others, parsed, widen=reads_widely(others, parsed, within_set=within_set))
 
 
 def artist_search(queryset: QuerySet[Artist], query: str) -> QuerySet[Artist]:
@@ -172,7 +174,7 @@ def _song_search_postgres(queryset: QuerySet[Song], text: str, terms: list[str])
     if not parsed.variants:
         return short_search(queryset, text)
     named = named_unless_trigrams(queryset, text, terms)
-    reading = _reading(queryset, parsed, named)
+    reading = _reading(queryset, parsed, named, within_set=False)
     matches = _with_named(queryset, candidates(queryset, reading), named)
     return ranked(matches, reading.parsed, named, any_term=reading.any_term)
 

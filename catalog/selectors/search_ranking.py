@@ -84,18 +84,39 @@ def ranked_page(
     return replace(found, whole=found.whole and ranking.whole, split=True)
 
 
-def search_reading(queryset: QuerySet[Song], parsed: ParsedQuery, *, unmatched: bool = False) -> Reading:
+def small_set(queryset: QuerySet[Song], parsed: ParsedQuery, *, within_set: bool) -> bool:
+    """Whether `queryset`, a set its own index lists (`within_set`), holds at most
+    EXACT_COUNT_LIMIT songs while the word list expects more than SMALL_RESULT matches in the
+    whole catalog: such a set is searched like a small result."""
+    return (
+        within_set
+        and parsed.estimated_matches() > SMALL_RESULT
+        and count_up_to(queryset, EXACT_COUNT_LIMIT) <= EXACT_COUNT_LIMIT
+    )
+
+
+def reads_widely(queryset: QuerySet[Song], parsed: ParsedQuery, *, within_set: bool) -> bool:
+    """Whether the ways read up to WHOLE_AT_MOST songs each (`ranked_page`'s `widen`), for
+    deciding how a query reads (`search_reading`) in every order alike."""
+    return parsed.estimated_matches() <= WHOLE_AT_MOST or small_set(queryset, parsed, within_set=within_set)
+
+
+def search_reading(
+    queryset: QuerySet[Song], parsed: ParsedQuery, *, widen: bool, unmatched: bool = False
+) -> Reading:
     """How the songs of `queryset` match `parsed` (`Reading`), as the bounded ways of
     finding them (`search_ways.match_split`) tell: with every term in one place, else split
     between the title and several names; if no song has every term either way, the query
     read again (`search_words.reread`) the same way; else any term will do. The one rule
     for a search in relevance order (`RankedSongSearch`) and in any other
     (`search.song_search_matches`), so that both list the same songs. `unmatched`: a
-    ranking of `parsed` found no song with every term already."""
+    ranking of `parsed` found no song with every term already. `widen`: the ways read as far
+    as the ranking's do (`reads_widely`), so that every order finds what it finds (the songs
+    a way reads are filtered by the request only after they are read)."""
     if len(parsed.variants) < 2:
         # One term: its songs hold it (in one place), and there is nothing to read again.
         return Reading(parsed)
-    bounds = Bounds(RANK_AT_MOST, MIXED_AT_MOST)
+    bounds = Bounds(RANK_AT_MOST, MIXED_AT_MOST, WHOLE_AT_MOST if widen else None)
     split = None if unmatched else match_split(queryset, parsed, bounds)
     if split is not None:
         return Reading(parsed, split=split)
@@ -175,19 +196,15 @@ class RankedSongSearch(RankedIds):
         self.expected_stop = 0
         self.read: tuple[int, list[int], Ranking | None] | None = None
         several = len(parsed.variants) > 1
-        small_set = (
-            self.estimate > SMALL_RESULT
-            and within_set
-            and count_up_to(queryset, EXACT_COUNT_LIMIT) <= EXACT_COUNT_LIMIT
-        )
-        # Whether the ways read up to WHOLE_AT_MOST songs (`ranked_page`).
-        self.widen = small_set or self.estimate <= WHOLE_AT_MOST
-        if self.estimate <= SMALL_RESULT or small_set:
-            ranking = ranked_page(queryset, parsed, widen=self.widen)
+        small = small_set(queryset, parsed, within_set=within_set)
+        # Whether the ways read up to WHOLE_AT_MOST songs (`ranked_page`, `reads_widely`).
+        self.widen = widen = small or self.estimate <= WHOLE_AT_MOST
+        if self.estimate <= SMALL_RESULT or small:
+            ranking = ranked_page(queryset, parsed, widen=widen)
             self.split = ranking.split
             if not ranking.found and several:
                 # The same rule as `search_reading`'s, whose first look this ranking was.
-                self._settle(search_reading(queryset, parsed, unmatched=True), small_set)
+                self._settle(search_reading(queryset, parsed, widen=widen, unmatched=True), small)
                 ranking = ranked_page(
                     queryset, self.parsed, any_term=self.any_term, widen=self.widen, split=self.split
                 )
@@ -198,14 +215,14 @@ class RankedSongSearch(RankedIds):
                 # own index scans, the rest from this ranking.
                 self.rest = ranking.past_prefixes
         else:
-            self._settle(search_reading(queryset, parsed), small_set)
+            self._settle(search_reading(queryset, parsed, widen=widen), small)
 
-    def _settle(self, reading: Reading, small_set: bool) -> None:
+    def _settle(self, reading: Reading, small: bool) -> None:
         """Search the query as `reading` reads it: read again, or any term will do (many
         more songs may match then), or its terms split."""
         self.parsed, self.any_term, self.split = reading.parsed, reading.any_term, reading.split
         self.estimate = self.parsed.estimated_any() if self.any_term else self.parsed.estimated_matches()
-        self.widen = small_set or self.estimate <= WHOLE_AT_MOST
+        self.widen = small or self.estimate <= WHOLE_AT_MOST
 
     def expect_page(self, *, start: int, stop: int) -> None:
         """The page the paginator will ask for, and count before: the count is then read

@@ -118,3 +118,24 @@ def test_an_ordering_within_a_genre_lists_what_relevance_lists(api_client, relev
 
     assert [song["title"] for song in response.json()["results"]] == ["Shape of You"]
     assert response.json()["count"] == 1
+
+
+@pytest.mark.parametrize("ordering", ORDERINGS)
+def test_an_ordering_reads_as_far_as_relevance_before_the_filters(api_client, monkeypatch, ordering):
+    """The ways read songs before the request's filters apply: when the songs first read are
+    all filtered out, every order must have read as far as relevance to decide whether a
+    song has every term (bounds made small here so that a few songs reach them)."""
+    for name, value in (("RANK_AT_MOST", 3), ("MIXED_AT_MOST", 3), ("WHOLE_AT_MOST", 6)):
+        monkeypatch.setattr(f"catalog.selectors.search_ranking.{name}", value)
+    quxxy = ArtistFactory(name="Zedd Quxxy")
+    for i in range(4):
+        SongArtistFactory(song=SongFactory(title=f"Rocker {i}", genres=["rock"]), artist=quxxy)
+    SongArtistFactory(song=SongFactory(title="Jazzer", genres=["jazz"]), artist=quxxy)
+    SongArtistFactory(
+        song=SongFactory(title="Other jazz", genres=["jazz"]), artist=ArtistFactory(name="Zedd Others")
+    )
+    params = {"search": "zedd quxxy", "genre": "jazz", **({"ordering": ordering} if ordering else {})}
+
+    response = api_client.get("/api/songs/", params)
+
+    assert sorted(song["title"] for song in response.json()["results"]) == ["Jazzer"]
