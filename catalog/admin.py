@@ -2,12 +2,14 @@ from django import forms
 from django.contrib import admin
 from django.contrib.admin.views.main import ORDER_VAR
 from django.contrib.admin.widgets import AutocompleteSelectMultiple
+from django.db import transaction
 from django.db.models import Count
 
 from catalog.audio import KEY_CHOICES, MODE_CHOICES, key_name, mode_name
 from catalog.models import Artist, Genre, Rating, Song, SongArtist, SongFileLoad
 from catalog.ratings.services import song_ratings_mark_dirty_on_commit
 from catalog.selectors.search import song_search_top
+from catalog.song_locks import songs_lock_for_row_writes
 
 # Song fields shown and edited as words instead of Spotify's numbers.
 WORD_CHOICES = {"key": KEY_CHOICES, "mode": MODE_CHOICES}
@@ -82,6 +84,19 @@ class SongAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("credits__artist", "genres")
+
+    # Deleting a song deletes its credits, genre links and ratings first, the song last: the
+    # table's lock is taken before any of those rows (`song_locks`), or it deadlocks with a
+    # load that relinks the song.
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            songs_lock_for_row_writes()
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            songs_lock_for_row_writes()
+            super().delete_queryset(request, queryset)
 
     def get_search_results(self, request, queryset, search_term):
         if not search_term.strip():
