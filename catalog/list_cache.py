@@ -88,9 +88,9 @@ def _renders_plain_json(request: HttpRequest) -> bool:
     return _accept_renders_plain_json(request.META.get("HTTP_ACCEPT"))
 
 
-# Clients send few distinct Accept headers: each one's answer is kept, which saves most of
-# the ~6 us a negotiation costs on every anonymous list request (the least recently asked
-# dropped past the bound, so that varied headers cannot grow it).
+# Clients send few distinct Accept headers: each one's answer is kept, so that a cached
+# list's hit pays no negotiation (the least recently asked dropped past the bound, so that
+# varied headers cannot grow it).
 @functools.lru_cache(maxsize=64)
 def _accept_renders_plain_json(accept: str | None) -> bool:
     from catalog.views.songs import SongListView  # here: the view reads this module's settings

@@ -18,10 +18,10 @@ from users.selectors import BlockSet, blocks_active
 
 SUMMARY_KEY = "analytics:summary"
 # Items of each kind a trends snapshot keeps: ten times the most a request asks for (50), so that
-# a viewer's blocks leave 50 of each unless they hide over nine in ten of the top; then
-# that viewer's lists are ranked from the rollups (`trends_get`; 90-170 ms a request on
-# PostgreSQL at 360,000 day rows). Measured there against 50: a cached read 2.1 ms instead of
-# 1.3 (a larger object to unpickle), a snapshot job 1.5 s instead of 1.3.
+# a viewer's blocks leave 50 of each unless they hide over nine in ten of the top; only then
+# are that viewer's lists ranked from the rollups (`trends_get`), which costs a request far
+# more than a cached read. What the larger snapshot costs: bench/README.md, "Trends for a
+# viewer with blocks".
 SNAPSHOT_LIMIT = 500
 
 
