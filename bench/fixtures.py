@@ -131,19 +131,13 @@ def fill_songs(target: int) -> None:
 
 
 def fill_users(count: int) -> list:
-    from users.models import User, email_key, username_key
+    from users.models import User
 
     names = [f"bench-rater-{i}" for i in range(count)]
     existing = set(User.objects.filter(username__in=names).values_list("username", flat=True))
     User.objects.bulk_create(
         [
-            User(
-                username=name,
-                username_key=username_key(name),
-                email=f"{name}@bench.invalid",
-                email_key=email_key(f"{name}@bench.invalid"),
-                password="!",
-            )
+            User(username=name, email=f"{name}@bench.invalid", password="!").keyed()
             for name in names
             if name not in existing
         ]

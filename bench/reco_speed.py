@@ -51,19 +51,13 @@ def percentiles(samples: list[float]) -> str:
 
 
 def fill_listeners(count: int) -> list[int]:
-    from users.models import User, email_key, username_key
+    from users.models import User
 
     have = User.objects.filter(username__startswith=LISTENER_PREFIX).count()
     if have < count:
         User.objects.bulk_create(
             [
-                User(
-                    username=f"{LISTENER_PREFIX}{i}",
-                    username_key=username_key(f"{LISTENER_PREFIX}{i}"),
-                    email=f"reco-{i}@bench.invalid",
-                    email_key=email_key(f"reco-{i}@bench.invalid"),
-                    password="!",
-                )
+                User(username=f"{LISTENER_PREFIX}{i}", email=f"reco-{i}@bench.invalid", password="!").keyed()
                 for i in range(have, count)
             ],
             batch_size=10_000,
@@ -142,21 +136,12 @@ def time_rebuild(runs: int) -> None:
 
 def time_lists(listeners: list[int], count: int, rng: random.Random) -> None:
     from recommendations.services import recommend
-    from users.models import User, email_key, username_key
+    from users.models import User
 
     chosen = rng.sample(listeners, min(count, len(listeners)))
     cold_names = [f"bench-reco-cold-{i}" for i in range(count)]
     User.objects.bulk_create(
-        [
-            User(
-                username=name,
-                username_key=username_key(name),
-                email=f"{name}@bench.invalid",
-                email_key=email_key(f"{name}@bench.invalid"),
-                password="!",
-            )
-            for name in cold_names
-        ],
+        [User(username=name, email=f"{name}@bench.invalid", password="!").keyed() for name in cold_names],
         ignore_conflicts=True,
     )
     cold = list(User.objects.filter(username__in=cold_names).values_list("id", flat=True))

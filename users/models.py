@@ -80,9 +80,15 @@ class User(AbstractUser):
         stored = getattr(self, f"{field}_key")
         return stored if self.pk is not None and stored == f"{key} {self.pk}" else key
 
-    def save(self, **kwargs: Any) -> None:
+    def keyed(self) -> "User":
+        """This account with its keys set as `save` sets them; for writes that bypass `save`
+        (`bulk_create`)."""
         self.username_key = self.key_for("username")
         self.email_key = self.key_for("email")
+        return self
+
+    def save(self, **kwargs: Any) -> None:
+        self.keyed()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
             keys = {"username": "username_key", "email": "email_key"}
