@@ -10,6 +10,7 @@ from users.validators import UsernameValidator
 
 USERNAME_TAKEN = "A user with that username already exists."
 EMAIL_TAKEN = "A user with that email already exists."
+TAKEN = {"username": USERNAME_TAKEN, "email": EMAIL_TAKEN}
 
 
 def username_key(username: str) -> str:
@@ -76,7 +77,9 @@ class User(AbstractUser):
         `value` (by default, what it holds): that value's key, or, for an account that shared
         it with an older one when migration `users 0005` ran, the key it was given then (the
         key, a space and its id) while its value still has that key."""
-        key = (username_key if field == "username" else email_key)(value or getattr(self, field))
+        key = (username_key if field == "username" else email_key)(
+            getattr(self, field) if value is None else value
+        )
         stored = getattr(self, f"{field}_key")
         return stored if self.pk is not None and stored == f"{key} {self.pk}" else key
 
@@ -100,15 +103,22 @@ class User(AbstractUser):
         # constraints unchecked: the admin's forms would meet them as an IntegrityError.
         # Checked here as the rules of the username and of the email instead.
         super().validate_constraints(exclude=exclude)
-        others = type(self)._default_manager.exclude(pk=self.pk)
-        errors: dict[str, list[str]] = {}
-        exclude = exclude or ()
-        if "username" not in exclude and others.filter(username_key=self.key_for("username")).exists():
-            errors["username"] = [USERNAME_TAKEN]
-        if "email" not in exclude and others.filter(email_key=self.key_for("email")).exists():
-            errors["email"] = [EMAIL_TAKEN]
+        errors = self.taken(
+            **{field: getattr(self, field) for field in TAKEN if field not in (exclude or ())}
+        )
         if errors:
             raise ValidationError(errors)
+
+    def taken(self, **values: str) -> dict[str, list[str]]:
+        """Of `values` ("username", "email"), those whose key another account holds, each
+        with the message saying so: the rule of the keys' unique constraints, checked before
+        writing (the admin's forms, the API's serializers)."""
+        others = type(self)._default_manager.exclude(pk=self.pk)
+        return {
+            field: [TAKEN[field]]
+            for field, value in values.items()
+            if others.filter(**{f"{field}_key": self.key_for(field, value)}).exists()
+        }
 
 
 class Profile(models.Model):

@@ -138,15 +138,9 @@ class UserWriteSerializer(serializers.ModelSerializer):
     def _check_free(self, attrs: dict[str, Any]) -> None:
         # The database's constraints compare the keys; this friendly check does the same.
         account = self.instance if self.instance is not None else User()
-        others = User.objects.exclude(pk=account.pk)
-        errors: dict[str, list[str]] = {}
-        for field, taken in (("username", services.USERNAME_TAKEN), ("email", services.EMAIL_TAKEN)):
-            value = attrs.get(field)
-            if (
-                value is not None
-                and others.filter(**{f"{field}_key": account.key_for(field, value)}).exists()
-            ):
-                errors[field] = [taken]
+        errors = account.taken(
+            **{field: attrs[field] for field in ("username", "email") if attrs.get(field) is not None}
+        )
         if errors:
             raise serializers.ValidationError(errors)
 
