@@ -1,6 +1,6 @@
 import contextlib
 import unicodedata
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
@@ -39,6 +39,20 @@ def email_key(email: str) -> str:
     return f"{local}{at}{domain}".lower()
 
 
+class AccountManager(UserManager["User"]):
+    def create_superuser(
+        self, username: str, email: str | None = None, password: str | None = None, **extra_fields: Any
+    ) -> "User":
+        # `manage.py createsuperuser` checks only that no account has this exact username:
+        # one that another account holds by its key (`ADA` beside `ada`), or a taken email,
+        # would reach the database's constraints as an IntegrityError and a traceback. A
+        # ValidationError is what the command reports as an error message.
+        errors = self.model(username=username, email=email or "").taken(username=username, email=email or "")
+        if errors:
+            raise ValidationError(errors)
+        return super().create_superuser(username, email, password, **extra_fields)
+
+
 class User(AbstractUser):
     """The project's user. Username (NFKC-normalised, as AbstractBaseUser.clean does) and
     email are each unique whatever their case: by `username_key` and `email_key`, kept in
@@ -56,6 +70,8 @@ class User(AbstractUser):
     email = models.EmailField("email address")
     username_key = models.TextField(editable=False)
     email_key = models.TextField(editable=False)
+
+    objects: ClassVar[AccountManager] = AccountManager()
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"

@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+from io import StringIO
+
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
 
 from tests.factories import UserFactory
 from tests.users.builders import PASSWORD, obtain, registration
@@ -164,3 +167,24 @@ def test_letters_of_any_script_still_make_a_username(api_client):
     )
 
     assert response.status_code == 201, response.content
+
+
+@pytest.mark.parametrize(
+    ("username", "email", "message"),
+    [
+        ("ADMIN", "other@example.org", services.USERNAME_TAKEN),
+        ("other", "ADMIN@Example.org", services.EMAIL_TAKEN),
+    ],
+)
+def test_createsuperuser_refuses_a_name_or_email_taken_by_its_key(monkeypatch, username, email, message):
+    UserFactory(username="admin", email="admin@example.org")
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", PASSWORD)
+
+    with pytest.raises(CommandError, match=message):
+        call_command("createsuperuser", interactive=False, username=username, email=email, stdout=StringIO())
+
+    assert list(User.objects.values_list("username", flat=True)) == ["admin"]
+    call_command(
+        "createsuperuser", interactive=False, username="other", email="other@example.org", stdout=StringIO()
+    )
+    assert User.objects.get(username="other").is_superuser
