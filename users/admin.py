@@ -2,6 +2,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm as DjangoAdminUserCreationForm
@@ -154,7 +155,11 @@ class UserAdmin(DjangoUserAdmin):
         return readonly
 
     def user_change_password(self, request, id: str, form_url: str = "") -> HttpResponse:
-        if str(id) == str(request.user.pk):
+        # The account the URL names, as the page itself finds it: `07`, `+7` and `7 ` are
+        # account 7 too, and a text comparison let them through to a form without the
+        # current password.
+        account = self.get_object(request, unquote(id))
+        if account is not None and account.pk == request.user.pk:
             return HttpResponseRedirect(reverse("admin:password_change"))
         return super().user_change_password(request, id, form_url)
 
