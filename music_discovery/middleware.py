@@ -4,6 +4,8 @@ import time
 import uuid
 from collections.abc import Callable
 
+from django.core.exceptions import ValidationError
+from django.db import DataError
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 
@@ -133,18 +135,39 @@ class ProbeMiddleware:
         return self.get_response(request)
 
 
-class AdminNulQueryMiddleware:
-    """Answers 400 to an admin page whose query string holds a NUL character: the admin's
-    list filters (`?username__startswith=`) pass their values to the database as they are,
-    and PostgreSQL text cannot hold NUL (a DataError, so a 500). Its forms already refuse NUL
-    (Django's fields do), and the API's parameters are each validated."""
+def _refused_parameter(key: str, values: list[str]) -> bool:
+    """A NUL anywhere, or a regular-expression lookup (`?title__regex=`): an invalid pattern
+    fails in the database (on SQLite inside its Python function, an OperationalError like a
+    database that is down), and a valid one may backtrack over every row."""
+    return "\x00" in key or any("\x00" in value for value in values) or key.endswith(("__regex", "__iregex"))
+
+
+class AdminBadInputMiddleware:
+    """Answers 400 to an admin request whose input the ORM or the database cannot take. The
+    admin hands what a URL or a form names to the ORM as it is: list filters and lookups on a
+    model's fields (`?id__regex=(a`, `?username__startswith=` with a NUL, which PostgreSQL text
+    cannot hold), a date hierarchy's year (`?date_joined__year=9999`: the year after it does
+    not exist), an action's selected ids (`abc`), an autocomplete field's value. Each fails as
+    a ValueError, OverflowError, ValidationError or DataError, which Django would answer with a
+    500. A NUL and a regular-expression lookup are refused before the view; the rest when the
+    view or its page raises them.
+    Only under /admin/, whose pages are Django's: the API validates each parameter itself."""
+
+    INPUT_ERRORS = (ValueError, OverflowError, ValidationError, DataError)
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.path_info.startswith("/admin/") and any(
-            "\x00" in key or any("\x00" in value for value in values) for key, values in request.GET.lists()
+            _refused_parameter(key, values) for key, values in request.GET.lists()
         ):
-            return exceptions.bad_request(request, ValueError("NUL in the query string"))
+            return exceptions.bad_request(request, ValueError("a refused query parameter"))
         return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not (request.path_info.startswith("/admin/") and isinstance(exception, self.INPUT_ERRORS)):
+            return None
+        # Logged: a 400 here may also hide a bug of ours that input happened to reach.
+        logger.warning("admin input refused: %s %s: %r", request.method, request.path, exception)
+        return exceptions.bad_request(request, exception)

@@ -102,8 +102,8 @@ MIDDLEWARE = [
     "music_discovery.middleware.ProbeMiddleware",
     # 413 for any body over DATA_UPLOAD_MAX_MEMORY_SIZE, multipart files included, unread.
     "music_discovery.middleware.BodySizeLimitMiddleware",
-    # 400 for an admin page whose query string holds a NUL (a 500 from its list filters).
-    "music_discovery.middleware.AdminNulQueryMiddleware",
+    # 400 for admin input the ORM or the database cannot take (a 500 from Django's admin).
+    "music_discovery.middleware.AdminBadInputMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
