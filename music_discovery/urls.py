@@ -3,7 +3,7 @@ from django.urls import URLPattern, URLResolver, include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from music_discovery import exceptions, health, throttling
+from music_discovery import admin_actions, exceptions, health, throttling
 
 api_patterns: list[URLPattern | URLResolver] = [
     path("", include("users.urls")),
@@ -15,6 +15,8 @@ api_patterns: list[URLPattern | URLResolver] = [
     # Anything else under /api/ is a JSON 404, never an HTML page.
     re_path(r"^.*$", exceptions.json_not_found),
 ]
+
+admin_actions.install(admin.site)
 
 urlpatterns = [
     # The site root (where the admin's "View site" leads) is the API's documentation.

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from catalog.models import Song
+from music_discovery import admin_actions
 from tests.factories import GenreFactory, SongFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -66,3 +67,21 @@ def test_an_autocomplete_value_that_is_no_id_is_a_400_and_adds_nothing(superuser
 
     assert response.status_code == 400
     assert not Song.objects.filter(title="Added").exists()
+
+
+def test_delete_all_matching_is_refused_past_the_bound_and_deletes_nothing(superuser_client, monkeypatch):
+    monkeypatch.setattr(admin_actions, "MAX_DELETE", 2)
+    songs = SongFactory.create_batch(3)
+    everything = {"action": "delete_selected", "select_across": "1", "_selected_action": [str(songs[0].pk)]}
+
+    refused = superuser_client.post("/admin/catalog/song/", everything, follow=True)
+
+    assert refused.status_code == 200
+    assert "3 songs selected: delete at most 2 at once. Nothing was deleted." in refused.content.decode()
+    assert Song.objects.count() == 3
+    two = {"action": "delete_selected", "_selected_action": [str(s.pk) for s in songs[:2]]}
+    confirm = superuser_client.post("/admin/catalog/song/", two)
+    assert confirm.status_code == 200
+    assert "Are you sure" in confirm.content.decode()
+    superuser_client.post("/admin/catalog/song/", {**two, "post": "yes"})
+    assert list(Song.objects.values_list("pk", flat=True)) == [songs[2].pk]
