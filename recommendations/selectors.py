@@ -229,6 +229,7 @@ def listener_for(
         moods=moods,
         blocked_artists=blocked.artists,
         blocked_genres=blocked.genres,
+        user_id=user_id,
     )
 
 

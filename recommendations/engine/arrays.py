@@ -184,6 +184,10 @@ class Listener:
     # The genres, artists and songs are what a request asked for (its seeds), not the
     # listener's taste: the reasons say so.
     asked: bool = False
+    # The listener's row in the collaborative model, left out of their collaborative signal:
+    # "liked by listeners who like X" is about other listeners, and a listener alone in the
+    # model (or among few) would otherwise be shown their own history under that reason.
+    user_id: int | None = None
 
 
 # How much a seed song counts, in the units of analytics' action weights (a like).

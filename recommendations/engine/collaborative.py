@@ -41,6 +41,11 @@ Float64Array = npt.NDArray[np.float64]
 # "Recommendations").
 EASE_L2 = 100.0
 MAX_ARTISTS = 5000
+# A contribution this small is rounding, not evidence: with a listener's own row left out
+# (`excluding`, a rank-one update of the float32 inverse), a pair of artists only they liked
+# together keeps ~1e-9 where the exact weight is 0, and normalised against nothing larger it
+# would read as the strongest evidence. Real weights are co-listeners over EASE_L2 and more.
+NEGLIGIBLE = 1e-6
 
 
 @dataclass(frozen=True, eq=False)
@@ -198,6 +203,7 @@ def collaborative_scores(model: CollaborativeModel, listened: FloatArray) -> tup
     if len(query.columns) == 0:
         return scores, sources
     contributions = _contributions(model, query)
+    contributions[np.abs(contributions) < NEGLIGIBLE] = 0.0
     scores[model.artists] = contributions.sum(axis=0)
     # What this signal finds is artists new to the listener; those they already like are the
     # artist-affinity signal's to rank.

@@ -260,7 +260,8 @@ def evidence(catalog: CatalogArrays, listener: Listener, model: CollaborativeMod
     sources = np.full(len(catalog.artist_names), -1, np.int64)
     by_artist = np.zeros(len(catalog.artist_names), np.float32)
     if model is not None:
-        by_artist, sources = collaborative_scores(model, listened)
+        others = model if listener.user_id is None else model.excluding(listener.user_id)
+        by_artist, sources = collaborative_scores(others, listened)
         by_artist = normalised(by_artist)
     artist_values = normalised(artists)
     genre_values, genre = genre_signal(catalog, genres)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from analytics.models import Action
 from recommendations.engine.reasons import NOTHING_ADDED
+from recommendations.model import build_model, model_forget
+from recommendations.services import recommend
 from tests.factories import ArtistFactory, RatingFactory, UserFactory
 from tests.recommendations.builders import listened, song_by
 
@@ -46,3 +48,23 @@ def test_without_popularity_figures_no_song_is_said_to_be_popular(make_auth_clie
 
     assert len(body["results"]) == 4
     assert all(item["reasons"] == [NOTHING_ADDED] for item in body["results"]), body["results"]
+
+
+def _collaborative_reasons(user, seed: str) -> set[str]:
+    build_model()
+    items = recommend(user_id=user.pk, seed_artists=[seed], limit=6)
+    return {reason for item in items for reason in item["reasons"] if reason.startswith("liked by listeners")}
+
+
+def test_a_listener_alone_in_the_model_is_not_shown_their_own_history_as_other_listeners_taste(db):
+    alpha, beta = ArtistFactory(name="Alpha"), ArtistFactory(name="Beta")
+    songs = {artist.name: [song_by(artist, popularity=50) for _ in range(3)] for artist in (alpha, beta)}
+    solo = UserFactory(profile__favorite_genres=[], profile__moods=[])
+    listened(solo, (songs["Alpha"][0], Action.LIKE), (songs["Beta"][0], Action.LIKE))
+
+    assert _collaborative_reasons(solo, "Alpha") == set()
+
+    # Another listener with the same taste: now other listeners do like Beta with Alpha.
+    listened(UserFactory(), (songs["Alpha"][0], Action.LIKE), (songs["Beta"][0], Action.LIKE))
+    model_forget()
+    assert _collaborative_reasons(solo, "Alpha") == {"liked by listeners who like Alpha"}
