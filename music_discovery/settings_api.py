@@ -46,6 +46,8 @@ REST_FRAMEWORK = {
     # /api/ (DRF's browsable API renders every answer as one); /api/docs/ is the page to
     # browse the API with.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # An unknown `?format=` is a 406, as an unknown Accept type is (DRF: a 404).
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "music_discovery.negotiation.ContentNegotiation",
     "EXCEPTION_HANDLER": "music_discovery.exceptions.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "music_discovery.throttling.AnonCountedThrottle",

@@ -78,3 +78,21 @@ def test_a_request_that_accepts_html_alone_is_a_json_406(api_client):
 
     assert response.status_code == 406
     assert response["Content-Type"] == "application/json" and response.json()["detail"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path", ["/api/users/me/?format=x", "/api/songs/?format=xml", "/api/songs/1/?format=html"]
+)
+def test_an_unknown_format_is_a_json_406_not_a_missing_route(api_client, path):
+    response = api_client.get(path)
+
+    assert response.status_code == 406
+    assert response.json()["detail"].startswith("Unknown format")
+    assert api_client.get(path.split("?")[0] + "?format=json").status_code != 406
+
+
+@pytest.mark.django_db
+def test_the_docs_page_answers_options_with_a_405_not_a_500(client):
+    assert client.options("/api/docs/").status_code == 405
+    assert client.head("/api/docs/").status_code == 200
