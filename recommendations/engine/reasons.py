@@ -8,7 +8,7 @@ import numpy as np
 
 from recommendations.engine.arrays import CatalogArrays, IntArray, Listener
 from recommendations.engine.moods import mood_reason
-from recommendations.engine.signals import SIGNALS, Evidence, best_item, content_at
+from recommendations.engine.signals import SIGNALS, Evidence, best_item, content_at, is_popular
 
 if TYPE_CHECKING:
     from recommendations.engine.ranking import Weights
@@ -58,7 +58,7 @@ def _reason(
         return f"sounds like {songs}" if found.taste_liked else "sounds unlike the songs you passed on"
     if signal == "mood":
         return mood_reason(catalog, listener.moods[int(found.mood_index[song])], song)
-    return "popular in the catalog"
+    return "popular in the catalog" if is_popular(found, song) else None
 
 
 def reasons_for(

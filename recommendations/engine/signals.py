@@ -249,7 +249,20 @@ def popularity(catalog: CatalogArrays, model: CollaborativeModel | None) -> Floa
             values = (LISTENER_SHARE * listened + (1 - LISTENER_SHARE) * catalog.prior).astype(np.float32)
         spread = len(values) > 0 and float(values.max()) > float(values.min())
         memo["popularity"] = normalised(values) if spread else none(catalog)
+        memo["popularity floor"] = float(memo["popularity"].min()) if spread else 0.0
     return memo["popularity"]
+
+
+# A song is "popular in the catalog" when its popularity stands at least this share of the way
+# from the catalog's least popular song to its most: what every song has (an unrated song's
+# neutral rating, a popularity of 0) is no popularity, and one rated song must not make every
+# other popular at nine tenths of its figure.
+POPULAR_SHARE = 0.35
+
+
+def is_popular(found: Evidence, song: int) -> bool:
+    floor = float(found.memo.get("popularity floor", 0.0))
+    return found.score_of("popularity", song) - floor >= POPULAR_SHARE * (1.0 - floor)
 
 
 def evidence(catalog: CatalogArrays, listener: Listener, model: CollaborativeModel | None) -> Evidence:

@@ -5,6 +5,7 @@ figures, no song is said to be popular."""
 from __future__ import annotations
 
 from analytics.models import Action
+from catalog.ratings.services import rating_submit
 from recommendations.engine.reasons import NOTHING_ADDED
 from recommendations.model import build_model, model_forget
 from recommendations.services import recommend
@@ -68,3 +69,18 @@ def test_a_listener_alone_in_the_model_is_not_shown_their_own_history_as_other_l
     listened(UserFactory(), (songs["Alpha"][0], Action.LIKE), (songs["Beta"][0], Action.LIKE))
     model_forget()
     assert _collaborative_reasons(solo, "Alpha") == {"liked by listeners who like Alpha"}
+
+
+def test_one_rated_song_does_not_make_the_unrated_ones_popular(
+    make_auth_client, db, django_capture_on_commit_callbacks
+):
+    songs = [song_by(ArtistFactory(), popularity=None) for _ in range(4)]
+    with django_capture_on_commit_callbacks(execute=True):  # the song's aggregates recomputed
+        rating_submit(user_id=UserFactory().pk, song_id=songs[0].pk, score=4)
+    newcomer = UserFactory(profile__favorite_genres=[], profile__moods=[])
+
+    body = make_auth_client(newcomer).get(f"/api/recommendations/user/{newcomer.pk}/").json()
+
+    reasons = {item["song"]["id"]: item["reasons"] for item in body["results"]}
+    assert reasons.pop(songs[0].pk) == ["popular in the catalog"]
+    assert all(said == [NOTHING_ADDED] for said in reasons.values()), reasons
