@@ -297,6 +297,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     {"NAME": "users.validators.NotOnlyWhitespaceValidator"},
+    {"NAME": "users.validators.MaximumLengthValidator"},
 ]
 if DJANGO_ENV == "test":
     # Hashing dominates a test suite that creates hundreds of users.

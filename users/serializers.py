@@ -16,6 +16,7 @@ from users import selectors, services
 from users.models import Profile, User, email_key, email_normalize
 from users.moods import MOODS
 from users.tokens import RefreshToken
+from users.validators import MAX_PASSWORD_LENGTH
 
 _LIST_BOUND = (
     f" At most {services.PROFILE_LIST_MAX_ITEMS} entries once blanks and repeats are dropped, "
@@ -105,7 +106,7 @@ class UserWriteSerializer(serializers.ModelSerializer):
     password = StrictCharField(
         write_only=True,
         trim_whitespace=False,
-        max_length=256,
+        max_length=MAX_PASSWORD_LENGTH,
         style={"input_type": "password"},
         help_text="Checked by the configured password validators, then stored hashed.",
     )
@@ -180,7 +181,7 @@ def _password_field(help_text: str, *, required: bool = True) -> StrictCharField
         write_only=True,
         required=required,
         trim_whitespace=False,
-        max_length=256,
+        max_length=MAX_PASSWORD_LENGTH,
         style={"input_type": "password"},
         help_text=help_text,
     )

@@ -14,6 +14,23 @@ if TYPE_CHECKING:
     from users.models import User
 
 
+# The longest password any form or endpoint sets, and the longest `current_password` the API
+# takes: the same bound everywhere, so that no account can get a password (in the admin, by
+# `createsuperuser`) that the API then refuses to hear when it is to be changed.
+MAX_PASSWORD_LENGTH = 256
+
+
+class MaximumLengthValidator:
+    message = f"Your password must contain at most {MAX_PASSWORD_LENGTH} characters."
+
+    def validate(self, password: str, user: User | None = None) -> None:
+        if len(password) > MAX_PASSWORD_LENGTH:
+            raise ValidationError(self.message, code="password_too_long")
+
+    def get_help_text(self) -> str:
+        return f"Your password can't be longer than {MAX_PASSWORD_LENGTH} characters."
+
+
 class NotOnlyWhitespaceValidator:
     """A password is kept exactly as typed, spaces included, at registration, on a change and
     at login (no step trims it); a password of nothing but whitespace or invisible format

@@ -87,6 +87,28 @@ def test_staff_still_reset_another_ordinary_accounts_password(admin_client_logge
     assert user.check_password(NEW_PASSWORD)
 
 
+def test_no_page_sets_a_password_the_api_would_not_take_as_current(
+    admin_client_logged_in, user, make_auth_client
+):
+    page = reverse("admin:auth_user_password_change", args=[user.pk])
+    longest, too_long = "Long-pass-9 " * 21 + "abcd", "Long-pass-9 " * 22
+    assert (len(longest), len(too_long)) == (256, 264)
+
+    refused = admin_client_logged_in.post(
+        page, {"usable_password": "true", "password1": too_long, "password2": too_long}
+    )
+    admin_client_logged_in.post(page, {"usable_password": "true", "password1": longest, "password2": longest})
+
+    assert refused.status_code == 200
+    assert "at most 256 characters" in refused.content.decode()
+    user.refresh_from_db()
+    assert user.check_password(longest)
+    changed = make_auth_client(user).patch(
+        "/api/users/me/", {"current_password": longest, "password": NEW_PASSWORD}, format="json"
+    )
+    assert changed.status_code == 200, changed.json()
+
+
 def _taken_over(account) -> dict:
     return {
         "username": "taken-over",
