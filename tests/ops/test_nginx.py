@@ -12,6 +12,7 @@ import json
 import os
 import re
 import secrets
+import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -280,6 +281,40 @@ def test_requests_nginx_refuses_are_answered_in_json(first_run):
     assert json_error(long_header, 400) == {"detail": "Request header too large."}
     assert json_error(big_body, 413) == {"detail": "Request body too large."}
     assert json_error(garbage, 400) == {"detail": "Bad request."}
+
+
+def _request_ids(port: int, request: bytes) -> list[str]:
+    """The X-Request-ID header lines of the answer to a raw request, every one of them."""
+    with socket.create_connection(("127.0.0.1", port), timeout=15) as sock:
+        sock.sendall(request)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    head = received.partition(b"\r\n\r\n")[0].decode("latin-1")
+    return [
+        line.partition(":")[2].strip()
+        for line in head.split("\r\n")
+        if line.lower().startswith("x-request-id:")
+    ]
+
+
+def test_every_answer_carries_one_request_id_nginx_errors_included(first_run):
+    port = first_run["port"]
+    host = f"Host: 127.0.0.1:{port}\r\nConnection: close\r\n".encode()
+    big_body = (
+        b"POST /api/users/ HTTP/1.1\r\n"
+        + host
+        + b"Content-Type: application/json\r\nContent-Length: 2000000\r\n\r\n"
+    )
+
+    for request in (
+        b"GET /api/songs/ HTTP/1.1\r\n" + host + b"\r\n",  # Django's answer
+        b"GET /healthz HTTP/1.1\r\n" + host + b"\r\n",
+        big_body,  # nginx's own 413
+        b"GET /static/missing.css HTTP/1.1\r\n" + host + b"\r\n",
+    ):
+        ids = _request_ids(port, request)
+        assert len(ids) == 1 and re.fullmatch(r"[0-9a-f]{32}", ids[0]), (request[:40], ids)
 
 
 def test_requests_gunicorn_refuses_behind_nginx_are_answered_in_json(first_run):
