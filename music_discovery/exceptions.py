@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
 from django.views import csrf, defaults
 from django.views.decorators.csrf import csrf_exempt
@@ -38,6 +38,9 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         exc = PayloadTooLarge()
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
+    elif isinstance(exc, Http404):
+        # Every 404 reads alike: Django's names the model ("No Song matches the given query.").
+        exc = exceptions.NotFound()
     elif isinstance(exc, OperationalError | InterfaceError):
         exc = DatabaseUnavailable()
     elif isinstance(exc, AccountGoneError) or isinstance(exc, IntegrityError) and _names_a_gone_account(exc):

@@ -35,6 +35,9 @@ urlpatterns = [
     path("admin/password_change/", throttling.admin_password_change),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
+    # The API's root named without its slash: a JSON 404 like the root itself, not Django's
+    # HTML redirect to it (APPEND_SLASH).
+    path("api", exceptions.json_not_found),
 ]
 
 handler400 = "music_discovery.exceptions.bad_request"

@@ -17,9 +17,10 @@ def assert_json_error(response, status: int) -> dict:
     return body
 
 
+@pytest.mark.parametrize("path", ["/api/no/such/thing/", "/api/", "/api"])
 @pytest.mark.parametrize("method", ["get", "post", "put", "patch", "delete"])
-def test_unknown_api_path_is_json_404_for_every_method(api_client, method):
-    response = getattr(api_client, method)("/api/no/such/thing/")
+def test_unknown_api_path_is_json_404_for_every_method(api_client, method, path):
+    response = getattr(api_client, method)(path)
 
     assert_json_error(response, 404)
 
@@ -132,3 +133,12 @@ def test_a_browser_gets_json_404_under_api_too(api_client):
     response = api_client.get("/api/no-such-thing/", HTTP_ACCEPT="text/html,application/xhtml+xml")
 
     assert_json_error(response, 404)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/songs/999999/", "/api/artists/999999/"])
+def test_an_unknown_object_is_a_404_that_names_no_model(api_client, path):
+    response = api_client.get(path)
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
