@@ -5,7 +5,8 @@ them itself: 400 (a refused body, parameter or Host) always; 401 where the view 
 credential (a bad bearer token is refused even where none is needed); 403 where its
 permissions can refuse an authenticated caller, or where a session caller's unsafe request
 is checked for its CSRF token; 404 on paths with an id and on paginated lists (a page past
-the end); 429 where the view is throttled.
+the end); 406 always (content negotiation); 413 and 415 where the operation reads a body;
+429 where the view is throttled.
 
 And the OpenAPI links of a listener's first steps: register, log in, rate, read the
 recommendations, poll their task. Clients see them in the schema; the stateful fuzz test
@@ -17,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular import openapi
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.plumbing import ComponentRegistry
 from rest_framework import permissions
 
@@ -42,6 +44,12 @@ ERROR_RESPONSES = {
     "401": "No valid credentials: a missing, expired or malformed bearer token.",
     "403": "Authenticated but not allowed (staff-only listing, or a session request without its CSRF token).",
     "404": "Not found: an unknown id, another user's resource, or a page past the end of a list.",
+    "406": "Not acceptable: the Accept header or `?format=` names no type this operation gives.",
+    "413": (
+        "The body is over its size limit (DATA_UPLOAD_MAX_MEMORY_SIZE unless the operation says); "
+        "refused unread, nothing changed."
+    ),
+    "415": "Unsupported media type: the body is not one this operation reads (JSON); nothing changed.",
     "429": "Throttled: retry after the number of seconds in the Retry-After header.",
 }
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -76,6 +84,9 @@ class AutoSchema(openapi.AutoSchema):
             codes.append("403")
         if "{" in self.path or "page" in parameters:
             codes.append("404")
+        codes.append("406")
+        if "requestBody" in operation:
+            codes += ["413", "415"]
         if self.view.throttle_classes:
             codes.append("429")
         return codes
@@ -84,6 +95,20 @@ class AutoSchema(openapi.AutoSchema):
         if self.method in UNSAFE_METHODS and SESSION_SCHEME in schemes:
             return True
         return bool(schemes) and any(not isinstance(p, _NEVER_FORBID) for p in self.view.get_permissions())
+
+
+class KnownFieldsSchema(OpenApiSerializerExtension):
+    """A request body that refuses a field it does not have (`fields.KnownFieldsMixin`, a 400
+    naming it) says so: `additionalProperties: false`."""
+
+    target_class = "music_discovery.fields.KnownFieldsMixin"
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema: Any, direction: Any) -> Any:
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        if direction == "request":
+            schema["additionalProperties"] = False
+        return schema
 
 
 def add_error_component(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:

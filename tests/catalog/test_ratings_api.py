@@ -318,12 +318,13 @@ def test_schema_describes_ratings_for_clients_and_lists_only_possible_errors(api
     }
     errors = {name: {code for code in op["responses"] if code >= "400"} for name, op in operations.items()}
     # 403: a session request without its CSRF token (unsafe methods only); 404: an unknown
-    # rating or a page past the end, never a vote; 400 on any request (a refused Host).
+    # rating or a page past the end, never a vote; 400 on any request (a refused Host), 406
+    # too (content negotiation); 413 and 415 where a body is read.
     assert errors == {
-        "get": {"400", "401", "404", "429"},
-        "post": {"400", "401", "403", "429"},
-        "get detail": {"400", "401", "404", "429"},
-        "delete detail": {"400", "401", "403", "404", "429"},
+        "get": {"400", "401", "404", "406", "429"},
+        "post": {"400", "401", "403", "406", "413", "415", "429"},
+        "get detail": {"400", "401", "404", "406", "429"},
+        "delete detail": {"400", "401", "403", "404", "406", "429"},
     }
     list_song = next(p for p in operations["get"]["parameters"] if p["name"] == "song")
     assert list_song["in"] == "query" and list_song["schema"]["type"] == "integer"

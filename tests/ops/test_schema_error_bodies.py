@@ -44,3 +44,26 @@ def test_a_404_answers_that_body(make_auth_client):
 
     assert answered.status_code == 404
     assert answered.json() == {"detail": "Not found."}
+
+
+def test_negotiation_and_body_refusals_are_documented_where_they_can_happen(api_client, make_auth_client):
+    schema = api_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    rate = schema["paths"]["/api/ratings/"]["post"]["responses"]
+    songs = schema["paths"]["/api/songs/"]["get"]["responses"]
+
+    assert {"406", "413", "415"} <= set(rate)
+    assert "406" in songs and not {"413", "415"} & set(songs)
+    # Each as the API answers it.
+    assert api_client.get("/api/songs/", HTTP_ACCEPT="text/html").status_code == 406
+    form = make_auth_client(UserFactory()).post(
+        "/api/ratings/", "song=1&score=3", content_type="application/x-www-form-urlencoded"
+    )
+    assert form.status_code == 415
+
+
+def test_a_body_that_refuses_unknown_fields_says_so_in_the_schema(api_client):
+    schema = api_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    components = schema["components"]["schemas"]
+
+    assert components["ExclusionInputRequest"]["additionalProperties"] is False
+    assert "additionalProperties" not in components["RatingInputRequest"]
