@@ -60,8 +60,10 @@ class EventPayload(msgspec.Struct, forbid_unknown_fields=True):
     context: Annotated[
         dict[str, Any],
         msgspec.Meta(
-            description="Free-form client context (bounded size), stored as given: its strings "
-            "hold no NUL character or unpaired surrogate, its numbers are finite."
+            description="Free-form client context (bounded size), stored as JSON: its strings "
+            "hold no NUL character or unpaired surrogate, its numbers are finite. A number keeps "
+            "its value, not its spelling: on PostgreSQL (jsonb) `1e20` comes back as "
+            "`100000000000000000000`."
         ),
     ] = {}
     excluded: Annotated[
