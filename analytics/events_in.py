@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from analytics.models import ACTION_BY_NAME, ACTION_NAMES
 from analytics.services import EventIn
+from analytics.services.retention import retention_cutoff
 from analytics.storable import json_problem, text_problem
 from catalog.selectors.refs import SongRef, song_refs
 
@@ -193,6 +194,13 @@ def _check(payload: EventPayload, *, index: int | None, now: dt.datetime, contex
             raise BatchError(index, "occurred_at", "In the future (more than 5 minutes ahead).")
         if payload.occurred_at < now - MAX_AGE:
             raise BatchError(index, "occurred_at", "Older than 30 days.")
+        # Early in a month, 30 days ago may lie before the retention's first kept month: an
+        # event there would be dropped with its key, and a retry of it stored again.
+        cutoff = retention_cutoff(now=now)
+        if cutoff is not None and payload.occurred_at < cutoff:
+            raise BatchError(
+                index, "occurred_at", "Before the first month kept (ANALYTICS_RETENTION_MONTHS)."
+            )
     if payload.context and len(msgspec.json.encode(payload.context)) > context_limit:
         raise BatchError(index, "context", f"Larger than {context_limit} bytes as JSON.")
 

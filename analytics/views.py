@@ -64,7 +64,8 @@ class ActivityCreateView(APIView):
         summary="Record listening events",
         description=(
             "One event, or a list of 1 to 500, validated as a whole: if any event is invalid "
-            "(unknown action or song, a time more than 5 minutes ahead or over 30 days ago, an "
+            "(unknown action or song, a time more than 5 minutes ahead, over 30 days ago or before the "
+            "first month ANALYTICS_RETENTION_MONTHS keeps, an "
             "oversized context, an unknown field, a string holding a NUL character or an unpaired "
             "surrogate, a number that is not finite such as 1e400), the answer is 400 naming its "
             "index and field and nothing is stored. Events are in the database before the 201. "

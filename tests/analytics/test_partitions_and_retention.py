@@ -10,6 +10,7 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from analytics import partitions
+from analytics.events_in import BatchError, parse_batch
 from analytics.models import Action, Activity, ActivityKey
 from analytics.services import EventIn, activity_record
 from analytics.services.retention import partitions_maintain
@@ -188,3 +189,20 @@ def test_concurrent_batches_of_the_same_keys_in_opposite_orders_store_them_once(
     assert errors == []
     assert Activity.objects.count() == 1500
     assert sum(r.stored for r in results) == 1500
+
+
+@pytest.mark.django_db
+def test_an_event_before_the_first_month_kept_is_refused_even_within_30_days(settings):
+    settings.ANALYTICS_RETENTION_MONTHS = 1
+    song = SongFactory()
+    now = dt.datetime(2027, 3, 1, 0, 30, tzinfo=dt.UTC)  # the first month kept: February
+
+    with pytest.raises(BatchError) as refused:
+        parse_batch({"song": song.id, "action": "play", "occurred_at": "2027-01-30T12:00:00Z"}, now=now)
+    kept = parse_batch({"song": song.id, "action": "play", "occurred_at": "2027-02-01T00:00:00Z"}, now=now)
+
+    assert (refused.value.field, refused.value.message) == (
+        "occurred_at",
+        "Before the first month kept (ANALYTICS_RETENTION_MONTHS).",
+    )
+    assert kept[0].occurred_at == dt.datetime(2027, 2, 1, tzinfo=dt.UTC)
