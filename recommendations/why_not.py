@@ -31,6 +31,15 @@ SIGNAL_WORDS = {
     "mood": "your moods",
     "popularity": "popularity",
 }
+# The same in a list a request's seeds steer (`Listener.asked`): its seeds stand for the
+# listener's taste there, and the list's own reasons say "you asked for".
+SIGNAL_WORDS_ASKED = {
+    **SIGNAL_WORDS,
+    "collaborative": "listeners who like what you asked for",
+    "artist": "artists you asked for",
+    "genre": "genres you asked for",
+    "content": "its sound, against the songs you asked for",
+}
 
 
 # What a listener's feedback on a song said: either way it leaves their lists.
@@ -116,7 +125,9 @@ def why_not(*, user_id: int, song_id: int, limit: int) -> dict[str, Any]:
                 **answer,
                 "reasons": [f"the same song is in your list as {_ids(catalog, [other])}, at {where}"],
             }
-    if placed.rank <= limit and placed.capped:
+    # Capped only when its score would have put it in the list: its rank counts the songs
+    # above it that the cap kept out too.
+    if placed.capped and (placed.rank <= limit or placed.score > placed.cut):
         reasons = [f"its artist already has {ARTIST_CAP} songs in your list"]
     elif placed.rank <= limit:
         # Scored as high as songs the list holds, yet not capped: a tie at the cut, which
@@ -130,7 +141,8 @@ def why_not(*, user_id: int, song_id: int, limit: int) -> dict[str, Any]:
         reasons = [f"ranked #{placed.rank}: scored {placed.score:.4f} where {last}"]
     given = sorted(((part, signal) for signal, part in placed.parts.items() if part > 0), reverse=True)
     if given:
-        reasons.append("it got most from " + ", ".join(f"{SIGNAL_WORDS[s]} ({p:.4f})" for p, s in given[:3]))
+        words = SIGNAL_WORDS_ASKED if listener.asked else SIGNAL_WORDS
+        reasons.append("it got most from " + ", ".join(f"{words[s]} ({p:.4f})" for p, s in given[:3]))
     else:
         reasons.append("nothing you did, like or asked for points to it")
     if listener.moods and placed.parts["mood"] <= 0:

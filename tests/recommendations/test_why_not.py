@@ -8,7 +8,7 @@ from analytics.models import Action
 from catalog.models import Song
 from recommendations.engine import FEATURES
 from tests.factories import RatingFactory, SongArtistFactory, SongFactory, UserFactory
-from tests.recommendations.builders import listened
+from tests.recommendations.builders import listened, song_by
 from users.models import Block
 
 
@@ -202,3 +202,35 @@ def test_a_song_kept_out_by_a_tie_is_not_blamed_on_the_artist_cap(make_auth_clie
         f"it scored {tied['score']:.4f}, as your list's last song did: of equal scores, "
         "the list keeps those first in the catalog"
     )
+
+
+def test_the_artist_cap_is_named_for_a_song_ranked_past_the_list_by_capped_songs(
+    make_auth_client, fan, world
+):
+    # A fourth Beta song: two Beta songs are listed, two capped, and the cap's second one is
+    # ranked #4 of a list of 3 only because the first capped one is counted above it.
+    fourth = song_by(world["Beta"][0].credits.get().artist, popularity=65, genres=("rock",))
+    Song.objects.update(**{**dict.fromkeys(FEATURES, 0.5), "loudness": -10.0, "tempo": 120.0})
+
+    capped = why(make_auth_client(fan), fan, fourth, limit=3).json()
+
+    assert (capped["in_list"], capped["rank"]) == (False, 4)
+    assert capped["score"] > capped["cut"]
+    assert capped["reasons"][0] == "its artist already has 2 songs in your list"
+
+
+def test_in_a_list_its_seeds_steer_what_a_song_got_is_named_as_asked_for(
+    make_auth_client, world, django_capture_on_commit_callbacks
+):
+    newcomer = UserFactory(profile__favorite_genres=[], profile__moods=[])
+    client = make_auth_client(newcomer)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            f"/api/recommendations/user/{newcomer.pk}/refresh/", {"seed_artists": ["Delta"]}, format="json"
+        )
+
+    answer = why(client, newcomer, world["Delta"][2], limit=1).json()
+
+    assert answer["in_list"] is False
+    assert "artists you asked for" in answer["reasons"][-1]
+    assert "artists you like" not in answer["reasons"][-1]
