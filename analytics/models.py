@@ -94,6 +94,12 @@ class Activity(models.Model):
     # model sees it (`analytics.services.exclusions`). A database default too: bulk paths
     # that COPY events without the column store them as counted.
     excluded = models.BooleanField(default=False, db_default=False)
+    # A play's listening time as the rollups counted it: the song's duration when the event
+    # came in. An exclusion and a rebuild take back or recount this figure, not the song's
+    # duration of the day, which a re-load may have changed (listening time then drifted, even
+    # below zero). Null for other actions, and for plays stored before the column (counted
+    # with the song's duration of the day, as they were before).
+    duration_ms = models.IntegerField(null=True, blank=True)
 
     class Meta:
         verbose_name_plural = "activities"

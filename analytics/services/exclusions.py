@@ -69,14 +69,15 @@ def activity_exclude(*, user_id: int, selection: Selection, excluded: bool = Tru
             events.filter(excluded=not excluded)
             .order_by("id")
             .select_for_update()
-            .values_list("id", "song_id", "action", "occurred_at")
+            .values_list("id", "song_id", "action", "occurred_at", "duration_ms")
         )
         for start in range(0, len(flipping), CHUNK):
             ids = [row[0] for row in flipping[start : start + CHUNK]]
             Activity.objects.filter(user_id=user_id, id__in=ids).update(excluded=excluded)
+        # Each play's listening time as it was counted (`Activity.duration_ms`).
         counted = [
-            EventIn(song_id=song_id, action=Action(action), occurred_at=at)
-            for _, song_id, action, at in flipping
+            EventIn(song_id=song_id, action=Action(action), occurred_at=at, duration_ms=duration)
+            for _, song_id, action, at, duration in flipping
         ]
         pending_store(user_id=user_id, pending=pending_counts(events=counted, sign=-1 if excluded else 1))
         if flipping:

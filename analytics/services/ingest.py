@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import replace
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -32,6 +33,7 @@ def activity_record(*, user_id: int, events: Sequence[EventIn]) -> Recorded:
     """Store `user_id`'s `events`, each `event_id` at most once per user (a repeat, in this
     batch or an earlier one, is counted as a duplicate and not stored)."""
     partitions.ensure_for(event.occurred_at for event in events)
+    events = with_durations(events)
     for attempt in range(KEY_RACE_ATTEMPTS):
         try:
             with transaction.atomic():
@@ -74,6 +76,7 @@ def _write_orm(
             context=dict(e.context),
             event_id=e.event_id,
             excluded=e.excluded,
+            duration_ms=e.duration_ms,
         )
         for e in events
     )
@@ -123,13 +126,27 @@ def _pending(*, events: Sequence[EventIn]) -> list[PendingCount]:
     return pending_counts(events=[e for e in events if not e.excluded])
 
 
+def with_durations(events: Sequence[EventIn]) -> list[EventIn]:
+    """`events` with each play's listening time (`duration_ms`): the one given (stored with
+    the event, or the song's as the caller read it), else the song's duration now; None for
+    the other actions. What a play counts, stored with it (`Activity.duration_ms`)."""
+    unknown = {e.song_id for e in events if e.duration_ms is None and e.action == Action.PLAY}
+    durations = {ref.id: ref.duration_ms for ref in song_refs(ids=unknown)} if unknown else {}
+    return [
+        replace(e, duration_ms=(durations.get(e.song_id) or 0) if e.duration_ms is None else e.duration_ms)
+        if e.action == Action.PLAY
+        else replace(e, duration_ms=None)
+        if e.duration_ms is not None
+        else e
+        for e in events
+    ]
+
+
 def pending_counts(*, events: Sequence[EventIn], sign: int = 1) -> list[PendingCount]:
     """The (day, song, action) counts of `events`, each counted `sign` times: 1 to add them
     to the rollups, -1 to take back events already counted."""
-    unknown = {e.song_id for e in events if e.duration_ms is None and e.action == Action.PLAY}
-    durations = {ref.id: ref.duration_ms for ref in song_refs(ids=unknown)} if unknown else {}
     rows: dict[tuple[dt.date, int, int], PendingCount] = {}
-    for e in events:
+    for e in with_durations(events):
         day = e.occurred_at.astimezone(dt.UTC).date()
         row = rows.get((day, e.song_id, e.action))
         if row is None:
@@ -137,7 +154,5 @@ def pending_counts(*, events: Sequence[EventIn], sign: int = 1) -> list[PendingC
         row.count += sign
         row.last_at = max(row.last_at, e.occurred_at)
         if e.action == Action.PLAY:
-            row.listen_ms += sign * (
-                e.duration_ms if e.duration_ms is not None else durations.get(e.song_id, 0)
-            )
+            row.listen_ms += sign * (e.duration_ms or 0)
     return list(rows.values())

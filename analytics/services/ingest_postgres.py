@@ -49,9 +49,11 @@ def write_postgres(
         cursor = wrapper.cursor
         with cursor.copy(
             "COPY analytics_activity (user_id, song_id, action, occurred_at, received_at, context, event_id, "
-            "excluded) FROM STDIN (FORMAT BINARY)"
+            "excluded, duration_ms) FROM STDIN (FORMAT BINARY)"
         ) as copy:
-            copy.set_types(["int8", "int8", "int2", "timestamptz", "timestamptz", "jsonb", "varchar", "bool"])
+            copy.set_types(
+                ["int8", "int8", "int2", "timestamptz", "timestamptz", "jsonb", "varchar", "bool", "int4"]
+            )
             for e in events:
                 copy.write_row(
                     (
@@ -63,6 +65,7 @@ def write_postgres(
                         Jsonb(e.context),
                         e.event_id,
                         e.excluded,
+                        e.duration_ms,
                     )
                 )
         with cursor.copy(

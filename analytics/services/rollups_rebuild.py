@@ -29,7 +29,7 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Count, Max, Min, Q, QuerySet, Sum
-from django.db.models.functions import TruncDate
+from django.db.models.functions import Coalesce, TruncDate
 
 from analytics.models import (
     Action,
@@ -144,13 +144,16 @@ def _user_months(since: dt.date) -> Iterator[UserMonth]:
 
 
 def _user_days(since: dt.date) -> Iterator[dict[str, Any]]:
-    # Listening time as ingest counts it: the played song's duration.
+    # Listening time as ingest counted it: each play's stored duration (the song's, for plays
+    # stored before events kept one).
     rows = (
         _by_day(since)
         .values("day", "user_id")
         .annotate(
             **_counters(),
-            listen_ms=Sum("song__duration_ms", filter=Q(action=Action.PLAY), default=0),
+            listen_ms=Sum(
+                Coalesce("duration_ms", "song__duration_ms"), filter=Q(action=Action.PLAY), default=0
+            ),
             last_at=Max("occurred_at"),
         )
         .order_by()

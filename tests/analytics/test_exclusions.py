@@ -394,3 +394,26 @@ class TestImport:
         rollups_catch_up()
         assert UserSong.objects.get().plays == 0
         assert _signals(auth_client.user.id) == {}
+
+
+def test_a_plays_listening_time_is_taken_back_as_it_was_counted_after_its_song_changed(
+    auth_client, songs, ids
+):
+    """The catalog re-loaded with another duration for the song: an exclusion takes back the
+    time the plays were counted with, and a rebuild recounts that time, not the new one."""
+    me = auth_client.user.id
+    counted = 2 * songs[0].duration_ms
+    assert auth_client.get(f"/api/analytics/user/{me}/").json()["listening_ms"] == counted
+    songs[0].__class__.objects.filter(pk=songs[0].pk).update(duration_ms=songs[0].duration_ms + 60_000)
+
+    auth_client.post(_url(me), {"events": [ids["play1"], ids["play2"]]}, format="json")
+    rollups_refresh()
+    taken_back = auth_client.get(f"/api/analytics/user/{me}/").json()["listening_ms"]
+    auth_client.post(_url(me), {"events": [ids["play1"]], "excluded": False}, format="json")
+    rollups_refresh()
+    one_back = auth_client.get(f"/api/analytics/user/{me}/").json()["listening_ms"]
+    rollups_rebuild()
+
+    assert taken_back == 0
+    assert one_back == counted // 2
+    assert auth_client.get(f"/api/analytics/user/{me}/").json()["listening_ms"] == counted // 2
