@@ -88,8 +88,9 @@ def user_months_recount(keys: Iterable[tuple[int, dt.date]]) -> None:
 
 def user_songs_recount(keys: Iterable[tuple[int, int]]) -> None:
     """Sets the latest time of the UserSong rows `keys` (user, song) to their latest counted
-    event's. A row with none kept is left as it is: its counters are zero (no statistic shows
-    it), or count events retention has dropped."""
+    event's. A row with none kept is deleted when nothing is counted in it (as a rebuild
+    writes none: kept, its latest time, an excluded event's, came back with the song's next
+    counted event), and left as it is when it counts events retention has dropped."""
     for user_id, songs in _by_user(keys).items():
         song_ids = sorted(songs)
         for start in range(0, len(song_ids), _CHUNK):
@@ -102,8 +103,12 @@ def user_songs_recount(keys: Iterable[tuple[int, int]]) -> None:
                 .values_list("song_id", "last_at")
                 .order_by()
             )
-            changed = []
-            for stored in UserSong.objects.filter(user_id=user_id, song_id__in=latest):
-                stored.last_at = latest[stored.song_id]
-                changed.append(stored)
+            changed, emptied = [], []
+            for stored in UserSong.objects.filter(user_id=user_id, song_id__in=chunk):
+                if stored.song_id in latest:
+                    stored.last_at = latest[stored.song_id]
+                    changed.append(stored)
+                elif not any(getattr(stored, field) for field in COUNTERS):
+                    emptied.append(stored.pk)
             UserSong.objects.bulk_update(changed, ["last_at"])
+            UserSong.objects.filter(pk__in=emptied).delete()

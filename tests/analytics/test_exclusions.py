@@ -392,7 +392,7 @@ class TestImport:
 
         assert response.json() == {"excluded": True, "matched": 1, "changed": 1}
         rollups_catch_up()
-        assert UserSong.objects.get().plays == 0
+        assert not UserSong.objects.exists()  # nothing counted in it: gone, as a rebuild writes none
         assert _signals(auth_client.user.id) == {}
 
 
@@ -417,3 +417,32 @@ def test_a_plays_listening_time_is_taken_back_as_it_was_counted_after_its_song_c
     assert taken_back == 0
     assert one_back == counted // 2
     assert auth_client.get(f"/api/analytics/user/{me}/").json()["listening_ms"] == counted // 2
+
+
+def test_a_songs_latest_time_never_comes_back_from_an_excluded_event(auth_client, songs):
+    me = auth_client.user.id
+    excluded_at, later_counted = today_at(days_ago=0, hour=0), today_at(days_ago=2, hour=5)
+    play = {"song": songs[0].id, "action": "play", "event_id": "gone", "occurred_at": excluded_at.isoformat()}
+    assert auth_client.post(ACTIVITY, [play], format="json").status_code == 201
+    rollups_catch_up()
+    user_rollups_refresh()
+    gone = Activity.objects.get(user_id=me, event_id="gone").id
+    auth_client.post(_url(me), {"events": [gone]}, format="json")
+    days_refresh()
+    user_rollups_refresh()
+
+    again = {
+        "song": songs[0].id,
+        "action": "play",
+        "event_id": "kept",
+        "occurred_at": later_counted.isoformat(),
+    }
+    assert auth_client.post(ACTIVITY, [again], format="json").status_code == 201
+    days_refresh()
+    user_rollups_refresh()
+
+    assert UserSong.objects.get(user_id=me, song=songs[0]).last_at == later_counted
+    top = auth_client.get(f"/api/analytics/user/{me}/").json()["top_songs"]
+    assert [(item["id"], item["last_at"]) for item in top] == [
+        (songs[0].id, later_counted.isoformat().replace("+00:00", "Z"))
+    ]
