@@ -6,7 +6,9 @@ from django.db.models import Q
 from django.db.models.functions import Now
 
 from catalog.audio import LOUDNESS_RANGE, MAX_TEMPO
+from catalog.loading.columns import TITLE_MAX_BYTES
 from catalog.naming import name_key
+from music_discovery.storable import MaxBytesValidator
 
 # The prior of the Bayesian `rating_score`: every song starts as if it already had
 # RATING_PRIOR_WEIGHT votes of RATING_PRIOR_MEAN stars, so one lucky 5 cannot top a
@@ -106,8 +108,10 @@ class Song(models.Model):
 
     # COLLATE "C" on PostgreSQL (migration 0006): keep it if this field is ever altered.
     spotify_id = models.CharField(max_length=64, unique=True)
-    # Real titles run past 500 characters (the Spotify tracks dataset has one of 511).
-    title = models.CharField(max_length=1000)
+    # Real titles run past 500 characters (the Spotify tracks dataset has one of 511); and
+    # at most TITLE_MAX_BYTES in UTF-8, what the title's B-tree indexes hold (the admin's
+    # form as the loader: beyond it, PostgreSQL refused the row with a 500).
+    title = models.CharField(max_length=1000, validators=[MaxBytesValidator(TITLE_MAX_BYTES)])
     artists = models.ManyToManyField(Artist, through="SongArtist", related_name="songs", blank=True)
     genres = models.ManyToManyField(Genre, through="SongGenre", related_name="songs", blank=True)
     # What a source may not give (the playlist format has none of these four, the Spotify

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from typing import Literal
 
+from django.core.exceptions import ValidationError
+from django.utils.deconstruct import deconstructible
+
 TextFault = Literal["nul", "not-utf8"]
 
 
@@ -23,3 +26,23 @@ def text_fault(text: str) -> TextFault | None:
         except UnicodeEncodeError:
             return "not-utf8"
     return None
+
+
+@deconstructible
+class MaxBytesValidator:
+    """A text of at most `limit` bytes in UTF-8: what an index on it can hold (PostgreSQL's
+    B-tree rows are bounded in bytes, a CharField in characters)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+
+    def __call__(self, value: str) -> None:
+        size = len(value.encode("utf-8", "surrogatepass"))
+        if size > self.limit:
+            raise ValidationError(
+                f"Ensure this value has at most {self.limit} bytes in UTF-8 (it has {size}).",
+                code="max_bytes",
+            )
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, MaxBytesValidator) and other.limit == self.limit

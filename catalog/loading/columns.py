@@ -23,6 +23,11 @@ INT32_MAX = 2**31 - 1
 MAX_NAMES = 100
 NAME_MAX_LENGTH = 500
 GENRE_MAX_LENGTH = 100
+# A title in UTF-8 bytes: PostgreSQL's B-tree indexes on the lowercased title hold at most
+# ~2,700 bytes a row, and lower() can make a title half as long again in bytes (`Ⱥ`, 2 bytes,
+# is `ⱥ`, 3). 1,000 characters of CJK or emoji are 3,000-4,000 bytes: refused, where the
+# longest real title (511 characters) is 517.
+TITLE_MAX_BYTES = 1600
 
 Kind = Literal["str", "float", "int", "bool", "names"]
 
@@ -39,6 +44,7 @@ class ColumnSpec:
     required: bool = True
     # Text that is one word: no white space, no control or invisible character (an id).
     one_word: bool = False
+    max_bytes: int | None = None  # in UTF-8
 
     def describe_range(self) -> str:
         low = "" if self.minimum is None else f"{'>' if self.minimum_exclusive else '>='} {self.minimum:g}"
@@ -52,7 +58,7 @@ def _unit(name: str, *, required: bool = True) -> ColumnSpec:
 
 COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("id", "spotify_id", "str", max_length=64, one_word=True),
-    ColumnSpec("title", "title", "str", max_length=1000),
+    ColumnSpec("title", "title", "str", max_length=1000, max_bytes=TITLE_MAX_BYTES),
     _unit("danceability"),
     _unit("energy"),
     ColumnSpec("key", "key", "int", -1, 11),

@@ -25,11 +25,16 @@ from music_discovery.storable import text_fault
 # ------------------------------------------------------------------------------
 
 
-def _text_problem(value: str, max_length: int | None, *, one_word: bool = False) -> str | None:
+def _text_problem(
+    value: str, max_length: int | None, *, one_word: bool = False, max_bytes: int | None = None
+) -> str | None:
     if not value or value.isspace():
         return "is empty"
     if max_length is not None and len(value) > max_length:
         return f"is {len(value)} characters long, longer than {max_length}"
+    if max_bytes is not None and _too_many_bytes(value, max_bytes):
+        size = len(value.encode("utf-8", "surrogatepass"))
+        return f"is {size} bytes long in UTF-8, longer than {max_bytes}"
     fault = text_fault(value)
     if fault == "nul":
         return "contains a NUL character"
@@ -38,6 +43,11 @@ def _text_problem(value: str, max_length: int | None, *, one_word: bool = False)
     if one_word and not _one_word(value):
         return "contains white space or an invisible character"
     return None
+
+
+def _too_many_bytes(value: str, max_bytes: int) -> bool:
+    # A character is at most 4 bytes: only a text that long needs encoding.
+    return len(value) * 4 > max_bytes and len(value.encode("utf-8", "surrogatepass")) > max_bytes
 
 
 def _one_word(text: str) -> bool:
@@ -84,7 +94,12 @@ def parse_names(spec: ColumnSpec, value: Any) -> tuple[tuple[str, ...], str | No
         problem = _text_problem(name, spec.max_length)
         if problem is not None:
             return (), f"name {describe(name)} {problem}"
-        distinct.setdefault(name_key(name), name)
+        key = name_key(name)
+        # A genre is stored as its key, which NFKC and case folding can make longer (`ß` is
+        # `ss`, one ligature eighteen letters): bounded as the name is.
+        if spec.max_length is not None and len(key) > spec.max_length:
+            return (), f"name {describe(name)} is longer than {spec.max_length} characters once normalised"
+        distinct.setdefault(key, name)
     return tuple(distinct.values()), None
 
 
@@ -101,7 +116,7 @@ def value_problem(spec: ColumnSpec, value: Any) -> str | None:
             return f"expected a string, got {describe(value)}"
         if not spec.required and value == "":
             return None  # an empty optional text is no value
-        return _text_problem(value, spec.max_length, one_word=spec.one_word)
+        return _text_problem(value, spec.max_length, one_word=spec.one_word, max_bytes=spec.max_bytes)
     if spec.kind == "bool":
         return None if isinstance(value, bool) else f"expected true or false, got {describe(value)}"
     if spec.kind == "names":
@@ -192,18 +207,33 @@ def _column_valid(spec: ColumnSpec, values: Sequence[Any]) -> bool:
     if spec.kind == "bool":
         return True
     if spec.kind == "str":
-        if min(map(len, values)) < 1 or max(map(len, values)) > (spec.max_length or 0):
-            return False
-        if any(map(str.isspace, values)):
-            return False
-        if spec.one_word and not _one_word("".join(values)):
-            return False
-        joined = "\n".join(values)
-        return text_fault(joined) is None
-    # A sum is finite only if every term is; it can overflow on huge finite values, which
-    # the per-value pass then sorts out.
-    if float in types and not math.isfinite(sum(values)):
+        return _texts_valid(spec, values)
+    return _numbers_valid(spec, values, has_floats=float in types)
+
+
+def _texts_valid(spec: ColumnSpec, values: Sequence[str]) -> bool:
+    if min(map(len, values)) < 1 or max(map(len, values)) > (spec.max_length or 0):
         return False
+    if spec.max_bytes is not None:
+        shortest = spec.max_bytes // 4  # at most 4 bytes a character: only longer texts need encoding
+        if any(len(v.encode("utf-8", "surrogatepass")) > spec.max_bytes for v in values if len(v) > shortest):
+            return False
+    if any(map(str.isspace, values)):
+        return False
+    if spec.one_word and not _one_word("".join(values)):
+        return False
+    return text_fault("\n".join(values)) is None
+
+
+def _numbers_valid(spec: ColumnSpec, values: Sequence[Any], *, has_floats: bool) -> bool:
+    # A sum is finite only if every term is; it can overflow on huge finite values (a float
+    # beside an integer too large for one raises), which the per-value pass then sorts out.
+    if has_floats:
+        try:
+            if not math.isfinite(sum(values)):
+                return False
+        except OverflowError:
+            return False
     low, high = min(values), max(values)
     if spec.minimum is not None and (low <= spec.minimum if spec.minimum_exclusive else low < spec.minimum):
         return False

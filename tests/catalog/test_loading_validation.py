@@ -9,7 +9,7 @@ import pytest
 
 from catalog.loading import COLUMNS, MAX_REPORTED_PROBLEMS, SongFileError, parse_song_json
 from catalog.models import AUDIO_FEATURE_FIELDS, Song
-from tests.catalog.builders import columnar, only_problem, problems_of, song_row
+from tests.catalog.builders import columnar, only_problem, parse, problems_of, song_row
 
 # ------------------------------------------------------------------------------
 # Malformed files: each names the column and the row
@@ -109,6 +109,9 @@ def test_out_of_range(column, value, expected_range):
         ("id", "\udfff", "contains an unpaired surrogate (\\ud800-\\udfff), which is not text"),
         ("id", "", "is empty"),
         ("id", "i" * 65, "is 65 characters long, longer than 64"),
+        # Within 1,000 characters, beyond what the title's indexes hold in bytes.
+        ("title", "\u4e00" * 600, "is 1800 bytes long in UTF-8, longer than 1600"),
+        ("title", "\U0001f3b5" * 401, "is 1604 bytes long in UTF-8, longer than 1600"),
     ],
 )
 def test_bad_strings(column, value, message):
@@ -247,3 +250,32 @@ def test_column_rules_mirror_the_model_constraints():
         if f.editable and not f.primary_key and f.name not in {"average_rating", "total_ratings"}
     }
     assert {spec.field for spec in COLUMNS} == model_fields
+
+
+def test_a_title_of_the_most_bytes_the_indexes_hold_is_valid():
+    assert list(parse(columnar([song_row(0, title="\U0001f3b5" * 400)])).titles) == ["\U0001f3b5" * 400]
+
+
+def test_a_genre_too_long_once_normalised_is_refused():
+    """Genres are stored as their normalised name: `ß` is `ss`, so 60 of them are 120 letters."""
+    problem = only_problem(columnar([song_row(0, genres=["\u00df" * 60])]))
+
+    assert problem.startswith('column "genres", row 0: name a string ("\u00df')
+    assert problem.endswith("is longer than 100 characters once normalised")
+
+
+def test_a_float_column_with_an_integer_too_large_for_a_float_is_refused_by_row():
+    document = (
+        '{"id": {"0": "a", "1": "b"}, "title": {"0": "t", "1": "u"}, "tempo": {"0": 1.5, "1": 1'
+        + "0" * 400
+        + "}}"
+    )
+    error = None
+    try:
+        parse_song_json(document)
+    except SongFileError as refused:
+        error = refused
+    assert error is not None
+    assert any(str(problem).startswith('column "tempo", row 1: ') for problem in error.problems), (
+        error.report()
+    )
