@@ -65,7 +65,13 @@ def song_upsert_many(
         if _holds_last_load(cursor, content_hash, len(songs)):
             progress(len(songs))
             timer.lap("unchanged since the last load of this file")
-            return SongUpsertResult(total=len(songs), created=0, updated=0)
+            unchanged = SongUpsertResult(total=len(songs), created=0, updated=0)
+            # Recorded as every load is (the ORM path's too), with the same sequence value:
+            # the next re-load of this file takes the same shortcut.
+            song_file_load_record(
+                content_hash=content_hash, result=unchanged, songs_generation=_songs_generation(cursor)
+            )
+            return unchanged
         _stage(cursor, songs, batch_size, progress)
         timer.lap("copy into staging")
         result = _write_changes(cursor, songs, timer)
@@ -184,7 +190,10 @@ _LINKS = {
 def _current_keys(column: str) -> str:
     """A subquery: each song's current names of `column` as `_names_cells` stages them."""
     link, link_column, named, key, positioned = _LINKS[column]
-    order = "l.position" if positioned else f"n.{key}"
+    # Unpositioned names in code-point order, as Python sorts the file's (`compared_keys`):
+    # the database's own collation (en_US, ICU) orders them otherwise, and the song would
+    # read as changed on every re-load.
+    order = "l.position" if positioned else f'n.{key} COLLATE "C"'
     return (
         f"SELECT l.song_id, array_agg(n.{key}::text ORDER BY {order}) AS keys"
         f" FROM {link} l JOIN {named} n ON n.id = l.{link_column} GROUP BY l.song_id"
