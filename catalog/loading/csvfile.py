@@ -49,7 +49,14 @@ def decode(data: bytes) -> RawTable:
             raise file_error(EMPTY)
         positions = _header_positions(header)
         problems = Problems()
-        rows = [(reader.line_num, row) for row in reader if row]
+        # Each row by the line it starts on: `line_num` is where the reader stopped, the
+        # record's last line when a quoted field spans several.
+        rows = []
+        ended = reader.line_num
+        for row in reader:
+            if row:
+                rows.append((ended + 1, row))
+            ended = reader.line_num
     except csv.Error as exc:
         raise file_error(f"not valid CSV: {exc} (line {reader.line_num})") from None
     width = len(header)

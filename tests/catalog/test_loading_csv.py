@@ -153,6 +153,17 @@ def test_csv_problems_name_column_and_line(tmp_path):
     ]
 
 
+def test_a_row_is_named_by_the_line_it_starts_on_when_a_field_spans_lines(tmp_path):
+    spanning = csv_line(0, key="99").replace("Song number 0", '"L1\nL2\nL3"')
+    path = write_csv(tmp_path / "tracks.csv", [spanning, "", csv_line(1, tempo="fast")])
+    with pytest.raises(SongFileError) as caught:
+        read_song_file(path)
+    assert [str(problem) for problem in caught.value.problems] == [
+        'column "key", row 2: 99 is out of range (must be >= -1 and <= 11)',
+        'column "tempo", row 6: expected a number, got a string ("fast")',
+    ]
+
+
 def test_csv_numbers_are_plain_numbers(tmp_path):
     """Python reads `1_1` as 11 and `０.5` as 0.5; a file's numbers are neither."""
     lines = [csv_line(0, key="1_1"), csv_line(1, danceability="0_5"), csv_line(2, tempo="１２０")]
