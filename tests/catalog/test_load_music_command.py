@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import OperationalError, connection
 
+from catalog.management.commands import load_music as load_music_command
 from catalog.models import Song
 from tests.catalog.builders import columnar, song_row, write_json
 
@@ -250,3 +251,17 @@ def test_a_run_from_the_shell_ends_with_everything_said(tmp_path):
     assert process.returncode == 0, process.stderr
     assert process.stdout == f"dry run: 3 valid songs in {path}, nothing written\n"
     assert process.stderr.startswith("parsed and validated 3 songs in ")
+
+
+def test_a_database_that_refuses_the_load_is_an_error_message_not_a_traceback(songs_file, monkeypatch):
+    """SQLite gives up after its timeout while another load holds the database: `database is
+    locked`, raised from the load's one transaction, which rolled back."""
+
+    def locked(**kwargs):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(load_music_command, "song_upsert_many", locked)
+
+    with pytest.raises(CommandError, match="nothing was loaded, the database refused the load"):
+        call_command("load_music", str(songs_file), stdout=StringIO(), stderr=StringIO())
+    assert not Song.objects.exists()

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from typing import TextIO, cast
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import OperationalError
 from tqdm import tqdm
 
 from catalog.loading import Format, SongFileError, read_song_file
@@ -111,7 +112,15 @@ class Command(BaseCommand):
             ) as bar,
             self._phase_timings(verbosity),
         ):
-            result = song_upsert_many(songs=songs, batch_size=batch_size, on_progress=bar.update)
+            try:
+                result = song_upsert_many(songs=songs, batch_size=batch_size, on_progress=bar.update)
+            except OperationalError as exc:
+                # One transaction: it rolled back. SQLite takes one writer at a time and gives
+                # up after its timeout while another load holds the database.
+                raise CommandError(
+                    f"{file}: nothing was loaded, the database refused the load ({exc}); another load "
+                    "may be running: try again once it ends"
+                ) from None
 
         elapsed = time.perf_counter() - started
         rate = result.total / elapsed if elapsed > 0 else 0.0
