@@ -45,9 +45,10 @@ class SongColumns:
     def content_hash(self) -> str:
         """SHA-256 of the columns' names and every value: two files hash alike when they load
         the same songs in the same order. Validated strings hold no NUL, so NUL separates
-        them without ambiguity (a song's names go in after their count: any other separator
-        may stand in a name, and `Alpha` and `Beta` hashed as the one name `Alpha\x1fBeta`);
-        typed numbers go in as their arrays' bytes."""
+        them without ambiguity: one NUL between a song's names, two between songs (no name is
+        empty; any other separator may stand in a name: with `\x1f` between names, `Alpha`
+        and `Beta` hashed as the one name `Alpha\x1fBeta`); typed numbers go in as their
+        arrays' bytes."""
         digest = hashlib.sha256(f"{len(self)}|{','.join(self.features)}|{','.join(self.names)}".encode())
         for strings in (self.spotify_ids, self.titles):
             digest.update(b"\x00")
@@ -61,7 +62,7 @@ class SongColumns:
                 digest.update(repr(values).encode())
         for names in self.names.values():
             digest.update(b"\x02")
-            digest.update("\x00".join(f"{len(song)}\x00" + "\x00".join(song) for song in names).encode())
+            digest.update("\x00\x00".join("\x00".join(song) for song in names).encode())
         return digest.hexdigest()
 
 
