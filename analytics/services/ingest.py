@@ -132,14 +132,13 @@ def with_durations(events: Sequence[EventIn]) -> list[EventIn]:
     the other actions. What a play counts, stored with it (`Activity.duration_ms`)."""
     unknown = {e.song_id for e in events if e.duration_ms is None and e.action == Action.PLAY}
     durations = {ref.id: ref.duration_ms for ref in song_refs(ids=unknown)} if unknown else {}
-    return [
-        replace(e, duration_ms=(durations.get(e.song_id) or 0) if e.duration_ms is None else e.duration_ms)
-        if e.action == Action.PLAY
-        else replace(e, duration_ms=None)
-        if e.duration_ms is not None
-        else e
-        for e in events
-    ]
+
+    def counted(e: EventIn) -> int | None:
+        if e.action != Action.PLAY:
+            return None
+        return e.duration_ms if e.duration_ms is not None else durations.get(e.song_id) or 0
+
+    return [replace(e, duration_ms=counted(e)) for e in events]
 
 
 def pending_counts(*, events: Sequence[EventIn], sign: int = 1) -> list[PendingCount]:
