@@ -115,13 +115,16 @@ def _aligned(columns: Iterable[tuple[str, dict, bool]], problems: Problems) -> R
             unusable.add(name)
             continue
         if keys != labels:
-            position = next(i for i, (a, b) in enumerate(zip(keys, labels, strict=True)) if a != b)
+            # Compared as written: a column with one key that is no integer was decoded with
+            # text keys, the others with integer ones, and `"0"` is not 0.
+            texts, reference = [str(key) for key in keys], [str(key) for key in labels]
+            position = next((i for i, (a, b) in enumerate(zip(texts, reference, strict=True)) if a != b), 0)
             problems.add(
                 name,
                 position,
-                str(keys[position]),
+                texts[position],
                 f'row keys do not line up with column "{reference_name}": '
-                f"key {keys[position]} where it has {labels[position]}",
+                f"key {texts[position]} where it has {reference[position]}",
             )
             unusable.add(name)
             continue

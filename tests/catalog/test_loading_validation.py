@@ -126,11 +126,14 @@ def test_length_mismatch_between_columns():
     assert only_problem(document) == ('column "valence": has 2 rows but "id" has 3: columns must line up')
 
 
-def test_column_keys_that_do_not_line_up():
+@pytest.mark.parametrize(("key", "column"), [("7", "energy"), ("x", "energy"), ("x", "title")])
+def test_column_keys_that_do_not_line_up(key, column):
+    """Named by the first key that differs, also where one key is no integer (the column's
+    keys then decode as text, the id column's as integers)."""
     document = columnar([song_row(0), song_row(1), song_row(2)])
-    document["energy"] = {"0": 0.5, "1": 0.5, "7": 0.5}
+    document[column] = {"0": document[column]["0"], "1": document[column]["1"], key: document[column]["2"]}
     assert only_problem(document) == (
-        'column "energy", row 7: row keys do not line up with column "id": key 7 where it has 2'
+        f'column "{column}", row {key}: row keys do not line up with column "id": key {key} where it has 2'
     )
 
 
