@@ -1,11 +1,13 @@
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
 
 from catalog.audio import LOUDNESS_RANGE, MAX_TEMPO
+from catalog.loading.columns import GENRE_MAX_LENGTH as GENRE_NAME_MAX_LENGTH
 from catalog.loading.columns import TITLE_MAX_BYTES
 from catalog.naming import name_key
 from music_discovery.storable import MaxBytesValidator
@@ -77,7 +79,7 @@ class Genre(models.Model):
     """A genre, named by its normalised name (`catalog.naming.name_key`): `Pop` and `pop`
     are one genre."""
 
-    name = models.CharField(max_length=100, unique=True)
+    name = models.CharField(max_length=GENRE_NAME_MAX_LENGTH, unique=True)
     # Not a column: the admin's genre list annotates it.
     song_total: int
 
@@ -90,6 +92,14 @@ class Genre(models.Model):
     def save(self, *args, **kwargs) -> None:
         self.name = name_key(self.name)
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        # Stored as its key, which NFKC and case folding can make longer than the name (`ß` is
+        # `ss`): the admin's form checks the key's length, as the loader does.
+        super().clean()
+        limit = GENRE_NAME_MAX_LENGTH
+        if len(name_key(self.name)) > limit:
+            raise ValidationError({"name": f"Longer than {limit} characters once normalised."})
 
 
 class Song(models.Model):

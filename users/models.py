@@ -6,7 +6,7 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from users.validators import UsernameValidator
+from users.validators import MaximumLengthValidator, UsernameValidator
 
 USERNAME_TAKEN = "A user with that username already exists."
 EMAIL_TAKEN = "A user with that email already exists."
@@ -50,6 +50,10 @@ class AccountManager(UserManager["User"]):
         errors = self.model(username=username, email=email or "").taken(username=username, email=email or "")
         if errors:
             raise ValidationError(errors)
+        # `--noinput` runs no password validator: the bound every other path keeps (a longer
+        # password is one the API's `current_password` would never take).
+        if password is not None:
+            MaximumLengthValidator().validate(password)
         return super().create_superuser(username, email, password, **extra_fields)
 
 

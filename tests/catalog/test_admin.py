@@ -216,3 +216,14 @@ def test_song_file_loads_are_listed_and_cannot_be_edited(client):
     assert client.post(f"/admin/catalog/songfileload/{load.pk}/delete/", {"post": "yes"}).status_code == 403
     assert client.get("/admin/catalog/songfileload/add/").status_code == 403
     assert SongFileLoad.objects.count() == 1
+
+
+def test_a_genre_longer_than_its_column_once_normalised_is_a_form_error(staff_browser):
+    """Stored as its key: 60 `ß` are 120 letters (`ss`), past the column's 100."""
+    refused = staff_browser.post("/admin/catalog/genre/add/", {"name": "\u00df" * 60})
+    added = staff_browser.post("/admin/catalog/genre/add/", {"name": "\u00df" * 50})
+
+    assert refused.status_code == 200
+    assert "Longer than 100 characters once normalised." in refused.content.decode()
+    assert added.status_code == 302
+    assert list(Genre.objects.values_list("name", flat=True)) == ["ss" * 50]

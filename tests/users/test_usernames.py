@@ -188,3 +188,14 @@ def test_createsuperuser_refuses_a_name_or_email_taken_by_its_key(monkeypatch, u
         "createsuperuser", interactive=False, username="other", email="other@example.org", stdout=StringIO()
     )
     assert User.objects.get(username="other").is_superuser
+
+
+def test_createsuperuser_without_input_refuses_a_password_longer_than_the_api_takes(monkeypatch):
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "Long-pass-9 " * 22)
+
+    with pytest.raises(CommandError, match="at most 256 characters"):
+        call_command(
+            "createsuperuser", interactive=False, username="boss", email="boss@example.org", stdout=StringIO()
+        )
+
+    assert not User.objects.filter(username="boss").exists()
