@@ -21,7 +21,7 @@ from django.db.models import Q
 
 from analytics.models import Action, Activity
 from analytics.services.events import EventIn
-from analytics.services.ingest import pending_counts, pending_store
+from analytics.services.ingest import pending_counts, pending_store, with_durations
 from analytics.services.rollups import rollups_catch_up_in_process
 from music_discovery.signals import signals_changed
 
@@ -74,11 +74,14 @@ def activity_exclude(*, user_id: int, selection: Selection, excluded: bool = Tru
         for start in range(0, len(flipping), CHUNK):
             ids = [row[0] for row in flipping[start : start + CHUNK]]
             Activity.objects.filter(user_id=user_id, id__in=ids).update(excluded=excluded)
-        # Each play's listening time as it was counted (`Activity.duration_ms`).
-        counted = [
-            EventIn(song_id=song_id, action=Action(action), occurred_at=at, duration_ms=duration)
-            for _, song_id, action, at, duration in flipping
-        ]
+        # Each play's listening time as it was counted (`Activity.duration_ms`; the song's now
+        # for a play stored before events kept it).
+        counted = with_durations(
+            [
+                EventIn(song_id=song_id, action=Action(action), occurred_at=at, duration_ms=duration)
+                for _, song_id, action, at, duration in flipping
+            ]
+        )
         pending_store(user_id=user_id, pending=pending_counts(events=counted, sign=-1 if excluded else 1))
         if flipping:
             signals_changed(user_id=user_id)

@@ -143,9 +143,10 @@ def with_durations(events: Sequence[EventIn]) -> list[EventIn]:
 
 def pending_counts(*, events: Sequence[EventIn], sign: int = 1) -> list[PendingCount]:
     """The (day, song, action) counts of `events`, each counted `sign` times: 1 to add them
-    to the rollups, -1 to take back events already counted."""
+    to the rollups, -1 to take back events already counted. Precondition: each play carries
+    its listening time (`with_durations`)."""
     rows: dict[tuple[dt.date, int, int], PendingCount] = {}
-    for e in with_durations(events):
+    for e in events:
         day = e.occurred_at.astimezone(dt.UTC).date()
         row = rows.get((day, e.song_id, e.action))
         if row is None:
