@@ -7,8 +7,7 @@ from django.db.models import Q
 from django.db.models.functions import Now
 
 from catalog.audio import LOUDNESS_RANGE, MAX_TEMPO
-from catalog.loading.columns import GENRE_MAX_LENGTH as GENRE_NAME_MAX_LENGTH
-from catalog.loading.columns import TITLE_MAX_BYTES
+from catalog.loading.columns import GENRE_MAX_LENGTH, TITLE_MAX_BYTES
 from catalog.naming import name_key
 from music_discovery.storable import MaxBytesValidator
 
@@ -79,7 +78,7 @@ class Genre(models.Model):
     """A genre, named by its normalised name (`catalog.naming.name_key`): `Pop` and `pop`
     are one genre."""
 
-    name = models.CharField(max_length=GENRE_NAME_MAX_LENGTH, unique=True)
+    name = models.CharField(max_length=GENRE_MAX_LENGTH, unique=True)
     # Not a column: the admin's genre list annotates it.
     song_total: int
 
@@ -97,9 +96,8 @@ class Genre(models.Model):
         # Stored as its key, which NFKC and case folding can make longer than the name (`ß` is
         # `ss`): the admin's form checks the key's length, as the loader does.
         super().clean()
-        limit = GENRE_NAME_MAX_LENGTH
-        if len(name_key(self.name)) > limit:
-            raise ValidationError({"name": f"Longer than {limit} characters once normalised."})
+        if len(name_key(self.name)) > GENRE_MAX_LENGTH:
+            raise ValidationError({"name": f"Longer than {GENRE_MAX_LENGTH} characters once normalised."})
 
 
 class Song(models.Model):

@@ -28,6 +28,12 @@ def text_fault(text: str) -> TextFault | None:
     return None
 
 
+def too_many_bytes(text: str, limit: int) -> bool:
+    """Whether `text` is over `limit` bytes in UTF-8 (a lone surrogate counted as its 3).
+    A character is at most 4 bytes: only a text that long is encoded."""
+    return len(text) * 4 > limit and len(text.encode("utf-8", "surrogatepass")) > limit
+
+
 @deconstructible
 class MaxBytesValidator:
     """A text of at most `limit` bytes in UTF-8: what an index on it can hold (PostgreSQL's
@@ -37,8 +43,8 @@ class MaxBytesValidator:
         self.limit = limit
 
     def __call__(self, value: str) -> None:
-        size = len(value.encode("utf-8", "surrogatepass"))
-        if size > self.limit:
+        if too_many_bytes(value, self.limit):
+            size = len(value.encode("utf-8", "surrogatepass"))
             raise ValidationError(
                 f"Ensure this value has at most {self.limit} bytes in UTF-8 (it has {size}).",
                 code="max_bytes",

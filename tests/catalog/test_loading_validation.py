@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from catalog.loading import COLUMNS, MAX_REPORTED_PROBLEMS, SongFileError, parse_song_json
 from catalog.models import AUDIO_FEATURE_FIELDS, Song
@@ -282,3 +283,12 @@ def test_a_float_column_with_an_integer_too_large_for_a_float_is_refused_by_row(
     assert any(str(problem).startswith('column "tempo", row 1: ') for problem in error.problems), (
         error.report()
     )
+
+
+def test_the_song_model_bounds_a_title_in_bytes_as_the_loader_does():
+    """The admin's song form validates through the model: the same bound as a file's title."""
+    title = Song._meta.get_field("title")
+
+    title.run_validators("\U0001f3b5" * 400)
+    with pytest.raises(ValidationError, match="at most 1600 bytes in UTF-8 \\(it has 1604\\)"):
+        title.run_validators("\U0001f3b5" * 401)
